@@ -1,0 +1,103 @@
+using Microsoft.CodeAnalysis;
+
+namespace TypedTasks.Generators.Diagnostics;
+
+/// <summary>
+/// Every diagnostic the generator reports. Each is an error: the task it names could not run.
+/// Each id has a section in docs/diagnostics.md and a row in AnalyzerReleases.*.md.
+/// </summary>
+internal static class DiagnosticDescriptors
+{
+    public const string Category = "TypedTasks";
+    public const string HelpBase = "https://github.com/typedtasks/typedtasks/blob/main/docs/diagnostics.md#";
+
+    public static readonly DiagnosticDescriptor GenericMethod = Create(
+        "TT0001",
+        "Task methods cannot be generic",
+        "Task method '{0}' is generic; a message cannot say which type arguments to run it with. Remove the type parameters, or declare one [Task] method per concrete type that calls the generic one.");
+
+    public static readonly DiagnosticDescriptor ByRefParameter = Create(
+        "TT0002",
+        "Task parameters cannot be ref, out or in",
+        "Parameter '{0}' of task '{1}' is passed by reference ({2}); arguments travel as copies in a message. Pass it by value, and return what the caller needs as the task's result.");
+
+    public static readonly DiagnosticDescriptor StackOnlyParameter = Create(
+        "TT0003",
+        "Task parameters cannot be pointers or ref structs",
+        "Parameter '{0}' of task '{1}' has type '{2}', which lives on the stack and cannot be put in a message. Use an array, a List<T> or ReadOnlyMemory<T> instead.");
+
+    public static readonly DiagnosticDescriptor AsyncVoid = Create(
+        "TT0004",
+        "Task methods cannot be async void",
+        "Task method '{0}' is async void, so the worker cannot know when it ends or whether it failed. Return Task (or Task<T>) instead of void.");
+
+    public static readonly DiagnosticDescriptor UnsupportedParameterType = Create(
+        "TT0005",
+        "Task parameter type cannot be carried by MessagePack",
+        "Parameter '{0}' of task '{1}' cannot be carried in a message: {2}. Use primitives, strings, enums, Guid, DateTime, collections, or plain classes and records of such members.");
+
+    public static readonly DiagnosticDescriptor UnsupportedReturnType = Create(
+        "TT0006",
+        "Task result type cannot be carried by MessagePack",
+        "The result of task '{0}' cannot be stored: {1}. Return primitives, strings, enums, Guid, DateTime, collections, or plain classes and records of such members.");
+
+    public static readonly DiagnosticDescriptor DuplicateTaskName = Create(
+        "TT0007",
+        "Two tasks have the same name",
+        "The task name '{0}' is used by both '{1}' and '{2}'; a worker could not tell which to run. Give one of them another name with [Task(\"...\")].");
+
+    public static readonly DiagnosticDescriptor ProxyNameCollision = Create(
+        "TT0008",
+        "Two tasks would get the same proxy",
+        "Tasks '{1}' and '{2}' would both be Tasks.{0}. Rename one method, or set ProxyName on one [Task] attribute.");
+
+    public static readonly DiagnosticDescriptor NegativeMaxRetries = Create(
+        "TT0009",
+        "MaxRetries cannot be negative",
+        "MaxRetries of task '{0}' is {1}. Use 0 for no retries, or a positive number of retries.");
+
+    public static readonly DiagnosticDescriptor InvalidTimeValue = Create(
+        "TT0010",
+        "Time value is not a positive TimeSpan",
+        "{0} of task '{1}' is \"{2}\", which is not a positive TimeSpan in invariant form. Write it as \"hh:mm:ss\" or \"d.hh:mm:ss.fff\", such as \"00:02:00\" for two minutes.");
+
+    public static readonly DiagnosticDescriptor InvalidQueueName = Create(
+        "TT0011",
+        "Queue name is not valid",
+        "The queue of task '{0}' is \"{1}\". A queue name is 1 to 200 characters without white space or braces, such as \"default\" or \"reports\".");
+
+    public static readonly DiagnosticDescriptor InvalidTaskName = Create(
+        "TT0012",
+        "Task name is not valid",
+        "The name of task '{0}' is \"{1}\". A task name is 1 to 200 characters without white space, such as \"reports.build\"; omit it for the default Namespace.Type.Method.");
+
+    public static readonly DiagnosticDescriptor UnreachableContainingType = Create(
+        "TT0013",
+        "Generated code cannot reach the task's class",
+        "Task '{0}' is declared in '{1}', which {2}. Declare tasks in non-generic classes that are public or internal, nested only in such classes.");
+
+    public static readonly DiagnosticDescriptor InaccessibleMethod = Create(
+        "TT0014",
+        "Task method must be public or internal",
+        "Task method '{0}' is {1}, so the generated dispatch table cannot call it. Make it public or internal.");
+
+    public static readonly DiagnosticDescriptor InstanceTaskNotConstructible = Create(
+        "TT0015",
+        "Instance task's class cannot be created for a run",
+        "Task method '{0}' is an instance method of '{1}', which {2}; the worker creates the class from DI for each run. Make the method static, or declare it in a non-abstract class.");
+
+    public static readonly DiagnosticDescriptor InvalidProxyName = Create(
+        "TT0016",
+        "Proxy name is not valid",
+        "ProxyName of task '{0}' is \"{1}\", which is not a C# identifier that can name a member of Tasks. Use a name such as \"AddNumbers\".");
+
+    public static DiagnosticDescriptor[] All =>
+    [
+        GenericMethod, ByRefParameter, StackOnlyParameter, AsyncVoid, UnsupportedParameterType, UnsupportedReturnType,
+        DuplicateTaskName, ProxyNameCollision, NegativeMaxRetries, InvalidTimeValue, InvalidQueueName, InvalidTaskName,
+        UnreachableContainingType, InaccessibleMethod, InstanceTaskNotConstructible, InvalidProxyName,
+    ];
+
+    private static DiagnosticDescriptor Create(string id, string title, string message)
+        => new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + id.ToLowerInvariant());
+}

@@ -1,0 +1,29 @@
+namespace TypedTasks.Generators;
+
+/// <summary>Metadata names of runtime types the generator looks for; it never references the runtime assembly.</summary>
+internal static class KnownNames
+{
+    public const string TaskAttribute = "TypedTasks.TaskAttribute";
+    public const string TaskRegistryAttribute = "TypedTasks.TaskRegistryAttribute";
+    public const string RuntimeAssembly = "TypedTasks";
+    public const string CancellationToken = "System.Threading.CancellationToken";
+    public const string Task = "System.Threading.Tasks.Task";
+    public const string TaskOfT = "System.Threading.Tasks.Task`1";
+    public const string ValueTask = "System.Threading.Tasks.ValueTask";
+    public const string ValueTaskOfT = "System.Threading.Tasks.ValueTask`1";
+    public const string MessagePackObjectAttribute = "MessagePack.MessagePackObjectAttribute";
+    public const string MessagePackFormatterAttribute = "MessagePack.MessagePackFormatterAttribute";
+    public const string UnionAttribute = "MessagePack.UnionAttribute";
+    public const string Stream = "System.IO.Stream";
+    public const string Exception = "System.Exception";
+}
+
+/// <summary>The names of the pipeline steps, for the caching tests.</summary>
+internal static class TrackingNames
+{
+    public const string Parsed = nameof(Parsed);
+    public const string Models = nameof(Models);
+    public const string Identities = nameof(Identities);
+    public const string RootNamespace = nameof(RootNamespace);
+    public const string References = nameof(References);
+}

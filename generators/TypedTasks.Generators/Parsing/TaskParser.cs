@@ -1,0 +1,349 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using TypedTasks.Generators.Diagnostics;
+using TypedTasks.Generators.Model;
+
+namespace TypedTasks.Generators.Parsing;
+
+/// <summary>
+/// Turns one <c>[Task]</c> method into a <see cref="TaskModel"/> and its diagnostics. All symbol
+/// work happens here; nothing of Roslyn leaves this class but values.
+/// </summary>
+internal static class TaskParser
+{
+    private static readonly SymbolDisplayFormat TypeFormat = SymbolDisplayFormat.FullyQualifiedFormat
+        .AddMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
+
+    public static TaskParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    {
+        if (context.TargetSymbol is not IMethodSymbol method || context.Attributes.Length == 0)
+        {
+            return Nothing();
+        }
+
+        var attribute = context.Attributes[0];
+        if (HasErrors(method) || attribute.AttributeClass is null or IErrorTypeSymbol
+            || attribute.ConstructorArguments.Any(a => a.Kind == TypedConstantKind.Error)
+            || attribute.NamedArguments.Any(a => a.Value.Kind == TypedConstantKind.Error))
+        {
+            return Nothing(); // the compiler already reports what is broken
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        var diagnostics = new List<DiagnosticInfo>();
+        var attributeSyntax = attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax;
+        var methodSyntax = context.TargetNode as MethodDeclarationSyntax;
+        var methodLocation = LocationInfo.From(methodSyntax?.Identifier.GetLocation() ?? method.Locations.FirstOrDefault());
+        var display = $"{method.ContainingType.Name}.{method.Name}";
+
+        CheckShape(method, display, methodLocation, diagnostics);
+
+        // Attribute values.
+        var explicitName = attribute.ConstructorArguments.Length > 0 ? attribute.ConstructorArguments[0].Value as string : null;
+        var name = explicitName ?? DefaultName(method);
+        if (explicitName is not null && !IsValidName(explicitName))
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidTaskName, ArgumentLocation(attributeSyntax, null, 0) ?? methodLocation, display, explicitName));
+        }
+
+        var queue = "default";
+        var maxRetries = 0;
+        long? timeout = null, retryDelay = null, expires = null;
+        var proxyName = method.Name;
+        foreach (var argument in attribute.NamedArguments)
+        {
+            var location = ArgumentLocation(attributeSyntax, argument.Key, -1) ?? methodLocation;
+            switch (argument.Key)
+            {
+                case "Queue":
+                    queue = argument.Value.Value as string ?? string.Empty;
+                    if (!IsValidName(queue) || queue.IndexOfAny(['{', '}']) >= 0)
+                    {
+                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidQueueName, location, display, queue));
+                    }
+
+                    break;
+                case "MaxRetries":
+                    maxRetries = argument.Value.Value is int retries ? retries : 0;
+                    if (maxRetries < 0)
+                    {
+                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NegativeMaxRetries, location, display, maxRetries.ToString(CultureInfo.InvariantCulture)));
+                    }
+
+                    break;
+                case "Timeout":
+                    timeout = ParseTime(argument, display, location, diagnostics);
+                    break;
+                case "RetryDelay":
+                    retryDelay = ParseTime(argument, display, location, diagnostics);
+                    break;
+                case "Expires":
+                    expires = ParseTime(argument, display, location, diagnostics);
+                    break;
+                case "ProxyName":
+                    proxyName = argument.Value.Value as string ?? string.Empty;
+                    if (!SyntaxFacts.IsValidIdentifier(proxyName) || SyntaxFacts.GetKeywordKind(proxyName) != SyntaxKind.None || proxyName == "Tasks")
+                    {
+                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidProxyName, location, display, proxyName));
+                    }
+
+                    break;
+            }
+        }
+
+        // Parameters.
+        var parameters = new List<ParameterModel>();
+        foreach (var parameter in method.Parameters)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var location = LocationInfo.From(parameter.Locations.FirstOrDefault());
+            if (parameter.RefKind != RefKind.None)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ByRefParameter, location, parameter.Name, display, RefKindText(parameter.RefKind)));
+                continue;
+            }
+
+            if (parameter.Type is IPointerTypeSymbol or IFunctionPointerTypeSymbol || parameter.Type.IsRefLikeType)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.StackOnlyParameter, location, parameter.Name, display, parameter.Type.ToDisplayString()));
+                continue;
+            }
+
+            var isToken = parameter.Type is INamedTypeSymbol token && TypeSupport.MetadataName(token) == KnownNames.CancellationToken;
+            if (!isToken && TypeSupport.Check(parameter.Type) is { } reason)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedParameterType, location, parameter.Name, display, reason));
+                continue;
+            }
+
+            parameters.Add(new ParameterModel(
+                Escape(parameter.Name),
+                parameter.Type.ToDisplayString(TypeFormat),
+                isToken,
+                parameter.HasExplicitDefaultValue ? DefaultValueText(parameter) : null));
+        }
+
+        // Result.
+        var (returnKind, resultType) = ClassifyReturn(method);
+        if (resultType is not null && (resultType.IsRefLikeType || TypeSupport.Check(resultType) is not null))
+        {
+            var reason = resultType.IsRefLikeType ? $"'{resultType.ToDisplayString()}' is a ref struct, which cannot leave the stack" : TypeSupport.Check(resultType)!;
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedReturnType, LocationInfo.From(methodSyntax?.ReturnType) ?? methodLocation, display, reason));
+        }
+
+        var identity = new TaskIdentity(name, proxyName, display, methodLocation);
+        if (diagnostics.Count > 0)
+        {
+            return new TaskParseResult(null, identity, new EquatableArray<DiagnosticInfo>(diagnostics));
+        }
+
+        var model = new TaskModel(
+            name,
+            proxyName,
+            method.ContainingType.ToDisplayString(TypeFormat),
+            Escape(method.Name),
+            method.IsStatic,
+            returnKind,
+            resultType?.ToDisplayString(TypeFormat),
+            new EquatableArray<ParameterModel>(parameters),
+            queue,
+            maxRetries,
+            timeout,
+            retryDelay,
+            expires,
+            new EquatableArray<string>(DocComments.ForProxy(methodSyntax, new HashSet<string>(method.Parameters.Where(p => p.Type is INamedTypeSymbol t && TypeSupport.MetadataName(t) == KnownNames.CancellationToken).Select(p => p.Name)))));
+        return new TaskParseResult(model, identity, EquatableArray<DiagnosticInfo>.Empty);
+    }
+
+    private static TaskParseResult Nothing() => new(null, null, EquatableArray<DiagnosticInfo>.Empty);
+
+    private static bool HasErrors(IMethodSymbol method)
+        => method.ReturnType.TypeKind == TypeKind.Error
+           || method.Parameters.Any(p => p.Type.TypeKind == TypeKind.Error || (p.Type is IArrayTypeSymbol a && a.ElementType.TypeKind == TypeKind.Error));
+
+    /// <summary>The method's own shape: generic, async void, accessibility, its containing types.</summary>
+    private static void CheckShape(IMethodSymbol method, string display, LocationInfo? location, List<DiagnosticInfo> diagnostics)
+    {
+        if (method.IsGenericMethod)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.GenericMethod, location, display));
+        }
+
+        if (method.IsAsync && method.ReturnsVoid)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.AsyncVoid, location, display));
+        }
+
+        if (method.DeclaredAccessibility is not (Accessibility.Public or Accessibility.Internal or Accessibility.ProtectedOrInternal))
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InaccessibleMethod, location, display, AccessibilityText(method.DeclaredAccessibility)));
+        }
+
+        for (var type = method.ContainingType; type is not null; type = type.ContainingType)
+        {
+            string? problem = null;
+            if (type.IsGenericType)
+            {
+                problem = "is generic, so a message cannot say which type arguments to use";
+            }
+            else if (type.DeclaredAccessibility is not (Accessibility.Public or Accessibility.Internal or Accessibility.ProtectedOrInternal))
+            {
+                problem = $"is {AccessibilityText(type.DeclaredAccessibility)}";
+            }
+
+            if (problem is not null)
+            {
+                var typeLocation = LocationInfo.From(type.Locations.FirstOrDefault());
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnreachableContainingType, location ?? typeLocation, display, type.ToDisplayString(), problem));
+                break;
+            }
+        }
+
+        if (!method.IsStatic)
+        {
+            var type = method.ContainingType;
+            var problem = type.TypeKind != TypeKind.Class ? "is not a class"
+                : type.IsAbstract ? "is abstract"
+                : null;
+            if (problem is not null)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InstanceTaskNotConstructible, location, display, type.ToDisplayString(), problem));
+            }
+        }
+    }
+
+    private static (ReturnKind Kind, ITypeSymbol? Result) ClassifyReturn(IMethodSymbol method)
+    {
+        if (method.ReturnsVoid)
+        {
+            return (ReturnKind.Void, null);
+        }
+
+        if (method.ReturnType is INamedTypeSymbol named)
+        {
+            switch (TypeSupport.MetadataName(named.OriginalDefinition))
+            {
+                case KnownNames.Task:
+                    return (ReturnKind.Task, null);
+                case KnownNames.ValueTask:
+                    return (ReturnKind.ValueTask, null);
+                case KnownNames.TaskOfT:
+                    return (ReturnKind.TaskOfT, named.TypeArguments[0]);
+                case KnownNames.ValueTaskOfT:
+                    return (ReturnKind.ValueTaskOfT, named.TypeArguments[0]);
+            }
+        }
+
+        return (ReturnKind.Value, method.ReturnType);
+    }
+
+    private static long? ParseTime(KeyValuePair<string, TypedConstant> argument, string display, LocationInfo? location, List<DiagnosticInfo> diagnostics)
+    {
+        var text = argument.Value.Value as string;
+        if (text is not null && TimeSpan.TryParseExact(text, "c", CultureInfo.InvariantCulture, out var value) && value > TimeSpan.Zero)
+        {
+            return value.Ticks;
+        }
+
+        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidTimeValue, location, argument.Key, display, text ?? "null"));
+        return null;
+    }
+
+    private static bool IsValidName(string name)
+        => name.Length is > 0 and <= 200 && !name.Any(char.IsWhiteSpace);
+
+    private static string DefaultName(IMethodSymbol method)
+        => method.ContainingType.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat).Replace("global::", string.Empty) + "." + method.Name;
+
+    private static LocationInfo? ArgumentLocation(AttributeSyntax? attribute, string? named, int position)
+    {
+        if (attribute?.ArgumentList is not { } list)
+        {
+            return null;
+        }
+
+        var positional = 0;
+        foreach (var argument in list.Arguments)
+        {
+            if (argument.NameEquals is { } equals)
+            {
+                if (equals.Name.Identifier.ValueText == named)
+                {
+                    return LocationInfo.From(argument);
+                }
+            }
+            else if (positional++ == position)
+            {
+                return LocationInfo.From(argument);
+            }
+        }
+
+        return null;
+    }
+
+    private static string Escape(string identifier)
+        => SyntaxFacts.GetKeywordKind(identifier) != SyntaxKind.None
+            ? "@" + identifier
+            : identifier;
+
+    private static string RefKindText(RefKind kind) => kind switch
+    {
+        RefKind.Out => "out",
+        RefKind.In => "in",
+        RefKind.Ref => "ref",
+        _ => "ref readonly",
+    };
+
+    private static string AccessibilityText(Accessibility accessibility) => accessibility switch
+    {
+        Accessibility.Private => "private",
+        Accessibility.Protected => "protected",
+        Accessibility.ProtectedAndInternal => "private protected",
+        Accessibility.ProtectedOrInternal => "protected internal",
+        Accessibility.Internal => "internal",
+        Accessibility.Public => "public",
+        _ => "not accessible",
+    };
+
+    /// <summary>The C# expression for an optional parameter's default, written from its constant value.</summary>
+    private static string DefaultValueText(IParameterSymbol parameter)
+    {
+        var value = parameter.ExplicitDefaultValue;
+        var type = parameter.Type is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T } nullable
+            ? nullable.TypeArguments[0]
+            : parameter.Type;
+        if (value is null)
+        {
+            return "default";
+        }
+
+        var literal = value switch
+        {
+            string s => SymbolDisplay.FormatLiteral(s, quote: true),
+            char c => SymbolDisplay.FormatLiteral(c, quote: true),
+            bool b => b ? "true" : "false",
+            float f when float.IsNaN(f) => "float.NaN",
+            float f when float.IsPositiveInfinity(f) => "float.PositiveInfinity",
+            float f when float.IsNegativeInfinity(f) => "float.NegativeInfinity",
+            double d when double.IsNaN(d) => "double.NaN",
+            double d when double.IsPositiveInfinity(d) => "double.PositiveInfinity",
+            double d when double.IsNegativeInfinity(d) => "double.NegativeInfinity",
+            float f => f.ToString("R", CultureInfo.InvariantCulture) + "F",
+            double d => d.ToString("R", CultureInfo.InvariantCulture) + "D",
+            decimal m => m.ToString(CultureInfo.InvariantCulture) + "M",
+            IFormattable number => number.ToString(null, CultureInfo.InvariantCulture),
+            _ => value.ToString() ?? "default",
+        };
+
+        // An int literal converts implicitly; other integer types and enums need their type named.
+        return type.TypeKind == TypeKind.Enum || value is sbyte or byte or short or ushort or uint or long or ulong
+            ? $"({type.ToDisplayString(TypeFormat)})({literal})"
+            : literal;
+    }
+}

@@ -1,0 +1,218 @@
+using System.Collections.Generic;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+
+namespace TypedTasks.Generators.Parsing;
+
+/// <summary>
+/// Decides whether MessagePack (standard and contractless resolvers, no typeless) can carry a
+/// type, and if not, says why. It follows arrays, nullable values, tuples, the standard
+/// collections and the public members of plain classes and records.
+/// </summary>
+internal static class TypeSupport
+{
+    private const int MaxDepth = 12;
+
+    // Non-generic types outside the primitives that the built-in formatters handle.
+    private static readonly HashSet<string> KnownTypes =
+    [
+        "System.Guid", "System.DateTimeOffset", "System.TimeSpan", "System.Uri", "System.Version",
+        "System.Numerics.BigInteger", "System.Numerics.Complex", "System.Text.StringBuilder",
+        "System.Collections.BitArray", "System.DateOnly", "System.TimeOnly",
+    ];
+
+    // Generic types whose formatter comes from DynamicGenericResolver: check their type arguments.
+    private static readonly HashSet<string> KnownGenerics =
+    [
+        "System.Nullable`1", "System.Lazy`1", "System.ArraySegment`1", "System.Memory`1", "System.ReadOnlyMemory`1",
+        "System.Tuple`1", "System.Tuple`2", "System.Tuple`3", "System.Tuple`4", "System.Tuple`5", "System.Tuple`6", "System.Tuple`7", "System.Tuple`8",
+        "System.ValueTuple`1", "System.ValueTuple`2", "System.ValueTuple`3", "System.ValueTuple`4", "System.ValueTuple`5", "System.ValueTuple`6", "System.ValueTuple`7", "System.ValueTuple`8",
+        "System.Collections.Generic.KeyValuePair`2",
+        "System.Collections.Generic.List`1", "System.Collections.Generic.LinkedList`1", "System.Collections.Generic.Queue`1", "System.Collections.Generic.Stack`1",
+        "System.Collections.Generic.HashSet`1", "System.Collections.Generic.SortedSet`1",
+        "System.Collections.Generic.Dictionary`2", "System.Collections.Generic.SortedDictionary`2", "System.Collections.Generic.SortedList`2",
+        "System.Collections.Generic.IEnumerable`1", "System.Collections.Generic.ICollection`1", "System.Collections.Generic.IList`1",
+        "System.Collections.Generic.IReadOnlyCollection`1", "System.Collections.Generic.IReadOnlyList`1", "System.Collections.Generic.ISet`1",
+        "System.Collections.Generic.IReadOnlySet`1",
+        "System.Collections.Generic.IDictionary`2", "System.Collections.Generic.IReadOnlyDictionary`2",
+        "System.Collections.ObjectModel.Collection`1", "System.Collections.ObjectModel.ReadOnlyCollection`1", "System.Collections.ObjectModel.ObservableCollection`1",
+        "System.Collections.ObjectModel.ReadOnlyDictionary`2", "System.Collections.ObjectModel.ReadOnlyObservableCollection`1",
+        "System.Collections.Concurrent.ConcurrentDictionary`2", "System.Collections.Concurrent.ConcurrentBag`1",
+        "System.Collections.Concurrent.ConcurrentQueue`1", "System.Collections.Concurrent.ConcurrentStack`1", "System.Collections.Concurrent.BlockingCollection`1",
+        "System.Linq.ILookup`2", "System.Linq.IGrouping`2",
+    ];
+
+    /// <summary>Null when MessagePack can carry <paramref name="type"/>; otherwise the reason.</summary>
+    public static string? Check(ITypeSymbol type)
+        => Check(type, new HashSet<ITypeSymbol>(SymbolEqualityComparer.Default), 0, null);
+
+    private static string? Check(ITypeSymbol type, HashSet<ITypeSymbol> visiting, int depth, string? path)
+    {
+        string Reason(string what) => path is null ? what : $"{what} (in {path})";
+
+        switch (type)
+        {
+            case IErrorTypeSymbol or ITypeParameterSymbol:
+                return null; // broken code or a type argument: the compiler speaks, not us
+            case IDynamicTypeSymbol:
+                return Reason("dynamic names no type to decode into");
+            case IPointerTypeSymbol or IFunctionPointerTypeSymbol:
+                return Reason($"'{Display(type)}' is a pointer");
+            case IArrayTypeSymbol array:
+                return Check(array.ElementType, visiting, depth + 1, path);
+        }
+
+        if (type is not INamedTypeSymbol named)
+        {
+            return Reason($"'{Display(type)}' is not a named type");
+        }
+
+        if (named.IsRefLikeType)
+        {
+            return Reason($"'{Display(type)}' is a ref struct, which cannot leave the stack");
+        }
+
+        switch (named.SpecialType)
+        {
+            case SpecialType.System_Object:
+                return Reason("'object' names no type to decode into; name a concrete type");
+            case SpecialType.System_IntPtr or SpecialType.System_UIntPtr:
+                return Reason($"'{Display(type)}' is a native pointer-sized handle, meaningless in another process");
+            case SpecialType.System_Void:
+                return null;
+            case not SpecialType.None:
+                return null; // bool, char, numbers, string, decimal, DateTime
+        }
+
+        if (named.TypeKind == TypeKind.Delegate)
+        {
+            return Reason($"'{Display(type)}' is a delegate, which is code and cannot travel in a message");
+        }
+
+        if (named.TypeKind == TypeKind.Enum)
+        {
+            return null;
+        }
+
+        var metadataName = MetadataName(named.OriginalDefinition);
+        if (KnownTypes.Contains(metadataName))
+        {
+            return null;
+        }
+
+        if (named.IsGenericType && KnownGenerics.Contains(metadataName))
+        {
+            foreach (var argument in named.TypeArguments)
+            {
+                if (Check(argument, visiting, depth + 1, path) is { } reason)
+                {
+                    return reason;
+                }
+            }
+
+            return null;
+        }
+
+        if (Inherits(named, KnownNames.Stream))
+        {
+            return Reason($"'{Display(type)}' is a stream; pass its bytes (byte[]) or a path or URL to it instead");
+        }
+
+        if (Inherits(named, KnownNames.Exception))
+        {
+            return Reason($"'{Display(type)}' is an exception; pass its message or a record of the fields you need");
+        }
+
+        if (metadataName is "System.Type" || metadataName.StartsWith("System.Reflection.", System.StringComparison.Ordinal))
+        {
+            return Reason($"'{Display(type)}' would name a type or member to load, which TypedTasks never does from a message");
+        }
+
+        if (metadataName.StartsWith("System.Threading.", System.StringComparison.Ordinal))
+        {
+            return Reason($"'{Display(type)}' is a live object of this process (a task, token or lock)");
+        }
+
+        if (HasAttribute(named, KnownNames.MessagePackObjectAttribute) || HasAttribute(named, KnownNames.MessagePackFormatterAttribute))
+        {
+            return null; // the user chose the layout; MessagePack's own analyzer checks it
+        }
+
+        if (named.TypeKind == TypeKind.Interface || named.IsAbstract)
+        {
+            return HasAttribute(named, KnownNames.UnionAttribute)
+                ? null
+                : Reason($"'{Display(type)}' is {(named.TypeKind == TypeKind.Interface ? "an interface" : "abstract")} and has no [MessagePack.Union] attributes naming its implementations");
+        }
+
+        if (IsFrameworkType(named))
+        {
+            return Reason($"MessagePack has no formatter for '{Display(type)}'");
+        }
+
+        // A plain class, struct or record: contractless, through its public members.
+        if (depth > MaxDepth || !visiting.Add(named))
+        {
+            return null;
+        }
+
+        try
+        {
+            foreach (var member in named.GetMembers())
+            {
+                if (member.IsStatic || member.DeclaredAccessibility != Accessibility.Public)
+                {
+                    continue;
+                }
+
+                var memberType = member switch
+                {
+                    IPropertySymbol { IsIndexer: false, GetMethod: not null } property => property.Type,
+                    IFieldSymbol { IsConst: false, IsImplicitlyDeclared: false } field => field.Type,
+                    _ => null,
+                };
+                if (memberType is not null && Check(memberType, visiting, depth + 1, $"{named.Name}.{member.Name}") is { } reason)
+                {
+                    return reason;
+                }
+            }
+
+            return null;
+        }
+        finally
+        {
+            visiting.Remove(named);
+        }
+    }
+
+    private static bool IsFrameworkType(INamedTypeSymbol type)
+    {
+        var ns = type.ContainingNamespace?.ToDisplayString() ?? string.Empty;
+        return ns == "System" || ns.StartsWith("System.", System.StringComparison.Ordinal) || ns.StartsWith("Microsoft.", System.StringComparison.Ordinal);
+    }
+
+    private static bool Inherits(INamedTypeSymbol type, string metadataName)
+    {
+        for (var current = type; current is not null; current = current.BaseType)
+        {
+            if (MetadataName(current) == metadataName)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool HasAttribute(INamedTypeSymbol type, string metadataName)
+        => type.GetAttributes().Any(a => a.AttributeClass is { } c && MetadataName(c) == metadataName);
+
+    public static string MetadataName(INamedTypeSymbol type)
+    {
+        var ns = type.ContainingNamespace is { IsGlobalNamespace: false } n ? n.ToDisplayString() + "." : string.Empty;
+        var outer = type.ContainingType is { } containing ? MetadataName(containing) + "+" : ns;
+        return outer + type.MetadataName;
+    }
+
+    private static string Display(ITypeSymbol type) => type.ToDisplayString(SymbolDisplayFormat.CSharpErrorMessageFormat);
+}

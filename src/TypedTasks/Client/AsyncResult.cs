@@ -1,0 +1,109 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Threading;
+using System.Threading.Tasks;
+using MessagePack;
+
+namespace TypedTasks;
+
+/// <summary>
+/// A handle on an enqueued task without a result. Await it (or call <see cref="GetAsync"/>) to
+/// wait until the task has run; a failure throws <see cref="TaskFailedException"/>.
+/// </summary>
+public class AsyncResult
+{
+    internal AsyncResult(TaskClient client, string id, string? taskName)
+    {
+        Client = client;
+        Id = id;
+        TaskName = taskName;
+    }
+
+    /// <summary>The task id: keep it to ask for the task later, from any process.</summary>
+    public string Id { get; }
+
+    /// <summary>The task name, when this handle was created knowing it.</summary>
+    public string? TaskName { get; }
+
+    /// <summary>The client this handle reads through.</summary>
+    protected TaskClient Client { get; }
+
+    /// <summary>The task's state now; <see cref="TaskState.Pending"/> for an id the backend does not know.</summary>
+    public async ValueTask<TaskState> GetStateAsync(CancellationToken cancellationToken = default)
+        => (await Client.GetInfoAsync(Id, cancellationToken).ConfigureAwait(false))?.State ?? TaskState.Pending;
+
+    /// <summary>Everything the backend holds for the task, or null when it holds nothing.</summary>
+    public ValueTask<TaskInfo?> GetInfoAsync(CancellationToken cancellationToken = default)
+        => Client.GetInfoAsync(Id, cancellationToken);
+
+    /// <summary>
+    /// Waits until the task has run. Throws <see cref="TaskFailedException"/> when it failed,
+    /// <see cref="TaskRevokedException"/> when it was canceled or expired, and
+    /// <see cref="TimeoutException"/> when <paramref name="timeout"/> passes first (no timeout: wait for ever).
+    /// </summary>
+    public Task GetAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+        => WaitSucceededAsync(timeout, cancellationToken);
+
+    /// <summary>Lets <c>await result</c> wait like <see cref="GetAsync"/> with no timeout.</summary>
+    public TaskAwaiter GetAwaiter() => GetAsync().GetAwaiter();
+
+    /// <inheritdoc/>
+    public override string ToString() => TaskName is null ? Id : $"{TaskName} {Id}";
+
+    /// <summary>Waits for a final state and returns it if the task succeeded; throws otherwise.</summary>
+    private protected async Task<TaskInfo> WaitSucceededAsync(TimeSpan? timeout, CancellationToken cancellationToken)
+    {
+        var wait = timeout ?? Timeout.InfiniteTimeSpan;
+        if (wait < TimeSpan.Zero && wait != Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must not be negative.");
+        }
+
+        var info = await Client.Results.WaitAsync(Id, wait, cancellationToken).ConfigureAwait(false);
+        return info.State switch
+        {
+            TaskState.Succeeded => info,
+            TaskState.Failed => throw new TaskFailedException(Id, info.TaskName, info.Error ?? new TaskError("Unknown", "The task failed without a recorded error.", null)),
+            _ => throw new TaskRevokedException(Id, info.TaskName, info.State),
+        };
+    }
+}
+
+/// <summary>
+/// A typed handle on an enqueued task. <c>int sum = await result;</c> waits for the result; a
+/// failure throws <see cref="TaskFailedException"/>.
+/// </summary>
+/// <typeparam name="T">The task's result type.</typeparam>
+public sealed class AsyncResult<T> : AsyncResult
+{
+    internal AsyncResult(TaskClient client, string id, string? taskName)
+        : base(client, id, taskName)
+    {
+    }
+
+    /// <summary>
+    /// Waits until the task has run and returns its result. Throws <see cref="TaskFailedException"/>
+    /// when it failed, <see cref="TaskRevokedException"/> when it was canceled or expired, and
+    /// <see cref="TimeoutException"/> when <paramref name="timeout"/> passes first (no timeout: wait for ever).
+    /// </summary>
+    public new async Task<T> GetAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        var info = await WaitSucceededAsync(timeout, cancellationToken).ConfigureAwait(false);
+        if (info.Result.IsEmpty)
+        {
+            return default!;
+        }
+
+        try
+        {
+            return MessagePackSerializer.Deserialize<T>(info.Result, TaskSerializer.Options, cancellationToken);
+        }
+        catch (MessagePackSerializationException ex)
+        {
+            throw new InvalidOperationException($"The result of task {info.TaskName} ({Id}) cannot be read as {typeof(T)}: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>Lets <c>await result</c> return the result, like <see cref="GetAsync"/> with no timeout.</summary>
+    public new TaskAwaiter<T> GetAwaiter() => GetAsync().GetAwaiter();
+}

@@ -1,0 +1,139 @@
+using System;
+using System.ComponentModel;
+using System.Threading;
+using System.Threading.Tasks;
+using TypedTasks.Serialization;
+using TypedTasks.Transport;
+
+namespace TypedTasks;
+
+/// <summary>
+/// Sends tasks to a broker and reads their results. Generated proxies use <see cref="Current"/>
+/// (the client of the host that started last) unless given one with <c>WithClient</c>.
+/// </summary>
+public sealed class TaskClient
+{
+    private static volatile TaskClient? _current;
+    private readonly TimeProvider _time;
+
+    /// <summary>Creates a client over a broker and a result backend.</summary>
+    public TaskClient(ITaskBroker broker, IResultBackend results, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(broker);
+        ArgumentNullException.ThrowIfNull(results);
+        Broker = broker;
+        Results = results;
+        _time = timeProvider ?? TimeProvider.System;
+    }
+
+    /// <summary>
+    /// The client of the host that started last; proxies such as <c>Tasks.Add</c> use it.
+    /// Throws when no host with <c>AddTypedTasks</c> has started.
+    /// </summary>
+    public static TaskClient Current => _current ?? throw new InvalidOperationException(
+        "No TypedTasks client is active. Start the host built with AddTypedTasks (host.StartAsync() or RunAsync()) before enqueuing, or give a client explicitly: Tasks.X.WithClient(client).");
+
+    /// <summary>The broker this client sends to.</summary>
+    public ITaskBroker Broker { get; }
+
+    /// <summary>The result backend this client reads from.</summary>
+    public IResultBackend Results { get; }
+
+    internal static void MakeCurrent(TaskClient client) => _current = client;
+
+    internal static void Retire(TaskClient client) => Interlocked.CompareExchange(ref _current, null, client);
+
+    /// <summary>Enqueues a task with a result; called by generated proxies.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public async ValueTask<AsyncResult<T>> EnqueueAsync<T, TArgs>(TaskDescriptor task, TArgs arguments, EnqueueOptions? options, CancellationToken cancellationToken)
+        where TArgs : struct, ITaskArguments
+    {
+        var id = await SendAsync(task, arguments, options, cancellationToken).ConfigureAwait(false);
+        return new AsyncResult<T>(this, id, task.Name);
+    }
+
+    /// <summary>Enqueues a task without a result; called by generated proxies.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public async ValueTask<AsyncResult> EnqueueAsync<TArgs>(TaskDescriptor task, TArgs arguments, EnqueueOptions? options, CancellationToken cancellationToken)
+        where TArgs : struct, ITaskArguments
+    {
+        var id = await SendAsync(task, arguments, options, cancellationToken).ConfigureAwait(false);
+        return new AsyncResult(this, id, task.Name);
+    }
+
+    /// <summary>A typed handle on a task enqueued earlier, perhaps by another process.</summary>
+    public AsyncResult<T> GetResult<T>(string id, string? taskName = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(id);
+        return new AsyncResult<T>(this, id, taskName);
+    }
+
+    /// <summary>A handle on a task without a result, enqueued earlier, perhaps by another process.</summary>
+    public AsyncResult GetResult(string id, string? taskName = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(id);
+        return new AsyncResult(this, id, taskName);
+    }
+
+    /// <summary>What the result backend holds for <paramref name="id"/>; null when it holds nothing.</summary>
+    public ValueTask<TaskInfo?> GetInfoAsync(string id, CancellationToken cancellationToken = default)
+        => Results.GetAsync(id, cancellationToken);
+
+    private ValueTask<string> SendAsync<TArgs>(TaskDescriptor task, TArgs arguments, EnqueueOptions? options, CancellationToken cancellationToken)
+        where TArgs : struct, ITaskArguments
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        cancellationToken.ThrowIfCancellationRequested();
+        var now = _time.GetUtcNow();
+        var queue = options?.Queue ?? task.Queue;
+        if (string.IsNullOrWhiteSpace(queue))
+        {
+            throw new ArgumentException("EnqueueOptions.Queue must name a queue; leave it null for the task's own.", nameof(options));
+        }
+
+        var priority = options?.Priority ?? 0;
+        if (priority is < 0 or > TaskDefaults.MaxPriority)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), priority, $"EnqueueOptions.Priority must be from 0 to {TaskDefaults.MaxPriority}.");
+        }
+
+        if (options?.Delay < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.Delay, "EnqueueOptions.Delay must not be negative.");
+        }
+
+        var eta = options?.Eta ?? (options?.Delay is { } delay ? now + delay : null);
+        var expires = options?.Expires ?? task.Expires;
+        var expiresAt = options?.ExpiresAt ?? (expires is { } e ? now + e : null);
+        var id = options?.TaskId ?? Guid.CreateVersion7(now).ToString();
+        var header = new EnvelopeHeader(id, task.Name, queue, priority, 0, now, eta, expiresAt, null);
+        var body = TaskEnvelope.Write(header, arguments, TaskSerializer.Options);
+        var scheduled = eta > now;
+        var state = new TaskInfo(id, task.Name, scheduled ? TaskState.Scheduled : TaskState.Pending, 0, now, null, ReadOnlyMemory<byte>.Empty);
+
+        // The state is written before the message is queued, so a worker's Started can never be
+        // overwritten by a late Pending. Both are issued before either is awaited: on a
+        // pipelining broker they travel in one round trip, in order.
+        var write = Results.SetAsync(state, cancellationToken);
+        var send = scheduled
+            ? Broker.ScheduleAsync(queue, body, priority, eta!.Value, cancellationToken)
+            : Broker.EnqueueAsync(queue, body, priority, cancellationToken);
+        return write.IsCompletedSuccessfully && send.IsCompletedSuccessfully
+            ? new ValueTask<string>(id)
+            : AwaitBoth(write, send, id);
+
+        static async ValueTask<string> AwaitBoth(ValueTask write, ValueTask send, string id)
+        {
+            try
+            {
+                await write.ConfigureAwait(false);
+            }
+            finally
+            {
+                await send.ConfigureAwait(false);
+            }
+
+            return id;
+        }
+    }
+}

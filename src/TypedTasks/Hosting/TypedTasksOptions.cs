@@ -1,0 +1,58 @@
+using System;
+using TypedTasks.InMemory;
+using TypedTasks.Transport;
+
+namespace TypedTasks;
+
+/// <summary>
+/// Settings of a TypedTasks client; bound from the <c>TypedTasks</c> configuration section, then
+/// from the code given to <c>AddTypedTasks</c>.
+/// </summary>
+public sealed class TypedTasksOptions
+{
+    /// <summary>
+    /// A Redis connection string (<c>TypedTasks:Redis</c>). When set and no transport is chosen in
+    /// code, the Redis transport of the TypedTasks.Redis package is used; when absent, the
+    /// in-memory one.
+    /// </summary>
+    public string? Redis { get; set; }
+
+    /// <summary>How long a task's state and result are kept after the last write. Default one day.</summary>
+    public TimeSpan ResultTtl { get; set; } = TaskDefaults.ResultTtl;
+
+    internal Func<IServiceProvider, TaskTransport>? TransportFactory { get; private set; }
+
+    /// <summary>Uses a broker and result backend of your own making.</summary>
+    /// <param name="factory">Creates the transport once, from the application's services.</param>
+    public TypedTasksOptions UseTransport(Func<IServiceProvider, TaskTransport> factory)
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        TransportFactory = factory;
+        return this;
+    }
+
+    /// <summary>
+    /// Uses the broker and backend inside this process: no Redis needed, nothing kept across a
+    /// restart. Give a broker and backend to share them between several hosts in one process.
+    /// </summary>
+    public TypedTasksOptions UseInMemory(InMemoryBroker? broker = null, InMemoryResultBackend? results = null)
+    {
+        var ttl = ResultTtl;
+        return UseTransport(services =>
+        {
+            var time = (TimeProvider?)services.GetService(typeof(TimeProvider));
+            return new TaskTransport(
+                broker ?? new InMemoryBroker(time),
+                results ?? new InMemoryResultBackend(ttl, time),
+                ownsParts: broker is null && results is null);
+        });
+    }
+
+    internal void Validate()
+    {
+        if (ResultTtl <= TimeSpan.Zero)
+        {
+            throw new InvalidOperationException($"TypedTasks:ResultTtl must be positive (it is {ResultTtl}).");
+        }
+    }
+}

@@ -1,0 +1,96 @@
+using System;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using TypedTasks.Transport;
+
+namespace TypedTasks;
+
+/// <summary>Registers TypedTasks in a service collection.</summary>
+public static class TypedTasksServiceCollectionExtensions
+{
+    internal const string Section = "TypedTasks";
+    private const string RedisFactoryType = "TypedTasks.Redis.RedisTransportFactory, TypedTasks.Redis";
+
+    /// <summary>
+    /// Adds the TypedTasks client, bound from the <c>TypedTasks</c> configuration section and then
+    /// <paramref name="configure"/>. Every generated task of the application and of the task
+    /// libraries it references is found without a registration line. When the host starts, its
+    /// client becomes <see cref="TaskClient.Current"/>, which the generated proxies use.
+    /// </summary>
+    public static TypedTasksBuilder AddTypedTasks(this IServiceCollection services, Action<TypedTasksOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddOptionsFrom(Section, configure);
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(CreateTransport);
+        services.TryAddSingleton(sp =>
+        {
+            var transport = sp.GetRequiredService<TaskTransport>();
+            return new TaskClient(transport.Broker, transport.Results, sp.GetRequiredService<TimeProvider>());
+        });
+
+        // Registered before any worker, so that the client is current before tasks run.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, CurrentClientService>());
+        return new TypedTasksBuilder(services);
+    }
+
+    /// <summary>
+    /// Binds <typeparamref name="TOptions"/> from a configuration section when the host has an
+    /// <see cref="IConfiguration"/> (a bare service collection has none), then applies the code.
+    /// </summary>
+    internal static void AddOptionsFrom<TOptions>(this IServiceCollection services, string section, Action<TOptions>? configure)
+        where TOptions : class
+    {
+        services.AddOptions();
+        services.AddSingleton<IConfigureOptions<TOptions>>(sp => new ConfigureOptions<TOptions>(
+            options => sp.GetService<IConfiguration>()?.GetSection(section).Bind(options)));
+        if (configure is not null)
+        {
+            services.Configure(configure);
+        }
+    }
+
+    private static TaskTransport CreateTransport(IServiceProvider services)
+    {
+        var options = services.GetRequiredService<IOptions<TypedTasksOptions>>().Value;
+        options.Validate();
+        if (options.TransportFactory is { } chosen)
+        {
+            return chosen(services);
+        }
+
+        if (string.IsNullOrWhiteSpace(options.Redis))
+        {
+            var time = services.GetRequiredService<TimeProvider>();
+            return new TaskTransport(new InMemory.InMemoryBroker(time), new InMemory.InMemoryResultBackend(options.ResultTtl, time));
+        }
+
+        // Configuration alone names Redis: find the Redis package's factory by name, the one place
+        // a type is looked up by name, and only for configuration, never for a message.
+        var factoryType = Type.GetType(RedisFactoryType, throwOnError: false)
+            ?? throw new InvalidOperationException(
+                "TypedTasks:Redis is set, but the TypedTasks.Redis package is not referenced by the application. Add a reference to TypedTasks.Redis, or remove the setting to use the in-memory broker.");
+        var factory = (ITaskTransportFactory)Activator.CreateInstance(factoryType)!;
+        return factory.Create(services, options.Redis, options.ResultTtl);
+    }
+
+    /// <summary>Makes the host's client current while the host runs.</summary>
+    private sealed class CurrentClientService(TaskClient client) : IHostedService
+    {
+        public System.Threading.Tasks.Task StartAsync(System.Threading.CancellationToken cancellationToken)
+        {
+            TaskClient.MakeCurrent(client);
+            return System.Threading.Tasks.Task.CompletedTask;
+        }
+
+        public System.Threading.Tasks.Task StopAsync(System.Threading.CancellationToken cancellationToken)
+        {
+            TaskClient.Retire(client);
+            return System.Threading.Tasks.Task.CompletedTask;
+        }
+    }
+}

@@ -1,0 +1,66 @@
+using System;
+using System.ComponentModel;
+using System.Threading.Tasks;
+
+namespace TypedTasks;
+
+/// <summary>Runs one task from its invocation and returns its MessagePack-encoded result (empty for none).</summary>
+/// <param name="invocation">The arguments, services and cancellation of this run.</param>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public delegate ValueTask<ReadOnlyMemory<byte>> TaskInvoker(TaskInvocation invocation);
+
+/// <summary>
+/// What the worker and the client know of one task: its wire name, routing, retry and time
+/// settings, and the generated method that runs it. One instance per task, created by generated code.
+/// </summary>
+public sealed class TaskDescriptor
+{
+    /// <summary>Creates a descriptor; called by generated code.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public TaskDescriptor(
+        string name,
+        string queue,
+        int maxRetries,
+        TimeSpan? timeout,
+        TimeSpan? retryDelay,
+        TimeSpan? expires,
+        TaskInvoker invoker)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentException.ThrowIfNullOrWhiteSpace(queue);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxRetries);
+        ArgumentNullException.ThrowIfNull(invoker);
+        Name = name;
+        Queue = queue;
+        MaxRetries = maxRetries;
+        Timeout = timeout;
+        RetryDelay = retryDelay ?? TaskDefaults.RetryDelay;
+        Expires = expires;
+        Invoker = invoker;
+    }
+
+    /// <summary>The stable name carried on the wire.</summary>
+    public string Name { get; }
+
+    /// <summary>The queue the task goes to unless an enqueue says otherwise.</summary>
+    public string Queue { get; }
+
+    /// <summary>How many times a failed run is retried.</summary>
+    public int MaxRetries { get; }
+
+    /// <summary>The longest a run may take; null for no limit.</summary>
+    public TimeSpan? Timeout { get; }
+
+    /// <summary>The first delay of the exponential backoff between retries.</summary>
+    public TimeSpan RetryDelay { get; }
+
+    /// <summary>How long after its enqueue an unstarted task expires; null for never.</summary>
+    public TimeSpan? Expires { get; }
+
+    /// <summary>The generated method that runs the task.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public TaskInvoker Invoker { get; }
+
+    /// <inheritdoc/>
+    public override string ToString() => Name;
+}

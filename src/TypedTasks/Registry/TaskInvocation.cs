@@ -1,0 +1,104 @@
+using System;
+using System.ComponentModel;
+using System.IO;
+using System.Threading;
+using System.Threading.Tasks;
+using MessagePack;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace TypedTasks;
+
+/// <summary>
+/// One run of a task as the generated dispatch table sees it: the encoded arguments, the
+/// cancellation token handed to the task, and the services of this run's own DI scope.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public sealed class TaskInvocation : IAsyncDisposable
+{
+    private readonly IServiceProvider _services;
+    private readonly ReadOnlyMemory<byte> _arguments;
+    private AsyncServiceScope? _scope;
+
+    internal TaskInvocation(IServiceProvider services, string taskName, ReadOnlyMemory<byte> arguments, MessagePackSerializerOptions options, CancellationToken cancellationToken)
+    {
+        _services = services;
+        TaskName = taskName;
+        _arguments = arguments;
+        SerializerOptions = options;
+        CancellationToken = cancellationToken;
+    }
+
+    /// <summary>The name of the task being run.</summary>
+    public string TaskName { get; }
+
+    /// <summary>The settings to decode arguments and encode the result with.</summary>
+    public MessagePackSerializerOptions SerializerOptions { get; }
+
+    /// <summary>Signalled when the run must stop: timeout, cancellation or worker shutdown.</summary>
+    public CancellationToken CancellationToken { get; }
+
+    /// <summary>A reader over the arguments array, checked to hold <paramref name="expectedCount"/> values.</summary>
+    public MessagePackReader CreateArgumentReader(int expectedCount)
+    {
+        var reader = new MessagePackReader(_arguments);
+        int count;
+        try
+        {
+            count = reader.ReadArrayHeader();
+        }
+        catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException)
+        {
+            throw new TaskArgumentException($"The arguments of task {TaskName} are not a MessagePack array: {ex.Message}", ex);
+        }
+
+        if (count != expectedCount)
+        {
+            throw new TaskArgumentException($"Task {TaskName} takes {expectedCount} argument(s) but the message carries {count}.");
+        }
+
+        return reader;
+    }
+
+    /// <summary>Reads the next argument, turning a decoding error into a <see cref="TaskArgumentException"/> that names it.</summary>
+    public T ReadArgument<T>(ref MessagePackReader reader, string name)
+    {
+        try
+        {
+            return TaskSerializer.Read<T>(ref reader, SerializerOptions);
+        }
+        catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException or OverflowException)
+        {
+            throw new TaskArgumentException($"Argument '{name}' of task {TaskName} cannot be read as {typeof(T)}: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>
+    /// The object an instance task runs on: resolved from a DI scope created for this run, or,
+    /// when its class is not registered, constructed with its dependencies from that scope.
+    /// </summary>
+    public T GetTarget<T>()
+        where T : class
+    {
+        _scope ??= _services.CreateAsyncScope();
+        return ActivatorUtilities.GetServiceOrCreateInstance<T>(_scope.Value.ServiceProvider);
+    }
+
+    /// <inheritdoc/>
+    public ValueTask DisposeAsync() => _scope?.DisposeAsync() ?? default;
+}
+
+/// <summary>The arguments in a message do not fit the task (count or types): retrying cannot help.</summary>
+public sealed class TaskArgumentException : Exception
+{
+    /// <summary>Creates the exception with the reason.</summary>
+    public TaskArgumentException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception with the reason and the decoding error behind it.</summary>
+    public TaskArgumentException(string message, Exception inner)
+        : base(message, inner)
+    {
+    }
+}

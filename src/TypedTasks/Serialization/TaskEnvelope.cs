@@ -1,0 +1,238 @@
+using System;
+using System.Buffers;
+using System.Collections.Generic;
+using System.IO;
+using MessagePack;
+
+namespace TypedTasks.Serialization;
+
+/// <summary>
+/// One task message as it travels through a broker. The layout is documented byte for byte in
+/// docs/wire-format.md; <see cref="CurrentVersion"/> changes whenever it does.
+/// </summary>
+internal sealed class TaskEnvelope
+{
+    public const int CurrentVersion = 1;
+    private const int FieldCount = 11;
+
+    public required string Id { get; init; }
+    public required string TaskName { get; init; }
+    public required string Queue { get; init; }
+    public int Priority { get; init; }
+    public int Attempt { get; init; }
+    public DateTimeOffset EnqueuedAt { get; init; }
+    public DateTimeOffset? Eta { get; init; }
+    public DateTimeOffset? ExpiresAt { get; init; }
+    public IReadOnlyDictionary<string, string>? Headers { get; init; }
+
+    /// <summary>The arguments as one MessagePack array, exactly as the producer wrote them.</summary>
+    public ReadOnlyMemory<byte> Arguments { get; init; }
+
+    /// <summary>Writes an envelope whose arguments are written by <paramref name="arguments"/>.</summary>
+    public static byte[] Write<TArgs>(in EnvelopeHeader header, in TArgs arguments, MessagePackSerializerOptions options)
+        where TArgs : ITaskArguments
+    {
+        var buffer = new ArrayBufferWriter<byte>(128);
+        var writer = new MessagePackWriter(buffer);
+        WriteHeader(ref writer, header);
+        arguments.Write(ref writer, options);
+        writer.Flush();
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Writes this envelope again, with another attempt number (a retry).</summary>
+    public byte[] WithAttempt(int attempt)
+    {
+        var buffer = new ArrayBufferWriter<byte>(64 + Arguments.Length);
+        var writer = new MessagePackWriter(buffer);
+        WriteHeader(ref writer, new EnvelopeHeader(Id, TaskName, Queue, Priority, attempt, EnqueuedAt, Eta, ExpiresAt, Headers));
+        writer.WriteRaw(Arguments.Span);
+        writer.Flush();
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static void WriteHeader(ref MessagePackWriter writer, in EnvelopeHeader h)
+    {
+        writer.WriteArrayHeader(FieldCount);
+        writer.Write(CurrentVersion);
+        writer.Write(h.Id);
+        writer.Write(h.TaskName);
+        writer.Write(h.Queue);
+        writer.Write(h.Priority);
+        writer.Write(h.Attempt);
+        writer.Write(h.EnqueuedAt.ToUnixTimeMilliseconds());
+        WriteTime(ref writer, h.Eta);
+        WriteTime(ref writer, h.ExpiresAt);
+        if (h.Headers is null || h.Headers.Count == 0)
+        {
+            writer.WriteNil();
+        }
+        else
+        {
+            writer.WriteMapHeader(h.Headers.Count);
+            foreach (var pair in h.Headers)
+            {
+                writer.Write(pair.Key);
+                writer.Write(pair.Value);
+            }
+        }
+    }
+
+    private static void WriteTime(ref MessagePackWriter writer, DateTimeOffset? time)
+    {
+        if (time is { } t)
+        {
+            writer.Write(t.ToUnixTimeMilliseconds());
+        }
+        else
+        {
+            writer.WriteNil();
+        }
+    }
+
+    /// <summary>
+    /// Reads an envelope. Anything that is not a well-formed envelope of a known version throws
+    /// <see cref="InvalidEnvelopeException"/> with the reason; nothing in it names a type to create.
+    /// </summary>
+    public static TaskEnvelope Read(ReadOnlyMemory<byte> body)
+    {
+        try
+        {
+            var reader = new MessagePackReader(body);
+            if (reader.NextMessagePackType != MessagePackType.Array)
+            {
+                throw new InvalidEnvelopeException($"not a TypedTasks envelope: expected a MessagePack array, found {reader.NextMessagePackType}");
+            }
+
+            var count = reader.ReadArrayHeader();
+            if (count < 1)
+            {
+                throw new InvalidEnvelopeException("not a TypedTasks envelope: empty array");
+            }
+
+            if (reader.NextMessagePackType != MessagePackType.Integer)
+            {
+                throw new InvalidEnvelopeException("not a TypedTasks envelope: the first field is not a version number");
+            }
+
+            var version = reader.ReadInt32();
+            if (version != CurrentVersion)
+            {
+                throw new InvalidEnvelopeException($"unsupported envelope version {version}; this worker reads version {CurrentVersion}");
+            }
+
+            if (count != FieldCount)
+            {
+                throw new InvalidEnvelopeException($"malformed envelope: version {version} has {FieldCount} fields, this one has {count}");
+            }
+
+            var id = ReadRequiredString(ref reader, "id");
+            var task = ReadRequiredString(ref reader, "task");
+            var queue = ReadRequiredString(ref reader, "queue");
+            var priority = reader.ReadInt32();
+            var attempt = reader.ReadInt32();
+            var enqueuedAt = DateTimeOffset.FromUnixTimeMilliseconds(reader.ReadInt64());
+            var eta = ReadTime(ref reader);
+            var expiresAt = ReadTime(ref reader);
+            Dictionary<string, string>? headers = null;
+            if (!reader.TryReadNil())
+            {
+                var n = reader.ReadMapHeader();
+                headers = new Dictionary<string, string>(n, StringComparer.Ordinal);
+                for (var i = 0; i < n; i++)
+                {
+                    var key = ReadRequiredString(ref reader, "header name");
+                    headers[key] = reader.ReadString() ?? string.Empty;
+                }
+            }
+
+            if (reader.NextMessagePackType != MessagePackType.Array)
+            {
+                throw new InvalidEnvelopeException("malformed envelope: the arguments are not an array");
+            }
+
+            var start = reader.Consumed;
+            reader.Skip();
+            var arguments = body.Slice((int)start, (int)(reader.Consumed - start));
+            if (!reader.End)
+            {
+                throw new InvalidEnvelopeException("malformed envelope: trailing bytes after the arguments");
+            }
+
+            return new TaskEnvelope
+            {
+                Id = id,
+                TaskName = task,
+                Queue = queue,
+                Priority = priority,
+                Attempt = attempt,
+                EnqueuedAt = enqueuedAt,
+                Eta = eta,
+                ExpiresAt = expiresAt,
+                Headers = headers,
+                Arguments = arguments,
+            };
+        }
+        catch (InvalidEnvelopeException)
+        {
+            throw;
+        }
+        catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException or OverflowException or InvalidOperationException)
+        {
+            throw new InvalidEnvelopeException($"malformed envelope: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>Reads only the id of an envelope, for dead-letter reports; null when unreadable.</summary>
+    public static string? TryReadId(ReadOnlyMemory<byte> body)
+    {
+        try
+        {
+            var reader = new MessagePackReader(body);
+            return reader.ReadArrayHeader() >= 2 && reader.ReadInt32() >= 0 ? reader.ReadString() : null;
+        }
+        catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException or OverflowException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    private static string ReadRequiredString(ref MessagePackReader reader, string field)
+    {
+        var value = reader.NextMessagePackType == MessagePackType.String ? reader.ReadString() : null;
+        return string.IsNullOrEmpty(value)
+            ? throw new InvalidEnvelopeException($"malformed envelope: the {field} is missing or not a string")
+            : value;
+    }
+
+    private static DateTimeOffset? ReadTime(ref MessagePackReader reader)
+        => reader.TryReadNil() ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.ReadInt64());
+}
+
+/// <summary>The fields of an envelope ahead of its arguments.</summary>
+internal readonly record struct EnvelopeHeader(
+    string Id,
+    string TaskName,
+    string Queue,
+    int Priority,
+    int Attempt,
+    DateTimeOffset EnqueuedAt,
+    DateTimeOffset? Eta,
+    DateTimeOffset? ExpiresAt,
+    IReadOnlyDictionary<string, string>? Headers);
+
+/// <summary>Bytes in a queue that are not an envelope this worker can read.</summary>
+public sealed class InvalidEnvelopeException : Exception
+{
+    /// <summary>Creates the exception with the reason.</summary>
+    public InvalidEnvelopeException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception with the reason and the error behind it.</summary>
+    public InvalidEnvelopeException(string message, Exception inner)
+        : base(message, inner)
+    {
+    }
+}

@@ -1,0 +1,92 @@
+using System;
+using System.Buffers;
+using System.IO;
+using MessagePack;
+
+namespace TypedTasks.Serialization;
+
+/// <summary>
+/// The stored form of a <see cref="TaskInfo"/> (docs/wire-format.md, "Result record"): a MessagePack
+/// array <c>[version, state, task, attempt, updated_at_ms, result, error]</c> where result is the
+/// task's MessagePack-encoded return value (nil when none) and error is nil or
+/// <c>[type, message, stack]</c>.
+/// </summary>
+internal static class TaskInfoCodec
+{
+    public const int CurrentVersion = 1;
+    private const int FieldCount = 7;
+
+    public static byte[] Write(TaskInfo info)
+    {
+        var buffer = new ArrayBufferWriter<byte>(64 + info.Result.Length);
+        var writer = new MessagePackWriter(buffer);
+        writer.WriteArrayHeader(FieldCount);
+        writer.Write(CurrentVersion);
+        writer.Write((int)info.State);
+        writer.Write(info.TaskName);
+        writer.Write(info.Attempt);
+        writer.Write(info.UpdatedAt.ToUnixTimeMilliseconds());
+        if (info.Result.IsEmpty)
+        {
+            writer.WriteNil();
+        }
+        else
+        {
+            writer.WriteRaw(info.Result.Span);
+        }
+
+        if (info.Error is { } error)
+        {
+            writer.WriteArrayHeader(3);
+            writer.Write(error.Type);
+            writer.Write(error.Message);
+            writer.Write(error.StackTrace);
+        }
+        else
+        {
+            writer.WriteNil();
+        }
+
+        writer.Flush();
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    public static TaskInfo Read(string id, ReadOnlyMemory<byte> stored)
+    {
+        try
+        {
+            var reader = new MessagePackReader(stored);
+            var count = reader.ReadArrayHeader();
+            var version = reader.ReadInt32();
+            if (version != CurrentVersion || count != FieldCount)
+            {
+                throw new InvalidDataException($"The stored state of task {id} has record version {version} with {count} fields; this client reads version {CurrentVersion}.");
+            }
+
+            var state = (TaskState)reader.ReadInt32();
+            var task = reader.ReadString() ?? string.Empty;
+            var attempt = reader.ReadInt32();
+            var updatedAt = DateTimeOffset.FromUnixTimeMilliseconds(reader.ReadInt64());
+            var result = ReadOnlyMemory<byte>.Empty;
+            if (!reader.TryReadNil())
+            {
+                var start = (int)reader.Consumed;
+                reader.Skip();
+                result = stored[start..(int)reader.Consumed];
+            }
+
+            TaskError? error = null;
+            if (!reader.TryReadNil())
+            {
+                _ = reader.ReadArrayHeader();
+                error = new TaskError(reader.ReadString() ?? string.Empty, reader.ReadString() ?? string.Empty, reader.ReadString());
+            }
+
+            return new TaskInfo(id, task, state, attempt, updatedAt, error, result);
+        }
+        catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException or OverflowException)
+        {
+            throw new InvalidDataException($"The stored state of task {id} is not a TypedTasks result record: {ex.Message}", ex);
+        }
+    }
+}

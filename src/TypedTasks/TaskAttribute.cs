@@ -1,0 +1,45 @@
+using System;
+
+namespace TypedTasks;
+
+/// <summary>
+/// Marks a method as a task: the TypedTasks generator emits a typed proxy for it
+/// (<c>Tasks.MethodName.EnqueueAsync(...)</c>) and an entry in the worker's dispatch table.
+/// </summary>
+/// <remarks>
+/// Time values are strings in <see cref="TimeSpan"/>'s invariant form (<c>"00:02:00"</c>,
+/// <c>"00:00:00.250"</c>); the generator checks them at compile time.
+/// </remarks>
+[AttributeUsage(AttributeTargets.Method, AllowMultiple = false, Inherited = false)]
+public sealed class TaskAttribute : Attribute
+{
+    /// <summary>Marks a task whose name is <c>Namespace.Type.Method</c>.</summary>
+    public TaskAttribute()
+    {
+    }
+
+    /// <summary>Marks a task with an explicit, stable name carried on the wire.</summary>
+    /// <param name="name">The task name, such as <c>"reports.build"</c>.</param>
+    public TaskAttribute(string name) => Name = name;
+
+    /// <summary>The task name carried on the wire; <see langword="null"/> for the default form.</summary>
+    public string? Name { get; }
+
+    /// <summary>The queue the task goes to unless an enqueue says otherwise. Default <c>"default"</c>.</summary>
+    public string Queue { get; set; } = TaskDefaults.Queue;
+
+    /// <summary>How many times a failed run is retried before the task ends <see cref="TaskState.Failed"/>. Default 0.</summary>
+    public int MaxRetries { get; set; }
+
+    /// <summary>The longest a run may take before it fails, as a TimeSpan string. Default: no limit.</summary>
+    public string? Timeout { get; set; }
+
+    /// <summary>The first delay of the exponential backoff between retries, as a TimeSpan string. Default 00:00:02.</summary>
+    public string? RetryDelay { get; set; }
+
+    /// <summary>How long after its enqueue a task that has not started ends <see cref="TaskState.Expired"/>, as a TimeSpan string.</summary>
+    public string? Expires { get; set; }
+
+    /// <summary>The name of the generated proxy (<c>Tasks.ProxyName</c>); defaults to the method name.</summary>
+    public string? ProxyName { get; set; }
+}

@@ -1,0 +1,61 @@
+using System;
+using System.Collections.Generic;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace TypedTasks.Transport;
+
+/// <summary>
+/// A broker speaks queue operations on opaque message bodies (encoded envelopes); it never looks
+/// inside them. Implementations: the in-memory broker and the Redis broker.
+/// </summary>
+public interface ITaskBroker : IAsyncDisposable
+{
+    /// <summary>Appends a message to the tail of <paramref name="queue"/> at <paramref name="priority"/>.</summary>
+    ValueTask EnqueueAsync(string queue, ReadOnlyMemory<byte> body, int priority, CancellationToken cancellationToken = default);
+
+    /// <summary>Holds a message until <paramref name="dueAt"/>, then appends it to <paramref name="queue"/>.</summary>
+    ValueTask ScheduleAsync(string queue, ReadOnlyMemory<byte> body, int priority, DateTimeOffset dueAt, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Waits until at least one message is ready in any of <paramref name="queues"/> (or
+    /// <paramref name="cancellationToken"/> fires), then leases up to <paramref name="max"/> of
+    /// them. Waiting costs no CPU.
+    /// </summary>
+    ValueTask<IReadOnlyList<ITaskLease>> FetchAsync(IReadOnlyList<string> queues, int max, CancellationToken cancellationToken);
+
+    /// <summary>The messages a worker put in a queue's dead-letter list, oldest first.</summary>
+    ValueTask<IReadOnlyList<DeadLetter>> GetDeadLettersAsync(string queue, CancellationToken cancellationToken = default);
+}
+
+/// <summary>
+/// A fetched message, held by one worker until it settles it. Disposing a lease that was not
+/// settled puts the message back at the head of its queue, so nothing is lost on shutdown.
+/// </summary>
+public interface ITaskLease : IAsyncDisposable
+{
+    /// <summary>The queue the message came from.</summary>
+    string Queue { get; }
+
+    /// <summary>The encoded envelope.</summary>
+    ReadOnlyMemory<byte> Body { get; }
+
+    /// <summary>Whether the message was delivered before and not settled (a worker died or stopped).</summary>
+    bool IsRedelivery { get; }
+
+    /// <summary>Settles the message: it is done and leaves the broker.</summary>
+    ValueTask AckAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Settles the message and, in one step, schedules <paramref name="body"/> for <paramref name="dueAt"/> in the same queue.</summary>
+    ValueTask RetryAsync(ReadOnlyMemory<byte> body, int priority, DateTimeOffset dueAt, CancellationToken cancellationToken = default);
+
+    /// <summary>Settles the message by moving it, verbatim, to its queue's dead-letter list with the reason.</summary>
+    ValueTask DeadLetterAsync(string reason, CancellationToken cancellationToken = default);
+}
+
+/// <summary>A message set aside, verbatim, with why and when.</summary>
+/// <param name="Queue">The queue it came from.</param>
+/// <param name="Body">The bytes exactly as they were in the queue.</param>
+/// <param name="Reason">Why the worker set it aside.</param>
+/// <param name="At">When.</param>
+public sealed record DeadLetter(string Queue, ReadOnlyMemory<byte> Body, string Reason, DateTimeOffset At);

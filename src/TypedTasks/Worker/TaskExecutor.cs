@@ -1,0 +1,160 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.Extensions.Logging;
+using TypedTasks.Serialization;
+using TypedTasks.Transport;
+
+namespace TypedTasks.Worker;
+
+/// <summary>
+/// Runs one fetched message to a settled end: decode, check expiry and the stored state, run the
+/// task through its generated invoker, store the outcome, then ack, retry or dead-letter. The
+/// state is always stored before the message is settled, so a crash in between leads to a
+/// redelivery that finds the final state and does not run the task again.
+/// </summary>
+internal sealed class TaskExecutor(
+    IReadOnlyDictionary<string, TaskDescriptor> tasks,
+    IResultBackend results,
+    IServiceProvider services,
+    TimeProvider time,
+    ILogger logger)
+{
+    internal const string UnknownTaskError = "TypedTasks.UnknownTask";
+
+    /// <summary>Runs the message; <paramref name="hardStop"/> interrupts a run, which leaves the lease unsettled.</summary>
+    public async Task RunAsync(ITaskLease lease, CancellationToken hardStop)
+    {
+        await using (lease.ConfigureAwait(false))
+        {
+            TaskEnvelope envelope;
+            try
+            {
+                envelope = TaskEnvelope.Read(lease.Body);
+            }
+            catch (InvalidEnvelopeException ex)
+            {
+                await DeadLetterAsync(lease, ex.Message, TaskEnvelope.TryReadId(lease.Body) ?? "?").ConfigureAwait(false);
+                return;
+            }
+
+            if (!tasks.TryGetValue(envelope.TaskName, out var task))
+            {
+                var reason = $"unknown task '{envelope.TaskName}': no task of that name is registered in this worker";
+                await results.SetAsync(Final(envelope, TaskState.Failed, new TaskError(UnknownTaskError, reason, null)), CancellationToken.None).ConfigureAwait(false);
+                await DeadLetterAsync(lease, reason, envelope.Id).ConfigureAwait(false);
+                return;
+            }
+
+            var now = time.GetUtcNow();
+            if (envelope.ExpiresAt is { } expiresAt && expiresAt <= now)
+            {
+                Log.Expired(logger, envelope.TaskName, envelope.Id, expiresAt);
+                await results.SetAsync(Final(envelope, TaskState.Expired, null), CancellationToken.None).ConfigureAwait(false);
+                await SettleAsync(lease.AckAsync(CancellationToken.None), envelope.Id).ConfigureAwait(false);
+                return;
+            }
+
+            var started = new TaskInfo(envelope.Id, envelope.TaskName, TaskState.Started, envelope.Attempt, now, null, ReadOnlyMemory<byte>.Empty);
+            if (await results.TryStartAsync(started, CancellationToken.None).ConfigureAwait(false) is { } final)
+            {
+                Log.AlreadyFinal(logger, envelope.TaskName, envelope.Id, final.State);
+                await SettleAsync(lease.AckAsync(CancellationToken.None), envelope.Id).ConfigureAwait(false);
+                return;
+            }
+
+            await RunTaskAsync(lease, envelope, task, hardStop).ConfigureAwait(false);
+        }
+    }
+
+    private async Task RunTaskAsync(ITaskLease lease, TaskEnvelope envelope, TaskDescriptor task, CancellationToken hardStop)
+    {
+        var watch = Stopwatch.StartNew();
+        ReadOnlyMemory<byte> result = default;
+        Exception? error = null;
+        using var run = CancellationTokenSource.CreateLinkedTokenSource(hardStop);
+        if (task.Timeout is { } limit)
+        {
+            run.CancelAfter(limit);
+        }
+
+        var invocation = new TaskInvocation(services, envelope.TaskName, envelope.Arguments, TaskSerializer.Options, run.Token);
+        await using (invocation.ConfigureAwait(false))
+        {
+            try
+            {
+                var pending = task.Invoker(invocation);
+                result = task.Timeout is { } timeout && !pending.IsCompleted
+                    ? await pending.AsTask().WaitAsync(timeout, time, CancellationToken.None).ConfigureAwait(false)
+                    : await pending.ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                error = ex;
+            }
+        }
+
+        if (error is null)
+        {
+            Log.Succeeded(logger, envelope.TaskName, envelope.Id, watch.Elapsed.TotalMilliseconds);
+            await results.SetAsync(new TaskInfo(envelope.Id, envelope.TaskName, TaskState.Succeeded, envelope.Attempt, time.GetUtcNow(), null, result), CancellationToken.None).ConfigureAwait(false);
+            await SettleAsync(lease.AckAsync(CancellationToken.None), envelope.Id).ConfigureAwait(false);
+            return;
+        }
+
+        if (hardStop.IsCancellationRequested && error is OperationCanceledException)
+        {
+            // Interrupted by shutdown, not failed: the unsettled lease goes back to its queue.
+            Log.Interrupted(logger, envelope.TaskName, envelope.Id);
+            await results.SetAsync(new TaskInfo(envelope.Id, envelope.TaskName, TaskState.Pending, envelope.Attempt, time.GetUtcNow(), null, default), CancellationToken.None).ConfigureAwait(false);
+            return;
+        }
+
+        if (task.Timeout is { } t && (error is TimeoutException || (error is OperationCanceledException && run.IsCancellationRequested)))
+        {
+            run.Cancel();
+            error = new TaskTimeoutException(task.Name, t);
+        }
+
+        var recorded = new TaskError(error.GetType().FullName ?? error.GetType().Name, error.Message, error.ToString());
+        var retryable = error is not TaskArgumentException;
+        if (retryable && envelope.Attempt < task.MaxRetries)
+        {
+            var delay = RetryPolicy.Delay(task.RetryDelay, envelope.Attempt, Random.Shared.NextDouble());
+            Log.Retrying(logger, error, envelope.TaskName, envelope.Id, envelope.Attempt + 1, delay);
+            var now = time.GetUtcNow();
+            await results.SetAsync(new TaskInfo(envelope.Id, envelope.TaskName, TaskState.Retrying, envelope.Attempt, now, recorded, default), CancellationToken.None).ConfigureAwait(false);
+            await SettleAsync(lease.RetryAsync(envelope.WithAttempt(envelope.Attempt + 1), envelope.Priority, now + delay, CancellationToken.None), envelope.Id).ConfigureAwait(false);
+            return;
+        }
+
+        Log.Failed(logger, error, envelope.TaskName, envelope.Id, envelope.Attempt + 1);
+        await results.SetAsync(Final(envelope, TaskState.Failed, recorded), CancellationToken.None).ConfigureAwait(false);
+        await DeadLetterAsync(lease, $"failed after {envelope.Attempt + 1} run(s): {recorded.Type}: {recorded.Message}", envelope.Id).ConfigureAwait(false);
+    }
+
+    private TaskInfo Final(TaskEnvelope envelope, TaskState state, TaskError? error)
+        => new(envelope.Id, envelope.TaskName, state, envelope.Attempt, time.GetUtcNow(), error, default);
+
+    private async Task DeadLetterAsync(ITaskLease lease, string reason, string id)
+    {
+        Log.DeadLettered(logger, lease.Queue, reason);
+        await SettleAsync(lease.DeadLetterAsync(reason, CancellationToken.None), id).ConfigureAwait(false);
+    }
+
+    private async Task SettleAsync(ValueTask settle, string id)
+    {
+        try
+        {
+            await settle.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The message stays leased; the broker delivers it again and the stored state keeps
+            // a finished task from running twice.
+            Log.SettleFailed(logger, ex, id);
+        }
+    }
+}

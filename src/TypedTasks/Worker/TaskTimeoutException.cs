@@ -1,0 +1,13 @@
+using System;
+
+namespace TypedTasks;
+
+/// <summary>Recorded as the error of a run that outlived its task's <c>Timeout</c>.</summary>
+public sealed class TaskTimeoutException : Exception
+{
+    /// <summary>Creates the exception for a task and its limit.</summary>
+    public TaskTimeoutException(string taskName, TimeSpan timeout)
+        : base($"Task {taskName} did not finish within its timeout of {timeout:c}.")
+    {
+    }
+}

@@ -1,0 +1,186 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using System.Threading.Channels;
+using System.Threading.Tasks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using TypedTasks.Transport;
+
+namespace TypedTasks.Worker;
+
+/// <summary>
+/// The worker as a hosted service: one fetcher fills a bounded buffer of leases (the prefetch),
+/// <see cref="WorkerOptions.Concurrency"/> executor loops drain it. On stop, fetching ends at
+/// once, running tasks get <see cref="WorkerOptions.ShutdownTimeout"/> to finish, and every
+/// lease that never started goes back to its queue.
+/// </summary>
+internal sealed class WorkerService : BackgroundService
+{
+    private static readonly TimeSpan MaxFetchBackoff = TimeSpan.FromSeconds(5);
+    private readonly TaskClient _client;
+    private readonly WorkerOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly TaskExecutor _executor;
+    private readonly IReadOnlyDictionary<string, TaskDescriptor> _tasks;
+    private readonly CancellationTokenSource _hardStop = new();
+    private int _running;
+
+    public WorkerService(TaskClient client, IOptions<WorkerOptions> options, IServiceProvider services, TimeProvider time, ILogger<WorkerService> logger)
+    {
+        _client = client;
+        _options = options.Value;
+        _options.Validate();
+        _time = time;
+        _logger = logger;
+        _tasks = TaskCatalog.BuildTable();
+        _executor = new TaskExecutor(_tasks, client.Results, services, time, logger);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var queues = _options.EffectiveQueues;
+        Log.WorkerStarted(_logger, _options.Concurrency, string.Join(", ", queues), _tasks.Count);
+        var buffer = Channel.CreateBounded<ITaskLease>(new BoundedChannelOptions(_options.Prefetch)
+        {
+            SingleWriter = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+
+        var loops = new List<Task>(_options.Concurrency + 1) { Task.Run(() => FetchLoopAsync(queues, buffer, stoppingToken), CancellationToken.None) };
+        for (var i = 0; i < _options.Concurrency; i++)
+        {
+            loops.Add(Task.Run(() => ExecuteLoopAsync(buffer.Reader, stoppingToken), CancellationToken.None));
+        }
+
+        var all = Task.WhenAll(loops);
+        await Task.WhenAny(all, Task.Delay(Timeout.Infinite, stoppingToken)).ConfigureAwait(false);
+        if (!all.IsCompleted)
+        {
+            Log.WorkerStopping(_logger, _options.ShutdownTimeout, Volatile.Read(ref _running));
+            var graceful = Task.Delay(_options.ShutdownTimeout, _time, CancellationToken.None);
+            if (await Task.WhenAny(all, graceful).ConfigureAwait(false) != all)
+            {
+                Log.ShutdownTimedOut(_logger);
+                await _hardStop.CancelAsync().ConfigureAwait(false);
+                await all.ConfigureAwait(false);
+            }
+        }
+
+        // Leases that were fetched but never started go back to the head of their queue.
+        buffer.Writer.TryComplete();
+        while (buffer.Reader.TryRead(out var unstarted))
+        {
+            await unstarted.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    public override void Dispose()
+    {
+        _hardStop.Dispose();
+        base.Dispose();
+    }
+
+    private async Task FetchLoopAsync(IReadOnlyList<string> queues, Channel<ITaskLease> buffer, CancellationToken stop)
+    {
+        var backoff = TimeSpan.Zero;
+        while (!stop.IsCancellationRequested)
+        {
+            IReadOnlyList<ITaskLease> leases;
+            try
+            {
+                if (!await buffer.Writer.WaitToWriteAsync(stop).ConfigureAwait(false))
+                {
+                    return;
+                }
+
+                var room = Math.Max(1, _options.Prefetch - buffer.Reader.Count);
+                leases = await _client.Broker.FetchAsync(queues, room, stop).ConfigureAwait(false);
+                backoff = TimeSpan.Zero;
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                backoff = backoff == TimeSpan.Zero ? TimeSpan.FromMilliseconds(100) : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxFetchBackoff.Ticks));
+                Log.FetchFailed(_logger, ex, backoff);
+                try
+                {
+                    await Task.Delay(backoff, _time, stop).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                continue;
+            }
+
+            for (var i = 0; i < leases.Count; i++)
+            {
+                // Never blocks for long: the fetch asked for no more than the free room.
+                if (stop.IsCancellationRequested || !buffer.Writer.TryWrite(leases[i]))
+                {
+                    try
+                    {
+                        await buffer.Writer.WriteAsync(leases[i], stop).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        foreach (var lease in leases.Skip(i))
+                        {
+                            await lease.DisposeAsync().ConfigureAwait(false);
+                        }
+
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    private async Task ExecuteLoopAsync(ChannelReader<ITaskLease> reader, CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            ITaskLease lease;
+            try
+            {
+                if (!reader.TryRead(out lease!))
+                {
+                    if (!await reader.WaitToReadAsync(stop).ConfigureAwait(false))
+                    {
+                        return;
+                    }
+
+                    continue;
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            Interlocked.Increment(ref _running);
+            try
+            {
+                await _executor.RunAsync(lease, _hardStop.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                // The backend or broker failed while settling: the lease went back (or stays
+                // leased) and the message will be delivered again.
+                Log.SettleFailed(_logger, ex, "?");
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _running);
+            }
+        }
+    }
+}

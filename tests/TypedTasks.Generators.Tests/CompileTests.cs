@@ -1,0 +1,63 @@
+using System.Linq;
+using Microsoft.CodeAnalysis;
+
+namespace TypedTasks.Generators.Tests;
+
+/// <summary>The generated code compiles with no warning under nullable, doc generation and warnings as errors.</summary>
+public sealed class CompileTests
+{
+    [Fact]
+    public void Generated_code_compiles_clean_with_every_warning_an_error()
+    {
+        const string source = """
+            #nullable enable
+            using System;
+            using System.Collections.Generic;
+            using System.Threading;
+            using System.Threading.Tasks;
+            using TypedTasks;
+
+            namespace App;
+
+            /// <summary>A request.</summary>
+            public sealed record Request(string? Name, List<int?> Values, Dictionary<string, Guid[]> Map);
+
+            /// <summary>Tasks.</summary>
+            public sealed class Jobs
+            {
+                /// <summary>Runs with <see cref="Request"/> and <paramref name="ct"/>.</summary>
+                /// <param name="request">The <see cref="Request"/>.</param>
+                /// <param name="ct">Stops it.</param>
+                /// <returns>Nothing.</returns>
+                [Task] public Task<Request?> Run(Request request, CancellationToken ct) => Task.FromResult<Request?>(request);
+
+                /// <summary>Sums.</summary>
+                [Task] public static ValueTask<long> Sum(int[] values, DateTime? at = null, string? tag = null) => new(0L);
+
+                /// <summary>Nothing at all.</summary>
+                [Task] public static void Nothing() { }
+            }
+            """;
+        var (_, output, diagnostics) = GeneratorHarness.Run(source, "App");
+        Assert.Empty(diagnostics);
+        var problems = GeneratorHarness.CompilerProblems(output).ToList();
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
+        Assert.Equal(3, output.SyntaxTrees.Count());
+    }
+
+    [Fact]
+    public void The_generated_dispatch_table_runs_the_task_without_reflection()
+    {
+        const string source = """
+            using TypedTasks;
+            namespace App;
+            public static class Jobs { [Task] public static int Add(int x, int y) => x + y; }
+            """;
+        var (_, output, _) = GeneratorHarness.Run(source, "App");
+        var assembly = GeneratorHarness.Load(output);
+        var registry = (ITaskRegistry)assembly.GetType("App.TypedTasksRegistry")!.GetProperty("Instance")!.GetValue(null)!;
+        var task = Assert.Single(registry.Tasks);
+        Assert.Equal("App.Jobs.Add", task.Name);
+        Assert.Equal("default", task.Queue);
+    }
+}

@@ -1,0 +1,43 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Text.RegularExpressions;
+using TypedTasks.Generators.Diagnostics;
+
+namespace TypedTasks.Generators.Tests;
+
+/// <summary>Every diagnostic has a well-formed id, a help link, a release row, a docs section and a test.</summary>
+public sealed class DescriptorCatalogueTests
+{
+    private static string RepoFile(params string[] parts)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "TypedTasks.sln")))
+            {
+                return Path.Combine([dir.FullName, .. parts]);
+            }
+        }
+
+        throw new InvalidOperationException("TypedTasks.sln not found above the test directory.");
+    }
+
+    [Fact]
+    public void Every_descriptor_is_documented_tracked_and_tested()
+    {
+        var releases = File.ReadAllText(RepoFile("generators", "TypedTasks.Generators", "AnalyzerReleases.Unshipped.md"));
+        var docs = File.ReadAllText(RepoFile("docs", "diagnostics.md"));
+        var tests = File.ReadAllText(RepoFile("tests", "TypedTasks.Generators.Tests", "DiagnosticTests.cs"));
+        var ids = DiagnosticDescriptors.All.Select(d => d.Id).ToList();
+
+        Assert.Equal(ids.Count, ids.Distinct().Count());
+        foreach (var descriptor in DiagnosticDescriptors.All)
+        {
+            Assert.Matches(new Regex("^TT[0-9]{4}$"), descriptor.Id);
+            Assert.Equal(DiagnosticDescriptors.HelpBase + descriptor.Id.ToLowerInvariant(), descriptor.HelpLinkUri);
+            Assert.Contains($"{descriptor.Id} | TypedTasks | Error |", releases, StringComparison.Ordinal);
+            Assert.Contains($"## {descriptor.Id}", docs, StringComparison.Ordinal);
+            Assert.Contains($"void {descriptor.Id}_", tests, StringComparison.Ordinal);
+        }
+    }
+}

@@ -1,0 +1,195 @@
+using System.Linq;
+using Microsoft.CodeAnalysis;
+
+namespace TypedTasks.Generators.Tests;
+
+/// <summary>
+/// One test per diagnostic: the bad declaration, the id, and the exact text it points at. The
+/// marker <c>[|...|]</c> in a source is where the diagnostic must be.
+/// </summary>
+public sealed class DiagnosticTests
+{
+    private const string Usings = """
+        using System;
+        using System.Collections.Generic;
+        using System.IO;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using TypedTasks;
+
+        """;
+
+    /// <summary>Asserts that the source yields exactly one diagnostic, <paramref name="id"/>, at the marked span, and no other error.</summary>
+    private static Diagnostic Expect(string id, string markedSource)
+    {
+        var start = markedSource.IndexOf("[|", System.StringComparison.Ordinal);
+        var end = markedSource.IndexOf("|]", System.StringComparison.Ordinal) - 2;
+        Assert.True(start >= 0 && end >= start, "The source needs a [| |] marker.");
+        var source = Usings + markedSource.Replace("[|", string.Empty).Replace("|]", string.Empty);
+        var expectedSpan = source.Substring(Usings.Length + start, end - start);
+
+        var diagnostics = GeneratorHarness.AllDiagnostics(source);
+        var diagnostic = Assert.Single(diagnostics);
+        Assert.Equal(id, diagnostic.Id);
+        Assert.Equal(DiagnosticSeverity.Error, diagnostic.Severity);
+        Assert.Equal(expectedSpan, source.Substring(diagnostic.Location.SourceSpan.Start, diagnostic.Location.SourceSpan.Length));
+        Assert.Contains("docs/diagnostics.md#" + id.ToLowerInvariant(), diagnostic.Descriptor.HelpLinkUri, System.StringComparison.Ordinal);
+        return diagnostic;
+    }
+
+    [Fact]
+    public void TT0001_generic_method()
+        => Expect("TT0001", "public static class J { [Task] public static T [|Echo|]<T>(T value) => value; }");
+
+    [Fact]
+    public void TT0002_ref_out_in_parameters()
+    {
+        var d = Expect("TT0002", "public static class J { [Task] public static void Fill(out int [|count|]) => count = 1; }");
+        Assert.Contains("(out)", d.GetMessage(), System.StringComparison.Ordinal);
+        Expect("TT0002", "public static class J { [Task] public static int Read(in int [|value|]) => value; }");
+        Expect("TT0002", "public static class J { [Task] public static void Bump(ref int [|value|]) => value++; }");
+    }
+
+    [Fact]
+    public void TT0003_span_and_pointer_parameters()
+    {
+        Expect("TT0003", "public static class J { [Task] public static int Length(ReadOnlySpan<byte> [|data|]) => data.Length; }");
+        Expect("TT0003", "public static unsafe class J { [Task] public static int Peek(int* [|p|]) => 0; }");
+    }
+
+    [Fact]
+    public void TT0004_async_void()
+        => Expect("TT0004", "public static class J { [Task] public static async void [|Fire|]() => await Task.Yield(); }");
+
+    [Fact]
+    public void TT0005_types_MessagePack_cannot_carry()
+    {
+        Expect("TT0005", "public static class J { [Task] public static void Run(Action [|callback|]) { } }");
+        Expect("TT0005", "public static class J { [Task] public static void Save(Stream [|body|]) { } }");
+        Expect("TT0005", "public static class J { [Task] public static void Use(IntPtr [|handle|]) { } }");
+        Expect("TT0005", "public static class J { [Task] public static void Any(object [|value|]) { } }");
+        Expect("TT0005", "public static class J { [Task] public static void Any(dynamic [|value|]) { } }");
+        Expect("TT0005", "public interface IShape { } public static class J { [Task] public static void Draw(IShape [|shape|]) { } }");
+        Expect("TT0005", "public abstract class Shape { } public static class J { [Task] public static void Draw(List<Shape> [|shapes|]) { } }");
+        var nested = Expect("TT0005", "public sealed record Upload(string Name, Stream Body); public static class J { [Task] public static void Store(Upload [|upload|]) { } }");
+        Assert.Contains("Upload.Body", nested.GetMessage(), System.StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TT0005_is_not_reported_for_interfaces_with_a_union()
+    {
+        var source = Usings + """
+            [MessagePack.Union(0, typeof(Circle))]
+            public interface IShape { }
+            [MessagePack.MessagePackObject] public sealed class Circle : IShape { [MessagePack.Key(0)] public double R { get; set; } }
+            public static class J { [Task] public static void Draw(IShape shape) { } }
+            """;
+        Assert.Empty(GeneratorHarness.AllDiagnostics(source));
+    }
+
+    [Fact]
+    public void TT0006_result_types_MessagePack_cannot_carry()
+    {
+        Expect("TT0006", "public static class J { [Task] public static [|Stream|] Open() => Stream.Null; }");
+        Expect("TT0006", "public static class J { [Task] public static [|Task<Func<int>>|] Make() => Task.FromResult<Func<int>>(() => 1); }");
+    }
+
+    [Fact]
+    public void TT0007_duplicate_task_names()
+    {
+        var d = Expect("TT0007", """
+            public static class A { [Task("send")] public static void One() { } }
+            public static class B { [Task("send")] public static void [|Two|]() { } }
+            """);
+        Assert.Contains("'send'", d.GetMessage(), System.StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TT0008_proxy_name_collisions()
+        => Expect("TT0008", """
+            public static class A { [Task("a.add")] public static int Add(int x) => x; }
+            public static class B { [Task("b.add")] public static int [|Add|](int x, int y) => x + y; }
+            """);
+
+    [Fact]
+    public void TT0009_negative_MaxRetries()
+        => Expect("TT0009", "public static class J { [Task([|MaxRetries = -1|])] public static void Run() { } }");
+
+    [Fact]
+    public void TT0010_time_strings_that_are_not_TimeSpans()
+    {
+        Expect("TT0010", "public static class J { [Task([|Timeout = \"2 minutes\"|])] public static void Run() { } }");
+        Expect("TT0010", "public static class J { [Task([|RetryDelay = \"-00:00:01\"|])] public static void Run() { } }");
+        Expect("TT0010", "public static class J { [Task([|Expires = \"00:00:00\"|])] public static void Run() { } }");
+    }
+
+    [Fact]
+    public void TT0011_invalid_queue_names()
+    {
+        Expect("TT0011", "public static class J { [Task([|Queue = \"\"|])] public static void Run() { } }");
+        Expect("TT0011", "public static class J { [Task([|Queue = \"my queue\"|])] public static void Run() { } }");
+        Expect("TT0011", "public static class J { [Task([|Queue = \"{q}\"|])] public static void Run() { } }");
+    }
+
+    [Fact]
+    public void TT0012_invalid_task_names()
+        => Expect("TT0012", "public static class J { [Task([|\" \"|])] public static void Run() { } }");
+
+    [Fact]
+    public void TT0013_unreachable_containing_types()
+    {
+        Expect("TT0013", "public static class Outer { private static class Inner { [Task] public static void [|Run|]() { } } }");
+        Expect("TT0013", "public class Box<T> { [Task] public static void [|Run|]() { } }");
+    }
+
+    [Fact]
+    public void TT0014_private_methods()
+        => Expect("TT0014", "public static class J { [Task] private static void [|Run|]() { } }");
+
+    [Fact]
+    public void TT0015_instance_tasks_on_abstract_classes()
+        => Expect("TT0015", "public abstract class J { [Task] public void [|Run|]() { } }");
+
+    [Fact]
+    public void TT0016_invalid_proxy_names()
+        => Expect("TT0016", "public static class J { [Task([|ProxyName = \"not valid\"|])] public static void Run() { } }");
+
+    [Fact]
+    public void Broken_code_gets_the_compiler_errors_only()
+    {
+        var diagnostics = GeneratorHarness.AllDiagnostics(Usings + "public static class J { [Task] public static void Run(Missing value) { } }");
+        Assert.All(diagnostics, d => Assert.StartsWith("CS", d.Id, System.StringComparison.Ordinal));
+        Assert.NotEmpty(diagnostics);
+    }
+
+    [Fact]
+    public void A_file_of_bad_signatures_gets_one_TT_error_per_bad_line_and_none_for_the_valid_task()
+    {
+        var lines = new[]
+        {
+            "[Task] public static T Echo<T>(T value) => value;",
+            "[Task] public static void Fill(out int count) => count = 1;",
+            "[Task] public static int Length(ReadOnlySpan<byte> data) => data.Length;",
+            "[Task] public static async void Fire() => await Task.Yield();",
+            "[Task] public static void Save(Stream body) { }",
+            "[Task] public static Stream Open() => Stream.Null;",
+            "[Task(MaxRetries = -2)] public static void Retry() { }",
+            "[Task(Timeout = \"soon\")] public static void Slow() { }",
+            "[Task(Queue = \"\")] public static void Nowhere() { }",
+            "[Task] private static void Hidden() { }",
+        };
+        var valid = "[Task] public static int Add(int x, int y) => x + y;";
+        var source = Usings + "public static class J\n{\n" + string.Join("\n", lines) + "\n" + valid + "\n}\n";
+        var diagnostics = GeneratorHarness.AllDiagnostics(source);
+
+        Assert.All(diagnostics, d => Assert.StartsWith("TT", d.Id, System.StringComparison.Ordinal));
+        var firstLine = Usings.Split('\n').Length + 1;
+        var byLine = diagnostics.GroupBy(d => d.Location.GetLineSpan().StartLinePosition.Line).ToDictionary(g => g.Key, g => g.Count());
+        for (var i = 0; i < lines.Length; i++)
+        {
+            Assert.True(byLine.TryGetValue(firstLine + i, out var count) && count == 1, $"Line '{lines[i]}' should get exactly one TT error.");
+        }
+
+        Assert.False(byLine.ContainsKey(firstLine + lines.Length), "The valid task must get no diagnostic.");
+    }
+}

@@ -1,0 +1,272 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.Extensions.DependencyInjection;
+using TypedTasks.InMemory;
+
+namespace TypedTasks.Tests;
+
+/// <summary>
+/// The user-facing contract, end to end on the in-memory broker: a host with a worker, tasks
+/// enqueued through the generated proxies (bound to the host's client, since tests run in
+/// parallel), typed results awaited back.
+/// </summary>
+public sealed class EndToEndTests
+{
+    [Fact]
+    public async Task Typed_results_of_several_shapes_come_back()
+    {
+        await using var host = await TestHost.StartAsync();
+        var client = host.Client;
+
+        AsyncResult<int> sum = await Tasks.Add.WithClient(client).EnqueueAsync(2, 3);
+        Assert.Equal(5, await sum.GetAsync(TestHost.Wait));
+        Assert.Equal(5, await sum);
+        Assert.Equal(TaskState.Succeeded, await sum.GetStateAsync());
+
+        var order = new Order(Guid.NewGuid(), "ada", 12.50m, DateTimeOffset.UnixEpoch.AddDays(3), ["a", "b"], new() { ["x"] = 1 }, Shade.Dark, TimeSpan.FromMinutes(5));
+        var echoed = await (await Tasks.EchoOrder.WithClient(client).EnqueueAsync(order)).GetAsync(TestHost.Wait);
+        Assert.Equal(order.Id, echoed.Id);
+        Assert.Equal("ADA", echoed.Customer);
+        Assert.Equal(12.50m, echoed.Total);
+        Assert.Equal(order.PlacedAt, echoed.PlacedAt);
+        Assert.Equal(order.Lines, echoed.Lines);
+        Assert.Equal(order.Counts, echoed.Counts);
+        Assert.Equal(Shade.Dark, echoed.Shade);
+        Assert.Equal(order.Window, echoed.Window);
+
+        var summary = await (await Tasks.Summarize.WithClient(client).EnqueueAsync([3, 1, 2], null)).GetAsync(TestHost.Wait);
+        Assert.Equal("(none)", summary.Title);
+        Assert.Equal([1, 2, 3], summary.Numbers);
+        Assert.Equal(DateTimeKind.Utc, summary.At.Kind);
+
+        var twice = await (await Tasks.Twice.WithClient(client).EnqueueAsync(new Attributed { Value = 21, Note = "n" })).GetAsync(TestHost.Wait);
+        Assert.Equal(42, twice.Value);
+        Assert.Equal("n", twice.Note);
+
+        Assert.Equal(4, await (await Tasks.Half.WithClient(client).EnqueueAsync(8)).GetAsync(TestHost.Wait));
+        Assert.Null(await (await Tasks.Half.WithClient(client).EnqueueAsync(null)).GetAsync(TestHost.Wait));
+        Assert.Equal("Hello, Bo!", await (await Tasks.Greet.WithClient(client).EnqueueAsync("Bo")).GetAsync(TestHost.Wait));
+        Assert.Equal("Hey, Bo! Hey, Bo!", await (await Tasks.Greet.WithClient(client).EnqueueAsync("Bo", "Hey", 2)).GetAsync(TestHost.Wait));
+    }
+
+    [Fact]
+    public async Task Void_Task_and_ValueTask_tasks_give_a_plain_AsyncResult()
+    {
+        await using var host = await TestHost.StartAsync();
+        var key = Guid.NewGuid().ToString();
+        AsyncResult done = await Tasks.Record.WithClient(host.Client).EnqueueAsync(key + "v", 7);
+        await done.GetAsync(TestHost.Wait);
+        await (await Tasks.RecordLater.WithClient(host.Client).EnqueueAsync(key + "t", 8)).GetAsync(TestHost.Wait);
+        await await Tasks.RecordNow.WithClient(host.Client).EnqueueAsync(key + "n");
+
+        Assert.Equal(7, ShapeTasks.Recorded[key + "v"]);
+        Assert.Equal(8, ShapeTasks.Recorded[key + "t"]);
+        Assert.Equal(1, ShapeTasks.Recorded[key + "n"]);
+        Assert.Equal(TaskState.Succeeded, await done.GetStateAsync());
+    }
+
+    [Fact]
+    public async Task Instance_tasks_come_from_DI_with_one_scope_per_run()
+    {
+        await using var host = await TestHost.StartAsync(services: s => s.AddSingleton<IGreeter, Greeter>().AddScoped<ScopedCounter>());
+        var client = host.Client;
+
+        // GreetingTasks itself is not registered: it is constructed from DI services.
+        Assert.Equal("hi ada", await (await Tasks.GreetFromDi.WithClient(client).EnqueueAsync("ada")).GetAsync(TestHost.Wait));
+
+        var first = await (await Tasks.ScopeId.WithClient(client).EnqueueAsync()).GetAsync(TestHost.Wait);
+        var second = await (await Tasks.ScopeId.WithClient(client).EnqueueAsync()).GetAsync(TestHost.Wait);
+        Assert.NotEqual(first, second);
+    }
+
+    [Fact]
+    public async Task A_failure_throws_TaskFailedException_with_the_remote_type_message_and_stack()
+    {
+        await using var host = await TestHost.StartAsync();
+        var result = await Tasks.Fail.WithClient(host.Client).EnqueueAsync("no such customer");
+
+        var failure = await Assert.ThrowsAsync<TaskFailedException>(() => result.GetAsync(TestHost.Wait));
+        Assert.Equal("System.InvalidOperationException", failure.RemoteType);
+        Assert.Equal("no such customer", failure.Error.Message);
+        Assert.Contains(nameof(FaultTasks.Fail), failure.RemoteStackTrace, StringComparison.Ordinal);
+        Assert.Equal(result.Id, failure.TaskId);
+        Assert.Equal(TaskState.Failed, await result.GetStateAsync());
+
+        // A final failure goes to the queue's dead-letter list with the reason.
+        var dead = await host.Client.Broker.GetDeadLettersAsync("default");
+        Assert.Contains(dead, d => d.Reason.Contains("no such customer", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_flaky_task_is_retried_with_backoff_until_it_succeeds()
+    {
+        await using var host = await TestHost.StartAsync();
+        var key = Guid.NewGuid().ToString();
+        var result = await Tasks.Flaky.WithClient(host.Client).EnqueueAsync(key, 2);
+
+        Assert.Equal(3, await result.GetAsync(TestHost.Wait));
+        var info = await result.GetInfoAsync();
+        Assert.NotNull(info);
+        Assert.Equal(2, info.Attempt);
+        Assert.Equal(3, FaultTasks.Calls[key]);
+    }
+
+    [Fact]
+    public async Task A_task_that_exhausts_its_retries_fails_with_the_last_error()
+    {
+        await using var host = await TestHost.StartAsync();
+        var key = Guid.NewGuid().ToString();
+        var result = await Tasks.Flaky.WithClient(host.Client).EnqueueAsync(key, 100);
+
+        var failure = await Assert.ThrowsAsync<TaskFailedException>(() => result.GetAsync(TestHost.Wait));
+        Assert.Equal("System.TimeoutException", failure.RemoteType);
+        Assert.Equal("call 4 failed", failure.Error.Message);
+        Assert.Equal(4, FaultTasks.Calls[key]); // the first run and MaxRetries = 3 retries
+    }
+
+    [Fact]
+    public async Task A_task_that_outlives_its_timeout_fails()
+    {
+        await using var host = await TestHost.StartAsync();
+        var cooperative = await Tasks.Slow.WithClient(host.Client).EnqueueAsync(10_000);
+        var stubborn = await Tasks.Stubborn.WithClient(host.Client).EnqueueAsync(10_000);
+        var quick = await Tasks.Slow.WithClient(host.Client).EnqueueAsync(1);
+
+        foreach (var slow in new AsyncResult<int>[] { cooperative, stubborn })
+        {
+            var failure = await Assert.ThrowsAsync<TaskFailedException>(() => slow.GetAsync(TestHost.Wait));
+            Assert.Equal(typeof(TaskTimeoutException).FullName, failure.RemoteType);
+            Assert.Contains("00:00:00.2", failure.Error.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(1, await quick.GetAsync(TestHost.Wait));
+    }
+
+    [Fact]
+    public async Task A_delayed_task_is_Scheduled_then_runs_after_its_delay()
+    {
+        await using var host = await TestHost.StartAsync();
+        var enqueuedAt = DateTimeOffset.UtcNow;
+        var result = await Tasks.Add.WithClient(host.Client).With(new EnqueueOptions { Delay = TimeSpan.FromMilliseconds(400) }).EnqueueAsync(1, 1);
+
+        Assert.Equal(TaskState.Scheduled, await result.GetStateAsync());
+        Assert.Equal(2, await result.GetAsync(TestHost.Wait));
+        var info = await result.GetInfoAsync();
+        Assert.True(info!.UpdatedAt - enqueuedAt >= TimeSpan.FromMilliseconds(350), $"ran after {info.UpdatedAt - enqueuedAt}");
+    }
+
+    [Fact]
+    public async Task An_ETA_in_the_past_runs_at_once()
+    {
+        await using var host = await TestHost.StartAsync();
+        var result = await Tasks.Add.WithClient(host.Client).With(new EnqueueOptions { Eta = DateTimeOffset.UtcNow.AddMinutes(-1) }).EnqueueAsync(2, 2);
+        Assert.Equal(4, await result.GetAsync(TestHost.Wait));
+    }
+
+    [Fact]
+    public async Task A_task_that_expires_before_it_starts_ends_Expired_without_running()
+    {
+        // No worker at first: the tasks wait in the queue past their expiry.
+        var broker = new InMemoryBroker();
+        var results = new InMemoryResultBackend();
+        await using (var producer = await TestHost.StartAsync(options: o => o.UseInMemory(broker, results), withWorker: false))
+        {
+            var fromAttribute = await Tasks.Expiring.WithClient(producer.Client).EnqueueAsync();
+            var fromOptions = await Tasks.Add.WithClient(producer.Client).With(new EnqueueOptions { Expires = TimeSpan.FromMilliseconds(50) }).EnqueueAsync(1, 2);
+            await Task.Delay(300);
+
+            await using var worker = await TestHost.StartAsync(options: o => o.UseInMemory(broker, results));
+            foreach (var expired in new AsyncResult[] { fromAttribute, fromOptions })
+            {
+                var revoked = await Assert.ThrowsAsync<TaskRevokedException>(() => expired.GetAsync(TestHost.Wait));
+                Assert.Equal(TaskState.Expired, revoked.State);
+                Assert.Equal(TaskState.Expired, await expired.GetStateAsync());
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Two_thousand_concurrent_enqueues_all_succeed_with_their_own_results()
+    {
+        await using var host = await TestHost.StartAsync(w => w.Concurrency = 16);
+        var proxy = Tasks.Add.WithClient(host.Client);
+        var handles = await Task.WhenAll(Enumerable.Range(0, 2000).Select(i => proxy.EnqueueAsync(i, i).AsTask()));
+        Assert.Equal(2000, handles.Select(h => h.Id).Distinct().Count());
+
+        var sums = await Task.WhenAll(handles.Select(h => h.GetAsync(TestHost.Wait)));
+        Assert.Equal(Enumerable.Range(0, 2000).Select(i => 2 * i), sums);
+    }
+
+    [Fact]
+    public async Task An_unknown_id_is_Pending_and_waiting_on_it_times_out()
+    {
+        await using var host = await TestHost.StartAsync();
+        var unknown = Tasks.Add.WithClient(host.Client).GetResult("no-such-id");
+
+        Assert.Equal(TaskState.Pending, await unknown.GetStateAsync());
+        Assert.Null(await unknown.GetInfoAsync());
+        await Assert.ThrowsAsync<TimeoutException>(() => unknown.GetAsync(TimeSpan.FromMilliseconds(200)));
+    }
+
+    [Fact]
+    public async Task A_typed_handle_from_an_id_reads_the_result()
+    {
+        await using var host = await TestHost.StartAsync();
+        var original = await Tasks.Add.WithClient(host.Client).EnqueueAsync(20, 22);
+        await original.GetAsync(TestHost.Wait);
+
+        AsyncResult<int> again = Tasks.Add.WithClient(host.Client).GetResult(original.Id);
+        Assert.Equal(42, await again.GetAsync(TestHost.Wait));
+    }
+
+    [Fact]
+    public async Task Waiting_less_than_the_task_takes_throws_TimeoutException_and_the_task_still_completes()
+    {
+        await using var host = await TestHost.StartAsync();
+        var result = await Tasks.Slow.WithClient(host.Client).EnqueueAsync(150);
+        await Assert.ThrowsAsync<TimeoutException>(() => result.GetAsync(TimeSpan.FromMilliseconds(10)));
+        Assert.Equal(150, await result.GetAsync(TestHost.Wait));
+    }
+
+    [Fact]
+    public async Task A_task_routed_to_another_queue_runs_only_on_a_worker_that_serves_it()
+    {
+        var broker = new InMemoryBroker();
+        var results = new InMemoryResultBackend();
+        await using var defaultWorker = await TestHost.StartAsync(options: o => o.UseInMemory(broker, results));
+        var report = await Tasks.Report.WithClient(defaultWorker.Client).EnqueueAsync("q3");
+        var rerouted = await Tasks.Add.WithClient(defaultWorker.Client).With(new EnqueueOptions { Queue = "reports" }).EnqueueAsync(1, 2);
+
+        await Task.Delay(200);
+        Assert.Equal(TaskState.Pending, await report.GetStateAsync());
+        Assert.Equal(2, broker.GetQueueLength("reports"));
+
+        await using var reportsWorker = await TestHost.StartAsync(w => w.Queues = ["reports"], options: o => o.UseInMemory(broker, results));
+        Assert.Equal("report:q3", await report.GetAsync(TestHost.Wait));
+        Assert.Equal(3, await rerouted.GetAsync(TestHost.Wait));
+    }
+
+    [Fact]
+    public async Task Per_call_options_are_checked_before_anything_is_sent()
+    {
+        await using var host = await TestHost.StartAsync(withWorker: false);
+        var proxy = Tasks.Add.WithClient(host.Client);
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => proxy.With(new EnqueueOptions { Priority = 10 }).EnqueueAsync(1, 1).AsTask());
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => proxy.With(new EnqueueOptions { Delay = TimeSpan.FromSeconds(-1) }).EnqueueAsync(1, 1).AsTask());
+        await Assert.ThrowsAsync<ArgumentException>(() => proxy.With(new EnqueueOptions { Queue = " " }).EnqueueAsync(1, 1).AsTask());
+        Assert.Equal(0, ((InMemoryBroker)host.Client.Broker).GetQueueLength("default"));
+    }
+
+    [Fact]
+    public async Task A_caller_chosen_task_id_is_used()
+    {
+        await using var host = await TestHost.StartAsync();
+        var id = "order-" + Guid.NewGuid();
+        var result = await Tasks.Add.WithClient(host.Client).With(new EnqueueOptions { TaskId = id }).EnqueueAsync(5, 6);
+        Assert.Equal(id, result.Id);
+        Assert.Equal(11, await result.GetAsync(TestHost.Wait));
+    }
+}

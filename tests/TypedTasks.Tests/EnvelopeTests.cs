@@ -1,0 +1,120 @@
+using System;
+using System.Collections.Generic;
+using MessagePack;
+using TypedTasks.Serialization;
+
+namespace TypedTasks.Tests;
+
+public sealed class EnvelopeTests
+{
+    private readonly struct TwoInts(int x, int y) : ITaskArguments
+    {
+        public void Write(ref MessagePackWriter writer, MessagePackSerializerOptions options)
+        {
+            writer.WriteArrayHeader(2);
+            writer.Write(x);
+            writer.Write(y);
+        }
+    }
+
+    private static byte[] Sample(int attempt = 0) => TaskEnvelope.Write(
+        new EnvelopeHeader("id-1", "math.add", "default", 3, attempt, DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_123), DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_001_000), null, new Dictionary<string, string> { ["traceparent"] = "00-abc" }),
+        new TwoInts(2, 3),
+        TaskSerializer.Options);
+
+    [Fact]
+    public void An_envelope_reads_back_field_for_field()
+    {
+        var envelope = TaskEnvelope.Read(Sample());
+        Assert.Equal("id-1", envelope.Id);
+        Assert.Equal("math.add", envelope.TaskName);
+        Assert.Equal("default", envelope.Queue);
+        Assert.Equal(3, envelope.Priority);
+        Assert.Equal(0, envelope.Attempt);
+        Assert.Equal(1_700_000_000_123, envelope.EnqueuedAt.ToUnixTimeMilliseconds());
+        Assert.Equal(1_700_000_001_000, envelope.Eta!.Value.ToUnixTimeMilliseconds());
+        Assert.Null(envelope.ExpiresAt);
+        Assert.Equal("00-abc", envelope.Headers!["traceparent"]);
+        Assert.Equal(new byte[] { 0x92, 0x02, 0x03 }, envelope.Arguments.ToArray());
+    }
+
+    [Fact]
+    public void The_layout_is_the_documented_one()
+    {
+        // docs/wire-format.md: [1, id, task, queue, priority, attempt, enqueued_ms, eta_ms, expires_ms, headers, args]
+        var bytes = Sample();
+        Assert.Equal(0x9B, bytes[0]); // fixarray of 11
+        Assert.Equal(0x01, bytes[1]); // version 1
+        Assert.Equal(0xA4, bytes[2]); // fixstr of 4: "id-1"
+        Assert.Equal(new byte[] { 0x92, 0x02, 0x03 }, bytes[^3..]);
+    }
+
+    [Fact]
+    public void A_retry_rewrites_only_the_attempt()
+    {
+        var original = TaskEnvelope.Read(Sample());
+        var retried = TaskEnvelope.Read(original.WithAttempt(4));
+        Assert.Equal(4, retried.Attempt);
+        Assert.Equal(original.Id, retried.Id);
+        Assert.Equal(original.Eta, retried.Eta);
+        Assert.Equal(original.Headers, retried.Headers);
+        Assert.Equal(original.Arguments.ToArray(), retried.Arguments.ToArray());
+    }
+
+    [Theory]
+    [InlineData(new byte[] { }, "malformed envelope")]
+    [InlineData(new byte[] { 0x01 }, "expected a MessagePack array")]
+    [InlineData(new byte[] { 0x90 }, "empty array")]
+    [InlineData(new byte[] { 0x91, 0xA1, 0x78 }, "the first field is not a version number")]
+    [InlineData(new byte[] { 0x91, 0x02 }, "unsupported envelope version 2; this worker reads version 1")]
+    [InlineData(new byte[] { 0x92, 0x01, 0xA1 }, "version 1 has 11 fields, this one has 2")]
+    public void Bytes_that_are_not_an_envelope_are_rejected_with_the_reason(byte[] bytes, string reason)
+    {
+        var error = Assert.Throws<InvalidEnvelopeException>(() => TaskEnvelope.Read(bytes));
+        Assert.Contains(reason, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Every_truncation_of_an_envelope_is_rejected_never_misread()
+    {
+        var bytes = Sample();
+        for (var length = 0; length < bytes.Length; length++)
+        {
+            Assert.Throws<InvalidEnvelopeException>(() => TaskEnvelope.Read(bytes.AsMemory(0, length)));
+        }
+    }
+
+    [Fact]
+    public void Trailing_bytes_are_rejected()
+    {
+        var bytes = Sample();
+        var longer = new byte[bytes.Length + 1];
+        bytes.CopyTo(longer, 0);
+        var error = Assert.Throws<InvalidEnvelopeException>(() => TaskEnvelope.Read(longer));
+        Assert.Contains("trailing bytes", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_result_record_reads_back_with_its_result_and_error()
+    {
+        var at = DateTimeOffset.FromUnixTimeMilliseconds(1_800_000_000_000);
+        var succeeded = new TaskInfo("t1", "math.add", TaskState.Succeeded, 2, at, null, MessagePackSerializer.Serialize(5));
+        var read = TaskInfoCodec.Read("t1", TaskInfoCodec.Write(succeeded));
+        Assert.Equal(succeeded with { Result = default }, read with { Result = default });
+        Assert.Equal(5, MessagePackSerializer.Deserialize<int>(read.Result));
+
+        var failed = new TaskInfo("t2", "math.add", TaskState.Failed, 0, at, new TaskError("System.Exception", "boom", "at X"), default);
+        Assert.Equal(failed with { Result = default }, TaskInfoCodec.Read("t2", TaskInfoCodec.Write(failed)) with { Result = default });
+    }
+
+    [Fact]
+    public void The_serializer_refuses_to_name_types_from_the_payload()
+    {
+        // A typeless payload (ext type 100 carries a type name) is refused, never instantiated.
+        Assert.Equal(MessagePackSecurity.UntrustedData.GetType(), TaskSerializer.Options.Security.GetType());
+        Assert.True(TaskSerializer.Options.Security.MaximumObjectGraphDepth <= MessagePackSecurity.UntrustedData.MaximumObjectGraphDepth);
+        Assert.IsNotType<MessagePack.Resolvers.TypelessContractlessStandardResolver>(TaskSerializer.Options.Resolver);
+        var typeless = MessagePackSerializer.Typeless.Serialize(new Uri("http://127.0.0.1/"));
+        Assert.Throws<MessagePackSerializationException>(() => MessagePackSerializer.Deserialize<object>(typeless, TaskSerializer.Options));
+    }
+}

@@ -46,6 +46,28 @@ public sealed class CompileTests
     }
 
     [Fact]
+    public void A_wrong_argument_type_is_a_compile_error_at_the_call()
+    {
+        const string source = """
+            using System.Threading.Tasks;
+            using TypedTasks;
+            namespace App;
+            public static class Jobs { [Task] public static int Add(int x, int y) => x + y; }
+            public static class Caller
+            {
+                public static async Task<int> Good() => await await Tasks.Add.EnqueueAsync(2, 3);
+                public static async Task<int> Bad() => await await Tasks.Add.EnqueueAsync("2", 3);
+                public static async Task<int> Missing() => await await Tasks.Add.EnqueueAsync(2);
+            }
+            """;
+        var (_, output, _) = GeneratorHarness.Run(source, "App");
+        var errors = output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
+        Assert.Equal(2, errors.Count);
+        Assert.Contains(errors, e => e.Id == "CS1503" && e.GetMessage().Contains("string", System.StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Id == "CS7036" && e.GetMessage().Contains("'y'", System.StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void The_generated_dispatch_table_runs_the_task_without_reflection()
     {
         const string source = """

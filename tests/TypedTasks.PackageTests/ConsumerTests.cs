@@ -1,0 +1,115 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Threading.Tasks;
+
+namespace TypedTasks.PackageTests;
+
+/// <summary>
+/// Builds tests/contract (an app and a task library written as a new user would) in a folder
+/// outside the repository and runs it: once against the projects with the generator as an
+/// Analyzer, once against the packed TypedTasks package from a local feed.
+/// </summary>
+public sealed class ConsumerTests
+{
+    private static readonly TimeSpan Limit = TimeSpan.FromMinutes(5);
+    private const int ContractChecks = 13;
+
+    private static string CopyContract()
+    {
+        var root = DotnetCli.NewTempDirectory("typedtasks-consumer");
+        foreach (var project in new[] { "App", "TaskLib" })
+        {
+            var target = Directory.CreateDirectory(Path.Combine(root, project)).FullName;
+            foreach (var file in Directory.GetFiles(Path.Combine(DotnetCli.RepoRoot, "tests", "contract", project), "*.cs"))
+            {
+                File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
+            }
+        }
+
+        return root;
+    }
+
+    private static string Project(string body, bool exe) => $"""
+        <Project Sdk="Microsoft.NET.Sdk">
+          <PropertyGroup>
+            <TargetFramework>net10.0</TargetFramework>
+            {(exe ? "<OutputType>Exe</OutputType>" : string.Empty)}
+            <Nullable>enable</Nullable>
+            <ImplicitUsings>enable</ImplicitUsings>
+            <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+          </PropertyGroup>
+          <ItemGroup>
+        {body}
+          </ItemGroup>
+        </Project>
+        """;
+
+    private static async Task BuildAndRunAsync(string root)
+    {
+        var (buildExit, buildOutput) = await DotnetCli.RunAsync(Path.Combine(root, "App"), Limit, "build", "-c", "Release");
+        Assert.True(buildExit == 0, buildOutput);
+        Assert.DoesNotContain("warning", buildOutput.Split('\n').Where(l => l.Contains(": warning ", StringComparison.Ordinal)), StringComparer.Ordinal);
+
+        var (runExit, runOutput) = await DotnetCli.RunAsync(Path.Combine(root, "App"), Limit, "run", "-c", "Release", "--no-build");
+        Assert.True(runExit == 0, runOutput);
+        Assert.Contains($"contract: {ContractChecks} passed, 0 failed", runOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_new_user_project_with_project_references_passes_every_contract_check()
+    {
+        var root = CopyContract();
+        var src = Path.Combine(DotnetCli.RepoRoot, "src", "TypedTasks", "TypedTasks.csproj");
+        var generator = Path.Combine(DotnetCli.RepoRoot, "generators", "TypedTasks.Generators", "TypedTasks.Generators.csproj");
+        var references = $"""
+                <ProjectReference Include="{src}" />
+                <ProjectReference Include="{generator}" OutputItemType="Analyzer" ReferenceOutputAssembly="false" />
+            """;
+        File.WriteAllText(Path.Combine(root, "TaskLib", "TaskLib.csproj"), Project(references, exe: false));
+        File.WriteAllText(Path.Combine(root, "App", "App.csproj"), Project(references + """
+                <ProjectReference Include="../TaskLib/TaskLib.csproj" />
+                <PackageReference Include="Microsoft.Extensions.Hosting" Version="10.0.15" />
+            """, exe: true));
+
+        await BuildAndRunAsync(root);
+    }
+
+    [Fact]
+    public async Task The_packed_package_carries_the_generator_so_one_PackageReference_gives_proxies()
+    {
+        var root = CopyContract();
+        var feed = Directory.CreateDirectory(Path.Combine(root, "feed")).FullName;
+
+        // A version of its own, so that no package restored before can stand in for this one.
+        var version = $"0.1.0-test.{DateTime.UtcNow:yyyyMMddHHmmss}.{Environment.ProcessId}";
+        var (packExit, packOutput) = await DotnetCli.RunAsync(DotnetCli.RepoRoot, Limit, "pack", "src/TypedTasks/TypedTasks.csproj", "-c", "Release", "-o", feed, $"-p:Version={version}");
+        Assert.True(packExit == 0, packOutput);
+        var package = Assert.Single(Directory.GetFiles(feed, "TypedTasks.*.nupkg"));
+        using (var zip = System.IO.Compression.ZipFile.OpenRead(package))
+        {
+            Assert.Contains(zip.Entries, e => e.FullName == "analyzers/dotnet/cs/TypedTasks.Generators.dll");
+            Assert.Contains(zip.Entries, e => e.FullName == "lib/net10.0/TypedTasks.dll");
+            Assert.Contains(zip.Entries, e => e.FullName == "buildTransitive/TypedTasks.props");
+        }
+
+        File.WriteAllText(Path.Combine(root, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources>
+                <clear />
+                <add key="local" value="{feed}" />
+                <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
+              </packageSources>
+            </configuration>
+            """);
+        var reference = $"""    <PackageReference Include="TypedTasks" Version="{version}" />""";
+        File.WriteAllText(Path.Combine(root, "TaskLib", "TaskLib.csproj"), Project(reference, exe: false));
+        File.WriteAllText(Path.Combine(root, "App", "App.csproj"), Project(reference + """
+                <ProjectReference Include="../TaskLib/TaskLib.csproj" />
+                <PackageReference Include="Microsoft.Extensions.Hosting" Version="10.0.15" />
+            """, exe: true));
+
+        await BuildAndRunAsync(root);
+    }
+}

@@ -11,7 +11,15 @@ if ! command -v redis-server >/dev/null 2>&1; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq redis-server redis-tools >/dev/null
 fi
-# The tests start their own servers; the distribution's service is not needed.
 redis-server --version
 
-dotnet test TypedTasks.sln -c Release --logger "console;verbosity=normal" "$@"
+log=$(mktemp)
+status=0
+dotnet test TypedTasks.sln -c Release "$@" 2>&1 | tee "$log" || status=$?
+
+# One closing line for the whole run, summed over the test projects.
+awk '/^(Passed|Failed)! +- Failed: +[0-9]+, Passed: +[0-9]+/ {
+       gsub(",", ""); failed += $4; passed += $6; skipped += $8 }
+     END { printf "%d passed, %d failed, %d skipped\n", passed, failed, skipped }' "$log"
+rm -f "$log"
+exit "$status"

@@ -32,8 +32,9 @@ public sealed class TaskTransport : IAsyncDisposable
     {
         if (_ownsParts)
         {
-            await Broker.DisposeAsync().ConfigureAwait(false);
+            // The backend first: a broker may own the connection both use.
             await Results.DisposeAsync().ConfigureAwait(false);
+            await Broker.DisposeAsync().ConfigureAwait(false);
         }
     }
 }

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using TypedTasks.Transport;
@@ -35,7 +36,7 @@ public sealed class InMemoryBroker : ITaskBroker
     public ValueTask EnqueueAsync(string queue, ReadOnlyMemory<byte> body, int priority, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        Push(queue, new Message(body.ToArray(), ClampPriority(priority), Redelivered: false), atHead: false);
+        Push(queue, new Message(body.ToArray(), ClampPriority(priority)), atHead: false);
         return default;
     }
 
@@ -43,7 +44,7 @@ public sealed class InMemoryBroker : ITaskBroker
     public ValueTask ScheduleAsync(string queue, ReadOnlyMemory<byte> body, int priority, DateTimeOffset dueAt, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        Schedule(queue, new Message(body.ToArray(), ClampPriority(priority), Redelivered: false), dueAt);
+        Schedule(queue, new Message(body.ToArray(), ClampPriority(priority)), dueAt);
         return default;
     }
 
@@ -89,10 +90,14 @@ public sealed class InMemoryBroker : ITaskBroker
     {
         lock (_gate)
         {
-            IReadOnlyList<DeadLetter> copy = _queues.TryGetValue(queue, out var state) ? [.. state.Dead] : [];
+            IReadOnlyList<DeadLetter> copy = _queues.TryGetValue(queue, out var state) ? [.. Enumerable.Reverse(state.Dead)] : [];
             return new(copy);
         }
     }
+
+    /// <inheritdoc/>
+    /// <remarks>In-process timers promote scheduled messages; there is no other worker to watch.</remarks>
+    public Task RunWorkerServicesAsync(IReadOnlyList<string> queues, CancellationToken stop) => Task.CompletedTask;
 
     /// <summary>How many messages wait in <paramref name="queue"/>, not counting scheduled ones.</summary>
     public int GetQueueLength(string queue)
@@ -262,7 +267,7 @@ public sealed class InMemoryBroker : ITaskBroker
         }
     }
 
-    private sealed record Message(byte[] Body, int Priority, bool Redelivered);
+    private sealed record Message(byte[] Body, int Priority);
 
     private sealed record ScheduledMessage(string Queue, Message Message);
 
@@ -291,8 +296,6 @@ public sealed class InMemoryBroker : ITaskBroker
 
         public ReadOnlyMemory<byte> Body => message.Body;
 
-        public bool IsRedelivery => message.Redelivered;
-
         public ValueTask AckAsync(CancellationToken cancellationToken = default)
         {
             Settle();
@@ -302,7 +305,7 @@ public sealed class InMemoryBroker : ITaskBroker
         public ValueTask RetryAsync(ReadOnlyMemory<byte> body, int priority, DateTimeOffset dueAt, CancellationToken cancellationToken = default)
         {
             Settle();
-            broker.Schedule(queue, new Message(body.ToArray(), ClampPriority(priority), Redelivered: false), dueAt);
+            broker.Schedule(queue, new Message(body.ToArray(), ClampPriority(priority)), dueAt);
             return default;
         }
 
@@ -317,7 +320,7 @@ public sealed class InMemoryBroker : ITaskBroker
         {
             if (Interlocked.Exchange(ref _settled, 1) == 0)
             {
-                broker.Push(queue, message with { Redelivered = true }, atHead: true);
+                broker.Push(queue, message, atHead: true);
             }
 
             return default;

@@ -24,8 +24,16 @@ public interface ITaskBroker : IAsyncDisposable
     /// </summary>
     ValueTask<IReadOnlyList<ITaskLease>> FetchAsync(IReadOnlyList<string> queues, int max, CancellationToken cancellationToken);
 
-    /// <summary>The messages a worker put in a queue's dead-letter list, oldest first.</summary>
+    /// <summary>The messages a worker put in a queue's dead-letter list, newest first.</summary>
     ValueTask<IReadOnlyList<DeadLetter>> GetDeadLettersAsync(string queue, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Runs, until <paramref name="stop"/> fires, what a worker serving <paramref name="queues"/>
+    /// keeps doing beside fetching: its heartbeat, returning the in-flight messages of workers
+    /// whose heartbeat stopped, and moving due scheduled messages into their queues. A broker
+    /// that needs none of it returns a completed task.
+    /// </summary>
+    Task RunWorkerServicesAsync(IReadOnlyList<string> queues, CancellationToken stop);
 }
 
 /// <summary>
@@ -39,9 +47,6 @@ public interface ITaskLease : IAsyncDisposable
 
     /// <summary>The encoded envelope.</summary>
     ReadOnlyMemory<byte> Body { get; }
-
-    /// <summary>Whether the message was delivered before and not settled (a worker died or stopped).</summary>
-    bool IsRedelivery { get; }
 
     /// <summary>Settles the message: it is done and leaves the broker.</summary>
     ValueTask AckAsync(CancellationToken cancellationToken = default);

@@ -38,6 +38,9 @@ internal static partial class Log
     [LoggerMessage(11, LogLevel.Warning, "Task {TaskName} {TaskId} was interrupted by shutdown and goes back to its queue")]
     public static partial void Interrupted(ILogger logger, string taskName, string taskId);
 
-    [LoggerMessage(12, LogLevel.Error, "Settling the message of task {TaskId} failed; it stays with the broker and will be delivered again")]
-    public static partial void SettleFailed(ILogger logger, Exception error, string taskId);
+    [LoggerMessage(12, LogLevel.Error, "Running a message failed; it stays with the broker and will be delivered again")]
+    public static partial void RunFailed(ILogger logger, Exception error);
+
+    [LoggerMessage(13, LogLevel.Warning, "The broker or backend is unreachable; recording the task's outcome again in {Delay}")]
+    public static partial void PersistRetrying(ILogger logger, Exception error, TimeSpan delay);
 }

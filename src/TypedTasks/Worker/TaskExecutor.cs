@@ -23,6 +23,7 @@ internal sealed class TaskExecutor(
     ILogger logger)
 {
     internal const string UnknownTaskError = "TypedTasks.UnknownTask";
+    private static readonly TimeSpan MaxPersistDelay = TimeSpan.FromSeconds(2);
 
     /// <summary>Runs the message; <paramref name="hardStop"/> interrupts a run, which leaves the lease unsettled.</summary>
     public async Task RunAsync(ITaskLease lease, CancellationToken hardStop)
@@ -36,15 +37,15 @@ internal sealed class TaskExecutor(
             }
             catch (InvalidEnvelopeException ex)
             {
-                await DeadLetterAsync(lease, ex.Message, TaskEnvelope.TryReadId(lease.Body) ?? "?").ConfigureAwait(false);
+                await DeadLetterAsync(lease, ex.Message, hardStop).ConfigureAwait(false);
                 return;
             }
 
             if (!tasks.TryGetValue(envelope.TaskName, out var task))
             {
                 var reason = $"unknown task '{envelope.TaskName}': no task of that name is registered in this worker";
-                await results.SetAsync(Final(envelope, TaskState.Failed, new TaskError(UnknownTaskError, reason, null)), CancellationToken.None).ConfigureAwait(false);
-                await DeadLetterAsync(lease, reason, envelope.Id).ConfigureAwait(false);
+                await PersistAsync(() => results.SetAsync(Final(envelope, TaskState.Failed, new TaskError(UnknownTaskError, reason, null)), CancellationToken.None), hardStop).ConfigureAwait(false);
+                await DeadLetterAsync(lease, reason, hardStop).ConfigureAwait(false);
                 return;
             }
 
@@ -52,16 +53,18 @@ internal sealed class TaskExecutor(
             if (envelope.ExpiresAt is { } expiresAt && expiresAt <= now)
             {
                 Log.Expired(logger, envelope.TaskName, envelope.Id, expiresAt);
-                await results.SetAsync(Final(envelope, TaskState.Expired, null), CancellationToken.None).ConfigureAwait(false);
-                await SettleAsync(lease.AckAsync(CancellationToken.None), envelope.Id).ConfigureAwait(false);
+                await PersistAsync(() => results.SetAsync(Final(envelope, TaskState.Expired, null), CancellationToken.None), hardStop).ConfigureAwait(false);
+                await PersistAsync(() => lease.AckAsync(CancellationToken.None), hardStop).ConfigureAwait(false);
                 return;
             }
 
             var started = new TaskInfo(envelope.Id, envelope.TaskName, TaskState.Started, envelope.Attempt, now, null, ReadOnlyMemory<byte>.Empty);
-            if (await results.TryStartAsync(started, CancellationToken.None).ConfigureAwait(false) is { } final)
+            TaskInfo? final = null;
+            await PersistAsync(async () => final = await results.TryStartAsync(started, CancellationToken.None).ConfigureAwait(false), hardStop).ConfigureAwait(false);
+            if (final is not null)
             {
                 Log.AlreadyFinal(logger, envelope.TaskName, envelope.Id, final.State);
-                await SettleAsync(lease.AckAsync(CancellationToken.None), envelope.Id).ConfigureAwait(false);
+                await PersistAsync(() => lease.AckAsync(CancellationToken.None), hardStop).ConfigureAwait(false);
                 return;
             }
 
@@ -99,8 +102,9 @@ internal sealed class TaskExecutor(
         if (error is null)
         {
             Log.Succeeded(logger, envelope.TaskName, envelope.Id, watch.Elapsed.TotalMilliseconds);
-            await results.SetAsync(new TaskInfo(envelope.Id, envelope.TaskName, TaskState.Succeeded, envelope.Attempt, time.GetUtcNow(), null, result), CancellationToken.None).ConfigureAwait(false);
-            await SettleAsync(lease.AckAsync(CancellationToken.None), envelope.Id).ConfigureAwait(false);
+            var succeeded = new TaskInfo(envelope.Id, envelope.TaskName, TaskState.Succeeded, envelope.Attempt, time.GetUtcNow(), null, result);
+            await PersistAsync(() => results.SetAsync(succeeded, CancellationToken.None), hardStop).ConfigureAwait(false);
+            await PersistAsync(() => lease.AckAsync(CancellationToken.None), hardStop).ConfigureAwait(false);
             return;
         }
 
@@ -108,7 +112,8 @@ internal sealed class TaskExecutor(
         {
             // Interrupted by shutdown, not failed: the unsettled lease goes back to its queue.
             Log.Interrupted(logger, envelope.TaskName, envelope.Id);
-            await results.SetAsync(new TaskInfo(envelope.Id, envelope.TaskName, TaskState.Pending, envelope.Attempt, time.GetUtcNow(), null, default), CancellationToken.None).ConfigureAwait(false);
+            var pending = new TaskInfo(envelope.Id, envelope.TaskName, TaskState.Pending, envelope.Attempt, time.GetUtcNow(), null, default);
+            await PersistAsync(() => results.SetAsync(pending, CancellationToken.None), CancellationToken.None, once: true).ConfigureAwait(false);
             return;
         }
 
@@ -125,36 +130,50 @@ internal sealed class TaskExecutor(
             var delay = RetryPolicy.Delay(task.RetryDelay, envelope.Attempt, Random.Shared.NextDouble());
             Log.Retrying(logger, error, envelope.TaskName, envelope.Id, envelope.Attempt + 1, delay);
             var now = time.GetUtcNow();
-            await results.SetAsync(new TaskInfo(envelope.Id, envelope.TaskName, TaskState.Retrying, envelope.Attempt, now, recorded, default), CancellationToken.None).ConfigureAwait(false);
-            await SettleAsync(lease.RetryAsync(envelope.WithAttempt(envelope.Attempt + 1), envelope.Priority, now + delay, CancellationToken.None), envelope.Id).ConfigureAwait(false);
+            var retrying = new TaskInfo(envelope.Id, envelope.TaskName, TaskState.Retrying, envelope.Attempt, now, recorded, default);
+            var next = envelope.WithAttempt(envelope.Attempt + 1);
+            await PersistAsync(() => results.SetAsync(retrying, CancellationToken.None), hardStop).ConfigureAwait(false);
+            await PersistAsync(() => lease.RetryAsync(next, envelope.Priority, now + delay, CancellationToken.None), hardStop).ConfigureAwait(false);
             return;
         }
 
         Log.Failed(logger, error, envelope.TaskName, envelope.Id, envelope.Attempt + 1);
-        await results.SetAsync(Final(envelope, TaskState.Failed, recorded), CancellationToken.None).ConfigureAwait(false);
-        await DeadLetterAsync(lease, $"failed after {envelope.Attempt + 1} run(s): {recorded.Type}: {recorded.Message}", envelope.Id).ConfigureAwait(false);
+        var failed = Final(envelope, TaskState.Failed, recorded);
+        await PersistAsync(() => results.SetAsync(failed, CancellationToken.None), hardStop).ConfigureAwait(false);
+        await DeadLetterAsync(lease, $"failed after {envelope.Attempt + 1} run(s): {recorded.Type}: {recorded.Message}", hardStop).ConfigureAwait(false);
     }
 
     private TaskInfo Final(TaskEnvelope envelope, TaskState state, TaskError? error)
         => new(envelope.Id, envelope.TaskName, state, envelope.Attempt, time.GetUtcNow(), error, default);
 
-    private async Task DeadLetterAsync(ITaskLease lease, string reason, string id)
+    private async Task DeadLetterAsync(ITaskLease lease, string reason, CancellationToken hardStop)
     {
         Log.DeadLettered(logger, lease.Queue, reason);
-        await SettleAsync(lease.DeadLetterAsync(reason, CancellationToken.None), id).ConfigureAwait(false);
+        await PersistAsync(() => lease.DeadLetterAsync(reason, CancellationToken.None), hardStop).ConfigureAwait(false);
     }
 
-    private async Task SettleAsync(ValueTask settle, string id)
+    /// <summary>
+    /// Runs a write that records an outcome (a state, an ack, a retry, a dead letter), retrying
+    /// it with backoff while the transport is unreachable (<see cref="TransportException"/>), so
+    /// that a broker restart delays outcomes but never loses them. It gives up only when the
+    /// worker is forced to stop; the message then stays with the broker and is delivered again.
+    /// </summary>
+    private async Task PersistAsync(Func<ValueTask> write, CancellationToken hardStop, bool once = false)
     {
-        try
+        var delay = TimeSpan.FromMilliseconds(50);
+        while (true)
         {
-            await settle.ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            // The message stays leased; the broker delivers it again and the stored state keeps
-            // a finished task from running twice.
-            Log.SettleFailed(logger, ex, id);
+            try
+            {
+                await write().ConfigureAwait(false);
+                return;
+            }
+            catch (TransportException ex) when (!once && !hardStop.IsCancellationRequested)
+            {
+                Log.PersistRetrying(logger, ex, delay);
+                await Task.Delay(delay, time, hardStop).ConfigureAwait(false);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxPersistDelay.Ticks));
+            }
         }
     }
 }

@@ -50,7 +50,11 @@ internal sealed class WorkerService : BackgroundService
             FullMode = BoundedChannelFullMode.Wait,
         });
 
-        var loops = new List<Task>(_options.Concurrency + 1) { Task.Run(() => FetchLoopAsync(queues, buffer, stoppingToken), CancellationToken.None) };
+        var loops = new List<Task>(_options.Concurrency + 2)
+        {
+            Task.Run(() => FetchLoopAsync(queues, buffer, stoppingToken), CancellationToken.None),
+            Task.Run(() => _client.Broker.RunWorkerServicesAsync(queues, stoppingToken), CancellationToken.None),
+        };
         for (var i = 0; i < _options.Concurrency; i++)
         {
             loops.Add(Task.Run(() => ExecuteLoopAsync(buffer.Reader, stoppingToken), CancellationToken.None));
@@ -175,7 +179,7 @@ internal sealed class WorkerService : BackgroundService
             {
                 // The backend or broker failed while settling: the lease went back (or stays
                 // leased) and the message will be delivered again.
-                Log.SettleFailed(_logger, ex, "?");
+                Log.RunFailed(_logger, ex);
             }
             finally
             {

@@ -1,0 +1,287 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
+using TypedTasks.Transport;
+
+namespace TypedTasks.Redis;
+
+/// <summary>
+/// The Redis broker. Queues are lists, one per priority; a fetch moves messages atomically into
+/// this worker's in-flight list (reliable fetch); settling removes them in the same step as it
+/// schedules a retry or records a dead letter. An idle fetcher waits for a pub/sub wake-up on the
+/// shared connection, never a blocking command, and never spins.
+/// </summary>
+public sealed class RedisBroker : ITaskBroker
+{
+    private const int EnqueueChunk = 500;
+    private readonly IConnectionMultiplexer _connection;
+    private readonly bool _ownsConnection;
+    private readonly IDatabase _db;
+    private readonly RedisKeys _keys;
+    private readonly RedisTransportOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly AsyncSignal _fetchWake = new();
+    private readonly AsyncSignal _scheduleWake = new();
+    private readonly SemaphoreSlim _subscribeGate = new(1, 1);
+    private readonly ConcurrentDictionary<string, RedisKey[]> _fetchKeys = new(StringComparer.Ordinal);
+    private volatile bool _subscribed;
+
+    internal RedisBroker(IConnectionMultiplexer connection, bool ownsConnection, RedisKeys keys, RedisTransportOptions options, TimeProvider time, ILogger logger)
+    {
+        _connection = connection;
+        _ownsConnection = ownsConnection;
+        _db = connection.GetDatabase();
+        _keys = keys;
+        _options = options;
+        _time = time;
+        _logger = logger;
+        WorkerId = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
+    }
+
+    /// <summary>This process's worker id: its in-flight lists and heartbeats are named by it.</summary>
+    public string WorkerId { get; }
+
+    internal RedisKeys Keys => _keys;
+
+    internal IDatabase Database => _db;
+
+    /// <inheritdoc/>
+    public ValueTask EnqueueAsync(string queue, ReadOnlyMemory<byte> body, int priority, CancellationToken cancellationToken = default)
+    {
+        RedisKeys.CheckQueue(queue);
+        return new ValueTask(Transient.Run(RedisScript.Enqueue.RunAsync(_db, [_keys.Ready(queue, Level(priority))], [_keys.Wake.ToString(), queue, body])));
+    }
+
+    /// <summary>Appends many messages of one priority to a queue, a few hundred per round trip.</summary>
+    public async ValueTask EnqueueManyAsync(string queue, IReadOnlyList<ReadOnlyMemory<byte>> bodies, int priority, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(bodies);
+        RedisKeys.CheckQueue(queue);
+        var key = _keys.Ready(queue, Level(priority));
+        var pending = new List<Task>((bodies.Count / EnqueueChunk) + 1);
+        for (var start = 0; start < bodies.Count; start += EnqueueChunk)
+        {
+            var count = Math.Min(EnqueueChunk, bodies.Count - start);
+            var values = new RedisValue[count + 2];
+            values[0] = _keys.Wake.ToString();
+            values[1] = queue;
+            for (var i = 0; i < count; i++)
+            {
+                values[i + 2] = bodies[start + i];
+            }
+
+            pending.Add(RedisScript.Enqueue.RunAsync(_db, [key], values));
+        }
+
+        await Transient.Run(Task.WhenAll(pending)).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public ValueTask ScheduleAsync(string queue, ReadOnlyMemory<byte> body, int priority, DateTimeOffset dueAt, CancellationToken cancellationToken = default)
+    {
+        RedisKeys.CheckQueue(queue);
+        return new ValueTask(Transient.Run(RedisScript.Schedule.RunAsync(
+            _db, [_keys.Scheduled(queue)], [Member(priority, body.Span), dueAt.ToUnixTimeMilliseconds(), _keys.Wake.ToString(), queue])));
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<IReadOnlyList<ITaskLease>> FetchAsync(IReadOnlyList<string> queues, int max, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(queues);
+        ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
+        await EnsureSubscribedAsync().ConfigureAwait(false);
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            List<ITaskLease>? leases = null;
+            var deadline = (_time.GetUtcNow() + _options.WorkerTimeout).ToUnixTimeMilliseconds();
+            foreach (var queue in queues)
+            {
+                var room = max - (leases?.Count ?? 0);
+                if (room <= 0)
+                {
+                    break;
+                }
+
+                var keys = _fetchKeys.GetOrAdd(queue, q =>
+                {
+                    RedisKeys.CheckQueue(q);
+                    var k = _keys.ReadyLists(q, extra: 2);
+                    k[RedisKeys.PriorityLevels] = _keys.InFlight(q, WorkerId);
+                    k[RedisKeys.PriorityLevels + 1] = _keys.Workers(q);
+                    return k;
+                });
+                var result = await Transient.Run(RedisScript.Fetch.RunAsync(_db, keys, [room, WorkerId, deadline])).ConfigureAwait(false);
+                var entries = (RedisResult[]?)result ?? [];
+                foreach (var entry in entries)
+                {
+                    (leases ??= new List<ITaskLease>(entries.Length)).Add(new Lease(this, queue, (byte[])entry!));
+                }
+            }
+
+            if (leases is not null)
+            {
+                return leases;
+            }
+
+            // Nothing ready: sleep until a producer publishes a wake-up, or look again after the
+            // idle interval in case a wake-up was lost (a reconnect, say).
+            await _fetchWake.WaitAsync(_options.IdleFetchInterval, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<IReadOnlyList<DeadLetter>> GetDeadLettersAsync(string queue, CancellationToken cancellationToken = default)
+    {
+        RedisKeys.CheckQueue(queue);
+        var records = await Transient.Run(_db.ListRangeAsync(_keys.Dead(queue))).ConfigureAwait(false);
+        return [.. records.Select(r => DeadLetterRecord.Read((byte[])r!))];
+    }
+
+    /// <inheritdoc/>
+    public Task RunWorkerServicesAsync(IReadOnlyList<string> queues, CancellationToken stop)
+        => Task.WhenAll(
+            new RedisHeartbeat(this, _options, _time, _logger).RunAsync(queues, stop),
+            new RedisRecoverer(this, _options, _time, _logger).RunAsync(queues, stop),
+            new RedisScheduler(this, _options, _time, _logger, _scheduleWake).RunAsync(queues, stop));
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        if (_subscribed)
+        {
+            try
+            {
+                await _connection.GetSubscriber().UnsubscribeAsync(_keys.Wake).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (Transient.IsTransient(ex))
+            {
+                // The connection is going away anyway.
+            }
+        }
+
+        if (_ownsConnection)
+        {
+            await _connection.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _fetchWake.Dispose();
+        _scheduleWake.Dispose();
+        _subscribeGate.Dispose();
+    }
+
+    internal static int Level(int priority) => Math.Clamp(priority, 0, TaskDefaults.MaxPriority);
+
+    /// <summary>A scheduled-set member or in-flight entry: one priority byte, then the body.</summary>
+    internal static byte[] Member(int priority, ReadOnlySpan<byte> body)
+    {
+        var member = new byte[body.Length + 1];
+        member[0] = (byte)Level(priority);
+        body.CopyTo(member.AsSpan(1));
+        return member;
+    }
+
+    private async Task EnsureSubscribedAsync()
+    {
+        if (_subscribed)
+        {
+            return;
+        }
+
+        await _subscribeGate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (!_subscribed)
+            {
+                await Transient.Run(_connection.GetSubscriber().SubscribeAsync(_keys.Wake, (_, _) =>
+                {
+                    _fetchWake.Set();
+                    _scheduleWake.Set();
+                })).ConfigureAwait(false);
+                _subscribed = true;
+            }
+        }
+        finally
+        {
+            _subscribeGate.Release();
+        }
+    }
+
+    /// <summary>
+    /// A message in this worker's in-flight list. Settling it is retried by the worker while Redis
+    /// is unreachable, so it counts as settled only once a settle succeeded.
+    /// </summary>
+    private sealed class Lease(RedisBroker broker, string queue, byte[] entry) : ITaskLease
+    {
+        private int _settled;
+
+        public string Queue => queue;
+
+        public ReadOnlyMemory<byte> Body => entry.AsMemory(1);
+
+        private RedisKey InFlight => broker._keys.InFlight(queue, broker.WorkerId);
+
+        public async ValueTask AckAsync(CancellationToken cancellationToken = default)
+        {
+            ThrowIfSettled();
+            await Transient.Run(broker._db.ListRemoveAsync(InFlight, entry, -1)).ConfigureAwait(false);
+            Volatile.Write(ref _settled, 1);
+        }
+
+        public async ValueTask RetryAsync(ReadOnlyMemory<byte> body, int priority, DateTimeOffset dueAt, CancellationToken cancellationToken = default)
+        {
+            ThrowIfSettled();
+            await Transient.Run(RedisScript.Retry.RunAsync(
+                broker._db,
+                [InFlight, broker._keys.Scheduled(queue)],
+                [entry, Member(priority, body.Span), dueAt.ToUnixTimeMilliseconds(), broker._keys.Wake.ToString(), queue])).ConfigureAwait(false);
+            Volatile.Write(ref _settled, 1);
+        }
+
+        public async ValueTask DeadLetterAsync(string reason, CancellationToken cancellationToken = default)
+        {
+            ThrowIfSettled();
+            var record = DeadLetterRecord.Write(queue, entry.AsSpan(1), reason, broker._time.GetUtcNow());
+            await Transient.Run(RedisScript.DeadLetter.RunAsync(
+                broker._db,
+                [InFlight, broker._keys.Dead(queue)],
+                [entry, record, broker._options.DeadLetterLimit])).ConfigureAwait(false);
+            Volatile.Write(ref _settled, 1);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (Interlocked.Exchange(ref _settled, 1) != 0)
+            {
+                return;
+            }
+
+            try
+            {
+                var keys = broker._keys.ReadyLists(queue, leading: 1);
+                keys[0] = InFlight;
+                await RedisScript.Requeue.RunAsync(broker._db, keys, [entry, broker._keys.Wake.ToString(), queue]).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (Transient.IsTransient(ex))
+            {
+                // It stays in this worker's in-flight list; once this worker's heartbeat stops,
+                // another worker returns it to the queue.
+                RedisLog.RequeueFailed(broker._logger, ex, queue);
+            }
+        }
+
+        private void ThrowIfSettled()
+        {
+            if (Volatile.Read(ref _settled) != 0)
+            {
+                throw new InvalidOperationException("This lease was already settled.");
+            }
+        }
+    }
+}

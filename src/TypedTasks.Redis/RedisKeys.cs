@@ -1,0 +1,68 @@
+using System;
+using StackExchange.Redis;
+
+namespace TypedTasks.Redis;
+
+/// <summary>
+/// Every Redis key and channel TypedTasks uses (docs/redis-layout.md). All keys of a queue carry
+/// the hash tag <c>{queue}</c>, so every script touches a single slot and runs on Redis Cluster.
+/// </summary>
+internal sealed class RedisKeys
+{
+    public const int PriorityLevels = TaskDefaults.MaxPriority + 1;
+    private readonly string _prefix;
+
+    public RedisKeys(string prefix)
+    {
+        if (string.IsNullOrWhiteSpace(prefix) || prefix.AsSpan().IndexOfAny('{', '}') >= 0)
+        {
+            throw new ArgumentException("The key prefix must be non-empty and hold no braces.", nameof(prefix));
+        }
+
+        _prefix = prefix;
+        Wake = RedisChannel.Literal(prefix + ":wake");
+        Done = RedisChannel.Literal(prefix + ":done");
+    }
+
+    /// <summary>Published with a queue name when it gets messages after being empty, or an earlier scheduled one.</summary>
+    public RedisChannel Wake { get; }
+
+    /// <summary>Published with a task id when the task reaches a final state.</summary>
+    public RedisChannel Done { get; }
+
+    public string Prefix => _prefix;
+
+    public RedisKey Ready(string queue, int priority) => $"{Tag(queue)}:ready:{priority}";
+
+    /// <summary>The ready lists of priorities 0 to 9, in that order, followed by <paramref name="extra"/> slots.</summary>
+    public RedisKey[] ReadyLists(string queue, int leading = 0, int extra = 0)
+    {
+        var keys = new RedisKey[leading + PriorityLevels + extra];
+        for (var level = 0; level < PriorityLevels; level++)
+        {
+            keys[leading + level] = Ready(queue, level);
+        }
+
+        return keys;
+    }
+
+    public RedisKey Scheduled(string queue) => $"{Tag(queue)}:scheduled";
+
+    public RedisKey InFlight(string queue, string workerId) => $"{Tag(queue)}:inflight:{workerId}";
+
+    public RedisKey Workers(string queue) => $"{Tag(queue)}:workers";
+
+    public RedisKey Dead(string queue) => $"{Tag(queue)}:dead";
+
+    public RedisKey Result(string id) => $"{_prefix}:result:{id}";
+
+    public static void CheckQueue(string queue)
+    {
+        if (string.IsNullOrWhiteSpace(queue) || queue.AsSpan().IndexOfAny('{', '}') >= 0)
+        {
+            throw new ArgumentException($"'{queue}' is not a valid queue name: it must be non-empty and hold no braces.", nameof(queue));
+        }
+    }
+
+    private string Tag(string queue) => $"{_prefix}:{{{queue}}}";
+}

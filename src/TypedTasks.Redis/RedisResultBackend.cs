@@ -1,0 +1,201 @@
+using System;
+using System.Collections.Generic;
+using System.Threading;
+using System.Threading.Tasks;
+using StackExchange.Redis;
+using TypedTasks.Serialization;
+using TypedTasks.Transport;
+
+namespace TypedTasks.Redis;
+
+/// <summary>
+/// Task states in Redis: one string key per task holding the encoded record, with the result TTL.
+/// A final state is written and published on the done channel in one script; each client holds
+/// one subscription to that channel and wakes its own waiters. A waiter also reads the state again
+/// every <see cref="RedisTransportOptions.ResultPollInterval"/>, in case a notification was lost.
+/// </summary>
+public sealed class RedisResultBackend : IResultBackend
+{
+    private readonly IConnectionMultiplexer _connection;
+    private readonly IDatabase _db;
+    private readonly RedisKeys _keys;
+    private readonly RedisTransportOptions _options;
+    private readonly TimeProvider _time;
+    private readonly long _ttlMs;
+    private readonly object _gate = new();
+    private readonly Dictionary<string, Waiter> _waiters = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _subscribeGate = new(1, 1);
+    private volatile bool _subscribed;
+
+    internal RedisResultBackend(IConnectionMultiplexer connection, RedisKeys keys, RedisTransportOptions options, TimeSpan resultTtl, TimeProvider time)
+    {
+        _connection = connection;
+        _db = connection.GetDatabase();
+        _keys = keys;
+        _options = options;
+        _time = time;
+        _ttlMs = (long)resultTtl.TotalMilliseconds;
+    }
+
+    /// <inheritdoc/>
+    public ValueTask SetAsync(TaskInfo info, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(info);
+        var record = TaskInfoCodec.Write(info);
+        var key = _keys.Result(info.Id);
+        return info.State.IsFinal()
+            ? new ValueTask(Transient.Run(RedisScript.SetState.RunAsync(_db, [key], [record, _ttlMs, _keys.Done.ToString(), info.Id, 1])))
+            : new ValueTask(Transient.Run(_db.StringSetAsync(key, record, TimeSpan.FromMilliseconds(_ttlMs))));
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<TaskInfo?> TryStartAsync(TaskInfo started, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(started);
+        var result = await Transient.Run(RedisScript.TryStart.RunAsync(_db, [_keys.Result(started.Id)], [TaskInfoCodec.Write(started), _ttlMs])).ConfigureAwait(false);
+        return result.IsNull ? null : TaskInfoCodec.Read(started.Id, (byte[])result!);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<TaskInfo?> GetAsync(string id, CancellationToken cancellationToken = default)
+    {
+        var stored = await Transient.Run(_db.StringGetAsync(_keys.Result(id))).ConfigureAwait(false);
+        return stored.IsNull ? null : TaskInfoCodec.Read(id, (byte[])stored!);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<TaskInfo> WaitAsync(string id, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        await EnsureSubscribedAsync().ConfigureAwait(false);
+        var waiter = Register(id);
+        try
+        {
+            var started = _time.GetTimestamp();
+            while (true)
+            {
+                // Registered before reading, so a notification between the read and the wait is not lost.
+                var signal = waiter.Signal.Task;
+                if (await GetAsync(id, cancellationToken).ConfigureAwait(false) is { } info && info.State.IsFinal())
+                {
+                    return info;
+                }
+
+                var left = timeout == Timeout.InfiniteTimeSpan ? _options.ResultPollInterval : timeout - _time.GetElapsedTime(started);
+                if (left <= TimeSpan.Zero)
+                {
+                    throw new TimeoutException($"Task {id} did not reach a final state within {timeout}.");
+                }
+
+                try
+                {
+                    await signal.WaitAsync(left < _options.ResultPollInterval ? left : _options.ResultPollInterval, _time, cancellationToken).ConfigureAwait(false);
+                }
+                catch (TimeoutException)
+                {
+                    // Poll once more: the fallback for a lost notification, or the final check.
+                }
+
+                waiter.Reset();
+            }
+        }
+        finally
+        {
+            Unregister(id, waiter);
+        }
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        if (_subscribed)
+        {
+            try
+            {
+                await _connection.GetSubscriber().UnsubscribeAsync(_keys.Done).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (Transient.IsTransient(ex))
+            {
+                // The connection is going away anyway.
+            }
+        }
+
+        _subscribeGate.Dispose();
+    }
+
+    private async Task EnsureSubscribedAsync()
+    {
+        if (_subscribed)
+        {
+            return;
+        }
+
+        await _subscribeGate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (!_subscribed)
+            {
+                await Transient.Run(_connection.GetSubscriber().SubscribeAsync(_keys.Done, (_, message) => Notify(message.ToString()))).ConfigureAwait(false);
+                _subscribed = true;
+            }
+        }
+        finally
+        {
+            _subscribeGate.Release();
+        }
+    }
+
+    private void Notify(string id)
+    {
+        Waiter? waiter;
+        lock (_gate)
+        {
+            _waiters.TryGetValue(id, out waiter);
+        }
+
+        waiter?.Signal.TrySetResult();
+    }
+
+    private Waiter Register(string id)
+    {
+        lock (_gate)
+        {
+            if (!_waiters.TryGetValue(id, out var waiter))
+            {
+                waiter = new Waiter();
+                _waiters.Add(id, waiter);
+            }
+
+            waiter.Count++;
+            return waiter;
+        }
+    }
+
+    private void Unregister(string id, Waiter waiter)
+    {
+        lock (_gate)
+        {
+            if (--waiter.Count == 0)
+            {
+                _waiters.Remove(id);
+            }
+        }
+    }
+
+    private sealed class Waiter
+    {
+        private TaskCompletionSource _signal = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public int Count { get; set; }
+
+        public TaskCompletionSource Signal => Volatile.Read(ref _signal);
+
+        public void Reset()
+        {
+            var current = Volatile.Read(ref _signal);
+            if (current.Task.IsCompleted)
+            {
+                Interlocked.CompareExchange(ref _signal, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), current);
+            }
+        }
+    }
+}

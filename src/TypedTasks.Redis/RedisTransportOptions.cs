@@ -1,0 +1,50 @@
+using System;
+
+namespace TypedTasks;
+
+/// <summary>Settings of the Redis transport; bound from <c>TypedTasks:RedisTransport</c>.</summary>
+public sealed class RedisTransportOptions
+{
+    /// <summary>The first part of every key and channel. Default <c>tt</c>.</summary>
+    public string KeyPrefix { get; set; } = "tt";
+
+    /// <summary>How many records a queue's dead-letter list keeps, newest first. Default 10,000.</summary>
+    public int DeadLetterLimit { get; set; } = 10_000;
+
+    /// <summary>How often a worker renews its heartbeat. Default 3 s.</summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>How long after its last heartbeat a worker counts as dead and its in-flight messages return to their queue. Default 15 s.</summary>
+    public TimeSpan WorkerTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How often a worker looks for dead workers. Default 5 s.</summary>
+    public TimeSpan RecoverInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The longest a worker's scheduler sleeps before it looks for due messages. Default 1 s.</summary>
+    public TimeSpan SchedulerInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest an idle fetcher waits for a wake-up before it looks again (in case one was lost). Default 5 s.</summary>
+    public TimeSpan IdleFetchInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How often a waiting caller reads the state again in case a notification was lost. Default 2 s.</summary>
+    public TimeSpan ResultPollInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    internal void Validate()
+    {
+        Check(DeadLetterLimit > 0, nameof(DeadLetterLimit), DeadLetterLimit);
+        Check(HeartbeatInterval > TimeSpan.Zero, nameof(HeartbeatInterval), HeartbeatInterval);
+        Check(WorkerTimeout > HeartbeatInterval * 2, nameof(WorkerTimeout), WorkerTimeout, "more than twice HeartbeatInterval");
+        Check(RecoverInterval > TimeSpan.Zero, nameof(RecoverInterval), RecoverInterval);
+        Check(SchedulerInterval > TimeSpan.Zero, nameof(SchedulerInterval), SchedulerInterval);
+        Check(IdleFetchInterval > TimeSpan.Zero, nameof(IdleFetchInterval), IdleFetchInterval);
+        Check(ResultPollInterval > TimeSpan.Zero, nameof(ResultPollInterval), ResultPollInterval);
+    }
+
+    private static void Check(bool ok, string name, object value, string rule = "positive")
+    {
+        if (!ok)
+        {
+            throw new InvalidOperationException($"TypedTasks:RedisTransport:{name} must be {rule} (it is {value}).");
+        }
+    }
+}

@@ -1,0 +1,275 @@
+using System;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using MessagePack;
+using StackExchange.Redis;
+using TypedTasks.TestWorker;
+
+namespace TypedTasks.Redis.IntegrationTests;
+
+/// <summary>
+/// The core behaviour on a real Redis: run once against a standalone server and once against a
+/// three-master Cluster (each test with a key prefix of its own).
+/// </summary>
+public abstract class RedisContractTests
+{
+    protected abstract string Endpoint { get; }
+
+    private Task<RedisHost> Start(Action<WorkerOptions>? worker = null, bool withWorker = true, string? prefix = null, Action<RedisTransportOptions>? redis = null)
+        => RedisHost.StartAsync(Endpoint, prefix, worker, withWorker, redis);
+
+    private static async Task Eventually(Func<Task<bool>> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + RedisHost.Wait;
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"Timed out waiting until {what}.");
+            await Task.Delay(25);
+        }
+    }
+
+    [Fact]
+    public async Task Typed_results_come_back_through_Redis()
+    {
+        await using var host = await Start();
+        var add = await Tasks.Add.WithClient(host.Client).EnqueueAsync(2, 3);
+        var slow = await Tasks.SlowAdd.WithClient(host.Client).EnqueueAsync(40L, 2L, 10);
+        var report = await Tasks.Report.WithClient(host.Client).With(new EnqueueOptions { Queue = "default" }).EnqueueAsync("q4");
+
+        Assert.Equal(5, await add.GetAsync(RedisHost.Wait));
+        Assert.Equal(42L, await slow.GetAsync(RedisHost.Wait));
+        Assert.Equal("report:q4", await report.GetAsync(RedisHost.Wait));
+        Assert.Equal(TaskState.Succeeded, await add.GetStateAsync());
+    }
+
+    [Fact]
+    public async Task Another_client_reads_a_result_by_id_and_an_unknown_id_times_out()
+    {
+        await using var host = await Start();
+        var sum = await Tasks.Add.WithClient(host.Client).EnqueueAsync(20, 22);
+        await sum.GetAsync(RedisHost.Wait);
+
+        await using var other = await Start(withWorker: false, prefix: host.Prefix);
+        Assert.Equal(42, await Tasks.Add.WithClient(other.Client).GetResult(sum.Id).GetAsync(RedisHost.Wait));
+
+        var unknown = Tasks.Add.WithClient(other.Client).GetResult("never-enqueued");
+        Assert.Equal(TaskState.Pending, await unknown.GetStateAsync());
+        Assert.Null(await unknown.GetInfoAsync());
+        await Assert.ThrowsAsync<TimeoutException>(() => unknown.GetAsync(TimeSpan.FromMilliseconds(300)));
+    }
+
+    [Fact]
+    public async Task A_failure_comes_back_with_the_remote_error_and_is_dead_lettered()
+    {
+        await using var host = await Start();
+        var failing = await Tasks.Fail.WithClient(host.Client).EnqueueAsync("card declined");
+        var failure = await Assert.ThrowsAsync<TaskFailedException>(() => failing.GetAsync(RedisHost.Wait));
+        Assert.Equal("System.InvalidOperationException", failure.RemoteType);
+        Assert.Equal("card declined", failure.Error.Message);
+
+        await Eventually(async () => (await host.Broker.GetDeadLettersAsync("default")).Count == 1, "the failure is dead-lettered");
+        var letter = (await host.Broker.GetDeadLettersAsync("default")).Single();
+        Assert.Contains("card declined", letter.Reason, StringComparison.Ordinal);
+        Assert.Equal(failing.Id, Serialization.TaskEnvelope.Read(letter.Body).Id);
+    }
+
+    [Fact]
+    public async Task Retries_go_through_the_scheduled_set_with_their_states()
+    {
+        await using var host = await Start();
+        var key = Guid.NewGuid().ToString();
+        var flaky = await Tasks.Flaky.WithClient(host.Client).EnqueueAsync(key, 2);
+
+        await Eventually(async () => await flaky.GetStateAsync() == TaskState.Retrying, "the task is Retrying");
+        Assert.Equal(3, await flaky.GetAsync(RedisHost.Wait));
+        Assert.Equal(2, (await flaky.GetInfoAsync())!.Attempt);
+    }
+
+    [Fact]
+    public async Task A_task_that_outlives_its_timeout_fails()
+    {
+        await using var host = await Start();
+        var sleep = await Tasks.Sleep.WithClient(host.Client).EnqueueAsync(10_000);
+        var failure = await Assert.ThrowsAsync<TaskFailedException>(() => sleep.GetAsync(RedisHost.Wait));
+        Assert.Equal(typeof(TaskTimeoutException).FullName, failure.RemoteType);
+    }
+
+    [Fact]
+    public async Task A_delayed_task_waits_Scheduled_then_runs()
+    {
+        await using var host = await Start();
+        var started = DateTimeOffset.UtcNow;
+        var later = await Tasks.Add.WithClient(host.Client).With(new EnqueueOptions { Delay = TimeSpan.FromMilliseconds(600) }).EnqueueAsync(1, 1);
+        Assert.Equal(TaskState.Scheduled, await later.GetStateAsync());
+        Assert.Equal(2, await later.GetAsync(RedisHost.Wait));
+        Assert.True(DateTimeOffset.UtcNow - started >= TimeSpan.FromMilliseconds(550));
+    }
+
+    [Fact]
+    public async Task A_task_not_started_before_it_expires_ends_Expired()
+    {
+        await using var producer = await Start(withWorker: false);
+        var expiring = await Tasks.Add.WithClient(producer.Client).With(new EnqueueOptions { Expires = TimeSpan.FromMilliseconds(100) }).EnqueueAsync(1, 2);
+        await Task.Delay(300);
+
+        await using var worker = await Start(prefix: producer.Prefix);
+        var revoked = await Assert.ThrowsAsync<TaskRevokedException>(() => expiring.GetAsync(RedisHost.Wait));
+        Assert.Equal(TaskState.Expired, revoked.State);
+    }
+
+    [Fact]
+    public async Task Priorities_are_served_highest_first_by_a_fetch()
+    {
+        await using var producer = await Start(withWorker: false);
+        var broker = producer.Broker;
+        foreach (var priority in new[] { 0, 5, 9, 5, 0, 9 })
+        {
+            await broker.EnqueueAsync("prio", new byte[] { (byte)priority }, priority);
+        }
+
+        var leases = await broker.FetchAsync(["prio"], 10, CancellationToken.None);
+        Assert.Equal(new byte[] { 9, 9, 5, 5, 0, 0 }, leases.Select(l => l.Body.Span[0]));
+        foreach (var lease in leases)
+        {
+            await lease.AckAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_worker_serves_several_queues_and_only_those()
+    {
+        await using var defaultOnly = await Start();
+        var report = await Tasks.Report.WithClient(defaultOnly.Client).EnqueueAsync("q1");
+        await Task.Delay(300);
+        Assert.Equal(TaskState.Pending, await report.GetStateAsync());
+
+        await using var both = await Start(w => w.Queues = ["reports", "default"], prefix: defaultOnly.Prefix);
+        Assert.Equal("report:q1", await report.GetAsync(RedisHost.Wait));
+        Assert.Equal(3, await (await Tasks.Add.WithClient(both.Client).EnqueueAsync(1, 2)).GetAsync(RedisHost.Wait));
+    }
+
+    [Fact]
+    public async Task Garbage_pushed_into_a_queue_is_dead_lettered_and_the_worker_keeps_going()
+    {
+        await using var host = await Start();
+        var proxy = Tasks.Add.WithClient(host.Client);
+        var before = await proxy.EnqueueAsync(1, 1);
+        var db = host.Broker.Database;
+        var ready = host.Broker.Keys.Ready("default", 0);
+        byte[] garbage = "GET / HTTP/1.1\r\n"u8.ToArray();
+        byte[] truncated = [0x9B, 0x01, 0xA2, 0x69];
+        byte[] futureVersion = MessagePackSerializer.Serialize(new object[] { 7, "id", "it.add", "default" });
+        await db.ListLeftPushAsync(ready, garbage);
+        await db.ListLeftPushAsync(ready, truncated);
+        await db.ListLeftPushAsync(ready, futureVersion);
+        var after = await proxy.EnqueueAsync(2, 2);
+
+        Assert.Equal(2, await before.GetAsync(RedisHost.Wait));
+        Assert.Equal(4, await after.GetAsync(RedisHost.Wait));
+        await Eventually(async () => (await host.Broker.GetDeadLettersAsync("default")).Count == 3, "three dead letters");
+        var dead = await host.Broker.GetDeadLettersAsync("default");
+        Assert.Contains(dead, d => d.Body.Span.SequenceEqual(garbage) && d.Reason.Contains("expected a MessagePack array", StringComparison.Ordinal));
+        Assert.Contains(dead, d => d.Body.Span.SequenceEqual(truncated) && d.Reason.Contains("malformed envelope", StringComparison.Ordinal));
+        Assert.Contains(dead, d => d.Body.Span.SequenceEqual(futureVersion) && d.Reason.Contains("unsupported envelope version 7", StringComparison.Ordinal));
+        Assert.Equal(6, await (await proxy.EnqueueAsync(3, 3)).GetAsync(RedisHost.Wait));
+    }
+
+    [Fact]
+    public async Task Results_carry_the_configured_ttl()
+    {
+        await using var host = await RedisHost.StartAsync(Endpoint, options: o => o.ResultTtl = TimeSpan.FromMinutes(10));
+        var sum = await Tasks.Add.WithClient(host.Client).EnqueueAsync(1, 2);
+        await sum.GetAsync(RedisHost.Wait);
+        var ttl = await host.Broker.Database.KeyTimeToLiveAsync(host.Broker.Keys.Result(sum.Id));
+        Assert.NotNull(ttl);
+        Assert.InRange(ttl.Value, TimeSpan.FromMinutes(9), TimeSpan.FromMinutes(10));
+    }
+
+    [Fact]
+    public async Task A_stopping_worker_puts_unstarted_and_interrupted_messages_back()
+    {
+        var worker = await Start(w => { w.Concurrency = 1; w.Prefetch = 4; w.ShutdownTimeout = TimeSpan.FromMilliseconds(300); });
+        var keys = worker.Broker.Keys;
+        await using var observer = await ConnectionMultiplexer.ConnectAsync(Endpoint);
+        var db = observer.GetDatabase();
+        var workerId = worker.Broker.WorkerId;
+        var blocked = await Tasks.Block.WithClient(worker.Client).EnqueueAsync();
+        await Eventually(async () => await blocked.GetStateAsync() == TaskState.Started, "the blocking task started");
+        for (var i = 0; i < 4; i++)
+        {
+            await Tasks.Add.WithClient(worker.Client).EnqueueAsync(i, i);
+        }
+
+        await worker.DisposeAsync();
+
+        Assert.Equal(0, await db.ListLengthAsync(keys.InFlight("default", workerId)));
+        Assert.Equal(5, await db.ListLengthAsync(keys.Ready("default", 0)));
+        Assert.Equal(TaskState.Pending, (await new RedisValueReader(db, keys).StateAsync(blocked.Id)));
+    }
+
+    [Fact]
+    public async Task The_in_flight_messages_of_a_dead_worker_return_and_run()
+    {
+        await using var producer = await Start(withWorker: false);
+        var keys = producer.Broker.Keys;
+        var db = producer.Broker.Database;
+        var sums = new AsyncResult<int>[3];
+        for (var i = 0; i < sums.Length; i++)
+        {
+            sums[i] = await Tasks.Add.WithClient(producer.Client).EnqueueAsync(i, 10);
+        }
+
+        // A worker that fetched them and died: its heartbeat deadline is in the past.
+        var leases = await producer.Broker.FetchAsync(["default"], 10, CancellationToken.None);
+        Assert.Equal(3, leases.Count);
+        await db.SortedSetAddAsync(keys.Workers("default"), producer.Broker.WorkerId, DateTimeOffset.UtcNow.AddSeconds(-1).ToUnixTimeMilliseconds());
+
+        await using var worker = await Start(prefix: producer.Prefix);
+        for (var i = 0; i < sums.Length; i++)
+        {
+            Assert.Equal(i + 10, await sums[i].GetAsync(RedisHost.Wait));
+        }
+
+        Assert.Equal(0, await db.ListLengthAsync(keys.InFlight("default", producer.Broker.WorkerId)));
+    }
+
+    [Fact]
+    public async Task A_redelivered_task_whose_result_is_final_is_not_run_again()
+    {
+        await using var producer = await Start(withWorker: false);
+        var key = Guid.NewGuid().ToString();
+        var record = await Tasks.Record.WithClient(producer.Client).EnqueueAsync(key);
+
+        // Its outcome was stored but the ack was lost.
+        await producer.Client.Results.SetAsync(new TaskInfo(record.Id, "it.record", TaskState.Succeeded, 0, DateTimeOffset.UtcNow, null, default));
+        await using var worker = await Start(prefix: producer.Prefix);
+        await Eventually(async () => await producer.Broker.Database.ListLengthAsync(producer.Broker.Keys.Ready("default", 0)) == 0, "the message is taken");
+        await Task.Delay(300);
+        Assert.False(WorkerTasks.Calls.ContainsKey(key));
+        Assert.Equal(TaskState.Succeeded, await record.GetStateAsync());
+    }
+
+    [Fact]
+    public async Task Two_thousand_concurrent_enqueues_all_succeed()
+    {
+        await using var host = await Start(w => w.Concurrency = 32);
+        var proxy = Tasks.Add.WithClient(host.Client);
+        var handles = await Task.WhenAll(Enumerable.Range(0, 2000).Select(i => proxy.EnqueueAsync(i, 1).AsTask()));
+        var values = await Task.WhenAll(handles.Select(h => h.GetAsync(RedisHost.Wait)));
+        Assert.Equal(Enumerable.Range(1, 2000), values);
+    }
+}
+
+/// <summary>Reads a task's stored state straight from Redis.</summary>
+internal sealed class RedisValueReader(IDatabase db, RedisKeys keys)
+{
+    public async Task<TaskState> StateAsync(string id)
+        => Serialization.TaskInfoCodec.Read(id, (byte[])(await db.StringGetAsync(keys.Result(id)))!).State;
+}
+
+/// <summary>The core suite on a standalone redis-server.</summary>
+public sealed class StandaloneRedisTests(RedisFixture redis) : RedisContractTests, IClassFixture<RedisFixture>
+{
+    protected override string Endpoint => redis.Server.Endpoint;
+}

@@ -1,0 +1,144 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading;
+using System.Threading.Tasks;
+using StackExchange.Redis;
+
+namespace TypedTasks.Redis.IntegrationTests;
+
+/// <summary>
+/// A real redis-server on a free loopback port, started for the tests and killed by PID. A
+/// missing redis-server is a failure, never a skip: scripts/test.sh installs it.
+/// </summary>
+public sealed class RedisServer : IAsyncDisposable
+{
+    private readonly string _directory;
+    private readonly string[] _extraArguments;
+    private Process? _process;
+
+    private RedisServer(int port, string directory, string[] extraArguments)
+    {
+        Port = port;
+        _directory = directory;
+        _extraArguments = extraArguments;
+    }
+
+    public int Port { get; }
+
+    public string Endpoint => $"127.0.0.1:{Port}";
+
+    public int? Pid => _process?.Id;
+
+    /// <summary>Starts a server; <paramref name="durable"/> turns on the append-only file with fsync on every write.</summary>
+    public static async Task<RedisServer> StartAsync(bool durable = false, params string[] extraArguments)
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "typedtasks-redis-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(directory);
+        string[] persistence = durable ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"];
+        var server = new RedisServer(FreePort(), directory, [.. persistence, .. extraArguments]);
+        await server.StartProcessAsync();
+        return server;
+    }
+
+    /// <summary>Kills the server (SIGKILL) and starts it again on the same port and directory.</summary>
+    public async Task RestartAsync(TimeSpan downtime)
+    {
+        Kill();
+        await Task.Delay(downtime);
+        await StartProcessAsync();
+    }
+
+    public void Kill()
+    {
+        if (_process is { HasExited: false } process)
+        {
+            process.Kill();
+            process.WaitForExit(10_000);
+        }
+    }
+
+    public async Task<ConnectionMultiplexer> ConnectAsync()
+        => await ConnectionMultiplexer.ConnectAsync($"{Endpoint},abortConnect=false");
+
+    public ValueTask DisposeAsync()
+    {
+        Kill();
+        _process?.Dispose();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A leftover temp folder is harmless.
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    internal static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private async Task StartProcessAsync()
+    {
+        var start = new ProcessStartInfo("redis-server")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = _directory,
+        };
+        foreach (var argument in (string[])["--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--dir", _directory, .. _extraArguments])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        try
+        {
+            _process = Process.Start(start)!;
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            throw new InvalidOperationException("redis-server is not installed; run scripts/test.sh, which installs it.", ex);
+        }
+
+        _process.OutputDataReceived += (_, _) => { };
+        _process.ErrorDataReceived += (_, _) => { };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (true)
+        {
+            try
+            {
+                using var client = new TcpClient();
+                await client.ConnectAsync(IPAddress.Loopback, Port);
+                using var probe = await ConnectionMultiplexer.ConnectAsync($"{Endpoint},abortConnect=true,connectTimeout=1000");
+                await probe.GetDatabase().PingAsync();
+                return;
+            }
+            catch (Exception) when (DateTime.UtcNow < deadline && !_process.HasExited)
+            {
+                await Task.Delay(50);
+            }
+        }
+    }
+}
+
+/// <summary>One redis-server shared by the tests of a class; each test uses its own key prefix.</summary>
+public sealed class RedisFixture : IAsyncLifetime
+{
+    public RedisServer Server { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Server = await RedisServer.StartAsync();
+
+    public async Task DisposeAsync() => await Server.DisposeAsync();
+}

@@ -1,0 +1,33 @@
+using System;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using TypedTasks;
+
+// A worker process for the fault tests:
+//   TypedTasks.TestWorker --redis 127.0.0.1:PORT --prefix KEYPREFIX [--concurrency N]
+// It runs until SIGTERM (graceful) or SIGKILL, and prints "ready" once its worker has started.
+var redis = Arg("--redis") ?? throw new ArgumentException("--redis HOST:PORT is required");
+var prefix = Arg("--prefix") ?? "tt";
+var concurrency = int.Parse(Arg("--concurrency") ?? "16", System.Globalization.CultureInfo.InvariantCulture);
+
+var builder = Host.CreateApplicationBuilder();
+builder.Logging.SetMinimumLevel(LogLevel.Warning);
+builder.Services.AddTypedTasks(o => o.UseRedis(redis, r =>
+{
+    r.KeyPrefix = prefix;
+    r.HeartbeatInterval = TimeSpan.FromSeconds(1);
+    r.WorkerTimeout = TimeSpan.FromSeconds(5);
+    r.RecoverInterval = TimeSpan.FromSeconds(1);
+})).AddWorker(w => w.Concurrency = concurrency);
+
+using var host = builder.Build();
+await host.StartAsync();
+Console.WriteLine("ready");
+await host.WaitForShutdownAsync();
+return 0;
+
+string? Arg(string name)
+{
+    var at = Array.IndexOf(args, name);
+    return at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
+}

@@ -1,0 +1,49 @@
+using System;
+using System.Collections.Concurrent;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace TypedTasks.TestWorker;
+
+/// <summary>Tasks run by the integration and fault tests, in the test process or in this worker process.</summary>
+public static class WorkerTasks
+{
+    [Task("it.add")]
+    public static int Add(int x, int y) => x + y;
+
+    /// <summary>Takes a while, so that a run can be interrupted in the middle.</summary>
+    [Task("it.slow-add")]
+    public static async Task<long> SlowAdd(long x, long y, int milliseconds, CancellationToken ct)
+    {
+        await Task.Delay(milliseconds, ct);
+        return x + y;
+    }
+
+    [Task("it.fail")]
+    public static int Fail(string message) => throw new InvalidOperationException(message);
+
+    [Task("it.flaky", MaxRetries = 3, RetryDelay = "00:00:00.100")]
+    public static int Flaky(string key, int failures)
+    {
+        var calls = Calls.AddOrUpdate(key, 1, (_, n) => n + 1);
+        return calls <= failures ? throw new TimeoutException($"call {calls} failed") : calls;
+    }
+
+    [Task("it.timeout", Timeout = "00:00:00.200")]
+    public static async Task<int> Sleep(int milliseconds, CancellationToken ct)
+    {
+        await Task.Delay(milliseconds, ct);
+        return milliseconds;
+    }
+
+    [Task("it.record")]
+    public static void Record(string key) => Calls.AddOrUpdate(key, 1, (_, n) => n + 1);
+
+    [Task("it.block")]
+    public static async Task Block(CancellationToken ct) => await Task.Delay(Timeout.Infinite, ct);
+
+    [Task("it.report", Queue = "reports")]
+    public static string Report(string name) => "report:" + name;
+
+    public static ConcurrentDictionary<string, int> Calls { get; } = new();
+}

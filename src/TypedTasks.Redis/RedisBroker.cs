@@ -30,6 +30,7 @@ public sealed class RedisBroker : ITaskBroker
     private readonly AsyncSignal _scheduleWake = new();
     private readonly SemaphoreSlim _subscribeGate = new(1, 1);
     private readonly ConcurrentDictionary<string, RedisKey[]> _fetchKeys = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Queue, ulong Entry), int> _held = new();
     private volatile bool _subscribed;
 
     internal RedisBroker(IConnectionMultiplexer connection, bool ownsConnection, RedisKeys keys, RedisTransportOptions options, TimeProvider time, ILogger logger)
@@ -121,7 +122,9 @@ public sealed class RedisBroker : ITaskBroker
                 var entries = (RedisResult[]?)result ?? [];
                 foreach (var entry in entries)
                 {
-                    (leases ??= new List<ITaskLease>(entries.Length)).Add(new Lease(this, queue, (byte[])entry!));
+                    var bytes = (byte[])entry!;
+                    Hold(queue, bytes, +1);
+                    (leases ??= new List<ITaskLease>(entries.Length)).Add(new Lease(this, queue, bytes));
                 }
             }
 
@@ -149,7 +152,28 @@ public sealed class RedisBroker : ITaskBroker
         => Task.WhenAll(
             new RedisHeartbeat(this, _options, _time, _logger).RunAsync(queues, stop),
             new RedisRecoverer(this, _options, _time, _logger).RunAsync(queues, stop),
-            new RedisScheduler(this, _options, _time, _logger, _scheduleWake).RunAsync(queues, stop));
+            new RedisScheduler(this, _options, _time, _logger, _scheduleWake).RunAsync(queues, stop),
+            new RedisInFlightSweeper(this, _options, _time, _logger).RunAsync(queues, stop));
+
+    /// <summary>Whether a lease of this process holds the in-flight entry.</summary>
+    internal bool IsHeld(string queue, ReadOnlySpan<byte> entry) => _held.ContainsKey((queue, System.IO.Hashing.XxHash64.HashToUInt64(entry)));
+
+    private void Hold(string queue, byte[] entry, int delta)
+    {
+        var key = (queue, System.IO.Hashing.XxHash64.HashToUInt64(entry));
+        if (_held.AddOrUpdate(key, delta, (_, n) => n + delta) <= 0)
+        {
+            _held.TryRemove(new KeyValuePair<(string, ulong), int>(key, 0));
+        }
+    }
+
+    /// <summary>Puts an in-flight entry of this worker back at the head of its ready list; false when it was gone.</summary>
+    internal async Task<bool> RequeueAsync(string queue, byte[] entry)
+    {
+        var keys = _keys.ReadyLists(queue, leading: 1);
+        keys[0] = _keys.InFlight(queue, WorkerId);
+        return (long)await Transient.Run(RedisScript.Requeue.RunAsync(_db, keys, [entry, _keys.Wake.ToString(), queue])).ConfigureAwait(false) == 1;
+    }
 
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
@@ -231,7 +255,7 @@ public sealed class RedisBroker : ITaskBroker
         {
             ThrowIfSettled();
             await Transient.Run(broker._db.ListRemoveAsync(InFlight, entry, -1)).ConfigureAwait(false);
-            Volatile.Write(ref _settled, 1);
+            Settled();
         }
 
         public async ValueTask RetryAsync(ReadOnlyMemory<byte> body, int priority, DateTimeOffset dueAt, CancellationToken cancellationToken = default)
@@ -241,7 +265,7 @@ public sealed class RedisBroker : ITaskBroker
                 broker._db,
                 [InFlight, broker._keys.Scheduled(queue)],
                 [entry, Member(priority, body.Span), dueAt.ToUnixTimeMilliseconds(), broker._keys.Wake.ToString(), queue])).ConfigureAwait(false);
-            Volatile.Write(ref _settled, 1);
+            Settled();
         }
 
         public async ValueTask DeadLetterAsync(string reason, CancellationToken cancellationToken = default)
@@ -252,7 +276,7 @@ public sealed class RedisBroker : ITaskBroker
                 broker._db,
                 [InFlight, broker._keys.Dead(queue)],
                 [entry, record, broker._options.DeadLetterLimit])).ConfigureAwait(false);
-            Volatile.Write(ref _settled, 1);
+            Settled();
         }
 
         public async ValueTask DisposeAsync()
@@ -264,15 +288,25 @@ public sealed class RedisBroker : ITaskBroker
 
             try
             {
-                var keys = broker._keys.ReadyLists(queue, leading: 1);
-                keys[0] = InFlight;
-                await RedisScript.Requeue.RunAsync(broker._db, keys, [entry, broker._keys.Wake.ToString(), queue]).ConfigureAwait(false);
+                await broker.RequeueAsync(queue, entry).ConfigureAwait(false);
             }
-            catch (Exception ex) when (Transient.IsTransient(ex))
+            catch (Transport.TransportException ex)
             {
-                // It stays in this worker's in-flight list; once this worker's heartbeat stops,
-                // another worker returns it to the queue.
+                // It stays in this worker's in-flight list; the in-flight sweep (or, once this
+                // worker has stopped, another worker's recovery) returns it to the queue.
                 RedisLog.RequeueFailed(broker._logger, ex, queue);
+            }
+            finally
+            {
+                broker.Hold(queue, entry, -1);
+            }
+        }
+
+        private void Settled()
+        {
+            if (Interlocked.Exchange(ref _settled, 1) == 0)
+            {
+                broker.Hold(queue, entry, -1);
             }
         }
 

@@ -19,4 +19,10 @@ internal static partial class RedisLog
 
     [LoggerMessage(105, LogLevel.Warning, "Promoting due scheduled messages failed")]
     public static partial void PromoteFailed(ILogger logger, Exception error);
+
+    [LoggerMessage(106, LogLevel.Warning, "Returned an in-flight message that no run held to queue {Queue} (its fetch reply was lost)")]
+    public static partial void Orphaned(ILogger logger, string queue);
+
+    [LoggerMessage(107, LogLevel.Warning, "Sweeping this worker's in-flight messages failed")]
+    public static partial void SweepFailed(ILogger logger, Exception error);
 }

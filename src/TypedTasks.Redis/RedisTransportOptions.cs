@@ -26,6 +26,13 @@ public sealed class RedisTransportOptions
     /// <summary>The longest an idle fetcher waits for a wake-up before it looks again (in case one was lost). Default 5 s.</summary>
     public TimeSpan IdleFetchInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How often a worker returns to their queue the messages of its own in-flight list that no
+    /// run holds (a fetch whose reply was lost when Redis went away). An entry must be unheld on
+    /// two sweeps in a row. Default 10 s.
+    /// </summary>
+    public TimeSpan InFlightSweepInterval { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>How often a waiting caller reads the state again in case a notification was lost. Default 2 s.</summary>
     public TimeSpan ResultPollInterval { get; set; } = TimeSpan.FromSeconds(2);
 
@@ -38,6 +45,7 @@ public sealed class RedisTransportOptions
         Check(SchedulerInterval > TimeSpan.Zero, nameof(SchedulerInterval), SchedulerInterval);
         Check(IdleFetchInterval > TimeSpan.Zero, nameof(IdleFetchInterval), IdleFetchInterval);
         Check(ResultPollInterval > TimeSpan.Zero, nameof(ResultPollInterval), ResultPollInterval);
+        Check(InFlightSweepInterval > TimeSpan.Zero, nameof(InFlightSweepInterval), InFlightSweepInterval);
     }
 
     private static void Check(bool ok, string name, object value, string rule = "positive")

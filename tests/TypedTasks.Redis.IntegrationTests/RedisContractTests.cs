@@ -235,6 +235,28 @@ public abstract class RedisContractTests
     }
 
     [Fact]
+    public async Task An_in_flight_entry_no_lease_holds_returns_to_its_queue_on_the_second_sweep()
+    {
+        await using var host = await Start(withWorker: false);
+        var broker = host.Broker;
+        await broker.EnqueueAsync("sweep", new byte[] { 1 }, 0);
+        var held = (await broker.FetchAsync(["sweep"], 1, CancellationToken.None)).Single();
+
+        // An entry fetched by a script whose reply was lost: in flight, held by no lease.
+        var inFlight = broker.Keys.InFlight("sweep", broker.WorkerId);
+        await broker.Database.ListLeftPushAsync(inFlight, new byte[] { 7, 42 });
+
+        var sweeper = new RedisInFlightSweeper(broker, new RedisTransportOptions(), TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        Assert.Equal(0, await sweeper.SweepAsync(["sweep"]));
+        Assert.Equal(1, await sweeper.SweepAsync(["sweep"]));
+
+        Assert.Equal(new byte[] { 42 }, (byte[])(await broker.Database.ListGetByIndexAsync(broker.Keys.Ready("sweep", 7), 0))!);
+        Assert.Equal(1, await broker.Database.ListLengthAsync(inFlight)); // the held one stays
+        await held.AckAsync();
+        Assert.Equal(0, await broker.Database.ListLengthAsync(inFlight));
+    }
+
+    [Fact]
     public async Task A_redelivered_task_whose_result_is_final_is_not_run_again()
     {
         await using var producer = await Start(withWorker: false);

@@ -1,0 +1,68 @@
+using System;
+using System.Diagnostics;
+using System.Linq;
+using System.Threading.Tasks;
+using TypedTasks.TestWorker;
+
+namespace TypedTasks.Redis.IntegrationTests;
+
+/// <summary>
+/// Nothing is lost when a worker process is killed with SIGKILL or Redis itself is killed and
+/// restarted: real processes, killed by PID.
+/// </summary>
+public sealed class FaultTests
+{
+    [Fact]
+    public async Task A_worker_killed_with_SIGKILL_loses_nothing_and_a_second_worker_recovers_its_tasks_within_30_s()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var producer = await RedisHost.StartAsync(redis.Endpoint, withWorker: false);
+        var first = await WorkerProcess.StartAsync(redis.Endpoint, producer.Prefix);
+
+        const int count = 3000;
+        var proxy = Tasks.SlowAdd.WithClient(producer.Client);
+        var handles = await Task.WhenAll(Enumerable.Range(0, count).Select(i => proxy.EnqueueAsync(i, i, 15).AsTask()));
+
+        // Kill it in the middle of the run: some done, many in flight or waiting.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (await handles[100].GetStateAsync() != TaskState.Succeeded)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The first worker never got going:\n" + first.Output);
+            await Task.Delay(20);
+        }
+
+        first.Kill();
+        var killedAt = Stopwatch.StartNew();
+        var states = await Task.WhenAll(handles.Select(h => h.GetStateAsync().AsTask()));
+        Assert.True(states.Count(s => s != TaskState.Succeeded) > 0, "The worker finished everything before it was killed; the test proves nothing.");
+        Assert.Contains(TaskState.Started, states);
+
+        await using var second = await WorkerProcess.StartAsync(redis.Endpoint, producer.Prefix);
+        var results = await Task.WhenAll(handles.Select(h => h.GetAsync(TimeSpan.FromSeconds(90))));
+        var recoveredWithin = killedAt.Elapsed;
+
+        Assert.Equal(Enumerable.Range(0, count).Select(i => 2L * i), results);
+        Assert.True(recoveredWithin < TimeSpan.FromSeconds(30), $"Every task was done {recoveredWithin} after the kill.");
+        Assert.False(second.HasExited);
+    }
+
+    [Fact]
+    public async Task Redis_killed_and_restarted_with_AOF_loses_no_task_and_the_worker_process_stays_up()
+    {
+        await using var redis = await RedisServer.StartAsync(durable: true);
+        await using var producer = await RedisHost.StartAsync(redis.Endpoint, withWorker: false);
+        await using var worker = await WorkerProcess.StartAsync(redis.Endpoint, producer.Prefix);
+        var proxy = Tasks.SlowAdd.WithClient(producer.Client);
+
+        var before = await Task.WhenAll(Enumerable.Range(0, 1000).Select(i => proxy.EnqueueAsync(i, 1, 5).AsTask()));
+        await Task.Delay(300); // part of them done, part in flight, part waiting
+        await redis.RestartAsync(TimeSpan.FromSeconds(1));
+        var after = await Task.WhenAll(Enumerable.Range(0, 1000).Select(i => proxy.EnqueueAsync(i, 2, 5).AsTask()));
+
+        var beforeResults = await Task.WhenAll(before.Select(h => h.GetAsync(TimeSpan.FromSeconds(90))));
+        var afterResults = await Task.WhenAll(after.Select(h => h.GetAsync(TimeSpan.FromSeconds(90))));
+        Assert.Equal(Enumerable.Range(1, 1000).Select(i => (long)i), beforeResults);
+        Assert.Equal(Enumerable.Range(2, 1000).Select(i => (long)i), afterResults);
+        Assert.False(worker.HasExited, "The worker process exited:\n" + worker.Output);
+    }
+}

@@ -22,7 +22,11 @@ internal sealed class RedisKeys
         _prefix = prefix;
         Wake = RedisChannel.Literal(prefix + ":wake");
         Done = RedisChannel.Literal(prefix + ":done");
+        Cancel = RedisChannel.Literal(prefix + ":cancel");
     }
+
+    /// <summary>Published with a task id when the task is canceled, for the workers running it.</summary>
+    public RedisChannel Cancel { get; }
 
     /// <summary>Published with a queue name when it gets messages after being empty, or an earlier scheduled one.</summary>
     public RedisChannel Wake { get; }

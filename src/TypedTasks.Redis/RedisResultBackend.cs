@@ -43,9 +43,32 @@ public sealed class RedisResultBackend : IResultBackend
         ArgumentNullException.ThrowIfNull(info);
         var record = TaskInfoCodec.Write(info);
         var key = _keys.Result(info.Id);
-        return info.State.IsFinal()
-            ? new ValueTask(Transient.Run(RedisScript.SetState.RunAsync(_db, [key], [record, _ttlMs, _keys.Done.ToString(), info.Id, 1])))
-            : new ValueTask(Transient.Run(_db.StringSetAsync(key, record, TimeSpan.FromMilliseconds(_ttlMs))));
+        return new ValueTask(Transient.Run(RedisScript.SetState.RunAsync(_db, [key], [record, _ttlMs, _keys.Done.ToString(), info.Id, info.State.IsFinal() ? 1 : 0])));
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<bool> CancelAsync(string id, CancellationToken cancellationToken = default)
+    {
+        var current = await GetAsync(id, cancellationToken).ConfigureAwait(false);
+        if (current?.State.IsFinal() == true)
+        {
+            return false;
+        }
+
+        var canceled = new TaskInfo(id, current?.TaskName ?? string.Empty, TaskState.Canceled, current?.Attempt ?? 0, _time.GetUtcNow(), null, default);
+        var done = await Transient.Run(RedisScript.Cancel.RunAsync(
+            _db, [_keys.Result(id)], [TaskInfoCodec.Write(canceled), _ttlMs, _keys.Done.ToString(), _keys.Cancel.ToString(), id])).ConfigureAwait(false);
+        return (long)done == 1;
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<IAsyncDisposable> WatchCancellationsAsync(Action<string> onCanceled, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(onCanceled);
+        var subscriber = _connection.GetSubscriber();
+        Action<RedisChannel, RedisValue> handler = (_, message) => onCanceled(message.ToString());
+        await Transient.Run(subscriber.SubscribeAsync(_keys.Cancel, handler)).ConfigureAwait(false);
+        return new Unsubscribe(subscriber, _keys.Cancel, handler);
     }
 
     /// <inheritdoc/>
@@ -177,6 +200,21 @@ public sealed class RedisResultBackend : IResultBackend
             if (--waiter.Count == 0)
             {
                 _waiters.Remove(id);
+            }
+        }
+    }
+
+    private sealed class Unsubscribe(ISubscriber subscriber, RedisChannel channel, Action<RedisChannel, RedisValue> handler) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                await subscriber.UnsubscribeAsync(channel, handler).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (Transient.IsTransient(ex) || ex is ObjectDisposedException)
+            {
+                // The connection is gone; so is the subscription.
             }
         }
     }

@@ -49,6 +49,8 @@ internal sealed class RedisScript
 
     public static RedisScript TryStart { get; } = new("try_start");
 
+    public static RedisScript Cancel { get; } = new("cancel");
+
     public async Task<RedisResult> RunAsync(IDatabaseAsync database, RedisKey[] keys, RedisValue[] values)
     {
         try

@@ -273,6 +273,32 @@ public abstract class RedisContractTests
     }
 
     [Fact]
+    public async Task A_canceled_pending_task_never_runs_and_a_canceled_running_task_stops()
+    {
+        await using var producer = await Start(withWorker: false);
+        var key = Guid.NewGuid().ToString();
+        var pending = await Tasks.Record.WithClient(producer.Client).EnqueueAsync(key);
+        var scheduled = await Tasks.Record.WithClient(producer.Client).With(new EnqueueOptions { Delay = TimeSpan.FromMilliseconds(200) }).EnqueueAsync(key + "s");
+        Assert.True(await pending.CancelAsync());
+        Assert.True(await scheduled.CancelAsync());
+        Assert.Equal(TaskState.Canceled, (await Assert.ThrowsAsync<TaskRevokedException>(() => pending.GetAsync(RedisHost.Wait))).State);
+
+        await using var worker = await Start(prefix: producer.Prefix);
+        var blocked = await Tasks.Block.WithClient(producer.Client).EnqueueAsync();
+        await Eventually(async () => await blocked.GetStateAsync() == TaskState.Started, "the blocking task started");
+        Assert.True(await blocked.CancelAsync());
+        Assert.Equal(TaskState.Canceled, (await Assert.ThrowsAsync<TaskRevokedException>(() => blocked.GetAsync(RedisHost.Wait))).State);
+
+        var sum = await Tasks.Add.WithClient(producer.Client).EnqueueAsync(2, 2);
+        Assert.Equal(4, await sum.GetAsync(RedisHost.Wait));
+        Assert.False(await sum.CancelAsync());
+        await Task.Delay(400);
+        Assert.False(WorkerTasks.Calls.ContainsKey(key));
+        Assert.False(WorkerTasks.Calls.ContainsKey(key + "s"));
+        Assert.Equal(TaskState.Canceled, await blocked.GetStateAsync());
+    }
+
+    [Fact]
     public async Task Two_thousand_concurrent_enqueues_all_succeed()
     {
         await using var host = await Start(w => w.Concurrency = 32);

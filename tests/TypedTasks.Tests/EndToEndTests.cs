@@ -269,4 +269,59 @@ public sealed class EndToEndTests
         Assert.Equal(id, result.Id);
         Assert.Equal(11, await result.GetAsync(TestHost.Wait));
     }
+
+    [Fact]
+    public async Task A_task_canceled_before_it_runs_ends_Canceled_and_never_runs()
+    {
+        var broker = new InMemoryBroker();
+        var results = new InMemoryResultBackend();
+        var key = Guid.NewGuid().ToString();
+        await using var producer = await TestHost.StartAsync(options: o => o.UseInMemory(broker, results), withWorker: false);
+        var pending = await Tasks.Record.WithClient(producer.Client).EnqueueAsync(key, 1);
+        var scheduled = await Tasks.Record.WithClient(producer.Client).With(new EnqueueOptions { Delay = TimeSpan.FromMilliseconds(100) }).EnqueueAsync(key + "s", 1);
+
+        Assert.True(await pending.CancelAsync());
+        Assert.True(await scheduled.CancelAsync());
+        var revoked = await Assert.ThrowsAsync<TaskRevokedException>(() => pending.GetAsync(TestHost.Wait));
+        Assert.Equal(TaskState.Canceled, revoked.State);
+
+        await using var worker = await TestHost.StartAsync(options: o => o.UseInMemory(broker, results));
+        var after = await Tasks.Add.WithClient(worker.Client).EnqueueAsync(1, 1);
+        Assert.Equal(2, await after.GetAsync(TestHost.Wait));
+        await Task.Delay(300);
+        Assert.False(ShapeTasks.Recorded.ContainsKey(key));
+        Assert.False(ShapeTasks.Recorded.ContainsKey(key + "s"));
+        Assert.Equal(TaskState.Canceled, await scheduled.GetStateAsync());
+    }
+
+    [Fact]
+    public async Task A_running_task_that_is_canceled_has_its_token_signalled_and_ends_Canceled()
+    {
+        await using var host = await TestHost.StartAsync();
+        var key = Guid.NewGuid().ToString();
+        var blocked = await Tasks.Block.WithClient(host.Client).EnqueueAsync(key);
+        var deadline = DateTime.UtcNow + TestHost.Wait;
+        while (!FaultTasks.Started.ContainsKey(key) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.True(await blocked.CancelAsync());
+        var revoked = await Assert.ThrowsAsync<TaskRevokedException>(() => blocked.GetAsync(TestHost.Wait));
+        Assert.Equal(TaskState.Canceled, revoked.State);
+
+        // The worker's slot is free again, and the state stays Canceled.
+        Assert.Equal(3, await (await Tasks.Add.WithClient(host.Client).EnqueueAsync(1, 2)).GetAsync(TestHost.Wait));
+        Assert.Equal(TaskState.Canceled, await blocked.GetStateAsync());
+    }
+
+    [Fact]
+    public async Task Canceling_a_finished_task_changes_nothing()
+    {
+        await using var host = await TestHost.StartAsync();
+        var sum = await Tasks.Add.WithClient(host.Client).EnqueueAsync(1, 2);
+        Assert.Equal(3, await sum.GetAsync(TestHost.Wait));
+        Assert.False(await sum.CancelAsync());
+        Assert.Equal(3, await sum.GetAsync(TestHost.Wait));
+    }
 }

@@ -37,6 +37,14 @@ public class AsyncResult
         => Client.GetInfoAsync(Id, cancellationToken);
 
     /// <summary>
+    /// Cancels the task: a pending or scheduled task ends <see cref="TaskState.Canceled"/> and never
+    /// runs; a running one ends Canceled and its <c>CancellationToken</c> is signalled. Returns false
+    /// when the task had already ended (its final state stays).
+    /// </summary>
+    public ValueTask<bool> CancelAsync(CancellationToken cancellationToken = default)
+        => Client.Results.CancelAsync(Id, cancellationToken);
+
+    /// <summary>
     /// Waits until the task has run. Throws <see cref="TaskFailedException"/> when it failed,
     /// <see cref="TaskRevokedException"/> when it was canceled or expired, and
     /// <see cref="TimeoutException"/> when <paramref name="timeout"/> passes first (no timeout: wait for ever).

@@ -18,6 +18,7 @@ public sealed class InMemoryResultBackend : IResultBackend
     private readonly Dictionary<string, Slot> _slots = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
     private readonly TimeSpan _ttl;
+    private readonly List<Action<string>> _watchers = [];
     private int _writesSinceSweep;
 
     /// <summary>Creates an empty backend.</summary>
@@ -38,6 +39,11 @@ public sealed class InMemoryResultBackend : IResultBackend
         TaskCompletionSource<byte[]>? wake;
         lock (_gate)
         {
+            if (ReadLocked(info.Id) is { } current && current.State.IsFinal())
+            {
+                return default; // the first final state wins
+            }
+
             wake = StoreLocked(info.Id, info.State, stored);
         }
 
@@ -61,6 +67,47 @@ public sealed class InMemoryResultBackend : IResultBackend
         }
 
         return new((TaskInfo?)null);
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<bool> CancelAsync(string id, CancellationToken cancellationToken = default)
+    {
+        TaskCompletionSource<byte[]>? wake;
+        byte[] stored;
+        Action<string>[] watchers;
+        lock (_gate)
+        {
+            var current = ReadLocked(id);
+            if (current?.State.IsFinal() == true)
+            {
+                return new(false);
+            }
+
+            var canceled = new TaskInfo(id, current?.TaskName ?? string.Empty, TaskState.Canceled, current?.Attempt ?? 0, _time.GetUtcNow(), null, default);
+            stored = TaskInfoCodec.Write(canceled);
+            wake = StoreLocked(id, TaskState.Canceled, stored);
+            watchers = [.. _watchers];
+        }
+
+        wake?.TrySetResult(stored);
+        foreach (var watcher in watchers)
+        {
+            watcher(id);
+        }
+
+        return new(true);
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<IAsyncDisposable> WatchCancellationsAsync(Action<string> onCanceled, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(onCanceled);
+        lock (_gate)
+        {
+            _watchers.Add(onCanceled);
+        }
+
+        return new(new Unwatch(this, onCanceled));
     }
 
     /// <inheritdoc/>
@@ -179,6 +226,19 @@ public sealed class InMemoryResultBackend : IResultBackend
         }
 
         expired?.ForEach(id => _slots.Remove(id));
+    }
+
+    private sealed class Unwatch(InMemoryResultBackend backend, Action<string> watcher) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync()
+        {
+            lock (backend._gate)
+            {
+                backend._watchers.Remove(watcher);
+            }
+
+            return default;
+        }
     }
 
     private sealed class Slot

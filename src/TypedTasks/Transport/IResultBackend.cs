@@ -10,8 +10,22 @@ namespace TypedTasks.Transport;
 /// </summary>
 public interface IResultBackend : IAsyncDisposable
 {
-    /// <summary>Writes the state of a task. A final state wakes its waiters.</summary>
+    /// <summary>
+    /// Writes the state of a task. A final state wakes its waiters. A final state already stored
+    /// is never replaced: the first final state wins (a task canceled while it finishes stays
+    /// canceled).
+    /// </summary>
     ValueTask SetAsync(TaskInfo info, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Ends a task <see cref="TaskState.Canceled"/> unless its state is already final, wakes its
+    /// waiters, and tells the workers so that a running task's token is signalled. Returns
+    /// whether it was canceled (false: it had already ended).
+    /// </summary>
+    ValueTask<bool> CancelAsync(string id, CancellationToken cancellationToken = default);
+
+    /// <summary>Calls <paramref name="onCanceled"/> with the id of every task canceled from now on, until disposed.</summary>
+    ValueTask<IAsyncDisposable> WatchCancellationsAsync(Action<string> onCanceled, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Writes <paramref name="started"/> unless the stored state is already final (or canceled),

@@ -43,4 +43,7 @@ internal static partial class Log
 
     [LoggerMessage(13, LogLevel.Warning, "The broker or backend is unreachable; recording the task's outcome again in {Delay}")]
     public static partial void PersistRetrying(ILogger logger, Exception error, TimeSpan delay);
+
+    [LoggerMessage(14, LogLevel.Information, "Task {TaskName} {TaskId} was canceled while it ran")]
+    public static partial void Canceled(ILogger logger, string taskName, string taskId);
 }

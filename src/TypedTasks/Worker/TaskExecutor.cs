@@ -23,6 +23,7 @@ internal sealed class TaskExecutor(
     ILogger logger)
 {
     internal const string UnknownTaskError = "TypedTasks.UnknownTask";
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, RunningTask> _running = new(StringComparer.Ordinal);
     private static readonly TimeSpan MaxPersistDelay = TimeSpan.FromSeconds(2);
 
     /// <summary>Runs the message; <paramref name="hardStop"/> interrupts a run, which leaves the lease unsettled.</summary>
@@ -83,6 +84,9 @@ internal sealed class TaskExecutor(
             run.CancelAfter(limit);
         }
 
+        var running = new RunningTask(run);
+        _running[envelope.Id] = running;
+
         var invocation = new TaskInvocation(services, envelope.TaskName, envelope.Arguments, TaskSerializer.Options, run.Token);
         await using (invocation.ConfigureAwait(false))
         {
@@ -97,6 +101,18 @@ internal sealed class TaskExecutor(
             {
                 error = ex;
             }
+            finally
+            {
+                _running.TryRemove(envelope.Id, out _);
+            }
+        }
+
+        if (running.Canceled)
+        {
+            // Canceled while it ran: the Canceled state is stored and, being final, stays.
+            Log.Canceled(logger, envelope.TaskName, envelope.Id);
+            await PersistAsync(() => lease.AckAsync(CancellationToken.None), hardStop).ConfigureAwait(false);
+            return;
         }
 
         if (error is null)
@@ -143,6 +159,23 @@ internal sealed class TaskExecutor(
         await DeadLetterAsync(lease, $"failed after {envelope.Attempt + 1} run(s): {recorded.Type}: {recorded.Message}", hardStop).ConfigureAwait(false);
     }
 
+    /// <summary>Signals the token of a task running here that was canceled; does nothing for others.</summary>
+    public void Cancel(string id)
+    {
+        if (_running.TryGetValue(id, out var running))
+        {
+            running.Canceled = true;
+            try
+            {
+                running.Source.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // It has just finished.
+            }
+        }
+    }
+
     private TaskInfo Final(TaskEnvelope envelope, TaskState state, TaskError? error)
         => new(envelope.Id, envelope.TaskName, state, envelope.Attempt, time.GetUtcNow(), error, default);
 
@@ -175,5 +208,12 @@ internal sealed class TaskExecutor(
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxPersistDelay.Ticks));
             }
         }
+    }
+
+    private sealed class RunningTask(CancellationTokenSource source)
+    {
+        public CancellationTokenSource Source => source;
+
+        public volatile bool Canceled;
     }
 }

@@ -60,6 +60,7 @@ internal sealed class WorkerService : BackgroundService
             loops.Add(Task.Run(() => ExecuteLoopAsync(buffer.Reader, stoppingToken), CancellationToken.None));
         }
 
+        loops.Add(Task.Run(() => WatchCancellationsAsync(stoppingToken), CancellationToken.None));
         var all = Task.WhenAll(loops);
         await Task.WhenAny(all, Task.Delay(Timeout.Infinite, stoppingToken)).ConfigureAwait(false);
         if (!all.IsCompleted)
@@ -144,6 +145,38 @@ internal sealed class WorkerService : BackgroundService
                         return;
                     }
                 }
+            }
+        }
+    }
+
+    /// <summary>Relays cancellations from the result backend to the tasks running here, until stop.</summary>
+    private async Task WatchCancellationsAsync(CancellationToken stop)
+    {
+        var backoff = TimeSpan.FromMilliseconds(100);
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                await using var watch = await _client.Results.WatchCancellationsAsync(_executor.Cancel, stop).ConfigureAwait(false);
+                await Task.Delay(Timeout.Infinite, stop).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (TransportException ex)
+            {
+                Log.FetchFailed(_logger, ex, backoff);
+                try
+                {
+                    await Task.Delay(backoff, _time, stop).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxFetchBackoff.Ticks));
             }
         }
     }

@@ -59,7 +59,8 @@ public sealed class RedisBroker : ITaskBroker
         return new ValueTask(Transient.Run(RedisScript.Enqueue.RunAsync(_db, [_keys.Ready(queue, Level(priority))], [_keys.Wake.ToString(), queue, body])));
     }
 
-    /// <summary>Appends many messages of one priority to a queue, a few hundred per round trip.</summary>
+    /// <inheritdoc/>
+    /// <remarks>A few hundred messages go in each script call, all calls pipelined.</remarks>
     public async ValueTask EnqueueManyAsync(string queue, IReadOnlyList<ReadOnlyMemory<byte>> bodies, int priority, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(bodies);

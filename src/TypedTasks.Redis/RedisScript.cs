@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Concurrent;
+using System.Net;
 using System.IO;
 using System.Security.Cryptography;
 using System.Text;
@@ -8,9 +10,11 @@ using StackExchange.Redis;
 namespace TypedTasks.Redis;
 
 /// <summary>
-/// One embedded Lua script (Scripts/name.lua). It is sent by its SHA1 (EVALSHA); a server that does
-/// not have it yet (first use, a restart, a new Cluster node) answers NOSCRIPT and gets the source
-/// once (EVAL), which also caches it there.
+/// One embedded Lua script (Scripts/name.lua). Until a call has succeeded it is sent whole (EVAL,
+/// which also caches it on the server); after that by its SHA1 (EVALSHA). A server that answers
+/// NOSCRIPT (restarted, or a Cluster node seeing it first) gets the source again. Sending the
+/// source on first use, rather than waiting for NOSCRIPT, keeps pipelined calls in the order they
+/// were issued: a queue stays first in, first out.
 /// </summary>
 internal sealed class RedisScript
 {
@@ -28,6 +32,19 @@ internal sealed class RedisScript
     }
 
     public string Name { get; }
+
+    /// <summary>The server that a call on these keys goes to, chosen locally (no round trip); null when unknown.</summary>
+    private static EndPoint? ServerOf(IDatabase database, RedisKey[] keys)
+    {
+        try
+        {
+            return database.Multiplexer.GetServer(keys.Length > 0 ? keys[0] : default).EndPoint;
+        }
+        catch (RedisConnectionException)
+        {
+            return null; // not connected yet: send the source
+        }
+    }
 
     public static RedisScript Enqueue { get; } = new("enqueue");
 
@@ -51,14 +68,30 @@ internal sealed class RedisScript
 
     public static RedisScript Cancel { get; } = new("cancel");
 
-    public async Task<RedisResult> RunAsync(IDatabaseAsync database, RedisKey[] keys, RedisValue[] values)
+    // The servers (a Cluster has several) known to hold the script.
+    private readonly ConcurrentDictionary<EndPoint, byte> _cachedOn = new();
+
+    public async Task<RedisResult> RunAsync(IDatabase database, RedisKey[] keys, RedisValue[] values)
     {
+        var server = ServerOf(database, keys);
+        if (server is null || !_cachedOn.ContainsKey(server))
+        {
+            var result = await database.ScriptEvaluateAsync(_source, keys, values).ConfigureAwait(false);
+            if (server is not null)
+            {
+                _cachedOn.TryAdd(server, 0);
+            }
+
+            return result;
+        }
+
         try
         {
             return await database.ScriptEvaluateAsync(_sha1, keys, values).ConfigureAwait(false);
         }
         catch (RedisServerException ex) when (ex.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
         {
+            _cachedOn.TryRemove(server, out _);
             return await database.ScriptEvaluateAsync(_source, keys, values).ConfigureAwait(false);
         }
     }

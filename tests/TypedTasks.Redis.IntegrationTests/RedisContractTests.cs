@@ -299,6 +299,25 @@ public abstract class RedisContractTests
     }
 
     [Fact]
+    public async Task Bulk_enqueues_keep_their_order_and_each_gets_its_result()
+    {
+        await using var producer = await Start(withWorker: false);
+        var sums = await Tasks.Add.WithClient(producer.Client).EnqueueManyAsync(Enumerable.Range(0, 1200).Select(i => (i, 1)));
+        Assert.Equal(1200, await producer.Broker.Database.ListLengthAsync(producer.Broker.Keys.Ready("default", 0)));
+
+        // Fetched oldest first, across the several script calls the bulk was split into.
+        var leases = await producer.Broker.FetchAsync(["default"], 3, CancellationToken.None);
+        Assert.Equal(sums.Take(3).Select(s => s.Id), leases.Select(l => Serialization.TaskEnvelope.Read(l.Body).Id));
+        foreach (var lease in leases)
+        {
+            await lease.DisposeAsync();
+        }
+
+        await using var worker = await Start(w => w.Concurrency = 32, prefix: producer.Prefix);
+        Assert.Equal(Enumerable.Range(1, 1200), await Task.WhenAll(sums.Select(s => s.GetAsync(RedisHost.Wait))));
+    }
+
+    [Fact]
     public async Task Two_thousand_concurrent_enqueues_all_succeed()
     {
         await using var host = await Start(w => w.Concurrency = 32);

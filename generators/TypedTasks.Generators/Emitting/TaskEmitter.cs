@@ -189,12 +189,38 @@ internal static class TaskEmitter
         var typeArguments = task.HasResult ? $"{task.ResultType}, {task.ProxyName}Arguments" : $"{task.ProxyName}Arguments";
         w.Line($"    => Client.EnqueueAsync<{typeArguments}>(Definition, new {task.ProxyName}Arguments({string.Join(", ", carried.Select(p => p.Name))}), Options, {tokenName});").Line();
 
+        WriteEnqueueMany(w, task, handle, typeArguments, carried);
+
         w.Line("/// <summary>A handle on a task of this kind enqueued earlier, from its id.</summary>");
         w.Line($"public {handle} GetResult(string id)");
         w.Line(task.HasResult ? $"    => Client.GetResult<{task.ResultType}>(id, Definition.Name);" : "    => Client.GetResult(id, Definition.Name);").Line();
 
         WriteInvoke(w, task);
         w.Close();
+    }
+
+    /// <summary>
+    /// <c>EnqueueManyAsync</c>: one run per element, sent in as few round trips as the broker can.
+    /// Elements are tuples of the task's arguments, a plain sequence for a one-argument task, and
+    /// a count for a task without arguments.
+    /// </summary>
+    private static void WriteEnqueueMany(SourceWriter w, TaskModel task, string handle, string typeArguments, List<ParameterModel> carried)
+    {
+        var arguments = task.ProxyName + "Arguments";
+        var (parameter, source) = carried.Count switch
+        {
+            0 => ("int count", $"global::System.Linq.Enumerable.Repeat(new {arguments}(), count)"),
+            1 => ($"global::System.Collections.Generic.IEnumerable<{carried[0].Type}> calls", $"global::System.Linq.Enumerable.Select(calls, static a => new {arguments}(a))"),
+            _ => ($"global::System.Collections.Generic.IEnumerable<({string.Join(", ", carried.Select(p => $"{p.Type} {p.Name}"))})> calls",
+                  $"global::System.Linq.Enumerable.Select(calls, static c => new {arguments}({string.Join(", ", carried.Select(p => "c." + p.Name))}))"),
+        };
+        var what = carried.Count == 0 ? "<paramref name=\"count\"/> runs" : "one run per element of <paramref name=\"calls\"/>";
+        w.Line($"/// <summary>Enqueues {what} of <c>{Xml(task.Name)}</c>, in as few round trips as the broker can.</summary>");
+        w.Line(carried.Count == 0 ? "/// <param name=\"count\">How many runs.</param>" : "/// <param name=\"calls\">The arguments of each run.</param>");
+        w.Line("/// <param name=\"cancellationToken\">Cancels the enqueue itself, not the tasks.</param>");
+        w.Line("/// <returns>A handle per run, in order.</returns>");
+        w.Line($"public global::System.Threading.Tasks.ValueTask<global::System.Collections.Generic.IReadOnlyList<{handle}>> EnqueueManyAsync({parameter}, global::System.Threading.CancellationToken cancellationToken = default)");
+        w.Line($"    => Client.EnqueueManyAsync<{typeArguments}>(Definition, {source}, Options, cancellationToken);").Line();
     }
 
     private static void WriteInvoke(SourceWriter w, TaskModel task)

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.ComponentModel;
 using System.Threading;
 using System.Threading.Tasks;
@@ -79,8 +80,108 @@ public sealed class TaskClient
     public ValueTask<TaskInfo?> GetInfoAsync(string id, CancellationToken cancellationToken = default)
         => Results.GetAsync(id, cancellationToken);
 
+    /// <summary>Enqueues many runs of a task with a result; called by generated proxies.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public async ValueTask<IReadOnlyList<AsyncResult<T>>> EnqueueManyAsync<T, TArgs>(TaskDescriptor task, IEnumerable<TArgs> arguments, EnqueueOptions? options, CancellationToken cancellationToken)
+        where TArgs : struct, ITaskArguments
+    {
+        var ids = await SendManyAsync(task, arguments, options, cancellationToken).ConfigureAwait(false);
+        var handles = new AsyncResult<T>[ids.Count];
+        for (var i = 0; i < handles.Length; i++)
+        {
+            handles[i] = new AsyncResult<T>(this, ids[i], task.Name);
+        }
+
+        return handles;
+    }
+
+    /// <summary>Enqueues many runs of a task without a result; called by generated proxies.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public async ValueTask<IReadOnlyList<AsyncResult>> EnqueueManyAsync<TArgs>(TaskDescriptor task, IEnumerable<TArgs> arguments, EnqueueOptions? options, CancellationToken cancellationToken)
+        where TArgs : struct, ITaskArguments
+    {
+        var ids = await SendManyAsync(task, arguments, options, cancellationToken).ConfigureAwait(false);
+        var handles = new AsyncResult[ids.Count];
+        for (var i = 0; i < handles.Length; i++)
+        {
+            handles[i] = new AsyncResult(this, ids[i], task.Name);
+        }
+
+        return handles;
+    }
+
     private ValueTask<string> SendAsync<TArgs>(TaskDescriptor task, TArgs arguments, EnqueueOptions? options, CancellationToken cancellationToken)
         where TArgs : struct, ITaskArguments
+    {
+        var plan = Plan(task, options, cancellationToken);
+        var (id, body, state) = Prepare(task, plan, arguments, options?.TaskId);
+
+        // The state is written before the message is queued, so a worker's Started can never be
+        // overwritten by a late Pending. Both are issued before either is awaited: on a
+        // pipelining broker they travel in one round trip, in order.
+        var write = Results.SetAsync(state, cancellationToken);
+        var send = plan.Scheduled
+            ? Broker.ScheduleAsync(plan.Queue, body, plan.Priority, plan.Eta!.Value, cancellationToken)
+            : Broker.EnqueueAsync(plan.Queue, body, plan.Priority, cancellationToken);
+        return write.IsCompletedSuccessfully && send.IsCompletedSuccessfully
+            ? new ValueTask<string>(id)
+            : AwaitBoth(write, send, id);
+
+        static async ValueTask<string> AwaitBoth(ValueTask write, ValueTask send, string id)
+        {
+            try
+            {
+                await write.ConfigureAwait(false);
+            }
+            finally
+            {
+                await send.ConfigureAwait(false);
+            }
+
+            return id;
+        }
+    }
+
+    private async ValueTask<IReadOnlyList<string>> SendManyAsync<TArgs>(TaskDescriptor task, IEnumerable<TArgs> arguments, EnqueueOptions? options, CancellationToken cancellationToken)
+        where TArgs : struct, ITaskArguments
+    {
+        ArgumentNullException.ThrowIfNull(arguments);
+        if (options?.TaskId is not null)
+        {
+            throw new ArgumentException("EnqueueOptions.TaskId names one task; leave it null to enqueue many.", nameof(options));
+        }
+
+        var plan = Plan(task, options, cancellationToken);
+        var ids = new List<string>();
+        var bodies = new List<ReadOnlyMemory<byte>>();
+        var writes = new List<Task>();
+        foreach (var argument in arguments)
+        {
+            var (id, body, state) = Prepare(task, plan, argument, null);
+            ids.Add(id);
+            bodies.Add(body);
+            writes.Add(Results.SetAsync(state, cancellationToken).AsTask());
+        }
+
+        // As for one task: every state is issued before any message.
+        if (plan.Scheduled)
+        {
+            foreach (var body in bodies)
+            {
+                writes.Add(Broker.ScheduleAsync(plan.Queue, body, plan.Priority, plan.Eta!.Value, cancellationToken).AsTask());
+            }
+        }
+        else if (bodies.Count > 0)
+        {
+            writes.Add(Broker.EnqueueManyAsync(plan.Queue, bodies, plan.Priority, cancellationToken).AsTask());
+        }
+
+        await Task.WhenAll(writes).ConfigureAwait(false);
+        return ids;
+    }
+
+    /// <summary>Checks the per-call options and works out where and when the messages go.</summary>
+    private SendPlan Plan(TaskDescriptor task, EnqueueOptions? options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(task);
         cancellationToken.ThrowIfCancellationRequested();
@@ -105,35 +206,18 @@ public sealed class TaskClient
         var eta = options?.Eta ?? (options?.Delay is { } delay ? now + delay : null);
         var expires = options?.Expires ?? task.Expires;
         var expiresAt = options?.ExpiresAt ?? (expires is { } e ? now + e : null);
-        var id = options?.TaskId ?? Guid.CreateVersion7(now).ToString();
-        var header = new EnvelopeHeader(id, task.Name, queue, priority, 0, now, eta, expiresAt, null);
-        var body = TaskEnvelope.Write(header, arguments, TaskSerializer.Options);
-        var scheduled = eta > now;
-        var state = new TaskInfo(id, task.Name, scheduled ? TaskState.Scheduled : TaskState.Pending, 0, now, null, ReadOnlyMemory<byte>.Empty);
-
-        // The state is written before the message is queued, so a worker's Started can never be
-        // overwritten by a late Pending. Both are issued before either is awaited: on a
-        // pipelining broker they travel in one round trip, in order.
-        var write = Results.SetAsync(state, cancellationToken);
-        var send = scheduled
-            ? Broker.ScheduleAsync(queue, body, priority, eta!.Value, cancellationToken)
-            : Broker.EnqueueAsync(queue, body, priority, cancellationToken);
-        return write.IsCompletedSuccessfully && send.IsCompletedSuccessfully
-            ? new ValueTask<string>(id)
-            : AwaitBoth(write, send, id);
-
-        static async ValueTask<string> AwaitBoth(ValueTask write, ValueTask send, string id)
-        {
-            try
-            {
-                await write.ConfigureAwait(false);
-            }
-            finally
-            {
-                await send.ConfigureAwait(false);
-            }
-
-            return id;
-        }
+        return new SendPlan(now, queue, priority, eta, expiresAt, eta > now);
     }
+
+    private static (string Id, byte[] Body, TaskInfo State) Prepare<TArgs>(TaskDescriptor task, SendPlan plan, TArgs arguments, string? taskId)
+        where TArgs : struct, ITaskArguments
+    {
+        var id = taskId ?? Guid.CreateVersion7(plan.Now).ToString();
+        var header = new EnvelopeHeader(id, task.Name, plan.Queue, plan.Priority, 0, plan.Now, plan.Eta, plan.ExpiresAt, null);
+        var body = TaskEnvelope.Write(header, arguments, TaskSerializer.Options);
+        var state = new TaskInfo(id, task.Name, plan.Scheduled ? TaskState.Scheduled : TaskState.Pending, 0, plan.Now, null, ReadOnlyMemory<byte>.Empty);
+        return (id, body, state);
+    }
+
+    private readonly record struct SendPlan(DateTimeOffset Now, string Queue, int Priority, DateTimeOffset? Eta, DateTimeOffset? ExpiresAt, bool Scheduled);
 }

@@ -41,6 +41,19 @@ public sealed class InMemoryBroker : ITaskBroker
     }
 
     /// <inheritdoc/>
+    public ValueTask EnqueueManyAsync(string queue, IReadOnlyList<ReadOnlyMemory<byte>> bodies, int priority, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(bodies);
+        cancellationToken.ThrowIfCancellationRequested();
+        foreach (var body in bodies)
+        {
+            Push(queue, new Message(body.ToArray(), ClampPriority(priority)), atHead: false);
+        }
+
+        return default;
+    }
+
+    /// <inheritdoc/>
     public ValueTask ScheduleAsync(string queue, ReadOnlyMemory<byte> body, int priority, DateTimeOffset dueAt, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();

@@ -14,6 +14,9 @@ public interface ITaskBroker : IAsyncDisposable
     /// <summary>Appends a message to the tail of <paramref name="queue"/> at <paramref name="priority"/>.</summary>
     ValueTask EnqueueAsync(string queue, ReadOnlyMemory<byte> body, int priority, CancellationToken cancellationToken = default);
 
+    /// <summary>Appends many messages of one priority to the tail of <paramref name="queue"/>, in order, in as few round trips as the broker can.</summary>
+    ValueTask EnqueueManyAsync(string queue, IReadOnlyList<ReadOnlyMemory<byte>> bodies, int priority, CancellationToken cancellationToken = default);
+
     /// <summary>Holds a message until <paramref name="dueAt"/>, then appends it to <paramref name="queue"/>.</summary>
     ValueTask ScheduleAsync(string queue, ReadOnlyMemory<byte> body, int priority, DateTimeOffset dueAt, CancellationToken cancellationToken = default);
 

@@ -51,6 +51,13 @@ namespace TestApp.TaskProxies
         public global::System.Threading.Tasks.ValueTask<global::TypedTasks.AsyncResult<bool>> EnqueueAsync(global::System.DateTimeOffset at, global::System.TimeSpan window, global::System.Threading.CancellationToken cancellationToken = default)
             => Client.EnqueueAsync<bool, CheckArguments>(Definition, new CheckArguments(at, window), Options, cancellationToken);
 
+        /// <summary>Enqueues one run per element of <paramref name="calls"/> of <c>Jobs.Check</c>, in as few round trips as the broker can.</summary>
+        /// <param name="calls">The arguments of each run.</param>
+        /// <param name="cancellationToken">Cancels the enqueue itself, not the tasks.</param>
+        /// <returns>A handle per run, in order.</returns>
+        public global::System.Threading.Tasks.ValueTask<global::System.Collections.Generic.IReadOnlyList<global::TypedTasks.AsyncResult<bool>>> EnqueueManyAsync(global::System.Collections.Generic.IEnumerable<(global::System.DateTimeOffset at, global::System.TimeSpan window)> calls, global::System.Threading.CancellationToken cancellationToken = default)
+            => Client.EnqueueManyAsync<bool, CheckArguments>(Definition, global::System.Linq.Enumerable.Select(calls, static c => new CheckArguments(c.at, c.window)), Options, cancellationToken);
+
         /// <summary>A handle on a task of this kind enqueued earlier, from its id.</summary>
         public global::TypedTasks.AsyncResult<bool> GetResult(string id)
             => Client.GetResult<bool>(id, Definition.Name);

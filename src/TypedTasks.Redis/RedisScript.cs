@@ -40,9 +40,9 @@ internal sealed class RedisScript
         {
             return database.Multiplexer.GetServer(keys.Length > 0 ? keys[0] : default).EndPoint;
         }
-        catch (RedisConnectionException)
+        catch (Exception ex) when (ex is RedisConnectionException or InvalidOperationException)
         {
-            return null; // not connected yet: send the source
+            return null; // no server reachable for the key: send the source
         }
     }
 

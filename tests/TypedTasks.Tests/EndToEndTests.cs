@@ -334,11 +334,11 @@ public sealed class EndToEndTests
         Assert.Equal(Enumerable.Range(1000, 500), await Task.WhenAll(sums.Select(s => s.GetAsync(TestHost.Wait))));
 
         var greetings = await Tasks.Greet.WithClient(host.Client).EnqueueManyAsync([("a", "Hi", 1), ("b", "Yo", 2)]);
-        Assert.Equal(["Hi, a!", "Yo, b! Yo, b!"], await Task.WhenAll(greetings.Select(g => g.GetAsync(TestHost.Wait))));
+        Assert.Equal(new[] { "Hi, a!", "Yo, b! Yo, b!" }, await Task.WhenAll(greetings.Select(g => g.GetAsync(TestHost.Wait))));
 
         var delayed = await Tasks.Add.WithClient(host.Client).With(new EnqueueOptions { Delay = TimeSpan.FromMilliseconds(100) }).EnqueueManyAsync([(1, 1), (2, 2)]);
         Assert.Equal(TaskState.Scheduled, await delayed[0].GetStateAsync());
-        Assert.Equal([2, 4], await Task.WhenAll(delayed.Select(d => d.GetAsync(TestHost.Wait))));
+        Assert.Equal(new[] { 2, 4 }, await Task.WhenAll(delayed.Select(d => d.GetAsync(TestHost.Wait))));
 
         await Assert.ThrowsAsync<ArgumentException>(() => Tasks.Add.WithClient(host.Client).With(new EnqueueOptions { TaskId = "x" }).EnqueueManyAsync([(1, 1)]).AsTask());
     }

@@ -1,5 +1,6 @@
 using System;
 using System.Diagnostics;
+using System.IO;
 using System.Linq;
 using System.Threading.Tasks;
 using TypedTasks.TestWorker;
@@ -50,6 +51,7 @@ public sealed class FaultTests
     public async Task Redis_killed_and_restarted_with_AOF_loses_no_task_and_the_worker_process_stays_up()
     {
         await using var redis = await RedisServer.StartAsync(durable: true);
+        Assert.True(File.Exists(Path.Combine(redis.Directory, "appendonlydir", "appendonly.aof.1.incr.aof")) || Directory.Exists(Path.Combine(redis.Directory, "appendonlydir")), "AOF is not on.");
         await using var producer = await RedisHost.StartAsync(redis.Endpoint, withWorker: false);
         await using var worker = await WorkerProcess.StartAsync(redis.Endpoint, producer.Prefix);
         var proxy = Tasks.SlowAdd.WithClient(producer.Client);
@@ -64,5 +66,39 @@ public sealed class FaultTests
         Assert.Equal(Enumerable.Range(1, 1000).Select(i => (long)i), beforeResults);
         Assert.Equal(Enumerable.Range(2, 1000).Select(i => (long)i), afterResults);
         Assert.False(worker.HasExited, "The worker process exited:\n" + worker.Output);
+    }
+
+    [Fact]
+    public async Task SIGTERM_stops_a_worker_gracefully_and_its_prefetched_tasks_go_back_to_the_head_of_the_queue()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var producer = await RedisHost.StartAsync(redis.Endpoint, withWorker: false);
+        var worker = await WorkerProcess.StartAsync(redis.Endpoint, producer.Prefix, concurrency: 1);
+
+        // One long task running, several waiting in the worker's prefetch buffer.
+        var running = await Tasks.SlowAdd.WithClient(producer.Client).EnqueueAsync(1, 1, 1500);
+        var waiting = await Tasks.SlowAdd.WithClient(producer.Client).EnqueueManyAsync(Enumerable.Range(0, 6).Select(i => ((long)i, 0L, 1)));
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (await running.GetStateAsync() != TaskState.Started)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The task never started:\n" + worker.Output);
+            await Task.Delay(20);
+        }
+
+        await Task.Delay(200); // let the fetcher prefetch
+        worker.Terminate();
+        Assert.True(await worker.WaitForExitAsync(TimeSpan.FromSeconds(30)), "The worker did not stop on SIGTERM.");
+        Assert.Equal(0, worker.ExitCode);
+
+        // The running task finished within the shutdown window; the prefetched ones were put back.
+        Assert.Equal(2L, await running.GetAsync(TimeSpan.FromSeconds(5)));
+        var db = producer.Broker.Database;
+        Assert.Equal(6, await db.ListLengthAsync(producer.Broker.Keys.Ready("default", 0)));
+        var next = Serialization.TaskEnvelope.Read((byte[])(await db.ListGetByIndexAsync(producer.Broker.Keys.Ready("default", 0), -1))!);
+        Assert.Equal(waiting[0].Id, next.Id); // the head of the queue is the oldest again
+
+        await using var second = await WorkerProcess.StartAsync(redis.Endpoint, producer.Prefix);
+        Assert.Equal(Enumerable.Range(0, 6).Select(i => (long)i), await Task.WhenAll(waiting.Select(w => w.GetAsync(TimeSpan.FromSeconds(30)))));
+        await worker.DisposeAsync();
     }
 }

@@ -1,6 +1,7 @@
 using System;
 using System.Diagnostics;
 using System.IO;
+using System.Linq;
 using System.Net;
 using System.Net.Sockets;
 using System.Threading;
@@ -17,14 +18,18 @@ public sealed class RedisServer : IAsyncDisposable
 {
     private readonly string _directory;
     private readonly string[] _extraArguments;
+    private readonly Func<ConfigurationOptions>? _probe;
     private Process? _process;
 
-    private RedisServer(int port, string directory, string[] extraArguments)
+    private RedisServer(int port, string directory, string[] extraArguments, Func<ConfigurationOptions>? probe)
     {
         Port = port;
         _directory = directory;
         _extraArguments = extraArguments;
+        _probe = probe;
     }
+
+    public string Directory => _directory;
 
     public int Port { get; }
 
@@ -33,12 +38,17 @@ public sealed class RedisServer : IAsyncDisposable
     public int? Pid => _process?.Id;
 
     /// <summary>Starts a server; <paramref name="durable"/> turns on the append-only file with fsync on every write.</summary>
-    public static async Task<RedisServer> StartAsync(bool durable = false, params string[] extraArguments)
+    /// <param name="durable">Turns on the append-only file with fsync on every write.</param>
+    /// <param name="probe">How to reach the server to know it is up (TLS, passwords); plain when null.</param>
+    /// <param name="extraArguments">More redis-server arguments; {port} and {dir} are replaced.</param>
+    public static async Task<RedisServer> StartAsync(bool durable = false, Func<int, string, ConfigurationOptions>? probe = null, params string[] extraArguments)
     {
         var directory = Path.Combine(Path.GetTempPath(), "typedtasks-redis-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(directory);
+        System.IO.Directory.CreateDirectory(directory);
         string[] persistence = durable ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"];
-        var server = new RedisServer(FreePort(), directory, [.. persistence, .. extraArguments]);
+        var port = FreePort();
+        var arguments = extraArguments.Select(a => a.Replace("{port}", port.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal).Replace("{dir}", directory, StringComparison.Ordinal));
+        var server = new RedisServer(port, directory, [.. persistence, .. arguments], probe is null ? null : () => probe(port, directory));
         await server.StartProcessAsync();
         return server;
     }
@@ -69,7 +79,7 @@ public sealed class RedisServer : IAsyncDisposable
         _process?.Dispose();
         try
         {
-            Directory.Delete(_directory, recursive: true);
+            System.IO.Directory.Delete(_directory, recursive: true);
         }
         catch (IOException)
         {
@@ -121,7 +131,9 @@ public sealed class RedisServer : IAsyncDisposable
             {
                 using var client = new TcpClient();
                 await client.ConnectAsync(IPAddress.Loopback, Port);
-                using var probe = await ConnectionMultiplexer.ConnectAsync($"{Endpoint},abortConnect=true,connectTimeout=1000");
+                var options = _probe?.Invoke() ?? ConfigurationOptions.Parse($"{Endpoint},connectTimeout=1000");
+                options.AbortOnConnectFail = true;
+                using var probe = await ConnectionMultiplexer.ConnectAsync(options);
                 await probe.GetDatabase().PingAsync();
                 return;
             }

@@ -60,6 +60,28 @@ internal sealed class WorkerProcess : IAsyncDisposable
         return worker;
     }
 
+    public int ExitCode => _process.ExitCode;
+
+    /// <summary>SIGTERM: the host stops gracefully.</summary>
+    public void Terminate()
+    {
+        using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit(10_000);
+    }
+
+    public async Task<bool> WaitForExitAsync(TimeSpan limit)
+    {
+        try
+        {
+            await _process.WaitForExitAsync().WaitAsync(limit);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>SIGKILL: no shutdown code runs, nothing is put back.</summary>
     public void Kill()
     {

@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Linq;
 using System.Threading;
 using System.Threading.Channels;
 using System.Threading.Tasks;
@@ -75,11 +74,18 @@ internal sealed class WorkerService : BackgroundService
             }
         }
 
-        // Leases that were fetched but never started go back to the head of their queue.
+        // Leases that were fetched but never started go back to the head of their queue, newest
+        // first, so that the oldest is at the head again.
         buffer.Writer.TryComplete();
-        while (buffer.Reader.TryRead(out var unstarted))
+        var unstarted = new List<ITaskLease>();
+        while (buffer.Reader.TryRead(out var lease))
         {
-            await unstarted.DisposeAsync().ConfigureAwait(false);
+            unstarted.Add(lease);
+        }
+
+        for (var i = unstarted.Count - 1; i >= 0; i--)
+        {
+            await unstarted[i].DisposeAsync().ConfigureAwait(false);
         }
     }
 
@@ -137,9 +143,9 @@ internal sealed class WorkerService : BackgroundService
                     }
                     catch (OperationCanceledException)
                     {
-                        foreach (var lease in leases.Skip(i))
+                        for (var j = leases.Count - 1; j >= i; j--)
                         {
-                            await lease.DisposeAsync().ConfigureAwait(false);
+                            await leases[j].DisposeAsync().ConfigureAwait(false);
                         }
 
                         return;

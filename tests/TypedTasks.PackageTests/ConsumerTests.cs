@@ -45,13 +45,13 @@ public sealed class ConsumerTests
         </Project>
         """;
 
-    private static async Task BuildAndRunAsync(string root)
+    private static async Task BuildAndRunAsync(string root, params string[] runArguments)
     {
         var (buildExit, buildOutput) = await DotnetCli.RunAsync(Path.Combine(root, "App"), Limit, "build", "-c", "Release");
         Assert.True(buildExit == 0, buildOutput);
         Assert.DoesNotContain("warning", buildOutput.Split('\n').Where(l => l.Contains(": warning ", StringComparison.Ordinal)), StringComparer.Ordinal);
 
-        var (runExit, runOutput) = await DotnetCli.RunAsync(Path.Combine(root, "App"), Limit, "run", "-c", "Release", "--no-build");
+        var (runExit, runOutput) = await DotnetCli.RunAsync(Path.Combine(root, "App"), Limit, ["run", "-c", "Release", "--no-build", "--", .. runArguments]);
         Assert.True(runExit == 0, runOutput);
         Assert.Contains($"contract: {ContractChecks} passed, 0 failed", runOutput, StringComparison.Ordinal);
     }
@@ -73,6 +73,28 @@ public sealed class ConsumerTests
             """, exe: true));
 
         await BuildAndRunAsync(root);
+    }
+
+    [Fact]
+    public async Task A_new_user_project_passes_every_contract_check_on_a_real_Redis()
+    {
+        var root = CopyContract();
+        var src = Path.Combine(DotnetCli.RepoRoot, "src", "TypedTasks", "TypedTasks.csproj");
+        var redisProject = Path.Combine(DotnetCli.RepoRoot, "src", "TypedTasks.Redis", "TypedTasks.Redis.csproj");
+        var generator = Path.Combine(DotnetCli.RepoRoot, "generators", "TypedTasks.Generators", "TypedTasks.Generators.csproj");
+        var references = $"""
+                <ProjectReference Include="{src}" />
+                <ProjectReference Include="{generator}" OutputItemType="Analyzer" ReferenceOutputAssembly="false" />
+            """;
+        File.WriteAllText(Path.Combine(root, "TaskLib", "TaskLib.csproj"), Project(references, exe: false));
+        File.WriteAllText(Path.Combine(root, "App", "App.csproj"), Project(references + $"""
+                <ProjectReference Include="{redisProject}" />
+                <ProjectReference Include="../TaskLib/TaskLib.csproj" />
+                <PackageReference Include="Microsoft.Extensions.Hosting" Version="10.0.15" />
+            """, exe: true));
+
+        await using var redis = await RedisProcess.StartAsync(root);
+        await BuildAndRunAsync(root, "--redis", redis.Endpoint);
     }
 
     [Fact]

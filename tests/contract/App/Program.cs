@@ -5,10 +5,18 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using TypedTasks;
 
-var builder = Host.CreateApplicationBuilder(args);
+// With "--redis HOST:PORT" the same checks run on Redis: configuration alone (TypedTasks:Redis)
+// selects the Redis transport, as it would from appsettings.json or the environment.
+var redisAt = Array.IndexOf(args, "--redis");
+var builder = Host.CreateApplicationBuilder();
+if (redisAt >= 0)
+{
+    builder.Configuration["TypedTasks:Redis"] = args[redisAt + 1];
+}
+
 builder.Logging.SetMinimumLevel(LogLevel.Warning).AddFilter("TypedTasks", LogLevel.None);
 builder.Services.AddSingleton<ISmtp, RecordingSmtp>();
-builder.Services.AddTypedTasks(o => o.UseInMemory()).AddWorker(w => w.Concurrency = 16);
+builder.Services.AddTypedTasks().AddWorker(w => w.Concurrency = 16);
 using var host = builder.Build();
 await host.StartAsync();
 

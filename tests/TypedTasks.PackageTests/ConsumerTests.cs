@@ -3,6 +3,8 @@ using System.IO;
 using System.Linq;
 using System.Threading.Tasks;
 
+using TypedTasks.Testing;
+
 namespace TypedTasks.PackageTests;
 
 /// <summary>
@@ -93,7 +95,7 @@ public sealed class ConsumerTests
                 <PackageReference Include="Microsoft.Extensions.Hosting" Version="10.0.15" />
             """, exe: true));
 
-        await using var redis = await RedisProcess.StartAsync(root);
+        await using var redis = await RedisServer.StartAsync();
         await BuildAndRunAsync(root, "--redis", redis.Endpoint);
     }
 

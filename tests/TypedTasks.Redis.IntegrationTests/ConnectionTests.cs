@@ -10,6 +10,8 @@ using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 using TypedTasks.TestWorker;
 
+using TypedTasks.Testing;
+
 namespace TypedTasks.Redis.IntegrationTests;
 
 /// <summary>The ways to reach Redis: configuration alone, password, ACL user, database number, key prefix, TLS.</summary>

@@ -5,6 +5,8 @@ using System.Linq;
 using System.Threading.Tasks;
 using TypedTasks.TestWorker;
 
+using TypedTasks.Testing;
+
 namespace TypedTasks.Redis.IntegrationTests;
 
 /// <summary>

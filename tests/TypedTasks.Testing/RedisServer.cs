@@ -8,7 +8,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using StackExchange.Redis;
 
-namespace TypedTasks.Redis.IntegrationTests;
+namespace TypedTasks.Testing;
 
 /// <summary>
 /// A real redis-server on a free loopback port, started for the tests and killed by PID. A
@@ -89,7 +89,7 @@ public sealed class RedisServer : IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
-    internal static int FreePort()
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
@@ -143,14 +143,4 @@ public sealed class RedisServer : IAsyncDisposable
             }
         }
     }
-}
-
-/// <summary>One redis-server shared by the tests of a class; each test uses its own key prefix.</summary>
-public sealed class RedisFixture : IAsyncLifetime
-{
-    public RedisServer Server { get; private set; } = null!;
-
-    public async Task InitializeAsync() => Server = await RedisServer.StartAsync();
-
-    public async Task DisposeAsync() => await Server.DisposeAsync();
 }

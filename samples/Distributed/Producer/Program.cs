@@ -1,0 +1,33 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using Invoicing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using TypedTasks;
+
+// A producer: no worker here. It enqueues invoices for the worker process and waits for the
+// typed results. --TypedTasks:Redis=HOST:PORT, or TypedTasks__Redis, names the Redis server
+// (127.0.0.1:6379 by default).
+var builder = Host.CreateApplicationBuilder(args);
+builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["TypedTasks:Redis"] = builder.Configuration["TypedTasks:Redis"] ?? "127.0.0.1:6379" });
+builder.Logging.SetMinimumLevel(LogLevel.Warning);
+builder.Services.AddTypedTasks();
+using var host = builder.Build();
+await host.StartAsync();
+
+var customers = new[] { "Ada", "Grace", "Linus", "Barbara", "Ken" };
+var invoices = await Invoicing.Tasks.Total.EnqueueManyAsync(
+    customers.Select((customer, i) => (customer, new[] { new Line("hours", 10 + i, 95m), new Line("licence", 1, 250m) })));
+Console.WriteLine($"Enqueued {invoices.Count} invoices on queue 'invoicing'; waiting for a worker...");
+
+foreach (var invoice in invoices)
+{
+    var summary = await invoice.GetAsync(TimeSpan.FromSeconds(60));
+    Console.WriteLine($"{summary.Customer}: {summary.Lines} lines, total {summary.Total} (worked by {summary.Worker})");
+}
+
+await host.StopAsync();
+return 0;

@@ -1,0 +1,74 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Threading;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using TypedTasks;
+using WebApi;
+
+// The web-view case: a request hands slow work to a worker and answers at once; the client asks
+// for the task's status by id.
+//
+//   dotnet run --project samples/WebApi -- --urls http://127.0.0.1:5080
+//   TypedTasks__Redis=127.0.0.1:6379 dotnet run --project samples/WebApi -- --urls http://127.0.0.1:5080
+//
+// Without TypedTasks:Redis the in-memory broker is used. WebApi:Worker=false runs no worker here
+// (producer only), for when workers run elsewhere.
+var builder = WebApplication.CreateBuilder(args);
+builder.Services.AddProblemDetails();
+var typed = builder.Services.AddTypedTasks();
+if (builder.Configuration.GetValue("WebApi:Worker", defaultValue: true))
+{
+    typed.AddWorker();
+}
+
+var app = builder.Build();
+
+// POST /add?x=2&y=3 → 202 Accepted, {"id": "..."}, Location: /tasks/{id}
+app.MapPost("/add", async (string? x, string? y, CancellationToken ct) =>
+{
+    var errors = new Dictionary<string, string[]>();
+    var left = ParseInt("x", x, errors);
+    var right = ParseInt("y", y, errors);
+    if (errors.Count > 0)
+    {
+        return Results.ValidationProblem(errors, title: "x and y must be whole numbers", detail: "Call POST /add?x=2&y=3.");
+    }
+
+    var task = await Tasks.Add.EnqueueAsync(left, right, ct);
+    return Results.Accepted($"/tasks/{task.Id}", new { id = task.Id });
+});
+
+// GET /tasks/{id} → 200 {"id", "state", "result"} once succeeded, {"id", "state", "error"} once
+// failed; 404 for an id that was never enqueued (or whose result has expired).
+app.MapGet("/tasks/{id}", async (string id, CancellationToken ct) =>
+{
+    var task = Tasks.Add.GetResult(id);
+    var info = await task.GetInfoAsync(ct);
+    return info switch
+    {
+        null => Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such task", detail: $"No task with id '{id}' is known (never enqueued, or its result has expired)."),
+        { State: TaskState.Succeeded } => Results.Ok(new { id, state = info.State.ToString(), result = await task.GetAsync(TimeSpan.FromSeconds(5), ct) }),
+        { State: TaskState.Failed } => Results.Ok(new { id, state = info.State.ToString(), error = new { type = info.Error?.Type, message = info.Error?.Message } }),
+        _ => Results.Ok(new { id, state = info.State.ToString() }),
+    };
+});
+
+app.Run();
+
+static int ParseInt(string name, string? text, Dictionary<string, string[]> errors)
+{
+    if (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value))
+    {
+        return value;
+    }
+
+    errors[name] = [text is null ? $"{name} is missing." : $"'{text}' is not a whole number."];
+    return 0;
+}
+
+/// <summary>The entry point, visible to the tests' WebApplicationFactory.</summary>
+public partial class Program;

@@ -1,0 +1,86 @@
+using System;
+using System.Collections.Generic;
+using System.Net;
+using System.Net.Http;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Threading.Tasks;
+using Microsoft.AspNetCore.Mvc.Testing;
+using TypedTasks.Testing;
+
+namespace TypedTasks.Samples.Tests;
+
+/// <summary>
+/// The web API sample's main path, in the ASP.NET Core test host (in-memory broker) and as a real
+/// process on a socket against a real Redis. One class: the sample uses the process-wide current
+/// client, so these tests do not run beside each other.
+/// </summary>
+public sealed class WebApiTests
+{
+    private static async Task<JsonElement> PollUntilFinal(HttpClient http, string location, TimeSpan limit)
+    {
+        var deadline = DateTime.UtcNow + limit;
+        while (true)
+        {
+            var response = await http.GetAsync(location);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+            var state = body.GetProperty("state").GetString();
+            if (state is "Succeeded" or "Failed" or "Canceled" or "Expired")
+            {
+                return body;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"Still {state} after {limit}.");
+            await Task.Delay(20);
+        }
+    }
+
+    private static async Task CheckMainPath(HttpClient http, TimeSpan limit)
+    {
+        var accepted = await http.PostAsync("/add?x=2&y=3", null);
+        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        var id = (await accepted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString();
+        Assert.False(string.IsNullOrEmpty(id));
+        Assert.Equal($"/tasks/{id}", accepted.Headers.Location?.ToString());
+
+        var done = await PollUntilFinal(http, $"/tasks/{id}", limit);
+        Assert.Equal(id, done.GetProperty("id").GetString());
+        Assert.Equal("Succeeded", done.GetProperty("state").GetString());
+        Assert.Equal(5, done.GetProperty("result").GetInt32());
+    }
+
+    [Fact]
+    public async Task In_the_test_host_an_add_is_accepted_then_succeeds_and_bad_input_gets_problem_details()
+    {
+        await using var factory = new WebApplicationFactory<Program>();
+        using var http = factory.CreateClient();
+        await CheckMainPath(http, TimeSpan.FromSeconds(30));
+
+        var unknown = await http.GetAsync("/tasks/never-enqueued");
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Equal("application/problem+json", unknown.Content.Headers.ContentType?.MediaType);
+
+        foreach (var query in new[] { "/add?x=abc&y=3", "/add?y=3", "/add?x=1.5&y=2" })
+        {
+            var bad = await http.PostAsync(query, null);
+            Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+            Assert.Equal("application/problem+json", bad.Content.Headers.ContentType?.MediaType);
+            var problem = await bad.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.True(problem.GetProperty("errors").TryGetProperty("x", out _), query);
+        }
+    }
+
+    [Fact]
+    public async Task Over_a_real_socket_on_Redis_the_result_is_there_within_a_second()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        var port = RedisServer.FreePort();
+        await using var api = ChildProcess.Start("WebApi", ["--urls", $"http://127.0.0.1:{port}"], new Dictionary<string, string> { ["TypedTasks__Redis"] = redis.Endpoint });
+        await api.WaitForOutputAsync("Application started", TimeSpan.FromSeconds(60));
+
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        await CheckMainPath(http, TimeSpan.FromSeconds(1));
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/tasks/never-enqueued")).StatusCode);
+    }
+}

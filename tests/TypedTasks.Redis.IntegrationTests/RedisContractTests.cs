@@ -79,9 +79,16 @@ public abstract class RedisContractTests
     {
         await using var host = await Start();
         var key = Guid.NewGuid().ToString();
-        var flaky = await Tasks.Flaky.WithClient(host.Client).EnqueueAsync(key, 2);
+        var once = await Tasks.RetryOnce.WithClient(host.Client).EnqueueAsync(key);
 
-        await Eventually(async () => await flaky.GetStateAsync() == TaskState.Retrying, "the task is Retrying");
+        // Between its runs it waits Retrying, with its error, in the scheduled set.
+        await Eventually(async () => await once.GetStateAsync() == TaskState.Retrying, "the task is Retrying");
+        Assert.Equal("first call fails", (await once.GetInfoAsync())!.Error!.Message);
+        Assert.Equal(1, await host.Broker.Database.SortedSetLengthAsync(host.Broker.Keys.Scheduled("default")));
+        Assert.Equal(2, await once.GetAsync(RedisHost.Wait));
+        Assert.Equal(1, (await once.GetInfoAsync())!.Attempt);
+
+        var flaky = await Tasks.Flaky.WithClient(host.Client).EnqueueAsync(key + "f", 2);
         Assert.Equal(3, await flaky.GetAsync(RedisHost.Wait));
         Assert.Equal(2, (await flaky.GetInfoAsync())!.Attempt);
     }
@@ -100,10 +107,10 @@ public abstract class RedisContractTests
     {
         await using var host = await Start();
         var started = DateTimeOffset.UtcNow;
-        var later = await Tasks.Add.WithClient(host.Client).With(new EnqueueOptions { Delay = TimeSpan.FromMilliseconds(600) }).EnqueueAsync(1, 1);
+        var later = await Tasks.Add.WithClient(host.Client).With(new EnqueueOptions { Delay = TimeSpan.FromSeconds(1.5) }).EnqueueAsync(1, 1);
         Assert.Equal(TaskState.Scheduled, await later.GetStateAsync());
         Assert.Equal(2, await later.GetAsync(RedisHost.Wait));
-        Assert.True(DateTimeOffset.UtcNow - started >= TimeSpan.FromMilliseconds(550));
+        Assert.True(DateTimeOffset.UtcNow - started >= TimeSpan.FromMilliseconds(1450));
     }
 
     [Fact]

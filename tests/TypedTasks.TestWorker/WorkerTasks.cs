@@ -29,6 +29,10 @@ public static class WorkerTasks
         return calls <= failures ? throw new TimeoutException($"call {calls} failed") : calls;
     }
 
+    /// <summary>Fails once, then succeeds after a backoff long enough to watch it wait as Retrying.</summary>
+    [Task("it.retry-once", MaxRetries = 1, RetryDelay = "00:00:01")]
+    public static int RetryOnce(string key) => Calls.AddOrUpdate(key, 1, (_, n) => n + 1) == 1 ? throw new TimeoutException("first call fails") : 2;
+
     [Task("it.timeout", Timeout = "00:00:00.200")]
     public static async Task<int> Sleep(int milliseconds, CancellationToken ct)
     {

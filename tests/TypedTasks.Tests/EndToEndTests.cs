@@ -150,12 +150,12 @@ public sealed class EndToEndTests
     {
         await using var host = await TestHost.StartAsync();
         var enqueuedAt = DateTimeOffset.UtcNow;
-        var result = await Tasks.Add.WithClient(host.Client).With(new EnqueueOptions { Delay = TimeSpan.FromMilliseconds(400) }).EnqueueAsync(1, 1);
+        var result = await Tasks.Add.WithClient(host.Client).With(new EnqueueOptions { Delay = TimeSpan.FromSeconds(1) }).EnqueueAsync(1, 1);
 
         Assert.Equal(TaskState.Scheduled, await result.GetStateAsync());
         Assert.Equal(2, await result.GetAsync(TestHost.Wait));
         var info = await result.GetInfoAsync();
-        Assert.True(info!.UpdatedAt - enqueuedAt >= TimeSpan.FromMilliseconds(350), $"ran after {info.UpdatedAt - enqueuedAt}");
+        Assert.True(info!.UpdatedAt - enqueuedAt >= TimeSpan.FromMilliseconds(950), $"ran after {info.UpdatedAt - enqueuedAt}");
     }
 
     [Fact]
@@ -226,9 +226,9 @@ public sealed class EndToEndTests
     public async Task Waiting_less_than_the_task_takes_throws_TimeoutException_and_the_task_still_completes()
     {
         await using var host = await TestHost.StartAsync();
-        var result = await Tasks.Slow.WithClient(host.Client).EnqueueAsync(150);
+        var result = await Tasks.Pause.WithClient(host.Client).EnqueueAsync(300);
         await Assert.ThrowsAsync<TimeoutException>(() => result.GetAsync(TimeSpan.FromMilliseconds(10)));
-        Assert.Equal(150, await result.GetAsync(TestHost.Wait));
+        Assert.Equal(300, await result.GetAsync(TestHost.Wait));
     }
 
     [Fact]
@@ -278,7 +278,7 @@ public sealed class EndToEndTests
         var key = Guid.NewGuid().ToString();
         await using var producer = await TestHost.StartAsync(options: o => o.UseInMemory(broker, results), withWorker: false);
         var pending = await Tasks.Record.WithClient(producer.Client).EnqueueAsync(key, 1);
-        var scheduled = await Tasks.Record.WithClient(producer.Client).With(new EnqueueOptions { Delay = TimeSpan.FromMilliseconds(100) }).EnqueueAsync(key + "s", 1);
+        var scheduled = await Tasks.Record.WithClient(producer.Client).With(new EnqueueOptions { Delay = TimeSpan.FromMilliseconds(300) }).EnqueueAsync(key + "s", 1);
 
         Assert.True(await pending.CancelAsync());
         Assert.True(await scheduled.CancelAsync());
@@ -336,7 +336,7 @@ public sealed class EndToEndTests
         var greetings = await Tasks.Greet.WithClient(host.Client).EnqueueManyAsync([("a", "Hi", 1), ("b", "Yo", 2)]);
         Assert.Equal(new[] { "Hi, a!", "Yo, b! Yo, b!" }, await Task.WhenAll(greetings.Select(g => g.GetAsync(TestHost.Wait))));
 
-        var delayed = await Tasks.Add.WithClient(host.Client).With(new EnqueueOptions { Delay = TimeSpan.FromMilliseconds(100) }).EnqueueManyAsync([(1, 1), (2, 2)]);
+        var delayed = await Tasks.Add.WithClient(host.Client).With(new EnqueueOptions { Delay = TimeSpan.FromSeconds(1) }).EnqueueManyAsync([(1, 1), (2, 2)]);
         Assert.Equal(TaskState.Scheduled, await delayed[0].GetStateAsync());
         Assert.Equal(new[] { 2, 4 }, await Task.WhenAll(delayed.Select(d => d.GetAsync(TestHost.Wait))));
 

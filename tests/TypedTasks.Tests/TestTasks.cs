@@ -75,6 +75,13 @@ public static class ShapeTasks
     [Task("tests.valuetask")]
     public static ValueTask RecordNow(string key) { Recorded[key] = 1; return default; }
 
+    [Task("tests.pause")]
+    public static async Task<int> Pause(int milliseconds, CancellationToken ct)
+    {
+        await Task.Delay(milliseconds, ct);
+        return milliseconds;
+    }
+
     [Task("tests.reports", Queue = "reports")]
     public static string Report(string name) => "report:" + name;
 

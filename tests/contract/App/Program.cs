@@ -107,10 +107,10 @@ await Check("a task that outlives its timeout fails", async () =>
 await Check("a delayed task is Scheduled, then runs", async () =>
 {
     var started = DateTimeOffset.UtcNow;
-    var r = await Tasks.Add.With(new EnqueueOptions { Delay = TimeSpan.FromMilliseconds(500) }).EnqueueAsync(1, 1);
+    var r = await Tasks.Add.With(new EnqueueOptions { Delay = TimeSpan.FromSeconds(1.5) }).EnqueueAsync(1, 1);
     Expect(await r.GetStateAsync() == TaskState.Scheduled, "not scheduled");
     Expect(await r.GetAsync(wait) == 2, "value");
-    Expect(DateTimeOffset.UtcNow - started >= TimeSpan.FromMilliseconds(450), "ran early");
+    Expect(DateTimeOffset.UtcNow - started >= TimeSpan.FromMilliseconds(1450), "ran early");
 });
 
 await Check("2000 concurrent enqueues", async () =>

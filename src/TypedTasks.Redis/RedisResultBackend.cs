@@ -24,6 +24,7 @@ public sealed class RedisResultBackend : IResultBackend
     private readonly long _ttlMs;
     private readonly object _gate = new();
     private readonly Dictionary<string, Waiter> _waiters = new(StringComparer.Ordinal);
+    private static readonly System.Text.UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
     private readonly SemaphoreSlim _subscribeGate = new(1, 1);
     private volatile bool _subscribed;
 
@@ -98,6 +99,11 @@ public sealed class RedisResultBackend : IResultBackend
             {
                 // Registered before reading, so a notification between the read and the wait is not lost.
                 var signal = waiter.Signal.Task;
+                if (waiter.Final is { } notified)
+                {
+                    return notified;
+                }
+
                 if (await GetAsync(id, cancellationToken).ConfigureAwait(false) is { } info && info.State.IsFinal())
                 {
                     return info;
@@ -116,6 +122,11 @@ public sealed class RedisResultBackend : IResultBackend
                 catch (TimeoutException)
                 {
                     // Poll once more: the fallback for a lost notification, or the final check.
+                }
+
+                if (waiter.Final is { } final)
+                {
+                    return final;
                 }
 
                 waiter.Reset();
@@ -157,7 +168,7 @@ public sealed class RedisResultBackend : IResultBackend
         {
             if (!_subscribed)
             {
-                await Transient.Run(_connection.GetSubscriber().SubscribeAsync(_keys.Done, (_, message) => Notify(message.ToString()))).ConfigureAwait(false);
+                await Transient.Run(_connection.GetSubscriber().SubscribeAsync(_keys.Done, (_, message) => Notify((byte[])message!))).ConfigureAwait(false);
                 _subscribed = true;
             }
         }
@@ -167,15 +178,27 @@ public sealed class RedisResultBackend : IResultBackend
         }
     }
 
-    private void Notify(string id)
+    /// <summary>A done message: the task id, a zero byte, then its final record.</summary>
+    private void Notify(byte[] message)
     {
+        var split = Array.IndexOf(message, (byte)0);
+        if (split <= 0)
+        {
+            return; // not ours; the waiter's poll covers it
+        }
+
+        var id = Utf8.GetString(message, 0, split);
         Waiter? waiter;
         lock (_gate)
         {
             _waiters.TryGetValue(id, out waiter);
         }
 
-        waiter?.Signal.TrySetResult();
+        if (waiter is not null)
+        {
+            waiter.Final = TaskInfoCodec.Read(id, message.AsMemory(split + 1));
+            waiter.Signal.TrySetResult();
+        }
     }
 
     private Waiter Register(string id)
@@ -224,6 +247,9 @@ public sealed class RedisResultBackend : IResultBackend
         private TaskCompletionSource _signal = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public int Count { get; set; }
+
+        /// <summary>The final state, when a notification carried it.</summary>
+        public TaskInfo? Final { get; set; }
 
         public TaskCompletionSource Signal => Volatile.Read(ref _signal);
 

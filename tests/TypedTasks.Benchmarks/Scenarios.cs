@@ -1,0 +1,101 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Linq;
+using System.Text.Json;
+using System.Threading.Tasks;
+
+namespace TypedTasks.Benchmarks;
+
+/// <summary>
+/// S1 bulk, S2 latency and S3 scaling, as ../shared/bench/README.md defines them, timed on the
+/// producer side against workers in other processes. Each returns one result line.
+/// </summary>
+internal static class Scenarios
+{
+    public const int Warmup = 50;
+
+    public static async Task<Dictionary<string, object?>> BulkAsync(TaskClient client, int n, string scenario, string settings)
+    {
+        await WarmUpAsync(client);
+        var proxy = Tasks.Add.WithClient(client);
+        var clock = Stopwatch.StartNew();
+        var handles = new List<AsyncResult<int>>(n);
+        for (var start = 0; start < n; start += 1000)
+        {
+            handles.AddRange(await proxy.EnqueueManyAsync(Enumerable.Range(start, Math.Min(1000, n - start)).Select(i => (i, i))));
+        }
+
+        var enqueued = clock.Elapsed;
+        var results = await Task.WhenAll(handles.Select(h => h.GetAsync(TimeSpan.FromMinutes(5))));
+        var total = clock.Elapsed;
+        Verify(results.Select((r, i) => r == 2 * i).All(ok => ok), "a bulk result was wrong");
+        return Line(scenario, n, n / enqueued.TotalSeconds, n / total.TotalSeconds, null, settings + ", EnqueueManyAsync in chunks of 1000, results awaited with GetAsync",
+            ("enqueue_s", Math.Round(enqueued.TotalSeconds, 4)), ("total_s", Math.Round(total.TotalSeconds, 4)));
+    }
+
+    public static async Task<Dictionary<string, object?>> LatencyAsync(TaskClient client, int n, string settings)
+    {
+        await WarmUpAsync(client);
+        var proxy = Tasks.Add.WithClient(client);
+        var latencies = new double[n];
+        var clock = Stopwatch.StartNew();
+        for (var i = 0; i < n; i++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            var value = await (await proxy.EnqueueAsync(i, i)).GetAsync(TimeSpan.FromSeconds(30));
+            latencies[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            Verify(value == 2 * i, "a latency result was wrong");
+        }
+
+        var total = clock.Elapsed;
+        Array.Sort(latencies);
+        return Line("S2-latency", n, null, n / total.TotalSeconds, latencies, settings + ", EnqueueAsync then GetAsync, one at a time",
+            ("mean_ms", Math.Round(latencies.Average(), 3)), ("max_ms", Math.Round(latencies[^1], 3)));
+    }
+
+    /// <summary>Nearest-rank percentile, the definition every harness here uses.</summary>
+    public static double Percentile(double[] sorted, double p) => sorted[Math.Max(1, (int)Math.Ceiling(p / 100 * sorted.Length)) - 1];
+
+    private static async Task WarmUpAsync(TaskClient client)
+    {
+        var proxy = Tasks.Add.WithClient(client);
+        for (var i = 0; i < Warmup; i++)
+        {
+            Verify(await (await proxy.EnqueueAsync(i, 1)).GetAsync(TimeSpan.FromSeconds(60)) == i + 1, "a warm-up result was wrong");
+        }
+    }
+
+    private static Dictionary<string, object?> Line(string scenario, int n, double? enqueuePerSecond, double throughput, double[]? sorted, string settings, params (string Key, object Value)[] extra)
+    {
+        var line = new Dictionary<string, object?>
+        {
+            ["system"] = "typedtasks",
+            ["version"] = typeof(TaskClient).Assembly.GetName().Version?.ToString(3),
+            ["scenario"] = scenario,
+            ["n"] = n,
+            ["enqueue_per_s"] = enqueuePerSecond is { } e ? Math.Round(e, 1) : null,
+            ["throughput_per_s"] = Math.Round(throughput, 1),
+            ["p50_ms"] = sorted is null ? null : Math.Round(Percentile(sorted, 50), 3),
+            ["p95_ms"] = sorted is null ? null : Math.Round(Percentile(sorted, 95), 3),
+            ["p99_ms"] = sorted is null ? null : Math.Round(Percentile(sorted, 99), 3),
+            ["settings"] = settings,
+        };
+        foreach (var (key, value) in extra)
+        {
+            line[key] = value;
+        }
+
+        return line;
+    }
+
+    private static void Verify(bool ok, string what)
+    {
+        if (!ok)
+        {
+            throw new InvalidOperationException(what);
+        }
+    }
+
+    public static string Json(Dictionary<string, object?> line) => JsonSerializer.Serialize(line);
+}

@@ -32,7 +32,7 @@ internal sealed class TaskEnvelope
     public static byte[] Write<TArgs>(in EnvelopeHeader header, in TArgs arguments, MessagePackSerializerOptions options)
         where TArgs : ITaskArguments
     {
-        var buffer = new ArrayBufferWriter<byte>(128);
+        var buffer = ScratchBuffer.Rent();
         var writer = new MessagePackWriter(buffer);
         WriteHeader(ref writer, header);
         arguments.Write(ref writer, options);
@@ -43,7 +43,7 @@ internal sealed class TaskEnvelope
     /// <summary>Writes this envelope again, with another attempt number (a retry).</summary>
     public byte[] WithAttempt(int attempt)
     {
-        var buffer = new ArrayBufferWriter<byte>(64 + Arguments.Length);
+        var buffer = ScratchBuffer.Rent();
         var writer = new MessagePackWriter(buffer);
         WriteHeader(ref writer, new EnvelopeHeader(Id, TaskName, Queue, Priority, attempt, EnqueuedAt, Eta, ExpiresAt, Headers));
         writer.WriteRaw(Arguments.Span);

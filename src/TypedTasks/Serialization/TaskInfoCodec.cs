@@ -18,7 +18,7 @@ internal static class TaskInfoCodec
 
     public static byte[] Write(TaskInfo info)
     {
-        var buffer = new ArrayBufferWriter<byte>(64 + info.Result.Length);
+        var buffer = ScratchBuffer.Rent();
         var writer = new MessagePackWriter(buffer);
         writer.WriteArrayHeader(FieldCount);
         writer.Write(CurrentVersion);

@@ -28,10 +28,9 @@ public sealed class RedisBroker : ITaskBroker
     private readonly ILogger _logger;
     private readonly AsyncSignal _fetchWake = new();
     private readonly AsyncSignal _scheduleWake = new();
-    private readonly SemaphoreSlim _subscribeGate = new(1, 1);
+    private readonly LazySubscription _wake;
     private readonly ConcurrentDictionary<string, RedisKey[]> _fetchKeys = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string Queue, ulong Entry), int> _held = new();
-    private volatile bool _subscribed;
 
     internal RedisBroker(IConnectionMultiplexer connection, bool ownsConnection, RedisKeys keys, RedisTransportOptions options, TimeProvider time, ILogger logger)
     {
@@ -43,6 +42,11 @@ public sealed class RedisBroker : ITaskBroker
         _time = time;
         _logger = logger;
         WorkerId = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
+        _wake = new LazySubscription(connection, keys.Wake, (_, _) =>
+        {
+            _fetchWake.Set();
+            _scheduleWake.Set();
+        });
     }
 
     /// <summary>This process's worker id: its in-flight lists and heartbeats are named by it.</summary>
@@ -97,7 +101,7 @@ public sealed class RedisBroker : ITaskBroker
     {
         ArgumentNullException.ThrowIfNull(queues);
         ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
-        await EnsureSubscribedAsync().ConfigureAwait(false);
+        await _wake.EnsureAsync().ConfigureAwait(false);
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -179,18 +183,7 @@ public sealed class RedisBroker : ITaskBroker
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
-        if (_subscribed)
-        {
-            try
-            {
-                await _connection.GetSubscriber().UnsubscribeAsync(_keys.Wake).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (Transient.IsTransient(ex))
-            {
-                // The connection is going away anyway.
-            }
-        }
-
+        await _wake.DisposeAsync().ConfigureAwait(false);
         if (_ownsConnection)
         {
             await _connection.DisposeAsync().ConfigureAwait(false);
@@ -198,7 +191,6 @@ public sealed class RedisBroker : ITaskBroker
 
         _fetchWake.Dispose();
         _scheduleWake.Dispose();
-        _subscribeGate.Dispose();
     }
 
     internal static int Level(int priority) => Math.Clamp(priority, 0, TaskDefaults.MaxPriority);
@@ -210,32 +202,6 @@ public sealed class RedisBroker : ITaskBroker
         member[0] = (byte)Level(priority);
         body.CopyTo(member.AsSpan(1));
         return member;
-    }
-
-    private async Task EnsureSubscribedAsync()
-    {
-        if (_subscribed)
-        {
-            return;
-        }
-
-        await _subscribeGate.WaitAsync().ConfigureAwait(false);
-        try
-        {
-            if (!_subscribed)
-            {
-                await Transient.Run(_connection.GetSubscriber().SubscribeAsync(_keys.Wake, (_, _) =>
-                {
-                    _fetchWake.Set();
-                    _scheduleWake.Set();
-                })).ConfigureAwait(false);
-                _subscribed = true;
-            }
-        }
-        finally
-        {
-            _subscribeGate.Release();
-        }
     }
 
     /// <summary>

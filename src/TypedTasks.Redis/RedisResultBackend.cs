@@ -25,8 +25,7 @@ public sealed class RedisResultBackend : IResultBackend
     private readonly object _gate = new();
     private readonly Dictionary<string, Waiter> _waiters = new(StringComparer.Ordinal);
     private static readonly System.Text.UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
-    private readonly SemaphoreSlim _subscribeGate = new(1, 1);
-    private volatile bool _subscribed;
+    private readonly LazySubscription _done;
 
     internal RedisResultBackend(IConnectionMultiplexer connection, RedisKeys keys, RedisTransportOptions options, TimeSpan resultTtl, TimeProvider time)
     {
@@ -36,6 +35,7 @@ public sealed class RedisResultBackend : IResultBackend
         _options = options;
         _time = time;
         _ttlMs = (long)resultTtl.TotalMilliseconds;
+        _done = new LazySubscription(connection, keys.Done, (_, message) => Notify((byte[])message!));
     }
 
     /// <inheritdoc/>
@@ -90,7 +90,7 @@ public sealed class RedisResultBackend : IResultBackend
     /// <inheritdoc/>
     public async ValueTask<TaskInfo> WaitAsync(string id, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        await EnsureSubscribedAsync().ConfigureAwait(false);
+        await _done.EnsureAsync().ConfigureAwait(false);
         var waiter = Register(id);
         try
         {
@@ -139,44 +139,7 @@ public sealed class RedisResultBackend : IResultBackend
     }
 
     /// <inheritdoc/>
-    public async ValueTask DisposeAsync()
-    {
-        if (_subscribed)
-        {
-            try
-            {
-                await _connection.GetSubscriber().UnsubscribeAsync(_keys.Done).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (Transient.IsTransient(ex))
-            {
-                // The connection is going away anyway.
-            }
-        }
-
-        _subscribeGate.Dispose();
-    }
-
-    private async Task EnsureSubscribedAsync()
-    {
-        if (_subscribed)
-        {
-            return;
-        }
-
-        await _subscribeGate.WaitAsync().ConfigureAwait(false);
-        try
-        {
-            if (!_subscribed)
-            {
-                await Transient.Run(_connection.GetSubscriber().SubscribeAsync(_keys.Done, (_, message) => Notify((byte[])message!))).ConfigureAwait(false);
-                _subscribed = true;
-            }
-        }
-        finally
-        {
-            _subscribeGate.Release();
-        }
-    }
+    public ValueTask DisposeAsync() => _done.DisposeAsync();
 
     /// <summary>A done message: the task id, a zero byte, then its final record.</summary>
     private void Notify(byte[] message)

@@ -47,6 +47,17 @@ public sealed class ConsumerTests
         </Project>
         """;
 
+    /// <summary>References to the repository's projects, the generator as an Analyzer.</summary>
+    private static string ProjectReferences()
+    {
+        var src = Path.Combine(DotnetCli.RepoRoot, "src", "TypedTasks", "TypedTasks.csproj");
+        var generator = Path.Combine(DotnetCli.RepoRoot, "generators", "TypedTasks.Generators", "TypedTasks.Generators.csproj");
+        return $"""
+                <ProjectReference Include="{src}" />
+                <ProjectReference Include="{generator}" OutputItemType="Analyzer" ReferenceOutputAssembly="false" />
+            """;
+    }
+
     private static async Task BuildAndRunAsync(string root, params string[] runArguments)
     {
         var (buildExit, buildOutput) = await DotnetCli.RunAsync(Path.Combine(root, "App"), Limit, "build", "-c", "Release");
@@ -62,12 +73,7 @@ public sealed class ConsumerTests
     public async Task A_new_user_project_with_project_references_passes_every_contract_check()
     {
         var root = CopyContract();
-        var src = Path.Combine(DotnetCli.RepoRoot, "src", "TypedTasks", "TypedTasks.csproj");
-        var generator = Path.Combine(DotnetCli.RepoRoot, "generators", "TypedTasks.Generators", "TypedTasks.Generators.csproj");
-        var references = $"""
-                <ProjectReference Include="{src}" />
-                <ProjectReference Include="{generator}" OutputItemType="Analyzer" ReferenceOutputAssembly="false" />
-            """;
+        var references = ProjectReferences();
         File.WriteAllText(Path.Combine(root, "TaskLib", "TaskLib.csproj"), Project(references, exe: false));
         File.WriteAllText(Path.Combine(root, "App", "App.csproj"), Project(references + """
                 <ProjectReference Include="../TaskLib/TaskLib.csproj" />
@@ -81,13 +87,8 @@ public sealed class ConsumerTests
     public async Task A_new_user_project_passes_every_contract_check_on_a_real_Redis()
     {
         var root = CopyContract();
-        var src = Path.Combine(DotnetCli.RepoRoot, "src", "TypedTasks", "TypedTasks.csproj");
         var redisProject = Path.Combine(DotnetCli.RepoRoot, "src", "TypedTasks.Redis", "TypedTasks.Redis.csproj");
-        var generator = Path.Combine(DotnetCli.RepoRoot, "generators", "TypedTasks.Generators", "TypedTasks.Generators.csproj");
-        var references = $"""
-                <ProjectReference Include="{src}" />
-                <ProjectReference Include="{generator}" OutputItemType="Analyzer" ReferenceOutputAssembly="false" />
-            """;
+        var references = ProjectReferences();
         File.WriteAllText(Path.Combine(root, "TaskLib", "TaskLib.csproj"), Project(references, exe: false));
         File.WriteAllText(Path.Combine(root, "App", "App.csproj"), Project(references + $"""
                 <ProjectReference Include="{redisProject}" />

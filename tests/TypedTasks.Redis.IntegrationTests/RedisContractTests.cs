@@ -325,6 +325,33 @@ public abstract class RedisContractTests
     }
 
     [Fact]
+    public async Task The_trace_context_travels_in_the_message_so_the_workers_span_continues_the_producers_trace()
+    {
+        var spans = new System.Collections.Concurrent.ConcurrentBag<System.Diagnostics.Activity>();
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = source => source.Name == Diagnostics.TaskTelemetry.Name,
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = spans.Add,
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+
+        await using var producer = await Start(withWorker: false);
+        var sum = await Tasks.Add.WithClient(producer.Client).EnqueueAsync(3, 4);
+        var stored = Serialization.TaskEnvelope.Read((byte[])(await producer.Broker.Database.ListGetByIndexAsync(producer.Broker.Keys.Ready("default", 0), 0))!);
+        var send = Assert.Single(spans, a => a.Kind == System.Diagnostics.ActivityKind.Producer && (string?)a.GetTagItem("messaging.message.id") == sum.Id);
+        Assert.Equal(send.Id, stored.Headers![Diagnostics.TaskTelemetry.TraceParentHeader]);
+
+        // Another host with its own connection: the span links only through the message.
+        await using var worker = await Start(prefix: producer.Prefix);
+        Assert.Equal(7, await sum.GetAsync(RedisHost.Wait));
+        await Eventually(() => Task.FromResult(spans.Any(a => a.Kind == System.Diagnostics.ActivityKind.Consumer && (string?)a.GetTagItem("messaging.message.id") == sum.Id)), "the consumer span ended");
+        var process = spans.Single(a => a.Kind == System.Diagnostics.ActivityKind.Consumer && (string?)a.GetTagItem("messaging.message.id") == sum.Id);
+        Assert.Equal(send.TraceId, process.TraceId);
+        Assert.Equal(send.SpanId, process.ParentSpanId);
+    }
+
+    [Fact]
     public async Task Two_thousand_concurrent_enqueues_all_succeed()
     {
         await using var host = await Start(w => w.Concurrency = 32);

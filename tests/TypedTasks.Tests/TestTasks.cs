@@ -132,6 +132,15 @@ public static class FaultTasks
     public static ConcurrentDictionary<string, byte> Started { get; } = new();
 }
 
+public static class TelemetryTasks
+{
+    [Task("tests.telemetry-ok", Queue = "telemetry")]
+    public static int Double(int x) => 2 * x;
+
+    [Task("tests.telemetry-fail", Queue = "telemetry", MaxRetries = 1, RetryDelay = "00:00:00.010")]
+    public static int AlwaysFails() => throw new InvalidOperationException("telemetry failure");
+}
+
 public interface IGreeter
 {
     string Greet(string name);

@@ -1,8 +1,10 @@
 using System;
 using System.Collections.Generic;
 using System.ComponentModel;
+using System.Diagnostics;
 using System.Threading;
 using System.Threading.Tasks;
+using TypedTasks.Diagnostics;
 using TypedTasks.Serialization;
 using TypedTasks.Transport;
 
@@ -114,31 +116,52 @@ public sealed class TaskClient
         where TArgs : struct, ITaskArguments
     {
         var plan = Plan(task, options, cancellationToken);
-        var (id, body, state) = Prepare(task, plan, arguments, options?.TaskId);
+        var id = options?.TaskId ?? NewId(plan.Now);
+        var (activity, headers) = TaskTelemetry.StartSend(task.Name, plan.Queue, id);
+        var (body, state) = Prepare(task, plan, arguments, id, headers);
 
         // The state is written before the message is queued, so a worker's Started can never be
         // overwritten by a late Pending. Both are issued before either is awaited: on a
         // pipelining broker they travel in one round trip, in order.
-        var write = Results.SetAsync(state, cancellationToken);
-        var send = plan.Scheduled
-            ? Broker.ScheduleAsync(plan.Queue, body, plan.Priority, plan.Eta!.Value, cancellationToken)
-            : Broker.EnqueueAsync(plan.Queue, body, plan.Priority, cancellationToken);
-        return write.IsCompletedSuccessfully && send.IsCompletedSuccessfully
-            ? new ValueTask<string>(id)
-            : AwaitBoth(write, send, id);
-
-        static async ValueTask<string> AwaitBoth(ValueTask write, ValueTask send, string id)
+        ValueTask write, send;
+        try
         {
-            try
-            {
-                await write.ConfigureAwait(false);
-            }
-            finally
-            {
-                await send.ConfigureAwait(false);
-            }
+            write = Results.SetAsync(state, cancellationToken);
+            send = plan.Scheduled
+                ? Broker.ScheduleAsync(plan.Queue, body, plan.Priority, plan.Eta!.Value, cancellationToken)
+                : Broker.EnqueueAsync(plan.Queue, body, plan.Priority, cancellationToken);
+        }
+        catch
+        {
+            activity?.Dispose();
+            throw;
+        }
 
-            return id;
+        if (write.IsCompletedSuccessfully && send.IsCompletedSuccessfully)
+        {
+            TaskTelemetry.Enqueued.Add(1, TaskTelemetry.Tags(task.Name, plan.Queue));
+            activity?.Dispose();
+            return new ValueTask<string>(id);
+        }
+
+        return AwaitBoth(write, send, id, task.Name, plan.Queue, activity);
+
+        static async ValueTask<string> AwaitBoth(ValueTask write, ValueTask send, string id, string taskName, string queue, Activity? activity)
+        {
+            using (activity)
+            {
+                try
+                {
+                    await write.ConfigureAwait(false);
+                }
+                finally
+                {
+                    await send.ConfigureAwait(false);
+                }
+
+                TaskTelemetry.Enqueued.Add(1, TaskTelemetry.Tags(taskName, queue));
+                return id;
+            }
         }
     }
 
@@ -155,13 +178,20 @@ public sealed class TaskClient
         var ids = new List<string>();
         var bodies = new List<ReadOnlyMemory<byte>>();
         var writes = new List<Task>();
+
+        // One producer span for the batch; every message carries its context.
+        var (activity, headers) = TaskTelemetry.StartSend(task.Name, plan.Queue, "batch");
+        using var span = activity;
         foreach (var argument in arguments)
         {
-            var (id, body, state) = Prepare(task, plan, argument, null);
+            var id = NewId(plan.Now);
+            var (body, state) = Prepare(task, plan, argument, id, headers);
             ids.Add(id);
             bodies.Add(body);
             writes.Add(Results.SetAsync(state, cancellationToken).AsTask());
         }
+
+        activity?.SetTag("messaging.batch.message_count", ids.Count);
 
         // As for one task: every state is issued before any message.
         if (plan.Scheduled)
@@ -177,6 +207,7 @@ public sealed class TaskClient
         }
 
         await Task.WhenAll(writes).ConfigureAwait(false);
+        TaskTelemetry.Enqueued.Add(ids.Count, TaskTelemetry.Tags(task.Name, plan.Queue));
         return ids;
     }
 
@@ -209,14 +240,15 @@ public sealed class TaskClient
         return new SendPlan(now, queue, priority, eta, expiresAt, eta > now);
     }
 
-    private static (string Id, byte[] Body, TaskInfo State) Prepare<TArgs>(TaskDescriptor task, SendPlan plan, TArgs arguments, string? taskId)
+    private static string NewId(DateTimeOffset now) => Guid.CreateVersion7(now).ToString();
+
+    private static (byte[] Body, TaskInfo State) Prepare<TArgs>(TaskDescriptor task, SendPlan plan, TArgs arguments, string id, IReadOnlyDictionary<string, string>? headers)
         where TArgs : struct, ITaskArguments
     {
-        var id = taskId ?? Guid.CreateVersion7(plan.Now).ToString();
-        var header = new EnvelopeHeader(id, task.Name, plan.Queue, plan.Priority, 0, plan.Now, plan.Eta, plan.ExpiresAt, null);
+        var header = new EnvelopeHeader(id, task.Name, plan.Queue, plan.Priority, 0, plan.Now, plan.Eta, plan.ExpiresAt, headers);
         var body = TaskEnvelope.Write(header, arguments, TaskSerializer.Options);
         var state = new TaskInfo(id, task.Name, plan.Scheduled ? TaskState.Scheduled : TaskState.Pending, 0, plan.Now, null, ReadOnlyMemory<byte>.Empty);
-        return (id, body, state);
+        return (body, state);
     }
 
     private readonly record struct SendPlan(DateTimeOffset Now, string Queue, int Priority, DateTimeOffset? Eta, DateTimeOffset? ExpiresAt, bool Scheduled);

@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.Logging;
+using TypedTasks.Diagnostics;
 using TypedTasks.Serialization;
 using TypedTasks.Transport;
 
@@ -75,6 +76,11 @@ internal sealed class TaskExecutor(
 
     private async Task RunTaskAsync(ITaskLease lease, TaskEnvelope envelope, TaskDescriptor task, CancellationToken hardStop)
     {
+        var tags = TaskTelemetry.Tags(envelope.TaskName, lease.Queue);
+        var startedAt = time.GetUtcNow();
+        TaskTelemetry.Started.Add(1, tags);
+        TaskTelemetry.QueueWait.Record(Math.Max(0, (startedAt - (envelope.Eta ?? envelope.EnqueuedAt)).TotalSeconds), tags);
+        using var activity = TaskTelemetry.StartProcess(envelope.TaskName, lease.Queue, envelope.Id, envelope.Attempt, envelope.Headers);
         var watch = Stopwatch.StartNew();
         ReadOnlyMemory<byte> result = default;
         Exception? error = null;
@@ -115,8 +121,11 @@ internal sealed class TaskExecutor(
             return;
         }
 
+        TaskTelemetry.Duration.Record(watch.Elapsed.TotalSeconds, tags);
         if (error is null)
         {
+            TaskTelemetry.Succeeded.Add(1, tags);
+            activity?.SetStatus(ActivityStatusCode.Ok);
             Log.Succeeded(logger, envelope.TaskName, envelope.Id, watch.Elapsed.TotalMilliseconds);
             var succeeded = new TaskInfo(envelope.Id, envelope.TaskName, TaskState.Succeeded, envelope.Attempt, time.GetUtcNow(), null, result);
             await PersistAsync(() => results.SetAsync(succeeded, CancellationToken.None), hardStop).ConfigureAwait(false);
@@ -140,11 +149,14 @@ internal sealed class TaskExecutor(
         }
 
         var recorded = new TaskError(error.GetType().FullName ?? error.GetType().Name, error.Message, error.ToString());
+        activity?.SetStatus(ActivityStatusCode.Error, error.Message);
+        activity?.AddException(error);
         var retryable = error is not TaskArgumentException;
         if (retryable && envelope.Attempt < task.MaxRetries)
         {
             var delay = RetryPolicy.Delay(task.RetryDelay, envelope.Attempt, Random.Shared.NextDouble());
             Log.Retrying(logger, error, envelope.TaskName, envelope.Id, envelope.Attempt + 1, delay);
+            TaskTelemetry.Retried.Add(1, tags);
             var now = time.GetUtcNow();
             var retrying = new TaskInfo(envelope.Id, envelope.TaskName, TaskState.Retrying, envelope.Attempt, now, recorded, default);
             var next = envelope.WithAttempt(envelope.Attempt + 1);
@@ -154,6 +166,7 @@ internal sealed class TaskExecutor(
         }
 
         Log.Failed(logger, error, envelope.TaskName, envelope.Id, envelope.Attempt + 1);
+        TaskTelemetry.Failed.Add(1, tags);
         var failed = Final(envelope, TaskState.Failed, recorded);
         await PersistAsync(() => results.SetAsync(failed, CancellationToken.None), hardStop).ConfigureAwait(false);
         await DeadLetterAsync(lease, $"failed after {envelope.Attempt + 1} run(s): {recorded.Type}: {recorded.Message}", hardStop).ConfigureAwait(false);
@@ -182,6 +195,7 @@ internal sealed class TaskExecutor(
     private async Task DeadLetterAsync(ITaskLease lease, string reason, CancellationToken hardStop)
     {
         Log.DeadLettered(logger, lease.Queue, reason);
+        TaskTelemetry.DeadLettered.Add(1, new KeyValuePair<string, object?>(TaskTelemetry.QueueTag, lease.Queue));
         await PersistAsync(() => lease.DeadLetterAsync(reason, CancellationToken.None), hardStop).ConfigureAwait(false);
     }
 

@@ -138,11 +138,19 @@ public sealed class RedisBroker : ITaskBroker
                 return leases;
             }
 
-            // Nothing ready: sleep until a producer publishes a wake-up, or look again after the
-            // idle interval in case a wake-up was lost (a reconnect, say).
-            await _fetchWake.WaitAsync(_options.IdleFetchInterval, cancellationToken).ConfigureAwait(false);
+            // Nothing ready: sleep until a producer publishes a wake-up. After the idle interval
+            // with none, return empty: the worker asks again (covering a lost wake-up) and knows
+            // that Redis answered.
+            if (!await _fetchWake.WaitAsync(_options.IdleFetchInterval, cancellationToken).ConfigureAwait(false))
+            {
+                return [];
+            }
         }
     }
+
+    /// <inheritdoc/>
+    public ValueTask PingAsync(CancellationToken cancellationToken = default)
+        => new(Transient.Run(_db.PingAsync()));
 
     /// <inheritdoc/>
     public async ValueTask<IReadOnlyList<DeadLetter>> GetDeadLettersAsync(string queue, CancellationToken cancellationToken = default)

@@ -22,6 +22,7 @@ public sealed class TypedTasksBuilder
     {
         Services.AddOptionsFrom(TypedTasksServiceCollectionExtensions.Section + ":Worker", configure);
 
+        Services.TryAddSingleton<WorkerStatus>();
         Services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, WorkerService>());
         return this;
     }

@@ -109,6 +109,17 @@ public sealed class InMemoryBroker : ITaskBroker
     }
 
     /// <inheritdoc/>
+    public ValueTask PingAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+        }
+
+        return default;
+    }
+
+    /// <inheritdoc/>
     /// <remarks>In-process timers promote scheduled messages; there is no other worker to watch.</remarks>
     public Task RunWorkerServicesAsync(IReadOnlyList<string> queues, CancellationToken stop) => Task.CompletedTask;
 

@@ -23,12 +23,16 @@ public interface ITaskBroker : IAsyncDisposable
     /// <summary>
     /// Waits until at least one message is ready in any of <paramref name="queues"/> (or
     /// <paramref name="cancellationToken"/> fires), then leases up to <paramref name="max"/> of
-    /// them. Waiting costs no CPU.
+    /// them. Waiting costs no CPU. A broker may return an empty list when its own idle interval
+    /// passes with nothing ready; the caller simply asks again.
     /// </summary>
     ValueTask<IReadOnlyList<ITaskLease>> FetchAsync(IReadOnlyList<string> queues, int max, CancellationToken cancellationToken);
 
     /// <summary>The messages a worker put in a queue's dead-letter list, newest first.</summary>
     ValueTask<IReadOnlyList<DeadLetter>> GetDeadLettersAsync(string queue, CancellationToken cancellationToken = default);
+
+    /// <summary>Checks that the broker can be reached; throws <see cref="TransportException"/> when it cannot.</summary>
+    ValueTask PingAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Runs, until <paramref name="stop"/> fires, what a worker serving <paramref name="queues"/>

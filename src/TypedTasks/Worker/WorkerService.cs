@@ -28,9 +28,12 @@ internal sealed class WorkerService : BackgroundService
     private readonly CancellationTokenSource _hardStop = new();
     private int _running;
 
-    public WorkerService(TaskClient client, IOptions<WorkerOptions> options, IServiceProvider services, TimeProvider time, ILogger<WorkerService> logger)
+    private readonly WorkerStatus _status;
+
+    public WorkerService(TaskClient client, IOptions<WorkerOptions> options, IServiceProvider services, TimeProvider time, ILogger<WorkerService> logger, WorkerStatus status)
     {
         _client = client;
+        _status = status;
         _options = options.Value;
         _options.Validate();
         _time = time;
@@ -61,7 +64,9 @@ internal sealed class WorkerService : BackgroundService
 
         loops.Add(Task.Run(() => WatchCancellationsAsync(stoppingToken), CancellationToken.None));
         var all = Task.WhenAll(loops);
+        _status.SetRunning(true);
         await Task.WhenAny(all, Task.Delay(Timeout.Infinite, stoppingToken)).ConfigureAwait(false);
+        _status.SetRunning(false);
         if (!all.IsCompleted)
         {
             Log.WorkerStopping(_logger, _options.ShutdownTimeout, Volatile.Read(ref _running));
@@ -111,6 +116,7 @@ internal sealed class WorkerService : BackgroundService
                 var room = Math.Max(1, _options.Prefetch - buffer.Reader.Count);
                 leases = await _client.Broker.FetchAsync(queues, room, stop).ConfigureAwait(false);
                 backoff = TimeSpan.Zero;
+                _status.FetchSucceeded();
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
@@ -119,6 +125,7 @@ internal sealed class WorkerService : BackgroundService
             catch (Exception ex)
             {
                 backoff = backoff == TimeSpan.Zero ? TimeSpan.FromMilliseconds(100) : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxFetchBackoff.Ticks));
+                _status.FetchFailed(ex, _time.GetUtcNow());
                 Log.FetchFailed(_logger, ex, backoff);
                 try
                 {
@@ -213,6 +220,7 @@ internal sealed class WorkerService : BackgroundService
             try
             {
                 await _executor.RunAsync(lease, _hardStop.Token).ConfigureAwait(false);
+                _status.Finished();
             }
             catch (Exception ex)
             {

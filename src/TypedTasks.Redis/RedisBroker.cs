@@ -161,12 +161,15 @@ public sealed class RedisBroker : ITaskBroker
     }
 
     /// <inheritdoc/>
-    public Task RunWorkerServicesAsync(IReadOnlyList<string> queues, CancellationToken stop)
-        => Task.WhenAll(
-            new RedisHeartbeat(this, _options, _time, _logger).RunAsync(queues, stop),
-            new RedisRecoverer(this, _options, _time, _logger).RunAsync(queues, stop),
-            new RedisScheduler(this, _options, _time, _logger, _scheduleWake).RunAsync(queues, stop),
-            new RedisInFlightSweeper(this, _options, _time, _logger).RunAsync(queues, stop));
+    public Task RunWorkerServicesAsync(WorkerDescription worker, CancellationToken stop)
+    {
+        ArgumentNullException.ThrowIfNull(worker);
+        return Task.WhenAll(
+            new RedisHeartbeat(this, _options, _time, _logger, worker).RunAsync(stop),
+            new RedisRecoverer(this, _options, _time, _logger).RunAsync(worker.Queues, stop),
+            new RedisScheduler(this, _options, _time, _logger, _scheduleWake).RunAsync(worker.Queues, stop),
+            new RedisInFlightSweeper(this, _options, _time, _logger).RunAsync(worker.Queues, stop));
+    }
 
     /// <summary>Whether a lease of this process holds the in-flight entry.</summary>
     internal bool IsHeld(string queue, ReadOnlySpan<byte> entry) => _held.ContainsKey((queue, System.IO.Hashing.XxHash64.HashToUInt64(entry)));

@@ -14,10 +14,13 @@ namespace TypedTasks.Redis;
 /// now, so anything left in flight (a requeue that failed) is taken back at once, not after the
 /// timeout.
 /// </summary>
-internal sealed class RedisHeartbeat(RedisBroker broker, RedisTransportOptions options, TimeProvider time, ILogger logger)
+internal sealed class RedisHeartbeat(RedisBroker broker, RedisTransportOptions options, TimeProvider time, ILogger logger, Transport.WorkerDescription worker)
 {
-    public async Task RunAsync(IReadOnlyList<string> queues, CancellationToken stop)
+    private readonly DateTimeOffset _started = time.GetUtcNow();
+
+    public async Task RunAsync(CancellationToken stop)
     {
+        var queues = worker.Queues;
         while (!stop.IsCancellationRequested)
         {
             try
@@ -50,6 +53,21 @@ internal sealed class RedisHeartbeat(RedisBroker broker, RedisTransportOptions o
     }
 
     private Task BeatAsync(IReadOnlyList<string> queues, DateTimeOffset deadline)
-        => Transient.Run(Task.WhenAll(queues.Select(q =>
-            broker.Database.SortedSetAddAsync(broker.Keys.Workers(q), broker.WorkerId, deadline.ToUnixTimeMilliseconds()))));
+    {
+        var now = time.GetUtcNow();
+        var info = broker.Keys.WorkerInfo(broker.WorkerId);
+        var calls = queues.Select(q => (Task)broker.Database.SortedSetAddAsync(broker.Keys.Workers(q), broker.WorkerId, deadline.ToUnixTimeMilliseconds())).ToList();
+        calls.Add(broker.Database.HashSetAsync(info,
+        [
+            new HashEntry("host", Environment.MachineName),
+            new HashEntry("pid", Environment.ProcessId),
+            new HashEntry("queues", string.Join(",", queues)),
+            new HashEntry("concurrency", worker.Concurrency),
+            new HashEntry("done", worker.Status.Completed),
+            new HashEntry("started_ms", _started.ToUnixTimeMilliseconds()),
+            new HashEntry("beat_ms", now.ToUnixTimeMilliseconds()),
+        ]));
+        calls.Add(deadline > now ? broker.Database.KeyExpireAsync(info, deadline - now) : broker.Database.KeyDeleteAsync(info));
+        return Transient.Run(Task.WhenAll(calls));
+    }
 }

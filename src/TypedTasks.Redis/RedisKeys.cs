@@ -60,6 +60,9 @@ internal sealed class RedisKeys
 
     public RedisKey Result(string id) => $"{_prefix}:result:{id}";
 
+    /// <summary>A hash describing a live worker, for tools; it expires with the worker's heartbeat.</summary>
+    public RedisKey WorkerInfo(string workerId) => $"{_prefix}:worker:{workerId}";
+
     public static void CheckQueue(string queue)
     {
         if (string.IsNullOrWhiteSpace(queue) || queue.AsSpan().IndexOfAny('{', '}') >= 0)

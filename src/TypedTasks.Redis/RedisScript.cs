@@ -68,6 +68,8 @@ internal sealed class RedisScript
 
     public static RedisScript Cancel { get; } = new("cancel");
 
+    public static RedisScript DeadRetry { get; } = new("dead_retry");
+
     // The servers (a Cluster has several) known to hold the script.
     private readonly ConcurrentDictionary<EndPoint, byte> _cachedOn = new();
 

@@ -33,6 +33,10 @@ public static class WorkerTasks
     [Task("it.retry-once", MaxRetries = 1, RetryDelay = "00:00:01")]
     public static int RetryOnce(string key) => Calls.AddOrUpdate(key, 1, (_, n) => n + 1) == 1 ? throw new TimeoutException("first call fails") : 2;
 
+    /// <summary>Fails on its first call for a key (no retries, so it is dead-lettered), succeeds after.</summary>
+    [Task("it.fail-first")]
+    public static string FailFirst(string key) => Calls.AddOrUpdate(key, 1, (_, n) => n + 1) == 1 ? throw new InvalidOperationException("first call fails for " + key) : "ok:" + key;
+
     [Task("it.timeout", Timeout = "00:00:00.200")]
     public static async Task<int> Sleep(int milliseconds, CancellationToken ct)
     {

@@ -121,7 +121,7 @@ public sealed class InMemoryBroker : ITaskBroker
 
     /// <inheritdoc/>
     /// <remarks>In-process timers promote scheduled messages; there is no other worker to watch.</remarks>
-    public Task RunWorkerServicesAsync(IReadOnlyList<string> queues, CancellationToken stop) => Task.CompletedTask;
+    public Task RunWorkerServicesAsync(WorkerDescription worker, CancellationToken stop) => Task.CompletedTask;
 
     /// <summary>How many messages wait in <paramref name="queue"/>, not counting scheduled ones.</summary>
     public int GetQueueLength(string queue)

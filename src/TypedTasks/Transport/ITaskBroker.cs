@@ -35,13 +35,19 @@ public interface ITaskBroker : IAsyncDisposable
     ValueTask PingAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Runs, until <paramref name="stop"/> fires, what a worker serving <paramref name="queues"/>
-    /// keeps doing beside fetching: its heartbeat, returning the in-flight messages of workers
-    /// whose heartbeat stopped, and moving due scheduled messages into their queues. A broker
-    /// that needs none of it returns a completed task.
+    /// Runs, until <paramref name="stop"/> fires, what a worker keeps doing beside fetching: its
+    /// heartbeat (which publishes <paramref name="worker"/> for tools), returning the in-flight
+    /// messages of workers whose heartbeat stopped, and moving due scheduled messages into their
+    /// queues. A broker that needs none of it returns a completed task.
     /// </summary>
-    Task RunWorkerServicesAsync(IReadOnlyList<string> queues, CancellationToken stop);
+    Task RunWorkerServicesAsync(WorkerDescription worker, CancellationToken stop);
 }
+
+/// <summary>A running worker as tools see it.</summary>
+/// <param name="Queues">The queues it serves, in order.</param>
+/// <param name="Concurrency">How many tasks it runs at once.</param>
+/// <param name="Status">Its live counters.</param>
+public sealed record WorkerDescription(IReadOnlyList<string> Queues, int Concurrency, WorkerStatus Status);
 
 /// <summary>
 /// A fetched message, held by one worker until it settles it. Disposing a lease that was not

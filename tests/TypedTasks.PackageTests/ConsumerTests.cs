@@ -137,4 +137,18 @@ public sealed class ConsumerTests
 
         await BuildAndRunAsync(root);
     }
+
+    [Fact]
+    public async Task The_cli_packs_as_the_dotnet_tool_typedtasks()
+    {
+        var feed = DotnetCli.NewTempDirectory("typedtasks-tool");
+        var (exit, output) = await DotnetCli.RunAsync(DotnetCli.RepoRoot, Limit, "pack", "src/TypedTasks.Cli/TypedTasks.Cli.csproj", "-c", "Release", "-o", feed);
+        Assert.True(exit == 0, output);
+        var package = Assert.Single(Directory.GetFiles(feed, "TypedTasks.Cli.*.nupkg"));
+        using var zip = System.IO.Compression.ZipFile.OpenRead(package);
+        var settings = Assert.Single(zip.Entries, e => e.FullName.EndsWith("DotnetToolSettings.xml", StringComparison.Ordinal));
+        using var reader = new StreamReader(settings.Open());
+        Assert.Contains("<Command Name=\"typedtasks\"", await reader.ReadToEndAsync(), StringComparison.Ordinal);
+        Assert.Contains(zip.Entries, e => e.FullName.EndsWith("/TypedTasks.Cli.dll", StringComparison.Ordinal));
+    }
 }

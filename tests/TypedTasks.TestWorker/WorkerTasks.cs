@@ -37,6 +37,10 @@ public static class WorkerTasks
     [Task("it.fail-first")]
     public static string FailFirst(string key) => Calls.AddOrUpdate(key, 1, (_, n) => n + 1) == 1 ? throw new InvalidOperationException("first call fails for " + key) : "ok:" + key;
 
+    /// <summary>Used only by the metrics test, so that its counts are its own.</summary>
+    [Task("it.metrics", Queue = "metrics")]
+    public static int Square(int x) => x * x;
+
     [Task("it.timeout", Timeout = "00:00:00.200")]
     public static async Task<int> Sleep(int milliseconds, CancellationToken ct)
     {

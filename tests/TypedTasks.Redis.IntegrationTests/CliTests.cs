@@ -17,15 +17,6 @@ public sealed class CliTests(RedisFixture redis) : IClassFixture<RedisFixture>
         return (cli.ExitCode, cli.Output);
     }
 
-    private static async Task Eventually(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"Timed out waiting until {what}.");
-            await Task.Delay(100);
-        }
-    }
 
     [Fact]
     public async Task Status_shows_pending_tasks_then_the_worker_and_the_queue_draining()
@@ -45,7 +36,7 @@ public sealed class CliTests(RedisFixture redis) : IClassFixture<RedisFixture>
 
         await using var worker = await RedisHost.StartAsync(redis.Server.Endpoint, producer.Prefix, w => w.Concurrency = 3);
         await Task.WhenAll(sums.Select(s => s.GetAsync(RedisHost.Wait)));
-        await Eventually(async () =>
+        await Poll.UntilAsync(async () =>
         {
             var (_, text) = await Cli(producer.Prefix, "status", "--json");
             var root = JsonDocument.Parse(text).RootElement;
@@ -75,7 +66,7 @@ public sealed class CliTests(RedisFixture redis) : IClassFixture<RedisFixture>
         var key = Guid.NewGuid().ToString("N");
         var task = await Tasks.FailFirst.WithClient(host.Client).EnqueueAsync(key);
         await Assert.ThrowsAsync<TaskFailedException>(() => task.GetAsync(RedisHost.Wait));
-        await Eventually(async () => (await host.Broker.GetDeadLettersAsync("default")).Count == 1, "the failure is dead-lettered");
+        await Poll.UntilAsync(async () => (await host.Broker.GetDeadLettersAsync("default")).Count == 1, "the failure is dead-lettered");
 
         var (exit, output) = await Cli(host.Prefix, "inspect", task.Id, "--json");
         Assert.Equal(0, exit);

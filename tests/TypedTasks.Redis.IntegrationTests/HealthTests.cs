@@ -32,22 +32,13 @@ public sealed class HealthTests
         Assert.Equal(HealthStatus.Healthy, (await checks.CheckHealthAsync()).Status);
 
         redis.Kill();
-        await Eventually(async () => (await checks.CheckHealthAsync()).Entries["typedtasks-broker"].Status == HealthStatus.Unhealthy, "the broker check fails");
-        await Eventually(async () => (await checks.CheckHealthAsync()).Entries["typedtasks-worker"].Status == HealthStatus.Unhealthy, "the worker check fails");
+        await Poll.UntilAsync(async () => (await checks.CheckHealthAsync()).Entries["typedtasks-broker"].Status == HealthStatus.Unhealthy, "the broker check fails");
+        await Poll.UntilAsync(async () => (await checks.CheckHealthAsync()).Entries["typedtasks-worker"].Status == HealthStatus.Unhealthy, "the worker check fails");
 
         await redis.RestartAsync(TimeSpan.Zero);
-        await Eventually(async () => (await checks.CheckHealthAsync()).Status == HealthStatus.Healthy, "everything is healthy again");
+        await Poll.UntilAsync(async () => (await checks.CheckHealthAsync()).Status == HealthStatus.Healthy, "everything is healthy again");
         Assert.Equal(7, await (await Tasks.Add.WithClient(client).EnqueueAsync(3, 4)).GetAsync(RedisHost.Wait));
         await host.StopAsync();
     }
 
-    private static async Task Eventually(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"Timed out waiting until {what}.");
-            await Task.Delay(100);
-        }
-    }
 }

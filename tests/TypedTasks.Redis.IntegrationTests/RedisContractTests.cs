@@ -6,6 +6,8 @@ using MessagePack;
 using StackExchange.Redis;
 using TypedTasks.TestWorker;
 
+using TypedTasks.Testing;
+
 namespace TypedTasks.Redis.IntegrationTests;
 
 /// <summary>
@@ -19,15 +21,6 @@ public abstract class RedisContractTests
     private Task<RedisHost> Start(Action<WorkerOptions>? worker = null, bool withWorker = true, string? prefix = null, Action<RedisTransportOptions>? redis = null)
         => RedisHost.StartAsync(Endpoint, prefix, worker, withWorker, redis);
 
-    private static async Task Eventually(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + RedisHost.Wait;
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"Timed out waiting until {what}.");
-            await Task.Delay(25);
-        }
-    }
 
     [Fact]
     public async Task Typed_results_come_back_through_Redis()
@@ -68,7 +61,7 @@ public abstract class RedisContractTests
         Assert.Equal("System.InvalidOperationException", failure.RemoteType);
         Assert.Equal("card declined", failure.Error.Message);
 
-        await Eventually(async () => (await host.Broker.GetDeadLettersAsync("default")).Count == 1, "the failure is dead-lettered");
+        await Poll.UntilAsync(async () => (await host.Broker.GetDeadLettersAsync("default")).Count == 1, "the failure is dead-lettered");
         var letter = (await host.Broker.GetDeadLettersAsync("default")).Single();
         Assert.Contains("card declined", letter.Reason, StringComparison.Ordinal);
         Assert.Equal(failing.Id, Serialization.TaskEnvelope.Read(letter.Body).Id);
@@ -82,7 +75,7 @@ public abstract class RedisContractTests
         var once = await Tasks.RetryOnce.WithClient(host.Client).EnqueueAsync(key);
 
         // Between its runs it waits Retrying, with its error, in the scheduled set.
-        await Eventually(async () => await once.GetStateAsync() == TaskState.Retrying, "the task is Retrying");
+        await Poll.UntilAsync(async () => await once.GetStateAsync() == TaskState.Retrying, "the task is Retrying");
         Assert.Equal("first call fails", (await once.GetInfoAsync())!.Error!.Message);
         Assert.Equal(1, await host.Broker.Database.SortedSetLengthAsync(host.Broker.Keys.Scheduled("default")));
         Assert.Equal(2, await once.GetAsync(RedisHost.Wait));
@@ -174,7 +167,7 @@ public abstract class RedisContractTests
 
         Assert.Equal(2, await before.GetAsync(RedisHost.Wait));
         Assert.Equal(4, await after.GetAsync(RedisHost.Wait));
-        await Eventually(async () => (await host.Broker.GetDeadLettersAsync("default")).Count == 3, "three dead letters");
+        await Poll.UntilAsync(async () => (await host.Broker.GetDeadLettersAsync("default")).Count == 3, "three dead letters");
         var dead = await host.Broker.GetDeadLettersAsync("default");
         Assert.Contains(dead, d => d.Body.Span.SequenceEqual(garbage) && d.Reason.Contains("expected a MessagePack array", StringComparison.Ordinal));
         Assert.Contains(dead, d => d.Body.Span.SequenceEqual(truncated) && d.Reason.Contains("malformed envelope", StringComparison.Ordinal));
@@ -202,7 +195,7 @@ public abstract class RedisContractTests
         var db = observer.GetDatabase();
         var workerId = worker.Broker.WorkerId;
         var blocked = await Tasks.Block.WithClient(worker.Client).EnqueueAsync();
-        await Eventually(async () => await blocked.GetStateAsync() == TaskState.Started, "the blocking task started");
+        await Poll.UntilAsync(async () => await blocked.GetStateAsync() == TaskState.Started, "the blocking task started");
         for (var i = 0; i < 4; i++)
         {
             await Tasks.Add.WithClient(worker.Client).EnqueueAsync(i, i);
@@ -273,7 +266,7 @@ public abstract class RedisContractTests
         // Its outcome was stored but the ack was lost.
         await producer.Client.Results.SetAsync(new TaskInfo(record.Id, "it.record", TaskState.Succeeded, 0, DateTimeOffset.UtcNow, null, default));
         await using var worker = await Start(prefix: producer.Prefix);
-        await Eventually(async () => await producer.Broker.Database.ListLengthAsync(producer.Broker.Keys.Ready("default", 0)) == 0, "the message is taken");
+        await Poll.UntilAsync(async () => await producer.Broker.Database.ListLengthAsync(producer.Broker.Keys.Ready("default", 0)) == 0, "the message is taken");
         await Task.Delay(300);
         Assert.False(WorkerTasks.Calls.ContainsKey(key));
         Assert.Equal(TaskState.Succeeded, await record.GetStateAsync());
@@ -292,7 +285,7 @@ public abstract class RedisContractTests
 
         await using var worker = await Start(prefix: producer.Prefix);
         var blocked = await Tasks.Block.WithClient(producer.Client).EnqueueAsync();
-        await Eventually(async () => await blocked.GetStateAsync() == TaskState.Started, "the blocking task started");
+        await Poll.UntilAsync(async () => await blocked.GetStateAsync() == TaskState.Started, "the blocking task started");
         Assert.True(await blocked.CancelAsync());
         Assert.Equal(TaskState.Canceled, (await Assert.ThrowsAsync<TaskRevokedException>(() => blocked.GetAsync(RedisHost.Wait))).State);
 
@@ -345,7 +338,7 @@ public abstract class RedisContractTests
         // Another host with its own connection: the span links only through the message.
         await using var worker = await Start(prefix: producer.Prefix);
         Assert.Equal(7, await sum.GetAsync(RedisHost.Wait));
-        await Eventually(() => Task.FromResult(spans.Any(a => a.Kind == System.Diagnostics.ActivityKind.Consumer && (string?)a.GetTagItem("messaging.message.id") == sum.Id)), "the consumer span ended");
+        await Poll.UntilAsync(() => Task.FromResult(spans.Any(a => a.Kind == System.Diagnostics.ActivityKind.Consumer && (string?)a.GetTagItem("messaging.message.id") == sum.Id)), "the consumer span ended");
         var process = spans.Single(a => a.Kind == System.Diagnostics.ActivityKind.Consumer && (string?)a.GetTagItem("messaging.message.id") == sum.Id);
         Assert.Equal(send.TraceId, process.TraceId);
         Assert.Equal(send.SpanId, process.ParentSpanId);

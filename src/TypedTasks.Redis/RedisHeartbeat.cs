@@ -20,33 +20,14 @@ internal sealed class RedisHeartbeat(RedisBroker broker, RedisTransportOptions o
 
     public async Task RunAsync(CancellationToken stop)
     {
-        var queues = worker.Queues;
-        while (!stop.IsCancellationRequested)
-        {
-            try
-            {
-                await BeatAsync(queues, time.GetUtcNow() + options.WorkerTimeout).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (Transient.IsTransient(ex) || ex is Transport.TransportException)
-            {
-                RedisLog.HeartbeatFailed(logger, ex);
-            }
+        await Periodic.RunAsync(options.HeartbeatInterval, () => BeatAsync(worker.Queues, time.GetUtcNow() + options.WorkerTimeout), ex => RedisLog.HeartbeatFailed(logger, ex), time, stop).ConfigureAwait(false);
 
-            try
-            {
-                await Task.Delay(options.HeartbeatInterval, time, stop).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
-        }
-
+        // A last beat with a deadline of now: whatever could not be put back is recovered at once.
         try
         {
-            await BeatAsync(queues, time.GetUtcNow()).ConfigureAwait(false);
+            await BeatAsync(worker.Queues, time.GetUtcNow()).ConfigureAwait(false);
         }
-        catch (Exception ex) when (Transient.IsTransient(ex) || ex is Transport.TransportException)
+        catch (Transport.TransportException ex)
         {
             RedisLog.HeartbeatFailed(logger, ex);
         }

@@ -17,29 +17,8 @@ internal sealed class RedisInFlightSweeper(RedisBroker broker, RedisTransportOpt
 {
     private HashSet<(string Queue, ulong Entry)> _suspects = [];
 
-    public async Task RunAsync(IReadOnlyList<string> queues, CancellationToken stop)
-    {
-        while (!stop.IsCancellationRequested)
-        {
-            try
-            {
-                await Task.Delay(options.InFlightSweepInterval, time, stop).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-
-            try
-            {
-                await SweepAsync(queues).ConfigureAwait(false);
-            }
-            catch (Transport.TransportException ex)
-            {
-                RedisLog.SweepFailed(logger, ex);
-            }
-        }
-    }
+    public Task RunAsync(IReadOnlyList<string> queues, CancellationToken stop)
+        => Periodic.RunAsync(options.InFlightSweepInterval, () => SweepAsync(queues), ex => RedisLog.SweepFailed(logger, ex), time, stop);
 
     internal async Task<int> SweepAsync(IReadOnlyList<string> queues)
     {

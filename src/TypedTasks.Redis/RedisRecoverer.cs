@@ -14,32 +14,14 @@ namespace TypedTasks.Redis;
 /// </summary>
 internal sealed class RedisRecoverer(RedisBroker broker, RedisTransportOptions options, TimeProvider time, ILogger logger)
 {
-    public async Task RunAsync(IReadOnlyList<string> queues, CancellationToken stop)
-    {
-        while (!stop.IsCancellationRequested)
+    public Task RunAsync(IReadOnlyList<string> queues, CancellationToken stop)
+        => Periodic.RunAsync(options.RecoverInterval, async () =>
         {
-            try
+            foreach (var queue in queues)
             {
-                foreach (var queue in queues)
-                {
-                    await RecoverAsync(queue).ConfigureAwait(false);
-                }
+                await RecoverAsync(queue).ConfigureAwait(false);
             }
-            catch (Exception ex) when (Transient.IsTransient(ex) || ex is Transport.TransportException)
-            {
-                RedisLog.RecoverFailed(logger, ex);
-            }
-
-            try
-            {
-                await Task.Delay(options.RecoverInterval, time, stop).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
-    }
+        }, ex => RedisLog.RecoverFailed(logger, ex), time, stop);
 
     /// <summary>Returns the messages of every dead worker of one queue; the count moved.</summary>
     internal async Task<long> RecoverAsync(string queue)

@@ -38,7 +38,7 @@ internal sealed class RedisScheduler(RedisBroker broker, RedisTransportOptions o
                     }
                 }
             }
-            catch (Exception ex) when (Transient.IsTransient(ex) || ex is Transport.TransportException)
+            catch (Transport.TransportException ex)
             {
                 RedisLog.PromoteFailed(logger, ex);
             }

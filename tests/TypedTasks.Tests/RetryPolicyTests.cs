@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using TypedTasks.Worker;
 
 namespace TypedTasks.Tests;
@@ -20,5 +21,17 @@ public sealed class RetryPolicyTests
     public void The_delay_stops_growing_at_one_hour()
     {
         Assert.Equal(TaskDefaults.MaxRetryDelay, RetryPolicy.Delay(TimeSpan.FromSeconds(2), 1_000, 1.0));
+    }
+}
+
+public sealed class BackoffTests
+{
+    [Fact]
+    public void Delays_start_at_the_first_double_up_to_the_maximum_and_start_over_after_a_reset()
+    {
+        var backoff = new Backoff(TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(500));
+        Assert.Equal(new[] { 100, 200, 400, 500, 500 }, Enumerable.Range(0, 5).Select(_ => (int)backoff.Next().TotalMilliseconds));
+        backoff.Reset();
+        Assert.Equal(TimeSpan.FromMilliseconds(100), backoff.Next());
     }
 }

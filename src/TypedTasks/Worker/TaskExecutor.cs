@@ -25,6 +25,7 @@ internal sealed class TaskExecutor(
 {
     internal const string UnknownTaskError = "TypedTasks.UnknownTask";
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, RunningTask> _running = new(StringComparer.Ordinal);
+    private static readonly TimeSpan FirstPersistDelay = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan MaxPersistDelay = TimeSpan.FromSeconds(2);
 
     /// <summary>Runs the message; <paramref name="hardStop"/> interrupts a run, which leaves the lease unsettled.</summary>
@@ -207,7 +208,7 @@ internal sealed class TaskExecutor(
     /// </summary>
     private async Task PersistAsync(Func<ValueTask> write, CancellationToken hardStop, bool once = false)
     {
-        var delay = TimeSpan.FromMilliseconds(50);
+        var backoff = new Backoff(FirstPersistDelay, MaxPersistDelay);
         while (true)
         {
             try
@@ -217,9 +218,9 @@ internal sealed class TaskExecutor(
             }
             catch (TransportException ex) when (!once && !hardStop.IsCancellationRequested)
             {
+                var delay = backoff.Next();
                 Log.PersistRetrying(logger, ex, delay);
                 await Task.Delay(delay, time, hardStop).ConfigureAwait(false);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxPersistDelay.Ticks));
             }
         }
     }

@@ -18,7 +18,8 @@ namespace TypedTasks.Worker;
 /// </summary>
 internal sealed class WorkerService : BackgroundService
 {
-    private static readonly TimeSpan MaxFetchBackoff = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
     private readonly TaskClient _client;
     private readonly WorkerOptions _options;
     private readonly TimeProvider _time;
@@ -102,7 +103,7 @@ internal sealed class WorkerService : BackgroundService
 
     private async Task FetchLoopAsync(IReadOnlyList<string> queues, Channel<ITaskLease> buffer, CancellationToken stop)
     {
-        var backoff = TimeSpan.Zero;
+        var backoff = new Backoff(FirstBackoff, MaxBackoff);
         while (!stop.IsCancellationRequested)
         {
             IReadOnlyList<ITaskLease> leases;
@@ -115,7 +116,7 @@ internal sealed class WorkerService : BackgroundService
 
                 var room = Math.Max(1, _options.Prefetch - buffer.Reader.Count);
                 leases = await _client.Broker.FetchAsync(queues, room, stop).ConfigureAwait(false);
-                backoff = TimeSpan.Zero;
+                backoff.Reset();
                 _status.FetchSucceeded();
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -124,12 +125,12 @@ internal sealed class WorkerService : BackgroundService
             }
             catch (Exception ex)
             {
-                backoff = backoff == TimeSpan.Zero ? TimeSpan.FromMilliseconds(100) : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxFetchBackoff.Ticks));
+                var delay = backoff.Next();
                 _status.FetchFailed(ex, _time.GetUtcNow());
-                Log.FetchFailed(_logger, ex, backoff);
+                Log.FetchFailed(_logger, ex, delay);
                 try
                 {
-                    await Task.Delay(backoff, _time, stop).ConfigureAwait(false);
+                    await Task.Delay(delay, _time, stop).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {
@@ -165,7 +166,7 @@ internal sealed class WorkerService : BackgroundService
     /// <summary>Relays cancellations from the result backend to the tasks running here, until stop.</summary>
     private async Task WatchCancellationsAsync(CancellationToken stop)
     {
-        var backoff = TimeSpan.FromMilliseconds(100);
+        var backoff = new Backoff(FirstBackoff, MaxBackoff);
         while (!stop.IsCancellationRequested)
         {
             try
@@ -179,17 +180,16 @@ internal sealed class WorkerService : BackgroundService
             }
             catch (TransportException ex)
             {
-                Log.FetchFailed(_logger, ex, backoff);
+                var delay = backoff.Next();
+                Log.FetchFailed(_logger, ex, delay);
                 try
                 {
-                    await Task.Delay(backoff, _time, stop).ConfigureAwait(false);
+                    await Task.Delay(delay, _time, stop).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {
                     return;
                 }
-
-                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxFetchBackoff.Ticks));
             }
         }
     }

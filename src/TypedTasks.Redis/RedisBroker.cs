@@ -31,6 +31,7 @@ public sealed class RedisBroker : ITaskBroker
     private readonly LazySubscription _wake;
     private readonly ConcurrentDictionary<string, RedisKey[]> _fetchKeys = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string Queue, ulong Entry), int> _held = new();
+    private readonly ConcurrentDictionary<string, Batcher<byte[], bool>> _acks = new(StringComparer.Ordinal);
 
     internal RedisBroker(IConnectionMultiplexer connection, bool ownsConnection, RedisKeys keys, RedisTransportOptions options, TimeProvider time, ILogger logger)
     {
@@ -183,6 +184,23 @@ public sealed class RedisBroker : ITaskBroker
         }
     }
 
+    /// <summary>Removes in-flight entries of this worker, the acks that arrived together in one ack.lua call per queue.</summary>
+    private Task<bool> AckAsync(string queue, byte[] entry)
+        => _acks.GetOrAdd(queue, q =>
+        {
+            var key = _keys.InFlight(q, WorkerId);
+            return new Batcher<byte[], bool>(async (entries, _) =>
+            {
+                var values = new RedisValue[entries.Count];
+                for (var i = 0; i < values.Length; i++)
+                {
+                    values[i] = entries[i];
+                }
+
+                await Transient.Run(RedisScript.Ack.RunAsync(_db, [key], values)).ConfigureAwait(false);
+            });
+        }).Add(entry);
+
     /// <summary>Puts an in-flight entry of this worker back at the head of its ready list; false when it was gone.</summary>
     internal async Task<bool> RequeueAsync(string queue, byte[] entry)
     {
@@ -232,7 +250,7 @@ public sealed class RedisBroker : ITaskBroker
         public async ValueTask AckAsync(CancellationToken cancellationToken = default)
         {
             ThrowIfSettled();
-            await Transient.Run(broker._db.ListRemoveAsync(InFlight, entry, -1)).ConfigureAwait(false);
+            await broker.AckAsync(queue, entry).ConfigureAwait(false);
             Settled();
         }
 

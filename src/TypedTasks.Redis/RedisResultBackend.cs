@@ -1,4 +1,5 @@
 using System;
+using System.Buffers.Binary;
 using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
@@ -10,12 +11,18 @@ namespace TypedTasks.Redis;
 
 /// <summary>
 /// Task states in Redis: one string key per task holding the encoded record, with the result TTL.
-/// A final state is written and published on the done channel in one script; each client holds
-/// one subscription to that channel and wakes its own waiters. A waiter also reads the state again
-/// every <see cref="RedisTransportOptions.ResultPollInterval"/>, in case a notification was lost.
+/// Writes, starts and reads go through group commits (<see cref="Batcher{TRequest, TResponse}"/>):
+/// the calls that arrive while one is on the wire go together in the next script call or MGET.
+/// Final states are written and announced on the done channel in one script, one message per
+/// batch; each client holds one subscription to that channel and wakes its own waiters. A waiter
+/// also reads the state again every <see cref="RedisTransportOptions.ResultPollInterval"/>, in
+/// case a notification was lost.
 /// </summary>
 public sealed class RedisResultBackend : IResultBackend
 {
+    // Entries per script call or MGET: large enough to amortise a call, small enough that one
+    // call never blocks the server for long.
+    private const int BatchLimit = 256;
     private readonly IConnectionMultiplexer _connection;
     private readonly IDatabase _db;
     private readonly RedisKeys _keys;
@@ -24,8 +31,14 @@ public sealed class RedisResultBackend : IResultBackend
     private readonly long _ttlMs;
     private readonly object _gate = new();
     private readonly Dictionary<string, Waiter> _waiters = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Waiter>.AlternateLookup<ReadOnlySpan<char>> _waitersBySpan;
     private static readonly System.Text.UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
     private readonly LazySubscription _done;
+    private ITimer? _sweep;
+    private long _sweeps;
+    private readonly Batcher<StateWrite, bool> _stores;
+    private readonly Batcher<StartRequest, byte[]?> _starts;
+    private readonly Batcher<RedisKey, byte[]?> _reads;
 
     internal RedisResultBackend(IConnectionMultiplexer connection, RedisKeys keys, RedisTransportOptions options, TimeSpan resultTtl, TimeProvider time)
     {
@@ -35,16 +48,44 @@ public sealed class RedisResultBackend : IResultBackend
         _options = options;
         _time = time;
         _ttlMs = (long)resultTtl.TotalMilliseconds;
-        _done = new LazySubscription(connection, keys.Done, (_, message) => Notify((byte[])message!));
+        _waitersBySpan = _waiters.GetAlternateLookup<ReadOnlySpan<char>>();
+        _done = new LazySubscription(connection, keys.Done, (_, message) => Notify(message));
+        _stores = new Batcher<StateWrite, bool>(StoreAsync);
+        _starts = new Batcher<StartRequest, byte[]?>(StartAsync);
+        _reads = new Batcher<RedisKey, byte[]?>(ReadAsync);
     }
 
     /// <inheritdoc/>
     public ValueTask SetAsync(TaskInfo info, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(info);
+        return Store(info, info.State.IsFinal() ? StateWrite.Final : StateWrite.Progress);
+    }
+
+    /// <inheritdoc/>
+    public ValueTask SetEnqueuedAsync(TaskInfo info, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(info);
+        return Store(info, StateWrite.Enqueued);
+    }
+
+    private ValueTask Store(TaskInfo info, RedisValue mode)
+    {
         var record = TaskInfoCodec.Write(info);
-        var key = _keys.Result(info.Id);
-        return new ValueTask(Transient.Run(RedisScript.SetState.RunAsync(_db, [key], [record, _ttlMs, _keys.Done.ToString(), info.Id, info.State.IsFinal() ? 1 : 0])));
+        var frame = mode == StateWrite.Final ? DoneFrame(info.Id, record) : [];
+        return new(_stores.Add(new StateWrite(_keys.Result(info.Id), record, mode, frame)));
+    }
+
+    /// <summary>A final state as the done channel carries it: the id's length (2 bytes, big-endian), the id, the record's length (4 bytes, big-endian), the record.</summary>
+    private static byte[] DoneFrame(string id, byte[] record)
+    {
+        var idLength = Utf8.GetByteCount(id);
+        var frame = new byte[6 + idLength + record.Length];
+        BinaryPrimitives.WriteUInt16BigEndian(frame, checked((ushort)idLength));
+        Utf8.GetBytes(id, frame.AsSpan(2));
+        BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(2 + idLength), record.Length);
+        record.CopyTo(frame.AsSpan(6 + idLength));
+        return frame;
     }
 
     /// <inheritdoc/>
@@ -76,60 +117,43 @@ public sealed class RedisResultBackend : IResultBackend
     public async ValueTask<TaskInfo?> TryStartAsync(TaskInfo started, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(started);
-        var result = await Transient.Run(RedisScript.TryStart.RunAsync(_db, [_keys.Result(started.Id)], [TaskInfoCodec.Write(started), _ttlMs])).ConfigureAwait(false);
-        return result.IsNull ? null : TaskInfoCodec.Read(started.Id, (byte[])result!);
+        var final = await _starts.Add(new StartRequest(_keys.Result(started.Id), TaskInfoCodec.Write(started))).ConfigureAwait(false);
+        return final is null ? null : TaskInfoCodec.Read(started.Id, final);
     }
 
     /// <inheritdoc/>
     public async ValueTask<TaskInfo?> GetAsync(string id, CancellationToken cancellationToken = default)
     {
-        var stored = await Transient.Run(_db.StringGetAsync(_keys.Result(id))).ConfigureAwait(false);
-        return stored.IsNull ? null : TaskInfoCodec.Read(id, (byte[])stored!);
+        var stored = await _reads.Add(_keys.Result(id)).ConfigureAwait(false);
+        return stored is null ? null : TaskInfoCodec.Read(id, stored);
     }
 
     /// <inheritdoc/>
     public async ValueTask<TaskInfo> WaitAsync(string id, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         await _done.EnsureAsync().ConfigureAwait(false);
+
+        // Registered before reading, so a notification between the read and the wait is not lost.
         var waiter = Register(id);
         try
         {
-            var started = _time.GetTimestamp();
-            while (true)
+            if (await GetAsync(id, cancellationToken).ConfigureAwait(false) is { } info && info.State.IsFinal())
             {
-                // Registered before reading, so a notification between the read and the wait is not lost.
-                var signal = waiter.Signal.Task;
-                if (waiter.Final is { } notified)
-                {
-                    return notified;
-                }
+                waiter.TrySetResult(info);
+            }
 
-                if (await GetAsync(id, cancellationToken).ConfigureAwait(false) is { } info && info.State.IsFinal())
-                {
-                    return info;
-                }
+            if (timeout == Timeout.InfiniteTimeSpan)
+            {
+                return await waiter.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
 
-                var left = timeout == Timeout.InfiniteTimeSpan ? _options.ResultPollInterval : timeout - _time.GetElapsedTime(started);
-                if (left <= TimeSpan.Zero)
-                {
-                    throw new TimeoutException($"Task {id} did not reach a final state within {timeout}.");
-                }
-
-                try
-                {
-                    await signal.WaitAsync(left < _options.ResultPollInterval ? left : _options.ResultPollInterval, _time, cancellationToken).ConfigureAwait(false);
-                }
-                catch (TimeoutException)
-                {
-                    // Poll once more: the fallback for a lost notification, or the final check.
-                }
-
-                if (waiter.Final is { } final)
-                {
-                    return final;
-                }
-
-                waiter.Reset();
+            try
+            {
+                return await waiter.Task.WaitAsync(timeout, _time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                throw new TimeoutException($"Task {id} did not reach a final state within {timeout}.");
             }
         }
         finally
@@ -139,28 +163,148 @@ public sealed class RedisResultBackend : IResultBackend
     }
 
     /// <inheritdoc/>
-    public ValueTask DisposeAsync() => _done.DisposeAsync();
-
-    /// <summary>A done message: the task id, a zero byte, then its final record.</summary>
-    private void Notify(byte[] message)
+    public async ValueTask DisposeAsync()
     {
-        var split = Array.IndexOf(message, (byte)0);
-        if (split <= 0)
-        {
-            return; // not ours; the waiter's poll covers it
-        }
-
-        var id = Utf8.GetString(message, 0, split);
-        Waiter? waiter;
         lock (_gate)
         {
-            _waiters.TryGetValue(id, out waiter);
+            _sweep?.Dispose();
+            _sweep = null;
         }
 
-        if (waiter is not null)
+        await _done.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A done message: one frame per final state, each the id's length (2 bytes, big-endian), the
+    /// id, the record's length (4 bytes, big-endian), the record. Every client of the prefix gets
+    /// every message; an id nobody here waits for costs a lookup and no allocation.
+    /// </summary>
+    private void Notify(RedisValue message)
+    {
+        ReadOnlyMemory<byte> rest = message;
+        Span<char> chars = stackalloc char[128];
+        while (rest.Length >= 6)
         {
-            waiter.Final = TaskInfoCodec.Read(id, message.AsMemory(split + 1));
-            waiter.Signal.TrySetResult();
+            var span = rest.Span;
+            int idLength = BinaryPrimitives.ReadUInt16BigEndian(span);
+            if (rest.Length < 2 + idLength + 4)
+            {
+                return; // not ours; the waiters' polls cover it
+            }
+
+            var recordLength = BinaryPrimitives.ReadInt32BigEndian(span[(2 + idLength)..]);
+            if (recordLength < 0 || rest.Length - 6 - idLength < recordLength)
+            {
+                return;
+            }
+
+            var idBytes = span.Slice(2, idLength);
+            var record = rest.Slice(6 + idLength, recordLength);
+            rest = rest[(6 + idLength + recordLength)..];
+            Waiter? waiter;
+            string? id = null;
+            if (idLength <= chars.Length && Utf8.GetCharCount(idBytes) is var count && count <= chars.Length)
+            {
+                var idChars = chars[..Utf8.GetChars(idBytes, chars)];
+                lock (_gate)
+                {
+                    _waitersBySpan.TryGetValue(idChars, out id, out waiter);
+                }
+            }
+            else
+            {
+                id = Utf8.GetString(idBytes);
+                lock (_gate)
+                {
+                    _waiters.TryGetValue(id, out waiter);
+                }
+            }
+
+            waiter?.TrySetResult(TaskInfoCodec.Read(id!, record.ToArray()));
+        }
+    }
+
+    /// <summary>Writes a batch of states: one store_states call per hash slot and 256 entries, all pipelined.</summary>
+    private async Task StoreAsync(IReadOnlyList<StateWrite> writes, bool[] written)
+    {
+        var calls = new List<Task>();
+        foreach (var group in SlotGroups.Of(_connection, writes.Count, i => writes[i].Key, BatchLimit))
+        {
+            var keys = new RedisKey[group.Count];
+            var values = new RedisValue[2 + (3 * group.Count)];
+            values[0] = _ttlMs;
+            values[1] = _keys.Done.ToString();
+            for (var i = 0; i < group.Count; i++)
+            {
+                var write = writes[group[i]];
+                keys[i] = write.Key;
+                values[2 + (3 * i)] = write.Record;
+                values[3 + (3 * i)] = write.Mode;
+                values[4 + (3 * i)] = write.Frame;
+            }
+
+            calls.Add(RedisScript.StoreStates.RunAsync(_db, keys, values));
+        }
+
+        await Transient.Run(Task.WhenAll(calls)).ConfigureAwait(false);
+    }
+
+    /// <summary>Marks a batch Started: one start_tasks call per hash slot and 256 tasks, all pipelined.</summary>
+    private async Task StartAsync(IReadOnlyList<StartRequest> starts, byte[]?[] finals)
+    {
+        var groups = SlotGroups.Of(_connection, starts.Count, i => starts[i].Key, BatchLimit);
+        var calls = new Task<RedisResult>[groups.Count];
+        for (var g = 0; g < groups.Count; g++)
+        {
+            var group = groups[g];
+            var keys = new RedisKey[group.Count];
+            var values = new RedisValue[1 + group.Count];
+            values[0] = _ttlMs;
+            for (var i = 0; i < group.Count; i++)
+            {
+                keys[i] = starts[group[i]].Key;
+                values[1 + i] = starts[group[i]].Record;
+            }
+
+            calls[g] = RedisScript.StartTasks.RunAsync(_db, keys, values);
+        }
+
+        await Transient.Run(Task.WhenAll(calls)).ConfigureAwait(false);
+        for (var g = 0; g < groups.Count; g++)
+        {
+            var stored = (RedisResult[])calls[g].Result!;
+            for (var i = 0; i < groups[g].Count; i++)
+            {
+                finals[groups[g][i]] = stored[i].IsNull ? null : (byte[])stored[i]!;
+            }
+        }
+    }
+
+    /// <summary>Reads a batch of states: one MGET per hash slot and 256 keys, all pipelined.</summary>
+    private async Task ReadAsync(IReadOnlyList<RedisKey> keys, byte[]?[] records)
+    {
+        var groups = SlotGroups.Of(_connection, keys.Count, i => keys[i], BatchLimit);
+        var calls = new Task<RedisValue[]>[groups.Count];
+        for (var g = 0; g < groups.Count; g++)
+        {
+            var group = groups[g];
+            var batch = new RedisKey[group.Count];
+            for (var i = 0; i < group.Count; i++)
+            {
+                batch[i] = keys[group[i]];
+            }
+
+            calls[g] = _db.StringGetAsync(batch);
+        }
+
+        await Transient.Run(Task.WhenAll(calls)).ConfigureAwait(false);
+        for (var g = 0; g < groups.Count; g++)
+        {
+            var values = calls[g].Result;
+            for (var i = 0; i < groups[g].Count; i++)
+            {
+                records[groups[g][i]] = values[i].IsNull ? null : (byte[])values[i]!;
+            }
         }
     }
 
@@ -170,11 +314,12 @@ public sealed class RedisResultBackend : IResultBackend
         {
             if (!_waiters.TryGetValue(id, out var waiter))
             {
-                waiter = new Waiter();
+                waiter = new Waiter(_sweeps);
                 _waiters.Add(id, waiter);
             }
 
             waiter.Count++;
+            _sweep ??= _time.CreateTimer(_ => _ = SweepAsync(), null, _options.ResultPollInterval, _options.ResultPollInterval);
             return waiter;
         }
     }
@@ -186,6 +331,65 @@ public sealed class RedisResultBackend : IResultBackend
             if (--waiter.Count == 0)
             {
                 _waiters.Remove(id);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The fallback for lost notifications (a reconnect drops the messages sent meanwhile): every
+    /// <see cref="RedisTransportOptions.ResultPollInterval"/>, one timer reads again, in batches,
+    /// the states of the callers that have waited a whole interval, and wakes those that ended.
+    /// It stops while nobody waits.
+    /// </summary>
+    private async Task SweepAsync()
+    {
+        List<(string Id, Waiter Waiter)> due = [];
+        long sweep;
+        lock (_gate)
+        {
+            sweep = ++_sweeps;
+            if (_waiters.Count == 0)
+            {
+                _sweep?.Dispose();
+                _sweep = null;
+                return;
+            }
+
+            foreach (var (id, waiter) in _waiters)
+            {
+                if (waiter.Sweep < sweep - 1)
+                {
+                    due.Add((id, waiter));
+                }
+            }
+        }
+
+        if (due.Count == 0)
+        {
+            return;
+        }
+
+        var keys = new RedisKey[due.Count];
+        for (var i = 0; i < keys.Length; i++)
+        {
+            keys[i] = _keys.Result(due[i].Id);
+        }
+
+        var records = new byte[]?[due.Count];
+        try
+        {
+            await ReadAsync(keys, records).ConfigureAwait(false);
+        }
+        catch (TransportException)
+        {
+            return; // Redis is away; the next sweep tries again
+        }
+
+        for (var i = 0; i < due.Count; i++)
+        {
+            if (records[i] is { } record && TaskInfoCodec.Read(due[i].Id, record) is { } info && info.State.IsFinal())
+            {
+                due[i].Waiter.TrySetResult(info);
             }
         }
     }
@@ -205,24 +409,22 @@ public sealed class RedisResultBackend : IResultBackend
         }
     }
 
-    private sealed class Waiter
+    /// <summary>One state to store; <see cref="Mode"/> is a mode of store_states.lua.</summary>
+    private readonly record struct StateWrite(RedisKey Key, byte[] Record, RedisValue Mode, byte[] Frame)
     {
-        private TaskCompletionSource _signal = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public static readonly RedisValue Enqueued = "n";
+        public static readonly RedisValue Progress = "s";
+        public static readonly RedisValue Final = "f";
+    }
 
+    private readonly record struct StartRequest(RedisKey Key, byte[] Record);
+
+    /// <summary>The callers waiting for one task: the final state, once known.</summary>
+    private sealed class Waiter(long sweep) : TaskCompletionSource<TaskInfo>(TaskCreationOptions.RunContinuationsAsynchronously)
+    {
         public int Count { get; set; }
 
-        /// <summary>The final state, when a notification carried it.</summary>
-        public TaskInfo? Final { get; set; }
-
-        public TaskCompletionSource Signal => Volatile.Read(ref _signal);
-
-        public void Reset()
-        {
-            var current = Volatile.Read(ref _signal);
-            if (current.Task.IsCompleted)
-            {
-                Interlocked.CompareExchange(ref _signal, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), current);
-            }
-        }
+        /// <summary>The sweep count when the first caller registered.</summary>
+        public long Sweep { get; } = sweep;
     }
 }

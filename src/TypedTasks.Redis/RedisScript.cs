@@ -62,9 +62,11 @@ internal sealed class RedisScript
 
     public static RedisScript Recover { get; } = new("recover");
 
-    public static RedisScript SetState { get; } = new("set_state");
+    public static RedisScript StoreStates { get; } = new("store_states");
 
-    public static RedisScript TryStart { get; } = new("try_start");
+    public static RedisScript StartTasks { get; } = new("start_tasks");
+
+    public static RedisScript Ack { get; } = new("ack");
 
     public static RedisScript Cancel { get; } = new("cancel");
 

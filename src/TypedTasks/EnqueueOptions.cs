@@ -23,6 +23,12 @@ public sealed record EnqueueOptions
     /// <summary>Priority from 0 (default) to <see cref="TaskDefaults.MaxPriority"/>; higher is served first within a queue.</summary>
     public int Priority { get; init; }
 
-    /// <summary>The task id to use instead of a new one.</summary>
+    /// <summary>
+    /// The task id to use instead of a new one: not blank, at most <see cref="MaxTaskIdLength"/>
+    /// characters. A task enqueued again under the id of one that has ended does not run again.
+    /// </summary>
     public string? TaskId { get; init; }
+
+    /// <summary>The longest <see cref="TaskId"/> accepted.</summary>
+    public const int MaxTaskIdLength = 512;
 }

@@ -76,7 +76,8 @@ static async Task<int> RunHarnessAsync()
             using var host = builder.Build();
             await host.StartAsync();
             var client = host.Services.GetRequiredService<TaskClient>();
-            var settings = $"{workers} worker process{(workers > 1 ? "es" : string.Empty)}, concurrency {Concurrency}, prefetch {Prefetch}";
+            var jit = Environment.GetEnvironmentVariable("DOTNET_TieredCompilation") is "1" ? "tiered JIT" : "full JIT (TieredCompilation off)";
+            var settings = $"{workers} worker process{(workers > 1 ? "es" : string.Empty)}, concurrency {Concurrency}, prefetch {Prefetch}, {jit}";
             var bulk = await Scenarios.BulkAsync(client, bulkN, workers == 1 ? "S1-bulk" : "S3-scaling", settings);
             bulk["rep"] = rep;
             bulk["workers"] = workers;

@@ -345,6 +345,61 @@ public abstract class RedisContractTests
     }
 
     [Fact]
+    public async Task The_state_written_at_enqueue_never_replaces_a_state_that_got_there_first()
+    {
+        await using var host = await Start(withWorker: false);
+        var results = host.Client.Results;
+        var now = DateTimeOffset.UtcNow;
+
+        // The worker's Started arrived before the producer's Pending (they travel apart).
+        Assert.Null(await results.TryStartAsync(new TaskInfo("a", "it.add", TaskState.Started, 0, now, null, default)));
+        await results.SetEnqueuedAsync(new TaskInfo("a", "it.add", TaskState.Pending, 0, now, null, default));
+        Assert.Equal(TaskState.Started, (await results.GetAsync("a"))!.State);
+
+        // A cancel got there first.
+        Assert.True(await results.CancelAsync("b"));
+        await results.SetEnqueuedAsync(new TaskInfo("b", "it.add", TaskState.Pending, 0, now, null, default));
+        Assert.Equal(TaskState.Canceled, (await results.GetAsync("b"))!.State);
+
+        // Nothing there: it is written.
+        await results.SetEnqueuedAsync(new TaskInfo("c", "it.add", TaskState.Scheduled, 0, now, null, default));
+        Assert.Equal(TaskState.Scheduled, (await results.GetAsync("c"))!.State);
+    }
+
+    [Fact]
+    public async Task A_waiter_whose_notification_was_lost_is_woken_by_the_sweep()
+    {
+        await using var host = await Start(withWorker: false, redis: r => r.ResultPollInterval = TimeSpan.FromMilliseconds(200));
+        var sum = await Tasks.Add.WithClient(host.Client).EnqueueAsync(40, 2);
+        var waiting = sum.GetAsync(RedisHost.Wait);
+        await Task.Delay(100);
+        Assert.False(waiting.IsCompleted);
+
+        // The final state appears without its notification, as when a reconnect dropped it.
+        var record = Serialization.TaskInfoCodec.Write(new TaskInfo(sum.Id, "it.add", TaskState.Succeeded, 0, DateTimeOffset.UtcNow, null, MessagePackSerializer.Serialize(42)));
+        await host.Broker.Database.StringSetAsync(host.Broker.Keys.Result(sum.Id), record);
+        Assert.Equal(42, await waiting.WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
+    public async Task Garbage_on_the_done_channel_is_ignored_and_waiters_still_wake()
+    {
+        await using var host = await Start();
+        var sum = await Tasks.Add.WithClient(host.Client).EnqueueAsync(1, 2);
+        Assert.Equal(3, await sum.GetAsync(RedisHost.Wait));
+
+        // Random bytes, a frame cut short, a frame longer than its message, an empty message.
+        var subscriber = host.Broker.Database.Multiplexer.GetSubscriber();
+        await subscriber.PublishAsync(host.Broker.Keys.Done, new byte[] { 0xde, 0xad, 0xbe, 0xef, 0x01, 0x02, 0x03 });
+        await subscriber.PublishAsync(host.Broker.Keys.Done, new byte[] { 0x00, 0x05, (byte)'a', (byte)'b' });
+        await subscriber.PublishAsync(host.Broker.Keys.Done, new byte[] { 0x00, 0x01, (byte)'x', 0x7f, 0xff, 0xff, 0xff, 0x00 });
+        await subscriber.PublishAsync(host.Broker.Keys.Done, Array.Empty<byte>());
+
+        var after = await Tasks.Add.WithClient(host.Client).EnqueueManyAsync(Enumerable.Range(0, 50).Select(i => (i, 1)));
+        Assert.Equal(Enumerable.Range(1, 50), await Task.WhenAll(after.Select(a => a.GetAsync(RedisHost.Wait))));
+    }
+
+    [Fact]
     public async Task Two_thousand_concurrent_enqueues_all_succeed()
     {
         await using var host = await Start(w => w.Concurrency = 32);

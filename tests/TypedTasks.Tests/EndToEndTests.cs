@@ -342,4 +342,21 @@ public sealed class EndToEndTests
 
         await Assert.ThrowsAsync<ArgumentException>(() => Tasks.Add.WithClient(host.Client).With(new EnqueueOptions { TaskId = "x" }).EnqueueManyAsync([(1, 1)]).AsTask());
     }
+
+    [Fact]
+    public async Task A_blank_or_overlong_task_id_is_refused_at_enqueue_and_nothing_is_queued()
+    {
+        await using var host = await TestHost.StartAsync(withWorker: false);
+        var proxy = Tasks.Add.WithClient(host.Client);
+        var blank = await Assert.ThrowsAsync<ArgumentException>(() => proxy.With(new EnqueueOptions { TaskId = " " }).EnqueueAsync(1, 1).AsTask());
+        Assert.Contains("TaskId must not be blank", blank.Message, StringComparison.Ordinal);
+        var tooLong = new string('x', EnqueueOptions.MaxTaskIdLength + 1);
+        var refused = await Assert.ThrowsAsync<ArgumentException>(() => proxy.With(new EnqueueOptions { TaskId = tooLong }).EnqueueAsync(1, 1).AsTask());
+        Assert.Contains($"at most {EnqueueOptions.MaxTaskIdLength} characters", refused.Message, StringComparison.Ordinal);
+        Assert.Null(await host.Client.GetInfoAsync(tooLong));
+
+        var longest = new string('y', EnqueueOptions.MaxTaskIdLength);
+        var accepted = await proxy.With(new EnqueueOptions { TaskId = longest }).EnqueueAsync(1, 1);
+        Assert.Equal(TaskState.Pending, await accepted.GetStateAsync());
+    }
 }

@@ -149,6 +149,23 @@ public sealed class InMemoryResultBackendTests
     }
 
     [Fact]
+    public async Task The_state_written_at_enqueue_never_replaces_a_state_that_got_there_first()
+    {
+        var time = new FakeTimeProvider();
+        var backend = new InMemoryResultBackend(timeProvider: time);
+        Assert.Null(await backend.TryStartAsync(Info("a", TaskState.Started, time)));
+        await backend.SetEnqueuedAsync(Info("a", TaskState.Pending, time));
+        Assert.Equal(TaskState.Started, (await backend.GetAsync("a"))!.State);
+
+        Assert.True(await backend.CancelAsync("b"));
+        await backend.SetEnqueuedAsync(Info("b", TaskState.Pending, time));
+        Assert.Equal(TaskState.Canceled, (await backend.GetAsync("b"))!.State);
+
+        await backend.SetEnqueuedAsync(Info("c", TaskState.Scheduled, time));
+        Assert.Equal(TaskState.Scheduled, (await backend.GetAsync("c"))!.State);
+    }
+
+    [Fact]
     public async Task Starting_a_task_that_is_already_final_is_refused_and_changes_nothing()
     {
         var time = new FakeTimeProvider();

@@ -18,8 +18,10 @@ for level = 10, 1, -1 do
     for i = 1, #bodies do
       local entry = prefix .. bodies[i]
       out[#out + 1] = entry
-      redis.call('LPUSH', KEYS[11], entry)
     end
   end
+end
+for first = 1, #out, 1000 do
+  redis.call('LPUSH', KEYS[11], unpack(out, first, math.min(first + 999, #out)))
 end
 return out

@@ -116,17 +116,22 @@ public sealed class TaskClient
         where TArgs : struct, ITaskArguments
     {
         var plan = Plan(task, options, cancellationToken);
+        if (options?.TaskId is { } chosen && (string.IsNullOrWhiteSpace(chosen) || chosen.Length > EnqueueOptions.MaxTaskIdLength))
+        {
+            throw new ArgumentException($"EnqueueOptions.TaskId must not be blank and must have at most {EnqueueOptions.MaxTaskIdLength} characters.", nameof(options));
+        }
+
         var id = options?.TaskId ?? NewId(plan.Now);
         var (activity, headers) = TaskTelemetry.StartSend(task.Name, plan.Queue, id);
         var (body, state) = Prepare(task, plan, arguments, id, headers);
 
-        // The state is written before the message is queued, so a worker's Started can never be
-        // overwritten by a late Pending. Both are issued before either is awaited: on a
-        // pipelining broker they travel in one round trip, in order.
+        // The first state never replaces one stored (SetEnqueuedAsync), so the state and the
+        // message may arrive in either order: a worker's Started is never overwritten by a late
+        // Pending. Both are issued before either is awaited.
         ValueTask write, send;
         try
         {
-            write = Results.SetAsync(state, cancellationToken);
+            write = Results.SetEnqueuedAsync(state, cancellationToken);
             send = plan.Scheduled
                 ? Broker.ScheduleAsync(plan.Queue, body, plan.Priority, plan.Eta!.Value, cancellationToken)
                 : Broker.EnqueueAsync(plan.Queue, body, plan.Priority, cancellationToken);
@@ -188,12 +193,12 @@ public sealed class TaskClient
             var (body, state) = Prepare(task, plan, argument, id, headers);
             ids.Add(id);
             bodies.Add(body);
-            writes.Add(Results.SetAsync(state, cancellationToken).AsTask());
+            writes.Add(Results.SetEnqueuedAsync(state, cancellationToken).AsTask());
         }
 
         activity?.SetTag("messaging.batch.message_count", ids.Count);
 
-        // As for one task: every state is issued before any message.
+        // As for one task: states and messages may arrive in either order.
         if (plan.Scheduled)
         {
             foreach (var body in bodies)

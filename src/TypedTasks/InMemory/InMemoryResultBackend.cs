@@ -52,6 +52,22 @@ public sealed class InMemoryResultBackend : IResultBackend
     }
 
     /// <inheritdoc/>
+    public ValueTask SetEnqueuedAsync(TaskInfo info, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(info);
+        var stored = TaskInfoCodec.Write(info);
+        lock (_gate)
+        {
+            if (ReadLocked(info.Id) is null)
+            {
+                _ = StoreLocked(info.Id, info.State, stored);
+            }
+        }
+
+        return default;
+    }
+
+    /// <inheritdoc/>
     public ValueTask<TaskInfo?> TryStartAsync(TaskInfo started, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(started);

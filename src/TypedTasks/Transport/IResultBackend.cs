@@ -18,6 +18,13 @@ public interface IResultBackend : IAsyncDisposable
     ValueTask SetAsync(TaskInfo info, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Writes the first state of a task just enqueued (Pending or Scheduled) unless a state is
+    /// stored already: a worker's Started, or a cancel, that got there first stays. So the state
+    /// and the message may travel in either order.
+    /// </summary>
+    ValueTask SetEnqueuedAsync(TaskInfo info, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Ends a task <see cref="TaskState.Canceled"/> unless its state is already final, wakes its
     /// waiters, and tells the workers so that a running task's token is signalled. Returns
     /// whether it was canceled (false: it had already ended).

@@ -28,6 +28,7 @@ internal sealed class WorkerService : BackgroundService
     private readonly IReadOnlyDictionary<string, TaskDescriptor> _tasks;
     private readonly CancellationTokenSource _hardStop = new();
     private int _running;
+    private TaskCompletionSource? _drained;
 
     private readonly WorkerStatus _status;
 
@@ -114,6 +115,8 @@ internal sealed class WorkerService : BackgroundService
                     return;
                 }
 
+                await WaitUntilDrainedAsync(buffer.Reader, stop).ConfigureAwait(false);
+
                 var room = Math.Max(1, _options.Prefetch - buffer.Reader.Count);
                 leases = await _client.Broker.FetchAsync(queues, room, stop).ConfigureAwait(false);
                 backoff.Reset();
@@ -162,6 +165,28 @@ internal sealed class WorkerService : BackgroundService
             }
         }
     }
+
+    /// <summary>
+    /// Waits until the buffer holds at most half the prefetch. Fetching then fills the other half
+    /// in one call, rather than one message each time an executor takes one: fewer, larger
+    /// fetches, and the executors have work meanwhile.
+    /// </summary>
+    private async Task WaitUntilDrainedAsync(ChannelReader<ITaskLease> reader, CancellationToken stop)
+    {
+        while (true)
+        {
+            var drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Volatile.Write(ref _drained, drained);
+            if (reader.Count <= RefillBelow)
+            {
+                return;
+            }
+
+            await drained.Task.WaitAsync(stop).ConfigureAwait(false);
+        }
+    }
+
+    private int RefillBelow => _options.Prefetch / 2;
 
     /// <summary>Relays cancellations from the result backend to the tasks running here, until stop.</summary>
     private async Task WatchCancellationsAsync(CancellationToken stop)
@@ -214,6 +239,11 @@ internal sealed class WorkerService : BackgroundService
             catch (OperationCanceledException)
             {
                 return;
+            }
+
+            if (reader.Count <= RefillBelow)
+            {
+                Interlocked.Exchange(ref _drained, null)?.TrySetResult();
             }
 
             Interlocked.Increment(ref _running);

@@ -23,6 +23,7 @@ public sealed class RedisResultBackend : IResultBackend
     // Entries per script call or MGET: large enough to amortise a call, small enough that one
     // call never blocks the server for long.
     private const int BatchLimit = 256;
+    private const long MaxSweepGap = 16;
     private readonly IConnectionMultiplexer _connection;
     private readonly IDatabase _db;
     private readonly RedisKeys _keys;
@@ -53,6 +54,7 @@ public sealed class RedisResultBackend : IResultBackend
         _stores = new Batcher<StateWrite, bool>(StoreAsync);
         _starts = new Batcher<StartRequest, byte[]?>(StartAsync);
         _reads = new Batcher<RedisKey, byte[]?>(ReadAsync);
+        connection.ConnectionRestored += OnConnectionRestored;
     }
 
     /// <inheritdoc/>
@@ -162,9 +164,18 @@ public sealed class RedisResultBackend : IResultBackend
         }
     }
 
+    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
+    {
+        if (e.ConnectionType == ConnectionType.Subscription)
+        {
+            _ = SweepAsync(all: true);
+        }
+    }
+
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
+        _connection.ConnectionRestored -= OnConnectionRestored;
         lock (_gate)
         {
             _sweep?.Dispose();
@@ -314,7 +325,7 @@ public sealed class RedisResultBackend : IResultBackend
         {
             if (!_waiters.TryGetValue(id, out var waiter))
             {
-                waiter = new Waiter(_sweeps);
+                waiter = new Waiter { NextSweep = _sweeps + 2 };
                 _waiters.Add(id, waiter);
             }
 
@@ -336,12 +347,14 @@ public sealed class RedisResultBackend : IResultBackend
     }
 
     /// <summary>
-    /// The fallback for lost notifications (a reconnect drops the messages sent meanwhile): every
-    /// <see cref="RedisTransportOptions.ResultPollInterval"/>, one timer reads again, in batches,
-    /// the states of the callers that have waited a whole interval, and wakes those that ended.
-    /// It stops while nobody waits.
+    /// The fallback for lost notifications (a reconnect drops the messages sent meanwhile): one
+    /// timer ticks every <see cref="RedisTransportOptions.ResultPollInterval"/> and reads again,
+    /// in batches, the states of the callers that are due, and wakes those that ended. A caller
+    /// is first due after a whole interval, then after 2, 4, 8 and at most every 16 intervals,
+    /// so that many long waits cost little; all are due at once when the subscription comes back
+    /// after a reconnect. The timer stops while nobody waits.
     /// </summary>
-    private async Task SweepAsync()
+    private async Task SweepAsync(bool all = false)
     {
         List<(string Id, Waiter Waiter)> due = [];
         long sweep;
@@ -357,8 +370,10 @@ public sealed class RedisResultBackend : IResultBackend
 
             foreach (var (id, waiter) in _waiters)
             {
-                if (waiter.Sweep < sweep - 1)
+                if (all || waiter.NextSweep <= sweep)
                 {
+                    waiter.Gap = Math.Min(waiter.Gap * 2, MaxSweepGap);
+                    waiter.NextSweep = sweep + waiter.Gap;
                     due.Add((id, waiter));
                 }
             }
@@ -420,11 +435,13 @@ public sealed class RedisResultBackend : IResultBackend
     private readonly record struct StartRequest(RedisKey Key, byte[] Record);
 
     /// <summary>The callers waiting for one task: the final state, once known.</summary>
-    private sealed class Waiter(long sweep) : TaskCompletionSource<TaskInfo>(TaskCreationOptions.RunContinuationsAsynchronously)
+    private sealed class Waiter() : TaskCompletionSource<TaskInfo>(TaskCreationOptions.RunContinuationsAsynchronously)
     {
         public int Count { get; set; }
 
-        /// <summary>The sweep count when the first caller registered.</summary>
-        public long Sweep { get; } = sweep;
+        /// <summary>The sweep that reads this task's state next, and the gap to the one after.</summary>
+        public long NextSweep { get; set; }
+
+        public long Gap { get; set; } = 1;
     }
 }

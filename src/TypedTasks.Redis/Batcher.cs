@@ -20,7 +20,6 @@ internal sealed class Batcher<TRequest, TResponse>
     private readonly Func<IReadOnlyList<TRequest>, TResponse[], Task> _write;
     private readonly object _gate = new();
     private List<Request> _queued = [];
-    private List<Request> _spare = [];
     private bool _writing;
 
     /// <param name="write">
@@ -42,71 +41,94 @@ internal sealed class Batcher<TRequest, TResponse>
 
         if (start)
         {
-            _ = WriteAllAsync();
+            _ = WriteBatchAsync();
         }
 
         return pending.Task;
     }
 
-    /// <summary>Writes batches until none is queued; only one runs at a time.</summary>
-    private async Task WriteAllAsync()
+    /// <summary>
+    /// Writes the requests queued so far, then hands on: if more queued meanwhile, the next write
+    /// starts on the thread pool; the callers are completed last. The first caller continues on
+    /// this thread (a lone request pays no thread switch), the others on the thread pool, so a
+    /// caller that runs long after its request never holds up the batcher or the other callers.
+    /// </summary>
+    private async Task WriteBatchAsync()
     {
-        while (true)
+        List<Request> batch;
+        lock (_gate)
         {
-            List<Request> batch;
-            lock (_gate)
-            {
-                if (_queued.Count == 0)
-                {
-                    _writing = false;
-                    return;
-                }
-
-                batch = _queued;
-                _queued = _spare;
-                _spare = [];
-            }
-
-            var requests = new TRequest[batch.Count];
-            for (var i = 0; i < requests.Length; i++)
-            {
-                requests[i] = batch[i].Value;
-            }
-
-            var responses = new TResponse[requests.Length];
-            Exception? failure = null;
-            try
-            {
-                await _write(requests, responses).ConfigureAwait(false);
-            }
-            catch (Exception ex)
-            {
-                failure = ex;
-            }
-
-            for (var i = 0; i < batch.Count; i++)
-            {
-                if (failure is null)
-                {
-                    batch[i].TrySetResult(responses[i]);
-                }
-                else
-                {
-                    batch[i].TrySetException(failure);
-                }
-            }
-
-            batch.Clear();
-            lock (_gate)
-            {
-                _spare = batch;
-            }
+            batch = _queued;
+            _queued = [];
         }
+
+        var requests = new TRequest[batch.Count];
+        for (var i = 0; i < requests.Length; i++)
+        {
+            requests[i] = batch[i].Value;
+        }
+
+        var responses = new TResponse[requests.Length];
+        Exception? failure = null;
+        try
+        {
+            await _write(requests, responses).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            failure = ex;
+        }
+
+        bool more;
+        lock (_gate)
+        {
+            more = _queued.Count > 0;
+            _writing = more;
+        }
+
+        if (more)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static batcher => _ = batcher.WriteBatchAsync(), this, preferLocal: false);
+        }
+
+        for (var i = 0; i < batch.Count; i++)
+        {
+            batch[i].Outcome(failure is null ? responses[i] : default!, failure);
+        }
+
+        for (var i = 1; i < batch.Count; i++)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(batch[i], preferLocal: true);
+        }
+
+        batch[0].Execute();
     }
 
-    /// <summary>A queued request and its caller's completion; continuations run on the thread pool, never inside the next write.</summary>
-    private sealed class Request(TRequest value) : TaskCompletionSource<TResponse>(TaskCreationOptions.RunContinuationsAsynchronously)
+    /// <summary>A queued request and its caller's completion.</summary>
+    private sealed class Request(TRequest value) : TaskCompletionSource<TResponse>, IThreadPoolWorkItem
     {
+        private TResponse _response = default!;
+        private Exception? _failure;
+
         public TRequest Value { get; } = value;
+
+        public void Outcome(TResponse response, Exception? failure)
+        {
+            _response = response;
+            _failure = failure;
+        }
+
+        /// <summary>Completes the caller; its continuation runs on the thread that calls this.</summary>
+        public void Execute()
+        {
+            if (_failure is null)
+            {
+                TrySetResult(_response);
+            }
+            else
+            {
+                TrySetException(_failure);
+            }
+        }
     }
 }

@@ -1,6 +1,7 @@
 using System;
 using System.Buffers.Binary;
 using System.Collections.Generic;
+using System.IO;
 using System.Threading;
 using System.Threading.Tasks;
 using StackExchange.Redis;
@@ -192,47 +193,80 @@ public sealed class RedisResultBackend : IResultBackend
     /// </summary>
     private void Notify(RedisValue message)
     {
-        ReadOnlyMemory<byte> rest = message;
-        Span<char> chars = stackalloc char[128];
-        while (rest.Length >= 6)
+        List<(Waiter, TaskInfo)>? woken = null;
+        try
         {
-            var span = rest.Span;
-            int idLength = BinaryPrimitives.ReadUInt16BigEndian(span);
-            if (rest.Length < 2 + idLength + 4)
+            ReadOnlyMemory<byte> rest = message;
+            Span<char> chars = stackalloc char[128];
+            while (rest.Length >= 6)
             {
-                return; // not ours; the waiters' polls cover it
-            }
-
-            var recordLength = BinaryPrimitives.ReadInt32BigEndian(span[(2 + idLength)..]);
-            if (recordLength < 0 || rest.Length - 6 - idLength < recordLength)
-            {
-                return;
-            }
-
-            var idBytes = span.Slice(2, idLength);
-            var record = rest.Slice(6 + idLength, recordLength);
-            rest = rest[(6 + idLength + recordLength)..];
-            Waiter? waiter;
-            string? id = null;
-            if (idLength <= chars.Length && Utf8.GetCharCount(idBytes) is var count && count <= chars.Length)
-            {
-                var idChars = chars[..Utf8.GetChars(idBytes, chars)];
-                lock (_gate)
+                var span = rest.Span;
+                int idLength = BinaryPrimitives.ReadUInt16BigEndian(span);
+                if (rest.Length < 2 + idLength + 4)
                 {
-                    _waitersBySpan.TryGetValue(idChars, out id, out waiter);
+                    break; // not a frame; the sweep covers whatever it was
+                }
+
+                var recordLength = BinaryPrimitives.ReadInt32BigEndian(span[(2 + idLength)..]);
+                if (recordLength < 0 || rest.Length - 6 - idLength < recordLength)
+                {
+                    break;
+                }
+
+                var idBytes = span.Slice(2, idLength);
+                var record = rest.Slice(6 + idLength, recordLength);
+                rest = rest[(6 + idLength + recordLength)..];
+                Waiter? waiter;
+                string? id = null;
+                if (idLength <= chars.Length && Utf8.GetCharCount(idBytes) <= chars.Length)
+                {
+                    var idChars = chars[..Utf8.GetChars(idBytes, chars)];
+                    lock (_gate)
+                    {
+                        _waitersBySpan.TryGetValue(idChars, out id, out waiter);
+                    }
+                }
+                else
+                {
+                    id = Utf8.GetString(idBytes);
+                    lock (_gate)
+                    {
+                        _waiters.TryGetValue(id, out waiter);
+                    }
+                }
+
+                if (waiter is not null)
+                {
+                    (woken ??= []).Add((waiter, TaskInfoCodec.Read(id!, record.ToArray())));
                 }
             }
-            else
-            {
-                id = Utf8.GetString(idBytes);
-                lock (_gate)
-                {
-                    _waiters.TryGetValue(id, out waiter);
-                }
-            }
-
-            waiter?.TrySetResult(TaskInfoCodec.Read(id!, record.ToArray()));
         }
+        catch (Exception ex) when (ex is System.Text.DecoderFallbackException or InvalidDataException)
+        {
+            // An id that is not UTF-8, a record that does not decode: not ours.
+        }
+
+        if (woken is not null)
+        {
+            Wake(woken);
+        }
+    }
+
+    /// <summary>
+    /// Completes waiters. The last continues on this thread (a thread-pool item of its own: one
+    /// notification, one sweep), the others on the thread pool, so that a caller that runs long
+    /// after its result never holds up the others.
+    /// </summary>
+    private static void Wake(List<(Waiter Waiter, TaskInfo Final)> woken)
+    {
+        for (var i = 0; i < woken.Count - 1; i++)
+        {
+            woken[i].Waiter.Final = woken[i].Final;
+            ThreadPool.UnsafeQueueUserWorkItem(woken[i].Waiter, preferLocal: true);
+        }
+
+        var (last, final) = woken[^1];
+        last.TrySetResult(final);
     }
 
     /// <summary>Writes a batch of states: one store_states call per hash slot and 256 entries, all pipelined.</summary>
@@ -400,12 +434,18 @@ public sealed class RedisResultBackend : IResultBackend
             return; // Redis is away; the next sweep tries again
         }
 
+        List<(Waiter, TaskInfo)>? woken = null;
         for (var i = 0; i < due.Count; i++)
         {
             if (records[i] is { } record && TaskInfoCodec.Read(due[i].Id, record) is { } info && info.State.IsFinal())
             {
-                due[i].Waiter.TrySetResult(info);
+                (woken ??= []).Add((due[i].Waiter, info));
             }
+        }
+
+        if (woken is not null)
+        {
+            Wake(woken);
         }
     }
 
@@ -435,13 +475,17 @@ public sealed class RedisResultBackend : IResultBackend
     private readonly record struct StartRequest(RedisKey Key, byte[] Record);
 
     /// <summary>The callers waiting for one task: the final state, once known.</summary>
-    private sealed class Waiter() : TaskCompletionSource<TaskInfo>(TaskCreationOptions.RunContinuationsAsynchronously)
+    private sealed class Waiter : TaskCompletionSource<TaskInfo>, IThreadPoolWorkItem
     {
+        /// <summary>The final state to complete with when run as a thread-pool item.</summary>
+        public TaskInfo? Final { get; set; }
         public int Count { get; set; }
 
         /// <summary>The sweep that reads this task's state next, and the gap to the one after.</summary>
         public long NextSweep { get; set; }
 
         public long Gap { get; set; } = 1;
+
+        public void Execute() => TrySetResult(Final!);
     }
 }

@@ -5,6 +5,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.DependencyInjection;
 using TypedTasks.InMemory;
+using TypedTasks.Testing;
 
 namespace TypedTasks.Tests;
 
@@ -341,6 +342,30 @@ public sealed class EndToEndTests
         Assert.Equal(new[] { 2, 4 }, await Task.WhenAll(delayed.Select(d => d.GetAsync(TestHost.Wait))));
 
         await Assert.ThrowsAsync<ArgumentException>(() => Tasks.Add.WithClient(host.Client).With(new EnqueueOptions { TaskId = "x" }).EnqueueManyAsync([(1, 1)]).AsTask());
+    }
+
+    [Fact]
+    public async Task A_task_that_holds_its_thread_does_not_hold_up_fetching_or_the_other_executors()
+    {
+        await using var host = await TestHost.StartAsync(w => { w.Concurrency = 4; w.Prefetch = 2; });
+        var key = Guid.NewGuid().ToString();
+        var gate = FaultTasks.Gates.GetOrAdd(key, _ => new ManualResetEventSlim());
+        try
+        {
+            var held = await Tasks.HoldThread.WithClient(host.Client).EnqueueAsync(key);
+            await Poll.UntilAsync(() => Task.FromResult(FaultTasks.Started.ContainsKey(key)), "the holding task started");
+
+            // More messages than the prefetch: they must be fetched and run while it holds its thread.
+            var sums = await Tasks.Add.WithClient(host.Client).EnqueueManyAsync(Enumerable.Range(0, 20).Select(i => (i, 1)));
+            Assert.Equal(Enumerable.Range(1, 20), await Task.WhenAll(sums.Select(s => s.GetAsync(TestHost.Wait))));
+            Assert.Equal(TaskState.Started, await held.GetStateAsync());
+            gate.Set();
+            Assert.Equal(1, await held.GetAsync(TestHost.Wait));
+        }
+        finally
+        {
+            gate.Set();
+        }
     }
 
     [Fact]

@@ -127,6 +127,17 @@ public static class FaultTasks
         return 0;
     }
 
+    /// <summary>Holds its thread until released: synchronous code that never yields.</summary>
+    [Task("tests.hold-thread")]
+    public static int HoldThread(string key)
+    {
+        Started.TryAdd(key, 0);
+        Gates.GetOrAdd(key, _ => new ManualResetEventSlim()).Wait(TimeSpan.FromSeconds(30));
+        return 1;
+    }
+
+    public static ConcurrentDictionary<string, ManualResetEventSlim> Gates { get; } = new();
+
     public static ConcurrentDictionary<string, int> Calls { get; } = new();
 
     public static ConcurrentDictionary<string, byte> Started { get; } = new();

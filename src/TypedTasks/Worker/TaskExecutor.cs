@@ -31,6 +31,9 @@ internal sealed class TaskExecutor(
     /// <summary>Runs the message; <paramref name="hardStop"/> interrupts a run, which leaves the lease unsettled.</summary>
     public async Task RunAsync(ITaskLease lease, CancellationToken hardStop)
     {
+        // The caller may be the fetcher's thread (an executor takes a message there); a task
+        // never runs on it, so a long task cannot hold up fetching.
+        var takenOn = Environment.CurrentManagedThreadId;
         await using (lease.ConfigureAwait(false))
         {
             TaskEnvelope envelope;
@@ -69,6 +72,11 @@ internal sealed class TaskExecutor(
                 Log.AlreadyFinal(logger, envelope.TaskName, envelope.Id, final.State);
                 await PersistAsync(() => lease.AckAsync(CancellationToken.None), hardStop).ConfigureAwait(false);
                 return;
+            }
+
+            if (Environment.CurrentManagedThreadId == takenOn)
+            {
+                await Task.Yield();
             }
 
             await RunTaskAsync(lease, envelope, task, hardStop).ConfigureAwait(false);

@@ -52,6 +52,10 @@ internal sealed class WorkerService : BackgroundService
         {
             SingleWriter = true,
             FullMode = BoundedChannelFullMode.Wait,
+
+            // An idle executor takes a fetched message on the fetcher's thread, up to its start
+            // request; the task itself runs only after the start completes, on another thread.
+            AllowSynchronousContinuations = true,
         });
 
         var loops = new List<Task>(_options.Concurrency + 2)

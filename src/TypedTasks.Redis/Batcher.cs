@@ -18,6 +18,7 @@ namespace TypedTasks.Redis;
 internal sealed class Batcher<TRequest, TResponse>
 {
     private readonly Func<IReadOnlyList<TRequest>, TResponse[], Task> _write;
+    private readonly bool _shortCallers;
     private readonly object _gate = new();
     private List<Request> _queued = [];
     private bool _writing;
@@ -26,7 +27,16 @@ internal sealed class Batcher<TRequest, TResponse>
     /// Writes a batch and fills one response per request, in order. An exception fails every
     /// request of the batch (each caller sees it and may try again); it never stops the batcher.
     /// </param>
-    public Batcher(Func<IReadOnlyList<TRequest>, TResponse[], Task> write) => _write = write;
+    /// <param name="shortCallers">
+    /// True when every caller is the transport's own code that does little before its next
+    /// await (the worker's outcome writes and acks): all of a batch's callers then continue in
+    /// turn on the writer's thread, with no thread-pool item each. Otherwise only the first does.
+    /// </param>
+    public Batcher(Func<IReadOnlyList<TRequest>, TResponse[], Task> write, bool shortCallers = false)
+    {
+        _write = write;
+        _shortCallers = shortCallers;
+    }
 
     public Task<TResponse> Add(TRequest request)
     {
@@ -94,6 +104,16 @@ internal sealed class Batcher<TRequest, TResponse>
         for (var i = 0; i < batch.Count; i++)
         {
             batch[i].Outcome(failure is null ? responses[i] : default!, failure);
+        }
+
+        if (_shortCallers)
+        {
+            for (var i = 0; i < batch.Count; i++)
+            {
+                batch[i].Execute();
+            }
+
+            return;
         }
 
         for (var i = 1; i < batch.Count; i++)

@@ -198,7 +198,7 @@ public sealed class RedisBroker : ITaskBroker
                 }
 
                 await Transient.Run(RedisScript.Ack.RunAsync(_db, [key], values)).ConfigureAwait(false);
-            });
+            }, shortCallers: true);
         }).Add(entry);
 
     /// <summary>Puts an in-flight entry of this worker back at the head of its ready list; false when it was gone.</summary>

@@ -39,6 +39,7 @@ public sealed class RedisResultBackend : IResultBackend
     private ITimer? _sweep;
     private long _sweeps;
     private readonly Batcher<StateWrite, bool> _stores;
+    private readonly Batcher<StateWrite, bool> _enqueued;
     private readonly Batcher<StartRequest, byte[]?> _starts;
     private readonly Batcher<RedisKey, byte[]?> _reads;
 
@@ -52,13 +53,20 @@ public sealed class RedisResultBackend : IResultBackend
         _ttlMs = (long)resultTtl.TotalMilliseconds;
         _waitersBySpan = _waiters.GetAlternateLookup<ReadOnlySpan<char>>();
         _done = new LazySubscription(connection, keys.Done, (_, message) => Notify(message));
-        _stores = new Batcher<StateWrite, bool>(StoreAsync);
+        // A worker stores an outcome, then acks: short callers. A producer's first state is
+        // followed by the caller's own code: a batcher of its own.
+        _stores = new Batcher<StateWrite, bool>(StoreAsync, shortCallers: true);
+        _enqueued = new Batcher<StateWrite, bool>(StoreAsync);
         _starts = new Batcher<StartRequest, byte[]?>(StartAsync);
         _reads = new Batcher<RedisKey, byte[]?>(ReadAsync);
         connection.ConnectionRestored += OnConnectionRestored;
     }
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// Written for the worker, which stores an outcome and then acks: the callers whose states
+    /// went in one call continue in turn on one thread, so a caller should not block after it.
+    /// </remarks>
     public ValueTask SetAsync(TaskInfo info, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(info);
@@ -76,7 +84,8 @@ public sealed class RedisResultBackend : IResultBackend
     {
         var record = TaskInfoCodec.Write(info);
         var frame = mode == StateWrite.Final ? DoneFrame(info.Id, record) : [];
-        return new(_stores.Add(new StateWrite(_keys.Result(info.Id), record, mode, frame)));
+        var write = new StateWrite(_keys.Result(info.Id), record, mode, frame);
+        return new(mode == StateWrite.Enqueued ? _enqueued.Add(write) : _stores.Add(write));
     }
 
     /// <summary>A final state as the done channel carries it: the id's length (2 bytes, big-endian), the id, the record's length (4 bytes, big-endian), the record.</summary>

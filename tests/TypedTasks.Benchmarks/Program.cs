@@ -78,7 +78,15 @@ static async Task<int> RunHarnessAsync()
             var client = host.Services.GetRequiredService<TaskClient>();
             var jit = Environment.GetEnvironmentVariable("DOTNET_TieredCompilation") is "1" ? "tiered JIT" : "full JIT (TieredCompilation off)";
             var settings = $"{workers} worker process{(workers > 1 ? "es" : string.Empty)}, concurrency {Concurrency}, prefetch {Prefetch}, {jit}";
+            // CPU is counted from after a first warm-up, so that it shows the cost per task, not start-up.
+            await Scenarios.WarmUpAsync(client);
+            int[] pids = [Environment.ProcessId, .. processes.Select(p => p.Id), redis.Pid ?? 0];
+            var cpuBefore = pids.Select(CpuSeconds).ToArray();
             var bulk = await Scenarios.BulkAsync(client, bulkN, workers == 1 ? "S1-bulk" : "S3-scaling", settings);
+            var cpu = pids.Select((pid, i) => CpuSeconds(pid) - cpuBefore[i]).ToArray();
+            bulk["client_cpu_s"] = Math.Round(cpu[0], 2);
+            bulk["worker_cpu_s"] = Math.Round(cpu[1..^1].Sum(), 2);
+            bulk["redis_cpu_s"] = Math.Round(cpu[^1], 2);
             bulk["rep"] = rep;
             bulk["workers"] = workers;
             Emit(lines, bulk);
@@ -112,9 +120,9 @@ static async Task<int> RunHarnessAsync()
             ["throughput_max"] = throughput[^1],
         };
         summary.Remove("rep");
-        foreach (var key in new[] { "enqueue_per_s", "p50_ms", "p95_ms", "p99_ms" })
+        foreach (var key in new[] { "enqueue_per_s", "p50_ms", "p95_ms", "p99_ms", "client_cpu_s", "worker_cpu_s", "redis_cpu_s" })
         {
-            if (group.First()[key] is not null)
+            if (group.First().GetValueOrDefault(key) is not null)
             {
                 summary[key] = Median([.. group.Select(l => Convert.ToDouble(l[key], CultureInfo.InvariantCulture)).Order()]);
             }
@@ -129,6 +137,21 @@ static async Task<int> RunHarnessAsync()
     {
         lines.Add(line);
         Console.WriteLine(Scenarios.Json(line));
+    }
+
+    // User and system CPU time of a process so far, from /proc (Linux); 0 elsewhere.
+    static double CpuSeconds(int pid)
+    {
+        try
+        {
+            var stat = System.IO.File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+        }
+        catch (Exception ex) when (ex is System.IO.IOException or UnauthorizedAccessException)
+        {
+            return 0;
+        }
     }
 
     static double Median(double[] sorted) => sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;

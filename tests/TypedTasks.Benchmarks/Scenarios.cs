@@ -15,9 +15,9 @@ internal static class Scenarios
 {
     public const int Warmup = 50;
 
+    /// <summary>S1: the caller has warmed up (<see cref="WarmUpAsync"/>), as the peers do, with 50 tasks.</summary>
     public static async Task<Dictionary<string, object?>> BulkAsync(TaskClient client, int n, string scenario, string settings)
     {
-        await WarmUpAsync(client);
         var proxy = Tasks.Add.WithClient(client);
         var clock = Stopwatch.StartNew();
         var handles = new List<AsyncResult<int>>(n);
@@ -61,7 +61,7 @@ internal static class Scenarios
     /// <summary>Nearest-rank percentile, the definition every harness here uses.</summary>
     public static double Percentile(double[] sorted, double p) => sorted[Math.Max(1, (int)Math.Ceiling(p / 100 * sorted.Length)) - 1];
 
-    private static async Task WarmUpAsync(TaskClient client)
+    public static async Task WarmUpAsync(TaskClient client)
     {
         var proxy = Tasks.Add.WithClient(client);
         for (var i = 0; i < Warmup; i++)

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Linq;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.Logging;
@@ -247,6 +248,7 @@ public sealed class RedisBroker : ITaskBroker
 
         private RedisKey InFlight => broker._keys.InFlight(queue, broker.WorkerId);
 
+        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
         public async ValueTask AckAsync(CancellationToken cancellationToken = default)
         {
             ThrowIfSettled();

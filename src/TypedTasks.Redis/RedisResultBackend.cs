@@ -2,6 +2,7 @@ using System;
 using System.Buffers.Binary;
 using System.Collections.Generic;
 using System.IO;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
 using StackExchange.Redis;
@@ -126,6 +127,7 @@ public sealed class RedisResultBackend : IResultBackend
     }
 
     /// <inheritdoc/>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<TaskInfo?> TryStartAsync(TaskInfo started, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(started);
@@ -149,7 +151,8 @@ public sealed class RedisResultBackend : IResultBackend
         var waiter = Register(id);
         try
         {
-            if (await GetAsync(id, cancellationToken).ConfigureAwait(false) is { } info && info.State.IsFinal())
+            if (await _reads.Add(_keys.Result(id)).ConfigureAwait(false) is { } stored && !TaskInfoCodec.IsUnfinished(stored)
+                && TaskInfoCodec.Read(id, stored) is { } info && info.State.IsFinal())
             {
                 waiter.TrySetResult(info);
             }
@@ -446,7 +449,7 @@ public sealed class RedisResultBackend : IResultBackend
         List<(Waiter, TaskInfo)>? woken = null;
         for (var i = 0; i < due.Count; i++)
         {
-            if (records[i] is { } record && TaskInfoCodec.Read(due[i].Id, record) is { } info && info.State.IsFinal())
+            if (records[i] is { } record && !TaskInfoCodec.IsUnfinished(record) && TaskInfoCodec.Read(due[i].Id, record) is { } info && info.State.IsFinal())
             {
                 (woken ??= []).Add((due[i].Waiter, info));
             }

@@ -124,7 +124,7 @@ static async Task<int> RunHarnessAsync()
         {
             if (group.First().GetValueOrDefault(key) is not null)
             {
-                summary[key] = Median([.. group.Select(l => Convert.ToDouble(l[key], CultureInfo.InvariantCulture)).Order()]);
+                summary[key] = Math.Round(Median([.. group.Select(l => Convert.ToDouble(l[key], CultureInfo.InvariantCulture)).Order()]), 3);
             }
         }
 

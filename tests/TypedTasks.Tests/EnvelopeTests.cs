@@ -108,6 +108,23 @@ public sealed class EnvelopeTests
     }
 
     [Fact]
+    public void A_record_still_under_way_is_told_from_its_first_bytes_and_anything_else_goes_to_the_decoder()
+    {
+        var at = DateTimeOffset.FromUnixTimeMilliseconds(1_800_000_000_000);
+        foreach (var state in Enum.GetValues<TaskState>())
+        {
+            var record = TaskInfoCodec.Write(new TaskInfo("t", "math.add", state, 0, at, null, default));
+            Assert.Equal(!state.IsFinal(), TaskInfoCodec.IsUnfinished(record));
+        }
+
+        // Another version, another shape, too short: not "unfinished", so the decoder rejects them.
+        Assert.False(TaskInfoCodec.IsUnfinished([0x97, 0x02, 0x00, 0xa0]));
+        Assert.False(TaskInfoCodec.IsUnfinished([0x96, 0x01, 0x00, 0xa0]));
+        Assert.False(TaskInfoCodec.IsUnfinished([0x97, 0x01]));
+        Assert.Throws<System.IO.InvalidDataException>(() => TaskInfoCodec.Read("t", new byte[] { 0x97, 0x02, 0x00, 0xa0 }));
+    }
+
+    [Fact]
     public void The_serializer_refuses_to_name_types_from_the_payload()
     {
         // A typeless payload (ext type 100 carries a type name) is refused, never instantiated.

@@ -51,6 +51,14 @@ internal static class TaskInfoCodec
         return buffer.WrittenSpan.ToArray();
     }
 
+    /// <summary>
+    /// True for a version-1 record whose state is not final, told from its first three bytes
+    /// (0x97, 0x01, the state) without decoding it: a waiter that reads one goes on waiting. Any
+    /// other bytes are for <see cref="Read"/> to decode or reject.
+    /// </summary>
+    public static bool IsUnfinished(ReadOnlySpan<byte> stored)
+        => stored.Length > 3 && stored[0] == 0x90 + FieldCount && stored[1] == CurrentVersion && stored[2] < (byte)TaskState.Succeeded;
+
     public static TaskInfo Read(string id, ReadOnlyMemory<byte> stored)
     {
         try

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.Logging;
@@ -29,7 +30,8 @@ internal sealed class TaskExecutor(
     private static readonly TimeSpan MaxPersistDelay = TimeSpan.FromSeconds(2);
 
     /// <summary>Runs the message; <paramref name="hardStop"/> interrupts a run, which leaves the lease unsettled.</summary>
-    public async Task RunAsync(ITaskLease lease, CancellationToken hardStop)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask RunAsync(ITaskLease lease, CancellationToken hardStop)
     {
         // The caller may be the fetcher's thread (an executor takes a message there); a task
         // never runs on it, so a long task cannot hold up fetching.
@@ -83,7 +85,8 @@ internal sealed class TaskExecutor(
         }
     }
 
-    private async Task RunTaskAsync(ITaskLease lease, TaskEnvelope envelope, TaskDescriptor task, CancellationToken hardStop)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask RunTaskAsync(ITaskLease lease, TaskEnvelope envelope, TaskDescriptor task, CancellationToken hardStop)
     {
         var tags = TaskTelemetry.Tags(envelope.TaskName, lease.Queue);
         var startedAt = time.GetUtcNow();
@@ -201,7 +204,7 @@ internal sealed class TaskExecutor(
     private TaskInfo Final(TaskEnvelope envelope, TaskState state, TaskError? error)
         => new(envelope.Id, envelope.TaskName, state, envelope.Attempt, time.GetUtcNow(), error, default);
 
-    private async Task DeadLetterAsync(ITaskLease lease, string reason, CancellationToken hardStop)
+    private async ValueTask DeadLetterAsync(ITaskLease lease, string reason, CancellationToken hardStop)
     {
         Log.DeadLettered(logger, lease.Queue, reason);
         TaskTelemetry.DeadLettered.Add(1, new KeyValuePair<string, object?>(TaskTelemetry.QueueTag, lease.Queue));
@@ -214,7 +217,8 @@ internal sealed class TaskExecutor(
     /// that a broker restart delays outcomes but never loses them. It gives up only when the
     /// worker is forced to stop; the message then stays with the broker and is delivered again.
     /// </summary>
-    private async Task PersistAsync(Func<ValueTask> write, CancellationToken hardStop, bool once = false)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask PersistAsync(Func<ValueTask> write, CancellationToken hardStop, bool once = false)
     {
         var backoff = new Backoff(FirstPersistDelay, MaxPersistDelay);
         while (true)

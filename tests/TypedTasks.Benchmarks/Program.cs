@@ -51,8 +51,8 @@ static async Task<int> RunHarnessAsync()
     var bulkN = Env("BULK_N", 20_000);
     var latencyN = Env("LAT_N", 2_000);
     var scaling = (Environment.GetEnvironmentVariable("WORKERS") ?? "1,2,4").Split(',').Select(int.Parse).ToArray();
-    const int Concurrency = 64;
-    const int Prefetch = 64;
+    var Concurrency = Env("CONCURRENCY", 64);
+    var Prefetch = Env("PREFETCH", 64);
 
     // A fresh redis-server like the peers': loopback, no persistence.
     await using var redis = await RedisServer.StartAsync();

@@ -33,7 +33,11 @@ public sealed class RedisTransportOptions
     /// </summary>
     public TimeSpan InFlightSweepInterval { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>How often a waiting caller reads the state again in case a notification was lost. Default 2 s.</summary>
+    /// <summary>
+    /// The tick of the sweep that reads waiting callers' states again in case a notification was
+    /// lost: a caller is read first after one tick, then after 2, 4, 8 and at most every 16 ticks;
+    /// all are read at once when the subscription comes back after a reconnect. Default 2 s.
+    /// </summary>
     public TimeSpan ResultPollInterval { get; set; } = TimeSpan.FromSeconds(2);
 
     internal void Validate()

@@ -179,7 +179,7 @@ public sealed class RedisBroker : ITaskBroker
     private void Hold(string queue, byte[] entry, int delta)
     {
         var key = (queue, System.IO.Hashing.XxHash64.HashToUInt64(entry));
-        if (_held.AddOrUpdate(key, delta, (_, n) => n + delta) <= 0)
+        if (_held.AddOrUpdate(key, static (_, d) => d, static (_, n, d) => n + d, delta) <= 0)
         {
             _held.TryRemove(new KeyValuePair<(string, ulong), int>(key, 0));
         }

@@ -71,22 +71,22 @@ public sealed class RedisResultBackend : IResultBackend
     public ValueTask SetAsync(TaskInfo info, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(info);
-        return Store(info, info.State.IsFinal() ? StateWrite.Final : StateWrite.Progress);
+        return Store(info, info.State.IsFinal() ? StoreMode.Final : StoreMode.Progress);
     }
 
     /// <inheritdoc/>
     public ValueTask SetEnqueuedAsync(TaskInfo info, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(info);
-        return Store(info, StateWrite.Enqueued);
+        return Store(info, StoreMode.Enqueued);
     }
 
-    private ValueTask Store(TaskInfo info, RedisValue mode)
+    private ValueTask Store(TaskInfo info, StoreMode mode)
     {
         var record = TaskInfoCodec.Write(info);
-        var frame = mode == StateWrite.Final ? DoneFrame(info.Id, record) : [];
+        var frame = mode == StoreMode.Final ? DoneFrame(info.Id, record) : [];
         var write = new StateWrite(_keys.Result(info.Id), record, mode, frame);
-        return new(mode == StateWrite.Enqueued ? _enqueued.Add(write) : _stores.Add(write));
+        return new(mode == StoreMode.Enqueued ? _enqueued.Add(write) : _stores.Add(write));
     }
 
     /// <summary>A final state as the done channel carries it: the id's length (2 bytes, big-endian), the id, the record's length (4 bytes, big-endian), the record.</summary>
@@ -296,7 +296,7 @@ public sealed class RedisResultBackend : IResultBackend
                 var write = writes[group[i]];
                 keys[i] = write.Key;
                 values[2 + (3 * i)] = write.Record;
-                values[3 + (3 * i)] = write.Mode;
+                values[3 + (3 * i)] = ModeArguments[(int)write.Mode];
                 values[4 + (3 * i)] = write.Frame;
             }
 
@@ -476,13 +476,18 @@ public sealed class RedisResultBackend : IResultBackend
         }
     }
 
-    /// <summary>One state to store; <see cref="Mode"/> is a mode of store_states.lua.</summary>
-    private readonly record struct StateWrite(RedisKey Key, byte[] Record, RedisValue Mode, byte[] Frame)
+    /// <summary>How store_states.lua writes a state: <c>n</c>, <c>s</c> or <c>f</c> (the script's header says what each does).</summary>
+    private enum StoreMode : byte
     {
-        public static readonly RedisValue Enqueued = "n";
-        public static readonly RedisValue Progress = "s";
-        public static readonly RedisValue Final = "f";
+        Enqueued,
+        Progress,
+        Final,
     }
+
+    private static readonly RedisValue[] ModeArguments = ["n", "s", "f"];
+
+    /// <summary>One state to store.</summary>
+    private readonly record struct StateWrite(RedisKey Key, byte[] Record, StoreMode Mode, byte[] Frame);
 
     private readonly record struct StartRequest(RedisKey Key, byte[] Record);
 

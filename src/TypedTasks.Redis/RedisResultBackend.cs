@@ -441,17 +441,30 @@ public sealed class RedisResultBackend : IResultBackend
         {
             await ReadAsync(keys, records).ConfigureAwait(false);
         }
-        catch (TransportException)
+        catch (Exception ex) when (ex is TransportException or ObjectDisposedException)
         {
-            return; // Redis is away; the next sweep tries again
+            return; // Redis is away (the next sweep tries again), or the client is closing
         }
 
         List<(Waiter, TaskInfo)>? woken = null;
         for (var i = 0; i < due.Count; i++)
         {
-            if (records[i] is { } record && !TaskInfoCodec.IsUnfinished(record) && TaskInfoCodec.Read(due[i].Id, record) is { } info && info.State.IsFinal())
+            if (records[i] is not { } record || TaskInfoCodec.IsUnfinished(record))
             {
-                (woken ??= []).Add((due[i].Waiter, info));
+                continue;
+            }
+
+            try
+            {
+                if (TaskInfoCodec.Read(due[i].Id, record) is { State: var state } info && state.IsFinal())
+                {
+                    (woken ??= []).Add((due[i].Waiter, info));
+                }
+            }
+            catch (InvalidDataException ex)
+            {
+                // What the waiter's own read would have thrown: the stored bytes are not a record.
+                due[i].Waiter.TrySetException(ex);
             }
         }
 

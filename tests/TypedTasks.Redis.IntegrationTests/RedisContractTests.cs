@@ -382,6 +382,27 @@ public abstract class RedisContractTests
     }
 
     [Fact]
+    public async Task A_result_key_holding_garbage_fails_its_waiter_with_the_reason()
+    {
+        await using var host = await Start(withWorker: false, redis: r => r.ResultPollInterval = TimeSpan.FromMilliseconds(200));
+        var db = host.Broker.Database;
+
+        // Garbage already there when the wait begins: the first read says so.
+        var before = await Tasks.Add.WithClient(host.Client).EnqueueAsync(1, 1);
+        await db.StringSetAsync(host.Broker.Keys.Result(before.Id), "not a record");
+        var early = await Assert.ThrowsAsync<System.IO.InvalidDataException>(() => before.GetAsync(RedisHost.Wait));
+        Assert.Contains("is not a TypedTasks result record", early.Message, StringComparison.Ordinal);
+
+        // Garbage written while it waits, with no notification: the sweep reads it and says so.
+        var during = await Tasks.Add.WithClient(host.Client).EnqueueAsync(2, 2);
+        var waiting = during.GetAsync(RedisHost.Wait);
+        await Task.Delay(100);
+        await db.StringSetAsync(host.Broker.Keys.Result(during.Id), "not a record either");
+        var late = await Assert.ThrowsAsync<System.IO.InvalidDataException>(() => waiting.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Contains(during.Id, late.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Garbage_on_the_done_channel_is_ignored_and_waiters_still_wake()
     {
         await using var host = await Start();

@@ -227,20 +227,14 @@ internal sealed class WorkerService : BackgroundService
     {
         while (!stop.IsCancellationRequested)
         {
+            // ReadAsync hands each message to exactly one idle executor; waiting to read would
+            // wake every idle executor for each message, all but one of them for nothing.
             ITaskLease lease;
             try
             {
-                if (!reader.TryRead(out lease!))
-                {
-                    if (!await reader.WaitToReadAsync(stop).ConfigureAwait(false))
-                    {
-                        return;
-                    }
-
-                    continue;
-                }
+                lease = await reader.ReadAsync(stop).ConfigureAwait(false);
             }
-            catch (OperationCanceledException)
+            catch (Exception ex) when (ex is OperationCanceledException or ChannelClosedException)
             {
                 return;
             }

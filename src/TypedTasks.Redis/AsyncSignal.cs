@@ -10,7 +10,7 @@ namespace TypedTasks.Redis;
 /// its own on the thread pool): the fetcher it wakes only sends its next fetch, so a wake-up
 /// costs no extra thread switch.
 /// </summary>
-internal sealed class AsyncSignal : IDisposable
+internal sealed class AsyncSignal
 {
     private readonly object _gate = new();
     private bool _set;
@@ -68,10 +68,5 @@ internal sealed class AsyncSignal : IDisposable
 
             throw;
         }
-    }
-
-    public void Dispose()
-    {
-        // Nothing to release: a pending wait ends with its timeout or token.
     }
 }

@@ -129,9 +129,9 @@ public sealed class RedisBroker : ITaskBroker
                 var entries = (RedisResult[]?)result ?? [];
                 foreach (var entry in entries)
                 {
-                    var bytes = (byte[])entry!;
-                    Hold(queue, bytes, +1);
-                    (leases ??= new List<ITaskLease>(entries.Length)).Add(new Lease(this, queue, bytes));
+                    var lease = new Lease(this, queue, (byte[])entry!);
+                    Hold(lease.Key, +1);
+                    (leases ??= new List<ITaskLease>(entries.Length)).Add(lease);
                 }
             }
 
@@ -173,12 +173,14 @@ public sealed class RedisBroker : ITaskBroker
             new RedisInFlightSweeper(this, _options, _time, _logger).RunAsync(worker.Queues, stop));
     }
 
-    /// <summary>Whether a lease of this process holds the in-flight entry.</summary>
-    internal bool IsHeld(string queue, ReadOnlySpan<byte> entry) => _held.ContainsKey((queue, System.IO.Hashing.XxHash64.HashToUInt64(entry)));
+    /// <summary>What names an in-flight entry of a queue among the leases of this process: the queue and a hash of the entry.</summary>
+    internal static (string Queue, ulong Entry) EntryKey(string queue, ReadOnlySpan<byte> entry) => (queue, System.IO.Hashing.XxHash64.HashToUInt64(entry));
 
-    private void Hold(string queue, byte[] entry, int delta)
+    /// <summary>Whether a lease of this process holds the in-flight entry.</summary>
+    internal bool IsHeld((string Queue, ulong Entry) key) => _held.ContainsKey(key);
+
+    private void Hold((string Queue, ulong Entry) key, int delta)
     {
-        var key = (queue, System.IO.Hashing.XxHash64.HashToUInt64(entry));
         if (_held.AddOrUpdate(key, static (_, d) => d, static (_, n, d) => n + d, delta) <= 0)
         {
             _held.TryRemove(new KeyValuePair<(string, ulong), int>(key, 0));
@@ -219,8 +221,6 @@ public sealed class RedisBroker : ITaskBroker
             await _connection.DisposeAsync().ConfigureAwait(false);
         }
 
-        _fetchWake.Dispose();
-        _scheduleWake.Dispose();
     }
 
     internal static int Level(int priority) => Math.Clamp(priority, 0, TaskDefaults.MaxPriority);
@@ -241,6 +241,9 @@ public sealed class RedisBroker : ITaskBroker
     private sealed class Lease(RedisBroker broker, string queue, byte[] entry) : ITaskLease
     {
         private int _settled;
+
+        /// <summary>This lease's entry among the held ones, hashed once.</summary>
+        public (string Queue, ulong Entry) Key { get; } = EntryKey(queue, entry);
 
         public string Queue => queue;
 
@@ -296,7 +299,7 @@ public sealed class RedisBroker : ITaskBroker
             }
             finally
             {
-                broker.Hold(queue, entry, -1);
+                broker.Hold(Key, -1);
             }
         }
 
@@ -304,7 +307,7 @@ public sealed class RedisBroker : ITaskBroker
         {
             if (Interlocked.Exchange(ref _settled, 1) == 0)
             {
-                broker.Hold(queue, entry, -1);
+                broker.Hold(Key, -1);
             }
         }
 

@@ -30,12 +30,12 @@ internal sealed class RedisInFlightSweeper(RedisBroker broker, RedisTransportOpt
             foreach (var value in entries)
             {
                 var entry = (byte[])value!;
-                if (broker.IsHeld(queue, entry))
+                var key = RedisBroker.EntryKey(queue, entry);
+                if (broker.IsHeld(key))
                 {
                     continue;
                 }
 
-                var key = (queue, System.IO.Hashing.XxHash64.HashToUInt64(entry));
                 if (_suspects.Contains(key) && await broker.RequeueAsync(queue, entry).ConfigureAwait(false))
                 {
                     returned++;

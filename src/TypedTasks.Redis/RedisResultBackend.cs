@@ -282,10 +282,8 @@ public sealed class RedisResultBackend : IResultBackend
     }
 
     /// <summary>Writes a batch of states: one store_states call per hash slot and 256 entries, all pipelined.</summary>
-    private async Task StoreAsync(IReadOnlyList<StateWrite> writes, bool[] written)
-    {
-        var calls = new List<Task>();
-        foreach (var group in SlotGroups.Of(_connection, writes.Count, i => writes[i].Key, BatchLimit))
+    private Task StoreAsync(IReadOnlyList<StateWrite> writes, bool[] written)
+        => SlotGroups.RunAsync(_connection, writes.Count, i => writes[i].Key, BatchLimit, group =>
         {
             var keys = new RedisKey[group.Count];
             var values = new RedisValue[2 + (3 * group.Count)];
@@ -300,70 +298,62 @@ public sealed class RedisResultBackend : IResultBackend
                 values[4 + (3 * i)] = write.Frame;
             }
 
-            calls.Add(RedisScript.StoreStates.RunAsync(_db, keys, values));
-        }
-
-        await Transient.Run(Task.WhenAll(calls)).ConfigureAwait(false);
-    }
+            return RedisScript.StoreStates.RunAsync(_db, keys, values);
+        });
 
     /// <summary>Marks a batch Started: one start_tasks call per hash slot and 256 tasks, all pipelined.</summary>
-    private async Task StartAsync(IReadOnlyList<StartRequest> starts, byte[]?[] finals)
-    {
-        var groups = SlotGroups.Of(_connection, starts.Count, i => starts[i].Key, BatchLimit);
-        var calls = new Task<RedisResult>[groups.Count];
-        for (var g = 0; g < groups.Count; g++)
-        {
-            var group = groups[g];
-            var keys = new RedisKey[group.Count];
-            var values = new RedisValue[1 + group.Count];
-            values[0] = _ttlMs;
-            for (var i = 0; i < group.Count; i++)
+    private Task StartAsync(IReadOnlyList<StartRequest> starts, byte[]?[] finals)
+        => SlotGroups.RunAsync(
+            _connection,
+            starts.Count,
+            i => starts[i].Key,
+            BatchLimit,
+            group =>
             {
-                keys[i] = starts[group[i]].Key;
-                values[1 + i] = starts[group[i]].Record;
-            }
+                var keys = new RedisKey[group.Count];
+                var values = new RedisValue[1 + group.Count];
+                values[0] = _ttlMs;
+                for (var i = 0; i < group.Count; i++)
+                {
+                    keys[i] = starts[group[i]].Key;
+                    values[1 + i] = starts[group[i]].Record;
+                }
 
-            calls[g] = RedisScript.StartTasks.RunAsync(_db, keys, values);
-        }
-
-        await Transient.Run(Task.WhenAll(calls)).ConfigureAwait(false);
-        for (var g = 0; g < groups.Count; g++)
-        {
-            var stored = (RedisResult[])calls[g].Result!;
-            for (var i = 0; i < groups[g].Count; i++)
+                return RedisScript.StartTasks.RunAsync(_db, keys, values);
+            },
+            (group, result) =>
             {
-                finals[groups[g][i]] = stored[i].IsNull ? null : (byte[])stored[i]!;
-            }
-        }
-    }
+                var stored = (RedisResult[])result!;
+                for (var i = 0; i < group.Count; i++)
+                {
+                    finals[group[i]] = stored[i].IsNull ? null : (byte[])stored[i]!;
+                }
+            });
 
     /// <summary>Reads a batch of states: one MGET per hash slot and 256 keys, all pipelined.</summary>
-    private async Task ReadAsync(IReadOnlyList<RedisKey> keys, byte[]?[] records)
-    {
-        var groups = SlotGroups.Of(_connection, keys.Count, i => keys[i], BatchLimit);
-        var calls = new Task<RedisValue[]>[groups.Count];
-        for (var g = 0; g < groups.Count; g++)
-        {
-            var group = groups[g];
-            var batch = new RedisKey[group.Count];
-            for (var i = 0; i < group.Count; i++)
+    private Task ReadAsync(IReadOnlyList<RedisKey> keys, byte[]?[] records)
+        => SlotGroups.RunAsync(
+            _connection,
+            keys.Count,
+            i => keys[i],
+            BatchLimit,
+            group =>
             {
-                batch[i] = keys[group[i]];
-            }
+                var batch = new RedisKey[group.Count];
+                for (var i = 0; i < group.Count; i++)
+                {
+                    batch[i] = keys[group[i]];
+                }
 
-            calls[g] = _db.StringGetAsync(batch);
-        }
-
-        await Transient.Run(Task.WhenAll(calls)).ConfigureAwait(false);
-        for (var g = 0; g < groups.Count; g++)
-        {
-            var values = calls[g].Result;
-            for (var i = 0; i < groups[g].Count; i++)
+                return _db.StringGetAsync(batch);
+            },
+            (group, values) =>
             {
-                records[groups[g][i]] = values[i].IsNull ? null : (byte[])values[i]!;
-            }
-        }
-    }
+                for (var i = 0; i < group.Count; i++)
+                {
+                    records[group[i]] = values[i].IsNull ? null : (byte[])values[i]!;
+                }
+            });
 
     private Waiter Register(string id)
     {

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Threading.Tasks;
 using StackExchange.Redis;
 
 namespace TypedTasks.Redis;
@@ -11,7 +12,31 @@ namespace TypedTasks.Redis;
 /// </summary>
 internal static class SlotGroups
 {
-    public static List<List<int>> Of(IConnectionMultiplexer connection, int count, Func<int, RedisKey> keyAt, int max)
+    /// <summary>
+    /// Makes one <paramref name="call"/> per group (it gets the batch indices of its keys), all
+    /// pipelined, waits for every one, then hands each answer to <paramref name="answer"/> with the
+    /// same indices.
+    /// </summary>
+    public static async Task RunAsync<T>(IConnectionMultiplexer connection, int count, Func<int, RedisKey> keyAt, int max, Func<List<int>, Task<T>> call, Action<List<int>, T>? answer = null)
+    {
+        var groups = Of(connection, count, keyAt, max);
+        var calls = new Task<T>[groups.Count];
+        for (var g = 0; g < groups.Count; g++)
+        {
+            calls[g] = call(groups[g]);
+        }
+
+        await Transient.Run(Task.WhenAll(calls)).ConfigureAwait(false);
+        if (answer is not null)
+        {
+            for (var g = 0; g < groups.Count; g++)
+            {
+                answer(groups[g], calls[g].Result);
+            }
+        }
+    }
+
+    private static List<List<int>> Of(IConnectionMultiplexer connection, int count, Func<int, RedisKey> keyAt, int max)
     {
         var groups = new List<List<int>>();
         Dictionary<int, List<int>>? open = null;

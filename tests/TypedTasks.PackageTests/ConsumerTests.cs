@@ -47,6 +47,19 @@ public sealed class ConsumerTests
         </Project>
         """;
 
+    /// <summary>
+    /// The contract's two projects: the task library with <paramref name="references"/>, and the
+    /// app with them, <paramref name="appReferences"/>, the library and the hosting package.
+    /// </summary>
+    private static void WriteProjects(string root, string references, string appReferences = "")
+    {
+        File.WriteAllText(Path.Combine(root, "TaskLib", "TaskLib.csproj"), Project(references, exe: false));
+        File.WriteAllText(Path.Combine(root, "App", "App.csproj"), Project(references + appReferences + """
+                <ProjectReference Include="../TaskLib/TaskLib.csproj" />
+                <PackageReference Include="Microsoft.Extensions.Hosting" Version="10.0.15" />
+            """, exe: true));
+    }
+
     /// <summary>References to the repository's projects, the generator as an Analyzer.</summary>
     private static string ProjectReferences()
     {
@@ -74,11 +87,7 @@ public sealed class ConsumerTests
     {
         var root = CopyContract();
         var references = ProjectReferences();
-        File.WriteAllText(Path.Combine(root, "TaskLib", "TaskLib.csproj"), Project(references, exe: false));
-        File.WriteAllText(Path.Combine(root, "App", "App.csproj"), Project(references + """
-                <ProjectReference Include="../TaskLib/TaskLib.csproj" />
-                <PackageReference Include="Microsoft.Extensions.Hosting" Version="10.0.15" />
-            """, exe: true));
+        WriteProjects(root, references);
 
         await BuildAndRunAsync(root);
     }
@@ -89,12 +98,9 @@ public sealed class ConsumerTests
         var root = CopyContract();
         var redisProject = Path.Combine(DotnetCli.RepoRoot, "src", "TypedTasks.Redis", "TypedTasks.Redis.csproj");
         var references = ProjectReferences();
-        File.WriteAllText(Path.Combine(root, "TaskLib", "TaskLib.csproj"), Project(references, exe: false));
-        File.WriteAllText(Path.Combine(root, "App", "App.csproj"), Project(references + $"""
+        WriteProjects(root, references, appReferences: $"""
                 <ProjectReference Include="{redisProject}" />
-                <ProjectReference Include="../TaskLib/TaskLib.csproj" />
-                <PackageReference Include="Microsoft.Extensions.Hosting" Version="10.0.15" />
-            """, exe: true));
+            """);
 
         await using var redis = await RedisServer.StartAsync();
         await BuildAndRunAsync(root, "--redis", redis.Endpoint);
@@ -129,11 +135,7 @@ public sealed class ConsumerTests
             </configuration>
             """);
         var reference = $"""    <PackageReference Include="TypedTasks" Version="{version}" />""";
-        File.WriteAllText(Path.Combine(root, "TaskLib", "TaskLib.csproj"), Project(reference, exe: false));
-        File.WriteAllText(Path.Combine(root, "App", "App.csproj"), Project(reference + """
-                <ProjectReference Include="../TaskLib/TaskLib.csproj" />
-                <PackageReference Include="Microsoft.Extensions.Hosting" Version="10.0.15" />
-            """, exe: true));
+        WriteProjects(root, reference);
 
         await BuildAndRunAsync(root);
     }

@@ -27,6 +27,9 @@ if (builder.Configuration.GetValue("WebApi:Worker", defaultValue: true))
 
 var app = builder.Build();
 
+// An unexpected error answers with a problem-details body, never an empty 500.
+app.UseExceptionHandler();
+
 // POST /add?x=2&y=3 → 202 Accepted, {"id": "..."}, Location: /tasks/{id}
 app.MapPost("/add", async (string? x, string? y, CancellationToken ct) =>
 {
@@ -43,16 +46,27 @@ app.MapPost("/add", async (string? x, string? y, CancellationToken ct) =>
 });
 
 // GET /tasks/{id} → 200 {"id", "state", "result"} once succeeded, {"id", "state", "error"} once
-// failed; 404 for an id that was never enqueued (or whose result has expired).
+// failed; 404 for an id that was never enqueued (or whose result has expired), and for the id of a
+// task that is not an add (another app's task on the same Redis, say): this API reports only the
+// tasks it enqueues, whose result it knows how to read.
 app.MapGet("/tasks/{id}", async (string id, CancellationToken ct) =>
 {
     var task = Tasks.Add.GetResult(id);
     var info = await task.GetInfoAsync(ct);
-    return info switch
+    if (info is null)
     {
-        null => Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such task", detail: $"No task with id '{id}' is known (never enqueued, or its result has expired)."),
-        { State: TaskState.Succeeded } => Results.Ok(new { id, state = info.State.ToString(), result = await task.GetAsync(TimeSpan.FromSeconds(5), ct) }),
-        { State: TaskState.Failed } => Results.Ok(new { id, state = info.State.ToString(), error = new { type = info.Error?.Type, message = info.Error?.Message } }),
+        return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such task", detail: $"No task with id '{id}' is known (never enqueued, or its result has expired).");
+    }
+
+    if (!string.Equals(info.TaskName, Tasks.Add.Descriptor.Name, StringComparison.Ordinal))
+    {
+        return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not an add task", detail: $"Task '{id}' is a '{info.TaskName}' task; this API reports only the '{Tasks.Add.Descriptor.Name}' tasks it enqueues.");
+    }
+
+    return info.State switch
+    {
+        TaskState.Succeeded => Results.Ok(new { id, state = info.State.ToString(), result = await task.GetAsync(TimeSpan.FromSeconds(5), ct) }),
+        TaskState.Failed => Results.Ok(new { id, state = info.State.ToString(), error = new { type = info.Error?.Type, message = info.Error?.Message } }),
         _ => Results.Ok(new { id, state = info.State.ToString() }),
     };
 });

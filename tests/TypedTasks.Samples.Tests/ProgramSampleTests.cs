@@ -1,6 +1,8 @@
 using System;
 using System.Collections.Generic;
+using System.Globalization;
 using System.Linq;
+using System.Text.RegularExpressions;
 using System.Threading.Tasks;
 using TypedTasks.Testing;
 
@@ -45,13 +47,36 @@ public sealed class ProgramSampleTests
 
         Assert.True(await producer.WaitForExitAsync(Limit), producer.Output + "\nworker:\n" + worker.Output);
         Assert.Equal(0, producer.ExitCode);
-        foreach (var (customer, total) in new[] { ("Ada", "1200"), ("Grace", "1295"), ("Linus", "1390"), ("Barbara", "1485"), ("Ken", "1580") })
+        foreach (var (customer, total) in new[] { ("Ada", "1200"), ("Grace", "1295"), ("Linus", "1390"), ("Barbara", "1485"), ("Ken", "1580"), ("Ken #4", "3005") })
         {
             Assert.Contains($"{customer}: 2 lines, total {total} (worked by ", producer.Output, StringComparison.Ordinal);
         }
 
+        Assert.Contains($"Worker {Environment.MachineName}:{worker.Id} totalled 20 invoice(s)", producer.Output, StringComparison.Ordinal);
         worker.Terminate();
         Assert.True(await worker.WaitForExitAsync(TimeSpan.FromSeconds(30)), worker.Output);
         Assert.Equal(0, worker.ExitCode);
+    }
+
+    [Fact]
+    public async Task Two_workers_of_the_distributed_sample_share_the_producers_invoices()
+    {
+        // What the sample's README says: start two workers and they share the work.
+        await using var redis = await RedisServer.StartAsync();
+        var setting = $"--TypedTasks:Redis={redis.Endpoint}";
+        await using var first = ChildProcess.Start("Worker", [setting]);
+        await using var second = ChildProcess.Start("Worker", [setting]);
+        await first.WaitForOutputAsync("Worker started", Limit);
+        await second.WaitForOutputAsync("Worker started", Limit);
+
+        await using var producer = ChildProcess.Start("Producer", [setting]);
+        Assert.True(await producer.WaitForExitAsync(Limit), producer.Output + "\nfirst:\n" + first.Output + "\nsecond:\n" + second.Output);
+        Assert.Equal(0, producer.ExitCode);
+        var shares = new[] { first, second }
+            .Select(w => Regex.Match(producer.Output, $"Worker {Regex.Escape(Environment.MachineName)}:{w.Id} totalled (\\d+) invoice"))
+            .Select(m => m.Success ? int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) : 0)
+            .ToArray();
+        Assert.True(shares.All(n => n > 0), $"Each worker should total some invoices; shares {string.Join(", ", shares)}.\n{producer.Output}");
+        Assert.Equal(20, shares.Sum());
     }
 }

@@ -5,7 +5,9 @@ using System.Net.Http;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Threading.Tasks;
+using MessagePack;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
 using TypedTasks.Testing;
 
 namespace TypedTasks.Samples.Tests;
@@ -69,6 +71,26 @@ public sealed class WebApiTests
             var problem = await bad.Content.ReadFromJsonAsync<JsonElement>();
             Assert.True(problem.GetProperty("errors").TryGetProperty("x", out _), query);
         }
+    }
+
+    [Fact]
+    public async Task The_status_of_a_task_that_is_not_an_add_is_a_404_problem_not_a_500()
+    {
+        await using var factory = new WebApplicationFactory<Program>();
+        using var http = factory.CreateClient();
+
+        // Another app's task on the same backend: it succeeded with a string, which the API's
+        // typed handle (a long) cannot read. Before, the endpoint answered 500 with an empty body.
+        var client = factory.Services.GetRequiredService<TaskClient>();
+        var id = "other-app-task";
+        var result = MessagePackSerializer.Serialize("a report");
+        await client.Results.SetAsync(new TaskInfo(id, "reports.build", TaskState.Succeeded, 1, DateTimeOffset.UtcNow, null, result));
+
+        var response = await http.GetAsync($"/tasks/{id}");
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Contains("'reports.build'", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -18,15 +18,26 @@ builder.Services.AddTypedTasks();
 using var host = builder.Build();
 await host.StartAsync();
 
+// Twenty invoices, so that two workers started beside each other both get a share: each holds
+// at most Concurrency + Prefetch of them at a time (2 + 1 in the worker's appsettings.json).
 var customers = new[] { "Ada", "Grace", "Linus", "Barbara", "Ken" };
-var invoices = await Invoicing.Tasks.Total.EnqueueManyAsync(
-    customers.Select((customer, i) => (customer, new[] { new Line("hours", 10 + i, 95m), new Line("licence", 1, 250m) })));
+var orders = Enumerable.Range(0, 20)
+    .Select(i => (customer: i < customers.Length ? customers[i] : $"{customers[i % customers.Length]} #{(i / customers.Length) + 1}", lines: new[] { new Line("hours", 10 + i, 95m), new Line("licence", 1, 250m) }))
+    .ToList();
+var invoices = await Invoicing.Tasks.Total.EnqueueManyAsync(orders);
 Console.WriteLine($"Enqueued {invoices.Count} invoices on queue 'invoicing'; waiting for a worker...");
 
+var byWorker = new SortedDictionary<string, int>(StringComparer.Ordinal);
 foreach (var invoice in invoices)
 {
     var summary = await invoice.GetAsync(TimeSpan.FromSeconds(60));
     Console.WriteLine($"{summary.Customer}: {summary.Lines} lines, total {summary.Total} (worked by {summary.Worker})");
+    byWorker[summary.Worker] = byWorker.GetValueOrDefault(summary.Worker) + 1;
+}
+
+foreach (var (worker, count) in byWorker)
+{
+    Console.WriteLine($"Worker {worker} totalled {count} invoice(s)");
 }
 
 await host.StopAsync();

@@ -94,6 +94,66 @@ public sealed class EnvelopeTests
         Assert.Contains("trailing bytes", error.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>An envelope written field by field, as a producer in another language might.</summary>
+    private static byte[] Raw(int priority = 0, int attempt = 0, long? enqueuedMs = 1_700_000_000_123, long? etaMs = null, long? expiresMs = null)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        var writer = new MessagePackWriter(buffer);
+        writer.WriteArrayHeader(11);
+        writer.Write(1);
+        writer.Write("id-1");
+        writer.Write("math.add");
+        writer.Write("default");
+        writer.Write(priority);
+        writer.Write(attempt);
+        foreach (var time in new[] { enqueuedMs, etaMs, expiresMs })
+        {
+            if (time is { } ms)
+            {
+                writer.Write(ms);
+            }
+            else
+            {
+                writer.WriteNil();
+            }
+        }
+
+        writer.WriteNil();
+        writer.WriteArrayHeader(2);
+        writer.Write(2);
+        writer.Write(3);
+        writer.Flush();
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    [Theory]
+    [InlineData("enqueued_at", long.MaxValue, null, null)]
+    [InlineData("enqueued_at", long.MinValue, null, null)]
+    [InlineData("eta", 1_700_000_000_000_000L, 1_700_000_000_000_000L, null)] // microseconds where milliseconds belong
+    [InlineData("expires_at", 1_700_000_000_000L, null, long.MaxValue)]
+    public void A_time_out_of_range_makes_the_envelope_invalid_and_names_the_field(string field, long enqueuedMs, long? etaMs, long? expiresMs)
+    {
+        // Before, such a time threw ArgumentOutOfRangeException outside the reader's catch, and the
+        // worker put the message back and fetched it again at full speed, for ever.
+        var bytes = Raw(enqueuedMs: field == "enqueued_at" ? enqueuedMs : 1_700_000_000_123, etaMs: etaMs, expiresMs: expiresMs);
+        var error = Assert.Throws<InvalidEnvelopeException>(() => TaskEnvelope.Read(bytes));
+        Assert.Contains($"{field} ", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Unix milliseconds", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Priority_attempt_and_enqueued_at_are_checked()
+    {
+        Assert.Contains("priority 10", Assert.Throws<InvalidEnvelopeException>(() => TaskEnvelope.Read(Raw(priority: 10))).Message, StringComparison.Ordinal);
+        Assert.Contains("priority -1", Assert.Throws<InvalidEnvelopeException>(() => TaskEnvelope.Read(Raw(priority: -1))).Message, StringComparison.Ordinal);
+        Assert.Contains("attempt -1", Assert.Throws<InvalidEnvelopeException>(() => TaskEnvelope.Read(Raw(attempt: -1))).Message, StringComparison.Ordinal);
+        Assert.Contains("enqueued_at is nil", Assert.Throws<InvalidEnvelopeException>(() => TaskEnvelope.Read(Raw(enqueuedMs: null))).Message, StringComparison.Ordinal);
+
+        // The edges of the range still read.
+        Assert.Equal(DateTimeOffset.MaxValue.ToUnixTimeMilliseconds(), TaskEnvelope.Read(Raw(etaMs: 253_402_300_799_999)).Eta!.Value.ToUnixTimeMilliseconds());
+        Assert.Equal(9, TaskEnvelope.Read(Raw(priority: 9)).Priority);
+    }
+
     [Fact]
     public void A_result_record_reads_back_with_its_result_and_error()
     {

@@ -15,6 +15,10 @@ internal sealed class TaskEnvelope
     public const int CurrentVersion = 1;
     private const int FieldCount = 11;
 
+    // The Unix milliseconds of DateTimeOffset.MinValue and MaxValue.
+    private const long MinUnixMilliseconds = -62_135_596_800_000;
+    private const long MaxUnixMilliseconds = 253_402_300_799_999;
+
     public required string Id { get; init; }
     public required string TaskName { get; init; }
     public required string Queue { get; init; }
@@ -130,10 +134,20 @@ internal sealed class TaskEnvelope
             var task = ReadRequiredString(ref reader, "task");
             var queue = ReadRequiredString(ref reader, "queue");
             var priority = reader.ReadInt32();
+            if (priority is < 0 or > TaskDefaults.MaxPriority)
+            {
+                throw new InvalidEnvelopeException($"malformed envelope: priority {priority} is outside 0 to {TaskDefaults.MaxPriority}");
+            }
+
             var attempt = reader.ReadInt32();
-            var enqueuedAt = DateTimeOffset.FromUnixTimeMilliseconds(reader.ReadInt64());
-            var eta = ReadTime(ref reader);
-            var expiresAt = ReadTime(ref reader);
+            if (attempt < 0)
+            {
+                throw new InvalidEnvelopeException($"malformed envelope: attempt {attempt} is negative");
+            }
+
+            var enqueuedAt = ReadTime(ref reader, "enqueued_at") ?? throw new InvalidEnvelopeException("malformed envelope: enqueued_at is nil");
+            var eta = ReadTime(ref reader, "eta");
+            var expiresAt = ReadTime(ref reader, "expires_at");
             Dictionary<string, string>? headers = null;
             if (!reader.TryReadNil())
             {
@@ -205,8 +219,23 @@ internal sealed class TaskEnvelope
             : value;
     }
 
-    private static DateTimeOffset? ReadTime(ref MessagePackReader reader)
-        => reader.TryReadNil() ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.ReadInt64());
+    /// <summary>
+    /// Reads Unix milliseconds, or nil. A value outside what DateTimeOffset holds (int64 max, or
+    /// microseconds where milliseconds belong, as another producer may write) makes the envelope
+    /// invalid, so that the message is dead-lettered with the field named instead of failing later.
+    /// </summary>
+    private static DateTimeOffset? ReadTime(ref MessagePackReader reader, string field)
+    {
+        if (reader.TryReadNil())
+        {
+            return null;
+        }
+
+        var milliseconds = reader.ReadInt64();
+        return milliseconds is < MinUnixMilliseconds or > MaxUnixMilliseconds
+            ? throw new InvalidEnvelopeException($"malformed envelope: {field} {milliseconds} is not a time in Unix milliseconds (years 0001 to 9999)")
+            : DateTimeOffset.FromUnixTimeMilliseconds(milliseconds);
+    }
 }
 
 /// <summary>The fields of an envelope ahead of its arguments.</summary>

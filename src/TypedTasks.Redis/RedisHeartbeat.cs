@@ -20,7 +20,7 @@ internal sealed class RedisHeartbeat(RedisBroker broker, RedisTransportOptions o
 
     public async Task RunAsync(CancellationToken stop)
     {
-        await Periodic.RunAsync(options.HeartbeatInterval, () => BeatAsync(worker.Queues, time.GetUtcNow() + options.WorkerTimeout), ex => RedisLog.HeartbeatFailed(logger, ex), time, stop).ConfigureAwait(false);
+        await Periodic.RunAsync("heartbeat", options.HeartbeatInterval, () => BeatAsync(worker.Queues, time.GetUtcNow() + options.WorkerTimeout), broker.Outage, time, stop).ConfigureAwait(false);
 
         // A last beat with a deadline of now: whatever could not be put back is recovered at once.
         try
@@ -29,7 +29,7 @@ internal sealed class RedisHeartbeat(RedisBroker broker, RedisTransportOptions o
         }
         catch (Transport.TransportException ex)
         {
-            RedisLog.HeartbeatFailed(logger, ex);
+            RedisLog.LastHeartbeatFailed(logger, Transient.Reason(ex));
         }
     }
 

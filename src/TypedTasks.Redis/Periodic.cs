@@ -12,7 +12,7 @@ namespace TypedTasks.Redis;
 /// </summary>
 internal static class Periodic
 {
-    public static async Task RunAsync(string loop, TimeSpan interval, Func<Task> work, RedisOutage outage, TimeProvider time, CancellationToken stop)
+    public static async Task RunAsync(string loop, TimeSpan interval, TimeSpan maxBackoff, Func<Task> work, RedisOutage outage, TimeProvider time, CancellationToken stop)
     {
         var failures = 0;
         while (!stop.IsCancellationRequested)
@@ -26,7 +26,7 @@ internal static class Periodic
             }
             catch (TransportException ex)
             {
-                wait = RedisOutage.Backoff(interval, ++failures);
+                wait = RedisOutage.Backoff(interval, ++failures, maxBackoff);
                 outage.Failed(loop, ex, wait);
             }
 

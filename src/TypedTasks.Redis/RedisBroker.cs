@@ -220,6 +220,7 @@ public sealed class RedisBroker : ITaskBroker
     public async ValueTask DisposeAsync()
     {
         await _wake.DisposeAsync().ConfigureAwait(false);
+        Outage.Dispose();
         if (_ownsConnection)
         {
             await _connection.DisposeAsync().ConfigureAwait(false);

@@ -18,7 +18,7 @@ internal sealed class RedisInFlightSweeper(RedisBroker broker, RedisTransportOpt
     private HashSet<(string Queue, ulong Entry)> _suspects = [];
 
     public Task RunAsync(IReadOnlyList<string> queues, CancellationToken stop)
-        => Periodic.RunAsync("in-flight sweep", options.InFlightSweepInterval, () => SweepAsync(queues), broker.Outage, time, stop);
+        => Periodic.RunAsync("in-flight sweep", options.InFlightSweepInterval, RedisOutage.MaxBackoff, () => SweepAsync(queues), broker.Outage, time, stop);
 
     internal async Task<int> SweepAsync(IReadOnlyList<string> queues)
     {

@@ -11,12 +11,14 @@ namespace TypedTasks.Redis;
 /// What a worker's Redis loops (heartbeat, recoverer, scheduler, sweeper) say while Redis cannot
 /// be reached, and how long they wait: the first failure says where and what to check, each later
 /// one is a short line, the recovery is one line. Each loop backs off from its interval, doubling
-/// up to <see cref="MaxBackoff"/>, and all wake at once when the client reconnects.
+/// up to a bound (<see cref="MaxBackoff"/> at most: Redis can come back without the client noticing
+/// a reconnect, after a pause), and all wake at once when the client reconnects.
 /// </summary>
-internal sealed class RedisOutage
+internal sealed class RedisOutage : IDisposable
 {
-    public static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(10);
 
+    private readonly IConnectionMultiplexer _connection;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly string _target;
@@ -25,16 +27,17 @@ internal sealed class RedisOutage
 
     public RedisOutage(IConnectionMultiplexer connection, ILogger logger, TimeProvider time)
     {
+        _connection = connection;
         _logger = logger;
         _time = time;
         _target = Transient.Describe(connection.GetEndPoints(configuredOnly: true));
-        connection.ConnectionRestored += (_, _) => Reachable();
+        connection.ConnectionRestored += OnRestored;
     }
 
-    /// <summary>The wait before a loop's next try after <paramref name="failures"/> failures in a row.</summary>
-    public static TimeSpan Backoff(TimeSpan interval, int failures)
+    /// <summary>The wait before a loop's next try after <paramref name="failures"/> failures in a row, at most <paramref name="max"/> (or the interval, if longer).</summary>
+    public static TimeSpan Backoff(TimeSpan interval, int failures, TimeSpan max)
     {
-        var max = interval > MaxBackoff ? interval : MaxBackoff;
+        max = interval > max ? interval : max;
         var wait = interval * Math.Pow(2, Math.Min(failures - 1, 16));
         return wait < max ? wait : max;
     }
@@ -63,13 +66,23 @@ internal sealed class RedisOutage
         }
     }
 
-    /// <summary>Waits <paramref name="delay"/>, or less when Redis comes back meanwhile.</summary>
+    /// <summary>Waits <paramref name="delay"/>, or less when Redis comes back meanwhile (or came back since the failure).</summary>
     public async Task DelayAsync(TimeSpan delay, CancellationToken stop)
     {
         var restored = Volatile.Read(ref _restored).Task;
+        if (Interlocked.Read(ref _downSinceTicks) == 0)
+        {
+            return;
+        }
+
         await Task.WhenAny(Task.Delay(delay, _time, stop), restored).ConfigureAwait(false);
         stop.ThrowIfCancellationRequested();
     }
+
+    /// <summary>Stops listening to a connection that the application may keep using.</summary>
+    public void Dispose() => _connection.ConnectionRestored -= OnRestored;
+
+    private void OnRestored(object? sender, ConnectionFailedEventArgs e) => Reachable();
 
     private static TaskCompletionSource NewRestored() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 }

@@ -15,7 +15,7 @@ namespace TypedTasks.Redis;
 internal sealed class RedisRecoverer(RedisBroker broker, RedisTransportOptions options, TimeProvider time, ILogger logger)
 {
     public Task RunAsync(IReadOnlyList<string> queues, CancellationToken stop)
-        => Periodic.RunAsync("recoverer", options.RecoverInterval, async () =>
+        => Periodic.RunAsync("recoverer", options.RecoverInterval, RedisOutage.MaxBackoff, async () =>
         {
             foreach (var queue in queues)
             {

@@ -43,7 +43,7 @@ internal sealed class RedisScheduler(RedisBroker broker, RedisTransportOptions o
             }
             catch (Transport.TransportException ex)
             {
-                sleep = RedisOutage.Backoff(options.SchedulerInterval, ++failures);
+                sleep = RedisOutage.Backoff(options.SchedulerInterval, ++failures, RedisOutage.MaxBackoff);
                 broker.Outage.Failed("scheduler", ex, sleep);
             }
 

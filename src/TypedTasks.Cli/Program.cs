@@ -1,8 +1,12 @@
 using System;
 using System.Collections.Generic;
+using System.CommandLine;
+using System.CommandLine.Invocation;
+using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Linq;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using System.Threading.Tasks;
 using MessagePack;
 using StackExchange.Redis;
@@ -13,100 +17,209 @@ using TypedTasks.Serialization;
 using TypedTasks.Transport;
 
 // typedtasks: look at and act on TypedTasks in Redis. Exit codes: 0 done, 1 refused or not
-// found, 2 bad arguments, 3 Redis unreachable. Errors are one line on stderr, never a stack trace.
-try
-{
-    return await Cli.RunAsync(args);
-}
-catch (UsageException ex)
-{
-    Console.Error.WriteLine($"typedtasks: {ex.Message}");
-    Console.Error.WriteLine(Cli.Usage);
-    return 2;
-}
-catch (Exception ex) when (ex is RedisConnectionException or RedisTimeoutException or TransportException)
-{
-    Console.Error.WriteLine($"typedtasks: cannot reach Redis at {Cli.RedisTarget(args)}: {ex.Message.Split('\n')[0]}");
-    return 3;
-}
-catch (Exception ex) when (ex is RedisServerException)
-{
-    Console.Error.WriteLine($"typedtasks: Redis refused: {ex.Message.Split('\n')[0]}");
-    return 3;
-}
+// found, 2 bad arguments, 3 Redis unreachable or refusing. Errors are short lines on stderr, never
+// a stack trace, never a password.
+return await Cli.RunAsync(args);
 
 namespace TypedTasks.Cli
 {
-    internal sealed class UsageException(string message) : Exception(message);
-
-    internal static class Cli
+    internal static partial class Cli
     {
-        public const string Usage = """
-            usage: typedtasks [--redis HOST:PORT] [--prefix tt] COMMAND
-              status [--json]                 queues (pending, scheduled, in flight, dead) and live workers
-              inspect ID [--json]             a task's state, arguments, attempts, result or error
-              dead list QUEUE [--json]        the dead letters of a queue, newest first
-              dead retry QUEUE [--yes]        put every dead letter of a queue back into it
-              dead purge QUEUE [--yes]        delete the dead letters of a queue
-              purge QUEUE [--yes]             delete the waiting and scheduled messages of a queue
-              cancel ID                       cancel a task (pending: never runs; running: its token is signalled)
-            Redis comes from --redis or TYPEDTASKS_REDIS (any StackExchange.Redis connection string).
-            """;
+        private const string RedisVariable = "TYPEDTASKS_REDIS";
+        private const string RedisAdvice = "pass --redis HOST:PORT or set " + RedisVariable;
 
         private static readonly JsonSerializerOptions Json = new() { WriteIndented = false };
 
-        public static string RedisTarget(string[] args) => Option(args, "--redis") ?? Environment.GetEnvironmentVariable("TYPEDTASKS_REDIS") ?? "(none)";
+        private static readonly Option<string?> RedisOption = new("--redis")
+        {
+            Description = $"Redis: HOST:PORT or a StackExchange.Redis connection string (password=, user=, ssl=true...). Default: ${RedisVariable}",
+            HelpName = "HOST:PORT",
+            Recursive = true,
+        };
+
+        private static readonly Option<string> PrefixOption = new("--prefix")
+        {
+            Description = "The key prefix of the application (TypedTasks:RedisTransport:KeyPrefix)",
+            HelpName = "PREFIX",
+            DefaultValueFactory = _ => "tt",
+            Recursive = true,
+        };
 
         public static async Task<int> RunAsync(string[] args)
         {
-            var words = Positional(args);
-            if (words.Count == 0 || words[0] is "help" or "--help" or "-h")
+            var secrets = Secrets(args);
+            var root = Build(secrets);
+            var parsed = root.Parse(args);
+            if (parsed.Errors.Count > 0 && parsed.Action is ParseErrorAction)
             {
-                Console.WriteLine(Usage);
-                return words.Count == 0 ? 2 : 0;
+                // What the user typed wrong comes before what is missing ("Required command...").
+                foreach (var error in parsed.Errors.OrderBy(e => parsed.UnmatchedTokens.Any(t => e.Message.Contains(t, StringComparison.Ordinal)) ? 0 : 1))
+                {
+                    Console.Error.WriteLine($"typedtasks: {Redact(error.Message, secrets)}");
+                }
+
+                Console.Error.WriteLine();
+                await HelpFor(root, parsed.CommandResult).InvokeAsync(new InvocationConfiguration { Output = Console.Error });
+                return 2;
             }
 
-            var redis = Option(args, "--redis") ?? Environment.GetEnvironmentVariable("TYPEDTASKS_REDIS")
-                ?? throw new UsageException("no Redis given: pass --redis HOST:PORT or set TYPEDTASKS_REDIS");
-            var prefix = Option(args, "--prefix") ?? "tt";
-            var json = args.Contains("--json");
-            var yes = args.Contains("--yes");
+            return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        }
 
-            // Validate the command before connecting.
-            Func<RedisInspector, IConnectionMultiplexer, Task<int>> command = words switch
+        private static RootCommand Build(string[] secrets)
+        {
+            var json = new Option<bool>("--json") { Description = "Print one JSON document instead of a table" };
+            var yes = new Option<bool>("--yes") { Description = "Do it without asking for confirmation" };
+            var id = new Argument<string>("ID") { Description = "The task id (AsyncResult.Id)" };
+            Argument<string> Queue(string what)
             {
-                ["status"] => (r, _) => StatusAsync(r, json),
-                ["inspect", var id] => (r, _) => InspectAsync(r, id, json),
-                ["dead", "list", var queue] => (r, _) => DeadListAsync(r, Queue(queue), json),
-                ["dead", "retry", var queue] => (r, _) => DeadRetryAsync(r, Queue(queue), yes),
-                ["dead", "purge", var queue] => (r, _) => DeadPurgeAsync(r, Queue(queue), yes),
-                ["purge", var queue] => (r, _) => PurgeAsync(r, Queue(queue), yes),
-                ["cancel", var id] => (r, c) => CancelAsync(r, c, id),
-                _ => throw new UsageException($"unknown command '{string.Join(' ', words)}'"),
-            };
+                var queue = new Argument<string>("QUEUE") { Description = what };
+                queue.Validators.Add(ValidQueue);
+                return queue;
+            }
 
-            var options = ConfigurationOptions.Parse(redis);
+            var someQueue = new Argument<string?>("QUEUE") { Description = "The queue; without it, the dead letters of every queue", Arity = ArgumentArity.ZeroOrOne };
+            someQueue.Validators.Add(ValidQueue);
+
+            var status = new Command("status", "Queues (pending, scheduled, in flight, dead, live workers) and live workers; queues with tasks and no live worker are marked") { json };
+            status.SetAction((p, _) => WithRedisAsync(p, secrets, r => StatusAsync(r, p.GetValue(json))));
+
+            var inspect = new Command("inspect", "A task's state, attempt, arguments, result or error, and where its message is") { id, json };
+            inspect.SetAction((p, _) => WithRedisAsync(p, secrets, r => InspectAsync(r, p.GetValue(id)!, p.GetValue(json))));
+
+            var deadList = new Command("list", "The dead letters of a queue, or of every queue, newest first") { someQueue, json };
+            deadList.SetAction((p, _) => WithRedisAsync(p, secrets, r => DeadListAsync(r, p.GetValue(someQueue), p.GetValue(json))));
+
+            var retryQueue = Queue("The queue whose dead letters go back into it");
+            var deadRetry = new Command("retry", "Put every dead letter of a queue back into it, with a fresh retry budget") { retryQueue, yes };
+            deadRetry.SetAction((p, _) => WithRedisAsync(p, secrets, r => DeadRetryAsync(r, p.GetValue(retryQueue)!, p.GetValue(yes))));
+
+            var purgeDeadQueue = Queue("The queue whose dead letters are deleted");
+            var deadPurge = new Command("purge", "Delete the dead letters of a queue") { purgeDeadQueue, yes };
+            deadPurge.SetAction((p, _) => WithRedisAsync(p, secrets, r => DeadPurgeAsync(r, p.GetValue(purgeDeadQueue)!, p.GetValue(yes))));
+
+            var dead = new Command("dead", "Dead letters: messages that failed for good or could not be run") { deadList, deadRetry, deadPurge };
+
+            var purgeQueue = Queue("The queue whose waiting and scheduled messages are deleted");
+            var purge = new Command("purge", "Delete the waiting and scheduled messages of a queue; they never run") { purgeQueue, yes };
+            purge.SetAction((p, _) => WithRedisAsync(p, secrets, r => PurgeAsync(r, p.GetValue(purgeQueue)!, p.GetValue(yes))));
+
+            var cancel = new Command("cancel", "Cancel a task: a pending one never runs, a running one has its token signalled") { id };
+            cancel.SetAction((p, _) => WithRedisAsync(p, secrets, r => CancelAsync(r, p.GetValue(id)!)));
+
+            return new RootCommand("typedtasks: look at and act on TypedTasks queues, tasks and dead letters in Redis.")
+            {
+                RedisOption, PrefixOption, status, inspect, dead, purge, cancel,
+            };
+        }
+
+        /// <summary>The help of the command the user was typing, for the lines after a usage error.</summary>
+        private static ParseResult HelpFor(RootCommand root, CommandResult command)
+        {
+            var path = new List<string>();
+            for (SymbolResult? result = command; result is CommandResult { Command: not RootCommand } named; result = named.Parent)
+            {
+                path.Insert(0, named.Command.Name);
+            }
+
+            return root.Parse([.. path, "--help"]);
+        }
+
+        /// <summary>
+        /// Connects, runs the command and turns Redis errors into one line that names host and
+        /// port only: the connection string, which may hold a password, is never printed.
+        /// </summary>
+        private static async Task<int> WithRedisAsync(ParseResult parsed, string[] secrets, Func<RedisInspector, Task<int>> command)
+        {
+            var (text, source) = parsed.GetValue(RedisOption) is { } given ? (given, "--redis") : (Environment.GetEnvironmentVariable(RedisVariable), RedisVariable);
+            if (string.IsNullOrWhiteSpace(text))
+            {
+                return Fail(2, $"no Redis given: {RedisAdvice}");
+            }
+
+            ConfigurationOptions options;
+            try
+            {
+                options = ConfigurationOptions.Parse(text);
+            }
+            catch (ArgumentException ex)
+            {
+                return Fail(2, $"the Redis connection string of {source} is not valid ({Redact(ex.Message.Split('\n')[0], secrets)}): {RedisAdvice}");
+            }
+
+            if (options.EndPoints.Count == 0)
+            {
+                return Fail(2, $"the Redis connection string of {source} names no HOST:PORT: {RedisAdvice}");
+            }
+
+            var target = Transient.Describe(options.EndPoints);
             options.AbortOnConnectFail = true;
             options.ConnectTimeout = Math.Min(options.ConnectTimeout, 3000);
-            await using var connection = await ConnectionMultiplexer.ConnectAsync(options);
-            return await command(new RedisInspector(connection, prefix), connection);
+            try
+            {
+                await using var connection = await ConnectionMultiplexer.ConnectAsync(options);
+                return await command(new RedisInspector(connection, parsed.GetValue(PrefixOption)!));
+            }
+            catch (Exception ex) when (ex is RedisConnectionException or RedisTimeoutException or TransportException)
+            {
+                var reason = Transient.Reason(ex);
+                var check = reason == nameof(ConnectionFailureType.AuthenticationFailure)
+                    ? "check the password= and user= of the connection string"
+                    : "check that redis-server is running there";
+                return Fail(3, $"cannot reach Redis at {target} ({reason}; from {source}): {check}, and {RedisAdvice}");
+            }
+            catch (RedisServerException ex)
+            {
+                return Fail(3, $"Redis at {target} refused: {Redact(ex.Message.Split('\n')[0], secrets)}");
+            }
         }
+
+        private static int Fail(int exit, string message)
+        {
+            Console.Error.WriteLine($"typedtasks: {message}");
+            return exit;
+        }
+
+        /// <summary>The passwords the command line or the environment carries, longest first, to keep out of any message.</summary>
+        private static string[] Secrets(string[] args)
+            => [.. args.Append(Environment.GetEnvironmentVariable(RedisVariable) ?? "")
+                .SelectMany(a => Password().Matches(a).Select(m => m.Groups[1].Value.Trim()))
+                .Where(s => s.Length > 0)
+                .Distinct(StringComparer.Ordinal)
+                .OrderByDescending(s => s.Length)];
+
+        private static string Redact(string text, string[] secrets)
+            => secrets.Aggregate(text, (t, secret) => t.Replace(secret, "***", StringComparison.Ordinal));
+
+        [GeneratedRegex(@"(?:^|,)\s*password\s*=([^,]*)", RegexOptions.IgnoreCase)]
+        private static partial Regex Password();
 
         private static async Task<int> StatusAsync(RedisInspector redis, bool json)
         {
             var queues = await redis.QueuesAsync();
             var workers = await redis.WorkersAsync(DateTimeOffset.UtcNow);
+            int Serving(string queue) => workers.Count(w => w.Queues.Contains(queue, StringComparer.Ordinal));
+            bool Unserved(RedisInspector.QueueCounts q) => q.Pending + q.Scheduled + q.InFlight > 0 && Serving(q.Name) == 0;
             if (json)
             {
                 Console.WriteLine(JsonSerializer.Serialize(new
                 {
-                    queues = queues.Select(q => new { name = q.Name, pending = q.Pending, scheduled = q.Scheduled, inflight = q.InFlight, dead = q.Dead }),
+                    queues = queues.Select(q => new { name = q.Name, pending = q.Pending, scheduled = q.Scheduled, inflight = q.InFlight, dead = q.Dead, workers = Serving(q.Name), unserved = Unserved(q) }),
                     workers = workers.Select(w => new { id = w.Id, host = w.Host, pid = w.Pid, queues = w.Queues, concurrency = w.Concurrency, heartbeat_age_s = w.HeartbeatAgeSeconds, done = w.Done }),
                 }, Json));
                 return 0;
             }
 
-            Console.WriteLine(Table(["QUEUE", "PENDING", "SCHEDULED", "IN FLIGHT", "DEAD"], queues.Select(q => new[] { q.Name, $"{q.Pending}", $"{q.Scheduled}", $"{q.InFlight}", $"{q.Dead}" })));
+            Console.WriteLine(queues.Count == 0
+                ? "No queues."
+                : Table(["QUEUE", "PENDING", "SCHEDULED", "IN FLIGHT", "DEAD", "WORKERS"], queues.Select(q => new[] { q.Name, $"{q.Pending}", $"{q.Scheduled}", $"{q.InFlight}", $"{q.Dead}", Unserved(q) ? "NONE (!)" : $"{Serving(q.Name)}" })));
+            var unserved = queues.Where(Unserved).Select(q => q.Name).ToList();
+            if (unserved.Count > 0)
+            {
+                Console.WriteLine();
+                Console.WriteLine($"(!) No live worker serves {string.Join(", ", unserved)}: their tasks wait until a worker with the same key prefix lists the queue in WorkerOptions.Queues (TypedTasks:Worker:Queues).");
+            }
+
             Console.WriteLine();
             Console.WriteLine(workers.Count == 0
                 ? "No live workers."
@@ -130,7 +243,7 @@ namespace TypedTasks.Cli
                 ["id"] = id,
                 ["task"] = info?.TaskName ?? message?.Envelope.TaskName,
                 ["state"] = (info?.State ?? TaskState.Pending).ToString(),
-                ["runs"] = (info?.Attempt ?? message?.Envelope.Attempt ?? 0) + 1,
+                ["attempt"] = info?.Attempt ?? 0,
                 ["updated_at"] = info?.UpdatedAt.ToString("O", CultureInfo.InvariantCulture),
                 ["queue"] = message?.Queue,
                 ["message"] = message?.Where,
@@ -146,7 +259,13 @@ namespace TypedTasks.Cli
 
             foreach (var (key, value) in report.Where(p => p.Value is not null && p.Key != "error"))
             {
-                Console.WriteLine($"{key,-11} {(value is JsonElement element ? element.GetRawText() : value)}");
+                var shown = (key, value) switch
+                {
+                    ("attempt", 0) => "not started",
+                    (_, JsonElement element) => element.GetRawText(),
+                    _ => value,
+                };
+                Console.WriteLine($"{key,-11} {shown}");
             }
 
             if (info?.Error is { } error)
@@ -158,40 +277,58 @@ namespace TypedTasks.Cli
             return 0;
         }
 
-        private static async Task<int> DeadListAsync(RedisInspector redis, string queue, bool json)
+        /// <summary>The dead letters of one queue, or, with no queue named, of every queue that has a key.</summary>
+        private static async Task<int> DeadListAsync(RedisInspector redis, string? queue, bool json)
         {
-            var letters = (await redis.Db.ListRangeAsync(redis.Keys.Dead(queue))).Select(r => DeadLetterRecord.Read((byte[])r!)).ToList();
-            var rows = letters.Select(l =>
+            var queues = queue is null ? [.. (await redis.DiscoverAsync()).Queues] : new List<string> { queue };
+            var rows = new List<DeadRow>();
+            foreach (var name in queues)
+            {
+                var letters = (await redis.Db.ListRangeAsync(redis.Keys.Dead(name))).Select(r => DeadLetterRecord.Read((byte[])r!));
+                rows.AddRange(letters.Select(l => DeadRow.From(name, l)));
+            }
+
+            if (json)
+            {
+                Console.WriteLine(JsonSerializer.Serialize(rows.Select(r => new { queue = r.Queue, at = r.At, id = r.Id, task = r.Task, reason = r.Reason, arguments = r.Arguments, bytes = r.Bytes }), Json));
+                return 0;
+            }
+
+            if (rows.Count == 0)
+            {
+                Console.WriteLine(queue is not null ? $"No dead letters in '{queue}'."
+                    : queues.Count == 0 ? "No dead letters: no queue has any key under this prefix."
+                    : $"No dead letters in any queue ({string.Join(", ", queues)}).");
+                return 0;
+            }
+
+            Console.WriteLine(Table(["QUEUE", "AT", "ID", "TASK", "REASON"], rows.Select(r => new[] { r.Queue, r.At, r.Id ?? $"({r.Bytes} bytes, not an envelope)", r.Task ?? "", r.Reason })));
+            return 0;
+        }
+
+        private sealed record DeadRow(string Queue, string At, string? Id, string? Task, string Reason, string? Arguments, int Bytes)
+        {
+            public static DeadRow From(string queue, DeadLetter letter)
             {
                 TaskEnvelope? envelope = null;
                 try
                 {
-                    envelope = TaskEnvelope.Read(l.Body);
+                    envelope = TaskEnvelope.Read(letter.Body);
                 }
                 catch (InvalidEnvelopeException)
                 {
+                    // Shown as bytes: a dead letter may be anything a producer sent.
                 }
 
-                return new
-                {
-                    at = l.At.ToString("O", CultureInfo.InvariantCulture),
-                    id = envelope?.Id,
-                    task = envelope?.TaskName,
-                    reason = l.Reason,
-                    arguments = envelope is null ? null : MessagePackSerializer.ConvertToJson(envelope.Arguments),
-                    bytes = l.Body.Length,
-                };
-            }).ToList();
-            if (json)
-            {
-                Console.WriteLine(JsonSerializer.Serialize(rows, Json));
-                return 0;
+                return new DeadRow(
+                    queue,
+                    letter.At.ToString("O", CultureInfo.InvariantCulture),
+                    envelope?.Id,
+                    envelope?.TaskName,
+                    letter.Reason,
+                    envelope is null ? null : MessagePackSerializer.ConvertToJson(envelope.Arguments),
+                    letter.Body.Length);
             }
-
-            Console.WriteLine(rows.Count == 0
-                ? $"No dead letters in '{queue}'."
-                : Table(["AT", "ID", "TASK", "REASON"], rows.Select(r => new[] { r.at, r.id ?? $"({r.bytes} bytes, not an envelope)", r.task ?? "", r.reason })));
-            return 0;
         }
 
         private static async Task<int> DeadRetryAsync(RedisInspector redis, string queue, bool yes)
@@ -267,7 +404,7 @@ namespace TypedTasks.Cli
             return 0;
         }
 
-        private static async Task<int> CancelAsync(RedisInspector redis, IConnectionMultiplexer connection, string id)
+        private static async Task<int> CancelAsync(RedisInspector redis, string id)
         {
             var current = await redis.Db.StringGetAsync(redis.Keys.Result(id));
             if (current.IsNull)
@@ -276,7 +413,7 @@ namespace TypedTasks.Cli
                 return 1;
             }
 
-            var backend = new RedisResultBackend(connection, redis.Keys, new RedisTransportOptions(), TaskDefaults.ResultTtl, TimeProvider.System);
+            var backend = new RedisResultBackend(redis.Connection, redis.Keys, new RedisTransportOptions(), TaskDefaults.ResultTtl, TimeProvider.System);
             if (await backend.CancelAsync(id))
             {
                 Console.WriteLine($"Canceled {id}.");
@@ -306,45 +443,22 @@ namespace TypedTasks.Cli
             return false;
         }
 
-        private static string Queue(string queue)
+        /// <summary>A queue name is checked while parsing, so a bad one is a usage error with the command's help.</summary>
+        private static void ValidQueue(ArgumentResult result)
         {
+            if (result.GetValueOrDefault<string?>() is not { } queue)
+            {
+                return;
+            }
+
             try
             {
                 RedisKeys.CheckQueue(queue);
-                return queue;
             }
             catch (ArgumentException ex)
             {
-                throw new UsageException(ex.Message.Split(" (Parameter")[0]);
+                result.AddError(ex.Message.Split(" (Parameter")[0]);
             }
-        }
-
-        private static string? Option(string[] args, string name)
-        {
-            var at = Array.IndexOf(args, name);
-            return at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
-        }
-
-        private static List<string> Positional(string[] args)
-        {
-            var words = new List<string>();
-            for (var i = 0; i < args.Length; i++)
-            {
-                if (args[i] is "--redis" or "--prefix")
-                {
-                    i++;
-                }
-                else if (!args[i].StartsWith("--", StringComparison.Ordinal))
-                {
-                    words.Add(args[i]);
-                }
-                else if (args[i] is not ("--json" or "--yes"))
-                {
-                    throw new UsageException($"unknown option '{args[i]}'");
-                }
-            }
-
-            return words;
         }
 
         private static string Table(string[] header, IEnumerable<string[]> rows)

@@ -15,6 +15,8 @@ internal sealed class RedisInspector(IConnectionMultiplexer connection, string p
 
     public RedisKeys Keys { get; } = new(prefix);
 
+    public IConnectionMultiplexer Connection => connection;
+
     public IDatabase Db { get; } = connection.GetDatabase();
 
     public sealed record QueueCounts(string Name, long Pending, long Scheduled, long InFlight, long Dead);

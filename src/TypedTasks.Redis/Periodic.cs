@@ -7,26 +7,39 @@ namespace TypedTasks.Redis;
 
 /// <summary>
 /// The loop of the worker's Redis components: do the work, then sleep for the interval, until
-/// stop. A Redis outage is logged and the next round tries again; it never ends the loop.
+/// stop. A Redis outage is one short line per failed round (<see cref="RedisOutage"/>) and the
+/// next round comes after a growing wait; it never ends the loop.
 /// </summary>
 internal static class Periodic
 {
-    public static async Task RunAsync(TimeSpan interval, Func<Task> work, Action<TransportException> failed, TimeProvider time, CancellationToken stop)
+    public static async Task RunAsync(string loop, TimeSpan interval, TimeSpan maxBackoff, Func<Task> work, RedisOutage outage, TimeProvider time, CancellationToken stop)
     {
+        var failures = 0;
         while (!stop.IsCancellationRequested)
         {
+            var wait = interval;
             try
             {
                 await work().ConfigureAwait(false);
+                failures = 0;
+                outage.Reachable();
             }
             catch (TransportException ex)
             {
-                failed(ex);
+                wait = RedisOutage.Backoff(interval, ++failures, maxBackoff);
+                outage.Failed(loop, ex, wait);
             }
 
             try
             {
-                await Task.Delay(interval, time, stop).ConfigureAwait(false);
+                if (failures == 0)
+                {
+                    await Task.Delay(wait, time, stop).ConfigureAwait(false);
+                }
+                else
+                {
+                    await outage.DelayAsync(wait, stop).ConfigureAwait(false);
+                }
             }
             catch (OperationCanceledException)
             {

@@ -43,6 +43,7 @@ public sealed class RedisBroker : ITaskBroker
         _options = options;
         _time = time;
         _logger = logger;
+        Outage = new RedisOutage(connection, logger, time);
         WorkerId = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
         _wake = new LazySubscription(connection, keys.Wake, (_, _) =>
         {
@@ -55,6 +56,9 @@ public sealed class RedisBroker : ITaskBroker
     public string WorkerId { get; }
 
     internal RedisKeys Keys => _keys;
+
+    /// <summary>What the worker's Redis loops log, and how long they wait, while Redis is down.</summary>
+    internal RedisOutage Outage { get; }
 
     internal IDatabase Database => _db;
 
@@ -169,7 +173,7 @@ public sealed class RedisBroker : ITaskBroker
         return Task.WhenAll(
             new RedisHeartbeat(this, _options, _time, _logger, worker).RunAsync(stop),
             new RedisRecoverer(this, _options, _time, _logger).RunAsync(worker.Queues, stop),
-            new RedisScheduler(this, _options, _time, _logger, _scheduleWake).RunAsync(worker.Queues, stop),
+            new RedisScheduler(this, _options, _time, _scheduleWake).RunAsync(worker.Queues, stop),
             new RedisInFlightSweeper(this, _options, _time, _logger).RunAsync(worker.Queues, stop));
     }
 
@@ -216,6 +220,7 @@ public sealed class RedisBroker : ITaskBroker
     public async ValueTask DisposeAsync()
     {
         await _wake.DisposeAsync().ConfigureAwait(false);
+        Outage.Dispose();
         if (_ownsConnection)
         {
             await _connection.DisposeAsync().ConfigureAwait(false);
@@ -295,7 +300,7 @@ public sealed class RedisBroker : ITaskBroker
             {
                 // It stays in this worker's in-flight list; the in-flight sweep (or, once this
                 // worker has stopped, another worker's recovery) returns it to the queue.
-                RedisLog.RequeueFailed(broker._logger, ex, queue);
+                RedisLog.RequeueFailed(broker._logger, queue, Transient.Reason(ex));
             }
             finally
             {

@@ -20,7 +20,10 @@ internal sealed class RedisHeartbeat(RedisBroker broker, RedisTransportOptions o
 
     public async Task RunAsync(CancellationToken stop)
     {
-        await Periodic.RunAsync(options.HeartbeatInterval, () => BeatAsync(worker.Queues, time.GetUtcNow() + options.WorkerTimeout), ex => RedisLog.HeartbeatFailed(logger, ex), time, stop).ConfigureAwait(false);
+        // A heartbeat never waits long: a worker whose beats stop for WorkerTimeout counts as
+        // dead, and its in-flight messages would run again elsewhere.
+        var maxBackoff = options.WorkerTimeout / 3 < RedisOutage.MaxBackoff ? options.WorkerTimeout / 3 : RedisOutage.MaxBackoff;
+        await Periodic.RunAsync("heartbeat", options.HeartbeatInterval, maxBackoff, () => BeatAsync(worker.Queues, time.GetUtcNow() + options.WorkerTimeout), broker.Outage, time, stop).ConfigureAwait(false);
 
         // A last beat with a deadline of now: whatever could not be put back is recovered at once.
         try
@@ -29,7 +32,7 @@ internal sealed class RedisHeartbeat(RedisBroker broker, RedisTransportOptions o
         }
         catch (Transport.TransportException ex)
         {
-            RedisLog.HeartbeatFailed(logger, ex);
+            RedisLog.LastHeartbeatFailed(logger, Transient.Reason(ex));
         }
     }
 

@@ -18,7 +18,7 @@ internal sealed class RedisInFlightSweeper(RedisBroker broker, RedisTransportOpt
     private HashSet<(string Queue, ulong Entry)> _suspects = [];
 
     public Task RunAsync(IReadOnlyList<string> queues, CancellationToken stop)
-        => Periodic.RunAsync(options.InFlightSweepInterval, () => SweepAsync(queues), ex => RedisLog.SweepFailed(logger, ex), time, stop);
+        => Periodic.RunAsync("in-flight sweep", options.InFlightSweepInterval, RedisOutage.MaxBackoff, () => SweepAsync(queues), broker.Outage, time, stop);
 
     internal async Task<int> SweepAsync(IReadOnlyList<string> queues)
     {

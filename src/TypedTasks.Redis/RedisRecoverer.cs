@@ -15,13 +15,13 @@ namespace TypedTasks.Redis;
 internal sealed class RedisRecoverer(RedisBroker broker, RedisTransportOptions options, TimeProvider time, ILogger logger)
 {
     public Task RunAsync(IReadOnlyList<string> queues, CancellationToken stop)
-        => Periodic.RunAsync(options.RecoverInterval, async () =>
+        => Periodic.RunAsync("recoverer", options.RecoverInterval, RedisOutage.MaxBackoff, async () =>
         {
             foreach (var queue in queues)
             {
                 await RecoverAsync(queue).ConfigureAwait(false);
             }
-        }, ex => RedisLog.RecoverFailed(logger, ex), time, stop);
+        }, broker.Outage, time, stop);
 
     /// <summary>Returns the messages of every dead worker of one queue; the count moved.</summary>
     internal async Task<long> RecoverAsync(string queue)

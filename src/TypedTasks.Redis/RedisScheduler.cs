@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
-using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 
 namespace TypedTasks.Redis;
@@ -13,12 +12,13 @@ namespace TypedTasks.Redis;
 /// <see cref="RedisTransportOptions.SchedulerInterval"/>, and wakes early when a producer
 /// schedules an earlier message.
 /// </summary>
-internal sealed class RedisScheduler(RedisBroker broker, RedisTransportOptions options, TimeProvider time, ILogger logger, AsyncSignal wake)
+internal sealed class RedisScheduler(RedisBroker broker, RedisTransportOptions options, TimeProvider time, AsyncSignal wake)
 {
     private const int Batch = 1000;
 
     public async Task RunAsync(IReadOnlyList<string> queues, CancellationToken stop)
     {
+        var failures = 0;
         while (!stop.IsCancellationRequested)
         {
             var sleep = options.SchedulerInterval;
@@ -37,15 +37,23 @@ internal sealed class RedisScheduler(RedisBroker broker, RedisTransportOptions o
                         sleep = untilDue < sleep ? (untilDue < TimeSpan.Zero ? TimeSpan.Zero : untilDue) : sleep;
                     }
                 }
+
+                failures = 0;
+                broker.Outage.Reachable();
             }
             catch (Transport.TransportException ex)
             {
-                RedisLog.PromoteFailed(logger, ex);
+                sleep = RedisOutage.Backoff(options.SchedulerInterval, ++failures, RedisOutage.MaxBackoff);
+                broker.Outage.Failed("scheduler", ex, sleep);
             }
 
             try
             {
-                if (sleep > TimeSpan.Zero)
+                if (failures > 0)
+                {
+                    await broker.Outage.DelayAsync(sleep, stop).ConfigureAwait(false);
+                }
+                else if (sleep > TimeSpan.Zero)
                 {
                     await wake.WaitAsync(sleep, stop).ConfigureAwait(false);
                 }

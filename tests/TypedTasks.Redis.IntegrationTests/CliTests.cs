@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using System.Text.Json;
 using System.Threading.Tasks;
@@ -10,9 +11,14 @@ namespace TypedTasks.Redis.IntegrationTests;
 /// <summary>The typedtasks tool, run as a process on data a real Redis holds.</summary>
 public sealed class CliTests(RedisFixture redis) : IClassFixture<RedisFixture>
 {
-    private async Task<(int Exit, string Output)> Cli(string prefix, params string[] arguments)
+    private const string Password = "TopSecret-9c41";
+
+    private Task<(int Exit, string Output)> Cli(string prefix, params string[] arguments)
+        => Run(["--redis", redis.Server.Endpoint, "--prefix", prefix, .. arguments]);
+
+    private static async Task<(int Exit, string Output)> Run(string[] arguments, Dictionary<string, string>? environment = null)
     {
-        await using var cli = ChildProcess.Start("TypedTasks.Cli", ["--redis", redis.Server.Endpoint, "--prefix", prefix, .. arguments]);
+        await using var cli = ChildProcess.Start("TypedTasks.Cli", arguments, environment);
         Assert.True(await cli.WaitForExitAsync(TimeSpan.FromSeconds(60)), cli.Output);
         return (cli.ExitCode, cli.Output);
     }
@@ -32,7 +38,12 @@ public sealed class CliTests(RedisFixture redis) : IClassFixture<RedisFixture>
         Assert.Equal(0, queue.GetProperty("scheduled").GetInt32());
         Assert.Equal(0, queue.GetProperty("inflight").GetInt32());
         Assert.Equal(0, queue.GetProperty("dead").GetInt32());
+        Assert.Equal(0, queue.GetProperty("workers").GetInt32());
+        Assert.True(queue.GetProperty("unserved").GetBoolean());
         Assert.Empty(status.GetProperty("workers").EnumerateArray());
+        var (_, unservedTable) = await Cli(producer.Prefix, "status");
+        Assert.Contains("NONE (!)", unservedTable, StringComparison.Ordinal);
+        Assert.Contains("No live worker serves default", unservedTable, StringComparison.Ordinal);
 
         await using var worker = await RedisHost.StartAsync(redis.Server.Endpoint, producer.Prefix, w => w.Concurrency = 3);
         await Task.WhenAll(sums.Select(s => s.GetAsync(RedisHost.Wait)));
@@ -51,6 +62,9 @@ public sealed class CliTests(RedisFixture redis) : IClassFixture<RedisFixture>
         Assert.Equal(Environment.ProcessId, w.GetProperty("pid").GetInt32());
         Assert.Equal(3, w.GetProperty("concurrency").GetInt32());
         Assert.Equal("default", w.GetProperty("queues")[0].GetString());
+        var served = JsonDocument.Parse(final).RootElement.GetProperty("queues").EnumerateArray().Single(q => q.GetProperty("name").GetString() == "default");
+        Assert.Equal(1, served.GetProperty("workers").GetInt32());
+        Assert.False(served.GetProperty("unserved").GetBoolean());
         Assert.InRange(w.GetProperty("heartbeat_age_s").GetDouble(), 0, 5);
 
         var (tableExit, table) = await Cli(producer.Prefix, "status");
@@ -81,6 +95,13 @@ public sealed class CliTests(RedisFixture redis) : IClassFixture<RedisFixture>
         var (listExit, list) = await Cli(host.Prefix, "dead", "list", "default");
         Assert.Equal(0, listExit);
         Assert.Contains(task.Id, list, StringComparison.Ordinal);
+
+        // No queue named: the dead letters of every queue, each with its queue.
+        var (allExit, all) = await Cli(host.Prefix, "dead", "list", "--json");
+        Assert.Equal(0, allExit);
+        var letter = JsonDocument.Parse(all).RootElement.EnumerateArray().Single();
+        Assert.Equal("default", letter.GetProperty("queue").GetString());
+        Assert.Equal(task.Id, letter.GetProperty("id").GetString());
 
         // Destructive without --yes and nobody to answer: refused, nothing done.
         var (refused, _) = await Cli(host.Prefix, "dead", "retry", "default");
@@ -114,6 +135,79 @@ public sealed class CliTests(RedisFixture redis) : IClassFixture<RedisFixture>
     }
 
     [Fact]
+    public async Task Inspect_of_a_task_that_never_ran_says_not_started()
+    {
+        await using var producer = await RedisHost.StartAsync(redis.Server.Endpoint, withWorker: false);
+        var sum = await Tasks.Add.WithClient(producer.Client).EnqueueAsync(1, 2);
+
+        var (exit, text) = await Cli(producer.Prefix, "inspect", sum.Id);
+        Assert.Equal(0, exit);
+        Assert.Matches(@"(?m)^attempt\s+not started$", text);
+        Assert.DoesNotContain("runs", text, StringComparison.Ordinal);
+        var (_, json) = await Cli(producer.Prefix, "inspect", sum.Id, "--json");
+        Assert.Equal(0, JsonDocument.Parse(json).RootElement.GetProperty("attempt").GetInt32());
+    }
+
+    [Fact]
+    public async Task Help_usage_errors_and_completion_come_from_the_parser()
+    {
+        var (help, text) = await Run(["--help"]);
+        Assert.Equal(0, help);
+        Assert.Contains("Commands:", text, StringComparison.Ordinal);
+        Assert.Contains("--redis", text, StringComparison.Ordinal);
+
+        var (deadHelp, deadText) = await Run(["dead", "list", "--help"]);
+        Assert.Equal(0, deadHelp);
+        Assert.Contains("typedtasks dead list [<QUEUE>]", deadText, StringComparison.Ordinal);
+
+        // No command, or a bad one: the error, then the usage of the command being typed, exit 2.
+        var (none, noneText) = await Run([]);
+        Assert.Equal(2, none);
+        Assert.Contains("Usage:", noneText, StringComparison.Ordinal);
+        var (badQueue, badQueueText) = await Run(["purge", "a{b", "--redis", redis.Server.Endpoint]);
+        Assert.Equal(2, badQueue);
+        Assert.StartsWith("typedtasks: 'a{b' is not a valid queue name", badQueueText, StringComparison.Ordinal);
+        Assert.Contains("typedtasks purge <QUEUE>", badQueueText, StringComparison.Ordinal);
+
+        // The [suggest] directive answers shells' completion (dotnet-suggest).
+        var (suggest, words) = await Run(["[suggest:16]", "typedtasks dead "]);
+        Assert.Equal(0, suggest);
+        Assert.Equal(["list", "purge", "retry"], words.Split('\n', StringSplitOptions.TrimEntries).Where(w => w is "list" or "purge" or "retry"));
+    }
+
+    [Fact]
+    public async Task No_error_path_prints_the_Redis_password()
+    {
+        var down = $"127.0.0.1:{RedisServer.FreePort()}";
+        await using var guarded = await RedisServer.StartAsync(
+            false, (port, _) => StackExchange.Redis.ConfigurationOptions.Parse($"127.0.0.1:{port},password=right-{Password}"), "--requirepass", "right-" + Password);
+        (string What, string[] Arguments, Dictionary<string, string>? Environment, int Exit)[] cases =
+        [
+            ("bad host", ["--redis", $"{down},password={Password}", "status"], null, 3),
+            ("bad host, ACL user", ["--redis", $"{down},user=bob,password={Password}", "dead", "list"], null, 3),
+            ("bad host from the environment", ["status"], new() { ["TYPEDTASKS_REDIS"] = $"{down},user=bob,password={Password}" }, 3),
+            ("wrong password", ["--redis", $"{guarded.Endpoint},password={Password}", "status"], null, 3),
+            ("wrong password and user", ["--redis", $"{guarded.Endpoint},user=bob,password={Password}", "inspect", "x"], null, 3),
+            ("bad option", ["--redis", $"{down},password={Password}", "status", "--frobnicate"], null, 2),
+            ("bad command", ["--redis", $"{down},password={Password}", "frobnicate"], null, 2),
+            ("missing argument", ["--redis", $"{down},password={Password}", "inspect"], null, 2),
+            ("connection string without --redis", [$"{down},password={Password}", "status"], null, 2),
+            ("bad connection string", ["--redis", $"{down},password={Password},frobnicate=1", "status"], null, 2),
+            ("bad queue", ["dead", "retry", "{x}"], new() { ["TYPEDTASKS_REDIS"] = $"{down},password={Password}" }, 2),
+        ];
+        foreach (var (what, arguments, environment, expected) in cases)
+        {
+            var (exit, output) = await Run(arguments, environment);
+            Assert.True(expected == exit, $"{what}: exit {exit}, expected {expected}: {output}");
+            Assert.False(output.Contains(Password, StringComparison.Ordinal), $"{what} printed the password: {output}");
+            Assert.False(output.Contains("   at ", StringComparison.Ordinal), $"{what} printed a stack trace: {output}");
+        }
+
+        var (_, wrong) = await Run(["--redis", $"{guarded.Endpoint},password={Password}", "status"]);
+        Assert.StartsWith($"typedtasks: cannot reach Redis at {guarded.Endpoint} (AuthenticationFailure", wrong, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_unreachable_Redis_or_a_bad_argument_is_one_clear_line_and_a_non_zero_exit()
     {
         var port = RedisServer.FreePort();
@@ -122,13 +216,15 @@ public sealed class CliTests(RedisFixture redis) : IClassFixture<RedisFixture>
             Assert.True(await down.WaitForExitAsync(TimeSpan.FromSeconds(60)), down.Output);
             Assert.Equal(3, down.ExitCode);
             Assert.StartsWith($"typedtasks: cannot reach Redis at 127.0.0.1:{port}", down.Output, StringComparison.Ordinal);
+            Assert.Contains("pass --redis HOST:PORT or set TYPEDTASKS_REDIS", down.Output, StringComparison.Ordinal);
             Assert.Single(down.Output.Trim().Split('\n'));
             Assert.DoesNotContain("   at ", down.Output, StringComparison.Ordinal);
         }
 
         var (exit, output) = await Cli("tt", "frobnicate");
         Assert.Equal(2, exit);
-        Assert.StartsWith("typedtasks: unknown command 'frobnicate'", output, StringComparison.Ordinal);
+        Assert.StartsWith("typedtasks: Unrecognized command or argument 'frobnicate'", output, StringComparison.Ordinal);
+        Assert.Contains("Usage:", output, StringComparison.Ordinal);
         var (missing, text) = await Cli("tt", "inspect", "no-such-id");
         Assert.Equal(1, missing);
         Assert.Contains("no task with id 'no-such-id'", text, StringComparison.Ordinal);

@@ -35,6 +35,15 @@ internal static partial class Log
     [LoggerMessage(10, LogLevel.Error, "Fetching from the broker failed; trying again in {Delay}")]
     public static partial void FetchFailed(ILogger logger, Exception error, TimeSpan delay);
 
+    [LoggerMessage(40, LogLevel.Warning, "Fetching from the broker failed: {Reason} Trying again in {Delay}")]
+    public static partial void FetchUnreachable(ILogger logger, string reason, TimeSpan delay);
+
+    [LoggerMessage(41, LogLevel.Warning, "Fetching from the broker failed again ({Failures} tries); trying again in {Delay}")]
+    public static partial void FetchStillUnreachable(ILogger logger, int failures, TimeSpan delay);
+
+    [LoggerMessage(42, LogLevel.Information, "Fetching from the broker works again after {Failures} failed tries")]
+    public static partial void FetchWorksAgain(ILogger logger, int failures);
+
     [LoggerMessage(11, LogLevel.Warning, "Task {TaskName} {TaskId} was interrupted by shutdown and goes back to its queue")]
     public static partial void Interrupted(ILogger logger, string taskName, string taskId);
 

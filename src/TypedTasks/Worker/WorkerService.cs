@@ -109,6 +109,7 @@ internal sealed class WorkerService : BackgroundService
     private async Task FetchLoopAsync(IReadOnlyList<string> queues, Channel<ITaskLease> buffer, CancellationToken stop)
     {
         var backoff = new Backoff(FirstBackoff, MaxBackoff);
+        var failures = 0;
         while (!stop.IsCancellationRequested)
         {
             IReadOnlyList<ITaskLease> leases;
@@ -123,6 +124,12 @@ internal sealed class WorkerService : BackgroundService
 
                 var room = Math.Max(1, _options.Prefetch - buffer.Reader.Count);
                 leases = await _client.Broker.FetchAsync(queues, room, stop).ConfigureAwait(false);
+                if (failures > 0)
+                {
+                    Log.FetchWorksAgain(_logger, failures);
+                    failures = 0;
+                }
+
                 backoff.Reset();
                 _status.FetchSucceeded();
             }
@@ -133,8 +140,9 @@ internal sealed class WorkerService : BackgroundService
             catch (Exception ex)
             {
                 var delay = backoff.Next();
+                failures++;
                 _status.FetchFailed(ex, _time.GetUtcNow());
-                Log.FetchFailed(_logger, ex, delay);
+                LogFetchFailure(ex, delay, failures);
                 try
                 {
                     await Task.Delay(delay, _time, stop).ConfigureAwait(false);
@@ -167,6 +175,26 @@ internal sealed class WorkerService : BackgroundService
                     }
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// An unreachable transport is a line (its message says what to check), first in full, then
+    /// short; anything else is a bug to see, with its stack trace.
+    /// </summary>
+    private void LogFetchFailure(Exception error, TimeSpan delay, int failures)
+    {
+        if (error is not TransportException)
+        {
+            Log.FetchFailed(_logger, error, delay);
+        }
+        else if (failures == 1)
+        {
+            Log.FetchUnreachable(_logger, error.Message, delay);
+        }
+        else
+        {
+            Log.FetchStillUnreachable(_logger, failures, delay);
         }
     }
 
@@ -210,7 +238,7 @@ internal sealed class WorkerService : BackgroundService
             catch (TransportException ex)
             {
                 var delay = backoff.Next();
-                Log.FetchFailed(_logger, ex, delay);
+                LogFetchFailure(ex, delay, 1);
                 try
                 {
                     await Task.Delay(delay, _time, stop).ConfigureAwait(false);

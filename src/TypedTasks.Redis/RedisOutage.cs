@@ -1,0 +1,88 @@
+using System;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
+using TypedTasks.Transport;
+
+namespace TypedTasks.Redis;
+
+/// <summary>
+/// What a worker's Redis loops (heartbeat, recoverer, scheduler, sweeper) say while Redis cannot
+/// be reached, and how long they wait: the first failure says where and what to check, each later
+/// one is a short line, the recovery is one line. Each loop backs off from its interval, doubling
+/// up to a bound (<see cref="MaxBackoff"/> at most: Redis can come back without the client noticing
+/// a reconnect, after a pause), and all wake at once when the client reconnects.
+/// </summary>
+internal sealed class RedisOutage : IDisposable
+{
+    public static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(10);
+
+    private readonly IConnectionMultiplexer _connection;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly string _target;
+    private TaskCompletionSource _restored = NewRestored();
+    private long _downSinceTicks;
+
+    public RedisOutage(IConnectionMultiplexer connection, ILogger logger, TimeProvider time)
+    {
+        _connection = connection;
+        _logger = logger;
+        _time = time;
+        _target = Transient.Describe(connection.GetEndPoints(configuredOnly: true));
+        connection.ConnectionRestored += OnRestored;
+    }
+
+    /// <summary>The wait before a loop's next try after <paramref name="failures"/> failures in a row, at most <paramref name="max"/> (or the interval, if longer).</summary>
+    public static TimeSpan Backoff(TimeSpan interval, int failures, TimeSpan max)
+    {
+        max = interval > max ? interval : max;
+        var wait = interval * Math.Pow(2, Math.Min(failures - 1, 16));
+        return wait < max ? wait : max;
+    }
+
+    public void Failed(string loop, TransportException error, TimeSpan retryIn)
+    {
+        var reason = Transient.Reason(error);
+        if (Interlocked.CompareExchange(ref _downSinceTicks, _time.GetUtcNow().UtcTicks, 0) == 0)
+        {
+            RedisLog.Unreachable(_logger, _target, reason, loop, retryIn, Transient.Advice);
+        }
+        else
+        {
+            RedisLog.StillUnreachable(_logger, _target, reason, loop, retryIn);
+        }
+    }
+
+    /// <summary>A call went through, or the client reconnected: logs the recovery once and wakes the waiting loops.</summary>
+    public void Reachable()
+    {
+        var since = Interlocked.Exchange(ref _downSinceTicks, 0);
+        if (since != 0)
+        {
+            RedisLog.ReachableAgain(_logger, _target, _time.GetUtcNow() - new DateTimeOffset(since, TimeSpan.Zero));
+            Interlocked.Exchange(ref _restored, NewRestored()).TrySetResult();
+        }
+    }
+
+    /// <summary>Waits <paramref name="delay"/>, or less when Redis comes back meanwhile (or came back since the failure).</summary>
+    public async Task DelayAsync(TimeSpan delay, CancellationToken stop)
+    {
+        var restored = Volatile.Read(ref _restored).Task;
+        if (Interlocked.Read(ref _downSinceTicks) == 0)
+        {
+            return;
+        }
+
+        await Task.WhenAny(Task.Delay(delay, _time, stop), restored).ConfigureAwait(false);
+        stop.ThrowIfCancellationRequested();
+    }
+
+    /// <summary>Stops listening to a connection that the application may keep using.</summary>
+    public void Dispose() => _connection.ConnectionRestored -= OnRestored;
+
+    private void OnRestored(object? sender, ConnectionFailedEventArgs e) => Reachable();
+
+    private static TaskCompletionSource NewRestored() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+}

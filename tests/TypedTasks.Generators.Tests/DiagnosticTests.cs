@@ -175,6 +175,26 @@ public sealed class DiagnosticTests
     }
 
     [Fact]
+    public void Constructors_of_referenced_types_are_not_judged_since_a_reference_assembly_hides_private_ones()
+    {
+        var library = GeneratorHarness.Compile("""
+            namespace Lib;
+            public sealed class Token
+            {
+                [MessagePack.SerializationConstructor] private Token(string value) { Value = value; }
+                public string Value { get; }
+                public static Token Of(string value) => new(value);
+            }
+            """, "Lib");
+        using var image = new System.IO.MemoryStream();
+        Assert.True(library.Emit(image, options: new Microsoft.CodeAnalysis.Emit.EmitOptions(metadataOnly: true, includePrivateMembers: false)).Success);
+        var reference = MetadataReference.CreateFromImage(image.ToArray());
+
+        var compilation = GeneratorHarness.Compile(Usings + "public static class J { [Task] public static void Use(Lib.Token token) { } }", extra: [reference]);
+        Assert.Empty(GeneratorHarness.Run(compilation).GeneratorDiagnostics);
+    }
+
+    [Fact]
     public void TT0018_interfaces_and_abstract_classes_without_a_union()
     {
         var disposable = Expect("TT0018", "public static class J { [Task] public static void Close(IDisposable [|resource|]) { } }");

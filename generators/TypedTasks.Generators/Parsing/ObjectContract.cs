@@ -108,6 +108,14 @@ internal static class ObjectContract
             members.Add(new Member(symbol.Name, key as string ?? name, key as int?, memberType, readable, writable));
         }
 
+        // A compiled reference (a reference assembly, most often) hides private constructors, such as
+        // a private [SerializationConstructor] one: judge constructors only where the source is at hand,
+        // and walk every member of a referenced type.
+        if (!type.OriginalDefinition.Locations.Any(l => l.IsInSource))
+        {
+            return new([.. members.Select(m => (m.Name, m.Type))]);
+        }
+
         var (matched, constructorProblem) = Constructor(type, members, intKeys == true, compilation);
         if (constructorProblem is not null)
         {

@@ -35,6 +35,8 @@ public sealed class ArgumentTypeRuntimeTests
         { "[MessagePackObject(true)] with a constructor", "[MessagePack.MessagePackObject(true)] public sealed class Named { public Named(int a) { A = a; } public int A { get; } }", "Named", "new Named(1)", null },
         { "[DataContract] with a constructor", "[System.Runtime.Serialization.DataContract] public sealed class Contract { public Contract(int a) { A = a; } [System.Runtime.Serialization.DataMember] public int A { get; } }", "Contract", "new Contract(1)", null },
         { "internal enum", "internal enum Color { Red, Blue }", "Color", "Color.Blue", null },
+        { "[Union] interface with a contractless case", "[MessagePack.Union(0, typeof(Circle))] public interface IShape { } public sealed class Circle : IShape { public double R { get; set; } }", "IShape", "new Circle { R = 2 }", null },
+        { "[Union] abstract class with a positional case", "[MessagePack.Union(0, typeof(Square))] public abstract class Shape { } public sealed class Square(int side) : Shape { public int Side { get; } = side; }", "Shape", "new Square(3)", null },
 
         // Rejected: no constructor MessagePack can call.
         { "private constructor only", "public sealed class Locked { private Locked() { } public int A { get; set; } public static Locked Make() => new() { A = 1 }; }", "Locked", "Locked.Make()", "TT0017" },
@@ -54,6 +56,7 @@ public sealed class ArgumentTypeRuntimeTests
         { "[MessagePackObject] with a private constructor", "[MessagePack.MessagePackObject] public sealed class Sealed { private Sealed() { } [MessagePack.Key(0)] public int A { get; set; } public static Sealed Make() => new() { A = 1 }; }", "Sealed", "Sealed.Make()", "TT0017" },
         { "[MessagePackObject] constructor type differs by index", "[MessagePack.MessagePackObject] public sealed class Typed { public Typed(string a) { A = a.Length; } [MessagePack.Key(0)] public int A { get; } }", "Typed", "new Typed(\"x\")", "TT0017" },
         { "member of a type without a constructor", "public sealed class Locked { private Locked() { } public int A { get; set; } public static Locked Make() => new() { A = 1 }; } public sealed class Holder { public Locked? Inner { get; set; } }", "Holder", "new Holder { Inner = Locked.Make() }", "TT0017" },
+        { "[Union] case without a constructor", "[MessagePack.Union(0, typeof(Circle))] public interface IShape { } public sealed class Circle : IShape { public Circle(double radius) { R = radius; } public double R { get; } }", "IShape", "new Circle(2)", "TT0017" },
         { "list of a type without a constructor", "public sealed class Renamed { public Renamed(int value) { A = value; } public int A { get; set; } }", "List<Renamed>", "new List<Renamed> { new(1) }", "TT0017" },
 
         // Rejected: no formatter at all, or one that throws.

@@ -164,9 +164,26 @@ internal static class TypeSupport
         if (named.TypeKind == TypeKind.Interface || named.IsAbstract)
         {
             // The union resolver comes before the object resolvers; without [Union] nothing can create one.
-            return HasAttribute(named, KnownNames.UnionAttribute)
-                ? null
-                : new(TypeProblemKind.NoUnion, $"{Subject()} is {(named.TypeKind == TypeKind.Interface ? "an interface" : "an abstract class")}");
+            var cases = named.GetAttributes()
+                .Where(a => a.AttributeClass is { } c && MetadataName(c) == KnownNames.UnionAttribute && a.ConstructorArguments.Length == 2)
+                .Select(a => a.ConstructorArguments[1].Value)
+                .OfType<ITypeSymbol>()
+                .ToList();
+            if (cases.Count == 0)
+            {
+                return new(TypeProblemKind.NoUnion, $"{Subject()} is {(named.TypeKind == TypeKind.Interface ? "an interface" : "an abstract class")}");
+            }
+
+            // Each case is written and read as itself, so each must be carried like a parameter type.
+            foreach (var unionCase in cases)
+            {
+                if (Check(unionCase, compilation, visiting, depth + 1, $"[Union] of {named.Name}") is { } problem)
+                {
+                    return problem;
+                }
+            }
+
+            return null;
         }
 
         if (IsFrameworkType(named))

@@ -14,6 +14,12 @@ internal static class KnownNames
     public const string MessagePackObjectAttribute = "MessagePack.MessagePackObjectAttribute";
     public const string MessagePackFormatterAttribute = "MessagePack.MessagePackFormatterAttribute";
     public const string UnionAttribute = "MessagePack.UnionAttribute";
+    public const string KeyAttribute = "MessagePack.KeyAttribute";
+    public const string IgnoreMemberAttribute = "MessagePack.IgnoreMemberAttribute";
+    public const string SerializationConstructorAttribute = "MessagePack.SerializationConstructorAttribute";
+    public const string DataContractAttribute = "System.Runtime.Serialization.DataContractAttribute";
+    public const string DataMemberAttribute = "System.Runtime.Serialization.DataMemberAttribute";
+    public const string IgnoreDataMemberAttribute = "System.Runtime.Serialization.IgnoreDataMemberAttribute";
     public const string Stream = "System.IO.Stream";
     public const string Exception = "System.Exception";
 }

@@ -68,6 +68,41 @@ public sealed class CompileTests
     }
 
     [Fact]
+    public void Task_WhenAll_over_a_Select_of_enqueues_compiles()
+    {
+        const string source = """
+            using System.Collections.Generic;
+            using System.Linq;
+            using System.Threading.Tasks;
+            using TypedTasks;
+            namespace App;
+            public static class Jobs
+            {
+                [Task] public static int Add(int x, int y) => x + y;
+                [Task] public static void Log(string line) { }
+            }
+            public static class Caller
+            {
+                public static async Task<AsyncResult<int>[]> Sums(IEnumerable<int> items)
+                    => await Task.WhenAll(items.Select(i => Tasks.Add.EnqueueAsync(i, i)));
+
+                public static Task<AsyncResult[]> Lines(IEnumerable<string> lines)
+                    => Task.WhenAll(lines.Select(l => Tasks.Log.EnqueueAsync(l)));
+
+                public static Task<IReadOnlyList<AsyncResult<int>>[]> Batches(IEnumerable<int> items)
+                    => Task.WhenAll(items.Chunk(100).Select(c => Tasks.Add.EnqueueManyAsync(c.Select(i => (i, i)))));
+
+                public static async Task<AsyncResult<int>> First(IEnumerable<int> items)
+                    => await await Task.WhenAny(items.Select(i => Tasks.Add.EnqueueAsync(i, 1)));
+            }
+            """;
+        var (_, output, diagnostics) = GeneratorHarness.Run(source, "App");
+        Assert.Empty(diagnostics);
+        var problems = GeneratorHarness.CompilerProblems(output).Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
+    }
+
+    [Fact]
     public void The_generated_dispatch_table_runs_the_task_without_reflection()
     {
         const string source = """

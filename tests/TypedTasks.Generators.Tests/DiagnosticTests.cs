@@ -69,10 +69,11 @@ public sealed class DiagnosticTests
         Expect("TT0005", "public static class J { [Task] public static void Use(IntPtr [|handle|]) { } }");
         Expect("TT0005", "public static class J { [Task] public static void Any(object [|value|]) { } }");
         Expect("TT0005", "public static class J { [Task] public static void Any(dynamic [|value|]) { } }");
-        Expect("TT0005", "public interface IShape { } public static class J { [Task] public static void Draw(IShape [|shape|]) { } }");
-        Expect("TT0005", "public abstract class Shape { } public static class J { [Task] public static void Draw(List<Shape> [|shapes|]) { } }");
         var nested = Expect("TT0005", "public sealed record Upload(string Name, Stream Body); public static class J { [Task] public static void Store(Upload [|upload|]) { } }");
         Assert.Contains("Upload.Body", nested.GetMessage(), System.StringComparison.Ordinal);
+        var hidden = Expect("TT0005", "internal sealed record Point(int X, int Y); public static class J { [Task] internal static void Move(Point [|to|]) { } }");
+        Assert.Contains("make it public", hidden.GetMessage(), System.StringComparison.Ordinal);
+        Expect("TT0005", "[MessagePack.MessagePackObject] public sealed class Keyed { [MessagePack.Key(0)] public int A { get; set; } public int B { get; set; } } public static class J { [Task] public static void Run(Keyed [|value|]) { } }");
     }
 
     [Fact]
@@ -153,6 +154,58 @@ public sealed class DiagnosticTests
     [Fact]
     public void TT0016_invalid_proxy_names()
         => Expect("TT0016", "public static class J { [Task([|ProxyName = \"not valid\"|])] public static void Run() { } }");
+
+    [Fact]
+    public void TT0017_types_without_a_constructor_MessagePack_can_call()
+    {
+        var only = Expect("TT0017", "public sealed class Order { private Order() { } public int Id { get; set; } } public static class J { [Task] public static void Ship(Order [|order|]) { } }");
+        Assert.Contains("Parameter 'order' of task 'J.Ship'", only.GetMessage(), System.StringComparison.Ordinal);
+        Assert.Contains("'Order' has no public constructor", only.GetMessage(), System.StringComparison.Ordinal);
+        Assert.Contains("add a public parameterless constructor", only.GetMessage(), System.StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("[MessagePack.SerializationConstructor]", only.GetMessage(), System.StringComparison.Ordinal);
+
+        var unmatched = Expect("TT0017", "public sealed class Order { public Order(int number) { Id = number; } public int Id { get; } } public static class J { [Task] public static void Ship(Order [|order|]) { } }");
+        Assert.Contains("parameter 'number' of its constructor Order(int number) matches no public property or field", unmatched.GetMessage(), System.StringComparison.Ordinal);
+
+        var reached = Expect("TT0017", "public sealed class Line { private Line() { } public int Qty { get; set; } } public sealed record Order(List<Line> Lines); public static class J { [Task] public static void Ship(Order [|order|]) { } }");
+        Assert.Contains("'Line' (in Order.Lines) has no public constructor", reached.GetMessage(), System.StringComparison.Ordinal);
+
+        var result = Expect("TT0017", "public sealed class Receipt { private Receipt() { } public int Id { get; set; } } public static class J { [Task] public static [|Receipt|] Make() => null!; }");
+        Assert.Contains("The result of task 'J.Make'", result.GetMessage(), System.StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Constructors_of_referenced_types_are_not_judged_since_a_reference_assembly_hides_private_ones()
+    {
+        var library = GeneratorHarness.Compile("""
+            namespace Lib;
+            public sealed class Token
+            {
+                [MessagePack.SerializationConstructor] private Token(string value) { Value = value; }
+                public string Value { get; }
+                public static Token Of(string value) => new(value);
+            }
+            """, "Lib");
+        using var image = new System.IO.MemoryStream();
+        Assert.True(library.Emit(image, options: new Microsoft.CodeAnalysis.Emit.EmitOptions(metadataOnly: true, includePrivateMembers: false)).Success);
+        var reference = MetadataReference.CreateFromImage(image.ToArray());
+
+        var compilation = GeneratorHarness.Compile(Usings + "public static class J { [Task] public static void Use(Lib.Token token) { } }", extra: [reference]);
+        Assert.Empty(GeneratorHarness.Run(compilation).GeneratorDiagnostics);
+    }
+
+    [Fact]
+    public void TT0018_interfaces_and_abstract_classes_without_a_union()
+    {
+        var disposable = Expect("TT0018", "public static class J { [Task] public static void Close(IDisposable [|resource|]) { } }");
+        Assert.Contains("IDisposable' is an interface without [MessagePack.Union]", disposable.GetMessage(), System.StringComparison.Ordinal);
+        Assert.Contains("Declare a concrete class or record", disposable.GetMessage(), System.StringComparison.Ordinal);
+        Expect("TT0018", "public interface IShape { } public static class J { [Task] public static void Draw(IShape [|shape|]) { } }");
+        Expect("TT0018", "public abstract class Shape { } public static class J { [Task] public static void Draw(List<Shape> [|shapes|]) { } }");
+        Expect("TT0018", "public interface IShape { } public sealed record Scene(IShape[] Shapes); public static class J { [Task] public static void Draw(Scene [|scene|]) { } }");
+        Expect("TT0018", "public static class J { [Task] public static void Each(IEnumerable<IDisposable> [|items|]) { } }");
+        Expect("TT0018", "public static class J { [Task] public static [|IComparable|] Pick() => 1; }");
+    }
 
     [Fact]
     public void Broken_code_gets_the_compiler_errors_only()

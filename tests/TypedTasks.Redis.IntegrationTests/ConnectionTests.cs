@@ -90,7 +90,7 @@ public sealed class ConnectionTests
         // A wrong password is an error at start, not a silent hang.
         using var wrong = await StartAsync(s => s.AddTypedTasks(o => o.UseRedis($"{redis.Endpoint},user=tasks,password=nope,connectTimeout=1000")));
         var client = wrong.Services.GetRequiredService<TaskClient>();
-        await Assert.ThrowsAsync<Transport.TransportException>(() => Tasks.Add.WithClient(client).EnqueueAsync(1, 1).AsTask());
+        await Assert.ThrowsAsync<Transport.TransportException>(() => Tasks.Add.WithClient(client).EnqueueAsync(1, 1));
         await wrong.StopAsync();
     }
 

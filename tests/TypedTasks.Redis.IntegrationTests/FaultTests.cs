@@ -24,7 +24,7 @@ public sealed class FaultTests(Xunit.Abstractions.ITestOutputHelper output)
 
         const int count = 3000;
         var proxy = Tasks.SlowAdd.WithClient(producer.Client);
-        var handles = await Task.WhenAll(Enumerable.Range(0, count).Select(i => proxy.EnqueueAsync(i, i, 15).AsTask()));
+        var handles = await Task.WhenAll(Enumerable.Range(0, count).Select(i => proxy.EnqueueAsync(i, i, 15)));
 
         // Kill it in the middle of the run: some done, many in flight or waiting.
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
@@ -59,10 +59,10 @@ public sealed class FaultTests(Xunit.Abstractions.ITestOutputHelper output)
         await using var worker = await WorkerProcess.StartAsync(redis.Endpoint, producer.Prefix);
         var proxy = Tasks.SlowAdd.WithClient(producer.Client);
 
-        var before = await Task.WhenAll(Enumerable.Range(0, 1000).Select(i => proxy.EnqueueAsync(i, 1, 5).AsTask()));
+        var before = await Task.WhenAll(Enumerable.Range(0, 1000).Select(i => proxy.EnqueueAsync(i, 1, 5)));
         await Task.Delay(300); // part of them done, part in flight, part waiting
         await redis.RestartAsync(TimeSpan.FromSeconds(1));
-        var after = await Task.WhenAll(Enumerable.Range(0, 1000).Select(i => proxy.EnqueueAsync(i, 2, 5).AsTask()));
+        var after = await Task.WhenAll(Enumerable.Range(0, 1000).Select(i => proxy.EnqueueAsync(i, 2, 5)));
 
         var restarted = Stopwatch.StartNew();
         var beforeResults = await Task.WhenAll(before.Select(h => h.GetAsync(TimeSpan.FromSeconds(90))));

@@ -425,7 +425,7 @@ public abstract class RedisContractTests
     {
         await using var host = await Start(w => w.Concurrency = 32);
         var proxy = Tasks.Add.WithClient(host.Client);
-        var handles = await Task.WhenAll(Enumerable.Range(0, 2000).Select(i => proxy.EnqueueAsync(i, 1).AsTask()));
+        var handles = await Task.WhenAll(Enumerable.Range(0, 2000).Select(i => proxy.EnqueueAsync(i, 1)));
         var values = await Task.WhenAll(handles.Select(h => h.GetAsync(RedisHost.Wait)));
         Assert.Equal(Enumerable.Range(1, 2000), values);
     }

@@ -194,11 +194,31 @@ public sealed class EndToEndTests
     {
         await using var host = await TestHost.StartAsync(w => w.Concurrency = 16);
         var proxy = Tasks.Add.WithClient(host.Client);
-        var handles = await Task.WhenAll(Enumerable.Range(0, 2000).Select(i => proxy.EnqueueAsync(i, i).AsTask()));
+        var handles = await Task.WhenAll(Enumerable.Range(0, 2000).Select(i => proxy.EnqueueAsync(i, i)));
         Assert.Equal(2000, handles.Select(h => h.Id).Distinct().Count());
 
         var sums = await Task.WhenAll(handles.Select(h => h.GetAsync(TestHost.Wait)));
         Assert.Equal(Enumerable.Range(0, 2000).Select(i => 2 * i), sums);
+    }
+
+    [Fact]
+    public async Task Enqueues_compose_with_Task_WhenAll_over_a_Select()
+    {
+        await using var host = await TestHost.StartAsync();
+        var client = host.Client;
+        var items = Enumerable.Range(1, 20).ToList();
+
+        // The idiom as users write it: no AsTask(), whatever the proxy's return type.
+        AsyncResult<int>[] sums = await Task.WhenAll(items.Select(i => Tasks.Add.WithClient(client).EnqueueAsync(i, i)));
+        Assert.Equal(items.Select(i => 2 * i), await Task.WhenAll(sums.Select(s => s.GetAsync(TestHost.Wait))));
+
+        var key = Guid.NewGuid().ToString("N");
+        AsyncResult[] records = await Task.WhenAll(items.Select(i => Tasks.Record.WithClient(client).EnqueueAsync($"{key}-{i}", i)));
+        await Task.WhenAll(records.Select(r => r.GetAsync(TestHost.Wait)));
+        Assert.All(items, i => Assert.Equal(i, ShapeTasks.Recorded[$"{key}-{i}"]));
+
+        IReadOnlyList<AsyncResult<int>>[] batches = await Task.WhenAll(items.Chunk(5).Select(chunk => Tasks.Add.WithClient(client).EnqueueManyAsync(chunk.Select(i => (i, 1)))));
+        Assert.Equal(items.Select(i => i + 1), await Task.WhenAll(batches.SelectMany(b => b).Select(h => h.GetAsync(TestHost.Wait))));
     }
 
     [Fact]
@@ -255,9 +275,9 @@ public sealed class EndToEndTests
     {
         await using var host = await TestHost.StartAsync(withWorker: false);
         var proxy = Tasks.Add.WithClient(host.Client);
-        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => proxy.With(new EnqueueOptions { Priority = 10 }).EnqueueAsync(1, 1).AsTask());
-        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => proxy.With(new EnqueueOptions { Delay = TimeSpan.FromSeconds(-1) }).EnqueueAsync(1, 1).AsTask());
-        await Assert.ThrowsAsync<ArgumentException>(() => proxy.With(new EnqueueOptions { Queue = " " }).EnqueueAsync(1, 1).AsTask());
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => proxy.With(new EnqueueOptions { Priority = 10 }).EnqueueAsync(1, 1));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => proxy.With(new EnqueueOptions { Delay = TimeSpan.FromSeconds(-1) }).EnqueueAsync(1, 1));
+        await Assert.ThrowsAsync<ArgumentException>(() => proxy.With(new EnqueueOptions { Queue = " " }).EnqueueAsync(1, 1));
         Assert.Equal(0, ((InMemoryBroker)host.Client.Broker).GetQueueLength("default"));
     }
 
@@ -341,7 +361,7 @@ public sealed class EndToEndTests
         Assert.Equal(TaskState.Scheduled, await delayed[0].GetStateAsync());
         Assert.Equal(new[] { 2, 4 }, await Task.WhenAll(delayed.Select(d => d.GetAsync(TestHost.Wait))));
 
-        await Assert.ThrowsAsync<ArgumentException>(() => Tasks.Add.WithClient(host.Client).With(new EnqueueOptions { TaskId = "x" }).EnqueueManyAsync([(1, 1)]).AsTask());
+        await Assert.ThrowsAsync<ArgumentException>(() => Tasks.Add.WithClient(host.Client).With(new EnqueueOptions { TaskId = "x" }).EnqueueManyAsync([(1, 1)]));
     }
 
     [Fact]
@@ -373,10 +393,10 @@ public sealed class EndToEndTests
     {
         await using var host = await TestHost.StartAsync(withWorker: false);
         var proxy = Tasks.Add.WithClient(host.Client);
-        var blank = await Assert.ThrowsAsync<ArgumentException>(() => proxy.With(new EnqueueOptions { TaskId = " " }).EnqueueAsync(1, 1).AsTask());
+        var blank = await Assert.ThrowsAsync<ArgumentException>(() => proxy.With(new EnqueueOptions { TaskId = " " }).EnqueueAsync(1, 1));
         Assert.Contains("TaskId must not be blank", blank.Message, StringComparison.Ordinal);
         var tooLong = new string('x', EnqueueOptions.MaxTaskIdLength + 1);
-        var refused = await Assert.ThrowsAsync<ArgumentException>(() => proxy.With(new EnqueueOptions { TaskId = tooLong }).EnqueueAsync(1, 1).AsTask());
+        var refused = await Assert.ThrowsAsync<ArgumentException>(() => proxy.With(new EnqueueOptions { TaskId = tooLong }).EnqueueAsync(1, 1));
         Assert.Contains($"at most {EnqueueOptions.MaxTaskIdLength} characters", refused.Message, StringComparison.Ordinal);
         Assert.Null(await host.Client.GetInfoAsync(tooLong));
 

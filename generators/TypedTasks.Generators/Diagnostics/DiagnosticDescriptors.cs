@@ -91,11 +91,22 @@ internal static class DiagnosticDescriptors
         "Proxy name is not valid",
         "ProxyName of task '{0}' is \"{1}\", which is not a C# identifier that can name a member of Tasks. Use a name such as \"AddNumbers\".");
 
+    public static readonly DiagnosticDescriptor NoUsableConstructor = Create(
+        "TT0017",
+        "Task argument or result type has no constructor MessagePack can use",
+        "{0} of task '{1}' cannot be read back from a message: {2}. Add a public parameterless constructor, or a public constructor whose parameters each match a public property or field by name and type, or mark one constructor [MessagePack.SerializationConstructor].");
+
+    public static readonly DiagnosticDescriptor AbstractWithoutUnion = Create(
+        "TT0018",
+        "Task argument or result type is an interface or abstract class without [Union]",
+        "{0} of task '{1}' cannot be read back from a message: {2} without [MessagePack.Union] attributes, so the reader cannot know which class to create. Declare a concrete class or record instead, or mark your own interface or abstract class with [MessagePack.Union(0, typeof(Implementation))], one per implementation.");
+
     public static DiagnosticDescriptor[] All =>
     [
         GenericMethod, ByRefParameter, StackOnlyParameter, AsyncVoid, UnsupportedParameterType, UnsupportedReturnType,
         DuplicateTaskName, ProxyNameCollision, NegativeMaxRetries, InvalidTimeValue, InvalidQueueName, InvalidTaskName,
-        UnreachableContainingType, InaccessibleMethod, InstanceTaskNotConstructible, InvalidProxyName,
+        UnreachableContainingType, InaccessibleMethod, InstanceTaskNotConstructible, InvalidProxyName, NoUsableConstructor,
+        AbstractWithoutUnion,
     ];
 
     private static DiagnosticDescriptor Create(string id, string title, string message)

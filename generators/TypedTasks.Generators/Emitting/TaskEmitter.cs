@@ -185,7 +185,8 @@ internal static class TaskEmitter
         w.Line("/// <returns>A handle to await the task's outcome with.</returns>");
         var parameterList = string.Join(", ", carried.Select(p => p.DefaultValue is null ? $"{p.Type} {p.Name}" : $"{p.Type} {p.Name} = {p.DefaultValue}")
             .Concat([$"global::System.Threading.CancellationToken {tokenName} = default"]));
-        w.Line($"public global::System.Threading.Tasks.ValueTask<{handle}> EnqueueAsync({parameterList})");
+        // Task, not ValueTask: Task.WhenAll(items.Select(i => Tasks.X.EnqueueAsync(i))) must compile.
+        w.Line($"public global::System.Threading.Tasks.Task<{handle}> EnqueueAsync({parameterList})");
         var typeArguments = task.HasResult ? $"{task.ResultType}, {task.ProxyName}Arguments" : $"{task.ProxyName}Arguments";
         w.Line($"    => Client.EnqueueAsync<{typeArguments}>(Definition, new {task.ProxyName}Arguments({string.Join(", ", carried.Select(p => p.Name))}), Options, {tokenName});").Line();
 
@@ -219,7 +220,7 @@ internal static class TaskEmitter
         w.Line(carried.Count == 0 ? "/// <param name=\"count\">How many runs.</param>" : "/// <param name=\"calls\">The arguments of each run.</param>");
         w.Line("/// <param name=\"cancellationToken\">Cancels the enqueue itself, not the tasks.</param>");
         w.Line("/// <returns>A handle per run, in order.</returns>");
-        w.Line($"public global::System.Threading.Tasks.ValueTask<global::System.Collections.Generic.IReadOnlyList<{handle}>> EnqueueManyAsync({parameter}, global::System.Threading.CancellationToken cancellationToken = default)");
+        w.Line($"public global::System.Threading.Tasks.Task<global::System.Collections.Generic.IReadOnlyList<{handle}>> EnqueueManyAsync({parameter}, global::System.Threading.CancellationToken cancellationToken = default)");
         w.Line($"    => Client.EnqueueManyAsync<{typeArguments}>(Definition, {source}, Options, cancellationToken);").Line();
     }
 

@@ -36,6 +36,7 @@ internal static class TaskParser
         }
 
         cancellationToken.ThrowIfCancellationRequested();
+        var compilation = context.SemanticModel.Compilation;
         var diagnostics = new List<DiagnosticInfo>();
         var attributeSyntax = attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax;
         var methodSyntax = context.TargetNode as MethodDeclarationSyntax;
@@ -116,9 +117,11 @@ internal static class TaskParser
             }
 
             var isToken = parameter.Type is INamedTypeSymbol token && TypeSupport.MetadataName(token) == KnownNames.CancellationToken;
-            if (!isToken && TypeSupport.Check(parameter.Type) is { } reason)
+            if (!isToken && TypeSupport.Check(parameter.Type, compilation) is { } problem)
             {
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedParameterType, location, parameter.Name, display, reason));
+                diagnostics.Add(problem.Kind == TypeProblemKind.Unsupported
+                    ? DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedParameterType, location, parameter.Name, display, problem.Reason)
+                    : DiagnosticInfo.Create(Descriptor(problem.Kind), location, $"Parameter '{parameter.Name}'", display, problem.Reason));
                 continue;
             }
 
@@ -131,10 +134,15 @@ internal static class TaskParser
 
         // Result.
         var (returnKind, resultType) = ClassifyReturn(method);
-        if (resultType is not null && (resultType.IsRefLikeType || TypeSupport.Check(resultType) is not null))
+        var resultProblem = resultType is null ? null
+            : resultType.IsRefLikeType ? new TypeProblem(TypeProblemKind.Unsupported, $"'{resultType.ToDisplayString()}' is a ref struct, which cannot leave the stack")
+            : TypeSupport.Check(resultType, compilation);
+        if (resultProblem is not null)
         {
-            var reason = resultType.IsRefLikeType ? $"'{resultType.ToDisplayString()}' is a ref struct, which cannot leave the stack" : TypeSupport.Check(resultType)!;
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedReturnType, LocationInfo.From(methodSyntax?.ReturnType) ?? methodLocation, display, reason));
+            var resultLocation = LocationInfo.From(methodSyntax?.ReturnType) ?? methodLocation;
+            diagnostics.Add(resultProblem.Kind == TypeProblemKind.Unsupported
+                ? DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedReturnType, resultLocation, display, resultProblem.Reason)
+                : DiagnosticInfo.Create(Descriptor(resultProblem.Kind), resultLocation, "The result", display, resultProblem.Reason));
         }
 
         var identity = new TaskIdentity(name, proxyName, display, methodLocation);
@@ -160,6 +168,10 @@ internal static class TaskParser
             new EquatableArray<string>(DocComments.ForProxy(methodSyntax, new HashSet<string>(method.Parameters.Where(p => p.Type is INamedTypeSymbol t && TypeSupport.MetadataName(t) == KnownNames.CancellationToken).Select(p => p.Name)))));
         return new TaskParseResult(model, identity, EquatableArray<DiagnosticInfo>.Empty);
     }
+
+    /// <summary>The diagnostic for a type that has a formatter but no way to be created when read.</summary>
+    private static DiagnosticDescriptor Descriptor(TypeProblemKind kind)
+        => kind == TypeProblemKind.NoUnion ? DiagnosticDescriptors.AbstractWithoutUnion : DiagnosticDescriptors.NoUsableConstructor;
 
     private static TaskParseResult Nothing() => new(null, null, EquatableArray<DiagnosticInfo>.Empty);
 
@@ -300,7 +312,7 @@ internal static class TaskParser
         _ => "ref readonly",
     };
 
-    private static string AccessibilityText(Accessibility accessibility) => accessibility switch
+    internal static string AccessibilityText(Accessibility accessibility) => accessibility switch
     {
         Accessibility.Private => "private",
         Accessibility.Protected => "protected",

@@ -4,10 +4,27 @@ using Microsoft.CodeAnalysis;
 
 namespace TypedTasks.Generators.Parsing;
 
+/// <summary>Which diagnostic a type that cannot travel gets.</summary>
+internal enum TypeProblemKind
+{
+    /// <summary>MessagePack has no formatter for it, or its formatter would throw (TT0005, TT0006).</summary>
+    Unsupported,
+
+    /// <summary>A class or struct whose constructor MessagePack cannot call when reading (TT0017).</summary>
+    NoConstructor,
+
+    /// <summary>An interface or abstract class without <c>[Union]</c> (TT0018).</summary>
+    NoUnion,
+}
+
+/// <summary>Why a type cannot travel in a message: the kind, and a reason that names the type and the member path to it.</summary>
+internal sealed record TypeProblem(TypeProblemKind Kind, string Reason);
+
 /// <summary>
-/// Decides whether MessagePack (standard and contractless resolvers, no typeless) can carry a
-/// type, and if not, says why. It follows arrays, nullable values, tuples, the standard
-/// collections and the public members of plain classes and records.
+/// Decides whether MessagePack, as <c>TaskSerializer.Options</c> sets it up (the standard resolvers,
+/// then the dynamic object resolvers, the contractless one last; never the typeless one), can carry
+/// a type, and if not, says why. It follows arrays, nullable values, tuples, the standard
+/// collections and the members that classes, structs and records carry (see <see cref="ObjectContract"/>).
 /// </summary>
 internal static class TypeSupport
 {
@@ -42,51 +59,57 @@ internal static class TypeSupport
         "System.Linq.ILookup`2", "System.Linq.IGrouping`2",
     ];
 
-    /// <summary>Null when MessagePack can carry <paramref name="type"/>; otherwise the reason.</summary>
-    public static string? Check(ITypeSymbol type)
-        => Check(type, new HashSet<ITypeSymbol>(SymbolEqualityComparer.Default), 0, null);
+    /// <summary>Null when MessagePack can carry <paramref name="type"/>; otherwise why not.</summary>
+    public static TypeProblem? Check(ITypeSymbol type, Compilation compilation)
+        => Check(type, compilation, new HashSet<ITypeSymbol>(SymbolEqualityComparer.Default), 0, null);
 
-    private static string? Check(ITypeSymbol type, HashSet<ITypeSymbol> visiting, int depth, string? path)
+    private static TypeProblem? Check(ITypeSymbol type, Compilation compilation, HashSet<ITypeSymbol> visiting, int depth, string? path)
     {
-        string Reason(string what) => path is null ? what : $"{what} (in {path})";
+        // The type's name, then where it sits when reached through members ("'Item' (in Order.Lines)").
+        string Subject() => path is null ? $"'{Display(type)}'" : $"'{Display(type)}' (in {path})";
+        TypeProblem Unsupported(string what) => new(TypeProblemKind.Unsupported, path is null ? what : $"{what} (in {path})");
 
         switch (type)
         {
             case IErrorTypeSymbol or ITypeParameterSymbol:
                 return null; // broken code or a type argument: the compiler speaks, not us
             case IDynamicTypeSymbol:
-                return Reason("dynamic names no type to decode into");
+                return Unsupported("dynamic names no type to decode into");
             case IPointerTypeSymbol or IFunctionPointerTypeSymbol:
-                return Reason($"'{Display(type)}' is a pointer");
+                return Unsupported($"'{Display(type)}' is a pointer");
             case IArrayTypeSymbol array:
-                return Check(array.ElementType, visiting, depth + 1, path);
+                return Check(array.ElementType, compilation, visiting, depth + 1, path);
         }
 
         if (type is not INamedTypeSymbol named)
         {
-            return Reason($"'{Display(type)}' is not a named type");
+            return Unsupported($"'{Display(type)}' is not a named type");
         }
 
         if (named.IsRefLikeType)
         {
-            return Reason($"'{Display(type)}' is a ref struct, which cannot leave the stack");
+            return Unsupported($"'{Display(type)}' is a ref struct, which cannot leave the stack");
         }
 
+        // Only the primitives pass on their special type alone: IDisposable, IEnumerable<T>,
+        // Nullable<T>, Enum or Array have a special type too, and go through the checks below.
         switch (named.SpecialType)
         {
             case SpecialType.System_Object:
-                return Reason("'object' names no type to decode into; name a concrete type");
+                return Unsupported("'object' names no type to decode into; name a concrete type");
             case SpecialType.System_IntPtr or SpecialType.System_UIntPtr:
-                return Reason($"'{Display(type)}' is a native pointer-sized handle, meaningless in another process");
-            case SpecialType.System_Void:
+                return Unsupported($"'{Display(type)}' is a native pointer-sized handle, meaningless in another process");
+            case SpecialType.System_Void or SpecialType.System_Boolean or SpecialType.System_Char
+                or SpecialType.System_SByte or SpecialType.System_Byte or SpecialType.System_Int16 or SpecialType.System_UInt16
+                or SpecialType.System_Int32 or SpecialType.System_UInt32 or SpecialType.System_Int64 or SpecialType.System_UInt64
+                or SpecialType.System_Single or SpecialType.System_Double or SpecialType.System_Decimal
+                or SpecialType.System_String or SpecialType.System_DateTime:
                 return null;
-            case not SpecialType.None:
-                return null; // bool, char, numbers, string, decimal, DateTime
         }
 
         if (named.TypeKind == TypeKind.Delegate)
         {
-            return Reason($"'{Display(type)}' is a delegate, which is code and cannot travel in a message");
+            return Unsupported($"'{Display(type)}' is a delegate, which is code and cannot travel in a message");
         }
 
         if (named.TypeKind == TypeKind.Enum)
@@ -104,9 +127,9 @@ internal static class TypeSupport
         {
             foreach (var argument in named.TypeArguments)
             {
-                if (Check(argument, visiting, depth + 1, path) is { } reason)
+                if (Check(argument, compilation, visiting, depth + 1, path) is { } problem)
                 {
-                    return reason;
+                    return problem;
                 }
             }
 
@@ -115,42 +138,60 @@ internal static class TypeSupport
 
         if (Inherits(named, KnownNames.Stream))
         {
-            return Reason($"'{Display(type)}' is a stream; pass its bytes (byte[]) or a path or URL to it instead");
+            return Unsupported($"'{Display(type)}' is a stream; pass its bytes (byte[]) or a path or URL to it instead");
         }
 
         if (Inherits(named, KnownNames.Exception))
         {
-            return Reason($"'{Display(type)}' is an exception; pass its message or a record of the fields you need");
+            return Unsupported($"'{Display(type)}' is an exception; pass its message or a record of the fields you need");
         }
 
         if (metadataName is "System.Type" || metadataName.StartsWith("System.Reflection.", System.StringComparison.Ordinal))
         {
-            return Reason($"'{Display(type)}' would name a type or member to load, which TypedTasks never does from a message");
+            return Unsupported($"'{Display(type)}' would name a type or member to load, which TypedTasks never does from a message");
         }
 
         if (metadataName.StartsWith("System.Threading.", System.StringComparison.Ordinal))
         {
-            return Reason($"'{Display(type)}' is a live object of this process (a task, token or lock)");
+            return Unsupported($"'{Display(type)}' is a live object of this process (a task, token or lock)");
         }
 
-        if (HasAttribute(named, KnownNames.MessagePackObjectAttribute) || HasAttribute(named, KnownNames.MessagePackFormatterAttribute))
+        if (HasAttribute(named, KnownNames.MessagePackFormatterAttribute))
         {
-            return null; // the user chose the layout; MessagePack's own analyzer checks it
+            return null; // the user wrote the formatter
         }
 
         if (named.TypeKind == TypeKind.Interface || named.IsAbstract)
         {
-            return HasAttribute(named, KnownNames.UnionAttribute)
-                ? null
-                : Reason($"'{Display(type)}' is {(named.TypeKind == TypeKind.Interface ? "an interface" : "abstract")} and has no [MessagePack.Union] attributes naming its implementations");
+            // The union resolver comes before the object resolvers; without [Union] nothing can create one.
+            var cases = named.GetAttributes()
+                .Where(a => a.AttributeClass is { } c && MetadataName(c) == KnownNames.UnionAttribute && a.ConstructorArguments.Length == 2)
+                .Select(a => a.ConstructorArguments[1].Value)
+                .OfType<ITypeSymbol>()
+                .ToList();
+            if (cases.Count == 0)
+            {
+                return new(TypeProblemKind.NoUnion, $"{Subject()} is {(named.TypeKind == TypeKind.Interface ? "an interface" : "an abstract class")}");
+            }
+
+            // Each case is written and read as itself, so each must be carried like a parameter type.
+            foreach (var unionCase in cases)
+            {
+                if (Check(unionCase, compilation, visiting, depth + 1, $"[Union] of {named.Name}") is { } problem)
+                {
+                    return problem;
+                }
+            }
+
+            return null;
         }
 
         if (IsFrameworkType(named))
         {
-            return Reason($"MessagePack has no formatter for '{Display(type)}'");
+            return Unsupported($"MessagePack has no formatter for '{Display(type)}'");
         }
 
-        // A plain class, struct or record: contractless, through its public members.
+        // A class, struct or record: [MessagePackObject], [DataContract] or contractless.
         if (depth > MaxDepth || !visiting.Add(named))
         {
             return null;
@@ -158,22 +199,17 @@ internal static class TypeSupport
 
         try
         {
-            foreach (var member in named.GetMembers())
+            var contract = ObjectContract.Analyze(named, compilation);
+            if (contract.Problem is { } lack)
             {
-                if (member.IsStatic || member.DeclaredAccessibility != Accessibility.Public)
-                {
-                    continue;
-                }
+                return new(contract.Kind, $"{Subject()} {lack}");
+            }
 
-                var memberType = member switch
+            foreach (var (name, memberType) in contract.Carried)
+            {
+                if (Check(memberType, compilation, visiting, depth + 1, $"{named.Name}.{name}") is { } problem)
                 {
-                    IPropertySymbol { IsIndexer: false, GetMethod: not null } property => property.Type,
-                    IFieldSymbol { IsConst: false, IsImplicitlyDeclared: false } field => field.Type,
-                    _ => null,
-                };
-                if (memberType is not null && Check(memberType, visiting, depth + 1, $"{named.Name}.{member.Name}") is { } reason)
-                {
-                    return reason;
+                    return problem;
                 }
             }
 

@@ -47,8 +47,9 @@ public sealed class TaskClient
     internal static void Retire(TaskClient client) => Interlocked.CompareExchange(ref _current, null, client);
 
     /// <summary>Enqueues a task with a result; called by generated proxies.</summary>
+    /// <remarks>A <see cref="Task{TResult}"/>, not a ValueTask, so that <c>Task.WhenAll</c> over a <c>Select</c> of enqueues compiles.</remarks>
     [EditorBrowsable(EditorBrowsableState.Never)]
-    public async ValueTask<AsyncResult<T>> EnqueueAsync<T, TArgs>(TaskDescriptor task, TArgs arguments, EnqueueOptions? options, CancellationToken cancellationToken)
+    public async Task<AsyncResult<T>> EnqueueAsync<T, TArgs>(TaskDescriptor task, TArgs arguments, EnqueueOptions? options, CancellationToken cancellationToken)
         where TArgs : struct, ITaskArguments
     {
         var id = await SendAsync(task, arguments, options, cancellationToken).ConfigureAwait(false);
@@ -57,7 +58,7 @@ public sealed class TaskClient
 
     /// <summary>Enqueues a task without a result; called by generated proxies.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
-    public async ValueTask<AsyncResult> EnqueueAsync<TArgs>(TaskDescriptor task, TArgs arguments, EnqueueOptions? options, CancellationToken cancellationToken)
+    public async Task<AsyncResult> EnqueueAsync<TArgs>(TaskDescriptor task, TArgs arguments, EnqueueOptions? options, CancellationToken cancellationToken)
         where TArgs : struct, ITaskArguments
     {
         var id = await SendAsync(task, arguments, options, cancellationToken).ConfigureAwait(false);
@@ -84,7 +85,7 @@ public sealed class TaskClient
 
     /// <summary>Enqueues many runs of a task with a result; called by generated proxies.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
-    public async ValueTask<IReadOnlyList<AsyncResult<T>>> EnqueueManyAsync<T, TArgs>(TaskDescriptor task, IEnumerable<TArgs> arguments, EnqueueOptions? options, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<AsyncResult<T>>> EnqueueManyAsync<T, TArgs>(TaskDescriptor task, IEnumerable<TArgs> arguments, EnqueueOptions? options, CancellationToken cancellationToken)
         where TArgs : struct, ITaskArguments
     {
         var ids = await SendManyAsync(task, arguments, options, cancellationToken).ConfigureAwait(false);
@@ -99,7 +100,7 @@ public sealed class TaskClient
 
     /// <summary>Enqueues many runs of a task without a result; called by generated proxies.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
-    public async ValueTask<IReadOnlyList<AsyncResult>> EnqueueManyAsync<TArgs>(TaskDescriptor task, IEnumerable<TArgs> arguments, EnqueueOptions? options, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<AsyncResult>> EnqueueManyAsync<TArgs>(TaskDescriptor task, IEnumerable<TArgs> arguments, EnqueueOptions? options, CancellationToken cancellationToken)
         where TArgs : struct, ITaskArguments
     {
         var ids = await SendManyAsync(task, arguments, options, cancellationToken).ConfigureAwait(false);

@@ -50,14 +50,14 @@ namespace Contoso.Jobs.TaskProxies
         /// <param name="byDomain">The task's <c>byDomain</c> argument.</param>
         /// <param name="cancellationToken">Cancels the enqueue itself, not the task.</param>
         /// <returns>A handle to await the task's outcome with.</returns>
-        public global::System.Threading.Tasks.ValueTask<global::TypedTasks.AsyncResult<int>> EnqueueAsync(global::System.Collections.Generic.Dictionary<string, int[]> byDomain, global::System.Threading.CancellationToken cancellationToken = default)
+        public global::System.Threading.Tasks.Task<global::TypedTasks.AsyncResult<int>> EnqueueAsync(global::System.Collections.Generic.Dictionary<string, int[]> byDomain, global::System.Threading.CancellationToken cancellationToken = default)
             => Client.EnqueueAsync<int, CountArguments>(Definition, new CountArguments(byDomain), Options, cancellationToken);
 
         /// <summary>Enqueues one run per element of <paramref name="calls"/> of <c>Contoso.Jobs.EmailTasks.Count</c>, in as few round trips as the broker can.</summary>
         /// <param name="calls">The arguments of each run.</param>
         /// <param name="cancellationToken">Cancels the enqueue itself, not the tasks.</param>
         /// <returns>A handle per run, in order.</returns>
-        public global::System.Threading.Tasks.ValueTask<global::System.Collections.Generic.IReadOnlyList<global::TypedTasks.AsyncResult<int>>> EnqueueManyAsync(global::System.Collections.Generic.IEnumerable<global::System.Collections.Generic.Dictionary<string, int[]>> calls, global::System.Threading.CancellationToken cancellationToken = default)
+        public global::System.Threading.Tasks.Task<global::System.Collections.Generic.IReadOnlyList<global::TypedTasks.AsyncResult<int>>> EnqueueManyAsync(global::System.Collections.Generic.IEnumerable<global::System.Collections.Generic.Dictionary<string, int[]>> calls, global::System.Threading.CancellationToken cancellationToken = default)
             => Client.EnqueueManyAsync<int, CountArguments>(Definition, global::System.Linq.Enumerable.Select(calls, static a => new CountArguments(a)), Options, cancellationToken);
 
         /// <summary>A handle on a task of this kind enqueued earlier, from its id.</summary>
@@ -122,14 +122,14 @@ namespace Contoso.Jobs.TaskProxies
         /// <param name="address">The task's <c>address</c> argument.</param>
         /// <param name="cancellationToken">Cancels the enqueue itself, not the task.</param>
         /// <returns>A handle to await the task's outcome with.</returns>
-        public global::System.Threading.Tasks.ValueTask<global::TypedTasks.AsyncResult> EnqueueAsync(string address, global::System.Threading.CancellationToken cancellationToken = default)
+        public global::System.Threading.Tasks.Task<global::TypedTasks.AsyncResult> EnqueueAsync(string address, global::System.Threading.CancellationToken cancellationToken = default)
             => Client.EnqueueAsync<SendWelcomeArguments>(Definition, new SendWelcomeArguments(address), Options, cancellationToken);
 
         /// <summary>Enqueues one run per element of <paramref name="calls"/> of <c>Contoso.Jobs.EmailTasks.SendWelcome</c>, in as few round trips as the broker can.</summary>
         /// <param name="calls">The arguments of each run.</param>
         /// <param name="cancellationToken">Cancels the enqueue itself, not the tasks.</param>
         /// <returns>A handle per run, in order.</returns>
-        public global::System.Threading.Tasks.ValueTask<global::System.Collections.Generic.IReadOnlyList<global::TypedTasks.AsyncResult>> EnqueueManyAsync(global::System.Collections.Generic.IEnumerable<string> calls, global::System.Threading.CancellationToken cancellationToken = default)
+        public global::System.Threading.Tasks.Task<global::System.Collections.Generic.IReadOnlyList<global::TypedTasks.AsyncResult>> EnqueueManyAsync(global::System.Collections.Generic.IEnumerable<string> calls, global::System.Threading.CancellationToken cancellationToken = default)
             => Client.EnqueueManyAsync<SendWelcomeArguments>(Definition, global::System.Linq.Enumerable.Select(calls, static a => new SendWelcomeArguments(a)), Options, cancellationToken);
 
         /// <summary>A handle on a task of this kind enqueued earlier, from its id.</summary>

@@ -48,14 +48,14 @@ namespace TestApp.TaskProxies
         /// <param name="window">The task's <c>window</c> argument.</param>
         /// <param name="cancellationToken">Cancels the enqueue itself, not the task.</param>
         /// <returns>A handle to await the task's outcome with.</returns>
-        public global::System.Threading.Tasks.ValueTask<global::TypedTasks.AsyncResult<bool>> EnqueueAsync(global::System.DateTimeOffset at, global::System.TimeSpan window, global::System.Threading.CancellationToken cancellationToken = default)
+        public global::System.Threading.Tasks.Task<global::TypedTasks.AsyncResult<bool>> EnqueueAsync(global::System.DateTimeOffset at, global::System.TimeSpan window, global::System.Threading.CancellationToken cancellationToken = default)
             => Client.EnqueueAsync<bool, CheckArguments>(Definition, new CheckArguments(at, window), Options, cancellationToken);
 
         /// <summary>Enqueues one run per element of <paramref name="calls"/> of <c>Jobs.Check</c>, in as few round trips as the broker can.</summary>
         /// <param name="calls">The arguments of each run.</param>
         /// <param name="cancellationToken">Cancels the enqueue itself, not the tasks.</param>
         /// <returns>A handle per run, in order.</returns>
-        public global::System.Threading.Tasks.ValueTask<global::System.Collections.Generic.IReadOnlyList<global::TypedTasks.AsyncResult<bool>>> EnqueueManyAsync(global::System.Collections.Generic.IEnumerable<(global::System.DateTimeOffset at, global::System.TimeSpan window)> calls, global::System.Threading.CancellationToken cancellationToken = default)
+        public global::System.Threading.Tasks.Task<global::System.Collections.Generic.IReadOnlyList<global::TypedTasks.AsyncResult<bool>>> EnqueueManyAsync(global::System.Collections.Generic.IEnumerable<(global::System.DateTimeOffset at, global::System.TimeSpan window)> calls, global::System.Threading.CancellationToken cancellationToken = default)
             => Client.EnqueueManyAsync<bool, CheckArguments>(Definition, global::System.Linq.Enumerable.Select(calls, static c => new CheckArguments(c.at, c.window)), Options, cancellationToken);
 
         /// <summary>A handle on a task of this kind enqueued earlier, from its id.</summary>

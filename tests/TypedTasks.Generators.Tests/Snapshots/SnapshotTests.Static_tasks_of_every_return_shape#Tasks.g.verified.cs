@@ -69,14 +69,14 @@ namespace Contoso.Jobs.TaskProxies
         /// <param name="y">The second number.</param>
         /// <param name="cancellationToken">Cancels the enqueue itself, not the task.</param>
         /// <returns>A handle to await the task's outcome with.</returns>
-        public global::System.Threading.Tasks.ValueTask<global::TypedTasks.AsyncResult<int>> EnqueueAsync(int x, int y, global::System.Threading.CancellationToken cancellationToken = default)
+        public global::System.Threading.Tasks.Task<global::TypedTasks.AsyncResult<int>> EnqueueAsync(int x, int y, global::System.Threading.CancellationToken cancellationToken = default)
             => Client.EnqueueAsync<int, AddArguments>(Definition, new AddArguments(x, y), Options, cancellationToken);
 
         /// <summary>Enqueues one run per element of <paramref name="calls"/> of <c>Contoso.Jobs.MathTasks.Add</c>, in as few round trips as the broker can.</summary>
         /// <param name="calls">The arguments of each run.</param>
         /// <param name="cancellationToken">Cancels the enqueue itself, not the tasks.</param>
         /// <returns>A handle per run, in order.</returns>
-        public global::System.Threading.Tasks.ValueTask<global::System.Collections.Generic.IReadOnlyList<global::TypedTasks.AsyncResult<int>>> EnqueueManyAsync(global::System.Collections.Generic.IEnumerable<(int x, int y)> calls, global::System.Threading.CancellationToken cancellationToken = default)
+        public global::System.Threading.Tasks.Task<global::System.Collections.Generic.IReadOnlyList<global::TypedTasks.AsyncResult<int>>> EnqueueManyAsync(global::System.Collections.Generic.IEnumerable<(int x, int y)> calls, global::System.Threading.CancellationToken cancellationToken = default)
             => Client.EnqueueManyAsync<int, AddArguments>(Definition, global::System.Linq.Enumerable.Select(calls, static c => new AddArguments(c.x, c.y)), Options, cancellationToken);
 
         /// <summary>A handle on a task of this kind enqueued earlier, from its id.</summary>
@@ -145,14 +145,14 @@ namespace Contoso.Jobs.TaskProxies
         /// <param name="id">The task's <c>id</c> argument.</param>
         /// <param name="cancellationToken">Cancels the enqueue itself, not the task.</param>
         /// <returns>A handle to await the task's outcome with.</returns>
-        public global::System.Threading.Tasks.ValueTask<global::TypedTasks.AsyncResult<global::Contoso.Jobs.Report>> EnqueueAsync(global::System.Guid id, global::System.Threading.CancellationToken cancellationToken = default)
+        public global::System.Threading.Tasks.Task<global::TypedTasks.AsyncResult<global::Contoso.Jobs.Report>> EnqueueAsync(global::System.Guid id, global::System.Threading.CancellationToken cancellationToken = default)
             => Client.EnqueueAsync<global::Contoso.Jobs.Report, BuildReportArguments>(Definition, new BuildReportArguments(id), Options, cancellationToken);
 
         /// <summary>Enqueues one run per element of <paramref name="calls"/> of <c>reports.build</c>, in as few round trips as the broker can.</summary>
         /// <param name="calls">The arguments of each run.</param>
         /// <param name="cancellationToken">Cancels the enqueue itself, not the tasks.</param>
         /// <returns>A handle per run, in order.</returns>
-        public global::System.Threading.Tasks.ValueTask<global::System.Collections.Generic.IReadOnlyList<global::TypedTasks.AsyncResult<global::Contoso.Jobs.Report>>> EnqueueManyAsync(global::System.Collections.Generic.IEnumerable<global::System.Guid> calls, global::System.Threading.CancellationToken cancellationToken = default)
+        public global::System.Threading.Tasks.Task<global::System.Collections.Generic.IReadOnlyList<global::TypedTasks.AsyncResult<global::Contoso.Jobs.Report>>> EnqueueManyAsync(global::System.Collections.Generic.IEnumerable<global::System.Guid> calls, global::System.Threading.CancellationToken cancellationToken = default)
             => Client.EnqueueManyAsync<global::Contoso.Jobs.Report, BuildReportArguments>(Definition, global::System.Linq.Enumerable.Select(calls, static a => new BuildReportArguments(a)), Options, cancellationToken);
 
         /// <summary>A handle on a task of this kind enqueued earlier, from its id.</summary>
@@ -218,14 +218,14 @@ namespace Contoso.Jobs.TaskProxies
         /// <param name="event">The task's <c>event</c> argument.</param>
         /// <param name="cancellationToken">Cancels the enqueue itself, not the task.</param>
         /// <returns>A handle to await the task's outcome with.</returns>
-        public global::System.Threading.Tasks.ValueTask<global::TypedTasks.AsyncResult<int>> EnqueueAsync(int @class, string @event, global::System.Threading.CancellationToken cancellationToken = default)
+        public global::System.Threading.Tasks.Task<global::TypedTasks.AsyncResult<int>> EnqueueAsync(int @class, string @event, global::System.Threading.CancellationToken cancellationToken = default)
             => Client.EnqueueAsync<int, EscapeArguments>(Definition, new EscapeArguments(@class, @event), Options, cancellationToken);
 
         /// <summary>Enqueues one run per element of <paramref name="calls"/> of <c>Contoso.Jobs.MathTasks.Escape</c>, in as few round trips as the broker can.</summary>
         /// <param name="calls">The arguments of each run.</param>
         /// <param name="cancellationToken">Cancels the enqueue itself, not the tasks.</param>
         /// <returns>A handle per run, in order.</returns>
-        public global::System.Threading.Tasks.ValueTask<global::System.Collections.Generic.IReadOnlyList<global::TypedTasks.AsyncResult<int>>> EnqueueManyAsync(global::System.Collections.Generic.IEnumerable<(int @class, string @event)> calls, global::System.Threading.CancellationToken cancellationToken = default)
+        public global::System.Threading.Tasks.Task<global::System.Collections.Generic.IReadOnlyList<global::TypedTasks.AsyncResult<int>>> EnqueueManyAsync(global::System.Collections.Generic.IEnumerable<(int @class, string @event)> calls, global::System.Threading.CancellationToken cancellationToken = default)
             => Client.EnqueueManyAsync<int, EscapeArguments>(Definition, global::System.Linq.Enumerable.Select(calls, static c => new EscapeArguments(c.@class, c.@event)), Options, cancellationToken);
 
         /// <summary>A handle on a task of this kind enqueued earlier, from its id.</summary>
@@ -299,14 +299,14 @@ namespace Contoso.Jobs.TaskProxies
         /// <param name="label">The task's <c>label</c> argument.</param>
         /// <param name="cancellationToken">Cancels the enqueue itself, not the task.</param>
         /// <returns>A handle to await the task's outcome with.</returns>
-        public global::System.Threading.Tasks.ValueTask<global::TypedTasks.AsyncResult<string?>> EnqueueAsync(string? name, int limit = 10, long offset = (long)(5), double scale = 1.5D, global::System.DayOfWeek day = (global::System.DayOfWeek)(5), string label = "a\"b", global::System.Threading.CancellationToken cancellationToken = default)
+        public global::System.Threading.Tasks.Task<global::TypedTasks.AsyncResult<string?>> EnqueueAsync(string? name, int limit = 10, long offset = (long)(5), double scale = 1.5D, global::System.DayOfWeek day = (global::System.DayOfWeek)(5), string label = "a\"b", global::System.Threading.CancellationToken cancellationToken = default)
             => Client.EnqueueAsync<string?, FindArguments>(Definition, new FindArguments(name, limit, offset, scale, day, label), Options, cancellationToken);
 
         /// <summary>Enqueues one run per element of <paramref name="calls"/> of <c>Contoso.Jobs.MathTasks.Find</c>, in as few round trips as the broker can.</summary>
         /// <param name="calls">The arguments of each run.</param>
         /// <param name="cancellationToken">Cancels the enqueue itself, not the tasks.</param>
         /// <returns>A handle per run, in order.</returns>
-        public global::System.Threading.Tasks.ValueTask<global::System.Collections.Generic.IReadOnlyList<global::TypedTasks.AsyncResult<string?>>> EnqueueManyAsync(global::System.Collections.Generic.IEnumerable<(string? name, int limit, long offset, double scale, global::System.DayOfWeek day, string label)> calls, global::System.Threading.CancellationToken cancellationToken = default)
+        public global::System.Threading.Tasks.Task<global::System.Collections.Generic.IReadOnlyList<global::TypedTasks.AsyncResult<string?>>> EnqueueManyAsync(global::System.Collections.Generic.IEnumerable<(string? name, int limit, long offset, double scale, global::System.DayOfWeek day, string label)> calls, global::System.Threading.CancellationToken cancellationToken = default)
             => Client.EnqueueManyAsync<string?, FindArguments>(Definition, global::System.Linq.Enumerable.Select(calls, static c => new FindArguments(c.name, c.limit, c.offset, c.scale, c.day, c.label)), Options, cancellationToken);
 
         /// <summary>A handle on a task of this kind enqueued earlier, from its id.</summary>
@@ -390,14 +390,14 @@ namespace Contoso.Jobs.TaskProxies
         /// <summary>Enqueues task <c>Contoso.Jobs.MathTasks.Flush</c> for a worker.</summary>
         /// <param name="cancellationToken">Cancels the enqueue itself, not the task.</param>
         /// <returns>A handle to await the task's outcome with.</returns>
-        public global::System.Threading.Tasks.ValueTask<global::TypedTasks.AsyncResult> EnqueueAsync(global::System.Threading.CancellationToken cancellationToken = default)
+        public global::System.Threading.Tasks.Task<global::TypedTasks.AsyncResult> EnqueueAsync(global::System.Threading.CancellationToken cancellationToken = default)
             => Client.EnqueueAsync<FlushArguments>(Definition, new FlushArguments(), Options, cancellationToken);
 
         /// <summary>Enqueues <paramref name="count"/> runs of <c>Contoso.Jobs.MathTasks.Flush</c>, in as few round trips as the broker can.</summary>
         /// <param name="count">How many runs.</param>
         /// <param name="cancellationToken">Cancels the enqueue itself, not the tasks.</param>
         /// <returns>A handle per run, in order.</returns>
-        public global::System.Threading.Tasks.ValueTask<global::System.Collections.Generic.IReadOnlyList<global::TypedTasks.AsyncResult>> EnqueueManyAsync(int count, global::System.Threading.CancellationToken cancellationToken = default)
+        public global::System.Threading.Tasks.Task<global::System.Collections.Generic.IReadOnlyList<global::TypedTasks.AsyncResult>> EnqueueManyAsync(int count, global::System.Threading.CancellationToken cancellationToken = default)
             => Client.EnqueueManyAsync<FlushArguments>(Definition, global::System.Linq.Enumerable.Repeat(new FlushArguments(), count), Options, cancellationToken);
 
         /// <summary>A handle on a task of this kind enqueued earlier, from its id.</summary>
@@ -457,14 +457,14 @@ namespace Contoso.Jobs.TaskProxies
         /// <param name="message">The task's <c>message</c> argument.</param>
         /// <param name="cancellationToken">Cancels the enqueue itself, not the task.</param>
         /// <returns>A handle to await the task's outcome with.</returns>
-        public global::System.Threading.Tasks.ValueTask<global::TypedTasks.AsyncResult> EnqueueAsync(string message, global::System.Threading.CancellationToken cancellationToken = default)
+        public global::System.Threading.Tasks.Task<global::TypedTasks.AsyncResult> EnqueueAsync(string message, global::System.Threading.CancellationToken cancellationToken = default)
             => Client.EnqueueAsync<LogArguments>(Definition, new LogArguments(message), Options, cancellationToken);
 
         /// <summary>Enqueues one run per element of <paramref name="calls"/> of <c>Contoso.Jobs.MathTasks.Log</c>, in as few round trips as the broker can.</summary>
         /// <param name="calls">The arguments of each run.</param>
         /// <param name="cancellationToken">Cancels the enqueue itself, not the tasks.</param>
         /// <returns>A handle per run, in order.</returns>
-        public global::System.Threading.Tasks.ValueTask<global::System.Collections.Generic.IReadOnlyList<global::TypedTasks.AsyncResult>> EnqueueManyAsync(global::System.Collections.Generic.IEnumerable<string> calls, global::System.Threading.CancellationToken cancellationToken = default)
+        public global::System.Threading.Tasks.Task<global::System.Collections.Generic.IReadOnlyList<global::TypedTasks.AsyncResult>> EnqueueManyAsync(global::System.Collections.Generic.IEnumerable<string> calls, global::System.Threading.CancellationToken cancellationToken = default)
             => Client.EnqueueManyAsync<LogArguments>(Definition, global::System.Linq.Enumerable.Select(calls, static a => new LogArguments(a)), Options, cancellationToken);
 
         /// <summary>A handle on a task of this kind enqueued earlier, from its id.</summary>
@@ -529,14 +529,14 @@ namespace Contoso.Jobs.TaskProxies
         /// <summary>Enqueues task <c>Contoso.Jobs.MathTasks.Ping</c> for a worker.</summary>
         /// <param name="cancellationToken">Cancels the enqueue itself, not the task.</param>
         /// <returns>A handle to await the task's outcome with.</returns>
-        public global::System.Threading.Tasks.ValueTask<global::TypedTasks.AsyncResult> EnqueueAsync(global::System.Threading.CancellationToken cancellationToken = default)
+        public global::System.Threading.Tasks.Task<global::TypedTasks.AsyncResult> EnqueueAsync(global::System.Threading.CancellationToken cancellationToken = default)
             => Client.EnqueueAsync<PingArguments>(Definition, new PingArguments(), Options, cancellationToken);
 
         /// <summary>Enqueues <paramref name="count"/> runs of <c>Contoso.Jobs.MathTasks.Ping</c>, in as few round trips as the broker can.</summary>
         /// <param name="count">How many runs.</param>
         /// <param name="cancellationToken">Cancels the enqueue itself, not the tasks.</param>
         /// <returns>A handle per run, in order.</returns>
-        public global::System.Threading.Tasks.ValueTask<global::System.Collections.Generic.IReadOnlyList<global::TypedTasks.AsyncResult>> EnqueueManyAsync(int count, global::System.Threading.CancellationToken cancellationToken = default)
+        public global::System.Threading.Tasks.Task<global::System.Collections.Generic.IReadOnlyList<global::TypedTasks.AsyncResult>> EnqueueManyAsync(int count, global::System.Threading.CancellationToken cancellationToken = default)
             => Client.EnqueueManyAsync<PingArguments>(Definition, global::System.Linq.Enumerable.Repeat(new PingArguments(), count), Options, cancellationToken);
 
         /// <summary>A handle on a task of this kind enqueued earlier, from its id.</summary>
@@ -596,14 +596,14 @@ namespace Contoso.Jobs.TaskProxies
         /// <param name="values">The task's <c>values</c> argument.</param>
         /// <param name="cancellationToken">Cancels the enqueue itself, not the task.</param>
         /// <returns>A handle to await the task's outcome with.</returns>
-        public global::System.Threading.Tasks.ValueTask<global::TypedTasks.AsyncResult<long>> EnqueueAsync(int[] values, global::System.Threading.CancellationToken cancellationToken = default)
+        public global::System.Threading.Tasks.Task<global::TypedTasks.AsyncResult<long>> EnqueueAsync(int[] values, global::System.Threading.CancellationToken cancellationToken = default)
             => Client.EnqueueAsync<long, TotalArguments>(Definition, new TotalArguments(values), Options, cancellationToken);
 
         /// <summary>Enqueues one run per element of <paramref name="calls"/> of <c>Contoso.Jobs.MathTasks.Sum</c>, in as few round trips as the broker can.</summary>
         /// <param name="calls">The arguments of each run.</param>
         /// <param name="cancellationToken">Cancels the enqueue itself, not the tasks.</param>
         /// <returns>A handle per run, in order.</returns>
-        public global::System.Threading.Tasks.ValueTask<global::System.Collections.Generic.IReadOnlyList<global::TypedTasks.AsyncResult<long>>> EnqueueManyAsync(global::System.Collections.Generic.IEnumerable<int[]> calls, global::System.Threading.CancellationToken cancellationToken = default)
+        public global::System.Threading.Tasks.Task<global::System.Collections.Generic.IReadOnlyList<global::TypedTasks.AsyncResult<long>>> EnqueueManyAsync(global::System.Collections.Generic.IEnumerable<int[]> calls, global::System.Threading.CancellationToken cancellationToken = default)
             => Client.EnqueueManyAsync<long, TotalArguments>(Definition, global::System.Linq.Enumerable.Select(calls, static a => new TotalArguments(a)), Options, cancellationToken);
 
         /// <summary>A handle on a task of this kind enqueued earlier, from its id.</summary>

@@ -115,7 +115,7 @@ await Check("a delayed task is Scheduled, then runs", async () =>
 
 await Check("2000 concurrent enqueues", async () =>
 {
-    var handles = await Task.WhenAll(Enumerable.Range(0, 2000).Select(i => Tasks.Add.EnqueueAsync(i, 1).AsTask()));
+    var handles = await Task.WhenAll(Enumerable.Range(0, 2000).Select(i => Tasks.Add.EnqueueAsync(i, 1)));
     var values = await Task.WhenAll(handles.Select(h => h.GetAsync(wait)));
     Expect(values.Select((v, i) => v == i + 1).All(ok => ok), "wrong results");
 });

@@ -35,7 +35,7 @@ public sealed class RedisDownTests(ITestOutputHelper output)
 
         redis.Kill();
         var before = logs.Entries.Count;
-        var enqueueing = Assert.ThrowsAsync<TransportException>(() => Tasks.Add.WithClient(client).EnqueueAsync(1, 1).AsTask());
+        var enqueueing = Assert.ThrowsAsync<TransportException>(() => Tasks.Add.WithClient(client).EnqueueAsync(1, 1));
         await Task.Delay(TimeSpan.FromSeconds(18));
         var down = logs.Entries.Skip(before).ToList();
         var lines = down.Sum(e => e.Split('\n').Length);

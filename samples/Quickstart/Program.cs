@@ -47,7 +47,7 @@ catch (TaskFailedException failure)
 
 // 4. A flaky task is retried with exponential backoff until it succeeds.
 var fetch = await Tasks.Fetch.EnqueueAsync("http://127.0.0.1/report");
-Console.WriteLine($"Fetch: {await fetch.GetAsync(wait)} (retried {(await fetch.GetInfoAsync())?.Attempt} times).");
+Console.WriteLine($"Fetch: {await fetch.GetAsync(wait)} (retried {(await fetch.GetInfoAsync())?.Attempt - 1} times).");
 
 // 5. A delayed task waits as Scheduled, then runs.
 var clock = Stopwatch.StartNew();

@@ -6,7 +6,14 @@ namespace TypedTasks;
 /// <param name="Id">The task id.</param>
 /// <param name="TaskName">The task name.</param>
 /// <param name="State">The task's state.</param>
-/// <param name="Attempt">The run this state belongs to, from 0 for the first run.</param>
+/// <param name="Attempt">
+/// The number of the run this state belongs to, counted from 1: 1 for the first run (Started,
+/// then Succeeded, Failed or Retrying), 2 for the first retry, and so on; logs say "attempt N"
+/// with the same N. 0 while the task has not started (Pending, Scheduled, or Canceled before
+/// any run). A task canceled while it runs keeps the number of that run; one interrupted by a
+/// worker's shutdown is Pending again with the number of the interrupted run, which does not
+/// count against its retries: its next run has that same number.
+/// </param>
 /// <param name="UpdatedAt">When the state was written.</param>
 /// <param name="Error">The error of a failed or retrying task.</param>
 /// <param name="Result">The MessagePack-encoded result of a succeeded task; empty otherwise.</param>

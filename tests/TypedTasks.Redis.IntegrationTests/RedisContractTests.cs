@@ -79,11 +79,11 @@ public abstract class RedisContractTests
         Assert.Equal("first call fails", (await once.GetInfoAsync())!.Error!.Message);
         Assert.Equal(1, await host.Broker.Database.SortedSetLengthAsync(host.Broker.Keys.Scheduled("default")));
         Assert.Equal(2, await once.GetAsync(RedisHost.Wait));
-        Assert.Equal(1, (await once.GetInfoAsync())!.Attempt);
+        Assert.Equal(2, (await once.GetInfoAsync())!.Attempt); // succeeded on its second run
 
         var flaky = await Tasks.Flaky.WithClient(host.Client).EnqueueAsync(key + "f", 2);
         Assert.Equal(3, await flaky.GetAsync(RedisHost.Wait));
-        Assert.Equal(2, (await flaky.GetInfoAsync())!.Attempt);
+        Assert.Equal(3, (await flaky.GetInfoAsync())!.Attempt);
     }
 
     [Fact]
@@ -282,12 +282,14 @@ public abstract class RedisContractTests
         Assert.True(await pending.CancelAsync());
         Assert.True(await scheduled.CancelAsync());
         Assert.Equal(TaskState.Canceled, (await Assert.ThrowsAsync<TaskRevokedException>(() => pending.GetAsync(RedisHost.Wait))).State);
+        Assert.Equal(0, (await pending.GetInfoAsync())!.Attempt); // canceled before any run
 
         await using var worker = await Start(prefix: producer.Prefix);
         var blocked = await Tasks.Block.WithClient(producer.Client).EnqueueAsync();
         await Poll.UntilAsync(async () => await blocked.GetStateAsync() == TaskState.Started, "the blocking task started");
         Assert.True(await blocked.CancelAsync());
         Assert.Equal(TaskState.Canceled, (await Assert.ThrowsAsync<TaskRevokedException>(() => blocked.GetAsync(RedisHost.Wait))).State);
+        Assert.Equal(1, (await blocked.GetInfoAsync())!.Attempt); // keeps the number of the run it stopped
 
         var sum = await Tasks.Add.WithClient(producer.Client).EnqueueAsync(2, 2);
         Assert.Equal(4, await sum.GetAsync(RedisHost.Wait));

@@ -111,7 +111,7 @@ public sealed class EndToEndTests
         Assert.Equal(3, await result.GetAsync(TestHost.Wait));
         var info = await result.GetInfoAsync();
         Assert.NotNull(info);
-        Assert.Equal(2, info.Attempt);
+        Assert.Equal(3, info.Attempt); // the third run succeeded
         Assert.Equal(3, FaultTasks.Calls[key]);
     }
 
@@ -133,7 +133,7 @@ public sealed class EndToEndTests
     {
         await using var host = await TestHost.StartAsync();
         var cooperative = await Tasks.Slow.WithClient(host.Client).EnqueueAsync(10_000);
-        var stubborn = await Tasks.Stubborn.WithClient(host.Client).EnqueueAsync(10_000);
+        var stubborn = await Tasks.Stubborn.WithClient(host.Client).EnqueueAsync(2_000); // keeps its slot, and the stop waits, until it returns
         var quick = await Tasks.Slow.WithClient(host.Client).EnqueueAsync(1);
 
         foreach (var slow in new AsyncResult<int>[] { cooperative, stubborn })

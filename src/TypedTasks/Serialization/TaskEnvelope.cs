@@ -23,6 +23,7 @@ internal sealed class TaskEnvelope
     public required string TaskName { get; init; }
     public required string Queue { get; init; }
     public int Priority { get; init; }
+    /// <summary>How many earlier runs failed and were retried (0 for the first run): the wire's count, one less than this run's <see cref="TaskInfo.Attempt"/>.</summary>
     public int Attempt { get; init; }
     public DateTimeOffset EnqueuedAt { get; init; }
     public DateTimeOffset? Eta { get; init; }

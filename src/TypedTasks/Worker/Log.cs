@@ -20,11 +20,11 @@ internal static partial class Log
     [LoggerMessage(5, LogLevel.Debug, "Task {TaskName} {TaskId} succeeded in {Elapsed} ms")]
     public static partial void Succeeded(ILogger logger, string taskName, string taskId, double elapsed);
 
-    [LoggerMessage(6, LogLevel.Warning, "Task {TaskName} {TaskId} failed on run {Run}; retrying in {Delay}")]
-    public static partial void Retrying(ILogger logger, Exception error, string taskName, string taskId, int run, TimeSpan delay);
+    [LoggerMessage(6, LogLevel.Warning, "Task {TaskName} {TaskId} failed on attempt {Attempt}; retrying in {Delay}")]
+    public static partial void Retrying(ILogger logger, Exception error, string taskName, string taskId, int attempt, TimeSpan delay);
 
-    [LoggerMessage(7, LogLevel.Error, "Task {TaskName} {TaskId} failed after {Runs} run(s)")]
-    public static partial void Failed(ILogger logger, Exception error, string taskName, string taskId, int runs);
+    [LoggerMessage(7, LogLevel.Error, "Task {TaskName} {TaskId} failed for good on attempt {Attempt}")]
+    public static partial void Failed(ILogger logger, Exception error, string taskName, string taskId, int attempt);
 
     [LoggerMessage(8, LogLevel.Information, "Task {TaskName} {TaskId} expired at {ExpiresAt} before it started")]
     public static partial void Expired(ILogger logger, string taskName, string taskId, DateTimeOffset expiresAt);
@@ -55,4 +55,17 @@ internal static partial class Log
 
     [LoggerMessage(14, LogLevel.Information, "Task {TaskName} {TaskId} was canceled while it ran")]
     public static partial void Canceled(ILogger logger, string taskName, string taskId);
+
+    // 30 and up: the code of a run that outlives the run (ids apart from the rest, which grow from 14).
+    [LoggerMessage(30, LogLevel.Warning, "Task {TaskName} {TaskId} ended, but its synchronous code still holds its thread and cannot be interrupted: it keeps its worker slot until it returns, and what it returns is discarded")]
+    public static partial void HoldingThread(ILogger logger, string taskName, string taskId);
+
+    [LoggerMessage(31, LogLevel.Information, "Task {TaskName} {TaskId}: its code returned {Elapsed} after it started, after its run had ended; its outcome was discarded and its worker slot is free again")]
+    public static partial void ReturnedLate(ILogger logger, string taskName, string taskId, TimeSpan elapsed);
+
+    [LoggerMessage(32, LogLevel.Warning, "Task {TaskName} {TaskId} was abandoned as the worker stopped: its code, started {Elapsed} ago, ignored its cancellation and had not returned; what it returns is discarded")]
+    public static partial void Abandoned(ILogger logger, string taskName, string taskId, TimeSpan elapsed);
+
+    [LoggerMessage(33, LogLevel.Warning, "Disposing the services of task {TaskName} {TaskId} failed after its code returned late")]
+    public static partial void LateReleaseFailed(ILogger logger, Exception error, string taskName, string taskId);
 }

@@ -25,7 +25,9 @@ internal sealed class TaskExecutor(
     ILogger logger)
 {
     internal const string UnknownTaskError = "TypedTasks.UnknownTask";
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, RunningTask> _running = new(StringComparer.Ordinal);
+
+    // Keyed by run, not by task id: a retry may start while the code of the run before it still runs.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<RunningTask, byte> _running = new();
     private static readonly TimeSpan FirstPersistDelay = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan MaxPersistDelay = TimeSpan.FromSeconds(2);
 
@@ -66,7 +68,7 @@ internal sealed class TaskExecutor(
                 return;
             }
 
-            var started = new TaskInfo(envelope.Id, envelope.TaskName, TaskState.Started, envelope.Attempt, now, null, ReadOnlyMemory<byte>.Empty);
+            var started = OfRun(envelope, TaskState.Started, null, ReadOnlyMemory<byte>.Empty);
             TaskInfo? final = null;
             await PersistAsync(async () => final = await results.TryStartAsync(started, CancellationToken.None).ConfigureAwait(false), hardStop).ConfigureAwait(false);
             if (final is not null)
@@ -76,7 +78,7 @@ internal sealed class TaskExecutor(
                 return;
             }
 
-            if (Environment.CurrentManagedThreadId == takenOn)
+            if (task.Timeout is null && Environment.CurrentManagedThreadId == takenOn)
             {
                 await Task.Yield();
             }
@@ -90,39 +92,58 @@ internal sealed class TaskExecutor(
     {
         var tags = TaskTelemetry.Tags(envelope.TaskName, lease.Queue);
         var startedAt = time.GetUtcNow();
+        var attempt = envelope.Attempt + 1;
         TaskTelemetry.Started.Add(1, tags);
         TaskTelemetry.QueueWait.Record(Math.Max(0, (startedAt - (envelope.Eta ?? envelope.EnqueuedAt)).TotalSeconds), tags);
-        using var activity = TaskTelemetry.StartProcess(envelope.TaskName, lease.Queue, envelope.Id, envelope.Attempt, envelope.Headers);
+        using var activity = TaskTelemetry.StartProcess(envelope.TaskName, lease.Queue, envelope.Id, attempt, envelope.Headers);
         var watch = Stopwatch.StartNew();
+        var running = new RunningTask(envelope.TaskName, envelope.Id, startedAt, task.Timeout, time, hardStop);
+        _running.TryAdd(running, 0);
+        var invocation = new TaskInvocation(services, envelope.TaskName, envelope.Arguments, TaskSerializer.Options, running.Token);
         ReadOnlyMemory<byte> result = default;
         Exception? error = null;
-        using var run = CancellationTokenSource.CreateLinkedTokenSource(hardStop);
-        if (task.Timeout is { } limit)
+        Task<ReadOnlyMemory<byte>>? code = null;
+        try
         {
-            run.CancelAfter(limit);
+            if (task.Timeout is null)
+            {
+                // Most tasks finish at once: without a limit to enforce, the code runs on this
+                // thread, and a thread hop would only add latency.
+                var pending = task.Invoker(invocation);
+                running.MarkInvoked();
+                if (pending.IsCompleted)
+                {
+                    result = await pending.ConfigureAwait(false);
+                }
+                else
+                {
+                    code = pending.AsTask();
+                }
+            }
+            else
+            {
+                // Under a limit the code runs on a pool thread, so that this run can end at the
+                // limit even when the code is synchronous and never looks at its token.
+                code = Task.Run(() => Invoke(task, invocation, running), CancellationToken.None);
+            }
+
+            if (code is not null)
+            {
+                // Code that ignores its token is not waited for past the limit, a cancel or a hard stop.
+                result = await code.WaitAsync(running.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex)
+        {
+            error = ex;
         }
 
-        var running = new RunningTask(run);
-        _running[envelope.Id] = running;
-
-        var invocation = new TaskInvocation(services, envelope.TaskName, envelope.Arguments, TaskSerializer.Options, run.Token);
-        await using (invocation.ConfigureAwait(false))
+        // Code still running here ignored its token: it cannot be aborted, so it is left to
+        // return on its own and whatever it returns is discarded.
+        var returned = code is null || code.IsCompleted;
+        if (returned)
         {
-            try
-            {
-                var pending = task.Invoker(invocation);
-                result = task.Timeout is { } timeout && !pending.IsCompleted
-                    ? await pending.AsTask().WaitAsync(timeout, time, CancellationToken.None).ConfigureAwait(false)
-                    : await pending.ConfigureAwait(false);
-            }
-            catch (Exception ex)
-            {
-                error = ex;
-            }
-            finally
-            {
-                _running.TryRemove(envelope.Id, out _);
-            }
+            await ReleaseAsync(running, invocation).ConfigureAwait(false);
         }
 
         if (running.Canceled)
@@ -130,6 +151,7 @@ internal sealed class TaskExecutor(
             // Canceled while it ran: the Canceled state is stored and, being final, stays.
             Log.Canceled(logger, envelope.TaskName, envelope.Id);
             await PersistAsync(() => lease.AckAsync(CancellationToken.None), hardStop).ConfigureAwait(false);
+            await HoldSlotAsync(code, returned, running, invocation, hardStop).ConfigureAwait(false);
             return;
         }
 
@@ -139,7 +161,7 @@ internal sealed class TaskExecutor(
             TaskTelemetry.Succeeded.Add(1, tags);
             activity?.SetStatus(ActivityStatusCode.Ok);
             Log.Succeeded(logger, envelope.TaskName, envelope.Id, watch.Elapsed.TotalMilliseconds);
-            var succeeded = new TaskInfo(envelope.Id, envelope.TaskName, TaskState.Succeeded, envelope.Attempt, time.GetUtcNow(), null, result);
+            var succeeded = OfRun(envelope, TaskState.Succeeded, null, result);
             await PersistAsync(() => results.SetAsync(succeeded, CancellationToken.None), hardStop).ConfigureAwait(false);
             await PersistAsync(() => lease.AckAsync(CancellationToken.None), hardStop).ConfigureAwait(false);
             return;
@@ -148,16 +170,19 @@ internal sealed class TaskExecutor(
         if (hardStop.IsCancellationRequested && error is OperationCanceledException)
         {
             // Interrupted by shutdown, not failed: the unsettled lease goes back to its queue.
+            // Code that has not returned is left running; the worker names it as it stops.
             Log.Interrupted(logger, envelope.TaskName, envelope.Id);
-            var pending = new TaskInfo(envelope.Id, envelope.TaskName, TaskState.Pending, envelope.Attempt, time.GetUtcNow(), null, default);
+            var pending = OfRun(envelope, TaskState.Pending, null, default);
             await PersistAsync(() => results.SetAsync(pending, CancellationToken.None), CancellationToken.None, once: true).ConfigureAwait(false);
+            ReleaseWhenReturned(code, returned, running, invocation);
             return;
         }
 
-        if (task.Timeout is { } t && (error is TimeoutException || (error is OperationCanceledException && run.IsCancellationRequested)))
+        // Only the worker's limit is a task timeout: an exception the task threw itself (its own
+        // TimeoutException from an HTTP call, say) is its error as it is.
+        if (task.Timeout is { } limit && running.LimitReached && (!returned || error is OperationCanceledException))
         {
-            run.Cancel();
-            error = new TaskTimeoutException(task.Name, t);
+            error = new TaskTimeoutException(task.Name, limit);
         }
 
         var recorded = new TaskError(error.GetType().FullName ?? error.GetType().Name, error.Message, error.ToString());
@@ -167,40 +192,122 @@ internal sealed class TaskExecutor(
         if (retryable && envelope.Attempt < task.MaxRetries)
         {
             var delay = RetryPolicy.Delay(task.RetryDelay, envelope.Attempt, Random.Shared.NextDouble());
-            Log.Retrying(logger, error, envelope.TaskName, envelope.Id, envelope.Attempt + 1, delay);
+            Log.Retrying(logger, error, envelope.TaskName, envelope.Id, attempt, delay);
             TaskTelemetry.Retried.Add(1, tags);
-            var now = time.GetUtcNow();
-            var retrying = new TaskInfo(envelope.Id, envelope.TaskName, TaskState.Retrying, envelope.Attempt, now, recorded, default);
-            var next = envelope.WithAttempt(envelope.Attempt + 1);
+            var retrying = OfRun(envelope, TaskState.Retrying, recorded, default);
+            var next = envelope.WithAttempt(attempt);
             await PersistAsync(() => results.SetAsync(retrying, CancellationToken.None), hardStop).ConfigureAwait(false);
-            await PersistAsync(() => lease.RetryAsync(next, envelope.Priority, now + delay, CancellationToken.None), hardStop).ConfigureAwait(false);
+            await PersistAsync(() => lease.RetryAsync(next, envelope.Priority, retrying.UpdatedAt + delay, CancellationToken.None), hardStop).ConfigureAwait(false);
+        }
+        else
+        {
+            Log.Failed(logger, error, envelope.TaskName, envelope.Id, attempt);
+            TaskTelemetry.Failed.Add(1, tags);
+            var failed = OfRun(envelope, TaskState.Failed, recorded, default);
+            await PersistAsync(() => results.SetAsync(failed, CancellationToken.None), hardStop).ConfigureAwait(false);
+            await DeadLetterAsync(lease, $"failed for good on attempt {attempt}: {recorded.Type}: {recorded.Message}", hardStop).ConfigureAwait(false);
+        }
+
+        await HoldSlotAsync(code, returned, running, invocation, hardStop).ConfigureAwait(false);
+    }
+
+    /// <summary>The code of a task with a Timeout, on a pool thread.</summary>
+    private static Task<ReadOnlyMemory<byte>> Invoke(TaskDescriptor task, TaskInvocation invocation, RunningTask running)
+    {
+        var pending = task.Invoker(invocation);
+        running.MarkInvoked();
+        return pending.AsTask();
+    }
+
+    /// <summary>
+    /// After a run was settled while its code still runs (past its limit, or canceled), keeps the
+    /// run's worker slot until the code returns, so that no more than Concurrency runs hold
+    /// threads at once; a hard stop ends the wait and leaves the code running.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask HoldSlotAsync(Task<ReadOnlyMemory<byte>>? code, bool returned, RunningTask running, TaskInvocation invocation, CancellationToken hardStop)
+    {
+        if (returned || code is null)
+        {
             return;
         }
 
-        Log.Failed(logger, error, envelope.TaskName, envelope.Id, envelope.Attempt + 1);
-        TaskTelemetry.Failed.Add(1, tags);
-        var failed = Final(envelope, TaskState.Failed, recorded);
-        await PersistAsync(() => results.SetAsync(failed, CancellationToken.None), hardStop).ConfigureAwait(false);
-        await DeadLetterAsync(lease, $"failed after {envelope.Attempt + 1} run(s): {recorded.Type}: {recorded.Message}", hardStop).ConfigureAwait(false);
+        // Synchronous code holds a thread and may run long; async code that ignored its token
+        // mostly ends soon after, and is not worth a warning.
+        var holdsThread = !running.Invoked;
+        if (holdsThread)
+        {
+            Log.HoldingThread(logger, running.TaskName, running.Id);
+        }
+
+        await ((Task)code).WaitAsync(hardStop).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (!code.IsCompleted)
+        {
+            ReleaseWhenReturned(code, returned, running, invocation);
+            return;
+        }
+
+        _ = code.Exception; // discarded with the rest of the late outcome
+        if (holdsThread)
+        {
+            Log.ReturnedLate(logger, running.TaskName, running.Id, time.GetUtcNow() - running.StartedAt);
+        }
+
+        await ReleaseAsync(running, invocation).ConfigureAwait(false);
     }
+
+    /// <summary>Frees what a run's code uses (its token, its DI scope) once the code has returned, which may be after this run ended.</summary>
+    private void ReleaseWhenReturned(Task<ReadOnlyMemory<byte>>? code, bool returned, RunningTask running, TaskInvocation invocation)
+    {
+        if (!returned && code is not null)
+        {
+            _ = ReleaseAfterAsync(code, running, invocation);
+        }
+    }
+
+    private async Task ReleaseAfterAsync(Task<ReadOnlyMemory<byte>> code, RunningTask running, TaskInvocation invocation)
+    {
+        await ((Task)code).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _ = code.Exception; // discarded with the rest of the late outcome
+        try
+        {
+            await ReleaseAsync(running, invocation).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // Nothing waits for this any more: a failing dispose of the run's services is only logged.
+            Log.LateReleaseFailed(logger, ex, running.TaskName, running.Id);
+        }
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask ReleaseAsync(RunningTask running, TaskInvocation invocation)
+    {
+        _running.TryRemove(running, out _);
+        running.Dispose();
+        await invocation.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Runs whose code has not returned: running now, or left running after their run ended.</summary>
+    public IReadOnlyList<RunningTask> Unreturned => [.. _running.Keys];
 
     /// <summary>Signals the token of a task running here that was canceled; does nothing for others.</summary>
     public void Cancel(string id)
     {
-        if (_running.TryGetValue(id, out var running))
+        foreach (var running in _running.Keys)
         {
-            running.Canceled = true;
-            try
+            if (running.Id == id)
             {
-                running.Source.Cancel();
-            }
-            catch (ObjectDisposedException)
-            {
-                // It has just finished.
+                running.Cancel();
             }
         }
     }
 
+    /// <summary>A state of a run: its attempt is the 1-based number of that run.</summary>
+    private TaskInfo OfRun(TaskEnvelope envelope, TaskState state, TaskError? error, ReadOnlyMemory<byte> result)
+        => new(envelope.Id, envelope.TaskName, state, envelope.Attempt + 1, time.GetUtcNow(), error, result);
+
+    /// <summary>A final state reached without a run: its attempt is the number of runs so far.</summary>
     private TaskInfo Final(TaskEnvelope envelope, TaskState state, TaskError? error)
         => new(envelope.Id, envelope.TaskName, state, envelope.Attempt, time.GetUtcNow(), error, default);
 
@@ -235,12 +342,5 @@ internal sealed class TaskExecutor(
                 await Task.Delay(delay, time, hardStop).ConfigureAwait(false);
             }
         }
-    }
-
-    private sealed class RunningTask(CancellationTokenSource source)
-    {
-        public CancellationTokenSource Source => source;
-
-        public volatile bool Canceled;
     }
 }

@@ -15,7 +15,11 @@ public sealed class WorkerOptions
     /// <summary>How many messages are fetched in one round trip and held ready beyond the running ones. Default 16.</summary>
     public int Prefetch { get; set; } = 16;
 
-    /// <summary>How long a stopping worker lets running tasks finish before it cancels them (they go back to their queue). Default 20 s.</summary>
+    /// <summary>
+    /// How long a stopping worker lets running tasks finish before it cancels them (they go back
+    /// to their queue). Code that ignores the cancellation is then left running and named in the
+    /// log; the stop does not wait for it. Default 20 s.
+    /// </summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(20);
 
     internal IReadOnlyList<string> EffectiveQueues => Queues.Count == 0 ? [TaskDefaults.Queue] : Queues;

@@ -14,7 +14,8 @@ namespace TypedTasks.Worker;
 /// The worker as a hosted service: one fetcher fills a bounded buffer of leases (the prefetch),
 /// <see cref="WorkerOptions.Concurrency"/> executor loops drain it. On stop, fetching ends at
 /// once, running tasks get <see cref="WorkerOptions.ShutdownTimeout"/> to finish, and every
-/// lease that never started goes back to its queue.
+/// lease that never started goes back to its queue. Code that ignores its cancellation and never
+/// returns does not hold up the stop: it is left running, and named in the log.
 /// </summary>
 internal sealed class WorkerService : BackgroundService
 {
@@ -27,6 +28,8 @@ internal sealed class WorkerService : BackgroundService
     private readonly TaskExecutor _executor;
     private readonly IReadOnlyDictionary<string, TaskDescriptor> _tasks;
     private readonly CancellationTokenSource _hardStop = new();
+    private readonly CancellationTokenSource _hostGaveUp = new();
+    private CancellationTokenRegistration _hostGaveUpRelay;
     private int _running;
     private TaskCompletionSource? _drained;
 
@@ -76,13 +79,23 @@ internal sealed class WorkerService : BackgroundService
         if (!all.IsCompleted)
         {
             Log.WorkerStopping(_logger, _options.ShutdownTimeout, Volatile.Read(ref _running));
-            var graceful = Task.Delay(_options.ShutdownTimeout, _time, CancellationToken.None);
+            var graceful = Task.Delay(_options.ShutdownTimeout, _time, _hostGaveUp.Token);
             if (await Task.WhenAny(all, graceful).ConfigureAwait(false) != all)
             {
                 Log.ShutdownTimedOut(_logger);
                 await _hardStop.CancelAsync().ConfigureAwait(false);
-                await all.ConfigureAwait(false);
+
+                // The executors stop waiting for code that ignores its token, but synchronous
+                // code of a task without a Timeout holds its executor's own thread: that is
+                // waited for only until the host itself gives up (HostOptions.ShutdownTimeout).
+                await Task.WhenAny(all, Task.Delay(Timeout.Infinite, _hostGaveUp.Token)).ConfigureAwait(false);
             }
+        }
+
+        var now = _time.GetUtcNow();
+        foreach (var run in _executor.Unreturned)
+        {
+            Log.Abandoned(_logger, run.TaskName, run.Id, now - run.StartedAt);
         }
 
         // Leases that were fetched but never started go back to the head of their queue, newest
@@ -100,9 +113,27 @@ internal sealed class WorkerService : BackgroundService
         }
     }
 
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        // The host's token is cancelled at its own shutdown timeout; past it, nothing waits for
+        // this worker any more, so it stops waiting for code that never returns (ExecuteAsync).
+        // Kept until Dispose: the base returns at that same cancellation, maybe before this runs.
+        _hostGaveUpRelay.Dispose();
+        _hostGaveUpRelay = cancellationToken.Register(static state => ((CancellationTokenSource)state!).Cancel(), _hostGaveUp);
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     public override void Dispose()
     {
-        _hardStop.Dispose();
+        _hostGaveUpRelay.Dispose();
+
+        // A worker the host gave up on may still be finishing its stop, with these sources.
+        if (ExecuteTask is null or { IsCompleted: true })
+        {
+            _hardStop.Dispose();
+            _hostGaveUp.Dispose();
+        }
+
         base.Dispose();
     }
 

@@ -61,7 +61,7 @@ internal sealed class WorkerService : BackgroundService
         var loops = new List<Task>(_options.Concurrency + 2)
         {
             Task.Run(() => FetchLoopAsync(queues, buffer, stoppingToken), CancellationToken.None),
-            Task.Run(() => _client.Broker.RunWorkerServicesAsync(new WorkerDescription(queues, _options.Concurrency, _status), stoppingToken), CancellationToken.None),
+            Task.Run(() => _client.Broker.RunWorkerServicesAsync(new WorkerDescription(queues, _options.Concurrency, _status, [.. _tasks.Keys]), stoppingToken), CancellationToken.None),
         };
         for (var i = 0; i < _options.Concurrency; i++)
         {

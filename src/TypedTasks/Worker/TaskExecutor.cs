@@ -51,7 +51,7 @@ internal sealed class TaskExecutor(
 
             if (!tasks.TryGetValue(envelope.TaskName, out var task))
             {
-                var reason = $"unknown task '{envelope.TaskName}': no task of that name is registered in this worker";
+                var reason = UnknownTaskReason.For(envelope.TaskName, lease.Queue);
                 await PersistAsync(() => results.SetAsync(Final(envelope, TaskState.Failed, new TaskError(UnknownTaskError, reason, null)), CancellationToken.None), hardStop).ConfigureAwait(false);
                 await DeadLetterAsync(lease, reason, hardStop).ConfigureAwait(false);
                 return;
@@ -66,7 +66,7 @@ internal sealed class TaskExecutor(
                 return;
             }
 
-            var started = new TaskInfo(envelope.Id, envelope.TaskName, TaskState.Started, envelope.Attempt, now, null, ReadOnlyMemory<byte>.Empty);
+            var started = new TaskInfo(envelope.Id, envelope.TaskName, TaskState.Started, envelope.Attempt, now, null, ReadOnlyMemory<byte>.Empty) { Queue = lease.Queue, Worker = WorkerIdentity.Name };
             TaskInfo? final = null;
             await PersistAsync(async () => final = await results.TryStartAsync(started, CancellationToken.None).ConfigureAwait(false), hardStop).ConfigureAwait(false);
             if (final is not null)

@@ -42,6 +42,9 @@ internal sealed class WorkerService : BackgroundService
         _logger = logger;
         _tasks = TaskCatalog.BuildTable();
         _executor = new TaskExecutor(_tasks, client.Results, services, time, logger);
+
+        // Known before the host starts, so that this host's own enqueues never warn for lack of a worker.
+        (services.GetService(typeof(QueueCoverage)) as QueueCoverage)?.AddLocalWorker(_options.EffectiveQueues, [.. _tasks.Keys]);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -44,7 +44,7 @@ public sealed class RedisBroker : ITaskBroker
         _time = time;
         _logger = logger;
         Outage = new RedisOutage(connection, logger, time);
-        WorkerId = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
+        WorkerId = $"{Worker.WorkerIdentity.Name}:{Guid.NewGuid().ToString("N")[..8]}";
         _wake = new LazySubscription(connection, keys.Wake, (_, _) =>
         {
             _fetchWake.Set();
@@ -175,6 +175,47 @@ public sealed class RedisBroker : ITaskBroker
             new RedisRecoverer(this, _options, _time, _logger).RunAsync(worker.Queues, stop),
             new RedisScheduler(this, _options, _time, _scheduleWake).RunAsync(worker.Queues, stop),
             new RedisInFlightSweeper(this, _options, _time, _logger).RunAsync(worker.Queues, stop));
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<long> GetQueueLengthAsync(string queue, CancellationToken cancellationToken = default)
+    {
+        RedisKeys.CheckQueue(queue);
+        var lengths = _keys.ReadyLists(queue).Select(key => _db.ListLengthAsync(key));
+        return (await Transient.Run(Task.WhenAll(lengths)).ConfigureAwait(false)).Sum();
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// A worker is live while its heartbeat deadline in the queue's worker set is in the future;
+    /// what it published (host, pid, tasks) is read from its worker-info hash. A live worker whose
+    /// hash is not written yet is listed with its tasks unknown.
+    /// </remarks>
+    public async ValueTask<IReadOnlyList<LiveWorker>> GetLiveWorkersAsync(string queue, CancellationToken cancellationToken = default)
+    {
+        RedisKeys.CheckQueue(queue);
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        var ids = await Transient.Run(_db.SortedSetRangeByScoreAsync(_keys.Workers(queue), now, double.PositiveInfinity, Exclude.Start)).ConfigureAwait(false);
+        var infos = await Transient.Run(Task.WhenAll(ids.Select(id => _db.HashGetAllAsync(_keys.WorkerInfo(id.ToString()))))).ConfigureAwait(false);
+        var workers = new List<LiveWorker>(ids.Length);
+        for (var i = 0; i < ids.Length; i++)
+        {
+            workers.Add(DescribeWorker(ids[i].ToString(), infos[i].ToStringDictionary()));
+        }
+
+        return workers;
+    }
+
+    private static LiveWorker DescribeWorker(string id, Dictionary<string, string> info)
+    {
+        // The id is host:pid:suffix; the hash says the same once written.
+        var parts = id.Split(':');
+        var host = info.TryGetValue("host", out var h) ? h : parts[0];
+        var pidText = info.TryGetValue("pid", out var p) ? p : parts.ElementAtOrDefault(1);
+        var pid = int.TryParse(pidText, System.Globalization.CultureInfo.InvariantCulture, out var parsed) ? parsed : 0;
+        IReadOnlyList<string> queues = info.TryGetValue("queues", out var q) ? q.Split(',', StringSplitOptions.RemoveEmptyEntries) : [];
+        IReadOnlyList<string>? tasks = info.TryGetValue(RedisHeartbeat.TasksField, out var t) ? t.Split(' ', StringSplitOptions.RemoveEmptyEntries) : null;
+        return new LiveWorker(id, host, pid, queues, tasks);
     }
 
     /// <summary>What names an in-flight entry of a queue among the leases of this process: the queue and a hash of the entry.</summary>

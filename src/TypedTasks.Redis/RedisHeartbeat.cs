@@ -16,6 +16,9 @@ namespace TypedTasks.Redis;
 /// </summary>
 internal sealed class RedisHeartbeat(RedisBroker broker, RedisTransportOptions options, TimeProvider time, ILogger logger, Transport.WorkerDescription worker)
 {
+    /// <summary>The worker-info field that lists the tasks the worker knows.</summary>
+    internal const string TasksField = "tasks";
+
     private readonly DateTimeOffset _started = time.GetUtcNow();
 
     public async Task RunAsync(CancellationToken stop)
@@ -43,13 +46,16 @@ internal sealed class RedisHeartbeat(RedisBroker broker, RedisTransportOptions o
         var calls = queues.Select(q => (Task)broker.Database.SortedSetAddAsync(broker.Keys.Workers(q), broker.WorkerId, deadline.ToUnixTimeMilliseconds())).ToList();
         calls.Add(broker.Database.HashSetAsync(info,
         [
-            new HashEntry("host", Environment.MachineName),
-            new HashEntry("pid", Environment.ProcessId),
+            new HashEntry("host", Worker.WorkerIdentity.Host),
+            new HashEntry("pid", Worker.WorkerIdentity.Pid),
             new HashEntry("queues", string.Join(",", queues)),
             new HashEntry("concurrency", worker.Concurrency),
             new HashEntry("done", worker.Status.Completed),
             new HashEntry("started_ms", _started.ToUnixTimeMilliseconds()),
             new HashEntry("beat_ms", now.ToUnixTimeMilliseconds()),
+
+            // Task names hold no white space (TT0012), so one space separates them.
+            new HashEntry(TasksField, string.Join(' ', worker.Tasks ?? [])),
         ]));
         calls.Add(deadline > now ? broker.Database.KeyExpireAsync(info, deadline - now) : broker.Database.KeyDeleteAsync(info));
         return Transient.Run(Task.WhenAll(calls));

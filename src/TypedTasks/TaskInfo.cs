@@ -24,4 +24,11 @@ public sealed record TaskInfo(
     int Attempt,
     DateTimeOffset UpdatedAt,
     TaskError? Error,
-    ReadOnlyMemory<byte> Result);
+    ReadOnlyMemory<byte> Result)
+{
+    /// <summary>The queue the task was sent to; null in records written without it (older clients, some tools).</summary>
+    public string? Queue { get; init; }
+
+    /// <summary>The worker (<c>host:pid</c>) that started the current run; null before a run starts.</summary>
+    public string? Worker { get; init; }
+}

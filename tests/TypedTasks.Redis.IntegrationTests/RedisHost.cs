@@ -34,7 +34,8 @@ internal sealed class RedisHost : IAsyncDisposable
         Action<WorkerOptions>? worker = null,
         bool withWorker = true,
         Action<RedisTransportOptions>? redis = null,
-        Action<TypedTasksOptions>? options = null)
+        Action<TypedTasksOptions>? options = null,
+        Action<IServiceCollection>? services = null)
     {
         prefix ??= NewPrefix();
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
@@ -56,6 +57,7 @@ internal sealed class RedisHost : IAsyncDisposable
             typed.AddWorker(worker ?? (w => w.Concurrency = 8));
         }
 
+        services?.Invoke(builder.Services);
         var host = builder.Build();
         await host.StartAsync();
         return new RedisHost(host, prefix);

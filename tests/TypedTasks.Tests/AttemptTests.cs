@@ -66,7 +66,7 @@ public sealed class AttemptTests
     [Fact]
     public async Task Logs_and_the_dead_letter_reason_number_attempts_as_TaskInfo_does()
     {
-        var logs = new LogCapture();
+        var logs = new CapturedLogs();
         await using var host = await TestHost.StartAsync(services: s => s.AddSingleton<ILoggerProvider>(logs));
         var key = Guid.NewGuid().ToString();
         var result = await Tasks.FailEveryRun.WithClient(host.Client).EnqueueAsync(key);

@@ -132,7 +132,7 @@ public sealed class TimeoutTests
     {
         var broker = new InMemoryBroker();
         var results = new InMemoryResultBackend();
-        var logs = new LogCapture();
+        var logs = new CapturedLogs();
         var host = await TestHost.StartAsync(
             w => { w.Concurrency = 2; w.Prefetch = 1; w.ShutdownTimeout = TimeSpan.FromMilliseconds(200); },
             services: s => s.AddSingleton<ILoggerProvider>(logs),
@@ -169,7 +169,7 @@ public sealed class TimeoutTests
     [Fact]
     public async Task Stopping_a_worker_whose_untimed_synchronous_code_never_returns_ends_at_the_hosts_shutdown_timeout()
     {
-        var logs = new LogCapture();
+        var logs = new CapturedLogs();
         var host = await TestHost.StartAsync(
             w => { w.Concurrency = 1; w.ShutdownTimeout = TimeSpan.FromMilliseconds(100); },
             services: s => s.AddSingleton<ILoggerProvider>(logs));

@@ -8,7 +8,7 @@
 -- (cancel channel): a worker that later fetches the task finds it final and does not run it; a
 -- worker running it signals its CancellationToken.
 local current = redis.call('GET', KEYS[1])
-if current and string.byte(current, 1) == 0x97 and string.byte(current, 3) >= 4 then
+if current and string.byte(current, 1) >= 0x97 and string.byte(current, 1) <= 0x9f and string.byte(current, 3) >= 4 then
   return 0
 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])

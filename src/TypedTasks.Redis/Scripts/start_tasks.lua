@@ -5,12 +5,12 @@
 --              happen), else false.
 -- One SET ... GET per task: the rare final state found is put back before the script ends.
 -- Guarantee: a task whose result was stored (or that was canceled) is never run when its message
--- comes back. The state is the 3rd byte of a record: 0x97 (array of 7), 0x01 (version 1), then
+-- comes back. The state is the 3rd byte of a record: 0x97 to 0x9f (an array of 7 to 15), 0x01 (version 1), then
 -- the state as a positive fixint; states 4 and above are final (docs/wire-format.md).
 local out = {}
 for i = 1, #KEYS do
   local previous = redis.call('SET', KEYS[i], ARGV[i + 1], 'PX', ARGV[1], 'GET')
-  if previous and string.byte(previous, 1) == 0x97 and string.byte(previous, 3) >= 4 then
+  if previous and string.byte(previous, 1) >= 0x97 and string.byte(previous, 1) <= 0x9f and string.byte(previous, 3) >= 4 then
     redis.call('SET', KEYS[i], previous, 'KEEPTTL') -- final: put it back, in the same step
     out[i] = previous
   else

@@ -13,7 +13,7 @@
 -- Returns      how many entries were written.
 -- One SET ... GET per entry: the rare final state found is put back before the script ends.
 -- Guarantee: the first final state wins; a waiter woken by the PUBLISH finds the record, since
--- it is written first. The state is the 3rd byte of a record: 0x97 (array of 7), 0x01 (version
+-- it is written first. The state is the 3rd byte of a record: 0x97 to 0x9f (an array of 7 to 15), 0x01 (version
 -- 1), then the state as a positive fixint; states 4 and above are final (docs/wire-format.md).
 local ttl = ARGV[1]
 local frames = {}
@@ -27,7 +27,7 @@ for i = 1, #KEYS do
     end
   else
     local previous = redis.call('SET', KEYS[i], record, 'PX', ttl, 'GET')
-    if previous and string.byte(previous, 1) == 0x97 and string.byte(previous, 3) >= 4 then
+    if previous and string.byte(previous, 1) >= 0x97 and string.byte(previous, 1) <= 0x9f and string.byte(previous, 3) >= 4 then
       redis.call('SET', KEYS[i], previous, 'KEEPTTL') -- a final state stays: put it back
     else
       written = written + 1

@@ -28,11 +28,18 @@ public class AsyncResult
     /// <summary>The client this handle reads through.</summary>
     protected TaskClient Client { get; }
 
-    /// <summary>The task's state now; <see cref="TaskState.Pending"/> for an id the backend does not know.</summary>
+    /// <summary>
+    /// The task's state now; <see cref="TaskState.Pending"/> for an id the backend does not know.
+    /// To tell an id never seen (or expired) from a pending task, use <see cref="GetInfoAsync"/>,
+    /// which returns null for it.
+    /// </summary>
     public async ValueTask<TaskState> GetStateAsync(CancellationToken cancellationToken = default)
         => (await Client.GetInfoAsync(Id, cancellationToken).ConfigureAwait(false))?.State ?? TaskState.Pending;
 
-    /// <summary>Everything the backend holds for the task, or null when it holds nothing.</summary>
+    /// <summary>
+    /// Everything the backend holds for the task, or null when it holds nothing: the id was never
+    /// enqueued through this broker (another Redis or key prefix), or its state expired.
+    /// </summary>
     public ValueTask<TaskInfo?> GetInfoAsync(CancellationToken cancellationToken = default)
         => Client.GetInfoAsync(Id, cancellationToken);
 
@@ -47,7 +54,9 @@ public class AsyncResult
     /// <summary>
     /// Waits until the task has run. Throws <see cref="TaskFailedException"/> when it failed,
     /// <see cref="TaskRevokedException"/> when it was canceled or expired, and
-    /// <see cref="TimeoutException"/> when <paramref name="timeout"/> passes first (no timeout: wait for ever).
+    /// <see cref="TimeoutException"/> when <paramref name="timeout"/> passes first (no timeout: wait for ever);
+    /// its message says why the task has not finished (id never seen, no live worker for its queue,
+    /// queued behind others, or still running).
     /// </summary>
     public Task GetAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default)
         => WaitSucceededAsync(timeout, cancellationToken);
@@ -67,7 +76,17 @@ public class AsyncResult
             throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must not be negative.");
         }
 
-        var info = await Client.Results.WaitAsync(Id, wait, cancellationToken).ConfigureAwait(false);
+        TaskInfo info;
+        try
+        {
+            info = await Client.Results.WaitAsync(Id, wait, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException timedOut) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Only now, the wait being over, is it worth asking why: never seen, no worker, queued, running.
+            throw new TimeoutException(await TaskWaitDiagnosis.DescribeAsync(Client, Id, TaskName, wait).ConfigureAwait(false), timedOut);
+        }
+
         return info.State switch
         {
             TaskState.Succeeded => info,

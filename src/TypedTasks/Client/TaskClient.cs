@@ -42,6 +42,9 @@ public sealed class TaskClient
     /// <summary>The result backend this client reads from.</summary>
     public IResultBackend Results { get; }
 
+    /// <summary>Warns when tasks are sent where no live worker will run them; null: no check.</summary>
+    internal QueueCoverage? Coverage { get; init; }
+
     internal static void MakeCurrent(TaskClient client) => _current = client;
 
     internal static void Retire(TaskClient client) => Interlocked.CompareExchange(ref _current, null, client);
@@ -243,6 +246,7 @@ public sealed class TaskClient
         var eta = options?.Eta ?? (options?.Delay is { } delay ? now + delay : null);
         var expires = options?.Expires ?? task.Expires;
         var expiresAt = options?.ExpiresAt ?? (expires is { } e ? now + e : null);
+        Coverage?.Observe(queue, task.Name);
         return new SendPlan(now, queue, priority, eta, expiresAt, eta > now);
     }
 
@@ -253,7 +257,7 @@ public sealed class TaskClient
     {
         var header = new EnvelopeHeader(id, task.Name, plan.Queue, plan.Priority, 0, plan.Now, plan.Eta, plan.ExpiresAt, headers);
         var body = TaskEnvelope.Write(header, arguments, TaskSerializer.Options);
-        var state = new TaskInfo(id, task.Name, plan.Scheduled ? TaskState.Scheduled : TaskState.Pending, 0, plan.Now, null, ReadOnlyMemory<byte>.Empty);
+        var state = new TaskInfo(id, task.Name, plan.Scheduled ? TaskState.Scheduled : TaskState.Pending, 0, plan.Now, null, ReadOnlyMemory<byte>.Empty) { Queue = plan.Queue };
         return (body, state);
     }
 

@@ -20,6 +20,14 @@ public sealed class TypedTasksOptions
     /// <summary>How long a task's state and result are kept after the last write. Default one day.</summary>
     public TimeSpan ResultTtl { get; set; } = TaskDefaults.ResultTtl;
 
+    /// <summary>
+    /// How long after a task is first sent to a queue the client checks that a live worker will run
+    /// it, and logs one warning per queue and task when none serves the queue or none knows the
+    /// task. The wait lets a worker that starts beside the producer publish its heartbeat first.
+    /// Default 5 s; <see cref="System.Threading.Timeout.InfiniteTimeSpan"/> turns the check off.
+    /// </summary>
+    public TimeSpan WorkerCheckDelay { get; set; } = TimeSpan.FromSeconds(5);
+
     internal Func<IServiceProvider, TaskTransport>? TransportFactory { get; private set; }
 
     /// <summary>Uses a broker and result backend of your own making.</summary>
@@ -53,6 +61,11 @@ public sealed class TypedTasksOptions
         if (ResultTtl <= TimeSpan.Zero)
         {
             throw new InvalidOperationException($"TypedTasks:ResultTtl must be positive (it is {ResultTtl}).");
+        }
+
+        if (WorkerCheckDelay < TimeSpan.Zero && WorkerCheckDelay != System.Threading.Timeout.InfiniteTimeSpan)
+        {
+            throw new InvalidOperationException($"TypedTasks:WorkerCheckDelay must not be negative (it is {WorkerCheckDelay}); use -00:00:00.001 (infinite) to turn the check off.");
         }
     }
 }

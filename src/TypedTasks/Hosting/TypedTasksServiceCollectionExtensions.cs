@@ -3,6 +3,8 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using TypedTasks.Transport;
 
@@ -27,10 +29,19 @@ public static class TypedTasksServiceCollectionExtensions
 
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(CreateTransport);
+        services.TryAddSingleton(sp => new QueueCoverage(
+            sp.GetRequiredService<TaskTransport>().Broker,
+            sp.GetRequiredService<IOptions<TypedTasksOptions>>().Value.WorkerCheckDelay,
+            sp.GetRequiredService<TimeProvider>(),
+            (ILogger?)sp.GetService<ILoggerFactory>()?.CreateLogger<TaskClient>() ?? NullLogger.Instance));
         services.TryAddSingleton(sp =>
         {
             var transport = sp.GetRequiredService<TaskTransport>();
-            return new TaskClient(transport.Broker, transport.Results, sp.GetRequiredService<TimeProvider>());
+            var check = sp.GetRequiredService<IOptions<TypedTasksOptions>>().Value.WorkerCheckDelay != System.Threading.Timeout.InfiniteTimeSpan;
+            return new TaskClient(transport.Broker, transport.Results, sp.GetRequiredService<TimeProvider>())
+            {
+                Coverage = check ? sp.GetRequiredService<QueueCoverage>() : null,
+            };
         });
 
         // Registered before any worker, so that the client is current before tasks run.

@@ -19,9 +19,11 @@ public sealed class InMemoryBroker : ITaskBroker
     private readonly Dictionary<string, QueueState> _queues = new(StringComparer.Ordinal);
     private readonly PriorityQueue<ScheduledMessage, (DateTimeOffset DueAt, long Sequence)> _scheduled = new();
     private readonly List<TaskCompletionSource> _waiters = [];
+    private readonly List<LiveWorker> _workers = [];
     private readonly TimeProvider _time;
     private readonly ITimer _timer;
     private long _sequence;
+    private long _workerSequence;
     private bool _disposed;
 
     /// <summary>Creates an empty broker.</summary>
@@ -120,8 +122,49 @@ public sealed class InMemoryBroker : ITaskBroker
     }
 
     /// <inheritdoc/>
-    /// <remarks>In-process timers promote scheduled messages; there is no other worker to watch.</remarks>
-    public Task RunWorkerServicesAsync(WorkerDescription worker, CancellationToken stop) => Task.CompletedTask;
+    /// <remarks>
+    /// In-process timers promote scheduled messages and there is no other worker to watch: the
+    /// worker is only listed as live (for <see cref="GetLiveWorkersAsync"/>) until stop.
+    /// </remarks>
+    public async Task RunWorkerServicesAsync(WorkerDescription worker, CancellationToken stop)
+    {
+        ArgumentNullException.ThrowIfNull(worker);
+        var live = new LiveWorker($"{Worker.WorkerIdentity.Name}:{Interlocked.Increment(ref _workerSequence)}", Worker.WorkerIdentity.Host, Worker.WorkerIdentity.Pid, worker.Queues, worker.Tasks);
+        lock (_gate)
+        {
+            _workers.Add(live);
+        }
+
+        try
+        {
+            await Task.Delay(Timeout.Infinite, stop).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopped: the worker is no longer live.
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                _workers.Remove(live);
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<long> GetQueueLengthAsync(string queue, CancellationToken cancellationToken = default)
+        => new(GetQueueLength(queue));
+
+    /// <inheritdoc/>
+    public ValueTask<IReadOnlyList<LiveWorker>> GetLiveWorkersAsync(string queue, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            IReadOnlyList<LiveWorker> serving = [.. _workers.Where(w => w.Queues.Contains(queue, StringComparer.Ordinal))];
+            return new(serving);
+        }
+    }
 
     /// <summary>How many messages wait in <paramref name="queue"/>, not counting scheduled ones.</summary>
     public int GetQueueLength(string queue)

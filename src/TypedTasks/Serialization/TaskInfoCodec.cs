@@ -7,14 +7,20 @@ namespace TypedTasks.Serialization;
 
 /// <summary>
 /// The stored form of a <see cref="TaskInfo"/> (docs/wire-format.md, "Result record"): a MessagePack
-/// array <c>[version, state, task, attempt, updated_at_ms, result, error]</c> where result is the
-/// task's MessagePack-encoded return value (nil when none) and error is nil or
-/// <c>[type, message, stack]</c>.
+/// array <c>[version, state, task, attempt, updated_at_ms, result, error, queue, worker]</c> where
+/// result is the task's MessagePack-encoded return value (nil when none), error is nil or
+/// <c>[type, message, stack]</c>, and queue and worker are strings or nil. Records of 7 fields
+/// (written before queue and worker existed) are read with both null; fields past the 9th are
+/// skipped, so a later field can be added the same way.
 /// </summary>
 internal static class TaskInfoCodec
 {
     public const int CurrentVersion = 1;
-    private const int FieldCount = 7;
+    private const int MinFieldCount = 7;
+    private const int FieldCount = 9;
+
+    /// <summary>The most fields a record may have and still be a MessagePack fixarray (one header byte).</summary>
+    private const int MaxFieldCount = 15;
 
     public static byte[] Write(TaskInfo info)
     {
@@ -47,17 +53,20 @@ internal static class TaskInfoCodec
             writer.WriteNil();
         }
 
+        writer.Write(info.Queue);
+        writer.Write(info.Worker);
         writer.Flush();
         return buffer.WrittenSpan.ToArray();
     }
 
     /// <summary>
-    /// True for a version-1 record whose state is not final, told from its first three bytes
-    /// (0x97, 0x01, the state) without decoding it: a waiter that reads one goes on waiting. Any
-    /// other bytes are for <see cref="Read"/> to decode or reject.
+    /// True for a version-1 record whose state is not final, told from its first three bytes (a
+    /// fixarray header of 7 to 15 fields, 0x01, the state) without decoding it: a waiter that
+    /// reads one goes on waiting. Any other bytes are for <see cref="Read"/> to decode or reject.
     /// </summary>
     public static bool IsUnfinished(ReadOnlySpan<byte> stored)
-        => stored.Length > 3 && stored[0] == 0x90 + FieldCount && stored[1] == CurrentVersion && stored[2] < (byte)TaskState.Succeeded;
+        => stored.Length > 3 && stored[0] >= 0x90 + MinFieldCount && stored[0] <= 0x90 + MaxFieldCount
+            && stored[1] == CurrentVersion && stored[2] < (byte)TaskState.Succeeded;
 
     public static TaskInfo Read(string id, ReadOnlyMemory<byte> stored)
     {
@@ -66,9 +75,9 @@ internal static class TaskInfoCodec
             var reader = new MessagePackReader(stored);
             var count = reader.ReadArrayHeader();
             var version = reader.ReadInt32();
-            if (version != CurrentVersion || count != FieldCount)
+            if (version != CurrentVersion || count < MinFieldCount || count > MaxFieldCount)
             {
-                throw new InvalidDataException($"The stored state of task {id} has record version {version} with {count} fields; this client reads version {CurrentVersion}.");
+                throw new InvalidDataException($"The stored state of task {id} has record version {version} with {count} fields; this client reads version {CurrentVersion} with {MinFieldCount} to {MaxFieldCount} fields.");
             }
 
             var state = (TaskState)reader.ReadInt32();
@@ -90,7 +99,9 @@ internal static class TaskInfoCodec
                 error = new TaskError(reader.ReadString() ?? string.Empty, reader.ReadString() ?? string.Empty, reader.ReadString());
             }
 
-            return new TaskInfo(id, task, state, attempt, updatedAt, error, result);
+            var queue = count > 7 ? reader.ReadString() : null;
+            var worker = count > 8 ? reader.ReadString() : null;
+            return new TaskInfo(id, task, state, attempt, updatedAt, error, result) { Queue = queue, Worker = worker };
         }
         catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException or OverflowException)
         {

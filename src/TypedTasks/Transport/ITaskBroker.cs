@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 
@@ -41,13 +42,35 @@ public interface ITaskBroker : IAsyncDisposable
     /// queues. A broker that needs none of it returns a completed task.
     /// </summary>
     Task RunWorkerServicesAsync(WorkerDescription worker, CancellationToken stop);
+
+    /// <summary>How many messages are ready in <paramref name="queue"/>: not counting scheduled ones or those a worker holds.</summary>
+    ValueTask<long> GetQueueLengthAsync(string queue, CancellationToken cancellationToken = default);
+
+    /// <summary>The workers whose heartbeat is alive and that serve <paramref name="queue"/>, as they published themselves.</summary>
+    ValueTask<IReadOnlyList<LiveWorker>> GetLiveWorkersAsync(string queue, CancellationToken cancellationToken = default);
 }
 
 /// <summary>A running worker as tools see it.</summary>
 /// <param name="Queues">The queues it serves, in order.</param>
 /// <param name="Concurrency">How many tasks it runs at once.</param>
 /// <param name="Status">Its live counters.</param>
-public sealed record WorkerDescription(IReadOnlyList<string> Queues, int Concurrency, WorkerStatus Status);
+/// <param name="Tasks">The names of the tasks it can run, published with its heartbeat; null when not given.</param>
+public sealed record WorkerDescription(IReadOnlyList<string> Queues, int Concurrency, WorkerStatus Status, IReadOnlyList<string>? Tasks = null);
+
+/// <summary>A worker with a live heartbeat, as a broker reports it to any process.</summary>
+/// <param name="Id">The worker's id on the broker.</param>
+/// <param name="Host">The machine it runs on.</param>
+/// <param name="Pid">Its process id.</param>
+/// <param name="Queues">The queues it serves.</param>
+/// <param name="Tasks">The names of the tasks it can run; null when it did not publish them (an older worker, or its heartbeat not yet written).</param>
+public sealed record LiveWorker(string Id, string Host, int Pid, IReadOnlyList<string> Queues, IReadOnlyList<string>? Tasks)
+{
+    /// <summary>Whether this worker is known to run <paramref name="taskName"/>; true when it did not publish its tasks.</summary>
+    public bool MayRun(string taskName) => Tasks is null || Tasks.Contains(taskName, StringComparer.Ordinal);
+
+    /// <inheritdoc/>
+    public override string ToString() => $"{Id} (host {Host}, pid {Pid})";
+}
 
 /// <summary>
 /// A fetched message, held by one worker until it settles it. Disposing a lease that was not

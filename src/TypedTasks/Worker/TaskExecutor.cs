@@ -53,7 +53,7 @@ internal sealed class TaskExecutor(
 
             if (!tasks.TryGetValue(envelope.TaskName, out var task))
             {
-                var reason = $"unknown task '{envelope.TaskName}': no task of that name is registered in this worker";
+                var reason = UnknownTaskReason.For(envelope.TaskName, lease.Queue);
                 await PersistAsync(() => results.SetAsync(Final(envelope, TaskState.Failed, new TaskError(UnknownTaskError, reason, null)), CancellationToken.None), hardStop).ConfigureAwait(false);
                 await DeadLetterAsync(lease, reason, hardStop).ConfigureAwait(false);
                 return;
@@ -305,11 +305,11 @@ internal sealed class TaskExecutor(
 
     /// <summary>A state of a run: its attempt is the 1-based number of that run.</summary>
     private TaskInfo OfRun(TaskEnvelope envelope, TaskState state, TaskError? error, ReadOnlyMemory<byte> result)
-        => new(envelope.Id, envelope.TaskName, state, envelope.Attempt + 1, time.GetUtcNow(), error, result);
+        => new(envelope.Id, envelope.TaskName, state, envelope.Attempt + 1, time.GetUtcNow(), error, result) { Queue = envelope.Queue, Worker = WorkerIdentity.Name };
 
     /// <summary>A final state reached without a run: its attempt is the number of runs so far.</summary>
     private TaskInfo Final(TaskEnvelope envelope, TaskState state, TaskError? error)
-        => new(envelope.Id, envelope.TaskName, state, envelope.Attempt, time.GetUtcNow(), error, default);
+        => new(envelope.Id, envelope.TaskName, state, envelope.Attempt, time.GetUtcNow(), error, default) { Queue = envelope.Queue };
 
     private async ValueTask DeadLetterAsync(ITaskLease lease, string reason, CancellationToken hardStop)
     {

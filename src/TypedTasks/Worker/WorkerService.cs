@@ -45,6 +45,9 @@ internal sealed class WorkerService : BackgroundService
         _logger = logger;
         _tasks = TaskCatalog.BuildTable();
         _executor = new TaskExecutor(_tasks, client.Results, services, time, logger);
+
+        // Known before the host starts, so that this host's own enqueues never warn for lack of a worker.
+        (services.GetService(typeof(QueueCoverage)) as QueueCoverage)?.AddLocalWorker(_options.EffectiveQueues, [.. _tasks.Keys]);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -64,7 +67,7 @@ internal sealed class WorkerService : BackgroundService
         var loops = new List<Task>(_options.Concurrency + 2)
         {
             Task.Run(() => FetchLoopAsync(queues, buffer, stoppingToken), CancellationToken.None),
-            Task.Run(() => _client.Broker.RunWorkerServicesAsync(new WorkerDescription(queues, _options.Concurrency, _status), stoppingToken), CancellationToken.None),
+            Task.Run(() => _client.Broker.RunWorkerServicesAsync(new WorkerDescription(queues, _options.Concurrency, _status, [.. _tasks.Keys]), stoppingToken), CancellationToken.None),
         };
         for (var i = 0; i < _options.Concurrency; i++)
         {

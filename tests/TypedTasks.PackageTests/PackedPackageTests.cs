@@ -124,7 +124,7 @@ public sealed partial class PackedPackageTests(PackedPackages packed)
         await ConsumerProject.BuildAsync(project);
         var (exit, output) = await DotnetCli.RunAsync(project, RunLimit, Program(project, "Shop"));
         Assert.True(exit == 0, output);
-        Assert.StartsWith("confirmed ", output, StringComparison.Ordinal);
+        Assert.Matches(ConfirmedLine(), output);
     }
 
     private static string Program(string project, string name) => Path.Combine(project, "bin", "Release", "net10.0", name + ".dll");
@@ -141,6 +141,10 @@ public sealed partial class PackedPackageTests(PackedPackages packed)
         var (exit, text) = await DotnetCli.RunAsync(packed.Work, RunLimit, ["new", template, "-n", name, "-o", output, "--debug:custom-hive", packed.TemplateHive, .. options]);
         Assert.True(exit == 0, text);
     }
+
+    /// <summary>What the page's program prints: the task's result.</summary>
+    [GeneratedRegex(@"(?m)^confirmed [0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")]
+    private static partial Regex ConfirmedLine();
 
     [GeneratedRegex(@"Now listening on: (http://\S+)")]
     private static partial Regex ListeningOn();

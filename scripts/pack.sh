@@ -18,7 +18,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --output) [ $# -ge 2 ] || { echo "pack.sh: --output needs a folder" >&2; exit 2; }; output="$2"; shift 2 ;;
     --version) [ $# -ge 2 ] || { echo "pack.sh: --version needs a version such as 0.1.0-dev.1" >&2; exit 2; }; version="$2"; shift 2 ;;
-    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "pack.sh: unknown argument '$1' (expected --output DIR or --version VERSION)" >&2; exit 2 ;;
   esac
 done
@@ -65,5 +65,5 @@ for id in "${ids[@]}"; do
   echo "  $id.$version.nupkg"
 done
 echo
-echo "Add the folder as a package source (once per machine):"
+echo "Add the folder as a package source (once; or see docs/getting-started.md for a nuget.config):"
 echo "  dotnet nuget add source \"$output\" --name typedtasks-local"

@@ -63,7 +63,7 @@ public sealed partial class PackedPackageTests(PackedPackages packed)
     [Fact]
     public async Task The_packed_package_carries_the_generator_so_one_PackageReference_gives_proxies()
     {
-        var root = ConsumerTests.CopyContract(Directory.CreateDirectory(Path.Combine(packed.Work, "contract")).FullName);
+        var root = ConsumerTests.CopyContract(packed.Work);
         ConsumerTests.WriteProjects(root, $"""    <PackageReference Include="TypedTasks" Version="{packed.Version}" />""");
 
         await ConsumerTests.BuildAndRunAsync(root);

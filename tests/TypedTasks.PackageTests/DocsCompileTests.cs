@@ -84,6 +84,18 @@ public sealed class DocsCompileTests
     private static async Task<IReadOnlyList<string>> CompileAndRunAsync(IReadOnlyList<DocBlock> blocks)
     {
         var root = DotnetCli.NewTempDirectory("typedtasks-docs");
+        try
+        {
+            return await CompileAndRunAsync(blocks, root);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    private static async Task<IReadOnlyList<string>> CompileAndRunAsync(IReadOnlyList<DocBlock> blocks, string root)
+    {
         var projects = blocks
             .GroupBy(b => (b.Page, b.Project))
             .Select((group, i) => (Directory: Path.Combine(root, i.ToString(CultureInfo.InvariantCulture), group.Key.Project), Blocks: group.ToList()))
@@ -137,7 +149,6 @@ public sealed class DocsCompileTests
             }
         }
 
-        Directory.Delete(root, recursive: true);
         return failures;
     }
 }

@@ -9,17 +9,17 @@ namespace TypedTasks.PackageTests;
 
 /// <summary>
 /// Builds tests/contract (an app and a task library written as a new user would) in a folder
-/// outside the repository and runs it: once against the projects with the generator as an
-/// Analyzer, once against the packed TypedTasks package from a local feed.
+/// outside the repository and runs it against the projects, the generator as an Analyzer (on the
+/// in-memory broker and on a real Redis). <see cref="PackedPackageTests"/> runs it from the packages.
 /// </summary>
 public sealed class ConsumerTests
 {
-    private static readonly TimeSpan Limit = TimeSpan.FromMinutes(5);
     private const int ContractChecks = 13;
 
-    private static string CopyContract()
+    /// <summary>Copies the contract's sources into a new folder, under <paramref name="parent"/> when given.</summary>
+    internal static string CopyContract(string? parent = null)
     {
-        var root = DotnetCli.NewTempDirectory("typedtasks-consumer");
+        var root = parent is null ? DotnetCli.NewTempDirectory("typedtasks-consumer") : Directory.CreateDirectory(Path.Combine(parent, "contract")).FullName;
         foreach (var project in new[] { "App", "TaskLib" })
         {
             var target = Directory.CreateDirectory(Path.Combine(root, project)).FullName;
@@ -32,52 +32,24 @@ public sealed class ConsumerTests
         return root;
     }
 
-    private static string Project(string body, bool exe) => $"""
-        <Project Sdk="Microsoft.NET.Sdk">
-          <PropertyGroup>
-            <TargetFramework>net10.0</TargetFramework>
-            {(exe ? "<OutputType>Exe</OutputType>" : string.Empty)}
-            <Nullable>enable</Nullable>
-            <ImplicitUsings>enable</ImplicitUsings>
-            <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
-          </PropertyGroup>
-          <ItemGroup>
-        {body}
-          </ItemGroup>
-        </Project>
-        """;
-
     /// <summary>
     /// The contract's two projects: the task library with <paramref name="references"/>, and the
     /// app with them, <paramref name="appReferences"/>, the library and the hosting package.
     /// </summary>
-    private static void WriteProjects(string root, string references, string appReferences = "")
+    internal static void WriteProjects(string root, string references, string appReferences = "")
     {
-        File.WriteAllText(Path.Combine(root, "TaskLib", "TaskLib.csproj"), Project(references, exe: false));
-        File.WriteAllText(Path.Combine(root, "App", "App.csproj"), Project(references + appReferences + """
+        File.WriteAllText(Path.Combine(root, "TaskLib", "TaskLib.csproj"), ConsumerProject.Project(references, exe: false));
+        File.WriteAllText(Path.Combine(root, "App", "App.csproj"), ConsumerProject.Project(references + appReferences + ConsumerProject.HostingReference + """
                 <ProjectReference Include="../TaskLib/TaskLib.csproj" />
-                <PackageReference Include="Microsoft.Extensions.Hosting" Version="10.0.15" />
             """, exe: true));
     }
 
-    /// <summary>References to the repository's projects, the generator as an Analyzer.</summary>
-    private static string ProjectReferences()
+    /// <summary>Builds the contract's app and runs it: every check passes.</summary>
+    internal static async Task BuildAndRunAsync(string root, params string[] runArguments)
     {
-        var src = Path.Combine(DotnetCli.RepoRoot, "src", "TypedTasks", "TypedTasks.csproj");
-        var generator = Path.Combine(DotnetCli.RepoRoot, "generators", "TypedTasks.Generators", "TypedTasks.Generators.csproj");
-        return $"""
-                <ProjectReference Include="{src}" />
-                <ProjectReference Include="{generator}" OutputItemType="Analyzer" ReferenceOutputAssembly="false" />
-            """;
-    }
+        await ConsumerProject.BuildAsync(Path.Combine(root, "App"));
 
-    private static async Task BuildAndRunAsync(string root, params string[] runArguments)
-    {
-        var (buildExit, buildOutput) = await DotnetCli.RunAsync(Path.Combine(root, "App"), Limit, "build", "-c", "Release");
-        Assert.True(buildExit == 0, buildOutput);
-        Assert.DoesNotContain("warning", buildOutput.Split('\n').Where(l => l.Contains(": warning ", StringComparison.Ordinal)), StringComparer.Ordinal);
-
-        var (runExit, runOutput) = await DotnetCli.RunAsync(Path.Combine(root, "App"), Limit, ["run", "-c", "Release", "--no-build", "--", .. runArguments]);
+        var (runExit, runOutput) = await DotnetCli.RunAsync(Path.Combine(root, "App"), ConsumerProject.Limit, ["run", "-c", "Release", "--no-build", "--", .. runArguments]);
         Assert.True(runExit == 0, runOutput);
         Assert.Contains($"contract: {ContractChecks} passed, 0 failed", runOutput, StringComparison.Ordinal);
     }
@@ -86,8 +58,7 @@ public sealed class ConsumerTests
     public async Task A_new_user_project_with_project_references_passes_every_contract_check()
     {
         var root = CopyContract();
-        var references = ProjectReferences();
-        WriteProjects(root, references);
+        WriteProjects(root, ConsumerProject.ProjectReferences());
 
         await BuildAndRunAsync(root);
     }
@@ -96,61 +67,9 @@ public sealed class ConsumerTests
     public async Task A_new_user_project_passes_every_contract_check_on_a_real_Redis()
     {
         var root = CopyContract();
-        var redisProject = Path.Combine(DotnetCli.RepoRoot, "src", "TypedTasks.Redis", "TypedTasks.Redis.csproj");
-        var references = ProjectReferences();
-        WriteProjects(root, references, appReferences: $"""
-                <ProjectReference Include="{redisProject}" />
-            """);
+        WriteProjects(root, ConsumerProject.ProjectReferences(), appReferences: ConsumerProject.RedisProjectReference());
 
         await using var redis = await RedisServer.StartAsync();
         await BuildAndRunAsync(root, "--redis", redis.Endpoint);
-    }
-
-    [Fact]
-    public async Task The_packed_package_carries_the_generator_so_one_PackageReference_gives_proxies()
-    {
-        var root = CopyContract();
-        var feed = Directory.CreateDirectory(Path.Combine(root, "feed")).FullName;
-
-        // A version of its own, so that no package restored before can stand in for this one.
-        var version = $"0.1.0-test.{DateTime.UtcNow:yyyyMMddHHmmss}.{Environment.ProcessId}";
-        var (packExit, packOutput) = await DotnetCli.RunAsync(DotnetCli.RepoRoot, Limit, "pack", "src/TypedTasks/TypedTasks.csproj", "-c", "Release", "-o", feed, $"-p:Version={version}");
-        Assert.True(packExit == 0, packOutput);
-        var package = Assert.Single(Directory.GetFiles(feed, "TypedTasks.*.nupkg"));
-        using (var zip = System.IO.Compression.ZipFile.OpenRead(package))
-        {
-            Assert.Contains(zip.Entries, e => e.FullName == "analyzers/dotnet/cs/TypedTasks.Generators.dll");
-            Assert.Contains(zip.Entries, e => e.FullName == "lib/net10.0/TypedTasks.dll");
-            Assert.Contains(zip.Entries, e => e.FullName == "buildTransitive/TypedTasks.props");
-        }
-
-        File.WriteAllText(Path.Combine(root, "nuget.config"), $"""
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration>
-              <packageSources>
-                <clear />
-                <add key="local" value="{feed}" />
-                <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
-              </packageSources>
-            </configuration>
-            """);
-        var reference = $"""    <PackageReference Include="TypedTasks" Version="{version}" />""";
-        WriteProjects(root, reference);
-
-        await BuildAndRunAsync(root);
-    }
-
-    [Fact]
-    public async Task The_cli_packs_as_the_dotnet_tool_typedtasks()
-    {
-        var feed = DotnetCli.NewTempDirectory("typedtasks-tool");
-        var (exit, output) = await DotnetCli.RunAsync(DotnetCli.RepoRoot, Limit, "pack", "src/TypedTasks.Cli/TypedTasks.Cli.csproj", "-c", "Release", "-o", feed);
-        Assert.True(exit == 0, output);
-        var package = Assert.Single(Directory.GetFiles(feed, "TypedTasks.Cli.*.nupkg"));
-        using var zip = System.IO.Compression.ZipFile.OpenRead(package);
-        var settings = Assert.Single(zip.Entries, e => e.FullName.EndsWith("DotnetToolSettings.xml", StringComparison.Ordinal));
-        using var reader = new StreamReader(settings.Open());
-        Assert.Contains("<Command Name=\"typedtasks\"", await reader.ReadToEndAsync(), StringComparison.Ordinal);
-        Assert.Contains(zip.Entries, e => e.FullName.EndsWith("/TypedTasks.Cli.dll", StringComparison.Ordinal));
     }
 }

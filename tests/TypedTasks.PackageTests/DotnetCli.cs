@@ -11,9 +11,13 @@ internal static class DotnetCli
 {
     public static readonly string RepoRoot = FindRepoRoot();
 
-    public static async Task<(int ExitCode, string Output)> RunAsync(string workingDirectory, TimeSpan limit, params string[] arguments)
+    public static Task<(int ExitCode, string Output)> RunAsync(string workingDirectory, TimeSpan limit, params string[] arguments)
+        => RunProgramAsync("dotnet", workingDirectory, limit, arguments);
+
+    /// <summary>Runs <paramref name="program"/> (dotnet, or bash for a script that runs dotnet) to its end.</summary>
+    public static async Task<(int ExitCode, string Output)> RunProgramAsync(string program, string workingDirectory, TimeSpan limit, params string[] arguments)
     {
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(program)
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
@@ -32,6 +36,9 @@ internal static class DotnetCli
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         start.Environment["DOTNET_NOLOGO"] = "1";
 
+        // No MSBuild node outlives the test.
+        start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
+
         using var process = Process.Start(start)!;
         var output = new StringBuilder();
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (output) { output.AppendLine(e.Data); } } };
@@ -45,7 +52,7 @@ internal static class DotnetCli
         catch (TimeoutException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"dotnet {string.Join(' ', arguments)} did not finish within {limit}:\n{output}");
+            throw new TimeoutException($"{program} {string.Join(' ', arguments)} did not finish within {limit}:\n{output}");
         }
 
         lock (output)

@@ -45,6 +45,15 @@ public sealed class ChildProcess : IAsyncDisposable
     {
         var workingDirectory = Path.Combine(Path.GetTempPath(), "typedtasks-child-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(workingDirectory);
+        return StartProgram(Path.Combine(AppContext.BaseDirectory, assemblyName + ".dll"), workingDirectory, arguments, environment);
+    }
+
+    /// <summary>
+    /// Starts <c>dotnet PROGRAM ARGS</c> for a program built anywhere (a project made by a test),
+    /// in <paramref name="workingDirectory"/>, its content root.
+    /// </summary>
+    public static ChildProcess StartProgram(string programPath, string workingDirectory, IEnumerable<string> arguments, IDictionary<string, string>? environment = null)
+    {
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -52,7 +61,7 @@ public sealed class ChildProcess : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = workingDirectory,
         };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, assemblyName + ".dll"));
+        start.ArgumentList.Add(programPath);
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);

@@ -52,8 +52,8 @@ internal static class TaskWaitDiagnosis
         var where = state switch
         {
             TaskState.Scheduled => $"it is scheduled{inQueue} (its delay or ETA has not passed)",
-            TaskState.Retrying => $"its run {info.Attempt + 1} failed ({info.Error?.Type}: {info.Error?.Message}) and it waits for its retry{inQueue}",
-            TaskState.Started => $"it is running: run {info.Attempt + 1} started on worker {info.Worker ?? "(not recorded)"} at {info.UpdatedAt.ToString("u", CultureInfo.InvariantCulture)}{inQueue} and has not finished",
+            TaskState.Retrying => $"its run {info.Attempt} failed ({info.Error?.Type}: {info.Error?.Message}) and it waits for its retry{inQueue}",
+            TaskState.Started => $"it is running: run {info.Attempt} started on worker {info.Worker ?? "(not recorded)"} at {info.UpdatedAt.ToString("u", CultureInfo.InvariantCulture)}{inQueue} and has not finished",
             _ => $"it is pending{inQueue}",
         };
         if (queue is null)

@@ -33,6 +33,11 @@ public sealed class RedisDownTests(ITestOutputHelper output)
         var client = host.Services.GetRequiredService<TaskClient>();
         Assert.Equal(5, await (await Tasks.Add.WithClient(client).EnqueueAsync(2, 3)).GetAsync(RedisHost.Wait));
 
+        // A task running when Redis goes: its outcome write fails through the outage and is
+        // recorded after it, with one line, not a stack trace per retry.
+        var running = await Tasks.SlowAdd.WithClient(client).EnqueueAsync(1, 2, 1500);
+        await Poll.UntilAsync(async () => await running.GetStateAsync() == TaskState.Started, "the slow task starts");
+
         redis.Kill();
         var before = logs.Entries.Count;
         var enqueueing = Assert.ThrowsAsync<TransportException>(() => Tasks.Add.WithClient(client).EnqueueAsync(1, 1));
@@ -61,6 +66,8 @@ public sealed class RedisDownTests(ITestOutputHelper output)
         await redis.RestartAsync(TimeSpan.Zero);
         await Poll.UntilAsync(() => Task.FromResult(logs.Entries.Any(e => e.Contains("reachable again", StringComparison.Ordinal))), "the recovery is logged", TimeSpan.FromSeconds(60));
         Assert.Equal(7, await (await Tasks.Add.WithClient(client).EnqueueAsync(3, 4)).GetAsync(RedisHost.Wait));
+        Assert.Equal(3, await running.GetAsync(RedisHost.Wait));
+        Assert.Contains(down, e => e.Contains("Recording a task's outcome failed", StringComparison.Ordinal));
         await host.StopAsync();
 
         // Nothing logged at any level, first to last, shows the password.

@@ -50,8 +50,14 @@ internal static partial class Log
     [LoggerMessage(12, LogLevel.Error, "Running a message failed; it stays with the broker and will be delivered again")]
     public static partial void RunFailed(ILogger logger, Exception error);
 
-    [LoggerMessage(13, LogLevel.Warning, "The broker or backend is unreachable; recording the task's outcome again in {Delay}")]
-    public static partial void PersistRetrying(ILogger logger, Exception error, TimeSpan delay);
+    [LoggerMessage(13, LogLevel.Warning, "Recording a task's outcome failed: {Reason} Trying again, with backoff up to {MaxDelay}, until it is recorded")]
+    public static partial void PersistRetrying(ILogger logger, string reason, TimeSpan maxDelay);
+
+    [LoggerMessage(15, LogLevel.Debug, "Recording a task's outcome failed again ({Failures} tries); trying again in {Delay}")]
+    public static partial void PersistStillRetrying(ILogger logger, int failures, TimeSpan delay);
+
+    [LoggerMessage(16, LogLevel.Information, "A task's outcome was recorded after {Failures} failed tries")]
+    public static partial void PersistRecovered(ILogger logger, int failures);
 
     [LoggerMessage(14, LogLevel.Information, "Task {TaskName} {TaskId} was canceled while it ran")]
     public static partial void Canceled(ILogger logger, string taskName, string taskId);

@@ -328,17 +328,33 @@ internal sealed class TaskExecutor(
     private async ValueTask PersistAsync(Func<ValueTask> write, CancellationToken hardStop, bool once = false)
     {
         var backoff = new Backoff(FirstPersistDelay, MaxPersistDelay);
+        var failures = 0;
         while (true)
         {
             try
             {
                 await write().ConfigureAwait(false);
+                if (failures > 0)
+                {
+                    Log.PersistRecovered(logger, failures);
+                }
+
                 return;
             }
             catch (TransportException ex) when (!once && !hardStop.IsCancellationRequested)
             {
+                // One warning per outcome and outage, without a stack trace: the transport's own
+                // outage log already says what to check; later tries are Debug.
                 var delay = backoff.Next();
-                Log.PersistRetrying(logger, ex, delay);
+                if (++failures == 1)
+                {
+                    Log.PersistRetrying(logger, ex.Message, MaxPersistDelay);
+                }
+                else
+                {
+                    Log.PersistStillRetrying(logger, failures, delay);
+                }
+
                 await Task.Delay(delay, time, hardStop).ConfigureAwait(false);
             }
         }

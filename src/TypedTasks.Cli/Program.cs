@@ -451,13 +451,9 @@ namespace TypedTasks.Cli
                 return;
             }
 
-            try
+            if (QueueName.Problem(queue) is { } problem)
             {
-                RedisKeys.CheckQueue(queue);
-            }
-            catch (ArgumentException ex)
-            {
-                result.AddError(ex.Message.Split(" (Parameter")[0]);
+                result.AddError(problem);
             }
         }
 

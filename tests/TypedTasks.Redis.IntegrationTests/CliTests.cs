@@ -157,6 +157,21 @@ public sealed class CliTests(RedisFixture redis) : IClassFixture<RedisFixture>
     }
 
     [Fact]
+    public async Task Queue_arguments_follow_the_one_queue_name_rule()
+    {
+        foreach (var (command, queue) in new[] { ("list", "my queue"), ("purge", "tab\tq"), ("retry", new string('q', 201)) })
+        {
+            var (exit, output) = await Cli("tt", "dead", command, queue, "--yes");
+            Assert.True(exit == 2, $"dead {command} '{queue}': exit {exit}: {output}");
+            Assert.Contains("is not a valid queue name: a queue name is 1 to 200 characters without white space or braces", output, StringComparison.Ordinal);
+        }
+
+        var (purgeExit, purged) = await Cli("tt", "purge", "a b", "--yes");
+        Assert.Equal(2, purgeExit);
+        Assert.StartsWith("typedtasks: 'a b' is not a valid queue name", purged, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Cancel_and_purge_act_on_waiting_tasks()
     {
         await using var producer = await RedisHost.StartAsync(redis.Server.Endpoint, withWorker: false);

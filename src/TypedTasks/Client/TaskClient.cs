@@ -175,11 +175,25 @@ public sealed class TaskClient
             {
                 try
                 {
-                    await write.ConfigureAwait(false);
+                    try
+                    {
+                        await write.ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        await send.ConfigureAwait(false);
+                    }
                 }
-                finally
+                catch (TransportException ex) when (ex.OutcomeUnknown)
                 {
-                    await send.ConfigureAwait(false);
+                    // The caller needs the id to retry without running the task twice.
+                    throw new TransportException(
+                        $"The outcome of enqueuing task '{taskName}' is unknown: it may have been enqueued, under id {id}. To retry, enqueue it again with EnqueueOptions.TaskId = \"{id}\" (this exception's TaskId): a task that has already run under that id is not run again. {ex.Message}",
+                        ex)
+                    {
+                        OutcomeUnknown = true,
+                        TaskId = id,
+                    };
                 }
 
                 TaskTelemetry.Enqueued.Add(1, TaskTelemetry.Tags(taskName, queue));

@@ -3,6 +3,7 @@ using System.Buffers;
 using System.Globalization;
 using System.IO;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using MessagePack;
 
@@ -22,11 +23,15 @@ internal static class MessagePackJson
     /// <summary>What stands in for a value nested deeper than <see cref="MaxDepth"/>.</summary>
     public static readonly string DeepMarker = $"\u2026(nested deeper than {MaxDepth})";
 
+    // Shown on terminals and in tools as text, never inside HTML or a script: "…" and non-Latin
+    // text stay readable instead of becoming \uXXXX.
+    private static readonly JavaScriptEncoder ForPeople = JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
+
     /// <summary>The JSON text of one MessagePack value; bytes that end early or are not MessagePack give a JSON string that says so.</summary>
     public static string ToJson(ReadOnlyMemory<byte> messagePack)
     {
         var buffer = new ArrayBufferWriter<byte>(messagePack.Length + 16);
-        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { MaxDepth = MaxDepth + 1 }))
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { MaxDepth = MaxDepth + 1, Encoder = ForPeople }))
         {
             var reader = new MessagePackReader(messagePack);
             try
@@ -133,7 +138,7 @@ internal static class MessagePackJson
         }
 
         var buffer = new ArrayBufferWriter<byte>();
-        using (var json = new Utf8JsonWriter(buffer))
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = ForPeople }))
         {
             // A key that is itself an array or map is shown from the deepest level, as a marker.
             WriteValue(ref reader, json, MaxDepth);

@@ -86,7 +86,7 @@ internal static partial class Transient
 
         if (IsOutcomeUnknown(ex))
         {
-            return new($"Redis at {Target(ex)} did not answer a command it was sent ({Reason(ex)}), so whether it was carried out is unknown: check that redis-server there is running and not paused or overloaded, and that nothing (a slow script, a full network) holds it up.", ex)
+            return new($"Redis at {Target(ex)} did not answer a command it was sent ({Reason(ex)}), so whether it was carried out is unknown: {Advice}, and that it is not paused or overloaded.", ex)
             {
                 OutcomeUnknown = true,
             };

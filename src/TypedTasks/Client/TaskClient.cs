@@ -299,6 +299,7 @@ public sealed class TaskClient
                 string.Create(CultureInfo.InvariantCulture, $"The message of task '{task.Name}' is {body.Length:N0} bytes, more than the limit of {_maxMessageSize:N0} bytes (TypedTasks:MaxMessageSize, TypedTasksOptions.MaxMessageSize). Nothing was sent. Pass large data by reference (a file or blob name, a database key) and let the task read it, or raise the limit."),
                 nameof(arguments));
         }
+
         var state = new TaskInfo(id, task.Name, plan.Scheduled ? TaskState.Scheduled : TaskState.Pending, 0, plan.Now, null, ReadOnlyMemory<byte>.Empty) { Queue = plan.Queue };
         return (body, state);
     }

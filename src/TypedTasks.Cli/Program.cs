@@ -8,7 +8,6 @@ using System.Linq;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using System.Threading.Tasks;
-using MessagePack;
 using StackExchange.Redis;
 using TypedTasks;
 using TypedTasks.Cli;
@@ -28,7 +27,8 @@ namespace TypedTasks.Cli
         private const string RedisVariable = "TYPEDTASKS_REDIS";
         private const string RedisAdvice = "pass --redis HOST:PORT or set " + RedisVariable;
 
-        private static readonly JsonSerializerOptions Json = new() { WriteIndented = false };
+        // Deep enough for arguments shown to their bound (MessagePackJson.MaxDepth) inside a report.
+        private static readonly JsonSerializerOptions Json = new() { WriteIndented = false, MaxDepth = MessagePackJson.MaxDepth + 8 };
 
         private static readonly Option<string?> RedisOption = new("--redis")
         {
@@ -247,8 +247,8 @@ namespace TypedTasks.Cli
                 ["updated_at"] = info?.UpdatedAt.ToString("O", CultureInfo.InvariantCulture),
                 ["queue"] = message?.Queue,
                 ["message"] = message?.Where,
-                ["arguments"] = message is { } m ? JsonDocument.Parse(MessagePackSerializer.ConvertToJson(m.Envelope.Arguments)).RootElement : null,
-                ["result"] = info is { State: TaskState.Succeeded, Result.IsEmpty: false } ? JsonDocument.Parse(MessagePackSerializer.ConvertToJson(info.Result)).RootElement : null,
+                ["arguments"] = message is { } m ? MessagePackJson.ToElement(m.Envelope.Arguments) : null,
+                ["result"] = info is { State: TaskState.Succeeded, Result.IsEmpty: false } ? MessagePackJson.ToElement(info.Result) : null,
                 ["error"] = info?.Error is { } e ? new { type = e.Type, message = e.Message, details = e.StackTrace } : null,
             };
             if (json)
@@ -326,7 +326,7 @@ namespace TypedTasks.Cli
                     envelope?.Id,
                     envelope?.TaskName,
                     letter.Reason,
-                    envelope is null ? null : MessagePackSerializer.ConvertToJson(envelope.Arguments),
+                    envelope is null ? null : MessagePackJson.ToJson(envelope.Arguments),
                     letter.Body.Length);
             }
         }
@@ -451,13 +451,9 @@ namespace TypedTasks.Cli
                 return;
             }
 
-            try
+            if (QueueName.Problem(queue) is { } problem)
             {
-                RedisKeys.CheckQueue(queue);
-            }
-            catch (ArgumentException ex)
-            {
-                result.AddError(ex.Message.Split(" (Parameter")[0]);
+                result.AddError(problem);
             }
         }
 

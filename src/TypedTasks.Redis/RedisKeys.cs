@@ -63,13 +63,7 @@ internal sealed class RedisKeys
     /// <summary>A hash describing a live worker, for tools; it expires with the worker's heartbeat.</summary>
     public RedisKey WorkerInfo(string workerId) => $"{_prefix}:worker:{workerId}";
 
-    public static void CheckQueue(string queue)
-    {
-        if (string.IsNullOrWhiteSpace(queue) || queue.AsSpan().IndexOfAny('{', '}') >= 0)
-        {
-            throw new ArgumentException($"'{queue}' is not a valid queue name: it must be non-empty and hold no braces.", nameof(queue));
-        }
-    }
+    public static void CheckQueue(string queue) => QueueName.Check(queue);
 
     private string Tag(string queue) => $"{_prefix}:{{{queue}}}";
 }

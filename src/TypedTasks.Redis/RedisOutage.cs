@@ -47,7 +47,8 @@ internal sealed class RedisOutage : IDisposable
         var reason = Transient.Reason(error);
         if (Interlocked.CompareExchange(ref _downSinceTicks, _time.GetUtcNow().UtcTicks, 0) == 0)
         {
-            RedisLog.Unreachable(_logger, _target, reason, loop, retryIn, Transient.Advice);
+            var advice = error.InnerException is { } cause && Transient.IsOutOfMemory(cause) ? Transient.MemoryAdvice : Transient.Advice;
+            RedisLog.Unreachable(_logger, _target, reason, loop, retryIn, advice);
         }
         else
         {

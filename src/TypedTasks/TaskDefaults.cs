@@ -17,6 +17,13 @@ public static class TaskDefaults
     /// <summary>How long a result is kept (Celery's <c>result_expires</c> default of one day).</summary>
     public static readonly TimeSpan ResultTtl = TimeSpan.FromDays(1);
 
+    /// <summary>
+    /// The largest message a client sends by default: 4 MiB. Each message is held whole in Redis and
+    /// in every worker that prefetches it (up to Concurrency + Prefetch, 32 by default, so about
+    /// 128 MiB at this size); data larger than this belongs in a store the task reads by reference.
+    /// </summary>
+    public const int MaxMessageSize = 4 * 1024 * 1024;
+
     /// <summary>The highest priority level; levels run from 0 (the default) to this, higher served first.</summary>
     public const int MaxPriority = 9;
 }

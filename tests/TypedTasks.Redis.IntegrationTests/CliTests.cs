@@ -116,6 +116,62 @@ public sealed class CliTests(RedisFixture redis) : IClassFixture<RedisFixture>
     }
 
     [Fact]
+    public async Task A_dead_letter_with_arguments_nested_100000_deep_is_listed_and_inspected_with_a_depth_marker()
+    {
+        await using var producer = await RedisHost.StartAsync(redis.Server.Endpoint, withWorker: false);
+        var id = Guid.NewGuid().ToString();
+
+        // The arguments: one array in another, 100,000 deep, as a hostile or broken producer may send.
+        var arguments = new byte[100_001];
+        arguments.AsSpan(0, 100_000).Fill(0x91);
+        arguments[^1] = 0x90;
+        var header = new Serialization.EnvelopeHeader(id, "it.deep", "default", 0, 0, DateTimeOffset.UtcNow, null, null, null);
+        var body = Serialization.TaskEnvelope.Write(header, new RawArguments(arguments), MessagePack.MessagePackSerializerOptions.Standard);
+        await producer.Broker.Database.ListLeftPushAsync(producer.Broker.Keys.Dead("default"), DeadLetterRecord.Write("default", body, "test: deep arguments", DateTimeOffset.UtcNow));
+
+        var (listExit, list) = await Cli(producer.Prefix, "dead", "list", "default", "--json");
+        Assert.True(listExit == 0, list);
+        var letter = JsonDocument.Parse(list).RootElement.EnumerateArray().Single();
+        Assert.Equal(id, letter.GetProperty("id").GetString());
+        Assert.Contains("nested deeper than 64", letter.GetProperty("arguments").GetString(), StringComparison.Ordinal);
+
+        var (tableExit, table) = await Cli(producer.Prefix, "dead", "list");
+        Assert.True(tableExit == 0, table);
+        Assert.Contains(id, table, StringComparison.Ordinal);
+
+        var (inspectExit, inspected) = await Cli(producer.Prefix, "inspect", id, "--json");
+        Assert.True(inspectExit == 0, inspected);
+        var report = JsonDocument.Parse(inspected, new JsonDocumentOptions { MaxDepth = 256 }).RootElement;
+        Assert.Equal("dead", report.GetProperty("message").GetString());
+        Assert.Contains("nested deeper than 64", report.GetProperty("arguments").GetRawText(), StringComparison.Ordinal);
+
+        var (textExit, text) = await Cli(producer.Prefix, "inspect", id);
+        Assert.True(textExit == 0, text);
+        Assert.Contains("nested deeper than 64", text, StringComparison.Ordinal);
+    }
+
+    /// <summary>Arguments written byte for byte as given.</summary>
+    private readonly struct RawArguments(byte[] bytes) : ITaskArguments
+    {
+        public void Write(ref MessagePack.MessagePackWriter writer, MessagePack.MessagePackSerializerOptions options) => writer.WriteRaw(bytes);
+    }
+
+    [Fact]
+    public async Task Queue_arguments_follow_the_one_queue_name_rule()
+    {
+        foreach (var (command, queue) in new[] { ("list", "my queue"), ("purge", "tab\tq"), ("retry", new string('q', 201)) })
+        {
+            var (exit, output) = await Cli("tt", "dead", command, queue, "--yes");
+            Assert.True(exit == 2, $"dead {command} '{queue}': exit {exit}: {output}");
+            Assert.Contains("is not a valid queue name: a queue name is 1 to 200 characters without white space or braces", output, StringComparison.Ordinal);
+        }
+
+        var (purgeExit, purged) = await Cli("tt", "purge", "a b", "--yes");
+        Assert.Equal(2, purgeExit);
+        Assert.StartsWith("typedtasks: 'a b' is not a valid queue name", purged, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Cancel_and_purge_act_on_waiting_tasks()
     {
         await using var producer = await RedisHost.StartAsync(redis.Server.Endpoint, withWorker: false);

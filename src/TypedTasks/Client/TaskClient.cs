@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.ComponentModel;
 using System.Diagnostics;
+using System.Globalization;
 using System.Threading;
 using System.Threading.Tasks;
 using TypedTasks.Diagnostics;
@@ -18,6 +19,7 @@ public sealed class TaskClient
 {
     private static volatile TaskClient? _current;
     private readonly TimeProvider _time;
+    private readonly int _maxMessageSize = TaskDefaults.MaxMessageSize;
 
     /// <summary>Creates a client over a broker and a result backend.</summary>
     public TaskClient(ITaskBroker broker, IResultBackend results, TimeProvider? timeProvider = null)
@@ -41,6 +43,18 @@ public sealed class TaskClient
 
     /// <summary>The result backend this client reads from.</summary>
     public IResultBackend Results { get; }
+
+    /// <summary>
+    /// The largest message, in bytes, that this client sends; a larger one fails at enqueue and
+    /// nothing is sent. Default <see cref="TaskDefaults.MaxMessageSize"/>; the host sets it from
+    /// <c>TypedTasks:MaxMessageSize</c>.
+    /// </summary>
+    public int MaxMessageSize
+    {
+        get => _maxMessageSize;
+        init => _maxMessageSize = value >= TypedTasksOptions.MinMessageSize ? value
+            : throw new ArgumentOutOfRangeException(nameof(value), value, $"MaxMessageSize must be at least {TypedTasksOptions.MinMessageSize} bytes.");
+    }
 
     /// <summary>Warns when tasks are sent where no live worker will run them; null: no check.</summary>
     internal QueueCoverage? Coverage { get; init; }
@@ -127,7 +141,6 @@ public sealed class TaskClient
 
         var id = options?.TaskId ?? NewId(plan.Now);
         var (activity, headers) = TaskTelemetry.StartSend(task.Name, plan.Queue, id);
-        var (body, state) = Prepare(task, plan, arguments, id, headers);
 
         // The first state never replaces one stored (SetEnqueuedAsync), so the state and the
         // message may arrive in either order: a worker's Started is never overwritten by a late
@@ -135,6 +148,7 @@ public sealed class TaskClient
         ValueTask write, send;
         try
         {
+            var (body, state) = Prepare(task, plan, arguments, id, headers);
             write = Results.SetEnqueuedAsync(state, cancellationToken);
             send = plan.Scheduled
                 ? Broker.ScheduleAsync(plan.Queue, body, plan.Priority, plan.Eta!.Value, cancellationToken)
@@ -161,11 +175,25 @@ public sealed class TaskClient
             {
                 try
                 {
-                    await write.ConfigureAwait(false);
+                    try
+                    {
+                        await write.ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        await send.ConfigureAwait(false);
+                    }
                 }
-                finally
+                catch (TransportException ex) when (ex.OutcomeUnknown)
                 {
-                    await send.ConfigureAwait(false);
+                    // The caller needs the id to retry without running the task twice.
+                    throw new TransportException(
+                        $"The outcome of enqueuing task '{taskName}' is unknown: it may have been enqueued, under id {id}. To retry, enqueue it again with EnqueueOptions.TaskId = \"{id}\" (this exception's TaskId): a task that has already run under that id is not run again. {ex.Message}",
+                        ex)
+                    {
+                        OutcomeUnknown = true,
+                        TaskId = id,
+                    };
                 }
 
                 TaskTelemetry.Enqueued.Add(1, TaskTelemetry.Tags(taskName, queue));
@@ -186,17 +214,25 @@ public sealed class TaskClient
         var plan = Plan(task, options, cancellationToken);
         var ids = new List<string>();
         var bodies = new List<ReadOnlyMemory<byte>>();
-        var writes = new List<Task>();
+        var states = new List<TaskInfo>();
 
         // One producer span for the batch; every message carries its context.
         var (activity, headers) = TaskTelemetry.StartSend(task.Name, plan.Queue, "batch");
         using var span = activity;
+
+        // Every message is made (and checked) before the first write, so a bad one sends nothing.
         foreach (var argument in arguments)
         {
             var id = NewId(plan.Now);
             var (body, state) = Prepare(task, plan, argument, id, headers);
             ids.Add(id);
             bodies.Add(body);
+            states.Add(state);
+        }
+
+        var writes = new List<Task>(states.Count + 1);
+        foreach (var state in states)
+        {
             writes.Add(Results.SetEnqueuedAsync(state, cancellationToken).AsTask());
         }
 
@@ -227,9 +263,9 @@ public sealed class TaskClient
         cancellationToken.ThrowIfCancellationRequested();
         var now = _time.GetUtcNow();
         var queue = options?.Queue ?? task.Queue;
-        if (string.IsNullOrWhiteSpace(queue))
+        if (QueueName.Problem(queue) is { } problem)
         {
-            throw new ArgumentException("EnqueueOptions.Queue must name a queue; leave it null for the task's own.", nameof(options));
+            throw new ArgumentException($"EnqueueOptions.Queue: {problem}; leave it null for the task's own queue. Nothing was sent.", nameof(options));
         }
 
         var priority = options?.Priority ?? 0;
@@ -252,11 +288,18 @@ public sealed class TaskClient
 
     private static string NewId(DateTimeOffset now) => Guid.CreateVersion7(now).ToString();
 
-    private static (byte[] Body, TaskInfo State) Prepare<TArgs>(TaskDescriptor task, SendPlan plan, TArgs arguments, string id, IReadOnlyDictionary<string, string>? headers)
+    private (byte[] Body, TaskInfo State) Prepare<TArgs>(TaskDescriptor task, SendPlan plan, TArgs arguments, string id, IReadOnlyDictionary<string, string>? headers)
         where TArgs : struct, ITaskArguments
     {
         var header = new EnvelopeHeader(id, task.Name, plan.Queue, plan.Priority, 0, plan.Now, plan.Eta, plan.ExpiresAt, headers);
         var body = TaskEnvelope.Write(header, arguments, TaskSerializer.Options);
+        if (body.Length > _maxMessageSize)
+        {
+            throw new ArgumentException(
+                string.Create(CultureInfo.InvariantCulture, $"The message of task '{task.Name}' is {body.Length:N0} bytes, more than the limit of {_maxMessageSize:N0} bytes (TypedTasks:MaxMessageSize, TypedTasksOptions.MaxMessageSize). Nothing was sent. Pass large data by reference (a file or blob name, a database key) and let the task read it, or raise the limit."),
+                nameof(arguments));
+        }
+
         var state = new TaskInfo(id, task.Name, plan.Scheduled ? TaskState.Scheduled : TaskState.Pending, 0, plan.Now, null, ReadOnlyMemory<byte>.Empty) { Queue = plan.Queue };
         return (body, state);
     }

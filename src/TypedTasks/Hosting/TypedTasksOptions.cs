@@ -28,6 +28,13 @@ public sealed class TypedTasksOptions
     /// </summary>
     public TimeSpan WorkerCheckDelay { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// The largest message, in bytes, that an enqueue sends (the arguments and the envelope around
+    /// them). A larger one fails at enqueue with an <see cref="ArgumentException"/> that names the
+    /// size, and nothing is sent. Default <see cref="TaskDefaults.MaxMessageSize"/> (4 MiB).
+    /// </summary>
+    public int MaxMessageSize { get; set; } = TaskDefaults.MaxMessageSize;
+
     internal Func<IServiceProvider, TaskTransport>? TransportFactory { get; private set; }
 
     /// <summary>Uses a broker and result backend of your own making.</summary>
@@ -56,11 +63,19 @@ public sealed class TypedTasksOptions
         });
     }
 
+    // Room for the envelope of a task with a long name and id and a few small arguments.
+    internal const int MinMessageSize = 1024;
+
     internal void Validate()
     {
         if (ResultTtl <= TimeSpan.Zero)
         {
             throw new InvalidOperationException($"TypedTasks:ResultTtl must be positive (it is {ResultTtl}).");
+        }
+
+        if (MaxMessageSize < MinMessageSize)
+        {
+            throw new InvalidOperationException($"TypedTasks:MaxMessageSize must be at least {MinMessageSize} bytes (it is {MaxMessageSize}).");
         }
 
         if (WorkerCheckDelay < TimeSpan.Zero && WorkerCheckDelay != System.Threading.Timeout.InfiniteTimeSpan)

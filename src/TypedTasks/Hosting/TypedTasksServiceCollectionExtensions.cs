@@ -37,10 +37,12 @@ public static class TypedTasksServiceCollectionExtensions
         services.TryAddSingleton(sp =>
         {
             var transport = sp.GetRequiredService<TaskTransport>();
-            var check = sp.GetRequiredService<IOptions<TypedTasksOptions>>().Value.WorkerCheckDelay != System.Threading.Timeout.InfiniteTimeSpan;
+            var options = sp.GetRequiredService<IOptions<TypedTasksOptions>>().Value;
+            var check = options.WorkerCheckDelay != System.Threading.Timeout.InfiniteTimeSpan;
             return new TaskClient(transport.Broker, transport.Results, sp.GetRequiredService<TimeProvider>())
             {
                 Coverage = check ? sp.GetRequiredService<QueueCoverage>() : null,
+                MaxMessageSize = options.MaxMessageSize,
             };
         });
 

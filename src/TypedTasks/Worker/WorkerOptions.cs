@@ -43,9 +43,9 @@ public sealed class WorkerOptions
 
         foreach (var queue in Queues)
         {
-            if (string.IsNullOrWhiteSpace(queue))
+            if (QueueName.Problem(queue) is { } problem)
             {
-                throw new InvalidOperationException("TypedTasks:Worker:Queues holds an empty queue name.");
+                throw new InvalidOperationException($"TypedTasks:Worker:Queues: {problem}. Correct or remove it: the worker serves none of its queues until all are valid.");
             }
         }
     }

@@ -160,6 +160,10 @@ namespace TypedTasks.Cli
                 await using var connection = await ConnectionMultiplexer.ConnectAsync(options);
                 return await command(new RedisInspector(connection, parsed.GetValue(PrefixOption)!));
             }
+            catch (Exception ex) when (Transient.IsOutOfMemory(ex) || ex.InnerException is { } inner && Transient.IsOutOfMemory(inner))
+            {
+                return Fail(3, $"Redis at {target} is out of memory and refused a write (OOM): {Transient.MemoryAdvice}");
+            }
             catch (Exception ex) when (ex is RedisConnectionException or RedisTimeoutException or TransportException)
             {
                 var reason = Transient.Reason(ex);

@@ -172,6 +172,29 @@ public sealed class CliTests(RedisFixture redis) : IClassFixture<RedisFixture>
     }
 
     [Fact]
+    public async Task A_write_refused_for_memory_says_Redis_is_out_of_memory_not_unreachable()
+    {
+        // Before, every TransportException read "cannot reach Redis ... check that redis-server is running".
+        await using var full = await RedisServer.StartAsync(false, null, "--maxmemory-policy", "noeviction");
+        string id;
+        await using (var producer = await RedisHost.StartAsync(full.Endpoint, prefix: "tt", withWorker: false))
+        {
+            id = (await Tasks.Add.WithClient(producer.Client).EnqueueAsync(1, 2)).Id;
+        }
+
+        await using (var admin = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync($"{full.Endpoint},allowAdmin=true"))
+        {
+            await admin.GetServer(admin.GetEndPoints()[0]).ConfigSetAsync("maxmemory", "1");
+        }
+
+        var (exit, output) = await Run(["--redis", full.Endpoint, "cancel", id]);
+        Assert.True(exit == 3, $"exit {exit}: {output}");
+        Assert.Contains($"Redis at {full.Endpoint} is out of memory and refused a write (OOM)", output, StringComparison.Ordinal);
+        Assert.Contains("maxmemory-policy", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("cannot reach", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Cancel_and_purge_act_on_waiting_tasks()
     {
         await using var producer = await RedisHost.StartAsync(redis.Server.Endpoint, withWorker: false);

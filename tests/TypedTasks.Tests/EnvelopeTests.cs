@@ -167,6 +167,30 @@ public sealed class EnvelopeTests
         Assert.Equal(failed with { Result = default }, TaskInfoCodec.Read("t2", TaskInfoCodec.Write(failed)) with { Result = default });
     }
 
+    [Theory]
+    [InlineData(1, long.MaxValue, "updated_at 9223372036854775807 is not a time")]
+    [InlineData(1, 1_800_000_000_000_000, "updated_at 1800000000000000 is not a time")] // microseconds
+    [InlineData(99, 1_800_000_000_000, "state 99 is not a TaskState")]
+    public void A_result_record_with_a_value_out_of_range_is_reported_as_not_a_record(int state, long updatedMs, string reason)
+    {
+        // Before, an out-of-range updated_at surfaced as a raw ArgumentOutOfRangeException (and was
+        // swallowed while waiting); a state outside TaskState was taken as it was.
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        var writer = new MessagePackWriter(buffer);
+        writer.WriteArrayHeader(7);
+        writer.Write(1);
+        writer.Write(state);
+        writer.Write("math.add");
+        writer.Write(1);
+        writer.Write(updatedMs);
+        writer.WriteNil();
+        writer.WriteNil();
+        writer.Flush();
+        var error = Assert.Throws<System.IO.InvalidDataException>(() => TaskInfoCodec.Read("t3", buffer.WrittenMemory));
+        Assert.Contains("The stored state of task t3 is not a TypedTasks result record", error.Message, StringComparison.Ordinal);
+        Assert.Contains(reason, error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void A_record_still_under_way_is_told_from_its_first_bytes_and_anything_else_goes_to_the_decoder()
     {

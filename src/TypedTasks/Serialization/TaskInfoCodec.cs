@@ -81,9 +81,20 @@ internal static class TaskInfoCodec
             }
 
             var state = (TaskState)reader.ReadInt32();
+            if (!Enum.IsDefined(state))
+            {
+                throw new InvalidDataException($"The stored state of task {id} is not a TypedTasks result record: state {(int)state} is not a TaskState.");
+            }
+
             var task = reader.ReadString() ?? string.Empty;
             var attempt = reader.ReadInt32();
-            var updatedAt = DateTimeOffset.FromUnixTimeMilliseconds(reader.ReadInt64());
+            var updatedMs = reader.ReadInt64();
+            if (updatedMs < DateTimeOffset.MinValue.ToUnixTimeMilliseconds() || updatedMs > DateTimeOffset.MaxValue.ToUnixTimeMilliseconds())
+            {
+                throw new InvalidDataException($"The stored state of task {id} is not a TypedTasks result record: updated_at {updatedMs} is not a time in Unix milliseconds (years 0001 to 9999).");
+            }
+
+            var updatedAt = DateTimeOffset.FromUnixTimeMilliseconds(updatedMs);
             var result = ReadOnlyMemory<byte>.Empty;
             if (!reader.TryReadNil())
             {

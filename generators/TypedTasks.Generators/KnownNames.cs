@@ -23,13 +23,3 @@ internal static class KnownNames
     public const string Stream = "System.IO.Stream";
     public const string Exception = "System.Exception";
 }
-
-/// <summary>The names of the pipeline steps, for the caching tests.</summary>
-internal static class TrackingNames
-{
-    public const string Parsed = nameof(Parsed);
-    public const string Models = nameof(Models);
-    public const string Identities = nameof(Identities);
-    public const string RootNamespace = nameof(RootNamespace);
-    public const string References = nameof(References);
-}

@@ -27,10 +27,3 @@ public enum TaskState
     /// <summary>Final: it had not started when it expired.</summary>
     Expired = 7,
 }
-
-/// <summary>Helpers over <see cref="TaskState"/>.</summary>
-public static class TaskStateExtensions
-{
-    /// <summary>Whether the state is final: the task will not run (again).</summary>
-    public static bool IsFinal(this TaskState state) => state >= TaskState.Succeeded;
-}

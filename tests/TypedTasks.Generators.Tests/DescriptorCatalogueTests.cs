@@ -9,25 +9,12 @@ namespace TypedTasks.Generators.Tests;
 /// <summary>Every diagnostic has a well-formed id, a help link, a release row, a docs section and a test.</summary>
 public sealed class DescriptorCatalogueTests
 {
-    private static string RepoFile(params string[] parts)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "TypedTasks.sln")))
-            {
-                return Path.Combine([dir.FullName, .. parts]);
-            }
-        }
-
-        throw new InvalidOperationException("TypedTasks.sln not found above the test directory.");
-    }
-
     [Fact]
     public void Every_descriptor_is_documented_tracked_and_tested()
     {
-        var releases = File.ReadAllText(RepoFile("generators", "TypedTasks.Generators", "AnalyzerReleases.Unshipped.md"));
-        var docs = File.ReadAllText(RepoFile("docs", "diagnostics.md"));
-        var tests = File.ReadAllText(RepoFile("tests", "TypedTasks.Generators.Tests", "DiagnosticTests.cs"));
+        var releases = File.ReadAllText(GeneratorHarness.RepoFile("generators", "TypedTasks.Generators", "AnalyzerReleases.Unshipped.md"));
+        var docs = File.ReadAllText(GeneratorHarness.RepoFile("docs", "diagnostics.md"));
+        var tests = File.ReadAllText(GeneratorHarness.RepoFile("tests", "TypedTasks.Generators.Tests", "DiagnosticTests.cs"));
         var ids = DiagnosticDescriptors.All.Select(d => d.Id).ToList();
 
         Assert.Equal(ids.Count, ids.Distinct().Count());

@@ -73,6 +73,20 @@ internal static class GeneratorHarness
         => output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning
             && !(d.Id == "CS1591" && d.Location.SourceTree?.FilePath == "Tasks.cs"));
 
+    /// <summary>A file of the repository, found from the test's output folder.</summary>
+    public static string RepoFile(params string[] parts)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "TypedTasks.sln")))
+            {
+                return Path.Combine([dir.FullName, .. parts]);
+            }
+        }
+
+        throw new InvalidOperationException("TypedTasks.sln not found above the test directory.");
+    }
+
     /// <summary>Emits the compilation to an in-memory assembly and loads it.</summary>
     public static Assembly Load(Compilation compilation)
     {

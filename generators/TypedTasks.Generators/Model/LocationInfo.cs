@@ -15,16 +15,3 @@ internal sealed record LocationInfo(string FilePath, TextSpan Span, LinePosition
 
     public Location ToLocation() => Location.Create(FilePath, Span, LineSpan);
 }
-
-/// <summary>A diagnostic as values: its descriptor, where, and the message arguments.</summary>
-internal sealed record DiagnosticInfo(DiagnosticDescriptor Descriptor, LocationInfo? Location, EquatableArray<string> Arguments)
-{
-    public static DiagnosticInfo Create(DiagnosticDescriptor descriptor, LocationInfo? location, params string[] arguments)
-        => new(descriptor, location, new EquatableArray<string>(arguments));
-
-    public Diagnostic ToDiagnostic()
-        => Diagnostic.Create(Descriptor, Location?.ToLocation(), [.. Arguments]);
-}
-
-/// <summary>What parsing one <c>[Task]</c> method gives: a model when the task can run, and the diagnostics.</summary>
-internal sealed record TaskParseResult(TaskModel? Model, TaskIdentity? Identity, EquatableArray<DiagnosticInfo> Diagnostics);

@@ -50,7 +50,7 @@ internal static class ObjectContract
         {
             if (outer.DeclaredAccessibility != Accessibility.Public)
             {
-                return new(TypeProblemKind.Unsupported, ReferenceEquals(outer, type)
+                return new(TypeProblemKind.Unsupported, SymbolEqualityComparer.Default.Equals(outer, type)
                     ? $"is {TaskParser.AccessibilityText(outer.DeclaredAccessibility)}, and MessagePack builds its formatter in another assembly, which reaches public types only; make it public"
                     : $"is nested in '{outer.Name}', which is {TaskParser.AccessibilityText(outer.DeclaredAccessibility)}, and MessagePack builds its formatter in another assembly, which reaches public types only; make '{outer.Name}' public");
             }

@@ -39,6 +39,8 @@ internal static class ReferenceScanner
     }
 
     /// <summary>Whether the compilation can use the generated code at all (it references the runtime).</summary>
+    /// <remarks>Not GetTypeByMetadataName, which gives null when another reference defines the same name.</remarks>
     public static bool ReferencesRuntime(Compilation compilation)
-        => compilation.GetTypeByMetadataName(KnownNames.TaskRegistryAttribute) is not null;
+        => compilation.GetTypesByMetadataName(KnownNames.TaskRegistryAttribute)
+            .Any(type => compilation.IsSymbolAccessibleWithin(type, compilation.Assembly));
 }

@@ -4,22 +4,6 @@ using Microsoft.CodeAnalysis;
 
 namespace TypedTasks.Generators.Parsing;
 
-/// <summary>Which diagnostic a type that cannot travel gets.</summary>
-internal enum TypeProblemKind
-{
-    /// <summary>MessagePack has no formatter for it, or its formatter would throw (TT0005, TT0006).</summary>
-    Unsupported,
-
-    /// <summary>A class or struct whose constructor MessagePack cannot call when reading (TT0017).</summary>
-    NoConstructor,
-
-    /// <summary>An interface or abstract class without <c>[Union]</c> (TT0018).</summary>
-    NoUnion,
-}
-
-/// <summary>Why a type cannot travel in a message: the kind, and a reason that names the type and the member path to it.</summary>
-internal sealed record TypeProblem(TypeProblemKind Kind, string Reason);
-
 /// <summary>
 /// Decides whether MessagePack, as <c>TaskSerializer.Options</c> sets it up (the standard resolvers,
 /// then the dynamic object resolvers, the contractless one last; never the typeless one), can carry

@@ -1,5 +1,4 @@
 using System;
-using System.Buffers;
 using System.Collections.Generic;
 using System.IO;
 using MessagePack;
@@ -236,33 +235,5 @@ internal sealed class TaskEnvelope
         return milliseconds is < MinUnixMilliseconds or > MaxUnixMilliseconds
             ? throw new InvalidEnvelopeException($"malformed envelope: {field} {milliseconds} is not a time in Unix milliseconds (years 0001 to 9999)")
             : DateTimeOffset.FromUnixTimeMilliseconds(milliseconds);
-    }
-}
-
-/// <summary>The fields of an envelope ahead of its arguments.</summary>
-internal readonly record struct EnvelopeHeader(
-    string Id,
-    string TaskName,
-    string Queue,
-    int Priority,
-    int Attempt,
-    DateTimeOffset EnqueuedAt,
-    DateTimeOffset? Eta,
-    DateTimeOffset? ExpiresAt,
-    IReadOnlyDictionary<string, string>? Headers);
-
-/// <summary>Bytes in a queue that are not an envelope this worker can read.</summary>
-public sealed class InvalidEnvelopeException : Exception
-{
-    /// <summary>Creates the exception with the reason.</summary>
-    public InvalidEnvelopeException(string message)
-        : base(message)
-    {
-    }
-
-    /// <summary>Creates the exception with the reason and the error behind it.</summary>
-    public InvalidEnvelopeException(string message, Exception inner)
-        : base(message, inner)
-    {
     }
 }

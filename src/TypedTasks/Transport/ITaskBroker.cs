@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 
@@ -49,54 +48,3 @@ public interface ITaskBroker : IAsyncDisposable
     /// <summary>The workers whose heartbeat is alive and that serve <paramref name="queue"/>, as they published themselves.</summary>
     ValueTask<IReadOnlyList<LiveWorker>> GetLiveWorkersAsync(string queue, CancellationToken cancellationToken = default);
 }
-
-/// <summary>A running worker as tools see it.</summary>
-/// <param name="Queues">The queues it serves, in order.</param>
-/// <param name="Concurrency">How many tasks it runs at once.</param>
-/// <param name="Status">Its live counters.</param>
-/// <param name="Tasks">The names of the tasks it can run, published with its heartbeat; null when not given.</param>
-public sealed record WorkerDescription(IReadOnlyList<string> Queues, int Concurrency, WorkerStatus Status, IReadOnlyList<string>? Tasks = null);
-
-/// <summary>A worker with a live heartbeat, as a broker reports it to any process.</summary>
-/// <param name="Id">The worker's id on the broker.</param>
-/// <param name="Host">The machine it runs on.</param>
-/// <param name="Pid">Its process id.</param>
-/// <param name="Queues">The queues it serves.</param>
-/// <param name="Tasks">The names of the tasks it can run; null when it did not publish them (an older worker, or its heartbeat not yet written).</param>
-public sealed record LiveWorker(string Id, string Host, int Pid, IReadOnlyList<string> Queues, IReadOnlyList<string>? Tasks)
-{
-    /// <summary>Whether this worker is known to run <paramref name="taskName"/>; true when it did not publish its tasks.</summary>
-    public bool MayRun(string taskName) => Tasks is null || Tasks.Contains(taskName, StringComparer.Ordinal);
-
-    /// <inheritdoc/>
-    public override string ToString() => $"{Id} (host {Host}, pid {Pid})";
-}
-
-/// <summary>
-/// A fetched message, held by one worker until it settles it. Disposing a lease that was not
-/// settled puts the message back at the head of its queue, so nothing is lost on shutdown.
-/// </summary>
-public interface ITaskLease : IAsyncDisposable
-{
-    /// <summary>The queue the message came from.</summary>
-    string Queue { get; }
-
-    /// <summary>The encoded envelope.</summary>
-    ReadOnlyMemory<byte> Body { get; }
-
-    /// <summary>Settles the message: it is done and leaves the broker.</summary>
-    ValueTask AckAsync(CancellationToken cancellationToken = default);
-
-    /// <summary>Settles the message and, in one step, schedules <paramref name="body"/> for <paramref name="dueAt"/> in the same queue.</summary>
-    ValueTask RetryAsync(ReadOnlyMemory<byte> body, int priority, DateTimeOffset dueAt, CancellationToken cancellationToken = default);
-
-    /// <summary>Settles the message by moving it, verbatim, to its queue's dead-letter list with the reason.</summary>
-    ValueTask DeadLetterAsync(string reason, CancellationToken cancellationToken = default);
-}
-
-/// <summary>A message set aside, verbatim, with why and when.</summary>
-/// <param name="Queue">The queue it came from.</param>
-/// <param name="Body">The bytes exactly as they were in the queue.</param>
-/// <param name="Reason">Why the worker set it aside.</param>
-/// <param name="At">When.</param>
-public sealed record DeadLetter(string Queue, ReadOnlyMemory<byte> Body, string Reason, DateTimeOffset At);

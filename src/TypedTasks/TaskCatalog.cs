@@ -6,23 +6,6 @@ using System.Reflection;
 
 namespace TypedTasks;
 
-/// <summary>The tasks one assembly declares; generated as <c>RootNamespace.TypedTasksRegistry</c>.</summary>
-[EditorBrowsable(EditorBrowsableState.Never)]
-public interface ITaskRegistry
-{
-    /// <summary>The assembly's tasks, sorted by name.</summary>
-    IReadOnlyList<TaskDescriptor> Tasks { get; }
-}
-
-/// <summary>Names the generated registry of a task assembly, so that other assemblies' generators find it.</summary>
-[EditorBrowsable(EditorBrowsableState.Never)]
-[AttributeUsage(AttributeTargets.Assembly, AllowMultiple = false)]
-public sealed class TaskRegistryAttribute(Type registryType) : Attribute
-{
-    /// <summary>The generated registry type.</summary>
-    public Type RegistryType { get; } = registryType;
-}
-
 /// <summary>
 /// Every task registry loaded into this process. Each assembly that uses the generator registers,
 /// from a module initializer, its own registry and those of the task assemblies it references,

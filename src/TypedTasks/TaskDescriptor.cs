@@ -1,13 +1,7 @@
 using System;
 using System.ComponentModel;
-using System.Threading.Tasks;
 
 namespace TypedTasks;
-
-/// <summary>Runs one task from its invocation and returns its MessagePack-encoded result (empty for none).</summary>
-/// <param name="invocation">The arguments, services and cancellation of this run.</param>
-[EditorBrowsable(EditorBrowsableState.Never)]
-public delegate ValueTask<ReadOnlyMemory<byte>> TaskInvoker(TaskInvocation invocation);
 
 /// <summary>
 /// What the worker and the client know of one task: its wire name, routing, retry and time

@@ -15,8 +15,8 @@ using TypedTasks.Redis;
 using TypedTasks.Serialization;
 using TypedTasks.Transport;
 
-// typedtasks: look at and act on TypedTasks in Redis. Exit codes: 0 done, 1 refused or not
-// found, 2 bad arguments, 3 Redis unreachable or refusing. Errors are short lines on stderr, never
+// typedtasks: look at and act on TypedTasks in Redis. Exit codes: 0 done, 1 refused, not
+// found or unexpected, 2 bad arguments, 3 Redis unreachable or refusing. Errors are short lines on stderr, never
 // a stack trace, never a password.
 return await Cli.RunAsync(args);
 
@@ -43,6 +43,7 @@ namespace TypedTasks.Cli
             HelpName = "PREFIX",
             DefaultValueFactory = _ => "tt",
             Recursive = true,
+            Validators = { ValidPrefix },
         };
 
         public static async Task<int> RunAsync(string[] args)
@@ -63,7 +64,15 @@ namespace TypedTasks.Cli
                 return 2;
             }
 
-            return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+            try
+            {
+                return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+            }
+            catch (Exception ex)
+            {
+                // The last resort: one line, its first line only, passwords removed; never a stack trace.
+                return Fail(1, $"failed unexpectedly ({ex.GetType().Name}: {Redact(ex.Message.Split('\n')[0].Trim(), secrets)}); nothing more was done. Run again, and report the line above if it repeats.");
+            }
         }
 
         private static RootCommand Build(string[] secrets)
@@ -448,6 +457,14 @@ namespace TypedTasks.Cli
         }
 
         /// <summary>A queue name is checked while parsing, so a bad one is a usage error with the command's help.</summary>
+        private static void ValidPrefix(OptionResult result)
+        {
+            if (RedisKeys.PrefixProblem(result.GetValueOrDefault<string?>()) is { } problem)
+            {
+                result.AddError($"--prefix: {problem}");
+            }
+        }
+
         private static void ValidQueue(ArgumentResult result)
         {
             if (result.GetValueOrDefault<string?>() is not { } queue)

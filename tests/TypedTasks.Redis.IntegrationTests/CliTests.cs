@@ -172,6 +172,35 @@ public sealed class CliTests(RedisFixture redis) : IClassFixture<RedisFixture>
     }
 
     [Fact]
+    public async Task A_bad_prefix_is_a_usage_error_with_the_key_prefix_rule()
+    {
+        foreach (var prefix in new[] { "", "   ", "a{b", "x}" })
+        {
+            var (exit, output) = await Cli(prefix, "status");
+            Assert.True(exit == 2, $"--prefix '{prefix}': exit {exit}: {output}");
+            Assert.StartsWith($"typedtasks: --prefix: '{prefix}' is not a valid key prefix: a key prefix is not empty or blank and holds no braces", output, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task An_unexpected_failure_is_one_line_without_the_password_and_exit_1()
+    {
+        // A state record that is not MessagePack: nothing the tool expects to read.
+        var prefix = $"cli-{Guid.NewGuid():N}";
+        await using (var connection = await redis.Server.ConnectAsync())
+        {
+            await connection.GetDatabase().StringSetAsync($"{prefix}:result:garbled", "not a state record");
+        }
+
+        var (exit, output) = await Run(["--redis", redis.Server.Endpoint, "--prefix", prefix, "inspect", "garbled"]);
+        Assert.True(exit == 1, $"exit {exit}: {output}");
+        Assert.StartsWith("typedtasks: failed unexpectedly (", output, StringComparison.Ordinal);
+        Assert.Single(output.Trim().Split('\n'));
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_write_refused_for_memory_says_Redis_is_out_of_memory_not_unreachable()
     {
         // Before, every TransportException read "cannot reach Redis ... check that redis-server is running".

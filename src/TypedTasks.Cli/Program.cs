@@ -15,9 +15,9 @@ using TypedTasks.Redis;
 using TypedTasks.Serialization;
 using TypedTasks.Transport;
 
-// typedtasks: look at and act on TypedTasks in Redis. Exit codes: 0 done, 1 refused, not
-// found or unexpected, 2 bad arguments, 3 Redis unreachable or refusing. Errors are short lines on stderr, never
-// a stack trace, never a password.
+// typedtasks: look at and act on TypedTasks in Redis. Exit codes: 0 done, 1 refused, not found
+// or an unexpected error, 2 bad arguments, 3 Redis unreachable or refusing. Errors are short
+// lines on stderr, never a stack trace, never a password.
 return await Cli.RunAsync(args);
 
 namespace TypedTasks.Cli
@@ -49,6 +49,19 @@ namespace TypedTasks.Cli
         public static async Task<int> RunAsync(string[] args)
         {
             var secrets = Secrets(args);
+            try
+            {
+                return await ParseAndRunAsync(args, secrets);
+            }
+            catch (Exception ex)
+            {
+                // The last resort: one line, the message's first line only, passwords removed; never a stack trace.
+                return Fail(1, $"unexpected error ({ex.GetType().Name}: {Redact(ex.Message.Split('\n')[0].Trim(), secrets)}). Run the command again; if it fails the same way, report this line.");
+            }
+        }
+
+        private static async Task<int> ParseAndRunAsync(string[] args, string[] secrets)
+        {
             var root = Build(secrets);
             var parsed = root.Parse(args);
             if (parsed.Errors.Count > 0 && parsed.Action is ParseErrorAction)
@@ -64,15 +77,7 @@ namespace TypedTasks.Cli
                 return 2;
             }
 
-            try
-            {
-                return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
-            }
-            catch (Exception ex)
-            {
-                // The last resort: one line, its first line only, passwords removed; never a stack trace.
-                return Fail(1, $"failed unexpectedly ({ex.GetType().Name}: {Redact(ex.Message.Split('\n')[0].Trim(), secrets)}); nothing more was done. Run again, and report the line above if it repeats.");
-            }
+            return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
 
         private static RootCommand Build(string[] secrets)

@@ -186,17 +186,21 @@ public sealed class CliTests(RedisFixture redis) : IClassFixture<RedisFixture>
     [Fact]
     public async Task An_unexpected_failure_is_one_line_without_the_password_and_exit_1()
     {
-        // A state record that is not MessagePack: nothing the tool expects to read.
-        var prefix = $"cli-{Guid.NewGuid():N}";
-        await using (var connection = await redis.Server.ConnectAsync())
+        await using var guarded = await RedisServer.StartAsync(
+            false, (port, _) => StackExchange.Redis.ConfigurationOptions.Parse($"127.0.0.1:{port},password={Password}"), "--requirepass", Password);
+        var redisWithPassword = $"{guarded.Endpoint},password={Password}";
+
+        // A state record that is not MessagePack, with the password in its message: nothing the tool expects to read.
+        await using (var connection = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(redisWithPassword))
         {
-            await connection.GetDatabase().StringSetAsync($"{prefix}:result:garbled", "not a state record");
+            await connection.GetDatabase().StringSetAsync($"tt:result:{Password}", "not a state record");
         }
 
-        var (exit, output) = await Run(["--redis", redis.Server.Endpoint, "--prefix", prefix, "inspect", "garbled"]);
+        var (exit, output) = await Run(["--redis", redisWithPassword, "inspect", Password]);
         Assert.True(exit == 1, $"exit {exit}: {output}");
-        Assert.StartsWith("typedtasks: failed unexpectedly (", output, StringComparison.Ordinal);
+        Assert.StartsWith("typedtasks: unexpected error (InvalidDataException: The stored state of task *** is not a TypedTasks result record", output, StringComparison.Ordinal);
         Assert.Single(output.Trim().Split('\n'));
+        Assert.DoesNotContain(Password, output, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
     }
 

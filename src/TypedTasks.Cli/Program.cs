@@ -15,9 +15,9 @@ using TypedTasks.Redis;
 using TypedTasks.Serialization;
 using TypedTasks.Transport;
 
-// typedtasks: look at and act on TypedTasks in Redis. Exit codes: 0 done, 1 refused or not
-// found, 2 bad arguments, 3 Redis unreachable or refusing. Errors are short lines on stderr, never
-// a stack trace, never a password.
+// typedtasks: look at and act on TypedTasks in Redis. Exit codes: 0 done, 1 refused, not found
+// or an unexpected error, 2 bad arguments, 3 Redis unreachable or refusing. Errors are short
+// lines on stderr, never a stack trace, never a password.
 return await Cli.RunAsync(args);
 
 namespace TypedTasks.Cli
@@ -43,11 +43,25 @@ namespace TypedTasks.Cli
             HelpName = "PREFIX",
             DefaultValueFactory = _ => "tt",
             Recursive = true,
+            Validators = { ValidPrefix },
         };
 
         public static async Task<int> RunAsync(string[] args)
         {
             var secrets = Secrets(args);
+            try
+            {
+                return await ParseAndRunAsync(args, secrets);
+            }
+            catch (Exception ex)
+            {
+                // The last resort: one line, the message's first line only, passwords removed; never a stack trace.
+                return Fail(1, $"unexpected error ({ex.GetType().Name}: {Redact(ex.Message.Split('\n')[0].Trim(), secrets)}). Run the command again; if it fails the same way, report this line.");
+            }
+        }
+
+        private static async Task<int> ParseAndRunAsync(string[] args, string[] secrets)
+        {
             var root = Build(secrets);
             var parsed = root.Parse(args);
             if (parsed.Errors.Count > 0 && parsed.Action is ParseErrorAction)
@@ -448,6 +462,14 @@ namespace TypedTasks.Cli
         }
 
         /// <summary>A queue name is checked while parsing, so a bad one is a usage error with the command's help.</summary>
+        private static void ValidPrefix(OptionResult result)
+        {
+            if (RedisKeys.PrefixProblem(result.GetValueOrDefault<string?>()) is { } problem)
+            {
+                result.AddError($"--prefix: {problem}");
+            }
+        }
+
         private static void ValidQueue(ArgumentResult result)
         {
             if (result.GetValueOrDefault<string?>() is not { } queue)

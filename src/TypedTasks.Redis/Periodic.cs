@@ -18,6 +18,7 @@ internal static class Periodic
         while (!stop.IsCancellationRequested)
         {
             var wait = interval;
+            var started = time.GetUtcNow();
             try
             {
                 await work().ConfigureAwait(false);
@@ -27,7 +28,7 @@ internal static class Periodic
             catch (TransportException ex)
             {
                 wait = RedisOutage.Backoff(interval, ++failures, maxBackoff);
-                outage.Failed(loop, ex, wait);
+                outage.Failed(loop, ex, wait, started);
             }
 
             try

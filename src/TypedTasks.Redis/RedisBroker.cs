@@ -193,9 +193,7 @@ public sealed class RedisBroker : ITaskBroker
     /// </remarks>
     public async ValueTask<IReadOnlyList<LiveWorker>> GetLiveWorkersAsync(string queue, CancellationToken cancellationToken = default)
     {
-        RedisKeys.CheckQueue(queue);
-        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
-        var ids = await Transient.Run(_db.SortedSetRangeByScoreAsync(_keys.Workers(queue), now, double.PositiveInfinity, Exclude.Start)).ConfigureAwait(false);
+        var ids = await GetLiveWorkerIdsAsync(queue).ConfigureAwait(false);
         var infos = await Transient.Run(Task.WhenAll(ids.Select(id => _db.HashGetAllAsync(_keys.WorkerInfo(id.ToString()))))).ConfigureAwait(false);
         var workers = new List<LiveWorker>(ids.Length);
         for (var i = 0; i < ids.Length; i++)
@@ -204,6 +202,27 @@ public sealed class RedisBroker : ITaskBroker
         }
 
         return workers;
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// The sum of the lengths of the in-flight lists of the queue's live workers. A read that
+    /// changes nothing, so two round trips (the live ids, then their lengths, pipelined) do; a
+    /// worker that dies between them counts until its list is recovered.
+    /// </remarks>
+    public async ValueTask<long> GetHeldCountAsync(string queue, CancellationToken cancellationToken = default)
+    {
+        var ids = await GetLiveWorkerIdsAsync(queue).ConfigureAwait(false);
+        var lengths = await Transient.Run(Task.WhenAll(ids.Select(id => _db.ListLengthAsync(_keys.InFlight(queue, id.ToString()))))).ConfigureAwait(false);
+        return lengths.Sum();
+    }
+
+    /// <summary>The ids of the workers of <paramref name="queue"/> whose heartbeat deadline is in the future.</summary>
+    private async Task<RedisValue[]> GetLiveWorkerIdsAsync(string queue)
+    {
+        RedisKeys.CheckQueue(queue);
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        return await Transient.Run(_db.SortedSetRangeByScoreAsync(_keys.Workers(queue), now, double.PositiveInfinity, Exclude.Start)).ConfigureAwait(false);
     }
 
     private static LiveWorker DescribeWorker(string id, Dictionary<string, string> info)

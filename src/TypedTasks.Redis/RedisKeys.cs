@@ -12,11 +12,14 @@ internal sealed class RedisKeys
     public const int PriorityLevels = TaskDefaults.MaxPriority + 1;
     private readonly string _prefix;
 
+    /// <summary>The rule of a key prefix in words, for error messages.</summary>
+    public const string PrefixRule = "a key prefix is not empty or blank and holds no braces (braces would break the {queue} hash tag), such as \"tt\" or \"shop\"";
+
     public RedisKeys(string prefix)
     {
-        if (string.IsNullOrWhiteSpace(prefix) || prefix.AsSpan().IndexOfAny('{', '}') >= 0)
+        if (PrefixProblem(prefix) is { } problem)
         {
-            throw new ArgumentException("The key prefix must be non-empty and hold no braces.", nameof(prefix));
+            throw new ArgumentException(problem + ".", nameof(prefix));
         }
 
         _prefix = prefix;
@@ -64,6 +67,12 @@ internal sealed class RedisKeys
     public RedisKey WorkerInfo(string workerId) => $"{_prefix}:worker:{workerId}";
 
     public static void CheckQueue(string queue) => QueueName.Check(queue);
+
+    /// <summary>Why <paramref name="prefix"/> cannot be a key prefix, starting with the prefix itself; null when it can.</summary>
+    public static string? PrefixProblem(string? prefix)
+        => string.IsNullOrWhiteSpace(prefix) || prefix.AsSpan().IndexOfAny('{', '}') >= 0
+            ? $"'{prefix}' is not a valid key prefix: {PrefixRule}"
+            : null;
 
     private string Tag(string queue) => $"{_prefix}:{{{queue}}}";
 }

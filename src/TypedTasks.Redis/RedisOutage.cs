@@ -12,7 +12,10 @@ namespace TypedTasks.Redis;
 /// be reached, and how long they wait: the first failure says where and what to check, each later
 /// one is a short line, the recovery is one line. Each loop backs off from its interval, doubling
 /// up to a bound (<see cref="MaxBackoff"/> at most: Redis can come back without the client noticing
-/// a reconnect, after a pause), and all wake at once when the client reconnects.
+/// a reconnect, after a pause), and all wake at once when the client reconnects. Whether a failure
+/// opens an outage and its line are decided and written in one locked step, so no "still" line
+/// comes before the one that says what to check; a command sent before the last reconnect that
+/// fails afterwards (on the old socket) belongs to the outage that ended and is not told again.
 /// </summary>
 internal sealed class RedisOutage : IDisposable
 {
@@ -22,8 +25,10 @@ internal sealed class RedisOutage : IDisposable
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly string _target;
+    private readonly object _gate = new();
     private TaskCompletionSource _restored = NewRestored();
-    private long _downSinceTicks;
+    private DateTimeOffset? _downSince;
+    private DateTimeOffset _restoredAt = DateTimeOffset.MinValue;
 
     public RedisOutage(IConnectionMultiplexer connection, ILogger logger, TimeProvider time)
     {
@@ -42,38 +47,68 @@ internal sealed class RedisOutage : IDisposable
         return wait < max ? wait : max;
     }
 
-    public void Failed(string loop, TransportException error, TimeSpan retryIn)
+    /// <summary>
+    /// A round of <paramref name="loop"/> that began at <paramref name="startedAt"/> failed: the
+    /// first failure of an outage says where and what to check, later ones are short lines. A
+    /// round begun before the last reconnect says nothing: its command went out on the old socket.
+    /// </summary>
+    public void Failed(string loop, TransportException error, TimeSpan retryIn, DateTimeOffset startedAt)
     {
         var reason = Transient.Reason(error);
-        if (Interlocked.CompareExchange(ref _downSinceTicks, _time.GetUtcNow().UtcTicks, 0) == 0)
+        lock (_gate)
         {
-            var advice = error.InnerException is { } cause && Transient.IsOutOfMemory(cause) ? Transient.MemoryAdvice : Transient.Advice;
-            RedisLog.Unreachable(_logger, _target, reason, loop, retryIn, advice);
-        }
-        else
-        {
-            RedisLog.StillUnreachable(_logger, _target, reason, loop, retryIn);
+            if (_downSince is null && startedAt < _restoredAt)
+            {
+                return;
+            }
+
+            if (_downSince is null)
+            {
+                _downSince = _time.GetUtcNow();
+                var advice = error.InnerException is { } cause && Transient.IsOutOfMemory(cause) ? Transient.MemoryAdvice : Transient.Advice;
+                RedisLog.Unreachable(_logger, _target, reason, loop, retryIn, advice);
+            }
+            else
+            {
+                RedisLog.StillUnreachable(_logger, _target, reason, loop, retryIn);
+            }
         }
     }
 
     /// <summary>A call went through, or the client reconnected: logs the recovery once and wakes the waiting loops.</summary>
     public void Reachable()
     {
-        var since = Interlocked.Exchange(ref _downSinceTicks, 0);
-        if (since != 0)
+        TaskCompletionSource restored;
+        lock (_gate)
         {
-            RedisLog.ReachableAgain(_logger, _target, _time.GetUtcNow() - new DateTimeOffset(since, TimeSpan.Zero));
-            Interlocked.Exchange(ref _restored, NewRestored()).TrySetResult();
+            if (_downSince is not { } since)
+            {
+                return;
+            }
+
+            var now = _time.GetUtcNow();
+            _downSince = null;
+            _restoredAt = now;
+            RedisLog.ReachableAgain(_logger, _target, now - since);
+            restored = _restored;
+            _restored = NewRestored();
         }
+
+        restored.TrySetResult();
     }
 
     /// <summary>Waits <paramref name="delay"/>, or less when Redis comes back meanwhile (or came back since the failure).</summary>
     public async Task DelayAsync(TimeSpan delay, CancellationToken stop)
     {
-        var restored = Volatile.Read(ref _restored).Task;
-        if (Interlocked.Read(ref _downSinceTicks) == 0)
+        Task restored;
+        lock (_gate)
         {
-            return;
+            if (_downSince is null)
+            {
+                return;
+            }
+
+            restored = _restored.Task;
         }
 
         await Task.WhenAny(Task.Delay(delay, _time, stop), restored).ConfigureAwait(false);

@@ -22,6 +22,7 @@ internal sealed class RedisScheduler(RedisBroker broker, RedisTransportOptions o
         while (!stop.IsCancellationRequested)
         {
             var sleep = options.SchedulerInterval;
+            var started = time.GetUtcNow();
             try
             {
                 foreach (var queue in queues)
@@ -44,7 +45,7 @@ internal sealed class RedisScheduler(RedisBroker broker, RedisTransportOptions o
             catch (Transport.TransportException ex)
             {
                 sleep = RedisOutage.Backoff(options.SchedulerInterval, ++failures, RedisOutage.MaxBackoff);
-                broker.Outage.Failed("scheduler", ex, sleep);
+                broker.Outage.Failed("scheduler", ex, sleep, started);
             }
 
             try

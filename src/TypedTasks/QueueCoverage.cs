@@ -17,10 +17,21 @@ namespace TypedTasks;
 /// is asked about the queue's live workers in the background, <c>delay</c> after the pair was first
 /// seen, so that a worker starting at the same time (in this process or beside it) has published
 /// its heartbeat by then; a pair that the worker of this very process runs needs no question. Each
-/// pair is checked once: a later outage is the wait diagnosis's to tell.
+/// pair is checked once: a later outage is the wait diagnosis's to tell. A producer that stops
+/// before the delay passed has its pending pairs checked at once, within <see cref="FlushBudget"/>,
+/// so that a short-lived one warns before it exits.
 /// </summary>
-internal sealed partial class QueueCoverage : IDisposable
+internal sealed partial class QueueCoverage : IDisposable, IAsyncDisposable
 {
+    /// <summary>
+    /// The longest delay the options accept: a timer cannot wait beyond about 49.7 days, and a
+    /// check later than a month helps nobody.
+    /// </summary>
+    internal static readonly TimeSpan MaxDelay = TimeSpan.FromDays(30);
+
+    /// <summary>How long stopping may spend on the checks still pending: a stopping producer is not kept much longer.</summary>
+    internal static readonly TimeSpan FlushBudget = TimeSpan.FromSeconds(2);
+
     private readonly ConcurrentDictionary<(string Queue, string Task), byte> _seen = new();
     private readonly ConcurrentDictionary<(string Queue, string Task), byte> _local = new();
     private readonly List<(string Queue, string Task, DateTimeOffset DueAt)> _pending = [];
@@ -37,7 +48,7 @@ internal sealed partial class QueueCoverage : IDisposable
     public QueueCoverage(ITaskBroker broker, TimeSpan delay, TimeProvider time, ILogger logger)
     {
         _broker = broker;
-        _delay = delay;
+        _delay = delay < TimeSpan.Zero || delay > MaxDelay ? MaxDelay : delay;
         _time = time;
         _logger = logger;
         _timer = time.CreateTimer(static state => _ = ((QueueCoverage)state!).CheckDueAsync(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
@@ -63,7 +74,7 @@ internal sealed partial class QueueCoverage : IDisposable
         }
     }
 
-    /// <summary>Notes that <paramref name="task"/> is being sent to <paramref name="queue"/>; checked later, once.</summary>
+    /// <summary>Notes that <paramref name="task"/> is being sent to <paramref name="queue"/>; checked later, once. Never throws: it is on the send path.</summary>
     public void Observe(string queue, string task)
     {
         if (_seen.ContainsKey((queue, task)) || !_seen.TryAdd((queue, task), 0))
@@ -71,23 +82,58 @@ internal sealed partial class QueueCoverage : IDisposable
             return;
         }
 
-        lock (_gate)
+        try
         {
-            _pending.Add((queue, task, _time.GetUtcNow() + _delay));
-            ArmLocked();
+            lock (_gate)
+            {
+                _pending.Add((queue, task, _time.GetUtcNow() + _delay));
+                ArmLocked();
+            }
+        }
+        catch (Exception ex)
+        {
+            // A warning is a courtesy: an enqueue never fails for it.
+            LogCheckFailed(_logger, ex, queue);
         }
     }
 
     /// <summary>Asks the broker about each queue whose pairs are due and warns for the pairs no live worker will run.</summary>
-    internal async Task CheckDueAsync()
+    internal Task CheckDueAsync() => CheckAsync(all: false);
+
+    /// <summary>
+    /// Checks every pair still pending, due or not, within <see cref="FlushBudget"/> (or until
+    /// <paramref name="cancellationToken"/> fires): called when the producer stops.
+    /// </summary>
+    public async Task FlushAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            if (_disposed || _pending.Count == 0)
+            {
+                return;
+            }
+        }
+
+        try
+        {
+            await CheckAsync(all: true).WaitAsync(FlushBudget, _time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
+        {
+            // Stopping goes on: the broker did not answer in time, and its own loops say why.
+            LogFlushCut(_logger, FlushBudget.TotalSeconds);
+        }
+    }
+
+    private async Task CheckAsync(bool all)
     {
         List<(string Queue, string Task, DateTimeOffset DueAt)> due;
         lock (_gate)
         {
             _armed = false;
             var now = _time.GetUtcNow();
-            due = _pending.FindAll(p => p.DueAt <= now);
-            _pending.RemoveAll(p => p.DueAt <= now);
+            due = _pending.FindAll(p => all || p.DueAt <= now);
+            _pending.RemoveAll(p => all || p.DueAt <= now);
         }
 
         foreach (var (queue, task, _) in due.Where(p => _local.ContainsKey((p.Queue, p.Task))))
@@ -107,7 +153,7 @@ internal sealed partial class QueueCoverage : IDisposable
                 // A warning is a courtesy: never let it fail anything. A broker that is away (its own
                 // loops say so) is asked again later; any other error drops the check.
                 LogCheckFailed(_logger, ex, queue.Key);
-                if (ex is TransportException)
+                if (ex is TransportException && !all)
                 {
                     lock (_gate)
                     {
@@ -142,6 +188,13 @@ internal sealed partial class QueueCoverage : IDisposable
         }
     }
 
+    /// <summary>Checks the pairs still pending (a host disposed without being stopped), then stops.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await FlushAsync().ConfigureAwait(false);
+        Dispose();
+    }
+
     public void Dispose()
     {
         lock (_gate)
@@ -170,9 +223,10 @@ internal sealed partial class QueueCoverage : IDisposable
             return;
         }
 
+        // Clamped to what a timer accepts: a timer that fires early finds nothing due and re-arms.
         var wait = _pending.Min(p => p.DueAt) - _time.GetUtcNow();
+        _timer.Change(wait < TimeSpan.Zero ? TimeSpan.Zero : wait > MaxDelay ? MaxDelay : wait, Timeout.InfiniteTimeSpan);
         _armed = true;
-        _timer.Change(wait < TimeSpan.Zero ? TimeSpan.Zero : wait, Timeout.InfiniteTimeSpan);
     }
 
     [LoggerMessage(40, LogLevel.Warning, "No live worker serves queue '{Queue}', to which task {TaskName} is sent: its messages wait there until one does. Check that a worker runs with '{Queue}' among its queues (TypedTasks:Worker:Queues) and uses the same Redis and key prefix as this producer. Warned once per queue and task.")]
@@ -186,6 +240,9 @@ internal sealed partial class QueueCoverage : IDisposable
 
     [LoggerMessage(44, LogLevel.Debug, "Queue '{Queue}' is served by the worker of this process, which can run task {TaskName}")]
     private static partial void LogServedHere(ILogger logger, string queue, string taskName);
+
+    [LoggerMessage(45, LogLevel.Debug, "Stopping did not wait longer than {Seconds} s for the checks of which workers serve the queues sent to")]
+    private static partial void LogFlushCut(ILogger logger, double seconds);
 
     [LoggerMessage(42, LogLevel.Debug, "Could not ask which workers serve queue '{Queue}'")]
     private static partial void LogCheckFailed(ILogger logger, Exception error, string queue);

@@ -82,9 +82,12 @@ internal static class TaskWaitDiagnosis
         }
 
         var ready = await client.Broker.GetQueueLengthAsync(queue).ConfigureAwait(false);
+        var held = await client.Broker.GetHeldCountAsync(queue).ConfigureAwait(false);
+        // With prefetch a worker fetches messages long before it starts them: those are ahead too.
+        var ahead = $"{Count(ready, "message")} {(ready == 1 ? "is" : "are")} ready and {held} held by workers (fetched, not yet started or running)";
         return state == TaskState.Pending
-            ? $"{where}, where {Count(ready, "message")} {(ready == 1 ? "is" : "are")} ready, with {Count(workers.Count, "live worker")} serving the queue: it waits its turn. Wait longer, or add workers or concurrency."
-            : $"{where}; {Count(workers.Count, "live worker")} serving the queue, {Count(ready, "message")} ready in it.";
+            ? $"{where}, where {ahead}, with {Count(workers.Count, "live worker")} serving the queue: it waits its turn. Wait longer, or add workers or concurrency."
+            : $"{where}; {Count(workers.Count, "live worker")} serving the queue, where {ahead}.";
     }
 
     private static string Count(long n, string noun) => n == 1 ? $"1 {noun}" : $"{n} {noun}s";

@@ -24,7 +24,8 @@ public sealed class TypedTasksOptions
     /// How long after a task is first sent to a queue the client checks that a live worker will run
     /// it, and logs one warning per queue and task when none serves the queue or none knows the
     /// task. The wait lets a worker that starts beside the producer publish its heartbeat first.
-    /// Default 5 s; <see cref="System.Threading.Timeout.InfiniteTimeSpan"/> turns the check off.
+    /// A producer that stops sooner is checked as it stops. Default 5 s, at most 30 days;
+    /// <see cref="System.Threading.Timeout.InfiniteTimeSpan"/> turns the check off.
     /// </summary>
     public TimeSpan WorkerCheckDelay { get; set; } = TimeSpan.FromSeconds(5);
 
@@ -78,9 +79,9 @@ public sealed class TypedTasksOptions
             throw new InvalidOperationException($"TypedTasks:MaxMessageSize must be at least {MinMessageSize} bytes (it is {MaxMessageSize}).");
         }
 
-        if (WorkerCheckDelay < TimeSpan.Zero && WorkerCheckDelay != System.Threading.Timeout.InfiniteTimeSpan)
+        if ((WorkerCheckDelay < TimeSpan.Zero || WorkerCheckDelay > QueueCoverage.MaxDelay) && WorkerCheckDelay != System.Threading.Timeout.InfiniteTimeSpan)
         {
-            throw new InvalidOperationException($"TypedTasks:WorkerCheckDelay must not be negative (it is {WorkerCheckDelay}); use -00:00:00.001 (infinite) to turn the check off.");
+            throw new InvalidOperationException($"TypedTasks:WorkerCheckDelay must be between 0 and {QueueCoverage.MaxDelay.TotalDays:0} days (it is {WorkerCheckDelay}); use -00:00:00.001 (infinite) to turn the check off.");
         }
     }
 }

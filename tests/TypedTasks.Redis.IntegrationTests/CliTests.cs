@@ -172,6 +172,39 @@ public sealed class CliTests(RedisFixture redis) : IClassFixture<RedisFixture>
     }
 
     [Fact]
+    public async Task A_bad_prefix_is_a_usage_error_with_the_key_prefix_rule()
+    {
+        foreach (var prefix in new[] { "", "   ", "a{b", "x}" })
+        {
+            var (exit, output) = await Cli(prefix, "status");
+            Assert.True(exit == 2, $"--prefix '{prefix}': exit {exit}: {output}");
+            Assert.StartsWith($"typedtasks: --prefix: '{prefix}' is not a valid key prefix: a key prefix is not empty or blank and holds no braces", output, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task An_unexpected_failure_is_one_line_without_the_password_and_exit_1()
+    {
+        await using var guarded = await RedisServer.StartAsync(
+            false, (port, _) => StackExchange.Redis.ConfigurationOptions.Parse($"127.0.0.1:{port},password={Password}"), "--requirepass", Password);
+        var redisWithPassword = $"{guarded.Endpoint},password={Password}";
+
+        // A state record that is not MessagePack, with the password in its message: nothing the tool expects to read.
+        await using (var connection = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(redisWithPassword))
+        {
+            await connection.GetDatabase().StringSetAsync($"tt:result:{Password}", "not a state record");
+        }
+
+        var (exit, output) = await Run(["--redis", redisWithPassword, "inspect", Password]);
+        Assert.True(exit == 1, $"exit {exit}: {output}");
+        Assert.StartsWith("typedtasks: unexpected error (InvalidDataException: The stored state of task *** is not a TypedTasks result record", output, StringComparison.Ordinal);
+        Assert.Single(output.Trim().Split('\n'));
+        Assert.DoesNotContain(Password, output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_write_refused_for_memory_says_Redis_is_out_of_memory_not_unreachable()
     {
         // Before, every TransportException read "cannot reach Redis ... check that redis-server is running".

@@ -89,7 +89,24 @@ public sealed class WhereIsMyTaskTests(RedisFixture redis) : IClassFixture<Redis
         await slow.EnqueueManyAsync(new[] { (1L, 1L, 1), (1L, 1L, 1), (1L, 1L, 1) });
         var last = await Tasks.Add.WithClient(producer.Client).EnqueueAsync(2, 2);
         var behind = await Assert.ThrowsAsync<TimeoutException>(() => last.GetAsync(ShortWait));
-        Assert.Matches("it is pending in queue 'default', where [2-4] messages are ready, with 1 live worker serving the queue", behind.Message);
+        Assert.Matches(@"it is pending in queue 'default', where [2-4] messages are ready and [1-3] held by workers \(fetched, not yet started or running\), with 1 live worker serving the queue", behind.Message);
+        Assert.Equal(4, await last.GetAsync(RedisHost.Wait));
+    }
+
+    [Fact]
+    public async Task Waiting_behind_messages_a_worker_prefetched_counts_them_as_held()
+    {
+        // Default prefetch: the worker moves everything into its in-flight list, so nothing is left ready.
+        await using var host = await StartAsync(new CapturedLogs(), concurrency: 1);
+        var slow = Tasks.SlowAdd.WithClient(host.Client);
+        var running = await slow.EnqueueAsync(1, 1, 3000);
+        await Poll.UntilAsync(async () => await running.GetStateAsync() == TaskState.Started, "the slow task starts");
+        await slow.EnqueueManyAsync(new[] { (1L, 1L, 1), (1L, 1L, 1), (1L, 1L, 1) });
+        var last = await Tasks.Add.WithClient(host.Client).EnqueueAsync(2, 2);
+        await Poll.UntilAsync(async () => await host.Broker.GetHeldCountAsync("default") == 5, "the worker prefetches the queue");
+
+        var behind = await Assert.ThrowsAsync<TimeoutException>(() => last.GetAsync(ShortWait));
+        Assert.Contains("it is pending in queue 'default', where 0 messages are ready and 5 held by workers (fetched, not yet started or running), with 1 live worker serving the queue", behind.Message, StringComparison.Ordinal);
         Assert.Equal(4, await last.GetAsync(RedisHost.Wait));
     }
 

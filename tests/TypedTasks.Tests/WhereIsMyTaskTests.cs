@@ -78,6 +78,64 @@ public sealed class WhereIsMyTaskTests
     }
 
     [Fact]
+    public async Task A_short_lived_producer_warns_as_it_stops_before_the_check_was_due()
+    {
+        var logs = new CapturedLogs();
+        var host = await TestHost.StartAsync(
+            withWorker: false,
+            options: o => o.UseInMemory(),
+            services: s => s.AddLogging(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Debug)));
+        await Tasks.Add.WithClient(host.Client).EnqueueAsync(1, 2);
+        Assert.Empty(logs.Warnings);
+
+        // Stopped well within the default 5 s delay: the pending check runs as the host stops.
+        await host.DisposeAsync();
+        var warning = Assert.Single(logs.Warnings);
+        Assert.Contains("No live worker serves queue 'default', to which task tests.add is sent", warning, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(31.0)]
+    [InlineData(60.0)]
+    [InlineData(double.PositiveInfinity)]
+    public async Task A_worker_check_delay_beyond_30_days_is_refused_with_what_to_use_instead(double days)
+    {
+        var delay = double.IsInfinity(days) ? TimeSpan.MaxValue : TimeSpan.FromDays(days);
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => TestHost.StartAsync(options: o =>
+        {
+            o.UseInMemory();
+            o.WorkerCheckDelay = delay;
+        }));
+        Assert.Contains("TypedTasks:WorkerCheckDelay must be between 0 and 30 days", error.Message, StringComparison.Ordinal);
+        Assert.Contains("to turn the check off", error.Message, StringComparison.Ordinal);
+
+        await using var off = await TestHost.StartAsync(options: o =>
+        {
+            o.UseInMemory();
+            o.WorkerCheckDelay = System.Threading.Timeout.InfiniteTimeSpan;
+        });
+        Assert.Equal(3, await (await Tasks.Add.WithClient(off.Client).EnqueueAsync(1, 2)).GetAsync(TestHost.Wait));
+    }
+
+    [Fact]
+    public async Task Noting_a_send_never_throws_whatever_the_delay_and_the_longest_delay_still_checks()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        var logs = new CapturedLogs();
+        var logger = logs.CreateLogger("coverage");
+        using var unbounded = new QueueCoverage(new InMemoryBroker(time), TimeSpan.MaxValue, time, logger);
+        unbounded.Observe("default", "tests.add");
+        using var beyondTimer = new QueueCoverage(new InMemoryBroker(time), TimeSpan.FromDays(60), time, logger);
+        beyondTimer.Observe("default", "tests.add");
+        using var longest = new QueueCoverage(new InMemoryBroker(time), TimeSpan.FromDays(30), time, logger);
+        longest.Observe("longest", "tests.add");
+
+        time.Advance(TimeSpan.FromDays(30));
+        await Poll.UntilAsync(() => Task.FromResult(logs.Warnings.Count == 3), "each coverage checks once its delay, clamped to 30 days, passed", TestHost.Wait);
+        Assert.Single(logs.Warnings, w => w.Contains("queue 'longest'", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_single_process_app_with_its_worker_gets_no_warning()
     {
         var logs = new CapturedLogs();
@@ -126,8 +184,26 @@ public sealed class WhereIsMyTaskTests
         var last = await Tasks.Add.WithClient(host.Client).EnqueueAsync(1, 2);
 
         var error = await Assert.ThrowsAsync<TimeoutException>(() => last.GetAsync(ShortWait));
-        Assert.Matches(@"it is pending in queue 'default', where [2-4] messages are ready, with 1 live worker serving the queue", error.Message);
+        Assert.Matches(@"it is pending in queue 'default', where [2-4] messages are ready and [1-3] held by workers \(fetched, not yet started or running\), with 1 live worker serving the queue", error.Message);
         Assert.Equal(3, await last.GetAsync(TestHost.Wait));
+    }
+
+    [Fact]
+    public async Task Waiting_behind_messages_a_worker_prefetched_counts_them_as_held()
+    {
+        // Default prefetch: the worker fetches everything at once, so nothing is left ready.
+        await using var host = await TestHost.StartAsync(worker: w => w.Concurrency = 1);
+        var pause = Tasks.Pause.WithClient(host.Client);
+        var busy = await pause.EnqueueAsync(3000);
+        await Poll.UntilAsync(async () => await busy.GetStateAsync() == TaskState.Started, "the worker is busy");
+        await pause.EnqueueManyAsync(new[] { 1, 1, 1 });
+        var last = await Tasks.Add.WithClient(host.Client).EnqueueAsync(1, 2);
+        await Poll.UntilAsync(async () => await host.Client.Broker.GetHeldCountAsync("default") == 5, "the worker prefetches the queue");
+
+        var error = await Assert.ThrowsAsync<TimeoutException>(() => last.GetAsync(ShortWait));
+        Assert.Contains("it is pending in queue 'default', where 0 messages are ready and 5 held by workers (fetched, not yet started or running), with 1 live worker serving the queue", error.Message, StringComparison.Ordinal);
+        Assert.Equal(3, await last.GetAsync(TestHost.Wait));
+        Assert.Equal(0, await host.Client.Broker.GetHeldCountAsync("default"));
     }
 
     [Fact]

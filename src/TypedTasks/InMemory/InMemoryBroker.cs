@@ -157,6 +157,16 @@ public sealed class InMemoryBroker : ITaskBroker
         => new(GetQueueLength(queue));
 
     /// <inheritdoc/>
+    /// <remarks>Every lease of this broker that is not settled: the only workers it has are live.</remarks>
+    public ValueTask<long> GetHeldCountAsync(string queue, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            return new(_queues.TryGetValue(queue, out var state) ? state.Held : 0);
+        }
+    }
+
+    /// <inheritdoc/>
     public ValueTask<IReadOnlyList<LiveWorker>> GetLiveWorkersAsync(string queue, CancellationToken cancellationToken = default)
     {
         lock (_gate)
@@ -308,6 +318,7 @@ public sealed class InMemoryBroker : ITaskBroker
                 {
                     list.RemoveFirst();
                     state.Count--;
+                    state.Held++;
                     (leases ??= []).Add(new Lease(this, queue, node.Value));
                     if (leases.Count == max)
                     {
@@ -334,6 +345,14 @@ public sealed class InMemoryBroker : ITaskBroker
         }
     }
 
+    private void Release(string queue)
+    {
+        lock (_gate)
+        {
+            _queues[queue].Held--;
+        }
+    }
+
     private sealed record Message(byte[] Body, int Priority);
 
     private sealed record ScheduledMessage(string Queue, Message Message);
@@ -351,6 +370,9 @@ public sealed class InMemoryBroker : ITaskBroker
         public LinkedList<Message>[] Levels { get; } = new LinkedList<Message>[TaskDefaults.MaxPriority + 1];
 
         public int Count { get; set; }
+
+        /// <summary>Leased and not settled.</summary>
+        public int Held { get; set; }
 
         public List<DeadLetter> Dead { get; } = [];
     }
@@ -387,6 +409,7 @@ public sealed class InMemoryBroker : ITaskBroker
         {
             if (Interlocked.Exchange(ref _settled, 1) == 0)
             {
+                broker.Release(queue);
                 broker.Push(queue, message, atHead: true);
             }
 
@@ -399,6 +422,8 @@ public sealed class InMemoryBroker : ITaskBroker
             {
                 throw new InvalidOperationException("This lease was already settled.");
             }
+
+            broker.Release(queue);
         }
     }
 }

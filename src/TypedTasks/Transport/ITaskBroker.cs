@@ -45,6 +45,13 @@ public interface ITaskBroker : IAsyncDisposable
     /// <summary>How many messages are ready in <paramref name="queue"/>: not counting scheduled ones or those a worker holds.</summary>
     ValueTask<long> GetQueueLengthAsync(string queue, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// How many messages of <paramref name="queue"/> live workers hold: fetched and not settled yet,
+    /// whether waiting in a worker's prefetch buffer or running. Messages held by a worker whose
+    /// heartbeat stopped are not counted (they go back to the queue on recovery).
+    /// </summary>
+    ValueTask<long> GetHeldCountAsync(string queue, CancellationToken cancellationToken = default);
+
     /// <summary>The workers whose heartbeat is alive and that serve <paramref name="queue"/>, as they published themselves.</summary>
     ValueTask<IReadOnlyList<LiveWorker>> GetLiveWorkersAsync(string queue, CancellationToken cancellationToken = default);
 }

@@ -46,11 +46,17 @@ app.MapPost("/add", async (string? x, string? y, CancellationToken ct) =>
 });
 
 // GET /tasks/{id} → 200 {"id", "state", "result"} once succeeded, {"id", "state", "error"} once
-// failed; 404 for an id that was never enqueued (or whose result has expired), and for the id of a
-// task that is not an add (another app's task on the same Redis, say): this API reports only the
-// tasks it enqueues, whose result it knows how to read.
+// failed; 404 for a blank id, for an id that was never enqueued (or whose result has expired), and
+// for the id of a task that is not an add (another app's task on the same Redis, say): this API
+// reports only the tasks it enqueues, whose result it knows how to read.
 app.MapGet("/tasks/{id}", async (string id, CancellationToken ct) =>
 {
+    if (string.IsNullOrWhiteSpace(id))
+    {
+        // No task has a blank id; GetResult would reject it.
+        return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such task", detail: "The id is blank: use the id that POST /add returned.");
+    }
+
     var task = Tasks.Add.GetResult(id);
     var info = await task.GetInfoAsync(ct);
     if (info is null)

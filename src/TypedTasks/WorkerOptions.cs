@@ -17,8 +17,11 @@ public sealed class WorkerOptions
 
     /// <summary>
     /// How long a stopping worker lets running tasks finish before it cancels them (they go back
-    /// to their queue). Code that ignores the cancellation is then left running and named in the
-    /// log; the stop does not wait for it. Default 20 s.
+    /// to their queue). Code of a task with a <c>Timeout</c>, and async code, that ignores the
+    /// cancellation is then left running and named in the log; the stop does not wait for it.
+    /// Synchronous code of a task without a <c>Timeout</c> holds the worker's own thread: the stop
+    /// waits for it until the host gives up (<c>HostOptions.ShutdownTimeout</c>), then names it in
+    /// the log. Default 20 s.
     /// </summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(20);
 

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.IO.Compression;
 using System.Linq;
@@ -81,6 +82,15 @@ public sealed partial class PackedPackageTests(PackedPackages packed)
         worker.Terminate();
         Assert.True(await worker.WaitForExitAsync(RunLimit), worker.Output);
         Assert.True(worker.ExitCode == 0, worker.Output);
+
+        // With Redis down the producer says so in a line each time and keeps trying; the host runs on.
+        await using var down = ChildProcess.StartProgram(Program(project, "Orders.Worker"), project, [], RedisDown());
+        await Poll.UntilAsync(() => Task.FromResult(Regex.Count(down.Output, "Task not sent: ") >= 2), "the producer failed to send twice and goes on", RunLimit);
+        Assert.False(down.HasExited, down.Output);
+        Assert.DoesNotContain("   at ", down.Output, StringComparison.Ordinal);
+        down.Terminate();
+        Assert.True(await down.WaitForExitAsync(RunLimit), down.Output);
+        Assert.True(down.ExitCode == 0, down.Output);
     }
 
     [Fact]
@@ -102,8 +112,19 @@ public sealed partial class PackedPackageTests(PackedPackages packed)
 
         using var unknown = await http.GetAsync(new Uri("/reports/no-such-id", UriKind.Relative));
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        using var blank = await http.GetAsync(new Uri("/reports/%20", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.NotFound, blank.StatusCode);
+        Assert.Equal("application/problem+json", blank.Content.Headers.ContentType?.MediaType);
         using var invalid = await http.PostAsync(new Uri("/reports", UriKind.Relative), content: null);
         Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
+
+        // With Redis down a request is told so (503, problem details), not an empty 500.
+        await using var down = ChildProcess.StartProgram(Program(project, "Orders.Api"), project, ["--urls", "http://127.0.0.1:0"], RedisDown());
+        await down.WaitForOutputAsync("Now listening on: ", RunLimit);
+        using var downHttp = new HttpClient { BaseAddress = new Uri(ListeningOn().Match(down.Output).Groups[1].Value), Timeout = RunLimit };
+        using var refused = await downHttp.PostAsync(new Uri("/reports?title=q3", UriKind.Relative), content: null);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+        Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
     }
 
     [Fact]
@@ -126,6 +147,9 @@ public sealed partial class PackedPackageTests(PackedPackages packed)
         Assert.True(exit == 0, output);
         Assert.Matches(ConfirmedLine(), output);
     }
+
+    /// <summary>The templates' Redis setting, naming a port where nothing listens.</summary>
+    private static Dictionary<string, string> RedisDown() => new() { ["TypedTasks__Redis"] = $"127.0.0.1:{RedisServer.FreePort()},connectTimeout=1000" };
 
     private static string Program(string project, string name) => Path.Combine(project, "bin", "Release", "net10.0", name + ".dll");
 

@@ -35,6 +35,23 @@ public sealed class ProgramSampleTests
     }
 
     [Fact]
+    public async Task The_quickstart_with_Redis_down_says_so_in_one_line_exits_non_zero_and_never_prints_the_password()
+    {
+        // Nothing listens on the port: the first enqueue cannot reach Redis.
+        var endpoint = $"127.0.0.1:{RedisServer.FreePort()}";
+        await using var quickstart = ChildProcess.Start("Quickstart", ["--redis", $"{endpoint},password=s3cret-word,connectTimeout=1000"]);
+
+        Assert.True(await quickstart.WaitForExitAsync(Limit), quickstart.Output);
+        Assert.NotEqual(0, quickstart.ExitCode);
+        Assert.Contains($"on Redis at {endpoint},", quickstart.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cret-word", quickstart.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", quickstart.Output, StringComparison.Ordinal);
+        var lines = quickstart.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.True(lines.Length <= 3, quickstart.Output);
+        Assert.DoesNotContain(lines, l => l.StartsWith("at ", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task The_distributed_samples_producer_gets_its_results_from_the_worker_process()
     {
         await using var redis = await RedisServer.StartAsync();

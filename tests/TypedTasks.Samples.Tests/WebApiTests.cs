@@ -93,6 +93,22 @@ public sealed class WebApiTests
         Assert.Contains("'reports.build'", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("/tasks/%20")]
+    [InlineData("/tasks/%20%09")]
+    public async Task The_status_of_a_blank_id_is_a_404_problem_not_a_500(string path)
+    {
+        await using var factory = new WebApplicationFactory<Program>();
+        using var http = factory.CreateClient();
+
+        // Before, GetResult threw on the blank id and the endpoint answered 500.
+        var response = await http.GetAsync(path);
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Contains("blank", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Over_a_real_socket_on_Redis_the_result_is_there_within_a_second()
     {

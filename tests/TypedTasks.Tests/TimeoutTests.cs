@@ -157,11 +157,45 @@ public sealed class TimeoutTests
             Assert.Equal(1, broker.GetQueueLength("default"));
             Assert.Single(logs.Matching("abandoned", overrun.Id));
             Assert.Single(logs.Matching("abandoned", within.Id));
+
+            // Only the run within its limit goes back; the overrun's slot is no longer waited for.
+            Assert.Single(logs.Matching("canceling 1 running task(s), which go back to their queue"));
+            Assert.Single(logs.Matching("1 run(s) that already ended"));
         }
         finally
         {
             TimeoutTasks.Gate(overrunKey).Set();
             TimeoutTasks.Gate(withinKey).Set();
+            host.Host.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task Stopping_a_worker_whose_only_running_code_is_an_ended_run_does_not_say_that_tasks_go_back_to_their_queue()
+    {
+        var broker = new InMemoryBroker();
+        var results = new InMemoryResultBackend();
+        var logs = new CapturedLogs();
+        var host = await TestHost.StartAsync(
+            w => { w.Concurrency = 1; w.Prefetch = 1; w.ShutdownTimeout = TimeSpan.FromMilliseconds(200); },
+            services: s => s.AddSingleton<ILoggerProvider>(logs),
+            options: o => o.UseInMemory(broker, results));
+        var key = Guid.NewGuid().ToString();
+        try
+        {
+            // Failed at its limit; its code still holds the only slot when the worker stops.
+            var overrun = await Tasks.HoldPastLimit.WithClient(host.Client).EnqueueAsync(key);
+            await Assert.ThrowsAsync<TaskFailedException>(() => overrun.GetAsync(TestHost.Wait));
+            await host.Host.StopAsync(CancellationToken.None).WaitAsync(TestHost.Wait);
+
+            Assert.Equal(TaskState.Failed, await overrun.GetStateAsync());
+            Assert.Equal(0, broker.GetQueueLength("default"));
+            Assert.Empty(logs.Matching("go back to their queue"));
+            Assert.Single(logs.Matching("shutdown timeout passed", "1 run(s) that already ended"));
+        }
+        finally
+        {
+            TimeoutTasks.Gate(key).Set();
             host.Host.Dispose();
         }
     }

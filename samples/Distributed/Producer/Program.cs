@@ -19,7 +19,7 @@ using var host = builder.Build();
 await host.StartAsync();
 
 // Twenty invoices, so that two workers started beside each other both get a share: each holds
-// at most Concurrency + Prefetch of them at a time (2 + 1 in the worker's appsettings.json).
+// at most Concurrency + Prefetch of them at a time (2 + 1, set in the worker's Program.cs).
 var customers = new[] { "Ada", "Grace", "Linus", "Barbara", "Ken" };
 var orders = Enumerable.Range(0, 20)
     .Select(i => (customer: i < customers.Length ? customers[i] : $"{customers[i % customers.Length]} #{(i / customers.Length) + 1}", lines: new[] { new Line("hours", 10 + i, 95m), new Line("licence", 1, 250m) }))

@@ -11,8 +11,8 @@ internal static partial class Log
     [LoggerMessage(2, LogLevel.Information, "Worker stopping: waiting up to {Timeout} for {Running} running task(s)")]
     public static partial void WorkerStopping(ILogger logger, TimeSpan timeout, int running);
 
-    [LoggerMessage(3, LogLevel.Warning, "Worker shutdown timeout passed: canceling running tasks, which go back to their queue")]
-    public static partial void ShutdownTimedOut(ILogger logger);
+    [LoggerMessage(3, LogLevel.Warning, "Worker shutdown timeout passed: canceling {Count} running task(s), which go back to their queue")]
+    public static partial void ShutdownTimedOut(ILogger logger, int count);
 
     [LoggerMessage(4, LogLevel.Error, "Message in queue {Queue} set aside in its dead-letter list: {Reason}")]
     public static partial void DeadLettered(ILogger logger, string queue, string reason);
@@ -71,6 +71,9 @@ internal static partial class Log
 
     [LoggerMessage(32, LogLevel.Warning, "Task {TaskName} {TaskId} was abandoned as the worker stopped: its code, started {Elapsed} ago, ignored its cancellation and had not returned; what it returns is discarded")]
     public static partial void Abandoned(ILogger logger, string taskName, string taskId, TimeSpan elapsed);
+
+    [LoggerMessage(34, LogLevel.Warning, "Worker shutdown timeout passed: no longer waiting for {Count} run(s) that already ended (their outcome is recorded) but whose code still holds its worker slot")]
+    public static partial void ShutdownTimedOutEnded(ILogger logger, int count);
 
     [LoggerMessage(33, LogLevel.Warning, "Disposing the services of task {TaskName} {TaskId} failed after its code returned late")]
     public static partial void LateReleaseFailed(ILogger logger, Exception error, string taskName, string taskId);

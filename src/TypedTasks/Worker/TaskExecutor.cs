@@ -28,6 +28,7 @@ internal sealed class TaskExecutor(
 
     // Keyed by run, not by task id: a retry may start while the code of the run before it still runs.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<RunningTask, byte> _running = new();
+    private int _endedHoldingSlot;
     private static readonly TimeSpan FirstPersistDelay = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan MaxPersistDelay = TimeSpan.FromSeconds(2);
 
@@ -240,7 +241,16 @@ internal sealed class TaskExecutor(
             Log.HoldingThread(logger, running.TaskName, running.Id);
         }
 
-        await ((Task)code).WaitAsync(hardStop).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        Interlocked.Increment(ref _endedHoldingSlot);
+        try
+        {
+            await ((Task)code).WaitAsync(hardStop).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _endedHoldingSlot);
+        }
+
         if (!code.IsCompleted)
         {
             ReleaseWhenReturned(code, returned, running, invocation);
@@ -287,6 +297,12 @@ internal sealed class TaskExecutor(
         running.Dispose();
         await invocation.DisposeAsync().ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Runs already settled (failed at their limit, canceled) whose code still holds its slot: a
+    /// hard stop sends none of them back to their queue.
+    /// </summary>
+    public int EndedHoldingSlot => Volatile.Read(ref _endedHoldingSlot);
 
     /// <summary>Runs whose code has not returned: running now, or left running after their run ended.</summary>
     public IReadOnlyList<RunningTask> Unreturned => [.. _running.Keys];

@@ -15,7 +15,9 @@ namespace TypedTasks.Worker;
 /// <see cref="WorkerOptions.Concurrency"/> executor loops drain it. On stop, fetching ends at
 /// once, running tasks get <see cref="WorkerOptions.ShutdownTimeout"/> to finish, and every
 /// lease that never started goes back to its queue. Code that ignores its cancellation and never
-/// returns does not hold up the stop: it is left running, and named in the log.
+/// returns is left running and named in the log: past the shutdown timeout the stop no longer waits
+/// for it, except for synchronous code of a task without a Timeout, which holds an executor's own
+/// thread and is waited for until the host gives up (<c>HostOptions.ShutdownTimeout</c>).
 /// </summary>
 internal sealed class WorkerService : BackgroundService
 {
@@ -85,7 +87,7 @@ internal sealed class WorkerService : BackgroundService
             var graceful = Task.Delay(_options.ShutdownTimeout, _time, _hostGaveUp.Token);
             if (await Task.WhenAny(all, graceful).ConfigureAwait(false) != all)
             {
-                Log.ShutdownTimedOut(_logger);
+                LogShutdownTimedOut();
                 await _hardStop.CancelAsync().ConfigureAwait(false);
 
                 // The executors stop waiting for code that ignores its token, but synchronous
@@ -209,6 +211,26 @@ internal sealed class WorkerService : BackgroundService
                     }
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Says what the hard stop does: runs not yet settled are canceled and go back to their queue;
+    /// runs already settled (failed at their limit, canceled) whose code still holds its slot are
+    /// no longer waited for, and nothing of theirs goes back.
+    /// </summary>
+    private void LogShutdownTimedOut()
+    {
+        var ended = _executor.EndedHoldingSlot;
+        var unsettled = Math.Max(0, Volatile.Read(ref _running) - ended);
+        if (unsettled > 0)
+        {
+            Log.ShutdownTimedOut(_logger, unsettled);
+        }
+
+        if (ended > 0)
+        {
+            Log.ShutdownTimedOutEnded(_logger, ended);
         }
     }
 

@@ -1,9 +1,11 @@
 using TypedTasks;
+using TypedTasks.Transport;
 using TypedTasksWebApi;
 
 // A request hands slow work to a worker and answers at once; the client asks for the status by id.
 //   POST /reports?title=q3   -> 202 Accepted, {"id": "..."}, Location: /reports/{id}
 //   GET  /reports/{id}       -> 200 {"id", "state"} (with "report" once succeeded, "error" once failed), or 404
+// Errors answer with problem details: 503 while Redis cannot be reached, 500 for anything else.
 // The broker is in memory unless TypedTasks:Redis is set (appsettings.json, TypedTasks__Redis=host:port).
 var builder = WebApplication.CreateBuilder(args);
 builder.Services.AddProblemDetails();
@@ -13,6 +15,13 @@ builder.Services.AddProblemDetails();
 builder.Services.AddTypedTasks().AddWorker();
 
 var app = builder.Build();
+
+// An unexpected error answers with a problem-details body, never an empty 500; an unreachable
+// broker is a 503, which tells the client to try again later.
+app.UseExceptionHandler(new ExceptionHandlerOptions
+{
+    StatusCodeSelector = e => e is TransportException ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status500InternalServerError,
+});
 
 app.MapPost("/reports", async (string? title, CancellationToken ct) =>
 {
@@ -29,6 +38,15 @@ app.MapPost("/reports", async (string? title, CancellationToken ct) =>
 
 app.MapGet("/reports/{id}", async (string id, CancellationToken ct) =>
 {
+    if (string.IsNullOrWhiteSpace(id))
+    {
+        // No task has a blank id; GetResult would reject it.
+        return Results.Problem(
+            statusCode: StatusCodes.Status404NotFound,
+            title: "No such report",
+            detail: "The id is blank: use the id that POST /reports returned.");
+    }
+
     var task = Tasks.BuildReport.GetResult(id);
     var info = await task.GetInfoAsync(ct);
     return info switch

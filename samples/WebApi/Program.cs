@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using TypedTasks;
+using TypedTasks.Transport;
 using WebApi;
 
 // The web-view case: a request hands slow work to a worker and answers at once; the client asks
@@ -27,8 +28,12 @@ if (builder.Configuration.GetValue("WebApi:Worker", defaultValue: true))
 
 var app = builder.Build();
 
-// An unexpected error answers with a problem-details body, never an empty 500.
-app.UseExceptionHandler();
+// An unexpected error answers with a problem-details body, never an empty 500; an unreachable
+// broker is a 503, which tells the client to try again later.
+app.UseExceptionHandler(new ExceptionHandlerOptions
+{
+    StatusCodeSelector = e => e is TransportException ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status500InternalServerError,
+});
 
 // POST /add?x=2&y=3 → 202 Accepted, {"id": "..."}, Location: /tasks/{id}
 app.MapPost("/add", async (string? x, string? y, CancellationToken ct) =>

@@ -6,6 +6,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Threading.Tasks;
 using MessagePack;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using TypedTasks.Testing;
@@ -107,6 +108,19 @@ public sealed class WebApiTests
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Contains("blank", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task With_Redis_unreachable_an_add_is_a_503_problem()
+    {
+        var port = RedisServer.FreePort();
+        await using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b
+            .UseSetting("TypedTasks:Redis", $"127.0.0.1:{port},abortConnect=false,connectTimeout=1000")
+            .UseSetting("WebApi:Worker", "false"));
+        using var http = factory.CreateClient();
+        var response = await http.PostAsync("/add?x=2&y=3", null);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
     }
 
     [Fact]

@@ -71,7 +71,19 @@ internal sealed class TaskExecutor(
 
             var started = OfRun(envelope, TaskState.Started, null, ReadOnlyMemory<byte>.Empty);
             TaskInfo? final = null;
-            await PersistAsync(async () => final = await results.TryStartAsync(started, CancellationToken.None).ConfigureAwait(false), hardStop).ConfigureAwait(false);
+            try
+            {
+                await PersistAsync(async () => final = await results.TryStartAsync(started, CancellationToken.None).ConfigureAwait(false), hardStop).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not TransportException and not OperationCanceledException)
+            {
+                // The stored state cannot be read or written (garbage that looks final, a key of
+                // another type): the same thing would happen on every delivery, so the message
+                // is set aside with the reason instead of going back to the head of its queue.
+                await DeadLetterAsync(lease, $"task {envelope.TaskName} {envelope.Id} cannot be started: its stored state cannot be used ({ex.GetType().Name}: {ex.Message.Split('\n')[0]})", hardStop).ConfigureAwait(false);
+                return;
+            }
+
             if (final is not null)
             {
                 Log.AlreadyFinal(logger, envelope.TaskName, envelope.Id, final.State);

@@ -29,3 +29,4 @@ if [ -n "${PEERS_DIR:-}" ]; then
   grep '"system":"bullmq"' "$RESULTS" | grep -v M1-memory || true
 fi
 say "results in $RESULTS"
+node "$HERE/session-table.js" "$RESULTS"

@@ -104,6 +104,7 @@ static async Task<int> RunHarnessAsync()
         for (var rep = 0; rep <= repeats; rep++)
         {
             int[] pids = [worker.Id, redis.Pid ?? 0];
+            var load = LoadAverage();
             var cpuBefore = pids.Select(CpuSeconds).ToArray();
             var line = await RunProducerProcessAsync(redis.Endpoint, "user", bulkN, settings);
             var cpu = pids.Select((pid, i) => CpuSeconds(pid) - cpuBefore[i]).ToArray();
@@ -112,6 +113,7 @@ static async Task<int> RunHarnessAsync()
                 continue;
             }
 
+            line["loadavg_1m_before"] = load;
             line["worker_cpu_s"] = Math.Round(cpu[0], 2);
             line["redis_cpu_s"] = Math.Round(cpu[1], 2);
             line["rep"] = rep;
@@ -143,12 +145,14 @@ static async Task<int> RunHarnessAsync()
             // CPU is counted from after a first warm-up, so that it shows the cost per task, not start-up.
             await Scenarios.WarmUpAsync(client);
             int[] pids = [Environment.ProcessId, .. processes.Select(p => p.Id), redis.Pid ?? 0];
+            var load = LoadAverage();
             var cpuBefore = pids.Select(CpuSeconds).ToArray();
             var bulk = await Scenarios.BulkAsync(client, bulkN, workers == 1 ? "S1-bulk" : "S3-scaling", settings);
             var cpu = pids.Select((pid, i) => CpuSeconds(pid) - cpuBefore[i]).ToArray();
             bulk["client_cpu_s"] = Math.Round(cpu[0], 2);
             bulk["worker_cpu_s"] = Math.Round(cpu[1..^1].Sum(), 2);
             bulk["redis_cpu_s"] = Math.Round(cpu[^1], 2);
+            bulk["loadavg_1m_before"] = load;
             bulk["rep"] = rep;
             bulk["workers"] = workers;
             Emit(lines, bulk);
@@ -258,6 +262,19 @@ static async Task<int> RunHarnessAsync()
         }
 
         return taken;
+    }
+
+    // The 1-minute load average (Linux), as the peers' lines carry it, to spot other work on the machine.
+    static double? LoadAverage()
+    {
+        try
+        {
+            return double.Parse(System.IO.File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture);
+        }
+        catch (System.IO.IOException)
+        {
+            return null;
+        }
     }
 
     // User and system CPU time of a process so far, from /proc (Linux); 0 elsewhere.

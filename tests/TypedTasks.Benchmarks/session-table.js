@@ -27,14 +27,14 @@ for (const r of rows.filter((x) => !x.error)) {
   if (!groups.has(key)) groups.set(key, []);
   groups.get(key).push(r);
 }
-console.log('| System | Scenario | Runs | Enqueue/s | End to end/s | p50 / p95 / p99 ms | Bytes per pending task | CPU s per run: client / worker / redis |');
-console.log('|---|---|---|---|---|---|---|---|');
+console.log('| System | Scenario | Runs | Enqueue/s | End to end/s | p50 / p95 / p99 ms | Bytes per pending task | CPU s per run: client / worker / redis | Load before |');
+console.log('|---|---|---|---|---|---|---|---|---|');
 for (const [key, rs] of groups) {
   const [system, scenario] = key.split(' ');
   const lat = rs[0].p50_ms === null || rs[0].p50_ms === undefined ? '–' : `${cell(rs, 'p50_ms', 2)} / ${cell(rs, 'p95_ms', 2)} / ${cell(rs, 'p99_ms', 2)}`;
   const end = /latency/.test(scenario) || scenario === 'M1-memory' ? '–' : cell(rs, 'throughput_per_s');
   const cpu = rs[0].worker_cpu_s === undefined ? '–' : `${cell(rs, 'client_cpu_s', 2)} / ${cell(rs, 'worker_cpu_s', 2)} / ${cell(rs, 'redis_cpu_s', 2)}`;
-  console.log(`| ${system} ${rs[0].version} | ${scenario} | ${rs.length} | ${cell(rs, 'enqueue_per_s')} | ${end} | ${lat} | ${cell(rs, 'bytes_per_task', 1)} | ${cpu} |`);
+  console.log(`| ${system} ${rs[0].version} | ${scenario} | ${rs.length} | ${cell(rs, 'enqueue_per_s')} | ${end} | ${lat} | ${cell(rs, 'bytes_per_task', 1)} | ${cpu} | ${cell(rs, 'loadavg_1m_before', 1)} |`);
 }
 const failed = rows.filter((r) => r.error);
 if (failed.length) {

@@ -1,7 +1,9 @@
 using System;
+using System.Collections;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using System.Text.Json;
 using System.Threading.Tasks;
 using BenchmarkDotNet.Running;
 using Microsoft.Extensions.DependencyInjection;
@@ -11,12 +13,15 @@ using TypedTasks;
 using TypedTasks.Benchmarks;
 using TypedTasks.Testing;
 
-// dotnet run -c Release --project tests/TypedTasks.Benchmarks                 S1, S2, S3 (REPEATS=3, BULK_N=20000, LAT_N=2000)
-// dotnet run -c Release --project tests/TypedTasks.Benchmarks -- micro       BenchmarkDotNet micro-benchmarks
-// dotnet TypedTasks.Benchmarks.dll worker --redis HOST:PORT --prefix P      a worker process (started by the harness)
+// dotnet TypedTasks.Benchmarks.dll                                           S1-user, S1-bulk, S2, S3, M1-memory (docs/performance.md)
+// dotnet TypedTasks.Benchmarks.dll micro                                     BenchmarkDotNet micro-benchmarks
+// dotnet TypedTasks.Benchmarks.dll worker --redis HOST:PORT --prefix P       a worker process (started by the harness)
+// dotnet TypedTasks.Benchmarks.dll producer --redis HOST:PORT --prefix P --n N --settings S
+//                                                                            one S1-user run in a fresh process (started by the harness)
 return args.FirstOrDefault() switch
 {
     "worker" => await RunWorkerAsync(Arg("--redis")!, Arg("--prefix")!, int.Parse(Arg("--concurrency") ?? "64", CultureInfo.InvariantCulture), int.Parse(Arg("--prefetch") ?? "64", CultureInfo.InvariantCulture)),
+    "producer" => await RunProducerAsync(Arg("--redis")!, Arg("--prefix")!, int.Parse(Arg("--n")!, CultureInfo.InvariantCulture), Arg("--settings") ?? string.Empty),
     "micro" => RunMicro(args.Skip(1).ToArray()),
     _ => await RunHarnessAsync(),
 };
@@ -45,6 +50,24 @@ static async Task<int> RunWorkerAsync(string redis, string prefix, int concurren
     return 0;
 }
 
+// One S1-user run as a user's program makes it: a host with the Redis client, the usual 50
+// warm-up round trips (as every peer's client does), then the timed run; one JSON line.
+static async Task<int> RunProducerAsync(string redis, string prefix, int n, string settings)
+{
+    var builder = Host.CreateApplicationBuilder();
+    builder.Logging.SetMinimumLevel(LogLevel.Warning);
+    builder.Services.AddTypedTasks(o => o.UseRedis(redis, r => r.KeyPrefix = prefix));
+    using var host = builder.Build();
+    await host.StartAsync();
+    await Scenarios.WarmUpAsync(host.Services.GetRequiredService<TaskClient>());
+    var line = await Scenarios.UserAsync(n, settings);
+    // The whole process, start-up, JIT and warm-up included, as the peers' harness counts its client.
+    line["client_cpu_s"] = Math.Round(System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds, 2);
+    Console.WriteLine(Scenarios.Json(line));
+    await host.StopAsync();
+    return 0;
+}
+
 static async Task<int> RunHarnessAsync()
 {
     var repeats = Env("REPEATS", 3);
@@ -53,11 +76,53 @@ static async Task<int> RunHarnessAsync()
     var scaling = (Environment.GetEnvironmentVariable("WORKERS") ?? "1,2,4").Split(',').Select(int.Parse).ToArray();
     var Concurrency = Env("CONCURRENCY", 64);
     var Prefetch = Env("PREFETCH", 64);
+    var memoryN = Env("MEMORY_N", 100_000);
+    var scenarios = (Environment.GetEnvironmentVariable("SCENARIOS") ?? "S1-user,S1-bulk,M1-memory").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+    var unknown = scenarios.Except(["S1-user", "S1-bulk", "M1-memory"]).ToArray();
+    if (unknown.Length > 0)
+    {
+        Console.Error.WriteLine($"Unknown scenario {string.Join(", ", unknown)} in SCENARIOS: use S1-user, S1-bulk (with S2 and S3) or M1-memory, comma-separated.");
+        return 2;
+    }
+
+    // Runtime settings given to the harness (DOTNET_TieredCompilation=0 and the like) apply to
+    // S1-bulk, S2 and S3: this process and their workers. S1-user's producers and worker run
+    // with the runtime's defaults, so the settings are taken out of what child processes inherit.
+    var tuned = TakeRuntimeSettings();
+    var tunedText = tuned.Count == 0 ? "default runtime settings (tiered JIT)" : string.Join(" ", tuned.Select(kv => $"{kv.Key}={kv.Value}"));
 
     // A fresh redis-server like the peers': loopback, no persistence.
     await using var redis = await RedisServer.StartAsync();
     var lines = new List<Dictionary<string, object?>>();
-    for (var rep = 1; rep <= repeats; rep++)
+    if (scenarios.Contains("S1-user"))
+    {
+        // One worker for every run, warmed by one unmeasured run; a fresh producer process per run.
+        var settings = $"1 worker process (warmed by one unmeasured run), concurrency {Concurrency}, prefetch {Prefetch}, a fresh producer process per run, "
+            + "Tasks.Add.EnqueueAsync per task in Task.WhenAll, results awaited with GetAsync in Task.WhenAll, default runtime settings (tiered JIT) in producer and worker";
+        await using var worker = ChildProcess.Start("TypedTasks.Benchmarks", ["worker", "--redis", redis.Endpoint, "--prefix", "user", "--concurrency", $"{Concurrency}", "--prefetch", $"{Prefetch}"]);
+        await worker.WaitForOutputAsync("ready", TimeSpan.FromSeconds(60));
+        for (var rep = 0; rep <= repeats; rep++)
+        {
+            int[] pids = [worker.Id, redis.Pid ?? 0];
+            var load = LoadAverage();
+            var cpuBefore = pids.Select(CpuSeconds).ToArray();
+            var line = await RunProducerProcessAsync(redis.Endpoint, "user", bulkN, settings);
+            var cpu = pids.Select((pid, i) => CpuSeconds(pid) - cpuBefore[i]).ToArray();
+            if (rep == 0)
+            {
+                continue;
+            }
+
+            line["loadavg_1m_before"] = load;
+            line["worker_cpu_s"] = Math.Round(cpu[0], 2);
+            line["redis_cpu_s"] = Math.Round(cpu[1], 2);
+            line["rep"] = rep;
+            line["workers"] = 1;
+            Emit(lines, line);
+        }
+    }
+
+    for (var rep = 1; rep <= repeats && scenarios.Contains("S1-bulk"); rep++)
     {
         foreach (var workers in scaling)
         {
@@ -65,7 +130,7 @@ static async Task<int> RunHarnessAsync()
             var processes = new List<ChildProcess>();
             for (var w = 0; w < workers; w++)
             {
-                var child = ChildProcess.Start("TypedTasks.Benchmarks", ["worker", "--redis", redis.Endpoint, "--prefix", prefix, "--concurrency", $"{Concurrency}", "--prefetch", $"{Prefetch}"]);
+                var child = ChildProcess.Start("TypedTasks.Benchmarks", ["worker", "--redis", redis.Endpoint, "--prefix", prefix, "--concurrency", $"{Concurrency}", "--prefetch", $"{Prefetch}"], tuned);
                 await child.WaitForOutputAsync("ready", TimeSpan.FromSeconds(60));
                 processes.Add(child);
             }
@@ -76,17 +141,18 @@ static async Task<int> RunHarnessAsync()
             using var host = builder.Build();
             await host.StartAsync();
             var client = host.Services.GetRequiredService<TaskClient>();
-            var jit = Environment.GetEnvironmentVariable("DOTNET_TieredCompilation") is "1" ? "tiered JIT" : "full JIT (TieredCompilation off)";
-            var settings = $"{workers} worker process{(workers > 1 ? "es" : string.Empty)}, concurrency {Concurrency}, prefetch {Prefetch}, {jit}";
+            var settings = $"{workers} worker process{(workers > 1 ? "es" : string.Empty)}, concurrency {Concurrency}, prefetch {Prefetch}, {tunedText}";
             // CPU is counted from after a first warm-up, so that it shows the cost per task, not start-up.
             await Scenarios.WarmUpAsync(client);
             int[] pids = [Environment.ProcessId, .. processes.Select(p => p.Id), redis.Pid ?? 0];
+            var load = LoadAverage();
             var cpuBefore = pids.Select(CpuSeconds).ToArray();
             var bulk = await Scenarios.BulkAsync(client, bulkN, workers == 1 ? "S1-bulk" : "S3-scaling", settings);
             var cpu = pids.Select((pid, i) => CpuSeconds(pid) - cpuBefore[i]).ToArray();
             bulk["client_cpu_s"] = Math.Round(cpu[0], 2);
             bulk["worker_cpu_s"] = Math.Round(cpu[1..^1].Sum(), 2);
             bulk["redis_cpu_s"] = Math.Round(cpu[^1], 2);
+            bulk["loadavg_1m_before"] = load;
             bulk["rep"] = rep;
             bulk["workers"] = workers;
             Emit(lines, bulk);
@@ -105,6 +171,24 @@ static async Task<int> RunHarnessAsync()
                 await process.DisposeAsync();
             }
         }
+    }
+
+    if (scenarios.Contains("M1-memory"))
+    {
+        // Its own fresh redis-server and no worker, so that every byte added is a pending task's.
+        await using var memoryRedis = await RedisServer.StartAsync();
+        var builder = Host.CreateApplicationBuilder();
+        // No worker serves the queue on purpose: the producer's warning about that is expected.
+        builder.Logging.SetMinimumLevel(LogLevel.Error);
+        builder.Services.AddTypedTasks(o => o.UseRedis(memoryRedis.Endpoint));
+        using var host = builder.Build();
+        await host.StartAsync();
+        // INFO is an admin command for StackExchange.Redis.
+        using var connection = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync($"{memoryRedis.Endpoint},allowAdmin=true");
+        var memory = await Scenarios.MemoryAsync(host.Services.GetRequiredService<TaskClient>(), connection.GetServer(memoryRedis.Endpoint), memoryN,
+            "fresh redis-server, no worker, default key prefix and options, EnqueueManyAsync in chunks of 1000");
+        Console.WriteLine(Scenarios.Json(memory));
+        await host.StopAsync();
     }
 
     // Medians and spread over the repetitions, one line per scenario and worker count.
@@ -137,6 +221,60 @@ static async Task<int> RunHarnessAsync()
     {
         lines.Add(line);
         Console.WriteLine(Scenarios.Json(line));
+    }
+
+    // Starts one S1-user producer process and returns its line; bounded like the peers' clients.
+    static async Task<Dictionary<string, object?>> RunProducerProcessAsync(string redis, string prefix, int n, string settings)
+    {
+        await using var producer = ChildProcess.Start("TypedTasks.Benchmarks", ["producer", "--redis", redis, "--prefix", prefix, "--n", $"{n}", "--settings", settings]);
+        if (!await producer.WaitForExitAsync(TimeSpan.FromMinutes(10)) || producer.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"An S1-user producer process failed or ran over 10 minutes:\n{producer.Output}");
+        }
+
+        var json = producer.Output.Split('\n').Last(l => l.StartsWith('{'));
+        return JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(json)!.ToDictionary(
+            kv => kv.Key,
+            kv => kv.Value.ValueKind switch
+            {
+                JsonValueKind.Number => kv.Value.GetDouble(),
+                JsonValueKind.String => kv.Value.GetString(),
+                JsonValueKind.True or JsonValueKind.False => kv.Value.GetBoolean(),
+                _ => (object?)null,
+            });
+    }
+
+    // The runtime's JIT and GC knobs in this process's environment, removed from it so that child
+    // processes start without them unless given them explicitly.
+    static Dictionary<string, string> TakeRuntimeSettings()
+    {
+        string[] knobs = ["TieredCompilation", "TieredPGO", "TC_", "ReadyToRun", "OSR_", "gc", "GC"];
+        var taken = new Dictionary<string, string>();
+        foreach (DictionaryEntry entry in Environment.GetEnvironmentVariables())
+        {
+            var name = (string)entry.Key;
+            var knob = name.StartsWith("DOTNET_", StringComparison.Ordinal) ? name["DOTNET_".Length..] : name.StartsWith("COMPlus_", StringComparison.Ordinal) ? name["COMPlus_".Length..] : null;
+            if (knob is not null && knobs.Any(k => knob.StartsWith(k, StringComparison.Ordinal)))
+            {
+                taken[name] = (string)entry.Value!;
+                Environment.SetEnvironmentVariable(name, null);
+            }
+        }
+
+        return taken;
+    }
+
+    // The 1-minute load average (Linux), as the peers' lines carry it, to spot other work on the machine.
+    static double? LoadAverage()
+    {
+        try
+        {
+            return double.Parse(System.IO.File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture);
+        }
+        catch (System.IO.IOException)
+        {
+            return null;
+        }
     }
 
     // User and system CPU time of a process so far, from /proc (Linux); 0 elsewhere.

@@ -4,12 +4,14 @@ using System.Diagnostics;
 using System.Linq;
 using System.Text.Json;
 using System.Threading.Tasks;
+using StackExchange.Redis;
 
 namespace TypedTasks.Benchmarks;
 
 /// <summary>
-/// S1 bulk, S2 latency and S3 scaling, as ../shared/bench/README.md defines them, timed on the
-/// producer side against workers in other processes. Each returns one result line.
+/// S1-user, S1 bulk, S2 latency, S3 scaling and the memory per pending task, as
+/// ../shared/bench/README.md defines them, timed on the producer side against workers in other
+/// processes. Each returns one result line.
 /// </summary>
 internal static class Scenarios
 {
@@ -32,6 +34,53 @@ internal static class Scenarios
         Verify(results.Select((r, i) => r == 2 * i).All(ok => ok), "a bulk result was wrong");
         return Line(scenario, n, n / enqueued.TotalSeconds, n / total.TotalSeconds, null, settings + ", EnqueueManyAsync in chunks of 1000, results awaited with GetAsync",
             ("enqueue_s", Math.Round(enqueued.TotalSeconds, 4)), ("total_s", Math.Round(total.TotalSeconds, 4)));
+    }
+
+    /// <summary>
+    /// S1-user, run in a fresh producer process: the program a user writes, one
+    /// <c>Tasks.Add.EnqueueAsync</c> per task in <see cref="Task.WhenAll(IEnumerable{Task})"/> on the
+    /// client the host set up, then every result awaited. The caller has warmed up.
+    /// </summary>
+    public static async Task<Dictionary<string, object?>> UserAsync(int n, string settings)
+    {
+        var clock = Stopwatch.StartNew();
+        var handles = await Task.WhenAll(Enumerable.Range(0, n).Select(i => Tasks.Add.EnqueueAsync(i, i)));
+        var enqueued = clock.Elapsed;
+        var results = await Task.WhenAll(handles.Select(h => h.GetAsync(TimeSpan.FromMinutes(5))));
+        var total = clock.Elapsed;
+        Verify(results.Select((r, i) => r == 2 * i).All(ok => ok), "an S1-user result was wrong");
+        return Line("S1-user", n, n / enqueued.TotalSeconds, n / total.TotalSeconds, null, settings,
+            ("enqueue_s", Math.Round(enqueued.TotalSeconds, 4)), ("total_s", Math.Round(total.TotalSeconds, 4)));
+    }
+
+    /// <summary>
+    /// Memory per pending task: <c>used_memory</c> of the caller's fresh redis-server before and
+    /// after <paramref name="n"/> <c>Add</c> tasks that no worker takes, per task.
+    /// </summary>
+    public static async Task<Dictionary<string, object?>> MemoryAsync(TaskClient client, IServer server, int n, string settings)
+    {
+        var proxy = Tasks.Add.WithClient(client);
+        var before = await UsedMemoryAsync(server);
+        var clock = Stopwatch.StartNew();
+        var sent = 0;
+        for (var start = 0; start < n; start += 1000)
+        {
+            sent += (await proxy.EnqueueManyAsync(Enumerable.Range(start, Math.Min(1000, n - start)).Select(i => (i, i)))).Count;
+        }
+
+        var enqueued = clock.Elapsed;
+        var after = await UsedMemoryAsync(server);
+        Verify(sent == n, "not every task of the memory scenario was enqueued");
+        var line = Line("M1-memory", n, n / enqueued.TotalSeconds, null, null, settings,
+            ("used_memory_before", before), ("used_memory_after", after), ("bytes_per_task", Math.Round((double)(after - before) / n, 1)));
+        return line;
+    }
+
+    private static async Task<long> UsedMemoryAsync(IServer server)
+    {
+        var sections = await server.InfoAsync("memory");
+        var value = sections.SelectMany(g => g).First(kv => kv.Key == "used_memory").Value;
+        return long.Parse(value, System.Globalization.CultureInfo.InvariantCulture);
     }
 
     public static async Task<Dictionary<string, object?>> LatencyAsync(TaskClient client, int n, string settings)
@@ -70,7 +119,7 @@ internal static class Scenarios
         }
     }
 
-    private static Dictionary<string, object?> Line(string scenario, int n, double? enqueuePerSecond, double throughput, double[]? sorted, string settings, params (string Key, object Value)[] extra)
+    private static Dictionary<string, object?> Line(string scenario, int n, double? enqueuePerSecond, double? throughput, double[]? sorted, string settings, params (string Key, object Value)[] extra)
     {
         var line = new Dictionary<string, object?>
         {
@@ -79,7 +128,7 @@ internal static class Scenarios
             ["scenario"] = scenario,
             ["n"] = n,
             ["enqueue_per_s"] = enqueuePerSecond is { } e ? Math.Round(e, 1) : null,
-            ["throughput_per_s"] = Math.Round(throughput, 1),
+            ["throughput_per_s"] = throughput is { } t ? Math.Round(t, 1) : null,
             ["p50_ms"] = sorted is null ? null : Math.Round(Percentile(sorted, 50), 3),
             ["p95_ms"] = sorted is null ? null : Math.Round(Percentile(sorted, 95), 3),
             ["p99_ms"] = sorted is null ? null : Math.Round(Percentile(sorted, 99), 3),

@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+'use strict';
+// The table of one session's results file (run-session.sh): per system and scenario, the median
+// of the repetitions with min–max. Lines the harness marks as summaries are left out (they repeat
+// the repetitions), and so are S3 lines of one worker (they repeat S1-bulk); lines of a failed run ("error") are listed below the table.
+//   node session-table.js RESULTS.jsonl
+const fs = require('fs');
+
+const file = process.argv[2];
+if (!file || !fs.existsSync(file)) {
+  console.error(`usage: node session-table.js RESULTS.jsonl (the file run-session.sh printed at its end); got ${file || 'nothing'}`);
+  process.exit(2);
+}
+const rows = fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)).filter((r) => !r.summary && !(r.scenario === 'S3-scaling' && r.workers === 1));
+
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+const fmt = (x, d) => Number(x).toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
+function cell(rs, key, d = 0) {
+  const xs = rs.map((r) => r[key]).filter((x) => x !== null && x !== undefined);
+  if (!xs.length) return '–';
+  return xs.length === 1 ? fmt(xs[0], d) : `${fmt(median(xs), d)} (${fmt(Math.min(...xs), d)}–${fmt(Math.max(...xs), d)})`;
+}
+
+const groups = new Map();
+for (const r of rows.filter((x) => !x.error)) {
+  const key = `${r.system} ${r.scenario}`;
+  if (!groups.has(key)) groups.set(key, []);
+  groups.get(key).push(r);
+}
+console.log('| System | Scenario | Runs | Enqueue/s | End to end/s | p50 / p95 / p99 ms | Bytes per pending task | CPU s per run: client / worker / redis | Load before |');
+console.log('|---|---|---|---|---|---|---|---|---|');
+for (const [key, rs] of groups) {
+  const [system, scenario] = key.split(' ');
+  const lat = rs[0].p50_ms === null || rs[0].p50_ms === undefined ? '–' : `${cell(rs, 'p50_ms', 2)} / ${cell(rs, 'p95_ms', 2)} / ${cell(rs, 'p99_ms', 2)}`;
+  const end = /latency/.test(scenario) || scenario === 'M1-memory' ? '–' : cell(rs, 'throughput_per_s');
+  const cpu = rs[0].worker_cpu_s === undefined ? '–' : `${cell(rs, 'client_cpu_s', 2)} / ${cell(rs, 'worker_cpu_s', 2)} / ${cell(rs, 'redis_cpu_s', 2)}`;
+  console.log(`| ${system} ${rs[0].version} | ${scenario} | ${rs.length} | ${cell(rs, 'enqueue_per_s')} | ${end} | ${lat} | ${cell(rs, 'bytes_per_task', 1)} | ${cpu} | ${cell(rs, 'loadavg_1m_before', 1)} |`);
+}
+const failed = rows.filter((r) => r.error);
+if (failed.length) {
+  console.log('\nFailed runs:');
+  for (const r of failed) console.log(`- ${r.system} ${r.scenario} rep ${r.rep}: ${r.error}`);
+}

@@ -132,6 +132,11 @@ public sealed class RedisResultBackend : IResultBackend
     {
         ArgumentNullException.ThrowIfNull(started);
         var final = await _starts.Add(new StartRequest(_keys.Result(started.Id), TaskInfoCodec.Write(started))).ConfigureAwait(false);
+        if (ReferenceEquals(final, WrongType))
+        {
+            throw new InvalidDataException($"The stored state of task {started.Id} is not a TypedTasks result record: its key holds another Redis type (WRONGTYPE).");
+        }
+
         return final is null ? null : TaskInfoCodec.Read(started.Id, final);
     }
 
@@ -326,7 +331,9 @@ public sealed class RedisResultBackend : IResultBackend
                 var stored = (RedisResult[])result!;
                 for (var i = 0; i < group.Count; i++)
                 {
-                    finals[group[i]] = stored[i].IsNull ? null : (byte[])stored[i]!;
+                    finals[group[i]] = stored[i].IsNull ? null
+                        : stored[i].Resp2Type == ResultType.Integer ? WrongType
+                        : (byte[])stored[i]!;
                 }
             });
 
@@ -493,6 +500,9 @@ public sealed class RedisResultBackend : IResultBackend
     private readonly record struct StateWrite(RedisKey Key, byte[] Record, StoreMode Mode, byte[] Frame);
 
     private readonly record struct StartRequest(RedisKey Key, byte[] Record);
+
+    /// <summary>What start_tasks answers (-1) for a key of another Redis type: that task alone cannot start.</summary>
+    private static readonly byte[] WrongType = [];
 
     /// <summary>The callers waiting for one task: the final state, once known.</summary>
     private sealed class Waiter : TaskCompletionSource<TaskInfo>, IThreadPoolWorkItem

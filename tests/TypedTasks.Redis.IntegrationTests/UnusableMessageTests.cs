@@ -79,4 +79,23 @@ public sealed class UnusableMessageTests(RedisFixture redis) : IClassFixture<Red
         Assert.Equal(2, (await host.Broker.GetDeadLettersAsync("default")).Count);
         Assert.Equal(0, await host.Broker.Database.ListLengthAsync(host.Broker.Keys.Ready("default", 0)));
     }
+
+    [Fact]
+    public async Task A_result_key_of_another_type_fails_only_its_own_start_not_the_others_of_its_batch()
+    {
+        // Starts are batched into one script call; a WRONGTYPE error there would fail every task of
+        // the batch, and each would be set aside for one bad key.
+        await using var host = await RedisHost.StartAsync(redis.Server.Endpoint, withWorker: false);
+        var db = host.Broker.Database;
+        RedisKey good = host.Broker.Keys.Result("good-task"), bad = host.Broker.Keys.Result("bad-task");
+        await db.ListLeftPushAsync(bad, "a list where a record belongs");
+        byte[] started = [0x97, 0x01, 0x02];
+
+        var answers = (RedisResult[])(await RedisScript.StartTasks.RunAsync(db, [good, bad], [86_400_000, started, started]))!;
+
+        Assert.True(answers[0].IsNull);
+        Assert.Equal(-1, (long)answers[1]);
+        Assert.Equal(started, (byte[])(await db.StringGetAsync(good))!);
+        Assert.Equal(RedisType.List, await db.KeyTypeAsync(bad));
+    }
 }

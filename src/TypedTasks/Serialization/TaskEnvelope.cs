@@ -197,6 +197,19 @@ internal sealed class TaskEnvelope
         }
     }
 
+    /// <summary>The task name of an envelope of any version, for a store's reports; null when unreadable.</summary>
+    public static string? TryReadTaskName(ReadOnlyMemory<byte> body)
+    {
+        try
+        {
+            return Read(body).TaskName;
+        }
+        catch (InvalidEnvelopeException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Reads only the id of an envelope, for dead-letter reports; null when unreadable.</summary>
     public static string? TryReadId(ReadOnlyMemory<byte> body)
     {

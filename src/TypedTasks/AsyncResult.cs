@@ -29,16 +29,17 @@ public class AsyncResult
     protected TaskClient Client { get; }
 
     /// <summary>
-    /// The task's state now; <see cref="TaskState.Pending"/> for an id the backend does not know.
-    /// To tell an id never seen (or expired) from a pending task, use <see cref="GetInfoAsync"/>,
-    /// which returns null for it.
+    /// The task's state now. Throws <see cref="TaskNotFoundException"/> when the store holds
+    /// nothing for the id (never enqueued there, expired after the result TTL, or lost), so that
+    /// an unknown task is never mistaken for a pending one.
     /// </summary>
     public async ValueTask<TaskState> GetStateAsync(CancellationToken cancellationToken = default)
-        => (await Client.GetInfoAsync(Id, cancellationToken).ConfigureAwait(false))?.State ?? TaskState.Pending;
+        => (await Client.GetInfoAsync(Id, cancellationToken).ConfigureAwait(false))?.State ?? throw new TaskNotFoundException(Id, lost: false);
 
     /// <summary>
-    /// Everything the backend holds for the task, or null when it holds nothing: the id was never
-    /// enqueued through this broker (another Redis or key prefix), or its state expired.
+    /// Everything the store holds for the task, or null when it holds nothing: the id was never
+    /// enqueued there (another Redis or key prefix), or its state expired. Throws
+    /// <see cref="TaskNotFoundException"/> when the store can tell the task was lost.
     /// </summary>
     public ValueTask<TaskInfo?> GetInfoAsync(CancellationToken cancellationToken = default)
         => Client.GetInfoAsync(Id, cancellationToken);
@@ -49,11 +50,12 @@ public class AsyncResult
     /// when the task had already ended (its final state stays).
     /// </summary>
     public ValueTask<bool> CancelAsync(CancellationToken cancellationToken = default)
-        => Client.Results.CancelAsync(Id, cancellationToken);
+        => Client.Store.CancelAsync(Id, cancellationToken);
 
     /// <summary>
     /// Waits until the task has run. Throws <see cref="TaskFailedException"/> when it failed,
-    /// <see cref="TaskRevokedException"/> when it was canceled or expired, and
+    /// <see cref="TaskRevokedException"/> when it was canceled or expired, <see cref="TaskNotFoundException"/>
+    /// when the store holds nothing for it (never enqueued there, expired, or lost), and
     /// <see cref="TimeoutException"/> when <paramref name="timeout"/> passes first (no timeout: wait for ever);
     /// its message says why the task has not finished (id never seen, no live worker for its queue,
     /// queued behind others, or still running).
@@ -79,7 +81,7 @@ public class AsyncResult
         TaskInfo info;
         try
         {
-            info = await Client.Results.WaitAsync(Id, wait, cancellationToken).ConfigureAwait(false);
+            info = await Client.Store.WaitAsync(Id, wait, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException timedOut) when (!cancellationToken.IsCancellationRequested)
         {

@@ -5,6 +5,7 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.Logging;
+using TypedTasks.Store;
 using TypedTasks.Transport;
 
 namespace TypedTasks;
@@ -37,7 +38,7 @@ internal sealed partial class QueueCoverage : IDisposable, IAsyncDisposable
     private readonly List<(string Queue, string Task, DateTimeOffset DueAt)> _pending = [];
     private readonly List<LiveWorker> _localWorkers = [];
     private readonly object _gate = new();
-    private readonly ITaskBroker _broker;
+    private readonly ITaskStore _store;
     private readonly TimeSpan _delay;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -45,9 +46,9 @@ internal sealed partial class QueueCoverage : IDisposable, IAsyncDisposable
     private bool _armed;
     private bool _disposed;
 
-    public QueueCoverage(ITaskBroker broker, TimeSpan delay, TimeProvider time, ILogger logger)
+    public QueueCoverage(ITaskStore store, TimeSpan delay, TimeProvider time, ILogger logger)
     {
-        _broker = broker;
+        _store = store;
         _delay = delay < TimeSpan.Zero || delay > MaxDelay ? MaxDelay : delay;
         _time = time;
         _logger = logger;
@@ -146,7 +147,7 @@ internal sealed partial class QueueCoverage : IDisposable, IAsyncDisposable
             IReadOnlyList<LiveWorker> workers;
             try
             {
-                workers = WithLocal(queue.Key, await _broker.GetLiveWorkersAsync(queue.Key).ConfigureAwait(false));
+                workers = WithLocal(queue.Key, [.. (await _store.GetWorkersAsync().ConfigureAwait(false)).Where(w => w.Queues.Contains(queue.Key, StringComparer.Ordinal))]);
             }
             catch (Exception ex)
             {

@@ -1,12 +1,12 @@
 using System;
 using System.Collections.Generic;
 using System.ComponentModel;
-using System.Diagnostics;
 using System.Globalization;
 using System.Threading;
 using System.Threading.Tasks;
 using TypedTasks.Diagnostics;
 using TypedTasks.Serialization;
+using TypedTasks.Store;
 using TypedTasks.Transport;
 
 namespace TypedTasks;
@@ -21,13 +21,11 @@ public sealed class TaskClient
     private readonly TimeProvider _time;
     private readonly int _maxMessageSize = TaskDefaults.MaxMessageSize;
 
-    /// <summary>Creates a client over a broker and a result backend.</summary>
-    public TaskClient(ITaskBroker broker, IResultBackend results, TimeProvider? timeProvider = null)
+    /// <summary>Creates a client over a task store.</summary>
+    public TaskClient(ITaskStore store, TimeProvider? timeProvider = null)
     {
-        ArgumentNullException.ThrowIfNull(broker);
-        ArgumentNullException.ThrowIfNull(results);
-        Broker = broker;
-        Results = results;
+        ArgumentNullException.ThrowIfNull(store);
+        Store = store;
         _time = timeProvider ?? TimeProvider.System;
     }
 
@@ -38,11 +36,8 @@ public sealed class TaskClient
     public static TaskClient Current => _current ?? throw new InvalidOperationException(
         "No TypedTasks client is active. Start the host built with AddTypedTasks (host.StartAsync() or RunAsync()) before enqueuing, or give a client explicitly: Tasks.X.WithClient(client).");
 
-    /// <summary>The broker this client sends to.</summary>
-    public ITaskBroker Broker { get; }
-
-    /// <summary>The result backend this client reads from.</summary>
-    public IResultBackend Results { get; }
+    /// <summary>The store this client sends tasks to and reads their states from.</summary>
+    public ITaskStore Store { get; }
 
     /// <summary>
     /// The largest message, in bytes, that this client sends; a larger one fails at enqueue and
@@ -96,9 +91,9 @@ public sealed class TaskClient
         return new AsyncResult(this, id, taskName);
     }
 
-    /// <summary>What the result backend holds for <paramref name="id"/>; null when it holds nothing.</summary>
+    /// <summary>What the store holds for <paramref name="id"/>; null when it holds nothing.</summary>
     public ValueTask<TaskInfo?> GetInfoAsync(string id, CancellationToken cancellationToken = default)
-        => Results.GetAsync(id, cancellationToken);
+        => Store.GetAsync(id, cancellationToken);
 
     /// <summary>Enqueues many runs of a task with a result; called by generated proxies.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
@@ -130,77 +125,50 @@ public sealed class TaskClient
         return handles;
     }
 
-    private ValueTask<string> SendAsync<TArgs>(TaskDescriptor task, TArgs arguments, EnqueueOptions? options, CancellationToken cancellationToken)
+    private async ValueTask<string> SendAsync<TArgs>(TaskDescriptor task, TArgs arguments, EnqueueOptions? options, CancellationToken cancellationToken)
         where TArgs : struct, ITaskArguments
     {
         var plan = Plan(task, options, cancellationToken);
-        if (options?.TaskId is { } chosen && (string.IsNullOrWhiteSpace(chosen) || chosen.Length > EnqueueOptions.MaxTaskIdLength))
+        var chosen = options?.TaskId;
+        if (chosen is not null && (string.IsNullOrWhiteSpace(chosen) || chosen.Length > EnqueueOptions.MaxTaskIdLength))
         {
             throw new ArgumentException($"EnqueueOptions.TaskId must not be blank and must have at most {EnqueueOptions.MaxTaskIdLength} characters.", nameof(options));
         }
 
-        var id = options?.TaskId ?? NewId(plan.Now);
-        var (activity, headers) = TaskTelemetry.StartSend(task.Name, plan.Queue, id);
-
-        // The first state never replaces one stored (SetEnqueuedAsync), so the state and the
-        // message may arrive in either order: a worker's Started is never overwritten by a late
-        // Pending. Both are issued before either is awaited.
-        ValueTask write, send;
-        try
+        var (activity, headers) = TaskTelemetry.StartSend(task.Name, plan.Queue, chosen);
+        using (activity)
         {
-            var (body, state) = Prepare(task, plan, arguments, id, headers);
-            write = Results.SetEnqueuedAsync(state, cancellationToken);
-            send = plan.Scheduled
-                ? Broker.ScheduleAsync(plan.Queue, body, plan.Priority, plan.Eta!.Value, cancellationToken)
-                : Broker.EnqueueAsync(plan.Queue, body, plan.Priority, cancellationToken);
-        }
-        catch
-        {
-            activity?.Dispose();
-            throw;
-        }
-
-        if (write.IsCompletedSuccessfully && send.IsCompletedSuccessfully)
-        {
-            TaskTelemetry.Enqueued.Add(1, TaskTelemetry.Tags(task.Name, plan.Queue));
-            activity?.Dispose();
-            return new ValueTask<string>(id);
-        }
-
-        return AwaitBoth(write, send, id, task.Name, plan.Queue, activity);
-
-        static async ValueTask<string> AwaitBoth(ValueTask write, ValueTask send, string id, string taskName, string queue, Activity? activity)
-        {
-            using (activity)
+            var body = Prepare(task, plan, arguments, headers);
+            string id;
+            try
             {
-                try
-                {
-                    try
-                    {
-                        await write.ConfigureAwait(false);
-                    }
-                    finally
-                    {
-                        await send.ConfigureAwait(false);
-                    }
-                }
-                catch (TransportException ex) when (ex.OutcomeUnknown)
-                {
-                    // The caller needs the id to retry without running the task twice.
-                    throw new TransportException(
-                        $"The outcome of enqueuing task '{taskName}' is unknown: it may have been enqueued, under id {id}. To retry, enqueue it again with EnqueueOptions.TaskId = \"{id}\" (this exception's TaskId): a task that has already run under that id is not run again. {ex.Message}",
-                        ex)
-                    {
-                        OutcomeUnknown = true,
-                        TaskId = id,
-                    };
-                }
-
-                TaskTelemetry.Enqueued.Add(1, TaskTelemetry.Tags(taskName, queue));
-                return id;
+                // One step: the record, its state and its place in the queue are stored together.
+                id = await Store.EnqueueAsync(plan.Queue, new TaskToEnqueue(body, plan.Priority, plan.Scheduled ? plan.Eta : null, chosen), cancellationToken).ConfigureAwait(false);
             }
+            catch (TransportException ex) when (ex.OutcomeUnknown)
+            {
+                throw OutcomeUnknown(ex, task.Name, chosen);
+            }
+
+            activity?.SetTag(TaskTelemetry.MessageIdTag, id);
+            TaskTelemetry.Enqueued.Add(1, TaskTelemetry.Tags(task.Name, plan.Queue));
+            return id;
         }
     }
+
+    /// <summary>
+    /// The enqueue was sent and no answer came: the caller needs to know that it may have been
+    /// enqueued, and how to retry without running the task twice.
+    /// </summary>
+    private static TransportException OutcomeUnknown(TransportException ex, string taskName, string? chosen)
+        => new(chosen is null
+                ? $"The outcome of enqueuing task '{taskName}' is unknown: it may have been enqueued. To make such a retry safe, choose the task's id with EnqueueOptions.TaskId: an enqueue under an id already used in the queue sends nothing and returns the first task. {ex.Message}"
+                : $"The outcome of enqueuing task '{taskName}' is unknown: it may have been enqueued, under the id you chose ({chosen}). Enqueue it again with the same EnqueueOptions.TaskId (this exception's TaskId): if it was enqueued, nothing more is sent. {ex.Message}",
+            ex)
+        {
+            OutcomeUnknown = true,
+            TaskId = chosen,
+        };
 
     private async ValueTask<IReadOnlyList<string>> SendManyAsync<TArgs>(TaskDescriptor task, IEnumerable<TArgs> arguments, EnqueueOptions? options, CancellationToken cancellationToken)
         where TArgs : struct, ITaskArguments
@@ -212,46 +180,25 @@ public sealed class TaskClient
         }
 
         var plan = Plan(task, options, cancellationToken);
-        var ids = new List<string>();
-        var bodies = new List<ReadOnlyMemory<byte>>();
-        var states = new List<TaskInfo>();
 
         // One producer span for the batch; every message carries its context.
         var (activity, headers) = TaskTelemetry.StartSend(task.Name, plan.Queue, "batch");
         using var span = activity;
 
         // Every message is made (and checked) before the first write, so a bad one sends nothing.
+        var tasks = new List<TaskToEnqueue>();
         foreach (var argument in arguments)
         {
-            var id = NewId(plan.Now);
-            var (body, state) = Prepare(task, plan, argument, id, headers);
-            ids.Add(id);
-            bodies.Add(body);
-            states.Add(state);
+            tasks.Add(new TaskToEnqueue(Prepare(task, plan, argument, headers), plan.Priority, plan.Scheduled ? plan.Eta : null));
         }
 
-        var writes = new List<Task>(states.Count + 1);
-        foreach (var state in states)
+        activity?.SetTag("messaging.batch.message_count", tasks.Count);
+        if (tasks.Count == 0)
         {
-            writes.Add(Results.SetEnqueuedAsync(state, cancellationToken).AsTask());
+            return [];
         }
 
-        activity?.SetTag("messaging.batch.message_count", ids.Count);
-
-        // As for one task: states and messages may arrive in either order.
-        if (plan.Scheduled)
-        {
-            foreach (var body in bodies)
-            {
-                writes.Add(Broker.ScheduleAsync(plan.Queue, body, plan.Priority, plan.Eta!.Value, cancellationToken).AsTask());
-            }
-        }
-        else if (bodies.Count > 0)
-        {
-            writes.Add(Broker.EnqueueManyAsync(plan.Queue, bodies, plan.Priority, cancellationToken).AsTask());
-        }
-
-        await Task.WhenAll(writes).ConfigureAwait(false);
+        var ids = await Store.EnqueueManyAsync(plan.Queue, tasks, cancellationToken).ConfigureAwait(false);
         TaskTelemetry.Enqueued.Add(ids.Count, TaskTelemetry.Tags(task.Name, plan.Queue));
         return ids;
     }
@@ -286,12 +233,10 @@ public sealed class TaskClient
         return new SendPlan(now, queue, priority, eta, expiresAt, eta > now);
     }
 
-    private static string NewId(DateTimeOffset now) => Guid.CreateVersion7(now).ToString();
-
-    private (byte[] Body, TaskInfo State) Prepare<TArgs>(TaskDescriptor task, SendPlan plan, TArgs arguments, string id, IReadOnlyDictionary<string, string>? headers)
+    private byte[] Prepare<TArgs>(TaskDescriptor task, SendPlan plan, TArgs arguments, IReadOnlyDictionary<string, string>? headers)
         where TArgs : struct, ITaskArguments
     {
-        var header = new EnvelopeHeader(id, task.Name, plan.Queue, plan.Priority, 0, plan.Now, plan.Eta, plan.ExpiresAt, headers);
+        var header = new EnvelopeHeader(task.Name, plan.Now, plan.Eta, plan.ExpiresAt, headers);
         var body = TaskEnvelope.Write(header, arguments, TaskSerializer.Options);
         if (body.Length > _maxMessageSize)
         {
@@ -300,8 +245,7 @@ public sealed class TaskClient
                 nameof(arguments));
         }
 
-        var state = new TaskInfo(id, task.Name, plan.Scheduled ? TaskState.Scheduled : TaskState.Pending, 0, plan.Now, null, ReadOnlyMemory<byte>.Empty) { Queue = plan.Queue };
-        return (body, state);
+        return body;
     }
 
     private readonly record struct SendPlan(DateTimeOffset Now, string Queue, int Priority, DateTimeOffset? Eta, DateTimeOffset? ExpiresAt, bool Scheduled);

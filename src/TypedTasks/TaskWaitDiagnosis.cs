@@ -28,7 +28,7 @@ internal static class TaskWaitDiagnosis
         }
         catch (Exception ex) when (ex is TransportException or TimeoutException or ObjectDisposedException or System.IO.InvalidDataException)
         {
-            return head + $"the broker could not be asked why ({ex.Message}).";
+            return head + $"the store could not be asked why ({ex.Message}).";
         }
     }
 
@@ -37,7 +37,7 @@ internal static class TaskWaitDiagnosis
         var info = await client.GetInfoAsync(id).ConfigureAwait(false);
         if (info is null)
         {
-            return "no state is stored for this id. It was never enqueued through this broker (check that producer and caller use the same Redis and key prefix), "
+            return "no state is stored for this id. It was never enqueued through this store (check that producer and caller use the same Redis and key prefix), "
                 + "or its state expired after the result TTL (TypedTasks:ResultTtl).";
         }
 
@@ -58,15 +58,14 @@ internal static class TaskWaitDiagnosis
         };
         if (queue is null)
         {
-            // Written without the queue (an older client, a tool, a worker's retry or shutdown): nothing more to ask.
             return where + ".";
         }
 
-        var workers = await client.Broker.GetLiveWorkersAsync(queue).ConfigureAwait(false);
+        var workers = (await client.Store.GetWorkersAsync().ConfigureAwait(false)).Where(w => w.Queues.Contains(queue, StringComparer.Ordinal)).ToList();
         if (state == TaskState.Started)
         {
             return info.Worker is { } worker && !workers.Any(w => string.Equals($"{w.Host}:{w.Pid}", worker, StringComparison.Ordinal))
-                ? $"{where}. That worker has no live heartbeat in queue '{queue}' any more: its message goes back to the queue once the worker timeout passes, and runs again on a live worker."
+                ? $"{where}. That worker has no live heartbeat in queue '{queue}' any more: the task goes back to the queue once its lease expires, and runs again on a live worker."
                 : where + ".";
         }
 
@@ -78,13 +77,12 @@ internal static class TaskWaitDiagnosis
         if (!workers.Any(w => w.MayRun(info.TaskName)))
         {
             return $"{where}, and none of the {Count(workers.Count, "live worker")} of that queue ({string.Join(", ", workers)}) knows task {info.TaskName}: "
-                + "it will be set aside in the queue's dead-letter list. Deploy a worker that has the task, or give each application that shares this Redis its own key prefix or queues.";
+                + "it will end Failed, in the queue's failed (dead) tasks. Deploy a worker that has the task, or give each application that shares this Redis its own key prefix or queues.";
         }
 
-        var ready = await client.Broker.GetQueueLengthAsync(queue).ConfigureAwait(false);
-        var held = await client.Broker.GetHeldCountAsync(queue).ConfigureAwait(false);
-        // With prefetch a worker fetches messages long before it starts them: those are ahead too.
-        var ahead = $"{Count(ready, "message")} {(ready == 1 ? "is" : "are")} ready and {held} held by workers (fetched, not yet started or running)";
+        var counts = await client.Store.CountAsync(queue).ConfigureAwait(false);
+        // With prefetch a worker starts tasks a little before it runs them: those are ahead too.
+        var ahead = $"{Count(counts.Pending, "task")} {(counts.Pending == 1 ? "is" : "are")} pending and {counts.Started} started by workers";
         return state == TaskState.Pending
             ? $"{where}, where {ahead}, with {Count(workers.Count, "live worker")} serving the queue: it waits its turn. Wait longer, or add workers or concurrency."
             : $"{where}; {Count(workers.Count, "live worker")} serving the queue, where {ahead}.";

@@ -33,7 +33,7 @@ public static class TypedTasksHealthChecks
             var clock = Stopwatch.StartNew();
             try
             {
-                await client.Broker.PingAsync(cancellationToken).AsTask().WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+                await client.Store.PingAsync(cancellationToken).AsTask().WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
                 return HealthCheckResult.Healthy($"The broker answered in {clock.Elapsed.TotalMilliseconds:0.0} ms.");
             }
             catch (Exception ex) when (ex is Transport.TransportException or TimeoutException or ObjectDisposedException)

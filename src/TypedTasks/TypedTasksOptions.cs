@@ -1,6 +1,6 @@
 using System;
 using TypedTasks.InMemory;
-using TypedTasks.Transport;
+using TypedTasks.Store;
 
 namespace TypedTasks;
 
@@ -36,32 +36,31 @@ public sealed class TypedTasksOptions
     /// </summary>
     public int MaxMessageSize { get; set; } = TaskDefaults.MaxMessageSize;
 
-    internal Func<IServiceProvider, TaskTransport>? TransportFactory { get; private set; }
+    internal Func<IServiceProvider, ITaskStore>? StoreFactory { get; private set; }
 
-    /// <summary>Uses a broker and result backend of your own making.</summary>
-    /// <param name="factory">Creates the transport once, from the application's services.</param>
-    public TypedTasksOptions UseTransport(Func<IServiceProvider, TaskTransport> factory)
+    internal bool OwnsStore { get; private set; } = true;
+
+    /// <summary>Uses a task store of your own making; the host disposes it when it stops.</summary>
+    /// <param name="factory">Creates the store once, from the application's services.</param>
+    public TypedTasksOptions UseStore(Func<IServiceProvider, ITaskStore> factory)
     {
         ArgumentNullException.ThrowIfNull(factory);
-        TransportFactory = factory;
+        StoreFactory = factory;
+        OwnsStore = true;
         return this;
     }
 
     /// <summary>
-    /// Uses the broker and backend inside this process: no Redis needed, nothing kept across a
-    /// restart. Give a broker and backend to share them between several hosts in one process.
+    /// Uses the store inside this process: no Redis needed, nothing kept across a restart. Give a
+    /// store to share it between several hosts in one process; a store given here is not disposed
+    /// by the host.
     /// </summary>
-    public TypedTasksOptions UseInMemory(InMemoryBroker? broker = null, InMemoryResultBackend? results = null)
+    public TypedTasksOptions UseInMemory(InMemoryTaskStore? store = null)
     {
         var ttl = ResultTtl;
-        return UseTransport(services =>
-        {
-            var time = (TimeProvider?)services.GetService(typeof(TimeProvider));
-            return new TaskTransport(
-                broker ?? new InMemoryBroker(time),
-                results ?? new InMemoryResultBackend(ttl, time),
-                ownsParts: broker is null && results is null);
-        });
+        StoreFactory = services => store ?? new InMemoryTaskStore(ttl, (TimeProvider?)services.GetService(typeof(TimeProvider)));
+        OwnsStore = store is null;
+        return this;
     }
 
     // Room for the envelope of a task with a long name and id and a few small arguments.

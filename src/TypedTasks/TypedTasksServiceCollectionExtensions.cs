@@ -6,7 +6,8 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using TypedTasks.Transport;
+using System.Threading.Tasks;
+using TypedTasks.Store;
 
 namespace TypedTasks;
 
@@ -14,7 +15,7 @@ namespace TypedTasks;
 public static class TypedTasksServiceCollectionExtensions
 {
     internal const string Section = "TypedTasks";
-    private const string RedisFactoryType = "TypedTasks.Redis.RedisTransportFactory, TypedTasks.Redis";
+    private const string RedisFactoryType = "TypedTasks.Redis.RedisStoreFactory, TypedTasks.Redis";
 
     /// <summary>
     /// Adds the TypedTasks client, bound from the <c>TypedTasks</c> configuration section and then
@@ -28,18 +29,18 @@ public static class TypedTasksServiceCollectionExtensions
         services.AddOptionsFrom(Section, configure);
 
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton(CreateTransport);
+        services.TryAddSingleton(CreateStore);
         services.TryAddSingleton(sp => new QueueCoverage(
-            sp.GetRequiredService<TaskTransport>().Broker,
+            sp.GetRequiredService<StoreHandle>().Store,
             sp.GetRequiredService<IOptions<TypedTasksOptions>>().Value.WorkerCheckDelay,
             sp.GetRequiredService<TimeProvider>(),
             (ILogger?)sp.GetService<ILoggerFactory>()?.CreateLogger<TaskClient>() ?? NullLogger.Instance));
         services.TryAddSingleton(sp =>
         {
-            var transport = sp.GetRequiredService<TaskTransport>();
+            var store = sp.GetRequiredService<StoreHandle>().Store;
             var options = sp.GetRequiredService<IOptions<TypedTasksOptions>>().Value;
             var check = options.WorkerCheckDelay != System.Threading.Timeout.InfiniteTimeSpan;
-            return new TaskClient(transport.Broker, transport.Results, sp.GetRequiredService<TimeProvider>())
+            return new TaskClient(store, sp.GetRequiredService<TimeProvider>())
             {
                 Coverage = check ? sp.GetRequiredService<QueueCoverage>() : null,
                 MaxMessageSize = options.MaxMessageSize,
@@ -67,28 +68,35 @@ public static class TypedTasksServiceCollectionExtensions
         }
     }
 
-    private static TaskTransport CreateTransport(IServiceProvider services)
+    private static StoreHandle CreateStore(IServiceProvider services)
     {
         var options = services.GetRequiredService<IOptions<TypedTasksOptions>>().Value;
         options.Validate();
-        if (options.TransportFactory is { } chosen)
+        if (options.StoreFactory is { } chosen)
         {
-            return chosen(services);
+            return new StoreHandle(chosen(services), options.OwnsStore);
         }
 
         if (string.IsNullOrWhiteSpace(options.Redis))
         {
-            var time = services.GetRequiredService<TimeProvider>();
-            return new TaskTransport(new InMemory.InMemoryBroker(time), new InMemory.InMemoryResultBackend(options.ResultTtl, time));
+            return new StoreHandle(new InMemory.InMemoryTaskStore(options.ResultTtl, services.GetRequiredService<TimeProvider>()), owned: true);
         }
 
         // Configuration alone names Redis: find the Redis package's factory by name, the one place
         // a type is looked up by name, and only for configuration, never for a message.
         var factoryType = Type.GetType(RedisFactoryType, throwOnError: false)
             ?? throw new InvalidOperationException(
-                "TypedTasks:Redis is set, but the TypedTasks.Redis package is not referenced by the application. Add a reference to TypedTasks.Redis, or remove the setting to use the in-memory broker.");
-        var factory = (ITaskTransportFactory)Activator.CreateInstance(factoryType)!;
-        return factory.Create(services, options.Redis, options.ResultTtl);
+                "TypedTasks:Redis is set, but the TypedTasks.Redis package is not referenced by the application. Add a reference to TypedTasks.Redis, or remove the setting to use the in-memory store.");
+        var factory = (ITaskStoreFactory)Activator.CreateInstance(factoryType)!;
+        return new StoreHandle(factory.Create(services, options.Redis, options.ResultTtl), owned: true);
+    }
+
+    /// <summary>The host's store, and whether the host disposes it (the container disposes this handle, never a store it was given).</summary>
+    internal sealed class StoreHandle(ITaskStore store, bool owned) : IAsyncDisposable
+    {
+        public ITaskStore Store => store;
+
+        public ValueTask DisposeAsync() => owned ? store.DisposeAsync() : ValueTask.CompletedTask;
     }
 
     /// <summary>Makes the host's client current while the host runs.</summary>

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Http;
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Threading;
 using System.Threading.Tasks;
 using MessagePack;
 using Microsoft.AspNetCore.Hosting;
@@ -82,12 +83,14 @@ public sealed class WebApiTests
 
         // Another app's task on the same backend: it succeeded with a string, which the API's
         // typed handle (a long) cannot read. Before, the endpoint answered 500 with an empty body.
-        var client = factory.Services.GetRequiredService<TaskClient>();
-        var id = "other-app-task";
-        var result = MessagePackSerializer.Serialize("a report");
-        await client.Results.SetAsync(new TaskInfo(id, "reports.build", TaskState.Succeeded, 1, DateTimeOffset.UtcNow, null, result));
+        // It is sent (as a version 2 envelope) to a queue no worker of this app serves, and run here by hand.
+        var store = factory.Services.GetRequiredService<TaskClient>().Store;
+        var envelope = MessagePackSerializer.Serialize(new object?[] { 2, "reports.build", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), null, null, null, Array.Empty<object>() });
+        var id = await store.EnqueueAsync("other-app", new TypedTasks.Store.TaskToEnqueue(envelope, 0));
+        var lease = Assert.Single(await store.FetchAsync(["other-app"], 1, CancellationToken.None));
+        Assert.True(await store.CompleteAsync(lease, TypedTasks.Store.TaskCompletion.Succeeded(MessagePackSerializer.Serialize("a report"))));
 
-        var response = await http.GetAsync($"/tasks/{id}");
+        var response = await http.GetAsync($"/tasks/{Uri.EscapeDataString(id)}");
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>();

@@ -27,9 +27,8 @@ public sealed class AttemptTests
     [Fact]
     public async Task TaskInfo_Attempt_is_0_before_any_run_and_the_1_based_number_of_the_run_its_state_belongs_to()
     {
-        var broker = new InMemoryBroker();
-        var results = new InMemoryResultBackend();
-        await using (var producer = await TestHost.StartAsync(options: o => o.UseInMemory(broker, results), withWorker: false))
+        var store = new InMemoryTaskStore();
+        await using (var producer = await TestHost.StartAsync(options: o => o.UseInMemory(store), withWorker: false))
         {
             var pending = await Tasks.Add.WithClient(producer.Client).EnqueueAsync(1, 2);
             var scheduled = await Tasks.Add.WithClient(producer.Client).With(new EnqueueOptions { Delay = TimeSpan.FromHours(1) }).EnqueueAsync(1, 2);
@@ -41,7 +40,7 @@ public sealed class AttemptTests
             Assert.Equal((TaskState.Canceled, 0), await StateAndAttempt(canceled));
         }
 
-        await using var worker = await TestHost.StartAsync(options: o => o.UseInMemory(broker, results));
+        await using var worker = await TestHost.StartAsync(options: o => o.UseInMemory(store));
         var first = await Tasks.Add.WithClient(worker.Client).EnqueueAsync(20, 22);
         Assert.Equal(42, await first.GetAsync(TestHost.Wait));
         Assert.Equal((TaskState.Succeeded, 1), await StateAndAttempt(first));
@@ -75,8 +74,9 @@ public sealed class AttemptTests
         Assert.Equal(2, (await result.GetInfoAsync())!.Attempt);
         Assert.Single(logs.Matching(result.Id, "failed on attempt 1;", "retrying"));
         Assert.Single(logs.Matching(result.Id, "failed for good on attempt 2"));
-        var dead = await host.Client.Broker.GetDeadLettersAsync("default");
-        Assert.Contains(dead, d => d.Reason.Contains("on attempt 2", StringComparison.Ordinal) && d.Reason.Contains(key, StringComparison.Ordinal));
+        var dead = Assert.Single(await host.Client.Store.FailedAsync("default"), d => d.Id == result.Id);
+        Assert.Equal(2, dead.Attempt);
+        Assert.Contains(key, dead.Error!.Message, StringComparison.Ordinal);
     }
 
     private static async Task<(TaskState, int)> StateAndAttempt(AsyncResult result)

@@ -35,8 +35,8 @@ public sealed class BadInputTests
     [Fact]
     public async Task Garbage_truncated_and_unknown_messages_are_dead_lettered_and_the_tasks_around_them_succeed()
     {
-        var broker = new InMemoryBroker();
-        await using var host = await TestHost.StartAsync(options: o => o.UseInMemory(broker));
+        var store = new InMemoryTaskStore();
+        await using var host = await TestHost.StartAsync(options: o => o.UseInMemory(store));
         var proxy = Tasks.Add.WithClient(host.Client);
         var before = await proxy.EnqueueAsync(1, 1);
 
@@ -53,7 +53,7 @@ public sealed class BadInputTests
         };
         foreach (var (bytes, _) in inputs)
         {
-            await broker.EnqueueAsync("default", bytes, 0);
+            await store.EnqueueRawAsync("default", bytes);
         }
 
         var after = await proxy.EnqueueAsync(2, 2);
@@ -61,17 +61,18 @@ public sealed class BadInputTests
         Assert.Equal(4, await after.GetAsync(TestHost.Wait));
 
         var deadline = DateTime.UtcNow + TestHost.Wait;
-        while ((await broker.GetDeadLettersAsync("default")).Count < inputs.Length && DateTime.UtcNow < deadline)
+        while ((await store.CountAsync("default")).Failed < inputs.Length && DateTime.UtcNow < deadline)
         {
             await Task.Delay(20);
         }
 
-        var dead = await broker.GetDeadLettersAsync("default");
+        // Each ends Failed, once, with its bytes kept verbatim and the reason as its error.
+        var dead = await store.ListAsync("default", TaskState.Failed, 0, 100);
         Assert.Equal(inputs.Length, dead.Count);
         foreach (var (bytes, reason) in inputs)
         {
-            var letter = Assert.Single(dead, d => d.Body.Span.SequenceEqual(bytes));
-            Assert.Contains(reason, letter.Reason, StringComparison.Ordinal);
+            var letter = Assert.Single(dead, d => d.Envelope.Span.SequenceEqual(bytes));
+            Assert.Contains(reason, letter.Info.Error!.Message, StringComparison.Ordinal);
         }
 
         // The worker is still serving.
@@ -81,11 +82,10 @@ public sealed class BadInputTests
     [Fact]
     public async Task A_message_for_an_unknown_task_fails_its_waiter_instead_of_leaving_it_hanging()
     {
-        var broker = new InMemoryBroker();
-        await using var host = await TestHost.StartAsync(options: o => o.UseInMemory(broker));
+        var store = new InMemoryTaskStore();
+        await using var host = await TestHost.StartAsync(options: o => o.UseInMemory(store));
         var bytes = Envelope(1, "tests.renamed-away", [0x90]);
-        var id = Serialization.TaskEnvelope.Read(bytes).Id;
-        await broker.EnqueueAsync("default", bytes, 0);
+        var id = await store.EnqueueRawAsync("default", bytes);
 
         var failure = await Assert.ThrowsAsync<TaskFailedException>(() => host.Client.GetResult(id).GetAsync(TestHost.Wait));
         Assert.Equal("TypedTasks.UnknownTask", failure.RemoteType);

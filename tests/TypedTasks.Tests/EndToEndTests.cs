@@ -96,9 +96,9 @@ public sealed class EndToEndTests
         Assert.Equal(result.Id, failure.TaskId);
         Assert.Equal(TaskState.Failed, await result.GetStateAsync());
 
-        // A final failure goes to the queue's dead-letter list with the reason.
-        var dead = await host.Client.Broker.GetDeadLettersAsync("default");
-        Assert.Contains(dead, d => d.Reason.Contains("no such customer", StringComparison.Ordinal));
+        // A final failure is kept in the queue's failed (dead) tasks with its error.
+        var dead = await host.Client.Store.FailedAsync("default");
+        Assert.Contains(dead, d => d.Id == result.Id && d.Error!.Message == "no such customer");
     }
 
     [Fact]
@@ -171,15 +171,14 @@ public sealed class EndToEndTests
     public async Task A_task_that_expires_before_it_starts_ends_Expired_without_running()
     {
         // No worker at first: the tasks wait in the queue past their expiry.
-        var broker = new InMemoryBroker();
-        var results = new InMemoryResultBackend();
-        await using (var producer = await TestHost.StartAsync(options: o => o.UseInMemory(broker, results), withWorker: false))
+        var store = new InMemoryTaskStore();
+        await using (var producer = await TestHost.StartAsync(options: o => o.UseInMemory(store), withWorker: false))
         {
             var fromAttribute = await Tasks.Expiring.WithClient(producer.Client).EnqueueAsync();
             var fromOptions = await Tasks.Add.WithClient(producer.Client).With(new EnqueueOptions { Expires = TimeSpan.FromMilliseconds(50) }).EnqueueAsync(1, 2);
             await Task.Delay(300);
 
-            await using var worker = await TestHost.StartAsync(options: o => o.UseInMemory(broker, results));
+            await using var worker = await TestHost.StartAsync(options: o => o.UseInMemory(store));
             foreach (var expired in new AsyncResult[] { fromAttribute, fromOptions })
             {
                 var revoked = await Assert.ThrowsAsync<TaskRevokedException>(() => expired.GetAsync(TestHost.Wait));
@@ -255,17 +254,16 @@ public sealed class EndToEndTests
     [Fact]
     public async Task A_task_routed_to_another_queue_runs_only_on_a_worker_that_serves_it()
     {
-        var broker = new InMemoryBroker();
-        var results = new InMemoryResultBackend();
-        await using var defaultWorker = await TestHost.StartAsync(options: o => o.UseInMemory(broker, results));
+        var store = new InMemoryTaskStore();
+        await using var defaultWorker = await TestHost.StartAsync(options: o => o.UseInMemory(store));
         var report = await Tasks.Report.WithClient(defaultWorker.Client).EnqueueAsync("q3");
         var rerouted = await Tasks.Add.WithClient(defaultWorker.Client).With(new EnqueueOptions { Queue = "reports" }).EnqueueAsync(1, 2);
 
         await Task.Delay(200);
         Assert.Equal(TaskState.Pending, await report.GetStateAsync());
-        Assert.Equal(2, broker.GetQueueLength("reports"));
+        Assert.Equal(2, await store.PendingAsync("reports"));
 
-        await using var reportsWorker = await TestHost.StartAsync(w => w.Queues = ["reports"], options: o => o.UseInMemory(broker, results));
+        await using var reportsWorker = await TestHost.StartAsync(w => w.Queues = ["reports"], options: o => o.UseInMemory(store));
         Assert.Equal("report:q3", await report.GetAsync(TestHost.Wait));
         Assert.Equal(3, await rerouted.GetAsync(TestHost.Wait));
     }
@@ -278,7 +276,7 @@ public sealed class EndToEndTests
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => proxy.With(new EnqueueOptions { Priority = 10 }).EnqueueAsync(1, 1));
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => proxy.With(new EnqueueOptions { Delay = TimeSpan.FromSeconds(-1) }).EnqueueAsync(1, 1));
         await Assert.ThrowsAsync<ArgumentException>(() => proxy.With(new EnqueueOptions { Queue = " " }).EnqueueAsync(1, 1));
-        Assert.Equal(0, ((InMemoryBroker)host.Client.Broker).GetQueueLength("default"));
+        Assert.Equal(0, await host.Client.Store.PendingAsync("default"));
     }
 
     [Fact]
@@ -287,17 +285,16 @@ public sealed class EndToEndTests
         await using var host = await TestHost.StartAsync();
         var id = "order-" + Guid.NewGuid();
         var result = await Tasks.Add.WithClient(host.Client).With(new EnqueueOptions { TaskId = id }).EnqueueAsync(5, 6);
-        Assert.Equal(id, result.Id);
+        Assert.Equal(id + "@default", result.Id);
         Assert.Equal(11, await result.GetAsync(TestHost.Wait));
     }
 
     [Fact]
     public async Task A_task_canceled_before_it_runs_ends_Canceled_and_never_runs()
     {
-        var broker = new InMemoryBroker();
-        var results = new InMemoryResultBackend();
+        var store = new InMemoryTaskStore();
         var key = Guid.NewGuid().ToString();
-        await using var producer = await TestHost.StartAsync(options: o => o.UseInMemory(broker, results), withWorker: false);
+        await using var producer = await TestHost.StartAsync(options: o => o.UseInMemory(store), withWorker: false);
         var pending = await Tasks.Record.WithClient(producer.Client).EnqueueAsync(key, 1);
         var scheduled = await Tasks.Record.WithClient(producer.Client).With(new EnqueueOptions { Delay = TimeSpan.FromMilliseconds(300) }).EnqueueAsync(key + "s", 1);
 
@@ -306,7 +303,7 @@ public sealed class EndToEndTests
         var revoked = await Assert.ThrowsAsync<TaskRevokedException>(() => pending.GetAsync(TestHost.Wait));
         Assert.Equal(TaskState.Canceled, revoked.State);
 
-        await using var worker = await TestHost.StartAsync(options: o => o.UseInMemory(broker, results));
+        await using var worker = await TestHost.StartAsync(options: o => o.UseInMemory(store));
         var after = await Tasks.Add.WithClient(worker.Client).EnqueueAsync(1, 1);
         Assert.Equal(2, await after.GetAsync(TestHost.Wait));
         await Task.Delay(300);

@@ -40,19 +40,19 @@ public sealed class EnqueueInputTests
     [InlineData("")]
     public async Task An_invalid_EnqueueOptions_Queue_is_refused_and_nothing_is_sent(string queue)
     {
-        var broker = new InMemoryBroker();
-        await using var host = await TestHost.StartAsync(options: o => o.UseInMemory(broker), withWorker: false);
+        var store = new InMemoryTaskStore();
+        await using var host = await TestHost.StartAsync(options: o => o.UseInMemory(store), withWorker: false);
         var id = Guid.NewGuid().ToString();
 
         var error = await Assert.ThrowsAsync<ArgumentException>(() => Tasks.Add.WithClient(host.Client).With(new EnqueueOptions { Queue = queue, TaskId = id }).EnqueueAsync(1, 2));
         Assert.Contains("EnqueueOptions.Queue", error.Message, StringComparison.Ordinal);
         Assert.Contains($"'{queue}' is not a valid queue name", error.Message, StringComparison.Ordinal);
         Assert.Contains("without white space or braces", error.Message, StringComparison.Ordinal);
-        Assert.Equal(0, broker.GetQueueLength(queue));
+        Assert.Equal(0, await store.PendingAsync(queue));
         Assert.Null(await host.Client.GetInfoAsync(id));
 
         await Assert.ThrowsAsync<ArgumentException>(() => Tasks.Add.WithClient(host.Client).With(new EnqueueOptions { Queue = queue }).EnqueueManyAsync([(1, 2), (3, 4)]));
-        Assert.Equal(0, broker.GetQueueLength(queue));
+        Assert.Equal(0, await store.PendingAsync(queue));
     }
 
     [Theory]
@@ -68,8 +68,8 @@ public sealed class EnqueueInputTests
     [Fact]
     public async Task A_message_over_the_default_limit_is_refused_at_enqueue_with_its_size_and_the_setting()
     {
-        var broker = new InMemoryBroker();
-        await using var host = await TestHost.StartAsync(options: o => o.UseInMemory(broker), withWorker: false);
+        var store = new InMemoryTaskStore();
+        await using var host = await TestHost.StartAsync(options: o => o.UseInMemory(store), withWorker: false);
         var id = Guid.NewGuid().ToString();
         var big = new string('x', TaskDefaults.MaxMessageSize);
 
@@ -77,21 +77,21 @@ public sealed class EnqueueInputTests
         Assert.Contains("The message of task 'tests.defaults' is 4,194,", error.Message, StringComparison.Ordinal);
         Assert.Contains("more than the limit of 4,194,304 bytes (TypedTasks:MaxMessageSize", error.Message, StringComparison.Ordinal);
         Assert.Contains("Nothing was sent", error.Message, StringComparison.Ordinal);
-        Assert.Equal(0, broker.GetQueueLength(TaskDefaults.Queue));
+        Assert.Equal(0, await store.PendingAsync(TaskDefaults.Queue));
         Assert.Null(await host.Client.GetInfoAsync(id));
 
         // Just under the limit goes through.
         var fits = await Tasks.Greet.WithClient(host.Client).EnqueueAsync(new string('x', TaskDefaults.MaxMessageSize - 1024), "Hi", 1);
-        Assert.Equal(1, broker.GetQueueLength(TaskDefaults.Queue));
+        Assert.Equal(1, await store.PendingAsync(TaskDefaults.Queue));
         Assert.NotNull(fits);
     }
 
     [Fact]
     public async Task The_limit_is_configurable_and_a_batch_with_one_message_over_it_sends_nothing()
     {
-        var broker = new InMemoryBroker();
+        var store = new InMemoryTaskStore();
         await using var host = await TestHost.StartAsync(
-            options: o => o.UseInMemory(broker),
+            options: o => o.UseInMemory(store),
             configuration: new() { ["TypedTasks:MaxMessageSize"] = "2048" },
             withWorker: false);
         Assert.Equal(2048, host.Client.MaxMessageSize);
@@ -99,7 +99,7 @@ public sealed class EnqueueInputTests
         var names = Enumerable.Range(0, 10).Select(i => (i == 9 ? new string('x', 3000) : "n" + i, "Hi", 1)).ToList();
         var error = await Assert.ThrowsAsync<ArgumentException>(() => Tasks.Greet.WithClient(host.Client).EnqueueManyAsync(names));
         Assert.Contains("more than the limit of 2,048 bytes", error.Message, StringComparison.Ordinal);
-        Assert.Equal(0, broker.GetQueueLength(TaskDefaults.Queue));
+        Assert.Equal(0, await store.PendingAsync(TaskDefaults.Queue));
     }
 
     [Fact]

@@ -17,8 +17,15 @@ public sealed class EnvelopeTests
         }
     }
 
-    private static byte[] Sample(int attempt = 0) => TaskEnvelope.Write(
-        new EnvelopeHeader("id-1", "math.add", "default", 3, attempt, DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_123), DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_001_000), null, new Dictionary<string, string> { ["traceparent"] = "00-abc" }),
+    private static readonly Dictionary<string, string> Trace = new() { ["traceparent"] = "00-abc" };
+
+    private static byte[] Sample() => TaskEnvelope.Write(
+        new EnvelopeHeader("math.add", DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_123), DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_001_000), null, Trace),
+        new TwoInts(2, 3),
+        TaskSerializer.Options);
+
+    private static byte[] Legacy(int attempt = 0) => TaskEnvelope.WriteLegacy(
+        new LegacyEnvelopeHeader("id-1", "math.add", "default", 3, attempt, DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_123), DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_001_000), null, Trace),
         new TwoInts(2, 3),
         TaskSerializer.Options);
 
@@ -26,11 +33,10 @@ public sealed class EnvelopeTests
     public void An_envelope_reads_back_field_for_field()
     {
         var envelope = TaskEnvelope.Read(Sample());
-        Assert.Equal("id-1", envelope.Id);
+        Assert.Equal(2, envelope.Version);
+        Assert.Null(envelope.Id);
         Assert.Equal("math.add", envelope.TaskName);
-        Assert.Equal("default", envelope.Queue);
-        Assert.Equal(3, envelope.Priority);
-        Assert.Equal(0, envelope.Attempt);
+        Assert.Null(envelope.Queue);
         Assert.Equal(1_700_000_000_123, envelope.EnqueuedAt.ToUnixTimeMilliseconds());
         Assert.Equal(1_700_000_001_000, envelope.Eta!.Value.ToUnixTimeMilliseconds());
         Assert.Null(envelope.ExpiresAt);
@@ -39,26 +45,34 @@ public sealed class EnvelopeTests
     }
 
     [Fact]
-    public void The_layout_is_the_documented_one()
+    public void A_version_1_envelope_of_0_1_still_reads_with_its_id_queue_priority_and_attempt()
     {
-        // docs/wire-format.md: [1, id, task, queue, priority, attempt, enqueued_ms, eta_ms, expires_ms, headers, args]
-        var bytes = Sample();
-        Assert.Equal(0x9B, bytes[0]); // fixarray of 11
-        Assert.Equal(0x01, bytes[1]); // version 1
-        Assert.Equal(0xA4, bytes[2]); // fixstr of 4: "id-1"
-        Assert.Equal(new byte[] { 0x92, 0x02, 0x03 }, bytes[^3..]);
+        var envelope = TaskEnvelope.Read(Legacy(attempt: 2));
+        Assert.Equal(1, envelope.Version);
+        Assert.Equal("id-1", envelope.Id);
+        Assert.Equal("math.add", envelope.TaskName);
+        Assert.Equal("default", envelope.Queue);
+        Assert.Equal(3, envelope.Priority);
+        Assert.Equal(2, envelope.Attempt);
+        Assert.Equal(1_700_000_001_000, envelope.Eta!.Value.ToUnixTimeMilliseconds());
+        Assert.Equal(new byte[] { 0x92, 0x02, 0x03 }, envelope.Arguments.ToArray());
+        Assert.Equal("id-1", TaskEnvelope.TryReadId(Legacy()));
+        Assert.Null(TaskEnvelope.TryReadId(Sample()));
     }
 
     [Fact]
-    public void A_retry_rewrites_only_the_attempt()
+    public void The_layout_is_the_documented_one()
     {
-        var original = TaskEnvelope.Read(Sample());
-        var retried = TaskEnvelope.Read(original.WithAttempt(4));
-        Assert.Equal(4, retried.Attempt);
-        Assert.Equal(original.Id, retried.Id);
-        Assert.Equal(original.Eta, retried.Eta);
-        Assert.Equal(original.Headers, retried.Headers);
-        Assert.Equal(original.Arguments.ToArray(), retried.Arguments.ToArray());
+        // docs/wire-format.md: [2, task, enqueued_ms, eta_ms, expires_ms, headers, args]
+        var bytes = Sample();
+        Assert.Equal(0x97, bytes[0]); // fixarray of 7
+        Assert.Equal(0x02, bytes[1]); // version 2
+        Assert.Equal(0xA8, bytes[2]); // fixstr of 8: "math.add"
+        Assert.Equal(new byte[] { 0x92, 0x02, 0x03 }, bytes[^3..]);
+
+        // Add(2, 3) with no eta and no headers: 26 bytes, as the docs' example says.
+        var plain = TaskEnvelope.Write(new EnvelopeHeader("math.add", DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_123), null, null, null), new TwoInts(2, 3), TaskSerializer.Options);
+        Assert.Equal(26, plain.Length);
     }
 
     [Theory]
@@ -66,8 +80,9 @@ public sealed class EnvelopeTests
     [InlineData(new byte[] { 0x01 }, "expected a MessagePack array")]
     [InlineData(new byte[] { 0x90 }, "empty array")]
     [InlineData(new byte[] { 0x91, 0xA1, 0x78 }, "the first field is not a version number")]
-    [InlineData(new byte[] { 0x91, 0x02 }, "unsupported envelope version 2; this worker reads version 1")]
+    [InlineData(new byte[] { 0x91, 0x03 }, "unsupported envelope version 3; this worker reads versions 1 and 2")]
     [InlineData(new byte[] { 0x92, 0x01, 0xA1 }, "version 1 has 11 fields, this one has 2")]
+    [InlineData(new byte[] { 0x92, 0x02, 0xA1 }, "version 2 has 7 fields, this one has 2")]
     public void Bytes_that_are_not_an_envelope_are_rejected_with_the_reason(byte[] bytes, string reason)
     {
         var error = Assert.Throws<InvalidEnvelopeException>(() => TaskEnvelope.Read(bytes));
@@ -77,10 +92,12 @@ public sealed class EnvelopeTests
     [Fact]
     public void Every_truncation_of_an_envelope_is_rejected_never_misread()
     {
-        var bytes = Sample();
-        for (var length = 0; length < bytes.Length; length++)
+        foreach (var bytes in new[] { Sample(), Legacy() })
         {
-            Assert.Throws<InvalidEnvelopeException>(() => TaskEnvelope.Read(bytes.AsMemory(0, length)));
+            for (var length = 0; length < bytes.Length; length++)
+            {
+                Assert.Throws<InvalidEnvelopeException>(() => TaskEnvelope.Read(bytes.AsMemory(0, length)));
+            }
         }
     }
 
@@ -94,7 +111,7 @@ public sealed class EnvelopeTests
         Assert.Contains("trailing bytes", error.Message, StringComparison.Ordinal);
     }
 
-    /// <summary>An envelope written field by field, as a producer in another language might.</summary>
+    /// <summary>A version 1 envelope written field by field, as a producer in another language might.</summary>
     private static byte[] Raw(int priority = 0, int attempt = 0, long? enqueuedMs = 1_700_000_000_123, long? etaMs = null, long? expiresMs = null)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>();

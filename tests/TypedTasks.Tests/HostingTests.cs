@@ -36,7 +36,7 @@ public sealed class HostingTests
         Assert.Equal(TimeSpan.FromMinutes(10), host.Host.Services.GetRequiredService<IOptions<TypedTasksOptions>>().Value.ResultTtl);
 
         // With no Redis configured, the in-memory transport is used and works.
-        Assert.IsType<InMemoryBroker>(host.Client.Broker);
+        Assert.IsType<InMemoryTaskStore>(host.Client.Store);
         Assert.Equal(7, await (await Tasks.Add.WithClient(host.Client).EnqueueAsync(3, 4)).GetAsync(TestHost.Wait));
     }
 

@@ -130,13 +130,12 @@ public sealed class TimeoutTests
     [Fact]
     public async Task Stopping_a_worker_whose_synchronous_code_never_returns_ends_within_its_shutdown_timeout_and_names_the_abandoned_runs()
     {
-        var broker = new InMemoryBroker();
-        var results = new InMemoryResultBackend();
+        var store = new InMemoryTaskStore();
         var logs = new CapturedLogs();
         var host = await TestHost.StartAsync(
             w => { w.Concurrency = 2; w.Prefetch = 1; w.ShutdownTimeout = TimeSpan.FromMilliseconds(200); },
             services: s => s.AddSingleton<ILoggerProvider>(logs),
-            options: o => o.UseInMemory(broker, results));
+            options: o => o.UseInMemory(store));
         var overrunKey = Guid.NewGuid().ToString();
         var withinKey = Guid.NewGuid().ToString();
         try
@@ -154,7 +153,7 @@ public sealed class TimeoutTests
             // The overrun stays Failed; the run within its limit was interrupted and goes back.
             Assert.Equal(TaskState.Failed, await overrun.GetStateAsync());
             Assert.Equal(TaskState.Pending, await within.GetStateAsync());
-            Assert.Equal(1, broker.GetQueueLength("default"));
+            Assert.Equal(1, await store.PendingAsync("default"));
             Assert.Single(logs.Matching("abandoned", overrun.Id));
             Assert.Single(logs.Matching("abandoned", within.Id));
 
@@ -173,13 +172,12 @@ public sealed class TimeoutTests
     [Fact]
     public async Task Stopping_a_worker_whose_only_running_code_is_an_ended_run_does_not_say_that_tasks_go_back_to_their_queue()
     {
-        var broker = new InMemoryBroker();
-        var results = new InMemoryResultBackend();
+        var store = new InMemoryTaskStore();
         var logs = new CapturedLogs();
         var host = await TestHost.StartAsync(
             w => { w.Concurrency = 1; w.Prefetch = 1; w.ShutdownTimeout = TimeSpan.FromMilliseconds(200); },
             services: s => s.AddSingleton<ILoggerProvider>(logs),
-            options: o => o.UseInMemory(broker, results));
+            options: o => o.UseInMemory(store));
         var key = Guid.NewGuid().ToString();
         try
         {
@@ -189,7 +187,7 @@ public sealed class TimeoutTests
             await host.Host.StopAsync(CancellationToken.None).WaitAsync(TestHost.Wait);
 
             Assert.Equal(TaskState.Failed, await overrun.GetStateAsync());
-            Assert.Equal(0, broker.GetQueueLength("default"));
+            Assert.Equal(0, await store.PendingAsync("default"));
             Assert.Empty(logs.Matching("go back to their queue"));
             Assert.Single(logs.Matching("shutdown timeout passed", "1 run(s) that already ended"));
         }

@@ -23,13 +23,13 @@ public sealed class WhereIsMyTaskTests
     [Fact]
     public async Task A_task_of_another_app_is_dead_lettered_with_the_task_queue_worker_and_how_to_separate_the_apps()
     {
-        var broker = new InMemoryBroker();
-        await using var host = await TestHost.StartAsync(options: o => o.UseInMemory(broker));
+        var store = new InMemoryTaskStore();
+        await using var host = await TestHost.StartAsync(options: o => o.UseInMemory(store));
         var foreign = await OtherApp.SendAsync(host.Client);
 
         await Assert.ThrowsAsync<TaskFailedException>(() => foreign.GetAsync(TestHost.Wait));
-        await Poll.UntilAsync(async () => (await broker.GetDeadLettersAsync("default")).Count == 1, "the message is dead-lettered");
-        var reason = (await broker.GetDeadLettersAsync("default")).Single().Reason;
+        await Poll.UntilAsync(async () => (await store.FailedAsync("default")).Count == 1, "the task ends Failed");
+        var reason = (await store.FailedAsync("default")).Single().Error!.Message;
         Assert.Contains($"unknown task '{OtherApp.TaskName}' in queue 'default'", reason, StringComparison.Ordinal);
         Assert.Contains($"host {Environment.MachineName}, pid {Environment.ProcessId}", reason, StringComparison.Ordinal);
         Assert.Contains("key prefix", reason, StringComparison.Ordinal);
@@ -123,11 +123,11 @@ public sealed class WhereIsMyTaskTests
         var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UnixEpoch);
         var logs = new CapturedLogs();
         var logger = logs.CreateLogger("coverage");
-        using var unbounded = new QueueCoverage(new InMemoryBroker(time), TimeSpan.MaxValue, time, logger);
+        using var unbounded = new QueueCoverage(new InMemoryTaskStore(timeProvider: time), TimeSpan.MaxValue, time, logger);
         unbounded.Observe("default", "tests.add");
-        using var beyondTimer = new QueueCoverage(new InMemoryBroker(time), TimeSpan.FromDays(60), time, logger);
+        using var beyondTimer = new QueueCoverage(new InMemoryTaskStore(timeProvider: time), TimeSpan.FromDays(60), time, logger);
         beyondTimer.Observe("default", "tests.add");
-        using var longest = new QueueCoverage(new InMemoryBroker(time), TimeSpan.FromDays(30), time, logger);
+        using var longest = new QueueCoverage(new InMemoryTaskStore(timeProvider: time), TimeSpan.FromDays(30), time, logger);
         longest.Observe("longest", "tests.add");
 
         time.Advance(TimeSpan.FromDays(30));
@@ -189,7 +189,7 @@ public sealed class WhereIsMyTaskTests
     }
 
     [Fact]
-    public async Task Waiting_behind_messages_a_worker_prefetched_counts_them_as_held()
+    public async Task Waiting_on_a_task_a_worker_prefetched_says_that_worker_started_it()
     {
         // Default prefetch: the worker fetches everything at once, so nothing is left ready.
         await using var host = await TestHost.StartAsync(worker: w => w.Concurrency = 1);
@@ -198,12 +198,13 @@ public sealed class WhereIsMyTaskTests
         await Poll.UntilAsync(async () => await busy.GetStateAsync() == TaskState.Started, "the worker is busy");
         await pause.EnqueueManyAsync(new[] { 1, 1, 1 });
         var last = await Tasks.Add.WithClient(host.Client).EnqueueAsync(1, 2);
-        await Poll.UntilAsync(async () => await host.Client.Broker.GetHeldCountAsync("default") == 5, "the worker prefetches the queue");
+        await Poll.UntilAsync(async () => (await host.Client.Store.CountAsync("default")).Started == 5, "the worker prefetches the queue");
 
+        // A fetch starts what it takes: the prefetched task is Started on that worker, its lease renewed.
         var error = await Assert.ThrowsAsync<TimeoutException>(() => last.GetAsync(ShortWait));
-        Assert.Contains("it is pending in queue 'default', where 0 messages are ready and 5 held by workers (fetched, not yet started or running), with 1 live worker serving the queue", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"it is running: run 1 started on worker {Environment.MachineName}:{Environment.ProcessId}", error.Message, StringComparison.Ordinal);
         Assert.Equal(3, await last.GetAsync(TestHost.Wait));
-        Assert.Equal(0, await host.Client.Broker.GetHeldCountAsync("default"));
+        Assert.Equal(0, (await host.Client.Store.CountAsync("default")).Started);
     }
 
     [Fact]

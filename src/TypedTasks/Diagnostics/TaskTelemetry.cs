@@ -50,7 +50,7 @@ public static class TaskTelemetry
     };
 
     /// <summary>Starts the producer span of an enqueue, and the trace headers to carry (null when nobody listens).</summary>
-    internal static (Activity? Activity, Dictionary<string, string>? Headers) StartSend(string taskName, string queue, string id)
+    internal static (Activity? Activity, Dictionary<string, string>? Headers) StartSend(string taskName, string queue, string? id)
     {
         var activity = Source.StartActivity($"send {taskName}", ActivityKind.Producer);
         if (activity is null)
@@ -62,7 +62,11 @@ public static class TaskTelemetry
         activity.SetTag(OperationTag, "send");
         activity.SetTag(QueueTag, queue);
         activity.SetTag(TaskNameTag, taskName);
-        activity.SetTag(MessageIdTag, id);
+        if (id is not null)
+        {
+            // Known before the send only when chosen; otherwise the store makes it and it is tagged after.
+            activity.SetTag(MessageIdTag, id);
+        }
         var headers = new Dictionary<string, string>(StringComparer.Ordinal) { [TraceParentHeader] = activity.Id! };
         if (activity.TraceStateString is { Length: > 0 } state)
         {

@@ -3,13 +3,9 @@ using System.Collections.Generic;
 
 namespace TypedTasks.Serialization;
 
-/// <summary>The fields of an envelope ahead of its arguments.</summary>
+/// <summary>The fields of a version 2 envelope ahead of its arguments; the store keeps the id, queue, priority and attempt.</summary>
 internal readonly record struct EnvelopeHeader(
-    string Id,
     string TaskName,
-    string Queue,
-    int Priority,
-    int Attempt,
     DateTimeOffset EnqueuedAt,
     DateTimeOffset? Eta,
     DateTimeOffset? ExpiresAt,

@@ -11,19 +11,34 @@ namespace TypedTasks.Serialization;
 /// </summary>
 internal sealed class TaskEnvelope
 {
-    public const int CurrentVersion = 1;
-    private const int FieldCount = 11;
+    public const int CurrentVersion = 2;
+
+    /// <summary>The first version, still read: messages left in queues of 0.1 drain after an upgrade.</summary>
+    public const int LegacyVersion = 1;
+    private const int FieldCount = 7;
+    private const int LegacyFieldCount = 11;
 
     // The Unix milliseconds of DateTimeOffset.MinValue and MaxValue.
     private const long MinUnixMilliseconds = -62_135_596_800_000;
     private const long MaxUnixMilliseconds = 253_402_300_799_999;
 
-    public required string Id { get; init; }
+    /// <summary>The version read.</summary>
+    public int Version { get; init; }
+
+    /// <summary>The id a version 1 envelope carries; null in version 2, where the store gives it.</summary>
+    public string? Id { get; init; }
+
     public required string TaskName { get; init; }
-    public required string Queue { get; init; }
+
+    /// <summary>The queue a version 1 envelope carries; null in version 2, where the store gives it.</summary>
+    public string? Queue { get; init; }
+
+    /// <summary>The priority a version 1 envelope carries; 0 in version 2, where the store keeps it.</summary>
     public int Priority { get; init; }
-    /// <summary>How many earlier runs failed and were retried (0 for the first run): the wire's count, one less than this run's <see cref="TaskInfo.Attempt"/>.</summary>
+
+    /// <summary>Retries so far a version 1 envelope carries; 0 in version 2, where the store keeps the attempt.</summary>
     public int Attempt { get; init; }
+
     public DateTimeOffset EnqueuedAt { get; init; }
     public DateTimeOffset? Eta { get; init; }
     public DateTimeOffset? ExpiresAt { get; init; }
@@ -38,27 +53,26 @@ internal sealed class TaskEnvelope
     {
         var buffer = ScratchBuffer.Rent();
         var writer = new MessagePackWriter(buffer);
-        WriteHeader(ref writer, header);
+        writer.WriteArrayHeader(FieldCount);
+        writer.Write(CurrentVersion);
+        writer.Write(header.TaskName);
+        writer.Write(header.EnqueuedAt.ToUnixTimeMilliseconds());
+        WriteTime(ref writer, header.Eta);
+        WriteTime(ref writer, header.ExpiresAt);
+        WriteHeaders(ref writer, header.Headers);
         arguments.Write(ref writer, options);
         writer.Flush();
         return buffer.WrittenSpan.ToArray();
     }
 
-    /// <summary>Writes this envelope again, with another attempt number (a retry).</summary>
-    public byte[] WithAttempt(int attempt)
+    /// <summary>Writes a version 1 envelope, as 0.1 producers did: for upgrade tests and tools that must speak to 0.1.</summary>
+    public static byte[] WriteLegacy<TArgs>(in LegacyEnvelopeHeader h, in TArgs arguments, MessagePackSerializerOptions options)
+        where TArgs : ITaskArguments
     {
         var buffer = ScratchBuffer.Rent();
         var writer = new MessagePackWriter(buffer);
-        WriteHeader(ref writer, new EnvelopeHeader(Id, TaskName, Queue, Priority, attempt, EnqueuedAt, Eta, ExpiresAt, Headers));
-        writer.WriteRaw(Arguments.Span);
-        writer.Flush();
-        return buffer.WrittenSpan.ToArray();
-    }
-
-    private static void WriteHeader(ref MessagePackWriter writer, in EnvelopeHeader h)
-    {
-        writer.WriteArrayHeader(FieldCount);
-        writer.Write(CurrentVersion);
+        writer.WriteArrayHeader(LegacyFieldCount);
+        writer.Write(LegacyVersion);
         writer.Write(h.Id);
         writer.Write(h.TaskName);
         writer.Write(h.Queue);
@@ -67,18 +81,25 @@ internal sealed class TaskEnvelope
         writer.Write(h.EnqueuedAt.ToUnixTimeMilliseconds());
         WriteTime(ref writer, h.Eta);
         WriteTime(ref writer, h.ExpiresAt);
-        if (h.Headers is null || h.Headers.Count == 0)
+        WriteHeaders(ref writer, h.Headers);
+        arguments.Write(ref writer, options);
+        writer.Flush();
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static void WriteHeaders(ref MessagePackWriter writer, IReadOnlyDictionary<string, string>? headers)
+    {
+        if (headers is null || headers.Count == 0)
         {
             writer.WriteNil();
+            return;
         }
-        else
+
+        writer.WriteMapHeader(headers.Count);
+        foreach (var pair in headers)
         {
-            writer.WriteMapHeader(h.Headers.Count);
-            foreach (var pair in h.Headers)
-            {
-                writer.Write(pair.Key);
-                writer.Write(pair.Value);
-            }
+            writer.Write(pair.Key);
+            writer.Write(pair.Value);
         }
     }
 
@@ -120,29 +141,39 @@ internal sealed class TaskEnvelope
             }
 
             var version = reader.ReadInt32();
-            if (version != CurrentVersion)
+            if (version is not (CurrentVersion or LegacyVersion))
             {
-                throw new InvalidEnvelopeException($"unsupported envelope version {version}; this worker reads version {CurrentVersion}");
+                throw new InvalidEnvelopeException($"unsupported envelope version {version}; this worker reads versions {LegacyVersion} and {CurrentVersion}");
             }
 
-            if (count != FieldCount)
+            var expected = version == CurrentVersion ? FieldCount : LegacyFieldCount;
+            if (count != expected)
             {
-                throw new InvalidEnvelopeException($"malformed envelope: version {version} has {FieldCount} fields, this one has {count}");
+                throw new InvalidEnvelopeException($"malformed envelope: version {version} has {expected} fields, this one has {count}");
             }
 
-            var id = ReadRequiredString(ref reader, "id");
+            string? id = null, queue = null;
+            int priority = 0, attempt = 0;
+            if (version == LegacyVersion)
+            {
+                id = ReadRequiredString(ref reader, "id");
+            }
+
             var task = ReadRequiredString(ref reader, "task");
-            var queue = ReadRequiredString(ref reader, "queue");
-            var priority = reader.ReadInt32();
-            if (priority is < 0 or > TaskDefaults.MaxPriority)
+            if (version == LegacyVersion)
             {
-                throw new InvalidEnvelopeException($"malformed envelope: priority {priority} is outside 0 to {TaskDefaults.MaxPriority}");
-            }
+                queue = ReadRequiredString(ref reader, "queue");
+                priority = reader.ReadInt32();
+                if (priority is < 0 or > TaskDefaults.MaxPriority)
+                {
+                    throw new InvalidEnvelopeException($"malformed envelope: priority {priority} is outside 0 to {TaskDefaults.MaxPriority}");
+                }
 
-            var attempt = reader.ReadInt32();
-            if (attempt < 0)
-            {
-                throw new InvalidEnvelopeException($"malformed envelope: attempt {attempt} is negative");
+                attempt = reader.ReadInt32();
+                if (attempt < 0)
+                {
+                    throw new InvalidEnvelopeException($"malformed envelope: attempt {attempt} is negative");
+                }
             }
 
             var enqueuedAt = ReadTime(ref reader, "enqueued_at") ?? throw new InvalidEnvelopeException("malformed envelope: enqueued_at is nil");
@@ -175,6 +206,7 @@ internal sealed class TaskEnvelope
 
             return new TaskEnvelope
             {
+                Version = version,
                 Id = id,
                 TaskName = task,
                 Queue = queue,
@@ -210,13 +242,13 @@ internal sealed class TaskEnvelope
         }
     }
 
-    /// <summary>Reads only the id of an envelope, for dead-letter reports; null when unreadable.</summary>
+    /// <summary>Reads only the id of a version 1 envelope; null when unreadable or of version 2, which carries no id.</summary>
     public static string? TryReadId(ReadOnlyMemory<byte> body)
     {
         try
         {
             var reader = new MessagePackReader(body);
-            return reader.ReadArrayHeader() >= 2 && reader.ReadInt32() >= 0 ? reader.ReadString() : null;
+            return reader.ReadArrayHeader() >= 2 && reader.ReadInt32() == LegacyVersion ? reader.ReadString() : null;
         }
         catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException or OverflowException or InvalidOperationException)
         {

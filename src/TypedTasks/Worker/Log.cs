@@ -1,5 +1,6 @@
 using System;
 using Microsoft.Extensions.Logging;
+using TypedTasks.Store;
 
 namespace TypedTasks.Worker;
 
@@ -14,8 +15,8 @@ internal static partial class Log
     [LoggerMessage(3, LogLevel.Warning, "Worker shutdown timeout passed: canceling {Count} running task(s), which go back to their queue")]
     public static partial void ShutdownTimedOut(ILogger logger, int count);
 
-    [LoggerMessage(4, LogLevel.Error, "Message in queue {Queue} set aside in its dead-letter list: {Reason}")]
-    public static partial void DeadLettered(ILogger logger, string queue, string reason);
+    [LoggerMessage(4, LogLevel.Error, "Task {TaskId} of queue {Queue} cannot run and ended Failed, kept in the queue's failed tasks: {Reason}")]
+    public static partial void DeadLettered(ILogger logger, string queue, string taskId, string reason);
 
     [LoggerMessage(5, LogLevel.Debug, "Task {TaskName} {TaskId} succeeded in {Elapsed} ms")]
     public static partial void Succeeded(ILogger logger, string taskName, string taskId, double elapsed);
@@ -32,22 +33,22 @@ internal static partial class Log
     [LoggerMessage(9, LogLevel.Information, "Task {TaskName} {TaskId} is already {State}; not run again")]
     public static partial void AlreadyFinal(ILogger logger, string taskName, string taskId, TaskState state);
 
-    [LoggerMessage(10, LogLevel.Error, "Fetching from the broker failed; trying again in {Delay}")]
+    [LoggerMessage(10, LogLevel.Error, "Fetching from the store failed; trying again in {Delay}")]
     public static partial void FetchFailed(ILogger logger, Exception error, TimeSpan delay);
 
-    [LoggerMessage(40, LogLevel.Warning, "Fetching from the broker failed: {Reason} Trying again in {Delay}")]
+    [LoggerMessage(40, LogLevel.Warning, "Fetching from the store failed: {Reason} Trying again in {Delay}")]
     public static partial void FetchUnreachable(ILogger logger, string reason, TimeSpan delay);
 
-    [LoggerMessage(41, LogLevel.Warning, "Fetching from the broker failed again ({Failures} tries); trying again in {Delay}")]
+    [LoggerMessage(41, LogLevel.Warning, "Fetching from the store failed again ({Failures} tries); trying again in {Delay}")]
     public static partial void FetchStillUnreachable(ILogger logger, int failures, TimeSpan delay);
 
-    [LoggerMessage(42, LogLevel.Information, "Fetching from the broker works again after {Failures} failed tries")]
+    [LoggerMessage(42, LogLevel.Information, "Fetching from the store works again after {Failures} failed tries")]
     public static partial void FetchWorksAgain(ILogger logger, int failures);
 
     [LoggerMessage(11, LogLevel.Warning, "Task {TaskName} {TaskId} was interrupted by shutdown and goes back to its queue")]
     public static partial void Interrupted(ILogger logger, string taskName, string taskId);
 
-    [LoggerMessage(12, LogLevel.Error, "Running a message failed; it stays with the broker and will be delivered again")]
+    [LoggerMessage(12, LogLevel.Error, "Running a task failed; its lease stays with the store and the task runs again once it expires")]
     public static partial void RunFailed(ILogger logger, Exception error);
 
     [LoggerMessage(13, LogLevel.Warning, "Recording a task's outcome failed: {Reason} Trying again, with backoff up to {MaxDelay}, until it is recorded")]
@@ -77,4 +78,16 @@ internal static partial class Log
 
     [LoggerMessage(33, LogLevel.Warning, "Disposing the services of task {TaskName} {TaskId} failed after its code returned late")]
     public static partial void LateReleaseFailed(ILogger logger, Exception error, string taskName, string taskId);
+
+    [LoggerMessage(43, LogLevel.Warning, "Task {TaskId} of queue {Queue}: its lease had expired and the task was recovered for another run; this run's outcome ({Outcome}) is dropped")]
+    public static partial void LeaseLost(ILogger logger, string taskId, string queue, TaskCompletionKind outcome);
+
+    [LoggerMessage(44, LogLevel.Warning, "The worker's {Duty} failed: {Reason} Trying again in {Delay}")]
+    public static partial void DutyFailed(ILogger logger, string duty, string reason, TimeSpan delay);
+
+    [LoggerMessage(45, LogLevel.Error, "The worker's {Duty} failed; trying again in {Delay}")]
+    public static partial void DutyBroken(ILogger logger, Exception error, string duty, TimeSpan delay);
+
+    [LoggerMessage(46, LogLevel.Information, "{Count} task(s) of queue(s) {Queues} whose worker stopped renewing its lease went back to their queue")]
+    public static partial void Recovered(ILogger logger, int count, string queues);
 }

@@ -7,24 +7,27 @@ using System.Threading.Tasks;
 using Microsoft.Extensions.Logging;
 using TypedTasks.Diagnostics;
 using TypedTasks.Serialization;
+using TypedTasks.Store;
 using TypedTasks.Transport;
 
 namespace TypedTasks.Worker;
 
 /// <summary>
-/// Runs one fetched message to a settled end: decode, check expiry and the stored state, run the
-/// task through its generated invoker, store the outcome, then ack, retry or dead-letter. The
-/// state is always stored before the message is settled, so a crash in between leads to a
-/// redelivery that finds the final state and does not run the task again.
+/// Runs one started task to a settled end: decode, check expiry, run the task through its generated
+/// invoker, then settle its lease with the outcome in one store operation (result and
+/// acknowledgement together). A crash before the settle leaves the lease to expire: the task comes
+/// back and runs again; a settle of a lease that is no longer this run's changes nothing.
 /// </summary>
 internal sealed class TaskExecutor(
     IReadOnlyDictionary<string, TaskDescriptor> tasks,
-    IResultBackend results,
+    ITaskStore store,
+    CancellationRelay cancellations,
     IServiceProvider services,
     TimeProvider time,
     ILogger logger)
 {
     internal const string UnknownTaskError = "TypedTasks.UnknownTask";
+    internal const string UnreadableMessageError = "TypedTasks.UnreadableMessage";
 
     // Keyed by run, not by task id: a retry may start while the code of the run before it still runs.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<RunningTask, byte> _running = new();
@@ -32,85 +35,65 @@ internal sealed class TaskExecutor(
     private static readonly TimeSpan FirstPersistDelay = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan MaxPersistDelay = TimeSpan.FromSeconds(2);
 
-    /// <summary>Runs the message; <paramref name="hardStop"/> interrupts a run, which leaves the lease unsettled.</summary>
+    /// <summary>Runs the task; <paramref name="hardStop"/> interrupts a run, which releases the task back to its queue.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    public async ValueTask RunAsync(ITaskLease lease, CancellationToken hardStop)
+    public async ValueTask RunAsync(TaskLease lease, CancellationToken hardStop)
     {
-        // The caller may be the fetcher's thread (an executor takes a message there); a task
-        // never runs on it, so a long task cannot hold up fetching.
+        // The caller may be the fetcher's thread (an executor takes a task there); a task never
+        // runs on it, so a long task cannot hold up fetching.
         var takenOn = Environment.CurrentManagedThreadId;
-        await using (lease.ConfigureAwait(false))
+        TaskEnvelope envelope;
+        try
         {
-            TaskEnvelope envelope;
-            try
-            {
-                envelope = TaskEnvelope.Read(lease.Body);
-            }
-            catch (InvalidEnvelopeException ex)
-            {
-                await DeadLetterAsync(lease, ex.Message, hardStop).ConfigureAwait(false);
-                return;
-            }
-
-            if (!tasks.TryGetValue(envelope.TaskName, out var task))
-            {
-                var reason = UnknownTaskReason.For(envelope.TaskName, lease.Queue);
-                await PersistAsync(() => results.SetAsync(Final(envelope, TaskState.Failed, new TaskError(UnknownTaskError, reason, null)), CancellationToken.None), hardStop).ConfigureAwait(false);
-                await DeadLetterAsync(lease, reason, hardStop).ConfigureAwait(false);
-                return;
-            }
-
-            var now = time.GetUtcNow();
-            if (envelope.ExpiresAt is { } expiresAt && expiresAt <= now)
-            {
-                Log.Expired(logger, envelope.TaskName, envelope.Id, expiresAt);
-                await PersistAsync(() => results.SetAsync(Final(envelope, TaskState.Expired, null), CancellationToken.None), hardStop).ConfigureAwait(false);
-                await PersistAsync(() => lease.AckAsync(CancellationToken.None), hardStop).ConfigureAwait(false);
-                return;
-            }
-
-            var started = OfRun(envelope, TaskState.Started, null, ReadOnlyMemory<byte>.Empty);
-            TaskInfo? final = null;
-            try
-            {
-                await PersistAsync(async () => final = await results.TryStartAsync(started, CancellationToken.None).ConfigureAwait(false), hardStop).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is not TransportException and not OperationCanceledException)
-            {
-                // The stored state cannot be read or written (garbage that looks final, a key of
-                // another type): the same thing would happen on every delivery, so the message
-                // is set aside with the reason instead of going back to the head of its queue.
-                await DeadLetterAsync(lease, $"task {envelope.TaskName} {envelope.Id} cannot be started: its stored state cannot be used ({ex.GetType().Name}: {ex.Message.Split('\n')[0]})", hardStop).ConfigureAwait(false);
-                return;
-            }
-
-            if (final is not null)
-            {
-                Log.AlreadyFinal(logger, envelope.TaskName, envelope.Id, final.State);
-                await PersistAsync(() => lease.AckAsync(CancellationToken.None), hardStop).ConfigureAwait(false);
-                return;
-            }
-
-            if (task.Timeout is null && Environment.CurrentManagedThreadId == takenOn)
-            {
-                await Task.Yield();
-            }
-
-            await RunTaskAsync(lease, envelope, task, hardStop).ConfigureAwait(false);
+            envelope = TaskEnvelope.Read(lease.Envelope);
         }
+        catch (InvalidEnvelopeException ex)
+        {
+            await FailUnrunnableAsync(lease, UnreadableMessageError, ex.Message, hardStop).ConfigureAwait(false);
+            return;
+        }
+
+        if (cancellations.WasCanceled(lease.Id))
+        {
+            // Canceled after the fetch started it and before it ran: its Canceled state is stored.
+            Log.AlreadyFinal(logger, envelope.TaskName, lease.Id, TaskState.Canceled);
+            await SettleAsync(lease, TaskCompletion.Canceled(), hardStop).ConfigureAwait(false);
+            return;
+        }
+
+        if (!tasks.TryGetValue(envelope.TaskName, out var task))
+        {
+            await FailUnrunnableAsync(lease, UnknownTaskError, UnknownTaskReason.For(envelope.TaskName, lease.Queue), hardStop).ConfigureAwait(false);
+            return;
+        }
+
+        var now = time.GetUtcNow();
+        if (envelope.ExpiresAt is { } expiresAt && expiresAt <= now)
+        {
+            Log.Expired(logger, envelope.TaskName, lease.Id, expiresAt);
+            await SettleAsync(lease, TaskCompletion.Expired(), hardStop).ConfigureAwait(false);
+            return;
+        }
+
+        if (task.Timeout is null && Environment.CurrentManagedThreadId == takenOn)
+        {
+            await Task.Yield();
+        }
+
+        await RunTaskAsync(lease, envelope, task, hardStop).ConfigureAwait(false);
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask RunTaskAsync(ITaskLease lease, TaskEnvelope envelope, TaskDescriptor task, CancellationToken hardStop)
+    private async ValueTask RunTaskAsync(TaskLease lease, TaskEnvelope envelope, TaskDescriptor task, CancellationToken hardStop)
     {
         var tags = TaskTelemetry.Tags(envelope.TaskName, lease.Queue);
         var startedAt = time.GetUtcNow();
-        var attempt = envelope.Attempt + 1;
+        var attempt = lease.Attempt;
         TaskTelemetry.Started.Add(1, tags);
         TaskTelemetry.QueueWait.Record(Math.Max(0, (startedAt - (envelope.Eta ?? envelope.EnqueuedAt)).TotalSeconds), tags);
-        using var activity = TaskTelemetry.StartProcess(envelope.TaskName, lease.Queue, envelope.Id, attempt, envelope.Headers);
+        using var activity = TaskTelemetry.StartProcess(envelope.TaskName, lease.Queue, lease.Id, attempt, envelope.Headers);
         var watch = Stopwatch.StartNew();
-        var running = new RunningTask(envelope.TaskName, envelope.Id, startedAt, task.Timeout, time, hardStop);
+        var running = new RunningTask(envelope.TaskName, lease.Id, startedAt, task.Timeout, time, hardStop);
         _running.TryAdd(running, 0);
         var invocation = new TaskInvocation(services, envelope.TaskName, envelope.Arguments, TaskSerializer.Options, running.Token);
         ReadOnlyMemory<byte> result = default;
@@ -162,8 +145,8 @@ internal sealed class TaskExecutor(
         if (running.Canceled)
         {
             // Canceled while it ran: the Canceled state is stored and, being final, stays.
-            Log.Canceled(logger, envelope.TaskName, envelope.Id);
-            await PersistAsync(() => lease.AckAsync(CancellationToken.None), hardStop).ConfigureAwait(false);
+            Log.Canceled(logger, envelope.TaskName, lease.Id);
+            await SettleAsync(lease, TaskCompletion.Canceled(), hardStop).ConfigureAwait(false);
             await HoldSlotAsync(code, returned, running, invocation, hardStop).ConfigureAwait(false);
             return;
         }
@@ -173,20 +156,19 @@ internal sealed class TaskExecutor(
         {
             TaskTelemetry.Succeeded.Add(1, tags);
             activity?.SetStatus(ActivityStatusCode.Ok);
-            Log.Succeeded(logger, envelope.TaskName, envelope.Id, watch.Elapsed.TotalMilliseconds);
-            var succeeded = OfRun(envelope, TaskState.Succeeded, null, result);
-            await PersistAsync(() => results.SetAsync(succeeded, CancellationToken.None), hardStop).ConfigureAwait(false);
-            await PersistAsync(() => lease.AckAsync(CancellationToken.None), hardStop).ConfigureAwait(false);
+            Log.Succeeded(logger, envelope.TaskName, lease.Id, watch.Elapsed.TotalMilliseconds);
+            await SettleAsync(lease, TaskCompletion.Succeeded(result), hardStop).ConfigureAwait(false);
             return;
         }
 
         if (hardStop.IsCancellationRequested && error is OperationCanceledException)
         {
-            // Interrupted by shutdown, not failed: the unsettled lease goes back to its queue.
-            // Code that has not returned is left running; the worker names it as it stops.
-            Log.Interrupted(logger, envelope.TaskName, envelope.Id);
-            var pending = OfRun(envelope, TaskState.Pending, null, default);
-            await PersistAsync(() => results.SetAsync(pending, CancellationToken.None), CancellationToken.None, once: true).ConfigureAwait(false);
+            // Interrupted by shutdown, not failed: the task goes back to the head of its queue and
+            // this run does not count. One try: if the store cannot be reached, the lease expires
+            // and the task comes back all the same. Code that has not returned is left running;
+            // the worker names it as it stops.
+            Log.Interrupted(logger, envelope.TaskName, lease.Id);
+            await PersistAsync(() => Settle(lease, TaskCompletion.Released()), CancellationToken.None, once: true).ConfigureAwait(false);
             ReleaseWhenReturned(code, returned, running, invocation);
             return;
         }
@@ -202,23 +184,19 @@ internal sealed class TaskExecutor(
         activity?.SetStatus(ActivityStatusCode.Error, error.Message);
         activity?.AddException(error);
         var retryable = error is not TaskArgumentException;
-        if (retryable && envelope.Attempt < task.MaxRetries)
+        var retriesSoFar = attempt - 1;
+        if (retryable && retriesSoFar < task.MaxRetries)
         {
-            var delay = RetryPolicy.Delay(task.RetryDelay, envelope.Attempt, Random.Shared.NextDouble());
-            Log.Retrying(logger, error, envelope.TaskName, envelope.Id, attempt, delay);
+            var delay = RetryPolicy.Delay(task.RetryDelay, retriesSoFar, Random.Shared.NextDouble());
+            Log.Retrying(logger, error, envelope.TaskName, lease.Id, attempt, delay);
             TaskTelemetry.Retried.Add(1, tags);
-            var retrying = OfRun(envelope, TaskState.Retrying, recorded, default);
-            var next = envelope.WithAttempt(attempt);
-            await PersistAsync(() => results.SetAsync(retrying, CancellationToken.None), hardStop).ConfigureAwait(false);
-            await PersistAsync(() => lease.RetryAsync(next, envelope.Priority, retrying.UpdatedAt + delay, CancellationToken.None), hardStop).ConfigureAwait(false);
+            await SettleAsync(lease, TaskCompletion.Retry(recorded, time.GetUtcNow() + delay), hardStop).ConfigureAwait(false);
         }
         else
         {
-            Log.Failed(logger, error, envelope.TaskName, envelope.Id, attempt);
+            Log.Failed(logger, error, envelope.TaskName, lease.Id, attempt);
             TaskTelemetry.Failed.Add(1, tags);
-            var failed = OfRun(envelope, TaskState.Failed, recorded, default);
-            await PersistAsync(() => results.SetAsync(failed, CancellationToken.None), hardStop).ConfigureAwait(false);
-            await DeadLetterAsync(lease, $"failed for good on attempt {attempt}: {recorded.Type}: {recorded.Message}", hardStop).ConfigureAwait(false);
+            await SettleAsync(lease, TaskCompletion.Failed(recorded), hardStop).ConfigureAwait(false);
         }
 
         await HoldSlotAsync(code, returned, running, invocation, hardStop).ConfigureAwait(false);
@@ -331,19 +309,29 @@ internal sealed class TaskExecutor(
         }
     }
 
-    /// <summary>A state of a run: its attempt is the 1-based number of that run.</summary>
-    private TaskInfo OfRun(TaskEnvelope envelope, TaskState state, TaskError? error, ReadOnlyMemory<byte> result)
-        => new(envelope.Id, envelope.TaskName, state, envelope.Attempt + 1, time.GetUtcNow(), error, result) { Queue = envelope.Queue, Worker = WorkerIdentity.Name };
-
-    /// <summary>A final state reached without a run: its attempt is the number of runs so far.</summary>
-    private TaskInfo Final(TaskEnvelope envelope, TaskState state, TaskError? error)
-        => new(envelope.Id, envelope.TaskName, state, envelope.Attempt, time.GetUtcNow(), error, default) { Queue = envelope.Queue };
-
-    private async ValueTask DeadLetterAsync(ITaskLease lease, string reason, CancellationToken hardStop)
+    /// <summary>
+    /// A task that can never run here (an unreadable message, a task this worker does not know):
+    /// it ends Failed with the reason, in its queue's failed (dead) tasks, at once and once, so
+    /// that it is never delivered again at full speed.
+    /// </summary>
+    private async ValueTask FailUnrunnableAsync(TaskLease lease, string errorType, string reason, CancellationToken hardStop)
     {
-        Log.DeadLettered(logger, lease.Queue, reason);
+        Log.DeadLettered(logger, lease.Queue, lease.Id, reason);
         TaskTelemetry.DeadLettered.Add(1, new KeyValuePair<string, object?>(TaskTelemetry.QueueTag, lease.Queue));
-        await PersistAsync(() => lease.DeadLetterAsync(reason, CancellationToken.None), hardStop).ConfigureAwait(false);
+        await SettleAsync(lease, TaskCompletion.Failed(new TaskError(errorType, reason, null)), hardStop).ConfigureAwait(false);
+    }
+
+    private ValueTask SettleAsync(TaskLease lease, TaskCompletion completion, CancellationToken hardStop)
+        => PersistAsync(() => Settle(lease, completion), hardStop);
+
+    private async ValueTask Settle(TaskLease lease, TaskCompletion completion)
+    {
+        if (!await store.CompleteAsync(lease, completion, CancellationToken.None).ConfigureAwait(false))
+        {
+            // The lease expired (this worker was cut off or frozen longer than the lease) and the
+            // task was recovered: another run owns it now, and this outcome is dropped.
+            Log.LeaseLost(logger, lease.Id, lease.Queue, completion.Kind);
+        }
     }
 
     /// <summary>

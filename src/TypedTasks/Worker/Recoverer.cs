@@ -1,0 +1,26 @@
+using System;
+using System.Collections.Generic;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.Extensions.Logging;
+using TypedTasks.Store;
+
+namespace TypedTasks.Worker;
+
+/// <summary>
+/// Sends back to their queue the tasks whose lease expired (their worker stopped renewing it),
+/// every two heartbeat intervals, in one store call for all the queues this worker serves.
+/// </summary>
+internal sealed class Recoverer(ITaskStore store, IReadOnlyList<string> queues, TimeProvider time, ILogger logger)
+{
+    public Task RunAsync(CancellationToken stop) => WorkerDuty.RunAsync("recovery of expired leases", async token =>
+    {
+        var recovered = await store.RecoverAsync(queues, token).ConfigureAwait(false);
+        if (recovered > 0)
+        {
+            Log.Recovered(logger, recovered, string.Join(", ", queues));
+        }
+
+        return store.HeartbeatInterval * 2;
+    }, time, logger, stop);
+}

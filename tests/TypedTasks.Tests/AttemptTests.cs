@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using TypedTasks.InMemory;
 using TypedTasks.Testing;
+using TypedTasks.Tests.Support;
 
 namespace TypedTasks.Tests;
 

@@ -3,6 +3,7 @@ using System.Linq;
 using System.Threading.Tasks;
 using MessagePack;
 using TypedTasks.InMemory;
+using TypedTasks.Tests.Support;
 
 namespace TypedTasks.Tests;
 
@@ -45,7 +46,6 @@ public sealed class BadInputTests
         {
             ("not a message at all"u8.ToArray(), "expected a MessagePack array"),
             (good[..(good.Length / 2)], "malformed envelope"),
-            ([], "malformed envelope"),
             (Envelope(99, "tests.add", [0x92, 0x01, 0x02]), "unsupported envelope version 99"),
             (Envelope(1, "tests.no-such-task", [0x90]), "unknown task 'tests.no-such-task'"),
             (Envelope(1, "tests.add", [0x91, 0x01]), "takes 2 argument(s) but the message carries 1"),
@@ -55,6 +55,10 @@ public sealed class BadInputTests
         {
             await store.EnqueueRawAsync("default", bytes);
         }
+
+        // No bytes at all are refused at the door, and nothing is stored.
+        var empty = await Assert.ThrowsAsync<ArgumentException>(async () => await store.EnqueueRawAsync("default", []));
+        Assert.Contains("empty envelope", empty.Message, StringComparison.Ordinal);
 
         var after = await proxy.EnqueueAsync(2, 2);
         Assert.Equal(2, await before.GetAsync(TestHost.Wait));

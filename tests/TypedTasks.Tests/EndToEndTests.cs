@@ -6,6 +6,7 @@ using System.Threading.Tasks;
 using Microsoft.Extensions.DependencyInjection;
 using TypedTasks.InMemory;
 using TypedTasks.Testing;
+using TypedTasks.Tests.Support;
 
 namespace TypedTasks.Tests;
 
@@ -221,14 +222,18 @@ public sealed class EndToEndTests
     }
 
     [Fact]
-    public async Task An_unknown_id_is_Pending_and_waiting_on_it_times_out()
+    public async Task An_unknown_id_is_never_taken_for_a_pending_task()
     {
+        // Before, an unknown id answered Pending and a wait on it ran into its timeout.
         await using var host = await TestHost.StartAsync();
         var unknown = Tasks.Add.WithClient(host.Client).GetResult("no-such-id");
 
-        Assert.Equal(TaskState.Pending, await unknown.GetStateAsync());
         Assert.Null(await unknown.GetInfoAsync());
-        await Assert.ThrowsAsync<TimeoutException>(() => unknown.GetAsync(TimeSpan.FromMilliseconds(200)));
+        var state = await Assert.ThrowsAsync<TaskNotFoundException>(async () => await unknown.GetStateAsync());
+        Assert.Equal("no-such-id", state.TaskId);
+        Assert.False(state.Lost);
+        var wait = await Assert.ThrowsAsync<TaskNotFoundException>(() => unknown.GetAsync(TestHost.Wait));
+        Assert.Contains("never enqueued here", wait.Message, StringComparison.Ordinal);
     }
 
     [Fact]

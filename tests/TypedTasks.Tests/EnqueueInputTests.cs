@@ -2,6 +2,7 @@ using System;
 using System.Linq;
 using System.Threading.Tasks;
 using TypedTasks.InMemory;
+using TypedTasks.Tests.Support;
 
 namespace TypedTasks.Tests;
 

@@ -1,6 +1,7 @@
 using System;
 using System.Threading.Tasks;
 using TypedTasks.InMemory;
+using TypedTasks.Tests.Support;
 
 namespace TypedTasks.Tests;
 

@@ -147,14 +147,14 @@ public sealed class WhereIsMyTaskTests
     }
 
     [Fact]
-    public async Task Waiting_on_an_id_never_seen_says_so()
+    public async Task Waiting_on_an_id_never_seen_says_so_at_once()
     {
         await using var host = await TestHost.StartAsync();
         var unknown = host.Client.GetResult<int>("no-such-id");
 
         Assert.Null(await unknown.GetInfoAsync());
-        var error = await Assert.ThrowsAsync<TimeoutException>(() => unknown.GetAsync(ShortWait));
-        Assert.Contains("no state is stored for this id", error.Message, StringComparison.Ordinal);
+        var error = await Assert.ThrowsAsync<TaskNotFoundException>(() => unknown.GetAsync(TestHost.Wait));
+        Assert.Contains("No task no-such-id is stored", error.Message, StringComparison.Ordinal);
         Assert.Contains("key prefix", error.Message, StringComparison.Ordinal);
     }
 
@@ -184,7 +184,7 @@ public sealed class WhereIsMyTaskTests
         var last = await Tasks.Add.WithClient(host.Client).EnqueueAsync(1, 2);
 
         var error = await Assert.ThrowsAsync<TimeoutException>(() => last.GetAsync(ShortWait));
-        Assert.Matches(@"it is pending in queue 'default', where [2-4] messages are ready and [1-3] held by workers \(fetched, not yet started or running\), with 1 live worker serving the queue", error.Message);
+        Assert.Matches(@"it is pending in queue 'default', where [2-4] tasks are pending and [1-3] started by workers, with 1 live worker serving the queue", error.Message);
         Assert.Equal(3, await last.GetAsync(TestHost.Wait));
     }
 

@@ -38,7 +38,7 @@ public static class TaskTelemetry
     internal static readonly Counter<long> Succeeded = Meter.CreateCounter<long>("typedtasks.tasks.succeeded", "{task}", "Runs that succeeded.");
     internal static readonly Counter<long> Failed = Meter.CreateCounter<long>("typedtasks.tasks.failed", "{task}", "Tasks that failed for good.");
     internal static readonly Counter<long> Retried = Meter.CreateCounter<long>("typedtasks.tasks.retried", "{task}", "Failed runs scheduled to run again.");
-    internal static readonly Counter<long> DeadLettered = Meter.CreateCounter<long>("typedtasks.tasks.dead_lettered", "{message}", "Messages set aside in a dead-letter list.");
+    internal static readonly Counter<long> DeadLettered = Meter.CreateCounter<long>("typedtasks.tasks.dead_lettered", "{task}", "Tasks that ended Failed, kept in their queue's failed (dead) tasks: failed for good, or unable to run.");
     internal static readonly Histogram<double> Duration = Meter.CreateHistogram<double>("typedtasks.task.duration", "s", "How long a run took.");
     internal static readonly Histogram<double> QueueWait = Meter.CreateHistogram<double>("typedtasks.task.queue_wait", "s", "From enqueue (or due time) to the start of a run.");
 

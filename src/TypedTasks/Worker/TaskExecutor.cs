@@ -196,6 +196,7 @@ internal sealed class TaskExecutor(
         {
             Log.Failed(logger, error, envelope.TaskName, lease.Id, attempt);
             TaskTelemetry.Failed.Add(1, tags);
+            TaskTelemetry.DeadLettered.Add(1, new KeyValuePair<string, object?>(TaskTelemetry.QueueTag, lease.Queue));
             await SettleAsync(lease, TaskCompletion.Failed(recorded), hardStop).ConfigureAwait(false);
         }
 

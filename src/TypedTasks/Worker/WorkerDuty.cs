@@ -19,6 +19,9 @@ internal static class WorkerDuty
 
     /// <param name="name">The duty's name in logs.</param>
     /// <param name="round">One round; returns how long to sleep before the next.</param>
+    /// <param name="time">The clock the sleeps run on.</param>
+    /// <param name="logger">Where failures are told.</param>
+    /// <param name="stop">Ends the loop.</param>
     public static async Task RunAsync(string name, Func<CancellationToken, Task<TimeSpan>> round, TimeProvider time, ILogger logger, CancellationToken stop)
     {
         var backoff = new Backoff(FirstBackoff, MaxBackoff);

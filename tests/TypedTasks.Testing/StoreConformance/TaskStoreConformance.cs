@@ -1051,7 +1051,7 @@ public abstract class TaskStoreConformance : IAsyncLifetime
 
     /// <summary>A real envelope, as a client writes it, so that the store reads its task name back.</summary>
     protected static byte[] Envelope(string taskName = "conformance.task") => TaskEnvelope.Write(
-        new EnvelopeHeader(Guid.NewGuid().ToString("N"), taskName, Queue, 0, 0, DateTimeOffset.UtcNow, null, null, null),
+        new EnvelopeHeader(taskName, DateTimeOffset.UtcNow, null, null, null),
         default(NoArguments),
         TaskSerializer.Options);
 

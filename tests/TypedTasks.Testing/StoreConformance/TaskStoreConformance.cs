@@ -534,17 +534,17 @@ public abstract class TaskStoreConformance : IAsyncLifetime
     [Fact]
     public async Task A_heartbeat_renews_the_leases_it_names()
     {
-        var lease = TimeSpan.FromMilliseconds(600);
+        var lease = TimeSpan.FromSeconds(1);
         var store = await StoreAsync(StoreSettings.Default with { LeaseDuration = lease });
         var kept = await store.EnqueueAsync(Queue, Item());
         var dropped = await store.EnqueueAsync(Queue, Item());
         var leases = await store.FetchAsync([Queue], 2, CancellationToken.None);
         Assert.Equal([kept, dropped], leases.Select(l => l.Id));
 
-        // Renewed every 150 ms for three lease durations: the renewed one never expires.
+        // Renewed every 100 ms for two and a half lease durations: the renewed one never expires.
         var until = Stopwatch.StartNew();
         var recovered = new List<string>();
-        while (until.Elapsed < lease * 3)
+        while (until.Elapsed < lease * 2.5)
         {
             await store.HeartbeatAsync(Describe(Queue), [leases[0]]);
             if (await store.RecoverAsync([Queue]) > 0)
@@ -552,7 +552,7 @@ public abstract class TaskStoreConformance : IAsyncLifetime
                 recovered.AddRange((await store.ListAsync(Queue, TaskState.Pending, 0, 10)).Select(t => t.Info.Id));
             }
 
-            await Task.Delay(150);
+            await Task.Delay(100);
         }
 
         Assert.Equal([dropped], recovered);

@@ -48,6 +48,14 @@ namespace TypedTasks.Cli
             Validators = { ValidPrefix },
         };
 
+        private static readonly Option<string[]> AssemblyOption = new("--tasks-from")
+        {
+            Description = "An assembly that declares tasks (a .dll built with TypedTasks): inspect then shows their arguments by parameter name",
+            HelpName = "DLL",
+            Recursive = true,
+            AllowMultipleArgumentsPerToken = false,
+        };
+
         public static async Task<int> RunAsync(string[] args)
         {
             var secrets = Secrets(args);
@@ -149,7 +157,7 @@ namespace TypedTasks.Cli
 
             return new RootCommand("typedtasks: look at and act on TypedTasks queues, tasks and failed tasks in Redis.")
             {
-                RedisOption, PrefixOption, status, workers, inspect, tasks, dead, purge, cancel,
+                RedisOption, PrefixOption, AssemblyOption, status, workers, inspect, tasks, dead, purge, cancel,
             };
         }
 
@@ -193,6 +201,13 @@ namespace TypedTasks.Cli
             }
 
             var target = Describe(options);
+            foreach (var path in parsed.GetValue(AssemblyOption) ?? [])
+            {
+                if (LoadTasks(path) is { } problem)
+                {
+                    return Fail(2, $"--tasks-from: {problem}");
+                }
+            }
 
             // A tool fails fast: one short try to connect, not the minutes a service waits.
             options.AbortOnConnectFail = true;
@@ -221,6 +236,20 @@ namespace TypedTasks.Cli
             catch (Exception ex) when (Chain(ex).OfType<RedisServerException>().FirstOrDefault() is { } refused)
             {
                 return Fail(3, $"Redis at {target} refused: {Redact(refused.Message.Split('\n')[0], secrets)}");
+            }
+        }
+
+        /// <summary>Makes the tasks of an assembly known to this process, so that their arguments are shown by name; why not, if it cannot.</summary>
+        private static string? LoadTasks(string path)
+        {
+            try
+            {
+                TaskCatalog.RegisterAssembly(System.Reflection.Assembly.LoadFrom(System.IO.Path.GetFullPath(path)));
+                return null;
+            }
+            catch (Exception ex) when (ex is System.IO.IOException or BadImageFormatException or ArgumentException or System.Security.SecurityException or UnauthorizedAccessException)
+            {
+                return $"cannot load tasks from '{path}': {ex.Message.Split('\n')[0].Trim()}";
             }
         }
 
@@ -460,10 +489,12 @@ namespace TypedTasks.Cli
         /// <summary>The newest failed tasks of one queue, or, with no queue named, of every queue the store knows.</summary>
         private static async Task<int> DeadListAsync(ITaskInspector inspector, string? queue, int count, bool json)
         {
-            var queues = queue is null ? (await inspector.GetQueuesAsync()).Where(q => q.Counts.Failed > 0).ToList() : [await inspector.GetQueueAsync(queue)];
+            var queues = queue is null
+                ? (await inspector.GetQueuesAsync()).Where(q => q.Counts.Failed > 0).ToList()
+                : [.. new[] { await inspector.GetQueueAsync(queue) }.OfType<QueueSummary>()];
             var rows = new List<TaskSummary>();
             long total = 0;
-            foreach (var q in queues.OfType<QueueSummary>())
+            foreach (var q in queues)
             {
                 total += q.Counts.Failed;
                 rows.AddRange(await inspector.GetTasksAsync(q.Name, TaskState.Failed, 0, count));

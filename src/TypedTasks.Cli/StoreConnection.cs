@@ -1,5 +1,6 @@
 using System.Threading.Tasks;
 using StackExchange.Redis;
+using TypedTasks.Redis;
 using TypedTasks.Redis.Store;
 using TypedTasks.Store;
 
@@ -9,5 +10,5 @@ namespace TypedTasks.Cli;
 internal static class StoreConnection
 {
     public static async Task<ITaskStore> OpenAsync(ConfigurationOptions redis, string keyPrefix)
-        => await RedisTaskStore.ConnectAsync(redis.ToString(includePassword: true), new RedisTaskStoreOptions { KeyPrefix = keyPrefix });
+        => await RedisTaskStore.ConnectAsync(redis.ToString(includePassword: true), new RedisTransportOptions { KeyPrefix = keyPrefix });
 }

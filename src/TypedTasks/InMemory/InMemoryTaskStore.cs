@@ -212,6 +212,11 @@ public sealed class InMemoryTaskStore : ITaskStore
     public async ValueTask<IReadOnlyList<TaskLease>> FetchAsync(IReadOnlyList<string> queues, int max, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(queues);
+        if (queues.Count == 0)
+        {
+            throw new ArgumentException("A fetch needs at least one queue to take tasks from.", nameof(queues));
+        }
+
         ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
         var started = _time.GetTimestamp();
         while (true)
@@ -220,11 +225,6 @@ public sealed class InMemoryTaskStore : ITaskStore
             Task wake;
             lock (_gate)
             {
-                if (_disposed)
-                {
-                    return [];
-                }
-
                 var now = BeginLocked();
                 var leases = TakeLocked(queues, max, now);
                 if (leases.Count > 0)
@@ -655,7 +655,7 @@ public sealed class InMemoryTaskStore : ITaskStore
         return new(purged);
     }
 
-    /// <summary>Ends waiting fetches (they return empty) and waits (they throw <see cref="ObjectDisposedException"/>).</summary>
+    /// <summary>Ends the store: waiting fetches and waits, and every later call, throw <see cref="ObjectDisposedException"/>.</summary>
     public ValueTask DisposeAsync()
     {
         var woken = new List<TaskCompletionSource>();

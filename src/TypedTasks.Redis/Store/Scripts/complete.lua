@@ -1,5 +1,6 @@
 -- Settles leases (the runs of many executors, grouped by the client): one outcome per task.
--- ARGV[A..]    six per lease: queue index, seq, fence, kind, payload, retry due (unix ms)
+-- ARGV[A..]    six per lease: queue index, the id's part before '@', fence, kind, payload, retry
+--              due (unix ms)
 --   kind 's'   Succeeded, payload the result (the envelope is dropped)
 --   kind 'f'   Failed, payload the error; kind 'e' Expired; kind 'c' Canceled
 --   kind 'r'   Retrying until the due time, payload the error
@@ -21,10 +22,11 @@ end
 for i = 1, count do
   local at = A + (i - 1) * 6
   local q = queue(tonumber(ARGV[at]))
-  local seq = ARGV[at + 1]
+  local seq = resolve(q, ARGV[at + 1])
   local fence = tonumber(ARGV[at + 2])
   local kind = ARGV[at + 3]
-  local r, bad = try_load(q, seq)
+  local r, bad = nil, false
+  if seq then r, bad = try_load(q, seq) end
   if bad then
     out[i] = -1
   elseif not r or r.fence ~= fence then

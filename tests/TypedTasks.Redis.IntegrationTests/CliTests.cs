@@ -258,6 +258,27 @@ public sealed class CliTests(RedisFixture redis) : IClassFixture<RedisFixture>, 
     }
 
     [Fact]
+    public async Task A_key_of_another_type_is_one_line_without_the_password()
+    {
+        await using var guarded = await RedisServer.StartAsync(
+            false, (port, _) => StackExchange.Redis.ConfigurationOptions.Parse($"127.0.0.1:{port},password={Password}"), "--requirepass", Password);
+        var redisWithPassword = $"{guarded.Endpoint},password={Password}";
+
+        // The queue's sequence key holds a string (the queue is named as the password): a refusal, told in one line.
+        await using (var connection = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(redisWithPassword))
+        {
+            await connection.GetDatabase().StringSetAsync($"tt:{{{Password}}}:seq", "not a hash");
+        }
+
+        var (exit, output) = await Run(["--redis", redisWithPassword, "inspect", "1-1@" + Password]);
+        Assert.True(exit == 3, $"exit {exit}: {output}");
+        Assert.True(output.StartsWith($"typedtasks: Redis at {guarded.Endpoint} refused: WRONGTYPE", StringComparison.Ordinal), output);
+        Assert.Single(output.Trim().Split('\n'));
+        Assert.DoesNotContain(Password, output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_write_refused_for_memory_says_Redis_is_out_of_memory_not_unreachable()
     {
         await using var full = await RedisServer.StartAsync(false, null, "--maxmemory-policy", "noeviction");

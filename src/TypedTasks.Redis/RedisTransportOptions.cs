@@ -18,6 +18,12 @@ public sealed class RedisTransportOptions
     /// </summary>
     public int FinalIndexLimit { get; set; } = 1_000;
 
+    /// <summary>
+    /// How long a task fetched from the task store stays leased to its worker without a heartbeat
+    /// before another worker may take it back; null (the default): <see cref="WorkerTimeout"/>.
+    /// </summary>
+    public TimeSpan? LeaseDuration { get; set; }
+
     /// <summary>How often a worker renews its heartbeat. Default 3 s.</summary>
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(3);
 
@@ -51,6 +57,7 @@ public sealed class RedisTransportOptions
     {
         Check(DeadLetterLimit > 0, nameof(DeadLetterLimit), DeadLetterLimit);
         Check(FinalIndexLimit > 0, nameof(FinalIndexLimit), FinalIndexLimit);
+        Check(LeaseDuration is null || LeaseDuration > HeartbeatInterval * 2, nameof(LeaseDuration), LeaseDuration!, "more than twice HeartbeatInterval");
         Check(HeartbeatInterval > TimeSpan.Zero, nameof(HeartbeatInterval), HeartbeatInterval);
         Check(WorkerTimeout > HeartbeatInterval * 2, nameof(WorkerTimeout), WorkerTimeout, "more than twice HeartbeatInterval");
         Check(RecoverInterval > TimeSpan.Zero, nameof(RecoverInterval), RecoverInterval);

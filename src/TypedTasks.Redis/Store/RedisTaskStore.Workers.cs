@@ -53,7 +53,8 @@ public sealed partial class RedisTaskStore
         ArgumentNullException.ThrowIfNull(worker);
         ArgumentNullException.ThrowIfNull(held);
         var now = _time.GetUtcNow();
-        var deadline = now + _options.WorkerTimeout;
+        var deadline = now + LeaseDuration;
+        var listedUntil = now + _options.WorkerTimeout;
         var leases = new List<(string Queue, string Own, long Fence)>(held.Count);
         foreach (var lease in held)
         {
@@ -78,7 +79,7 @@ public sealed partial class RedisTaskStore
                 new HashEntry("beat_ms", now.ToUnixTimeMilliseconds()),
             ]),
             _db.KeyExpireAsync(info, _options.WorkerTimeout),
-            _db.SortedSetAddAsync(WorkersKey, id, deadline.ToUnixTimeMilliseconds()));
+            _db.SortedSetAddAsync(WorkersKey, id, listedUntil.ToUnixTimeMilliseconds()));
 
         var renew = SlotGroups.RunAsync(_connection, leases.Count, i => SeqKey(leases[i].Queue), BatchLimit, group =>
         {

@@ -121,6 +121,8 @@ public sealed partial class RedisTaskStore : ITaskStore
     /// <inheritdoc/>
     public TimeSpan HeartbeatInterval => _options.HeartbeatInterval;
 
+    private TimeSpan LeaseDuration => _options.LeaseDuration ?? _options.WorkerTimeout;
+
     // ---- Producer ----
 
     /// <inheritdoc/>
@@ -373,7 +375,7 @@ public sealed partial class RedisTaskStore : ITaskStore
             var now = _time.GetUtcNow();
             var args = Args(now, 3);
             args.Add(max - leases.Count);
-            args.Add((now + _options.WorkerTimeout).ToUnixTimeMilliseconds());
+            args.Add((now + LeaseDuration).ToUnixTimeMilliseconds());
             args.Add(Worker.WorkerIdentity.Name);
             var all = (RedisResult[])(await RunAsync(StoreScript.Fetch, [.. group.Select(SeqKey)], args).ConfigureAwait(false))!;
             for (var i = 0; i < all.Length; i += 6)

@@ -7,7 +7,8 @@
 --   kind 'l'   released: Pending again at the head of its list, this run not counted
 -- Returns      per lease: 1 settled, 0 not this run's lease (nothing changed), -1 the task's own
 --              keys hold another Redis type (that task is left as it is, the others go on).
--- A record already final whose fence matches (canceled while it ran): its lease is dropped, 1.
+-- A record already final whose fence matches and whose lease is still there (canceled while it
+-- ran): its lease is dropped, 1; without its lease (settled already, or dropped by recover): 0.
 -- Order: the queue keys written are checked first; per task, the record and its new index entry
 -- are written before its lease is removed.
 local count = (#ARGV - A + 1) / 6
@@ -32,8 +33,7 @@ for i = 1, count do
   elseif not r or r.fence ~= fence then
     out[i] = 0
   elseif is_final(r.state) then
-    redis.call('ZREM', q.base .. 'leases', seq)
-    out[i] = 1
+    out[i] = redis.call('ZREM', q.base .. 'leases', seq)
   elseif r.state ~= STARTED then
     out[i] = 0
   else

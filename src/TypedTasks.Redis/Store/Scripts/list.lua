@@ -1,4 +1,5 @@
--- A page of the tasks of the queue KEYS[1] in one state, in O(page). Reads only.
+-- A page of the tasks of the queue KEYS[1] in one state, in O(page). Writes only to drop final
+-- index entries older than the result TTL.
 -- ARGV[A]      the state; ARGV[A+1] the offset; ARGV[A+2] the count
 -- Returns      three per task: id, record, due time (-1 when none).
 -- Pending: in run order (priority 9 first, oldest first); scheduled and retrying by due time;
@@ -37,9 +38,11 @@ elseif state == STARTED then
 elseif WAIT_INDEX[state] then
   scored(q.base .. WAIT_INDEX[state])
 else
+  need(q.base .. FINAL_INDEX[state], 'list')
+  trim_final(q.base .. FINAL_INDEX[state])
   local page = redis.call('LRANGE', q.base .. FINAL_INDEX[state], offset, offset + want - 1)
   for j = 1, #page do
-    seqs[#seqs + 1] = page[j]
+    seqs[#seqs + 1] = string.match(page[j], '^(%d+)')
     dues[#dues + 1] = -1
   end
 end

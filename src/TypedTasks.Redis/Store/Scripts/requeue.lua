@@ -19,15 +19,15 @@ for i = 1, count do
   local r = seq and try_load(q, seq)
   if r and r.body ~= '' and (r.state == SCHEDULED or r.state == RETRYING or r.state == FAILED
       or r.state == CANCELED or r.state == EXPIRED) then
-    local was = r.state
+    local was = { state = r.state, prio = r.prio, updated = r.updated }
     r.state = PENDING
     r.attempt = 0
     r.err = ''
     r.updated = NOW
     save(q, seq, r)
-    if is_final(was) then opened(q, seq, r) end
+    if is_final(was.state) then opened(q, seq, r) end
     push_pending(q, seq, r.prio, false)
-    unindex(q, seq, { state = was, prio = r.prio })
+    unindex(q, seq, was)
     moved = moved + 1
   end
 end

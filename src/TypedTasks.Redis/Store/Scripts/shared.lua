@@ -173,13 +173,30 @@ local function announce(q, seq, r, s)
   frames[#frames + 1] = struct.pack('>H', #id) .. id .. struct.pack('>I4', #s) .. s
 end
 
+-- A final index entry: the sequence and when the task became final (its record's updated time),
+-- so that entries older than the result TTL can be dropped from the tail.
+local function final_entry(seq, r) return seq .. ':' .. string.format('%.0f', r.updated) end
+
+-- Drops the entries of a final index whose task ended more than the TTL ago (oldest at the tail;
+-- bounded per call): its record may be gone, and a count must not include it.
+local function trim_final(key)
+  for _ = 1, 200 do
+    local last = redis.call('LINDEX', key, -1)
+    if not last then return end
+    local ended = tonumber(string.match(last, ':(%d+)$') or '')
+    if ended and ended + TTL > NOW then return end
+    redis.call('RPOP', key)
+  end
+end
+
 -- Stores a record that just became final and puts it in its capped index (written before any
 -- caller removes the task from where it was).
 local function finish(q, seq, r)
   local s = save(q, seq, r)
   local index = q.base .. FINAL_INDEX[r.state]
-  redis.call('LPUSH', index, seq)
+  redis.call('LPUSH', index, final_entry(seq, r))
   redis.call('LTRIM', index, 0, (r.state == FAILED and FAILED_CAP or FINAL_CAP) - 1)
+  trim_final(index)
   if r.chosen ~= '' then redis.call('PEXPIRE', q.base .. 'id:' .. r.chosen, TTL) end
   closed(q, seq)
   announce(q, seq, r, s)
@@ -196,14 +213,14 @@ local function push_pending(q, seq, prio, head)
   if n == 1 then q.wake = true end
 end
 
--- Removes a task from the index of its (non-running) state.
+-- Removes a task from the index of its (non-running) state; r is its record as stored.
 local function unindex(q, seq, r)
   if r.state == PENDING then
     redis.call('LREM', q.base .. 'pending:' .. r.prio, 1, seq)
   elseif WAIT_INDEX[r.state] then
     redis.call('ZREM', q.base .. WAIT_INDEX[r.state], seq)
   elseif FINAL_INDEX[r.state] then
-    redis.call('LREM', q.base .. FINAL_INDEX[r.state], 1, seq)
+    redis.call('LREM', q.base .. FINAL_INDEX[r.state], 1, final_entry(seq, r))
   end
 end
 

@@ -33,7 +33,7 @@ public sealed class CliTests(RedisFixture redis) : IClassFixture<RedisFixture>, 
     private Task<(int Exit, string Output)> Cli(params string[] arguments)
         => Run(["--redis", redis.Server.Endpoint, "--prefix", _prefix, .. arguments]);
 
-    private static async Task<(int Exit, string Output)> Run(string[] arguments, Dictionary<string, string>? environment = null)
+    internal static async Task<(int Exit, string Output)> Run(string[] arguments, Dictionary<string, string>? environment = null)
     {
         await using var cli = ChildProcess.Start("TypedTasks.Cli", arguments, environment);
         Assert.True(await cli.WaitForExitAsync(TimeSpan.FromSeconds(60)), cli.Output);

@@ -15,7 +15,8 @@ namespace TypedTasks.Inspection;
 /// (<see cref="InspectorModel.QueueNameProblem"/>), an empty id or a state that is not one throws
 /// <see cref="ArgumentException"/>; a page outside its bounds throws
 /// <see cref="ArgumentOutOfRangeException"/>. A store that cannot be reached throws
-/// <see cref="Transport.TransportException"/>.
+/// <see cref="Transport.TransportException"/>; one that can tell a task existed and its data was
+/// lost (a Redis that restarted empty) throws <see cref="TaskNotFoundException"/> for it.
 /// </remarks>
 public interface ITaskInspector
 {

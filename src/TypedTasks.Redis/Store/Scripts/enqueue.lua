@@ -63,19 +63,10 @@ for i = 1, count do
   if item.existing then
     ids[i] = item.id
   else
-    local r = { state = PENDING, prio = item.prio, attempt = 0, fence = 0, updated = NOW, name = item.name,
-      worker = '', chosen = item.chosen, err = '', body = item.body, side = false }
-    if item.due > NOW then r.state = SCHEDULED end
-    save(q, item.seq, r)
+    local r = create(q, item)
     local bucket = item.qi .. ':' .. bucket_no(item.seq)
     local open = opening[bucket]
     if open then open.n = open.n + 1 else opening[bucket] = { q = q, seq = item.seq, n = 1 } end
-    if item.chosen ~= '' then redis.call('SET', q.base .. 'id:' .. item.chosen, item.seq) end
-    if r.state == SCHEDULED then
-      redis.call('ZADD', q.base .. 'sched', item.due, item.seq)
-    else
-      push_pending(q, item.seq, item.prio, false)
-    end
     ids[i] = id_of(q, item.seq, r)
   end
 end

@@ -250,6 +250,40 @@ local function resolve(q, left)
   return nil, e ~= nil
 end
 
+-- Stores a new task (item: seq, prio, due or nil, chosen, name, body) Pending, or Scheduled
+-- when due later, with its chosen id and index entry. Its bucket's open count is the caller's.
+local function create(q, item)
+  local r = { state = PENDING, prio = item.prio, attempt = 0, fence = 0, updated = NOW, name = item.name,
+    worker = '', chosen = item.chosen, err = '', body = item.body, side = false }
+  if item.due and item.due > NOW then r.state = SCHEDULED end
+  save(q, item.seq, r)
+  if item.chosen ~= '' then redis.call('SET', q.base .. 'id:' .. item.chosen, item.seq) end
+  if r.state == SCHEDULED then
+    redis.call('ZADD', q.base .. 'sched', item.due, item.seq)
+  else
+    push_pending(q, item.seq, item.prio, false)
+  end
+  return r
+end
+
+-- Removes a task's record, side key and chosen id (its index entry is the caller's).
+local function forget(q, seq, r)
+  if not is_final(r.state) then closed(q, seq) end
+  if r.chosen ~= '' then redis.call('DEL', q.base .. 'id:' .. r.chosen) end
+  if r.side then redis.call('DEL', side_of(q, seq)) end
+  redis.call('HDEL', bucket_of(q, seq), seq)
+end
+
+-- Checks every index of the queues named by ARGV[from], ARGV[from + step], ... (queue indexes).
+local function check_indexes(from, step)
+  for at = from, #ARGV, step do
+    local q = queue(tonumber(ARGV[at]))
+    check_final(q)
+    check(q, 'sched', 'retrying')
+    check_pending(q)
+  end
+end
+
 -- Publishes what the call changed: a wake per queue that became non-empty, the final frames,
 -- the cancellations.
 local function flush()

@@ -136,7 +136,8 @@ public abstract class RedisTaskStoreTests : IAsyncLifetime
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => _store.EnqueueManyAsync("q", [New(), New(priority: -1)]).AsTask());
         Assert.Equal(0, (await _store.CountAsync("q")).Pending);
         Assert.Null(await _store.GetAsync("no-queue-here"));
-        Assert.True((await Assert.ThrowsAsync<TaskNotFoundException>(() => _store.GetAsync("abc-1@q").AsTask())).Lost); // an epoch, and no queue under it
+        Assert.True((await Assert.ThrowsAsync<TaskNotFoundException>(() => _store.GetAsync("abcdefgh-1@q").AsTask())).Lost); // an epoch, and no queue under it
+        Assert.Null(await _store.GetAsync("order-1@q")); // a chosen id never used
     }
 
     [Fact]

@@ -4,12 +4,7 @@
 -- Order: every key touched is checked first, so the call either deletes each task whole or
 -- fails before changing anything.
 local count = (#ARGV - A + 1) / 2
-for i = 1, count do
-  local q = queue(tonumber(ARGV[A + (i - 1) * 2]))
-  check_final(q)
-  check(q, 'sched', 'retrying')
-  check_pending(q)
-end
+check_indexes(A, 2)
 local deleted = 0
 for i = 1, count do
   local at = A + (i - 1) * 2
@@ -18,10 +13,7 @@ for i = 1, count do
   local r = seq and try_load(q, seq)
   if r and r.state ~= STARTED then
     unindex(q, seq, r)
-    if not is_final(r.state) then closed(q, seq) end
-    if r.chosen ~= '' then redis.call('DEL', q.base .. 'id:' .. r.chosen) end
-    if r.side then redis.call('DEL', side_of(q, seq)) end
-    redis.call('HDEL', bucket_of(q, seq), seq)
+    forget(q, seq, r)
     deleted = deleted + 1
   end
 end

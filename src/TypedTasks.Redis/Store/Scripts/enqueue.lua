@@ -18,6 +18,10 @@ for i = 1, count do
   if next_seq[qi] == nil then next_seq[qi] = tonumber(redis.call('HGET', q.seq, 'next') or '0') end
   local chosen = ARGV[at + 3]
   local existing = nil
+  local e = epoch_form(chosen)
+  if e and (e == epoch(q) or (not epoch(q) and e == candidate)) then
+    error({ err = 'ERR the chosen task id ' .. chosen .. ' has the form of an id the store makes in queue ' .. q.name .. '; choose another' })
+  end
   if chosen ~= '' then
     local idkey = q.base .. 'id:' .. chosen
     need(idkey, 'string')
@@ -31,7 +35,11 @@ for i = 1, count do
   else
     next_seq[qi] = next_seq[qi] + 1
     item.seq = tostring(next_seq[qi])
-    need(bucket_of(q, item.seq), 'hash')
+    local bucket = bucket_of(q, item.seq)
+    if not q.checked[bucket] then
+      need(bucket, 'hash')
+      q.checked[bucket] = true
+    end
     if item.due > NOW then check(q, 'sched') else check(q, 'pending:' .. item.prio) end
     if chosen ~= '' then taken[qi .. '@' .. chosen] = item.seq end
   end
@@ -48,25 +56,20 @@ for qi, n in pairs(next_seq) do
 end
 
 local ids = {}
+local opening = {}
 for i = 1, count do
   local item = plan[i]
   local q = item.q
   if item.existing then
     ids[i] = item.id
   else
-    local r = { state = PENDING, prio = item.prio, attempt = 0, fence = 0, updated = NOW, name = item.name,
-      worker = '', chosen = item.chosen, err = '', body = item.body, side = false }
-    if item.due > NOW then r.state = SCHEDULED end
-    save(q, item.seq, r)
-    opened(q, item.seq, r)
-    if item.chosen ~= '' then redis.call('SET', q.base .. 'id:' .. item.chosen, item.seq) end
-    if r.state == SCHEDULED then
-      redis.call('ZADD', q.base .. 'sched', item.due, item.seq)
-    else
-      push_pending(q, item.seq, item.prio, false)
-    end
+    local r = create(q, item)
+    local bucket = item.qi .. ':' .. bucket_no(item.seq)
+    local open = opening[bucket]
+    if open then open.n = open.n + 1 else opening[bucket] = { q = q, seq = item.seq, n = 1 } end
     ids[i] = id_of(q, item.seq, r)
   end
 end
+for _, open in pairs(opening) do opened_n(open.q, open.seq, open.n) end
 flush()
 return ids

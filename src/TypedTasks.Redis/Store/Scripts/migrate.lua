@@ -82,17 +82,8 @@ redis.call('HSET', q.seq, 'next', next_seq)
 for i = 1, #items do
   local item = items[i]
   if not item.skip then
-    local r = { state = PENDING, prio = item.prio, attempt = 0, fence = 0, updated = NOW, name = item.name,
-      worker = '', chosen = item.chosen, err = '', body = item.body, side = false }
-    if item.due and item.due > NOW then r.state = SCHEDULED end
-    save(q, item.seq, r)
+    local r = create(q, item)
     opened(q, item.seq, r)
-    if item.chosen ~= '' then redis.call('SET', q.base .. 'id:' .. item.chosen, item.seq) end
-    if r.state == SCHEDULED then
-      redis.call('ZADD', q.base .. 'sched', item.due, item.seq)
-    else
-      push_pending(q, item.seq, item.prio, false)
-    end
   end
 end
 

@@ -14,10 +14,7 @@ for p = 9, 0, -1 do
     local seq = page[j]
     local r = load(q, seq)
     if r then
-      if not is_final(r.state) then closed(q, seq) end
-      if r.chosen ~= '' then redis.call('DEL', q.base .. 'id:' .. r.chosen) end
-      if r.side then redis.call('DEL', side_of(q, seq)) end
-      redis.call('HDEL', bucket_of(q, seq), seq)
+      forget(q, seq, r)
       deleted = deleted + 1
     end
   end

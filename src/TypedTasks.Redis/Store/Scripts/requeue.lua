@@ -5,12 +5,7 @@
 -- Order: every index written or removed from is checked first; the record and the pending entry
 -- are written before the task leaves its old index.
 local count = (#ARGV - A + 1) / 2
-for i = 1, count do
-  local q = queue(tonumber(ARGV[A + (i - 1) * 2]))
-  check_final(q)
-  check(q, 'sched', 'retrying')
-  check_pending(q)
-end
+check_indexes(A, 2)
 local moved = 0
 for i = 1, count do
   local at = A + (i - 1) * 2

@@ -141,12 +141,17 @@ local function save(q, seq, r)
   return s
 end
 
--- A task of the bucket is not final (new, or requeued): the bucket must not expire.
-local function opened(q, seq, r)
-  local n = bucket_no(seq)
-  if redis.call('HINCRBY', q.base .. 'open', n, 1) == 1 then
-    redis.call('PERSIST', q.base .. 't:' .. n)
+-- n tasks of the bucket of seq are not final any more, or again (new, requeued): the bucket must
+-- not expire.
+local function opened_n(q, seq, n)
+  local b = bucket_no(seq)
+  if redis.call('HINCRBY', q.base .. 'open', b, n) == n then
+    redis.call('PERSIST', q.base .. 't:' .. b)
   end
+end
+
+local function opened(q, seq, r)
+  opened_n(q, seq, 1)
   if r.chosen ~= '' then redis.call('PERSIST', q.base .. 'id:' .. r.chosen) end
 end
 
@@ -194,9 +199,10 @@ end
 local function finish(q, seq, r)
   local s = save(q, seq, r)
   local index = q.base .. FINAL_INDEX[r.state]
-  redis.call('LPUSH', index, final_entry(seq, r))
-  redis.call('LTRIM', index, 0, (r.state == FAILED and FAILED_CAP or FINAL_CAP) - 1)
-  trim_final(index)
+  local cap = r.state == FAILED and FAILED_CAP or FINAL_CAP
+  if redis.call('LPUSH', index, final_entry(seq, r)) > cap then
+    redis.call('LTRIM', index, 0, cap - 1)
+  end
   if r.chosen ~= '' then redis.call('PEXPIRE', q.base .. 'id:' .. r.chosen, TTL) end
   closed(q, seq)
   announce(q, seq, r, s)
@@ -224,16 +230,58 @@ local function unindex(q, seq, r)
   end
 end
 
--- The sequence of a task id's part before '@' in queue q: a chosen id's, or <epoch>-<seq>.
--- Returns seq, or nil and whether the task is known lost (its queue's epoch is not the id's).
+-- The sequence of a task id's part before '@' in queue q: <epoch>-<seq> with the queue's epoch,
+-- else a chosen id's. Returns seq, or nil and whether the task is known lost (the id has an epoch
+-- and names no chosen id, and the queue has another epoch or none: Redis lost the data).
+-- Enqueue refuses a chosen id of the <epoch>-<seq> form with the queue's epoch, so the two never mix.
+-- The epoch and sequence of an id the store made (8 of 0-9a-z, '-', digits), or nil.
+local function epoch_form(left)
+  local e, n = string.match(left, '^([0-9a-z]+)-(%d+)$')
+  if e and #e == 8 then return e, n end
+  return nil
+end
+
 local function resolve(q, left)
+  local e, n = epoch_form(left)
+  local current = epoch(q)
+  if e and current and current == e then return n, false end
   local ok, seq = pcall(redis.call, 'GET', q.base .. 'id:' .. left)
   if ok and seq then return seq, false end
-  local e, n = string.match(left, '^(%w+)-(%d+)$')
-  if not e then return nil, false end
-  local current = epoch(q)
-  if not current or current ~= e then return nil, true end
-  return n, false
+  return nil, e ~= nil
+end
+
+-- Stores a new task (item: seq, prio, due or nil, chosen, name, body) Pending, or Scheduled
+-- when due later, with its chosen id and index entry. Its bucket's open count is the caller's.
+local function create(q, item)
+  local r = { state = PENDING, prio = item.prio, attempt = 0, fence = 0, updated = NOW, name = item.name,
+    worker = '', chosen = item.chosen, err = '', body = item.body, side = false }
+  if item.due and item.due > NOW then r.state = SCHEDULED end
+  save(q, item.seq, r)
+  if item.chosen ~= '' then redis.call('SET', q.base .. 'id:' .. item.chosen, item.seq) end
+  if r.state == SCHEDULED then
+    redis.call('ZADD', q.base .. 'sched', item.due, item.seq)
+  else
+    push_pending(q, item.seq, item.prio, false)
+  end
+  return r
+end
+
+-- Removes a task's record, side key and chosen id (its index entry is the caller's).
+local function forget(q, seq, r)
+  if not is_final(r.state) then closed(q, seq) end
+  if r.chosen ~= '' then redis.call('DEL', q.base .. 'id:' .. r.chosen) end
+  if r.side then redis.call('DEL', side_of(q, seq)) end
+  redis.call('HDEL', bucket_of(q, seq), seq)
+end
+
+-- Checks every index of the queues named by ARGV[from], ARGV[from + step], ... (queue indexes).
+local function check_indexes(from, step)
+  for at = from, #ARGV, step do
+    local q = queue(tonumber(ARGV[at]))
+    check_final(q)
+    check(q, 'sched', 'retrying')
+    check_pending(q)
+  end
 end
 
 -- Publishes what the call changed: a wake per queue that became non-empty, the final frames,

@@ -11,13 +11,12 @@ using System.Threading.Tasks;
 using StackExchange.Redis;
 using TypedTasks;
 using TypedTasks.Cli;
-using TypedTasks.Redis;
-using TypedTasks.Serialization;
+using TypedTasks.Inspection;
 using TypedTasks.Transport;
 
-// typedtasks: look at and act on TypedTasks in Redis. Exit codes: 0 done, 1 refused, not found
-// or an unexpected error, 2 bad arguments, 3 Redis unreachable or refusing. Errors are short
-// lines on stderr, never a stack trace, never a password.
+// typedtasks: look at and act on TypedTasks in Redis, through the inspector every tool shares.
+// Exit codes: 0 done, 1 refused, not found or an unexpected error, 2 bad arguments, 3 Redis
+// unreachable or refusing. Errors are short lines on stderr, never a stack trace, never a password.
 return await Cli.RunAsync(args);
 
 namespace TypedTasks.Cli
@@ -26,9 +25,12 @@ namespace TypedTasks.Cli
     {
         private const string RedisVariable = "TYPEDTASKS_REDIS";
         private const string RedisAdvice = "pass --redis HOST:PORT or set " + RedisVariable;
+        private const string MemoryAdvice = "check the server's maxmemory and maxmemory-policy (with noeviction, writes fail once maxmemory is reached; raise maxmemory rather than pick a policy that evicts TypedTasks keys)";
+        private const string KeyPrefixRule = "a key prefix is not empty or blank and holds no braces";
 
-        // Deep enough for arguments shown to their bound (MessagePackJson.MaxDepth) inside a report.
-        private static readonly JsonSerializerOptions Json = new() { WriteIndented = false, MaxDepth = MessagePackJson.MaxDepth + 8 };
+        // Arguments and results arrive as JSON text from the inspector, already bounded in depth;
+        // a report embeds them, so it may nest a few levels deeper.
+        private static readonly JsonSerializerOptions Json = new() { WriteIndented = false, MaxDepth = 128 };
 
         private static readonly Option<string?> RedisOption = new("--redis")
         {
@@ -39,11 +41,19 @@ namespace TypedTasks.Cli
 
         private static readonly Option<string> PrefixOption = new("--prefix")
         {
-            Description = "The key prefix of the application (TypedTasks:RedisTransport:KeyPrefix)",
+            Description = "The key prefix of the application (TypedTasks:Redis:KeyPrefix)",
             HelpName = "PREFIX",
             DefaultValueFactory = _ => "tt",
             Recursive = true,
             Validators = { ValidPrefix },
+        };
+
+        private static readonly Option<string[]> AssemblyOption = new("--tasks-from")
+        {
+            Description = "An assembly that declares tasks (a .dll built with TypedTasks): inspect then shows their arguments by parameter name",
+            HelpName = "DLL",
+            Recursive = true,
+            AllowMultipleArgumentsPerToken = false,
         };
 
         public static async Task<int> RunAsync(string[] args)
@@ -82,7 +92,7 @@ namespace TypedTasks.Cli
 
         private static RootCommand Build(string[] secrets)
         {
-            var json = new Option<bool>("--json") { Description = "Print one JSON document instead of a table" };
+            var json = new Option<bool>("--json") { Description = "Print one JSON document instead of text" };
             var yes = new Option<bool>("--yes") { Description = "Do it without asking for confirmation" };
             var id = new Argument<string>("ID") { Description = "The task id (AsyncResult.Id)" };
             Argument<string> Queue(string what)
@@ -92,38 +102,62 @@ namespace TypedTasks.Cli
                 return queue;
             }
 
-            var someQueue = new Argument<string?>("QUEUE") { Description = "The queue; without it, the dead letters of every queue", Arity = ArgumentArity.ZeroOrOne };
-            someQueue.Validators.Add(ValidQueue);
-
-            var status = new Command("status", "Queues (pending, scheduled, in flight, dead, live workers) and live workers; queues with tasks and no live worker are marked") { json };
-            status.SetAction((p, _) => WithRedisAsync(p, secrets, r => StatusAsync(r, p.GetValue(json))));
-
-            var inspect = new Command("inspect", "A task's state, attempt, arguments, result or error, and where its message is") { id, json };
-            inspect.SetAction((p, _) => WithRedisAsync(p, secrets, r => InspectAsync(r, p.GetValue(id)!, p.GetValue(json))));
-
-            var deadList = new Command("list", "The dead letters of a queue, or of every queue, newest first") { someQueue, json };
-            deadList.SetAction((p, _) => WithRedisAsync(p, secrets, r => DeadListAsync(r, p.GetValue(someQueue), p.GetValue(json))));
-
-            var retryQueue = Queue("The queue whose dead letters go back into it");
-            var deadRetry = new Command("retry", "Put every dead letter of a queue back into it, with a fresh retry budget") { retryQueue, yes };
-            deadRetry.SetAction((p, _) => WithRedisAsync(p, secrets, r => DeadRetryAsync(r, p.GetValue(retryQueue)!, p.GetValue(yes))));
-
-            var purgeDeadQueue = Queue("The queue whose dead letters are deleted");
-            var deadPurge = new Command("purge", "Delete the dead letters of a queue") { purgeDeadQueue, yes };
-            deadPurge.SetAction((p, _) => WithRedisAsync(p, secrets, r => DeadPurgeAsync(r, p.GetValue(purgeDeadQueue)!, p.GetValue(yes))));
-
-            var dead = new Command("dead", "Dead letters: messages that failed for good or could not be run") { deadList, deadRetry, deadPurge };
-
-            var purgeQueue = Queue("The queue whose waiting and scheduled messages are deleted");
-            var purge = new Command("purge", "Delete the waiting and scheduled messages of a queue; they never run") { purgeQueue, yes };
-            purge.SetAction((p, _) => WithRedisAsync(p, secrets, r => PurgeAsync(r, p.GetValue(purgeQueue)!, p.GetValue(yes))));
-
-            var cancel = new Command("cancel", "Cancel a task: a pending one never runs, a running one has its token signalled") { id };
-            cancel.SetAction((p, _) => WithRedisAsync(p, secrets, r => CancelAsync(r, p.GetValue(id)!)));
-
-            return new RootCommand("typedtasks: look at and act on TypedTasks queues, tasks and dead letters in Redis.")
+            var count = new Option<int>("--count") { Description = $"How many tasks to show, 1 to {InspectorModel.MaxPageSize}", DefaultValueFactory = _ => 50, HelpName = "N" };
+            count.Validators.Add(r =>
             {
-                RedisOption, PrefixOption, status, inspect, dead, purge, cancel,
+                if (r.GetValueOrDefault<int>() is < 1 or > InspectorModel.MaxPageSize)
+                {
+                    r.AddError($"--count: {r.GetValueOrDefault<int>()} is not between 1 and {InspectorModel.MaxPageSize}");
+                }
+            });
+
+            var status = new Command("status", "Queues (tasks in each state, live workers) and live workers; queues with waiting tasks and no live worker are marked") { json };
+            status.SetAction((p, _) => WithInspectorAsync(p, secrets, i => StatusAsync(i, p.GetValue(json))));
+
+            var workers = new Command("workers", "The live workers: queues, concurrency, the tasks they hold, heartbeat age") { json };
+            workers.SetAction((p, _) => WithInspectorAsync(p, secrets, i => WorkersAsync(i, p.GetValue(json))));
+
+            var inspect = new Command("inspect", "A task's state, attempt, arguments (by name when known), result or error") { id, json };
+            inspect.SetAction((p, _) => WithInspectorAsync(p, secrets, i => InspectAsync(i, p.GetValue(id)!, p.GetValue(json))));
+
+            var tasksQueue = Queue("The queue whose tasks are listed");
+            var state = new Option<TaskState>("--state") { Description = "The state: Pending, Scheduled, Started, Retrying, Succeeded, Failed, Canceled or Expired", DefaultValueFactory = _ => TaskState.Pending, HelpName = "STATE" };
+            var offset = new Option<long>("--offset") { Description = "How many tasks of the state to skip (the store's order)", DefaultValueFactory = _ => 0, HelpName = "N" };
+            offset.Validators.Add(r =>
+            {
+                if (r.GetValueOrDefault<long>() < 0)
+                {
+                    r.AddError($"--offset: {r.GetValueOrDefault<long>()} is negative");
+                }
+            });
+            var tasks = new Command("tasks", "A page of the tasks of a queue in one state, in the order the store keeps them") { tasksQueue, state, offset, count, json };
+            tasks.SetAction((p, _) => WithInspectorAsync(p, secrets, i => TasksAsync(i, p.GetValue(tasksQueue)!, p.GetValue(state), p.GetValue(offset), p.GetValue(count), p.GetValue(json))));
+
+            var someQueue = new Argument<string?>("QUEUE") { Description = "The queue; without it, the failed tasks of every queue", Arity = ArgumentArity.ZeroOrOne };
+            someQueue.Validators.Add(ValidQueue);
+            var deadList = new Command("list", "The failed tasks of a queue, or of every queue, newest first") { someQueue, count, json };
+            deadList.SetAction((p, _) => WithInspectorAsync(p, secrets, i => DeadListAsync(i, p.GetValue(someQueue), p.GetValue(count), p.GetValue(json))));
+
+            var retryQueue = Queue("The queue whose failed tasks run again");
+            var deadRetry = new Command("retry", "Run every failed task of a queue again, each with a fresh retry budget") { retryQueue, yes, json };
+            deadRetry.SetAction((p, _) => WithInspectorAsync(p, secrets, i => DeadRetryAsync(i, p.GetValue(retryQueue)!, p.GetValue(yes), p.GetValue(json))));
+
+            var purgeDeadQueue = Queue("The queue whose failed tasks are deleted");
+            var deadPurge = new Command("purge", "Delete the failed tasks of a queue") { purgeDeadQueue, yes, json };
+            deadPurge.SetAction((p, _) => WithInspectorAsync(p, secrets, i => DeadPurgeAsync(i, p.GetValue(purgeDeadQueue)!, p.GetValue(yes), p.GetValue(json))));
+
+            var dead = new Command("dead", "Failed tasks: those that failed for good or could not be run") { deadList, deadRetry, deadPurge };
+
+            var purgeQueue = Queue("The queue whose waiting tasks (pending, scheduled, retrying) are deleted");
+            var purge = new Command("purge", "Delete the waiting tasks of a queue (pending, scheduled and retrying); they never run") { purgeQueue, yes, json };
+            purge.SetAction((p, _) => WithInspectorAsync(p, secrets, i => PurgeAsync(i, p.GetValue(purgeQueue)!, p.GetValue(yes), p.GetValue(json))));
+
+            var cancel = new Command("cancel", "Cancel a task: a waiting one never runs, a running one has its token signalled") { id, json };
+            cancel.SetAction((p, _) => WithInspectorAsync(p, secrets, i => CancelAsync(i, p.GetValue(id)!, p.GetValue(json))));
+
+            return new RootCommand("typedtasks: look at and act on TypedTasks queues, tasks and failed tasks in Redis.")
+            {
+                RedisOption, PrefixOption, AssemblyOption, status, workers, inspect, tasks, dead, purge, cancel,
             };
         }
 
@@ -140,10 +174,10 @@ namespace TypedTasks.Cli
         }
 
         /// <summary>
-        /// Connects, runs the command and turns Redis errors into one line that names host and
-        /// port only: the connection string, which may hold a password, is never printed.
+        /// Opens the store, runs the command on its inspector and turns Redis errors into one line
+        /// that names host and port only: the connection string, which may hold a password, is never printed.
         /// </summary>
-        private static async Task<int> WithRedisAsync(ParseResult parsed, string[] secrets, Func<RedisInspector, Task<int>> command)
+        private static async Task<int> WithInspectorAsync(ParseResult parsed, string[] secrets, Func<ITaskInspector, Task<int>> command)
         {
             var (text, source) = parsed.GetValue(RedisOption) is { } given ? (given, "--redis") : (Environment.GetEnvironmentVariable(RedisVariable), RedisVariable);
             if (string.IsNullOrWhiteSpace(text))
@@ -166,31 +200,88 @@ namespace TypedTasks.Cli
                 return Fail(2, $"the Redis connection string of {source} names no HOST:PORT: {RedisAdvice}");
             }
 
-            var target = Transient.Describe(options.EndPoints);
+            var target = Describe(options);
+            foreach (var path in parsed.GetValue(AssemblyOption) ?? [])
+            {
+                if (LoadTasks(path) is { } problem)
+                {
+                    return Fail(2, $"--tasks-from: {problem}");
+                }
+            }
+
+            // A tool fails fast: one short try to connect, not the minutes a service waits.
             options.AbortOnConnectFail = true;
             options.ConnectTimeout = Math.Min(options.ConnectTimeout, 3000);
             try
             {
-                await using var connection = await ConnectionMultiplexer.ConnectAsync(options);
-                return await command(new RedisInspector(connection, parsed.GetValue(PrefixOption)!));
+                await using var store = await StoreConnection.OpenAsync(options, parsed.GetValue(PrefixOption)!);
+                return await command(TaskInspectorFactory.Create(store));
             }
-            catch (Exception ex) when (Transient.IsOutOfMemory(ex) || ex.InnerException is { } inner && Transient.IsOutOfMemory(inner))
+            catch (TaskNotFoundException ex)
             {
-                return Fail(3, $"Redis at {target} is out of memory and refused a write (OOM): {Transient.MemoryAdvice}");
+                return Fail(1, Redact(ex.Message, secrets));
             }
-            catch (Exception ex) when (ex is RedisConnectionException or RedisTimeoutException or TransportException)
+            catch (Exception ex) when (Chain(ex).Any(IsOutOfMemory))
             {
-                var reason = Transient.Reason(ex);
+                return Fail(3, $"Redis at {target} is out of memory and refused a write (OOM): {MemoryAdvice}");
+            }
+            catch (Exception ex) when (ex is TransportException || Chain(ex).Any(e => e is RedisConnectionException or RedisTimeoutException))
+            {
+                var reason = Reason(ex);
                 var check = reason == nameof(ConnectionFailureType.AuthenticationFailure)
                     ? "check the password= and user= of the connection string"
                     : "check that redis-server is running there";
                 return Fail(3, $"cannot reach Redis at {target} ({reason}; from {source}): {check}, and {RedisAdvice}");
             }
-            catch (RedisServerException ex)
+            catch (Exception ex) when (Chain(ex).OfType<RedisServerException>().FirstOrDefault() is { } refused)
             {
-                return Fail(3, $"Redis at {target} refused: {Redact(ex.Message.Split('\n')[0], secrets)}");
+                return Fail(3, $"Redis at {target} refused: {Redact(refused.Message.Split('\n')[0], secrets)}");
             }
         }
+
+        /// <summary>Makes the tasks of an assembly known to this process, so that their arguments are shown by name; why not, if it cannot.</summary>
+        private static string? LoadTasks(string path)
+        {
+            try
+            {
+                TaskCatalog.RegisterAssembly(System.Reflection.Assembly.LoadFrom(System.IO.Path.GetFullPath(path)));
+                return null;
+            }
+            catch (Exception ex) when (ex is System.IO.IOException or BadImageFormatException or ArgumentException or System.Security.SecurityException or UnauthorizedAccessException)
+            {
+                return $"cannot load tasks from '{path}': {ex.Message.Split('\n')[0].Trim()}";
+            }
+        }
+
+        private static IEnumerable<Exception> Chain(Exception ex)
+        {
+            for (Exception? e = ex; e is not null; e = e.InnerException)
+            {
+                yield return e;
+            }
+        }
+
+        private static bool IsOutOfMemory(Exception ex)
+            => ex is RedisServerException && (ex.Message.StartsWith("OOM", StringComparison.Ordinal) || ex.Message.Contains("OOM command not allowed", StringComparison.Ordinal));
+
+        /// <summary>Why, in a word or two: the client's failure type or a timeout.</summary>
+        private static string Reason(Exception ex)
+        {
+            var connection = Chain(ex).OfType<RedisConnectionException>().LastOrDefault(e => e.FailureType != ConnectionFailureType.UnableToResolvePhysicalConnection)
+                ?? Chain(ex).OfType<RedisConnectionException>().FirstOrDefault();
+            return connection is not null ? connection.FailureType.ToString()
+                : Chain(ex).Any(e => e is RedisTimeoutException or TimeoutException) ? "timeout"
+                : "unreachable";
+        }
+
+        /// <summary>Host:port of each endpoint, never the rest of the connection string.</summary>
+        private static string Describe(ConfigurationOptions options)
+            => string.Join(", ", options.EndPoints.Select(e => e switch
+            {
+                System.Net.DnsEndPoint dns => $"{dns.Host}:{dns.Port}",
+                System.Net.IPEndPoint ip => ip.ToString(),
+                _ => e.ToString() ?? "?",
+            }));
 
         private static int Fail(int exit, string message)
         {
@@ -212,26 +303,45 @@ namespace TypedTasks.Cli
         [GeneratedRegex(@"(?:^|,)\s*password\s*=([^,]*)", RegexOptions.IgnoreCase)]
         private static partial Regex Password();
 
-        private static async Task<int> StatusAsync(RedisInspector redis, bool json)
+        private static async Task<int> StatusAsync(ITaskInspector inspector, bool json)
         {
-            var queues = await redis.QueuesAsync();
-            var workers = await redis.WorkersAsync(DateTimeOffset.UtcNow);
-            int Serving(string queue) => workers.Count(w => w.Queues.Contains(queue, StringComparer.Ordinal));
-            bool Unserved(RedisInspector.QueueCounts q) => q.Pending + q.Scheduled + q.InFlight > 0 && Serving(q.Name) == 0;
+            var queues = await inspector.GetQueuesAsync();
+            var workers = await inspector.GetWorkersAsync();
             if (json)
             {
-                Console.WriteLine(JsonSerializer.Serialize(new
+                Print(new
                 {
-                    queues = queues.Select(q => new { name = q.Name, pending = q.Pending, scheduled = q.Scheduled, inflight = q.InFlight, dead = q.Dead, workers = Serving(q.Name), unserved = Unserved(q) }),
-                    workers = workers.Select(w => new { id = w.Id, host = w.Host, pid = w.Pid, queues = w.Queues, concurrency = w.Concurrency, heartbeat_age_s = w.HeartbeatAgeSeconds, done = w.Done }),
-                }, Json));
+                    model = InspectorModel.Version,
+                    queues = queues.Select(q => new
+                    {
+                        name = q.Name,
+                        pending = q.Counts.Pending,
+                        scheduled = q.Counts.Scheduled,
+                        started = q.Counts.Started,
+                        retrying = q.Counts.Retrying,
+                        succeeded = q.Counts.Succeeded,
+                        failed = q.Counts.Failed,
+                        canceled = q.Counts.Canceled,
+                        expired = q.Counts.Expired,
+                        workers = q.Workers.Count,
+                        unserved = q.Unserved,
+                    }),
+                    workers = workers.Select(WorkerJson),
+                });
                 return 0;
             }
 
             Console.WriteLine(queues.Count == 0
                 ? "No queues."
-                : Table(["QUEUE", "PENDING", "SCHEDULED", "IN FLIGHT", "DEAD", "WORKERS"], queues.Select(q => new[] { q.Name, $"{q.Pending}", $"{q.Scheduled}", $"{q.InFlight}", $"{q.Dead}", Unserved(q) ? "NONE (!)" : $"{Serving(q.Name)}" })));
-            var unserved = queues.Where(Unserved).Select(q => q.Name).ToList();
+                : Table(
+                    ["QUEUE", "PENDING", "SCHEDULED", "RUNNING", "RETRYING", "SUCCEEDED", "FAILED", "CANCELED", "EXPIRED", "WORKERS"],
+                    queues.Select(q => new[]
+                    {
+                        q.Name, N(q.Counts.Pending), N(q.Counts.Scheduled), N(q.Counts.Started), N(q.Counts.Retrying),
+                        N(q.Counts.Succeeded), N(q.Counts.Failed), N(q.Counts.Canceled), N(q.Counts.Expired),
+                        q.Unserved ? "NONE (!)" : N(q.Workers.Count),
+                    })));
+            var unserved = queues.Where(q => q.Unserved).Select(q => q.Name).ToList();
             if (unserved.Count > 0)
             {
                 Console.WriteLine();
@@ -239,207 +349,271 @@ namespace TypedTasks.Cli
             }
 
             Console.WriteLine();
-            Console.WriteLine(workers.Count == 0
-                ? "No live workers."
-                : Table(["WORKER", "HOST", "PID", "QUEUES", "CONCURRENCY", "HEARTBEAT", "DONE"], workers.Select(w => new[] { w.Id, w.Host, $"{w.Pid}", string.Join(",", w.Queues), $"{w.Concurrency}", $"{w.HeartbeatAgeSeconds:0.0} s ago", $"{w.Done}" })));
+            PrintWorkers(workers);
             return 0;
         }
 
-        private static async Task<int> InspectAsync(RedisInspector redis, string id, bool json)
+        private static async Task<int> WorkersAsync(ITaskInspector inspector, bool json)
         {
-            var stored = await redis.Db.StringGetAsync(redis.Keys.Result(id));
-            var info = stored.IsNull ? null : TaskInfoCodec.Read(id, (byte[])stored!);
-            var message = await redis.FindMessageAsync(id);
-            if (info is null && message is null)
+            var workers = await inspector.GetWorkersAsync();
+            if (json)
             {
-                Console.Error.WriteLine($"typedtasks: no task with id '{id}' (never enqueued, or its result has expired)");
-                return 1;
+                Print(new { model = InspectorModel.Version, workers = workers.Select(WorkerJson) });
+                return 0;
+            }
+
+            PrintWorkers(workers);
+            return 0;
+        }
+
+        private static object WorkerJson(WorkerSummary w) => new
+        {
+            id = w.Id,
+            host = w.Host,
+            pid = w.Pid,
+            queues = w.Queues,
+            concurrency = w.Concurrency,
+            running = w.Running,
+            tasks = w.Tasks,
+            last_seen = Time(w.LastSeen),
+            heartbeat_age_s = Math.Round(w.HeartbeatAge.TotalSeconds, 1),
+        };
+
+        private static void PrintWorkers(IReadOnlyList<WorkerSummary> workers)
+            => Console.WriteLine(workers.Count == 0
+                ? "No live workers."
+                : Table(
+                    ["WORKER", "HOST", "PID", "QUEUES", "CONCURRENCY", "RUNNING", "HEARTBEAT"],
+                    workers.Select(w => new[] { w.Id, w.Host, N(w.Pid), string.Join(",", w.Queues), N(w.Concurrency), N(w.Running.Count), $"{w.HeartbeatAge.TotalSeconds:0.0} s ago" })));
+
+        private static async Task<int> InspectAsync(ITaskInspector inspector, string id, bool json)
+        {
+            var task = await inspector.GetTaskAsync(id);
+            if (task is null)
+            {
+                return Fail(1, $"no task with id '{id}' (never enqueued here, or it ended longer ago than the result TTL and its record expired)");
             }
 
             var report = new Dictionary<string, object?>
             {
-                ["id"] = id,
-                ["task"] = info?.TaskName ?? message?.Envelope.TaskName,
-                ["state"] = (info?.State ?? TaskState.Pending).ToString(),
-                ["attempt"] = info?.Attempt ?? 0,
-                ["updated_at"] = info?.UpdatedAt.ToString("O", CultureInfo.InvariantCulture),
-                ["queue"] = message?.Queue,
-                ["message"] = message?.Where,
-                ["arguments"] = message is { } m ? MessagePackJson.ToElement(m.Envelope.Arguments) : null,
-                ["result"] = info is { State: TaskState.Succeeded, Result.IsEmpty: false } ? MessagePackJson.ToElement(info.Result) : null,
-                ["error"] = info?.Error is { } e ? new { type = e.Type, message = e.Message, details = e.StackTrace } : null,
+                ["model"] = InspectorModel.Version,
+                ["id"] = task.Id,
+                ["task"] = task.TaskName,
+                ["state"] = task.State.ToString(),
+                ["attempt"] = task.Attempt,
+                ["queue"] = task.Queue,
+                ["priority"] = task.Priority,
+                ["updated_at"] = Time(task.UpdatedAt),
+                ["enqueued_at"] = Time(task.EnqueuedAt),
+                ["eta"] = Time(task.Eta),
+                ["expires_at"] = Time(task.ExpiresAt),
+                [task.State == TaskState.Started ? "lease_until" : "due_at"] = Time(task.DueAt),
+                ["worker"] = task.Worker,
+                ["arguments"] = Element(task.Arguments),
+                ["arguments_named"] = task.ArgumentsNamed,
+                ["headers"] = task.Headers.Count == 0 ? null : task.Headers,
+                ["result"] = Element(task.Result),
+                ["error"] = task.ErrorType is null ? null : new { type = task.ErrorType, message = task.ErrorMessage, details = task.ErrorStackTrace },
+                ["message_bytes"] = task.EnvelopeSize,
+                ["message_problem"] = task.EnvelopeProblem,
             };
             if (json)
             {
-                Console.WriteLine(JsonSerializer.Serialize(report, Json));
+                Print(report);
                 return 0;
             }
 
-            foreach (var (key, value) in report.Where(p => p.Value is not null && p.Key != "error"))
+            foreach (var (key, value) in report.Where(p => p.Value is not null && p.Key is not ("model" or "error" or "arguments_named" or "message_bytes")))
             {
                 var shown = (key, value) switch
                 {
                     ("attempt", 0) => "not started",
+                    ("headers", IReadOnlyDictionary<string, string> headers) => string.Join(", ", headers.Select(h => $"{h.Key}={h.Value}")),
                     (_, JsonElement element) => element.GetRawText(),
                     _ => value,
                 };
-                Console.WriteLine($"{key,-11} {shown}");
+                Console.WriteLine($"{key,-15} {shown}");
             }
 
-            if (info?.Error is { } error)
+            if (task.ErrorType is not null)
             {
-                Console.WriteLine($"{"error",-11} {error.Type}: {error.Message}");
-                Console.WriteLine(error.StackTrace);
+                Console.WriteLine($"{"error",-15} {task.ErrorType}: {task.ErrorMessage}");
+                if (task.ErrorStackTrace is { Length: > 0 } stack)
+                {
+                    Console.WriteLine(stack);
+                }
             }
 
             return 0;
         }
 
-        /// <summary>The dead letters of one queue, or, with no queue named, of every queue that has a key.</summary>
-        private static async Task<int> DeadListAsync(RedisInspector redis, string? queue, bool json)
+        private static async Task<int> TasksAsync(ITaskInspector inspector, string queue, TaskState state, long offset, int count, bool json)
         {
-            var queues = queue is null ? [.. (await redis.DiscoverAsync()).Queues] : new List<string> { queue };
-            var rows = new List<DeadRow>();
-            foreach (var name in queues)
+            var page = await inspector.GetTasksAsync(queue, state, offset, count);
+            if (json)
             {
-                var letters = (await redis.Db.ListRangeAsync(redis.Keys.Dead(name))).Select(r => DeadLetterRecord.Read((byte[])r!));
-                rows.AddRange(letters.Select(l => DeadRow.From(name, l)));
+                Print(new { model = InspectorModel.Version, queue, state = state.ToString(), offset, count, tasks = page.Select(SummaryJson) });
+                return 0;
+            }
+
+            if (page.Count == 0)
+            {
+                Console.WriteLine(offset == 0 ? $"No {state} tasks in '{queue}'." : $"No {state} tasks in '{queue}' past {offset}.");
+                return 0;
+            }
+
+            Console.WriteLine(Table(
+                ["ID", "TASK", "STATE", "ATTEMPT", "PRIORITY", "UPDATED", "DUE", "ERROR"],
+                page.Select(t => new[] { t.Id, t.TaskName, t.State.ToString(), N(t.Attempt), N(t.Priority), Time(t.UpdatedAt)!, Time(t.DueAt) ?? "", Error(t) })));
+            if (page.Count == count)
+            {
+                Console.WriteLine($"(more may follow: --offset {offset + count})");
+            }
+
+            return 0;
+        }
+
+        private static object SummaryJson(TaskSummary t) => new
+        {
+            id = t.Id,
+            task = t.TaskName,
+            state = t.State.ToString(),
+            attempt = t.Attempt,
+            queue = t.Queue,
+            priority = t.Priority,
+            updated_at = Time(t.UpdatedAt),
+            due_at = Time(t.DueAt),
+            error = t.ErrorType is null ? null : new { type = t.ErrorType, message = t.ErrorMessage },
+        };
+
+        /// <summary>The newest failed tasks of one queue, or, with no queue named, of every queue the store knows.</summary>
+        private static async Task<int> DeadListAsync(ITaskInspector inspector, string? queue, int count, bool json)
+        {
+            var queues = queue is null
+                ? (await inspector.GetQueuesAsync()).Where(q => q.Counts.Failed > 0).ToList()
+                : [.. new[] { await inspector.GetQueueAsync(queue) }.OfType<QueueSummary>()];
+            var rows = new List<TaskSummary>();
+            long total = 0;
+            foreach (var q in queues)
+            {
+                total += q.Counts.Failed;
+                rows.AddRange(await inspector.GetTasksAsync(q.Name, TaskState.Failed, 0, count));
             }
 
             if (json)
             {
-                Console.WriteLine(JsonSerializer.Serialize(rows.Select(r => new { queue = r.Queue, at = r.At, id = r.Id, task = r.Task, reason = r.Reason, arguments = r.Arguments, bytes = r.Bytes }), Json));
+                Print(new { model = InspectorModel.Version, total, tasks = rows.Select(SummaryJson) });
                 return 0;
             }
 
             if (rows.Count == 0)
             {
-                Console.WriteLine(queue is not null ? $"No dead letters in '{queue}'."
-                    : queues.Count == 0 ? "No dead letters: no queue has any key under this prefix."
-                    : $"No dead letters in any queue ({string.Join(", ", queues)}).");
+                Console.WriteLine(queue is not null ? $"No failed tasks in '{queue}'." : "No failed tasks in any queue.");
                 return 0;
             }
 
-            Console.WriteLine(Table(["QUEUE", "AT", "ID", "TASK", "REASON"], rows.Select(r => new[] { r.Queue, r.At, r.Id ?? $"({r.Bytes} bytes, not an envelope)", r.Task ?? "", r.Reason })));
+            Console.WriteLine(Table(["QUEUE", "FAILED AT", "ID", "TASK", "ATTEMPT", "ERROR"], rows.Select(t => new[] { t.Queue, Time(t.UpdatedAt)!, t.Id, t.TaskName, N(t.Attempt), Error(t) })));
+            if (total > rows.Count)
+            {
+                Console.WriteLine($"({rows.Count} of {total} shown, newest first; page with: typedtasks tasks QUEUE --state Failed --offset N)");
+            }
+
             return 0;
         }
 
-        private sealed record DeadRow(string Queue, string At, string? Id, string? Task, string Reason, string? Arguments, int Bytes)
+        private static async Task<int> DeadRetryAsync(ITaskInspector inspector, string queue, bool yes, bool json)
         {
-            public static DeadRow From(string queue, DeadLetter letter)
+            var failed = (await inspector.GetQueueAsync(queue))?.Counts.Failed ?? 0;
+            if (failed == 0)
             {
-                TaskEnvelope? envelope = null;
-                try
-                {
-                    envelope = TaskEnvelope.Read(letter.Body);
-                }
-                catch (InvalidEnvelopeException)
-                {
-                    // Shown as bytes: a dead letter may be anything a producer sent.
-                }
-
-                return new DeadRow(
-                    queue,
-                    letter.At.ToString("O", CultureInfo.InvariantCulture),
-                    envelope?.Id,
-                    envelope?.TaskName,
-                    letter.Reason,
-                    envelope is null ? null : MessagePackJson.ToJson(envelope.Arguments),
-                    letter.Body.Length);
-            }
-        }
-
-        private static async Task<int> DeadRetryAsync(RedisInspector redis, string queue, bool yes)
-        {
-            var records = await redis.Db.ListRangeAsync(redis.Keys.Dead(queue));
-            if (records.Length == 0)
-            {
-                Console.WriteLine($"No dead letters in '{queue}'.");
-                return 0;
+                return Done(json, new { queue, retried = 0 }, $"No failed tasks in '{queue}'.");
             }
 
-            if (!Confirm($"Put the {records.Length} dead letter(s) of '{queue}' back into the queue?", yes))
+            if (!Confirm($"Run the {failed} failed task(s) of '{queue}' again?", yes))
             {
                 return 1;
             }
 
-            int retried = 0, skipped = 0;
-            foreach (var record in records)
-            {
-                var letter = DeadLetterRecord.Read((byte[])record!);
-                TaskEnvelope envelope;
-                try
-                {
-                    envelope = TaskEnvelope.Read(letter.Body);
-                }
-                catch (InvalidEnvelopeException)
-                {
-                    skipped++; // bytes that are not a task stay where they are, for a person to look at
-                    continue;
-                }
-
-                // A replay is a new life: a fresh retry budget, and the final state is replaced.
-                var pending = new TaskInfo(envelope.Id, envelope.TaskName, TaskState.Pending, 0, DateTimeOffset.UtcNow, null, default);
-                await redis.Db.StringSetAsync(redis.Keys.Result(envelope.Id), TaskInfoCodec.Write(pending), TaskDefaults.ResultTtl);
-                var moved = (long)await RedisScript.DeadRetry.RunAsync(
-                    redis.Db,
-                    [redis.Keys.Dead(queue), redis.Keys.Ready(queue, envelope.Priority)],
-                    [record, envelope.WithAttempt(0), redis.Keys.Wake.ToString(), queue]);
-                retried += (int)moved;
-            }
-
-            Console.WriteLine($"Retried {retried} task(s) from the dead letters of '{queue}'" + (skipped > 0 ? $"; left {skipped} that are not task messages." : "."));
-            return 0;
+            var retried = await inspector.RetryAllFailedAsync(queue, Progress(json, "retried"));
+            return Done(json, new { queue, retried }, $"Retried {retried} task(s) from the failed tasks of '{queue}'.");
         }
 
-        private static async Task<int> DeadPurgeAsync(RedisInspector redis, string queue, bool yes)
+        private static async Task<int> DeadPurgeAsync(ITaskInspector inspector, string queue, bool yes, bool json)
         {
-            var count = await redis.Db.ListLengthAsync(redis.Keys.Dead(queue));
-            if (count == 0 || !Confirm($"Delete the {count} dead letter(s) of '{queue}'?", yes))
+            var failed = (await inspector.GetQueueAsync(queue))?.Counts.Failed ?? 0;
+            if (failed == 0)
             {
-                Console.WriteLine(count == 0 ? $"No dead letters in '{queue}'." : "Nothing deleted.");
-                return count == 0 ? 0 : 1;
+                return Done(json, new { queue, deleted = 0 }, $"No failed tasks in '{queue}'.");
             }
 
-            await redis.Db.KeyDeleteAsync(redis.Keys.Dead(queue));
-            Console.WriteLine($"Deleted {count} dead letter(s) of '{queue}'.");
-            return 0;
-        }
-
-        private static async Task<int> PurgeAsync(RedisInspector redis, string queue, bool yes)
-        {
-            var lists = redis.Keys.ReadyLists(queue);
-            var pending = (await Task.WhenAll(lists.Select(k => redis.Db.ListLengthAsync(k)))).Sum();
-            var scheduled = await redis.Db.SortedSetLengthAsync(redis.Keys.Scheduled(queue));
-            if (pending + scheduled == 0 || !Confirm($"Delete {pending} waiting and {scheduled} scheduled message(s) of '{queue}'? They will never run.", yes))
+            if (!Confirm($"Delete the {failed} failed task(s) of '{queue}'?", yes))
             {
-                Console.WriteLine(pending + scheduled == 0 ? $"Queue '{queue}' is empty." : "Nothing deleted.");
-                return pending + scheduled == 0 ? 0 : 1;
-            }
-
-            await redis.Db.KeyDeleteAsync([.. lists, redis.Keys.Scheduled(queue)]);
-            Console.WriteLine($"Deleted {pending} waiting and {scheduled} scheduled message(s) of '{queue}'.");
-            return 0;
-        }
-
-        private static async Task<int> CancelAsync(RedisInspector redis, string id)
-        {
-            var current = await redis.Db.StringGetAsync(redis.Keys.Result(id));
-            if (current.IsNull)
-            {
-                Console.Error.WriteLine($"typedtasks: no task with id '{id}' (never enqueued, or its result has expired)");
                 return 1;
             }
 
-            var backend = new RedisResultBackend(redis.Connection, redis.Keys, new RedisTransportOptions(), TaskDefaults.ResultTtl, TimeProvider.System);
-            if (await backend.CancelAsync(id))
+            var deleted = await inspector.DeleteAllAsync(queue, TaskState.Failed, Progress(json, "deleted"));
+            return Done(json, new { queue, deleted }, $"Deleted {deleted} failed task(s) of '{queue}'.");
+        }
+
+        private static async Task<int> PurgeAsync(ITaskInspector inspector, string queue, bool yes, bool json)
+        {
+            var counts = (await inspector.GetQueueAsync(queue))?.Counts;
+            var waiting = counts is null ? 0 : counts.Pending + counts.Scheduled + counts.Retrying;
+            if (waiting == 0)
             {
-                Console.WriteLine($"Canceled {id}.");
-                return 0;
+                return Done(json, new { queue, pending = 0, scheduled = 0, retrying = 0 }, $"Queue '{queue}' has no waiting tasks.");
             }
 
-            Console.WriteLine($"Task {id} had already ended: {TaskInfoCodec.Read(id, (byte[])current!).State}.");
-            return 1;
+            if (!Confirm($"Delete {counts!.Pending} pending, {counts.Scheduled} scheduled and {counts.Retrying} retrying task(s) of '{queue}'? They will never run.", yes))
+            {
+                return 1;
+            }
+
+            var pending = await inspector.PurgeAsync(queue, Progress(json, "deleted pending"));
+            var scheduled = await inspector.DeleteAllAsync(queue, TaskState.Scheduled, Progress(json, "deleted scheduled"));
+            var retrying = await inspector.DeleteAllAsync(queue, TaskState.Retrying, Progress(json, "deleted retrying"));
+            return Done(json, new { queue, pending, scheduled, retrying }, $"Deleted {pending} pending, {scheduled} scheduled and {retrying} retrying task(s) of '{queue}'.");
+        }
+
+        private static async Task<int> CancelAsync(ITaskInspector inspector, string id, bool json)
+        {
+            if (await inspector.CancelAsync(id))
+            {
+                return Done(json, new { id, canceled = true }, $"Canceled {id}.");
+            }
+
+            var task = await inspector.GetTaskAsync(id);
+            if (json)
+            {
+                Print(new { id, canceled = false, state = task?.State.ToString() });
+            }
+
+            return task is null
+                ? Fail(1, $"no task with id '{id}' (never enqueued here, or it ended longer ago than the result TTL and its record expired)")
+                : Fail(1, $"task {id} had already ended: {task.State}.");
+        }
+
+        private static int Done(bool json, object report, string text)
+        {
+            if (json)
+            {
+                Print(report);
+            }
+            else
+            {
+                Console.WriteLine(text);
+            }
+
+            return 0;
+        }
+
+        /// <summary>The running total of a long operation on stderr, so that stdout keeps only the result.</summary>
+        private static IProgress<int>? Progress(bool json, string what)
+            => json || Console.IsErrorRedirected ? null : new Reporter(what);
+
+        private sealed class Reporter(string what) : IProgress<int>
+        {
+            public void Report(int value) => Console.Error.WriteLine($"... {what} {value}");
         }
 
         private static bool Confirm(string question, bool yes)
@@ -461,26 +635,48 @@ namespace TypedTasks.Cli
             return false;
         }
 
-        /// <summary>A queue name is checked while parsing, so a bad one is a usage error with the command's help.</summary>
+        /// <summary>A key prefix is checked while parsing, so a bad one is a usage error with the command's help.</summary>
         private static void ValidPrefix(OptionResult result)
         {
-            if (RedisKeys.PrefixProblem(result.GetValueOrDefault<string?>()) is { } problem)
+            var prefix = result.GetValueOrDefault<string?>();
+            if (string.IsNullOrWhiteSpace(prefix) || prefix.AsSpan().IndexOfAny('{', '}') >= 0)
             {
-                result.AddError($"--prefix: {problem}");
+                result.AddError($"--prefix: '{prefix}' is not a valid key prefix: {KeyPrefixRule}");
             }
         }
 
+        /// <summary>A queue name is checked while parsing, so a bad one is a usage error with the command's help.</summary>
         private static void ValidQueue(ArgumentResult result)
         {
-            if (result.GetValueOrDefault<string?>() is not { } queue)
-            {
-                return;
-            }
-
-            if (QueueName.Problem(queue) is { } problem)
+            if (result.GetValueOrDefault<string?>() is { } queue && InspectorModel.QueueNameProblem(queue) is { } problem)
             {
                 result.AddError(problem);
             }
+        }
+
+        private static void Print(object value) => Console.WriteLine(JsonSerializer.Serialize(value, Json));
+
+        private static JsonElement? Element(string? json)
+        {
+            if (json is null)
+            {
+                return null;
+            }
+
+            using var document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 128 });
+            return document.RootElement.Clone();
+        }
+
+        private static string? Time(DateTimeOffset? time) => time?.ToString("O", CultureInfo.InvariantCulture);
+
+        private static string N(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+        private static string Error(TaskSummary task) => task.ErrorType is null ? "" : $"{task.ErrorType}: {OneLine(task.ErrorMessage)}";
+
+        private static string OneLine(string? text)
+        {
+            var line = (text ?? "").Split('\n')[0].Trim();
+            return line.Length > 80 ? line[..79] + "\u2026" : line;
         }
 
         private static string Table(string[] header, IEnumerable<string[]> rows)

@@ -22,13 +22,25 @@ internal sealed class RedisScript
     private readonly byte[] _sha1;
 
     private RedisScript(string name)
+        : this(name, Resource($"TypedTasks.Redis.Scripts.{name}.lua"))
+    {
+    }
+
+    /// <summary>A script from its source (the task store prepends its shared functions).</summary>
+    internal RedisScript(string name, string source)
     {
         Name = name;
-        using var stream = typeof(RedisScript).Assembly.GetManifestResourceStream($"TypedTasks.Redis.Scripts.{name}.lua")
-            ?? throw new InvalidOperationException($"Embedded script {name}.lua is missing.");
-        using var reader = new StreamReader(stream, Encoding.UTF8);
-        _source = reader.ReadToEnd();
+        _source = source;
         _sha1 = SHA1.HashData(Encoding.UTF8.GetBytes(_source));
+    }
+
+    /// <summary>The text of an embedded resource of this assembly.</summary>
+    internal static string Resource(string logicalName)
+    {
+        using var stream = typeof(RedisScript).Assembly.GetManifestResourceStream(logicalName)
+            ?? throw new InvalidOperationException($"Embedded script {logicalName} is missing.");
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        return reader.ReadToEnd();
     }
 
     public string Name { get; }

@@ -11,6 +11,19 @@ public sealed class RedisTransportOptions
     /// <summary>How many records a queue's dead-letter list keeps, newest first. Default 10,000.</summary>
     public int DeadLetterLimit { get; set; } = 10_000;
 
+    /// <summary>
+    /// How many tasks each of a queue's succeeded, canceled and expired indexes of the task store
+    /// keeps, newest first (the failed index keeps <see cref="DeadLetterLimit"/>). A task past the
+    /// cap keeps its record until the result TTL. Default 1,000.
+    /// </summary>
+    public int FinalIndexLimit { get; set; } = 1_000;
+
+    /// <summary>
+    /// How long a task fetched from the task store stays leased to its worker without a heartbeat
+    /// before another worker may take it back; null (the default): <see cref="WorkerTimeout"/>.
+    /// </summary>
+    public TimeSpan? LeaseDuration { get; set; }
+
     /// <summary>How often a worker renews its heartbeat. Default 3 s.</summary>
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(3);
 
@@ -43,6 +56,8 @@ public sealed class RedisTransportOptions
     internal void Validate()
     {
         Check(DeadLetterLimit > 0, nameof(DeadLetterLimit), DeadLetterLimit);
+        Check(FinalIndexLimit > 0, nameof(FinalIndexLimit), FinalIndexLimit);
+        Check(LeaseDuration is null || LeaseDuration > HeartbeatInterval * 2, nameof(LeaseDuration), LeaseDuration!, "more than twice HeartbeatInterval");
         Check(HeartbeatInterval > TimeSpan.Zero, nameof(HeartbeatInterval), HeartbeatInterval);
         Check(WorkerTimeout > HeartbeatInterval * 2, nameof(WorkerTimeout), WorkerTimeout, "more than twice HeartbeatInterval");
         Check(RecoverInterval > TimeSpan.Zero, nameof(RecoverInterval), RecoverInterval);

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.ComponentModel;
 
 namespace TypedTasks;
@@ -50,6 +51,13 @@ public sealed class TaskDescriptor
 
     /// <summary>How long after its enqueue an unstarted task expires; null for never.</summary>
     public TimeSpan? Expires { get; }
+
+    /// <summary>
+    /// The names of the arguments a caller supplies, in the order the message carries them, so that
+    /// tools can show a task's arguments by name. Null when the code that made this descriptor
+    /// predates the names (an assembly built with an older generator): tools show positions then.
+    /// </summary>
+    public IReadOnlyList<string>? ParameterNames { get; init; }
 
     /// <summary>The generated method that runs the task.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]

@@ -21,7 +21,8 @@ public static class TypedTasksServiceCollectionExtensions
     /// Adds the TypedTasks client, bound from the <c>TypedTasks</c> configuration section and then
     /// <paramref name="configure"/>. Every generated task of the application and of the task
     /// libraries it references is found without a registration line. When the host starts, its
-    /// client becomes <see cref="TaskClient.Current"/>, which the generated proxies use.
+    /// client becomes <see cref="TaskClient.Current"/>, which the generated proxies use. Also adds
+    /// <see cref="Inspection.ITaskInspector"/>, to look at and act on queues, workers and tasks.
     /// </summary>
     public static TypedTasksBuilder AddTypedTasks(this IServiceCollection services, Action<TypedTasksOptions>? configure = null)
     {
@@ -46,6 +47,9 @@ public static class TypedTasksServiceCollectionExtensions
                 MaxMessageSize = options.MaxMessageSize,
             };
         });
+
+        // What tools see and do (the CLI and the dashboard use the same), over the host's store.
+        services.TryAddSingleton(sp => Inspection.TaskInspectorFactory.Create(sp.GetRequiredService<StoreHandle>().Store, sp.GetRequiredService<TimeProvider>()));
 
         // Registered before any worker, so that the client is current before tasks run.
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, CurrentClientService>());

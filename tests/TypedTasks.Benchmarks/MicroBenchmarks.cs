@@ -18,7 +18,7 @@ namespace TypedTasks.Benchmarks;
 public class MicroBenchmarks
 {
     private readonly byte[] _envelope = TaskEnvelope.Write(
-        new EnvelopeHeader("01a21b76-a212-76da-8363-51999d4bdb50", "bench.add", "default", 0, 0, DateTimeOffset.UnixEpoch, null, null, null),
+        new EnvelopeHeader("bench.add", DateTimeOffset.UnixEpoch, null, null, null),
         new AddArgs(2, 3),
         TaskSerializer.Options);
 
@@ -36,7 +36,7 @@ public class MicroBenchmarks
 
     [Benchmark]
     public byte[] EnvelopeWrite() => TaskEnvelope.Write(
-        new EnvelopeHeader("01a21b76-a212-76da-8363-51999d4bdb50", "bench.add", "default", 0, 0, DateTimeOffset.UnixEpoch, null, null, null),
+        new EnvelopeHeader("bench.add", DateTimeOffset.UnixEpoch, null, null, null),
         new AddArgs(2, 3),
         TaskSerializer.Options);
 

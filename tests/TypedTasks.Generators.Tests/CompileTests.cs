@@ -117,4 +117,29 @@ public sealed class CompileTests
         Assert.Equal("App.Jobs.Add", task.Name);
         Assert.Equal("default", task.Queue);
     }
+
+    [Fact]
+    public void The_descriptor_names_the_arguments_the_message_carries_in_order()
+    {
+        // A keyword parameter loses its @, the worker's token is not carried, and a task without
+        // arguments has an empty list (not null, which means "made by an older generator").
+        const string source = """
+            using System.Threading;
+            using System.Threading.Tasks;
+            using TypedTasks;
+            namespace App;
+            public static class Jobs
+            {
+                [Task] public static Task Send(string to, CancellationToken ct, int @class = 2) => Task.CompletedTask;
+                [Task] public static void Nothing() { }
+            }
+            """;
+        var (_, output, diagnostics) = GeneratorHarness.Run(source, "App");
+        Assert.Empty(diagnostics);
+        var assembly = GeneratorHarness.Load(output);
+        var registry = (ITaskRegistry)assembly.GetType("App.TypedTasksRegistry")!.GetProperty("Instance")!.GetValue(null)!;
+        var tasks = registry.Tasks.ToDictionary(t => t.Name);
+        Assert.Equal(["to", "class"], tasks["App.Jobs.Send"].ParameterNames);
+        Assert.Equal([], tasks["App.Jobs.Nothing"].ParameterNames!);
+    }
 }

@@ -1,159 +1,230 @@
 using System;
 using System.Collections.Generic;
+using System.IO;
 using System.Linq;
 using System.Text.Json;
+using System.Threading;
 using System.Threading.Tasks;
+using MessagePack;
+using TypedTasks.Redis.Store;
+using TypedTasks.Serialization;
+using TypedTasks.Store;
 using TypedTasks.Testing;
-using TypedTasks.TestWorker;
+using TypedTasks.Transport;
 
 namespace TypedTasks.Redis.IntegrationTests;
 
-/// <summary>The typedtasks tool, run as a process on data a real Redis holds.</summary>
-public sealed class CliTests(RedisFixture redis) : IClassFixture<RedisFixture>
+/// <summary>
+/// The typedtasks tool, run as a process on tasks a real Redis holds. Tasks are put in their
+/// states through the store itself (enqueue, fetch, complete), as a worker would.
+/// </summary>
+public sealed class CliTests(RedisFixture redis) : IClassFixture<RedisFixture>, IAsyncLifetime
 {
     private const string Password = "TopSecret-9c41";
+    private const string Queue = "default";
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
+    private readonly string _prefix = "cli-" + Guid.NewGuid().ToString("N")[..8];
+    private RedisTaskStore _store = null!;
 
-    private Task<(int Exit, string Output)> Cli(string prefix, params string[] arguments)
-        => Run(["--redis", redis.Server.Endpoint, "--prefix", prefix, .. arguments]);
+    public async Task InitializeAsync() => _store = await RedisTaskStore.ConnectAsync(redis.Server.Endpoint, new RedisTransportOptions { KeyPrefix = _prefix });
 
-    private static async Task<(int Exit, string Output)> Run(string[] arguments, Dictionary<string, string>? environment = null)
+    public async Task DisposeAsync() => await _store.DisposeAsync();
+
+    private Task<(int Exit, string Output)> Cli(params string[] arguments)
+        => Run(["--redis", redis.Server.Endpoint, "--prefix", _prefix, .. arguments]);
+
+    internal static async Task<(int Exit, string Output)> Run(string[] arguments, Dictionary<string, string>? environment = null)
     {
         await using var cli = ChildProcess.Start("TypedTasks.Cli", arguments, environment);
         Assert.True(await cli.WaitForExitAsync(TimeSpan.FromSeconds(60)), cli.Output);
         return (cli.ExitCode, cli.Output);
     }
 
+    private static JsonElement Parse(string output) => JsonDocument.Parse(output, new JsonDocumentOptions { MaxDepth = 256 }).RootElement;
 
     [Fact]
-    public async Task Status_shows_pending_tasks_then_the_worker_and_the_queue_draining()
+    public async Task Status_shows_the_counts_of_every_state_an_unserved_queue_then_the_live_worker()
     {
-        await using var producer = await RedisHost.StartAsync(redis.Server.Endpoint, withWorker: false);
-        var sums = await Tasks.Add.WithClient(producer.Client).EnqueueManyAsync(Enumerable.Range(0, 5).Select(i => (i, i)));
+        await _store.EnqueueManyAsync(Queue, [.. Enumerable.Range(0, 5).Select(i => Add(i, i))]);
+        await FailAsync("it.fail-first", "k");
+        await _store.EnqueueManyAsync(Queue, [.. Enumerable.Range(0, 5).Select(i => Add(i, i))]);
 
-        var (exit, output) = await Cli(producer.Prefix, "status", "--json");
-        Assert.Equal(0, exit);
-        var status = JsonDocument.Parse(output).RootElement;
-        var queue = status.GetProperty("queues").EnumerateArray().Single(q => q.GetProperty("name").GetString() == "default");
-        Assert.Equal(5, queue.GetProperty("pending").GetInt32());
-        Assert.Equal(0, queue.GetProperty("scheduled").GetInt32());
-        Assert.Equal(0, queue.GetProperty("inflight").GetInt32());
-        Assert.Equal(0, queue.GetProperty("dead").GetInt32());
-        Assert.Equal(0, queue.GetProperty("workers").GetInt32());
+        var (exit, output) = await Cli("status", "--json");
+        Assert.True(exit == 0, output);
+        var status = Parse(output);
+        Assert.Equal(TypedTasks.Inspection.InspectorModel.Version, status.GetProperty("model").GetInt32());
+        var queue = status.GetProperty("queues").EnumerateArray().Single(q => q.GetProperty("name").GetString() == Queue);
+        Assert.Equal((10, 0, 0, 1, 0), (queue.GetProperty("pending").GetInt32(), queue.GetProperty("scheduled").GetInt32(), queue.GetProperty("started").GetInt32(), queue.GetProperty("failed").GetInt32(), queue.GetProperty("workers").GetInt32()));
         Assert.True(queue.GetProperty("unserved").GetBoolean());
         Assert.Empty(status.GetProperty("workers").EnumerateArray());
-        var (_, unservedTable) = await Cli(producer.Prefix, "status");
+        var (_, unservedTable) = await Cli("status");
         Assert.Contains("NONE (!)", unservedTable, StringComparison.Ordinal);
         Assert.Contains("No live worker serves default", unservedTable, StringComparison.Ordinal);
 
-        await using var worker = await RedisHost.StartAsync(redis.Server.Endpoint, producer.Prefix, w => w.Concurrency = 3);
-        await Task.WhenAll(sums.Select(s => s.GetAsync(RedisHost.Wait)));
-        await Poll.UntilAsync(async () =>
-        {
-            var (_, text) = await Cli(producer.Prefix, "status", "--json");
-            var root = JsonDocument.Parse(text).RootElement;
-            var live = root.GetProperty("workers").EnumerateArray().ToList();
-            return live.Count == 1 && live[0].GetProperty("done").GetInt64() >= 5
-                && root.GetProperty("queues").EnumerateArray().Single(q => q.GetProperty("name").GetString() == "default").GetProperty("pending").GetInt32() == 0;
-        }, "status lists the worker and the drained queue");
+        var lease = await FetchOneAsync();
+        await _store.HeartbeatAsync(new WorkerDescription([Queue], 3, new WorkerStatus()), [lease]);
+        var (servedExit, served) = await Cli("status", "--json");
+        Assert.True(servedExit == 0, served);
+        var root = Parse(served);
+        var worker = root.GetProperty("workers").EnumerateArray().Single();
+        Assert.Equal(Environment.ProcessId, worker.GetProperty("pid").GetInt32());
+        Assert.Equal(3, worker.GetProperty("concurrency").GetInt32());
+        Assert.Equal(Queue, worker.GetProperty("queues")[0].GetString());
+        Assert.Equal(lease.Id, worker.GetProperty("running")[0].GetString());
+        Assert.InRange(worker.GetProperty("heartbeat_age_s").GetDouble(), 0, 30);
+        var servedQueue = root.GetProperty("queues").EnumerateArray().Single(q => q.GetProperty("name").GetString() == Queue);
+        Assert.Equal((1, 1, 9), (servedQueue.GetProperty("workers").GetInt32(), servedQueue.GetProperty("started").GetInt32(), servedQueue.GetProperty("pending").GetInt32()));
+        Assert.False(servedQueue.GetProperty("unserved").GetBoolean());
 
-        var (_, final) = await Cli(producer.Prefix, "status", "--json");
-        var w = JsonDocument.Parse(final).RootElement.GetProperty("workers")[0];
-        Assert.Equal(worker.Broker.WorkerId, w.GetProperty("id").GetString());
-        Assert.Equal(Environment.ProcessId, w.GetProperty("pid").GetInt32());
-        Assert.Equal(3, w.GetProperty("concurrency").GetInt32());
-        Assert.Equal("default", w.GetProperty("queues")[0].GetString());
-        var served = JsonDocument.Parse(final).RootElement.GetProperty("queues").EnumerateArray().Single(q => q.GetProperty("name").GetString() == "default");
-        Assert.Equal(1, served.GetProperty("workers").GetInt32());
-        Assert.False(served.GetProperty("unserved").GetBoolean());
-        Assert.InRange(w.GetProperty("heartbeat_age_s").GetDouble(), 0, 5);
-
-        var (tableExit, table) = await Cli(producer.Prefix, "status");
-        Assert.Equal(0, tableExit);
+        var (workersExit, workers) = await Cli("workers");
+        Assert.True(workersExit == 0, workers);
+        Assert.Contains(worker.GetProperty("id").GetString()!, workers, StringComparison.Ordinal);
+        var (tableExit, table) = await Cli("status");
+        Assert.True(tableExit == 0, table);
         Assert.Contains("QUEUE", table, StringComparison.Ordinal);
-        Assert.Contains(worker.Broker.WorkerId, table, StringComparison.Ordinal);
+        Assert.DoesNotContain("NONE (!)", table, StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task Inspect_shows_a_failed_tasks_remote_error_and_a_dead_letter_is_retried_to_success()
+    public async Task Inspect_shows_a_failed_tasks_error_and_arguments_by_name_and_dead_retry_runs_it_again()
     {
-        await using var host = await RedisHost.StartAsync(redis.Server.Endpoint);
         var key = Guid.NewGuid().ToString("N");
-        var task = await Tasks.FailFirst.WithClient(host.Client).EnqueueAsync(key);
-        await Assert.ThrowsAsync<TaskFailedException>(() => task.GetAsync(RedisHost.Wait));
-        await Poll.UntilAsync(async () => (await host.Broker.GetDeadLettersAsync("default")).Count == 1, "the failure is dead-lettered");
+        var id = await FailAsync("it.fail-first", key);
 
-        var (exit, output) = await Cli(host.Prefix, "inspect", task.Id, "--json");
-        Assert.Equal(0, exit);
-        var report = JsonDocument.Parse(output).RootElement;
-        Assert.Equal("Failed", report.GetProperty("state").GetString());
-        Assert.Equal("it.fail-first", report.GetProperty("task").GetString());
+        // Without the task's assembly the tool does not know the parameter names: positions.
+        var (exit, output) = await Cli("inspect", id, "--json");
+        Assert.True(exit == 0, output);
+        var report = Parse(output);
+        Assert.Equal(("Failed", "it.fail-first", 1), (report.GetProperty("state").GetString(), report.GetProperty("task").GetString(), report.GetProperty("attempt").GetInt32()));
         Assert.Equal("System.InvalidOperationException", report.GetProperty("error").GetProperty("type").GetString());
         Assert.Equal("first call fails for " + key, report.GetProperty("error").GetProperty("message").GetString());
+        Assert.Equal("at WorkerTasks.FailFirst()", report.GetProperty("error").GetProperty("details").GetString());
         Assert.Equal(key, report.GetProperty("arguments")[0].GetString());
-        Assert.Equal("dead", report.GetProperty("message").GetString());
+        Assert.False(report.GetProperty("arguments_named").GetBoolean());
 
-        var (listExit, list) = await Cli(host.Prefix, "dead", "list", "default");
-        Assert.Equal(0, listExit);
-        Assert.Contains(task.Id, list, StringComparison.Ordinal);
+        var (namedExit, named) = await Cli("--tasks-from", typeof(TestWorker.WorkerTasks).Assembly.Location, "inspect", id, "--json");
+        Assert.True(namedExit == 0, named);
+        Assert.Equal(key, Parse(named).GetProperty("arguments").GetProperty("key").GetString());
+        var (textExit, text) = await Cli("--tasks-from", typeof(TestWorker.WorkerTasks).Assembly.Location, "inspect", id);
+        Assert.True(textExit == 0, text);
+        Assert.Matches($@"(?m)^arguments\s+{{""key"":""{key}""}}$", text);
+        Assert.Contains("error           System.InvalidOperationException: first call fails for " + key, text, StringComparison.Ordinal);
 
-        // No queue named: the dead letters of every queue, each with its queue.
-        var (allExit, all) = await Cli(host.Prefix, "dead", "list", "--json");
-        Assert.Equal(0, allExit);
-        var letter = JsonDocument.Parse(all).RootElement.EnumerateArray().Single();
-        Assert.Equal("default", letter.GetProperty("queue").GetString());
-        Assert.Equal(task.Id, letter.GetProperty("id").GetString());
+        var (badAssembly, badText) = await Cli("--tasks-from", "no-such.dll", "inspect", id);
+        Assert.Equal(2, badAssembly);
+        Assert.StartsWith("typedtasks: --tasks-from: cannot load tasks from 'no-such.dll'", badText, StringComparison.Ordinal);
+
+        var (listExit, list) = await Cli("dead", "list", Queue);
+        Assert.True(listExit == 0, list);
+        Assert.Contains(id, list, StringComparison.Ordinal);
+        Assert.Contains("first call fails for " + key, list, StringComparison.Ordinal);
+
+        // No queue named: the failed tasks of every queue, each with its queue.
+        var (allExit, all) = await Cli("dead", "list", "--json");
+        Assert.True(allExit == 0, all);
+        var row = Parse(all).GetProperty("tasks").EnumerateArray().Single();
+        Assert.Equal((Queue, id), (row.GetProperty("queue").GetString(), row.GetProperty("id").GetString()));
 
         // Destructive without --yes and nobody to answer: refused, nothing done.
-        var (refused, _) = await Cli(host.Prefix, "dead", "retry", "default");
+        var (refused, _) = await Cli("dead", "retry", Queue);
         Assert.Equal(1, refused);
-        Assert.Single(await host.Broker.GetDeadLettersAsync("default"));
+        Assert.Equal(TaskState.Failed, (await _store.GetAsync(id))!.State);
 
-        var (retryExit, retried) = await Cli(host.Prefix, "dead", "retry", "default", "--yes");
-        Assert.Equal(0, retryExit);
+        var (retryExit, retried) = await Cli("dead", "retry", Queue, "--yes");
+        Assert.True(retryExit == 0, retried);
         Assert.Contains("Retried 1 task(s)", retried, StringComparison.Ordinal);
-        Assert.Equal("ok:" + key, await Tasks.FailFirst.WithClient(host.Client).GetResult(task.Id).GetAsync(RedisHost.Wait));
-        Assert.Empty(await host.Broker.GetDeadLettersAsync("default"));
+        var again = await _store.GetAsync(id);
+        Assert.Equal((TaskState.Pending, 0, null), (again!.State, again.Attempt, again.Error));
+        Assert.Equal(0, (await _store.CountAsync(Queue)).Failed);
     }
 
     [Fact]
-    public async Task A_dead_letter_with_arguments_nested_100000_deep_is_listed_and_inspected_with_a_depth_marker()
+    public async Task Dead_purge_deletes_the_failed_tasks_of_one_queue_only()
     {
-        await using var producer = await RedisHost.StartAsync(redis.Server.Endpoint, withWorker: false);
-        var id = Guid.NewGuid().ToString();
+        var failed = await FailAsync("it.fail", "boom");
+        var pending = await _store.EnqueueAsync(Queue, Add(1, 2));
+        var other = await _store.EnqueueAsync("other", Add(3, 4));
 
-        // The arguments: one array in another, 100,000 deep, as a hostile or broken producer may send.
-        var arguments = new byte[100_001];
-        arguments.AsSpan(0, 100_000).Fill(0x91);
-        arguments[^1] = 0x90;
-        var header = new Serialization.EnvelopeHeader(id, "it.deep", "default", 0, 0, DateTimeOffset.UtcNow, null, null, null);
-        var body = Serialization.TaskEnvelope.Write(header, new RawArguments(arguments), MessagePack.MessagePackSerializerOptions.Standard);
-        await producer.Broker.Database.ListLeftPushAsync(producer.Broker.Keys.Dead("default"), DeadLetterRecord.Write("default", body, "test: deep arguments", DateTimeOffset.UtcNow));
+        var (exit, output) = await Cli("dead", "purge", Queue, "--yes", "--json");
+        Assert.True(exit == 0, output);
+        Assert.Equal(1, Parse(output).GetProperty("deleted").GetInt32());
+        Assert.Null(await _store.GetAsync(failed));
+        Assert.Equal(TaskState.Pending, (await _store.GetAsync(pending))!.State);
+        Assert.Equal(TaskState.Pending, (await _store.GetAsync(other))!.State);
 
-        var (listExit, list) = await Cli(producer.Prefix, "dead", "list", "default", "--json");
-        Assert.True(listExit == 0, list);
-        var letter = JsonDocument.Parse(list).RootElement.EnumerateArray().Single();
-        Assert.Equal(id, letter.GetProperty("id").GetString());
-        Assert.Contains("nested deeper than 64", letter.GetProperty("arguments").GetString(), StringComparison.Ordinal);
-
-        var (tableExit, table) = await Cli(producer.Prefix, "dead", "list");
-        Assert.True(tableExit == 0, table);
-        Assert.Contains(id, table, StringComparison.Ordinal);
-
-        var (inspectExit, inspected) = await Cli(producer.Prefix, "inspect", id, "--json");
-        Assert.True(inspectExit == 0, inspected);
-        var report = JsonDocument.Parse(inspected, new JsonDocumentOptions { MaxDepth = 256 }).RootElement;
-        Assert.Equal("dead", report.GetProperty("message").GetString());
-        Assert.Contains("nested deeper than 64", report.GetProperty("arguments").GetRawText(), StringComparison.Ordinal);
-
-        var (textExit, text) = await Cli(producer.Prefix, "inspect", id);
-        Assert.True(textExit == 0, text);
-        Assert.Contains("nested deeper than 64", text, StringComparison.Ordinal);
+        var (emptyExit, empty) = await Cli("dead", "purge", Queue, "--yes");
+        Assert.True(emptyExit == 0, empty);
+        Assert.Contains("No failed tasks in 'default'", empty, StringComparison.Ordinal);
     }
 
-    /// <summary>Arguments written byte for byte as given.</summary>
-    private readonly struct RawArguments(byte[] bytes) : ITaskArguments
+    [Fact]
+    public async Task Tasks_lists_one_page_of_a_state_in_the_stores_order()
     {
-        public void Write(ref MessagePack.MessagePackWriter writer, MessagePack.MessagePackSerializerOptions options) => writer.WriteRaw(bytes);
+        var ids = await _store.EnqueueManyAsync(Queue, [.. Enumerable.Range(0, 7).Select(i => Add(i, i))]);
+
+        var (exit, output) = await Cli("tasks", Queue, "--state", "Pending", "--offset", "5", "--count", "5", "--json");
+        Assert.True(exit == 0, output);
+        var page = Parse(output);
+        Assert.Equal(ids.Skip(5), page.GetProperty("tasks").EnumerateArray().Select(t => t.GetProperty("id").GetString()));
+        Assert.Equal(("Pending", 5, 5), (page.GetProperty("state").GetString(), page.GetProperty("offset").GetInt32(), page.GetProperty("count").GetInt32()));
+
+        var (tableExit, table) = await Cli("tasks", Queue, "--count", "3");
+        Assert.True(tableExit == 0, table);
+        Assert.Contains(ids[2], table, StringComparison.Ordinal);
+        Assert.DoesNotContain(ids[3], table, StringComparison.Ordinal);
+        Assert.Contains("--offset 3", table, StringComparison.Ordinal);
+
+        var (none, noneText) = await Cli("tasks", Queue, "--state", "Failed");
+        Assert.True(none == 0, noneText);
+        Assert.Contains("No Failed tasks in 'default'.", noneText, StringComparison.Ordinal);
+
+        foreach (var (arguments, error) in new (string[], string)[]
+        {
+            (["--count", "1001"], "--count: 1001 is not between 1 and 1000"),
+            (["--count", "0"], "--count: 0 is not between 1 and 1000"),
+            (["--offset", "-1"], "--offset: -1 is negative"),
+            (["--state", "Sleeping"], "Sleeping"),
+        })
+        {
+            var (bad, text) = await Cli(["tasks", Queue, .. arguments]);
+            Assert.True(bad == 2, $"{string.Join(' ', arguments)}: exit {bad}: {text}");
+            Assert.Contains(error, text, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Arguments_nested_100000_deep_are_listed_and_inspected_with_a_depth_marker()
+    {
+        // The arguments: one array in another, 100,000 deep, as a hostile or broken producer may send.
+        var deep = new byte[100_001];
+        deep.AsSpan(0, 100_000).Fill(0x91);
+        deep[^1] = 0x90;
+        var id = await _store.EnqueueAsync(Queue, new TaskToEnqueue(Envelope("it.deep", deep), 0));
+
+        var (inspectExit, inspected) = await Cli("inspect", id, "--json");
+        Assert.True(inspectExit == 0, inspected);
+        Assert.Contains("nested deeper than 64", Parse(inspected).GetProperty("arguments").GetRawText(), StringComparison.Ordinal);
+
+        var (textExit, text) = await Cli("inspect", id);
+        Assert.True(textExit == 0, text);
+        Assert.Contains("nested deeper than 64", text, StringComparison.Ordinal);
+
+        var (listExit, list) = await Cli("tasks", Queue, "--json");
+        Assert.True(listExit == 0, list);
+        Assert.Equal(id, Parse(list).GetProperty("tasks")[0].GetProperty("id").GetString());
+    }
+
+    [Fact]
+    public async Task A_message_that_is_not_a_task_is_inspected_with_the_reason()
+    {
+        var id = await _store.EnqueueAsync(Queue, new TaskToEnqueue(new byte[] { 0xc1, 1, 2 }, 0));
+
+        var (exit, output) = await Cli("inspect", id, "--json");
+        Assert.True(exit == 0, output);
+        var report = Parse(output);
+        Assert.Equal("?", report.GetProperty("task").GetString());
+        Assert.Equal(3, report.GetProperty("message_bytes").GetInt32());
+        Assert.StartsWith("not a TypedTasks envelope", report.GetProperty("message_problem").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -161,14 +232,17 @@ public sealed class CliTests(RedisFixture redis) : IClassFixture<RedisFixture>
     {
         foreach (var (command, queue) in new[] { ("list", "my queue"), ("purge", "tab\tq"), ("retry", new string('q', 201)) })
         {
-            var (exit, output) = await Cli("tt", "dead", command, queue, "--yes");
+            var (exit, output) = await Cli("dead", command, queue, "--yes");
             Assert.True(exit == 2, $"dead {command} '{queue}': exit {exit}: {output}");
             Assert.Contains("is not a valid queue name: a queue name is 1 to 200 characters without white space or braces", output, StringComparison.Ordinal);
         }
 
-        var (purgeExit, purged) = await Cli("tt", "purge", "a b", "--yes");
+        var (purgeExit, purged) = await Cli("purge", "a b", "--yes");
         Assert.Equal(2, purgeExit);
         Assert.StartsWith("typedtasks: 'a b' is not a valid queue name", purged, StringComparison.Ordinal);
+        var (tasksExit, tasks) = await Cli("tasks", "{q}");
+        Assert.Equal(2, tasksExit);
+        Assert.StartsWith("typedtasks: '{q}' is not a valid queue name", tasks, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -176,7 +250,7 @@ public sealed class CliTests(RedisFixture redis) : IClassFixture<RedisFixture>
     {
         foreach (var prefix in new[] { "", "   ", "a{b", "x}" })
         {
-            var (exit, output) = await Cli(prefix, "status");
+            var (exit, output) = await Run(["--redis", redis.Server.Endpoint, "--prefix", prefix, "status"]);
             Assert.True(exit == 2, $"--prefix '{prefix}': exit {exit}: {output}");
             Assert.StartsWith($"typedtasks: --prefix: '{prefix}' is not a valid key prefix: a key prefix is not empty or blank and holds no braces", output, StringComparison.Ordinal);
             Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
@@ -184,21 +258,21 @@ public sealed class CliTests(RedisFixture redis) : IClassFixture<RedisFixture>
     }
 
     [Fact]
-    public async Task An_unexpected_failure_is_one_line_without_the_password_and_exit_1()
+    public async Task A_key_of_another_type_is_one_line_without_the_password()
     {
         await using var guarded = await RedisServer.StartAsync(
             false, (port, _) => StackExchange.Redis.ConfigurationOptions.Parse($"127.0.0.1:{port},password={Password}"), "--requirepass", Password);
         var redisWithPassword = $"{guarded.Endpoint},password={Password}";
 
-        // A state record that is not MessagePack, with the password in its message: nothing the tool expects to read.
+        // The queue's sequence key holds a string (the queue is named as the password): a refusal, told in one line.
         await using (var connection = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(redisWithPassword))
         {
-            await connection.GetDatabase().StringSetAsync($"tt:result:{Password}", "not a state record");
+            await connection.GetDatabase().StringSetAsync($"tt:{{{Password}}}:seq", "not a hash");
         }
 
-        var (exit, output) = await Run(["--redis", redisWithPassword, "inspect", Password]);
-        Assert.True(exit == 1, $"exit {exit}: {output}");
-        Assert.StartsWith("typedtasks: unexpected error (InvalidDataException: The stored state of task *** is not a TypedTasks result record", output, StringComparison.Ordinal);
+        var (exit, output) = await Run(["--redis", redisWithPassword, "inspect", "1-1@" + Password]);
+        Assert.True(exit == 3, $"exit {exit}: {output}");
+        Assert.True(output.StartsWith($"typedtasks: Redis at {guarded.Endpoint} refused: WRONGTYPE", StringComparison.Ordinal), output);
         Assert.Single(output.Trim().Split('\n'));
         Assert.DoesNotContain(Password, output, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
@@ -207,12 +281,11 @@ public sealed class CliTests(RedisFixture redis) : IClassFixture<RedisFixture>
     [Fact]
     public async Task A_write_refused_for_memory_says_Redis_is_out_of_memory_not_unreachable()
     {
-        // Before, every TransportException read "cannot reach Redis ... check that redis-server is running".
         await using var full = await RedisServer.StartAsync(false, null, "--maxmemory-policy", "noeviction");
         string id;
-        await using (var producer = await RedisHost.StartAsync(full.Endpoint, prefix: "tt", withWorker: false))
+        await using (var store = await RedisTaskStore.ConnectAsync(full.Endpoint))
         {
-            id = (await Tasks.Add.WithClient(producer.Client).EnqueueAsync(1, 2)).Id;
+            id = await store.EnqueueAsync(Queue, Add(1, 2));
         }
 
         await using (var admin = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync($"{full.Endpoint},allowAdmin=true"))
@@ -230,34 +303,38 @@ public sealed class CliTests(RedisFixture redis) : IClassFixture<RedisFixture>
     [Fact]
     public async Task Cancel_and_purge_act_on_waiting_tasks()
     {
-        await using var producer = await RedisHost.StartAsync(redis.Server.Endpoint, withWorker: false);
-        var first = await Tasks.Add.WithClient(producer.Client).EnqueueAsync(1, 1);
-        var rest = await Tasks.Add.WithClient(producer.Client).EnqueueManyAsync([(2, 2), (3, 3)]);
+        var first = await _store.EnqueueAsync(Queue, Add(1, 1));
+        await _store.EnqueueManyAsync(Queue, [Add(2, 2), Add(3, 3)]);
+        await _store.EnqueueAsync(Queue, new TaskToEnqueue(Envelope("it.add", Pack(4, 4)), 0, DateTimeOffset.UtcNow.AddHours(1)));
 
-        var (cancelExit, canceled) = await Cli(producer.Prefix, "cancel", first.Id);
-        Assert.Equal(0, cancelExit);
+        var (cancelExit, canceled) = await Cli("cancel", first);
+        Assert.True(cancelExit == 0, canceled);
         Assert.Contains("Canceled", canceled, StringComparison.Ordinal);
-        Assert.Equal(TaskState.Canceled, await first.GetStateAsync());
+        Assert.Equal(TaskState.Canceled, (await _store.GetAsync(first))!.State);
+        var (again, againText) = await Cli("cancel", first, "--json");
+        Assert.Equal(1, again);
+        Assert.Contains("\"canceled\":false", againText, StringComparison.Ordinal);
+        Assert.Contains($"task {first} had already ended: Canceled", againText, StringComparison.Ordinal);
 
-        var (purgeExit, purged) = await Cli(producer.Prefix, "purge", "default", "--yes");
-        Assert.Equal(0, purgeExit);
-        Assert.Contains("Deleted 3 waiting", purged, StringComparison.Ordinal);
-        Assert.Equal(0, await producer.Broker.Database.ListLengthAsync(producer.Broker.Keys.Ready("default", 0)));
-        Assert.NotNull(rest);
+        var (purgeExit, purged) = await Cli("purge", Queue, "--yes");
+        Assert.True(purgeExit == 0, purged);
+        Assert.Contains("Deleted 2 pending, 1 scheduled and 0 retrying task(s) of 'default'", purged, StringComparison.Ordinal);
+        var counts = await _store.CountAsync(Queue);
+        Assert.Equal((0L, 0L, 1L), (counts.Pending, counts.Scheduled, counts.Canceled));
     }
 
     [Fact]
     public async Task Inspect_of_a_task_that_never_ran_says_not_started()
     {
-        await using var producer = await RedisHost.StartAsync(redis.Server.Endpoint, withWorker: false);
-        var sum = await Tasks.Add.WithClient(producer.Client).EnqueueAsync(1, 2);
+        var id = await _store.EnqueueAsync(Queue, Add(1, 2));
 
-        var (exit, text) = await Cli(producer.Prefix, "inspect", sum.Id);
-        Assert.Equal(0, exit);
+        var (exit, text) = await Cli("inspect", id);
+        Assert.True(exit == 0, text);
         Assert.Matches(@"(?m)^attempt\s+not started$", text);
-        Assert.DoesNotContain("runs", text, StringComparison.Ordinal);
-        var (_, json) = await Cli(producer.Prefix, "inspect", sum.Id, "--json");
-        Assert.Equal(0, JsonDocument.Parse(json).RootElement.GetProperty("attempt").GetInt32());
+        Assert.Matches(@"(?m)^arguments\s+\[1,2\]$", text);
+        var (_, json) = await Cli("inspect", id, "--json");
+        Assert.Equal(0, Parse(json).GetProperty("attempt").GetInt32());
+        Assert.Equal("Pending", Parse(json).GetProperty("state").GetString());
     }
 
     [Fact]
@@ -267,6 +344,7 @@ public sealed class CliTests(RedisFixture redis) : IClassFixture<RedisFixture>
         Assert.Equal(0, help);
         Assert.Contains("Commands:", text, StringComparison.Ordinal);
         Assert.Contains("--redis", text, StringComparison.Ordinal);
+        Assert.Contains("tasks <QUEUE>", text, StringComparison.Ordinal);
 
         var (deadHelp, deadText) = await Run(["dead", "list", "--help"]);
         Assert.Equal(0, deadHelp);
@@ -300,12 +378,14 @@ public sealed class CliTests(RedisFixture redis) : IClassFixture<RedisFixture>
             ("bad host from the environment", ["status"], new() { ["TYPEDTASKS_REDIS"] = $"{down},user=bob,password={Password}" }, 3),
             ("wrong password", ["--redis", $"{guarded.Endpoint},password={Password}", "status"], null, 3),
             ("wrong password and user", ["--redis", $"{guarded.Endpoint},user=bob,password={Password}", "inspect", "x"], null, 3),
+            ("wrong password, tasks", ["--redis", $"{guarded.Endpoint},password={Password}", "tasks", "default"], null, 3),
             ("bad option", ["--redis", $"{down},password={Password}", "status", "--frobnicate"], null, 2),
             ("bad command", ["--redis", $"{down},password={Password}", "frobnicate"], null, 2),
             ("missing argument", ["--redis", $"{down},password={Password}", "inspect"], null, 2),
             ("connection string without --redis", [$"{down},password={Password}", "status"], null, 2),
             ("bad connection string", ["--redis", $"{down},password={Password},frobnicate=1", "status"], null, 2),
             ("bad queue", ["dead", "retry", "{x}"], new() { ["TYPEDTASKS_REDIS"] = $"{down},password={Password}" }, 2),
+            ("bad page", ["--redis", $"{down},password={Password}", "tasks", "default", "--count", "5000"], null, 2),
         ];
         foreach (var (what, arguments, environment, expected) in cases)
         {
@@ -333,12 +413,88 @@ public sealed class CliTests(RedisFixture redis) : IClassFixture<RedisFixture>
             Assert.DoesNotContain("   at ", down.Output, StringComparison.Ordinal);
         }
 
-        var (exit, output) = await Cli("tt", "frobnicate");
+        var (exit, output) = await Cli("frobnicate");
         Assert.Equal(2, exit);
         Assert.StartsWith("typedtasks: Unrecognized command or argument 'frobnicate'", output, StringComparison.Ordinal);
         Assert.Contains("Usage:", output, StringComparison.Ordinal);
-        var (missing, text) = await Cli("tt", "inspect", "no-such-id");
+        var (missing, text) = await Cli("inspect", "no-such-id");
         Assert.Equal(1, missing);
         Assert.Contains("no task with id 'no-such-id'", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_tool_uses_only_the_public_API_of_TypedTasks_and_its_Redis_store()
+    {
+        // No InternalsVisibleTo from the libraries to the tool: it sees what any application sees.
+        foreach (var library in new[] { typeof(TaskInfo).Assembly, typeof(RedisTaskStore).Assembly })
+        {
+            var friends = library.GetCustomAttributes(typeof(System.Runtime.CompilerServices.InternalsVisibleToAttribute), false)
+                .Cast<System.Runtime.CompilerServices.InternalsVisibleToAttribute>()
+                .Select(a => a.AssemblyName);
+            Assert.DoesNotContain("TypedTasks.Cli", friends);
+        }
+
+        // And no key listing: every read goes through the store's indexes.
+        var sources = Directory.GetFiles(Path.Combine(RepoRoot(), "src", "TypedTasks.Cli"), "*.cs");
+        Assert.NotEmpty(sources);
+        foreach (var file in sources)
+        {
+            var source = File.ReadAllText(file);
+            Assert.False(source.Contains("KeysAsync", StringComparison.Ordinal) || source.Contains("SCAN", StringComparison.Ordinal), $"{file} lists keys");
+        }
+    }
+
+    // ---- Helpers ----
+
+    private static string RepoRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "TypedTasks.sln")))
+            {
+                return directory.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("TypedTasks.sln not found above " + AppContext.BaseDirectory);
+    }
+
+    private static TaskToEnqueue Add(int x, int y) => new(Envelope("it.add", Pack(x, y)), 0);
+
+    private static byte[] Pack(params object[] arguments) => MessagePackSerializer.Serialize(arguments, MessagePackSerializerOptions.Standard);
+
+    private static byte[] Envelope(string task, byte[] arguments) => TaskEnvelope.Write(
+        new EnvelopeHeader(task, DateTimeOffset.UtcNow, null, null, null),
+        new RawArguments(arguments),
+        MessagePackSerializerOptions.Standard);
+
+    /// <summary>Enqueues one task with <paramref name="argument"/> and fails its first run, as a worker does; returns its id.</summary>
+    private async Task<string> FailAsync(string task, string argument)
+    {
+        var id = await _store.EnqueueAsync(Queue, new TaskToEnqueue(Envelope(task, Pack(argument)), 9));
+        var lease = await FetchOneAsync();
+        Assert.Equal(id, lease.Id);
+        var error = new TaskError("System.InvalidOperationException", (task == "it.fail-first" ? "first call fails for " : "") + argument, "at WorkerTasks.FailFirst()");
+        Assert.True(await _store.CompleteAsync(lease, TaskCompletion.Failed(error)));
+        return id;
+    }
+
+    private async Task<TaskLease> FetchOneAsync()
+    {
+        using var limit = new CancellationTokenSource(Bound);
+        while (true)
+        {
+            var leases = await _store.FetchAsync([Queue], 1, limit.Token);
+            if (leases.Count > 0)
+            {
+                return Assert.Single(leases);
+            }
+        }
+    }
+
+    /// <summary>Arguments written byte for byte as given.</summary>
+    private readonly struct RawArguments(byte[] bytes) : ITaskArguments
+    {
+        public void Write(ref MessagePackWriter writer, MessagePackSerializerOptions options) => writer.WriteRaw(bytes);
     }
 }

@@ -35,9 +35,16 @@ public sealed class HostingTests
         Assert.Equal(TimeSpan.FromSeconds(7), worker.ShutdownTimeout);
         Assert.Equal(TimeSpan.FromMinutes(10), host.Host.Services.GetRequiredService<IOptions<TypedTasksOptions>>().Value.ResultTtl);
 
-        // With no Redis configured, the in-memory transport is used and works.
+        // With no Redis configured, the in-memory store is used and works.
         Assert.IsType<InMemoryTaskStore>(host.Client.Store);
-        Assert.Equal(7, await (await Tasks.Add.WithClient(host.Client).EnqueueAsync(3, 4)).GetAsync(TestHost.Wait));
+        var sum = await Tasks.Add.WithClient(host.Client).EnqueueAsync(3, 4);
+        Assert.Equal(7, await sum.GetAsync(TestHost.Wait));
+
+        // The inspector from DI reads the same store.
+        var inspector = host.Host.Services.GetRequiredService<Inspection.ITaskInspector>();
+        var details = await inspector.GetTaskAsync(sum.Id);
+        Assert.Equal(TaskState.Succeeded, details!.State);
+        Assert.Equal("7", details.Result);
     }
 
     [Fact]

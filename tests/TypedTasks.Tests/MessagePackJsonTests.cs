@@ -78,4 +78,27 @@ public sealed class MessagePackJsonTests
         Assert.StartsWith("\"(not readable as MessagePack:", json, StringComparison.Ordinal);
         Assert.Equal(JsonValueKind.String, MessagePackJson.ToElement(new byte[] { 0xC1 }).ValueKind);
     }
+
+    [Fact]
+    public void Arguments_are_keyed_by_name_only_when_the_names_match_the_array()
+    {
+        var two = Pack((ref MessagePackWriter w) =>
+        {
+            w.WriteArrayHeader(2);
+            w.Write("a@b.c");
+            w.WriteNil();
+        });
+
+        Assert.Equal("""{"to":"a@b.c","cc":null}""", MessagePackJson.ArgumentsToJson(two, ["to", "cc"], out var named));
+        Assert.True(named);
+        Assert.Equal("""["a@b.c",null]""", MessagePackJson.ArgumentsToJson(two, ["to"], out named));
+        Assert.False(named);
+        Assert.Equal("""["a@b.c",null]""", MessagePackJson.ArgumentsToJson(two, null, out named));
+        Assert.False(named);
+
+        // The header says two, the bytes end after one: said in words, not thrown, not named.
+        var cut = two.AsSpan(0, two.Length - 1).ToArray();
+        Assert.StartsWith("\"(not readable as MessagePack", MessagePackJson.ArgumentsToJson(cut, ["to", "cc"], out named), StringComparison.Ordinal);
+        Assert.False(named);
+    }
 }

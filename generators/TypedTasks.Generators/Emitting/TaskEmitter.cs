@@ -154,7 +154,14 @@ internal static class TaskEmitter
         w.Line($"    {Time(task.TimeoutTicks)},");
         w.Line($"    {Time(task.RetryDelayTicks)},");
         w.Line($"    {Time(task.ExpiresTicks)},");
-        w.Line("    Invoke);").Line();
+        w.Line("    Invoke)");
+        // The names carried in the message, for tools that show arguments (an init property: descriptors of older generated code still bind).
+        var names = carried.Count == 0
+            ? "global::System.Array.Empty<string>()"
+            : $"new string[] {{ {string.Join(", ", carried.Select(p => Literal(p.Name.TrimStart('@'))))} }}";
+        w.Line("{");
+        w.Line($"    ParameterNames = {names},");
+        w.Line("};").Line();
 
         w.Line($"internal {proxy}(global::TypedTasks.TaskClient? client, global::TypedTasks.EnqueueOptions? options)");
         w.Line("    : base(client, options)").Line("{").Line("}").Line();

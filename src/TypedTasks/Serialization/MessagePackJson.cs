@@ -1,5 +1,6 @@
 using System;
 using System.Buffers;
+using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Text;
@@ -46,6 +47,59 @@ internal static class MessagePackJson
         }
 
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    /// <summary>
+    /// The JSON text of a task's arguments (one MessagePack array): an object keyed by
+    /// <paramref name="names"/> when they are given and match the array's length, else the array
+    /// as <see cref="ToJson"/> shows it. <paramref name="named"/> says which one it is.
+    /// </summary>
+    public static string ArgumentsToJson(ReadOnlyMemory<byte> arguments, IReadOnlyList<string>? names, out bool named)
+    {
+        named = false;
+        if (names is null || !HasArrayHeader(arguments, names.Count))
+        {
+            return ToJson(arguments);
+        }
+
+        var buffer = new ArrayBufferWriter<byte>(arguments.Length + 16);
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { MaxDepth = MaxDepth + 1, Encoder = ForPeople }))
+        {
+            var reader = new MessagePackReader(arguments);
+            try
+            {
+                reader.ReadArrayHeader();
+                json.WriteStartObject();
+                foreach (var name in names)
+                {
+                    // The object stands where the array was: its members are one level down, as the array's were.
+                    json.WritePropertyName(name);
+                    WriteValue(ref reader, json, 2);
+                }
+
+                json.WriteEndObject();
+            }
+            catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException or OverflowException or InvalidOperationException)
+            {
+                return JsonSerializer.Serialize($"(not readable as MessagePack: {ex.Message})");
+            }
+        }
+
+        named = true;
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    private static bool HasArrayHeader(ReadOnlyMemory<byte> messagePack, int count)
+    {
+        try
+        {
+            var reader = new MessagePackReader(messagePack);
+            return reader.NextMessagePackType == MessagePackType.Array && reader.ReadArrayHeader() == count;
+        }
+        catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException or OverflowException or InvalidOperationException)
+        {
+            return false;
+        }
     }
 
     /// <summary>The same as <see cref="ToJson"/>, parsed, for a document that embeds it.</summary>

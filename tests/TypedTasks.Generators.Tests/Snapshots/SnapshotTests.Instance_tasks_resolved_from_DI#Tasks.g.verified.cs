@@ -28,7 +28,10 @@ namespace Contoso.Jobs.TaskProxies
             null,
             null,
             null,
-            Invoke);
+            Invoke)
+        {
+            ParameterNames = new string[] { "byDomain" },
+        };
 
         internal CountProxy(global::TypedTasks.TaskClient? client, global::TypedTasks.EnqueueOptions? options)
             : base(client, options)
@@ -100,7 +103,10 @@ namespace Contoso.Jobs.TaskProxies
             null,
             null,
             null,
-            Invoke);
+            Invoke)
+        {
+            ParameterNames = new string[] { "address" },
+        };
 
         internal SendWelcomeProxy(global::TypedTasks.TaskClient? client, global::TypedTasks.EnqueueOptions? options)
             : base(client, options)

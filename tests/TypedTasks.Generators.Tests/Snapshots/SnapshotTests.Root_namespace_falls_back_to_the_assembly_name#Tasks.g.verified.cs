@@ -25,7 +25,10 @@ namespace TestApp.TaskProxies
             null,
             null,
             null,
-            Invoke);
+            Invoke)
+        {
+            ParameterNames = new string[] { "at", "window" },
+        };
 
         internal CheckProxy(global::TypedTasks.TaskClient? client, global::TypedTasks.EnqueueOptions? options)
             : base(client, options)

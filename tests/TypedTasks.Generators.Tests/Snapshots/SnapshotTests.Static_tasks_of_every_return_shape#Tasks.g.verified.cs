@@ -46,7 +46,10 @@ namespace Contoso.Jobs.TaskProxies
             null,
             null,
             null,
-            Invoke);
+            Invoke)
+        {
+            ParameterNames = new string[] { "x", "y" },
+        };
 
         internal AddProxy(global::TypedTasks.TaskClient? client, global::TypedTasks.EnqueueOptions? options)
             : base(client, options)
@@ -123,7 +126,10 @@ namespace Contoso.Jobs.TaskProxies
             global::System.TimeSpan.FromTicks(1200000000L),
             global::System.TimeSpan.FromTicks(2500000L),
             global::System.TimeSpan.FromTicks(36000000000L),
-            Invoke);
+            Invoke)
+        {
+            ParameterNames = new string[] { "id" },
+        };
 
         internal BuildReportProxy(global::TypedTasks.TaskClient? client, global::TypedTasks.EnqueueOptions? options)
             : base(client, options)
@@ -195,7 +201,10 @@ namespace Contoso.Jobs.TaskProxies
             null,
             null,
             null,
-            Invoke);
+            Invoke)
+        {
+            ParameterNames = new string[] { "class", "event" },
+        };
 
         internal EscapeProxy(global::TypedTasks.TaskClient? client, global::TypedTasks.EnqueueOptions? options)
             : base(client, options)
@@ -272,7 +281,10 @@ namespace Contoso.Jobs.TaskProxies
             null,
             null,
             null,
-            Invoke);
+            Invoke)
+        {
+            ParameterNames = new string[] { "name", "limit", "offset", "scale", "day", "label" },
+        };
 
         internal FindProxy(global::TypedTasks.TaskClient? client, global::TypedTasks.EnqueueOptions? options)
             : base(client, options)
@@ -369,7 +381,10 @@ namespace Contoso.Jobs.TaskProxies
             null,
             null,
             null,
-            Invoke);
+            Invoke)
+        {
+            ParameterNames = global::System.Array.Empty<string>(),
+        };
 
         internal FlushProxy(global::TypedTasks.TaskClient? client, global::TypedTasks.EnqueueOptions? options)
             : base(client, options)
@@ -435,7 +450,10 @@ namespace Contoso.Jobs.TaskProxies
             null,
             null,
             null,
-            Invoke);
+            Invoke)
+        {
+            ParameterNames = new string[] { "message" },
+        };
 
         internal LogProxy(global::TypedTasks.TaskClient? client, global::TypedTasks.EnqueueOptions? options)
             : base(client, options)
@@ -508,7 +526,10 @@ namespace Contoso.Jobs.TaskProxies
             null,
             null,
             null,
-            Invoke);
+            Invoke)
+        {
+            ParameterNames = global::System.Array.Empty<string>(),
+        };
 
         internal PingProxy(global::TypedTasks.TaskClient? client, global::TypedTasks.EnqueueOptions? options)
             : base(client, options)
@@ -574,7 +595,10 @@ namespace Contoso.Jobs.TaskProxies
             null,
             null,
             null,
-            Invoke);
+            Invoke)
+        {
+            ParameterNames = new string[] { "values" },
+        };
 
         internal TotalProxy(global::TypedTasks.TaskClient? client, global::TypedTasks.EnqueueOptions? options)
             : base(client, options)

@@ -1,0 +1,236 @@
+using System;
+using System.Buffers.Binary;
+using System.Collections.Generic;
+using System.IO;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using StackExchange.Redis;
+
+namespace TypedTasks.Redis.Store;
+
+/// <summary>
+/// Waiting for final states. The scripts that make a task final publish its record on the done
+/// channel (one message per call, a frame per task); each store holds one subscription and wakes
+/// its own waiters from the frames, with no read. A sweep reads again, in batches, the tasks of
+/// waiters that are due (first after one <see cref="RedisTransportOptions.ResultPollInterval"/>,
+/// then after 2, 4, 8 and at most 16), in case a message was lost; all at once after the
+/// subscription reconnects. So 50,000 waiters cost a dictionary entry each, not a poll loop each.
+/// </summary>
+public sealed partial class RedisTaskStore
+{
+    private const long MaxSweepGap = 16;
+    private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+    private readonly object _gate = new();
+    private readonly Dictionary<string, Waiter> _waiters = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Waiter>.AlternateLookup<ReadOnlySpan<char>> _waitersBySpan;
+    private ITimer? _sweep;
+    private long _sweeps;
+
+    /// <inheritdoc/>
+    public async ValueTask<TaskInfo> WaitAsync(string id, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        await _done.EnsureAsync().ConfigureAwait(false);
+
+        // Registered before reading, so that a frame between the read and the wait is not lost.
+        var waiter = Register(id);
+        try
+        {
+            var info = await GetAsync(id, cancellationToken).ConfigureAwait(false) ?? throw new TaskNotFoundException(id, lost: false);
+            if (info.State.IsFinal())
+            {
+                return info;
+            }
+
+            if (timeout == Timeout.InfiniteTimeSpan)
+            {
+                return await waiter.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            try
+            {
+                return await waiter.Task.WaitAsync(timeout, _time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                throw new TimeoutException($"Task {id} did not reach a final state within {timeout}.");
+            }
+        }
+        finally
+        {
+            Unregister(id, waiter);
+        }
+    }
+
+    private Waiter Register(string id)
+    {
+        lock (_gate)
+        {
+            if (!_waiters.TryGetValue(id, out var waiter))
+            {
+                waiter = new Waiter { NextSweep = _sweeps + 1 };
+                _waiters.Add(id, waiter);
+            }
+
+            waiter.Count++;
+            _sweep ??= _time.CreateTimer(_ => _ = SweepAsync(), null, _options.ResultPollInterval, _options.ResultPollInterval);
+            return waiter;
+        }
+    }
+
+    private void Unregister(string id, Waiter waiter)
+    {
+        lock (_gate)
+        {
+            if (--waiter.Count == 0)
+            {
+                _waiters.Remove(id);
+            }
+        }
+    }
+
+    /// <summary>A done message: frames of the id's length (2 bytes), the id, the record's length (4 bytes), the record.</summary>
+    private void OnDone(RedisValue message)
+    {
+        ReadOnlyMemory<byte> rest = message;
+        Span<char> chars = stackalloc char[256];
+        while (rest.Length >= 6)
+        {
+            var span = rest.Span;
+            int idLength = BinaryPrimitives.ReadUInt16BigEndian(span);
+            if (rest.Length < 6 + idLength)
+            {
+                return; // not a frame; the sweep covers whatever it was
+            }
+
+            var recordLength = BinaryPrimitives.ReadInt32BigEndian(span[(2 + idLength)..]);
+            if (recordLength < 0 || rest.Length - 6 - idLength < recordLength)
+            {
+                return;
+            }
+
+            var idBytes = span.Slice(2, idLength);
+            var record = rest.Slice(6 + idLength, recordLength);
+            rest = rest[(6 + idLength + recordLength)..];
+            string? id = null;
+            Waiter? waiter = null;
+            try
+            {
+                if (Utf8.GetCharCount(idBytes) <= chars.Length)
+                {
+                    var idChars = chars[..Utf8.GetChars(idBytes, chars)];
+                    lock (_gate)
+                    {
+                        _waitersBySpan.TryGetValue(idChars, out id, out waiter);
+                    }
+                }
+                else
+                {
+                    id = Utf8.GetString(idBytes);
+                    lock (_gate)
+                    {
+                        _waiters.TryGetValue(id, out waiter);
+                    }
+                }
+
+                if (waiter is not null && TaskIds.TrySplit(id!, out var queue, out _))
+                {
+                    waiter.Final = StoreRecord.Read(id!, record.ToArray()).ToInfo(id!, queue);
+                    ThreadPool.UnsafeQueueUserWorkItem(waiter, preferLocal: true);
+                }
+            }
+            catch (Exception ex) when (ex is DecoderFallbackException or InvalidDataException)
+            {
+                // Not ours; the sweep reads the task if someone waits for it.
+            }
+        }
+    }
+
+    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
+    {
+        if (e.ConnectionType == ConnectionType.Subscription)
+        {
+            _ = SweepAsync(all: true);
+            WakeAllFetchers();
+        }
+    }
+
+    /// <summary>Reads again the tasks of the waiters that are due, and wakes those that ended or are gone.</summary>
+    private async Task SweepAsync(bool all = false)
+    {
+        List<(string Id, Waiter Waiter)> due = [];
+        lock (_gate)
+        {
+            var sweep = ++_sweeps;
+            if (_waiters.Count == 0)
+            {
+                _sweep?.Dispose();
+                _sweep = null;
+                return;
+            }
+
+            foreach (var (id, waiter) in _waiters)
+            {
+                if (all || waiter.NextSweep <= sweep)
+                {
+                    waiter.Gap = Math.Min(waiter.Gap * 2, MaxSweepGap);
+                    waiter.NextSweep = sweep + waiter.Gap;
+                    due.Add((id, waiter));
+                }
+            }
+        }
+
+        var reads = new List<Task<TaskInfo?>>(due.Count);
+        foreach (var (id, _) in due)
+        {
+            reads.Add(GetAsync(id).AsTask());
+        }
+
+        for (var i = 0; i < due.Count; i++)
+        {
+            var (id, waiter) = due[i];
+            try
+            {
+                var info = await reads[i].ConfigureAwait(false);
+                if (info is null)
+                {
+                    waiter.TrySetException(new TaskNotFoundException(id, lost: false));
+                }
+                else if (info.State.IsFinal())
+                {
+                    waiter.TrySetResult(info);
+                }
+            }
+            catch (Exception ex) when (ex is TaskNotFoundException or InvalidDataException)
+            {
+                waiter.TrySetException(ex);
+            }
+            catch (Exception ex) when (ex is Transport.TransportException or ObjectDisposedException)
+            {
+                // Redis is away (the next sweep tries again), or the store is closing.
+            }
+        }
+    }
+
+    /// <summary>The callers waiting for one task: the final state, once known.</summary>
+    private sealed class Waiter : TaskCompletionSource<TaskInfo>, IThreadPoolWorkItem
+    {
+        public Waiter()
+            : base(TaskCreationOptions.RunContinuationsAsynchronously)
+        {
+        }
+
+        /// <summary>The final state to complete with when run as a thread-pool item.</summary>
+        public TaskInfo? Final { get; set; }
+
+        public int Count { get; set; }
+
+        /// <summary>The sweep that reads this task next, and the gap to the one after.</summary>
+        public long NextSweep { get; set; }
+
+        public long Gap { get; set; } = 1;
+
+        public void Execute() => TrySetResult(Final!);
+    }
+}

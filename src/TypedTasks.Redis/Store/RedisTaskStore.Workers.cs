@@ -1,0 +1,157 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using StackExchange.Redis;
+using TypedTasks.Store;
+using TypedTasks.Transport;
+
+namespace TypedTasks.Redis.Store;
+
+/// <summary>
+/// Fetchers' wake-ups and the worker registry. A script that makes a queue's pending list
+/// non-empty publishes the queue's name on the wake channel; every fetcher of this store that
+/// serves the queue wakes. Workers publish themselves in P:workers (a sorted set by heartbeat
+/// deadline) and P:worker:&lt;id&gt; (a hash that expires with the heartbeat).
+/// </summary>
+public sealed partial class RedisTaskStore
+{
+    private const char RunningSeparator = '\n';
+    private readonly List<Fetcher> _fetchers = [];
+
+    private void OnWake(RedisValue message)
+    {
+        var queue = (string?)message;
+        lock (_fetchers)
+        {
+            foreach (var fetcher in _fetchers)
+            {
+                if (queue is not null && fetcher.Queues.Contains(queue))
+                {
+                    fetcher.Signal.Set();
+                }
+            }
+        }
+    }
+
+    /// <summary>After a reconnect wake-ups may have been lost: every fetcher looks again.</summary>
+    private void WakeAllFetchers()
+    {
+        lock (_fetchers)
+        {
+            foreach (var fetcher in _fetchers)
+            {
+                fetcher.Signal.Set();
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask HeartbeatAsync(WorkerDescription worker, IReadOnlyCollection<TaskLease> held, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(worker);
+        ArgumentNullException.ThrowIfNull(held);
+        var now = _time.GetUtcNow();
+        var deadline = now + LeaseDuration;
+        var listedUntil = now + _options.WorkerTimeout;
+        var leases = new List<(string Queue, string Own, long Fence)>(held.Count);
+        foreach (var lease in held)
+        {
+            if (TaskIds.TrySplit(lease.Id, out var queue, out var own))
+            {
+                leases.Add((queue, own, lease.Fence));
+            }
+        }
+
+        var id = Worker.WorkerIdentity.Name;
+        var info = WorkerKey(id);
+        var registry = Task.WhenAll(
+            _db.HashSetAsync(info,
+            [
+                new HashEntry("host", Worker.WorkerIdentity.Host),
+                new HashEntry("pid", Worker.WorkerIdentity.Pid),
+                new HashEntry("queues", string.Join(",", worker.Queues)),
+                new HashEntry("concurrency", worker.Concurrency),
+                new HashEntry("tasks", worker.Tasks is null ? string.Empty : string.Join(' ', worker.Tasks)),
+                new HashEntry("known", worker.Tasks is null ? 0 : 1),
+                new HashEntry("running", string.Join(RunningSeparator, held.Select(l => l.Id))),
+                new HashEntry("beat_ms", now.ToUnixTimeMilliseconds()),
+            ]),
+            _db.KeyExpireAsync(info, _options.WorkerTimeout),
+            _db.SortedSetAddAsync(WorkersKey, id, listedUntil.ToUnixTimeMilliseconds()));
+
+        var renew = SlotGroups.RunAsync(_connection, leases.Count, i => SeqKey(leases[i].Queue), BatchLimit, group =>
+        {
+            var (keys, index) = QueuesOf(group, i => leases[i].Queue);
+            var args = Args(now, 1 + (3 * group.Count));
+            args.Add(deadline.ToUnixTimeMilliseconds());
+            for (var g = 0; g < group.Count; g++)
+            {
+                args.Add(index[g]);
+                args.Add(leases[group[g]].Own);
+                args.Add(leases[group[g]].Fence);
+            }
+
+            return RunAsync(StoreScript.Renew, keys, args);
+        });
+        await Transient.Run(registry).ConfigureAwait(false);
+        await renew.ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public ValueTask LeaveAsync(CancellationToken cancellationToken = default)
+    {
+        var id = Worker.WorkerIdentity.Name;
+        return new(Transient.Run(Task.WhenAll(_db.KeyDeleteAsync(WorkerKey(id)), _db.SortedSetRemoveAsync(WorkersKey, id))));
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<IReadOnlyList<LiveWorker>> GetWorkersAsync(CancellationToken cancellationToken = default)
+    {
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        var ids = await Transient.Run(_db.SortedSetRangeByScoreAsync(WorkersKey, now, double.PositiveInfinity)).ConfigureAwait(false);
+        _ = _db.SortedSetRemoveRangeByScoreAsync(WorkersKey, double.NegativeInfinity, now, Exclude.Stop, CommandFlags.FireAndForget);
+        var reads = ids.Select(id => _db.HashGetAllAsync(WorkerKey(id!))).ToArray();
+        await Transient.Run(Task.WhenAll(reads)).ConfigureAwait(false);
+        var workers = new List<LiveWorker>(ids.Length);
+        for (var i = 0; i < ids.Length; i++)
+        {
+            var fields = reads[i].Result.ToDictionary(e => (string)e.Name!, e => e.Value);
+            if (fields.Count == 0)
+            {
+                continue; // expired between the two reads
+            }
+
+            string Text(string name) => fields.TryGetValue(name, out var v) ? (string?)v ?? string.Empty : string.Empty;
+            long Number(string name) => fields.TryGetValue(name, out var v) && v.TryParse(out long n) ? n : 0;
+            var tasks = Text("tasks");
+            var running = Text("running");
+            workers.Add(new LiveWorker(
+                ids[i]!,
+                Text("host"),
+                (int)Number("pid"),
+                Text("queues").Split(',', StringSplitOptions.RemoveEmptyEntries),
+                Number("known") == 1 ? tasks.Split(' ', StringSplitOptions.RemoveEmptyEntries) : null)
+            {
+                Concurrency = (int)Number("concurrency"),
+                Running = running.Length == 0 ? [] : running.Split(RunningSeparator),
+                LastSeen = DateTimeOffset.FromUnixTimeMilliseconds(Number("beat_ms")),
+            });
+        }
+
+        return workers;
+    }
+
+    private RedisKey WorkersKey => $"{_prefix}:workers";
+
+    private RedisKey WorkerKey(string id) => $"{_prefix}:worker:{id}";
+
+    /// <summary>A waiting fetch: its queues and the signal a wake-up sets.</summary>
+    private sealed class Fetcher(IReadOnlyList<string> queues)
+    {
+        public HashSet<string> Queues { get; } = new(queues, StringComparer.Ordinal);
+
+        public AsyncSignal Signal { get; } = new();
+    }
+}

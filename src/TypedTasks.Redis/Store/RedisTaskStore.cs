@@ -1,0 +1,783 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Security.Cryptography;
+using System.Threading;
+using System.Threading.Tasks;
+using StackExchange.Redis;
+using TypedTasks.Store;
+using TypedTasks.Transport;
+
+namespace TypedTasks.Redis.Store;
+
+/// <summary>
+/// The task store on Redis (docs/decisions/0001-task-store-layout.md): records in bucket hashes of
+/// 128 tasks per queue, a list per priority of pending sequences, sorted sets of scheduled,
+/// retrying and running tasks, capped lists of final ones. Every transition is one Lua script on
+/// the queue's hash slot; concurrent enqueues, completions and reads are grouped into one script
+/// call per slot (<see cref="Batcher{TRequest, TResponse}"/>). Runs on a single server and on
+/// Redis Cluster.
+/// </summary>
+public sealed partial class RedisTaskStore : ITaskStore
+{
+    // Entries per script call: large enough to amortise a call, small enough that one call never
+    // holds the server for long.
+    private const int BatchLimit = 256;
+    private const int SweepLimit = 1000;
+    private const int MigrateBatch = 500;
+
+    private readonly IConnectionMultiplexer _connection;
+    private readonly bool _ownsConnection;
+    private readonly IDatabase _db;
+    private readonly RedisTransportOptions _options;
+    private readonly TimeProvider _time;
+    private readonly long _ttlMs;
+    private readonly string _prefix;
+    private readonly RedisChannel _wakeChannel;
+    private readonly RedisChannel _doneChannel;
+    private readonly RedisChannel _cancelChannel;
+    private readonly string _epoch = NewEpoch();
+    private readonly Batcher<EnqueueRequest, string[]> _enqueues;
+    private readonly Batcher<CompleteRequest, long> _completes;
+    private readonly Batcher<ReadRequest, ReadAnswer> _reads;
+    private readonly ConcurrentDictionary<string, byte> _knownQueues = new(StringComparer.Ordinal);
+    private readonly LazySubscription _wake;
+    private readonly LazySubscription _done;
+
+    /// <summary>
+    /// A store on <paramref name="connection"/>, which stays the caller's (it is not closed on dispose).
+    /// </summary>
+    /// <param name="connection">The Redis connection (a single server or a Cluster).</param>
+    /// <param name="options">Key prefix, lease (<see cref="RedisTransportOptions.WorkerTimeout"/>) and heartbeat, idle fetch interval, final index caps; defaults when null.</param>
+    /// <param name="resultTtl">How long a final record is kept at least; <see cref="TaskDefaults.ResultTtl"/> when null.</param>
+    /// <param name="time">The clock; the system clock when null.</param>
+    public RedisTaskStore(IConnectionMultiplexer connection, RedisTransportOptions? options = null, TimeSpan? resultTtl = null, TimeProvider? time = null)
+        : this(connection, ownsConnection: false, options, resultTtl, time)
+    {
+    }
+
+    private RedisTaskStore(IConnectionMultiplexer connection, bool ownsConnection, RedisTransportOptions? options, TimeSpan? resultTtl, TimeProvider? time)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        options ??= new RedisTransportOptions();
+        options.Validate();
+        var ttl = resultTtl ?? TaskDefaults.ResultTtl;
+        if (ttl <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(resultTtl), ttl, "The result TTL must be positive.");
+        }
+
+        if (RedisKeys.PrefixProblem(options.KeyPrefix) is { } problem)
+        {
+            throw new ArgumentException(problem + ".", nameof(options));
+        }
+
+        _connection = connection;
+        _ownsConnection = ownsConnection;
+        _db = connection.GetDatabase();
+        _options = options;
+        _time = time ?? TimeProvider.System;
+        _ttlMs = (long)ttl.TotalMilliseconds;
+        _prefix = options.KeyPrefix;
+        _wakeChannel = RedisChannel.Literal(_prefix + ":store:wake");
+        _doneChannel = RedisChannel.Literal(_prefix + ":store:done");
+        _cancelChannel = RedisChannel.Literal(_prefix + ":store:cancel");
+        _enqueues = new Batcher<EnqueueRequest, string[]>(WriteEnqueuesAsync);
+        _completes = new Batcher<CompleteRequest, long>(WriteCompletionsAsync);
+        _reads = new Batcher<ReadRequest, ReadAnswer>(ReadManyAsync);
+        _wake = new LazySubscription(connection, _wakeChannel, (_, message) => OnWake(message));
+        _done = new LazySubscription(connection, _doneChannel, (_, message) => OnDone(message));
+        _waitersBySpan = _waiters.GetAlternateLookup<ReadOnlySpan<char>>();
+        connection.ConnectionRestored += OnConnectionRestored;
+    }
+
+    /// <summary>
+    /// Connects to Redis and opens a store that owns the connection (closed on dispose). The host
+    /// may be down: the client keeps connecting in the background and calls fail with
+    /// <see cref="TransportException"/> meanwhile.
+    /// </summary>
+    /// <param name="connectionString">A StackExchange.Redis configuration string, such as <c>localhost:6379</c>.</param>
+    /// <param name="options">Key prefix, lease and heartbeat, idle fetch interval, final index caps; defaults when null.</param>
+    /// <param name="resultTtl">How long a final record is kept at least; <see cref="TaskDefaults.ResultTtl"/> when null.</param>
+    /// <param name="cancellationToken">Stops waiting for the connection.</param>
+    public static async Task<RedisTaskStore> ConnectAsync(string connectionString, RedisTransportOptions? options = null, TimeSpan? resultTtl = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        var configuration = RedisTransport.Parse(connectionString);
+        var connection = await Transient.Run(ConnectionMultiplexer.ConnectAsync(configuration).WaitAsync(cancellationToken)).ConfigureAwait(false);
+        try
+        {
+            return new RedisTaskStore(connection, ownsConnection: true, options, resultTtl, null);
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <inheritdoc/>
+    public TimeSpan HeartbeatInterval => _options.HeartbeatInterval;
+
+    private TimeSpan LeaseDuration => _options.LeaseDuration ?? _options.WorkerTimeout;
+
+    // ---- Producer ----
+
+    /// <inheritdoc/>
+    public async ValueTask<string> EnqueueAsync(string queue, TaskToEnqueue task, CancellationToken cancellationToken = default)
+    {
+        CheckQueue(queue);
+        Check(task, nameof(task));
+        var ids = await _enqueues.Add(new EnqueueRequest(queue, [task])).ConfigureAwait(false);
+        return ids[0];
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<IReadOnlyList<string>> EnqueueManyAsync(string queue, IReadOnlyList<TaskToEnqueue> tasks, CancellationToken cancellationToken = default)
+    {
+        CheckQueue(queue);
+        ArgumentNullException.ThrowIfNull(tasks);
+        if (tasks.Count == 0)
+        {
+            return [];
+        }
+
+        var copy = new TaskToEnqueue[tasks.Count];
+        for (var i = 0; i < copy.Length; i++)
+        {
+            Check(tasks[i], $"{nameof(tasks)}[{i}]");
+            copy[i] = tasks[i];
+        }
+
+        return await _enqueues.Add(new EnqueueRequest(queue, copy)).ConfigureAwait(false);
+    }
+
+    private static void CheckQueue(string queue)
+    {
+        QueueName.Check(queue);
+        if (queue.Contains('@', StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"'{queue}' is not a valid queue name for the Redis task store: it may not contain '@', which ends a task id's own part.", nameof(queue));
+        }
+    }
+
+    private static void Check(TaskToEnqueue task, string parameter)
+    {
+        if (task.Envelope.IsEmpty)
+        {
+            throw new ArgumentException("The task's envelope is empty: a task needs its encoded envelope (name, arguments, times).", parameter);
+        }
+
+        if (task.Priority is < 0 or > TaskDefaults.MaxPriority)
+        {
+            throw new ArgumentOutOfRangeException(parameter, task.Priority, $"A task's priority is 0 to {TaskDefaults.MaxPriority}.");
+        }
+
+        if (task.ChosenId is { } chosen && (string.IsNullOrWhiteSpace(chosen) || chosen.Length > EnqueueOptions.MaxTaskIdLength))
+        {
+            throw new ArgumentException($"A chosen task id must not be blank and must have at most {EnqueueOptions.MaxTaskIdLength} characters.", parameter);
+        }
+    }
+
+    /// <summary>Writes a batch of enqueues: one script call per hash slot, all pipelined.</summary>
+    private async Task WriteEnqueuesAsync(IReadOnlyList<EnqueueRequest> requests, string[][] ids)
+    {
+        var now = _time.GetUtcNow();
+        var announce = new List<Task>();
+        foreach (var request in requests)
+        {
+            if (!_knownQueues.ContainsKey(request.Queue))
+            {
+                announce.Add(_db.SetAddAsync(QueuesKey, request.Queue));
+            }
+        }
+
+        await SlotGroups.RunAsync(_connection, requests.Count, i => SeqKey(requests[i].Queue), BatchLimit, group =>
+        {
+            var (keys, index) = QueuesOf(group, i => requests[i].Queue);
+            var args = Args(now, 1 + (6 * group.Sum(i => requests[i].Tasks.Length)));
+            args.Add(_epoch);
+            for (var g = 0; g < group.Count; g++)
+            {
+                foreach (var task in requests[group[g]].Tasks)
+                {
+                    args.Add(index[g]);
+                    args.Add(task.Priority);
+                    args.Add(task.DueAt is { } due && due > now ? due.ToUnixTimeMilliseconds() : 0);
+                    args.Add(task.ChosenId ?? string.Empty);
+                    args.Add(StoreRecord.NameOf(task.Envelope));
+                    args.Add(task.Envelope);
+                }
+            }
+
+            return RunAsync(StoreScript.Enqueue, keys, args);
+        },
+        (group, result) =>
+        {
+            var all = (RedisResult[])result!;
+            var at = 0;
+            foreach (var i in group)
+            {
+                var mine = new string[requests[i].Tasks.Length];
+                for (var t = 0; t < mine.Length; t++)
+                {
+                    mine[t] = (string)all[at++]!;
+                }
+
+                ids[i] = mine;
+            }
+        }).ConfigureAwait(false);
+
+        if (announce.Count > 0)
+        {
+            await Transient.Run(Task.WhenAll(announce)).ConfigureAwait(false);
+            foreach (var request in requests)
+            {
+                _knownQueues.TryAdd(request.Queue, 0);
+            }
+        }
+    }
+
+    // ---- Readers ----
+
+    /// <inheritdoc/>
+    public async ValueTask<TaskInfo?> GetAsync(string id, CancellationToken cancellationToken = default)
+    {
+        var answer = await ReadAsync(id).ConfigureAwait(false);
+        return answer.Record is { } record ? StoreRecord.Read(id, record).ToInfo(id, answer.Queue!) : null;
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<StoredTask?> GetStoredAsync(string id, CancellationToken cancellationToken = default)
+    {
+        var answer = await ReadAsync(id).ConfigureAwait(false);
+        return answer.Record is { } record ? Stored(id, answer.Queue!, record, answer.Due) : null;
+    }
+
+    private StoredTask Stored(string id, string queue, byte[] bytes, long due)
+    {
+        var record = StoreRecord.Read(id, bytes);
+        return new StoredTask(record.ToInfo(id, queue), record.Envelope, record.Priority, due >= 0 ? DateTimeOffset.FromUnixTimeMilliseconds(due) : null);
+    }
+
+    /// <summary>Reads one id through the read batcher; a lost task throws, a malformed id reads as nothing.</summary>
+    private async Task<ReadAnswer> ReadAsync(string id)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        if (!TaskIds.TrySplit(id, out var queue, out var own))
+        {
+            return default;
+        }
+
+        var answer = await _reads.Add(new ReadRequest(queue, own)).ConfigureAwait(false);
+        return answer.Lost ? throw new TaskNotFoundException(id, lost: true) : answer with { Queue = queue };
+    }
+
+    /// <summary>Reads a batch of ids: one script call per hash slot, all pipelined.</summary>
+    private Task ReadManyAsync(IReadOnlyList<ReadRequest> requests, ReadAnswer[] answers)
+        => SlotGroups.RunAsync(_connection, requests.Count, i => SeqKey(requests[i].Queue), BatchLimit, group =>
+        {
+            var (keys, index) = QueuesOf(group, i => requests[i].Queue);
+            var args = Args(_time.GetUtcNow(), 2 * group.Count);
+            for (var g = 0; g < group.Count; g++)
+            {
+                args.Add(index[g]);
+                args.Add(requests[group[g]].Own);
+            }
+
+            return RunAsync(StoreScript.Read, keys, args);
+        },
+        (group, result) =>
+        {
+            var all = (RedisResult[])result!;
+            for (var g = 0; g < group.Count; g++)
+            {
+                var code = (string)all[3 * g]!;
+                answers[group[g]] = code switch
+                {
+                    "r" => new ReadAnswer((byte[])all[(3 * g) + 1]!, (long)all[(3 * g) + 2], false, null),
+                    "l" => new ReadAnswer(null, -1, true, null),
+                    _ => default,
+                };
+            }
+        });
+
+    /// <inheritdoc/>
+    public async ValueTask<bool> CancelAsync(string id, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        if (!TaskIds.TrySplit(id, out var queue, out var own))
+        {
+            return false;
+        }
+
+        var args = Args(_time.GetUtcNow(), 1);
+        args.Add(own);
+        return (long)await RunAsync(StoreScript.Cancel, [SeqKey(queue)], args).ConfigureAwait(false) == 1;
+    }
+
+    // ---- Worker ----
+
+    /// <inheritdoc/>
+    public async ValueTask<IReadOnlyList<TaskLease>> FetchAsync(IReadOnlyList<string> queues, int max, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(queues);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);
+        if (queues.Count == 0)
+        {
+            throw new ArgumentException("A fetch needs at least one queue.", nameof(queues));
+        }
+
+        foreach (var queue in queues)
+        {
+            CheckQueue(queue);
+        }
+
+        await _wake.EnsureAsync().ConfigureAwait(false);
+
+        // Registered before the first look, so that a wake-up between the look and the wait counts.
+        var fetcher = new Fetcher(queues);
+        lock (_fetchers)
+        {
+            _fetchers.Add(fetcher);
+        }
+
+        try
+        {
+            var until = _time.GetUtcNow() + _options.IdleFetchInterval;
+            while (true)
+            {
+                var leases = await FetchOnceAsync(queues, max).ConfigureAwait(false);
+                var left = until - _time.GetUtcNow();
+                if (leases.Count > 0 || left <= TimeSpan.Zero || !await fetcher.Signal.WaitAsync(left, cancellationToken).ConfigureAwait(false))
+                {
+                    return leases.Count > 0 ? leases : await FetchOnceAsync(queues, max).ConfigureAwait(false);
+                }
+            }
+        }
+        finally
+        {
+            lock (_fetchers)
+            {
+                _fetchers.Remove(fetcher);
+            }
+        }
+    }
+
+    /// <summary>One fetch: a script for all queues on a single server; on a Cluster one per slot, in the queues' order.</summary>
+    private async Task<IReadOnlyList<TaskLease>> FetchOnceAsync(IReadOnlyList<string> queues, int max)
+    {
+        var leases = new List<TaskLease>();
+        foreach (var group in Groups(queues))
+        {
+            var now = _time.GetUtcNow();
+            var args = Args(now, 3);
+            args.Add(max - leases.Count);
+            args.Add((now + LeaseDuration).ToUnixTimeMilliseconds());
+            args.Add(Worker.WorkerIdentity.Name);
+            var all = (RedisResult[])(await RunAsync(StoreScript.Fetch, [.. group.Select(SeqKey)], args).ConfigureAwait(false))!;
+            for (var i = 0; i < all.Length; i += 6)
+            {
+                leases.Add(new TaskLease(
+                    (string)all[i + 1]!,
+                    group[(int)(long)all[i] - 1],
+                    (int)(long)all[i + 2],
+                    (byte[])all[i + 5]!,
+                    (int)(long)all[i + 4],
+                    (long)all[i + 3]));
+            }
+
+            if (leases.Count >= max)
+            {
+                break;
+            }
+        }
+
+        return leases;
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<bool> CompleteAsync(TaskLease lease, TaskCompletion completion, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        if (!TaskIds.TrySplit(lease.Id, out var queue, out var own))
+        {
+            return false;
+        }
+
+        var (kind, payload) = completion.Kind switch
+        {
+            TaskCompletionKind.Succeeded => ("s", completion.Result),
+            TaskCompletionKind.Failed => ("f", (ReadOnlyMemory<byte>)StoreRecord.WriteError(completion.Error!)),
+            TaskCompletionKind.Retry => ("r", StoreRecord.WriteError(completion.Error!)),
+            TaskCompletionKind.Expired => ("e", ReadOnlyMemory<byte>.Empty),
+            TaskCompletionKind.Canceled => ("c", ReadOnlyMemory<byte>.Empty),
+            TaskCompletionKind.Released => ("l", ReadOnlyMemory<byte>.Empty),
+            _ => throw new ArgumentOutOfRangeException(nameof(completion), completion.Kind, "Unknown completion kind."),
+        };
+        var due = completion.RetryAt?.ToUnixTimeMilliseconds() ?? 0;
+        var outcome = await _completes.Add(new CompleteRequest(queue, own, lease.Fence, kind, payload, due)).ConfigureAwait(false);
+        return outcome switch
+        {
+            1 => true,
+            0 => false,
+            _ => throw new InvalidDataException($"Task {lease.Id} cannot be settled: one of its keys in Redis (its bucket {_prefix}:{{{queue}}}:t:... or side key) holds another Redis type. It was left as it was."),
+        };
+    }
+
+    /// <summary>Settles a batch of leases: one script call per hash slot, all pipelined.</summary>
+    private Task WriteCompletionsAsync(IReadOnlyList<CompleteRequest> requests, long[] outcomes)
+        => SlotGroups.RunAsync(_connection, requests.Count, i => SeqKey(requests[i].Queue), BatchLimit, group =>
+        {
+            var (keys, index) = QueuesOf(group, i => requests[i].Queue);
+            var args = Args(_time.GetUtcNow(), 6 * group.Count);
+            for (var g = 0; g < group.Count; g++)
+            {
+                var r = requests[group[g]];
+                args.Add(index[g]);
+                args.Add(r.Own);
+                args.Add(r.Fence);
+                args.Add(r.Kind);
+                args.Add(r.Payload);
+                args.Add(r.Due);
+            }
+
+            return RunAsync(StoreScript.Complete, keys, args);
+        },
+        (group, result) =>
+        {
+            var all = (RedisResult[])result!;
+            for (var g = 0; g < group.Count; g++)
+            {
+                outcomes[group[g]] = (long)all[g];
+            }
+        });
+
+    /// <inheritdoc/>
+    public async ValueTask<int> RecoverAsync(IReadOnlyList<string> queues, CancellationToken cancellationToken = default)
+    {
+        var back = 0;
+        foreach (var group in Groups(Checked(queues)))
+        {
+            var args = Args(_time.GetUtcNow(), 1);
+            args.Add(SweepLimit);
+            back += (int)(long)await RunAsync(StoreScript.Recover, [.. group.Select(SeqKey)], args).ConfigureAwait(false);
+        }
+
+        return back;
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<DateTimeOffset?> PromoteDueAsync(IReadOnlyList<string> queues, CancellationToken cancellationToken = default)
+    {
+        long earliest = -1;
+        foreach (var group in Groups(Checked(queues)))
+        {
+            var args = Args(_time.GetUtcNow(), 1);
+            args.Add(SweepLimit);
+            var due = (long)await RunAsync(StoreScript.Promote, [.. group.Select(SeqKey)], args).ConfigureAwait(false);
+            if (due >= 0 && (earliest < 0 || due < earliest))
+            {
+                earliest = due;
+            }
+        }
+
+        return earliest < 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(earliest);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<IAsyncDisposable> WatchCancellationsAsync(Action<string> onCanceled, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(onCanceled);
+        var subscription = new LazySubscription(_connection, _cancelChannel, (_, message) => onCanceled(message.ToString()));
+        await subscription.EnsureAsync().ConfigureAwait(false);
+        return subscription;
+    }
+
+    /// <summary>
+    /// Moves the messages a 0.1 installation left in <paramref name="queues"/> (ready lists,
+    /// in-flight lists of workers whose heartbeat ended, the scheduled set) into the store, so
+    /// that they run instead of being lost: each keeps its id (the id in its envelope) as a
+    /// chosen id. One script call per batch of messages; nothing leaves an old key before it is
+    /// written to the new ones. Returns how many messages were moved; a worker calls it at start.
+    /// </summary>
+    /// <param name="queues">The queues to look at.</param>
+    /// <param name="cancellationToken">Stops between batches.</param>
+    public async Task<int> MigrateLegacyAsync(IReadOnlyList<string> queues, CancellationToken cancellationToken = default)
+    {
+        var moved = 0;
+        foreach (var queue in Checked(queues))
+        {
+            while (true)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var args = Args(_time.GetUtcNow(), 2);
+                args.Add(_epoch);
+                args.Add(MigrateBatch);
+                var n = (int)(long)await RunAsync(StoreScript.Migrate, [SeqKey(queue)], args).ConfigureAwait(false);
+                moved += n;
+                if (n == 0)
+                {
+                    break;
+                }
+            }
+        }
+
+        return moved;
+    }
+
+    // ---- Tools ----
+
+    /// <inheritdoc/>
+    public ValueTask PingAsync(CancellationToken cancellationToken = default)
+        => new(Transient.Run(_db.PingAsync()));
+
+    /// <inheritdoc/>
+    public async ValueTask<StateCounts> CountAsync(string queue, CancellationToken cancellationToken = default)
+    {
+        CheckQueue(queue);
+        var all = (RedisResult[])(await RunAsync(StoreScript.Count, [SeqKey(queue)], Args(_time.GetUtcNow(), 0)).ConfigureAwait(false))!;
+        return new StateCounts((long)all[0], (long)all[1], (long)all[2], (long)all[3], (long)all[4], (long)all[5], (long)all[6], (long)all[7]);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<IReadOnlyList<StoredTask>> ListAsync(string queue, TaskState state, long offset, int count, CancellationToken cancellationToken = default)
+    {
+        CheckQueue(queue);
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        if (!Enum.IsDefined(state))
+        {
+            throw new ArgumentOutOfRangeException(nameof(state), state, "Not a task state.");
+        }
+
+        if (count == 0)
+        {
+            return [];
+        }
+
+        var args = Args(_time.GetUtcNow(), 3);
+        args.Add((int)state);
+        args.Add(offset);
+        args.Add(count);
+        var all = (RedisResult[])(await RunAsync(StoreScript.List, [SeqKey(queue)], args).ConfigureAwait(false))!;
+        var page = new List<StoredTask>(all.Length / 3);
+        for (var i = 0; i < all.Length; i += 3)
+        {
+            page.Add(Stored((string)all[i]!, queue, (byte[])all[i + 1]!, (long)all[i + 2]));
+        }
+
+        return page;
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<int> RequeueAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken = default)
+        => ByIdsAsync(StoreScript.Requeue, ids);
+
+    /// <inheritdoc/>
+    public ValueTask<int> DeleteAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken = default)
+        => ByIdsAsync(StoreScript.Delete, ids);
+
+    /// <summary>Runs a script that takes ids (queue index, own part): one call per slot and batch; malformed ids are skipped.</summary>
+    private async ValueTask<int> ByIdsAsync(RedisScript script, IReadOnlyList<string> ids)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var split = new List<ReadRequest>(ids.Count);
+        foreach (var id in ids)
+        {
+            if (id is not null && TaskIds.TrySplit(id, out var queue, out var own))
+            {
+                split.Add(new ReadRequest(queue, own));
+            }
+        }
+
+        var total = 0;
+        await SlotGroups.RunAsync(_connection, split.Count, i => SeqKey(split[i].Queue), BatchLimit, group =>
+        {
+            var (keys, index) = QueuesOf(group, i => split[i].Queue);
+            var args = Args(_time.GetUtcNow(), 2 * group.Count);
+            for (var g = 0; g < group.Count; g++)
+            {
+                args.Add(index[g]);
+                args.Add(split[group[g]].Own);
+            }
+
+            return RunAsync(script, keys, args);
+        },
+        (_, result) => total += (int)(long)result).ConfigureAwait(false);
+        return total;
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<int> PurgeAsync(string queue, int max, CancellationToken cancellationToken = default)
+    {
+        CheckQueue(queue);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);
+        var args = Args(_time.GetUtcNow(), 1);
+        args.Add(Math.Min(max, 10_000));
+        return (int)(long)await RunAsync(StoreScript.Purge, [SeqKey(queue)], args).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<IReadOnlyList<string>> GetQueuesAsync(CancellationToken cancellationToken = default)
+    {
+        var members = await Transient.Run(_db.SetMembersAsync(QueuesKey)).ConfigureAwait(false);
+        var names = new SortedSet<string>(members.Select(m => (string)m!), StringComparer.Ordinal);
+        foreach (var worker in await GetWorkersAsync(cancellationToken).ConfigureAwait(false))
+        {
+            names.UnionWith(worker.Queues);
+        }
+
+        return [.. names];
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        _connection.ConnectionRestored -= OnConnectionRestored;
+        lock (_gate)
+        {
+            _sweep?.Dispose();
+            _sweep = null;
+        }
+
+        await _wake.DisposeAsync().ConfigureAwait(false);
+        await _done.DisposeAsync().ConfigureAwait(false);
+        if (_ownsConnection)
+        {
+            await _connection.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    // ---- Keys and calls ----
+
+    private RedisKey QueuesKey => $"{_prefix}:queues";
+
+    internal RedisKey SeqKey(string queue) => $"{_prefix}:{{{queue}}}:seq";
+
+    private static IReadOnlyList<string> Checked(IReadOnlyList<string> queues)
+    {
+        ArgumentNullException.ThrowIfNull(queues);
+        foreach (var queue in queues)
+        {
+            CheckQueue(queue);
+        }
+
+        return queues;
+    }
+
+    /// <summary>The queues of one call in order, split by hash slot on a Cluster (order of first appearance); one group on a single server.</summary>
+    private List<List<string>> Groups(IReadOnlyList<string> queues)
+    {
+        var distinct = queues.Distinct(StringComparer.Ordinal).ToList();
+        if (!IsCluster)
+        {
+            return [distinct];
+        }
+
+        var groups = new List<List<string>>();
+        var bySlot = new Dictionary<int, List<string>>();
+        foreach (var queue in distinct)
+        {
+            var slot = _connection.GetHashSlot(SeqKey(queue));
+            if (!bySlot.TryGetValue(slot, out var group))
+            {
+                bySlot[slot] = group = [];
+                groups.Add(group);
+            }
+
+            group.Add(queue);
+        }
+
+        return groups;
+    }
+
+    private bool IsCluster
+    {
+        get
+        {
+            foreach (var endpoint in _connection.GetEndPoints())
+            {
+                if (_connection.GetServer(endpoint).ServerType == ServerType.Cluster)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
+
+    /// <summary>The distinct queues of a batch group as script keys, and each entry's 1-based index among them.</summary>
+    private (RedisKey[] Keys, int[] Index) QueuesOf(List<int> group, Func<int, string> queueAt)
+    {
+        var keys = new List<RedisKey>(1);
+        var seen = new Dictionary<string, int>(1, StringComparer.Ordinal);
+        var index = new int[group.Count];
+        for (var g = 0; g < group.Count; g++)
+        {
+            var queue = queueAt(group[g]);
+            if (!seen.TryGetValue(queue, out var at))
+            {
+                keys.Add(SeqKey(queue));
+                seen[queue] = at = keys.Count;
+            }
+
+            index[g] = at;
+        }
+
+        return ([.. keys], index);
+    }
+
+    /// <summary>The arguments every store script starts with (Scripts/shared.lua).</summary>
+    private List<RedisValue> Args(DateTimeOffset now, int extra)
+        => new(7 + extra)
+        {
+            now.ToUnixTimeMilliseconds(),
+            _ttlMs,
+            _options.DeadLetterLimit,
+            _options.FinalIndexLimit,
+            _wakeChannel.ToString(),
+            _doneChannel.ToString(),
+            _cancelChannel.ToString(),
+        };
+
+    /// <summary>Runs a store script; Redis errors become <see cref="TransportException"/> (unreachable) or <see cref="InvalidDataException"/> (refused).</summary>
+    private async Task<RedisResult> RunAsync(RedisScript script, RedisKey[] keys, List<RedisValue> args)
+    {
+        try
+        {
+            return await script.RunAsync(_db, keys, [.. args]).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (Transient.IsTransient(ex))
+        {
+            throw Transient.ToTransportException(ex);
+        }
+        catch (RedisServerException ex)
+        {
+            throw new InvalidDataException($"Redis refused the task store's {script.Name} script: {ex.Message}", ex);
+        }
+    }
+
+    private static string NewEpoch()
+    {
+        const string Digits = "0123456789abcdefghijklmnopqrstuvwxyz";
+        Span<char> epoch = stackalloc char[8];
+        for (var i = 0; i < epoch.Length; i++)
+        {
+            epoch[i] = Digits[RandomNumberGenerator.GetInt32(Digits.Length)];
+        }
+
+        return new string(epoch);
+    }
+
+    private readonly record struct EnqueueRequest(string Queue, TaskToEnqueue[] Tasks);
+
+    private readonly record struct CompleteRequest(string Queue, string Own, long Fence, string Kind, ReadOnlyMemory<byte> Payload, long Due);
+
+    private readonly record struct ReadRequest(string Queue, string Own);
+
+    private readonly record struct ReadAnswer(byte[]? Record, long Due, bool Lost, string? Queue);
+}

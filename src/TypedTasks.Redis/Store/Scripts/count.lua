@@ -1,0 +1,14 @@
+-- How many tasks of the queue KEYS[1] are in each state, O(1) per state (amortised: entries of
+-- final indexes older than the result TTL are dropped first, a bounded number per call).
+-- Returns      pending, scheduled, started, retrying, succeeded, failed, canceled, expired.
+local q = queue(1)
+for _, name in pairs(FINAL_INDEX) do
+  need(q.base .. name, 'list')
+  trim_final(q.base .. name)
+end
+local pending = 0
+for p = 0, 9 do pending = pending + redis.call('LLEN', q.base .. 'pending:' .. p) end
+return { pending, redis.call('ZCARD', q.base .. 'sched'), redis.call('ZCARD', q.base .. 'leases'),
+  redis.call('ZCARD', q.base .. 'retrying'), redis.call('LLEN', q.base .. 'succeeded'),
+  redis.call('LLEN', q.base .. 'failed'), redis.call('LLEN', q.base .. 'canceled'),
+  redis.call('LLEN', q.base .. 'expired') }

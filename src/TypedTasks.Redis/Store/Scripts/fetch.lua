@@ -1,0 +1,64 @@
+-- Starts up to ARGV[A] pending tasks of the queues KEYS (in that order), highest priority first,
+-- oldest first: each becomes Started with attempt + 1, fence + 1, the worker, and a lease.
+-- ARGV[A]      the most tasks; ARGV[A+1] the lease deadline (unix ms); ARGV[A+2] the worker
+-- Returns      six values per started task: queue index, id, attempt, fence, priority, envelope.
+-- Order: the tails of the pending lists are read and the records checked first (reads only),
+-- then the records are written and the leases added, and only then are the entries popped. A
+-- pending entry whose record is final or gone is popped and not returned.
+local room = tonumber(ARGV[A])
+local deadline = tonumber(ARGV[A + 1])
+local worker = ARGV[A + 2]
+local starts = {}
+local pops = {}
+for qi = 1, #KEYS do
+  if room <= 0 then break end
+  local q = queue(qi)
+  check(q, 'leases')
+  for p = 9, 0, -1 do
+    if room <= 0 then break end
+    local list = q.base .. 'pending:' .. p
+    local seen = 0
+    -- Bounded: a window of entries past those dropped (final or gone) is read at a time.
+    for _ = 1, 8 do
+      if room <= 0 then break end
+      local want = room
+      local window = redis.call('LRANGE', list, -(seen + want), -(seen + 1))
+      if #window == 0 then break end
+      for j = #window, 1, -1 do
+        local seq = window[j]
+        seen = seen + 1
+        local r = load(q, seq)
+        if r and not is_final(r.state) then
+          starts[#starts + 1] = { q = q, qi = qi, seq = seq, r = r }
+          room = room - 1
+        end
+      end
+      if #window < want then break end
+    end
+    if seen > 0 then pops[#pops + 1] = { list, seen } end
+  end
+end
+
+local out = {}
+for i = 1, #starts do
+  local s = starts[i]
+  local r = s.r
+  r.state = STARTED
+  r.attempt = r.attempt + 1
+  r.fence = r.fence + 1
+  r.worker = worker
+  r.updated = NOW
+  save(s.q, s.seq, r)
+  redis.call('ZADD', s.q.base .. 'leases', deadline, s.seq)
+  local n = #out
+  out[n + 1] = s.qi
+  out[n + 2] = id_of(s.q, s.seq, r)
+  out[n + 3] = r.attempt
+  out[n + 4] = r.fence
+  out[n + 5] = r.prio
+  out[n + 6] = r.body
+end
+for i = 1, #pops do
+  redis.call('RPOP', pops[i][1], pops[i][2])
+end
+return out

@@ -1,0 +1,59 @@
+-- A page of the tasks of the queue KEYS[1] in one state, in O(page). Writes only to drop final
+-- index entries older than the result TTL.
+-- ARGV[A]      the state; ARGV[A+1] the offset; ARGV[A+2] the count
+-- Returns      three per task: id, record, due time (-1 when none).
+-- Pending: in run order (priority 9 first, oldest first); scheduled and retrying by due time;
+-- started by lease deadline; final newest first.
+local q = queue(1)
+local state = tonumber(ARGV[A])
+local offset = tonumber(ARGV[A + 1])
+local want = tonumber(ARGV[A + 2])
+local seqs, dues = {}, {}
+local function scored(key)
+  local page = redis.call('ZRANGE', key, offset, offset + want - 1, 'WITHSCORES')
+  for i = 1, #page, 2 do
+    seqs[#seqs + 1] = page[i]
+    dues[#dues + 1] = tonumber(page[i + 1])
+  end
+end
+if state == PENDING then
+  for p = 9, 0, -1 do
+    if #seqs >= want then break end
+    local list = q.base .. 'pending:' .. p
+    local len = redis.call('LLEN', list)
+    if offset >= len then
+      offset = offset - len
+    else
+      local take = math.min(want - #seqs, len - offset)
+      local page = redis.call('LRANGE', list, -(offset + take), -(offset + 1))
+      for j = #page, 1, -1 do
+        seqs[#seqs + 1] = page[j]
+        dues[#dues + 1] = -1
+      end
+      offset = 0
+    end
+  end
+elseif state == STARTED then
+  scored(q.base .. 'leases')
+elseif WAIT_INDEX[state] then
+  scored(q.base .. WAIT_INDEX[state])
+else
+  need(q.base .. FINAL_INDEX[state], 'list')
+  trim_final(q.base .. FINAL_INDEX[state])
+  local page = redis.call('LRANGE', q.base .. FINAL_INDEX[state], offset, offset + want - 1)
+  for j = 1, #page do
+    seqs[#seqs + 1] = string.match(page[j], '^(%d+)')
+    dues[#dues + 1] = -1
+  end
+end
+local out = {}
+for i = 1, #seqs do
+  local s = load_raw(q, seqs[i])
+  if s then
+    local r = rec_read(s)
+    out[#out + 1] = id_of(q, seqs[i], r)
+    out[#out + 1] = s
+    out[#out + 1] = dues[i]
+  end
+end
+return out

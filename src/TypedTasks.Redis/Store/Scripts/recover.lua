@@ -1,0 +1,32 @@
+-- Puts the tasks of the queues KEYS whose lease ended before now back at the head of their
+-- pending lists: Pending, the lost run not counted, fence kept (the next fetch raises it, so the
+-- lost worker's late settle is refused). A lease whose record is final or gone is dropped.
+-- ARGV[A]      the most leases per queue
+-- Returns      how many tasks came back.
+-- Order: the pending lists are checked first; records and pending entries are written before
+-- the leases are removed.
+local limit = tonumber(ARGV[A])
+local back = 0
+for qi = 1, #KEYS do
+  local q = queue(qi)
+  check(q, 'leases')
+  check_pending(q)
+  local expired = redis.call('ZRANGEBYSCORE', q.base .. 'leases', '-inf', '(' .. NOW, 'LIMIT', 0, limit)
+  for i = 1, #expired do
+    local seq = expired[i]
+    local r = load(q, seq)
+    if r and r.state == STARTED then
+      r.state = PENDING
+      r.attempt = math.max(r.attempt - 1, 0)
+      r.updated = NOW
+      save(q, seq, r)
+      push_pending(q, seq, r.prio, true)
+      back = back + 1
+    end
+  end
+  for first = 1, #expired, 1000 do
+    redis.call('ZREM', q.base .. 'leases', unpack(expired, first, math.min(first + 999, #expired)))
+  end
+end
+flush()
+return back

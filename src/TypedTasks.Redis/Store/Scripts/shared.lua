@@ -1,0 +1,296 @@
+-- Shared by every task store script: StoreScript puts this text in front of each one, so the
+-- record format, the key names, "is final" and the checks live in one place.
+--
+-- KEYS[i]    the `seq` key of a queue, P:{q}:seq; it names the queue and its slot, and every other
+--            key of the queue is built from it (same {q} tag, same slot).
+-- ARGV[1..7] now (unix ms), result TTL (ms), failed index cap, other final index cap, and the
+--            wake, done and cancel channels; a script's own arguments start at ARGV[A].
+--
+-- A record: struct '>BBHI4I6' (state, priority, attempt, fence, updated ms), then the task name
+-- (1-byte length), the worker (1-byte length), the chosen id (2-byte length), the error (4-byte
+-- length), and the rest: the envelope, or the result once Succeeded. A record under 64 bytes is a
+-- field of its bucket hash P:{q}:t:<seq >> 7> (which then stays a listpack); a longer one is the
+-- string P:{q}:x:<seq> and the bucket field holds 'x'.
+local NOW = tonumber(ARGV[1])
+local TTL = tonumber(ARGV[2])
+local FAILED_CAP = tonumber(ARGV[3])
+local FINAL_CAP = tonumber(ARGV[4])
+local WAKE, DONE, CANCEL = ARGV[5], ARGV[6], ARGV[7]
+local A = 8
+
+local PENDING, SCHEDULED, STARTED, RETRYING = 0, 1, 2, 3
+local SUCCEEDED, FAILED, CANCELED, EXPIRED = 4, 5, 6, 7
+local SIDE = 'x'
+local INLINE_MAX = 63
+local FINAL_INDEX = { [4] = 'succeeded', [5] = 'failed', [6] = 'canceled', [7] = 'expired' }
+local WAIT_INDEX = { [1] = 'sched', [3] = 'retrying' }
+local KIND = { seq = 'hash', open = 'hash', sched = 'zset', retrying = 'zset', leases = 'zset',
+  succeeded = 'list', failed = 'list', canceled = 'list', expired = 'list' }
+for p = 0, 9 do KIND['pending:' .. p] = 'list' end
+
+local function is_final(state) return state >= SUCCEEDED end
+
+-- Fails the whole call, before anything is written, when a key holds another Redis type.
+local function need(key, kind)
+  local t = redis.call('TYPE', key).ok
+  if t ~= kind and t ~= 'none' then
+    error({ err = 'WRONGTYPE the task store key ' .. key .. ' holds a ' .. t .. ', not a ' .. kind .. '; nothing was changed' })
+  end
+end
+
+-- The queue of KEYS[i], made once per call.
+local queues = {}
+local function queue(i)
+  local q = queues[i]
+  if not q then
+    local key = KEYS[i]
+    q = { seq = key, base = string.sub(key, 1, -4), name = string.match(key, '{(.*)}:seq$'), wake = false, checked = {} }
+    queues[i] = q
+  end
+  return q
+end
+
+-- Checks the named keys of q (once per call each).
+local function check(q, ...)
+  for _, suffix in ipairs({ ... }) do
+    if not q.checked[suffix] then
+      need(q.base .. suffix, KIND[suffix])
+      q.checked[suffix] = true
+    end
+  end
+end
+
+local function check_pending(q)
+  for p = 0, 9 do check(q, 'pending:' .. p) end
+end
+
+local function check_final(q)
+  check(q, 'succeeded', 'failed', 'canceled', 'expired', 'open')
+end
+
+local function epoch(q)
+  if q.epoch == nil then q.epoch = redis.call('HGET', q.seq, 'epoch') or false end
+  return q.epoch
+end
+
+local function bucket_no(seq) return math.floor(tonumber(seq) / 128) end
+local function bucket_of(q, seq) return q.base .. 't:' .. bucket_no(seq) end
+local function side_of(q, seq) return q.base .. 'x:' .. seq end
+
+local function rec_read(s)
+  local r = {}
+  r.state, r.prio, r.attempt, r.fence, r.updated = struct.unpack('>BBHI4I6', s)
+  local pos = 15
+  local n = string.byte(s, pos)
+  r.name = string.sub(s, pos + 1, pos + n); pos = pos + 1 + n
+  n = string.byte(s, pos)
+  r.worker = string.sub(s, pos + 1, pos + n); pos = pos + 1 + n
+  n = struct.unpack('>H', s, pos)
+  r.chosen = string.sub(s, pos + 2, pos + 1 + n); pos = pos + 2 + n
+  n = struct.unpack('>I4', s, pos)
+  r.err = string.sub(s, pos + 4, pos + 3 + n); pos = pos + 4 + n
+  r.body = string.sub(s, pos)
+  return r
+end
+
+local function rec_write(r)
+  return struct.pack('>BBHI4I6', r.state, r.prio, math.min(r.attempt, 65535), r.fence, r.updated)
+    .. string.char(#r.name) .. r.name .. string.char(#r.worker) .. r.worker
+    .. struct.pack('>H', #r.chosen) .. r.chosen .. struct.pack('>I4', #r.err) .. r.err .. r.body
+end
+
+-- The stored bytes of a task (nil when none). Raises on a bucket or side key of another type.
+local function load_raw(q, seq)
+  local s = redis.call('HGET', bucket_of(q, seq), seq)
+  if s == SIDE then return redis.call('GET', side_of(q, seq)), true end
+  return s, false
+end
+
+-- The record of a task, or nil.
+local function load(q, seq)
+  local s, side = load_raw(q, seq)
+  if not s then return nil end
+  local r = rec_read(s)
+  r.side = side
+  return r
+end
+
+-- load in a batch: a task whose own keys hold another type is skipped (-1), not the whole batch.
+local function try_load(q, seq)
+  local ok, r = pcall(load, q, seq)
+  if not ok then return nil, true end
+  return r, false
+end
+
+-- Writes a record: inline when short, else in its side key (with the TTL when final).
+local function save(q, seq, r)
+  local s = rec_write(r)
+  if #s <= INLINE_MAX then
+    redis.call('HSET', bucket_of(q, seq), seq, s)
+    if r.side then redis.call('DEL', side_of(q, seq)) end
+    r.side = false
+  else
+    if is_final(r.state) then
+      redis.call('SET', side_of(q, seq), s, 'PX', TTL)
+    else
+      redis.call('SET', side_of(q, seq), s)
+    end
+    if not r.side then redis.call('HSET', bucket_of(q, seq), seq, SIDE) end
+    r.side = true
+  end
+  return s
+end
+
+-- n tasks of the bucket of seq are not final any more, or again (new, requeued): the bucket must
+-- not expire.
+local function opened_n(q, seq, n)
+  local b = bucket_no(seq)
+  if redis.call('HINCRBY', q.base .. 'open', b, n) == n then
+    redis.call('PERSIST', q.base .. 't:' .. b)
+  end
+end
+
+local function opened(q, seq, r)
+  opened_n(q, seq, 1)
+  if r.chosen ~= '' then redis.call('PERSIST', q.base .. 'id:' .. r.chosen) end
+end
+
+-- A task of the bucket became final (or was deleted): the bucket expires once none is open.
+local function closed(q, seq)
+  local n = bucket_no(seq)
+  if redis.call('HINCRBY', q.base .. 'open', n, -1) <= 0 then
+    redis.call('HDEL', q.base .. 'open', n)
+    redis.call('PEXPIRE', q.base .. 't:' .. n, TTL)
+  end
+end
+
+local function id_of(q, seq, r)
+  if r.chosen ~= '' then return r.chosen .. '@' .. q.name end
+  return epoch(q) .. '-' .. seq .. '@' .. q.name
+end
+
+local frames = {}
+local cancels = {}
+
+-- Tells waiters: one frame per final record (id length, id, record length, record).
+local function announce(q, seq, r, s)
+  local id = id_of(q, seq, r)
+  frames[#frames + 1] = struct.pack('>H', #id) .. id .. struct.pack('>I4', #s) .. s
+end
+
+-- A final index entry: the sequence and when the task became final (its record's updated time),
+-- so that entries older than the result TTL can be dropped from the tail.
+local function final_entry(seq, r) return seq .. ':' .. string.format('%.0f', r.updated) end
+
+-- Drops the entries of a final index whose task ended more than the TTL ago (oldest at the tail;
+-- bounded per call): its record may be gone, and a count must not include it.
+local function trim_final(key)
+  for _ = 1, 200 do
+    local last = redis.call('LINDEX', key, -1)
+    if not last then return end
+    local ended = tonumber(string.match(last, ':(%d+)$') or '')
+    if ended and ended + TTL > NOW then return end
+    redis.call('RPOP', key)
+  end
+end
+
+-- Stores a record that just became final and puts it in its capped index (written before any
+-- caller removes the task from where it was).
+local function finish(q, seq, r)
+  local s = save(q, seq, r)
+  local index = q.base .. FINAL_INDEX[r.state]
+  local cap = r.state == FAILED and FAILED_CAP or FINAL_CAP
+  if redis.call('LPUSH', index, final_entry(seq, r)) > cap then
+    redis.call('LTRIM', index, 0, cap - 1)
+  end
+  if r.chosen ~= '' then redis.call('PEXPIRE', q.base .. 'id:' .. r.chosen, TTL) end
+  closed(q, seq)
+  announce(q, seq, r, s)
+end
+
+-- Pushes a pending task: at the head of its run order (runs next) or at the tail.
+local function push_pending(q, seq, prio, head)
+  local n
+  if head then
+    n = redis.call('RPUSH', q.base .. 'pending:' .. prio, seq)
+  else
+    n = redis.call('LPUSH', q.base .. 'pending:' .. prio, seq)
+  end
+  if n == 1 then q.wake = true end
+end
+
+-- Removes a task from the index of its (non-running) state; r is its record as stored.
+local function unindex(q, seq, r)
+  if r.state == PENDING then
+    redis.call('LREM', q.base .. 'pending:' .. r.prio, 1, seq)
+  elseif WAIT_INDEX[r.state] then
+    redis.call('ZREM', q.base .. WAIT_INDEX[r.state], seq)
+  elseif FINAL_INDEX[r.state] then
+    redis.call('LREM', q.base .. FINAL_INDEX[r.state], 1, final_entry(seq, r))
+  end
+end
+
+-- The sequence of a task id's part before '@' in queue q: <epoch>-<seq> with the queue's epoch,
+-- else a chosen id's. Returns seq, or nil and whether the task is known lost (the id has an epoch
+-- and names no chosen id, and the queue has another epoch or none: Redis lost the data).
+-- Enqueue refuses a chosen id of the <epoch>-<seq> form with the queue's epoch, so the two never mix.
+-- The epoch and sequence of an id the store made (8 of 0-9a-z, '-', digits), or nil.
+local function epoch_form(left)
+  local e, n = string.match(left, '^([0-9a-z]+)-(%d+)$')
+  if e and #e == 8 then return e, n end
+  return nil
+end
+
+local function resolve(q, left)
+  local e, n = epoch_form(left)
+  local current = epoch(q)
+  if e and current and current == e then return n, false end
+  local ok, seq = pcall(redis.call, 'GET', q.base .. 'id:' .. left)
+  if ok and seq then return seq, false end
+  return nil, e ~= nil
+end
+
+-- Stores a new task (item: seq, prio, due or nil, chosen, name, body) Pending, or Scheduled
+-- when due later, with its chosen id and index entry. Its bucket's open count is the caller's.
+local function create(q, item)
+  local r = { state = PENDING, prio = item.prio, attempt = 0, fence = 0, updated = NOW, name = item.name,
+    worker = '', chosen = item.chosen, err = '', body = item.body, side = false }
+  if item.due and item.due > NOW then r.state = SCHEDULED end
+  save(q, item.seq, r)
+  if item.chosen ~= '' then redis.call('SET', q.base .. 'id:' .. item.chosen, item.seq) end
+  if r.state == SCHEDULED then
+    redis.call('ZADD', q.base .. 'sched', item.due, item.seq)
+  else
+    push_pending(q, item.seq, item.prio, false)
+  end
+  return r
+end
+
+-- Removes a task's record, side key and chosen id (its index entry is the caller's).
+local function forget(q, seq, r)
+  if not is_final(r.state) then closed(q, seq) end
+  if r.chosen ~= '' then redis.call('DEL', q.base .. 'id:' .. r.chosen) end
+  if r.side then redis.call('DEL', side_of(q, seq)) end
+  redis.call('HDEL', bucket_of(q, seq), seq)
+end
+
+-- Checks every index of the queues named by ARGV[from], ARGV[from + step], ... (queue indexes).
+local function check_indexes(from, step)
+  for at = from, #ARGV, step do
+    local q = queue(tonumber(ARGV[at]))
+    check_final(q)
+    check(q, 'sched', 'retrying')
+    check_pending(q)
+  end
+end
+
+-- Publishes what the call changed: a wake per queue that became non-empty, the final frames,
+-- the cancellations.
+local function flush()
+  for _, q in pairs(queues) do
+    if q.wake then redis.call('PUBLISH', WAKE, q.name) end
+  end
+  if #frames > 0 then redis.call('PUBLISH', DONE, table.concat(frames)) end
+  for i = 1, #cancels do redis.call('PUBLISH', CANCEL, cancels[i]) end
+end
+

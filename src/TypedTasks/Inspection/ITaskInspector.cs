@@ -1,0 +1,85 @@
+using System;
+using System.Collections.Generic;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace TypedTasks.Inspection;
+
+/// <summary>
+/// What tools (the typedtasks command, a dashboard) read and do with the tasks of a store, the
+/// same on every store. Reads are one page or one task at a time; operations on many tasks go to
+/// the store in batches of <see cref="InspectorModel.BatchSize"/>, so no call holds the store for long.
+/// </summary>
+/// <remarks>
+/// Arguments are checked before anything is read or changed: a name that is not a queue name
+/// (<see cref="InspectorModel.QueueNameProblem"/>), an empty id or a state that is not one throws
+/// <see cref="ArgumentException"/>; a page outside its bounds throws
+/// <see cref="ArgumentOutOfRangeException"/>. A store that cannot be reached throws
+/// <see cref="Transport.TransportException"/>; one that can tell a task existed and its data was
+/// lost (a Redis that restarted empty) throws <see cref="TaskNotFoundException"/> for it.
+/// </remarks>
+public interface ITaskInspector
+{
+    /// <summary>Every queue the store knows (a task was sent to it, or a live worker serves it), in name order, with its counts and workers.</summary>
+    Task<IReadOnlyList<QueueSummary>> GetQueuesAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>One queue with its counts and workers; null when the store does not know it.</summary>
+    Task<QueueSummary?> GetQueueAsync(string name, CancellationToken cancellationToken = default);
+
+    /// <summary>The live workers, in id order.</summary>
+    Task<IReadOnlyList<WorkerSummary>> GetWorkersAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// A page of the tasks of <paramref name="queue"/> in <paramref name="state"/>, in the store's
+    /// order for that state: pending in the order they will run, scheduled and retrying by due
+    /// time, running by lease end, final ones newest first. <paramref name="count"/> is 1 to
+    /// <see cref="InspectorModel.MaxPageSize"/>.
+    /// </summary>
+    Task<IReadOnlyList<TaskSummary>> GetTasksAsync(string queue, TaskState state, long offset, int count, CancellationToken cancellationToken = default);
+
+    /// <summary>One task with its arguments, result or error; null when the store holds nothing under <paramref name="id"/>.</summary>
+    Task<TaskDetails?> GetTaskAsync(string id, CancellationToken cancellationToken = default);
+
+    /// <summary>Runs a failed task again, as a new task with a fresh retry budget. False when it is not stored or not failed.</summary>
+    Task<bool> RetryAsync(string id, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Runs every failed task of <paramref name="queue"/> again, each with a fresh retry budget,
+    /// and returns how many went back. <paramref name="progress"/> hears the running total after
+    /// each batch. At most as many tasks as were failed when the call began are looked at, so a
+    /// task that fails again while this runs waits for the next call.
+    /// </summary>
+    Task<int> RetryAllFailedAsync(string queue, IProgress<int>? progress = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Sends a failed, canceled, expired, scheduled or retrying task to the tail of its queue now,
+    /// with a fresh retry budget. False when it is not stored, is pending, running or succeeded, or
+    /// its message is gone.
+    /// </summary>
+    Task<bool> RequeueAsync(string id, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes a task that is not running, with its record. False when it is not stored or is running.</summary>
+    Task<bool> DeleteAsync(string id, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Deletes every task of <paramref name="queue"/> in <paramref name="state"/> (not
+    /// <see cref="TaskState.Started"/>: a running task is canceled, not deleted) and returns how
+    /// many. <paramref name="progress"/> hears the running total after each batch. At most as many
+    /// tasks as the state held when the call began are looked at.
+    /// </summary>
+    Task<int> DeleteAllAsync(string queue, TaskState state, IProgress<int>? progress = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Cancels a task: a waiting one never runs, a running one has its token signalled. False when
+    /// it had already ended or is not stored.
+    /// </summary>
+    Task<bool> CancelAsync(string id, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Deletes the pending tasks of <paramref name="queue"/>, oldest first, and returns how many; they
+    /// never run. Scheduled and retrying tasks stay (<see cref="DeleteAllAsync"/> removes them).
+    /// <paramref name="progress"/> hears the running total after each batch. At most as many tasks
+    /// as were pending when the call began are deleted, so producers still sending do not keep it going.
+    /// </summary>
+    Task<int> PurgeAsync(string queue, IProgress<int>? progress = null, CancellationToken cancellationToken = default);
+}

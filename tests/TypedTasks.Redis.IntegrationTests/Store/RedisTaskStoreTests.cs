@@ -1,0 +1,485 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using StackExchange.Redis;
+using TypedTasks.Redis.Store;
+using TypedTasks.Store;
+using TypedTasks.Testing;
+using TypedTasks.Transport;
+using static TypedTasks.Redis.IntegrationTests.Store.StoreTestKit;
+
+namespace TypedTasks.Redis.IntegrationTests.Store;
+
+/// <summary>
+/// The Redis task store against a real server (and, in a subclass, a 3-master Cluster): its
+/// transitions, lost-data detection, the 0.1 upgrade, and, for each script that writes, a call
+/// whose write is made to fail (a key of another Redis type where it writes) after which every
+/// task is found where it was.
+/// </summary>
+public abstract class RedisTaskStoreTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
+    private readonly string _prefix = "st" + Guid.NewGuid().ToString("N")[..8];
+    private ConnectionMultiplexer _connection = null!;
+    private RedisTaskStore _store = null!;
+
+    protected abstract string Endpoint { get; }
+
+    private IDatabase Raw => _connection.GetDatabase();
+
+    public async Task InitializeAsync()
+    {
+        _connection = await ConnectionMultiplexer.ConnectAsync(Endpoint);
+        _store = Open();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _store.DisposeAsync();
+        await _connection.DisposeAsync();
+    }
+
+    private RedisTaskStore Open(Action<RedisTransportOptions>? configure = null, TimeSpan? ttl = null)
+    {
+        var options = new RedisTransportOptions { KeyPrefix = _prefix, IdleFetchInterval = TimeSpan.FromMilliseconds(300) };
+        configure?.Invoke(options);
+        return new RedisTaskStore(_connection, options, ttl ?? TimeSpan.FromMinutes(10));
+    }
+
+    private RedisKey K(string queue, string suffix) => Key(_prefix, queue, suffix);
+
+    private async Task<TaskLease> FetchOneAsync(string queue)
+    {
+        using var cts = new CancellationTokenSource(Bound);
+        while (true)
+        {
+            var leases = await _store.FetchAsync([queue], 1, cts.Token);
+            if (leases.Count == 1)
+            {
+                return leases[0];
+            }
+        }
+    }
+
+    // ---- Transitions ----
+
+    [Fact]
+    public async Task A_task_goes_from_pending_through_started_to_succeeded_and_a_waiter_gets_its_result()
+    {
+        var id = await _store.EnqueueAsync("q", New());
+        Assert.EndsWith("@q", id, StringComparison.Ordinal);
+        var pending = await _store.GetAsync(id);
+        Assert.Equal((TaskState.Pending, 0, "Add", "q"), (pending!.State, pending.Attempt, pending.TaskName, pending.Queue));
+
+        var waiting = _store.WaitAsync(id, Bound).AsTask();
+        var lease = await FetchOneAsync("q");
+        Assert.Equal((id, 1, 1L), (lease.Id, lease.Attempt, lease.Fence));
+        var started = await _store.GetAsync(id);
+        Assert.Equal((TaskState.Started, Worker.WorkerIdentity.Name), (started!.State, started.Worker));
+
+        Assert.True(await _store.CompleteAsync(lease, TaskCompletion.Succeeded(new byte[] { 0x2a })));
+        var done = await waiting;
+        Assert.Equal((TaskState.Succeeded, 1, (byte)0x2a), (done.State, done.Attempt, done.Result.Span[0]));
+        Assert.Equal(1, (await _store.CountAsync("q")).Succeeded);
+        var stored = await _store.GetStoredAsync(id);
+        Assert.True(stored!.Envelope.IsEmpty); // dropped once succeeded
+        Assert.Equal(id, Assert.Single(await _store.ListAsync("q", TaskState.Succeeded, 0, 10)).Info.Id);
+    }
+
+    [Fact]
+    public async Task Fetch_takes_the_highest_priority_first_and_the_oldest_first_within_one()
+    {
+        var low = await _store.EnqueueAsync("q", New(priority: 1));
+        var high1 = await _store.EnqueueAsync("q", New(priority: 8));
+        var high2 = await _store.EnqueueAsync("q", New(priority: 8));
+        var listed = await _store.ListAsync("q", TaskState.Pending, 0, 10);
+        Assert.Equal([high1, high2, low], listed.Select(t => t.Info.Id));
+        var leases = await _store.FetchAsync(["q"], 10, CancellationToken.None);
+        Assert.Equal([high1, high2, low], leases.Select(l => l.Id));
+    }
+
+    [Fact]
+    public async Task A_fetch_waiting_on_an_empty_queue_is_woken_by_an_enqueue_before_its_idle_interval()
+    {
+        await using var store = Open(o => o.IdleFetchInterval = TimeSpan.FromMinutes(5));
+        using var cts = new CancellationTokenSource(Bound);
+        var fetch = store.FetchAsync(["q"], 1, cts.Token).AsTask();
+        await Task.Delay(200);
+        Assert.False(fetch.IsCompleted);
+        var id = await _store.EnqueueAsync("q", New());
+        Assert.Equal(id, Assert.Single(await fetch).Id);
+    }
+
+    [Fact]
+    public async Task A_chosen_id_is_enqueued_once_and_readable_by_that_id()
+    {
+        var first = await _store.EnqueueAsync("q", New(chosen: "order-7"));
+        var again = await _store.EnqueueAsync("q", New(chosen: "order-7"));
+        Assert.Equal("order-7@q", first);
+        Assert.Equal(first, again);
+        Assert.Equal(1, (await _store.CountAsync("q")).Pending);
+        Assert.Equal(TaskState.Pending, (await _store.GetAsync(first))!.State);
+        var many = await _store.EnqueueManyAsync("q", [New(chosen: "x"), New(chosen: "x")]);
+        Assert.Equal(["x@q", "x@q"], many);
+    }
+
+    [Fact]
+    public async Task Bad_input_is_refused_with_a_clear_error_and_stores_nothing()
+    {
+        Assert.Contains("not a valid queue name", (await Assert.ThrowsAsync<ArgumentException>(() => _store.EnqueueAsync("a b", New()).AsTask())).Message, StringComparison.Ordinal);
+        Assert.Contains("'@'", (await Assert.ThrowsAsync<ArgumentException>(() => _store.EnqueueAsync("a@b", New()).AsTask())).Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => _store.EnqueueAsync("q", New(priority: 10)).AsTask());
+        await Assert.ThrowsAsync<ArgumentException>(() => _store.EnqueueAsync("q", new TaskToEnqueue(ReadOnlyMemory<byte>.Empty, 0)).AsTask());
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => _store.EnqueueManyAsync("q", [New(), New(priority: -1)]).AsTask());
+        Assert.Equal(0, (await _store.CountAsync("q")).Pending);
+        Assert.Null(await _store.GetAsync("no-queue-here"));
+        Assert.True((await Assert.ThrowsAsync<TaskNotFoundException>(() => _store.GetAsync("abcdefgh-1@q").AsTask())).Lost); // an epoch, and no queue under it
+        Assert.Null(await _store.GetAsync("order-1@q")); // a chosen id never used
+    }
+
+    [Fact]
+    public async Task Released_and_recovered_tasks_go_to_the_head_without_counting_the_run_and_a_stale_lease_settles_nothing()
+    {
+        await using var store = Open(o => { o.HeartbeatInterval = TimeSpan.FromMilliseconds(50); o.WorkerTimeout = TimeSpan.FromMilliseconds(200); });
+        var first = await store.EnqueueAsync("q", New());
+        var second = await store.EnqueueAsync("q", New());
+        var lease = Assert.Single(await store.FetchAsync(["q"], 1, CancellationToken.None));
+        Assert.True(await store.CompleteAsync(lease, TaskCompletion.Released()));
+        Assert.Equal((TaskState.Pending, 0), ((await store.GetAsync(first))!.State, (await store.GetAsync(first))!.Attempt));
+        Assert.Equal([first, second], (await store.ListAsync("q", TaskState.Pending, 0, 10)).Select(t => t.Info.Id));
+
+        lease = Assert.Single(await store.FetchAsync(["q"], 1, CancellationToken.None));
+        Assert.Equal((first, 2L), (lease.Id, lease.Fence));
+        await Poll.UntilAsync(async () => await store.RecoverAsync(["q"]) == 1, "the lease expires and the task is recovered", Bound);
+        Assert.Equal((TaskState.Pending, 0), ((await store.GetAsync(first))!.State, (await store.GetAsync(first))!.Attempt));
+        var again = Assert.Single(await store.FetchAsync(["q"], 1, CancellationToken.None));
+        Assert.Equal((first, 1, 3L), (again.Id, again.Attempt, again.Fence));
+        Assert.False(await store.CompleteAsync(lease, TaskCompletion.Succeeded(default)));
+        Assert.True(await store.CompleteAsync(again, TaskCompletion.Succeeded(default)));
+    }
+
+    [Fact]
+    public async Task A_retry_waits_in_retrying_until_promoted_and_a_canceled_running_task_stays_canceled()
+    {
+        var id = await _store.EnqueueAsync("q", New());
+        var lease = await FetchOneAsync("q");
+        var error = new TaskError("System.Exception", "boom", null);
+        Assert.True(await _store.CompleteAsync(lease, TaskCompletion.Retry(error, DateTimeOffset.UtcNow.AddMilliseconds(100))));
+        var retrying = await _store.GetStoredAsync(id);
+        Assert.Equal((TaskState.Retrying, "boom"), (retrying!.Info.State, retrying.Info.Error!.Message));
+        Assert.NotNull(retrying.DueAt);
+        await Poll.UntilAsync(async () => { await _store.PromoteDueAsync(["q"]); return (await _store.CountAsync("q")).Pending == 1; }, "the retry is promoted", Bound);
+
+        var canceledIds = new List<string>();
+        await using (await _store.WatchCancellationsAsync(i => { lock (canceledIds) { canceledIds.Add(i); } }))
+        {
+            lease = await FetchOneAsync("q");
+            Assert.Equal(2, lease.Attempt);
+            Assert.True(await _store.CancelAsync(id));
+            Assert.False(await _store.CancelAsync(id));
+            await Poll.UntilAsync(() => { lock (canceledIds) { return Task.FromResult(canceledIds.Contains(id)); } }, "the worker is told", Bound);
+        }
+
+        Assert.True(await _store.CompleteAsync(lease, TaskCompletion.Canceled()));
+        var counts = await _store.CountAsync("q");
+        Assert.Equal((0L, 1L), (counts.Started, counts.Canceled));
+        Assert.Equal(TaskState.Canceled, (await _store.GetAsync(id))!.State);
+        Assert.Equal(1, await _store.RequeueAsync([id]));
+        Assert.Equal((TaskState.Pending, 0), ((await _store.GetAsync(id))!.State, (await _store.GetAsync(id))!.Attempt));
+        Assert.Equal(1, await _store.DeleteAsync([id]));
+        Assert.Null(await _store.GetAsync(id));
+    }
+
+    [Fact]
+    public async Task Heartbeats_publish_the_worker_with_what_it_holds_and_keep_its_leases()
+    {
+        await using var store = Open(o => { o.HeartbeatInterval = TimeSpan.FromMilliseconds(100); o.WorkerTimeout = TimeSpan.FromMilliseconds(400); });
+        await store.EnqueueAsync("q", New());
+        var lease = Assert.Single(await store.FetchAsync(["q"], 1, CancellationToken.None));
+        var status = new WorkerStatus();
+        for (var i = 0; i < 8; i++)
+        {
+            await store.HeartbeatAsync(new WorkerDescription(["q"], 4, status, ["Add"]), [lease]);
+            await Task.Delay(100);
+        }
+
+        Assert.Equal(0, await store.RecoverAsync(["q"]));
+        var worker = Assert.Single(await store.GetWorkersAsync());
+        Assert.Equal((Worker.WorkerIdentity.Name, 4, lease.Id), (worker.Id, worker.Concurrency, Assert.Single(worker.Running)));
+        Assert.Equal(["q"], await store.GetQueuesAsync());
+        await store.LeaveAsync();
+        Assert.Empty(await store.GetWorkersAsync());
+    }
+
+    // ---- Lost data ----
+
+    [Fact]
+    public async Task An_id_whose_queue_lost_its_keys_or_has_a_new_epoch_is_reported_lost()
+    {
+        var id = await _store.EnqueueAsync("q", New());
+        await Raw.KeyDeleteAsync(K("q", "seq"));
+        Assert.True((await Assert.ThrowsAsync<TaskNotFoundException>(() => _store.GetAsync(id).AsTask())).Lost);
+        Assert.True((await Assert.ThrowsAsync<TaskNotFoundException>(() => _store.WaitAsync(id, Bound).AsTask())).Lost);
+
+        var next = await _store.EnqueueAsync("q2", New());
+        await Raw.HashSetAsync(K("q2", "seq"), "epoch", "zzzzzzzz"); // as after a restart without data and a new first enqueue
+        Assert.True((await Assert.ThrowsAsync<TaskNotFoundException>(() => _store.GetAsync(next).AsTask())).Lost);
+        Assert.False((await Assert.ThrowsAsync<TaskNotFoundException>(() => _store.WaitAsync("zzzzzzzz-99@q2", Bound).AsTask())).Lost);
+    }
+
+    // ---- Waiters ----
+
+    [Fact]
+    public async Task Fifty_thousand_waiters_on_distinct_ids_are_all_woken()
+    {
+        const int Count = 50_000;
+        var ids = new List<string>(Count);
+        for (var i = 0; i < Count; i += 1000)
+        {
+            ids.AddRange(await _store.EnqueueManyAsync("w", [.. Enumerable.Range(0, 1000).Select(_ => New(Small()))]));
+        }
+
+        var waits = ids.Select(id => _store.WaitAsync(id, TimeSpan.FromMinutes(2)).AsTask()).ToArray();
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var done = 0;
+        while (done < Count)
+        {
+            var leases = await _store.FetchAsync(["w"], 1000, cts.Token);
+            await Task.WhenAll(leases.Select(l => _store.CompleteAsync(l, TaskCompletion.Succeeded(default)).AsTask()));
+            done += leases.Count;
+        }
+
+        var finals = await Task.WhenAll(waits).WaitAsync(TimeSpan.FromMinutes(2));
+        Assert.All(finals, f => Assert.Equal(TaskState.Succeeded, f.State));
+    }
+
+    // ---- Each script's last fallible write fails: every task is where it was ----
+
+    private async Task<string> PendingWithBrokenKeyAsync(string queue, string suffix)
+    {
+        var id = await _store.EnqueueAsync(queue, New());
+        await Raw.StringSetAsync(K(queue, suffix), "not a " + suffix);
+        return id;
+    }
+
+    private async Task AssertWhereItWasAsync(string id, TaskState state, string queue, Func<StateCounts, long> index, string brokenSuffix)
+    {
+        await Raw.KeyDeleteAsync(K(queue, brokenSuffix));
+        Assert.Equal(state, (await _store.GetAsync(id))!.State);
+        Assert.Equal(1, index(await _store.CountAsync(queue)));
+    }
+
+    [Fact]
+    public async Task Enqueue_with_a_pending_list_of_another_type_fails_and_stores_nothing()
+    {
+        // Input: pending:3 holds a string; EnqueueMany of a priority-0 and a priority-3 task. Error: WRONGTYPE (InvalidDataException).
+        await Raw.StringSetAsync(K("e", "pending:3"), "x");
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => _store.EnqueueManyAsync("e", [New(), New(priority: 3)]).AsTask());
+        Assert.Contains("WRONGTYPE", error.Message, StringComparison.Ordinal);
+        Assert.False(await Raw.KeyExistsAsync(K("e", "seq")));
+        Assert.False(await Raw.KeyExistsAsync(K("e", "t:0")));
+        Assert.Equal(0, await Raw.ListLengthAsync(K("e", "pending:0")));
+    }
+
+    [Fact]
+    public async Task Fetch_with_a_leases_key_of_another_type_fails_and_the_task_stays_pending()
+    {
+        // Input: leases holds a string. Error: WRONGTYPE from the fetch script.
+        var id = await PendingWithBrokenKeyAsync("f", "leases");
+        await Assert.ThrowsAsync<InvalidDataException>(() => _store.FetchAsync(["f"], 5, CancellationToken.None).AsTask());
+        await AssertWhereItWasAsync(id, TaskState.Pending, "f", c => c.Pending, "leases");
+        Assert.Equal(0, (await _store.GetAsync(id))!.Attempt);
+    }
+
+    [Fact]
+    public async Task Complete_with_a_final_index_of_another_type_fails_and_the_task_stays_started_with_its_lease()
+    {
+        // Input: succeeded holds a string; CompleteAsync(Succeeded). Error: WRONGTYPE from the complete script.
+        var id = await _store.EnqueueAsync("c", New());
+        var lease = await FetchOneAsync("c");
+        await Raw.StringSetAsync(K("c", "succeeded"), "x");
+        await Assert.ThrowsAsync<InvalidDataException>(() => _store.CompleteAsync(lease, TaskCompletion.Succeeded(default)).AsTask());
+        await AssertWhereItWasAsync(id, TaskState.Started, "c", c => c.Started, "succeeded");
+        Assert.True(await _store.CompleteAsync(lease, TaskCompletion.Succeeded(default)));
+    }
+
+    [Fact]
+    public async Task Renew_with_a_leases_key_of_another_type_fails_and_the_lease_keeps_its_deadline()
+    {
+        // Input: the leases set moved aside and a string in its place; HeartbeatAsync. Error: WRONGTYPE from the renew script.
+        var id = await _store.EnqueueAsync("r", New());
+        var lease = await FetchOneAsync("r");
+        var before = await Raw.SortedSetScoreAsync(K("r", "leases"), id.Split('-', '@')[1]);
+        await Raw.KeyRenameAsync(K("r", "leases"), K("r", "leases-aside"));
+        await Raw.StringSetAsync(K("r", "leases"), "x");
+        await Assert.ThrowsAsync<InvalidDataException>(() => _store.HeartbeatAsync(new WorkerDescription(["r"], 1, new WorkerStatus()), [lease]).AsTask());
+        await Raw.KeyRenameAsync(K("r", "leases-aside"), K("r", "leases"));
+        Assert.Equal(before, await Raw.SortedSetScoreAsync(K("r", "leases"), id.Split('-', '@')[1]));
+        Assert.Equal(TaskState.Started, (await _store.GetAsync(id))!.State);
+    }
+
+    [Fact]
+    public async Task Recover_with_a_pending_list_of_another_type_fails_and_the_task_stays_started()
+    {
+        // Input: an expired lease; pending:0 holds a string. Error: WRONGTYPE from the recover script.
+        await using var store = Open(o => { o.HeartbeatInterval = TimeSpan.FromMilliseconds(20); o.WorkerTimeout = TimeSpan.FromMilliseconds(50); });
+        var id = await store.EnqueueAsync("v", New());
+        Assert.Single(await store.FetchAsync(["v"], 1, CancellationToken.None));
+        await Task.Delay(100);
+        await Raw.StringSetAsync(K("v", "pending:0"), "x");
+        await Assert.ThrowsAsync<InvalidDataException>(() => store.RecoverAsync(["v"]).AsTask());
+        await AssertWhereItWasAsync(id, TaskState.Started, "v", c => c.Started, "pending:0");
+        Assert.Equal(1, await store.RecoverAsync(["v"]));
+    }
+
+    [Fact]
+    public async Task Promote_with_a_pending_list_of_another_type_fails_and_the_task_stays_scheduled()
+    {
+        // Input: a task due now; pending:0 holds a string. Error: WRONGTYPE from the promote script.
+        var id = await _store.EnqueueAsync("p", New(due: DateTimeOffset.UtcNow.AddMilliseconds(50)));
+        await Task.Delay(100);
+        await Raw.StringSetAsync(K("p", "pending:0"), "x");
+        await Assert.ThrowsAsync<InvalidDataException>(() => _store.PromoteDueAsync(["p"]).AsTask());
+        await AssertWhereItWasAsync(id, TaskState.Scheduled, "p", c => c.Scheduled, "pending:0");
+    }
+
+    [Fact]
+    public async Task Cancel_with_a_canceled_index_of_another_type_fails_and_the_task_stays_pending()
+    {
+        // Input: canceled holds a string; CancelAsync of a pending task. Error: WRONGTYPE from the cancel script.
+        var id = await PendingWithBrokenKeyAsync("k", "canceled");
+        await Assert.ThrowsAsync<InvalidDataException>(() => _store.CancelAsync(id).AsTask());
+        await AssertWhereItWasAsync(id, TaskState.Pending, "k", c => c.Pending, "canceled");
+    }
+
+    [Fact]
+    public async Task Requeue_with_a_pending_list_of_another_type_fails_and_the_task_stays_failed()
+    {
+        // Input: a failed task; pending:0 holds a string; RequeueAsync. Error: WRONGTYPE from the requeue script.
+        var id = await _store.EnqueueAsync("u", New());
+        var lease = await FetchOneAsync("u");
+        Assert.True(await _store.CompleteAsync(lease, TaskCompletion.Failed(new TaskError("E", "m", null))));
+        await Raw.StringSetAsync(K("u", "pending:0"), "x");
+        await Assert.ThrowsAsync<InvalidDataException>(() => _store.RequeueAsync([id]).AsTask());
+        await AssertWhereItWasAsync(id, TaskState.Failed, "u", c => c.Failed, "pending:0");
+    }
+
+    [Fact]
+    public async Task Delete_with_an_open_counter_of_another_type_fails_and_the_task_stays_pending()
+    {
+        // Input: the open counter hash replaced by a string; DeleteAsync of a pending task. Error: WRONGTYPE from the delete script.
+        var id = await _store.EnqueueAsync("d", New());
+        await Raw.KeyRenameAsync(K("d", "open"), K("d", "open-aside"));
+        await Raw.StringSetAsync(K("d", "open"), "x");
+        await Assert.ThrowsAsync<InvalidDataException>(() => _store.DeleteAsync([id]).AsTask());
+        await Raw.KeyDeleteAsync(K("d", "open"));
+        await Raw.KeyRenameAsync(K("d", "open-aside"), K("d", "open"));
+        Assert.Equal(TaskState.Pending, (await _store.GetAsync(id))!.State);
+        Assert.Equal(1, (await _store.CountAsync("d")).Pending);
+    }
+
+    [Fact]
+    public async Task Purge_with_an_open_counter_of_another_type_fails_and_the_tasks_stay_pending()
+    {
+        // Input: the open counter hash replaced by a string; PurgeAsync. Error: WRONGTYPE from the purge script.
+        var id = await _store.EnqueueAsync("g", New());
+        await Raw.KeyRenameAsync(K("g", "open"), K("g", "open-aside"));
+        await Raw.StringSetAsync(K("g", "open"), "x");
+        await Assert.ThrowsAsync<InvalidDataException>(() => _store.PurgeAsync("g", 10).AsTask());
+        await Raw.KeyDeleteAsync(K("g", "open"));
+        await Raw.KeyRenameAsync(K("g", "open-aside"), K("g", "open"));
+        Assert.Equal(TaskState.Pending, (await _store.GetAsync(id))!.State);
+        Assert.Equal(1, await _store.PurgeAsync("g", 10));
+        Assert.Null(await _store.GetAsync(id));
+    }
+
+    [Fact]
+    public async Task Migrate_with_a_pending_list_of_another_type_fails_and_the_old_messages_stay()
+    {
+        // Input: a 0.1 ready list with one message; pending:2 holds a string. Error: WRONGTYPE from the migrate script.
+        await Raw.ListLeftPushAsync(K("m", "ready:2"), Envelope("Add", id: "legacy-1", queue: "m", priority: 2));
+        await Raw.StringSetAsync(K("m", "pending:2"), "x");
+        await Assert.ThrowsAsync<InvalidDataException>(() => _store.MigrateLegacyAsync(["m"]));
+        Assert.Equal(1, await Raw.ListLengthAsync(K("m", "ready:2")));
+        Assert.False(await Raw.KeyExistsAsync(K("m", "id:legacy-1")));
+    }
+
+    // ---- Upgrade from 0.1 ----
+
+    [Fact]
+    public async Task Messages_left_by_the_0_1_layout_drain_into_the_store_under_their_own_ids()
+    {
+        // The 0.1 layout: LPUSH ready:<p> <envelope v1>; an in-flight list of a worker whose
+        // heartbeat (workers zset score) ended; ZADD scheduled <due> <priority byte + envelope>.
+        await Raw.ListLeftPushAsync(K("old", "ready:0"), Envelope("Add", 1, "aaa", "old"));
+        await Raw.ListLeftPushAsync(K("old", "ready:0"), Envelope("Add", 2, "bbb", "old"));
+        await Raw.ListLeftPushAsync(K("old", "ready:5"), Envelope("Mul", 3, "ccc", "old", 5));
+        await Raw.SortedSetAddAsync(K("old", "workers"), "host:1", DateTimeOffset.UtcNow.AddMinutes(-1).ToUnixTimeMilliseconds());
+        await Raw.ListLeftPushAsync(K("old", "inflight:host:1"), (RedisValue)(byte[])[0, .. Envelope("Add", 4, "ddd", "old")]);
+        await Raw.SortedSetAddAsync(K("old", "scheduled"), (RedisValue)(byte[])[1, .. Envelope("Add", 5, "eee", "old", 1)], DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeMilliseconds());
+        await Raw.ListLeftPushAsync(K("old", "ready:0"), (RedisValue)new byte[] { 0xc1 }); // not an envelope: still moved, to be failed by a worker
+
+        Assert.Equal(6, await _store.MigrateLegacyAsync(["old"]));
+        Assert.Equal(0, await _store.MigrateLegacyAsync(["old"]));
+        Assert.False(await Raw.KeyExistsAsync(K("old", "ready:0")));
+        Assert.False(await Raw.KeyExistsAsync(K("old", "inflight:host:1")));
+        Assert.False(await Raw.KeyExistsAsync(K("old", "scheduled")));
+
+        var counts = await _store.CountAsync("old");
+        Assert.Equal((5L, 1L), (counts.Pending, counts.Scheduled));
+        Assert.Equal(TaskState.Scheduled, (await _store.GetAsync("eee@old"))!.State);
+        Assert.Equal("Mul", (await _store.GetAsync("ccc@old"))!.TaskName);
+        var leases = await _store.FetchAsync(["old"], 10, CancellationToken.None);
+        Assert.Equal(["ccc@old", "aaa@old", "bbb@old"], leases.Take(3).Select(l => l.Id));
+        Assert.Equal("ddd@old", leases[4].Id);
+        Assert.EndsWith("@old", leases[3].Id, StringComparison.Ordinal); // the unreadable one, under a sequence id
+        Assert.Equal(Envelope("Add", 2, "bbb", "old").Length, leases[2].Envelope.Length);
+    }
+
+    // ---- Memory layout ----
+
+    [Fact]
+    public async Task Pending_tasks_live_in_listpack_buckets_of_128_and_small_records_need_no_key_of_their_own()
+    {
+        await _store.EnqueueManyAsync("mem", [.. Enumerable.Range(0, 1000).Select(i => New(Small(i)))]);
+        var server = _connection.GetServer(K("mem", "seq"));
+        var keys = new List<string>();
+        await foreach (var key in server.KeysAsync(pattern: $"{_prefix}:{{mem}}:*"))
+        {
+            keys.Add(key!);
+        }
+
+        // seq, open, pending:0, and buckets 0..7 (sequences 1..1000): no key per task.
+        Assert.Equal(11, keys.Count);
+        Assert.Equal("listpack", (string?)await Raw.ExecuteAsync("OBJECT", "ENCODING", K("mem", "t:3")));
+        var bucket = (long)await Raw.ExecuteAsync("MEMORY", "USAGE", K("mem", "t:3"));
+        Assert.True(bucket < 128 * 48, $"a bucket of 128 small records takes {bucket} B");
+    }
+
+    [Fact]
+    public async Task A_bucket_gets_the_result_ttl_once_none_of_its_tasks_is_open_and_loses_it_when_one_comes_back()
+    {
+        var id = await _store.EnqueueAsync("ttl", New(Small()));
+        Assert.Null(await Raw.KeyTimeToLiveAsync(K("ttl", "t:0")));
+        var lease = await FetchOneAsync("ttl");
+        Assert.True(await _store.CompleteAsync(lease, TaskCompletion.Failed(new TaskError("E", "m", null))));
+        Assert.NotNull(await Raw.KeyTimeToLiveAsync(K("ttl", "t:0")));
+        Assert.Equal(1, await _store.RequeueAsync([id]));
+        Assert.Null(await Raw.KeyTimeToLiveAsync(K("ttl", "t:0")));
+    }
+}
+
+/// <summary>The Redis task store on a single server.</summary>
+public sealed class StandaloneRedisTaskStoreTests(RedisFixture redis) : RedisTaskStoreTests, IClassFixture<RedisFixture>
+{
+    protected override string Endpoint => redis.Server.Endpoint;
+}
+
+/// <summary>The Redis task store on a 3-master Cluster: every script's keys share the queue's slot.</summary>
+public sealed class ClusterRedisTaskStoreTests(RedisClusterFixture cluster) : RedisTaskStoreTests, IClassFixture<RedisClusterFixture>
+{
+    protected override string Endpoint => cluster.Endpoint;
+}

@@ -1,0 +1,41 @@
+using System;
+using System.Buffers;
+using MessagePack;
+using StackExchange.Redis;
+using TypedTasks.Store;
+
+namespace TypedTasks.Redis.IntegrationTests.Store;
+
+/// <summary>Envelopes and raw keys for the Redis task store tests.</summary>
+internal static class StoreTestKit
+{
+    /// <summary>A version-1 envelope of <paramref name="task"/> with one integer argument, as the 0.1 client wrote them.</summary>
+    public static byte[] Envelope(string task, int argument = 1, string? id = null, string queue = "q", int priority = 0)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        var writer = new MessagePackWriter(buffer);
+        writer.WriteArrayHeader(11);
+        writer.Write(1);
+        writer.Write(id ?? Guid.NewGuid().ToString());
+        writer.Write(task);
+        writer.Write(queue);
+        writer.Write(priority);
+        writer.Write(0);
+        writer.Write(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        writer.WriteNil();
+        writer.WriteNil();
+        writer.WriteNil();
+        writer.WriteArrayHeader(1);
+        writer.Write(argument);
+        writer.Flush();
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>A small envelope (under the 64-byte inline limit with its record header).</summary>
+    public static byte[] Small(int argument = 1) => [0x92, 0xa3, (byte)'A', (byte)'d', (byte)'d', 0x91, (byte)(argument & 0x7f)];
+
+    public static TaskToEnqueue New(byte[]? envelope = null, int priority = 0, DateTimeOffset? due = null, string? chosen = null)
+        => new(envelope ?? Envelope("Add"), priority, due, chosen);
+
+    public static RedisKey Key(string prefix, string queue, string suffix) => $"{prefix}:{{{queue}}}:{suffix}";
+}

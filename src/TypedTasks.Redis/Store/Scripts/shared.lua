@@ -7,7 +7,8 @@
 --            wake, done and cancel channels; a script's own arguments start at ARGV[A].
 --
 -- A record: struct '>BBHI4I6' (state, priority, attempt, fence, updated ms), then the task name
--- (1-byte length), the worker (1-byte length), the chosen id (2-byte length), the error (4-byte
+-- (1-byte length; empty while the envelope, which names the task, is kept: only a Succeeded
+-- record has one), the worker (1-byte length), the chosen id (2-byte length), the error (4-byte
 -- length), and the rest: the envelope, or the result once Succeeded. A record under 64 bytes is a
 -- field of its bucket hash P:{q}:t:<seq >> 7> (which then stays a listpack); a longer one is the
 -- string P:{q}:x:<seq> and the bucket field holds 'x'.

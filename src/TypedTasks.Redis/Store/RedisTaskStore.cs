@@ -197,7 +197,7 @@ public sealed partial class RedisTaskStore : ITaskStore
         await SlotGroups.RunAsync(_connection, requests.Count, i => SeqKey(requests[i].Queue), BatchLimit, group =>
         {
             var (keys, index) = QueuesOf(group, i => requests[i].Queue);
-            var args = Args(now, 1 + (6 * group.Sum(i => requests[i].Tasks.Length)));
+            var args = Args(now, 1 + (5 * group.Sum(i => requests[i].Tasks.Length)));
             args.Add(_epoch);
             for (var g = 0; g < group.Count; g++)
             {
@@ -207,7 +207,6 @@ public sealed partial class RedisTaskStore : ITaskStore
                     args.Add(task.Priority);
                     args.Add(task.DueAt is { } due && due > now ? due.ToUnixTimeMilliseconds() : 0);
                     args.Add(task.ChosenId ?? string.Empty);
-                    args.Add(StoreRecord.NameOf(task.Envelope));
                     args.Add(task.Envelope);
                 }
             }
@@ -418,7 +417,8 @@ public sealed partial class RedisTaskStore : ITaskStore
             _ => throw new ArgumentOutOfRangeException(nameof(completion), completion.Kind, "Unknown completion kind."),
         };
         var due = completion.RetryAt?.ToUnixTimeMilliseconds() ?? 0;
-        var outcome = await _completes.Add(new CompleteRequest(queue, own, lease.Fence, kind, payload, due)).ConfigureAwait(false);
+        var name = kind == "s" ? StoreRecord.NameOf(lease.Envelope) : [];
+        var outcome = await _completes.Add(new CompleteRequest(queue, own, lease.Fence, kind, payload, due, name)).ConfigureAwait(false);
         return outcome switch
         {
             1 => true,
@@ -432,7 +432,7 @@ public sealed partial class RedisTaskStore : ITaskStore
         => SlotGroups.RunAsync(_connection, requests.Count, i => SeqKey(requests[i].Queue), BatchLimit, group =>
         {
             var (keys, index) = QueuesOf(group, i => requests[i].Queue);
-            var args = Args(_time.GetUtcNow(), 6 * group.Count);
+            var args = Args(_time.GetUtcNow(), 7 * group.Count);
             for (var g = 0; g < group.Count; g++)
             {
                 var r = requests[group[g]];
@@ -442,6 +442,7 @@ public sealed partial class RedisTaskStore : ITaskStore
                 args.Add(r.Kind);
                 args.Add(r.Payload);
                 args.Add(r.Due);
+                args.Add(r.Name);
             }
 
             return RunAsync(StoreScript.Complete, keys, args);
@@ -775,7 +776,7 @@ public sealed partial class RedisTaskStore : ITaskStore
 
     private readonly record struct EnqueueRequest(string Queue, TaskToEnqueue[] Tasks);
 
-    private readonly record struct CompleteRequest(string Queue, string Own, long Fence, string Kind, ReadOnlyMemory<byte> Payload, long Due);
+    private readonly record struct CompleteRequest(string Queue, string Own, long Fence, string Kind, ReadOnlyMemory<byte> Payload, long Due, byte[] Name);
 
     private readonly record struct ReadRequest(string Queue, string Own);
 

@@ -10,8 +10,9 @@ namespace TypedTasks.Redis.Store;
 
 /// <summary>
 /// A task's record as the store scripts write it (Scripts/shared.lua says the layout): a 14-byte
-/// header (state, priority, attempt, fence, updated time), the task name, the worker, the chosen
-/// id, the error, and the envelope (the result once the task succeeded).
+/// header (state, priority, attempt, fence, updated time), the task name (only once the task
+/// succeeded: until then its envelope names it), the worker, the chosen id, the error, and the
+/// envelope (the result once the task succeeded).
 /// </summary>
 internal readonly record struct StoreRecord(
     TaskState State,
@@ -48,7 +49,15 @@ internal readonly record struct StoreRecord(
         var errorLength = Length(s, ref pos, 4);
         var error = stored.Slice(pos, errorLength);
         pos += errorLength;
-        return new StoreRecord(state, priority, attempt, fence, DateTimeOffset.FromUnixTimeMilliseconds(updated), name, worker.Length == 0 ? null : worker, error, stored[pos..]);
+        var body = stored[pos..];
+
+        // The name is stored only once the envelope, which holds it, is dropped (Succeeded).
+        if (name.Length == 0)
+        {
+            name = state == TaskState.Succeeded ? "?" : TaskEnvelope.TryReadTaskName(body) ?? "?";
+        }
+
+        return new StoreRecord(state, priority, attempt, fence, DateTimeOffset.FromUnixTimeMilliseconds(updated), name, worker.Length == 0 ? null : worker, error, body);
 
         int Length(ReadOnlySpan<byte> span, ref int at, int size)
         {

@@ -407,6 +407,31 @@ public abstract class RedisTaskStoreTests : IAsyncLifetime
         Assert.False(await Raw.KeyExistsAsync(K("m", "id:legacy-1")));
     }
 
+    [Fact]
+    public async Task Count_and_list_with_a_final_index_of_another_type_fail_and_change_nothing()
+    {
+        // Input: failed holds a string (count and list drop expired entries from the final indexes,
+        // so they write there). Error: WRONGTYPE from the count and list scripts.
+        var id = await PendingWithBrokenKeyAsync("n", "failed");
+        await Assert.ThrowsAsync<InvalidDataException>(() => _store.CountAsync("n").AsTask());
+        await Assert.ThrowsAsync<InvalidDataException>(() => _store.ListAsync("n", TaskState.Failed, 0, 10).AsTask());
+        Assert.Equal("not a failed", (string?)await Raw.StringGetAsync(K("n", "failed")));
+        await AssertWhereItWasAsync(id, TaskState.Pending, "n", c => c.Pending, "failed");
+    }
+
+    [Fact]
+    public async Task Final_index_entries_older_than_the_result_ttl_leave_the_counts_and_pages()
+    {
+        await using var store = Open(ttl: TimeSpan.FromMilliseconds(300));
+        await store.EnqueueAsync("old", New());
+        var lease = Assert.Single(await store.FetchAsync(["old"], 1, CancellationToken.None));
+        Assert.True(await store.CompleteAsync(lease, TaskCompletion.Succeeded(default)));
+        Assert.Equal(1, (await store.CountAsync("old")).Succeeded);
+        await Poll.UntilAsync(async () => (await store.CountAsync("old")).Succeeded == 0, "the succeeded entry passes the TTL", Bound);
+        Assert.Empty(await store.ListAsync("old", TaskState.Succeeded, 0, 10));
+        Assert.Equal(0, await Raw.ListLengthAsync(K("old", "succeeded")));
+    }
+
     // ---- Upgrade from 0.1 ----
 
     [Fact]

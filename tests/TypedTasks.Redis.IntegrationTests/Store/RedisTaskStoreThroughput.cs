@@ -18,18 +18,21 @@ namespace TypedTasks.Redis.IntegrationTests.Store;
 /// </summary>
 public sealed class RedisTaskStoreThroughput(RedisFixture redis, ITestOutputHelper output) : IClassFixture<RedisFixture>
 {
-    [Fact]
+    [Theory]
     [Trait("Category", "Throughput")]
-    public async Task Per_call_enqueues_fetches_and_completions_all_succeed()
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Per_call_enqueues_fetches_and_completions_all_succeed(bool versionOneEnvelope)
     {
         const int Total = 100_000;
         const int Producers = 64;
         const int Fetchers = 4;
-        await using var connection = await ConnectionMultiplexer.ConnectAsync(Environment.GetEnvironmentVariable("TP_REDIS") ?? redis.Server.Endpoint);
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(redis.Server.Endpoint);
         await using var store = new RedisTaskStore(connection, new RedisTransportOptions { KeyPrefix = "tp" + Guid.NewGuid().ToString("N")[..8] });
-        var envelope = Envelope("Add", queue: "bench");
+        var envelope = versionOneEnvelope ? Envelope("Add", queue: "bench") : Small();
         var completed = 0;
         using var stop = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var watch = Stopwatch.StartNew();
 
         var sent = 0;
@@ -41,27 +44,60 @@ public sealed class RedisTaskStoreThroughput(RedisFixture redis, ITestOutputHelp
             }
         })).ToArray();
 
+        var allDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var fetchers = Enumerable.Range(0, Fetchers).Select(_ => Task.Run(async () =>
         {
-            while (Volatile.Read(ref completed) < Total && !stop.IsCancellationRequested)
+            try
             {
-                var leases = await store.FetchAsync(["bench"], 64, stop.Token);
-                await Task.WhenAll(leases.Select(lease => Task.Run(async () =>
+                while (!stop.IsCancellationRequested)
                 {
-                    if (await store.CompleteAsync(lease, TaskCompletion.Succeeded(new byte[] { 1 })))
+                    var leases = await store.FetchAsync(["bench"], 64, stop.Token);
+                    await Task.WhenAll(leases.Select(lease => Task.Run(async () =>
                     {
-                        Interlocked.Increment(ref completed);
-                    }
-                })));
+                        if (await store.CompleteAsync(lease, TaskCompletion.Succeeded(new byte[] { 1 })) && Interlocked.Increment(ref completed) == Total)
+                        {
+                            allDone.TrySetResult();
+                        }
+                    })));
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                // All done: the idle fetches are stopped.
             }
         })).ToArray();
 
         await Task.WhenAll(producers);
         var enqueued = watch.Elapsed;
-        await Task.WhenAll(fetchers).WaitAsync(TimeSpan.FromMinutes(3));
+        await allDone.Task.WaitAsync(TimeSpan.FromMinutes(3));
         watch.Stop();
-        output.WriteLine($"{Total} tasks: enqueued in {enqueued.TotalSeconds:F2} s ({Total / enqueued.TotalSeconds:F0}/s), all succeeded in {watch.Elapsed.TotalSeconds:F2} s ({Total / watch.Elapsed.TotalSeconds:F0} tasks/s end to end)");
+        cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
+        await stop.CancelAsync();
+        await Task.WhenAll(fetchers);
+        output.WriteLine($"{Total} tasks ({envelope.Length}-byte envelopes): enqueued in {enqueued.TotalSeconds:F2} s ({Total / enqueued.TotalSeconds:F0}/s), all succeeded in {watch.Elapsed.TotalSeconds:F2} s ({Total / watch.Elapsed.TotalSeconds:F0} tasks/s end to end); CPU of this process (producers and worker): {cpu.TotalMicroseconds / Total:F1} µs per task");
         Assert.Equal(Total, completed);
         Assert.Equal(0, (await store.CountAsync("bench")).Pending);
+    }
+
+    [Theory]
+    [Trait("Category", "Throughput")]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Pending_tasks_take_the_memory_reported(bool versionOneEnvelope)
+    {
+        const int Total = 100_000;
+        await using var server = await Testing.RedisServer.StartAsync();
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(server.Endpoint + ",allowAdmin=true");
+        await using var store = new RedisTaskStore(connection, new RedisTransportOptions { KeyPrefix = "tt" });
+        long Used() => long.Parse(connection.GetServer(server.Endpoint).Info("memory").SelectMany(g => g).First(p => p.Key == "used_memory").Value, System.Globalization.CultureInfo.InvariantCulture);
+        var before = Used();
+        for (var i = 0; i < Total; i += 1000)
+        {
+            await store.EnqueueManyAsync("q", [.. Enumerable.Range(i, 1000).Select(n => new TaskToEnqueue(versionOneEnvelope ? Envelope("Add", n) : Small(n), 0))]);
+        }
+
+        var perTask = (Used() - before) / (double)Total;
+        output.WriteLine($"{(versionOneEnvelope ? "version-1 envelope (" + Envelope("Add").Length + " B)" : "7-byte envelope")}: {perTask:F1} B per pending task");
+        Assert.Equal(Total, (await store.CountAsync("q")).Pending);
     }
 }

@@ -1,7 +1,7 @@
 -- Settles leases (the runs of many executors, grouped by the client): one outcome per task.
--- ARGV[A..]    six per lease: queue index, the id's part before '@', fence, kind, payload, retry
---              due (unix ms)
---   kind 's'   Succeeded, payload the result (the envelope is dropped)
+-- ARGV[A..]    seven per lease: queue index, the id's part before '@', fence, kind, payload, retry
+--              due (unix ms), task name (kept in the record once the envelope is dropped)
+--   kind 's'   Succeeded, payload the result (the envelope is dropped, the task name kept)
 --   kind 'f'   Failed, payload the error; kind 'e' Expired; kind 'c' Canceled
 --   kind 'r'   Retrying until the due time, payload the error
 --   kind 'l'   released: Pending again at the head of its list, this run not counted
@@ -11,17 +11,17 @@
 -- ran): its lease is dropped, 1; without its lease (settled already, or dropped by recover): 0.
 -- Order: the queue keys written are checked first; per task, the record and its new index entry
 -- are written before its lease is removed.
-local count = (#ARGV - A + 1) / 6
+local count = (#ARGV - A + 1) / 7
 local out = {}
 for i = 1, count do
-  local at = A + (i - 1) * 6
+  local at = A + (i - 1) * 7
   local q = queue(tonumber(ARGV[at]))
   check(q, 'leases', 'retrying')
   check_final(q)
   if ARGV[at + 3] == 'l' then check_pending(q) end
 end
 for i = 1, count do
-  local at = A + (i - 1) * 6
+  local at = A + (i - 1) * 7
   local q = queue(tonumber(ARGV[at]))
   local seq = resolve(q, ARGV[at + 1])
   local fence = tonumber(ARGV[at + 2])
@@ -53,6 +53,7 @@ for i = 1, count do
         r.state = SUCCEEDED
         r.body = ARGV[at + 4]
         r.err = ''
+        r.name = string.sub(ARGV[at + 6], 1, 255)
       elseif kind == 'f' then
         r.state = FAILED
         r.err = ARGV[at + 4]

@@ -1,17 +1,17 @@
 -- Stores new tasks (one EnqueueAsync each, or one EnqueueManyAsync), all or nothing.
 -- ARGV[A]      an epoch for a queue whose seq key does not exist yet
--- ARGV[A+1..]  six per task: queue index (its KEYS entry), priority, due (unix ms, 0: now),
---              chosen id ('' when none), task name, envelope
+-- ARGV[A+1..]  five per task: queue index (its KEYS entry), priority, due (unix ms, 0: now),
+--              chosen id ('' when none), envelope
 -- Returns      the id of each task, in order (a chosen id already used: the id of the task there).
 -- Order: everything is checked and planned first (no write can fail after that: the keys it
 -- writes were checked), then records, counters and indexes are written; nothing is removed.
 local candidate = ARGV[A]
-local count = (#ARGV - A) / 6
+local count = (#ARGV - A) / 5
 local plan = {}
 local next_seq = {}
 local taken = {}
 for i = 1, count do
-  local at = A + 1 + (i - 1) * 6
+  local at = A + 1 + (i - 1) * 5
   local qi = tonumber(ARGV[at])
   local q = queue(qi)
   check(q, 'seq', 'open')
@@ -28,7 +28,7 @@ for i = 1, count do
     existing = taken[qi .. '@' .. chosen] or redis.call('GET', idkey)
   end
   local item = { q = q, qi = qi, prio = tonumber(ARGV[at + 1]), due = tonumber(ARGV[at + 2]), chosen = chosen,
-    name = ARGV[at + 4], body = ARGV[at + 5] }
+    name = '', body = ARGV[at + 4] }
   if existing then
     item.existing = true
     item.id = chosen .. '@' .. q.name

@@ -18,12 +18,9 @@ local emptied = {}
 
 local function take(body, prio, due)
   local ok, t = pcall(cmsgpack.unpack, body)
-  local id, name = nil, '?'
-  if ok and type(t) == 'table' then
-    if type(t[2]) == 'string' and t[2] ~= '' then id = t[2] end
-    if type(t[3]) == 'string' then name = string.sub(t[3], 1, 255) end
-  end
-  items[#items + 1] = { body = body, prio = prio, due = due, chosen = id or '', name = name }
+  local id = nil
+  if ok and type(t) == 'table' and type(t[2]) == 'string' and t[2] ~= '' then id = t[2] end
+  items[#items + 1] = { body = body, prio = prio, due = due, chosen = id or '', name = '' }
   room = room - 1
 end
 

@@ -7,8 +7,9 @@
 --            wake, done and cancel channels; a script's own arguments start at ARGV[A].
 --
 -- A record: struct '>BBHI4I6' (state, priority, attempt, fence, updated ms), then the task name
--- (1-byte length), the worker (1-byte length), the chosen id (2-byte length), the error (4-byte
--- length), and the rest: the envelope, or the result once Succeeded. A record under 64 bytes is a
+-- (1-byte length; empty while the envelope, which names the task, is kept: only a Succeeded
+-- record has one), the worker (1-byte length), the chosen id (2-byte length), the error (4-byte
+-- length), and the rest: the envelope, or the result once Succeeded. A record of at most 64 bytes is a
 -- field of its bucket hash P:{q}:t:<seq >> 7> (which then stays a listpack); a longer one is the
 -- string P:{q}:x:<seq> and the bucket field holds 'x'.
 local NOW = tonumber(ARGV[1])
@@ -21,7 +22,7 @@ local A = 8
 local PENDING, SCHEDULED, STARTED, RETRYING = 0, 1, 2, 3
 local SUCCEEDED, FAILED, CANCELED, EXPIRED = 4, 5, 6, 7
 local SIDE = 'x'
-local INLINE_MAX = 63
+local INLINE_MAX = 64 -- a hash stays a listpack while no value is longer than hash-max-listpack-value (64)
 local FINAL_INDEX = { [4] = 'succeeded', [5] = 'failed', [6] = 'canceled', [7] = 'expired' }
 local WAIT_INDEX = { [1] = 'sched', [3] = 'retrying' }
 local KIND = { seq = 'hash', open = 'hash', sched = 'zset', retrying = 'zset', leases = 'zset',

@@ -1,14 +1,13 @@
 using System;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
-using TypedTasks.Transport;
+using TypedTasks.Redis.Store;
 
 namespace TypedTasks.Redis
 {
+    /// <summary>How a host makes its Redis task store: from configuration, code, or a connection of its own.</summary>
     internal static class RedisTransport
     {
         public const string Section = "TypedTasks:RedisTransport";
@@ -27,19 +26,13 @@ namespace TypedTasks.Redis
             return options;
         }
 
-        public static TaskTransport Create(IServiceProvider services, IConnectionMultiplexer connection, bool ownsConnection, Action<RedisTransportOptions>? configure, TimeSpan? resultTtl = null)
+        public static RedisTaskStore Create(IServiceProvider services, IConnectionMultiplexer connection, bool ownsConnection, Action<RedisTransportOptions>? configure, TimeSpan? resultTtl = null)
         {
             var options = new RedisTransportOptions();
             services.GetService<IConfiguration>()?.GetSection(Section).Bind(options);
             configure?.Invoke(options);
-            options.Validate();
             var ttl = resultTtl ?? services.GetService<IOptions<TypedTasksOptions>>()?.Value.ResultTtl ?? TaskDefaults.ResultTtl;
-            var time = services.GetService<TimeProvider>() ?? TimeProvider.System;
-            var logger = services.GetService<ILoggerFactory>()?.CreateLogger("TypedTasks.Redis") ?? NullLogger.Instance;
-            var keys = new RedisKeys(options.KeyPrefix);
-            return new TaskTransport(
-                new RedisBroker(connection, ownsConnection, keys, options, time, logger),
-                new RedisResultBackend(connection, keys, options, ttl, time));
+            return new RedisTaskStore(connection, ownsConnection, options, ttl, services.GetService<TimeProvider>());
         }
     }
 }

@@ -30,21 +30,11 @@ public sealed class RedisTransportOptions
     /// <summary>How long after its last heartbeat a worker counts as dead and its in-flight messages return to their queue. Default 15 s.</summary>
     public TimeSpan WorkerTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>How often a worker looks for dead workers. Default 5 s.</summary>
-    public TimeSpan RecoverInterval { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>The longest a worker's scheduler sleeps before it looks for due messages. Default 1 s.</summary>
-    public TimeSpan SchedulerInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>The longest an idle fetcher waits for a wake-up before it looks again (in case one was lost). Default 5 s.</summary>
     public TimeSpan IdleFetchInterval { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>
-    /// How often a worker returns to their queue the messages of its own in-flight list that no
-    /// run holds (a fetch whose reply was lost when Redis went away). An entry must be unheld on
-    /// two sweeps in a row. Default 10 s.
-    /// </summary>
-    public TimeSpan InFlightSweepInterval { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// The tick of the sweep that reads waiting callers' states again in case a notification was
@@ -53,6 +43,15 @@ public sealed class RedisTransportOptions
     /// </summary>
     public TimeSpan ResultPollInterval { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>What a key prefix must be, in one sentence.</summary>
+    public const string KeyPrefixRule = "a key prefix is not empty or blank and holds no braces (braces would break the {queue} hash tag), such as \"tt\" or \"shop\"";
+
+    /// <summary>Why <paramref name="prefix"/> cannot be a key prefix, or null when it can: the one rule the store, the host and the CLI check.</summary>
+    public static string? KeyPrefixProblem(string? prefix)
+        => string.IsNullOrWhiteSpace(prefix) || prefix.AsSpan().IndexOfAny('{', '}') >= 0
+            ? $"'{prefix}' is not a valid key prefix: {KeyPrefixRule}"
+            : null;
+
     internal void Validate()
     {
         Check(DeadLetterLimit > 0, nameof(DeadLetterLimit), DeadLetterLimit);
@@ -60,11 +59,8 @@ public sealed class RedisTransportOptions
         Check(LeaseDuration is null || LeaseDuration > HeartbeatInterval * 2, nameof(LeaseDuration), LeaseDuration!, "more than twice HeartbeatInterval");
         Check(HeartbeatInterval > TimeSpan.Zero, nameof(HeartbeatInterval), HeartbeatInterval);
         Check(WorkerTimeout > HeartbeatInterval * 2, nameof(WorkerTimeout), WorkerTimeout, "more than twice HeartbeatInterval");
-        Check(RecoverInterval > TimeSpan.Zero, nameof(RecoverInterval), RecoverInterval);
-        Check(SchedulerInterval > TimeSpan.Zero, nameof(SchedulerInterval), SchedulerInterval);
         Check(IdleFetchInterval > TimeSpan.Zero, nameof(IdleFetchInterval), IdleFetchInterval);
         Check(ResultPollInterval > TimeSpan.Zero, nameof(ResultPollInterval), ResultPollInterval);
-        Check(InFlightSweepInterval > TimeSpan.Zero, nameof(InFlightSweepInterval), InFlightSweepInterval);
     }
 
     private static void Check(bool ok, string name, object value, string rule = "positive")

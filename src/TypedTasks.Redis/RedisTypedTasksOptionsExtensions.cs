@@ -4,7 +4,7 @@ using TypedTasks.Redis;
 
 namespace TypedTasks;
 
-/// <summary>Chooses the Redis transport: <c>AddTypedTasks(o => o.UseRedis("localhost:6379"))</c>.</summary>
+/// <summary>Chooses the Redis task store: <c>AddTypedTasks(o => o.UseRedis("localhost:6379"))</c>.</summary>
 public static class RedisTypedTasksOptionsExtensions
 {
     /// <summary>
@@ -24,7 +24,7 @@ public static class RedisTypedTasksOptionsExtensions
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(configuration);
-        return options.UseTransport(services => RedisTransport.Create(services, ConnectionMultiplexer.Connect(configuration), ownsConnection: true, configure));
+        return options.UseStore(services => RedisTransport.Create(services, ConnectionMultiplexer.Connect(configuration), ownsConnection: true, configure));
     }
 
     /// <summary>Uses Redis through a connection the application already has; TypedTasks does not dispose it.</summary>
@@ -32,6 +32,6 @@ public static class RedisTypedTasksOptionsExtensions
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(connection);
-        return options.UseTransport(services => RedisTransport.Create(services, connection, ownsConnection: false, configure));
+        return options.UseStore(services => RedisTransport.Create(services, connection, ownsConnection: false, configure));
     }
 }

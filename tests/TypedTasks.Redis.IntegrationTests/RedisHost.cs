@@ -24,7 +24,7 @@ internal sealed class RedisHost : IAsyncDisposable
 
     public TaskClient Client => Host.Services.GetRequiredService<TaskClient>();
 
-    public RedisBroker Broker => (RedisBroker)Client.Broker;
+    public Store.RedisTaskStore Store => (Store.RedisTaskStore)Client.Store;
 
     public static string NewPrefix() => "t" + Guid.NewGuid().ToString("N")[..12];
 
@@ -48,7 +48,6 @@ internal sealed class RedisHost : IAsyncDisposable
                 r.KeyPrefix = prefix;
                 r.HeartbeatInterval = TimeSpan.FromMilliseconds(500);
                 r.WorkerTimeout = TimeSpan.FromSeconds(2);
-                r.RecoverInterval = TimeSpan.FromMilliseconds(500);
                 redis?.Invoke(r);
             });
         });

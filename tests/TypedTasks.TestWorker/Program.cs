@@ -17,8 +17,6 @@ builder.Services.AddTypedTasks(o => o.UseRedis(redis, r =>
     r.KeyPrefix = prefix;
     r.HeartbeatInterval = TimeSpan.FromSeconds(1);
     r.WorkerTimeout = TimeSpan.FromSeconds(5);
-    r.RecoverInterval = TimeSpan.FromSeconds(1);
-    r.InFlightSweepInterval = TimeSpan.FromSeconds(2);
 })).AddWorker(w => w.Concurrency = concurrency);
 
 using var host = builder.Build();

@@ -41,7 +41,7 @@ public sealed class HostingTests
         Assert.Equal(7, await sum.GetAsync(TestHost.Wait));
 
         // The inspector from DI reads the same store.
-        var inspector = host.Host.Services.GetRequiredService<Inspection.ITaskInspector>();
+        var inspector = host.Host.Services.GetRequiredService<TypedTasks.Inspection.ITaskInspector>();
         var details = await inspector.GetTaskAsync(sum.Id);
         Assert.Equal(TaskState.Succeeded, details!.State);
         Assert.Equal("7", details.Result);

@@ -43,6 +43,7 @@ public sealed partial class RedisTaskStore : ITaskStore
     private readonly Batcher<CompleteRequest, long> _completes;
     private readonly Batcher<ReadRequest, ReadAnswer> _reads;
     private readonly ConcurrentDictionary<string, byte> _knownQueues = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _migrated = new(StringComparer.Ordinal);
     private readonly LazySubscription _wake;
     private readonly LazySubscription _done;
 
@@ -58,7 +59,7 @@ public sealed partial class RedisTaskStore : ITaskStore
     {
     }
 
-    private RedisTaskStore(IConnectionMultiplexer connection, bool ownsConnection, RedisTransportOptions? options, TimeSpan? resultTtl, TimeProvider? time)
+    internal RedisTaskStore(IConnectionMultiplexer connection, bool ownsConnection, RedisTransportOptions? options, TimeSpan? resultTtl, TimeProvider? time)
     {
         ArgumentNullException.ThrowIfNull(connection);
         options ??= new RedisTransportOptions();
@@ -69,7 +70,7 @@ public sealed partial class RedisTaskStore : ITaskStore
             throw new ArgumentOutOfRangeException(nameof(resultTtl), ttl, "The result TTL must be positive.");
         }
 
-        if (RedisKeys.PrefixProblem(options.KeyPrefix) is { } problem)
+        if (RedisTransportOptions.KeyPrefixProblem(options.KeyPrefix) is { } problem)
         {
             throw new ArgumentException(problem + ".", nameof(options));
         }
@@ -459,7 +460,27 @@ public sealed partial class RedisTaskStore : ITaskStore
     /// <inheritdoc/>
     public async ValueTask<int> RecoverAsync(IReadOnlyList<string> queues, CancellationToken cancellationToken = default)
     {
+        // The first recovery of a worker's queues also drains what 0.1 left in them: a worker
+        // upgraded in place runs the old messages instead of leaving them behind.
         var back = 0;
+        var fresh = Checked(queues).Where(q => _migrated.TryAdd(q, 0)).ToList();
+        if (fresh.Count > 0)
+        {
+            try
+            {
+                await MigrateLegacyAsync(fresh, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                foreach (var queue in fresh)
+                {
+                    _migrated.TryRemove(queue, out _);
+                }
+
+                throw;
+            }
+        }
+
         foreach (var group in Groups(Checked(queues)))
         {
             var args = Args(_time.GetUtcNow(), 1);

@@ -1,16 +1,16 @@
 using System;
 using StackExchange.Redis;
-using TypedTasks.Transport;
+using TypedTasks.Store;
 
 namespace TypedTasks.Redis;
 
 /// <summary>
-/// Builds the Redis broker and backend over one shared connection. Also found by name when only
+/// Builds the Redis task store over a connection of its own. Found by name when only
 /// configuration (<c>TypedTasks:Redis</c>) asks for Redis.
 /// </summary>
-public sealed class RedisTransportFactory : ITaskTransportFactory
+public sealed class RedisStoreFactory : ITaskStoreFactory
 {
     /// <inheritdoc/>
-    public TaskTransport Create(IServiceProvider services, string connectionString, TimeSpan resultTtl)
+    public ITaskStore Create(IServiceProvider services, string connectionString, TimeSpan resultTtl)
         => RedisTransport.Create(services, ConnectionMultiplexer.Connect(RedisTransport.Parse(connectionString)), ownsConnection: true, configure: null, resultTtl);
 }

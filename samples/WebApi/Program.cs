@@ -63,7 +63,17 @@ app.MapGet("/tasks/{id}", async (string id, CancellationToken ct) =>
     }
 
     var task = Tasks.Add.GetResult(id);
-    var info = await task.GetInfoAsync(ct);
+    TaskInfo? info;
+    try
+    {
+        info = await task.GetInfoAsync(ct);
+    }
+    catch (TaskNotFoundException lost)
+    {
+        // The store knows the task existed and lost it (Redis restarted without its data).
+        return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Task lost", detail: lost.Message);
+    }
+
     if (info is null)
     {
         return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such task", detail: $"No task with id '{id}' is known (never enqueued, or its result has expired).");

@@ -2,13 +2,13 @@ using System;
 
 namespace TypedTasks;
 
-/// <summary>Settings of the Redis transport; bound from <c>TypedTasks:RedisTransport</c>.</summary>
+/// <summary>Settings of the Redis task store; bound from <c>TypedTasks:RedisTransport</c>.</summary>
 public sealed class RedisTransportOptions
 {
     /// <summary>The first part of every key and channel. Default <c>tt</c>.</summary>
     public string KeyPrefix { get; set; } = "tt";
 
-    /// <summary>How many records a queue's dead-letter list keeps, newest first. Default 10,000.</summary>
+    /// <summary>How many tasks a queue's failed (dead) index keeps, newest first: failed for good, or unable to run. A task past the cap keeps its record until the result TTL. Default 10,000.</summary>
     public int DeadLetterLimit { get; set; } = 10_000;
 
     /// <summary>
@@ -27,7 +27,7 @@ public sealed class RedisTransportOptions
     /// <summary>How often a worker renews its heartbeat. Default 3 s.</summary>
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(3);
 
-    /// <summary>How long after its last heartbeat a worker counts as dead and its in-flight messages return to their queue. Default 15 s.</summary>
+    /// <summary>How long after its last heartbeat a worker drops out of the live workers; also the lease of its tasks unless <see cref="LeaseDuration"/> is set (a killed worker's tasks come back once it passes). Default 15 s.</summary>
     public TimeSpan WorkerTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
 

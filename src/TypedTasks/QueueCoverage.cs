@@ -14,7 +14,7 @@ namespace TypedTasks;
 /// Warns once per queue and task when a producer sends a task that no live worker will run: no
 /// live worker serves the queue, or none of those that do knows the task (another application on
 /// the same Redis and queue, a worker not yet deployed). The send path only notes a (queue, task)
-/// pair the first time it sees it; after that it costs one lock-free dictionary read. The broker
+/// pair the first time it sees it; after that it costs one lock-free dictionary read. The store
 /// is asked about the queue's live workers in the background, <c>delay</c> after the pair was first
 /// seen, so that a worker starting at the same time (in this process or beside it) has published
 /// its heartbeat by then; a pair that the worker of this very process runs needs no question. Each
@@ -57,7 +57,7 @@ internal sealed partial class QueueCoverage : IDisposable, IAsyncDisposable
 
     /// <summary>
     /// Records the worker of this process: what it serves is known at once, while its heartbeat
-    /// may not have reached the broker by the first check.
+    /// may not have reached the store by the first check.
     /// </summary>
     public void AddLocalWorker(IReadOnlyList<string> queues, IReadOnlyCollection<string> tasks)
     {
@@ -98,7 +98,7 @@ internal sealed partial class QueueCoverage : IDisposable, IAsyncDisposable
         }
     }
 
-    /// <summary>Asks the broker about each queue whose pairs are due and warns for the pairs no live worker will run.</summary>
+    /// <summary>Asks the store about each queue whose pairs are due and warns for the pairs no live worker will run.</summary>
     internal Task CheckDueAsync() => CheckAsync(all: false);
 
     /// <summary>
@@ -121,7 +121,7 @@ internal sealed partial class QueueCoverage : IDisposable, IAsyncDisposable
         }
         catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
         {
-            // Stopping goes on: the broker did not answer in time, and its own loops say why.
+            // Stopping goes on: the store did not answer in time, and its own loops say why.
             LogFlushCut(_logger, FlushBudget.TotalSeconds);
         }
     }
@@ -151,7 +151,7 @@ internal sealed partial class QueueCoverage : IDisposable, IAsyncDisposable
             }
             catch (Exception ex)
             {
-                // A warning is a courtesy: never let it fail anything. A broker that is away (its own
+                // A warning is a courtesy: never let it fail anything. A store that is away (its own
                 // loops say so) is asked again later; any other error drops the check.
                 LogCheckFailed(_logger, ex, queue.Key);
                 if (ex is TransportException && !all)
@@ -207,7 +207,7 @@ internal sealed partial class QueueCoverage : IDisposable, IAsyncDisposable
         _timer.Dispose();
     }
 
-    /// <summary>Adds the workers of this process that serve <paramref name="queue"/> and whose heartbeat the broker has not shown yet.</summary>
+    /// <summary>Adds the workers of this process that serve <paramref name="queue"/> and whose heartbeat the store has not shown yet.</summary>
     private IReadOnlyList<LiveWorker> WithLocal(string queue, IReadOnlyList<LiveWorker> workers)
     {
         lock (_gate)

@@ -3,7 +3,7 @@ using System;
 namespace TypedTasks;
 
 /// <summary>
-/// What a queue name may be, decided here for the whole runtime (client, worker, brokers, CLI) with
+/// What a queue name may be, decided here for the whole runtime (client, worker, stores, CLI) with
 /// the rule the generator applies to <c>[Task(Queue = ...)]</c> at compile time (TT0011): 1 to
 /// <see cref="MaxLength"/> characters, no white space, no braces, no '@'. Braces would break the
 /// Redis hash tag that keeps a queue's keys in one slot; white space breaks the lists of queues

@@ -12,7 +12,7 @@ using TypedTasks.Transport;
 namespace TypedTasks;
 
 /// <summary>
-/// Sends tasks to a broker and reads their results. Generated proxies use <see cref="Current"/>
+/// Sends tasks to a task store and reads their states and results. Generated proxies use <see cref="Current"/>
 /// (the client of the host that started last) unless given one with <c>WithClient</c>.
 /// </summary>
 public sealed class TaskClient

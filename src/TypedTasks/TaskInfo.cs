@@ -2,7 +2,7 @@ using System;
 
 namespace TypedTasks;
 
-/// <summary>What the result backend knows of one task.</summary>
+/// <summary>What the task store knows of one task.</summary>
 /// <param name="Id">The task id.</param>
 /// <param name="TaskName">The task name.</param>
 /// <param name="State">The task's state.</param>

@@ -3,13 +3,13 @@ namespace TypedTasks;
 /// <summary>Where a task is in its life. Values are part of the wire format: never renumber.</summary>
 public enum TaskState
 {
-    /// <summary>Enqueued and waiting in its queue, or not known to the result backend.</summary>
+    /// <summary>Enqueued and waiting in its queue (or put back there: released by a stopping worker, recovered from a lost one).</summary>
     Pending = 0,
 
     /// <summary>Waiting for its delay or ETA before it enters its queue.</summary>
     Scheduled = 1,
 
-    /// <summary>A worker is running it.</summary>
+    /// <summary>A worker has it: fetched (perhaps waiting in the worker's prefetch buffer) or running, under a lease the worker renews.</summary>
     Started = 2,
 
     /// <summary>A run failed and another run is scheduled.</summary>

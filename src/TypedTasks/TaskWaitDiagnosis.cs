@@ -10,7 +10,7 @@ namespace TypedTasks;
 /// <summary>
 /// Says why a wait for a task timed out: the id was never seen, or the task is pending with no
 /// live worker for its queue (or none that knows it), or pending behind other messages, or
-/// running and not finished. It asks the result backend and the broker a few questions, so it
+/// running and not finished. It asks the store a few questions, so it
 /// runs only once a wait has already timed out, never on the way to a result.
 /// </summary>
 internal static class TaskWaitDiagnosis

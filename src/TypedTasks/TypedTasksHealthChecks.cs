@@ -8,11 +8,11 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace TypedTasks;
 
-/// <summary>Health checks for the broker's connectivity and the worker's liveness.</summary>
+/// <summary>Health checks for the task store's connectivity and the worker's liveness.</summary>
 public static class TypedTasksHealthChecks
 {
     /// <summary>
-    /// Adds <c>typedtasks-broker</c> (the broker answers a ping within <paramref name="timeout"/>,
+    /// Adds <c>typedtasks-broker</c> (the task store answers a ping within <paramref name="timeout"/>,
     /// 5 s by default) and, when this host runs a worker, <c>typedtasks-worker</c> (it runs, and
     /// its fetches have not been failing for longer than <paramref name="failingFor"/>, 30 s by
     /// default; failing for less is Degraded).
@@ -34,11 +34,11 @@ public static class TypedTasksHealthChecks
             try
             {
                 await client.Store.PingAsync(cancellationToken).AsTask().WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
-                return HealthCheckResult.Healthy($"The broker answered in {clock.Elapsed.TotalMilliseconds:0.0} ms.");
+                return HealthCheckResult.Healthy($"The task store answered in {clock.Elapsed.TotalMilliseconds:0.0} ms.");
             }
             catch (Exception ex) when (ex is Transport.TransportException or TimeoutException or ObjectDisposedException)
             {
-                return new HealthCheckResult(context.Registration.FailureStatus, $"The broker cannot be reached: {ex.Message}", ex);
+                return new HealthCheckResult(context.Registration.FailureStatus, $"The task store cannot be reached: {ex.Message}", ex);
             }
         }
     }

@@ -11,8 +11,8 @@ namespace TypedTasks;
 public sealed class TypedTasksOptions
 {
     /// <summary>
-    /// A Redis connection string (<c>TypedTasks:Redis</c>). When set and no transport is chosen in
-    /// code, the Redis transport of the TypedTasks.Redis package is used; when absent, the
+    /// A Redis connection string (<c>TypedTasks:Redis</c>). When set and no store is chosen in
+    /// code, the Redis task store of the TypedTasks.Redis package is used; when absent, the
     /// in-memory one.
     /// </summary>
     public string? Redis { get; set; }
@@ -57,8 +57,8 @@ public sealed class TypedTasksOptions
     /// </summary>
     public TypedTasksOptions UseInMemory(InMemoryTaskStore? store = null)
     {
-        var ttl = ResultTtl;
-        StoreFactory = services => store ?? new InMemoryTaskStore(ttl, (TimeProvider?)services.GetService(typeof(TimeProvider)));
+        // ResultTtl is read when the store is made, so that it may be set before or after this call.
+        StoreFactory = services => store ?? new InMemoryTaskStore(ResultTtl, (TimeProvider?)services.GetService(typeof(TimeProvider)));
         OwnsStore = store is null;
         return this;
     }

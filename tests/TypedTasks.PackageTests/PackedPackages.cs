@@ -24,7 +24,7 @@ public sealed class PackedPackages : IAsyncLifetime
     /// A version of its own, so that no package restored before (an earlier run, a 0.1.0 of the
     /// machine's NuGet cache) can stand in for the ones packed here.
     /// </summary>
-    public string Version { get; } = $"0.1.0-test.{DateTime.UtcNow:yyyyMMddHHmmss}.{Environment.ProcessId}";
+    public string Version { get; } = $"0.2.0-test.{DateTime.UtcNow:yyyyMMddHHmmss}.{Environment.ProcessId}";
 
     public string Clone => Path.Combine(Root, "typedtasks");
 

@@ -48,7 +48,17 @@ app.MapGet("/reports/{id}", async (string id, CancellationToken ct) =>
     }
 
     var task = Tasks.BuildReport.GetResult(id);
-    var info = await task.GetInfoAsync(ct);
+    TaskInfo? info;
+    try
+    {
+        info = await task.GetInfoAsync(ct);
+    }
+    catch (TaskNotFoundException lost)
+    {
+        // The store knows the task existed and lost it (Redis restarted without its data).
+        return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Report lost", detail: lost.Message);
+    }
+
     return info switch
     {
         null => Results.Problem(

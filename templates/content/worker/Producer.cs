@@ -37,10 +37,10 @@ public sealed class Producer(ILogger<Producer> logger) : BackgroundService
             var greeting = await task.GetAsync(TimeSpan.FromSeconds(30), stoppingToken);
             logger.LogInformation("Task {Id} completed: {Greeting}", task.Id, greeting);
         }
-        catch (Exception e) when (e is TaskFailedException or TimeoutException or TransportException)
+        catch (Exception e) when (e is TaskFailedException or TimeoutException or TransportException or TaskNotFoundException)
         {
-            // A failed or late task, or a result out of reach, is news to report, not a reason to
-            // stop the worker.
+            // A failed, late or lost task (Redis restarted without its data), or a result out of
+            // reach, is news to report, not a reason to stop the worker.
             logger.LogError("Task {Id} did not complete: {Reason}", task.Id, e.Message);
         }
     }

@@ -64,7 +64,7 @@ public sealed class RedisDownTests(ITestOutputHelper output)
         Assert.Contains("TypedTasks:Redis", first, StringComparison.Ordinal);
 
         await redis.RestartAsync(TimeSpan.Zero);
-        await Poll.UntilAsync(() => Task.FromResult(logs.Entries.Any(e => e.Contains("reachable again", StringComparison.Ordinal))), "the recovery is logged", TimeSpan.FromSeconds(60));
+        await Poll.UntilAsync(() => Task.FromResult(logs.Entries.Any(e => e.Contains("works again", StringComparison.Ordinal))), "the recovery is logged", TimeSpan.FromSeconds(60));
         Assert.Equal(7, await (await Tasks.Add.WithClient(client).EnqueueAsync(3, 4)).GetAsync(RedisHost.Wait));
         Assert.Equal(3, await running.GetAsync(RedisHost.Wait));
         Assert.Contains(down, e => e.Contains("Recording a task's outcome failed", StringComparison.Ordinal));

@@ -134,6 +134,8 @@ public sealed class FaultTests(Xunit.Abstractions.ITestOutputHelper output)
         await using var producer = await RedisHost.StartAsync(redis.Endpoint, withWorker: false, redis: r => r.ResultPollInterval = TimeSpan.FromMilliseconds(200));
         var sent = await Tasks.Add.WithClient(producer.Client).EnqueueAsync(1, 2);
         var waiting = sent.GetAsync(TimeSpan.FromMinutes(2));
+        await Task.Delay(300);
+        Assert.False(waiting.IsCompleted);
 
         await redis.RestartAsync(TimeSpan.Zero);
         var clock = Stopwatch.StartNew();

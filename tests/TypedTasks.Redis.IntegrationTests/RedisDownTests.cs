@@ -20,8 +20,9 @@ public sealed class RedisDownTests(ITestOutputHelper output)
     [Fact]
     public async Task With_Redis_down_each_failure_is_one_short_line_that_says_what_to_check_and_the_recovery_is_logged()
     {
+        // With the append-only file, so that the task running across the outage is still there after it.
         await using var redis = await RedisServer.StartAsync(
-            false, (port, _) => ConfigurationOptions.Parse($"127.0.0.1:{port},password={Password}"), "--requirepass", Password);
+            true, (port, _) => ConfigurationOptions.Parse($"127.0.0.1:{port},password={Password}"), "--requirepass", Password);
         var logs = new CapturedLogs();
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();

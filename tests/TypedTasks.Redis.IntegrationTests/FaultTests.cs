@@ -14,6 +14,14 @@ namespace TypedTasks.Redis.IntegrationTests;
 /// </summary>
 public sealed class FaultTests(Xunit.Abstractions.ITestOutputHelper output)
 {
+    // scripts/faults.sh runs these at a larger size: TYPEDTASKS_FAULT_TASKS tasks, and the killed
+    // worker prefetching TYPEDTASKS_FAULT_PREFETCH of them, so that thousands are held at the kill.
+    private static readonly int Size = Setting("TYPEDTASKS_FAULT_TASKS", 1000);
+    private static readonly int Prefetch = Setting("TYPEDTASKS_FAULT_PREFETCH", 16);
+
+    private static int Setting(string name, int standard)
+        => int.TryParse(Environment.GetEnvironmentVariable(name), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value) && value > 0 ? value : standard;
+
     [Fact]
     public async Task A_worker_killed_with_SIGKILL_loses_nothing_and_every_task_it_held_completes_once_on_another_worker_after_its_lease()
     {
@@ -22,9 +30,9 @@ public sealed class FaultTests(Xunit.Abstractions.ITestOutputHelper output)
         // those it held on the second worker, with their lost run not counted.
         await using var redis = await RedisServer.StartAsync();
         await using var producer = await RedisHost.StartAsync(redis.Endpoint, withWorker: false);
-        var first = await WorkerProcess.StartAsync(redis.Endpoint, producer.Prefix);
+        var first = await WorkerProcess.StartAsync(redis.Endpoint, producer.Prefix, prefetch: Prefetch);
 
-        const int count = 1000;
+        var count = Size;
         var proxy = Tasks.SlowAdd.WithClient(producer.Client);
         var handles = await proxy.EnqueueManyAsync(Enumerable.Range(0, count).Select(i => ((long)i, (long)i, 40)));
 
@@ -76,18 +84,18 @@ public sealed class FaultTests(Xunit.Abstractions.ITestOutputHelper output)
         await using var worker = await WorkerProcess.StartAsync(redis.Endpoint, producer.Prefix);
         var proxy = Tasks.SlowAdd.WithClient(producer.Client);
 
-        var before = await Task.WhenAll(Enumerable.Range(0, 1000).Select(i => proxy.EnqueueAsync(i, 1, 5)));
+        var before = await Task.WhenAll(Enumerable.Range(0, Size).Select(i => proxy.EnqueueAsync(i, 1, 5)));
         await Task.Delay(300); // part of them done, part in flight, part waiting
         await redis.RestartAsync(TimeSpan.FromSeconds(1));
-        var after = await Task.WhenAll(Enumerable.Range(0, 1000).Select(i => proxy.EnqueueAsync(i, 2, 5)));
+        var after = await Task.WhenAll(Enumerable.Range(0, Size).Select(i => proxy.EnqueueAsync(i, 2, 5)));
 
         var restarted = Stopwatch.StartNew();
         var beforeResults = await Task.WhenAll(before.Select(h => h.GetAsync(TimeSpan.FromSeconds(90))));
         var afterResults = await Task.WhenAll(after.Select(h => h.GetAsync(TimeSpan.FromSeconds(90))));
-        Assert.Equal(Enumerable.Range(1, 1000).Select(i => (long)i), beforeResults);
-        Assert.Equal(Enumerable.Range(2, 1000).Select(i => (long)i), afterResults);
+        Assert.Equal(Enumerable.Range(1, Size).Select(i => (long)i), beforeResults);
+        Assert.Equal(Enumerable.Range(2, Size).Select(i => (long)i), afterResults);
         Assert.False(worker.HasExited, "The worker process exited:\n" + worker.Output);
-        output.WriteLine($"Redis restart: all 2,000 tasks succeeded {restarted.Elapsed.TotalSeconds:0.0} s after Redis came back.");
+        output.WriteLine($"Redis restart: all {2 * Size:N0} tasks succeeded {restarted.Elapsed.TotalSeconds:0.0} s after Redis came back.");
     }
 
     [Fact]
@@ -121,6 +129,7 @@ public sealed class FaultTests(Xunit.Abstractions.ITestOutputHelper output)
 
         await using var second = await WorkerProcess.StartAsync(redis.Endpoint, producer.Prefix);
         Assert.Equal(Enumerable.Range(0, 6).Select(i => (long)i), await Task.WhenAll(waiting.Select(w => w.GetAsync(TimeSpan.FromSeconds(30)))));
+        output.WriteLine("SIGTERM: the running task finished in the shutdown window, the 6 prefetched went back to the head in order and ran once on the next worker.");
         await worker.DisposeAsync();
     }
 

@@ -4,11 +4,12 @@ using Microsoft.Extensions.Logging;
 using TypedTasks;
 
 // A worker process for the fault tests:
-//   TypedTasks.TestWorker --redis 127.0.0.1:PORT --prefix KEYPREFIX [--concurrency N]
+//   TypedTasks.TestWorker --redis 127.0.0.1:PORT --prefix KEYPREFIX [--concurrency N] [--prefetch N]
 // It runs until SIGTERM (graceful) or SIGKILL, and prints "ready" once its worker has started.
 var redis = Arg("--redis") ?? throw new ArgumentException("--redis HOST:PORT is required");
 var prefix = Arg("--prefix") ?? "tt";
 var concurrency = int.Parse(Arg("--concurrency") ?? "16", System.Globalization.CultureInfo.InvariantCulture);
+var prefetch = int.Parse(Arg("--prefetch") ?? "16", System.Globalization.CultureInfo.InvariantCulture);
 
 var builder = Host.CreateApplicationBuilder();
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
@@ -17,7 +18,11 @@ builder.Services.AddTypedTasks(o => o.UseRedis(redis, r =>
     r.KeyPrefix = prefix;
     r.HeartbeatInterval = TimeSpan.FromSeconds(1);
     r.WorkerTimeout = TimeSpan.FromSeconds(5);
-})).AddWorker(w => w.Concurrency = concurrency);
+})).AddWorker(w =>
+{
+    w.Concurrency = concurrency;
+    w.Prefetch = prefetch;
+});
 
 using var host = builder.Build();
 await host.StartAsync();

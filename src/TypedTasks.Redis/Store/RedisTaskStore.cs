@@ -246,21 +246,26 @@ public sealed partial class RedisTaskStore : ITaskStore
     public async ValueTask<TaskInfo?> GetAsync(string id, CancellationToken cancellationToken = default)
     {
         var answer = await ReadAsync(id).ConfigureAwait(false);
-        return answer.Record is { } record ? StoreRecord.Read(id, record).ToInfo(id, answer.Queue!) : null;
+        return answer.Record is { } record ? await InfoAsync(id, answer.Queue!, StoreRecord.Read(id, record)).ConfigureAwait(false) : null;
     }
 
     /// <inheritdoc/>
     public async ValueTask<StoredTask?> GetStoredAsync(string id, CancellationToken cancellationToken = default)
     {
         var answer = await ReadAsync(id).ConfigureAwait(false);
-        return answer.Record is { } record ? Stored(id, answer.Queue!, record, answer.Due) : null;
+        if (answer.Record is not { } bytes)
+        {
+            return null;
+        }
+
+        var record = StoreRecord.Read(id, bytes);
+        await LearnWorkersAsync([record.Worker]).ConfigureAwait(false);
+        return Stored(id, answer.Queue!, record, answer.Due);
     }
 
-    private StoredTask Stored(string id, string queue, byte[] bytes, long due)
-    {
-        var record = StoreRecord.Read(id, bytes);
-        return new StoredTask(record.ToInfo(id, queue), record.Envelope, record.Priority, due >= 0 ? DateTimeOffset.FromUnixTimeMilliseconds(due) : null);
-    }
+    /// <summary>A stored task; its worker's number must have been looked up (<see cref="LearnWorkersAsync"/>).</summary>
+    private StoredTask Stored(string id, string queue, StoreRecord record, long due)
+        => new(record.ToInfo(id, queue, WorkerName(record.Worker)), record.Envelope, record.Priority, due >= 0 ? DateTimeOffset.FromUnixTimeMilliseconds(due) : null);
 
     /// <summary>Reads one id through the read batcher; a lost task throws, a malformed id reads as nothing.</summary>
     private async Task<ReadAnswer> ReadAsync(string id)
@@ -376,7 +381,7 @@ public sealed partial class RedisTaskStore : ITaskStore
             var args = Args(now, 3);
             args.Add(max - leases.Count);
             args.Add((now + LeaseDuration).ToUnixTimeMilliseconds());
-            args.Add(Worker.WorkerIdentity.Name);
+            args.Add(await WorkerNumberAsync().ConfigureAwait(false));
             var all = (RedisResult[])(await RunAsync(StoreScript.Fetch, [.. group.Select(SeqKey)], args).ConfigureAwait(false))!;
             for (var i = 0; i < all.Length; i += 6)
             {
@@ -585,10 +590,17 @@ public sealed partial class RedisTaskStore : ITaskStore
         args.Add(offset);
         args.Add(count);
         var all = (RedisResult[])(await RunAsync(StoreScript.List, [SeqKey(queue)], args).ConfigureAwait(false))!;
-        var page = new List<StoredTask>(all.Length / 3);
-        for (var i = 0; i < all.Length; i += 3)
+        var records = new StoreRecord[all.Length / 3];
+        for (var i = 0; i < records.Length; i++)
         {
-            page.Add(Stored((string)all[i]!, queue, (byte[])all[i + 1]!, (long)all[i + 2]));
+            records[i] = StoreRecord.Read((string)all[3 * i]!, (byte[])all[(3 * i) + 1]!);
+        }
+
+        await LearnWorkersAsync(records.Select(r => r.Worker)).ConfigureAwait(false);
+        var page = new List<StoredTask>(records.Length);
+        for (var i = 0; i < records.Length; i++)
+        {
+            page.Add(Stored((string)all[3 * i]!, queue, records[i], (long)all[(3 * i) + 2]));
         }
 
         return page;

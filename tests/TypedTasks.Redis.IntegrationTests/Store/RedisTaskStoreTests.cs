@@ -485,6 +485,36 @@ public abstract class RedisTaskStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_running_record_of_a_typical_small_task_stays_in_its_bucket_and_still_names_its_worker_by_host_and_pid()
+    {
+        // A 40-byte version-2 envelope: a 62-byte pending record. A running one keeps the worker's
+        // number (a few bytes), not its host:pid, so it needs no side key x:<seq>.
+        var id = await _store.EnqueueAsync("wk", New(VersionTwo(40)));
+        var lease = await FetchOneAsync("wk");
+        Assert.False(await Raw.KeyExistsAsync(K("wk", "x:1")));
+        Assert.Equal(Worker.WorkerIdentity.Name, (await _store.GetAsync(id))!.Worker);
+
+        // Another store (another process: nothing cached) reads the name from the registry, for a
+        // running task, a page, a waiter's final state, and after Redis lost the registry.
+        await using var other = Open();
+        Assert.Equal(Worker.WorkerIdentity.Name, (await other.GetAsync(id))!.Worker);
+        var waiting = Open();
+        await using (waiting)
+        {
+            var wait = waiting.WaitAsync(id, Bound).AsTask();
+            Assert.True(await _store.CompleteAsync(lease, TaskCompletion.Succeeded(new byte[] { 1 })));
+            Assert.Equal(Worker.WorkerIdentity.Name, (await wait).Worker);
+        }
+
+        Assert.Equal(Worker.WorkerIdentity.Name, Assert.Single(await other.ListAsync("wk", TaskState.Succeeded, 0, 10)).Info.Worker);
+        await Raw.KeyDeleteAsync($"{_prefix}:workers:names");
+        await using var late = Open();
+        Assert.Null((await late.GetAsync(id))!.Worker); // the number is not known any more: no worker rather than a wrong one
+        await _store.HeartbeatAsync(new WorkerDescription(["wk"], 1, new WorkerStatus()), []);
+        Assert.Equal(Worker.WorkerIdentity.Name, (await late.GetAsync(id))!.Worker); // the heartbeat registered it again
+    }
+
+    [Fact]
     public async Task A_bucket_gets_the_result_ttl_once_none_of_its_tasks_is_open_and_loses_it_when_one_comes_back()
     {
         var id = await _store.EnqueueAsync("ttl", New(Small()));

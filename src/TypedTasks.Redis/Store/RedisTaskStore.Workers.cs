@@ -2,6 +2,7 @@ using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Linq;
+using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
 using StackExchange.Redis;
@@ -20,7 +21,6 @@ namespace TypedTasks.Redis.Store;
 /// </summary>
 public sealed partial class RedisTaskStore
 {
-    private const char RunningSeparator = '\n';
     private readonly List<Fetcher> _fetchers = [];
     private readonly ConcurrentDictionary<string, string> _workerNames = new(StringComparer.Ordinal);
     private Task<string>? _numbering;
@@ -168,7 +168,7 @@ public sealed partial class RedisTaskStore
                 new HashEntry("concurrency", worker.Concurrency),
                 new HashEntry("tasks", worker.Tasks is null ? string.Empty : string.Join(' ', worker.Tasks)),
                 new HashEntry("known", worker.Tasks is null ? 0 : 1),
-                new HashEntry("running", string.Join(RunningSeparator, held.Select(l => l.Id))),
+                new HashEntry("running", JsonSerializer.Serialize(held.Select(l => l.Id).ToArray(), RunningJson.Default.StringArray)),
                 new HashEntry("beat_ms", now.ToUnixTimeMilliseconds()),
             ]),
             _db.KeyExpireAsync(info, _options.WorkerTimeout),
@@ -230,12 +230,33 @@ public sealed partial class RedisTaskStore
                 Number("known") == 1 ? tasks.Split(' ', StringSplitOptions.RemoveEmptyEntries) : null)
             {
                 Concurrency = (int)Number("concurrency"),
-                Running = running.Length == 0 ? [] : running.Split(RunningSeparator),
+                Running = ReadRunning(running),
                 LastSeen = DateTimeOffset.FromUnixTimeMilliseconds(Number("beat_ms")),
             });
         }
 
         return workers;
+    }
+
+    /// <summary>
+    /// The ids a worker holds, as its hash keeps them: a JSON array of strings (a chosen id may
+    /// hold any character, a separator included). Unreadable text reads as none.
+    /// </summary>
+    private static string[] ReadRunning(string running)
+    {
+        if (running.Length == 0)
+        {
+            return [];
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize(running, RunningJson.Default.StringArray) ?? [];
+        }
+        catch (JsonException)
+        {
+            return [];
+        }
     }
 
     private RedisKey WorkersKey => $"{_prefix}:workers";

@@ -214,6 +214,22 @@ public abstract class RedisTaskStoreTests : IAsyncLifetime
         Assert.Empty(await store.GetWorkersAsync());
     }
 
+    [Fact]
+    public async Task A_worker_lists_running_ids_whatever_characters_their_chosen_part_holds()
+    {
+        // Input: chosen ids with a newline, a comma, a quote and a backslash, held by one worker.
+        // Before: the ids were joined with newlines and the first one read back as two.
+        await using var store = Open();
+        string[] chosen = ["line\none", "a,b \"c\" \\d", "plain"];
+        var ids = await store.EnqueueManyAsync("nl", [.. chosen.Select(c => New(chosen: c))]);
+        var leases = await store.FetchAsync(["nl"], 3, CancellationToken.None);
+        Assert.Equal(3, leases.Count);
+        await store.HeartbeatAsync(new WorkerDescription(["nl"], 3, new WorkerStatus()), leases);
+        var worker = Assert.Single(await store.GetWorkersAsync());
+        Assert.Equal(ids.Order(StringComparer.Ordinal), worker.Running.Order(StringComparer.Ordinal));
+        await store.LeaveAsync();
+    }
+
     // ---- Lost data ----
 
     [Fact]

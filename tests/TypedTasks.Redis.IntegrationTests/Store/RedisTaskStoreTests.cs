@@ -301,6 +301,54 @@ public abstract class RedisTaskStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Enqueues_batched_with_one_into_a_pending_list_of_another_type_are_stored_and_only_that_one_fails()
+    {
+        // Input: pending:3 of queue "i" holds a string; 20 concurrent enqueues at priority 0 (one
+        // script call for the slot after the first) with one at priority 3 among them, and one with
+        // a chosen id of the store's own form. Error: that enqueue alone, InvalidDataException naming
+        // the key; ArgumentException for the chosen id. Before, the whole batch failed.
+        var first = await _store.EnqueueAsync("i", New(Small()));
+        var ownForm = first[..first.IndexOf('-', StringComparison.Ordinal)] + "-999";
+        await Raw.StringSetAsync(K("i", "pending:3"), "x");
+        var good = Enumerable.Range(0, 10).Select(_ => _store.EnqueueAsync("i", New(Small())).AsTask()).ToList();
+        var bad = _store.EnqueueManyAsync("i", [New(Small()), New(Small(), priority: 3)]).AsTask();
+        var chosen = _store.EnqueueAsync("i", New(Small(), chosen: ownForm)).AsTask();
+        good.AddRange(Enumerable.Range(0, 10).Select(_ => _store.EnqueueAsync("i", New(Small())).AsTask()));
+
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => bad);
+        Assert.Contains($"{_prefix}:{{i}}:pending:3 holds a string", error.Message, StringComparison.Ordinal);
+        Assert.Contains("has the form of an id the store makes", (await Assert.ThrowsAsync<ArgumentException>(() => chosen)).Message, StringComparison.Ordinal);
+        var ids = await Task.WhenAll(good);
+        Assert.Equal(20, ids.Distinct().Count());
+        await Raw.KeyDeleteAsync(K("i", "pending:3"));
+        Assert.Equal(21, (await _store.CountAsync("i")).Pending);
+        Assert.Null(await _store.GetAsync(ownForm + "@i"));
+    }
+
+    [Fact]
+    public async Task Completions_batched_with_one_into_a_final_index_of_another_type_settle_and_only_that_one_fails()
+    {
+        // Input: succeeded of queue "s" holds a string; 10 running tasks settled concurrently, one as
+        // Succeeded, nine as Failed. Error: the Succeeded one alone, InvalidDataException naming the
+        // key; it stays Started with its lease. Before, every settle of the batch failed.
+        await _store.EnqueueManyAsync("s", [.. Enumerable.Range(0, 10).Select(_ => New(Small()))]);
+        var leases = await _store.FetchAsync(["s"], 10, CancellationToken.None);
+        Assert.Equal(10, leases.Count);
+        await Raw.StringSetAsync(K("s", "succeeded"), "x");
+        var failure = TaskCompletion.Failed(new TaskError("E", "m", null));
+        var settles = leases.Select((l, i) => _store.CompleteAsync(l, i == 5 ? TaskCompletion.Succeeded(default) : failure).AsTask()).ToList();
+
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => settles[5]);
+        Assert.Contains($"{_prefix}:{{s}}:succeeded holds a string", error.Message, StringComparison.Ordinal);
+        settles.RemoveAt(5);
+        Assert.All(await Task.WhenAll(settles), Assert.True);
+        await Raw.KeyDeleteAsync(K("s", "succeeded"));
+        var counts = await _store.CountAsync("s");
+        Assert.Equal((9L, 1L), (counts.Failed, counts.Started));
+        Assert.Equal(TaskState.Started, (await _store.GetAsync(leases[5].Id))!.State);
+    }
+
+    [Fact]
     public async Task Fetch_with_a_leases_key_of_another_type_fails_and_the_task_stays_pending()
     {
         // Input: leases holds a string. Error: WRONGTYPE from the fetch script.

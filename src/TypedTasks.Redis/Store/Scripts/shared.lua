@@ -31,12 +31,19 @@ for p = 0, 9 do KIND['pending:' .. p] = 'list' end
 
 local function is_final(state) return state >= SUCCEEDED end
 
--- Fails the whole call, before anything is written, when a key holds another Redis type.
-local function need(key, kind)
+-- What is wrong with a key that holds another Redis type than the store writes there, or nil.
+local function problem(key, kind)
   local t = redis.call('TYPE', key).ok
   if t ~= kind and t ~= 'none' then
-    error({ err = 'WRONGTYPE the task store key ' .. key .. ' holds a ' .. t .. ', not a ' .. kind .. '; nothing was changed' })
+    return 'WRONGTYPE the task store key ' .. key .. ' holds a ' .. t .. ', not a ' .. kind .. '; nothing was changed'
   end
+  return nil
+end
+
+-- Fails the whole call, before anything is written, when a key holds another Redis type.
+local function need(key, kind)
+  local p = problem(key, kind)
+  if p then error({ err = p }) end
 end
 
 -- The queue of KEYS[i], made once per call.
@@ -51,14 +58,32 @@ local function queue(i)
   return q
 end
 
--- Checks the named keys of q (once per call each).
-local function check(q, ...)
-  for _, suffix in ipairs({ ... }) do
-    if not q.checked[suffix] then
-      need(q.base .. suffix, KIND[suffix])
-      q.checked[suffix] = true
-    end
+-- The problem of the key q.base .. suffix (looked at once per call), or nil; kind defaults to
+-- the KIND of the suffix.
+local function problem_at(q, suffix, kind)
+  local p = q.checked[suffix]
+  if p == nil then
+    p = problem(q.base .. suffix, kind or KIND[suffix]) or true
+    q.checked[suffix] = p
   end
+  if p == true then return nil end
+  return p
+end
+
+-- The first problem among the named keys of q, or nil. Scripts that serve many callers at once
+-- (enqueue, complete) use it to refuse only the requests that need a bad key.
+local function problem_of(q, ...)
+  for _, suffix in ipairs({ ... }) do
+    local p = problem_at(q, suffix)
+    if p then return p end
+  end
+  return nil
+end
+
+-- Checks the named keys of q (once per call each): fails the whole call on a bad one.
+local function check(q, ...)
+  local p = problem_of(q, ...)
+  if p then error({ err = p }) end
 end
 
 local function check_pending(q)

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
+using System.IO;
 using System.Linq;
 using System.Text.Json;
 using System.Threading;
@@ -174,6 +175,7 @@ public sealed partial class RedisTaskStore
             _db.KeyExpireAsync(info, _options.WorkerTimeout),
             _db.SortedSetAddAsync(WorkersKey, id, listedUntil.ToUnixTimeMilliseconds()));
 
+        string? refused = null;
         var renew = SlotGroups.RunAsync(_connection, leases.Count, i => SeqKey(leases[i].Queue), BatchLimit, group =>
         {
             var (keys, index) = QueuesOf(group, i => leases[i].Queue);
@@ -187,11 +189,23 @@ public sealed partial class RedisTaskStore
             }
 
             return RunAsync(StoreScript.Renew, keys, args);
+        },
+        (_, result) =>
+        {
+            var problem = (string)((RedisResult[])result!)[1]!;
+            if (problem.Length > 0)
+            {
+                refused ??= problem;
+            }
         });
         var confirm = ConfirmNumberAsync();
         await Transient.Run(registry).ConfigureAwait(false);
         await renew.ConfigureAwait(false);
         await confirm.ConfigureAwait(false);
+        if (refused is not null)
+        {
+            throw new InvalidDataException($"Some leases were not renewed (the others were): {refused}.");
+        }
     }
 
     /// <inheritdoc/>

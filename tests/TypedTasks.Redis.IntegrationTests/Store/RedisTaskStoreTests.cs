@@ -386,6 +386,31 @@ public abstract class RedisTaskStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_heartbeat_renews_the_leases_of_other_queues_when_one_queue_has_a_leases_key_of_another_type()
+    {
+        // Input: a worker holds a task of "r1" and of "r2" (one slot on a single server, so one
+        // renew call there); r1's leases key holds a string. Error: InvalidDataException naming
+        // r1's key; r2's lease gets its new deadline all the same.
+        var held = new List<TaskLease>();
+        foreach (var queue in new[] { "r1", "r2" })
+        {
+            await _store.EnqueueAsync(queue, New(Small()));
+            held.Add(await FetchOneAsync(queue));
+        }
+
+        var r2Seq = held[1].Id.Split('-', '@')[1];
+        var before = await Raw.SortedSetScoreAsync(K("r2", "leases"), r2Seq);
+        await Raw.KeyRenameAsync(K("r1", "leases"), K("r1", "leases-aside"));
+        await Raw.StringSetAsync(K("r1", "leases"), "x");
+        await Task.Delay(20);
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => _store.HeartbeatAsync(new WorkerDescription(["r1", "r2"], 2, new WorkerStatus()), held).AsTask());
+        Assert.Contains($"{_prefix}:{{r1}}:leases holds a string", error.Message, StringComparison.Ordinal);
+        Assert.True(await Raw.SortedSetScoreAsync(K("r2", "leases"), r2Seq) > before);
+        await Raw.KeyDeleteAsync(K("r1", "leases"));
+        await Raw.KeyRenameAsync(K("r1", "leases-aside"), K("r1", "leases"));
+    }
+
+    [Fact]
     public async Task Recover_with_a_pending_list_of_another_type_fails_and_the_task_stays_started()
     {
         // Input: an expired lease; pending:0 holds a string. Error: WRONGTYPE from the recover script.

@@ -159,10 +159,6 @@ public sealed partial class RedisTaskStore : ITaskStore
     private static void CheckQueue(string queue)
     {
         QueueName.Check(queue);
-        if (queue.Contains('@', StringComparison.Ordinal))
-        {
-            throw new ArgumentException($"'{queue}' is not a valid queue name for the Redis task store: it may not contain '@', which ends a task id's own part.", nameof(queue));
-        }
     }
 
     private static void Check(TaskToEnqueue task, string parameter)

@@ -62,4 +62,10 @@ internal static class StoreTestKit
         => new(envelope ?? Envelope("Add"), priority, due, chosen);
 
     public static RedisKey Key(string prefix, string queue, string suffix) => $"{prefix}:{{{queue}}}:{suffix}";
+
+    /// <summary>The sequence of an id the store made, <c>&lt;epoch&gt;-&lt;seq&gt;@&lt;queue&gt;</c>.</summary>
+    public static long Sequence(string id) => long.Parse(id[(id.IndexOf('-', StringComparison.Ordinal) + 1)..id.LastIndexOf('@')], System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>The bucket hash that holds the record of <paramref name="id"/> (field: its sequence).</summary>
+    public static RedisKey Bucket(string prefix, string queue, string id) => Key(prefix, queue, "t:" + (Sequence(id) >> 7).ToString(System.Globalization.CultureInfo.InvariantCulture));
 }

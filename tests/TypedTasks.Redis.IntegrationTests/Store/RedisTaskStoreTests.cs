@@ -246,6 +246,24 @@ public abstract class RedisTaskStoreTests : IAsyncLifetime
         Assert.False((await Assert.ThrowsAsync<TaskNotFoundException>(() => _store.WaitAsync("zzzzzzzz-99@q2", Bound).AsTask())).Lost);
     }
 
+    [Fact]
+    public async Task A_queue_made_again_after_its_keys_were_lost_gets_a_new_epoch_even_from_the_same_store()
+    {
+        // Input: a task enqueued, every key of its queue deleted (as a Redis restarted empty), a
+        // second task enqueued by the same store. Expected: the second id differs from the first
+        // (the epoch is made by the server, not reused from the client), and the first is lost.
+        var first = await _store.EnqueueAsync("again", New(Small()));
+        foreach (var suffix in new[] { "seq", "open", "t:0", "pending:0" })
+        {
+            await Raw.KeyDeleteAsync(K("again", suffix));
+        }
+
+        var second = await _store.EnqueueAsync("again", New(Small()));
+        Assert.NotEqual(first, second);
+        Assert.True((await Assert.ThrowsAsync<TaskNotFoundException>(() => _store.GetAsync(first).AsTask())).Lost);
+        Assert.Equal(TaskState.Pending, (await _store.GetAsync(second))!.State);
+    }
+
     // ---- Waiters ----
 
     [Fact]
@@ -346,6 +364,31 @@ public abstract class RedisTaskStoreTests : IAsyncLifetime
         var counts = await _store.CountAsync("s");
         Assert.Equal((9L, 1L), (counts.Failed, counts.Started));
         Assert.Equal(TaskState.Started, (await _store.GetAsync(leases[5].Id))!.State);
+    }
+
+    [Fact]
+    public async Task Pending_tasks_whose_records_cannot_be_read_end_failed_with_the_reason_and_the_fetch_takes_the_next()
+    {
+        // Input: three pending tasks; the first's record cut to one byte, the second's record moved
+        // to its side key, which holds a list. Expected: one fetch returns the third; the first ends
+        // Failed ("UnreadableRecord", its byte kept as its envelope), the second Failed ("side key:
+        // wrong type"), and the list is left as it was.
+        var ids = await _store.EnqueueManyAsync("ur", [New(Small(1)), New(Small(2)), New(Small(3))]);
+        await Raw.HashSetAsync(K("ur", "t:0"), "1", new byte[] { 0x00 });
+        await Raw.HashSetAsync(K("ur", "t:0"), "2", "x");
+        await Raw.ListLeftPushAsync(K("ur", "x:2"), "a list where a record belongs");
+
+        var lease = Assert.Single(await _store.FetchAsync(["ur"], 1, CancellationToken.None));
+        Assert.Equal(ids[2], lease.Id);
+        var cut = await _store.GetStoredAsync(ids[0]);
+        Assert.Equal((TaskState.Failed, "TypedTasks.UnreadableRecord"), (cut!.Info.State, cut.Info.Error!.Type));
+        Assert.Contains("(1 bytes) is not a task store record", cut.Info.Error.Message, StringComparison.Ordinal);
+        Assert.Equal([0x00], cut.Envelope.ToArray());
+        var wrong = await _store.GetAsync(ids[1]);
+        Assert.Equal((TaskState.Failed, "side key: wrong type"), (wrong!.State, wrong.Error!.Message));
+        Assert.Equal(1, await Raw.ListLengthAsync(K("ur", "x:2")));
+        var counts = await _store.CountAsync("ur");
+        Assert.Equal((0L, 1L, 2L), (counts.Pending, counts.Started, counts.Failed));
     }
 
     [Fact]

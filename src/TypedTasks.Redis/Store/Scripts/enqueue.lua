@@ -1,6 +1,6 @@
 -- Stores new tasks for many callers at once: each request (one EnqueueAsync, or one
 -- EnqueueManyAsync) is stored all or nothing, and a request refused leaves the others stored.
--- ARGV[A]      an epoch for a queue whose seq key does not exist yet
+-- ARGV[A]      the client's part of the epoch of a queue whose seq key does not exist yet
 -- ARGV[A+1..]  per request: queue index (its KEYS entry), task count n, then four per task:
 --              priority, due (unix ms, 0: now), chosen id ('' when none), envelope
 -- Returns      per request, in order: { 'i', id of each task } (a chosen id already used: the
@@ -27,7 +27,7 @@ local function plan_request(qi, q, from, n, claims)
     local at = from + (t - 1) * 4
     local chosen = ARGV[at + 2]
     local e = epoch_form(chosen)
-    if e and (e == epoch(q) or (not epoch(q) and e == candidate)) then
+    if e and e == (epoch(q) or fresh_epoch(q, candidate)) then
       return nil, 'c', 'the chosen task id ' .. chosen .. ' has the form of an id the store makes in queue ' .. q.name .. '; choose another'
     end
     local existing = nil
@@ -84,8 +84,8 @@ end
 for qi in pairs(used) do
   local q = queue(qi)
   if not epoch(q) then
-    redis.call('HSET', q.seq, 'epoch', candidate)
-    q.epoch = candidate
+    q.epoch = fresh_epoch(q, candidate)
+    redis.call('HSET', q.seq, 'epoch', q.epoch)
   end
   redis.call('HSET', q.seq, 'next', next_seq[qi])
 end

@@ -99,6 +99,17 @@ local function epoch(q)
   return q.epoch
 end
 
+-- The epoch of a queue whose seq key is about to be made: the first 8 hex digits of the SHA1 of
+-- the client's candidate and the server's time, so that a queue made again after Redis lost it,
+-- even by the same client, does not get back the epoch its lost tasks' ids carry.
+local function fresh_epoch(q, candidate)
+  if not q.fresh then
+    local t = redis.call('TIME')
+    q.fresh = string.sub(redis.sha1hex(candidate .. ':' .. t[1] .. ':' .. t[2]), 1, 8)
+  end
+  return q.fresh
+end
+
 local function bucket_no(seq) return math.floor(tonumber(seq) / 128) end
 local function bucket_of(q, seq) return q.base .. 't:' .. bucket_no(seq) end
 local function side_of(q, seq) return q.base .. 'x:' .. seq end
@@ -232,6 +243,35 @@ local function finish(q, seq, r)
   if r.chosen ~= '' then redis.call('PEXPIRE', q.base .. 'id:' .. r.chosen, TTL) end
   closed(q, seq)
   announce(q, seq, r, s)
+end
+
+-- An error as a record holds it: MessagePack [type, message, nil].
+local function error_bytes(kind, message)
+  return '\147' .. cmsgpack.pack(kind) .. cmsgpack.pack(message) .. '\192'
+end
+
+-- A pending task whose record cannot be read ends Failed, kept in the failed index, losing
+-- nothing that can be read: a record cut short becomes the body of a Failed record that says so
+-- (requeue runs it as it is); a record in a side key of another Redis type gets a short Failed
+-- record in its bucket (inline, so that side key, someone else's, is left as it is); in a bucket
+-- of another type nothing can be written, and the task is only moved to the failed index.
+-- The caller checked the failed index and open.
+local function unreadable(q, seq, prio)
+  local ok, s, side = pcall(load_raw, q, seq)
+  local r = { state = FAILED, prio = prio, attempt = 0, fence = 0, updated = NOW, name = '', worker = '',
+    chosen = '', body = '', side = false }
+  if ok and s then
+    r.side = side
+    r.body = s
+    r.err = error_bytes('TypedTasks.UnreadableRecord', 'The stored record (' .. #s .. ' bytes) is not a task store record; it is kept as this task\'s envelope.')
+    finish(q, seq, r)
+  elseif redis.call('TYPE', bucket_of(q, seq)).ok == 'hash' then
+    r.err = error_bytes('UnreadableRecord', 'side key: wrong type')
+    finish(q, seq, r)
+  else
+    redis.call('LPUSH', q.base .. 'failed', final_entry(seq, r))
+    closed(q, seq)
+  end
 end
 
 -- Pushes a pending task: at the head of its run order (runs next) or at the tail.

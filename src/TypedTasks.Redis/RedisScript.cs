@@ -10,7 +10,7 @@ using StackExchange.Redis;
 namespace TypedTasks.Redis;
 
 /// <summary>
-/// One embedded Lua script (Scripts/name.lua). Until a call has succeeded it is sent whole (EVAL,
+/// One Lua script of the task store (Store/Scripts/name.lua, behind the shared functions). Until a call has succeeded it is sent whole (EVAL,
 /// which also caches it on the server); after that by its SHA1 (EVALSHA). A server that answers
 /// NOSCRIPT (restarted, or a Cluster node seeing it first) gets the source again. Sending the
 /// source on first use, rather than waiting for NOSCRIPT, keeps pipelined calls in the order they
@@ -20,11 +20,6 @@ internal sealed class RedisScript
 {
     private readonly string _source;
     private readonly byte[] _sha1;
-
-    private RedisScript(string name)
-        : this(name, Resource($"TypedTasks.Redis.Scripts.{name}.lua"))
-    {
-    }
 
     /// <summary>A script from its source (the task store prepends its shared functions).</summary>
     internal RedisScript(string name, string source)
@@ -58,31 +53,18 @@ internal sealed class RedisScript
         }
     }
 
-    public static RedisScript Enqueue { get; } = new("enqueue");
 
-    public static RedisScript Schedule { get; } = new("schedule");
 
-    public static RedisScript Fetch { get; } = new("fetch");
 
-    public static RedisScript Requeue { get; } = new("requeue");
 
-    public static RedisScript Retry { get; } = new("retry");
 
-    public static RedisScript DeadLetter { get; } = new("deadletter");
 
-    public static RedisScript Promote { get; } = new("promote");
 
-    public static RedisScript Recover { get; } = new("recover");
 
-    public static RedisScript StoreStates { get; } = new("store_states");
 
-    public static RedisScript StartTasks { get; } = new("start_tasks");
 
-    public static RedisScript Ack { get; } = new("ack");
 
-    public static RedisScript Cancel { get; } = new("cancel");
 
-    public static RedisScript DeadRetry { get; } = new("dead_retry");
 
     // The servers (a Cluster has several) known to hold the script.
     private readonly ConcurrentDictionary<EndPoint, byte> _cachedOn = new();

@@ -4,7 +4,7 @@
 namespace App
 {
     /// <summary>Makes this assembly's tasks, and those of the task assemblies it references, known at load.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.1.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.2.0")]
     internal static class TypedTasksModuleInitializer
     {
         [global::System.Runtime.CompilerServices.ModuleInitializer]

@@ -4,7 +4,7 @@
 namespace Contoso.Jobs
 {
     /// <summary>The typed proxies of this assembly's tasks: <c>await Tasks.Name.EnqueueAsync(...)</c>.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.1.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.2.0")]
     public static partial class Tasks
     {
         /// <summary>Enqueues task <c>Contoso.Jobs.EmailTasks.Count</c> for a worker.</summary>
@@ -18,7 +18,7 @@ namespace Contoso.Jobs
 namespace Contoso.Jobs.TaskProxies
 {
     /// <summary>The proxy of task <c>Contoso.Jobs.EmailTasks.Count</c>.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.1.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.2.0")]
     public sealed class CountProxy : global::TypedTasks.TaskProxy
     {
         internal static readonly global::TypedTasks.TaskDescriptor Definition = new(
@@ -75,7 +75,7 @@ namespace Contoso.Jobs.TaskProxies
         }
     }
 
-    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.1.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.2.0")]
     file readonly struct CountArguments : global::TypedTasks.ITaskArguments
     {
         private readonly global::System.Collections.Generic.Dictionary<string, int[]> _0;
@@ -93,7 +93,7 @@ namespace Contoso.Jobs.TaskProxies
     }
 
     /// <summary>The proxy of task <c>Contoso.Jobs.EmailTasks.SendWelcome</c>.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.1.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.2.0")]
     public sealed class SendWelcomeProxy : global::TypedTasks.TaskProxy
     {
         internal static readonly global::TypedTasks.TaskDescriptor Definition = new(
@@ -150,7 +150,7 @@ namespace Contoso.Jobs.TaskProxies
         }
     }
 
-    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.1.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.2.0")]
     file readonly struct SendWelcomeArguments : global::TypedTasks.ITaskArguments
     {
         private readonly string _0;

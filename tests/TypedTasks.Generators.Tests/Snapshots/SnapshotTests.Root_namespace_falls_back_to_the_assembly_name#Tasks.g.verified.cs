@@ -4,7 +4,7 @@
 namespace TestApp
 {
     /// <summary>The typed proxies of this assembly's tasks: <c>await Tasks.Name.EnqueueAsync(...)</c>.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.1.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.2.0")]
     public static partial class Tasks
     {
         /// <summary>Enqueues task <c>Jobs.Check</c> for a worker.</summary>
@@ -15,7 +15,7 @@ namespace TestApp
 namespace TestApp.TaskProxies
 {
     /// <summary>The proxy of task <c>Jobs.Check</c>.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.1.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.2.0")]
     public sealed class CheckProxy : global::TypedTasks.TaskProxy
     {
         internal static readonly global::TypedTasks.TaskDescriptor Definition = new(
@@ -74,7 +74,7 @@ namespace TestApp.TaskProxies
         }
     }
 
-    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.1.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.2.0")]
     file readonly struct CheckArguments : global::TypedTasks.ITaskArguments
     {
         private readonly global::System.DateTimeOffset _0;

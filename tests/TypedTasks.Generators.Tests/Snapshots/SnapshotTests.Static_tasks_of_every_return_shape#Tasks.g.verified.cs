@@ -4,7 +4,7 @@
 namespace Contoso.Jobs
 {
     /// <summary>The typed proxies of this assembly's tasks: <c>await Tasks.Name.EnqueueAsync(...)</c>.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.1.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.2.0")]
     public static partial class Tasks
     {
         /// <summary>Adds two numbers.</summary>
@@ -36,7 +36,7 @@ namespace Contoso.Jobs
 namespace Contoso.Jobs.TaskProxies
 {
     /// <summary>The proxy of task <c>Contoso.Jobs.MathTasks.Add</c>.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.1.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.2.0")]
     public sealed class AddProxy : global::TypedTasks.TaskProxy
     {
         internal static readonly global::TypedTasks.TaskDescriptor Definition = new(
@@ -95,7 +95,7 @@ namespace Contoso.Jobs.TaskProxies
         }
     }
 
-    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.1.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.2.0")]
     file readonly struct AddArguments : global::TypedTasks.ITaskArguments
     {
         private readonly int _0;
@@ -116,7 +116,7 @@ namespace Contoso.Jobs.TaskProxies
     }
 
     /// <summary>The proxy of task <c>reports.build</c> (runs <c>Contoso.Jobs.MathTasks.BuildReport</c>).</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.1.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.2.0")]
     public sealed class BuildReportProxy : global::TypedTasks.TaskProxy
     {
         internal static readonly global::TypedTasks.TaskDescriptor Definition = new(
@@ -173,7 +173,7 @@ namespace Contoso.Jobs.TaskProxies
         }
     }
 
-    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.1.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.2.0")]
     file readonly struct BuildReportArguments : global::TypedTasks.ITaskArguments
     {
         private readonly global::System.Guid _0;
@@ -191,7 +191,7 @@ namespace Contoso.Jobs.TaskProxies
     }
 
     /// <summary>The proxy of task <c>Contoso.Jobs.MathTasks.Escape</c>.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.1.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.2.0")]
     public sealed class EscapeProxy : global::TypedTasks.TaskProxy
     {
         internal static readonly global::TypedTasks.TaskDescriptor Definition = new(
@@ -250,7 +250,7 @@ namespace Contoso.Jobs.TaskProxies
         }
     }
 
-    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.1.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.2.0")]
     file readonly struct EscapeArguments : global::TypedTasks.ITaskArguments
     {
         private readonly int _0;
@@ -271,7 +271,7 @@ namespace Contoso.Jobs.TaskProxies
     }
 
     /// <summary>The proxy of task <c>Contoso.Jobs.MathTasks.Find</c>.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.1.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.2.0")]
     public sealed class FindProxy : global::TypedTasks.TaskProxy
     {
         internal static readonly global::TypedTasks.TaskDescriptor Definition = new(
@@ -338,7 +338,7 @@ namespace Contoso.Jobs.TaskProxies
         }
     }
 
-    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.1.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.2.0")]
     file readonly struct FindArguments : global::TypedTasks.ITaskArguments
     {
         private readonly string? _0;
@@ -371,7 +371,7 @@ namespace Contoso.Jobs.TaskProxies
     }
 
     /// <summary>The proxy of task <c>Contoso.Jobs.MathTasks.Flush</c>.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.1.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.2.0")]
     public sealed class FlushProxy : global::TypedTasks.TaskProxy
     {
         internal static readonly global::TypedTasks.TaskDescriptor Definition = new(
@@ -426,7 +426,7 @@ namespace Contoso.Jobs.TaskProxies
         }
     }
 
-    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.1.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.2.0")]
     file readonly struct FlushArguments : global::TypedTasks.ITaskArguments
     {
         public FlushArguments()
@@ -440,7 +440,7 @@ namespace Contoso.Jobs.TaskProxies
     }
 
     /// <summary>The proxy of task <c>Contoso.Jobs.MathTasks.Log</c>.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.1.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.2.0")]
     public sealed class LogProxy : global::TypedTasks.TaskProxy
     {
         internal static readonly global::TypedTasks.TaskDescriptor Definition = new(
@@ -498,7 +498,7 @@ namespace Contoso.Jobs.TaskProxies
         }
     }
 
-    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.1.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.2.0")]
     file readonly struct LogArguments : global::TypedTasks.ITaskArguments
     {
         private readonly string _0;
@@ -516,7 +516,7 @@ namespace Contoso.Jobs.TaskProxies
     }
 
     /// <summary>The proxy of task <c>Contoso.Jobs.MathTasks.Ping</c>.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.1.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.2.0")]
     public sealed class PingProxy : global::TypedTasks.TaskProxy
     {
         internal static readonly global::TypedTasks.TaskDescriptor Definition = new(
@@ -571,7 +571,7 @@ namespace Contoso.Jobs.TaskProxies
         }
     }
 
-    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.1.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.2.0")]
     file readonly struct PingArguments : global::TypedTasks.ITaskArguments
     {
         public PingArguments()
@@ -585,7 +585,7 @@ namespace Contoso.Jobs.TaskProxies
     }
 
     /// <summary>The proxy of task <c>Contoso.Jobs.MathTasks.Sum</c>.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.1.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.2.0")]
     public sealed class TotalProxy : global::TypedTasks.TaskProxy
     {
         internal static readonly global::TypedTasks.TaskDescriptor Definition = new(
@@ -642,7 +642,7 @@ namespace Contoso.Jobs.TaskProxies
         }
     }
 
-    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.1.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.2.0")]
     file readonly struct TotalArguments : global::TypedTasks.ITaskArguments
     {
         private readonly int[] _0;

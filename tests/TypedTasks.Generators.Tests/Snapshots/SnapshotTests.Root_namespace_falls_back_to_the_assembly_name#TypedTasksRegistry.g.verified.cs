@@ -6,7 +6,7 @@
 namespace TestApp
 {
     /// <summary>The tasks this assembly declares, for the worker's dispatch table.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.1.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.2.0")]
     [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
     public sealed class TypedTasksRegistry : global::TypedTasks.ITaskRegistry
     {
@@ -25,7 +25,7 @@ namespace TestApp
     }
 
     /// <summary>Makes this assembly's tasks, and those of the task assemblies it references, known at load.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.1.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.2.0")]
     internal static class TypedTasksModuleInitializer
     {
         [global::System.Runtime.CompilerServices.ModuleInitializer]

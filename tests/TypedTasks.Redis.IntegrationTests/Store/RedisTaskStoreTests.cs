@@ -657,6 +657,26 @@ public abstract class RedisTaskStoreTests : IAsyncLifetime
         Assert.Equal(1, await _store.RequeueAsync([id]));
         Assert.Null(await Raw.KeyTimeToLiveAsync(K("ttl", "t:0")));
     }
+
+    [Fact]
+    public async Task A_task_ended_by_a_tool_with_another_result_ttl_is_kept_as_long_as_its_producer_asked()
+    {
+        // Input: a producer keeps results 10 minutes; a tool (the CLI, say) opened with a TTL of
+        // one day cancels one task and a worker with a TTL of one day fails another. Expected:
+        // both records expire after the producer's 10 minutes, not the callers' day.
+        var id = await _store.EnqueueAsync("tool-ttl", New(Small()));
+        await using var tool = Open(ttl: TimeSpan.FromDays(1));
+        Assert.True(await tool.CancelAsync(id));
+        var ttl = await Raw.KeyTimeToLiveAsync(K("tool-ttl", "t:0"));
+        Assert.InRange(ttl!.Value, TimeSpan.FromMinutes(9), TimeSpan.FromMinutes(10));
+
+        var failed = await _store.EnqueueAsync("tool-ttl", New(Small()));
+        var lease = Assert.Single(await tool.FetchAsync(["tool-ttl"], 1, CancellationToken.None));
+        Assert.Equal(failed, lease.Id);
+        Assert.True(await tool.CompleteAsync(lease, TaskCompletion.Failed(new TaskError("E", "m", null))));
+        ttl = await Raw.KeyTimeToLiveAsync(K("tool-ttl", "t:0"));
+        Assert.InRange(ttl!.Value, TimeSpan.FromMinutes(9), TimeSpan.FromMinutes(10));
+    }
 }
 
 /// <summary>The Redis task store on a single server.</summary>

@@ -4,7 +4,7 @@
 local q = queue(1)
 for _, name in pairs(FINAL_INDEX) do
   need(q.base .. name, 'list')
-  trim_final(q.base .. name)
+  trim_final(q, q.base .. name)
 end
 local pending = 0
 for p = 0, 9 do pending = pending + redis.call('LLEN', q.base .. 'pending:' .. p) end

@@ -87,7 +87,9 @@ for qi in pairs(used) do
     q.epoch = fresh_epoch(q, candidate)
     redis.call('HSET', q.seq, 'epoch', q.epoch)
   end
-  redis.call('HSET', q.seq, 'next', next_seq[qi])
+  -- The producer's result TTL becomes the queue's: whoever ends its tasks keeps them that long.
+  redis.call('HSET', q.seq, 'next', next_seq[qi], 'ttl', TTL)
+  q.ttl = TTL
 end
 
 local opening = {}

@@ -39,7 +39,7 @@ elseif WAIT_INDEX[state] then
   scored(q.base .. WAIT_INDEX[state])
 else
   need(q.base .. FINAL_INDEX[state], 'list')
-  trim_final(q.base .. FINAL_INDEX[state])
+  trim_final(q, q.base .. FINAL_INDEX[state])
   local page = redis.call('LRANGE', q.base .. FINAL_INDEX[state], offset, offset + want - 1)
   for j = 1, #page do
     seqs[#seqs + 1] = string.match(page[j], '^(%d+)')

@@ -5,6 +5,10 @@
 --            key of the queue is built from it (same {q} tag, same slot).
 -- ARGV[1..7] now (unix ms), result TTL (ms), failed index cap, other final index cap, and the
 --            wake, done and cancel channels; a script's own arguments start at ARGV[A].
+--            The result TTL of a queue is the one its producers gave (the `ttl` field of its
+--            seq key, written by enqueue): a worker or a tool that ends a task keeps its result
+--            as long as the application that sent it asked, whatever its own setting. ARGV[2]
+--            stands in for a queue no enqueue has written it for.
 --
 -- A record: struct '>BBHI4I6' (state, priority, attempt, fence, updated ms), then the task name
 -- (1-byte length; empty while the envelope, which names the task, is kept: only a Succeeded
@@ -56,6 +60,18 @@ local function queue(i)
     queues[i] = q
   end
   return q
+end
+
+-- The result TTL of a queue (see the head of this file), read once per call.
+local function ttl_of(q)
+  if q.ttl == nil then
+    q.ttl = TTL
+    if redis.call('TYPE', q.seq).ok == 'hash' then
+      local given = tonumber(redis.call('HGET', q.seq, 'ttl') or '')
+      if given and given > 0 then q.ttl = given end
+    end
+  end
+  return q.ttl
 end
 
 -- The problem of the key q.base .. suffix (looked at once per call), or nil; kind defaults to
@@ -168,7 +184,7 @@ local function save(q, seq, r)
     r.side = false
   else
     if is_final(r.state) then
-      redis.call('SET', side_of(q, seq), s, 'PX', TTL)
+      redis.call('SET', side_of(q, seq), s, 'PX', ttl_of(q))
     else
       redis.call('SET', side_of(q, seq), s)
     end
@@ -197,7 +213,7 @@ local function closed(q, seq)
   local n = bucket_no(seq)
   if redis.call('HINCRBY', q.base .. 'open', n, -1) <= 0 then
     redis.call('HDEL', q.base .. 'open', n)
-    redis.call('PEXPIRE', q.base .. 't:' .. n, TTL)
+    redis.call('PEXPIRE', q.base .. 't:' .. n, ttl_of(q))
   end
 end
 
@@ -221,12 +237,12 @@ local function final_entry(seq, r) return seq .. ':' .. string.format('%.0f', r.
 
 -- Drops the entries of a final index whose task ended more than the TTL ago (oldest at the tail;
 -- bounded per call): its record may be gone, and a count must not include it.
-local function trim_final(key)
+local function trim_final(q, key)
   for _ = 1, 200 do
     local last = redis.call('LINDEX', key, -1)
     if not last then return end
     local ended = tonumber(string.match(last, ':(%d+)$') or '')
-    if ended and ended + TTL > NOW then return end
+    if ended and ended + ttl_of(q) > NOW then return end
     redis.call('RPOP', key)
   end
 end
@@ -240,7 +256,7 @@ local function finish(q, seq, r)
   if redis.call('LPUSH', index, final_entry(seq, r)) > cap then
     redis.call('LTRIM', index, 0, cap - 1)
   end
-  if r.chosen ~= '' then redis.call('PEXPIRE', q.base .. 'id:' .. r.chosen, TTL) end
+  if r.chosen ~= '' then redis.call('PEXPIRE', q.base .. 'id:' .. r.chosen, ttl_of(q)) end
   closed(q, seq)
   announce(q, seq, r, s)
 end

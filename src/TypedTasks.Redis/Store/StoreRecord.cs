@@ -27,6 +27,7 @@ internal readonly record struct StoreRecord(
     ReadOnlyMemory<byte> Body)
 {
     private const int HeaderLength = 14;
+    private static readonly long MaxUnixMilliseconds = DateTimeOffset.MaxValue.ToUnixTimeMilliseconds();
     private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false);
 
     /// <summary>Reads a record; <see cref="InvalidDataException"/> when the bytes are not one.</summary>
@@ -43,6 +44,12 @@ internal readonly record struct StoreRecord(
         var attempt = BinaryPrimitives.ReadUInt16BigEndian(s[2..]);
         var fence = BinaryPrimitives.ReadUInt32BigEndian(s[4..]);
         var updated = ((long)BinaryPrimitives.ReadUInt16BigEndian(s[8..]) << 32) | BinaryPrimitives.ReadUInt32BigEndian(s[10..]);
+        if (updated > MaxUnixMilliseconds)
+        {
+            // 48 bits hold times past the year 9999, which DateTimeOffset does not: such a record is garbage.
+            throw new InvalidDataException($"The stored record of task {id} is not a task store record: its updated time {updated} is not a time in Unix milliseconds (years 1970 to 9999).");
+        }
+
         var pos = HeaderLength;
         var name = Text(stored, ref pos, Length(s, ref pos, 1));
         var worker = Text(stored, ref pos, Length(s, ref pos, 1));

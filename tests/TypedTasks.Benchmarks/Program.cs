@@ -221,12 +221,12 @@ static async Task<int> RunHarnessAsync()
         var load = LoadAverage();
         var cpuBefore = pids.Select(CpuSeconds).ToArray();
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        await Task.Delay(TimeSpan.FromSeconds(idleSeconds));
+        var (sent, inScripts) = await MonitorAsync(idleRedis.Port, TimeSpan.FromSeconds(idleSeconds));
         var cpu = pids.Select((pid, i) => CpuSeconds(pid) - cpuBefore[i]).ToArray();
         var seconds = clock.Elapsed.TotalSeconds;
         var stats = (await server.InfoAsync("commandstats")).SelectMany(g => g)
             .Select(kv => (Command: kv.Key["cmdstat_".Length..], Calls: long.Parse(kv.Value.Split(',')[0]["calls=".Length..], CultureInfo.InvariantCulture)))
-            .Where(c => c.Command is not ("info" or "config"))
+            .Where(c => c.Command is not ("info" or "config|resetstat" or "monitor"))
             .OrderByDescending(c => c.Calls)
             .ToArray();
         var line = new Dictionary<string, object?>
@@ -241,6 +241,9 @@ static async Task<int> RunHarnessAsync()
             ["redis_cpu_s"] = Math.Round(cpu[1], 2),
             ["redis_commands_per_s"] = Math.Round(stats.Sum(c => c.Calls) / seconds, 2),
             ["redis_commands"] = string.Join(" ", stats.Select(c => $"{c.Command}={c.Calls}")),
+            ["sent_per_s"] = Math.Round(sent.Values.Sum() / seconds, 2),
+            ["in_scripts_per_s"] = Math.Round(inScripts.Values.Sum() / seconds, 2),
+            ["sent_commands"] = string.Join(" ", sent.OrderByDescending(c => c.Value).Select(c => $"{c.Key}={c.Value}")),
             ["loadavg_1m_before"] = load,
             ["settings"] = $"1 idle worker process serving {queues} queue{(queues > 1 ? "s" : string.Empty)}, default worker and Redis options, default runtime settings, "
                 + $"measured over {idleSeconds} s starting {idleSettle} s after it was ready, its own fresh redis-server",
@@ -319,6 +322,48 @@ static async Task<int> RunHarnessAsync()
         }
 
         return taken;
+    }
+
+    // MONITOR on its own connection for the window: commands by name, those a client sent apart
+    // from those a script ran ("[db lua]"); the harness's own INFO and CONFIG are left out.
+    static async Task<(Dictionary<string, long> Sent, Dictionary<string, long> InScripts)> MonitorAsync(int port, TimeSpan window)
+    {
+        var sent = new Dictionary<string, long>();
+        var inScripts = new Dictionary<string, long>();
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(System.Net.IPAddress.Loopback, port);
+        await using var stream = tcp.GetStream();
+        await stream.WriteAsync("*1\r\n$7\r\nMONITOR\r\n"u8.ToArray());
+        using var reader = new System.IO.StreamReader(stream);
+        using var stop = new System.Threading.CancellationTokenSource(window);
+        try
+        {
+            while (await reader.ReadLineAsync(stop.Token) is { } line)
+            {
+                var open = line.IndexOf('[', StringComparison.Ordinal);
+                var close = open < 0 ? -1 : line.IndexOf(']', open);
+                var quote = close < 0 ? -1 : line.IndexOf('"', close);
+                var end = quote < 0 ? -1 : line.IndexOf('"', quote + 1);
+                if (end < 0)
+                {
+                    continue;
+                }
+
+                var command = line[(quote + 1)..end].ToLowerInvariant();
+                if (command is "info" or "config")
+                {
+                    continue;
+                }
+
+                var counts = line[open..close].EndsWith(" lua", StringComparison.Ordinal) ? inScripts : sent;
+                counts[command] = counts.GetValueOrDefault(command) + 1;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        return (sent, inScripts);
     }
 
     // The 1-minute load average (Linux), as the peers' lines carry it, to spot other work on the machine.

@@ -107,6 +107,7 @@ static async Task<int> RunHarnessAsync()
 
     // A fresh redis-server like the peers': loopback, no persistence.
     await using var redis = await RedisServer.StartAsync();
+    using var redisAdmin = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync($"{redis.Endpoint},allowAdmin=true");
     var lines = new List<Dictionary<string, object?>>();
     if (scenarios.Contains("S1-user"))
     {
@@ -124,6 +125,8 @@ static async Task<int> RunHarnessAsync()
             var cpu = pids.Select((pid, i) => CpuSeconds(pid) - cpuBefore[i]).ToArray();
             if (rep == 0)
             {
+                // The measured runs' commands alone: Redis counts the commands its scripts run too.
+                await redisAdmin.GetServer(redis.Endpoint).ExecuteAsync("CONFIG", "RESETSTAT");
                 continue;
             }
 
@@ -134,6 +137,8 @@ static async Task<int> RunHarnessAsync()
             line["workers"] = 1;
             Emit(lines, line);
         }
+
+        Console.WriteLine(Scenarios.Json(await CommandStatsAsync(redisAdmin.GetServer(redis.Endpoint), "S1-user-commands", repeats * bulkN)));
     }
 
     for (var rep = 1; rep <= repeats && scenarios.Contains("S1-bulk"); rep++)
@@ -322,6 +327,25 @@ static async Task<int> RunHarnessAsync()
         }
 
         return taken;
+    }
+
+    // What redis-server did per task, by command (INFO commandstats since the last reset; a
+    // script's own commands are counted under their names as well as under EVALSHA).
+    static async Task<Dictionary<string, object?>> CommandStatsAsync(StackExchange.Redis.IServer server, string scenario, int tasks)
+    {
+        var stats = (await server.InfoAsync("commandstats")).SelectMany(g => g)
+            .Select(kv => (Command: kv.Key["cmdstat_".Length..], Fields: kv.Value.Split(',').Select(f => f.Split('=')).ToDictionary(f => f[0], f => double.Parse(f[1], CultureInfo.InvariantCulture))))
+            .Where(c => c.Command is not ("info" or "config|resetstat"))
+            .OrderByDescending(c => c.Fields["usec"])
+            .ToArray();
+        return new Dictionary<string, object?>
+        {
+            ["system"] = "typedtasks",
+            ["scenario"] = scenario,
+            ["tasks"] = tasks,
+            ["evalsha_usec_per_task"] = Math.Round(stats.Where(c => c.Command is "evalsha" or "eval").Sum(c => c.Fields["usec"]) / tasks, 2),
+            ["per_task"] = string.Join(" ", stats.Select(c => $"{c.Command}: {c.Fields["calls"] / tasks:0.###} calls, {c.Fields["usec"] / tasks:0.##} us")),
+        };
     }
 
     // MONITOR on its own connection for the window: commands by name, those a client sent apart

@@ -22,7 +22,7 @@ function cell(rs, key, d = 0) {
 }
 
 const groups = new Map();
-for (const r of rows.filter((x) => !x.error && x.scenario !== 'I1-idle')) {
+for (const r of rows.filter((x) => !x.error && x.scenario !== 'I1-idle' && !/-commands$/.test(x.scenario))) {
   // Memory lines of TypedTasks differ by task name (its length decides where a record lives).
   const key = `${r.system} ${r.scenario}${r.scenario === 'M1-memory' && r.task_name ? ` (${r.task_name})` : ''}`;
   if (!groups.has(key)) groups.set(key, []);
@@ -37,6 +37,9 @@ for (const [key, rs] of groups) {
   const end = /latency|M1-memory/.test(scenario) ? '–' : cell(rs, 'throughput_per_s');
   const cpu = rs[0].worker_cpu_s === undefined ? '–' : `${cell(rs, 'client_cpu_s', 2)} / ${cell(rs, 'worker_cpu_s', 2)} / ${cell(rs, 'redis_cpu_s', 2)}`;
   console.log(`| ${system} ${rs[0].version} | ${scenario} | ${rs.length} | ${cell(rs, 'enqueue_per_s')} | ${end} | ${lat} | ${cell(rs, 'bytes_per_task', 1)} | ${cpu} | ${cell(rs, 'loadavg_1m_before', 1)} |`);
+}
+for (const r of rows.filter((x) => /-commands$/.test(x.scenario))) {
+  console.log(`\n${r.scenario}, redis-server per task (${r.tasks} tasks; EVALSHA ${fmt(r.evalsha_usec_per_task, 2)} us per task, the commands of its scripts included): ${r.per_task}`);
 }
 const idle = rows.filter((r) => r.scenario === 'I1-idle');
 if (idle.length) {

@@ -207,6 +207,11 @@ static async Task<int> RunHarnessAsync()
         var memory = await Scenarios.MemoryAsync(host.Services.GetRequiredService<TaskClient>(), memoryTask, connection.GetServer(memoryRedis.Endpoint), connection.GetDatabase(), memoryN,
             "fresh redis-server, no worker, default key prefix and options, EnqueueManyAsync in chunks of 1000");
         Console.WriteLine(Scenarios.Json(memory));
+        if (memoryTask.Choice == task.Choice)
+        {
+            // The enqueue side alone: what redis-server did per task for the memory run's enqueues.
+            Console.WriteLine(Scenarios.Json(await CommandStatsAsync(connection.GetServer(memoryRedis.Endpoint), "M1-memory-commands", memoryN)));
+        }
         await host.StopAsync();
     }
 

@@ -11,7 +11,7 @@ using Quickstart;
 using TypedTasks;
 using TypedTasks.Transport;
 
-// dotnet run --project samples/Quickstart                    (in-memory broker, no Redis needed)
+// dotnet run --project samples/Quickstart                    (in-memory task store, no Redis needed)
 // dotnet run --project samples/Quickstart -- --redis HOST:PORT  (the same on Redis)
 var builder = Host.CreateApplicationBuilder(args);
 var redis = ArgValue(args, "--redis");
@@ -25,7 +25,7 @@ builder.Services.AddTypedTasks().AddWorker(w => w.Concurrency = 8);
 
 using var host = builder.Build();
 await host.StartAsync();
-Console.WriteLine(redis is null ? "TypedTasks quickstart on the in-memory broker, with a worker in this process." : $"TypedTasks quickstart on Redis at {Endpoints(redis)}, with a worker in this process.");
+Console.WriteLine(redis is null ? "TypedTasks quickstart on the in-memory task store, with a worker in this process." : $"TypedTasks quickstart on Redis at {Endpoints(redis)}, with a worker in this process.");
 try
 {
     await RunAsync();

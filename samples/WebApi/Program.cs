@@ -16,7 +16,7 @@ using WebApi;
 //   dotnet run --project samples/WebApi -- --urls http://127.0.0.1:5080
 //   TypedTasks__Redis=127.0.0.1:6379 dotnet run --project samples/WebApi -- --urls http://127.0.0.1:5080
 //
-// Without TypedTasks:Redis the in-memory broker is used. WebApi:Worker=false runs no worker here
+// Without TypedTasks:Redis the in-memory task store is used. WebApi:Worker=false runs no worker here
 // (producer only), for when workers run elsewhere.
 var builder = WebApplication.CreateBuilder(args);
 builder.Services.AddProblemDetails();
@@ -29,7 +29,7 @@ if (builder.Configuration.GetValue("WebApi:Worker", defaultValue: true))
 var app = builder.Build();
 
 // An unexpected error answers with a problem-details body, never an empty 500; an unreachable
-// broker is a 503, which tells the client to try again later.
+// store (Redis down) is a 503, which tells the client to try again later.
 app.UseExceptionHandler(new ExceptionHandlerOptions
 {
     StatusCodeSelector = e => e is TransportException ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status500InternalServerError,

@@ -17,7 +17,7 @@ public sealed record EnqueueOptions
     /// <summary>End <see cref="TaskState.Expired"/> unless started by this moment. Wins over <see cref="Expires"/>.</summary>
     public DateTimeOffset? ExpiresAt { get; init; }
 
-    /// <summary>The queue, instead of the task's own: 1 to 200 characters without white space or braces.</summary>
+    /// <summary>The queue, instead of the task's own: 1 to 200 characters without white space, braces or '@'.</summary>
     public string? Queue { get; init; }
 
     /// <summary>Priority from 0 (default) to <see cref="TaskDefaults.MaxPriority"/>; higher is served first within a queue.</summary>

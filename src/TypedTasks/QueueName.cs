@@ -5,9 +5,10 @@ namespace TypedTasks;
 /// <summary>
 /// What a queue name may be, decided here for the whole runtime (client, worker, brokers, CLI) with
 /// the rule the generator applies to <c>[Task(Queue = ...)]</c> at compile time (TT0011): 1 to
-/// <see cref="MaxLength"/> characters, no white space, no braces. Braces would break the Redis hash
-/// tag that keeps a queue's keys in one slot; white space breaks the lists of queues that workers
-/// publish and tools read.
+/// <see cref="MaxLength"/> characters, no white space, no braces, no '@'. Braces would break the
+/// Redis hash tag that keeps a queue's keys in one slot; white space breaks the lists of queues
+/// that workers publish and tools read; '@' ends the store's own part of a task id, whose rest is
+/// the queue.
 /// </summary>
 internal static class QueueName
 {
@@ -15,7 +16,7 @@ internal static class QueueName
     public const int MaxLength = 200;
 
     /// <summary>The rule in words, for error messages.</summary>
-    public const string Rule = "a queue name is 1 to 200 characters without white space or braces, such as \"default\" or \"reports\"";
+    public const string Rule = "a queue name is 1 to 200 characters without white space, braces or '@', such as \"default\" or \"reports\"";
 
     public static bool IsValid(string? name)
     {
@@ -26,7 +27,7 @@ internal static class QueueName
 
         foreach (var c in name)
         {
-            if (char.IsWhiteSpace(c) || c is '{' or '}')
+            if (char.IsWhiteSpace(c) || c is '{' or '}' or '@')
             {
                 return false;
             }

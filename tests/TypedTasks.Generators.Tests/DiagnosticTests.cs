@@ -130,6 +130,7 @@ public sealed class DiagnosticTests
         Expect("TT0011", "public static class J { [Task([|Queue = \"\"|])] public static void Run() { } }");
         Expect("TT0011", "public static class J { [Task([|Queue = \"my queue\"|])] public static void Run() { } }");
         Expect("TT0011", "public static class J { [Task([|Queue = \"{q}\"|])] public static void Run() { } }");
+        Expect("TT0011", "public static class J { [Task([|Queue = \"mail@eu\"|])] public static void Run() { } }");
     }
 
     [Fact]

@@ -234,7 +234,7 @@ public sealed class CliTests(RedisFixture redis) : IClassFixture<RedisFixture>, 
         {
             var (exit, output) = await Cli("dead", command, queue, "--yes");
             Assert.True(exit == 2, $"dead {command} '{queue}': exit {exit}: {output}");
-            Assert.Contains("is not a valid queue name: a queue name is 1 to 200 characters without white space or braces", output, StringComparison.Ordinal);
+            Assert.Contains("is not a valid queue name: a queue name is 1 to 200 characters without white space, braces or '@'", output, StringComparison.Ordinal);
         }
 
         var (purgeExit, purged) = await Cli("purge", "a b", "--yes");

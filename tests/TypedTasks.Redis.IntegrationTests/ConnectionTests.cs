@@ -49,10 +49,10 @@ public sealed class ConnectionTests
             ["TypedTasks:RedisTransport:KeyPrefix"] = prefix,
         });
 
-        Assert.IsType<RedisBroker>(host.Services.GetRequiredService<TaskClient>().Broker);
+        Assert.IsType<global::TypedTasks.Redis.Store.RedisTaskStore>(host.Services.GetRequiredService<TaskClient>().Store);
         Assert.Equal(42, await AddThroughAsync(host));
         await using var connection = await redis.ConnectAsync();
-        Assert.NotEmpty(connection.GetServer(redis.Endpoint).Keys(pattern: prefix + ":result:*"));
+        Assert.NotEmpty(connection.GetServer(redis.Endpoint).Keys(pattern: prefix + ":{default}:*"));
         await host.StopAsync();
     }
 
@@ -83,8 +83,8 @@ public sealed class ConnectionTests
 
         await using var check = await ConnectionMultiplexer.ConnectAsync($"{redis.Endpoint},password=admin-secret");
         var server = check.GetServer(redis.Endpoint);
-        Assert.NotEmpty(server.Keys(database: 3, pattern: "jobs:result:*"));
-        Assert.NotEmpty(server.Keys(database: 0, pattern: "jobs:result:*"));
+        Assert.NotEmpty(server.Keys(database: 3, pattern: "jobs:{default}:*"));
+        Assert.NotEmpty(server.Keys(database: 0, pattern: "jobs:{default}:*"));
         Assert.Empty(server.Keys(database: 0, pattern: "tt:*"));
 
         // A wrong password is an error at start, not a silent hang.

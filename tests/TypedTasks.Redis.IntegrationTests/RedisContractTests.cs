@@ -4,9 +4,12 @@ using System.Threading;
 using System.Threading.Tasks;
 using MessagePack;
 using StackExchange.Redis;
-using TypedTasks.TestWorker;
-
+using TypedTasks.Redis.IntegrationTests.Store;
+using TypedTasks.Redis.Store;
+using TypedTasks.Store;
 using TypedTasks.Testing;
+using TypedTasks.Tests.Support;
+using TypedTasks.TestWorker;
 
 namespace TypedTasks.Redis.IntegrationTests;
 
@@ -20,7 +23,6 @@ public abstract class RedisContractTests
 
     private Task<RedisHost> Start(Action<WorkerOptions>? worker = null, bool withWorker = true, string? prefix = null, Action<RedisTransportOptions>? redis = null)
         => RedisHost.StartAsync(Endpoint, prefix, worker, withWorker, redis);
-
 
     [Fact]
     public async Task Typed_results_come_back_through_Redis()
@@ -37,7 +39,7 @@ public abstract class RedisContractTests
     }
 
     [Fact]
-    public async Task Another_client_reads_a_result_by_id_and_an_unknown_id_times_out()
+    public async Task Another_client_reads_a_result_by_id_and_an_unknown_id_is_not_found_at_once()
     {
         await using var host = await Start();
         var sum = await Tasks.Add.WithClient(host.Client).EnqueueAsync(20, 22);
@@ -46,10 +48,17 @@ public abstract class RedisContractTests
         await using var other = await Start(withWorker: false, prefix: host.Prefix);
         Assert.Equal(42, await Tasks.Add.WithClient(other.Client).GetResult(sum.Id).GetAsync(RedisHost.Wait));
 
-        var unknown = Tasks.Add.WithClient(other.Client).GetResult("never-enqueued");
-        Assert.Equal(TaskState.Pending, await unknown.GetStateAsync());
-        Assert.Null(await unknown.GetInfoAsync());
-        await Assert.ThrowsAsync<TimeoutException>(() => unknown.GetAsync(TimeSpan.FromMilliseconds(300)));
+        // An id of no form the store makes, and one of a queue's form that names nothing stored:
+        // nothing to read, and a wait says so at once instead of running into its timeout.
+        foreach (var id in new[] { "never-enqueued", "never-enqueued@default" })
+        {
+            var unknown = Tasks.Add.WithClient(other.Client).GetResult(id);
+            Assert.Null(await unknown.GetInfoAsync());
+            await Assert.ThrowsAsync<TaskNotFoundException>(async () => await unknown.GetStateAsync());
+            var notFound = await Assert.ThrowsAsync<TaskNotFoundException>(() => unknown.GetAsync(RedisHost.Wait).WaitAsync(TimeSpan.FromSeconds(10)));
+            Assert.False(notFound.Lost);
+            Assert.Equal(id, notFound.TaskId);
+        }
     }
 
     [Fact]
@@ -61,23 +70,26 @@ public abstract class RedisContractTests
         Assert.Equal("System.InvalidOperationException", failure.RemoteType);
         Assert.Equal("card declined", failure.Error.Message);
 
-        await Poll.UntilAsync(async () => (await host.Broker.GetDeadLettersAsync("default")).Count == 1, "the failure is dead-lettered");
-        var letter = (await host.Broker.GetDeadLettersAsync("default")).Single();
-        Assert.Contains("card declined", letter.Reason, StringComparison.Ordinal);
-        Assert.Equal(failing.Id, Serialization.TaskEnvelope.Read(letter.Body).Id);
+        await Poll.UntilAsync(async () => (await host.Store.CountAsync("default")).Failed == 1, "the failure is kept in the failed index");
+        var letter = Assert.Single(await host.Store.ListAsync("default", TaskState.Failed, 0, 10));
+        Assert.Equal(failing.Id, letter.Info.Id);
+        Assert.Contains("card declined", letter.Info.Error!.Message, StringComparison.Ordinal);
+        Assert.Equal("it.fail", Serialization.TaskEnvelope.Read(letter.Envelope).TaskName); // kept, so that it can be retried
     }
 
     [Fact]
-    public async Task Retries_go_through_the_scheduled_set_with_their_states()
+    public async Task Retries_wait_in_the_retrying_index_with_their_states()
     {
         await using var host = await Start();
         var key = Guid.NewGuid().ToString();
         var once = await Tasks.RetryOnce.WithClient(host.Client).EnqueueAsync(key);
 
-        // Between its runs it waits Retrying, with its error, in the scheduled set.
+        // Between its runs it waits Retrying, with its error, in the retrying index until it is due.
         await Poll.UntilAsync(async () => await once.GetStateAsync() == TaskState.Retrying, "the task is Retrying");
         Assert.Equal("first call fails", (await once.GetInfoAsync())!.Error!.Message);
-        Assert.Equal(1, await host.Broker.Database.SortedSetLengthAsync(host.Broker.Keys.Scheduled("default")));
+        var waiting = Assert.Single(await host.Store.ListAsync("default", TaskState.Retrying, 0, 10));
+        Assert.Equal(once.Id, waiting.Info.Id);
+        Assert.NotNull(waiting.DueAt);
         Assert.Equal(2, await once.GetAsync(RedisHost.Wait));
         Assert.Equal(2, (await once.GetInfoAsync())!.Attempt); // succeeded on its second run
 
@@ -122,17 +134,18 @@ public abstract class RedisContractTests
     public async Task Priorities_are_served_highest_first_by_a_fetch()
     {
         await using var producer = await Start(withWorker: false);
-        var broker = producer.Broker;
-        foreach (var priority in new[] { 0, 5, 9, 5, 0, 9 })
+        var store = producer.Store;
+        var priorities = new[] { 0, 5, 9, 5, 0, 9 };
+        for (var i = 0; i < priorities.Length; i++)
         {
-            await broker.EnqueueAsync("prio", new byte[] { (byte)priority }, priority);
+            await store.EnqueueAsync("prio", new TaskToEnqueue(new byte[] { (byte)priorities[i], (byte)i }, priorities[i]));
         }
 
-        var leases = await broker.FetchAsync(["prio"], 10, CancellationToken.None);
-        Assert.Equal(new byte[] { 9, 9, 5, 5, 0, 0 }, leases.Select(l => l.Body.Span[0]));
+        var leases = await store.FetchAsync(["prio"], 10, CancellationToken.None);
+        Assert.Equal(new[] { (9, 2), (9, 5), (5, 1), (5, 3), (0, 0), (0, 4) }, leases.Select(l => ((int)l.Envelope.Span[0], (int)l.Envelope.Span[1])));
         foreach (var lease in leases)
         {
-            await lease.AckAsync();
+            Assert.True(await store.CompleteAsync(lease, TaskCompletion.Succeeded(default)));
         }
     }
 
@@ -150,28 +163,29 @@ public abstract class RedisContractTests
     }
 
     [Fact]
-    public async Task Garbage_pushed_into_a_queue_is_dead_lettered_and_the_worker_keeps_going()
+    public async Task Garbage_enqueued_as_a_message_ends_Failed_with_the_reason_and_the_worker_keeps_going()
     {
         await using var host = await Start();
         var proxy = Tasks.Add.WithClient(host.Client);
         var before = await proxy.EnqueueAsync(1, 1);
-        var db = host.Broker.Database;
-        var ready = host.Broker.Keys.Ready("default", 0);
         byte[] garbage = "GET / HTTP/1.1\r\n"u8.ToArray();
-        byte[] truncated = [0x9B, 0x01, 0xA2, 0x69];
-        byte[] futureVersion = MessagePackSerializer.Serialize(new object[] { 7, "id", "it.add", "default" });
-        await db.ListLeftPushAsync(ready, garbage);
-        await db.ListLeftPushAsync(ready, truncated);
-        await db.ListLeftPushAsync(ready, futureVersion);
+        byte[] truncated = [0x97, 0x02, 0xA2, 0x69];
+        byte[] futureVersion = MessagePackSerializer.Serialize(new object[] { 7, "it.add", 0 });
+        foreach (var bytes in new[] { garbage, truncated, futureVersion })
+        {
+            await host.Store.EnqueueRawAsync("default", bytes);
+        }
+
         var after = await proxy.EnqueueAsync(2, 2);
 
         Assert.Equal(2, await before.GetAsync(RedisHost.Wait));
         Assert.Equal(4, await after.GetAsync(RedisHost.Wait));
-        await Poll.UntilAsync(async () => (await host.Broker.GetDeadLettersAsync("default")).Count == 3, "three dead letters");
-        var dead = await host.Broker.GetDeadLettersAsync("default");
-        Assert.Contains(dead, d => d.Body.Span.SequenceEqual(garbage) && d.Reason.Contains("expected a MessagePack array", StringComparison.Ordinal));
-        Assert.Contains(dead, d => d.Body.Span.SequenceEqual(truncated) && d.Reason.Contains("malformed envelope", StringComparison.Ordinal));
-        Assert.Contains(dead, d => d.Body.Span.SequenceEqual(futureVersion) && d.Reason.Contains("unsupported envelope version 7", StringComparison.Ordinal));
+        await Poll.UntilAsync(async () => (await host.Store.CountAsync("default")).Failed == 3, "three failed tasks");
+        var dead = await host.Store.ListAsync("default", TaskState.Failed, 0, 10);
+        Assert.Contains(dead, d => d.Envelope.Span.SequenceEqual(garbage) && d.Info.Error!.Message.Contains("expected a MessagePack array", StringComparison.Ordinal));
+        Assert.Contains(dead, d => d.Envelope.Span.SequenceEqual(truncated) && d.Info.Error!.Message.Contains("malformed envelope", StringComparison.Ordinal));
+        Assert.Contains(dead, d => d.Envelope.Span.SequenceEqual(futureVersion) && d.Info.Error!.Message.Contains("unsupported envelope version 7", StringComparison.Ordinal));
+        Assert.All(dead, d => Assert.Equal("?", d.Info.TaskName));
         Assert.Equal(6, await (await proxy.EnqueueAsync(3, 3)).GetAsync(RedisHost.Wait));
     }
 
@@ -181,95 +195,86 @@ public abstract class RedisContractTests
         await using var host = await RedisHost.StartAsync(Endpoint, options: o => o.ResultTtl = TimeSpan.FromMinutes(10));
         var sum = await Tasks.Add.WithClient(host.Client).EnqueueAsync(1, 2);
         await sum.GetAsync(RedisHost.Wait);
-        var ttl = await host.Broker.Database.KeyTimeToLiveAsync(host.Broker.Keys.Result(sum.Id));
+
+        // The record is a field of its bucket hash, which gets the TTL once none of its tasks is open.
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(Endpoint);
+        var ttl = await connection.GetDatabase().KeyTimeToLiveAsync(StoreTestKit.Bucket(host.Prefix, "default", sum.Id));
         Assert.NotNull(ttl);
         Assert.InRange(ttl.Value, TimeSpan.FromMinutes(9), TimeSpan.FromMinutes(10));
     }
 
     [Fact]
-    public async Task A_stopping_worker_puts_unstarted_and_interrupted_messages_back()
+    public async Task A_stopping_worker_puts_unstarted_and_interrupted_tasks_back_at_the_head_of_the_queue()
     {
         var worker = await Start(w => { w.Concurrency = 1; w.Prefetch = 4; w.ShutdownTimeout = TimeSpan.FromMilliseconds(300); });
-        var keys = worker.Broker.Keys;
-        await using var observer = await ConnectionMultiplexer.ConnectAsync(Endpoint);
-        var db = observer.GetDatabase();
-        var workerId = worker.Broker.WorkerId;
+        await using var reader = await Start(withWorker: false, prefix: worker.Prefix);
         var blocked = await Tasks.Block.WithClient(worker.Client).EnqueueAsync();
         await Poll.UntilAsync(async () => await blocked.GetStateAsync() == TaskState.Started, "the blocking task started");
-        for (var i = 0; i < 4; i++)
+        var adds = new AsyncResult<int>[4];
+        for (var i = 0; i < adds.Length; i++)
         {
-            await Tasks.Add.WithClient(worker.Client).EnqueueAsync(i, i);
+            adds[i] = await Tasks.Add.WithClient(worker.Client).EnqueueAsync(i, i);
         }
 
         await worker.DisposeAsync();
 
-        Assert.Equal(0, await db.ListLengthAsync(keys.InFlight("default", workerId)));
-        Assert.Equal(5, await db.ListLengthAsync(keys.Ready("default", 0)));
-        Assert.Equal(TaskState.Pending, (await new RedisValueReader(db, keys).StateAsync(blocked.Id)));
+        // Nothing is left Started: the interrupted run is first, then the others in their order,
+        // and the interrupted run does not count as an attempt.
+        var counts = await reader.Store.CountAsync("default");
+        Assert.Equal((5L, 0L), (counts.Pending, counts.Started));
+        var pending = await reader.Store.ListAsync("default", TaskState.Pending, 0, 10);
+        Assert.Equal([blocked.Id, .. adds.Select(a => a.Id)], pending.Select(p => p.Info.Id));
+        Assert.Equal(0, pending[0].Info.Attempt);
     }
 
     [Fact]
-    public async Task The_in_flight_messages_of_a_dead_worker_return_and_run()
+    public async Task The_tasks_a_dead_worker_fetched_come_back_once_their_lease_expires_and_run()
     {
         await using var producer = await Start(withWorker: false);
-        var keys = producer.Broker.Keys;
-        var db = producer.Broker.Database;
         var sums = new AsyncResult<int>[3];
         for (var i = 0; i < sums.Length; i++)
         {
             sums[i] = await Tasks.Add.WithClient(producer.Client).EnqueueAsync(i, 10);
         }
 
-        // A worker that fetched them and died: its heartbeat deadline is in the past.
-        var leases = await producer.Broker.FetchAsync(["default"], 10, CancellationToken.None);
-        Assert.Equal(3, leases.Count);
-        await db.SortedSetAddAsync(keys.Workers("default"), producer.Broker.WorkerId, DateTimeOffset.UtcNow.AddSeconds(-1).ToUnixTimeMilliseconds());
+        // A worker that fetched them and died: nothing renews their leases (2 s here).
+        var lost = await producer.Store.FetchAsync(["default"], 10, CancellationToken.None);
+        Assert.Equal(sums.Select(s => s.Id), lost.Select(l => l.Id));
+        Assert.All(await Task.WhenAll(sums.Select(s => s.GetStateAsync().AsTask())), s => Assert.Equal(TaskState.Started, s));
 
         await using var worker = await Start(prefix: producer.Prefix);
         for (var i = 0; i < sums.Length; i++)
         {
             Assert.Equal(i + 10, await sums[i].GetAsync(RedisHost.Wait));
+            Assert.Equal(1, (await sums[i].GetInfoAsync())!.Attempt); // the lost run does not count
         }
 
-        Assert.Equal(0, await db.ListLengthAsync(keys.InFlight("default", producer.Broker.WorkerId)));
+        // The dead worker's leases settle nothing any more.
+        Assert.False(await producer.Store.CompleteAsync(lost[0], TaskCompletion.Failed(new TaskError("X", "late", null))));
+        Assert.Equal(TaskState.Succeeded, await sums[0].GetStateAsync());
     }
 
     [Fact]
-    public async Task An_in_flight_entry_no_lease_holds_returns_to_its_queue_on_the_second_sweep()
+    public async Task A_pending_entry_whose_task_is_already_final_is_dropped_and_not_run_again()
     {
-        await using var host = await Start(withWorker: false);
-        var broker = host.Broker;
-        await broker.EnqueueAsync("sweep", new byte[] { 1 }, 0);
-        var held = (await broker.FetchAsync(["sweep"], 1, CancellationToken.None)).Single();
-
-        // An entry fetched by a script whose reply was lost: in flight, held by no lease.
-        var inFlight = broker.Keys.InFlight("sweep", broker.WorkerId);
-        await broker.Database.ListLeftPushAsync(inFlight, new byte[] { 7, 42 });
-
-        var sweeper = new RedisInFlightSweeper(broker, new RedisTransportOptions(), TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
-        Assert.Equal(0, await sweeper.SweepAsync(["sweep"]));
-        Assert.Equal(1, await sweeper.SweepAsync(["sweep"]));
-
-        Assert.Equal(new byte[] { 42 }, (byte[])(await broker.Database.ListGetByIndexAsync(broker.Keys.Ready("sweep", 7), 0))!);
-        Assert.Equal(1, await broker.Database.ListLengthAsync(inFlight)); // the held one stays
-        await held.AckAsync();
-        Assert.Equal(0, await broker.Database.ListLengthAsync(inFlight));
-    }
-
-    [Fact]
-    public async Task A_redelivered_task_whose_result_is_final_is_not_run_again()
-    {
-        await using var producer = await Start(withWorker: false);
+        // A short idle interval: an entry pushed by hand wakes no fetcher.
+        await using var host = await Start(redis: r => r.IdleFetchInterval = TimeSpan.FromMilliseconds(200));
         var key = Guid.NewGuid().ToString();
-        var record = await Tasks.Record.WithClient(producer.Client).EnqueueAsync(key);
+        var record = await Tasks.Record.WithClient(host.Client).EnqueueAsync(key);
+        await record.GetAsync(RedisHost.Wait);
+        Assert.Equal(1, WorkerTasks.Calls[key]);
 
-        // Its outcome was stored but the ack was lost.
-        await producer.Client.Results.SetAsync(new TaskInfo(record.Id, "it.record", TaskState.Succeeded, 0, DateTimeOffset.UtcNow, null, default));
-        await using var worker = await Start(prefix: producer.Prefix);
-        await Poll.UntilAsync(async () => await producer.Broker.Database.ListLengthAsync(producer.Broker.Keys.Ready("default", 0)) == 0, "the message is taken");
-        await Task.Delay(300);
-        Assert.False(WorkerTasks.Calls.ContainsKey(key));
-        Assert.Equal(TaskState.Succeeded, await record.GetStateAsync());
+        // Its sequence back in the pending list, as if an entry had been left behind.
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(Endpoint);
+        var pendingList = StoreTestKit.Key(host.Prefix, "default", "pending:0");
+        await connection.GetDatabase().ListLeftPushAsync(pendingList, StoreTestKit.Sequence(record.Id));
+        var after = await Tasks.Add.WithClient(host.Client).EnqueueAsync(2, 2);
+
+        Assert.Equal(4, await after.GetAsync(RedisHost.Wait));
+        Assert.Equal(0, await connection.GetDatabase().ListLengthAsync(pendingList));
+        Assert.Equal(1, WorkerTasks.Calls[key]);
+        var info = (await record.GetInfoAsync())!;
+        Assert.Equal((TaskState.Succeeded, 1), (info.State, info.Attempt));
     }
 
     [Fact]
@@ -305,15 +310,17 @@ public abstract class RedisContractTests
     {
         await using var producer = await Start(withWorker: false);
         var sums = await Tasks.Add.WithClient(producer.Client).EnqueueManyAsync(Enumerable.Range(0, 1200).Select(i => (i, 1)));
-        Assert.Equal(1200, await producer.Broker.Database.ListLengthAsync(producer.Broker.Keys.Ready("default", 0)));
+        Assert.Equal(1200, (await producer.Store.CountAsync("default")).Pending);
 
-        // Fetched oldest first, across the several script calls the bulk was split into.
-        var leases = await producer.Broker.FetchAsync(["default"], 3, CancellationToken.None);
-        Assert.Equal(sums.Take(3).Select(s => s.Id), leases.Select(l => Serialization.TaskEnvelope.Read(l.Body).Id));
-        foreach (var lease in leases)
+        // Fetched oldest first, then put back at the head in their order.
+        var leases = await producer.Store.FetchAsync(["default"], 3, CancellationToken.None);
+        Assert.Equal(sums.Take(3).Select(s => s.Id), leases.Select(l => l.Id));
+        for (var i = leases.Count - 1; i >= 0; i--)
         {
-            await lease.DisposeAsync();
+            Assert.True(await producer.Store.CompleteAsync(leases[i], TaskCompletion.Released()));
         }
+
+        Assert.Equal(sums.Take(5).Select(s => s.Id), (await producer.Store.ListAsync("default", TaskState.Pending, 0, 5)).Select(p => p.Info.Id));
 
         await using var worker = await Start(w => w.Concurrency = 32, prefix: producer.Prefix);
         Assert.Equal(Enumerable.Range(1, 1200), await Task.WhenAll(sums.Select(s => s.GetAsync(RedisHost.Wait))));
@@ -333,7 +340,7 @@ public abstract class RedisContractTests
 
         await using var producer = await Start(withWorker: false);
         var sum = await Tasks.Add.WithClient(producer.Client).EnqueueAsync(3, 4);
-        var stored = Serialization.TaskEnvelope.Read((byte[])(await producer.Broker.Database.ListGetByIndexAsync(producer.Broker.Keys.Ready("default", 0), 0))!);
+        var stored = Serialization.TaskEnvelope.Read((await producer.Store.GetStoredAsync(sum.Id))!.Envelope);
         var send = Assert.Single(spans, a => a.Kind == System.Diagnostics.ActivityKind.Producer && (string?)a.GetTagItem("messaging.message.id") == sum.Id);
         Assert.Equal(send.Id, stored.Headers![Diagnostics.TaskTelemetry.TraceParentHeader]);
 
@@ -347,28 +354,6 @@ public abstract class RedisContractTests
     }
 
     [Fact]
-    public async Task The_state_written_at_enqueue_never_replaces_a_state_that_got_there_first()
-    {
-        await using var host = await Start(withWorker: false);
-        var results = host.Client.Results;
-        var now = DateTimeOffset.UtcNow;
-
-        // The worker's Started arrived before the producer's Pending (they travel apart).
-        Assert.Null(await results.TryStartAsync(new TaskInfo("a", "it.add", TaskState.Started, 0, now, null, default)));
-        await results.SetEnqueuedAsync(new TaskInfo("a", "it.add", TaskState.Pending, 0, now, null, default));
-        Assert.Equal(TaskState.Started, (await results.GetAsync("a"))!.State);
-
-        // A cancel got there first.
-        Assert.True(await results.CancelAsync("b"));
-        await results.SetEnqueuedAsync(new TaskInfo("b", "it.add", TaskState.Pending, 0, now, null, default));
-        Assert.Equal(TaskState.Canceled, (await results.GetAsync("b"))!.State);
-
-        // Nothing there: it is written.
-        await results.SetEnqueuedAsync(new TaskInfo("c", "it.add", TaskState.Scheduled, 0, now, null, default));
-        Assert.Equal(TaskState.Scheduled, (await results.GetAsync("c"))!.State);
-    }
-
-    [Fact]
     public async Task A_waiter_whose_notification_was_lost_is_woken_by_the_sweep()
     {
         await using var host = await Start(withWorker: false, redis: r => r.ResultPollInterval = TimeSpan.FromMilliseconds(200));
@@ -377,29 +362,37 @@ public abstract class RedisContractTests
         await Task.Delay(100);
         Assert.False(waiting.IsCompleted);
 
-        // The final state appears without its notification, as when a reconnect dropped it.
-        var record = Serialization.TaskInfoCodec.Write(new TaskInfo(sum.Id, "it.add", TaskState.Succeeded, 0, DateTimeOffset.UtcNow, null, MessagePackSerializer.Serialize(42)));
-        await host.Broker.Database.StringSetAsync(host.Broker.Keys.Result(sum.Id), record);
+        // The task succeeds, but its frame goes to a channel nobody hears, as when a reconnect dropped it.
+        var lease = Assert.Single(await host.Store.FetchAsync(["default"], 1, CancellationToken.None));
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(Endpoint);
+        var prefix = host.Prefix;
+        RedisValue[] args =
+        [
+            DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), 60_000, 10, 10, prefix + ":store:wake", prefix + ":store:nobody", prefix + ":store:cancel",
+            1, sum.Id[..sum.Id.LastIndexOf('@')], lease.Fence, "s", MessagePackSerializer.Serialize(42), 0, StoreRecord.NameOf(lease.Envelope),
+        ];
+        Assert.Equal(1, (long)((RedisResult[])(await StoreScript.Complete.RunAsync(connection.GetDatabase(), [StoreTestKit.Key(prefix, "default", "seq")], args))!)[0]);
         Assert.Equal(42, await waiting.WaitAsync(TimeSpan.FromSeconds(10)));
     }
 
     [Fact]
-    public async Task A_result_key_holding_garbage_fails_its_waiter_with_the_reason()
+    public async Task A_record_holding_garbage_fails_its_waiter_with_the_reason()
     {
         await using var host = await Start(withWorker: false, redis: r => r.ResultPollInterval = TimeSpan.FromMilliseconds(200));
-        var db = host.Broker.Database;
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(Endpoint);
+        var db = connection.GetDatabase();
 
         // Garbage already there when the wait begins: the first read says so.
         var before = await Tasks.Add.WithClient(host.Client).EnqueueAsync(1, 1);
-        await db.StringSetAsync(host.Broker.Keys.Result(before.Id), "not a record");
+        await db.HashSetAsync(StoreTestKit.Bucket(host.Prefix, "default", before.Id), StoreTestKit.Sequence(before.Id), "not a record");
         var early = await Assert.ThrowsAsync<System.IO.InvalidDataException>(() => before.GetAsync(RedisHost.Wait));
-        Assert.Contains("is not a TypedTasks result record", early.Message, StringComparison.Ordinal);
+        Assert.Contains($"The stored record of task {before.Id} is not a task store record", early.Message, StringComparison.Ordinal);
 
         // Garbage written while it waits, with no notification: the sweep reads it and says so.
         var during = await Tasks.Add.WithClient(host.Client).EnqueueAsync(2, 2);
         var waiting = during.GetAsync(RedisHost.Wait);
         await Task.Delay(100);
-        await db.StringSetAsync(host.Broker.Keys.Result(during.Id), "not a record either");
+        await db.HashSetAsync(StoreTestKit.Bucket(host.Prefix, "default", during.Id), StoreTestKit.Sequence(during.Id), "not a record either");
         var late = await Assert.ThrowsAsync<System.IO.InvalidDataException>(() => waiting.WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.Contains(during.Id, late.Message, StringComparison.Ordinal);
     }
@@ -412,11 +405,13 @@ public abstract class RedisContractTests
         Assert.Equal(3, await sum.GetAsync(RedisHost.Wait));
 
         // Random bytes, a frame cut short, a frame longer than its message, an empty message.
-        var subscriber = host.Broker.Database.Multiplexer.GetSubscriber();
-        await subscriber.PublishAsync(host.Broker.Keys.Done, new byte[] { 0xde, 0xad, 0xbe, 0xef, 0x01, 0x02, 0x03 });
-        await subscriber.PublishAsync(host.Broker.Keys.Done, new byte[] { 0x00, 0x05, (byte)'a', (byte)'b' });
-        await subscriber.PublishAsync(host.Broker.Keys.Done, new byte[] { 0x00, 0x01, (byte)'x', 0x7f, 0xff, 0xff, 0xff, 0x00 });
-        await subscriber.PublishAsync(host.Broker.Keys.Done, Array.Empty<byte>());
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(Endpoint);
+        var subscriber = connection.GetSubscriber();
+        var done = RedisChannel.Literal(host.Prefix + ":store:done");
+        await subscriber.PublishAsync(done, new byte[] { 0xde, 0xad, 0xbe, 0xef, 0x01, 0x02, 0x03 });
+        await subscriber.PublishAsync(done, new byte[] { 0x00, 0x05, (byte)'a', (byte)'b' });
+        await subscriber.PublishAsync(done, new byte[] { 0x00, 0x01, (byte)'x', 0x7f, 0xff, 0xff, 0xff, 0x00 });
+        await subscriber.PublishAsync(done, Array.Empty<byte>());
 
         var after = await Tasks.Add.WithClient(host.Client).EnqueueManyAsync(Enumerable.Range(0, 50).Select(i => (i, 1)));
         Assert.Equal(Enumerable.Range(1, 50), await Task.WhenAll(after.Select(a => a.GetAsync(RedisHost.Wait))));
@@ -431,13 +426,6 @@ public abstract class RedisContractTests
         var values = await Task.WhenAll(handles.Select(h => h.GetAsync(RedisHost.Wait)));
         Assert.Equal(Enumerable.Range(1, 2000), values);
     }
-}
-
-/// <summary>Reads a task's stored state straight from Redis.</summary>
-internal sealed class RedisValueReader(IDatabase db, RedisKeys keys)
-{
-    public async Task<TaskState> StateAsync(string id)
-        => Serialization.TaskInfoCodec.Read(id, (byte[])(await db.StringGetAsync(keys.Result(id)))!).State;
 }
 
 /// <summary>The core suite on a standalone redis-server.</summary>

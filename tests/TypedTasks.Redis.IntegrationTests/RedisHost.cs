@@ -3,7 +3,7 @@ using System.Threading.Tasks;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using StackExchange.Redis;
+using TypedTasks.Redis.Store;
 
 namespace TypedTasks.Redis.IntegrationTests;
 
@@ -24,7 +24,7 @@ internal sealed class RedisHost : IAsyncDisposable
 
     public TaskClient Client => Host.Services.GetRequiredService<TaskClient>();
 
-    public Store.RedisTaskStore Store => (Store.RedisTaskStore)Client.Store;
+    public RedisTaskStore Store => (RedisTaskStore)Client.Store;
 
     public static string NewPrefix() => "t" + Guid.NewGuid().ToString("N")[..12];
 

@@ -29,17 +29,18 @@ public sealed class WhereIsMyTaskTests(RedisFixture redis) : IClassFixture<Redis
         await OtherApp.SendAsync(otherApp.Client);
 
         await Assert.ThrowsAsync<TaskFailedException>(() => foreign.GetAsync(RedisHost.Wait));
-        await Poll.UntilAsync(async () => (await worker.Broker.GetDeadLettersAsync("default")).Count == 2, "both messages are dead-lettered");
-        var reason = (await worker.Broker.GetDeadLettersAsync("default"))[0].Reason;
+        await Poll.UntilAsync(async () => (await worker.Store.CountAsync("default")).Failed == 2, "both tasks end Failed");
+        var reason = (await worker.Store.FailedAsync("default"))[0].Error!.Message;
         Assert.Contains($"unknown task '{OtherApp.TaskName}' in queue 'default'", reason, StringComparison.Ordinal);
         Assert.Contains($"host {Environment.MachineName}, pid {Environment.ProcessId}", reason, StringComparison.Ordinal);
         Assert.Contains("RedisTransportOptions.KeyPrefix", reason, StringComparison.Ordinal);
+        Assert.Equal(TaskState.Failed, await foreign.GetStateAsync());
         Assert.Contains("its own queues", reason, StringComparison.Ordinal);
 
         await Poll.UntilAsync(() => Task.FromResult(logs.Warnings.Count > 0), "the other app's producer warns", RedisHost.Wait);
         var warning = Assert.Single(logs.Warnings);
         Assert.Contains($"The live workers of queue 'default' do not know task {OtherApp.TaskName}", warning, StringComparison.Ordinal);
-        Assert.Contains(worker.Broker.WorkerId, warning, StringComparison.Ordinal);
+        Assert.Contains($"pid {Environment.ProcessId}", warning, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -59,7 +60,7 @@ public sealed class WhereIsMyTaskTests(RedisFixture redis) : IClassFixture<Redis
         // A worker of the same app serves the 'reports' queue; sending there is checked after the
         // first pair and does not warn.
         await using var reports = await StartAsync(new CapturedLogs(), prefix: producer.Prefix, queues: ["reports"]);
-        await Poll.UntilAsync(async () => (await producer.Broker.GetLiveWorkersAsync("reports")).Count == 1, "the reports worker is live");
+        await Poll.UntilAsync(async () => (await producer.Store.GetWorkersAsync()).Count(w => w.Queues.Contains("reports")) == 1, "the reports worker is live");
         await Tasks.Report.WithClient(producer.Client).EnqueueAsync("r");
         await Poll.UntilAsync(() => Task.FromResult(logs.All.Any(m => m.Contains("can run task it.report", StringComparison.Ordinal))), "the second pair is checked", RedisHost.Wait);
 
@@ -68,11 +69,12 @@ public sealed class WhereIsMyTaskTests(RedisFixture redis) : IClassFixture<Redis
     }
 
     [Fact]
-    public async Task A_timed_out_wait_says_whether_the_id_was_never_seen_no_worker_serves_the_queue_it_waits_its_turn_or_it_runs()
+    public async Task A_wait_says_at_once_that_an_id_was_never_seen_and_a_timed_out_one_whether_no_worker_serves_the_queue_it_waits_its_turn_or_it_runs()
     {
         await using var producer = await StartAsync(new CapturedLogs(), withWorker: false);
-        var never = await Assert.ThrowsAsync<TimeoutException>(() => producer.Client.GetResult<int>("never-enqueued").GetAsync(ShortWait));
-        Assert.Contains("no state is stored for this id", never.Message, StringComparison.Ordinal);
+        var never = await Assert.ThrowsAsync<TaskNotFoundException>(() => producer.Client.GetResult<int>("never-enqueued@default").GetAsync(RedisHost.Wait).WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Contains("No task never-enqueued@default is stored", never.Message, StringComparison.Ordinal);
+        Assert.Contains("key prefix", never.Message, StringComparison.Ordinal);
 
         var queued = await Tasks.Add.WithClient(producer.Client).EnqueueAsync(1, 2);
         var noWorker = await Assert.ThrowsAsync<TimeoutException>(() => queued.GetAsync(ShortWait));
@@ -89,25 +91,27 @@ public sealed class WhereIsMyTaskTests(RedisFixture redis) : IClassFixture<Redis
         await slow.EnqueueManyAsync(new[] { (1L, 1L, 1), (1L, 1L, 1), (1L, 1L, 1) });
         var last = await Tasks.Add.WithClient(producer.Client).EnqueueAsync(2, 2);
         var behind = await Assert.ThrowsAsync<TimeoutException>(() => last.GetAsync(ShortWait));
-        Assert.Matches(@"it is pending in queue 'default', where [2-4] messages are ready and [1-3] held by workers \(fetched, not yet started or running\), with 1 live worker serving the queue", behind.Message);
+        Assert.Matches(@"it is pending in queue 'default', where [2-4] tasks are pending and [1-3] started by workers, with 1 live worker serving the queue", behind.Message);
         Assert.Equal(4, await last.GetAsync(RedisHost.Wait));
     }
 
     [Fact]
-    public async Task Waiting_behind_messages_a_worker_prefetched_counts_them_as_held()
+    public async Task Waiting_on_a_task_a_worker_prefetched_says_that_worker_started_it()
     {
-        // Default prefetch: the worker moves everything into its in-flight list, so nothing is left ready.
+        // Default prefetch: the worker fetches everything at once, so nothing is left pending.
         await using var host = await StartAsync(new CapturedLogs(), concurrency: 1);
         var slow = Tasks.SlowAdd.WithClient(host.Client);
         var running = await slow.EnqueueAsync(1, 1, 3000);
         await Poll.UntilAsync(async () => await running.GetStateAsync() == TaskState.Started, "the slow task starts");
         await slow.EnqueueManyAsync(new[] { (1L, 1L, 1), (1L, 1L, 1), (1L, 1L, 1) });
         var last = await Tasks.Add.WithClient(host.Client).EnqueueAsync(2, 2);
-        await Poll.UntilAsync(async () => await host.Broker.GetHeldCountAsync("default") == 5, "the worker prefetches the queue");
+        await Poll.UntilAsync(async () => (await host.Store.CountAsync("default")).Started == 5, "the worker prefetches the queue");
 
+        // A fetch starts what it takes: the prefetched task is Started on that worker, its lease renewed.
         var behind = await Assert.ThrowsAsync<TimeoutException>(() => last.GetAsync(ShortWait));
-        Assert.Contains("it is pending in queue 'default', where 0 messages are ready and 5 held by workers (fetched, not yet started or running), with 1 live worker serving the queue", behind.Message, StringComparison.Ordinal);
+        Assert.Contains($"it is running: run 1 started on worker {Environment.MachineName}:{Environment.ProcessId}", behind.Message, StringComparison.Ordinal);
         Assert.Equal(4, await last.GetAsync(RedisHost.Wait));
+        Assert.Equal(0, (await host.Store.CountAsync("default")).Started);
     }
 
     private Task<RedisHost> StartAsync(CapturedLogs logs, bool withWorker = true, string? prefix = null, string[]? queues = null, int concurrency = 8, int prefetch = 16)

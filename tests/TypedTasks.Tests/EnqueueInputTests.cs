@@ -38,6 +38,7 @@ public sealed class EnqueueInputTests
     [Theory]
     [InlineData("my queue")]
     [InlineData("bad{q}")]
+    [InlineData("mail@eu")]
     [InlineData("")]
     public async Task An_invalid_EnqueueOptions_Queue_is_refused_and_nothing_is_sent(string queue)
     {
@@ -48,7 +49,7 @@ public sealed class EnqueueInputTests
         var error = await Assert.ThrowsAsync<ArgumentException>(() => Tasks.Add.WithClient(host.Client).With(new EnqueueOptions { Queue = queue, TaskId = id }).EnqueueAsync(1, 2));
         Assert.Contains("EnqueueOptions.Queue", error.Message, StringComparison.Ordinal);
         Assert.Contains($"'{queue}' is not a valid queue name", error.Message, StringComparison.Ordinal);
-        Assert.Contains("without white space or braces", error.Message, StringComparison.Ordinal);
+        Assert.Contains("without white space, braces or '@'", error.Message, StringComparison.Ordinal);
         Assert.Equal(0, await store.PendingAsync(queue));
         Assert.Null(await host.Client.GetInfoAsync(id));
 

@@ -64,7 +64,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor InvalidQueueName = Create(
         "TT0011",
         "Queue name is not valid",
-        "The queue of task '{0}' is \"{1}\". A queue name is 1 to 200 characters without white space or braces, such as \"default\" or \"reports\".");
+        "The queue of task '{0}' is \"{1}\". A queue name is 1 to 200 characters without white space, braces or '@', such as \"default\" or \"reports\".");
 
     public static readonly DiagnosticDescriptor InvalidTaskName = Create(
         "TT0012",

@@ -64,7 +64,7 @@ internal static class TaskParser
             {
                 case "Queue":
                     queue = argument.Value.Value as string ?? string.Empty;
-                    if (!IsValidName(queue) || queue.IndexOfAny(['{', '}']) >= 0)
+                    if (!IsValidName(queue) || queue.IndexOfAny(['{', '}', '@']) >= 0)
                     {
                         diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidQueueName, location, display, queue));
                     }

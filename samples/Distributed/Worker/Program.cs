@@ -7,7 +7,7 @@ using TypedTasks;
 // command line (--TypedTasks:Redis=HOST:PORT). Stop it with Ctrl+C or SIGTERM: running tasks
 // finish, unstarted ones go back to their queue.
 var builder = Host.CreateApplicationBuilder(args);
-// Two tasks at a time and one held ready: a worker holds at most Concurrency + Prefetch messages,
+// Two tasks at a time and one held ready: a worker holds at most Concurrency + Prefetch tasks,
 // so two workers started side by side share even a short burst. With the defaults (16 + 16) the
 // first worker to fetch would take all twenty invoices of the producer.
 builder.Services.AddTypedTasks().AddWorker(w =>

@@ -136,8 +136,16 @@ public sealed partial class RedisTaskStore
 
                 if (waiter is not null && TaskIds.TrySplit(id!, out var queue, out _))
                 {
-                    waiter.Final = StoreRecord.Read(id!, record.ToArray()).ToInfo(id!, queue);
-                    ThreadPool.UnsafeQueueUserWorkItem(waiter, preferLocal: true);
+                    var final = StoreRecord.Read(id!, record.ToArray());
+                    if (final.Worker is { } worker && IsWorkerNumber(worker) && !_workerNames.ContainsKey(worker))
+                    {
+                        _ = WakeAsync(waiter, id!, queue, final);
+                    }
+                    else
+                    {
+                        waiter.Final = final.ToInfo(id!, queue, WorkerName(final.Worker));
+                        ThreadPool.UnsafeQueueUserWorkItem(waiter, preferLocal: true);
+                    }
                 }
             }
             catch (Exception ex) when (ex is DecoderFallbackException or InvalidDataException)
@@ -145,6 +153,22 @@ public sealed partial class RedisTaskStore
                 // Not ours; the sweep reads the task if someone waits for it.
             }
         }
+    }
+
+    /// <summary>Wakes a waiter once the worker of its final record is looked up (the first frame from that worker).</summary>
+    private async Task WakeAsync(Waiter waiter, string id, string queue, StoreRecord final)
+    {
+        try
+        {
+            await LearnWorkersAsync([final.Worker]).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is Transport.TransportException or ObjectDisposedException)
+        {
+            // Redis is away: the sweep reads the task again.
+            return;
+        }
+
+        waiter.TrySetResult(final.ToInfo(id, queue, WorkerName(final.Worker)));
     }
 
     private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)

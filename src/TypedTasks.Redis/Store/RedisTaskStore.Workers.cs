@@ -1,6 +1,9 @@
 using System;
+using System.Collections.Concurrent;
 using System.Collections.Generic;
+using System.IO;
 using System.Linq;
+using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
 using StackExchange.Redis;
@@ -13,12 +16,103 @@ namespace TypedTasks.Redis.Store;
 /// Fetchers' wake-ups and the worker registry. A script that makes a queue's pending list
 /// non-empty publishes the queue's name on the wake channel; every fetcher of this store that
 /// serves the queue wakes. Workers publish themselves in P:workers (a sorted set by heartbeat
-/// deadline) and P:worker:&lt;id&gt; (a hash that expires with the heartbeat).
+/// deadline) and P:worker:&lt;id&gt; (a hash that expires with the heartbeat). A task record
+/// names its worker by a number (P:workers:names maps it to <c>host:pid</c>): the name itself
+/// would push a small task's running record out of its bucket into a key of its own.
 /// </summary>
 public sealed partial class RedisTaskStore
 {
-    private const char RunningSeparator = '\n';
     private readonly List<Fetcher> _fetchers = [];
+    private readonly ConcurrentDictionary<string, string> _workerNames = new(StringComparer.Ordinal);
+    private Task<string>? _numbering;
+
+    /// <summary>This worker's number, registered on first use (again after a failed attempt).</summary>
+    private Task<string> WorkerNumberAsync()
+    {
+        lock (_fetchers)
+        {
+            if (_numbering is null || _numbering.IsFaulted || _numbering.IsCanceled)
+            {
+                _numbering = RegisterAsync(string.Empty);
+            }
+
+            return _numbering;
+        }
+    }
+
+    /// <summary>Gives this worker a number, or confirms <paramref name="held"/> (Scripts/register.lua).</summary>
+    private async Task<string> RegisterAsync(string held)
+    {
+        var number = (string)(await RunAsync(StoreScript.Register, [WorkerNamesKey], [held, Worker.WorkerIdentity.Name]).ConfigureAwait(false))!;
+        _workerNames[number] = Worker.WorkerIdentity.Name;
+        return number;
+    }
+
+    /// <summary>The heartbeat confirms the number, in case Redis lost it (restarted empty) or gave it to another worker.</summary>
+    private async Task ConfirmNumberAsync()
+    {
+        Task<string>? numbering;
+        lock (_fetchers)
+        {
+            numbering = _numbering;
+        }
+
+        if (numbering is not { IsCompletedSuccessfully: true })
+        {
+            return;
+        }
+
+        var held = numbering.Result;
+        var number = await RegisterAsync(held).ConfigureAwait(false);
+        if (number != held)
+        {
+            lock (_fetchers)
+            {
+                _numbering = Task.FromResult(number);
+            }
+        }
+    }
+
+    /// <summary>The name of the worker a record keeps: a number is looked up (cached), an older record's name is taken as it is.</summary>
+    private string? WorkerName(string? stored)
+        => stored is null ? null : !IsWorkerNumber(stored) ? stored : _workerNames.GetValueOrDefault(stored);
+
+    private static bool IsWorkerNumber(string stored)
+        => stored.Length is > 0 and <= 19 && stored.AsSpan().IndexOfAnyExceptInRange('0', '9') < 0;
+
+    /// <summary>Looks up, in one call, the workers of <paramref name="stored"/> this store has not seen yet; a number Redis no longer has reads as no worker.</summary>
+    private async ValueTask LearnWorkersAsync(IEnumerable<string?> stored)
+    {
+        List<RedisValue>? unknown = null;
+        foreach (var worker in stored)
+        {
+            if (worker is not null && IsWorkerNumber(worker) && !_workerNames.ContainsKey(worker) && !(unknown?.Contains(worker) ?? false))
+            {
+                (unknown ??= []).Add(worker);
+            }
+        }
+
+        if (unknown is null)
+        {
+            return;
+        }
+
+        var names = await Transient.Run(_db.HashGetAsync(WorkerNamesKey, [.. unknown])).ConfigureAwait(false);
+        for (var i = 0; i < unknown.Count; i++)
+        {
+            if (!names[i].IsNull)
+            {
+                _workerNames[(string)unknown[i]!] = (string)names[i]!;
+            }
+        }
+    }
+
+    /// <summary>A record as callers see it, its worker's name looked up.</summary>
+    private async ValueTask<TaskInfo> InfoAsync(string id, string queue, StoreRecord record)
+    {
+        await LearnWorkersAsync([record.Worker]).ConfigureAwait(false);
+        return record.ToInfo(id, queue, WorkerName(record.Worker));
+    }
 
     private void OnWake(RedisValue message)
     {
@@ -75,12 +169,13 @@ public sealed partial class RedisTaskStore
                 new HashEntry("concurrency", worker.Concurrency),
                 new HashEntry("tasks", worker.Tasks is null ? string.Empty : string.Join(' ', worker.Tasks)),
                 new HashEntry("known", worker.Tasks is null ? 0 : 1),
-                new HashEntry("running", string.Join(RunningSeparator, held.Select(l => l.Id))),
+                new HashEntry("running", JsonSerializer.Serialize(held.Select(l => l.Id).ToArray(), RunningJson.Default.StringArray)),
                 new HashEntry("beat_ms", now.ToUnixTimeMilliseconds()),
             ]),
             _db.KeyExpireAsync(info, _options.WorkerTimeout),
             _db.SortedSetAddAsync(WorkersKey, id, listedUntil.ToUnixTimeMilliseconds()));
 
+        string? refused = null;
         var renew = SlotGroups.RunAsync(_connection, leases.Count, i => SeqKey(leases[i].Queue), BatchLimit, group =>
         {
             var (keys, index) = QueuesOf(group, i => leases[i].Queue);
@@ -94,9 +189,23 @@ public sealed partial class RedisTaskStore
             }
 
             return RunAsync(StoreScript.Renew, keys, args);
+        },
+        (_, result) =>
+        {
+            var problem = (string)((RedisResult[])result!)[1]!;
+            if (problem.Length > 0)
+            {
+                refused ??= problem;
+            }
         });
+        var confirm = ConfirmNumberAsync();
         await Transient.Run(registry).ConfigureAwait(false);
         await renew.ConfigureAwait(false);
+        await confirm.ConfigureAwait(false);
+        if (refused is not null)
+        {
+            throw new InvalidDataException($"Some leases were not renewed (the others were): {refused}.");
+        }
     }
 
     /// <inheritdoc/>
@@ -135,7 +244,7 @@ public sealed partial class RedisTaskStore
                 Number("known") == 1 ? tasks.Split(' ', StringSplitOptions.RemoveEmptyEntries) : null)
             {
                 Concurrency = (int)Number("concurrency"),
-                Running = running.Length == 0 ? [] : running.Split(RunningSeparator),
+                Running = ReadRunning(running),
                 LastSeen = DateTimeOffset.FromUnixTimeMilliseconds(Number("beat_ms")),
             });
         }
@@ -143,7 +252,30 @@ public sealed partial class RedisTaskStore
         return workers;
     }
 
+    /// <summary>
+    /// The ids a worker holds, as its hash keeps them: a JSON array of strings (a chosen id may
+    /// hold any character, a separator included). Unreadable text reads as none.
+    /// </summary>
+    private static string[] ReadRunning(string running)
+    {
+        if (running.Length == 0)
+        {
+            return [];
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize(running, RunningJson.Default.StringArray) ?? [];
+        }
+        catch (JsonException)
+        {
+            return [];
+        }
+    }
+
     private RedisKey WorkersKey => $"{_prefix}:workers";
+
+    private RedisKey WorkerNamesKey => $"{_prefix}:workers:names";
 
     private RedisKey WorkerKey(string id) => $"{_prefix}:worker:{id}";
 

@@ -39,8 +39,8 @@ public sealed partial class RedisTaskStore : ITaskStore
     private readonly RedisChannel _doneChannel;
     private readonly RedisChannel _cancelChannel;
     private readonly string _epoch = NewEpoch();
-    private readonly Batcher<EnqueueRequest, string[]> _enqueues;
-    private readonly Batcher<CompleteRequest, long> _completes;
+    private readonly Batcher<EnqueueRequest, EnqueueAnswer> _enqueues;
+    private readonly Batcher<CompleteRequest, CompleteAnswer> _completes;
     private readonly Batcher<ReadRequest, ReadAnswer> _reads;
     private readonly ConcurrentDictionary<string, byte> _knownQueues = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _migrated = new(StringComparer.Ordinal);
@@ -85,8 +85,8 @@ public sealed partial class RedisTaskStore : ITaskStore
         _wakeChannel = RedisChannel.Literal(_prefix + ":store:wake");
         _doneChannel = RedisChannel.Literal(_prefix + ":store:done");
         _cancelChannel = RedisChannel.Literal(_prefix + ":store:cancel");
-        _enqueues = new Batcher<EnqueueRequest, string[]>(WriteEnqueuesAsync);
-        _completes = new Batcher<CompleteRequest, long>(WriteCompletionsAsync);
+        _enqueues = new Batcher<EnqueueRequest, EnqueueAnswer>(WriteEnqueuesAsync);
+        _completes = new Batcher<CompleteRequest, CompleteAnswer>(WriteCompletionsAsync);
         _reads = new Batcher<ReadRequest, ReadAnswer>(ReadManyAsync);
         _wake = new LazySubscription(connection, _wakeChannel, (_, message) => OnWake(message));
         _done = new LazySubscription(connection, _doneChannel, (_, message) => OnDone(message));
@@ -131,8 +131,8 @@ public sealed partial class RedisTaskStore : ITaskStore
     {
         CheckQueue(queue);
         Check(task, nameof(task));
-        var ids = await _enqueues.Add(new EnqueueRequest(queue, [task])).ConfigureAwait(false);
-        return ids[0];
+        var answer = await _enqueues.Add(new EnqueueRequest(queue, [task])).ConfigureAwait(false);
+        return answer.Ids(queue, nameof(task))[0];
     }
 
     /// <inheritdoc/>
@@ -152,16 +152,13 @@ public sealed partial class RedisTaskStore : ITaskStore
             copy[i] = tasks[i];
         }
 
-        return await _enqueues.Add(new EnqueueRequest(queue, copy)).ConfigureAwait(false);
+        var answer = await _enqueues.Add(new EnqueueRequest(queue, copy)).ConfigureAwait(false);
+        return answer.Ids(queue, nameof(tasks));
     }
 
     private static void CheckQueue(string queue)
     {
         QueueName.Check(queue);
-        if (queue.Contains('@', StringComparison.Ordinal))
-        {
-            throw new ArgumentException($"'{queue}' is not a valid queue name for the Redis task store: it may not contain '@', which ends a task id's own part.", nameof(queue));
-        }
     }
 
     private static void Check(TaskToEnqueue task, string parameter)
@@ -182,8 +179,8 @@ public sealed partial class RedisTaskStore : ITaskStore
         }
     }
 
-    /// <summary>Writes a batch of enqueues: one script call per hash slot, all pipelined.</summary>
-    private async Task WriteEnqueuesAsync(IReadOnlyList<EnqueueRequest> requests, string[][] ids)
+    /// <summary>Writes a batch of enqueues: one script call per hash slot, all pipelined; each request is answered on its own (a bad queue refuses only its requests).</summary>
+    private async Task WriteEnqueuesAsync(IReadOnlyList<EnqueueRequest> requests, EnqueueAnswer[] answers)
     {
         var now = _time.GetUtcNow();
         var announce = new List<Task>();
@@ -198,13 +195,14 @@ public sealed partial class RedisTaskStore : ITaskStore
         await SlotGroups.RunAsync(_connection, requests.Count, i => SeqKey(requests[i].Queue), BatchLimit, group =>
         {
             var (keys, index) = QueuesOf(group, i => requests[i].Queue);
-            var args = Args(now, 1 + (5 * group.Sum(i => requests[i].Tasks.Length)));
+            var args = Args(now, 1 + (2 * group.Count) + (4 * group.Sum(i => requests[i].Tasks.Length)));
             args.Add(_epoch);
             for (var g = 0; g < group.Count; g++)
             {
+                args.Add(index[g]);
+                args.Add(requests[group[g]].Tasks.Length);
                 foreach (var task in requests[group[g]].Tasks)
                 {
-                    args.Add(index[g]);
                     args.Add(task.Priority);
                     args.Add(task.DueAt is { } due && due > now ? due.ToUnixTimeMilliseconds() : 0);
                     args.Add(task.ChosenId ?? string.Empty);
@@ -217,16 +215,12 @@ public sealed partial class RedisTaskStore : ITaskStore
         (group, result) =>
         {
             var all = (RedisResult[])result!;
-            var at = 0;
-            foreach (var i in group)
+            for (var g = 0; g < group.Count; g++)
             {
-                var mine = new string[requests[i].Tasks.Length];
-                for (var t = 0; t < mine.Length; t++)
-                {
-                    mine[t] = (string)all[at++]!;
-                }
-
-                ids[i] = mine;
+                var answer = (RedisResult[])all[g]!;
+                answers[group[g]] = (string)answer[0]! == "i"
+                    ? new EnqueueAnswer([.. answer.Skip(1).Select(id => (string)id!)], null, default)
+                    : new EnqueueAnswer(null, (string)answer[1]!, ((string)answer[0]!)[0]);
             }
         }).ConfigureAwait(false);
 
@@ -246,21 +240,26 @@ public sealed partial class RedisTaskStore : ITaskStore
     public async ValueTask<TaskInfo?> GetAsync(string id, CancellationToken cancellationToken = default)
     {
         var answer = await ReadAsync(id).ConfigureAwait(false);
-        return answer.Record is { } record ? StoreRecord.Read(id, record).ToInfo(id, answer.Queue!) : null;
+        return answer.Record is { } record ? await InfoAsync(id, answer.Queue!, StoreRecord.Read(id, record)).ConfigureAwait(false) : null;
     }
 
     /// <inheritdoc/>
     public async ValueTask<StoredTask?> GetStoredAsync(string id, CancellationToken cancellationToken = default)
     {
         var answer = await ReadAsync(id).ConfigureAwait(false);
-        return answer.Record is { } record ? Stored(id, answer.Queue!, record, answer.Due) : null;
+        if (answer.Record is not { } bytes)
+        {
+            return null;
+        }
+
+        var record = StoreRecord.Read(id, bytes);
+        await LearnWorkersAsync([record.Worker]).ConfigureAwait(false);
+        return Stored(id, answer.Queue!, record, answer.Due);
     }
 
-    private StoredTask Stored(string id, string queue, byte[] bytes, long due)
-    {
-        var record = StoreRecord.Read(id, bytes);
-        return new StoredTask(record.ToInfo(id, queue), record.Envelope, record.Priority, due >= 0 ? DateTimeOffset.FromUnixTimeMilliseconds(due) : null);
-    }
+    /// <summary>A stored task; its worker's number must have been looked up (<see cref="LearnWorkersAsync"/>).</summary>
+    private StoredTask Stored(string id, string queue, StoreRecord record, long due)
+        => new(record.ToInfo(id, queue, WorkerName(record.Worker)), record.Envelope, record.Priority, due >= 0 ? DateTimeOffset.FromUnixTimeMilliseconds(due) : null);
 
     /// <summary>Reads one id through the read batcher; a lost task throws, a malformed id reads as nothing.</summary>
     private async Task<ReadAnswer> ReadAsync(string id)
@@ -376,7 +375,7 @@ public sealed partial class RedisTaskStore : ITaskStore
             var args = Args(now, 3);
             args.Add(max - leases.Count);
             args.Add((now + LeaseDuration).ToUnixTimeMilliseconds());
-            args.Add(Worker.WorkerIdentity.Name);
+            args.Add(await WorkerNumberAsync().ConfigureAwait(false));
             var all = (RedisResult[])(await RunAsync(StoreScript.Fetch, [.. group.Select(SeqKey)], args).ConfigureAwait(false))!;
             for (var i = 0; i < all.Length; i += 6)
             {
@@ -419,17 +418,17 @@ public sealed partial class RedisTaskStore : ITaskStore
         };
         var due = completion.RetryAt?.ToUnixTimeMilliseconds() ?? 0;
         var name = kind == "s" ? StoreRecord.NameOf(lease.Envelope) : [];
-        var outcome = await _completes.Add(new CompleteRequest(queue, own, lease.Fence, kind, payload, due, name)).ConfigureAwait(false);
-        return outcome switch
+        var answer = await _completes.Add(new CompleteRequest(queue, own, lease.Fence, kind, payload, due, name)).ConfigureAwait(false);
+        return answer.Outcome switch
         {
             1 => true,
             0 => false,
-            _ => throw new InvalidDataException($"Task {lease.Id} cannot be settled: one of its keys in Redis (its bucket {_prefix}:{{{queue}}}:t:... or side key) holds another Redis type. It was left as it was."),
+            _ => throw new InvalidDataException($"Task {lease.Id} cannot be settled, and was left as it was: {answer.Problem}."),
         };
     }
 
     /// <summary>Settles a batch of leases: one script call per hash slot, all pipelined.</summary>
-    private Task WriteCompletionsAsync(IReadOnlyList<CompleteRequest> requests, long[] outcomes)
+    private Task WriteCompletionsAsync(IReadOnlyList<CompleteRequest> requests, CompleteAnswer[] answers)
         => SlotGroups.RunAsync(_connection, requests.Count, i => SeqKey(requests[i].Queue), BatchLimit, group =>
         {
             var (keys, index) = QueuesOf(group, i => requests[i].Queue);
@@ -453,7 +452,7 @@ public sealed partial class RedisTaskStore : ITaskStore
             var all = (RedisResult[])result!;
             for (var g = 0; g < group.Count; g++)
             {
-                outcomes[group[g]] = (long)all[g];
+                answers[group[g]] = new CompleteAnswer((long)all[2 * g], (string)all[(2 * g) + 1]!);
             }
         });
 
@@ -585,10 +584,17 @@ public sealed partial class RedisTaskStore : ITaskStore
         args.Add(offset);
         args.Add(count);
         var all = (RedisResult[])(await RunAsync(StoreScript.List, [SeqKey(queue)], args).ConfigureAwait(false))!;
-        var page = new List<StoredTask>(all.Length / 3);
-        for (var i = 0; i < all.Length; i += 3)
+        var records = new StoreRecord[all.Length / 3];
+        for (var i = 0; i < records.Length; i++)
         {
-            page.Add(Stored((string)all[i]!, queue, (byte[])all[i + 1]!, (long)all[i + 2]));
+            records[i] = StoreRecord.Read((string)all[3 * i]!, (byte[])all[(3 * i) + 1]!);
+        }
+
+        await LearnWorkersAsync(records.Select(r => r.Worker)).ConfigureAwait(false);
+        var page = new List<StoredTask>(records.Length);
+        for (var i = 0; i < records.Length; i++)
+        {
+            page.Add(Stored((string)all[3 * i]!, queue, records[i], (long)all[(3 * i) + 2]));
         }
 
         return page;
@@ -800,6 +806,17 @@ public sealed partial class RedisTaskStore : ITaskStore
     private readonly record struct CompleteRequest(string Queue, string Own, long Fence, string Kind, ReadOnlyMemory<byte> Payload, long Due, byte[] Name);
 
     private readonly record struct ReadRequest(string Queue, string Own);
+
+    /// <summary>The ids of one enqueue request, or why the script refused it (code 'w': a key of another type; 'c': a chosen id of the store's own form).</summary>
+    private readonly record struct EnqueueAnswer(string[]? Stored, string? Problem, char Code)
+    {
+        public string[] Ids(string queue, string parameter) => Stored ?? throw (Code == 'c'
+            ? new ArgumentException($"Nothing was stored: {Problem}.", parameter)
+            : new InvalidDataException($"Nothing was stored in queue '{queue}': {Problem}."));
+    }
+
+    /// <summary>A settle's outcome (1 settled, 0 not this lease's, -1 refused) and, when refused, why.</summary>
+    private readonly record struct CompleteAnswer(long Outcome, string Problem);
 
     private readonly record struct ReadAnswer(byte[]? Record, long Due, bool Lost, string? Queue);
 }

@@ -11,7 +11,8 @@ namespace TypedTasks.Redis.Store;
 /// <summary>
 /// A task's record as the store scripts write it (Scripts/shared.lua says the layout): a 14-byte
 /// header (state, priority, attempt, fence, updated time), the task name (only once the task
-/// succeeded: until then its envelope names it), the worker, the chosen id, the error, and the
+/// succeeded: until then its envelope names it), the worker (its number, or the <c>host:pid</c>
+/// of a record written before workers had numbers), the chosen id, the error, and the
 /// envelope (the result once the task succeeded).
 /// </summary>
 internal readonly record struct StoreRecord(
@@ -89,8 +90,8 @@ internal readonly record struct StoreRecord(
         return text;
     }
 
-    /// <summary>The task as callers see it.</summary>
-    public TaskInfo ToInfo(string id, string queue) => new(
+    /// <summary>The task as callers see it; <paramref name="worker"/> is the name of the worker whose number the record keeps.</summary>
+    public TaskInfo ToInfo(string id, string queue, string? worker) => new(
         id,
         Name,
         State,
@@ -100,7 +101,7 @@ internal readonly record struct StoreRecord(
         State == TaskState.Succeeded ? Body : ReadOnlyMemory<byte>.Empty)
     {
         Queue = queue,
-        Worker = Worker,
+        Worker = worker,
     };
 
     /// <summary>The envelope while the store keeps it (until the task succeeds).</summary>

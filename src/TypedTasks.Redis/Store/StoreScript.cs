@@ -36,6 +36,9 @@ internal static class StoreScript
 
     public static RedisScript Migrate { get; } = Load("migrate");
 
+    /// <summary>Gives a worker its number (one key outside the queues' slots: no shared functions).</summary>
+    public static RedisScript Register { get; } = new("register", RedisScript.Resource("TypedTasks.Redis.Store.Scripts.register.lua"));
+
     private static RedisScript Load(string name)
         => new(name, Shared + RedisScript.Resource($"TypedTasks.Redis.Store.Scripts.{name}.lua"));
 }

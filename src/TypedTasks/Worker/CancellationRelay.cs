@@ -11,7 +11,7 @@ namespace TypedTasks.Worker;
 /// Relays cancellations from the store to this worker: a running task's token is signalled, and a
 /// task fetched but not yet running is remembered so that it is settled without running.
 /// </summary>
-internal sealed class CancellationRelay(ITaskStore store, LeaseSet leases, TimeProvider time, ILogger logger)
+internal sealed class CancellationRelay(ITaskStore store, LeaseSet leases, StoreOutage outage, TimeProvider time, ILogger logger)
 {
     private readonly ConcurrentDictionary<string, byte> _canceledHeld = new();
 
@@ -35,7 +35,7 @@ internal sealed class CancellationRelay(ITaskStore store, LeaseSet leases, TimeP
         await using var watch = await store.WatchCancellationsAsync(OnCanceled, token).ConfigureAwait(false);
         await Task.Delay(Timeout.Infinite, token).ConfigureAwait(false);
         return Timeout.InfiniteTimeSpan;
-    }, time, logger, stop);
+    }, outage, time, logger, stop);
 
     private void OnCanceled(string id)
     {

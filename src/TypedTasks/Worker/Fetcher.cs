@@ -11,9 +11,9 @@ namespace TypedTasks.Worker;
 /// <summary>
 /// Fills the prefetch buffer: each fetch starts up to the free room's worth of tasks in one store
 /// call, and their leases are held (renewed by the heartbeat) from then on. While the store cannot
-/// be reached it backs off, and says so once per outage.
+/// be reached it backs off, and tells the worker's <see cref="StoreOutage"/>.
 /// </summary>
-internal sealed class Fetcher(ITaskStore store, IReadOnlyList<string> queues, PrefetchBuffer buffer, LeaseSet leases, WorkerStatus status, TimeProvider time, ILogger logger)
+internal sealed class Fetcher(ITaskStore store, IReadOnlyList<string> queues, PrefetchBuffer buffer, LeaseSet leases, WorkerStatus status, StoreOutage outage, TimeProvider time, ILogger logger)
 {
     private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
@@ -24,21 +24,17 @@ internal sealed class Fetcher(ITaskStore store, IReadOnlyList<string> queues, Pr
     public async Task RunAsync(CancellationToken stop)
     {
         var backoff = new Backoff(FirstBackoff, MaxBackoff);
-        var failures = 0;
         while (!stop.IsCancellationRequested)
         {
             IReadOnlyList<TaskLease> fetched;
+            var startedAt = time.GetUtcNow();
             try
             {
                 await buffer.WaitUntilDrainedAsync(stop).ConfigureAwait(false);
                 var room = Math.Max(1, buffer.Capacity - buffer.Count);
+                startedAt = time.GetUtcNow();
                 fetched = await store.FetchAsync(queues, room, stop).ConfigureAwait(false);
-                if (failures > 0)
-                {
-                    Log.FetchWorksAgain(logger, failures);
-                    failures = 0;
-                }
-
+                outage.Reached();
                 backoff.Reset();
                 status.FetchSucceeded();
             }
@@ -49,9 +45,17 @@ internal sealed class Fetcher(ITaskStore store, IReadOnlyList<string> queues, Pr
             catch (Exception ex)
             {
                 var delay = backoff.Next();
-                failures++;
                 status.FetchFailed(ex, time.GetUtcNow());
-                LogFailure(ex, delay, failures);
+                if (ex is TransportException unreachable)
+                {
+                    outage.Failed("fetching", unreachable, delay, startedAt);
+                }
+                else
+                {
+                    // Not an outage: a bug to see, with its stack trace.
+                    Log.FetchFailed(logger, ex, delay);
+                }
+
                 try
                 {
                     await Task.Delay(delay, time, stop).ConfigureAwait(false);
@@ -89,26 +93,6 @@ internal sealed class Fetcher(ITaskStore store, IReadOnlyList<string> queues, Pr
                     }
                 }
             }
-        }
-    }
-
-    /// <summary>
-    /// An unreachable store is a line (its message says what to check), first in full, then
-    /// short; anything else is a bug to see, with its stack trace.
-    /// </summary>
-    private void LogFailure(Exception error, TimeSpan delay, int failures)
-    {
-        if (error is not TransportException)
-        {
-            Log.FetchFailed(logger, error, delay);
-        }
-        else if (failures == 1)
-        {
-            Log.FetchUnreachable(logger, error.Message, delay);
-        }
-        else
-        {
-            Log.FetchStillUnreachable(logger, failures, delay);
         }
     }
 }

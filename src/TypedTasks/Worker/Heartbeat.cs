@@ -13,11 +13,11 @@ namespace TypedTasks.Worker;
 /// <see cref="ITaskStore.HeartbeatInterval"/>: a worker that stops doing it (killed, frozen, cut
 /// off) loses its leases and its tasks come back.
 /// </summary>
-internal sealed class Heartbeat(ITaskStore store, LeaseSet leases, WorkerDescription worker, TimeProvider time, ILogger logger)
+internal sealed class Heartbeat(ITaskStore store, LeaseSet leases, WorkerDescription worker, StoreOutage outage, TimeProvider time, ILogger logger)
 {
     public Task RunAsync(CancellationToken stop) => WorkerDuty.RunAsync("heartbeat", async token =>
     {
         await store.HeartbeatAsync(worker, leases.Snapshot(), token).ConfigureAwait(false);
         return store.HeartbeatInterval;
-    }, time, logger, stop);
+    }, outage, time, logger, stop);
 }

@@ -36,14 +36,8 @@ internal static partial class Log
     [LoggerMessage(10, LogLevel.Error, "Fetching from the store failed; trying again in {Delay}")]
     public static partial void FetchFailed(ILogger logger, Exception error, TimeSpan delay);
 
-    [LoggerMessage(40, LogLevel.Warning, "Fetching from the store failed: {Reason} Trying again in {Delay}")]
-    public static partial void FetchUnreachable(ILogger logger, string reason, TimeSpan delay);
 
-    [LoggerMessage(41, LogLevel.Warning, "Fetching from the store failed again ({Failures} tries); trying again in {Delay}")]
-    public static partial void FetchStillUnreachable(ILogger logger, int failures, TimeSpan delay);
 
-    [LoggerMessage(42, LogLevel.Information, "Fetching from the store works again after {Failures} failed tries")]
-    public static partial void FetchWorksAgain(ILogger logger, int failures);
 
     [LoggerMessage(11, LogLevel.Warning, "Task {TaskName} {TaskId} was interrupted by shutdown and goes back to its queue")]
     public static partial void Interrupted(ILogger logger, string taskName, string taskId);
@@ -51,14 +45,8 @@ internal static partial class Log
     [LoggerMessage(12, LogLevel.Error, "Running a task failed; its lease stays with the store and the task runs again once it expires")]
     public static partial void RunFailed(ILogger logger, Exception error);
 
-    [LoggerMessage(13, LogLevel.Warning, "Recording a task's outcome failed: {Reason} Trying again, with backoff up to {MaxDelay}, until it is recorded")]
-    public static partial void PersistRetrying(ILogger logger, string reason, TimeSpan maxDelay);
 
-    [LoggerMessage(15, LogLevel.Debug, "Recording a task's outcome failed again ({Failures} tries); trying again in {Delay}")]
-    public static partial void PersistStillRetrying(ILogger logger, int failures, TimeSpan delay);
 
-    [LoggerMessage(16, LogLevel.Information, "A task's outcome was recorded after {Failures} failed tries")]
-    public static partial void PersistRecovered(ILogger logger, int failures);
 
     [LoggerMessage(14, LogLevel.Information, "Task {TaskName} {TaskId} was canceled while it ran")]
     public static partial void Canceled(ILogger logger, string taskName, string taskId);
@@ -82,12 +70,19 @@ internal static partial class Log
     [LoggerMessage(43, LogLevel.Warning, "Task {TaskId} of queue {Queue}: its lease had expired and the task was recovered for another run; this run's outcome ({Outcome}) is dropped")]
     public static partial void LeaseLost(ILogger logger, string taskId, string queue, TaskCompletionKind outcome);
 
-    [LoggerMessage(44, LogLevel.Warning, "The worker's {Duty} failed: {Reason} Trying again in {Delay}")]
-    public static partial void DutyFailed(ILogger logger, string duty, string reason, TimeSpan delay);
 
     [LoggerMessage(45, LogLevel.Error, "The worker's {Duty} failed; trying again in {Delay}")]
     public static partial void DutyBroken(ILogger logger, Exception error, string duty, TimeSpan delay);
 
     [LoggerMessage(46, LogLevel.Information, "{Count} task(s) of queue(s) {Queues} whose worker stopped renewing its lease went back to their queue")]
     public static partial void Recovered(ILogger logger, int count, string queues);
+
+    [LoggerMessage(47, LogLevel.Warning, "The task store cannot be reached: {Reason} The worker's parts keep trying ({Part} again in {Delay}); no task is lost meanwhile")]
+    public static partial void StoreUnreachable(ILogger logger, string reason, string part, TimeSpan delay);
+
+    [LoggerMessage(48, LogLevel.Debug, "The task store still cannot be reached ({Part}, {Failures} failed calls so far); trying again in {Delay}")]
+    public static partial void StoreStillUnreachable(ILogger logger, string part, int failures, TimeSpan delay);
+
+    [LoggerMessage(49, LogLevel.Information, "The task store is reachable again, after {Duration} and {Failures} failed calls")]
+    public static partial void StoreReachableAgain(ILogger logger, TimeSpan duration, int failures);
 }

@@ -11,7 +11,7 @@ namespace TypedTasks.Worker;
 /// Sends back to their queue the tasks whose lease expired (their worker stopped renewing it),
 /// every two heartbeat intervals, in one store call for all the queues this worker serves.
 /// </summary>
-internal sealed class Recoverer(ITaskStore store, IReadOnlyList<string> queues, TimeProvider time, ILogger logger)
+internal sealed class Recoverer(ITaskStore store, IReadOnlyList<string> queues, StoreOutage outage, TimeProvider time, ILogger logger)
 {
     public Task RunAsync(CancellationToken stop) => WorkerDuty.RunAsync("recovery of expired leases", async token =>
     {
@@ -22,5 +22,5 @@ internal sealed class Recoverer(ITaskStore store, IReadOnlyList<string> queues, 
         }
 
         return store.HeartbeatInterval * 2;
-    }, time, logger, stop);
+    }, outage, time, logger, stop);
 }

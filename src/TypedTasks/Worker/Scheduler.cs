@@ -13,7 +13,7 @@ namespace TypedTasks.Worker;
 /// <see cref="MaxSleep"/>, so that a task scheduled meanwhile by another process is late by at
 /// most that much.
 /// </summary>
-internal sealed class Scheduler(ITaskStore store, IReadOnlyList<string> queues, TimeProvider time, ILogger logger)
+internal sealed class Scheduler(ITaskStore store, IReadOnlyList<string> queues, StoreOutage outage, TimeProvider time, ILogger logger)
 {
     public static readonly TimeSpan MaxSleep = TimeSpan.FromSeconds(1);
 
@@ -27,5 +27,5 @@ internal sealed class Scheduler(ITaskStore store, IReadOnlyList<string> queues, 
 
         var wait = due - time.GetUtcNow();
         return wait <= TimeSpan.Zero ? TimeSpan.Zero : wait < MaxSleep ? wait : MaxSleep;
-    }, time, logger, stop);
+    }, outage, time, logger, stop);
 }

@@ -22,6 +22,7 @@ internal sealed class TaskExecutor(
     IReadOnlyDictionary<string, TaskDescriptor> tasks,
     ITaskStore store,
     CancellationRelay cancellations,
+    StoreOutage outage,
     IServiceProvider services,
     TimeProvider time,
     ILogger logger)
@@ -345,33 +346,20 @@ internal sealed class TaskExecutor(
     private async ValueTask PersistAsync(Func<ValueTask> write, CancellationToken hardStop, bool once = false)
     {
         var backoff = new Backoff(FirstPersistDelay, MaxPersistDelay);
-        var failures = 0;
         while (true)
         {
+            var startedAt = time.GetUtcNow();
             try
             {
                 await write().ConfigureAwait(false);
-                if (failures > 0)
-                {
-                    Log.PersistRecovered(logger, failures);
-                }
-
+                outage.Reached();
                 return;
             }
             catch (TransportException ex) when (!once && !hardStop.IsCancellationRequested)
             {
-                // One warning per outcome and outage, without a stack trace: the transport's own
-                // outage log already says what to check; later tries are Debug.
+                // The worker's one outage account says what to check, once per outage.
                 var delay = backoff.Next();
-                if (++failures == 1)
-                {
-                    Log.PersistRetrying(logger, ex.Message, MaxPersistDelay);
-                }
-                else
-                {
-                    Log.PersistStillRetrying(logger, failures, delay);
-                }
-
+                outage.Failed("settling a task", ex, delay, startedAt);
                 await Task.Delay(delay, time, hardStop).ConfigureAwait(false);
             }
         }

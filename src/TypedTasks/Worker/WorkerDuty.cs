@@ -9,8 +9,8 @@ namespace TypedTasks.Worker;
 /// <summary>
 /// The loop every background duty of a worker runs in (heartbeat, recovery, promotion of due
 /// tasks, the cancellation watch): do one round, sleep as long as the round says, and after a
-/// failure back off (a store that cannot be reached is one line, anything else is logged with its
-/// stack), until the worker stops.
+/// failure back off (a store that cannot be reached goes to the worker's <see cref="StoreOutage"/>,
+/// anything else is logged with its stack), until the worker stops.
 /// </summary>
 internal static class WorkerDuty
 {
@@ -19,21 +19,22 @@ internal static class WorkerDuty
 
     /// <param name="name">The duty's name in logs.</param>
     /// <param name="round">One round; returns how long to sleep before the next.</param>
+    /// <param name="outage">The worker's account of store outages, told of every failure and success.</param>
     /// <param name="time">The clock the sleeps run on.</param>
     /// <param name="logger">Where failures are told.</param>
     /// <param name="stop">Ends the loop.</param>
-    public static async Task RunAsync(string name, Func<CancellationToken, Task<TimeSpan>> round, TimeProvider time, ILogger logger, CancellationToken stop)
+    public static async Task RunAsync(string name, Func<CancellationToken, Task<TimeSpan>> round, StoreOutage outage, TimeProvider time, ILogger logger, CancellationToken stop)
     {
         var backoff = new Backoff(FirstBackoff, MaxBackoff);
-        var failures = 0;
         while (!stop.IsCancellationRequested)
         {
             TimeSpan sleep;
+            var startedAt = time.GetUtcNow();
             try
             {
                 sleep = await round(stop).ConfigureAwait(false);
                 backoff.Reset();
-                failures = 0;
+                outage.Reached();
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
@@ -42,13 +43,13 @@ internal static class WorkerDuty
             catch (Exception ex)
             {
                 sleep = backoff.Next();
-                if (ex is not TransportException)
+                if (ex is TransportException unreachable)
+                {
+                    outage.Failed(name, unreachable, sleep, startedAt);
+                }
+                else
                 {
                     Log.DutyBroken(logger, ex, name, sleep);
-                }
-                else if (++failures == 1)
-                {
-                    Log.DutyFailed(logger, name, ex.Message, sleep);
                 }
             }
 

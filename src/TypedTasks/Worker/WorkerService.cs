@@ -30,6 +30,7 @@ internal sealed class WorkerService : BackgroundService
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly LeaseSet _leases = new();
+    private readonly StoreOutage _outage;
     private readonly CancellationRelay _cancellations;
     private readonly TaskExecutor _executor;
     private readonly IReadOnlyDictionary<string, TaskDescriptor> _tasks;
@@ -48,8 +49,9 @@ internal sealed class WorkerService : BackgroundService
         _time = time;
         _logger = logger;
         _tasks = TaskCatalog.BuildTable();
-        _cancellations = new CancellationRelay(client.Store, _leases, time, logger);
-        _executor = new TaskExecutor(_tasks, client.Store, _cancellations, services, time, logger);
+        _outage = new StoreOutage(logger, time);
+        _cancellations = new CancellationRelay(client.Store, _leases, _outage, time, logger);
+        _executor = new TaskExecutor(_tasks, client.Store, _cancellations, _outage, services, time, logger);
         _cancellations.CancelRunning = _executor.Cancel;
 
         // Known before the host starts, so that this host's own enqueues never warn for lack of a worker.
@@ -62,19 +64,19 @@ internal sealed class WorkerService : BackgroundService
         var queues = _options.EffectiveQueues;
         Log.WorkerStarted(_logger, _options.Concurrency, string.Join(", ", queues), _tasks.Count);
         var buffer = new PrefetchBuffer(_options.Prefetch);
-        var fetcher = new Fetcher(store, queues, buffer, _leases, _status, _time, _logger);
+        var fetcher = new Fetcher(store, queues, buffer, _leases, _status, _outage, _time, _logger);
         var pool = new ExecutorPool(_executor, buffer, _leases, _cancellations, _status, _logger);
         var description = new WorkerDescription(queues, _options.Concurrency, _status, [.. _tasks.Keys]);
 
         // The heartbeat runs until the very end (it renews the leases of tasks still finishing);
         // the other duties stop with fetching.
         using var heartbeatStop = new CancellationTokenSource();
-        var heartbeat = Task.Run(() => new Heartbeat(store, _leases, description, _time, _logger).RunAsync(heartbeatStop.Token), CancellationToken.None);
+        var heartbeat = Task.Run(() => new Heartbeat(store, _leases, description, _outage, _time, _logger).RunAsync(heartbeatStop.Token), CancellationToken.None);
         var loops = new List<Task>(_options.Concurrency + 4)
         {
             Task.Run(() => fetcher.RunAsync(stoppingToken), CancellationToken.None),
-            Task.Run(() => new Recoverer(store, queues, _time, _logger).RunAsync(stoppingToken), CancellationToken.None),
-            Task.Run(() => new Scheduler(store, queues, _time, _logger).RunAsync(stoppingToken), CancellationToken.None),
+            Task.Run(() => new Recoverer(store, queues, _outage, _time, _logger).RunAsync(stoppingToken), CancellationToken.None),
+            Task.Run(() => new Scheduler(store, queues, _outage, _time, _logger).RunAsync(stoppingToken), CancellationToken.None),
             Task.Run(() => _cancellations.RunAsync(_hardStop.Token), CancellationToken.None),
         };
         loops.AddRange(pool.Start(_options.Concurrency, stoppingToken, _hardStop.Token));

@@ -6,7 +6,7 @@ using TypedTasksWebApi;
 //   POST /reports?title=q3   -> 202 Accepted, {"id": "..."}, Location: /reports/{id}
 //   GET  /reports/{id}       -> 200 {"id", "state"} (with "report" once succeeded, "error" once failed), or 404
 // Errors answer with problem details: 503 while Redis cannot be reached, 500 for anything else.
-// The broker is in memory unless TypedTasks:Redis is set (appsettings.json, TypedTasks__Redis=host:port).
+// The task store is in memory unless TypedTasks:Redis is set (appsettings.json, TypedTasks__Redis=host:port).
 var builder = WebApplication.CreateBuilder(args);
 builder.Services.AddProblemDetails();
 
@@ -17,7 +17,7 @@ builder.Services.AddTypedTasks().AddWorker();
 var app = builder.Build();
 
 // An unexpected error answers with a problem-details body, never an empty 500; an unreachable
-// broker is a 503, which tells the client to try again later.
+// store (Redis down) is a 503, which tells the client to try again later.
 app.UseExceptionHandler(new ExceptionHandlerOptions
 {
     StatusCodeSelector = e => e is TransportException ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status500InternalServerError,

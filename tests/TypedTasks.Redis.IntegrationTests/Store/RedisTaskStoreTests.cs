@@ -214,6 +214,22 @@ public abstract class RedisTaskStoreTests : IAsyncLifetime
         Assert.Empty(await store.GetWorkersAsync());
     }
 
+    [Fact]
+    public async Task A_worker_lists_running_ids_whatever_characters_their_chosen_part_holds()
+    {
+        // Input: chosen ids with a newline, a comma, a quote and a backslash, held by one worker.
+        // Before: the ids were joined with newlines and the first one read back as two.
+        await using var store = Open();
+        string[] chosen = ["line\none", "a,b \"c\" \\d", "plain"];
+        var ids = await store.EnqueueManyAsync("nl", [.. chosen.Select(c => New(chosen: c))]);
+        var leases = await store.FetchAsync(["nl"], 3, CancellationToken.None);
+        Assert.Equal(3, leases.Count);
+        await store.HeartbeatAsync(new WorkerDescription(["nl"], 3, new WorkerStatus()), leases);
+        var worker = Assert.Single(await store.GetWorkersAsync());
+        Assert.Equal(ids.Order(StringComparer.Ordinal), worker.Running.Order(StringComparer.Ordinal));
+        await store.LeaveAsync();
+    }
+
     // ---- Lost data ----
 
     [Fact]
@@ -228,6 +244,24 @@ public abstract class RedisTaskStoreTests : IAsyncLifetime
         await Raw.HashSetAsync(K("q2", "seq"), "epoch", "zzzzzzzz"); // as after a restart without data and a new first enqueue
         Assert.True((await Assert.ThrowsAsync<TaskNotFoundException>(() => _store.GetAsync(next).AsTask())).Lost);
         Assert.False((await Assert.ThrowsAsync<TaskNotFoundException>(() => _store.WaitAsync("zzzzzzzz-99@q2", Bound).AsTask())).Lost);
+    }
+
+    [Fact]
+    public async Task A_queue_made_again_after_its_keys_were_lost_gets_a_new_epoch_even_from_the_same_store()
+    {
+        // Input: a task enqueued, every key of its queue deleted (as a Redis restarted empty), a
+        // second task enqueued by the same store. Expected: the second id differs from the first
+        // (the epoch is made by the server, not reused from the client), and the first is lost.
+        var first = await _store.EnqueueAsync("again", New(Small()));
+        foreach (var suffix in new[] { "seq", "open", "t:0", "pending:0" })
+        {
+            await Raw.KeyDeleteAsync(K("again", suffix));
+        }
+
+        var second = await _store.EnqueueAsync("again", New(Small()));
+        Assert.NotEqual(first, second);
+        Assert.True((await Assert.ThrowsAsync<TaskNotFoundException>(() => _store.GetAsync(first).AsTask())).Lost);
+        Assert.Equal(TaskState.Pending, (await _store.GetAsync(second))!.State);
     }
 
     // ---- Waiters ----
@@ -285,6 +319,79 @@ public abstract class RedisTaskStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Enqueues_batched_with_one_into_a_pending_list_of_another_type_are_stored_and_only_that_one_fails()
+    {
+        // Input: pending:3 of queue "i" holds a string; 20 concurrent enqueues at priority 0 (one
+        // script call for the slot after the first) with one at priority 3 among them, and one with
+        // a chosen id of the store's own form. Error: that enqueue alone, InvalidDataException naming
+        // the key; ArgumentException for the chosen id. Before, the whole batch failed.
+        var first = await _store.EnqueueAsync("i", New(Small()));
+        var ownForm = first[..first.IndexOf('-', StringComparison.Ordinal)] + "-999";
+        await Raw.StringSetAsync(K("i", "pending:3"), "x");
+        var good = Enumerable.Range(0, 10).Select(_ => _store.EnqueueAsync("i", New(Small())).AsTask()).ToList();
+        var bad = _store.EnqueueManyAsync("i", [New(Small()), New(Small(), priority: 3)]).AsTask();
+        var chosen = _store.EnqueueAsync("i", New(Small(), chosen: ownForm)).AsTask();
+        good.AddRange(Enumerable.Range(0, 10).Select(_ => _store.EnqueueAsync("i", New(Small())).AsTask()));
+
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => bad);
+        Assert.Contains($"{_prefix}:{{i}}:pending:3 holds a string", error.Message, StringComparison.Ordinal);
+        Assert.Contains("has the form of an id the store makes", (await Assert.ThrowsAsync<ArgumentException>(() => chosen)).Message, StringComparison.Ordinal);
+        var ids = await Task.WhenAll(good);
+        Assert.Equal(20, ids.Distinct().Count());
+        await Raw.KeyDeleteAsync(K("i", "pending:3"));
+        Assert.Equal(21, (await _store.CountAsync("i")).Pending);
+        Assert.Null(await _store.GetAsync(ownForm + "@i"));
+    }
+
+    [Fact]
+    public async Task Completions_batched_with_one_into_a_final_index_of_another_type_settle_and_only_that_one_fails()
+    {
+        // Input: succeeded of queue "s" holds a string; 10 running tasks settled concurrently, one as
+        // Succeeded, nine as Failed. Error: the Succeeded one alone, InvalidDataException naming the
+        // key; it stays Started with its lease. Before, every settle of the batch failed.
+        await _store.EnqueueManyAsync("s", [.. Enumerable.Range(0, 10).Select(_ => New(Small()))]);
+        var leases = await _store.FetchAsync(["s"], 10, CancellationToken.None);
+        Assert.Equal(10, leases.Count);
+        await Raw.StringSetAsync(K("s", "succeeded"), "x");
+        var failure = TaskCompletion.Failed(new TaskError("E", "m", null));
+        var settles = leases.Select((l, i) => _store.CompleteAsync(l, i == 5 ? TaskCompletion.Succeeded(default) : failure).AsTask()).ToList();
+
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => settles[5]);
+        Assert.Contains($"{_prefix}:{{s}}:succeeded holds a string", error.Message, StringComparison.Ordinal);
+        settles.RemoveAt(5);
+        Assert.All(await Task.WhenAll(settles), Assert.True);
+        await Raw.KeyDeleteAsync(K("s", "succeeded"));
+        var counts = await _store.CountAsync("s");
+        Assert.Equal((9L, 1L), (counts.Failed, counts.Started));
+        Assert.Equal(TaskState.Started, (await _store.GetAsync(leases[5].Id))!.State);
+    }
+
+    [Fact]
+    public async Task Pending_tasks_whose_records_cannot_be_read_end_failed_with_the_reason_and_the_fetch_takes_the_next()
+    {
+        // Input: three pending tasks; the first's record cut to one byte, the second's record moved
+        // to its side key, which holds a list. Expected: one fetch returns the third; the first ends
+        // Failed ("UnreadableRecord", its byte kept as its envelope), the second Failed ("side key:
+        // wrong type"), and the list is left as it was.
+        var ids = await _store.EnqueueManyAsync("ur", [New(Small(1)), New(Small(2)), New(Small(3))]);
+        await Raw.HashSetAsync(K("ur", "t:0"), "1", new byte[] { 0x00 });
+        await Raw.HashSetAsync(K("ur", "t:0"), "2", "x");
+        await Raw.ListLeftPushAsync(K("ur", "x:2"), "a list where a record belongs");
+
+        var lease = Assert.Single(await _store.FetchAsync(["ur"], 1, CancellationToken.None));
+        Assert.Equal(ids[2], lease.Id);
+        var cut = await _store.GetStoredAsync(ids[0]);
+        Assert.Equal((TaskState.Failed, "TypedTasks.UnreadableRecord"), (cut!.Info.State, cut.Info.Error!.Type));
+        Assert.Contains("(1 bytes) is not a task store record", cut.Info.Error.Message, StringComparison.Ordinal);
+        Assert.Equal([0x00], cut.Envelope.ToArray());
+        var wrong = await _store.GetAsync(ids[1]);
+        Assert.Equal((TaskState.Failed, "side key: wrong type"), (wrong!.State, wrong.Error!.Message));
+        Assert.Equal(1, await Raw.ListLengthAsync(K("ur", "x:2")));
+        var counts = await _store.CountAsync("ur");
+        Assert.Equal((0L, 1L, 2L), (counts.Pending, counts.Started, counts.Failed));
+    }
+
+    [Fact]
     public async Task Fetch_with_a_leases_key_of_another_type_fails_and_the_task_stays_pending()
     {
         // Input: leases holds a string. Error: WRONGTYPE from the fetch script.
@@ -319,6 +426,31 @@ public abstract class RedisTaskStoreTests : IAsyncLifetime
         await Raw.KeyRenameAsync(K("r", "leases-aside"), K("r", "leases"));
         Assert.Equal(before, await Raw.SortedSetScoreAsync(K("r", "leases"), id.Split('-', '@')[1]));
         Assert.Equal(TaskState.Started, (await _store.GetAsync(id))!.State);
+    }
+
+    [Fact]
+    public async Task A_heartbeat_renews_the_leases_of_other_queues_when_one_queue_has_a_leases_key_of_another_type()
+    {
+        // Input: a worker holds a task of "r1" and of "r2" (one slot on a single server, so one
+        // renew call there); r1's leases key holds a string. Error: InvalidDataException naming
+        // r1's key; r2's lease gets its new deadline all the same.
+        var held = new List<TaskLease>();
+        foreach (var queue in new[] { "r1", "r2" })
+        {
+            await _store.EnqueueAsync(queue, New(Small()));
+            held.Add(await FetchOneAsync(queue));
+        }
+
+        var r2Seq = held[1].Id.Split('-', '@')[1];
+        var before = await Raw.SortedSetScoreAsync(K("r2", "leases"), r2Seq);
+        await Raw.KeyRenameAsync(K("r1", "leases"), K("r1", "leases-aside"));
+        await Raw.StringSetAsync(K("r1", "leases"), "x");
+        await Task.Delay(20);
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => _store.HeartbeatAsync(new WorkerDescription(["r1", "r2"], 2, new WorkerStatus()), held).AsTask());
+        Assert.Contains($"{_prefix}:{{r1}}:leases holds a string", error.Message, StringComparison.Ordinal);
+        Assert.True(await Raw.SortedSetScoreAsync(K("r2", "leases"), r2Seq) > before);
+        await Raw.KeyDeleteAsync(K("r1", "leases"));
+        await Raw.KeyRenameAsync(K("r1", "leases-aside"), K("r1", "leases"));
     }
 
     [Fact]
@@ -482,6 +614,36 @@ public abstract class RedisTaskStoreTests : IAsyncLifetime
         Assert.Equal("listpack", (string?)await Raw.ExecuteAsync("OBJECT", "ENCODING", K("mem", "t:3")));
         var bucket = (long)await Raw.ExecuteAsync("MEMORY", "USAGE", K("mem", "t:3"));
         Assert.True(bucket < 128 * 48, $"a bucket of 128 small records takes {bucket} B");
+    }
+
+    [Fact]
+    public async Task A_running_record_of_a_typical_small_task_stays_in_its_bucket_and_still_names_its_worker_by_host_and_pid()
+    {
+        // A 40-byte version-2 envelope: a 62-byte pending record. A running one keeps the worker's
+        // number (a few bytes), not its host:pid, so it needs no side key x:<seq>.
+        var id = await _store.EnqueueAsync("wk", New(VersionTwo(40)));
+        var lease = await FetchOneAsync("wk");
+        Assert.False(await Raw.KeyExistsAsync(K("wk", "x:1")));
+        Assert.Equal(Worker.WorkerIdentity.Name, (await _store.GetAsync(id))!.Worker);
+
+        // Another store (another process: nothing cached) reads the name from the registry, for a
+        // running task, a page, a waiter's final state, and after Redis lost the registry.
+        await using var other = Open();
+        Assert.Equal(Worker.WorkerIdentity.Name, (await other.GetAsync(id))!.Worker);
+        var waiting = Open();
+        await using (waiting)
+        {
+            var wait = waiting.WaitAsync(id, Bound).AsTask();
+            Assert.True(await _store.CompleteAsync(lease, TaskCompletion.Succeeded(new byte[] { 1 })));
+            Assert.Equal(Worker.WorkerIdentity.Name, (await wait).Worker);
+        }
+
+        Assert.Equal(Worker.WorkerIdentity.Name, Assert.Single(await other.ListAsync("wk", TaskState.Succeeded, 0, 10)).Info.Worker);
+        await Raw.KeyDeleteAsync($"{_prefix}:workers:names");
+        await using var late = Open();
+        Assert.Null((await late.GetAsync(id))!.Worker); // the number is not known any more: no worker rather than a wrong one
+        await _store.HeartbeatAsync(new WorkerDescription(["wk"], 1, new WorkerStatus()), []);
+        Assert.Equal(Worker.WorkerIdentity.Name, (await late.GetAsync(id))!.Worker); // the heartbeat registered it again
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.Linq;
 using System.Threading;
@@ -16,20 +17,24 @@ namespace TypedTasks.Redis.IntegrationTests.Store;
 /// task, fetchers that start up to 64 at once, and one CompleteAsync per task from as many
 /// concurrent executors. Reports the rate (no timed assertion); checks every task succeeded.
 /// </summary>
-public sealed class RedisTaskStoreThroughput(RedisFixture redis, ITestOutputHelper output) : IClassFixture<RedisFixture>
+public sealed class RedisTaskStoreThroughput(ITestOutputHelper output)
 {
     [Theory]
     [Trait("Category", "Throughput")]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task Per_call_enqueues_fetches_and_completions_all_succeed(bool versionOneEnvelope)
+    [InlineData("small")]
+    [InlineData("v2")]
+    [InlineData("v1")]
+    public async Task Per_call_enqueues_fetches_and_completions_all_succeed(string envelopeKind)
     {
         const int Total = 100_000;
         const int Producers = 64;
         const int Fetchers = 4;
-        await using var connection = await ConnectionMultiplexer.ConnectAsync(redis.Server.Endpoint);
-        await using var store = new RedisTaskStore(connection, new RedisTransportOptions { KeyPrefix = "tp" + Guid.NewGuid().ToString("N")[..8] });
-        var envelope = versionOneEnvelope ? Envelope("Add", queue: "bench") : Small();
+        await using var server = await Testing.RedisServer.StartAsync();
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(server.Endpoint + ",allowAdmin=true");
+        await using var store = new RedisTaskStore(connection, new RedisTransportOptions { KeyPrefix = "tp" });
+        var envelope = Of(envelopeKind);
+        var memoryBefore = await UsedMemoryAsync(connection);
+        var callsBefore = await CallsAsync(connection);
         var completed = 0;
         using var stop = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
@@ -74,7 +79,13 @@ public sealed class RedisTaskStoreThroughput(RedisFixture redis, ITestOutputHelp
         cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
         await stop.CancelAsync();
         await Task.WhenAll(fetchers);
-        output.WriteLine($"{Total} tasks ({envelope.Length}-byte envelopes): enqueued in {enqueued.TotalSeconds:F2} s ({Total / enqueued.TotalSeconds:F0}/s), all succeeded in {watch.Elapsed.TotalSeconds:F2} s ({Total / watch.Elapsed.TotalSeconds:F0} tasks/s end to end); CPU of this process (producers and worker): {cpu.TotalMicroseconds / Total:F1} µs per task");
+        var calls = await CallsAsync(connection);
+        var memory = await UsedMemoryAsync(connection) - memoryBefore;
+        var perTask = string.Join(", ", calls.Where(c => c.Value != callsBefore.GetValueOrDefault(c.Key)).OrderByDescending(c => c.Value - callsBefore.GetValueOrDefault(c.Key))
+            .Select(c => $"{c.Key} {(c.Value - callsBefore.GetValueOrDefault(c.Key)) / (double)Total:F2}"));
+        output.WriteLine($"{Total} tasks ({envelope.Length}-byte envelopes, worker {Worker.WorkerIdentity.Name}): enqueued in {enqueued.TotalSeconds:F2} s ({Total / enqueued.TotalSeconds:F0}/s), all succeeded in {watch.Elapsed.TotalSeconds:F2} s ({Total / watch.Elapsed.TotalSeconds:F0} tasks/s end to end); CPU of this process (producers and worker): {cpu.TotalMicroseconds / Total:F1} µs per task");
+        output.WriteLine($"Redis commands per task (INFO commandstats, script calls and the commands they run): {perTask}");
+        output.WriteLine($"used_memory after all succeeded: {memory / (double)Total:F1} B per task");
         Assert.Equal(Total, completed);
         Assert.Equal(0, (await store.CountAsync("bench")).Pending);
     }
@@ -99,5 +110,38 @@ public sealed class RedisTaskStoreThroughput(RedisFixture redis, ITestOutputHelp
         var perTask = (Used() - before) / (double)Total;
         output.WriteLine($"{(versionOneEnvelope ? "version-1 envelope (" + Envelope("Add").Length + " B)" : "7-byte envelope")}: {perTask:F1} B per pending task");
         Assert.Equal(Total, (await store.CountAsync("q")).Pending);
+    }
+
+    private static byte[] Of(string kind) => kind switch
+    {
+        "small" => Small(),
+        "v2" => VersionTwo(),
+        _ => Envelope("Add", queue: "bench"),
+    };
+
+    private static async Task<long> UsedMemoryAsync(ConnectionMultiplexer connection)
+    {
+        var info = (string)(await connection.GetDatabase().ExecuteAsync("INFO", "memory"))!;
+        var line = info.Split('\n').First(l => l.StartsWith("used_memory:", StringComparison.Ordinal));
+        return long.Parse(line["used_memory:".Length..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Calls per command so far (INFO commandstats: a script call and each command it runs count).</summary>
+    private static async Task<Dictionary<string, long>> CallsAsync(ConnectionMultiplexer connection)
+    {
+        var info = (string)(await connection.GetDatabase().ExecuteAsync("INFO", "commandstats"))!;
+        var calls = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var line in info.Split('\n'))
+        {
+            // cmdstat_hset:calls=12,usec=...
+            if (line.StartsWith("cmdstat_", StringComparison.Ordinal) && line.IndexOf(":calls=", StringComparison.Ordinal) is var at and > 0)
+            {
+                var end = line.IndexOf(',', at);
+                calls[line[8..at]] = long.Parse(line[(at + 7)..end], System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+
+        calls.Remove("info");
+        return calls;
     }
 }

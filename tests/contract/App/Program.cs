@@ -120,17 +120,21 @@ await Check("2000 concurrent enqueues", async () =>
     Expect(values.Select((v, i) => v == i + 1).All(ok => ok), "wrong results");
 });
 
-await Check("an unknown id is Pending and times out", async () =>
+await Check("an unknown id is never taken for a pending task", async () =>
 {
     var unknown = Tasks.Add.GetResult("never-enqueued");
-    Expect(await unknown.GetStateAsync() == TaskState.Pending, "state");
-    try
+    Expect(await unknown.GetInfoAsync() is null, "info");
+    foreach (var ask in new Func<Task>[] { async () => await unknown.GetStateAsync(), () => unknown.GetAsync(wait) })
     {
-        await unknown.GetAsync(TimeSpan.FromMilliseconds(200));
-        Expect(false, "no timeout");
-    }
-    catch (TimeoutException)
-    {
+        try
+        {
+            await ask();
+            Expect(false, "no TaskNotFoundException");
+        }
+        catch (TaskNotFoundException e)
+        {
+            Expect(e.TaskId == "never-enqueued" && !e.Lost, "exception");
+        }
     }
 });
 

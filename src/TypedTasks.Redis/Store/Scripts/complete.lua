@@ -5,21 +5,28 @@
 --   kind 'f'   Failed, payload the error; kind 'e' Expired; kind 'c' Canceled
 --   kind 'r'   Retrying until the due time, payload the error
 --   kind 'l'   released: Pending again at the head of its list, this run not counted
--- Returns      per lease: 1 settled, 0 not this run's lease (nothing changed), -1 the task's own
---              keys hold another Redis type (that task is left as it is, the others go on).
+-- Returns      two per lease: the outcome and a message. 1 settled, 0 not this run's lease
+--              (nothing changed), -1 a key the settle reads or writes (the task's bucket or side
+--              key, or its queue's leases, retrying, final index, open counter or pending list)
+--              holds another Redis type: that task is left as it is, the message names the key,
+--              and the other leases go on.
 -- A record already final whose fence matches and whose lease is still there (canceled while it
 -- ran): its lease is dropped, 1; without its lease (settled already, or dropped by recover): 0.
--- Order: the queue keys written are checked first; per task, the record and its new index entry
--- are written before its lease is removed.
+-- Order: per lease, the record is read and every key its settle writes is checked first; then
+-- the record and its new index entry are written, and only then is its lease removed.
 local count = (#ARGV - A + 1) / 7
 local out = {}
-for i = 1, count do
-  local at = A + (i - 1) * 7
-  local q = queue(tonumber(ARGV[at]))
-  check(q, 'leases', 'retrying')
-  check_final(q)
-  if ARGV[at + 3] == 'l' then check_pending(q) end
+local FINAL_OF = { s = 'succeeded', f = 'failed', e = 'expired', c = 'canceled' }
+
+-- The problem of a key the settle of record r (kind) writes, or nil.
+local function settle_problem(q, r, kind)
+  local p = problem_of(q, 'leases')
+  if p or is_final(r.state) or r.state ~= STARTED then return p end
+  if kind == 'l' then return problem_of(q, 'pending:' .. r.prio) end
+  if kind == 'r' then return problem_of(q, 'retrying') end
+  return problem_of(q, FINAL_OF[kind], 'open')
 end
+
 for i = 1, count do
   local at = A + (i - 1) * 7
   local q = queue(tonumber(ARGV[at]))
@@ -28,14 +35,21 @@ for i = 1, count do
   local kind = ARGV[at + 3]
   local r, bad = nil, false
   if seq then r, bad = try_load(q, seq) end
+  local p = nil
   if bad then
-    out[i] = -1
+    p = 'WRONGTYPE the bucket or side key of task ' .. ARGV[at + 1] .. ' holds another Redis type; nothing was changed'
+  elseif r and r.fence == fence then
+    p = settle_problem(q, r, kind)
+  end
+  out[2 * i] = p or ''
+  if p then
+    out[2 * i - 1] = -1
   elseif not r or r.fence ~= fence then
-    out[i] = 0
+    out[2 * i - 1] = 0
   elseif is_final(r.state) then
-    out[i] = redis.call('ZREM', q.base .. 'leases', seq)
+    out[2 * i - 1] = redis.call('ZREM', q.base .. 'leases', seq)
   elseif r.state ~= STARTED then
-    out[i] = 0
+    out[2 * i - 1] = 0
   else
     r.updated = NOW
     if kind == 'l' then
@@ -65,7 +79,7 @@ for i = 1, count do
       finish(q, seq, r)
     end
     redis.call('ZREM', q.base .. 'leases', seq)
-    out[i] = 1
+    out[2 * i - 1] = 1
   end
 end
 flush()

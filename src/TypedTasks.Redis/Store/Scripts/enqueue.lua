@@ -1,75 +1,116 @@
--- Stores new tasks (one EnqueueAsync each, or one EnqueueManyAsync), all or nothing.
--- ARGV[A]      an epoch for a queue whose seq key does not exist yet
--- ARGV[A+1..]  five per task: queue index (its KEYS entry), priority, due (unix ms, 0: now),
---              chosen id ('' when none), envelope
--- Returns      the id of each task, in order (a chosen id already used: the id of the task there).
--- Order: everything is checked and planned first (no write can fail after that: the keys it
--- writes were checked), then records, counters and indexes are written; nothing is removed.
+-- Stores new tasks for many callers at once: each request (one EnqueueAsync, or one
+-- EnqueueManyAsync) is stored all or nothing, and a request refused leaves the others stored.
+-- ARGV[A]      the client's part of the epoch of a queue whose seq key does not exist yet
+-- ARGV[A+1..]  per request: queue index (its KEYS entry), task count n, then four per task:
+--              priority, due (unix ms, 0: now), chosen id ('' when none), envelope
+-- Returns      per request, in order: { 'i', id of each task } (a chosen id already used: the
+--              id of the task there); { 'w', message } a key it needs holds another Redis type;
+--              { 'c', message } a chosen id has the form of the ids the store makes.
+-- Order: every request is checked and planned first, reads only (a refused one gives back the
+-- sequences it planned); then records, counters and indexes are written, to keys checked.
+-- Nothing is removed.
 local candidate = ARGV[A]
-local count = (#ARGV - A) / 5
-local plan = {}
+local answers = {}
+local plans = {}
 local next_seq = {}
+local used = {}
 local taken = {}
-for i = 1, count do
-  local at = A + 1 + (i - 1) * 5
-  local qi = tonumber(ARGV[at])
-  local q = queue(qi)
-  check(q, 'seq', 'open')
+
+-- Plans one request; returns its items, or nil, the answer code and the message. The chosen ids
+-- it takes are listed in claims.
+local function plan_request(qi, q, from, n, claims)
+  local p = problem_of(q, 'seq', 'open')
+  if p then return nil, 'w', p end
   if next_seq[qi] == nil then next_seq[qi] = tonumber(redis.call('HGET', q.seq, 'next') or '0') end
-  local chosen = ARGV[at + 3]
-  local existing = nil
-  local e = epoch_form(chosen)
-  if e and (e == epoch(q) or (not epoch(q) and e == candidate)) then
-    error({ err = 'ERR the chosen task id ' .. chosen .. ' has the form of an id the store makes in queue ' .. q.name .. '; choose another' })
-  end
-  if chosen ~= '' then
-    local idkey = q.base .. 'id:' .. chosen
-    need(idkey, 'string')
-    existing = taken[qi .. '@' .. chosen] or redis.call('GET', idkey)
-  end
-  local item = { q = q, qi = qi, prio = tonumber(ARGV[at + 1]), due = tonumber(ARGV[at + 2]), chosen = chosen,
-    name = '', body = ARGV[at + 4] }
-  if existing then
-    item.existing = true
-    item.id = chosen .. '@' .. q.name
-  else
-    next_seq[qi] = next_seq[qi] + 1
-    item.seq = tostring(next_seq[qi])
-    local bucket = bucket_of(q, item.seq)
-    if not q.checked[bucket] then
-      need(bucket, 'hash')
-      q.checked[bucket] = true
+  local items = {}
+  for t = 1, n do
+    local at = from + (t - 1) * 4
+    local chosen = ARGV[at + 2]
+    local e = epoch_form(chosen)
+    if e and e == (epoch(q) or fresh_epoch(q, candidate)) then
+      return nil, 'c', 'the chosen task id ' .. chosen .. ' has the form of an id the store makes in queue ' .. q.name .. '; choose another'
     end
-    if item.due > NOW then check(q, 'sched') else check(q, 'pending:' .. item.prio) end
-    if chosen ~= '' then taken[qi .. '@' .. chosen] = item.seq end
+    local existing = nil
+    if chosen ~= '' then
+      p = problem_at(q, 'id:' .. chosen, 'string')
+      if p then return nil, 'w', p end
+      existing = taken[qi .. '@' .. chosen] or redis.call('GET', q.base .. 'id:' .. chosen)
+    end
+    local item = { q = q, qi = qi, prio = tonumber(ARGV[at]), due = tonumber(ARGV[at + 1]), chosen = chosen,
+      name = '', body = ARGV[at + 3] }
+    if existing then
+      item.existing = true
+      item.id = chosen .. '@' .. q.name
+    else
+      next_seq[qi] = next_seq[qi] + 1
+      item.seq = tostring(next_seq[qi])
+      local index = item.due > NOW and 'sched' or 'pending:' .. item.prio
+      p = problem_at(q, 't:' .. bucket_no(item.seq), 'hash') or problem_of(q, index)
+      if p then return nil, 'w', p end
+      if chosen ~= '' then
+        taken[qi .. '@' .. chosen] = item.seq
+        claims[#claims + 1] = qi .. '@' .. chosen
+      end
+    end
+    items[t] = item
   end
-  plan[i] = item
+  return items
 end
 
-for qi, n in pairs(next_seq) do
+local at = A + 1
+local r = 0
+while at <= #ARGV do
+  r = r + 1
+  local qi = tonumber(ARGV[at])
+  local n = tonumber(ARGV[at + 1])
+  local q = queue(qi)
+  local before = next_seq[qi]
+  local claims = {}
+  local items, code, message = plan_request(qi, q, at + 2, n, claims)
+  if items then
+    plans[r] = items
+    for _, item in ipairs(items) do
+      if not item.existing then used[qi] = true end
+    end
+  else
+    -- Refused: the sequences and chosen ids it planned are given back.
+    next_seq[qi] = before
+    for _, key in ipairs(claims) do taken[key] = nil end
+    answers[r] = { code, message }
+  end
+  at = at + 2 + n * 4
+end
+
+for qi in pairs(used) do
   local q = queue(qi)
   if not epoch(q) then
-    redis.call('HSET', q.seq, 'epoch', candidate)
-    q.epoch = candidate
+    q.epoch = fresh_epoch(q, candidate)
+    redis.call('HSET', q.seq, 'epoch', q.epoch)
   end
-  redis.call('HSET', q.seq, 'next', n)
+  redis.call('HSET', q.seq, 'next', next_seq[qi])
 end
 
-local ids = {}
 local opening = {}
-for i = 1, count do
-  local item = plan[i]
-  local q = item.q
-  if item.existing then
-    ids[i] = item.id
-  else
-    local r = create(q, item)
-    local bucket = item.qi .. ':' .. bucket_no(item.seq)
-    local open = opening[bucket]
-    if open then open.n = open.n + 1 else opening[bucket] = { q = q, seq = item.seq, n = 1 } end
-    ids[i] = id_of(q, item.seq, r)
+for i = 1, r do
+  local items = plans[i]
+  if items then
+    local ids = { 'i' }
+    for t = 1, #items do
+      local item = items[t]
+      local q = item.q
+      if item.existing then
+        ids[t + 1] = item.id
+      else
+        local rec = create(q, item)
+        local bucket = item.qi .. ':' .. bucket_no(item.seq)
+        local open = opening[bucket]
+        if open then open.n = open.n + 1 else opening[bucket] = { q = q, seq = item.seq, n = 1 } end
+        ids[t + 1] = id_of(q, item.seq, rec)
+      end
+    end
+    answers[i] = ids
   end
 end
 for _, open in pairs(opening) do opened_n(open.q, open.seq, open.n) end
 flush()
-return ids
+return answers

@@ -4,12 +4,16 @@
 -- Returns      six values per started task: queue index, id, attempt, fence, priority, envelope.
 -- Order: the tails of the pending lists are read and the records checked first (reads only),
 -- then the records are written and the leases added, and only then are the entries popped. A
--- pending entry whose record is final or gone is popped and not returned.
+-- pending entry whose record is final or gone is popped and not returned. One whose record cannot
+-- be read (cut short, or its bucket or side key holds another Redis type) is not returned either:
+-- it ends Failed with the reason (see unreadable below), so it holds up neither this fetch nor
+-- the tasks behind it.
 local room = tonumber(ARGV[A])
 local deadline = tonumber(ARGV[A + 1])
 local worker = ARGV[A + 2]
 local starts = {}
 local pops = {}
+local unreadables = {}
 for qi = 1, #KEYS do
   if room <= 0 then break end
   local q = queue(qi)
@@ -27,7 +31,12 @@ for qi = 1, #KEYS do
       for j = #window, 1, -1 do
         local seq = window[j]
         seen = seen + 1
-        local r = load(q, seq)
+        local ok, r = pcall(load, q, seq)
+        if not ok then
+          check(q, 'failed', 'open')
+          unreadables[#unreadables + 1] = { q = q, seq = seq, prio = p }
+          r = nil
+        end
         if r and not is_final(r.state) then
           starts[#starts + 1] = { q = q, qi = qi, seq = seq, r = r }
           room = room - 1
@@ -58,7 +67,12 @@ for i = 1, #starts do
   out[n + 5] = r.prio
   out[n + 6] = r.body
 end
+for i = 1, #unreadables do
+  local u = unreadables[i]
+  unreadable(u.q, u.seq, u.prio)
+end
 for i = 1, #pops do
   redis.call('RPOP', pops[i][1], pops[i][2])
 end
+flush()
 return out

@@ -46,11 +46,14 @@ else
     dues[#dues + 1] = -1
   end
 end
+-- A task whose record cannot be read (cut short, or a key of another type) is left out of the
+-- page, as one whose record is gone: a fetch fails it, with the reason, when it comes to it.
 local out = {}
 for i = 1, #seqs do
-  local s = load_raw(q, seqs[i])
-  if s then
-    local r = rec_read(s)
+  local ok, s = pcall(load_raw, q, seqs[i])
+  local r = nil
+  if ok and s then ok, r = pcall(rec_read, s) end
+  if ok and r then
     out[#out + 1] = id_of(q, seqs[i], r)
     out[#out + 1] = s
     out[#out + 1] = dues[i]

@@ -3,7 +3,7 @@
 -- P:{q}:inflight:<worker>) and the scheduled set P:{q}:scheduled. Each message becomes a task
 -- whose chosen id is the id in its version-1 envelope (so a waiter's id still names it), kept
 -- as it is; one already moved (its id taken) is only removed from the old key.
--- ARGV[A]      an epoch for a queue whose seq key does not exist yet; ARGV[A+1] the most messages
+-- ARGV[A]      the client's part of the epoch of a queue whose seq key does not exist yet; ARGV[A+1] the most messages
 -- Returns      how many messages left the old keys (call again until 0).
 -- Order: old keys are only read, and every key written is checked, before anything is written;
 -- the new records and indexes are written before the old entries are removed.
@@ -72,8 +72,8 @@ for i = 1, #items do
 end
 
 if not epoch(q) then
-  redis.call('HSET', q.seq, 'epoch', ARGV[A])
-  q.epoch = ARGV[A]
+  q.epoch = fresh_epoch(q, ARGV[A])
+  redis.call('HSET', q.seq, 'epoch', q.epoch)
 end
 redis.call('HSET', q.seq, 'next', next_seq)
 for i = 1, #items do

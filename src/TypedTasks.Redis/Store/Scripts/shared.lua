@@ -31,12 +31,19 @@ for p = 0, 9 do KIND['pending:' .. p] = 'list' end
 
 local function is_final(state) return state >= SUCCEEDED end
 
--- Fails the whole call, before anything is written, when a key holds another Redis type.
-local function need(key, kind)
+-- What is wrong with a key that holds another Redis type than the store writes there, or nil.
+local function problem(key, kind)
   local t = redis.call('TYPE', key).ok
   if t ~= kind and t ~= 'none' then
-    error({ err = 'WRONGTYPE the task store key ' .. key .. ' holds a ' .. t .. ', not a ' .. kind .. '; nothing was changed' })
+    return 'WRONGTYPE the task store key ' .. key .. ' holds a ' .. t .. ', not a ' .. kind .. '; nothing was changed'
   end
+  return nil
+end
+
+-- Fails the whole call, before anything is written, when a key holds another Redis type.
+local function need(key, kind)
+  local p = problem(key, kind)
+  if p then error({ err = p }) end
 end
 
 -- The queue of KEYS[i], made once per call.
@@ -51,14 +58,32 @@ local function queue(i)
   return q
 end
 
--- Checks the named keys of q (once per call each).
-local function check(q, ...)
-  for _, suffix in ipairs({ ... }) do
-    if not q.checked[suffix] then
-      need(q.base .. suffix, KIND[suffix])
-      q.checked[suffix] = true
-    end
+-- The problem of the key q.base .. suffix (looked at once per call), or nil; kind defaults to
+-- the KIND of the suffix.
+local function problem_at(q, suffix, kind)
+  local p = q.checked[suffix]
+  if p == nil then
+    p = problem(q.base .. suffix, kind or KIND[suffix]) or true
+    q.checked[suffix] = p
   end
+  if p == true then return nil end
+  return p
+end
+
+-- The first problem among the named keys of q, or nil. Scripts that serve many callers at once
+-- (enqueue, complete) use it to refuse only the requests that need a bad key.
+local function problem_of(q, ...)
+  for _, suffix in ipairs({ ... }) do
+    local p = problem_at(q, suffix)
+    if p then return p end
+  end
+  return nil
+end
+
+-- Checks the named keys of q (once per call each): fails the whole call on a bad one.
+local function check(q, ...)
+  local p = problem_of(q, ...)
+  if p then error({ err = p }) end
 end
 
 local function check_pending(q)
@@ -72,6 +97,17 @@ end
 local function epoch(q)
   if q.epoch == nil then q.epoch = redis.call('HGET', q.seq, 'epoch') or false end
   return q.epoch
+end
+
+-- The epoch of a queue whose seq key is about to be made: the first 8 hex digits of the SHA1 of
+-- the client's candidate and the server's time, so that a queue made again after Redis lost it,
+-- even by the same client, does not get back the epoch its lost tasks' ids carry.
+local function fresh_epoch(q, candidate)
+  if not q.fresh then
+    local t = redis.call('TIME')
+    q.fresh = string.sub(redis.sha1hex(candidate .. ':' .. t[1] .. ':' .. t[2]), 1, 8)
+  end
+  return q.fresh
 end
 
 local function bucket_no(seq) return math.floor(tonumber(seq) / 128) end
@@ -207,6 +243,35 @@ local function finish(q, seq, r)
   if r.chosen ~= '' then redis.call('PEXPIRE', q.base .. 'id:' .. r.chosen, TTL) end
   closed(q, seq)
   announce(q, seq, r, s)
+end
+
+-- An error as a record holds it: MessagePack [type, message, nil].
+local function error_bytes(kind, message)
+  return '\147' .. cmsgpack.pack(kind) .. cmsgpack.pack(message) .. '\192'
+end
+
+-- A pending task whose record cannot be read ends Failed, kept in the failed index, losing
+-- nothing that can be read: a record cut short becomes the body of a Failed record that says so
+-- (requeue runs it as it is); a record in a side key of another Redis type gets a short Failed
+-- record in its bucket (inline, so that side key, someone else's, is left as it is); in a bucket
+-- of another type nothing can be written, and the task is only moved to the failed index.
+-- The caller checked the failed index and open.
+local function unreadable(q, seq, prio)
+  local ok, s, side = pcall(load_raw, q, seq)
+  local r = { state = FAILED, prio = prio, attempt = 0, fence = 0, updated = NOW, name = '', worker = '',
+    chosen = '', body = '', side = false }
+  if ok and s then
+    r.side = side
+    r.body = s
+    r.err = error_bytes('TypedTasks.UnreadableRecord', 'The stored record (' .. #s .. ' bytes) is not a task store record; it is kept as this task\'s envelope.')
+    finish(q, seq, r)
+  elseif redis.call('TYPE', bucket_of(q, seq)).ok == 'hash' then
+    r.err = error_bytes('UnreadableRecord', 'side key: wrong type')
+    finish(q, seq, r)
+  else
+    redis.call('LPUSH', q.base .. 'failed', final_entry(seq, r))
+    closed(q, seq)
+  end
 end
 
 -- Pushes a pending task: at the head of its run order (runs next) or at the tail.

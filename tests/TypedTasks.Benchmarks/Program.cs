@@ -179,9 +179,15 @@ static async Task<int> RunHarnessAsync()
             {
                 var scaling1 = new Dictionary<string, object?>(bulk) { ["scenario"] = "S3-scaling" };
                 Emit(lines, scaling1);
+                await redisAdmin.GetServer(redis.Endpoint).ExecuteAsync("CONFIG", "RESETSTAT");
                 var latency = await Scenarios.LatencyAsync(client, task, latencyN, settings);
                 latency["rep"] = rep;
                 Emit(lines, latency);
+                if (rep == 1)
+                {
+                    // redis-server's share of a round trip (its warm-up's 50 included).
+                    Console.WriteLine(Scenarios.Json(await CommandStatsAsync(redisAdmin.GetServer(redis.Endpoint), "S2-latency-commands", latencyN + Scenarios.Warmup)));
+                }
             }
 
             await host.StopAsync();

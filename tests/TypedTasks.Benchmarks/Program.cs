@@ -261,7 +261,7 @@ static async Task<int> RunHarnessAsync()
             ["in_scripts_per_s"] = Math.Round(inScripts.Values.Sum() / seconds, 2),
             ["sent_commands"] = string.Join(" ", sent.OrderByDescending(c => c.Value).Select(c => $"{c.Key}={c.Value}")),
             ["loadavg_1m_before"] = load,
-            ["settings"] = $"1 idle worker process serving {queues} queue{(queues > 1 ? "s" : string.Empty)}, default worker and Redis options, default runtime settings, "
+            ["settings"] = $"1 idle worker process serving {queues} queue{(queues > 1 ? "s" : string.Empty)}, concurrency 64, prefetch 64, other worker and Redis options at their defaults, default runtime settings, "
                 + $"measured over {idleSeconds} s starting {idleSettle} s after it was ready, its own fresh redis-server",
         };
         Console.WriteLine(Scenarios.Json(line));

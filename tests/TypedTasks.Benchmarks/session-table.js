@@ -39,7 +39,8 @@ for (const [key, rs] of groups) {
   console.log(`| ${system} ${rs[0].version} | ${scenario} | ${rs.length} | ${cell(rs, 'enqueue_per_s')} | ${end} | ${lat} | ${cell(rs, 'bytes_per_task', 1)} | ${cpu} | ${cell(rs, 'loadavg_1m_before', 1)} |`);
 }
 for (const r of rows.filter((x) => /-commands$/.test(x.scenario))) {
-  console.log(`\n${r.scenario}, redis-server per task (${r.tasks} tasks; EVALSHA ${fmt(r.evalsha_usec_per_task, 2)} us per task, the commands of its scripts included): ${r.per_task}`);
+  const unit = r.scenario.startsWith('S2') ? 'round trip' : 'task';
+  console.log(`\n${r.scenario}, redis-server per ${unit} (${r.tasks} ${unit}s; EVALSHA ${fmt(r.evalsha_usec_per_task, 2)} us per ${unit}, the commands of its scripts included): ${r.per_task}`);
 }
 const idle = rows.filter((r) => r.scenario === 'I1-idle');
 if (idle.length) {

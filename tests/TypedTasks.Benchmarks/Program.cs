@@ -15,13 +15,14 @@ using TypedTasks.Testing;
 
 // dotnet TypedTasks.Benchmarks.dll                                           S1-user, S1-bulk, S2, S3, M1-memory (docs/performance.md)
 // dotnet TypedTasks.Benchmarks.dll micro                                     BenchmarkDotNet micro-benchmarks
-// dotnet TypedTasks.Benchmarks.dll worker --redis HOST:PORT --prefix P       a worker process (started by the harness)
-// dotnet TypedTasks.Benchmarks.dll producer --redis HOST:PORT --prefix P --n N --settings S
+// dotnet TypedTasks.Benchmarks.dll worker --redis HOST:PORT --prefix P [--queues N]
+//                                                                            a worker process (started by the harness)
+// dotnet TypedTasks.Benchmarks.dll producer --redis HOST:PORT --prefix P --n N --task T --settings S
 //                                                                            one S1-user run in a fresh process (started by the harness)
 return args.FirstOrDefault() switch
 {
-    "worker" => await RunWorkerAsync(Arg("--redis")!, Arg("--prefix")!, int.Parse(Arg("--concurrency") ?? "64", CultureInfo.InvariantCulture), int.Parse(Arg("--prefetch") ?? "64", CultureInfo.InvariantCulture)),
-    "producer" => await RunProducerAsync(Arg("--redis")!, Arg("--prefix")!, int.Parse(Arg("--n")!, CultureInfo.InvariantCulture), Arg("--settings") ?? string.Empty),
+    "worker" => await RunWorkerAsync(Arg("--redis")!, Arg("--prefix")!, int.Parse(Arg("--concurrency") ?? "64", CultureInfo.InvariantCulture), int.Parse(Arg("--prefetch") ?? "64", CultureInfo.InvariantCulture), int.Parse(Arg("--queues") ?? "1", CultureInfo.InvariantCulture)),
+    "producer" => await RunProducerAsync(Arg("--redis")!, Arg("--prefix")!, int.Parse(Arg("--n")!, CultureInfo.InvariantCulture), BenchTask.Get(Arg("--task")), Arg("--settings") ?? string.Empty),
     "micro" => RunMicro(args.Skip(1).ToArray()),
     _ => await RunHarnessAsync(),
 };
@@ -38,11 +39,17 @@ static int RunMicro(string[] rest)
     return 0;
 }
 
-static async Task<int> RunWorkerAsync(string redis, string prefix, int concurrency, int prefetch)
+// A worker of the benchmark's tasks; with --queues N it serves "default" and N - 1 more queues.
+static async Task<int> RunWorkerAsync(string redis, string prefix, int concurrency, int prefetch, int queues)
 {
     var builder = Host.CreateApplicationBuilder();
     builder.Logging.SetMinimumLevel(LogLevel.Warning);
-    builder.Services.AddTypedTasks(o => o.UseRedis(redis, r => r.KeyPrefix = prefix)).AddWorker(w => { w.Concurrency = concurrency; w.Prefetch = prefetch; });
+    builder.Services.AddTypedTasks(o => o.UseRedis(redis, r => r.KeyPrefix = prefix)).AddWorker(w =>
+    {
+        w.Concurrency = concurrency;
+        w.Prefetch = prefetch;
+        w.Queues = ["default", .. Enumerable.Range(1, queues - 1).Select(i => $"q{i}")];
+    });
     using var host = builder.Build();
     await host.StartAsync();
     Console.WriteLine("ready");
@@ -52,15 +59,15 @@ static async Task<int> RunWorkerAsync(string redis, string prefix, int concurren
 
 // One S1-user run as a user's program makes it: a host with the Redis client, the usual 50
 // warm-up round trips (as every peer's client does), then the timed run; one JSON line.
-static async Task<int> RunProducerAsync(string redis, string prefix, int n, string settings)
+static async Task<int> RunProducerAsync(string redis, string prefix, int n, BenchTask task, string settings)
 {
     var builder = Host.CreateApplicationBuilder();
     builder.Logging.SetMinimumLevel(LogLevel.Warning);
     builder.Services.AddTypedTasks(o => o.UseRedis(redis, r => r.KeyPrefix = prefix));
     using var host = builder.Build();
     await host.StartAsync();
-    await Scenarios.WarmUpAsync(host.Services.GetRequiredService<TaskClient>());
-    var line = await Scenarios.UserAsync(n, settings);
+    await Scenarios.WarmUpAsync(host.Services.GetRequiredService<TaskClient>(), task);
+    var line = await Scenarios.UserAsync(task, n, settings);
     // The whole process, start-up, JIT and warm-up included, as the peers' harness counts its client.
     line["client_cpu_s"] = Math.Round(System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds, 2);
     Console.WriteLine(Scenarios.Json(line));
@@ -77,13 +84,20 @@ static async Task<int> RunHarnessAsync()
     var Concurrency = Env("CONCURRENCY", 64);
     var Prefetch = Env("PREFETCH", 64);
     var memoryN = Env("MEMORY_N", 100_000);
+    var idleSettle = Env("IDLE_SETTLE_S", 30);
+    var idleSeconds = Env("IDLE_S", 60);
+    var idleQueues = (Environment.GetEnvironmentVariable("IDLE_QUEUES") ?? "1,100").Split(',').Select(int.Parse).ToArray();
     var scenarios = (Environment.GetEnvironmentVariable("SCENARIOS") ?? "S1-user,S1-bulk,M1-memory").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-    var unknown = scenarios.Except(["S1-user", "S1-bulk", "M1-memory"]).ToArray();
+    var unknown = scenarios.Except(["S1-user", "S1-bulk", "M1-memory", "I1-idle"]).ToArray();
     if (unknown.Length > 0)
     {
-        Console.Error.WriteLine($"Unknown scenario {string.Join(", ", unknown)} in SCENARIOS: use S1-user, S1-bulk (with S2 and S3) or M1-memory, comma-separated.");
+        Console.Error.WriteLine($"Unknown scenario {string.Join(", ", unknown)} in SCENARIOS: use S1-user, S1-bulk (with S2 and S3), M1-memory or I1-idle, comma-separated.");
         return 2;
     }
+
+    // The task S1 and S2 send (TASK), and the ones whose memory M1-memory measures (MEMORY_TASKS).
+    var task = BenchTask.Get(Environment.GetEnvironmentVariable("TASK"));
+    var memoryTasks = (Environment.GetEnvironmentVariable("MEMORY_TASKS") ?? string.Join(",", BenchTask.Choices)).Split(',').Select(BenchTask.Get).ToArray();
 
     // Runtime settings given to the harness (DOTNET_TieredCompilation=0 and the like) apply to
     // S1-bulk, S2 and S3: this process and their workers. S1-user's producers and worker run
@@ -93,6 +107,7 @@ static async Task<int> RunHarnessAsync()
 
     // A fresh redis-server like the peers': loopback, no persistence.
     await using var redis = await RedisServer.StartAsync();
+    using var redisAdmin = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync($"{redis.Endpoint},allowAdmin=true");
     var lines = new List<Dictionary<string, object?>>();
     if (scenarios.Contains("S1-user"))
     {
@@ -106,10 +121,12 @@ static async Task<int> RunHarnessAsync()
             int[] pids = [worker.Id, redis.Pid ?? 0];
             var load = LoadAverage();
             var cpuBefore = pids.Select(CpuSeconds).ToArray();
-            var line = await RunProducerProcessAsync(redis.Endpoint, "user", bulkN, settings);
+            var line = await RunProducerProcessAsync(redis.Endpoint, "user", bulkN, task, settings);
             var cpu = pids.Select((pid, i) => CpuSeconds(pid) - cpuBefore[i]).ToArray();
             if (rep == 0)
             {
+                // The measured runs' commands alone: Redis counts the commands its scripts run too.
+                await redisAdmin.GetServer(redis.Endpoint).ExecuteAsync("CONFIG", "RESETSTAT");
                 continue;
             }
 
@@ -120,6 +137,8 @@ static async Task<int> RunHarnessAsync()
             line["workers"] = 1;
             Emit(lines, line);
         }
+
+        Console.WriteLine(Scenarios.Json(await CommandStatsAsync(redisAdmin.GetServer(redis.Endpoint), "S1-user-commands", repeats * bulkN)));
     }
 
     for (var rep = 1; rep <= repeats && scenarios.Contains("S1-bulk"); rep++)
@@ -143,11 +162,11 @@ static async Task<int> RunHarnessAsync()
             var client = host.Services.GetRequiredService<TaskClient>();
             var settings = $"{workers} worker process{(workers > 1 ? "es" : string.Empty)}, concurrency {Concurrency}, prefetch {Prefetch}, {tunedText}";
             // CPU is counted from after a first warm-up, so that it shows the cost per task, not start-up.
-            await Scenarios.WarmUpAsync(client);
+            await Scenarios.WarmUpAsync(client, task);
             int[] pids = [Environment.ProcessId, .. processes.Select(p => p.Id), redis.Pid ?? 0];
             var load = LoadAverage();
             var cpuBefore = pids.Select(CpuSeconds).ToArray();
-            var bulk = await Scenarios.BulkAsync(client, bulkN, workers == 1 ? "S1-bulk" : "S3-scaling", settings);
+            var bulk = await Scenarios.BulkAsync(client, task, bulkN, workers == 1 ? "S1-bulk" : "S3-scaling", settings);
             var cpu = pids.Select((pid, i) => CpuSeconds(pid) - cpuBefore[i]).ToArray();
             bulk["client_cpu_s"] = Math.Round(cpu[0], 2);
             bulk["worker_cpu_s"] = Math.Round(cpu[1..^1].Sum(), 2);
@@ -160,9 +179,15 @@ static async Task<int> RunHarnessAsync()
             {
                 var scaling1 = new Dictionary<string, object?>(bulk) { ["scenario"] = "S3-scaling" };
                 Emit(lines, scaling1);
-                var latency = await Scenarios.LatencyAsync(client, latencyN, settings);
+                await redisAdmin.GetServer(redis.Endpoint).ExecuteAsync("CONFIG", "RESETSTAT");
+                var latency = await Scenarios.LatencyAsync(client, task, latencyN, settings);
                 latency["rep"] = rep;
                 Emit(lines, latency);
+                if (rep == 1)
+                {
+                    // redis-server's share of a round trip (its warm-up's 50 included).
+                    Console.WriteLine(Scenarios.Json(await CommandStatsAsync(redisAdmin.GetServer(redis.Endpoint), "S2-latency-commands", latencyN + Scenarios.Warmup)));
+                }
             }
 
             await host.StopAsync();
@@ -173,7 +198,7 @@ static async Task<int> RunHarnessAsync()
         }
     }
 
-    if (scenarios.Contains("M1-memory"))
+    foreach (var memoryTask in scenarios.Contains("M1-memory") ? memoryTasks : [])
     {
         // Its own fresh redis-server and no worker, so that every byte added is a pending task's.
         await using var memoryRedis = await RedisServer.StartAsync();
@@ -185,10 +210,61 @@ static async Task<int> RunHarnessAsync()
         await host.StartAsync();
         // INFO is an admin command for StackExchange.Redis.
         using var connection = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync($"{memoryRedis.Endpoint},allowAdmin=true");
-        var memory = await Scenarios.MemoryAsync(host.Services.GetRequiredService<TaskClient>(), connection.GetServer(memoryRedis.Endpoint), memoryN,
+        var memory = await Scenarios.MemoryAsync(host.Services.GetRequiredService<TaskClient>(), memoryTask, connection.GetServer(memoryRedis.Endpoint), connection.GetDatabase(), memoryN,
             "fresh redis-server, no worker, default key prefix and options, EnqueueManyAsync in chunks of 1000");
         Console.WriteLine(Scenarios.Json(memory));
+        if (memoryTask.Choice == task.Choice)
+        {
+            // The enqueue side alone: what redis-server did per task for the memory run's enqueues.
+            Console.WriteLine(Scenarios.Json(await CommandStatsAsync(connection.GetServer(memoryRedis.Endpoint), "M1-memory-commands", memoryN)));
+        }
         await host.StopAsync();
+    }
+
+    foreach (var queues in scenarios.Contains("I1-idle") ? idleQueues : [])
+    {
+        // An idle worker: its own fresh redis-server, nothing sent; after start-up and a settling
+        // time, its CPU from /proc and the commands redis-server served (INFO commandstats, after
+        // CONFIG RESETSTAT) over the same window, the harness's own INFO and CONFIG calls left out.
+        await using var idleRedis = await RedisServer.StartAsync();
+        using var connection = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync($"{idleRedis.Endpoint},allowAdmin=true");
+        var server = connection.GetServer(idleRedis.Endpoint);
+        await using var worker = ChildProcess.Start("TypedTasks.Benchmarks", ["worker", "--redis", idleRedis.Endpoint, "--prefix", "tt", "--queues", $"{queues}"]);
+        await worker.WaitForOutputAsync("ready", TimeSpan.FromSeconds(60));
+        await Task.Delay(TimeSpan.FromSeconds(idleSettle));
+        await server.ExecuteAsync("CONFIG", "RESETSTAT");
+        int[] pids = [worker.Id, idleRedis.Pid ?? 0];
+        var load = LoadAverage();
+        var cpuBefore = pids.Select(CpuSeconds).ToArray();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var (sent, inScripts) = await MonitorAsync(idleRedis.Port, TimeSpan.FromSeconds(idleSeconds));
+        var cpu = pids.Select((pid, i) => CpuSeconds(pid) - cpuBefore[i]).ToArray();
+        var seconds = clock.Elapsed.TotalSeconds;
+        var stats = (await server.InfoAsync("commandstats")).SelectMany(g => g)
+            .Select(kv => (Command: kv.Key["cmdstat_".Length..], Calls: long.Parse(kv.Value.Split(',')[0]["calls=".Length..], CultureInfo.InvariantCulture)))
+            .Where(c => c.Command is not ("info" or "config|resetstat" or "monitor"))
+            .OrderByDescending(c => c.Calls)
+            .ToArray();
+        var line = new Dictionary<string, object?>
+        {
+            ["system"] = "typedtasks",
+            ["version"] = typeof(TaskClient).Assembly.GetName().Version?.ToString(3),
+            ["scenario"] = "I1-idle",
+            ["queues"] = queues,
+            ["window_s"] = Math.Round(seconds, 1),
+            ["worker_cpu_s"] = Math.Round(cpu[0], 2),
+            ["worker_core_percent"] = Math.Round(100 * cpu[0] / seconds, 2),
+            ["redis_cpu_s"] = Math.Round(cpu[1], 2),
+            ["redis_commands_per_s"] = Math.Round(stats.Sum(c => c.Calls) / seconds, 2),
+            ["redis_commands"] = string.Join(" ", stats.Select(c => $"{c.Command}={c.Calls}")),
+            ["sent_per_s"] = Math.Round(sent.Values.Sum() / seconds, 2),
+            ["in_scripts_per_s"] = Math.Round(inScripts.Values.Sum() / seconds, 2),
+            ["sent_commands"] = string.Join(" ", sent.OrderByDescending(c => c.Value).Select(c => $"{c.Key}={c.Value}")),
+            ["loadavg_1m_before"] = load,
+            ["settings"] = $"1 idle worker process serving {queues} queue{(queues > 1 ? "s" : string.Empty)}, concurrency 64, prefetch 64, other worker and Redis options at their defaults, default runtime settings, "
+                + $"measured over {idleSeconds} s starting {idleSettle} s after it was ready, its own fresh redis-server",
+        };
+        Console.WriteLine(Scenarios.Json(line));
     }
 
     // Medians and spread over the repetitions, one line per scenario and worker count.
@@ -224,9 +300,9 @@ static async Task<int> RunHarnessAsync()
     }
 
     // Starts one S1-user producer process and returns its line; bounded like the peers' clients.
-    static async Task<Dictionary<string, object?>> RunProducerProcessAsync(string redis, string prefix, int n, string settings)
+    static async Task<Dictionary<string, object?>> RunProducerProcessAsync(string redis, string prefix, int n, BenchTask task, string settings)
     {
-        await using var producer = ChildProcess.Start("TypedTasks.Benchmarks", ["producer", "--redis", redis, "--prefix", prefix, "--n", $"{n}", "--settings", settings]);
+        await using var producer = ChildProcess.Start("TypedTasks.Benchmarks", ["producer", "--redis", redis, "--prefix", prefix, "--n", $"{n}", "--task", task.Choice, "--settings", settings]);
         if (!await producer.WaitForExitAsync(TimeSpan.FromMinutes(10)) || producer.ExitCode != 0)
         {
             throw new InvalidOperationException($"An S1-user producer process failed or ran over 10 minutes:\n{producer.Output}");
@@ -262,6 +338,67 @@ static async Task<int> RunHarnessAsync()
         }
 
         return taken;
+    }
+
+    // What redis-server did per task, by command (INFO commandstats since the last reset; a
+    // script's own commands are counted under their names as well as under EVALSHA).
+    static async Task<Dictionary<string, object?>> CommandStatsAsync(StackExchange.Redis.IServer server, string scenario, int tasks)
+    {
+        var stats = (await server.InfoAsync("commandstats")).SelectMany(g => g)
+            .Select(kv => (Command: kv.Key["cmdstat_".Length..], Fields: kv.Value.Split(',').Select(f => f.Split('=')).ToDictionary(f => f[0], f => double.Parse(f[1], CultureInfo.InvariantCulture))))
+            .Where(c => c.Command is not ("info" or "config|resetstat"))
+            .OrderByDescending(c => c.Fields["usec"])
+            .ToArray();
+        return new Dictionary<string, object?>
+        {
+            ["system"] = "typedtasks",
+            ["scenario"] = scenario,
+            ["tasks"] = tasks,
+            ["evalsha_usec_per_task"] = Math.Round(stats.Where(c => c.Command is "evalsha" or "eval").Sum(c => c.Fields["usec"]) / tasks, 2),
+            ["per_task"] = string.Join(" ", stats.Select(c => $"{c.Command}: {c.Fields["calls"] / tasks:0.###} calls, {c.Fields["usec"] / tasks:0.##} us")),
+        };
+    }
+
+    // MONITOR on its own connection for the window: commands by name, those a client sent apart
+    // from those a script ran ("[db lua]"); the harness's own INFO and CONFIG are left out.
+    static async Task<(Dictionary<string, long> Sent, Dictionary<string, long> InScripts)> MonitorAsync(int port, TimeSpan window)
+    {
+        var sent = new Dictionary<string, long>();
+        var inScripts = new Dictionary<string, long>();
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(System.Net.IPAddress.Loopback, port);
+        await using var stream = tcp.GetStream();
+        await stream.WriteAsync("*1\r\n$7\r\nMONITOR\r\n"u8.ToArray());
+        using var reader = new System.IO.StreamReader(stream);
+        using var stop = new System.Threading.CancellationTokenSource(window);
+        try
+        {
+            while (await reader.ReadLineAsync(stop.Token) is { } line)
+            {
+                var open = line.IndexOf('[', StringComparison.Ordinal);
+                var close = open < 0 ? -1 : line.IndexOf(']', open);
+                var quote = close < 0 ? -1 : line.IndexOf('"', close);
+                var end = quote < 0 ? -1 : line.IndexOf('"', quote + 1);
+                if (end < 0)
+                {
+                    continue;
+                }
+
+                var command = line[(quote + 1)..end].ToLowerInvariant();
+                if (command is "info" or "config")
+                {
+                    continue;
+                }
+
+                var counts = line[open..close].EndsWith(" lua", StringComparison.Ordinal) ? inScripts : sent;
+                counts[command] = counts.GetValueOrDefault(command) + 1;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        return (sent, inScripts);
     }
 
     // The 1-minute load average (Linux), as the peers' lines carry it, to spot other work on the machine.

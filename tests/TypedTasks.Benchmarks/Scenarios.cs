@@ -18,21 +18,20 @@ internal static class Scenarios
     public const int Warmup = 50;
 
     /// <summary>S1: the caller has warmed up (<see cref="WarmUpAsync"/>), as the peers do, with 50 tasks.</summary>
-    public static async Task<Dictionary<string, object?>> BulkAsync(TaskClient client, int n, string scenario, string settings)
+    public static async Task<Dictionary<string, object?>> BulkAsync(TaskClient client, BenchTask task, int n, string scenario, string settings)
     {
-        var proxy = Tasks.Add.WithClient(client);
         var clock = Stopwatch.StartNew();
         var handles = new List<AsyncResult<int>>(n);
         for (var start = 0; start < n; start += 1000)
         {
-            handles.AddRange(await proxy.EnqueueManyAsync(Enumerable.Range(start, Math.Min(1000, n - start)).Select(i => (i, i))));
+            handles.AddRange(await task.EnqueueMany(client, Enumerable.Range(start, Math.Min(1000, n - start)).Select(i => (i, i))));
         }
 
         var enqueued = clock.Elapsed;
         var results = await Task.WhenAll(handles.Select(h => h.GetAsync(TimeSpan.FromMinutes(5))));
         var total = clock.Elapsed;
         Verify(results.Select((r, i) => r == 2 * i).All(ok => ok), "a bulk result was wrong");
-        return Line(scenario, n, n / enqueued.TotalSeconds, n / total.TotalSeconds, null, settings + ", EnqueueManyAsync in chunks of 1000, results awaited with GetAsync",
+        return Line(scenario, task, n, n / enqueued.TotalSeconds, n / total.TotalSeconds, null, settings + ", EnqueueManyAsync in chunks of 1000, results awaited with GetAsync",
             ("enqueue_s", Math.Round(enqueued.TotalSeconds, 4)), ("total_s", Math.Round(total.TotalSeconds, 4)));
     }
 
@@ -41,15 +40,15 @@ internal static class Scenarios
     /// <c>Tasks.Add.EnqueueAsync</c> per task in <see cref="Task.WhenAll(IEnumerable{Task})"/> on the
     /// client the host set up, then every result awaited. The caller has warmed up.
     /// </summary>
-    public static async Task<Dictionary<string, object?>> UserAsync(int n, string settings)
+    public static async Task<Dictionary<string, object?>> UserAsync(BenchTask task, int n, string settings)
     {
         var clock = Stopwatch.StartNew();
-        var handles = await Task.WhenAll(Enumerable.Range(0, n).Select(i => Tasks.Add.EnqueueAsync(i, i)));
+        var handles = await Task.WhenAll(Enumerable.Range(0, n).Select(i => task.Enqueue(null, i, i)));
         var enqueued = clock.Elapsed;
         var results = await Task.WhenAll(handles.Select(h => h.GetAsync(TimeSpan.FromMinutes(5))));
         var total = clock.Elapsed;
         Verify(results.Select((r, i) => r == 2 * i).All(ok => ok), "an S1-user result was wrong");
-        return Line("S1-user", n, n / enqueued.TotalSeconds, n / total.TotalSeconds, null, settings,
+        return Line("S1-user", task, n, n / enqueued.TotalSeconds, n / total.TotalSeconds, null, settings,
             ("enqueue_s", Math.Round(enqueued.TotalSeconds, 4)), ("total_s", Math.Round(total.TotalSeconds, 4)));
     }
 
@@ -57,23 +56,41 @@ internal static class Scenarios
     /// Memory per pending task: <c>used_memory</c> of the caller's fresh redis-server before and
     /// after <paramref name="n"/> <c>Add</c> tasks that no worker takes, per task.
     /// </summary>
-    public static async Task<Dictionary<string, object?>> MemoryAsync(TaskClient client, IServer server, int n, string settings)
+    public static async Task<Dictionary<string, object?>> MemoryAsync(TaskClient client, BenchTask task, IServer server, IDatabase db, int n, string settings)
     {
-        var proxy = Tasks.Add.WithClient(client);
         var before = await UsedMemoryAsync(server);
         var clock = Stopwatch.StartNew();
         var sent = 0;
         for (var start = 0; start < n; start += 1000)
         {
-            sent += (await proxy.EnqueueManyAsync(Enumerable.Range(start, Math.Min(1000, n - start)).Select(i => (i, i)))).Count;
+            sent += (await task.EnqueueMany(client, Enumerable.Range(start, Math.Min(1000, n - start)).Select(i => (i, i)))).Count;
         }
 
         var enqueued = clock.Elapsed;
         var after = await UsedMemoryAsync(server);
         Verify(sent == n, "not every task of the memory scenario was enqueued");
-        var line = Line("M1-memory", n, n / enqueued.TotalSeconds, null, null, settings,
-            ("used_memory_before", before), ("used_memory_after", after), ("bytes_per_task", Math.Round((double)(after - before) / n, 1)));
+        var (record, inline) = await LastRecordAsync(server, db);
+        var line = Line("M1-memory", task, n, n / enqueued.TotalSeconds, null, null, settings,
+            ("used_memory_before", before), ("used_memory_after", after), ("bytes_per_task", Math.Round((double)(after - before) / n, 1)),
+            ("record_bytes", record), ("envelope_bytes", record - RecordHeaderBytes), ("record_inline", inline));
         return line;
+    }
+
+    /// <summary>A pending record is this many bytes before its envelope (Store/Scripts/shared.lua).</summary>
+    private const int RecordHeaderBytes = 22;
+
+    /// <summary>
+    /// The size of the last task's record as Redis holds it, read from the store's keys (decision
+    /// 0001): its field in the newest bucket, or its side key when the bucket holds the marker.
+    /// </summary>
+    private static async Task<(long Bytes, bool Inline)> LastRecordAsync(IServer server, IDatabase db)
+    {
+        var seqKey = server.Keys(pattern: "*:seq").Single();
+        var prefix = ((string)seqKey!)[..^"seq".Length];
+        var last = (long)await db.HashGetAsync(seqKey, "next");
+        var field = await db.HashGetAsync($"{prefix}t:{last >> 7}", last);
+        Verify(field.HasValue, "the last task's record is not in its bucket");
+        return field == "x" ? (await db.StringLengthAsync($"{prefix}x:{last}"), false) : (((byte[])field!).Length, true);
     }
 
     private static async Task<long> UsedMemoryAsync(IServer server)
@@ -83,17 +100,16 @@ internal static class Scenarios
         return long.Parse(value, System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    public static async Task<Dictionary<string, object?>> LatencyAsync(TaskClient client, int n, string settings)
+    public static async Task<Dictionary<string, object?>> LatencyAsync(TaskClient client, BenchTask task, int n, string settings)
     {
-        await WarmUpAsync(client);
-        var proxy = Tasks.Add.WithClient(client);
+        await WarmUpAsync(client, task);
         var latencies = new double[n];
         var enqueueCalls = new double[n];
         var clock = Stopwatch.StartNew();
         for (var i = 0; i < n; i++)
         {
             var started = Stopwatch.GetTimestamp();
-            var handle = await proxy.EnqueueAsync(i, i);
+            var handle = await task.Enqueue(client, i, i);
             enqueueCalls[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             var value = await handle.GetAsync(TimeSpan.FromSeconds(30));
             latencies[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
@@ -103,23 +119,22 @@ internal static class Scenarios
         var total = clock.Elapsed;
         Array.Sort(latencies);
         Array.Sort(enqueueCalls);
-        return Line("S2-latency", n, null, n / total.TotalSeconds, latencies, settings + ", EnqueueAsync then GetAsync, one at a time",
+        return Line("S2-latency", task, n, null, n / total.TotalSeconds, latencies, settings + ", EnqueueAsync then GetAsync, one at a time",
             ("mean_ms", Math.Round(latencies.Average(), 3)), ("max_ms", Math.Round(latencies[^1], 3)), ("enqueue_call_p50_ms", Math.Round(Percentile(enqueueCalls, 50), 3)));
     }
 
     /// <summary>Nearest-rank percentile, the definition every harness here uses.</summary>
     public static double Percentile(double[] sorted, double p) => sorted[Math.Max(1, (int)Math.Ceiling(p / 100 * sorted.Length)) - 1];
 
-    public static async Task WarmUpAsync(TaskClient client)
+    public static async Task WarmUpAsync(TaskClient client, BenchTask task)
     {
-        var proxy = Tasks.Add.WithClient(client);
         for (var i = 0; i < Warmup; i++)
         {
-            Verify(await (await proxy.EnqueueAsync(i, 1)).GetAsync(TimeSpan.FromSeconds(60)) == i + 1, "a warm-up result was wrong");
+            Verify(await (await task.Enqueue(client, i, 1)).GetAsync(TimeSpan.FromSeconds(60)) == i + 1, "a warm-up result was wrong");
         }
     }
 
-    private static Dictionary<string, object?> Line(string scenario, int n, double? enqueuePerSecond, double? throughput, double[]? sorted, string settings, params (string Key, object Value)[] extra)
+    private static Dictionary<string, object?> Line(string scenario, BenchTask task, int n, double? enqueuePerSecond, double? throughput, double[]? sorted, string settings, params (string Key, object Value)[] extra)
     {
         var line = new Dictionary<string, object?>
         {
@@ -133,6 +148,7 @@ internal static class Scenarios
             ["p95_ms"] = sorted is null ? null : Math.Round(Percentile(sorted, 95), 3),
             ["p99_ms"] = sorted is null ? null : Math.Round(Percentile(sorted, 99), 3),
             ["settings"] = settings,
+            ["task_name"] = task.Descriptor.Name,
         };
         foreach (var (key, value) in extra)
         {
@@ -142,7 +158,7 @@ internal static class Scenarios
         return line;
     }
 
-    private static void Verify(bool ok, string what)
+    public static void Verify(bool ok, string what)
     {
         if (!ok)
         {

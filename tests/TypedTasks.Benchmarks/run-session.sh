@@ -3,7 +3,8 @@
 #   1. TypedTasks: S1-user (runtime defaults), S1-bulk and S2 (full JIT), memory per pending task;
 #   2. BullMQ's memory per pending task (peers/bullmq/memory.js, its own fresh redis-server);
 #   3. BullMQ's S1 and S2, when PEERS_DIR names a writable copy of ../shared/bench/peers with
-#      its npm packages installed (`cp -r ../shared/bench/peers /tmp/peers`).
+#      its npm packages installed (`cp -r ../shared/bench/peers /tmp/peers`);
+#   4. an idle TypedTasks worker serving 1 and then 100 queues (IDLE=0 leaves it out).
 # Every JSON line goes to stdout and to $RESULTS. Knobs: REPEATS (5, TypedTasks' S1 runs),
 # PEER_REPEATS (3, BullMQ's S1 runs); the harness's own (BULK_N, LAT_N, MEMORY_N, ...) pass through.
 set -euo pipefail
@@ -27,6 +28,10 @@ if [ -n "${PEERS_DIR:-}" ]; then
   say "BullMQ: S1 and S2 in $PEERS_DIR"
   (cd "$PEERS_DIR" && PEERS=bullmq REPEATS="${PEER_REPEATS:-3}" SKIP_INSTALL="${SKIP_INSTALL:-1}" RESULTS_FILE="$RESULTS" ./run-all.sh >&2)
   grep '"system":"bullmq"' "$RESULTS" | grep -v M1-memory || true
+fi
+if [ "${IDLE:-1}" = 1 ]; then
+  say "TypedTasks: idle worker, 1 and 100 queues"
+  (cd "$HERE/bin/Release/net10.0" && SCENARIOS=I1-idle dotnet TypedTasks.Benchmarks.dll) | tee -a "$RESULTS"
 fi
 say "results in $RESULTS"
 node "$HERE/session-table.js" "$RESULTS"

@@ -13,7 +13,8 @@
 -- A record already final whose fence matches and whose lease is still there (canceled while it
 -- ran): its lease is dropped, 1; without its lease (settled already, or dropped by recover): 0.
 -- Order: per lease, the record is read and every key its settle writes is checked first; then
--- the record and its new index entry are written, and only then is its lease removed.
+-- the record and its new index entry are written; the leases of the call are removed only after
+-- every write (one ZREM per queue), and a final index past its cap is trimmed once per call.
 local count = (#ARGV - A + 1) / 7
 local out = {}
 local FINAL_OF = { s = 'succeeded', f = 'failed', e = 'expired', c = 'canceled' }
@@ -47,7 +48,8 @@ for i = 1, count do
   elseif not r or r.fence ~= fence then
     out[2 * i - 1] = 0
   elseif is_final(r.state) then
-    out[2 * i - 1] = redis.call('ZREM', q.base .. 'leases', seq)
+    -- Settled earlier in this call: its lease leaves with the others below.
+    if q.unleased[seq] then out[2 * i - 1] = 0 else out[2 * i - 1] = redis.call('ZREM', q.base .. 'leases', seq) end
   elseif r.state ~= STARTED then
     out[2 * i - 1] = 0
   else
@@ -78,9 +80,16 @@ for i = 1, count do
       end
       finish(q, seq, r)
     end
-    redis.call('ZREM', q.base .. 'leases', seq)
+    if not q.unleased[seq] then
+      q.unleased[seq] = true
+      q.unleased[#q.unleased + 1] = seq
+    end
     out[2 * i - 1] = 1
   end
+end
+-- The settled leases leave last, one ZREM per queue (after every write of the call).
+for _, q in pairs(queues) do
+  if #q.unleased > 0 then zrem_all(q.base .. 'leases', q.unleased) end
 end
 flush()
 return out

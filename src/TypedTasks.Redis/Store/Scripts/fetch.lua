@@ -2,6 +2,8 @@
 -- oldest first: each becomes Started with attempt + 1, fence + 1, the worker, and a lease.
 -- ARGV[A]      the most tasks; ARGV[A+1] the lease deadline (unix ms); ARGV[A+2] the worker
 -- Returns      six values per started task: queue index, id, attempt, fence, priority, envelope.
+-- Cost: one EXISTS of the ten pending lists per queue; only a queue with a pending list goes on
+-- (its leases key checked, its lists read). The leases of a queue are added with one ZADD.
 -- Order: the tails of the pending lists are read and the records checked first (reads only),
 -- then the records are written and the leases added, and only then are the entries popped. A
 -- pending entry whose record is final or gone is popped and not returned. One whose record cannot
@@ -17,8 +19,13 @@ local unreadables = {}
 for qi = 1, #KEYS do
   if room <= 0 then break end
   local q = queue(qi)
-  check(q, 'leases')
+  -- One EXISTS of the ten pending lists: an idle queue costs that command alone.
+  local lists = {}
+  for p = 0, 9 do lists[p + 1] = q.base .. 'pending:' .. p end
+  local busy = redis.call('EXISTS', unpack(lists)) > 0
+  if busy then check(q, 'leases') end
   for p = 9, 0, -1 do
+    if not busy then break end
     if room <= 0 then break end
     local list = q.base .. 'pending:' .. p
     local seen = 0
@@ -58,7 +65,10 @@ for i = 1, #starts do
   r.worker = worker
   r.updated = NOW
   save(s.q, s.seq, r)
-  redis.call('ZADD', s.q.base .. 'leases', deadline, s.seq)
+  local leases = s.q.leased or {}
+  s.q.leased = leases
+  leases[#leases + 1] = deadline
+  leases[#leases + 1] = s.seq
   local n = #out
   out[n + 1] = s.qi
   out[n + 2] = id_of(s.q, s.seq, r)
@@ -66,6 +76,15 @@ for i = 1, #starts do
   out[n + 4] = r.fence
   out[n + 5] = r.prio
   out[n + 6] = r.body
+end
+-- One ZADD per queue with every lease of the call.
+for _, q in pairs(queues) do
+  local leases = q.leased
+  if leases then
+    for first = 1, #leases, 1000 do
+      redis.call('ZADD', q.base .. 'leases', unpack(leases, first, math.min(first + 999, #leases)))
+    end
+  end
 end
 for i = 1, #unreadables do
   local u = unreadables[i]

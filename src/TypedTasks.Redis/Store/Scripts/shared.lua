@@ -56,7 +56,7 @@ local function queue(i)
   local q = queues[i]
   if not q then
     local key = KEYS[i]
-    q = { seq = key, base = string.sub(key, 1, -4), name = string.match(key, '{(.*)}:seq$'), wake = false, checked = {} }
+    q = { seq = key, base = string.sub(key, 1, -4), name = string.match(key, '{(.*)}:seq$'), wake = false, checked = {}, trims = {}, unleased = {} }
     queues[i] = q
   end
   return q
@@ -253,9 +253,7 @@ local function finish(q, seq, r)
   local s = save(q, seq, r)
   local index = q.base .. FINAL_INDEX[r.state]
   local cap = r.state == FAILED and FAILED_CAP or FINAL_CAP
-  if redis.call('LPUSH', index, final_entry(seq, r)) > cap then
-    redis.call('LTRIM', index, 0, cap - 1)
-  end
+  if redis.call('LPUSH', index, final_entry(seq, r)) > cap then q.trims[index] = cap end
   if r.chosen ~= '' then redis.call('PEXPIRE', q.base .. 'id:' .. r.chosen, ttl_of(q)) end
   closed(q, seq)
   announce(q, seq, r, s)
@@ -287,6 +285,13 @@ local function unreadable(q, seq, prio)
   else
     redis.call('LPUSH', q.base .. 'failed', final_entry(seq, r))
     closed(q, seq)
+  end
+end
+
+-- Removes the members of a sorted set, many per command.
+local function zrem_all(key, members)
+  for first = 1, #members, 1000 do
+    redis.call('ZREM', key, unpack(members, first, math.min(first + 999, #members)))
   end
 end
 
@@ -368,7 +373,12 @@ end
 
 -- Publishes what the call changed: a wake per queue that became non-empty, the final frames,
 -- the cancellations.
+-- The final indexes a call pushed past their cap are trimmed once, here, at the end of the call
+-- (after every command that can fail), not once per task.
 local function flush()
+  for _, q in pairs(queues) do
+    for index, cap in pairs(q.trims) do redis.call('LTRIM', index, 0, cap - 1) end
+  end
   for _, q in pairs(queues) do
     if q.wake then redis.call('PUBLISH', WAKE, q.name) end
   end

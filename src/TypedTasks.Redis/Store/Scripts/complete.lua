@@ -28,6 +28,20 @@ local function settle_problem(q, r, kind)
   return problem_of(q, FINAL_OF[kind], 'open')
 end
 
+staging = true
+-- The records of the call, one HMGET per bucket.
+local wanted = {}
+for i = 1, count do
+  local at = A + (i - 1) * 7
+  local qi = tonumber(ARGV[at])
+  local seq = resolve(queue(qi), ARGV[at + 1])
+  if seq then
+    wanted[qi] = wanted[qi] or {}
+    wanted[qi][#wanted[qi] + 1] = seq
+  end
+end
+for qi, seqs in pairs(wanted) do prefetch(queue(qi), seqs) end
+
 for i = 1, count do
   local at = A + (i - 1) * 7
   local q = queue(tonumber(ARGV[at]))
@@ -87,6 +101,7 @@ for i = 1, count do
     out[2 * i - 1] = 1
   end
 end
+write_staged()
 -- The settled leases leave last, one ZREM per queue (after every write of the call).
 for _, q in pairs(queues) do
   if #q.unleased > 0 then zrem_all(q.base .. 'leases', q.unleased) end

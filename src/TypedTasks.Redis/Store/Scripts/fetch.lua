@@ -10,6 +10,7 @@
 -- be read (cut short, or its bucket or side key holds another Redis type) is not returned either:
 -- it ends Failed with the reason (see unreadable below), so it holds up neither this fetch nor
 -- the tasks behind it.
+staging = true
 local room = tonumber(ARGV[A])
 local deadline = tonumber(ARGV[A + 1])
 local worker = ARGV[A + 2]
@@ -35,6 +36,7 @@ for qi = 1, #KEYS do
       local want = room
       local window = redis.call('LRANGE', list, -(seen + want), -(seen + 1))
       if #window == 0 then break end
+      prefetch(q, window)
       for j = #window, 1, -1 do
         local seq = window[j]
         seen = seen + 1
@@ -90,6 +92,7 @@ for i = 1, #unreadables do
   local u = unreadables[i]
   unreadable(u.q, u.seq, u.prio)
 end
+write_staged()
 for i = 1, #pops do
   redis.call('RPOP', pops[i][1], pops[i][2])
 end

@@ -152,9 +152,44 @@ local function rec_write(r)
     .. struct.pack('>H', #r.chosen) .. r.chosen .. struct.pack('>I4', #r.err) .. r.err .. r.body
 end
 
+-- Batching (fetch, complete, enqueue): a script that sets staging writes the inline records of a
+-- call with one HSET per bucket (write_staged, which it calls before it removes anything), and
+-- reads the records of a call with one HMGET per bucket (prefetch). Either is seen by load.
+local staging = false
+local staged = {}
+
+-- Reads the records of the sequences seqs of q, one HMGET per bucket; a bucket that cannot be
+-- read (another Redis type) is left to load, which raises for each of its tasks.
+local function prefetch(q, seqs)
+  q.pre = q.pre or {}
+  local by_bucket = {}
+  for _, seq in ipairs(seqs) do
+    if q.pre[seq] == nil then
+      local b = bucket_of(q, seq)
+      local list = by_bucket[b]
+      if not list then list = {}; by_bucket[b] = list end
+      list[#list + 1] = seq
+    end
+  end
+  for b, list in pairs(by_bucket) do
+    local ok, values = pcall(redis.call, 'HMGET', b, unpack(list))
+    if ok then
+      for i, seq in ipairs(list) do q.pre[seq] = values[i] or false end
+    end
+  end
+end
+
+-- Writes the staged records: one HSET per bucket.
+local function write_staged()
+  for b, args in pairs(staged) do redis.call('HSET', b, unpack(args)) end
+  staged = {}
+end
+
 -- The stored bytes of a task (nil when none). Raises on a bucket or side key of another type.
 local function load_raw(q, seq)
-  local s = redis.call('HGET', bucket_of(q, seq), seq)
+  local s = q.pre and q.pre[seq]
+  if s == nil then s = redis.call('HGET', bucket_of(q, seq), seq) end
+  if s == false then s = nil end
   if s == SIDE then return redis.call('GET', side_of(q, seq)), true end
   return s, false
 end
@@ -178,6 +213,19 @@ end
 -- Writes a record: inline when short, else in its side key (with the TTL when final).
 local function save(q, seq, r)
   local s = rec_write(r)
+  if staging and #s <= INLINE_MAX and not r.side then
+    local b = bucket_of(q, seq)
+    local args = staged[b]
+    if not args then args = {}; staged[b] = args end
+    args[#args + 1] = seq
+    args[#args + 1] = s
+    q.pre = q.pre or {}
+    q.pre[seq] = s
+    return s
+  end
+  -- Written now: the staged records go first, so that none of them is written after this one.
+  write_staged()
+  if q.pre then q.pre[seq] = nil end
   if #s <= INLINE_MAX then
     redis.call('HSET', bucket_of(q, seq), seq, s)
     if r.side then redis.call('DEL', side_of(q, seq)) end
@@ -376,6 +424,7 @@ end
 -- The final indexes a call pushed past their cap are trimmed once, here, at the end of the call
 -- (after every command that can fail), not once per task.
 local function flush()
+  write_staged()
   for _, q in pairs(queues) do
     for index, cap in pairs(q.trims) do redis.call('LTRIM', index, 0, cap - 1) end
   end

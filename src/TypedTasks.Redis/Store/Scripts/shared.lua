@@ -179,10 +179,32 @@ local function prefetch(q, seqs)
   end
 end
 
--- Writes the staged records: one HSET per bucket.
+local pushes = {}
+local closes = {}
+
+-- k tasks of bucket n became final (or were deleted): the bucket expires once none is open.
+local function close_n(q, n, k)
+  if redis.call('HINCRBY', q.base .. 'open', n, -k) <= 0 then
+    redis.call('HDEL', q.base .. 'open', n)
+    redis.call('PEXPIRE', q.base .. 't:' .. n, ttl_of(q))
+  end
+end
+
+-- Writes what is staged: the records, one HSET per bucket; the final index entries, one LPUSH
+-- per index (in the order they were made); the closed tasks, one HINCRBY per bucket.
 local function write_staged()
   for b, args in pairs(staged) do redis.call('HSET', b, unpack(args)) end
   staged = {}
+  for index, push in pairs(pushes) do
+    local length = 0
+    for first = 1, #push.entries, 1000 do
+      length = redis.call('LPUSH', index, unpack(push.entries, first, math.min(first + 999, #push.entries)))
+    end
+    if length > push.cap then push.q.trims[index] = push.cap end
+  end
+  pushes = {}
+  for _, c in pairs(closes) do close_n(c.q, c.n, c.k) end
+  closes = {}
 end
 
 -- The stored bytes of a task (nil when none). Raises on a bucket or side key of another type.
@@ -259,10 +281,10 @@ end
 -- A task of the bucket became final (or was deleted): the bucket expires once none is open.
 local function closed(q, seq)
   local n = bucket_no(seq)
-  if redis.call('HINCRBY', q.base .. 'open', n, -1) <= 0 then
-    redis.call('HDEL', q.base .. 'open', n)
-    redis.call('PEXPIRE', q.base .. 't:' .. n, ttl_of(q))
-  end
+  if not staging then return close_n(q, n, 1) end
+  local key = q.base .. n
+  local c = closes[key]
+  if c then c.k = c.k + 1 else closes[key] = { q = q, n = n, k = 1 } end
 end
 
 local function id_of(q, seq, r)
@@ -301,7 +323,13 @@ local function finish(q, seq, r)
   local s = save(q, seq, r)
   local index = q.base .. FINAL_INDEX[r.state]
   local cap = r.state == FAILED and FAILED_CAP or FINAL_CAP
-  if redis.call('LPUSH', index, final_entry(seq, r)) > cap then q.trims[index] = cap end
+  if staging then
+    local push = pushes[index]
+    if not push then push = { q = q, cap = cap, entries = {} }; pushes[index] = push end
+    push.entries[#push.entries + 1] = final_entry(seq, r)
+  elseif redis.call('LPUSH', index, final_entry(seq, r)) > cap then
+    q.trims[index] = cap
+  end
   if r.chosen ~= '' then redis.call('PEXPIRE', q.base .. 'id:' .. r.chosen, ttl_of(q)) end
   closed(q, seq)
   announce(q, seq, r, s)

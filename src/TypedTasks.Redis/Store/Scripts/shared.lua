@@ -181,6 +181,7 @@ end
 
 local pushes = {}
 local closes = {}
+local unsided = {}
 
 -- k tasks of bucket n became final (or were deleted): the bucket expires once none is open.
 local function close_n(q, n, k)
@@ -190,11 +191,16 @@ local function close_n(q, n, k)
   end
 end
 
--- Writes what is staged: the records, one HSET per bucket; the final index entries, one LPUSH
--- per index (in the order they were made); the closed tasks, one HINCRBY per bucket.
+-- Writes what is staged: the records, one HSET per bucket; then the side keys of records now
+-- inline, one DEL; the final index entries, one LPUSH per index (in the order they were made);
+-- the closed tasks, one HINCRBY per bucket.
 local function write_staged()
   for b, args in pairs(staged) do redis.call('HSET', b, unpack(args)) end
   staged = {}
+  local dels = {}
+  for key in pairs(unsided) do dels[#dels + 1] = key end
+  for first = 1, #dels, 1000 do redis.call('DEL', unpack(dels, first, math.min(first + 999, #dels))) end
+  unsided = {}
   for index, push in pairs(pushes) do
     local length = 0
     for first = 1, #push.entries, 1000 do
@@ -233,32 +239,37 @@ local function try_load(q, seq)
 end
 
 -- Writes a record: inline when short, else in its side key (with the TTL when final).
+-- Sets a field of a bucket: staged while staging (written by write_staged), else now.
+local function bucket_set(q, seq, value)
+  local b = bucket_of(q, seq)
+  if q.pre then q.pre[seq] = nil end
+  if not staging then return redis.call('HSET', b, seq, value) end
+  local args = staged[b]
+  if not args then args = {}; staged[b] = args end
+  args[#args + 1] = seq
+  args[#args + 1] = value
+  q.pre = q.pre or {}
+  q.pre[seq] = value
+end
+
 local function save(q, seq, r)
   local s = rec_write(r)
-  if staging and #s <= INLINE_MAX and not r.side then
-    local b = bucket_of(q, seq)
-    local args = staged[b]
-    if not args then args = {}; staged[b] = args end
-    args[#args + 1] = seq
-    args[#args + 1] = s
-    q.pre = q.pre or {}
-    q.pre[seq] = s
-    return s
-  end
-  -- Written now: the staged records go first, so that none of them is written after this one.
-  write_staged()
-  if q.pre then q.pre[seq] = nil end
+  local side = side_of(q, seq)
   if #s <= INLINE_MAX then
-    redis.call('HSET', bucket_of(q, seq), seq, s)
-    if r.side then redis.call('DEL', side_of(q, seq)) end
+    bucket_set(q, seq, s)
+    -- While staging, the side key goes once the bucket field that replaces it is written.
+    if r.side then
+      if staging then unsided[side] = true else redis.call('DEL', side) end
+    end
     r.side = false
   else
+    unsided[side] = nil
     if is_final(r.state) then
-      redis.call('SET', side_of(q, seq), s, 'PX', ttl_of(q))
+      redis.call('SET', side, s, 'PX', ttl_of(q))
     else
-      redis.call('SET', side_of(q, seq), s)
+      redis.call('SET', side, s)
     end
-    if not r.side then redis.call('HSET', bucket_of(q, seq), seq, SIDE) end
+    if not r.side then bucket_set(q, seq, SIDE) end
     r.side = true
   end
   return s

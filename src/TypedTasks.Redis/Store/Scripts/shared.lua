@@ -181,6 +181,7 @@ end
 
 local pushes = {}
 local closes = {}
+local lists = {}
 local unsided = {}
 
 -- k tasks of bucket n became final (or were deleted): the bucket expires once none is open.
@@ -193,7 +194,7 @@ end
 
 -- Writes what is staged: the records, one HSET per bucket; then the side keys of records now
 -- inline, one DEL; the final index entries, one LPUSH per index (in the order they were made);
--- the closed tasks, one HINCRBY per bucket.
+-- the pending entries, one push per list; the closed tasks, one HINCRBY per bucket.
 local function write_staged()
   for b, args in pairs(staged) do redis.call('HSET', b, unpack(args)) end
   staged = {}
@@ -209,6 +210,16 @@ local function write_staged()
     if length > push.cap then push.q.trims[index] = push.cap end
   end
   pushes = {}
+  -- The pending entries, one LPUSH (or RPUSH, to the head of the run order) per list; a list
+  -- that held nothing before wakes its fetchers.
+  for _, push in pairs(lists) do
+    local n, k = 0, #push.entries
+    for first = 1, k, 1000 do
+      n = redis.call(push.head and 'RPUSH' or 'LPUSH', push.list, unpack(push.entries, first, math.min(first + 999, k)))
+    end
+    if n == k then push.q.wake = true end
+  end
+  lists = {}
   for _, c in pairs(closes) do close_n(c.q, c.n, c.k) end
   closes = {}
 end
@@ -384,6 +395,13 @@ end
 
 -- Pushes a pending task: at the head of its run order (runs next) or at the tail.
 local function push_pending(q, seq, prio, head)
+  if staging then
+    local key = (head and 'R' or 'L') .. q.base .. 'pending:' .. prio
+    local push = lists[key]
+    if not push then push = { q = q, list = q.base .. 'pending:' .. prio, head = head, entries = {} }; lists[key] = push end
+    push.entries[#push.entries + 1] = seq
+    return
+  end
   local n
   if head then
     n = redis.call('RPUSH', q.base .. 'pending:' .. prio, seq)

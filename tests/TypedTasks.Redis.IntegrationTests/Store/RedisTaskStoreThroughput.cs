@@ -35,6 +35,7 @@ public sealed class RedisTaskStoreThroughput(ITestOutputHelper output)
         var envelope = Of(envelopeKind);
         var memoryBefore = await UsedMemoryAsync(connection);
         var callsBefore = await CallsAsync(connection);
+        var serverCpuBefore = await ServerCpuAsync(connection);
         var completed = 0;
         using var stop = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
@@ -77,6 +78,8 @@ public sealed class RedisTaskStoreThroughput(ITestOutputHelper output)
         await allDone.Task.WaitAsync(TimeSpan.FromMinutes(3));
         watch.Stop();
         cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
+        var serverCpuAfter = await ServerCpuAsync(connection);
+        var serverCpu = (User: serverCpuAfter.User - serverCpuBefore.User, System: serverCpuAfter.System - serverCpuBefore.System);
         await stop.CancelAsync();
         await Task.WhenAll(fetchers);
         var calls = await CallsAsync(connection);
@@ -85,6 +88,7 @@ public sealed class RedisTaskStoreThroughput(ITestOutputHelper output)
             .Select(c => $"{c.Key} {(c.Value - callsBefore.GetValueOrDefault(c.Key)) / (double)Total:F2}"));
         output.WriteLine($"{Total} tasks ({envelope.Length}-byte envelopes, worker {Worker.WorkerIdentity.Name}): enqueued in {enqueued.TotalSeconds:F2} s ({Total / enqueued.TotalSeconds:F0}/s), all succeeded in {watch.Elapsed.TotalSeconds:F2} s ({Total / watch.Elapsed.TotalSeconds:F0} tasks/s end to end); CPU of this process (producers and worker): {cpu.TotalMicroseconds / Total:F1} µs per task");
         output.WriteLine($"Redis commands per task (INFO commandstats, script calls and the commands they run): {perTask}");
+        output.WriteLine($"redis-server CPU (INFO cpu): {(serverCpu.User + serverCpu.System) * 1e6 / Total:F1} µs per task ({serverCpu.User * 1e6 / Total:F1} user, {serverCpu.System * 1e6 / Total:F1} system)");
         output.WriteLine($"used_memory after all succeeded: {memory / (double)Total:F1} B per task");
         Assert.Equal(Total, completed);
         Assert.Equal(0, (await store.CountAsync("bench")).Pending);
@@ -124,6 +128,14 @@ public sealed class RedisTaskStoreThroughput(ITestOutputHelper output)
         var info = (string)(await connection.GetDatabase().ExecuteAsync("INFO", "memory"))!;
         var line = info.Split('\n').First(l => l.StartsWith("used_memory:", StringComparison.Ordinal));
         return long.Parse(line["used_memory:".Length..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The CPU seconds redis-server has used so far (INFO cpu: used_cpu_user, used_cpu_sys).</summary>
+    private static async Task<(double User, double System)> ServerCpuAsync(ConnectionMultiplexer connection)
+    {
+        var info = (string)(await connection.GetDatabase().ExecuteAsync("INFO", "cpu"))!;
+        double Field(string name) => double.Parse(info.Split('\n').First(l => l.StartsWith(name + ":", StringComparison.Ordinal))[(name.Length + 1)..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        return (Field("used_cpu_user"), Field("used_cpu_sys"));
     }
 
     /// <summary>Calls per command so far (INFO commandstats: a script call and each command it runs count).</summary>

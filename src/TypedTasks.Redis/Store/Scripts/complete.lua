@@ -13,7 +13,8 @@
 -- A record already final whose fence matches and whose lease is still there (canceled while it
 -- ran): its lease is dropped, 1; without its lease (settled already, or dropped by recover): 0.
 -- Order: per lease, the record is read and every key its settle writes is checked first; then
--- the record and its new index entry are written, and only then is its lease removed.
+-- the record and its new index entry are written; the leases of the call are removed only after
+-- every write (one ZREM per queue), and a final index past its cap is trimmed once per call.
 local count = (#ARGV - A + 1) / 7
 local out = {}
 local FINAL_OF = { s = 'succeeded', f = 'failed', e = 'expired', c = 'canceled' }
@@ -26,6 +27,20 @@ local function settle_problem(q, r, kind)
   if kind == 'r' then return problem_of(q, 'retrying') end
   return problem_of(q, FINAL_OF[kind], 'open')
 end
+
+staging = true
+-- The records of the call, one HMGET per bucket.
+local wanted = {}
+for i = 1, count do
+  local at = A + (i - 1) * 7
+  local qi = tonumber(ARGV[at])
+  local seq = resolve(queue(qi), ARGV[at + 1])
+  if seq then
+    wanted[qi] = wanted[qi] or {}
+    wanted[qi][#wanted[qi] + 1] = seq
+  end
+end
+for qi, seqs in pairs(wanted) do prefetch(queue(qi), seqs) end
 
 for i = 1, count do
   local at = A + (i - 1) * 7
@@ -47,7 +62,8 @@ for i = 1, count do
   elseif not r or r.fence ~= fence then
     out[2 * i - 1] = 0
   elseif is_final(r.state) then
-    out[2 * i - 1] = redis.call('ZREM', q.base .. 'leases', seq)
+    -- Settled earlier in this call: its lease leaves with the others below.
+    if q.unleased[seq] then out[2 * i - 1] = 0 else out[2 * i - 1] = redis.call('ZREM', q.base .. 'leases', seq) end
   elseif r.state ~= STARTED then
     out[2 * i - 1] = 0
   else
@@ -78,9 +94,17 @@ for i = 1, count do
       end
       finish(q, seq, r)
     end
-    redis.call('ZREM', q.base .. 'leases', seq)
+    if not q.unleased[seq] then
+      q.unleased[seq] = true
+      q.unleased[#q.unleased + 1] = seq
+    end
     out[2 * i - 1] = 1
   end
+end
+write_staged()
+-- The settled leases leave last, one ZREM per queue (after every write of the call).
+for _, q in pairs(queues) do
+  if #q.unleased > 0 then zrem_all(q.base .. 'leases', q.unleased) end
 end
 flush()
 return out

@@ -9,6 +9,7 @@
 -- Order: every request is checked and planned first, reads only (a refused one gives back the
 -- sequences it planned); then records, counters and indexes are written, to keys checked.
 -- Nothing is removed.
+staging = true
 local candidate = ARGV[A]
 local answers = {}
 local plans = {}

@@ -2,32 +2,61 @@
 -- pending lists (Pending).
 -- ARGV[A]      the most tasks per queue and index
 -- Returns      the earliest due time left (unix ms), or -1 when none waits.
--- Order: the pending lists are checked first; records and pending entries are written before
--- the entries leave their sorted set.
+-- Cost: an index with nothing due costs one ZRANGE (its first entry), so an idle queue costs two
+-- commands; keys are checked only when a task is about to move: the pending list it goes to.
+-- Order: per queue, the due entries and their records are read and the pending lists they go to
+-- checked first; records and pending entries are written before the entries leave their sorted set.
 local limit = tonumber(ARGV[A])
 local earliest = -1
+local function wait_until(due)
+  if due and (earliest < 0 or due < earliest) then earliest = due end
+end
+
+-- The first entry's due time of a sorted set (nil when empty); a key of another type fails the call.
+local function first_due(key)
+  local ok, head = pcall(redis.call, 'ZRANGE', key, 0, 0, 'WITHSCORES')
+  if not ok then
+    need(key, 'zset')
+    error(head)
+  end
+  return tonumber(head[2])
+end
+
 for qi = 1, #KEYS do
   local q = queue(qi)
-  check(q, 'sched', 'retrying')
-  check_pending(q)
+  local moves = {}
   for _, name in ipairs({ 'sched', 'retrying' }) do
     local key = q.base .. name
-    local due = redis.call('ZRANGEBYSCORE', key, '-inf', NOW, 'LIMIT', 0, limit)
-    for i = 1, #due do
-      local seq = due[i]
-      local r = load(q, seq)
-      if r and (r.state == SCHEDULED or r.state == RETRYING) then
+    local head = first_due(key)
+    if head and head <= NOW then
+      local due = redis.call('ZRANGEBYSCORE', key, '-inf', NOW, 'LIMIT', 0, limit)
+      local move = { key = key, due = due, records = {} }
+      for i = 1, #due do
+        local r = load(q, due[i])
+        if r and (r.state == SCHEDULED or r.state == RETRYING) then
+          check(q, 'pending:' .. r.prio)
+          move.records[i] = r
+        end
+      end
+      moves[#moves + 1] = move
+    else
+      wait_until(head)
+    end
+  end
+  for _, move in ipairs(moves) do
+    for i = 1, #move.due do
+      local r = move.records[i]
+      if r then
         r.state = PENDING
         r.updated = NOW
-        save(q, seq, r)
-        push_pending(q, seq, r.prio, false)
+        save(q, move.due[i], r)
+        push_pending(q, move.due[i], r.prio, false)
       end
     end
-    for first = 1, #due, 1000 do
-      redis.call('ZREM', key, unpack(due, first, math.min(first + 999, #due)))
-    end
-    local next_due = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')[2]
-    if next_due and (earliest < 0 or tonumber(next_due) < earliest) then earliest = tonumber(next_due) end
+  end
+  for _, move in ipairs(moves) do
+    zrem_all(move.key, move.due)
+    wait_until(first_due(move.key))
   end
 end
 flush()

@@ -56,7 +56,7 @@ local function queue(i)
   local q = queues[i]
   if not q then
     local key = KEYS[i]
-    q = { seq = key, base = string.sub(key, 1, -4), name = string.match(key, '{(.*)}:seq$'), wake = false, checked = {} }
+    q = { seq = key, base = string.sub(key, 1, -4), name = string.match(key, '{(.*)}:seq$'), wake = false, checked = {}, trims = {}, unleased = {} }
     queues[i] = q
   end
   return q
@@ -152,9 +152,83 @@ local function rec_write(r)
     .. struct.pack('>H', #r.chosen) .. r.chosen .. struct.pack('>I4', #r.err) .. r.err .. r.body
 end
 
+-- Batching (fetch, complete, enqueue): a script that sets staging writes the inline records of a
+-- call with one HSET per bucket (write_staged, which it calls before it removes anything), and
+-- reads the records of a call with one HMGET per bucket (prefetch). Either is seen by load.
+local staging = false
+local staged = {}
+
+-- Reads the records of the sequences seqs of q, one HMGET per bucket; a bucket that cannot be
+-- read (another Redis type) is left to load, which raises for each of its tasks.
+local function prefetch(q, seqs)
+  q.pre = q.pre or {}
+  local by_bucket = {}
+  for _, seq in ipairs(seqs) do
+    if q.pre[seq] == nil then
+      local b = bucket_of(q, seq)
+      local list = by_bucket[b]
+      if not list then list = {}; by_bucket[b] = list end
+      list[#list + 1] = seq
+    end
+  end
+  for b, list in pairs(by_bucket) do
+    local ok, values = pcall(redis.call, 'HMGET', b, unpack(list))
+    if ok then
+      for i, seq in ipairs(list) do q.pre[seq] = values[i] or false end
+    end
+  end
+end
+
+local pushes = {}
+local closes = {}
+local lists = {}
+local unsided = {}
+
+-- k tasks of bucket n became final (or were deleted): the bucket expires once none is open.
+local function close_n(q, n, k)
+  if redis.call('HINCRBY', q.base .. 'open', n, -k) <= 0 then
+    redis.call('HDEL', q.base .. 'open', n)
+    redis.call('PEXPIRE', q.base .. 't:' .. n, ttl_of(q))
+  end
+end
+
+-- Writes what is staged: the records, one HSET per bucket; then the side keys of records now
+-- inline, one DEL; the final index entries, one LPUSH per index (in the order they were made);
+-- the pending entries, one push per list; the closed tasks, one HINCRBY per bucket.
+local function write_staged()
+  for b, args in pairs(staged) do redis.call('HSET', b, unpack(args)) end
+  staged = {}
+  local dels = {}
+  for key in pairs(unsided) do dels[#dels + 1] = key end
+  for first = 1, #dels, 1000 do redis.call('DEL', unpack(dels, first, math.min(first + 999, #dels))) end
+  unsided = {}
+  for index, push in pairs(pushes) do
+    local length = 0
+    for first = 1, #push.entries, 1000 do
+      length = redis.call('LPUSH', index, unpack(push.entries, first, math.min(first + 999, #push.entries)))
+    end
+    if length > push.cap then push.q.trims[index] = push.cap end
+  end
+  pushes = {}
+  -- The pending entries, one LPUSH (or RPUSH, to the head of the run order) per list; a list
+  -- that held nothing before wakes its fetchers.
+  for _, push in pairs(lists) do
+    local n, k = 0, #push.entries
+    for first = 1, k, 1000 do
+      n = redis.call(push.head and 'RPUSH' or 'LPUSH', push.list, unpack(push.entries, first, math.min(first + 999, k)))
+    end
+    if n == k then push.q.wake = true end
+  end
+  lists = {}
+  for _, c in pairs(closes) do close_n(c.q, c.n, c.k) end
+  closes = {}
+end
+
 -- The stored bytes of a task (nil when none). Raises on a bucket or side key of another type.
 local function load_raw(q, seq)
-  local s = redis.call('HGET', bucket_of(q, seq), seq)
+  local s = q.pre and q.pre[seq]
+  if s == nil then s = redis.call('HGET', bucket_of(q, seq), seq) end
+  if s == false then s = nil end
   if s == SIDE then return redis.call('GET', side_of(q, seq)), true end
   return s, false
 end
@@ -176,19 +250,37 @@ local function try_load(q, seq)
 end
 
 -- Writes a record: inline when short, else in its side key (with the TTL when final).
+-- Sets a field of a bucket: staged while staging (written by write_staged), else now.
+local function bucket_set(q, seq, value)
+  local b = bucket_of(q, seq)
+  if q.pre then q.pre[seq] = nil end
+  if not staging then return redis.call('HSET', b, seq, value) end
+  local args = staged[b]
+  if not args then args = {}; staged[b] = args end
+  args[#args + 1] = seq
+  args[#args + 1] = value
+  q.pre = q.pre or {}
+  q.pre[seq] = value
+end
+
 local function save(q, seq, r)
   local s = rec_write(r)
+  local side = side_of(q, seq)
   if #s <= INLINE_MAX then
-    redis.call('HSET', bucket_of(q, seq), seq, s)
-    if r.side then redis.call('DEL', side_of(q, seq)) end
+    bucket_set(q, seq, s)
+    -- While staging, the side key goes once the bucket field that replaces it is written.
+    if r.side then
+      if staging then unsided[side] = true else redis.call('DEL', side) end
+    end
     r.side = false
   else
+    unsided[side] = nil
     if is_final(r.state) then
-      redis.call('SET', side_of(q, seq), s, 'PX', ttl_of(q))
+      redis.call('SET', side, s, 'PX', ttl_of(q))
     else
-      redis.call('SET', side_of(q, seq), s)
+      redis.call('SET', side, s)
     end
-    if not r.side then redis.call('HSET', bucket_of(q, seq), seq, SIDE) end
+    if not r.side then bucket_set(q, seq, SIDE) end
     r.side = true
   end
   return s
@@ -211,10 +303,10 @@ end
 -- A task of the bucket became final (or was deleted): the bucket expires once none is open.
 local function closed(q, seq)
   local n = bucket_no(seq)
-  if redis.call('HINCRBY', q.base .. 'open', n, -1) <= 0 then
-    redis.call('HDEL', q.base .. 'open', n)
-    redis.call('PEXPIRE', q.base .. 't:' .. n, ttl_of(q))
-  end
+  if not staging then return close_n(q, n, 1) end
+  local key = q.base .. n
+  local c = closes[key]
+  if c then c.k = c.k + 1 else closes[key] = { q = q, n = n, k = 1 } end
 end
 
 local function id_of(q, seq, r)
@@ -253,8 +345,12 @@ local function finish(q, seq, r)
   local s = save(q, seq, r)
   local index = q.base .. FINAL_INDEX[r.state]
   local cap = r.state == FAILED and FAILED_CAP or FINAL_CAP
-  if redis.call('LPUSH', index, final_entry(seq, r)) > cap then
-    redis.call('LTRIM', index, 0, cap - 1)
+  if staging then
+    local push = pushes[index]
+    if not push then push = { q = q, cap = cap, entries = {} }; pushes[index] = push end
+    push.entries[#push.entries + 1] = final_entry(seq, r)
+  elseif redis.call('LPUSH', index, final_entry(seq, r)) > cap then
+    q.trims[index] = cap
   end
   if r.chosen ~= '' then redis.call('PEXPIRE', q.base .. 'id:' .. r.chosen, ttl_of(q)) end
   closed(q, seq)
@@ -290,8 +386,22 @@ local function unreadable(q, seq, prio)
   end
 end
 
+-- Removes the members of a sorted set, many per command.
+local function zrem_all(key, members)
+  for first = 1, #members, 1000 do
+    redis.call('ZREM', key, unpack(members, first, math.min(first + 999, #members)))
+  end
+end
+
 -- Pushes a pending task: at the head of its run order (runs next) or at the tail.
 local function push_pending(q, seq, prio, head)
+  if staging then
+    local key = (head and 'R' or 'L') .. q.base .. 'pending:' .. prio
+    local push = lists[key]
+    if not push then push = { q = q, list = q.base .. 'pending:' .. prio, head = head, entries = {} }; lists[key] = push end
+    push.entries[#push.entries + 1] = seq
+    return
+  end
   local n
   if head then
     n = redis.call('RPUSH', q.base .. 'pending:' .. prio, seq)
@@ -368,7 +478,13 @@ end
 
 -- Publishes what the call changed: a wake per queue that became non-empty, the final frames,
 -- the cancellations.
+-- The final indexes a call pushed past their cap are trimmed once, here, at the end of the call
+-- (after every command that can fail), not once per task.
 local function flush()
+  write_staged()
+  for _, q in pairs(queues) do
+    for index, cap in pairs(q.trims) do redis.call('LTRIM', index, 0, cap - 1) end
+  end
   for _, q in pairs(queues) do
     if q.wake then redis.call('PUBLISH', WAKE, q.name) end
   end

@@ -142,12 +142,15 @@ internal sealed partial class QueueCoverage : IDisposable, IAsyncDisposable
             LogServedHere(_logger, queue, task);
         }
 
+        // The live workers are read once per check, for every queue it looks at.
+        IReadOnlyList<LiveWorker>? live = null;
         foreach (var queue in due.Where(p => !_local.ContainsKey((p.Queue, p.Task))).GroupBy(p => p.Queue, StringComparer.Ordinal))
         {
             IReadOnlyList<LiveWorker> workers;
             try
             {
-                workers = WithLocal(queue.Key, [.. (await _store.GetWorkersAsync().ConfigureAwait(false)).Where(w => w.Queues.Contains(queue.Key, StringComparer.Ordinal))]);
+                live ??= await _store.GetWorkersAsync().ConfigureAwait(false);
+                workers = WithLocal(queue.Key, [.. live.Where(w => w.Queues.Contains(queue.Key, StringComparer.Ordinal))]);
             }
             catch (Exception ex)
             {

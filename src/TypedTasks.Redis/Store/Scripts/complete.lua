@@ -62,8 +62,15 @@ for i = 1, count do
   elseif not r or r.fence ~= fence then
     out[2 * i - 1] = 0
   elseif is_final(r.state) then
-    -- Settled earlier in this call: its lease leaves with the others below.
-    if q.unleased[seq] then out[2 * i - 1] = 0 else out[2 * i - 1] = redis.call('ZREM', q.base .. 'leases', seq) end
+    -- Canceled while it ran, or settled earlier in this call: its lease (if it still has one)
+    -- leaves with the others below, after every write of the call.
+    if q.unleased[seq] or not redis.call('ZSCORE', q.base .. 'leases', seq) then
+      out[2 * i - 1] = 0
+    else
+      q.unleased[seq] = true
+      q.unleased[#q.unleased + 1] = seq
+      out[2 * i - 1] = 1
+    end
   elseif r.state ~= STARTED then
     out[2 * i - 1] = 0
   else

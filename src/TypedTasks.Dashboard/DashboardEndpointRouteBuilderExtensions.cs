@@ -61,7 +61,7 @@ public static class DashboardEndpointRouteBuilderExtensions
         group.ExcludeFromDescription();
         DashboardContext Context(HttpContext http) => new(http, prefix, options, antiforgery);
 
-        group.MapGet("/", (HttpContext http, CancellationToken ct) => OverviewPage.RenderAsync(Context(http), inspector, ct));
+        group.MapGet("/", (HttpContext http, string? window, CancellationToken ct) => OverviewPage.RenderAsync(Context(http), inspector, window, ct));
         group.MapGet("/queue", (HttpContext http, string? name, string? state, long? offset, CancellationToken ct) => QueuePage.RenderAsync(Context(http), inspector, name, state, offset ?? 0, ct));
         group.MapGet("/task", (HttpContext http, string? id, CancellationToken ct) => TaskPage.RenderAsync(Context(http), inspector, id, ct));
         group.MapGet("/workers", (HttpContext http, CancellationToken ct) => WorkersPage.RenderAsync(Context(http), inspector, ct));

@@ -28,7 +28,10 @@ public sealed class BrowserTests(BrowserFixture fixture) : IClassFixture<Browser
             await sum.GetAsync(Wait);
         }
 
+        await app.Client.Store.RecordMetricsAsync(MetricsSamples.LastHour("dash.sum", DateTimeOffset.UtcNow, runsPerMinute: 40, failuresEvery: 9));
         var (page, errors) = await OpenAsync(app, "/tasks");
+        await Assertions.Expect(page.Locator("figure.chart svg rect").First).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("table.task-metrics tr[data-task='dash.sum']")).ToBeVisibleAsync();
         var succeeded = page.Locator("tr[data-queue='dash'] [data-live='dash:succeeded']");
         await Assertions.Expect(succeeded).ToHaveTextAsync("20");
         await Assertions.Expect(page.Locator("[data-live='workers']")).ToHaveTextAsync("1");

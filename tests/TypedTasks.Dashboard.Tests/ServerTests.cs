@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Net;
 using System.Net.Http;
 using System.Threading.Tasks;
@@ -220,6 +221,25 @@ public sealed class ServerTests
         var html = await app.Server.CreateClient().GetStringAsync("/tasks/task?id=" + Uri.EscapeDataString(handle.Id));
         Assert.DoesNotContain("<script>alert(1)</script>", html, StringComparison.Ordinal);
         Assert.Contains("&lt;script&gt;alert(1)&lt;/script&gt;", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_overview_charts_the_runs_failures_and_run_times_the_workers_flushed()
+    {
+        await using var app = await DashboardApp.StartAsync(o => o.UseInMemory(), e => e.MapTypedTasksDashboard("/tasks"), worker: false);
+        await app.Client.Store.RecordMetricsAsync(MetricsSamples.LastHour("dash.process", DateTimeOffset.UtcNow, runsPerMinute: 10, failuresEvery: 10));
+        var client = app.Server.CreateClient();
+
+        var html = await client.GetStringAsync("/tasks");
+        Assert.Contains("Runs per minute", html, StringComparison.Ordinal);
+        Assert.Contains("<svg", html, StringComparison.Ordinal);
+        Assert.Contains("data-task=\"dash.process\"", html, StringComparison.Ordinal);
+        var runs = 60 * 10 + (3 * Enumerable.Range(0, 60).Sum(i => i % 7));
+        Assert.Contains($"<td class=\"num\">{runs:N0}</td><td class=\"num\">12</td>", html, StringComparison.Ordinal);
+
+        // Older windows read the ten-minute figures; an unknown window is the last hour.
+        Assert.Contains("Runs per 10 minutes", await client.GetStringAsync("/tasks?window=7d"), StringComparison.Ordinal);
+        Assert.Contains("Runs per minute", await client.GetStringAsync("/tasks?window=forever"), StringComparison.Ordinal);
     }
 
     [Fact]

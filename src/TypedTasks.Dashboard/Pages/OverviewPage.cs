@@ -9,10 +9,13 @@ namespace TypedTasks.Dashboard.Pages;
 /// <summary>Every queue with its count per state and its live workers; counts refresh live.</summary>
 internal static class OverviewPage
 {
-    public static async Task<IResult> RenderAsync(DashboardContext ctx, ITaskInspector inspector, CancellationToken ct)
+    public static async Task<IResult> RenderAsync(DashboardContext ctx, ITaskInspector inspector, string? windowKey, CancellationToken ct)
     {
         var queues = await inspector.GetQueuesAsync(ct).ConfigureAwait(false);
         var workers = await inspector.GetWorkersAsync(ct).ConfigureAwait(false);
+        var window = MetricsSection.Choose(windowKey);
+        var metrics = await inspector.GetMetricsAsync(window.Window, ct).ConfigureAwait(false);
+        var now = System.DateTimeOffset.UtcNow;
         return Layout.Page(ctx, "Overview", "overview", h =>
         {
             h.Raw("<section class=\"cards\">");
@@ -25,6 +28,7 @@ internal static class OverviewPage
             if (queues.Count == 0)
             {
                 h.Raw("<p class=\"empty\">No queue holds a task yet.</p>");
+                MetricsSection.Render(h, ctx, metrics, window, now);
                 return;
             }
 
@@ -54,6 +58,7 @@ internal static class OverviewPage
             }
 
             h.Raw("</tbody></table>");
+            MetricsSection.Render(h, ctx, metrics, window, now);
         });
     }
 

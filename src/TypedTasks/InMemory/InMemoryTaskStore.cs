@@ -991,4 +991,32 @@ public sealed class InMemoryTaskStore : ITaskStore
     /// <inheritdoc/>
     public ValueTask<IReadOnlyList<Metrics.TaskMetrics>> GetMetricsAsync(DateTimeOffset from, DateTimeOffset to, TimeSpan resolution, CancellationToken cancellationToken = default)
         => new(_metrics.Get(from, to, resolution));
+
+    /// <inheritdoc/>
+    public ValueTask<bool> SetProgressAsync(TaskLease lease, ReadOnlyMemory<byte> progress, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        lock (_gate)
+        {
+            var now = BeginLocked();
+            if (!_records.TryGetValue(lease.Id, out var record) || record.State != TaskState.Started || record.Fence != lease.Fence)
+            {
+                return new(false);
+            }
+
+            record.Progress = new StoredProgress(progress.ToArray(), record.Attempt, now);
+            return new(true);
+        }
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<StoredProgress?> GetProgressAsync(string id, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        lock (_gate)
+        {
+            BeginLocked();
+            return new(_records.TryGetValue(id, out var record) ? record.Progress : null);
+        }
+    }
 }

@@ -159,4 +159,14 @@ public interface ITaskStore : IAsyncDisposable
     /// interval that had runs, oldest first.
     /// </summary>
     ValueTask<IReadOnlyList<Metrics.TaskMetrics>> GetMetricsAsync(DateTimeOffset from, DateTimeOffset to, TimeSpan resolution, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Stores the latest progress of the run <paramref name="lease"/> holds: only while the task is
+    /// Started under that lease's fence, so that a stale run never overwrites a newer one's. The
+    /// value is kept for the queue's result TTL after its last write. False when refused.
+    /// </summary>
+    ValueTask<bool> SetProgressAsync(TaskLease lease, ReadOnlyMemory<byte> progress, CancellationToken cancellationToken = default);
+
+    /// <summary>The latest progress stored for <paramref name="id"/>; null when it has none.</summary>
+    ValueTask<StoredProgress?> GetProgressAsync(string id, CancellationToken cancellationToken = default);
 }

@@ -85,4 +85,7 @@ internal static partial class Log
 
     [LoggerMessage(49, LogLevel.Information, "The task store is reachable again, after {Duration} and {Failures} failed calls")]
     public static partial void StoreReachableAgain(ILogger logger, TimeSpan duration, int failures);
+
+    [LoggerMessage(50, LogLevel.Debug, "The progress of task {Id} could not be stored; its next report tries again")]
+    public static partial void ProgressNotStored(ILogger logger, Exception exception, string id);
 }

@@ -98,7 +98,7 @@ internal sealed class TaskExecutor(
         var watch = Stopwatch.StartNew();
         var running = new RunningTask(envelope.TaskName, lease.Id, startedAt, task.Timeout, time, hardStop);
         _running.TryAdd(running, 0);
-        var invocation = new TaskInvocation(services, lease, envelope, task.MaxRetries, running.Token);
+        var invocation = new TaskInvocation(services, lease, envelope, task.MaxRetries, running.Token, store, logger);
         ReadOnlyMemory<byte> result = default;
         Exception? error = null;
         Task<ReadOnlyMemory<byte>>? code = null;
@@ -140,6 +140,10 @@ internal sealed class TaskExecutor(
         // Code still running here ignored its token: it cannot be aborted, so it is left to
         // return on its own and whatever it returns is discarded.
         var returned = code is null || code.IsCompleted;
+
+        // The last progress report is stored before the final state, so that a reader who sees the
+        // task end also sees its last progress.
+        await invocation.FlushProgressAsync(hardStop).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         if (returned)
         {
             await ReleaseAsync(running, invocation).ConfigureAwait(false);

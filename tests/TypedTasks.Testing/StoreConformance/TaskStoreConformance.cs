@@ -1106,6 +1106,35 @@ public abstract class TaskStoreConformance : IAsyncLifetime
         return new TaskMetrics { TaskName = task, Start = start, Resolution = MetricsRetention.Fine, Runs = runs, Failures = failures, Latency = new LatencyHistogram(counts) };
     }
 
+    // ---- Progress ----
+
+    [Fact]
+    public async Task Progress_is_stored_only_under_the_current_runs_fence_and_read_back_with_its_attempt()
+    {
+        var store = await StoreAsync();
+        var id = await store.EnqueueAsync(Queue, Item());
+        Assert.Null(await store.GetProgressAsync(id));
+        var first = await FetchOneAsync(store, Queue);
+        Assert.True(await store.SetProgressAsync(first, new byte[] { 0x01 }));
+        var stored = await store.GetProgressAsync(id);
+        Assert.Equal(new byte[] { 0x01 }, stored!.Value.ToArray());
+        Assert.Equal(1, stored.Attempt);
+
+        // Released and fetched again: the first run's lease is stale and cannot overwrite the second's.
+        Assert.True(await store.CompleteAsync(first, TaskCompletion.Released()));
+        var second = await FetchOneAsync(store, Queue);
+        Assert.True(await store.SetProgressAsync(second, new byte[] { 0x02 }));
+        Assert.False(await store.SetProgressAsync(first, new byte[] { 0x03 }));
+        Assert.Equal(new byte[] { 0x02 }, (await store.GetProgressAsync(id))!.Value.ToArray());
+
+        // Ended: nothing more is stored, and the last value stays readable.
+        Assert.True(await store.CompleteAsync(second, TaskCompletion.Succeeded(new byte[] { 0xC0 })));
+        Assert.False(await store.SetProgressAsync(second, new byte[] { 0x04 }));
+        Assert.Equal(new byte[] { 0x02 }, (await store.GetProgressAsync(id))!.Value.ToArray());
+        Assert.Null(await store.GetProgressAsync("1-999@" + Queue));
+        Assert.Null(await store.GetProgressAsync("not-an-id"));
+    }
+
     // ---- Helpers ----
 
     /// <summary>A store made for this test with <paramref name="settings"/> (default: <see cref="StoreSettings.Default"/>), disposed after it.</summary>

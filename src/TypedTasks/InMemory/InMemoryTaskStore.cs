@@ -20,7 +20,7 @@ namespace TypedTasks.InMemory;
 /// and O(page) for lists. Fetches and waits park on a completion source that the event they wait
 /// for completes once, however many are parked on it.
 /// </remarks>
-public sealed class InMemoryTaskStore : ITaskStore
+public sealed partial class InMemoryTaskStore : ITaskStore
 {
     private readonly object _gate = new();
     private readonly Dictionary<string, TaskRecord> _records = new(StringComparer.Ordinal);
@@ -171,6 +171,7 @@ public sealed class InMemoryTaskStore : ITaskStore
         ArgumentNullException.ThrowIfNull(id);
         cancellationToken.ThrowIfCancellationRequested();
         Action<string>[] tell;
+        var woken = new List<TaskCompletionSource>(1);
         lock (_gate)
         {
             var now = BeginLocked();
@@ -186,6 +187,7 @@ public sealed class InMemoryTaskStore : ITaskStore
                 record.State = TaskState.Canceled;
                 record.UpdatedAt = now;
                 CompleteDoneLocked(record);
+                EndedLocked(record, now, woken);
                 tell = _watchers;
             }
             else
@@ -194,10 +196,12 @@ public sealed class InMemoryTaskStore : ITaskStore
                 record.State = TaskState.Canceled;
                 record.UpdatedAt = now;
                 IndexFinalLocked(record, now);
-                return new(true);
+                EndedLocked(record, now, woken);
+                tell = [];
             }
         }
 
+        Wake(woken);
         foreach (var watcher in tell)
         {
             watcher(id);
@@ -283,11 +287,13 @@ public sealed class InMemoryTaskStore : ITaskStore
                     record.Envelope = ReadOnlyMemory<byte>.Empty;
                     record.Error = null;
                     IndexFinalLocked(record, now);
+                    EndedLocked(record, now, woken);
                     break;
                 case TaskCompletionKind.Failed:
                     record.State = TaskState.Failed;
                     record.Error = completion.Error;
                     IndexFinalLocked(record, now);
+                    EndedLocked(record, now, woken);
                     break;
                 case TaskCompletionKind.Retry:
                     record.State = TaskState.Retrying;
@@ -298,10 +304,12 @@ public sealed class InMemoryTaskStore : ITaskStore
                 case TaskCompletionKind.Expired:
                     record.State = TaskState.Expired;
                     IndexFinalLocked(record, now);
+                    EndedLocked(record, now, woken);
                     break;
                 case TaskCompletionKind.Canceled:
                     record.State = TaskState.Canceled;
                     IndexFinalLocked(record, now);
+                    EndedLocked(record, now, woken);
                     break;
                 case TaskCompletionKind.Released:
                     record.State = TaskState.Pending;
@@ -709,6 +717,7 @@ public sealed class InMemoryTaskStore : ITaskStore
             }
         }
 
+        DropEndedJoinsLocked(now);
         return now;
     }
 
@@ -740,6 +749,7 @@ public sealed class InMemoryTaskStore : ITaskStore
         {
             Envelope = envelope,
             UpdatedAt = now,
+            Link = task.Link,
         };
         _records.Add(id, record);
         if (task.DueAt is { } due && due > now)
@@ -956,6 +966,11 @@ public sealed class InMemoryTaskStore : ITaskStore
         if (task.ChosenId is { Length: 0 })
         {
             throw new ArgumentException($"{which} has an empty chosen id; leave it null to let the store make one. Nothing was stored.", nameof(task));
+        }
+
+        if (task.Link is not null && task.ChosenId is null)
+        {
+            throw new ArgumentException($"{which} has a workflow link but no chosen id; a workflow member needs one. Nothing was stored.", nameof(task));
         }
     }
 

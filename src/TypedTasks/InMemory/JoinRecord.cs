@@ -1,0 +1,84 @@
+using System;
+using System.Buffers;
+using MessagePack;
+using TypedTasks.Store;
+
+namespace TypedTasks.InMemory;
+
+/// <summary>A workflow join kept by the in-memory store: what it waits for and what has arrived.</summary>
+internal sealed class JoinRecord(WorkflowJoin join)
+{
+    public WorkflowJoin Join { get; } = join;
+
+    /// <summary>Per member, its final state once it ended (Pending while it has not).</summary>
+    public TaskState[] States { get; } = new TaskState[join.Members];
+
+    /// <summary>Per member, its encoded result (Succeeded) or error.</summary>
+    public byte[]?[] Results { get; } = new byte[]?[join.Members];
+
+    public TaskError?[] Errors { get; } = new TaskError?[join.Members];
+
+    public int Arrived { get; set; }
+
+    /// <summary>"open", "done" or "failed", as the Redis store names them.</summary>
+    public string State { get; set; } = "open";
+
+    public DateTimeOffset? ExpiresAt { get; set; }
+
+    /// <summary>The successor's first argument: one result, the results, or the outcomes, as the Redis store writes them.</summary>
+    public byte[] Argument()
+    {
+        if (Join.Mode == JoinMode.One)
+        {
+            return Results[0] ?? [0xc0];
+        }
+
+        var buffer = new ArrayBufferWriter<byte>();
+        var writer = new MessagePackWriter(buffer);
+        writer.WriteArrayHeader(Join.Members);
+        for (var i = 0; i < Join.Members; i++)
+        {
+            if (Join.Mode == JoinMode.All)
+            {
+                writer.WriteRaw(Results[i] ?? [0xc0]);
+                continue;
+            }
+
+            writer.WriteArrayHeader(3);
+            writer.Write((int)States[i]);
+            if (States[i] == TaskState.Succeeded)
+            {
+                writer.WriteRaw(Results[i] ?? [0xc0]);
+                writer.WriteNil();
+            }
+            else
+            {
+                writer.WriteNil();
+                WriteError(ref writer, Errors[i]);
+            }
+        }
+
+        writer.Flush();
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>An error as the stores encode it: [type, message, stack] (and the failed task's id and name when it names one).</summary>
+    private static void WriteError(ref MessagePackWriter writer, TaskError? error)
+    {
+        if (error is null)
+        {
+            writer.WriteNil();
+            return;
+        }
+
+        writer.WriteArrayHeader(error.FailedTaskId is null ? 3 : 5);
+        writer.Write(error.Type);
+        writer.Write(error.Message);
+        writer.Write(error.StackTrace);
+        if (error.FailedTaskId is not null)
+        {
+            writer.Write(error.FailedTaskId);
+            writer.Write(error.FailedTaskName);
+        }
+    }
+}

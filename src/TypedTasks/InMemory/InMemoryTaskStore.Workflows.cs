@@ -86,6 +86,20 @@ public sealed partial class InMemoryTaskStore : IWorkflowStore
 
     private static string JoinKey(string queue, string key) => queue + "\n" + key;
 
+    /// <summary>The open join of a workflow step not made yet (its id is the join's key at its queue), or null.</summary>
+    private (TaskInfo Info, Task Made)? WaitingStepLocked(string id, DateTimeOffset now)
+    {
+        var at = id.LastIndexOf('@');
+        if (at < 0 || !_joins.TryGetValue(JoinKey(id[(at + 1)..], id[..at]), out var join) || join.State != "open")
+        {
+            return null;
+        }
+
+        var name = join.Join.Successor.IsEmpty ? join.Join.ResultName : TaskEnvelope.TryReadTaskName(join.Join.Successor) ?? "?";
+        var info = new TaskInfo(id, name, TaskState.Pending, 0, now, null, ReadOnlyMemory<byte>.Empty) { Queue = join.Join.Queue };
+        return (info, join.Made.Task);
+    }
+
     /// <summary>A task ended: if it is a workflow member, its join hears of it (once per member).</summary>
     private void EndedLocked(TaskRecord record, DateTimeOffset now, List<TaskCompletionSource> woken)
     {
@@ -178,6 +192,7 @@ public sealed partial class InMemoryTaskStore : IWorkflowStore
     private void SuccessorLocked(JoinRecord join, TaskState state, byte[] body, TaskError? error, DateTimeOffset now, List<TaskCompletionSource> woken)
     {
         var j = join.Join;
+        woken.Add(join.Made);
         if (state == TaskState.Pending)
         {
             AddLocked(j.Queue, new TaskToEnqueue(body, j.Priority, null, j.Key) { Link = j.SuccessorLink }, now, woken);

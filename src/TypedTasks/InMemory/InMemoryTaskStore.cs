@@ -112,8 +112,8 @@ public sealed partial class InMemoryTaskStore : ITaskStore
         ArgumentNullException.ThrowIfNull(id);
         lock (_gate)
         {
-            BeginLocked();
-            return new(_records.TryGetValue(id, out var record) ? record.Info() : null);
+            var now = BeginLocked();
+            return new(_records.TryGetValue(id, out var record) ? record.Info() : WaitingStepLocked(id, now)?.Info);
         }
     }
 
@@ -135,17 +135,19 @@ public sealed partial class InMemoryTaskStore : ITaskStore
                 BeginLocked();
                 if (!_records.TryGetValue(id, out var record))
                 {
-                    throw new TaskNotFoundException(id, lost: false);
+                    // A workflow step not made yet: wait until its join makes it.
+                    done = (WaitingStepLocked(id, _time.GetUtcNow()) ?? throw new TaskNotFoundException(id, lost: false)).Made;
                 }
-
-                // A task canceled while it runs is final already: its waiters need not wait for its worker.
-                if (record.State.IsFinal())
+                else if (record.State.IsFinal())
                 {
+                    // A task canceled while it runs is final already: its waiters need not wait for its worker.
                     return record.Info();
                 }
-
-                record.Done ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                done = record.Done.Task;
+                else
+                {
+                    record.Done ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    done = record.Done.Task;
+                }
             }
 
             var remaining = timeout == Timeout.InfiniteTimeSpan ? Timeout.InfiniteTimeSpan : timeout - _time.GetElapsedTime(started);

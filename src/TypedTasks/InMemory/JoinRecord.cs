@@ -1,5 +1,6 @@
 using System;
 using System.Buffers;
+using System.Threading.Tasks;
 using MessagePack;
 using TypedTasks.Store;
 
@@ -24,6 +25,9 @@ internal sealed class JoinRecord(WorkflowJoin join)
     public string State { get; set; } = "open";
 
     public DateTimeOffset? ExpiresAt { get; set; }
+
+    /// <summary>Completed when the successor is made: waiters on its id read it then.</summary>
+    public TaskCompletionSource Made { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>The successor's first argument: one result, the results, or the outcomes, as the Redis store writes them.</summary>
     public byte[] Argument()

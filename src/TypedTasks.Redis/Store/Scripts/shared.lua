@@ -673,3 +673,13 @@ on_final = function(q, seq, r)
   redis.call('HSET', q.base .. 'outbox', seq, entry)
   followup('o', seq, entry)
 end
+
+-- The record a workflow step not made yet reads as (read.lua): Pending, named, no envelope, while
+-- its join (key: the step's chosen id) waits; nil when there is no open join.
+local function waiting_step(q, key)
+  local ok, f = pcall(redis.call, 'HMGET', q.base .. 'join:' .. key, 'state', 'env', 'name', 'prio')
+  if not ok or f[1] ~= 'open' then return nil end
+  local name = f[2] ~= '' and envelope_name(f[2]) or f[3]
+  return rec_write({ state = PENDING, prio = tonumber(f[4]) or 0, attempt = 0, fence = 0, updated = NOW,
+    name = string.sub(name, 1, 255), worker = '', chosen = key, err = '', body = '' })
+end

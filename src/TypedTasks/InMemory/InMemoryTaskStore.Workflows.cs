@@ -116,7 +116,7 @@ public sealed partial class InMemoryTaskStore : IWorkflowStore
 
         join.States[i] = record.State;
         join.Results[i] = record.State == TaskState.Succeeded ? record.Result ?? [0xc0] : null;
-        join.Errors[i] = record.State == TaskState.Succeeded ? null : StepError(record);
+        join.Errors[i] = record.State == TaskState.Succeeded ? null : record.Error;
         join.Arrived++;
         if (join.State != "open")
         {
@@ -127,7 +127,7 @@ public sealed partial class InMemoryTaskStore : IWorkflowStore
         {
             join.State = "failed";
             var failed = join.Join.Successor.IsEmpty ? TaskState.Failed : TaskState.Canceled;
-            SuccessorLocked(join, failed, join.Join.Successor.ToArray(), join.Errors[i], now, woken);
+            SuccessorLocked(join, failed, join.Join.Successor.ToArray(), StepError(record), now, woken);
             EndJoinLocked(join, now);
             foreach (var memberId in join.Join.MemberIds)
             {

@@ -62,6 +62,10 @@ public static class WorkerTasks
     [Task("it.sum")]
     public static long Sum(long[] values) => values.Sum();
 
+    /// <summary>A chord's callback on another queue than its members: reached through their queue's outbox.</summary>
+    [Task("it.sum-elsewhere", Queue = "reports")]
+    public static long SumElsewhere(long[] values) => values.Sum();
+
     [Task("it.square")]
     public static long SquareOf(long value) => value * value;
 

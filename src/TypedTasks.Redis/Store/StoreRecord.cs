@@ -119,15 +119,7 @@ internal readonly record struct StoreRecord(
     {
         var buffer = new ArrayBufferWriter<byte>(64 + error.Message.Length + (error.StackTrace?.Length ?? 0));
         var writer = new MessagePackWriter(buffer);
-        writer.WriteArrayHeader(error.FailedTaskId is null ? 3 : 5);
-        writer.Write(error.Type);
-        writer.Write(error.Message);
-        writer.Write(error.StackTrace);
-        if (error.FailedTaskId is not null)
-        {
-            writer.Write(error.FailedTaskId);
-            writer.Write(error.FailedTaskName);
-        }
+        TaskErrorCodec.Write(ref writer, error);
         writer.Flush();
         return buffer.WrittenSpan.ToArray();
     }
@@ -137,11 +129,7 @@ internal readonly record struct StoreRecord(
         try
         {
             var reader = new MessagePackReader(bytes);
-            var count = reader.ReadArrayHeader();
-            var error = new TaskError(reader.ReadString() ?? string.Empty, reader.ReadString() ?? string.Empty, reader.ReadString());
-
-            // A workflow step that never ran names the task that failed (docs/workflows.md).
-            return count >= 5 ? error with { FailedTaskId = reader.ReadString(), FailedTaskName = reader.ReadString() } : error;
+            return TaskErrorCodec.Read(ref reader);
         }
         catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException)
         {

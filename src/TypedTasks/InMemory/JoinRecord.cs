@@ -2,6 +2,7 @@ using System;
 using System.Buffers;
 using System.Threading.Tasks;
 using MessagePack;
+using TypedTasks.Serialization;
 using TypedTasks.Store;
 
 namespace TypedTasks.InMemory;
@@ -58,31 +59,18 @@ internal sealed class JoinRecord(WorkflowJoin join)
             else
             {
                 writer.WriteNil();
-                WriteError(ref writer, Errors[i]);
+                if (Errors[i] is { } error)
+                {
+                    TaskErrorCodec.Write(ref writer, error);
+                }
+                else
+                {
+                    writer.WriteNil();
+                }
             }
         }
 
         writer.Flush();
         return buffer.WrittenSpan.ToArray();
-    }
-
-    /// <summary>An error as the stores encode it: [type, message, stack] (and the failed task's id and name when it names one).</summary>
-    private static void WriteError(ref MessagePackWriter writer, TaskError? error)
-    {
-        if (error is null)
-        {
-            writer.WriteNil();
-            return;
-        }
-
-        writer.WriteArrayHeader(error.FailedTaskId is null ? 3 : 5);
-        writer.Write(error.Type);
-        writer.Write(error.Message);
-        writer.Write(error.StackTrace);
-        if (error.FailedTaskId is not null)
-        {
-            writer.Write(error.FailedTaskId);
-            writer.Write(error.FailedTaskName);
-        }
     }
 }

@@ -1,5 +1,6 @@
 using MessagePack;
 using MessagePack.Formatters;
+using TypedTasks.Serialization;
 
 namespace TypedTasks.Workflows;
 
@@ -29,20 +30,13 @@ internal sealed class TaskOutcomeFormatter<T> : IMessagePackFormatter<TaskOutcom
             writer.WriteNil();
         }
 
-        if (value.Error is not { } error)
+        if (value.Error is { } error)
+        {
+            TaskErrorCodec.Write(ref writer, error);
+        }
+        else
         {
             writer.WriteNil();
-            return;
-        }
-
-        writer.WriteArrayHeader(error.FailedTaskId is null ? 3 : 5);
-        writer.Write(error.Type);
-        writer.Write(error.Message);
-        writer.Write(error.StackTrace);
-        if (error.FailedTaskId is not null)
-        {
-            writer.Write(error.FailedTaskId);
-            writer.Write(error.FailedTaskName);
         }
     }
 
@@ -61,24 +55,7 @@ internal sealed class TaskOutcomeFormatter<T> : IMessagePackFormatter<TaskOutcom
 
         var state = (TaskState)reader.ReadInt32();
         var value = reader.TryReadNil() ? default : TaskSerializer.Read<T>(ref reader, options);
-        TaskError? error = null;
-        if (!reader.TryReadNil())
-        {
-            var fields = reader.ReadArrayHeader();
-            error = new TaskError(reader.ReadString() ?? string.Empty, reader.ReadString() ?? string.Empty, reader.ReadString());
-            var read = 3;
-            if (fields >= 5)
-            {
-                error = error with { FailedTaskId = reader.ReadString(), FailedTaskName = reader.ReadString() };
-                read = 5;
-            }
-
-            for (var i = read; i < fields; i++)
-            {
-                reader.Skip();
-            }
-        }
-
+        var error = reader.TryReadNil() ? null : TaskErrorCodec.Read(ref reader);
         for (var i = 3; i < count; i++)
         {
             reader.Skip();

@@ -129,19 +129,7 @@ public sealed partial class InMemoryTaskStore : IWorkflowStore
             var failed = join.Join.Successor.IsEmpty ? TaskState.Failed : TaskState.Canceled;
             SuccessorLocked(join, failed, join.Join.Successor.ToArray(), StepError(record), now, woken);
             EndJoinLocked(join, now);
-            foreach (var memberId in join.Join.MemberIds)
-            {
-                // Members not started yet never run; running ones finish, and count as late.
-                if (_records.TryGetValue(memberId, out var member) && !member.State.IsFinal() && !member.Leased)
-                {
-                    UnindexLocked(member);
-                    member.State = TaskState.Canceled;
-                    member.UpdatedAt = now;
-                    IndexFinalLocked(member, now);
-                    EndedLocked(member, now, woken);
-                }
-            }
-
+            CancelMembersLocked(join, now, woken);
             return;
         }
 
@@ -149,6 +137,45 @@ public sealed partial class InMemoryTaskStore : IWorkflowStore
         {
             JoinDoneLocked(join, now, woken);
         }
+    }
+
+    /// <summary>Members not started yet never run; running ones finish, and count as late. A member step not made yet is canceled through its join.</summary>
+    private void CancelMembersLocked(JoinRecord join, DateTimeOffset now, List<TaskCompletionSource> woken)
+    {
+        foreach (var memberId in join.Join.MemberIds)
+        {
+            if (!_records.TryGetValue(memberId, out var member))
+            {
+                CancelWaitingStepLocked(memberId, now, woken);
+            }
+            else if (!member.State.IsFinal() && !member.Leased)
+            {
+                UnindexLocked(member);
+                member.State = TaskState.Canceled;
+                member.UpdatedAt = now;
+                IndexFinalLocked(member, now);
+                EndedLocked(member, now, woken);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Cancels a workflow step not made yet (its join open): it ends Canceled at once, later steps
+    /// through their joins, and the join's members are canceled, so the earlier steps too.
+    /// </summary>
+    private bool CancelWaitingStepLocked(string id, DateTimeOffset now, List<TaskCompletionSource> woken)
+    {
+        var at = id.LastIndexOf('@');
+        if (at < 0 || !_joins.TryGetValue(JoinKey(id[(at + 1)..], id[..at]), out var join) || join.State != "open")
+        {
+            return false;
+        }
+
+        join.State = "failed";
+        SuccessorLocked(join, TaskState.Canceled, join.Join.Successor.ToArray(), null, now, woken);
+        EndJoinLocked(join, now);
+        CancelMembersLocked(join, now, woken);
+        return true;
     }
 
     private void JoinDoneLocked(JoinRecord join, DateTimeOffset now, List<TaskCompletionSource> woken)

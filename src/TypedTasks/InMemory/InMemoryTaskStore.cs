@@ -177,6 +177,12 @@ public sealed partial class InMemoryTaskStore : ITaskStore
         lock (_gate)
         {
             var now = BeginLocked();
+            if (!_records.ContainsKey(id) && CancelWaitingStepLocked(id, now, woken))
+            {
+                tell = [];
+                goto Canceled;
+            }
+
             if (!_records.TryGetValue(id, out var record) || record.State.IsFinal())
             {
                 return new(false);
@@ -203,6 +209,7 @@ public sealed partial class InMemoryTaskStore : ITaskStore
             }
         }
 
+    Canceled:
         Wake(woken);
         foreach (var watcher in tell)
         {

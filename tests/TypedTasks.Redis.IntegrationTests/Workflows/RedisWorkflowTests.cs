@@ -85,6 +85,23 @@ public abstract class RedisWorkflowTests
         await using var reports = await RedisHost.StartAsync(Endpoint, prefix: host.Prefix, worker: w => w.Queues = ["reports"]);
         Assert.Equal("4 kg", await chain.GetAsync(RedisHost.Wait));
     }
+
+    [Fact]
+    public async Task Canceling_a_workflows_handle_cancels_every_step_and_the_members_not_started_across_queues()
+    {
+        await using var host = await RedisHost.StartAsync(Endpoint, withWorker: false);
+        var chain = await TaskGroup.Of(Enumerable.Range(1, 3).Select(i => Tasks.FailOn.WithClient(host.Client).Call(i, -1)))
+            .Then(Tasks.Sum)
+            .Then(Tasks.Describe.Bind("cm"))
+            .EnqueueAsync();
+
+        Assert.True(await chain.CancelAsync());
+        await Assert.ThrowsAsync<TaskRevokedException>(() => chain.GetAsync(RedisHost.Wait));
+        Assert.Equal((0L, 3L), ((await host.Store.CountAsync("members")).Pending, (await host.Store.CountAsync("members")).Canceled));
+        Assert.Equal(1, (await host.Store.CountAsync("default")).Canceled);
+        Assert.Equal(1, (await host.Store.CountAsync("reports")).Canceled);
+        Assert.False(await chain.CancelAsync());
+    }
 }
 
 /// <summary>The workflow tests on a single Redis server.</summary>

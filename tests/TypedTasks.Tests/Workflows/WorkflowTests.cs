@@ -149,4 +149,21 @@ public sealed class WorkflowTests
         Assert.EndsWith("@other", chord.Id, StringComparison.Ordinal);
         Assert.Equal(2003, await chord.GetAsync(TestHost.Wait));
     }
+
+    [Fact]
+    public async Task Canceling_a_workflows_handle_cancels_every_step_and_the_members_not_started()
+    {
+        var store = new InMemoryTaskStore();
+        await using var host = await TestHost.StartAsync(withWorker: false, options: o => o.UseInMemory(store));
+        var chain = await Tasks.Square.WithClient(host.Client).Map(new[] { 1, 2, 3 })
+            .Then(Tasks.Sum)
+            .Then(Tasks.Describe.Bind("cm"))
+            .EnqueueAsync();
+
+        Assert.True(await chain.CancelAsync());
+        await Assert.ThrowsAsync<TaskRevokedException>(() => chain.GetAsync(TestHost.Wait));
+        var counts = await store.CountAsync("default");
+        Assert.Equal((0L, 5L), (counts.Pending, counts.Canceled));
+        Assert.False(await chain.CancelAsync());
+    }
 }

@@ -649,6 +649,22 @@ local function deliver(q, key, i, kind, payload, mid, mname)
   if got < j.n then return 'counted' end
   return join_done(q, key, jkey, j)
 end
+-- Cancels a workflow step not made yet (its join, key, is open): the step ends Canceled at once
+-- (so do the later ones, through their joins) and the caller cancels the join's members, which
+-- cancels the earlier steps the same way. Returns true when it did.
+local function cancel_join(q, key)
+  local jkey = q.base .. 'join:' .. key
+  local f = redis.call('HMGET', jkey, 'state', 'prio', 'env', 'name', 'link', 'members')
+  if f[1] ~= 'open' then return false end
+  local p = join_problem(q, key)
+  if p then error({ err = p }) end
+  redis.call('HSET', jkey, 'state', 'failed')
+  join_successor(q, key, { prio = tonumber(f[2]), link = f[5] }, CANCELED, f[3], '', f[3] == '' and f[4] or '')
+  redis.call('PEXPIRE', jkey, ttl_of(q))
+  followup('x', '', f[6])
+  return true
+end
+
 -- Delivers, and asks the caller to cancel the members of a join that failed.
 local function deliver_here(q, key, i, kind, payload, mid, mname)
   local status, members = deliver(q, key, i, kind, payload, mid, mname)

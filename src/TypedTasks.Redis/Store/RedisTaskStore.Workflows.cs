@@ -131,7 +131,7 @@ public sealed partial class RedisTaskStore : IWorkflowStore
             }
         }
 
-        return new JoinInfo(key, (string?)map.GetValueOrDefault("wf") ?? string.Empty, (int)map.GetValueOrDefault("n"), (int)map.GetValueOrDefault("got"), (string?)map.GetValueOrDefault("state") ?? "?", outcomes);
+        return new JoinInfo(key, (string?)map.GetValueOrDefault("wf") ?? string.Empty, (int)map.GetValueOrDefault("n"), (int)map.GetValueOrDefault("got"), (string?)map.GetValueOrDefault("state") ?? "?", outcomes, map.TryGetValue("members", out var members) ? ReadIds(members!) : []);
     }
 
     /// <summary>

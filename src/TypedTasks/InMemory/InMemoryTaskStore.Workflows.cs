@@ -80,7 +80,7 @@ public sealed partial class InMemoryTaskStore : IWorkflowStore
                 }
             }
 
-            return new(new JoinInfo(join.Join.Key, join.Join.WorkflowId, join.Join.Members, join.Arrived, join.State, outcomes));
+            return new(new JoinInfo(join.Join.Key, join.Join.WorkflowId, join.Join.Members, join.Arrived, join.State, outcomes, join.Join.MemberIds));
         }
     }
 

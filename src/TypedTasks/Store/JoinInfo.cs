@@ -9,4 +9,5 @@ namespace TypedTasks.Store;
 /// <param name="Arrived">How many members have ended (each counted once).</param>
 /// <param name="State">"open" (waiting), "done" (its successor was made) or "failed" (a member failed: the successor ended without running).</param>
 /// <param name="Outcomes">Per member that ended, its index and final state.</param>
-public sealed record JoinInfo(string Key, string WorkflowId, int Members, int Arrived, string State, IReadOnlyDictionary<int, TaskState> Outcomes);
+/// <param name="MemberIds">The members' ids, in order.</param>
+public sealed record JoinInfo(string Key, string WorkflowId, int Members, int Arrived, string State, IReadOnlyDictionary<int, TaskState> Outcomes, IReadOnlyList<string> MemberIds);

@@ -87,6 +87,33 @@ public abstract class RedisWorkflowTests
     }
 
     [Fact]
+    public async Task The_inspector_and_the_tool_show_a_workflows_stages_and_where_it_stopped()
+    {
+        await using var host = await RedisHost.StartAsync(Endpoint, worker: w => w.Queues = [.. Queues]);
+        var chain = await TaskGroup.Of(Enumerable.Range(1, 4).Select(i => Tasks.FailOn.WithClient(host.Client).Call(i, 2)))
+            .Then(Tasks.Sum)
+            .Then(Tasks.Describe.Bind("cm"))
+            .EnqueueAsync();
+        await Assert.ThrowsAsync<TaskFailedException>(() => chain.GetAsync(RedisHost.Wait));
+
+        var inspector = TypedTasks.Inspection.TaskInspectorFactory.Create(host.Store);
+        var workflow = await inspector.GetWorkflowAsync(chain.Id);
+        Assert.NotNull(workflow);
+        Assert.Equal(2, workflow.Stages.Count);
+        Assert.Equal(("failed", 4), (workflow.Stages[0].State, workflow.Stages[0].Members));
+        Assert.Equal(TaskState.Failed, workflow.Stages[0].Outcomes[1]);
+        Assert.StartsWith($"stopped at {workflow.Stages[0].StepId}: member {workflow.Stages[0].MemberIds[1]} Failed", workflow.Where, StringComparison.Ordinal);
+        Assert.Null(await inspector.GetWorkflowAsync(workflow.Stages[0].MemberIds[0]));
+
+        var (exit, text) = await CliTests.Run(["--redis", Endpoint.Split(',')[0], "--prefix", host.Prefix, "workflow", chain.Id]);
+        Assert.True(exit == 0, text);
+        Assert.Contains($"workflow {workflow.WorkflowId}: stopped at", text, StringComparison.Ordinal);
+        var (missing, said) = await CliTests.Run(["--redis", Endpoint.Split(',')[0], "--prefix", host.Prefix, "workflow", "nope@default"]);
+        Assert.Equal(1, missing);
+        Assert.Contains("no workflow step with id 'nope@default'", said, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Canceling_a_workflows_handle_cancels_every_step_and_the_members_not_started_across_queues()
     {
         await using var host = await RedisHost.StartAsync(Endpoint, withWorker: false);

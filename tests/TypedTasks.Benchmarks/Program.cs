@@ -88,10 +88,10 @@ static async Task<int> RunHarnessAsync()
     var idleSeconds = Env("IDLE_S", 60);
     var idleQueues = (Environment.GetEnvironmentVariable("IDLE_QUEUES") ?? "1,100").Split(',').Select(int.Parse).ToArray();
     var scenarios = (Environment.GetEnvironmentVariable("SCENARIOS") ?? "S1-user,S1-bulk,M1-memory").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-    var unknown = scenarios.Except(["S1-user", "S1-bulk", "M1-memory", "I1-idle"]).ToArray();
+    var unknown = scenarios.Except(["S1-user", "S1-bulk", "M1-memory", "I1-idle", "S4-chord"]).ToArray();
     if (unknown.Length > 0)
     {
-        Console.Error.WriteLine($"Unknown scenario {string.Join(", ", unknown)} in SCENARIOS: use S1-user, S1-bulk (with S2 and S3), M1-memory or I1-idle, comma-separated.");
+        Console.Error.WriteLine($"Unknown scenario {string.Join(", ", unknown)} in SCENARIOS: use S1-user, S1-bulk (with S2 and S3), M1-memory, I1-idle or S4-chord, comma-separated.");
         return 2;
     }
 
@@ -196,6 +196,44 @@ static async Task<int> RunHarnessAsync()
                 await process.DisposeAsync();
             }
         }
+    }
+
+    for (var rep = 0; rep <= repeats && scenarios.Contains("S4-chord"); rep++)
+    {
+        // One worker process per run, as S1-bulk; run 0 warms it up and is not measured.
+        var prefix = $"s4r{rep}";
+        await using var worker = ChildProcess.Start("TypedTasks.Benchmarks", ["worker", "--redis", redis.Endpoint, "--prefix", prefix, "--concurrency", $"{Concurrency}", "--prefetch", $"{Prefetch}"], tuned);
+        await worker.WaitForOutputAsync("ready", TimeSpan.FromSeconds(60));
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Services.AddTypedTasks(o => o.UseRedis(redis.Endpoint, r => r.KeyPrefix = prefix));
+        using var host = builder.Build();
+        await host.StartAsync();
+        var client = host.Services.GetRequiredService<TaskClient>();
+        var settings = $"1 worker process, concurrency {Concurrency}, prefetch {Prefetch}, {tunedText}";
+        await Scenarios.WarmUpAsync(client, task);
+        var chord = await Scenarios.ChordAsync(client, task, Env("CHORD_N", 1000), settings);
+        if (rep > 0)
+        {
+            chord["rep"] = rep;
+            chord["workers"] = 1;
+            Emit(lines, chord);
+        }
+        else
+        {
+            // The memory of one chord in flight: sent under a prefix no worker serves.
+            var idleBuilder = Host.CreateApplicationBuilder();
+            idleBuilder.Logging.SetMinimumLevel(LogLevel.Warning);
+            idleBuilder.Services.AddTypedTasks(o => o.UseRedis(redis.Endpoint, r => r.KeyPrefix = "s4idle"));
+            using var idle = idleBuilder.Build();
+            await idle.StartAsync();
+            var idleClient = idle.Services.GetRequiredService<TaskClient>();
+            await Scenarios.WarmUpAsync(client, task);
+            Emit(lines, await Scenarios.ChordMemoryAsync(idleClient, task, redisAdmin.GetServer(redis.Endpoint), Env("CHORD_N", 1000), settings));
+            await idle.StopAsync();
+        }
+
+        await host.StopAsync();
     }
 
     foreach (var memoryTask in scenarios.Contains("M1-memory") ? memoryTasks : [])

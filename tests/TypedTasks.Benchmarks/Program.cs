@@ -154,11 +154,7 @@ static async Task<int> RunHarnessAsync()
                 processes.Add(child);
             }
 
-            var builder = Host.CreateApplicationBuilder();
-            builder.Logging.SetMinimumLevel(LogLevel.Warning);
-            builder.Services.AddTypedTasks(o => o.UseRedis(redis.Endpoint, r => r.KeyPrefix = prefix));
-            using var host = builder.Build();
-            await host.StartAsync();
+            using var host = await StartProducerHostAsync(redis.Endpoint, prefix);
             var client = host.Services.GetRequiredService<TaskClient>();
             var settings = $"{workers} worker process{(workers > 1 ? "es" : string.Empty)}, concurrency {Concurrency}, prefetch {Prefetch}, {tunedText}";
             // CPU is counted from after a first warm-up, so that it shows the cost per task, not start-up.
@@ -204,11 +200,7 @@ static async Task<int> RunHarnessAsync()
         var prefix = $"s4r{rep}";
         await using var worker = ChildProcess.Start("TypedTasks.Benchmarks", ["worker", "--redis", redis.Endpoint, "--prefix", prefix, "--concurrency", $"{Concurrency}", "--prefetch", $"{Prefetch}"], tuned);
         await worker.WaitForOutputAsync("ready", TimeSpan.FromSeconds(60));
-        var builder = Host.CreateApplicationBuilder();
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.Services.AddTypedTasks(o => o.UseRedis(redis.Endpoint, r => r.KeyPrefix = prefix));
-        using var host = builder.Build();
-        await host.StartAsync();
+        using var host = await StartProducerHostAsync(redis.Endpoint, prefix);
         var client = host.Services.GetRequiredService<TaskClient>();
         var settings = $"1 worker process, concurrency {Concurrency}, prefetch {Prefetch}, {tunedText}";
         await Scenarios.WarmUpAsync(client, task);
@@ -222,11 +214,7 @@ static async Task<int> RunHarnessAsync()
         else
         {
             // The memory of one chord in flight: sent under a prefix no worker serves.
-            var idleBuilder = Host.CreateApplicationBuilder();
-            idleBuilder.Logging.SetMinimumLevel(LogLevel.Warning);
-            idleBuilder.Services.AddTypedTasks(o => o.UseRedis(redis.Endpoint, r => r.KeyPrefix = "s4idle"));
-            using var idle = idleBuilder.Build();
-            await idle.StartAsync();
+            using var idle = await StartProducerHostAsync(redis.Endpoint, "s4idle");
             var idleClient = idle.Services.GetRequiredService<TaskClient>();
             await Scenarios.WarmUpAsync(client, task);
             Emit(lines, await Scenarios.ChordMemoryAsync(idleClient, task, redisAdmin.GetServer(redis.Endpoint), Env("CHORD_N", 1000), settings));
@@ -330,6 +318,17 @@ static async Task<int> RunHarnessAsync()
     }
 
     return 0;
+
+    // A started host with the Redis client under a prefix, no worker: the producer side of a scenario.
+    static async Task<IHost> StartProducerHostAsync(string endpoint, string prefix)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Services.AddTypedTasks(o => o.UseRedis(endpoint, r => r.KeyPrefix = prefix));
+        var host = builder.Build();
+        await host.StartAsync();
+        return host;
+    }
 
     static void Emit(List<Dictionary<string, object?>> lines, Dictionary<string, object?> line)
     {

@@ -120,6 +120,9 @@ namespace TypedTasks.Cli
             var inspect = new Command("inspect", "A task's state, attempt, arguments (by name when known), result or error") { id, json };
             inspect.SetAction((p, _) => WithInspectorAsync(p, secrets, i => InspectAsync(i, p.GetValue(id)!, p.GetValue(json))));
 
+            var workflow = new Command("workflow", "A workflow from the id of one of its steps (the handle EnqueueAsync gave): its stages, their members, and where it stopped") { id, json };
+            workflow.SetAction((p, _) => WithInspectorAsync(p, secrets, i => WorkflowAsync(i, p.GetValue(id)!, p.GetValue(json))));
+
             var tasksQueue = Queue("The queue whose tasks are listed");
             var state = new Option<TaskState>("--state") { Description = "The state: Pending, Scheduled, Started, Retrying, Succeeded, Failed, Canceled or Expired", DefaultValueFactory = _ => TaskState.Pending, HelpName = "STATE" };
             var offset = new Option<long>("--offset") { Description = "How many tasks of the state to skip (the store's order)", DefaultValueFactory = _ => 0, HelpName = "N" };
@@ -157,7 +160,7 @@ namespace TypedTasks.Cli
 
             return new RootCommand("typedtasks: look at and act on TypedTasks queues, tasks and failed tasks in Redis.")
             {
-                RedisOption, PrefixOption, AssemblyOption, status, workers, inspect, tasks, dead, purge, cancel,
+                RedisOption, PrefixOption, AssemblyOption, status, workers, inspect, workflow, tasks, dead, purge, cancel,
             };
         }
 
@@ -385,6 +388,43 @@ namespace TypedTasks.Cli
                 : Table(
                     ["WORKER", "HOST", "PID", "QUEUES", "CONCURRENCY", "RUNNING", "HEARTBEAT"],
                     workers.Select(w => new[] { w.Id, w.Host, N(w.Pid), string.Join(",", w.Queues), N(w.Concurrency), N(w.Running.Count), $"{w.HeartbeatAge.TotalSeconds:0.0} s ago" })));
+
+        private static async Task<int> WorkflowAsync(ITaskInspector inspector, string id, bool json)
+        {
+            var details = await inspector.GetWorkflowAsync(id);
+            if (details is null)
+            {
+                return Fail(1, $"no workflow step with id '{id}' (not a workflow's step, or its workflow ended longer ago than the result TTL)");
+            }
+
+            if (json)
+            {
+                Print(new Dictionary<string, object?>
+                {
+                    ["model"] = InspectorModel.Version,
+                    ["workflow"] = details.WorkflowId,
+                    ["where"] = details.Where,
+                    ["stages"] = details.Stages.Select(s => new
+                    {
+                        step = s.StepId,
+                        state = s.State,
+                        members = s.Members,
+                        arrived = s.Arrived,
+                        outcomes = s.Outcomes.OrderBy(o => o.Key).Select(o => new { member = s.MemberIds[o.Key], state = o.Value.ToString() }),
+                    }),
+                });
+                return 0;
+            }
+
+            Console.WriteLine($"workflow {details.WorkflowId}: {details.Where}");
+            foreach (var stage in details.Stages)
+            {
+                var failed = stage.Outcomes.Where(o => o.Value != TaskState.Succeeded).Select(o => $"{stage.MemberIds[o.Key]} {o.Value}").ToList();
+                Console.WriteLine($"  {stage.StepId}  {stage.State}  {stage.Arrived}/{stage.Members} members ended" + (failed.Count == 0 ? string.Empty : "; not succeeded: " + string.Join(", ", failed.Take(5))));
+            }
+
+            return 0;
+        }
 
         private static async Task<int> InspectAsync(ITaskInspector inspector, string id, bool json)
         {

@@ -95,6 +95,9 @@ public class AsyncResult
         return info.State switch
         {
             TaskState.Succeeded => info,
+            // A workflow step that never ran because an earlier one failed names that one.
+            TaskState.Failed or TaskState.Canceled when info.Error is { FailedTaskId: { } failed } error
+                => throw new TaskFailedException(failed, error.FailedTaskName ?? "?", error),
             TaskState.Failed => throw new TaskFailedException(Id, info.TaskName, info.Error ?? new TaskError("Unknown", "The task failed without a recorded error.", null)),
             _ => throw new TaskRevokedException(Id, info.TaskName, info.State),
         };

@@ -85,6 +85,16 @@ public sealed class TaskCall<T> : TaskCall
     {
     }
 
+    /// <summary>A chain: <paramref name="next"/> runs after this task succeeded, with its result as its first parameter.</summary>
+    /// <typeparam name="TNext">The next step's result type.</typeparam>
+    /// <param name="next">The step: <c>Tasks.X</c> (one parameter) or <c>Tasks.X.Bind(...)</c> (all parameters but the first).</param>
+    /// <returns>The chain, nothing sent.</returns>
+    public Workflows.TaskChain<TNext> Then<TNext>(Workflows.ITaskContinuation<T, TNext> next)
+    {
+        ArgumentNullException.ThrowIfNull(next);
+        return new(new Workflows.WorkflowPlan([this], IsGroup: false, Store.JoinMode.One, []).Then(next.Open));
+    }
+
     /// <summary>Sends the call: the task is enqueued with its bound options.</summary>
     /// <param name="cancellationToken">Cancels the enqueue itself, not the task.</param>
     /// <returns>A typed handle to await the task's result with.</returns>

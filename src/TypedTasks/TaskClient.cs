@@ -137,6 +137,27 @@ public sealed class TaskClient
         return SendAsync(call.Task, new EncodedArguments(call.Arguments), options, cancellationToken, marks);
     }
 
+    /// <summary>
+    /// Makes a call's envelope as <see cref="SendCallAsync"/> would, with <paramref name="arguments"/>
+    /// (the call's own, or with the first one open), without sending it.
+    /// </summary>
+    internal PreparedCall PrepareCall(TaskCall call, ReadOnlyMemory<byte> arguments, CallMarks marks)
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        var plan = Plan(call.Task, call.Options, default);
+        var body = Prepare(call.Task, plan, new EncodedArguments(arguments), Mark(null, marks));
+
+        // The arguments are the envelope's last field (docs/wire-format.md).
+        var start = body.Length - arguments.Length;
+        var header = arguments.Span[0] switch
+        {
+            0xdc => 3,
+            0xdd => 5,
+            _ => 1,
+        };
+        return new PreparedCall(plan.Queue, plan.Priority, body, plan.Scheduled ? plan.Eta : null, start + header);
+    }
+
     private async ValueTask<string> SendAsync<TArgs>(TaskDescriptor task, TArgs arguments, EnqueueOptions? options, CancellationToken cancellationToken, CallMarks marks = default)
         where TArgs : struct, ITaskArguments
     {

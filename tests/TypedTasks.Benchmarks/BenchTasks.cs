@@ -1,3 +1,4 @@
+using System.Linq;
 using TypedTasks;
 
 namespace TypedTasks.Benchmarks;
@@ -12,4 +13,8 @@ public static class BenchTasks
     /// <summary>The same task under a typical chosen name, for the memory it costs.</summary>
     [Task("math.add")]
     public static int MathAdd(int x, int y) => x + y;
+
+    /// <summary>S4-chord's callback: the sum of the members' results.</summary>
+    [Task("bench.sum")]
+    public static long Sum(int[] values) => values.Sum(v => (long)v);
 }

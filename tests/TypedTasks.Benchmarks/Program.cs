@@ -90,10 +90,10 @@ static async Task<int> RunHarnessAsync()
     var idleSeconds = Env("IDLE_S", 60);
     var idleQueues = (Environment.GetEnvironmentVariable("IDLE_QUEUES") ?? "1,100").Split(',').Select(int.Parse).ToArray();
     var scenarios = (Environment.GetEnvironmentVariable("SCENARIOS") ?? "S1-user,S1-bulk,M1-memory").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-    var unknown = scenarios.Except(["S1-user", "S1-bulk", "M1-memory", "I1-idle"]).ToArray();
+    var unknown = scenarios.Except(["S1-user", "S1-bulk", "M1-memory", "I1-idle", "S4-chord"]).ToArray();
     if (unknown.Length > 0)
     {
-        Console.Error.WriteLine($"Unknown scenario {string.Join(", ", unknown)} in SCENARIOS: use S1-user, S1-bulk (with S2 and S3), M1-memory or I1-idle, comma-separated.");
+        Console.Error.WriteLine($"Unknown scenario {string.Join(", ", unknown)} in SCENARIOS: use S1-user, S1-bulk (with S2 and S3), M1-memory, I1-idle or S4-chord, comma-separated.");
         return 2;
     }
 
@@ -156,11 +156,7 @@ static async Task<int> RunHarnessAsync()
                 processes.Add(child);
             }
 
-            var builder = Host.CreateApplicationBuilder();
-            builder.Logging.SetMinimumLevel(LogLevel.Warning);
-            builder.Services.AddTypedTasks(o => o.UseRedis(redis.Endpoint, r => r.KeyPrefix = prefix));
-            using var host = builder.Build();
-            await host.StartAsync();
+            using var host = await StartProducerHostAsync(redis.Endpoint, prefix);
             var client = host.Services.GetRequiredService<TaskClient>();
             var settings = $"{workers} worker process{(workers > 1 ? "es" : string.Empty)}, concurrency {Concurrency}, prefetch {Prefetch}, {tunedText}";
             // CPU is counted from after a first warm-up, so that it shows the cost per task, not start-up.
@@ -198,6 +194,36 @@ static async Task<int> RunHarnessAsync()
                 await process.DisposeAsync();
             }
         }
+    }
+
+    for (var rep = 0; rep <= repeats && scenarios.Contains("S4-chord"); rep++)
+    {
+        // One worker process per run, as S1-bulk; run 0 warms it up and is not measured.
+        var prefix = $"s4r{rep}";
+        await using var worker = ChildProcess.Start("TypedTasks.Benchmarks", ["worker", "--redis", redis.Endpoint, "--prefix", prefix, "--concurrency", $"{Concurrency}", "--prefetch", $"{Prefetch}"], tuned);
+        await worker.WaitForOutputAsync("ready", TimeSpan.FromSeconds(60));
+        using var host = await StartProducerHostAsync(redis.Endpoint, prefix);
+        var client = host.Services.GetRequiredService<TaskClient>();
+        var settings = $"1 worker process, concurrency {Concurrency}, prefetch {Prefetch}, {tunedText}";
+        await Scenarios.WarmUpAsync(client, task);
+        var chord = await Scenarios.ChordAsync(client, task, Env("CHORD_N", 1000), settings);
+        if (rep > 0)
+        {
+            chord["rep"] = rep;
+            chord["workers"] = 1;
+            Emit(lines, chord);
+        }
+        else
+        {
+            // The memory of one chord in flight: sent under a prefix no worker serves.
+            using var idle = await StartProducerHostAsync(redis.Endpoint, "s4idle");
+            var idleClient = idle.Services.GetRequiredService<TaskClient>();
+            await Scenarios.WarmUpAsync(client, task);
+            Emit(lines, await Scenarios.ChordMemoryAsync(idleClient, task, redisAdmin.GetServer(redis.Endpoint), Env("CHORD_N", 1000), settings));
+            await idle.StopAsync();
+        }
+
+        await host.StopAsync();
     }
 
     foreach (var memoryTask in scenarios.Contains("M1-memory") ? memoryTasks : [])
@@ -294,6 +320,17 @@ static async Task<int> RunHarnessAsync()
     }
 
     return 0;
+
+    // A started host with the Redis client under a prefix, no worker: the producer side of a scenario.
+    static async Task<IHost> StartProducerHostAsync(string endpoint, string prefix)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Services.AddTypedTasks(o => o.UseRedis(endpoint, r => r.KeyPrefix = prefix));
+        var host = builder.Build();
+        await host.StartAsync();
+        return host;
+    }
 
     static void Emit(List<Dictionary<string, object?>> lines, Dictionary<string, object?> line)
     {

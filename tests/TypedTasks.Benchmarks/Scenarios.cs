@@ -53,6 +53,35 @@ internal static class Scenarios
     }
 
     /// <summary>
+    /// S4-chord: a chord of <paramref name="n"/> <c>bench.add</c> members and a <c>bench.sum</c>
+    /// callback, end to end: from the first byte sent to the callback's result in hand.
+    /// </summary>
+    public static async Task<Dictionary<string, object?>> ChordAsync(TaskClient client, BenchTask task, int n, string settings)
+    {
+        var clock = Stopwatch.StartNew();
+        var chord = await Workflows.TaskGroup.Of(Enumerable.Range(0, n).Select(i => Tasks.Add.WithClient(client).Call(i, i))).Then(Tasks.Sum).EnqueueAsync();
+        var sent = clock.Elapsed;
+        var sum = await chord.GetAsync(TimeSpan.FromMinutes(5));
+        var total = clock.Elapsed;
+        Verify(sum == (long)n * (n - 1), "the chord's sum was wrong");
+        return Line("S4-chord", task, n, null, n / total.TotalSeconds, null, settings + ", TaskGroup.Of(calls).Then(Tasks.Sum).EnqueueAsync(), the callback's result awaited",
+            ("send_s", Math.Round(sent.TotalSeconds, 4)), ("total_s", Math.Round(total.TotalSeconds, 4)));
+    }
+
+    /// <summary>
+    /// Memory of a chord of <paramref name="n"/> members in flight: <c>used_memory</c> before and
+    /// after it is sent to a prefix no worker serves (members pending, join waiting).
+    /// </summary>
+    public static async Task<Dictionary<string, object?>> ChordMemoryAsync(TaskClient client, BenchTask task, IServer server, int n, string settings)
+    {
+        var before = await UsedMemoryAsync(server);
+        await Workflows.TaskGroup.Of(Enumerable.Range(0, n).Select(i => Tasks.Add.WithClient(client).Call(i, i))).Then(Tasks.Sum).EnqueueAsync();
+        var after = await UsedMemoryAsync(server);
+        return Line("M4-chord-memory", task, n, null, null, null, settings + ", one chord in flight, no worker: members pending, the join waiting",
+            ("bytes", after - before), ("bytes_per_member", Math.Round((after - before) / (double)n, 1)));
+    }
+
+    /// <summary>
     /// Memory per pending task: <c>used_memory</c> of the caller's fresh redis-server before and
     /// after <paramref name="n"/> <c>Add</c> tasks that no worker takes, per task.
     /// </summary>

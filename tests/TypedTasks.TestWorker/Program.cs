@@ -4,12 +4,13 @@ using Microsoft.Extensions.Logging;
 using TypedTasks;
 
 // A worker process for the fault tests:
-//   TypedTasks.TestWorker --redis 127.0.0.1:PORT --prefix KEYPREFIX [--concurrency N] [--prefetch N]
+//   TypedTasks.TestWorker --redis 127.0.0.1:PORT --prefix KEYPREFIX [--concurrency N] [--prefetch N] [--queues a,b]
 // It runs until SIGTERM (graceful) or SIGKILL, and prints "ready" once its worker has started.
 var redis = Arg("--redis") ?? throw new ArgumentException("--redis HOST:PORT is required");
 var prefix = Arg("--prefix") ?? "tt";
 var concurrency = int.Parse(Arg("--concurrency") ?? "16", System.Globalization.CultureInfo.InvariantCulture);
 var prefetch = int.Parse(Arg("--prefetch") ?? "16", System.Globalization.CultureInfo.InvariantCulture);
+var queues = (Arg("--queues") ?? "default").Split(',');
 
 var builder = Host.CreateApplicationBuilder();
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
@@ -22,6 +23,7 @@ builder.Services.AddTypedTasks(o => o.UseRedis(redis, r =>
 {
     w.Concurrency = concurrency;
     w.Prefetch = prefetch;
+    w.Queues = [.. queues];
 });
 
 using var host = builder.Build();

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Concurrent;
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 
@@ -56,6 +57,28 @@ public static class WorkerTasks
 
     [Task("it.report", Queue = "reports")]
     public static string Report(string name) => "report:" + name;
+
+    /// <summary>A chord's callback: the sum of its members' results.</summary>
+    [Task("it.sum")]
+    public static long Sum(long[] values) => values.Sum();
+
+    /// <summary>A chord's callback on another queue than its members: reached through their queue's outbox.</summary>
+    [Task("it.sum-elsewhere", Queue = "reports")]
+    public static long SumElsewhere(long[] values) => values.Sum();
+
+    [Task("it.square")]
+    public static long SquareOf(long value) => value * value;
+
+    [Task("it.describe", Queue = "reports")]
+    public static string Describe(long value, string unit) => $"{value} {unit}";
+
+    /// <summary>Fails for one value: a member or step that fails.</summary>
+    [Task("it.fail-on", Queue = "members")]
+    public static long FailOn(long value, long bad) => value == bad ? throw new InvalidOperationException($"value {value} is bad") : value;
+
+    [Task("it.outcomes")]
+    public static string Outcomes(TypedTasks.Workflows.TaskOutcome<long>[] outcomes)
+        => string.Join(",", outcomes.Select(o => o.Succeeded ? o.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) : o.State.ToString()));
 
     public static ConcurrentDictionary<string, int> Calls { get; } = new();
 }

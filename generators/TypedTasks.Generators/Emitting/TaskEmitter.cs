@@ -70,6 +70,7 @@ internal static class TaskEmitter
             WriteProxy(w, task);
             w.Line();
             WriteArguments(w, task);
+            WriteBindArguments(w, task);
         }
 
         w.Close();
@@ -146,7 +147,11 @@ internal static class TaskEmitter
 
         w.Line($"/// <summary>The proxy of task <c>{Xml(task.Name)}</c>{Runs(task)}.</summary>");
         w.Line(GeneratedCode);
-        w.Open($"public sealed class {proxy} : global::TypedTasks.TaskProxy");
+        // A task with a result and one carried parameter can follow a step (Then) and map over items.
+        var continuation = task.HasResult && carried.Count == 1
+            ? $"global::TypedTasks.Workflows.ITaskContinuation<{carried[0].Type}, {task.ResultType}>"
+            : null;
+        w.Open($"public sealed class {proxy} : global::TypedTasks.TaskProxy" + (continuation is null ? string.Empty : ", " + continuation));
         w.Line("internal static readonly global::TypedTasks.TaskDescriptor Definition = new(");
         w.Line($"    {Literal(task.Name)},");
         w.Line($"    {Literal(task.Queue)},");
@@ -200,6 +205,7 @@ internal static class TaskEmitter
         WriteEnqueueMany(w, task, handle, typeArguments, carried);
         WriteCall(w, task, carried);
         WriteProgress(w, task);
+        WriteWorkflowMembers(w, task, carried, continuation);
 
         w.Line("/// <summary>A handle on a task of this kind enqueued earlier, from its id.</summary>");
         w.Line($"public {handle} GetResult(string id)");
@@ -273,6 +279,86 @@ internal static class TaskEmitter
         w.Line("/// <returns>Its latest value and a stream of updates, typed.</returns>");
         w.Line($"public {progress} Progress(string id)");
         w.Line("    => new(Client, id);").Line();
+    }
+
+    /// <summary>
+    /// The workflow side of a task with a result (docs/workflows.md): with one carried parameter the
+    /// proxy is a chain step itself (its first argument open) and has <c>Map</c>; with more, <c>Bind</c>
+    /// binds all but the first and gives the step.
+    /// </summary>
+    private static void WriteWorkflowMembers(SourceWriter w, TaskModel task, List<ParameterModel> carried, string? continuation)
+    {
+        if (!task.HasResult || carried.Count == 0)
+        {
+            return;
+        }
+
+        var first = carried[0];
+        if (continuation is not null)
+        {
+            w.Line("/// <inheritdoc/>");
+            w.Line($"global::TypedTasks.TaskCall<{task.ResultType}> {continuation}.Open");
+            w.Line($"    => global::TypedTasks.Workflows.TaskContinuations.Open<{task.ResultType}>(Definition, Options, BoundClient);").Line();
+
+            w.Line($"/// <summary>A group with one run of <c>{Xml(task.Name)}</c> per element of <paramref name=\"items\"/>, in order: its result is their results.</summary>");
+            w.Line("/// <param name=\"items\">The elements, each the task's argument.</param>");
+            w.Line("/// <returns>The group, nothing sent.</returns>");
+            w.Line($"public global::TypedTasks.Workflows.TaskGroup<{task.ResultType}> Map(global::System.Collections.Generic.IEnumerable<{first.Type}> items)");
+            w.Line("    => global::TypedTasks.Workflows.TaskGroup.Map(this, items);").Line();
+            return;
+        }
+
+        var rest = carried.Skip(1).ToList();
+        w.Line($"/// <summary>Binds every argument of <c>{Xml(task.Name)}</c> but the first, <c>{Xml(first.Name.TrimStart('@'))}</c>: a chain step that gets the previous step's result there.</summary>");
+        foreach (var parameter in rest)
+        {
+            var name = parameter.Name.TrimStart('@');
+            w.Line($"/// <param name=\"{name}\">The task's <c>{name}</c> argument.</param>");
+        }
+
+        w.Line("/// <returns>The step, nothing sent.</returns>");
+        var parameterList = string.Join(", ", rest.Select(p => p.DefaultValue is null ? $"{p.Type} {p.Name}" : $"{p.Type} {p.Name} = {p.DefaultValue}"));
+        w.Line($"public global::TypedTasks.Workflows.TaskContinuation<{first.Type}, {task.ResultType}> Bind({parameterList})");
+        w.Line($"    => new(global::TypedTasks.TaskCall.Create<{task.ResultType}, {task.ProxyName}BindArguments>(Definition, new {task.ProxyName}BindArguments({string.Join(", ", rest.Select(p => p.Name))}), Options, BoundClient));").Line();
+    }
+
+    /// <summary>The arguments of a bound step: its first argument open (a nil), then the bound ones.</summary>
+    private static void WriteBindArguments(SourceWriter w, TaskModel task)
+    {
+        var carried = task.Parameters.Where(p => !p.IsSupplied).ToList();
+        if (!task.HasResult || carried.Count < 2)
+        {
+            return;
+        }
+
+        var rest = carried.Skip(1).ToList();
+        var name = task.ProxyName + "BindArguments";
+        w.Line();
+        w.Line(GeneratedCode);
+        w.Open($"file readonly struct {name} : global::TypedTasks.ITaskArguments");
+        for (var i = 0; i < rest.Count; i++)
+        {
+            w.Line($"private readonly {rest[i].Type} _{i.ToString(CultureInfo.InvariantCulture)};");
+        }
+
+        w.Line();
+        w.Open($"public {name}({string.Join(", ", rest.Select(p => $"{p.Type} {p.Name}"))})");
+        for (var i = 0; i < rest.Count; i++)
+        {
+            w.Line($"_{i.ToString(CultureInfo.InvariantCulture)} = {rest[i].Name};");
+        }
+
+        w.Close().Line();
+        w.Open("public void Write(ref global::MessagePack.MessagePackWriter writer, global::MessagePack.MessagePackSerializerOptions options)");
+        w.Line($"writer.WriteArrayHeader({carried.Count.ToString(CultureInfo.InvariantCulture)});");
+        w.Line("writer.WriteNil();");
+        for (var i = 0; i < rest.Count; i++)
+        {
+            w.Line($"global::TypedTasks.TaskSerializer.Write<{rest[i].Type}>(ref writer, _{i.ToString(CultureInfo.InvariantCulture)}, options);");
+        }
+
+        w.Close();
+        w.Close();
     }
 
     private static void WriteInvoke(SourceWriter w, TaskModel task)

@@ -177,6 +177,16 @@ public sealed partial class RedisTaskStore : ITaskStore
         {
             throw new ArgumentException($"A chosen task id must not be blank and must have at most {EnqueueOptions.MaxTaskIdLength} characters.", parameter);
         }
+
+        if (task.Link is { } link)
+        {
+            if (task.ChosenId is null)
+            {
+                throw new ArgumentException("A task with a workflow link needs a chosen id: the store looks for links of tasks with one only. Nothing was stored.", parameter);
+            }
+
+            CheckQueue(link.Queue);
+        }
     }
 
     /// <summary>Writes a batch of enqueues: one script call per hash slot, all pipelined; each request is answered on its own (a bad queue refuses only its requests).</summary>
@@ -195,7 +205,7 @@ public sealed partial class RedisTaskStore : ITaskStore
         await SlotGroups.RunAsync(_connection, requests.Count, i => SeqKey(requests[i].Queue), BatchLimit, group =>
         {
             var (keys, index) = QueuesOf(group, i => requests[i].Queue);
-            var args = Args(now, 1 + (2 * group.Count) + (4 * group.Sum(i => requests[i].Tasks.Length)));
+            var args = Args(now, 1 + (2 * group.Count) + (5 * group.Sum(i => requests[i].Tasks.Length)));
             args.Add(_epoch);
             for (var g = 0; g < group.Count; g++)
             {
@@ -207,6 +217,7 @@ public sealed partial class RedisTaskStore : ITaskStore
                     args.Add(task.DueAt is { } due && due > now ? due.ToUnixTimeMilliseconds() : 0);
                     args.Add(task.ChosenId ?? string.Empty);
                     args.Add(task.Envelope);
+                    args.Add(task.Link is { } link ? LinkBytes(link) : RedisValue.EmptyString);
                 }
             }
 
@@ -312,9 +323,23 @@ public sealed partial class RedisTaskStore : ITaskStore
             return false;
         }
 
-        var args = Args(_time.GetUtcNow(), 1);
+        return await CancelAsync(queue, own, startedToo: true).ConfigureAwait(false);
+    }
+
+    /// <summary>Cancels one task (only if it has not started, unless <paramref name="startedToo"/>); a workflow member's outcome is delivered before this returns.</summary>
+    private async Task<bool> CancelAsync(string queue, string own, bool startedToo)
+    {
+        var args = Args(_time.GetUtcNow(), 2);
         args.Add(own);
-        return (long)await RunAsync(StoreScript.Cancel, [SeqKey(queue)], args).ConfigureAwait(false) == 1;
+        args.Add(startedToo ? string.Empty : "p");
+        var all = (RedisResult[])(await RunAsync(StoreScript.Cancel, [SeqKey(queue)], args).ConfigureAwait(false))!;
+        if ((long)all[0] != 1)
+        {
+            return false;
+        }
+
+        await FollowUpAsync(queue, Followups(all, 1)).ConfigureAwait(false);
+        return true;
     }
 
     // ---- Worker ----
@@ -419,6 +444,11 @@ public sealed partial class RedisTaskStore : ITaskStore
         var due = completion.RetryAt?.ToUnixTimeMilliseconds() ?? 0;
         var name = kind == "s" ? StoreRecord.NameOf(lease.Envelope) : [];
         var answer = await _completes.Add(new CompleteRequest(queue, own, lease.Fence, kind, payload, due, name)).ConfigureAwait(false);
+        if (answer.Followups is { } followups)
+        {
+            await FollowUpAsync(queue, followups).ConfigureAwait(false);
+        }
+
         return answer.Outcome switch
         {
             1 => true,
@@ -450,9 +480,11 @@ public sealed partial class RedisTaskStore : ITaskStore
         (group, result) =>
         {
             var all = (RedisResult[])result!;
+            var followups = Followups(all, 2 * group.Count);
             for (var g = 0; g < group.Count; g++)
             {
-                answers[group[g]] = new CompleteAnswer((long)all[2 * g], (string)all[(2 * g) + 1]!);
+                var own = followups.Where(f => f.Item == g + 1).ToList();
+                answers[group[g]] = new CompleteAnswer((long)all[2 * g], (string)all[(2 * g) + 1]!, own.Count > 0 ? own : null);
             }
         });
 
@@ -816,7 +848,7 @@ public sealed partial class RedisTaskStore : ITaskStore
     }
 
     /// <summary>A settle's outcome (1 settled, 0 not this lease's, -1 refused) and, when refused, why.</summary>
-    private readonly record struct CompleteAnswer(long Outcome, string Problem);
+    private readonly record struct CompleteAnswer(long Outcome, string Problem, List<Followup>? Followups);
 
     private readonly record struct ReadAnswer(byte[]? Record, long Due, bool Lost, string? Queue);
 }

@@ -119,10 +119,7 @@ internal readonly record struct StoreRecord(
     {
         var buffer = new ArrayBufferWriter<byte>(64 + error.Message.Length + (error.StackTrace?.Length ?? 0));
         var writer = new MessagePackWriter(buffer);
-        writer.WriteArrayHeader(3);
-        writer.Write(error.Type);
-        writer.Write(error.Message);
-        writer.Write(error.StackTrace);
+        TaskErrorCodec.Write(ref writer, error);
         writer.Flush();
         return buffer.WrittenSpan.ToArray();
     }
@@ -132,8 +129,7 @@ internal readonly record struct StoreRecord(
         try
         {
             var reader = new MessagePackReader(bytes);
-            _ = reader.ReadArrayHeader();
-            return new TaskError(reader.ReadString() ?? string.Empty, reader.ReadString() ?? string.Empty, reader.ReadString());
+            return TaskErrorCodec.Read(ref reader);
         }
         catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException)
         {

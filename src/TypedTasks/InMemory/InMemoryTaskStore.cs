@@ -20,7 +20,7 @@ namespace TypedTasks.InMemory;
 /// and O(page) for lists. Fetches and waits park on a completion source that the event they wait
 /// for completes once, however many are parked on it.
 /// </remarks>
-public sealed class InMemoryTaskStore : ITaskStore
+public sealed partial class InMemoryTaskStore : ITaskStore
 {
     private readonly object _gate = new();
     private readonly Dictionary<string, TaskRecord> _records = new(StringComparer.Ordinal);
@@ -114,8 +114,8 @@ public sealed class InMemoryTaskStore : ITaskStore
         ArgumentNullException.ThrowIfNull(id);
         lock (_gate)
         {
-            BeginLocked();
-            return new(_records.TryGetValue(id, out var record) ? record.Info() : null);
+            var now = BeginLocked();
+            return new(_records.TryGetValue(id, out var record) ? record.Info() : WaitingStepLocked(id, now)?.Info);
         }
     }
 
@@ -137,17 +137,19 @@ public sealed class InMemoryTaskStore : ITaskStore
                 BeginLocked();
                 if (!_records.TryGetValue(id, out var record))
                 {
-                    throw new TaskNotFoundException(id, lost: false);
+                    // A workflow step not made yet: wait until its join makes it.
+                    done = (WaitingStepLocked(id, _time.GetUtcNow()) ?? throw new TaskNotFoundException(id, lost: false)).Made;
                 }
-
-                // A task canceled while it runs is final already: its waiters need not wait for its worker.
-                if (record.State.IsFinal())
+                else if (record.State.IsFinal())
                 {
+                    // A task canceled while it runs is final already: its waiters need not wait for its worker.
                     return record.Info();
                 }
-
-                record.Done ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                done = record.Done.Task;
+                else
+                {
+                    record.Done ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    done = record.Done.Task;
+                }
             }
 
             var remaining = timeout == Timeout.InfiniteTimeSpan ? Timeout.InfiniteTimeSpan : timeout - _time.GetElapsedTime(started);
@@ -173,9 +175,16 @@ public sealed class InMemoryTaskStore : ITaskStore
         ArgumentNullException.ThrowIfNull(id);
         cancellationToken.ThrowIfCancellationRequested();
         Action<string>[] tell;
+        var woken = new List<TaskCompletionSource>(1);
         lock (_gate)
         {
             var now = BeginLocked();
+            if (!_records.ContainsKey(id) && CancelWaitingStepLocked(id, now, woken))
+            {
+                tell = [];
+                goto Canceled;
+            }
+
             if (!_records.TryGetValue(id, out var record) || record.State.IsFinal())
             {
                 return new(false);
@@ -188,6 +197,7 @@ public sealed class InMemoryTaskStore : ITaskStore
                 record.State = TaskState.Canceled;
                 record.UpdatedAt = now;
                 CompleteDoneLocked(record);
+                EndedLocked(record, now, woken);
                 tell = _watchers;
             }
             else
@@ -196,10 +206,13 @@ public sealed class InMemoryTaskStore : ITaskStore
                 record.State = TaskState.Canceled;
                 record.UpdatedAt = now;
                 IndexFinalLocked(record, now);
-                return new(true);
+                EndedLocked(record, now, woken);
+                tell = [];
             }
         }
 
+    Canceled:
+        Wake(woken);
         foreach (var watcher in tell)
         {
             watcher(id);
@@ -285,11 +298,13 @@ public sealed class InMemoryTaskStore : ITaskStore
                     record.Envelope = ReadOnlyMemory<byte>.Empty;
                     record.Error = null;
                     IndexFinalLocked(record, now);
+                    EndedLocked(record, now, woken);
                     break;
                 case TaskCompletionKind.Failed:
                     record.State = TaskState.Failed;
                     record.Error = completion.Error;
                     IndexFinalLocked(record, now);
+                    EndedLocked(record, now, woken);
                     break;
                 case TaskCompletionKind.Retry:
                     record.State = TaskState.Retrying;
@@ -300,10 +315,12 @@ public sealed class InMemoryTaskStore : ITaskStore
                 case TaskCompletionKind.Expired:
                     record.State = TaskState.Expired;
                     IndexFinalLocked(record, now);
+                    EndedLocked(record, now, woken);
                     break;
                 case TaskCompletionKind.Canceled:
                     record.State = TaskState.Canceled;
                     IndexFinalLocked(record, now);
+                    EndedLocked(record, now, woken);
                     break;
                 case TaskCompletionKind.Released:
                     record.State = TaskState.Pending;
@@ -711,6 +728,7 @@ public sealed class InMemoryTaskStore : ITaskStore
             }
         }
 
+        DropEndedJoinsLocked(now);
         return now;
     }
 
@@ -742,6 +760,7 @@ public sealed class InMemoryTaskStore : ITaskStore
         {
             Envelope = envelope,
             UpdatedAt = now,
+            Link = task.Link,
         };
         _records.Add(id, record);
         if (task.DueAt is { } due && due > now)
@@ -958,6 +977,11 @@ public sealed class InMemoryTaskStore : ITaskStore
         if (task.ChosenId is { Length: 0 })
         {
             throw new ArgumentException($"{which} has an empty chosen id; leave it null to let the store make one. Nothing was stored.", nameof(task));
+        }
+
+        if (task.Link is not null && task.ChosenId is null)
+        {
+            throw new ArgumentException($"{which} has a workflow link but no chosen id; a workflow member needs one. Nothing was stored.", nameof(task));
         }
     }
 

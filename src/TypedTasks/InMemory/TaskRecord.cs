@@ -55,6 +55,9 @@ internal sealed class TaskRecord(string id, QueueIndexes queue, long sequence, i
     /// <summary>Completed, once, when the task becomes final or goes away; made by the first waiter.</summary>
     public TaskCompletionSource? Done { get; set; }
 
+    /// <summary>The workflow join this task is a member of, or null.</summary>
+    public WorkflowLink? Link { get; set; }
+
     public TaskInfo Info() => new(Id, TaskName, State, Attempt, UpdatedAt, Error, Result ?? ReadOnlyMemory<byte>.Empty)
     {
         Queue = Queue.Name,

@@ -89,4 +89,13 @@ public interface ITaskInspector
     /// interval that had runs, oldest first.
     /// </summary>
     Task<IReadOnlyList<Metrics.TaskMetrics>> GetMetricsAsync(TimeSpan window, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The workflow of a step (the handle a workflow's <c>EnqueueAsync</c> returned, or any step of
+    /// it): its stages from the first, each with its members and how far it got, and where it
+    /// stopped. Null when the id is no workflow step the store keeps (or the store keeps no workflows).
+    /// </summary>
+    /// <param name="id">A workflow step's id.</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    Task<WorkflowDetails?> GetWorkflowAsync(string id, CancellationToken cancellationToken = default);
 }

@@ -80,6 +80,35 @@ internal sealed class TaskInspector(ITaskStore store, TimeProvider? timeProvider
         return stored is null ? null : Details(stored);
     }
 
+    public async Task<WorkflowDetails?> GetWorkflowAsync(string id, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        if (store is not IWorkflowStore workflows)
+        {
+            return null;
+        }
+
+        // From the step asked about back to the first stage: a chain step's one member is the step before it.
+        var stages = new List<WorkflowStage>();
+        var step = id;
+        string? workflowId = null;
+        while (step.LastIndexOf('@') is var at and > 0
+            && await workflows.GetJoinAsync(step[(at + 1)..], step[..at], cancellationToken).ConfigureAwait(false) is { } join
+            && stages.Count < 1000)
+        {
+            workflowId = join.WorkflowId;
+            stages.Insert(0, new WorkflowStage(step, join.State, join.Members, join.Arrived, join.MemberIds, join.Outcomes));
+            if (join.MemberIds.Count != 1)
+            {
+                break;
+            }
+
+            step = join.MemberIds[0];
+        }
+
+        return workflowId is null ? null : new WorkflowDetails(workflowId, stages);
+    }
+
     public async Task<bool> RetryAsync(string id, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(id);

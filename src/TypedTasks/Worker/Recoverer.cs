@@ -21,6 +21,12 @@ internal sealed class Recoverer(ITaskStore store, IReadOnlyList<string> queues, 
             Log.Recovered(logger, recovered, string.Join(", ", queues));
         }
 
+        // Workflow outcomes a stopped process left undelivered (docs/workflows.md) go on from here.
+        if (store is IWorkflowStore workflows)
+        {
+            await workflows.DeliverLeftoversAsync(queues, token).ConfigureAwait(false);
+        }
+
         return store.HeartbeatInterval * 2;
     }, outage, time, logger, stop);
 }

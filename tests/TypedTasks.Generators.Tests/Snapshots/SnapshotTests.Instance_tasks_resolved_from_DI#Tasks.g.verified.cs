@@ -19,7 +19,7 @@ namespace Contoso.Jobs.TaskProxies
 {
     /// <summary>The proxy of task <c>Contoso.Jobs.EmailTasks.Count</c>.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.2.0")]
-    public sealed class CountProxy : global::TypedTasks.TaskProxy
+    public sealed class CountProxy : global::TypedTasks.TaskProxy, global::TypedTasks.Workflows.ITaskContinuation<global::System.Collections.Generic.Dictionary<string, int[]>, int>
     {
         internal static readonly global::TypedTasks.TaskDescriptor Definition = new(
             "Contoso.Jobs.EmailTasks.Count",
@@ -68,6 +68,16 @@ namespace Contoso.Jobs.TaskProxies
         /// <returns>The call, bound to this proxy's options and client.</returns>
         public global::TypedTasks.TaskCall<int> Call(global::System.Collections.Generic.Dictionary<string, int[]> byDomain)
             => global::TypedTasks.TaskCall.Create<int, CountArguments>(Definition, new CountArguments(byDomain), Options, BoundClient);
+
+        /// <inheritdoc/>
+        global::TypedTasks.TaskCall<int> global::TypedTasks.Workflows.ITaskContinuation<global::System.Collections.Generic.Dictionary<string, int[]>, int>.Open
+            => global::TypedTasks.Workflows.TaskContinuations.Open<int>(Definition, Options, BoundClient);
+
+        /// <summary>A group with one run of <c>Contoso.Jobs.EmailTasks.Count</c> per element of <paramref name="items"/>, in order: its result is their results.</summary>
+        /// <param name="items">The elements, each the task's argument.</param>
+        /// <returns>The group, nothing sent.</returns>
+        public global::TypedTasks.Workflows.TaskGroup<int> Map(global::System.Collections.Generic.IEnumerable<global::System.Collections.Generic.Dictionary<string, int[]>> items)
+            => global::TypedTasks.Workflows.TaskGroup.Map(this, items);
 
         /// <summary>A handle on a task of this kind enqueued earlier, from its id.</summary>
         public global::TypedTasks.AsyncResult<int> GetResult(string id)

@@ -68,6 +68,12 @@ namespace TestApp.TaskProxies
         public global::TypedTasks.TaskCall<bool> Call(global::System.DateTimeOffset at, global::System.TimeSpan window)
             => global::TypedTasks.TaskCall.Create<bool, CheckArguments>(Definition, new CheckArguments(at, window), Options, BoundClient);
 
+        /// <summary>Binds every argument of <c>Jobs.Check</c> but the first, <c>at</c>: a chain step that gets the previous step's result there.</summary>
+        /// <param name="window">The task's <c>window</c> argument.</param>
+        /// <returns>The step, nothing sent.</returns>
+        public global::TypedTasks.Workflows.TaskContinuation<global::System.DateTimeOffset, bool> Bind(global::System.TimeSpan window)
+            => new(global::TypedTasks.TaskCall.Create<bool, CheckBindArguments>(Definition, new CheckBindArguments(window), Options, BoundClient));
+
         /// <summary>A handle on a task of this kind enqueued earlier, from its id.</summary>
         public global::TypedTasks.AsyncResult<bool> GetResult(string id)
             => Client.GetResult<bool>(id, Definition.Name);
@@ -98,6 +104,24 @@ namespace TestApp.TaskProxies
             writer.WriteArrayHeader(2);
             global::TypedTasks.TaskSerializer.Write<global::System.DateTimeOffset>(ref writer, _0, options);
             global::TypedTasks.TaskSerializer.Write<global::System.TimeSpan>(ref writer, _1, options);
+        }
+    }
+
+    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.2.0")]
+    file readonly struct CheckBindArguments : global::TypedTasks.ITaskArguments
+    {
+        private readonly global::System.TimeSpan _0;
+
+        public CheckBindArguments(global::System.TimeSpan window)
+        {
+            _0 = window;
+        }
+
+        public void Write(ref global::MessagePack.MessagePackWriter writer, global::MessagePack.MessagePackSerializerOptions options)
+        {
+            writer.WriteArrayHeader(2);
+            writer.WriteNil();
+            global::TypedTasks.TaskSerializer.Write<global::System.TimeSpan>(ref writer, _0, options);
         }
     }
 }

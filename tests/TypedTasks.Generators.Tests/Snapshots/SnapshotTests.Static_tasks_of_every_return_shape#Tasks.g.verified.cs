@@ -92,6 +92,12 @@ namespace Contoso.Jobs.TaskProxies
         public global::TypedTasks.TaskCall<int> Call(int x, int y)
             => global::TypedTasks.TaskCall.Create<int, AddArguments>(Definition, new AddArguments(x, y), Options, BoundClient);
 
+        /// <summary>Binds every argument of <c>Contoso.Jobs.MathTasks.Add</c> but the first, <c>x</c>: a chain step that gets the previous step's result there.</summary>
+        /// <param name="y">The task's <c>y</c> argument.</param>
+        /// <returns>The step, nothing sent.</returns>
+        public global::TypedTasks.Workflows.TaskContinuation<int, int> Bind(int y)
+            => new(global::TypedTasks.TaskCall.Create<int, AddBindArguments>(Definition, new AddBindArguments(y), Options, BoundClient));
+
         /// <summary>A handle on a task of this kind enqueued earlier, from its id.</summary>
         public global::TypedTasks.AsyncResult<int> GetResult(string id)
             => Client.GetResult<int>(id, Definition.Name);
@@ -125,9 +131,27 @@ namespace Contoso.Jobs.TaskProxies
         }
     }
 
+    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.2.0")]
+    file readonly struct AddBindArguments : global::TypedTasks.ITaskArguments
+    {
+        private readonly int _0;
+
+        public AddBindArguments(int y)
+        {
+            _0 = y;
+        }
+
+        public void Write(ref global::MessagePack.MessagePackWriter writer, global::MessagePack.MessagePackSerializerOptions options)
+        {
+            writer.WriteArrayHeader(2);
+            writer.WriteNil();
+            global::TypedTasks.TaskSerializer.Write<int>(ref writer, _0, options);
+        }
+    }
+
     /// <summary>The proxy of task <c>reports.build</c> (runs <c>Contoso.Jobs.MathTasks.BuildReport</c>).</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.2.0")]
-    public sealed class BuildReportProxy : global::TypedTasks.TaskProxy
+    public sealed class BuildReportProxy : global::TypedTasks.TaskProxy, global::TypedTasks.Workflows.ITaskContinuation<global::System.Guid, global::Contoso.Jobs.Report>
     {
         internal static readonly global::TypedTasks.TaskDescriptor Definition = new(
             "reports.build",
@@ -176,6 +200,16 @@ namespace Contoso.Jobs.TaskProxies
         /// <returns>The call, bound to this proxy's options and client.</returns>
         public global::TypedTasks.TaskCall<global::Contoso.Jobs.Report> Call(global::System.Guid id)
             => global::TypedTasks.TaskCall.Create<global::Contoso.Jobs.Report, BuildReportArguments>(Definition, new BuildReportArguments(id), Options, BoundClient);
+
+        /// <inheritdoc/>
+        global::TypedTasks.TaskCall<global::Contoso.Jobs.Report> global::TypedTasks.Workflows.ITaskContinuation<global::System.Guid, global::Contoso.Jobs.Report>.Open
+            => global::TypedTasks.Workflows.TaskContinuations.Open<global::Contoso.Jobs.Report>(Definition, Options, BoundClient);
+
+        /// <summary>A group with one run of <c>reports.build</c> per element of <paramref name="items"/>, in order: its result is their results.</summary>
+        /// <param name="items">The elements, each the task's argument.</param>
+        /// <returns>The group, nothing sent.</returns>
+        public global::TypedTasks.Workflows.TaskGroup<global::Contoso.Jobs.Report> Map(global::System.Collections.Generic.IEnumerable<global::System.Guid> items)
+            => global::TypedTasks.Workflows.TaskGroup.Map(this, items);
 
         /// <summary>A handle on a task of this kind enqueued earlier, from its id.</summary>
         public global::TypedTasks.AsyncResult<global::Contoso.Jobs.Report> GetResult(string id)
@@ -260,6 +294,12 @@ namespace Contoso.Jobs.TaskProxies
         public global::TypedTasks.TaskCall<int> Call(int @class, string @event)
             => global::TypedTasks.TaskCall.Create<int, EscapeArguments>(Definition, new EscapeArguments(@class, @event), Options, BoundClient);
 
+        /// <summary>Binds every argument of <c>Contoso.Jobs.MathTasks.Escape</c> but the first, <c>class</c>: a chain step that gets the previous step's result there.</summary>
+        /// <param name="event">The task's <c>event</c> argument.</param>
+        /// <returns>The step, nothing sent.</returns>
+        public global::TypedTasks.Workflows.TaskContinuation<int, int> Bind(string @event)
+            => new(global::TypedTasks.TaskCall.Create<int, EscapeBindArguments>(Definition, new EscapeBindArguments(@event), Options, BoundClient));
+
         /// <summary>A handle on a task of this kind enqueued earlier, from its id.</summary>
         public global::TypedTasks.AsyncResult<int> GetResult(string id)
             => Client.GetResult<int>(id, Definition.Name);
@@ -290,6 +330,24 @@ namespace Contoso.Jobs.TaskProxies
             writer.WriteArrayHeader(2);
             global::TypedTasks.TaskSerializer.Write<int>(ref writer, _0, options);
             global::TypedTasks.TaskSerializer.Write<string>(ref writer, _1, options);
+        }
+    }
+
+    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.2.0")]
+    file readonly struct EscapeBindArguments : global::TypedTasks.ITaskArguments
+    {
+        private readonly string _0;
+
+        public EscapeBindArguments(string @event)
+        {
+            _0 = @event;
+        }
+
+        public void Write(ref global::MessagePack.MessagePackWriter writer, global::MessagePack.MessagePackSerializerOptions options)
+        {
+            writer.WriteArrayHeader(2);
+            writer.WriteNil();
+            global::TypedTasks.TaskSerializer.Write<string>(ref writer, _0, options);
         }
     }
 
@@ -355,6 +413,16 @@ namespace Contoso.Jobs.TaskProxies
         public global::TypedTasks.TaskCall<string?> Call(string? name, int limit = 10, long offset = (long)(5), double scale = 1.5D, global::System.DayOfWeek day = (global::System.DayOfWeek)(5), string label = "a\"b")
             => global::TypedTasks.TaskCall.Create<string?, FindArguments>(Definition, new FindArguments(name, limit, offset, scale, day, label), Options, BoundClient);
 
+        /// <summary>Binds every argument of <c>Contoso.Jobs.MathTasks.Find</c> but the first, <c>name</c>: a chain step that gets the previous step's result there.</summary>
+        /// <param name="limit">The task's <c>limit</c> argument.</param>
+        /// <param name="offset">The task's <c>offset</c> argument.</param>
+        /// <param name="scale">The task's <c>scale</c> argument.</param>
+        /// <param name="day">The task's <c>day</c> argument.</param>
+        /// <param name="label">The task's <c>label</c> argument.</param>
+        /// <returns>The step, nothing sent.</returns>
+        public global::TypedTasks.Workflows.TaskContinuation<string?, string?> Bind(int limit = 10, long offset = (long)(5), double scale = 1.5D, global::System.DayOfWeek day = (global::System.DayOfWeek)(5), string label = "a\"b")
+            => new(global::TypedTasks.TaskCall.Create<string?, FindBindArguments>(Definition, new FindBindArguments(limit, offset, scale, day, label), Options, BoundClient));
+
         /// <summary>A handle on a task of this kind enqueued earlier, from its id.</summary>
         public global::TypedTasks.AsyncResult<string?> GetResult(string id)
             => Client.GetResult<string?>(id, Definition.Name);
@@ -401,6 +469,36 @@ namespace Contoso.Jobs.TaskProxies
             global::TypedTasks.TaskSerializer.Write<double>(ref writer, _3, options);
             global::TypedTasks.TaskSerializer.Write<global::System.DayOfWeek>(ref writer, _4, options);
             global::TypedTasks.TaskSerializer.Write<string>(ref writer, _5, options);
+        }
+    }
+
+    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.2.0")]
+    file readonly struct FindBindArguments : global::TypedTasks.ITaskArguments
+    {
+        private readonly int _0;
+        private readonly long _1;
+        private readonly double _2;
+        private readonly global::System.DayOfWeek _3;
+        private readonly string _4;
+
+        public FindBindArguments(int limit, long offset, double scale, global::System.DayOfWeek day, string label)
+        {
+            _0 = limit;
+            _1 = offset;
+            _2 = scale;
+            _3 = day;
+            _4 = label;
+        }
+
+        public void Write(ref global::MessagePack.MessagePackWriter writer, global::MessagePack.MessagePackSerializerOptions options)
+        {
+            writer.WriteArrayHeader(6);
+            writer.WriteNil();
+            global::TypedTasks.TaskSerializer.Write<int>(ref writer, _0, options);
+            global::TypedTasks.TaskSerializer.Write<long>(ref writer, _1, options);
+            global::TypedTasks.TaskSerializer.Write<double>(ref writer, _2, options);
+            global::TypedTasks.TaskSerializer.Write<global::System.DayOfWeek>(ref writer, _3, options);
+            global::TypedTasks.TaskSerializer.Write<string>(ref writer, _4, options);
         }
     }
 
@@ -480,7 +578,7 @@ namespace Contoso.Jobs.TaskProxies
 
     /// <summary>The proxy of task <c>Contoso.Jobs.MathTasks.Import</c>.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.2.0")]
-    public sealed class ImportProxy : global::TypedTasks.TaskProxy
+    public sealed class ImportProxy : global::TypedTasks.TaskProxy, global::TypedTasks.Workflows.ITaskContinuation<string, int>
     {
         internal static readonly global::TypedTasks.TaskDescriptor Definition = new(
             "Contoso.Jobs.MathTasks.Import",
@@ -541,6 +639,16 @@ namespace Contoso.Jobs.TaskProxies
         /// <returns>Its latest value and a stream of updates, typed.</returns>
         public global::TypedTasks.TaskProgress<global::Contoso.Jobs.Report> Progress(string id)
             => new(Client, id);
+
+        /// <inheritdoc/>
+        global::TypedTasks.TaskCall<int> global::TypedTasks.Workflows.ITaskContinuation<string, int>.Open
+            => global::TypedTasks.Workflows.TaskContinuations.Open<int>(Definition, Options, BoundClient);
+
+        /// <summary>A group with one run of <c>Contoso.Jobs.MathTasks.Import</c> per element of <paramref name="items"/>, in order: its result is their results.</summary>
+        /// <param name="items">The elements, each the task's argument.</param>
+        /// <returns>The group, nothing sent.</returns>
+        public global::TypedTasks.Workflows.TaskGroup<int> Map(global::System.Collections.Generic.IEnumerable<string> items)
+            => global::TypedTasks.Workflows.TaskGroup.Map(this, items);
 
         /// <summary>A handle on a task of this kind enqueued earlier, from its id.</summary>
         public global::TypedTasks.AsyncResult<int> GetResult(string id)
@@ -729,7 +837,7 @@ namespace Contoso.Jobs.TaskProxies
 
     /// <summary>The proxy of task <c>Contoso.Jobs.MathTasks.Sum</c>.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.2.0")]
-    public sealed class TotalProxy : global::TypedTasks.TaskProxy
+    public sealed class TotalProxy : global::TypedTasks.TaskProxy, global::TypedTasks.Workflows.ITaskContinuation<int[], long>
     {
         internal static readonly global::TypedTasks.TaskDescriptor Definition = new(
             "Contoso.Jobs.MathTasks.Sum",
@@ -778,6 +886,16 @@ namespace Contoso.Jobs.TaskProxies
         /// <returns>The call, bound to this proxy's options and client.</returns>
         public global::TypedTasks.TaskCall<long> Call(int[] values)
             => global::TypedTasks.TaskCall.Create<long, TotalArguments>(Definition, new TotalArguments(values), Options, BoundClient);
+
+        /// <inheritdoc/>
+        global::TypedTasks.TaskCall<long> global::TypedTasks.Workflows.ITaskContinuation<int[], long>.Open
+            => global::TypedTasks.Workflows.TaskContinuations.Open<long>(Definition, Options, BoundClient);
+
+        /// <summary>A group with one run of <c>Contoso.Jobs.MathTasks.Sum</c> per element of <paramref name="items"/>, in order: its result is their results.</summary>
+        /// <param name="items">The elements, each the task's argument.</param>
+        /// <returns>The group, nothing sent.</returns>
+        public global::TypedTasks.Workflows.TaskGroup<long> Map(global::System.Collections.Generic.IEnumerable<int[]> items)
+            => global::TypedTasks.Workflows.TaskGroup.Map(this, items);
 
         /// <summary>A handle on a task of this kind enqueued earlier, from its id.</summary>
         public global::TypedTasks.AsyncResult<long> GetResult(string id)

@@ -21,7 +21,7 @@ namespace TypedTasks.Testing.StoreConformance;
 /// Waits are bounded; durations that must pass (leases, TTLs) are a few hundred milliseconds of
 /// real time, since a store on a server reads the clock where it runs.
 /// </summary>
-public abstract class TaskStoreConformance : IAsyncLifetime
+public abstract partial class TaskStoreConformance : IAsyncLifetime
 {
     private const string Queue = "conformance";
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(20);

@@ -5,7 +5,10 @@
 --   kind 'f'   Failed, payload the error; kind 'e' Expired; kind 'c' Canceled
 --   kind 'r'   Retrying until the due time, payload the error
 --   kind 'l'   released: Pending again at the head of its list, this run not counted
--- Returns      two per lease: the outcome and a message. 1 settled, 0 not this run's lease
+-- Returns      two per lease: the outcome and a message, then four per follow-up of a workflow
+--              member made final (shared.lua): the lease's number, 'o' and the outbox entry's
+--              sequence and bytes (the caller delivers it), or 'x', '' and the member ids of a
+--              join that failed (the caller cancels those not started). Then 1 settled, 0 not this run's lease
 --              (nothing changed), -1 a key the settle reads or writes (the task's bucket or side
 --              key, or its queue's leases, retrying, final index, open counter or pending list)
 --              holds another Redis type: that task is left as it is, the message names the key,
@@ -43,6 +46,7 @@ end
 for qi, seqs in pairs(wanted) do prefetch(queue(qi), seqs) end
 
 for i = 1, count do
+  serving = i
   local at = A + (i - 1) * 7
   local q = queue(tonumber(ARGV[at]))
   local seq = resolve(q, ARGV[at + 1])
@@ -114,4 +118,5 @@ for _, q in pairs(queues) do
   if #q.unleased > 0 then zrem_all(q.base .. 'leases', q.unleased) end
 end
 flush()
+for k = 1, #followups do out[2 * count + k] = followups[k] end
 return out

@@ -1,8 +1,9 @@
 -- Stores new tasks for many callers at once: each request (one EnqueueAsync, or one
 -- EnqueueManyAsync) is stored all or nothing, and a request refused leaves the others stored.
 -- ARGV[A]      the client's part of the epoch of a queue whose seq key does not exist yet
--- ARGV[A+1..]  per request: queue index (its KEYS entry), task count n, then four per task:
---              priority, due (unix ms, 0: now), chosen id ('' when none), envelope
+-- ARGV[A+1..]  per request: queue index (its KEYS entry), task count n, then five per task:
+--              priority, due (unix ms, 0: now), chosen id ('' when none), envelope, workflow link
+--              ('' when none; else cmsgpack { join queue, join key, index }, kept in P:{q}:link)
 -- Returns      per request, in order: { 'i', id of each task } (a chosen id already used: the
 --              id of the task there); { 'w', message } a key it needs holds another Redis type;
 --              { 'c', message } a chosen id has the form of the ids the store makes.
@@ -25,7 +26,7 @@ local function plan_request(qi, q, from, n, claims)
   if next_seq[qi] == nil then next_seq[qi] = tonumber(redis.call('HGET', q.seq, 'next') or '0') end
   local items = {}
   for t = 1, n do
-    local at = from + (t - 1) * 4
+    local at = from + (t - 1) * 5
     local chosen = ARGV[at + 2]
     local e = epoch_form(chosen)
     if e and e == (epoch(q) or fresh_epoch(q, candidate)) then
@@ -38,7 +39,7 @@ local function plan_request(qi, q, from, n, claims)
       existing = taken[qi .. '@' .. chosen] or redis.call('GET', q.base .. 'id:' .. chosen)
     end
     local item = { q = q, qi = qi, prio = tonumber(ARGV[at]), due = tonumber(ARGV[at + 1]), chosen = chosen,
-      name = '', body = ARGV[at + 3] }
+      name = '', body = ARGV[at + 3], link = ARGV[at + 4] }
     if existing then
       item.existing = true
       item.id = chosen .. '@' .. q.name
@@ -47,6 +48,7 @@ local function plan_request(qi, q, from, n, claims)
       item.seq = tostring(next_seq[qi])
       local index = item.due > NOW and 'sched' or 'pending:' .. item.prio
       p = problem_at(q, 't:' .. bucket_no(item.seq), 'hash') or problem_of(q, index)
+      if not p and item.link ~= '' then p = problem_at(q, 'link', 'hash') end
       if p then return nil, 'w', p end
       if chosen ~= '' then
         taken[qi .. '@' .. chosen] = item.seq
@@ -79,7 +81,7 @@ while at <= #ARGV do
     for _, key in ipairs(claims) do taken[key] = nil end
     answers[r] = { code, message }
   end
-  at = at + 2 + n * 4
+  at = at + 2 + n * 5
 end
 
 for qi in pairs(used) do
@@ -105,6 +107,7 @@ for i = 1, r do
         ids[t + 1] = item.id
       else
         local rec = create(q, item)
+        if item.link ~= '' then redis.call('HSET', q.base .. 'link', item.seq, item.link) end
         local bucket = item.qi .. ':' .. bucket_no(item.seq)
         local open = opening[bucket]
         if open then open.n = open.n + 1 else opening[bucket] = { q = q, seq = item.seq, n = 1 } end

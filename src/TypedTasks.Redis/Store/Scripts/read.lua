@@ -1,7 +1,8 @@
 -- Reads tasks by id (GetAsync, WaitAsync, GetStoredAsync). Reads only.
 -- ARGV[A..]    two per id: queue index, the id's part before '@'
 -- Returns      three per id: 'r' and the record and its due time (lease deadline, or due of a
---              scheduled or retrying task; -1 when none); 'n' not stored; 'l' lost (the queue's
+--              scheduled or retrying task; -1 when none); a workflow step whose join is waiting
+--              for its members reads as a Pending record with no envelope; 'n' not stored; 'l' lost (the queue's
 --              epoch is not the id's: Redis lost the data).
 local out = {}
 local count = (#ARGV - A + 1) / 2
@@ -15,6 +16,7 @@ for i = 1, count do
     local ok, raw = pcall(load_raw, q, seq)
     if ok then s = raw end
   end
+  if not s and not seq then s = waiting_step(q, ARGV[at + 1]) end
   if s then
     local state = string.byte(s, 1)
     local due = nil

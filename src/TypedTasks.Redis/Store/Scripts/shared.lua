@@ -339,8 +339,11 @@ local function trim_final(q, key)
   end
 end
 
+-- A final record's delivery to its workflow join (defined with the workflows, below).
+local on_final
+
 -- Stores a record that just became final and puts it in its capped index (written before any
--- caller removes the task from where it was).
+-- caller removes the task from where it was); a workflow member's outcome goes to its join.
 local function finish(q, seq, r)
   local s = save(q, seq, r)
   local index = q.base .. FINAL_INDEX[r.state]
@@ -355,6 +358,7 @@ local function finish(q, seq, r)
   if r.chosen ~= '' then redis.call('PEXPIRE', q.base .. 'id:' .. r.chosen, ttl_of(q)) end
   closed(q, seq)
   announce(q, seq, r, s)
+  if r.chosen ~= '' then on_final(q, seq, r) end
 end
 
 -- An error as a record holds it: MessagePack [type, message, nil].
@@ -492,3 +496,206 @@ local function flush()
   for i = 1, #cancels do redis.call('PUBLISH', CANCEL, cancels[i]) end
 end
 
+
+-- ---- Workflows (docs/workflows.md) ----
+-- A workflow member has a link, field <seq> of P:{q}:link: cmsgpack { join queue, join key, index }
+-- (only tasks with a chosen id are looked up). Its join, the hash P:{jq}:join:<key>, lives in the
+-- slot of the queue its successor runs on, and the successor's chosen id is <key>:
+--   n members, got outcomes arrived, mode 'one' (a chain step: the result as it is), 'all' (the
+--   results in member order) or 'settled' (every outcome), state 'open', 'done' or 'failed', prio,
+--   env the successor's envelope with its first argument open (a nil at byte offset at), or ''
+--   for a group's own result (a record made Succeeded, named name), link the successor's own link
+--   (or ''), wf the workflow id, members the member ids (cmsgpack), o:<i> the outcome of member i
+--   (kind 's', 'f', 'c' or 'e', then the result or the error), failed the member that failed it.
+-- A member that ends on another queue than its join's leaves the delivery in P:{q}:outbox, field
+-- <seq>: cmsgpack { join queue, join key, index, kind, payload, member id, member name }; the
+-- caller drives it (deliver.lua on the join's slot), then removes it; a sweep re-drives leftovers.
+local KIND_OF = { [4] = 's', [5] = 'f', [6] = 'c', [7] = 'e' }
+local STATE_OF = { s = SUCCEEDED, f = FAILED, c = CANCELED, e = EXPIRED }
+
+-- What the caller does after the call, per request served (serving): drive an outbox entry
+-- ('o', seq, entry) or cancel the members of a join that failed ('x', '', member ids).
+local followups = {}
+local serving = 0
+
+local function followup(tag, seq, data)
+  followups[#followups + 1] = serving
+  followups[#followups + 1] = tag
+  followups[#followups + 1] = seq
+  followups[#followups + 1] = data
+end
+
+local function mp_array(n)
+  if n < 16 then return string.char(0x90 + n) end
+  if n < 65536 then return '\220' .. struct.pack('>H', n) end
+  return '\221' .. struct.pack('>I4', n)
+end
+
+-- The task name of a version 2 envelope ([version, name, ...]), or '?'.
+local function envelope_name(body)
+  local b = string.byte(body, 3)
+  if not b then return '?' end
+  if b >= 0xa0 and b <= 0xbf then return string.sub(body, 4, 3 + b - 0xa0) end
+  if b == 0xd9 then return string.sub(body, 5, 4 + string.byte(body, 4)) end
+  return '?'
+end
+
+-- The error of a step that did not run because member mid failed, expired or was canceled: an
+-- error array [type, message, stack, failed task id, failed task name]; one that names its step
+-- already (a cascade) is kept.
+local function step_error(kind, payload, mid, mname)
+  local first = string.byte(payload, 1)
+  if first == 0x95 then return payload end
+  if kind == 'f' and first == 0x93 then
+    return '\149' .. string.sub(payload, 2) .. cmsgpack.pack(mid) .. cmsgpack.pack(mname)
+  end
+  local what = kind == 'e' and 'TypedTasks.TaskExpired' or 'TypedTasks.TaskCanceled'
+  local said = kind == 'e' and ' expired before it ran.' or ' was canceled.'
+  return '\149' .. cmsgpack.pack(what) .. cmsgpack.pack('Task ' .. mname .. ' (' .. mid .. ')' .. said) .. '\192'
+    .. cmsgpack.pack(mid) .. cmsgpack.pack(mname)
+end
+
+-- Makes the successor of join key of q under its chosen id (the key): Pending with body as its
+-- envelope, or final (a group's result, or a step that cannot run).
+local function join_successor(q, key, j, state, body, err, name)
+  if redis.call('GET', q.base .. 'id:' .. key) then return end
+  if not epoch(q) then
+    q.epoch = fresh_epoch(q, key)
+    redis.call('HSET', q.seq, 'epoch', q.epoch)
+  end
+  local seq = tostring(redis.call('HINCRBY', q.seq, 'next', 1))
+  opened_n(q, seq, 1)
+  if j.link ~= '' then redis.call('HSET', q.base .. 'link', seq, j.link) end
+  if state == PENDING then
+    create(q, { seq = seq, prio = j.prio, chosen = key, name = '', body = body })
+  else
+    redis.call('SET', q.base .. 'id:' .. key, seq)
+    finish(q, seq, { state = state, prio = j.prio, attempt = 0, fence = 0, updated = NOW, name = string.sub(name, 1, 255),
+      worker = '', chosen = key, err = err, body = body, side = false })
+  end
+end
+
+-- The first problem among the keys a delivery to join key of q writes, or nil.
+local function join_problem(q, key)
+  local p = problem_at(q, 'join:' .. key, 'hash') or problem_of(q, 'seq', 'open') or problem_at(q, 'link', 'hash')
+    or problem_at(q, 'outbox', 'hash') or problem_at(q, 'id:' .. key, 'string')
+  if p then return p end
+  local seq = tonumber(redis.call('HGET', q.seq, 'next') or '0') + 1
+  return problem_at(q, 't:' .. bucket_no(seq), 'hash')
+end
+
+-- Every member of join key of q arrived (j its fields): makes the successor with the results.
+local function join_done(q, key, jkey, j)
+  local outs = {}
+  for first = 0, j.n - 1, 1000 do
+    local fields = {}
+    for k = first, math.min(first + 999, j.n - 1) do fields[#fields + 1] = 'o:' .. k end
+    local values = redis.call('HMGET', jkey, unpack(fields))
+    for k = 1, #fields do outs[#outs + 1] = values[k] or 'c' end
+  end
+  local arg
+  if j.mode == 'one' then
+    arg = string.sub(outs[1], 2)
+  else
+    local items = { mp_array(j.n) }
+    for k = 1, #outs do
+      local kd, body = string.sub(outs[k], 1, 1), string.sub(outs[k], 2)
+      if j.mode == 'all' then
+        items[k + 1] = body
+      elseif kd == 's' then
+        items[k + 1] = '\147' .. string.char(SUCCEEDED) .. body .. '\192'
+      else
+        items[k + 1] = '\147' .. string.char(STATE_OF[kd]) .. '\192' .. (body ~= '' and body or '\192')
+      end
+    end
+    arg = table.concat(items)
+  end
+  redis.call('HSET', jkey, 'state', 'done')
+  if j.env == '' then
+    join_successor(q, key, j, SUCCEEDED, arg, '', j.name)
+  else
+    join_successor(q, key, j, PENDING, string.sub(j.env, 1, j.at) .. arg .. string.sub(j.env, j.at + 2), '', '')
+  end
+  redis.call('PEXPIRE', jkey, ttl_of(q))
+  return 'done'
+end
+
+-- Member i of join key of q ended (kind, payload). Counted once per member: a member delivered
+-- again (redelivered, recovered, requeued) changes nothing. Returns 'missing' (no such join),
+-- 'twice', 'late' (the join ended already), 'counted', 'done' (the successor was made) or
+-- 'failed' (the successor ended without running) and, then, the member ids to cancel.
+local function deliver(q, key, i, kind, payload, mid, mname)
+  local jkey = q.base .. 'join:' .. key
+  local f = redis.call('HMGET', jkey, 'n', 'mode', 'state', 'prio', 'at', 'env', 'name', 'link', 'members')
+  if not f[1] then return 'missing' end
+  local p = join_problem(q, key)
+  if p then error({ err = p }) end
+  if redis.call('HSETNX', jkey, 'o:' .. i, kind .. payload) == 0 then return 'twice' end
+  local got = redis.call('HINCRBY', jkey, 'got', 1)
+  local j = { n = tonumber(f[1]), mode = f[2], state = f[3], prio = tonumber(f[4]), at = tonumber(f[5]), env = f[6],
+    name = f[7], link = f[8] }
+  if j.state ~= 'open' then return 'late' end
+  if kind ~= 's' and j.mode ~= 'settled' then
+    redis.call('HSET', jkey, 'state', 'failed', 'failed', i)
+    local err = step_error(kind, payload, mid, mname)
+    if j.env == '' then
+      join_successor(q, key, j, FAILED, '', err, j.name)
+    else
+      join_successor(q, key, j, CANCELED, j.env, err, '')
+    end
+    redis.call('PEXPIRE', jkey, ttl_of(q))
+    return 'failed', f[9]
+  end
+  if got < j.n then return 'counted' end
+  return join_done(q, key, jkey, j)
+end
+-- Cancels a workflow step not made yet (its join, key, is open): the step ends Canceled at once
+-- (so do the later ones, through their joins) and the caller cancels the join's members, which
+-- cancels the earlier steps the same way. Returns true when it did.
+local function cancel_join(q, key)
+  local jkey = q.base .. 'join:' .. key
+  local f = redis.call('HMGET', jkey, 'state', 'prio', 'env', 'name', 'link', 'members')
+  if f[1] ~= 'open' then return false end
+  local p = join_problem(q, key)
+  if p then error({ err = p }) end
+  redis.call('HSET', jkey, 'state', 'failed')
+  join_successor(q, key, { prio = tonumber(f[2]), link = f[5] }, CANCELED, f[3], '', f[3] == '' and f[4] or '')
+  redis.call('PEXPIRE', jkey, ttl_of(q))
+  followup('x', '', f[6])
+  return true
+end
+
+-- Delivers, and asks the caller to cancel the members of a join that failed.
+local function deliver_here(q, key, i, kind, payload, mid, mname)
+  local status, members = deliver(q, key, i, kind, payload, mid, mname)
+  if status == 'failed' then followup('x', '', members) end
+  return status
+end
+
+on_final = function(q, seq, r)
+  local l = redis.call('HGET', q.base .. 'link', seq)
+  if not l then return end
+  local link = cmsgpack.unpack(l)
+  local kind = KIND_OF[r.state]
+  local payload = r.state == SUCCEEDED and r.body or r.err
+  local mid = id_of(q, seq, r)
+  local mname = r.name ~= '' and r.name or envelope_name(r.body)
+  local entry = cmsgpack.pack({ link[1], link[2], link[3], kind, payload, mid, mname })
+  if link[1] == q.name then
+    -- Same queue, same slot: applied in this script; a join key of another type leaves it in
+    -- the outbox, where it stays visible.
+    if pcall(deliver_here, q, link[2], link[3], kind, payload, mid, mname) then return end
+  end
+  redis.call('HSET', q.base .. 'outbox', seq, entry)
+  followup('o', seq, entry)
+end
+
+-- The record a workflow step not made yet reads as (read.lua): Pending, named, no envelope, while
+-- its join (key: the step's chosen id) waits; nil when there is no open join.
+local function waiting_step(q, key)
+  local ok, f = pcall(redis.call, 'HMGET', q.base .. 'join:' .. key, 'state', 'env', 'name', 'prio')
+  if not ok or f[1] ~= 'open' then return nil end
+  local name = f[2] ~= '' and envelope_name(f[2]) or f[3]
+  return rec_write({ state = PENDING, prio = tonumber(f[4]) or 0, attempt = 0, fence = 0, updated = NOW,
+    name = string.sub(name, 1, 255), worker = '', chosen = key, err = '', body = '' })
+end

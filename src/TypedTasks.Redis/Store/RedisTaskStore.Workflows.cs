@@ -1,0 +1,245 @@
+using System;
+using System.Buffers;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using MessagePack;
+using StackExchange.Redis;
+using TypedTasks.Store;
+
+namespace TypedTasks.Redis.Store;
+
+/// <summary>
+/// Workflows on the Redis store (docs/workflows.md, decision 0002): joins in their successor's
+/// slot (join.lua), members' outcomes applied by the script that ends them when the join shares
+/// their queue, else left in the member queue's outbox and delivered right after (deliver.lua),
+/// and re-delivered by <see cref="DeliverLeftoversAsync"/> when the process stopped in between.
+/// </summary>
+public sealed partial class RedisTaskStore : IWorkflowStore
+{
+    private const int LeftoverBatch = 100;
+
+    /// <inheritdoc/>
+    public async ValueTask CreateJoinsAsync(IReadOnlyList<WorkflowJoin> joins, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(joins);
+        foreach (var join in joins)
+        {
+            ArgumentNullException.ThrowIfNull(join);
+            join.Check();
+        }
+
+        var calls = new List<Task>();
+        foreach (var byQueue in joins.GroupBy(j => j.Queue, StringComparer.Ordinal))
+        {
+            foreach (var wf in byQueue.GroupBy(j => j.WorkflowId, StringComparer.Ordinal))
+            {
+                var list = wf.ToList();
+                var args = Args(_time.GetUtcNow(), (9 * list.Count) + 1);
+                foreach (var join in list)
+                {
+                    args.Add(join.Key);
+                    args.Add(join.Members);
+                    args.Add(join.Mode switch { JoinMode.One => "one", JoinMode.All => "all", _ => "settled" });
+                    args.Add(join.Priority);
+                    args.Add(join.ArgumentAt);
+                    args.Add(join.Successor);
+                    args.Add(join.ResultName);
+                    args.Add(join.SuccessorLink is { } link ? LinkBytes(link) : RedisValue.EmptyString);
+                    args.Add(MemberIdsBytes(join.MemberIds));
+                }
+
+                args.Add(wf.Key);
+                calls.Add(RunAsync(StoreScript.Join, [SeqKey(byQueue.Key)], args));
+            }
+
+            if (_knownQueues.TryAdd(byQueue.Key, 0))
+            {
+                calls.Add(Transient.Run(_db.SetAddAsync(QueuesKey, byQueue.Key)));
+            }
+        }
+
+        await Task.WhenAll(calls).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<int> DeliverLeftoversAsync(IReadOnlyList<string> queues, CancellationToken cancellationToken = default)
+    {
+        var delivered = 0;
+        foreach (var queue in Checked(queues).Distinct(StringComparer.Ordinal))
+        {
+            var entries = new List<Followup>();
+            try
+            {
+                await foreach (var field in _db.HashScanAsync(OutboxKey(queue), pageSize: LeftoverBatch).ConfigureAwait(false))
+                {
+                    entries.Add(new Followup(0, "o", field.Name!, (byte[])field.Value!));
+                    if (entries.Count >= LeftoverBatch)
+                    {
+                        break;
+                    }
+                }
+            }
+            catch (Exception ex) when (Transient.IsTransient(ex))
+            {
+                throw Transient.ToTransportException(ex);
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+            await FollowUpAsync(queue, entries).ConfigureAwait(false);
+            delivered += entries.Count;
+        }
+
+        return delivered;
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<JoinInfo?> GetJoinAsync(string queue, string key, CancellationToken cancellationToken = default)
+    {
+        CheckQueue(queue);
+        ArgumentNullException.ThrowIfNull(key);
+        HashEntry[] fields;
+        try
+        {
+            fields = await _db.HashGetAllAsync($"{_prefix}:{{{queue}}}:join:{key}").ConfigureAwait(false);
+        }
+        catch (Exception ex) when (Transient.IsTransient(ex))
+        {
+            throw Transient.ToTransportException(ex);
+        }
+
+        if (fields.Length == 0)
+        {
+            return null;
+        }
+
+        var map = fields.ToDictionary(f => (string)f.Name!, f => f.Value, StringComparer.Ordinal);
+        var outcomes = new Dictionary<int, TaskState>();
+        foreach (var (name, value) in map)
+        {
+            if (name.StartsWith("o:", StringComparison.Ordinal) && int.TryParse(name.AsSpan(2), NumberStyles.None, CultureInfo.InvariantCulture, out var i))
+            {
+                outcomes[i] = ((byte[])value!)[0] switch
+                {
+                    (byte)'s' => TaskState.Succeeded,
+                    (byte)'f' => TaskState.Failed,
+                    (byte)'e' => TaskState.Expired,
+                    _ => TaskState.Canceled,
+                };
+            }
+        }
+
+        return new JoinInfo(key, (string?)map.GetValueOrDefault("wf") ?? string.Empty, (int)map.GetValueOrDefault("n"), (int)map.GetValueOrDefault("got"), (string?)map.GetValueOrDefault("state") ?? "?", outcomes, map.TryGetValue("members", out var members) ? ReadIds(members!) : []);
+    }
+
+    /// <summary>
+    /// For crash tests: the follow-ups a script leaves (outbox deliveries, cancels) are not done,
+    /// as if the process stopped right after the script; the sweep (<see cref="DeliverLeftoversAsync"/>) must do them.
+    /// </summary>
+    internal bool SkipFollowUps { get; set; }
+
+    internal RedisKey OutboxKey(string queue) => $"{_prefix}:{{{queue}}}:outbox";
+
+    /// <summary>A link as the scripts read it: MessagePack [join queue, join key, index].</summary>
+    private static byte[] LinkBytes(WorkflowLink link)
+    {
+        var buffer = new ArrayBufferWriter<byte>(32 + link.Join.Length + link.Queue.Length);
+        var writer = new MessagePackWriter(buffer);
+        writer.WriteArrayHeader(3);
+        writer.Write(link.Queue);
+        writer.Write(link.Join);
+        writer.Write(link.Index);
+        writer.Flush();
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static byte[] MemberIdsBytes(IReadOnlyList<string> ids)
+    {
+        var buffer = new ArrayBufferWriter<byte>(16 + (ids.Count * 24));
+        var writer = new MessagePackWriter(buffer);
+        writer.WriteArrayHeader(ids.Count);
+        foreach (var id in ids)
+        {
+            writer.Write(id);
+        }
+
+        writer.Flush();
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>The follow-ups a script answered after its own values (shared.lua): four values each.</summary>
+    private static List<Followup> Followups(RedisResult[] all, int from)
+    {
+        var list = new List<Followup>((all.Length - from) / 4);
+        for (var i = from; i + 3 < all.Length; i += 4)
+        {
+            list.Add(new Followup((long)all[i], (string)all[i + 1]!, (string)all[i + 2]!, (byte[])all[i + 3]!));
+        }
+
+        return list;
+    }
+
+    /// <summary>
+    /// Does what a script left to its caller: delivers outbox entries of <paramref name="queue"/>
+    /// to their joins (one deliver.lua call per join queue), removing each from the outbox only
+    /// after its delivery answered; cancels the members not started of joins that failed.
+    /// Errors are left to the sweep (<see cref="DeliverLeftoversAsync"/>), which tries again.
+    /// </summary>
+    private async Task FollowUpAsync(string queue, List<Followup> followups)
+    {
+        if (followups.Count == 0 || SkipFollowUps)
+        {
+            return;
+        }
+
+        var cancels = followups.Where(f => f.Tag == "x").SelectMany(f => ReadIds(f.Data)).ToList();
+        foreach (var byJoin in followups.Where(f => f.Tag == "o").GroupBy(f => JoinQueueOf(f.Data), StringComparer.Ordinal))
+        {
+            var entries = byJoin.ToList();
+            var args = Args(_time.GetUtcNow(), entries.Count);
+            foreach (var entry in entries)
+            {
+                args.Add(entry.Data);
+            }
+
+            var all = (RedisResult[])(await RunAsync(StoreScript.Deliver, [SeqKey(byJoin.Key)], args).ConfigureAwait(false))!;
+            await Transient.Run(_db.HashDeleteAsync(OutboxKey(queue), [.. entries.Select(e => (RedisValue)e.Seq)])).ConfigureAwait(false);
+            var next = Followups(all, entries.Count);
+            cancels.AddRange(next.Where(f => f.Tag == "x").SelectMany(f => ReadIds(f.Data)));
+            await FollowUpAsync(byJoin.Key, [.. next.Where(f => f.Tag == "o")]).ConfigureAwait(false);
+        }
+
+        foreach (var id in cancels)
+        {
+            if (TaskIds.TrySplit(id, out var memberQueue, out var own))
+            {
+                await CancelAsync(memberQueue, own, startedToo: false).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static string JoinQueueOf(byte[] entry)
+    {
+        var reader = new MessagePackReader(entry);
+        _ = reader.ReadArrayHeader();
+        return reader.ReadString() ?? string.Empty;
+    }
+
+    private static List<string> ReadIds(byte[] bytes)
+    {
+        var reader = new MessagePackReader(bytes);
+        var n = reader.ReadArrayHeader();
+        var ids = new List<string>(n);
+        for (var i = 0; i < n; i++)
+        {
+            ids.Add(reader.ReadString() ?? string.Empty);
+        }
+
+        return ids;
+    }
+
+    /// <summary>What a script asks its caller to do for request <c>Item</c>: "o" deliver outbox entry Data (field Seq), "x" cancel the member ids in Data.</summary>
+    private readonly record struct Followup(long Item, string Tag, string Seq, byte[] Data);
+}

@@ -1,0 +1,42 @@
+using System;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace TypedTasks.Workflows;
+
+/// <summary>
+/// A chain: steps that each get the previous step's result as their first parameter, made with
+/// <c>Then</c>. Nothing is sent until <see cref="EnqueueAsync"/>.
+/// </summary>
+/// <typeparam name="T">The last step's result type.</typeparam>
+public sealed class TaskChain<T>
+{
+    internal TaskChain(WorkflowPlan plan)
+    {
+        Plan = plan;
+    }
+
+    internal WorkflowPlan Plan { get; }
+
+    /// <summary>Adds a step that gets this chain's result as its first parameter.</summary>
+    /// <typeparam name="TNext">The step's result type.</typeparam>
+    /// <param name="next">The step: <c>Tasks.X</c> (one parameter) or <c>Tasks.X.Bind(...)</c>.</param>
+    /// <returns>The longer chain.</returns>
+    public TaskChain<TNext> Then<TNext>(ITaskContinuation<T, TNext> next)
+    {
+        ArgumentNullException.ThrowIfNull(next);
+        return new(Plan.Then(next.Open));
+    }
+
+    /// <summary>
+    /// Sends the workflow: the joins are stored first, then the first stage's tasks. Each later
+    /// step is made by the store when the one before it ended.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the sending, not the workflow.</param>
+    /// <returns>The handle of the last step: its result, or <see cref="TaskFailedException"/> naming the step that failed.</returns>
+    public async Task<AsyncResult<T>> EnqueueAsync(CancellationToken cancellationToken = default)
+    {
+        var (client, id, name) = await WorkflowSender.SendAsync(Plan, cancellationToken).ConfigureAwait(false);
+        return new AsyncResult<T>(client, id, name);
+    }
+}

@@ -1,0 +1,58 @@
+using System.Linq;
+using Microsoft.CodeAnalysis;
+
+namespace TypedTasks.Generators.Tests;
+
+/// <summary>A workflow step that does not accept the previous result does not compile (docs/diagnostics.md, "Workflows").</summary>
+public sealed class WorkflowCompileTests
+{
+    private const string Tasks = """
+        using System.Collections.Generic;
+        using System.Linq;
+        using System.Threading.Tasks;
+        using TypedTasks;
+        using TypedTasks.Workflows;
+        namespace App;
+        public static class Jobs
+        {
+            [Task] public static int Add(int x, int y) => x + y;
+            [Task] public static int Square(int value) => value * value;
+            [Task] public static string Shout(string text) => text.ToUpperInvariant();
+            [Task] public static int Sum(int[] values) => values.Sum();
+            [Task] public static string Describe(int value, string unit) => $"{value} {unit}";
+            [Task] public static string Summarize(TaskOutcome<int>[] outcomes) => outcomes.Length.ToString();
+        }
+        """;
+
+    [Fact]
+    public void Matching_steps_compile_and_each_mismatched_step_is_an_error_at_its_line()
+    {
+        const string callers = """
+            public static class Caller
+            {
+                static IEnumerable<TaskCall<int>> Calls() => Enumerable.Range(0, 3).Select(i => Tasks.Add.Call(i, i));
+                public static Task<AsyncResult<string>> Chain() => Tasks.Add.Call(2, 3).Then(Tasks.Square).Then(Tasks.Describe.Bind("cm")).EnqueueAsync();
+                public static Task<AsyncResult<int>> Chord() => TaskGroup.Of(Calls()).Then(Tasks.Sum).Then(Tasks.Square).EnqueueAsync();
+                public static Task<AsyncResult<int[]>> Map() => Tasks.Square.Map(new[] { 1, 2 }).EnqueueAsync();
+                public static Task<AsyncResult<string>> Settled() => TaskGroup.Of(Calls()).AllSettled().Then(Tasks.Summarize).EnqueueAsync();
+                public static object Bad1() => Tasks.Add.Call(1, 2).Then(Tasks.Shout);                   // BAD: int into string
+                public static object Bad2() => TaskGroup.Of(Calls()).Then(Tasks.Square);                 // BAD: int[] into int
+                public static object Bad3() => TaskGroup.Of(Calls()).AllSettled().Then(Tasks.Sum);      // BAD: outcomes into int[]
+                public static object Bad4() => Tasks.Add.Call(1, 2).Then(Tasks.Describe);                // BAD: two parameters, no Bind
+                public static object Bad5() => Tasks.Add.Call(1, 2).Then(Tasks.Describe.Bind(5));        // BAD: 5 is no unit
+                public static object Bad6() => Tasks.Shout.Map(new[] { 1, 2 });                          // BAD: ints into string
+            }
+            """;
+        var source = Tasks + "\n" + callers;
+        var (_, output, diagnostics) = GeneratorHarness.Run(source, "App");
+        Assert.Empty(diagnostics);
+        var errors = output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
+        var lines = source.Split('\n');
+        var errorLines = errors.Select(e => e.Location.GetLineSpan().StartLinePosition.Line).ToHashSet();
+        var badLines = Enumerable.Range(0, lines.Length).Where(i => lines[i].Contains("// BAD", System.StringComparison.Ordinal)).ToHashSet();
+
+        Assert.Equal(6, badLines.Count);
+        Assert.True(badLines.SetEquals(errorLines), "errors at lines " + string.Join(", ", errorLines.Order()) + ": " + string.Join("\n", errors));
+        Assert.All(errors, e => Assert.Contains(e.Id, new[] { "CS1503", "CS0411", "CS1929" }));
+    }
+}

@@ -1,0 +1,144 @@
+using System;
+using System.Linq;
+using System.Threading.Tasks;
+using TypedTasks.TestWorker;
+using TypedTasks.Workflows;
+
+namespace TypedTasks.Redis.IntegrationTests.Workflows;
+
+/// <summary>
+/// Workflows end to end on a real Redis, with members and steps on several queues ("default",
+/// "members", "reports"): on a Cluster these are different slots, so every join is reached through
+/// the member queue's outbox.
+/// </summary>
+public abstract class RedisWorkflowTests
+{
+    private static readonly string[] Queues = ["default", "members", "reports"];
+
+    protected abstract string Endpoint { get; }
+
+    [Fact]
+    public async Task A_chain_of_three_with_Bind_across_queues_gives_the_last_steps_result()
+    {
+        await using var host = await RedisHost.StartAsync(Endpoint, worker: w => w.Queues = [.. Queues]);
+        var chain = await Tasks.FailOn.WithClient(host.Client).Call(5, -1)
+            .Then(Tasks.SquareOf)
+            .Then(Tasks.Describe.Bind("cm"))
+            .EnqueueAsync();
+        Assert.EndsWith("@reports", chain.Id, StringComparison.Ordinal);
+        Assert.Equal("25 cm", await chain.GetAsync(RedisHost.Wait));
+    }
+
+    [Fact]
+    public async Task A_group_of_1000_gives_its_results_in_member_order_and_a_chord_sums_them_once()
+    {
+        await using var host = await RedisHost.StartAsync(Endpoint, worker: w => { w.Queues = [.. Queues]; w.Concurrency = 32; });
+        var calls = Enumerable.Range(0, 1000).Select(i => Tasks.FailOn.WithClient(host.Client).Call(i, -1)).ToList();
+
+        var group = await TaskGroup.Of(calls).EnqueueAsync();
+        Assert.Equal(Enumerable.Range(0, 1000).Select(i => (long)i), await group.GetAsync(RedisHost.Wait));
+
+        var chord = await TaskGroup.Of(calls).Then(Tasks.Sum).EnqueueAsync();
+        Assert.Equal(499_500, await chord.GetAsync(RedisHost.Wait));
+        var info = await chord.GetInfoAsync();
+        Assert.Equal((TaskState.Succeeded, 1), (info!.State, info.Attempt));
+    }
+
+    [Fact]
+    public async Task Map_then_a_chord_inside_a_chain_composes()
+    {
+        await using var host = await RedisHost.StartAsync(Endpoint, worker: w => w.Queues = [.. Queues]);
+        var nested = await Tasks.SquareOf.WithClient(host.Client).Map(new long[] { 1, 2, 3 })
+            .Then(Tasks.Sum)
+            .Then(Tasks.SquareOf)
+            .Then(Tasks.Describe.Bind("m²"))
+            .EnqueueAsync();
+        Assert.Equal("196 m²", await nested.GetAsync(RedisHost.Wait));
+    }
+
+    [Fact]
+    public async Task A_failed_member_fails_the_chord_naming_it_and_AllSettled_still_runs_its_callback_once()
+    {
+        await using var host = await RedisHost.StartAsync(Endpoint, worker: w => w.Queues = [.. Queues]);
+        var members = Enumerable.Range(1, 5).Select(i => Tasks.FailOn.WithClient(host.Client).Call(i, 3)).ToList();
+
+        var chord = await TaskGroup.Of(members).Then(Tasks.Sum).Then(Tasks.Describe.Bind("x")).EnqueueAsync();
+        var failed = await Assert.ThrowsAsync<TaskFailedException>(() => chord.GetAsync(RedisHost.Wait));
+        Assert.Equal("it.fail-on", failed.TaskName);
+        Assert.EndsWith(".0.2@members", failed.TaskId, StringComparison.Ordinal);
+        Assert.Contains("value 3 is bad", failed.Message, StringComparison.Ordinal);
+        Assert.Equal(TaskState.Canceled, (await chord.GetInfoAsync())!.State);
+
+        var settled = await TaskGroup.Of(members).AllSettled().Then(Tasks.Outcomes).EnqueueAsync();
+        Assert.Equal("1,2,Failed,4,5", await settled.GetAsync(RedisHost.Wait));
+    }
+
+    [Fact]
+    public async Task A_step_not_made_yet_reads_as_pending_and_its_wait_ends_when_it_is_made_and_done()
+    {
+        // No worker serves "reports" yet: the chain stops before its last step, visibly.
+        await using var host = await RedisHost.StartAsync(Endpoint, worker: w => w.Queues = ["default", "members"]);
+        var chain = await Tasks.FailOn.WithClient(host.Client).Call(4, -1).Then(Tasks.Describe.Bind("kg")).EnqueueAsync();
+        var before = await chain.GetInfoAsync();
+        Assert.Equal((TaskState.Pending, "it.describe"), (before!.State, before.TaskName));
+
+        await using var reports = await RedisHost.StartAsync(Endpoint, prefix: host.Prefix, worker: w => w.Queues = ["reports"]);
+        Assert.Equal("4 kg", await chain.GetAsync(RedisHost.Wait));
+    }
+
+    [Fact]
+    public async Task The_inspector_and_the_tool_show_a_workflows_stages_and_where_it_stopped()
+    {
+        await using var host = await RedisHost.StartAsync(Endpoint, worker: w => w.Queues = [.. Queues]);
+        var chain = await TaskGroup.Of(Enumerable.Range(1, 4).Select(i => Tasks.FailOn.WithClient(host.Client).Call(i, 2)))
+            .Then(Tasks.Sum)
+            .Then(Tasks.Describe.Bind("cm"))
+            .EnqueueAsync();
+        await Assert.ThrowsAsync<TaskFailedException>(() => chain.GetAsync(RedisHost.Wait));
+
+        var inspector = TypedTasks.Inspection.TaskInspectorFactory.Create(host.Store);
+        var workflow = await inspector.GetWorkflowAsync(chain.Id);
+        Assert.NotNull(workflow);
+        Assert.Equal(2, workflow.Stages.Count);
+        Assert.Equal(("failed", 4), (workflow.Stages[0].State, workflow.Stages[0].Members));
+        Assert.Equal(TaskState.Failed, workflow.Stages[0].Outcomes[1]);
+        Assert.StartsWith($"stopped at {workflow.Stages[0].StepId}: member {workflow.Stages[0].MemberIds[1]} Failed", workflow.Where, StringComparison.Ordinal);
+        Assert.Null(await inspector.GetWorkflowAsync(workflow.Stages[0].MemberIds[0]));
+
+        var (exit, text) = await CliTests.Run(["--redis", Endpoint.Split(',')[0], "--prefix", host.Prefix, "workflow", chain.Id]);
+        Assert.True(exit == 0, text);
+        Assert.Contains($"workflow {workflow.WorkflowId}: stopped at", text, StringComparison.Ordinal);
+        var (missing, said) = await CliTests.Run(["--redis", Endpoint.Split(',')[0], "--prefix", host.Prefix, "workflow", "nope@default"]);
+        Assert.Equal(1, missing);
+        Assert.Contains("no workflow step with id 'nope@default'", said, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Canceling_a_workflows_handle_cancels_every_step_and_the_members_not_started_across_queues()
+    {
+        await using var host = await RedisHost.StartAsync(Endpoint, withWorker: false);
+        var chain = await TaskGroup.Of(Enumerable.Range(1, 3).Select(i => Tasks.FailOn.WithClient(host.Client).Call(i, -1)))
+            .Then(Tasks.Sum)
+            .Then(Tasks.Describe.Bind("cm"))
+            .EnqueueAsync();
+
+        Assert.True(await chain.CancelAsync());
+        await Assert.ThrowsAsync<TaskRevokedException>(() => chain.GetAsync(RedisHost.Wait));
+        Assert.Equal((0L, 3L), ((await host.Store.CountAsync("members")).Pending, (await host.Store.CountAsync("members")).Canceled));
+        Assert.Equal(1, (await host.Store.CountAsync("default")).Canceled);
+        Assert.Equal(1, (await host.Store.CountAsync("reports")).Canceled);
+        Assert.False(await chain.CancelAsync());
+    }
+}
+
+/// <summary>The workflow tests on a single Redis server.</summary>
+public sealed class StandaloneRedisWorkflowTests(RedisFixture redis) : RedisWorkflowTests, IClassFixture<RedisFixture>
+{
+    protected override string Endpoint => redis.Server.Endpoint;
+}
+
+/// <summary>The workflow tests on a 3-master Redis Cluster.</summary>
+public sealed class ClusterRedisWorkflowTests(RedisClusterFixture cluster) : RedisWorkflowTests, IClassFixture<RedisClusterFixture>
+{
+    protected override string Endpoint => cluster.Endpoint;
+}

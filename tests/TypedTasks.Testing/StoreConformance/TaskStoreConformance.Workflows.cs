@@ -1,0 +1,141 @@
+using System;
+using System.Linq;
+using System.Threading.Tasks;
+using MessagePack;
+using TypedTasks.Serialization;
+using TypedTasks.Store;
+using Xunit;
+
+namespace TypedTasks.Testing.StoreConformance;
+
+/// <summary>
+/// Workflow joins (<see cref="IWorkflowStore"/>): the members are in one queue and the join in
+/// another, so that on a Cluster every delivery crosses slots.
+/// </summary>
+public abstract partial class TaskStoreConformance
+{
+    private const string NextQueue = "conformance-next";
+
+    [Fact]
+    public async Task A_join_makes_its_successor_once_with_the_members_result_in_place_of_its_open_first_argument()
+    {
+        var store = await StoreAsync();
+        var (join, successorId) = await JoinAsync(store, "wfa", JoinMode.One, 1);
+        var member = (await store.EnqueueManyAsync(Queue, [Member("wfa", 0)]))[0];
+        Assert.Equal(TaskState.Pending, (await store.GetAsync(successorId))!.State);
+
+        var lease = await FetchOneAsync(store, Queue);
+        Assert.Equal(member, lease.Id);
+        Assert.True(await store.CompleteAsync(lease, TaskCompletion.Succeeded(MessagePackSerializer.Serialize(25))));
+
+        var made = await store.GetStoredAsync(successorId);
+        Assert.NotNull(made);
+        Assert.Equal(TaskState.Pending, made.Info.State);
+        var envelope = TaskEnvelope.Read(made.Envelope);
+        Assert.Equal("conformance.next", envelope.TaskName);
+        Assert.Equal((25, "cm"), MessagePackSerializer.Deserialize<(int, string)>(envelope.Arguments));
+        Assert.Equal(1, (await store.CountAsync(NextQueue)).Pending);
+        var state = await ((IWorkflowStore)store).GetJoinAsync(NextQueue, join.Key);
+        Assert.Equal(("done", 1, 1), (state!.State, state.Members, state.Arrived));
+        Assert.Equal(0, await ((IWorkflowStore)store).DeliverLeftoversAsync([Queue]));
+    }
+
+    [Fact]
+    public async Task A_member_that_ends_again_after_a_requeue_counts_once_and_AllSettled_gets_every_outcome()
+    {
+        var store = await StoreAsync();
+        var (join, successorId) = await JoinAsync(store, "wfb", JoinMode.Settled, 2);
+        var ids = await store.EnqueueManyAsync(Queue, [Member("wfb", 0), Member("wfb", 1)]);
+
+        var first = await FetchOneAsync(store, Queue);
+        Assert.True(await store.CompleteAsync(first, TaskCompletion.Failed(new TaskError("Boom", "first run failed", null))));
+        Assert.Equal(1, await store.RequeueAsync([ids[0]]));
+        var again = await FetchOneAsync(store, Queue);
+        Assert.Equal(ids[1], again.Id);
+        var rerun = await FetchOneAsync(store, Queue);
+        Assert.Equal(ids[0], rerun.Id);
+        Assert.True(await store.CompleteAsync(rerun, TaskCompletion.Succeeded(MessagePackSerializer.Serialize(1))));
+
+        var state = await ((IWorkflowStore)store).GetJoinAsync(NextQueue, join.Key);
+        Assert.Equal(("open", 1), (state!.State, state.Arrived));
+        Assert.Equal(TaskState.Failed, state.Outcomes[0]);
+
+        Assert.True(await store.CompleteAsync(again, TaskCompletion.Succeeded(MessagePackSerializer.Serialize(2))));
+        var made = TaskEnvelope.Read((await store.GetStoredAsync(successorId))!.Envelope);
+        var reader = new MessagePackReader(made.Arguments);
+        Assert.Equal(2, reader.ReadArrayHeader());
+        Assert.Equal(2, reader.ReadArrayHeader());
+        Assert.Equal(3, reader.ReadArrayHeader());
+        Assert.Equal((int)TaskState.Failed, reader.ReadInt32());
+        Assert.True(reader.TryReadNil());
+        reader.ReadArrayHeader();
+        Assert.Equal("Boom", reader.ReadString());
+        Assert.Equal("first run failed", reader.ReadString());
+        reader.Skip();
+        Assert.Equal(3, reader.ReadArrayHeader());
+        Assert.Equal((int)TaskState.Succeeded, reader.ReadInt32());
+        Assert.Equal(2, reader.ReadInt32());
+    }
+
+    [Fact]
+    public async Task A_failed_member_ends_the_join_at_once_cancels_the_members_not_started_and_the_successor_names_it()
+    {
+        var store = await StoreAsync();
+        var (join, successorId) = await JoinAsync(store, "wfc", JoinMode.All, 3);
+        var ids = await store.EnqueueManyAsync(Queue, [Member("wfc", 0), Member("wfc", 1), Member("wfc", 2)]);
+        var lease = await FetchOneAsync(store, Queue);
+        var waiting = store.WaitAsync(successorId, Bound).AsTask();
+        Assert.False(waiting.IsCompleted);
+
+        Assert.True(await store.CompleteAsync(lease, TaskCompletion.Failed(new TaskError("Boom", "member 0 failed", null))));
+
+        var ended = await waiting;
+        Assert.Equal(TaskState.Canceled, ended.State);
+        Assert.Equal((ids[0], "conformance.task", "member 0 failed"), (ended.Error!.FailedTaskId, ended.Error.FailedTaskName, ended.Error.Message));
+        Assert.Equal(TaskState.Canceled, (await store.GetAsync(ids[1]))!.State);
+        Assert.Equal(TaskState.Canceled, (await store.GetAsync(ids[2]))!.State);
+        var state = await ((IWorkflowStore)store).GetJoinAsync(NextQueue, join.Key);
+        Assert.Equal(("failed", 3), (state!.State, state.Arrived));
+    }
+
+    [Fact]
+    public async Task A_join_is_refused_with_a_clear_error_when_its_envelope_has_no_open_argument_and_nothing_is_stored()
+    {
+        var store = await StoreAsync();
+        var bad = new WorkflowJoin(NextQueue, "wfd.1", "wfd", 1, JoinMode.One, Envelope(), 1, 0, "x", null, ["wfd.0@" + Queue]);
+        var refused = await Assert.ThrowsAsync<ArgumentException>(() => ((IWorkflowStore)store).CreateJoinsAsync([bad]).AsTask());
+        Assert.Contains("no nil at byte 1", refused.Message, StringComparison.Ordinal);
+        Assert.Null(await ((IWorkflowStore)store).GetJoinAsync(NextQueue, "wfd.1"));
+
+        var unlinked = new TaskToEnqueue(Envelope(), 0) { Link = new WorkflowLink(NextQueue, "wfd.1", 0) };
+        await Assert.ThrowsAsync<ArgumentException>(() => store.EnqueueAsync(Queue, unlinked).AsTask());
+        Assert.Equal(0, (await store.CountAsync(Queue)).Pending);
+    }
+
+    /// <summary>A join in <see cref="NextQueue"/> whose successor is <c>conformance.next(nil, "cm")</c>.</summary>
+    private static async Task<(WorkflowJoin Join, string SuccessorId)> JoinAsync(ITaskStore store, string wf, JoinMode mode, int members)
+    {
+        var envelope = TaskEnvelope.Write(new EnvelopeHeader("conformance.next", DateTimeOffset.UtcNow, null, null, null), default(OpenArguments), TaskSerializer.Options);
+        var at = envelope.Length - OpenArguments.Length + 1;
+        var join = new WorkflowJoin(NextQueue, wf + ".1", wf, members, mode, envelope, at, 0, "conformance.group", null,
+            Enumerable.Range(0, members).Select(i => $"{wf}.0.{i}@{Queue}").ToList());
+        await ((IWorkflowStore)store).CreateJoinsAsync([join]);
+        return (join, join.Key + "@" + NextQueue);
+    }
+
+    private static TaskToEnqueue Member(string wf, int index)
+        => new(Envelope(), 0, null, $"{wf}.0.{index}") { Link = new WorkflowLink(NextQueue, wf + ".1", index) };
+
+    /// <summary>[nil, "cm"]: a step's arguments with the first one open.</summary>
+    private readonly struct OpenArguments : ITaskArguments
+    {
+        public const int Length = 5;
+
+        public void Write(ref MessagePackWriter writer, MessagePackSerializerOptions options)
+        {
+            writer.WriteArrayHeader(2);
+            writer.WriteNil();
+            writer.Write("cm");
+        }
+    }
+}

@@ -1,0 +1,68 @@
+using System;
+using System.Collections.Concurrent;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using TypedTasks.Workflows;
+
+namespace TypedTasks.Tests;
+
+/// <summary>Tasks the workflow tests compose: numbers in, numbers or text out.</summary>
+public static class WorkflowTasks
+{
+    /// <summary>How many times each callback ran, by a key the test passes.</summary>
+    public static ConcurrentDictionary<string, int> Runs { get; } = new();
+
+    /// <summary>The workflow id each run of <see cref="Tag"/> saw, by its value.</summary>
+    public static ConcurrentDictionary<int, string?> WorkflowIds { get; } = new();
+
+    /// <summary>Attempts per key of <see cref="FlakyStep"/>.</summary>
+    public static ConcurrentDictionary<string, int> Attempts { get; } = new();
+
+    [Task("wf.square")]
+    public static int Square(int value) => value * value;
+
+    [Task("wf.describe")]
+    public static string Describe(int value, string unit) => $"{value} {unit}";
+
+    [Task("wf.sum")]
+    public static int Sum(int[] values) => values.Sum();
+
+    [Task("wf.count-runs")]
+    public static int CountRuns(int[] values, string key)
+    {
+        Runs.AddOrUpdate(key, 1, (_, n) => n + 1);
+        return values.Sum();
+    }
+
+    [Task("wf.summarize")]
+    public static string SummarizeOutcomes(TaskOutcome<int>[] outcomes)
+        => string.Join(",", outcomes.Select(o => o.Succeeded ? o.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) : $"{o.State}:{o.Error?.Message}"));
+
+    [Task("wf.fail-on")]
+    public static int FailOn(int value, int bad) => value == bad ? throw new InvalidOperationException($"value {value} is bad") : value;
+
+    [Task("wf.tag")]
+    public static int Tag(int value, TaskContext context)
+    {
+        WorkflowIds[value] = context.WorkflowId;
+        return value;
+    }
+
+    [Task("wf.slow")]
+    public static async Task<int> Linger(int value, CancellationToken cancellationToken)
+    {
+        await Task.Delay(TimeSpan.FromMilliseconds(value), cancellationToken);
+        return value;
+    }
+
+    [Task("wf.flaky", MaxRetries = 3, RetryDelay = "00:00:00.010")]
+    public static int FlakyStep(int value, string key)
+    {
+        var attempt = Attempts.AddOrUpdate(key, 1, (_, n) => n + 1);
+        return attempt < 3 ? throw new TimeoutException($"attempt {attempt} of {key} timed out") : value;
+    }
+
+    [Task("wf.other-queue", Queue = "other")]
+    public static int OnOtherQueue(int value) => value + 1000;
+}

@@ -1,0 +1,169 @@
+using System;
+using System.Linq;
+using System.Threading.Tasks;
+using TypedTasks.InMemory;
+using TypedTasks.Store;
+using TypedTasks.Workflows;
+
+namespace TypedTasks.Tests.Workflows;
+
+/// <summary>Chains, groups, chords, maps and AllSettled end to end on the in-memory store, with a worker in the process.</summary>
+public sealed class WorkflowTests
+{
+    [Fact]
+    public async Task A_chain_of_three_with_Bind_passes_each_result_to_the_next_step()
+    {
+        await using var host = await TestHost.StartAsync();
+        var chain = await Tasks.Add.WithClient(host.Client).Call(2, 3)
+            .Then(Tasks.Square)
+            .Then(Tasks.Describe.Bind("cm"))
+            .EnqueueAsync();
+
+        Assert.Equal("25 cm", await chain.GetAsync(TestHost.Wait));
+        Assert.Equal("wf.describe", (await chain.GetInfoAsync())!.TaskName);
+    }
+
+    [Fact]
+    public async Task A_group_gives_the_results_in_member_order_and_a_chord_runs_its_callback_once_with_them()
+    {
+        await using var host = await TestHost.StartAsync();
+        var calls = Enumerable.Range(0, 100).Select(i => Tasks.Add.WithClient(host.Client).Call(i, i)).ToList();
+
+        var group = await TaskGroup.Of(calls).EnqueueAsync();
+        Assert.Equal(Enumerable.Range(0, 100).Select(i => 2 * i), await group.GetAsync(TestHost.Wait));
+
+        var key = Guid.NewGuid().ToString("N");
+        var chord = await TaskGroup.Of(calls).Then(Tasks.CountRuns.Bind(key)).EnqueueAsync();
+        Assert.Equal(9900, await chord.GetAsync(TestHost.Wait));
+        Assert.Equal(1, WorkflowTasks.Runs[key]);
+    }
+
+    [Fact]
+    public async Task Map_runs_the_task_once_per_element_and_a_chord_can_be_a_step_of_a_chain()
+    {
+        await using var host = await TestHost.StartAsync();
+        var squares = await Tasks.Square.WithClient(host.Client).Map(new[] { 1, 2, 3 }).EnqueueAsync();
+        Assert.Equal(new[] { 1, 4, 9 }, await squares.GetAsync(TestHost.Wait));
+
+        var nested = await Tasks.Square.WithClient(host.Client).Map(new[] { 1, 2, 3 })
+            .Then(Tasks.Sum)
+            .Then(Tasks.Square)
+            .Then(Tasks.Describe.Bind("m²"))
+            .EnqueueAsync();
+        Assert.Equal("196 m²", await nested.GetAsync(TestHost.Wait));
+    }
+
+    [Fact]
+    public async Task Members_see_their_workflow_id_and_an_empty_group_ends_at_once_with_no_results()
+    {
+        await using var host = await TestHost.StartAsync();
+        var values = new[] { 7001, 7002 };
+        var group = await Tasks.Tag.WithClient(host.Client).Map(values).EnqueueAsync();
+        Assert.Equal(values, await group.GetAsync(TestHost.Wait));
+        var workflowId = WorkflowTasks.WorkflowIds[7001];
+        Assert.False(string.IsNullOrEmpty(workflowId));
+        Assert.Equal(workflowId, WorkflowTasks.WorkflowIds[7002]);
+        Assert.StartsWith(workflowId + ".", group.Id, StringComparison.Ordinal);
+
+        var empty = await TaskGroup.Of(Array.Empty<TaskCall<int>>()).Then(Tasks.Sum).EnqueueAsync();
+        Assert.Equal(0, await empty.GetAsync(TestHost.Wait));
+    }
+
+    [Fact]
+    public async Task A_failed_chain_step_fails_the_chain_naming_it_and_the_later_steps_end_canceled_without_running()
+    {
+        var store = new InMemoryTaskStore();
+        await using var host = await TestHost.StartAsync(options: o => o.UseInMemory(store));
+        var chain = await Tasks.FailOn.WithClient(host.Client).Call(4, 4)
+            .Then(Tasks.Square)
+            .Then(Tasks.Describe.Bind("cm"))
+            .EnqueueAsync();
+
+        var failed = await Assert.ThrowsAsync<TaskFailedException>(() => chain.GetAsync(TestHost.Wait));
+        Assert.Equal("wf.fail-on", failed.TaskName);
+        Assert.Contains("value 4 is bad", failed.Message, StringComparison.Ordinal);
+        Assert.Equal(TaskState.Failed, (await store.GetAsync(failed.TaskId))!.State);
+        Assert.Equal(TaskState.Canceled, (await chain.GetInfoAsync())!.State);
+        var middle = chain.Id.Replace(".2@", ".1@", StringComparison.Ordinal);
+        Assert.Equal(TaskState.Canceled, (await store.GetAsync(middle))!.State);
+        Assert.Equal(0, (await store.CountAsync("default")).Succeeded);
+    }
+
+    [Fact]
+    public async Task A_failed_member_fails_the_chord_at_once_cancels_the_members_not_started_and_the_callback_never_runs()
+    {
+        var store = new InMemoryTaskStore();
+
+        // One slot: the first member fails while the others wait in the queue.
+        await using var host = await TestHost.StartAsync(worker: w => w.Concurrency = 1, options: o => o.UseInMemory(store));
+        var key = Guid.NewGuid().ToString("N");
+        var members = new[] { Tasks.FailOn.WithClient(host.Client).Call(1, 1) }
+            .Concat(Enumerable.Range(2, 20).Select(i => Tasks.FailOn.WithClient(host.Client).Call(i, 1)));
+        var chord = await TaskGroup.Of(members).Then(Tasks.CountRuns.Bind(key)).EnqueueAsync();
+
+        var failed = await Assert.ThrowsAsync<TaskFailedException>(() => chord.GetAsync(TestHost.Wait));
+        Assert.Contains("value 1 is bad", failed.Message, StringComparison.Ordinal);
+        Assert.EndsWith(".0.0@default", failed.TaskId, StringComparison.Ordinal);
+        Assert.False(WorkflowTasks.Runs.ContainsKey(key));
+        var counts = await store.CountAsync("default");
+        Assert.Equal(1, counts.Failed);
+
+        // Nothing is left waiting in the queue: what the worker had not taken (its prefetch holds some) was canceled.
+        Assert.Equal(0, counts.Pending);
+        Assert.True(counts.Canceled >= 1, $"the members not started are canceled: {counts}");
+    }
+
+    [Fact]
+    public async Task AllSettled_runs_the_callback_once_with_every_outcome_in_member_order()
+    {
+        await using var host = await TestHost.StartAsync();
+        var members = Enumerable.Range(1, 4).Select(i => Tasks.FailOn.WithClient(host.Client).Call(i, 3));
+        var settled = await TaskGroup.Of(members).AllSettled().Then(Tasks.SummarizeOutcomes).EnqueueAsync();
+        Assert.Equal("1,2,Failed:value 3 is bad,4", await settled.GetAsync(TestHost.Wait));
+
+        var outcomes = await await TaskGroup.Of(members).AllSettled().EnqueueAsync().ContinueWith(t => t.Result.GetAsync(TestHost.Wait));
+        Assert.Equal(new[] { TaskState.Succeeded, TaskState.Succeeded, TaskState.Failed, TaskState.Succeeded }, outcomes.Select(o => o.State));
+        Assert.Equal("System.InvalidOperationException", outcomes[2].Error!.Type);
+    }
+
+    [Fact]
+    public async Task A_member_retried_after_failures_counts_once_with_its_final_result()
+    {
+        await using var host = await TestHost.StartAsync();
+        var key = "flaky-" + Guid.NewGuid().ToString("N");
+        var chord = await TaskGroup.Of(Tasks.FlakyStep.WithClient(host.Client).Call(5, key), Tasks.Add.WithClient(host.Client).Call(1, 1))
+            .Then(Tasks.Sum)
+            .EnqueueAsync();
+        Assert.Equal(7, await chord.GetAsync(TestHost.Wait));
+        Assert.Equal(3, WorkflowTasks.Attempts[key]);
+    }
+
+    [Fact]
+    public async Task Members_and_steps_on_other_queues_join_in_the_successors_queue()
+    {
+        await using var host = await TestHost.StartAsync(worker: w => w.Queues = ["default", "other"]);
+        var chord = await TaskGroup.Of(Tasks.OnOtherQueue.WithClient(host.Client).Call(1), Tasks.Add.WithClient(host.Client).Call(1, 1))
+            .Then(Tasks.Sum)
+            .Then(Tasks.OnOtherQueue)
+            .EnqueueAsync();
+        Assert.EndsWith("@other", chord.Id, StringComparison.Ordinal);
+        Assert.Equal(2003, await chord.GetAsync(TestHost.Wait));
+    }
+
+    [Fact]
+    public async Task Canceling_a_workflows_handle_cancels_every_step_and_the_members_not_started()
+    {
+        var store = new InMemoryTaskStore();
+        await using var host = await TestHost.StartAsync(withWorker: false, options: o => o.UseInMemory(store));
+        var chain = await Tasks.Square.WithClient(host.Client).Map(new[] { 1, 2, 3 })
+            .Then(Tasks.Sum)
+            .Then(Tasks.Describe.Bind("cm"))
+            .EnqueueAsync();
+
+        Assert.True(await chain.CancelAsync());
+        await Assert.ThrowsAsync<TaskRevokedException>(() => chain.GetAsync(TestHost.Wait));
+        var counts = await store.CountAsync("default");
+        Assert.Equal((0L, 5L), (counts.Pending, counts.Canceled));
+        Assert.False(await chain.CancelAsync());
+    }
+}

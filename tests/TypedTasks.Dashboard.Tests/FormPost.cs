@@ -9,8 +9,11 @@ namespace TypedTasks.Dashboard.Tests;
 /// <summary>What a browser does with an operation's form: keeps the page's cookie and posts the form's fields with it.</summary>
 internal static partial class FormPost
 {
-    /// <summary>Gets <paramref name="page"/>, then posts its first form whose action ends with <paramref name="action"/>, fields and cookie as served.</summary>
-    public static async Task<HttpResponseMessage> SubmitAsync(HttpClient client, string page, string action, Dictionary<string, string>? headers = null)
+    /// <summary>
+    /// Gets <paramref name="page"/>, then posts its first form whose action ends with <paramref name="action"/>,
+    /// fields and cookie as served, but for the fields <paramref name="changed"/> replaces.
+    /// </summary>
+    public static async Task<HttpResponseMessage> SubmitAsync(HttpClient client, string page, string action, Dictionary<string, string>? headers = null, Dictionary<string, string>? changed = null)
     {
         using var get = new HttpRequestMessage(HttpMethod.Get, page);
         Add(get, headers);
@@ -19,6 +22,11 @@ internal static partial class FormPost
         var form = Forms().Matches(html).FirstOrDefault(m => System.Net.WebUtility.HtmlDecode(m.Groups["action"].Value).EndsWith(action, System.StringComparison.Ordinal))
             ?? throw new Xunit.Sdk.XunitException($"The page {page} has no form for {action}:\n{html}");
         var fields = Fields().Matches(form.Groups["body"].Value).ToDictionary(m => m.Groups["name"].Value, m => System.Net.WebUtility.HtmlDecode(m.Groups["value"].Value));
+        foreach (var (name, value) in changed ?? [])
+        {
+            fields[name] = value;
+        }
+
         var cookies = response.Headers.TryGetValues("Set-Cookie", out var set) ? string.Join("; ", set.Select(c => c.Split(';')[0])) : null;
         var post = new HttpRequestMessage(HttpMethod.Post, System.Net.WebUtility.HtmlDecode(form.Groups["action"].Value)) { Content = new FormUrlEncodedContent(fields) };
         Add(post, headers);

@@ -1135,6 +1135,21 @@ public abstract partial class TaskStoreConformance : IAsyncLifetime
         Assert.Null(await store.GetProgressAsync("not-an-id"));
     }
 
+    [Fact]
+    public async Task A_deleted_tasks_progress_goes_with_it()
+    {
+        var store = await StoreAsync();
+        var id = await store.EnqueueAsync(Queue, Item());
+        var lease = await FetchOneAsync(store, Queue);
+        Assert.True(await store.SetProgressAsync(lease, new byte[] { 0x01 }));
+        Assert.True(await store.CompleteAsync(lease, TaskCompletion.Succeeded(new byte[] { 0xC0 })));
+
+        // Deleted (the dashboard's Delete): the store holds nothing of the task, its progress neither.
+        Assert.Equal(1, await store.DeleteAsync([id]));
+        Assert.Null(await store.GetAsync(id));
+        Assert.Null(await store.GetProgressAsync(id));
+    }
+
     // ---- Helpers ----
 
     /// <summary>A store made for this test with <paramref name="settings"/> (default: <see cref="StoreSettings.Default"/>), disposed after it.</summary>

@@ -43,8 +43,10 @@ public sealed class TaskProgress<T>
 
     /// <summary>The latest value the task reported, with the run that reported it; null before its first report.</summary>
     public async Task<ProgressUpdate<T>?> GetLatestAsync(CancellationToken cancellationToken = default)
+        => Decode(await _client.Store.GetProgressAsync(Id, cancellationToken).ConfigureAwait(false), cancellationToken);
+
+    private ProgressUpdate<T>? Decode(Store.StoredProgress? stored, CancellationToken cancellationToken)
     {
-        var stored = await _client.Store.GetProgressAsync(Id, cancellationToken).ConfigureAwait(false);
         if (stored is null)
         {
             return null;
@@ -72,16 +74,18 @@ public sealed class TaskProgress<T>
     {
         var pause = pollInterval ?? DefaultPollInterval;
         ArgumentOutOfRangeException.ThrowIfLessThan(pause, TimeSpan.FromMilliseconds(10), nameof(pollInterval));
-        (int Attempt, DateTimeOffset At)? seen = null;
+        Store.StoredProgress? seen = null;
         while (true)
         {
             // The state first: progress read after it includes everything written before the end.
             var info = await _client.GetInfoAsync(Id, cancellationToken).ConfigureAwait(false) ?? throw new TaskNotFoundException(Id, lost: false);
-            var latest = await GetLatestAsync(cancellationToken).ConfigureAwait(false);
-            if (latest is not null && seen != (latest.Attempt, latest.UpdatedAt))
+            var stored = await _client.Store.GetProgressAsync(Id, cancellationToken).ConfigureAwait(false);
+
+            // New when its run, its time or its bytes differ: two writes can share a millisecond.
+            if (stored is not null && (seen is null || seen.Attempt != stored.Attempt || seen.UpdatedAt != stored.UpdatedAt || !seen.Value.Span.SequenceEqual(stored.Value.Span)))
             {
-                seen = (latest.Attempt, latest.UpdatedAt);
-                yield return latest;
+                seen = stored;
+                yield return Decode(stored, cancellationToken)!;
             }
 
             if (info.State.IsFinal())

@@ -28,11 +28,13 @@ internal sealed class DashboardContext(HttpContext http, string prefix, Dashboar
 
     /// <summary>
     /// Where to go after an operation: the page it was sent from when that is a page of this
-    /// dashboard (never another site: the value comes from the form), else the overview.
+    /// dashboard (never another site: the value comes from the form; browsers drop tabs and line
+    /// breaks from a Location, so none is let through), else the overview.
     /// </summary>
     public string SafeReturn(string? requested)
         => requested is { Length: > 0 } r && (r == Root || r.StartsWith(Root + "/", StringComparison.Ordinal) || r.StartsWith(Root + "?", StringComparison.Ordinal))
             && !r.Contains("//", StringComparison.Ordinal) && !r.Contains('\\', StringComparison.Ordinal)
+            && !r.Any(c => char.IsControl(c) || char.IsWhiteSpace(c))
             ? r : Root + "/";
 
     /// <summary>The hidden field every operation's form carries, checked on POST.</summary>

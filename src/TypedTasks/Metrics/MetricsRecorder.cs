@@ -7,7 +7,7 @@ namespace TypedTasks.Metrics;
 
 /// <summary>
 /// A worker's per-task, per-minute counts of the runs it ended, kept in memory until the next
-/// flush to the store: recording is a few interlocked adds, so that no run waits on metrics.
+/// flush to the store: recording is three adds under an uncontended lock, so that no run waits on metrics.
 /// </summary>
 internal sealed class MetricsRecorder(TimeProvider time)
 {
@@ -17,13 +17,20 @@ internal sealed class MetricsRecorder(TimeProvider time)
     {
         var minute = MetricsRetention.Floor(time.GetUtcNow(), MetricsRetention.Fine).UtcTicks;
         var counts = _counts.GetOrAdd((taskName, minute), static _ => new Counts());
-        Interlocked.Increment(ref counts.Runs);
-        if (failed)
-        {
-            Interlocked.Increment(ref counts.Failures);
-        }
+        var bucket = LatencyHistogram.BucketOf(duration);
 
-        Interlocked.Increment(ref counts.Buckets[LatencyHistogram.BucketOf(duration)]);
+        // One lock per task and minute, held for three adds: a drain takes a run's three counts
+        // together or not at all (almost never contended: runs of one task in one minute).
+        lock (counts)
+        {
+            counts.Runs++;
+            if (failed)
+            {
+                counts.Failures++;
+            }
+
+            counts.Buckets[bucket]++;
+        }
     }
 
     /// <summary>Takes what was counted since the last drain, by the minute; what comes in meanwhile waits for the next.</summary>
@@ -33,12 +40,15 @@ internal sealed class MetricsRecorder(TimeProvider time)
         var current = MetricsRetention.Floor(time.GetUtcNow(), MetricsRetention.Fine).UtcTicks;
         foreach (var (key, counts) in _counts)
         {
-            var runs = Interlocked.Exchange(ref counts.Runs, 0);
-            var failures = Interlocked.Exchange(ref counts.Failures, 0);
+            long runs, failures;
             var buckets = new long[counts.Buckets.Length];
-            for (var i = 0; i < buckets.Length; i++)
+            lock (counts)
             {
-                buckets[i] = Interlocked.Exchange(ref counts.Buckets[i], 0);
+                runs = counts.Runs;
+                failures = counts.Failures;
+                counts.Runs = counts.Failures = 0;
+                Array.Copy(counts.Buckets, buckets, buckets.Length);
+                Array.Clear(counts.Buckets);
             }
 
             if (runs > 0)
@@ -69,11 +79,14 @@ internal sealed class MetricsRecorder(TimeProvider time)
         foreach (var m in metrics)
         {
             var counts = _counts.GetOrAdd((m.TaskName, m.Start.UtcTicks), static _ => new Counts());
-            Interlocked.Add(ref counts.Runs, m.Runs);
-            Interlocked.Add(ref counts.Failures, m.Failures);
-            for (var i = 0; i < counts.Buckets.Length; i++)
+            lock (counts)
             {
-                Interlocked.Add(ref counts.Buckets[i], m.Latency.Counts[i]);
+                counts.Runs += m.Runs;
+                counts.Failures += m.Failures;
+                for (var i = 0; i < counts.Buckets.Length; i++)
+                {
+                    counts.Buckets[i] += m.Latency.Counts[i];
+                }
             }
         }
     }

@@ -88,4 +88,7 @@ internal static partial class Log
 
     [LoggerMessage(50, LogLevel.Debug, "The progress of task {Id} could not be stored; its next report tries again")]
     public static partial void ProgressNotStored(ILogger logger, Exception exception, string id);
+
+    [LoggerMessage(51, LogLevel.Warning, "The worker's last task metrics could not be stored as it stopped; they are lost")]
+    public static partial void MetricsNotFlushed(ILogger logger, Exception exception);
 }

@@ -4,7 +4,6 @@ using System.Threading.Tasks;
 using Microsoft.Extensions.Logging;
 using TypedTasks.Metrics;
 using TypedTasks.Store;
-using TypedTasks.Transport;
 
 namespace TypedTasks.Worker;
 
@@ -43,15 +42,17 @@ internal sealed class MetricsFlusher(ITaskStore store, MetricsRecorder recorder,
         }
     }
 
-    /// <summary>The last flush as the worker stops: one try, a store that cannot be reached loses these counts only.</summary>
+    /// <summary>The last flush as the worker stops: one try; on any failure these counts are lost and logged, and the worker stops all the same.</summary>
     public async Task FinalFlushAsync()
     {
         try
         {
             await FlushAsync(CancellationToken.None).ConfigureAwait(false);
         }
-        catch (TransportException)
+        catch (Exception ex)
         {
+            // Metrics never stop a worker from stopping: these counts are lost, and said so.
+            Log.MetricsNotFlushed(logger, ex);
         }
     }
 }

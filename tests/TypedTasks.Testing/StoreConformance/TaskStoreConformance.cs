@@ -984,7 +984,7 @@ public abstract partial class TaskStoreConformance : IAsyncLifetime
     [Fact]
     public async Task A_worker_that_stops_beating_drops_out_after_the_worker_timeout()
     {
-        var store = await StoreAsync(StoreSettings.Default with { WorkerTimeout = TimeSpan.FromMilliseconds(300) });
+        var store = await StoreAsync(StoreSettings.Default with { WorkerTimeout = TimeSpan.FromSeconds(2) });
         await store.HeartbeatAsync(Describe("conformance-served"), []);
         Assert.Single(await store.GetWorkersAsync());
         await Poll.UntilAsync(async () => (await store.GetWorkersAsync()).Count == 0, "the silent worker drops out", Bound);

@@ -467,6 +467,7 @@ local function forget(q, seq, r)
   if not is_final(r.state) then closed(q, seq) end
   if r.chosen ~= '' then redis.call('DEL', q.base .. 'id:' .. r.chosen) end
   if r.side then redis.call('DEL', side_of(q, seq)) end
+  redis.call('DEL', q.base .. 'p:' .. seq) -- its progress (progress.lua), if any
   redis.call('HDEL', bucket_of(q, seq), seq)
 end
 

@@ -346,14 +346,34 @@ public sealed partial class RedisTaskStore : ITaskStore
         try
         {
             var until = _time.GetUtcNow() + _options.IdleFetchInterval;
+            var key = string.Join('\n', queues);
+
+            // The last fetch of these queues took fewer tasks than it could (it emptied them) and no
+            // wake-up has come since it was sent: they are still empty, and the first task pushed
+            // there wakes this fetcher (registered above). The look a worker takes right after
+            // handing out what it fetched is saved.
+            var look = !(_drained.TryRemove(key, out var drainedAt) && drainedAt == Interlocked.Read(ref _wakes));
             while (true)
             {
-                var leases = await FetchOnceAsync(queues, max).ConfigureAwait(false);
+                var leases = look ? await LookAsync().ConfigureAwait(false) : [];
+                look = true;
                 var left = until - _time.GetUtcNow();
                 if (leases.Count > 0 || left <= TimeSpan.Zero || !await fetcher.Signal.WaitAsync(left, cancellationToken).ConfigureAwait(false))
                 {
-                    return leases.Count > 0 ? leases : await FetchOnceAsync(queues, max).ConfigureAwait(false);
+                    return leases.Count > 0 ? leases : await LookAsync().ConfigureAwait(false);
                 }
+            }
+
+            async Task<IReadOnlyList<TaskLease>> LookAsync()
+            {
+                var wakes = Interlocked.Read(ref _wakes);
+                var leases = await FetchOnceAsync(queues, max).ConfigureAwait(false);
+                if (leases.Count < max)
+                {
+                    _drained[key] = wakes;
+                }
+
+                return leases;
             }
         }
         finally

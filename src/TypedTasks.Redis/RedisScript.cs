@@ -94,6 +94,12 @@ internal sealed class RedisScript
                 // The function did not run: this call goes as a script.
                 _library.Lost(database, server, refused: IsFcallRefused(ex));
             }
+            catch (RedisServerException ex) when (ex.Message.StartsWith("OOM", StringComparison.Ordinal))
+            {
+                // Over maxmemory Redis refuses a function that may write before it runs; a script
+                // runs and is refused at its first write only: one that only reads (a count, an
+                // idle fetch) answers as it did before functions.
+            }
         }
 
         if (server is null || !_cachedOn.ContainsKey(server))

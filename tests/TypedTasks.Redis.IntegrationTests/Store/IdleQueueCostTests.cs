@@ -19,7 +19,7 @@ public sealed class IdleQueueCostTests(ITestOutputHelper output)
     [Theory]
     [InlineData(1)]
     [InlineData(100)]
-    public async Task An_idle_queue_costs_two_commands_per_promote_and_one_per_fetch(int n)
+    public async Task An_idle_queue_costs_two_commands_per_promote_and_one_per_fetch_and_recovery(int n)
     {
         await using var server = await Testing.RedisServer.StartAsync();
         await using var connection = await ConnectionMultiplexer.ConnectAsync(server.Endpoint + ",allowAdmin=true");
@@ -60,6 +60,20 @@ public sealed class IdleQueueCostTests(ITestOutputHelper output)
         output.WriteLine($"{n} queues, idle fetch: {fetchText}");
         Assert.True(fetchCalls >= 1, "an idle fetch runs its script at least once");
         Assert.Equal(fetchCalls * n, fetchCommands);
+
+        // No lease has expired: the pending lists are not looked at. (The first recovery also
+        // looks once for what 0.1 left in the queues.)
+        await store.RecoverAsync(queues);
+        await db.ExecuteAsync("CONFIG", "RESETSTAT");
+        for (var i = 0; i < 10; i++)
+        {
+            Assert.Equal(0, await store.RecoverAsync(queues));
+        }
+
+        var (recoverCalls, recoverCommands, recoverText) = await StatsAsync(db);
+        output.WriteLine($"{n} queues, recovery: {recoverText}");
+        Assert.Equal(10, recoverCalls);
+        Assert.Equal(10 * n, recoverCommands);
     }
 
     /// <summary>Script calls, the commands run inside them, and both as text, since the last RESETSTAT.</summary>

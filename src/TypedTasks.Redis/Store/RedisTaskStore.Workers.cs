@@ -120,8 +120,13 @@ public sealed partial class RedisTaskStore
 
     private void OnWake(RedisValue message)
     {
-        Interlocked.Increment(ref _wakes);
         var queue = (string?)message;
+        if (queue is not null && TryHearDue(queue))
+        {
+            return;
+        }
+
+        Interlocked.Increment(ref _wakes);
         lock (_fetchers)
         {
             foreach (var fetcher in _fetchers)
@@ -138,6 +143,7 @@ public sealed partial class RedisTaskStore
     private void WakeAllFetchers()
     {
         Interlocked.Increment(ref _wakes);
+        ForgetDueTimes();
         lock (_fetchers)
         {
             foreach (var fetcher in _fetchers)

@@ -437,6 +437,12 @@ public sealed partial class RedisTaskStore : ITaskStore
             _ => throw new ArgumentOutOfRangeException(nameof(completion), completion.Kind, "Unknown completion kind."),
         };
         var due = completion.RetryAt?.ToUnixTimeMilliseconds() ?? 0;
+        if (kind == "r")
+        {
+            // Before the call: heard early, the retry costs at most one look too many.
+            HeardDue(queue, due);
+        }
+
         var name = kind == "s" ? StoreRecord.NameOf(lease.Envelope) : [];
         var answer = await _completes.Add(new CompleteRequest(queue, own, lease.Fence, kind, payload, due, name)).ConfigureAwait(false);
         return answer.Outcome switch
@@ -508,24 +514,6 @@ public sealed partial class RedisTaskStore : ITaskStore
         }
 
         return back;
-    }
-
-    /// <inheritdoc/>
-    public async ValueTask<DateTimeOffset?> PromoteDueAsync(IReadOnlyList<string> queues, CancellationToken cancellationToken = default)
-    {
-        long earliest = -1;
-        foreach (var group in Groups(Checked(queues)))
-        {
-            var args = Args(_time.GetUtcNow(), 1);
-            args.Add(SweepLimit);
-            var due = (long)await RunAsync(StoreScript.Promote, [.. group.Select(SeqKey)], args).ConfigureAwait(false);
-            if (due >= 0 && (earliest < 0 || due < earliest))
-            {
-                earliest = due;
-            }
-        }
-
-        return earliest < 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(earliest);
     }
 
     /// <inheritdoc/>

@@ -442,6 +442,7 @@ local function create(q, item)
   if item.chosen ~= '' then redis.call('SET', q.base .. 'id:' .. item.chosen, item.seq) end
   if r.state == SCHEDULED then
     redis.call('ZADD', q.base .. 'sched', item.due, item.seq)
+    if not q.due or item.due < q.due then q.due = item.due end
   else
     push_pending(q, item.seq, item.prio, false)
   end
@@ -466,7 +467,9 @@ local function check_indexes(from, step)
   end
 end
 
--- Publishes what the call changed: a wake per queue that became non-empty, the final frames,
+-- Publishes what the call changed: a wake per queue that became non-empty (its name), the
+-- earliest due time of the tasks a call scheduled per queue ('<name>@<unix ms>', on the same
+-- channel: '@' is in no queue name, so a fetcher never takes it for a wake), the final frames,
 -- the cancellations.
 -- The final indexes a call pushed past their cap are trimmed once, here, at the end of the call
 -- (after every command that can fail), not once per task.
@@ -477,6 +480,7 @@ local function flush()
   end
   for _, q in pairs(queues) do
     if q.wake then redis.call('PUBLISH', WAKE, q.name) end
+    if q.due then redis.call('PUBLISH', WAKE, q.name .. '@' .. string.format('%.0f', q.due)) end
   end
   if #frames > 0 then redis.call('PUBLISH', DONE, table.concat(frames)) end
   for i = 1, #cancels do redis.call('PUBLISH', CANCEL, cancels[i]) end

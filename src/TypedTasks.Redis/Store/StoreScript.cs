@@ -1,3 +1,4 @@
+using System;
 using System.Linq;
 
 namespace TypedTasks.Redis.Store;
@@ -9,15 +10,19 @@ namespace TypedTasks.Redis.Store;
 /// </summary>
 internal static class StoreScript
 {
-    private static readonly string Shared = RedisScript.Resource("TypedTasks.Redis.Store.Scripts.shared.lua");
+    private const string Folder = "TypedTasks.Redis.Store.Scripts.";
 
-    private static readonly string[] Names =
-        ["enqueue", "fetch", "complete", "renew", "recover", "promote", "cancel", "read", "list", "count", "requeue", "delete", "purge", "migrate"];
+    private static readonly string Shared = RedisScript.Resource(Folder + "shared.lua");
 
-    /// <summary>Every script as one function library; register.lua, which needs no shared functions, too.</summary>
-    public static StoreLibrary Library { get; } = new(
-        Shared,
-        [.. Names.Select(name => (name, Text(name), true)), ("register", Text("register"), false)]);
+    // Every embedded script but shared.lua, so that a script added to the folder is in the library.
+    private static readonly string[] Names = [.. typeof(StoreScript).Assembly.GetManifestResourceNames()
+        .Where(r => r.StartsWith(Folder, StringComparison.Ordinal) && r.EndsWith(".lua", StringComparison.Ordinal))
+        .Select(r => r[Folder.Length..^".lua".Length])
+        .Where(name => name != "shared")
+        .Order(StringComparer.Ordinal)];
+
+    /// <summary>Every script as one function library (register.lua, which needs no shared functions, without begin).</summary>
+    public static StoreLibrary Library { get; } = new(Shared, [.. Names.Select(name => (name, Text(name), name != "register"))]);
 
     public static RedisScript Enqueue { get; } = Load("enqueue");
 
@@ -54,5 +59,5 @@ internal static class StoreScript
     private static RedisScript Load(string name)
         => new(name, "local EVAL_KEYS, EVAL_ARGV = KEYS, ARGV\n" + Shared + "\nbegin(EVAL_KEYS, EVAL_ARGV)\n" + Text(name), Library);
 
-    private static string Text(string name) => RedisScript.Resource($"TypedTasks.Redis.Store.Scripts.{name}.lua");
+    private static string Text(string name) => RedisScript.Resource(Folder + name + ".lua");
 }

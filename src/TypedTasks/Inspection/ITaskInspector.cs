@@ -82,4 +82,11 @@ public interface ITaskInspector
     /// as were pending when the call began are deleted, so producers still sending do not keep it going.
     /// </summary>
     Task<int> PurgeAsync(string queue, IProgress<int>? progress = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The task metrics of the last <paramref name="window"/>: by the minute up to six hours, by ten
+    /// minutes up to seven days (<see cref="Metrics.MetricsRetention"/>); one entry per task and
+    /// interval that had runs, oldest first.
+    /// </summary>
+    Task<IReadOnlyList<Metrics.TaskMetrics>> GetMetricsAsync(TimeSpan window, CancellationToken cancellationToken = default);
 }

@@ -40,7 +40,7 @@ for (const [key, rs] of groups) {
 }
 for (const r of rows.filter((x) => /-commands$/.test(x.scenario))) {
   const unit = r.scenario.startsWith('S2') ? 'round trip' : 'task';
-  console.log(`\n${r.scenario}, redis-server per ${unit} (${r.tasks} ${unit}s; EVALSHA ${fmt(r.evalsha_usec_per_task, 2)} us per ${unit}, the commands of its scripts included): ${r.per_task}`);
+  console.log(`\n${r.scenario}, redis-server per ${unit} (${r.tasks} ${unit}s; script calls (FCALL, EVALSHA) ${fmt(r.evalsha_usec_per_task, 2)} us per ${unit}, the commands of its scripts included): ${r.per_task}`);
 }
 const idle = rows.filter((r) => r.scenario === 'I1-idle');
 if (idle.length) {

@@ -23,6 +23,10 @@ namespace TypedTasks.Redis.Store;
 public sealed partial class RedisTaskStore
 {
     private readonly List<Fetcher> _fetchers = [];
+
+    // Wake-ups heard (and reconnects), and per set of queues the count before its last fetch that emptied them.
+    private readonly ConcurrentDictionary<string, long> _drained = new(StringComparer.Ordinal);
+    private long _wakes;
     private readonly ConcurrentDictionary<string, string> _workerNames = new(StringComparer.Ordinal);
     private Task<string>? _numbering;
 
@@ -117,6 +121,12 @@ public sealed partial class RedisTaskStore
     private void OnWake(RedisValue message)
     {
         var queue = (string?)message;
+        if (queue is not null && TryHearDue(queue))
+        {
+            return;
+        }
+
+        Interlocked.Increment(ref _wakes);
         lock (_fetchers)
         {
             foreach (var fetcher in _fetchers)
@@ -132,6 +142,8 @@ public sealed partial class RedisTaskStore
     /// <summary>After a reconnect wake-ups may have been lost: every fetcher looks again.</summary>
     private void WakeAllFetchers()
     {
+        Interlocked.Increment(ref _wakes);
+        ForgetDueTimes();
         lock (_fetchers)
         {
             foreach (var fetcher in _fetchers)

@@ -371,14 +371,34 @@ public sealed partial class RedisTaskStore : ITaskStore
         try
         {
             var until = _time.GetUtcNow() + _options.IdleFetchInterval;
+            var key = string.Join('\n', queues);
+
+            // The last fetch of these queues took fewer tasks than it could (it emptied them) and no
+            // wake-up has come since it was sent: they are still empty, and the first task pushed
+            // there wakes this fetcher (registered above). The look a worker takes right after
+            // handing out what it fetched is saved.
+            var look = !(_drained.TryRemove(key, out var drainedAt) && drainedAt == Interlocked.Read(ref _wakes));
             while (true)
             {
-                var leases = await FetchOnceAsync(queues, max).ConfigureAwait(false);
+                var leases = look ? await LookAsync().ConfigureAwait(false) : [];
+                look = true;
                 var left = until - _time.GetUtcNow();
                 if (leases.Count > 0 || left <= TimeSpan.Zero || !await fetcher.Signal.WaitAsync(left, cancellationToken).ConfigureAwait(false))
                 {
-                    return leases.Count > 0 ? leases : await FetchOnceAsync(queues, max).ConfigureAwait(false);
+                    return leases.Count > 0 ? leases : await LookAsync().ConfigureAwait(false);
                 }
+            }
+
+            async Task<IReadOnlyList<TaskLease>> LookAsync()
+            {
+                var wakes = Interlocked.Read(ref _wakes);
+                var leases = await FetchOnceAsync(queues, max).ConfigureAwait(false);
+                if (leases.Count < max)
+                {
+                    _drained[key] = wakes;
+                }
+
+                return leases;
             }
         }
         finally
@@ -442,6 +462,12 @@ public sealed partial class RedisTaskStore : ITaskStore
             _ => throw new ArgumentOutOfRangeException(nameof(completion), completion.Kind, "Unknown completion kind."),
         };
         var due = completion.RetryAt?.ToUnixTimeMilliseconds() ?? 0;
+        if (kind == "r")
+        {
+            // Before the call: heard early, the retry costs at most one look too many.
+            HeardDue(queue, due);
+        }
+
         var name = kind == "s" ? StoreRecord.NameOf(lease.Envelope) : [];
         var answer = await _completes.Add(new CompleteRequest(queue, own, lease.Fence, kind, payload, due, name)).ConfigureAwait(false);
         if (answer.Followups is { } followups)
@@ -520,24 +546,6 @@ public sealed partial class RedisTaskStore : ITaskStore
         }
 
         return back;
-    }
-
-    /// <inheritdoc/>
-    public async ValueTask<DateTimeOffset?> PromoteDueAsync(IReadOnlyList<string> queues, CancellationToken cancellationToken = default)
-    {
-        long earliest = -1;
-        foreach (var group in Groups(Checked(queues)))
-        {
-            var args = Args(_time.GetUtcNow(), 1);
-            args.Add(SweepLimit);
-            var due = (long)await RunAsync(StoreScript.Promote, [.. group.Select(SeqKey)], args).ConfigureAwait(false);
-            if (due >= 0 && (earliest < 0 || due < earliest))
-            {
-                earliest = due;
-            }
-        }
-
-        return earliest < 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(earliest);
     }
 
     /// <inheritdoc/>

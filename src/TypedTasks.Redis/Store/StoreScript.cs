@@ -1,12 +1,28 @@
+using System;
+using System.Linq;
+
 namespace TypedTasks.Redis.Store;
 
 /// <summary>
-/// The task store's Lua scripts (Store/Scripts/name.lua), each with Scripts/shared.lua in front:
-/// the record format, the key names and the checks are written once.
+/// The task store's Lua scripts (Store/Scripts/name.lua), each behind Scripts/shared.lua: the
+/// record format, the key names and the checks are written once. One function library holds
+/// them all (StoreLibrary); each also stands alone, for a server without functions.
 /// </summary>
 internal static class StoreScript
 {
-    private static readonly string Shared = RedisScript.Resource("TypedTasks.Redis.Store.Scripts.shared.lua");
+    private const string Folder = "TypedTasks.Redis.Store.Scripts.";
+
+    private static readonly string Shared = RedisScript.Resource(Folder + "shared.lua");
+
+    // Every embedded script but shared.lua, so that a script added to the folder is in the library.
+    private static readonly string[] Names = [.. typeof(StoreScript).Assembly.GetManifestResourceNames()
+        .Where(r => r.StartsWith(Folder, StringComparison.Ordinal) && r.EndsWith(".lua", StringComparison.Ordinal))
+        .Select(r => r[Folder.Length..^".lua".Length])
+        .Where(name => name != "shared")
+        .Order(StringComparer.Ordinal)];
+
+    /// <summary>Every script as one function library (register.lua, which needs no shared functions, without begin).</summary>
+    public static StoreLibrary Library { get; } = new(Shared, [.. Names.Select(name => (name, Text(name), name != "register"))]);
 
     public static RedisScript Enqueue { get; } = Load("enqueue");
 
@@ -42,8 +58,11 @@ internal static class StoreScript
     public static RedisScript Deliver { get; } = Load("deliver");
 
     /// <summary>Gives a worker its number (one key outside the queues' slots: no shared functions).</summary>
-    public static RedisScript Register { get; } = new("register", RedisScript.Resource("TypedTasks.Redis.Store.Scripts.register.lua"));
+    public static RedisScript Register { get; } = new("register", Text("register"), Library);
 
+    // Standing alone, a script keeps its KEYS and ARGV (globals, which shared.lua's locals of the same names hide) and hands them to begin.
     private static RedisScript Load(string name)
-        => new(name, Shared + RedisScript.Resource($"TypedTasks.Redis.Store.Scripts.{name}.lua"));
+        => new(name, "local EVAL_KEYS, EVAL_ARGV = KEYS, ARGV\n" + Shared + "\nbegin(EVAL_KEYS, EVAL_ARGV)\n" + Text(name), Library);
+
+    private static string Text(string name) => RedisScript.Resource(Folder + name + ".lua");
 }

@@ -268,6 +268,19 @@ public abstract partial class TaskStoreConformance : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_task_enqueued_between_two_fetches_after_one_that_emptied_the_queue_is_fetched_at_once()
+    {
+        // Input: a fetch that takes the queue's only task (fewer than it asked for), then a task
+        // enqueued while no fetch waits, then a fetch with a 5-minute idle interval: it returns
+        // the new task within the bound, not after the interval.
+        var store = await StoreAsync(StoreSettings.Default with { IdleFetchInterval = TimeSpan.FromMinutes(5) });
+        await store.EnqueueAsync(Queue, Item());
+        Assert.Single(await store.FetchAsync([Queue], 5, CancellationToken.None).AsTask().WaitAsync(Bound));
+        var id = await store.EnqueueAsync(Queue, Item());
+        Assert.Equal([id], (await store.FetchAsync([Queue], 5, CancellationToken.None).AsTask().WaitAsync(Bound)).Select(l => l.Id));
+    }
+
+    [Fact]
     public async Task A_waiting_fetch_wakes_when_a_task_is_released_recovered_promoted_or_requeued()
     {
         var store = await StoreAsync(StoreSettings.Default with { IdleFetchInterval = TimeSpan.FromMinutes(5), LeaseDuration = TimeSpan.FromMilliseconds(300) });

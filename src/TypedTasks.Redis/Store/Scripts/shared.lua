@@ -1,5 +1,8 @@
--- Shared by every task store script: StoreScript puts this text in front of each one, so the
--- record format, the key names, "is final" and the checks live in one place.
+-- Shared by every task store script, so the record format, the key names, "is final" and the
+-- checks live in one place. StoreLibrary makes one Redis function library of this text and every
+-- script (each script's text becomes the body of a function that first calls begin below): this
+-- text runs once when the library is loaded, not on every call. On a server without functions
+-- each script is sent as this text, a call of begin with its KEYS and ARGV, and its own text.
 --
 -- KEYS[i]    the `seq` key of a queue, P:{q}:seq; it names the queue and its slot, and every other
 --            key of the queue is built from it (same {q} tag, same slot).
@@ -16,12 +19,10 @@
 -- length), and the rest: the envelope, or the result once Succeeded. A record of at most 64 bytes is a
 -- field of its bucket hash P:{q}:t:<seq >> 7> (which then stays a listpack); a longer one is the
 -- string P:{q}:x:<seq> and the bucket field holds 'x'.
-local NOW = tonumber(ARGV[1])
-local TTL = tonumber(ARGV[2])
-local FAILED_CAP = tonumber(ARGV[3])
-local FINAL_CAP = tonumber(ARGV[4])
-local WAKE, DONE, CANCEL = ARGV[5], ARGV[6], ARGV[7]
+-- The state of one call, set by begin (a library's locals outlive the call: begin resets them all).
+local KEYS, ARGV, NOW, TTL, FAILED_CAP, FINAL_CAP, WAKE, DONE, CANCEL
 local A = 8
+local queues, staging, staged, pushes, closes, lists, unsided, frames, cancels
 
 local PENDING, SCHEDULED, STARTED, RETRYING = 0, 1, 2, 3
 local SUCCEEDED, FAILED, CANCELED, EXPIRED = 4, 5, 6, 7
@@ -51,7 +52,6 @@ local function need(key, kind)
 end
 
 -- The queue of KEYS[i], made once per call.
-local queues = {}
 local function queue(i)
   local q = queues[i]
   if not q then
@@ -155,8 +155,6 @@ end
 -- Batching (fetch, complete, enqueue): a script that sets staging writes the inline records of a
 -- call with one HSET per bucket (write_staged, which it calls before it removes anything), and
 -- reads the records of a call with one HMGET per bucket (prefetch). Either is seen by load.
-local staging = false
-local staged = {}
 
 -- Reads the records of the sequences seqs of q, one HMGET per bucket; a bucket that cannot be
 -- read (another Redis type) is left to load, which raises for each of its tasks.
@@ -178,11 +176,6 @@ local function prefetch(q, seqs)
     end
   end
 end
-
-local pushes = {}
-local closes = {}
-local lists = {}
-local unsided = {}
 
 -- k tasks of bucket n became final (or were deleted): the bucket expires once none is open.
 local function close_n(q, n, k)
@@ -313,9 +306,6 @@ local function id_of(q, seq, r)
   if r.chosen ~= '' then return r.chosen .. '@' .. q.name end
   return epoch(q) .. '-' .. seq .. '@' .. q.name
 end
-
-local frames = {}
-local cancels = {}
 
 -- Tells waiters: one frame per final record (id length, id, record length, record).
 local function announce(q, seq, r, s)
@@ -456,6 +446,7 @@ local function create(q, item)
   if item.chosen ~= '' then redis.call('SET', q.base .. 'id:' .. item.chosen, item.seq) end
   if r.state == SCHEDULED then
     redis.call('ZADD', q.base .. 'sched', item.due, item.seq)
+    if not q.due or item.due < q.due then q.due = item.due end
   else
     push_pending(q, item.seq, item.prio, false)
   end
@@ -481,7 +472,9 @@ local function check_indexes(from, step)
   end
 end
 
--- Publishes what the call changed: a wake per queue that became non-empty, the final frames,
+-- Publishes what the call changed: a wake per queue that became non-empty (its name), the
+-- earliest due time of the tasks a call scheduled per queue ('<name>@<unix ms>', on the same
+-- channel: '@' is in no queue name, so a fetcher never takes it for a wake), the final frames,
 -- the cancellations.
 -- The final indexes a call pushed past their cap are trimmed once, here, at the end of the call
 -- (after every command that can fail), not once per task.
@@ -492,6 +485,7 @@ local function flush()
   end
   for _, q in pairs(queues) do
     if q.wake then redis.call('PUBLISH', WAKE, q.name) end
+    if q.due then redis.call('PUBLISH', WAKE, q.name .. '@' .. string.format('%.0f', q.due)) end
   end
   if #frames > 0 then redis.call('PUBLISH', DONE, table.concat(frames)) end
   for i = 1, #cancels do redis.call('PUBLISH', CANCEL, cancels[i]) end
@@ -699,4 +693,12 @@ local function waiting_step(q, key)
   local name = f[2] ~= '' and envelope_name(f[2]) or f[3]
   return rec_write({ state = PENDING, prio = tonumber(f[4]) or 0, attempt = 0, fence = 0, updated = NOW,
     name = string.sub(name, 1, 255), worker = '', chosen = key, err = '', body = '' })
+-- Starts a call: the keys and arguments of this call, and nothing left from the one before.
+local function begin(keys, args)
+  KEYS, ARGV = keys, args
+  NOW, TTL = tonumber(ARGV[1]), tonumber(ARGV[2])
+  FAILED_CAP, FINAL_CAP = tonumber(ARGV[3]), tonumber(ARGV[4])
+  WAKE, DONE, CANCEL = ARGV[5], ARGV[6], ARGV[7]
+  queues, staging, staged, pushes, closes, lists, unsided, frames, cancels = {}, false, {}, {}, {}, {}, {}, {}, {}
+  followups, serving = {}, 0 -- workflows' follow-ups of this call
 end

@@ -145,8 +145,10 @@ internal static class TaskParser
                 : DiagnosticInfo.Create(Descriptor(resultProblem.Kind), resultLocation, "The result", display, resultProblem.Reason));
         }
 
+        var periodic = PeriodicParser.Parse(method, display, methodLocation, diagnostics, cancellationToken);
+
         var identity = new TaskIdentity(name, proxyName, display, methodLocation);
-        if (diagnostics.Count > 0)
+        if (diagnostics.Any(d => d.Descriptor.DefaultSeverity == DiagnosticSeverity.Error))
         {
             return new TaskParseResult(null, identity, new EquatableArray<DiagnosticInfo>(diagnostics));
         }
@@ -165,8 +167,9 @@ internal static class TaskParser
             timeout,
             retryDelay,
             expires,
-            new EquatableArray<string>(DocComments.ForProxy(methodSyntax, new HashSet<string>(method.Parameters.Where(p => p.Type is INamedTypeSymbol t && TypeSupport.MetadataName(t) == KnownNames.CancellationToken).Select(p => p.Name)))));
-        return new TaskParseResult(model, identity, EquatableArray<DiagnosticInfo>.Empty);
+            new EquatableArray<string>(DocComments.ForProxy(methodSyntax, new HashSet<string>(method.Parameters.Where(p => p.Type is INamedTypeSymbol t && TypeSupport.MetadataName(t) == KnownNames.CancellationToken).Select(p => p.Name)))),
+            periodic);
+        return new TaskParseResult(model, identity, new EquatableArray<DiagnosticInfo>(diagnostics));
     }
 
     /// <summary>The diagnostic for a type that has a formatter but no way to be created when read.</summary>
@@ -273,7 +276,7 @@ internal static class TaskParser
     private static string DefaultName(IMethodSymbol method)
         => method.ContainingType.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat).Replace("global::", string.Empty) + "." + method.Name;
 
-    private static LocationInfo? ArgumentLocation(AttributeSyntax? attribute, string? named, int position)
+    internal static LocationInfo? ArgumentLocation(AttributeSyntax? attribute, string? named, int position)
     {
         if (attribute?.ArgumentList is not { } list)
         {

@@ -39,6 +39,18 @@ internal static class StoreScript
     /// <summary>Gives a worker its number (one key outside the queues' slots: no shared functions).</summary>
     public static RedisScript Register { get; } = new("register", RedisScript.Resource("TypedTasks.Redis.Store.Scripts.register.lua"));
 
+    /// <summary>Stores a schedule (all schedules share one slot, outside the queues': no shared functions).</summary>
+    public static RedisScript ScheduleUpsert { get; } = Alone("schedule_upsert");
+
+    /// <summary>The compare-and-set changes of one schedule.</summary>
+    public static RedisScript ScheduleChange { get; } = Alone("schedule_change");
+
+    /// <summary>Reads every schedule.</summary>
+    public static RedisScript ScheduleList { get; } = Alone("schedule_list");
+
+    private static RedisScript Alone(string name)
+        => new(name, RedisScript.Resource($"TypedTasks.Redis.Store.Scripts.{name}.lua"));
+
     private static RedisScript Load(string name)
         => new(name, Shared + RedisScript.Resource($"TypedTasks.Redis.Store.Scripts.{name}.lua"));
 }

@@ -5,10 +5,10 @@ internal static class KnownNames
 {
     public const string TaskAttribute = "TypedTasks.TaskAttribute";
     public const string PeriodicAttribute = "TypedTasks.PeriodicAttribute";
-    public const string TaskContext = "TypedTasks.TaskContext";
     public const string TaskRegistryAttribute = "TypedTasks.TaskRegistryAttribute";
     public const string RuntimeAssembly = "TypedTasks";
     public const string CancellationToken = "System.Threading.CancellationToken";
+    public const string TaskContext = "TypedTasks.TaskContext";
     public const string Task = "System.Threading.Tasks.Task";
     public const string TaskOfT = "System.Threading.Tasks.Task`1";
     public const string ValueTask = "System.Threading.Tasks.ValueTask";

@@ -125,7 +125,19 @@ public sealed class TaskClient
         return handles;
     }
 
-    private async ValueTask<string> SendAsync<TArgs>(TaskDescriptor task, TArgs arguments, EnqueueOptions? options, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends a bound call, for <see cref="TaskCall.EnqueueAsync"/>, schedules and workflows:
+    /// <paramref name="options"/> replaces the call's own (build it from <see cref="TaskCall.Options"/>
+    /// with <c>with</c> to keep them), and <paramref name="marks"/> travel in the envelope's headers.
+    /// </summary>
+    /// <returns>The task's id.</returns>
+    internal ValueTask<string> SendCallAsync(TaskCall call, EnqueueOptions? options, CallMarks marks, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        return SendAsync(call.Task, new EncodedArguments(call.Arguments), options, cancellationToken, marks);
+    }
+
+    private async ValueTask<string> SendAsync<TArgs>(TaskDescriptor task, TArgs arguments, EnqueueOptions? options, CancellationToken cancellationToken, CallMarks marks = default)
         where TArgs : struct, ITaskArguments
     {
         var plan = Plan(task, options, cancellationToken);
@@ -138,7 +150,7 @@ public sealed class TaskClient
         var (activity, headers) = TaskTelemetry.StartSend(task.Name, plan.Queue, chosen);
         using (activity)
         {
-            var body = Prepare(task, plan, arguments, headers);
+            var body = Prepare(task, plan, arguments, marks.IsEmpty ? headers : Mark(headers, marks));
             string id;
             try
             {
@@ -246,6 +258,29 @@ public sealed class TaskClient
         }
 
         return body;
+    }
+
+    private static Dictionary<string, string> Mark(Dictionary<string, string>? headers, CallMarks marks)
+    {
+        headers ??= new Dictionary<string, string>(StringComparer.Ordinal);
+        if (marks.ScheduledFor is { } at)
+        {
+            headers[TaskEnvelope.ScheduledForHeader] = at.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (marks.WorkflowId is { } workflow)
+        {
+            headers[TaskEnvelope.WorkflowIdHeader] = workflow;
+        }
+
+        return headers;
+    }
+
+    /// <summary>Arguments encoded earlier (a <see cref="TaskCall"/>'s), written as they are.</summary>
+    private readonly struct EncodedArguments(ReadOnlyMemory<byte> encoded) : ITaskArguments
+    {
+        public void Write(ref MessagePack.MessagePackWriter writer, MessagePack.MessagePackSerializerOptions options)
+            => writer.WriteRaw(encoded.Span);
     }
 
     private readonly record struct SendPlan(DateTimeOffset Now, string Queue, int Priority, DateTimeOffset? Eta, DateTimeOffset? ExpiresAt, bool Scheduled);

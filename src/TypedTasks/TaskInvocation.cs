@@ -5,6 +5,8 @@ using System.Threading;
 using System.Threading.Tasks;
 using MessagePack;
 using Microsoft.Extensions.DependencyInjection;
+using TypedTasks.Serialization;
+using TypedTasks.Store;
 
 namespace TypedTasks;
 
@@ -17,6 +19,10 @@ public sealed class TaskInvocation : IAsyncDisposable
 {
     private readonly IServiceProvider _services;
     private readonly ReadOnlyMemory<byte> _arguments;
+    private readonly TaskLease? _lease;
+    private readonly TaskEnvelope? _envelope;
+    private readonly int _maxRetries;
+    private TaskContext? _context;
     private AsyncServiceScope? _scope;
 
     internal TaskInvocation(IServiceProvider services, string taskName, ReadOnlyMemory<byte> arguments, MessagePackSerializerOptions options, CancellationToken cancellationToken)
@@ -28,6 +34,15 @@ public sealed class TaskInvocation : IAsyncDisposable
         CancellationToken = cancellationToken;
     }
 
+    /// <summary>A run of a leased task, whose context is made from its lease and envelope when the task asks for it.</summary>
+    internal TaskInvocation(IServiceProvider services, TaskLease lease, TaskEnvelope envelope, int maxRetries, CancellationToken cancellationToken)
+        : this(services, envelope.TaskName, envelope.Arguments, TaskSerializer.Options, cancellationToken)
+    {
+        _lease = lease;
+        _envelope = envelope;
+        _maxRetries = maxRetries;
+    }
+
     /// <summary>The name of the task being run.</summary>
     public string TaskName { get; }
 
@@ -36,6 +51,11 @@ public sealed class TaskInvocation : IAsyncDisposable
 
     /// <summary>Signalled when the run must stop: timeout, cancellation or worker shutdown.</summary>
     public CancellationToken CancellationToken { get; }
+
+    /// <summary>The run's context, for a task that declares a <see cref="TypedTasks.TaskContext"/> parameter; made on first use.</summary>
+    public TaskContext Context => _context ??= _lease is { } lease && _envelope is { } envelope
+        ? new TaskContext(lease.Id, envelope.TaskName, lease.Queue, lease.Attempt, _maxRetries, envelope.EnqueuedAt, envelope.ScheduledFor, envelope.WorkflowId)
+        : throw new InvalidOperationException($"No task context is available for this run of task {TaskName}.");
 
     /// <summary>A reader over the arguments array, checked to hold <paramref name="expectedCount"/> values.</summary>
     public MessagePackReader CreateArgumentReader(int expectedCount)

@@ -141,7 +141,7 @@ internal static class TaskEmitter
     {
         var proxy = task.ProxyName + "Proxy";
         var handle = task.HasResult ? $"global::TypedTasks.AsyncResult<{task.ResultType}>" : "global::TypedTasks.AsyncResult";
-        var carried = task.Parameters.Where(p => !p.IsCancellationToken).ToList();
+        var carried = task.Parameters.Where(p => !p.IsSupplied).ToList();
         var tokenName = UniqueName("cancellationToken", task.Parameters.Select(p => p.Name));
 
         w.Line($"/// <summary>The proxy of task <c>{Xml(task.Name)}</c>{Runs(task)}.</summary>");
@@ -203,6 +203,7 @@ internal static class TaskEmitter
         w.Line($"    => Client.EnqueueAsync<{typeArguments}>(Definition, new {task.ProxyName}Arguments({string.Join(", ", carried.Select(p => p.Name))}), Options, {tokenName});").Line();
 
         WriteEnqueueMany(w, task, handle, typeArguments, carried);
+        WriteCall(w, task, carried);
 
         w.Line("/// <summary>A handle on a task of this kind enqueued earlier, from its id.</summary>");
         w.Line($"public {handle} GetResult(string id)");
@@ -236,18 +237,36 @@ internal static class TaskEmitter
         w.Line($"    => Client.EnqueueManyAsync<{typeArguments}>(Definition, {source}, Options, cancellationToken);").Line();
     }
 
+    /// <summary><c>Call</c>: the task with its arguments bound and nothing sent, for <c>EnqueueAsync</c>, a schedule or a workflow.</summary>
+    private static void WriteCall(SourceWriter w, TaskModel task, List<ParameterModel> carried)
+    {
+        var call = task.HasResult ? $"global::TypedTasks.TaskCall<{task.ResultType}>" : "global::TypedTasks.TaskCall";
+        var create = task.HasResult ? $"Create<{task.ResultType}, {task.ProxyName}Arguments>" : $"Create<{task.ProxyName}Arguments>";
+        w.Line($"/// <summary>Binds the arguments of <c>{Xml(task.Name)}</c> without sending anything: enqueue the call later, schedule it or compose it.</summary>");
+        foreach (var parameter in carried)
+        {
+            var name = parameter.Name.TrimStart('@');
+            w.Line($"/// <param name=\"{name}\">The task's <c>{name}</c> argument.</param>");
+        }
+
+        w.Line("/// <returns>The call, bound to this proxy's options and client.</returns>");
+        var parameterList = string.Join(", ", carried.Select(p => p.DefaultValue is null ? $"{p.Type} {p.Name}" : $"{p.Type} {p.Name} = {p.DefaultValue}"));
+        w.Line($"public {call} Call({parameterList})");
+        w.Line($"    => global::TypedTasks.TaskCall.{create}(Definition, new {task.ProxyName}Arguments({string.Join(", ", carried.Select(p => p.Name))}), Options, BoundClient);").Line();
+    }
+
     private static void WriteInvoke(SourceWriter w, TaskModel task)
     {
-        var carried = task.Parameters.Where(p => !p.IsCancellationToken).ToList();
+        var carried = task.Parameters.Where(p => !p.IsSupplied).ToList();
         w.Open("private static global::System.Threading.Tasks.ValueTask<global::System.ReadOnlyMemory<byte>> Invoke(global::TypedTasks.TaskInvocation invocation)");
         w.Line($"var reader = invocation.CreateArgumentReader({carried.Count.ToString(CultureInfo.InvariantCulture)});");
         var index = 0;
         var locals = new List<string>();
         foreach (var parameter in task.Parameters)
         {
-            if (parameter.IsCancellationToken)
+            if (parameter.SuppliedBy is { } supplied)
             {
-                locals.Add("invocation.CancellationToken");
+                locals.Add(supplied);
                 continue;
             }
 
@@ -287,7 +306,7 @@ internal static class TaskEmitter
 
     private static void WriteArguments(SourceWriter w, TaskModel task)
     {
-        var carried = task.Parameters.Where(p => !p.IsCancellationToken).ToList();
+        var carried = task.Parameters.Where(p => !p.IsSupplied).ToList();
         var name = task.ProxyName + "Arguments";
         w.Line(GeneratedCode);
         w.Open($"file readonly struct {name} : global::TypedTasks.ITaskArguments");

@@ -116,8 +116,8 @@ internal static class TaskParser
                 continue;
             }
 
-            var isToken = parameter.Type is INamedTypeSymbol token && TypeSupport.MetadataName(token) == KnownNames.CancellationToken;
-            if (!isToken && TypeSupport.Check(parameter.Type, compilation) is { } problem)
+            var suppliedBy = SuppliedBy(parameter);
+            if (suppliedBy is null && TypeSupport.Check(parameter.Type, compilation) is { } problem)
             {
                 diagnostics.Add(problem.Kind == TypeProblemKind.Unsupported
                     ? DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedParameterType, location, parameter.Name, display, problem.Reason)
@@ -128,7 +128,7 @@ internal static class TaskParser
             parameters.Add(new ParameterModel(
                 Escape(parameter.Name),
                 parameter.Type.ToDisplayString(TypeFormat),
-                isToken,
+                suppliedBy,
                 parameter.HasExplicitDefaultValue ? DefaultValueText(parameter) : null));
         }
 
@@ -167,10 +167,23 @@ internal static class TaskParser
             timeout,
             retryDelay,
             expires,
-            new EquatableArray<string>(DocComments.ForProxy(methodSyntax, new HashSet<string>(method.Parameters.Where(p => p.Type is INamedTypeSymbol t && TypeSupport.MetadataName(t) == KnownNames.CancellationToken).Select(p => p.Name)))),
+            new EquatableArray<string>(DocComments.ForProxy(methodSyntax, new HashSet<string>(method.Parameters.Where(p => SuppliedBy(p) is not null).Select(p => p.Name)))),
             periodic);
         return new TaskParseResult(model, identity, new EquatableArray<DiagnosticInfo>(diagnostics));
     }
+
+    /// <summary>
+    /// How the generated dispatch gets a parameter the worker supplies, or null for one carried in
+    /// the message: the run's token, and its <c>TaskContext</c>.
+    /// </summary>
+    private static string? SuppliedBy(IParameterSymbol parameter)
+        => parameter.Type is not INamedTypeSymbol type ? null
+            : TypeSupport.MetadataName(type) switch
+            {
+                KnownNames.CancellationToken => "invocation.CancellationToken",
+                KnownNames.TaskContext => "invocation.Context",
+                _ => null,
+            };
 
     /// <summary>The diagnostic for a type that has a formatter but no way to be created when read.</summary>
     private static DiagnosticDescriptor Descriptor(TypeProblemKind kind)

@@ -22,6 +22,12 @@ internal sealed class TaskEnvelope
     private const long MinUnixMilliseconds = -62_135_596_800_000;
     private const long MaxUnixMilliseconds = 253_402_300_799_999;
 
+    /// <summary>The header that carries a periodic run's fire time (Unix milliseconds): TaskContext.ScheduledFor.</summary>
+    public const string ScheduledForHeader = "tt-scheduled-for";
+
+    /// <summary>The header that carries the id of the workflow a task belongs to: TaskContext.WorkflowId.</summary>
+    public const string WorkflowIdHeader = "tt-workflow";
+
     /// <summary>The version read.</summary>
     public int Version { get; init; }
 
@@ -46,6 +52,16 @@ internal sealed class TaskEnvelope
 
     /// <summary>The arguments as one MessagePack array, exactly as the producer wrote them.</summary>
     public ReadOnlyMemory<byte> Arguments { get; init; }
+
+    /// <summary>The fire time the <see cref="ScheduledForHeader"/> header carries; null when absent or not a valid time.</summary>
+    public DateTimeOffset? ScheduledFor
+        => Headers is not null && Headers.TryGetValue(ScheduledForHeader, out var text)
+            && long.TryParse(text, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var ms)
+            && ms is >= MinUnixMilliseconds and <= MaxUnixMilliseconds
+            ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
+
+    /// <summary>The workflow id the <see cref="WorkflowIdHeader"/> header carries; null when absent.</summary>
+    public string? WorkflowId => Headers is not null && Headers.TryGetValue(WorkflowIdHeader, out var id) && id.Length > 0 ? id : null;
 
     /// <summary>Writes an envelope whose arguments are written by <paramref name="arguments"/>.</summary>
     public static byte[] Write<TArgs>(in EnvelopeHeader header, in TArgs arguments, MessagePackSerializerOptions options)

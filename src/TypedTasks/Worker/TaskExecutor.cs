@@ -96,7 +96,7 @@ internal sealed class TaskExecutor(
         var watch = Stopwatch.StartNew();
         var running = new RunningTask(envelope.TaskName, lease.Id, startedAt, task.Timeout, time, hardStop);
         _running.TryAdd(running, 0);
-        var invocation = new TaskInvocation(services, envelope.TaskName, envelope.Arguments, TaskSerializer.Options, running.Token);
+        var invocation = new TaskInvocation(services, lease, envelope, task.MaxRetries, running.Token);
         ReadOnlyMemory<byte> result = default;
         Exception? error = null;
         Task<ReadOnlyMemory<byte>>? code = null;

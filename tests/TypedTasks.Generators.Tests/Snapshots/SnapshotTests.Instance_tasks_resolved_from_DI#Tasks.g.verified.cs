@@ -63,6 +63,12 @@ namespace Contoso.Jobs.TaskProxies
         public global::System.Threading.Tasks.Task<global::System.Collections.Generic.IReadOnlyList<global::TypedTasks.AsyncResult<int>>> EnqueueManyAsync(global::System.Collections.Generic.IEnumerable<global::System.Collections.Generic.Dictionary<string, int[]>> calls, global::System.Threading.CancellationToken cancellationToken = default)
             => Client.EnqueueManyAsync<int, CountArguments>(Definition, global::System.Linq.Enumerable.Select(calls, static a => new CountArguments(a)), Options, cancellationToken);
 
+        /// <summary>Binds the arguments of <c>Contoso.Jobs.EmailTasks.Count</c> without sending anything: enqueue the call later, schedule it or compose it.</summary>
+        /// <param name="byDomain">The task's <c>byDomain</c> argument.</param>
+        /// <returns>The call, bound to this proxy's options and client.</returns>
+        public global::TypedTasks.TaskCall<int> Call(global::System.Collections.Generic.Dictionary<string, int[]> byDomain)
+            => global::TypedTasks.TaskCall.Create<int, CountArguments>(Definition, new CountArguments(byDomain), Options, BoundClient);
+
         /// <summary>A handle on a task of this kind enqueued earlier, from its id.</summary>
         public global::TypedTasks.AsyncResult<int> GetResult(string id)
             => Client.GetResult<int>(id, Definition.Name);
@@ -137,6 +143,12 @@ namespace Contoso.Jobs.TaskProxies
         /// <returns>A handle per run, in order.</returns>
         public global::System.Threading.Tasks.Task<global::System.Collections.Generic.IReadOnlyList<global::TypedTasks.AsyncResult>> EnqueueManyAsync(global::System.Collections.Generic.IEnumerable<string> calls, global::System.Threading.CancellationToken cancellationToken = default)
             => Client.EnqueueManyAsync<SendWelcomeArguments>(Definition, global::System.Linq.Enumerable.Select(calls, static a => new SendWelcomeArguments(a)), Options, cancellationToken);
+
+        /// <summary>Binds the arguments of <c>Contoso.Jobs.EmailTasks.SendWelcome</c> without sending anything: enqueue the call later, schedule it or compose it.</summary>
+        /// <param name="address">The task's <c>address</c> argument.</param>
+        /// <returns>The call, bound to this proxy's options and client.</returns>
+        public global::TypedTasks.TaskCall Call(string address)
+            => global::TypedTasks.TaskCall.Create<SendWelcomeArguments>(Definition, new SendWelcomeArguments(address), Options, BoundClient);
 
         /// <summary>A handle on a task of this kind enqueued earlier, from its id.</summary>
         public global::TypedTasks.AsyncResult GetResult(string id)

@@ -61,6 +61,13 @@ namespace TestApp.TaskProxies
         public global::System.Threading.Tasks.Task<global::System.Collections.Generic.IReadOnlyList<global::TypedTasks.AsyncResult<bool>>> EnqueueManyAsync(global::System.Collections.Generic.IEnumerable<(global::System.DateTimeOffset at, global::System.TimeSpan window)> calls, global::System.Threading.CancellationToken cancellationToken = default)
             => Client.EnqueueManyAsync<bool, CheckArguments>(Definition, global::System.Linq.Enumerable.Select(calls, static c => new CheckArguments(c.at, c.window)), Options, cancellationToken);
 
+        /// <summary>Binds the arguments of <c>Jobs.Check</c> without sending anything: enqueue the call later, schedule it or compose it.</summary>
+        /// <param name="at">The task's <c>at</c> argument.</param>
+        /// <param name="window">The task's <c>window</c> argument.</param>
+        /// <returns>The call, bound to this proxy's options and client.</returns>
+        public global::TypedTasks.TaskCall<bool> Call(global::System.DateTimeOffset at, global::System.TimeSpan window)
+            => global::TypedTasks.TaskCall.Create<bool, CheckArguments>(Definition, new CheckArguments(at, window), Options, BoundClient);
+
         /// <summary>A handle on a task of this kind enqueued earlier, from its id.</summary>
         public global::TypedTasks.AsyncResult<bool> GetResult(string id)
             => Client.GetResult<bool>(id, Definition.Name);

@@ -22,6 +22,9 @@ namespace Contoso.Jobs
         /// <summary>Enqueues task <c>Contoso.Jobs.MathTasks.Flush</c> for a worker.</summary>
         public static global::Contoso.Jobs.TaskProxies.FlushProxy Flush { get; } = new(null, null);
 
+        /// <summary>Enqueues task <c>Contoso.Jobs.MathTasks.Import</c> for a worker.</summary>
+        public static global::Contoso.Jobs.TaskProxies.ImportProxy Import { get; } = new(null, null);
+
         /// <summary>Enqueues task <c>Contoso.Jobs.MathTasks.Log</c> for a worker.</summary>
         public static global::Contoso.Jobs.TaskProxies.LogProxy Log { get; } = new(null, null);
 
@@ -81,6 +84,13 @@ namespace Contoso.Jobs.TaskProxies
         /// <returns>A handle per run, in order.</returns>
         public global::System.Threading.Tasks.Task<global::System.Collections.Generic.IReadOnlyList<global::TypedTasks.AsyncResult<int>>> EnqueueManyAsync(global::System.Collections.Generic.IEnumerable<(int x, int y)> calls, global::System.Threading.CancellationToken cancellationToken = default)
             => Client.EnqueueManyAsync<int, AddArguments>(Definition, global::System.Linq.Enumerable.Select(calls, static c => new AddArguments(c.x, c.y)), Options, cancellationToken);
+
+        /// <summary>Binds the arguments of <c>Contoso.Jobs.MathTasks.Add</c> without sending anything: enqueue the call later, schedule it or compose it.</summary>
+        /// <param name="x">The task's <c>x</c> argument.</param>
+        /// <param name="y">The task's <c>y</c> argument.</param>
+        /// <returns>The call, bound to this proxy's options and client.</returns>
+        public global::TypedTasks.TaskCall<int> Call(int x, int y)
+            => global::TypedTasks.TaskCall.Create<int, AddArguments>(Definition, new AddArguments(x, y), Options, BoundClient);
 
         /// <summary>A handle on a task of this kind enqueued earlier, from its id.</summary>
         public global::TypedTasks.AsyncResult<int> GetResult(string id)
@@ -161,6 +171,12 @@ namespace Contoso.Jobs.TaskProxies
         public global::System.Threading.Tasks.Task<global::System.Collections.Generic.IReadOnlyList<global::TypedTasks.AsyncResult<global::Contoso.Jobs.Report>>> EnqueueManyAsync(global::System.Collections.Generic.IEnumerable<global::System.Guid> calls, global::System.Threading.CancellationToken cancellationToken = default)
             => Client.EnqueueManyAsync<global::Contoso.Jobs.Report, BuildReportArguments>(Definition, global::System.Linq.Enumerable.Select(calls, static a => new BuildReportArguments(a)), Options, cancellationToken);
 
+        /// <summary>Binds the arguments of <c>reports.build</c> without sending anything: enqueue the call later, schedule it or compose it.</summary>
+        /// <param name="id">The task's <c>id</c> argument.</param>
+        /// <returns>The call, bound to this proxy's options and client.</returns>
+        public global::TypedTasks.TaskCall<global::Contoso.Jobs.Report> Call(global::System.Guid id)
+            => global::TypedTasks.TaskCall.Create<global::Contoso.Jobs.Report, BuildReportArguments>(Definition, new BuildReportArguments(id), Options, BoundClient);
+
         /// <summary>A handle on a task of this kind enqueued earlier, from its id.</summary>
         public global::TypedTasks.AsyncResult<global::Contoso.Jobs.Report> GetResult(string id)
             => Client.GetResult<global::Contoso.Jobs.Report>(id, Definition.Name);
@@ -236,6 +252,13 @@ namespace Contoso.Jobs.TaskProxies
         /// <returns>A handle per run, in order.</returns>
         public global::System.Threading.Tasks.Task<global::System.Collections.Generic.IReadOnlyList<global::TypedTasks.AsyncResult<int>>> EnqueueManyAsync(global::System.Collections.Generic.IEnumerable<(int @class, string @event)> calls, global::System.Threading.CancellationToken cancellationToken = default)
             => Client.EnqueueManyAsync<int, EscapeArguments>(Definition, global::System.Linq.Enumerable.Select(calls, static c => new EscapeArguments(c.@class, c.@event)), Options, cancellationToken);
+
+        /// <summary>Binds the arguments of <c>Contoso.Jobs.MathTasks.Escape</c> without sending anything: enqueue the call later, schedule it or compose it.</summary>
+        /// <param name="class">The task's <c>class</c> argument.</param>
+        /// <param name="event">The task's <c>event</c> argument.</param>
+        /// <returns>The call, bound to this proxy's options and client.</returns>
+        public global::TypedTasks.TaskCall<int> Call(int @class, string @event)
+            => global::TypedTasks.TaskCall.Create<int, EscapeArguments>(Definition, new EscapeArguments(@class, @event), Options, BoundClient);
 
         /// <summary>A handle on a task of this kind enqueued earlier, from its id.</summary>
         public global::TypedTasks.AsyncResult<int> GetResult(string id)
@@ -320,6 +343,17 @@ namespace Contoso.Jobs.TaskProxies
         /// <returns>A handle per run, in order.</returns>
         public global::System.Threading.Tasks.Task<global::System.Collections.Generic.IReadOnlyList<global::TypedTasks.AsyncResult<string?>>> EnqueueManyAsync(global::System.Collections.Generic.IEnumerable<(string? name, int limit, long offset, double scale, global::System.DayOfWeek day, string label)> calls, global::System.Threading.CancellationToken cancellationToken = default)
             => Client.EnqueueManyAsync<string?, FindArguments>(Definition, global::System.Linq.Enumerable.Select(calls, static c => new FindArguments(c.name, c.limit, c.offset, c.scale, c.day, c.label)), Options, cancellationToken);
+
+        /// <summary>Binds the arguments of <c>Contoso.Jobs.MathTasks.Find</c> without sending anything: enqueue the call later, schedule it or compose it.</summary>
+        /// <param name="name">The task's <c>name</c> argument.</param>
+        /// <param name="limit">The task's <c>limit</c> argument.</param>
+        /// <param name="offset">The task's <c>offset</c> argument.</param>
+        /// <param name="scale">The task's <c>scale</c> argument.</param>
+        /// <param name="day">The task's <c>day</c> argument.</param>
+        /// <param name="label">The task's <c>label</c> argument.</param>
+        /// <returns>The call, bound to this proxy's options and client.</returns>
+        public global::TypedTasks.TaskCall<string?> Call(string? name, int limit = 10, long offset = (long)(5), double scale = 1.5D, global::System.DayOfWeek day = (global::System.DayOfWeek)(5), string label = "a\"b")
+            => global::TypedTasks.TaskCall.Create<string?, FindArguments>(Definition, new FindArguments(name, limit, offset, scale, day, label), Options, BoundClient);
 
         /// <summary>A handle on a task of this kind enqueued earlier, from its id.</summary>
         public global::TypedTasks.AsyncResult<string?> GetResult(string id)
@@ -415,6 +449,11 @@ namespace Contoso.Jobs.TaskProxies
         public global::System.Threading.Tasks.Task<global::System.Collections.Generic.IReadOnlyList<global::TypedTasks.AsyncResult>> EnqueueManyAsync(int count, global::System.Threading.CancellationToken cancellationToken = default)
             => Client.EnqueueManyAsync<FlushArguments>(Definition, global::System.Linq.Enumerable.Repeat(new FlushArguments(), count), Options, cancellationToken);
 
+        /// <summary>Binds the arguments of <c>Contoso.Jobs.MathTasks.Flush</c> without sending anything: enqueue the call later, schedule it or compose it.</summary>
+        /// <returns>The call, bound to this proxy's options and client.</returns>
+        public global::TypedTasks.TaskCall Call()
+            => global::TypedTasks.TaskCall.Create<FlushArguments>(Definition, new FlushArguments(), Options, BoundClient);
+
         /// <summary>A handle on a task of this kind enqueued earlier, from its id.</summary>
         public global::TypedTasks.AsyncResult GetResult(string id)
             => Client.GetResult(id, Definition.Name);
@@ -436,6 +475,87 @@ namespace Contoso.Jobs.TaskProxies
         public void Write(ref global::MessagePack.MessagePackWriter writer, global::MessagePack.MessagePackSerializerOptions options)
         {
             writer.WriteArrayHeader(0);
+        }
+    }
+
+    /// <summary>The proxy of task <c>Contoso.Jobs.MathTasks.Import</c>.</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.2.0")]
+    public sealed class ImportProxy : global::TypedTasks.TaskProxy
+    {
+        internal static readonly global::TypedTasks.TaskDescriptor Definition = new(
+            "Contoso.Jobs.MathTasks.Import",
+            "default",
+            0,
+            null,
+            null,
+            null,
+            Invoke)
+        {
+            ParameterNames = new string[] { "file" },
+        };
+
+        internal ImportProxy(global::TypedTasks.TaskClient? client, global::TypedTasks.EnqueueOptions? options)
+            : base(client, options)
+        {
+        }
+
+        /// <inheritdoc/>
+        public override global::TypedTasks.TaskDescriptor Descriptor => Definition;
+
+        /// <summary>This proxy with per-call options: delay or ETA, expiry, queue, priority, task id.</summary>
+        public ImportProxy With(global::TypedTasks.EnqueueOptions options)
+            => new(BoundClient, options ?? throw new global::System.ArgumentNullException(nameof(options)));
+
+        /// <summary>This proxy sending through <paramref name="client"/> instead of the current client.</summary>
+        public ImportProxy WithClient(global::TypedTasks.TaskClient client)
+            => new(client ?? throw new global::System.ArgumentNullException(nameof(client)), Options);
+
+        /// <summary>Enqueues task <c>Contoso.Jobs.MathTasks.Import</c> for a worker.</summary>
+        /// <param name="file">The task's <c>file</c> argument.</param>
+        /// <param name="cancellationToken">Cancels the enqueue itself, not the task.</param>
+        /// <returns>A handle to await the task's outcome with.</returns>
+        public global::System.Threading.Tasks.Task<global::TypedTasks.AsyncResult<int>> EnqueueAsync(string file, global::System.Threading.CancellationToken cancellationToken = default)
+            => Client.EnqueueAsync<int, ImportArguments>(Definition, new ImportArguments(file), Options, cancellationToken);
+
+        /// <summary>Enqueues one run per element of <paramref name="calls"/> of <c>Contoso.Jobs.MathTasks.Import</c>, in as few round trips as the broker can.</summary>
+        /// <param name="calls">The arguments of each run.</param>
+        /// <param name="cancellationToken">Cancels the enqueue itself, not the tasks.</param>
+        /// <returns>A handle per run, in order.</returns>
+        public global::System.Threading.Tasks.Task<global::System.Collections.Generic.IReadOnlyList<global::TypedTasks.AsyncResult<int>>> EnqueueManyAsync(global::System.Collections.Generic.IEnumerable<string> calls, global::System.Threading.CancellationToken cancellationToken = default)
+            => Client.EnqueueManyAsync<int, ImportArguments>(Definition, global::System.Linq.Enumerable.Select(calls, static a => new ImportArguments(a)), Options, cancellationToken);
+
+        /// <summary>Binds the arguments of <c>Contoso.Jobs.MathTasks.Import</c> without sending anything: enqueue the call later, schedule it or compose it.</summary>
+        /// <param name="file">The task's <c>file</c> argument.</param>
+        /// <returns>The call, bound to this proxy's options and client.</returns>
+        public global::TypedTasks.TaskCall<int> Call(string file)
+            => global::TypedTasks.TaskCall.Create<int, ImportArguments>(Definition, new ImportArguments(file), Options, BoundClient);
+
+        /// <summary>A handle on a task of this kind enqueued earlier, from its id.</summary>
+        public global::TypedTasks.AsyncResult<int> GetResult(string id)
+            => Client.GetResult<int>(id, Definition.Name);
+
+        private static global::System.Threading.Tasks.ValueTask<global::System.ReadOnlyMemory<byte>> Invoke(global::TypedTasks.TaskInvocation invocation)
+        {
+            var reader = invocation.CreateArgumentReader(1);
+            var arg0 = invocation.ReadArgument<string>(ref reader, "file");
+            return global::TypedTasks.TaskResults.FromValue<int>(global::Contoso.Jobs.MathTasks.Import(arg0, invocation.Context, invocation.CancellationToken), invocation.SerializerOptions);
+        }
+    }
+
+    [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.2.0")]
+    file readonly struct ImportArguments : global::TypedTasks.ITaskArguments
+    {
+        private readonly string _0;
+
+        public ImportArguments(string file)
+        {
+            _0 = file;
+        }
+
+        public void Write(ref global::MessagePack.MessagePackWriter writer, global::MessagePack.MessagePackSerializerOptions options)
+        {
+            writer.WriteArrayHeader(1);
+            global::TypedTasks.TaskSerializer.Write<string>(ref writer, _0, options);
         }
     }
 
@@ -484,6 +604,12 @@ namespace Contoso.Jobs.TaskProxies
         /// <returns>A handle per run, in order.</returns>
         public global::System.Threading.Tasks.Task<global::System.Collections.Generic.IReadOnlyList<global::TypedTasks.AsyncResult>> EnqueueManyAsync(global::System.Collections.Generic.IEnumerable<string> calls, global::System.Threading.CancellationToken cancellationToken = default)
             => Client.EnqueueManyAsync<LogArguments>(Definition, global::System.Linq.Enumerable.Select(calls, static a => new LogArguments(a)), Options, cancellationToken);
+
+        /// <summary>Binds the arguments of <c>Contoso.Jobs.MathTasks.Log</c> without sending anything: enqueue the call later, schedule it or compose it.</summary>
+        /// <param name="message">The task's <c>message</c> argument.</param>
+        /// <returns>The call, bound to this proxy's options and client.</returns>
+        public global::TypedTasks.TaskCall Call(string message)
+            => global::TypedTasks.TaskCall.Create<LogArguments>(Definition, new LogArguments(message), Options, BoundClient);
 
         /// <summary>A handle on a task of this kind enqueued earlier, from its id.</summary>
         public global::TypedTasks.AsyncResult GetResult(string id)
@@ -560,6 +686,11 @@ namespace Contoso.Jobs.TaskProxies
         public global::System.Threading.Tasks.Task<global::System.Collections.Generic.IReadOnlyList<global::TypedTasks.AsyncResult>> EnqueueManyAsync(int count, global::System.Threading.CancellationToken cancellationToken = default)
             => Client.EnqueueManyAsync<PingArguments>(Definition, global::System.Linq.Enumerable.Repeat(new PingArguments(), count), Options, cancellationToken);
 
+        /// <summary>Binds the arguments of <c>Contoso.Jobs.MathTasks.Ping</c> without sending anything: enqueue the call later, schedule it or compose it.</summary>
+        /// <returns>The call, bound to this proxy's options and client.</returns>
+        public global::TypedTasks.TaskCall Call()
+            => global::TypedTasks.TaskCall.Create<PingArguments>(Definition, new PingArguments(), Options, BoundClient);
+
         /// <summary>A handle on a task of this kind enqueued earlier, from its id.</summary>
         public global::TypedTasks.AsyncResult GetResult(string id)
             => Client.GetResult(id, Definition.Name);
@@ -629,6 +760,12 @@ namespace Contoso.Jobs.TaskProxies
         /// <returns>A handle per run, in order.</returns>
         public global::System.Threading.Tasks.Task<global::System.Collections.Generic.IReadOnlyList<global::TypedTasks.AsyncResult<long>>> EnqueueManyAsync(global::System.Collections.Generic.IEnumerable<int[]> calls, global::System.Threading.CancellationToken cancellationToken = default)
             => Client.EnqueueManyAsync<long, TotalArguments>(Definition, global::System.Linq.Enumerable.Select(calls, static a => new TotalArguments(a)), Options, cancellationToken);
+
+        /// <summary>Binds the arguments of <c>Contoso.Jobs.MathTasks.Sum</c> without sending anything: enqueue the call later, schedule it or compose it.</summary>
+        /// <param name="values">The task's <c>values</c> argument.</param>
+        /// <returns>The call, bound to this proxy's options and client.</returns>
+        public global::TypedTasks.TaskCall<long> Call(int[] values)
+            => global::TypedTasks.TaskCall.Create<long, TotalArguments>(Definition, new TotalArguments(values), Options, BoundClient);
 
         /// <summary>A handle on a task of this kind enqueued earlier, from its id.</summary>
         public global::TypedTasks.AsyncResult<long> GetResult(string id)

@@ -24,6 +24,7 @@ namespace Contoso.Jobs
             global::Contoso.Jobs.TaskProxies.EscapeProxy.Definition,
             global::Contoso.Jobs.TaskProxies.FindProxy.Definition,
             global::Contoso.Jobs.TaskProxies.FlushProxy.Definition,
+            global::Contoso.Jobs.TaskProxies.ImportProxy.Definition,
             global::Contoso.Jobs.TaskProxies.LogProxy.Definition,
             global::Contoso.Jobs.TaskProxies.PingProxy.Definition,
             global::Contoso.Jobs.TaskProxies.TotalProxy.Definition,

@@ -1,0 +1,97 @@
+using System;
+using System.ComponentModel;
+using System.Threading;
+using System.Threading.Tasks;
+using MessagePack;
+using TypedTasks.Serialization;
+
+namespace TypedTasks;
+
+/// <summary>
+/// A task with its arguments bound, and nothing sent yet: <c>Tasks.Report.Call(id)</c>. Send it
+/// with <see cref="EnqueueAsync"/>, hand it to a schedule, or compose it into a workflow. This is
+/// the call of a task without a result; <see cref="TaskCall{T}"/> is that of a task with one.
+/// </summary>
+public class TaskCall
+{
+    private protected TaskCall(TaskDescriptor task, ReadOnlyMemory<byte> arguments, EnqueueOptions? options, TaskClient? client)
+    {
+        Task = task;
+        Arguments = arguments;
+        Options = options;
+        BoundClient = client;
+    }
+
+    /// <summary>The task to run.</summary>
+    public TaskDescriptor Task { get; }
+
+    /// <summary>The arguments, encoded once as the message will carry them: one MessagePack array.</summary>
+    public ReadOnlyMemory<byte> Arguments { get; }
+
+    /// <summary>The per-call options bound with the proxy's <c>With</c>; null for the task's defaults.</summary>
+    public EnqueueOptions? Options { get; }
+
+    /// <summary>The client bound with the proxy's <c>WithClient</c>; null to send through <see cref="TaskClient.Current"/>.</summary>
+    internal TaskClient? BoundClient { get; }
+
+    /// <summary>The client this call sends through.</summary>
+    internal TaskClient Client => BoundClient ?? TaskClient.Current;
+
+    /// <summary>Makes the call of a task without a result; called by generated proxies.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public static TaskCall Create<TArgs>(TaskDescriptor task, in TArgs arguments, EnqueueOptions? options, TaskClient? client)
+        where TArgs : struct, ITaskArguments
+        => new(task ?? throw new ArgumentNullException(nameof(task)), Encode(arguments), options, client);
+
+    /// <summary>Makes the call of a task with a result; called by generated proxies.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public static TaskCall<T> Create<T, TArgs>(TaskDescriptor task, in TArgs arguments, EnqueueOptions? options, TaskClient? client)
+        where TArgs : struct, ITaskArguments
+        => new(task ?? throw new ArgumentNullException(nameof(task)), Encode(arguments), options, client);
+
+    /// <summary>Sends the call: the task is enqueued with its bound options.</summary>
+    /// <param name="cancellationToken">Cancels the enqueue itself, not the task.</param>
+    /// <returns>A handle to await the task's outcome with.</returns>
+    public async Task<AsyncResult> EnqueueAsync(CancellationToken cancellationToken = default)
+    {
+        var client = Client;
+        var id = await client.SendCallAsync(this, Options, default, cancellationToken).ConfigureAwait(false);
+        return new AsyncResult(client, id, Task.Name);
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => Task.Name + "(…)";
+
+    private static byte[] Encode<TArgs>(in TArgs arguments)
+        where TArgs : struct, ITaskArguments
+    {
+        var buffer = ScratchBuffer.Rent();
+        var writer = new MessagePackWriter(buffer);
+        arguments.Write(ref writer, TaskSerializer.Options);
+        writer.Flush();
+        return buffer.WrittenSpan.ToArray();
+    }
+}
+
+/// <summary>
+/// The call of a task whose result is a <typeparamref name="T"/>: <c>Tasks.Add.Call(2, 3)</c>.
+/// Nothing is sent until <see cref="EnqueueAsync"/>.
+/// </summary>
+/// <typeparam name="T">The task's result type.</typeparam>
+public sealed class TaskCall<T> : TaskCall
+{
+    internal TaskCall(TaskDescriptor task, ReadOnlyMemory<byte> arguments, EnqueueOptions? options, TaskClient? client)
+        : base(task, arguments, options, client)
+    {
+    }
+
+    /// <summary>Sends the call: the task is enqueued with its bound options.</summary>
+    /// <param name="cancellationToken">Cancels the enqueue itself, not the task.</param>
+    /// <returns>A typed handle to await the task's result with.</returns>
+    public new async Task<AsyncResult<T>> EnqueueAsync(CancellationToken cancellationToken = default)
+    {
+        var client = Client;
+        var id = await client.SendCallAsync(this, Options, default, cancellationToken).ConfigureAwait(false);
+        return new AsyncResult<T>(client, id, Task.Name);
+    }
+}

@@ -5,7 +5,7 @@ namespace TypedTasks;
 /// <summary>
 /// Runs a task on a cron schedule, with no leader: every worker serving the task's queue may fire
 /// it, and each fire time is enqueued exactly once. The task's parameters may only be a
-/// <c>TaskContext</c> (its <c>TaskContext.ScheduledFor</c> is the fire time) and a
+/// <see cref="TaskContext"/> (its <see cref="TaskContext.ScheduledFor"/> is the fire time) and a
 /// <see cref="System.Threading.CancellationToken"/>. The generator checks the expression and the
 /// parameters at compile time.
 /// </summary>

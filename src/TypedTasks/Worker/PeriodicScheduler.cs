@@ -34,10 +34,14 @@ internal sealed class PeriodicScheduler(
     private readonly HashSet<string> _queues = new(queues, StringComparer.Ordinal);
     private readonly Dictionary<string, (string Definition, CronSchedule Cron)> _parsed = new(StringComparer.Ordinal);
     private readonly HashSet<string> _broken = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _invalidDeclared = new(StringComparer.Ordinal);
     private bool _declaredStored;
 
-    /// <summary>The <see cref="PeriodicAttribute"/> tasks this worker fires: those of the queues it serves.</summary>
-    private IEnumerable<TaskDescriptor> Declared => tasks.Values.Where(t => t.Periodic is not null && _queues.Contains(t.Queue));
+    /// <summary>
+    /// The <see cref="PeriodicAttribute"/> tasks this worker fires: those of the queues it serves,
+    /// less those whose schedule it cannot read (logged once, at start).
+    /// </summary>
+    private IEnumerable<TaskDescriptor> Declared => tasks.Values.Where(t => t.Periodic is not null && _queues.Contains(t.Queue) && !_invalidDeclared.Contains(t.Name));
 
     public Task RunAsync(CancellationToken stop) => WorkerDuty.RunAsync("firing of schedules", RoundAsync, outage, time, logger, stop);
 
@@ -95,6 +99,7 @@ internal sealed class PeriodicScheduler(
             }
             catch (ArgumentException ex)
             {
+                _invalidDeclared.Add(task.Name);
                 Log.PeriodicInvalid(logger, task.Name, ex.Message);
                 continue;
             }

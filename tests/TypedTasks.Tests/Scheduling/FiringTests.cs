@@ -186,6 +186,22 @@ public sealed class FiringTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_periodic_task_in_a_zone_this_machine_does_not_know_is_not_stored_and_the_other_schedules_fire()
+    {
+        var broken = Firers.Task("firing.broken", Queue, new PeriodicSpec("* * * * *", "Mars/Olympus", MisfirePolicy.RunOnce, OverlapPolicy.Allow));
+        await Schedules.UpsertAsync("s", Call, "* * * * *");
+        var workers = Workers(1, _task, broken);
+
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        await workers.RoundAsync();
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        await workers.RoundAsync();
+
+        Assert.Null(await _store.GetScheduleAsync("firing.broken"));
+        Assert.Equal([T0.AddMinutes(1), T0.AddMinutes(2)], (await Firers.FiredAsync(_store, Queue)).Select(f => f.ScheduledFor));
+    }
+
+    [Fact]
     public async Task A_worker_does_not_fire_schedules_of_queues_it_does_not_serve_or_tasks_it_does_not_know()
     {
         await Schedules.UpsertAsync("other-queue", TaskCall.Bind(Firers.Task("firing.elsewhere", "elsewhere"), ScheduleDefinition.NoArguments, new TaskClient(_store, _clock)), "* * * * *");

@@ -7,8 +7,9 @@ namespace TypedTasks.TestWorker;
 
 /// <summary>
 /// The periodic task of the schedule fault tests, on a queue of its own (only workers started with
-/// <c>--queues periodic</c> fire it). Each run appends "fire time|task id|pid" to a Redis list, so
-/// that the test counts runs by fire time across processes.
+/// <c>--queues periodic</c> fire it). Each run appends "fire time|task id|pid|start time" (times in
+/// unix ms) to a Redis list, so that the test counts runs by fire time across processes and
+/// measures how late each started.
 /// </summary>
 public static class PeriodicWorkerTasks
 {
@@ -20,10 +21,11 @@ public static class PeriodicWorkerTasks
     [Task("it.tick", Queue = Queue, MaxRetries = 10, RetryDelay = "00:00:00.500"), Periodic("* * * * * *", Misfire = MisfirePolicy.RunAll)]
     public static async Task Tick(TaskContext context)
     {
+        var started = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         if (RunLog is { } log)
         {
             var at = context.ScheduledFor?.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture) ?? "none";
-            await log.Database.ListRightPushAsync(log.Key, $"{at}|{context.Id}|{Environment.ProcessId}");
+            await log.Database.ListRightPushAsync(log.Key, string.Create(CultureInfo.InvariantCulture, $"{at}|{context.Id}|{Environment.ProcessId}|{started}"));
         }
     }
 }

@@ -59,6 +59,10 @@ internal sealed class PeriodicScheduler(
 
         var now = time.GetUtcNow();
         var wake = now + MaxSleep;
+
+        // Due schedules fire at once, not one after another: their enqueues share the store's
+        // round trips (the Redis store sends concurrent enqueues of a slot in one script call).
+        var firing = new List<Task<DateTimeOffset?>>();
         foreach (var schedule in all)
         {
             if (Servable(schedule) is not { } served)
@@ -68,7 +72,7 @@ internal sealed class PeriodicScheduler(
 
             if (schedule.TriggerRequestedAt is { } requested)
             {
-                await FireTriggerAsync(schedule, served.Definition, requested, token).ConfigureAwait(false);
+                firing.Add(FireTriggerAsync(schedule, served.Definition, requested, token));
             }
 
             if (schedule.Paused || schedule.NextFireAt is not { } next)
@@ -76,7 +80,11 @@ internal sealed class PeriodicScheduler(
                 continue;
             }
 
-            var after = next <= now ? await FireDueAsync(schedule, served.Definition, served.Cron, next, now, token).ConfigureAwait(false) : next;
+            firing.Add(next <= now ? FireDueAsync(schedule, served.Definition, served.Cron, next, now, token) : Task.FromResult<DateTimeOffset?>(next));
+        }
+
+        foreach (var after in await Task.WhenAll(firing).ConfigureAwait(false))
+        {
             if (after is { } upcoming && upcoming < wake)
             {
                 wake = upcoming;
@@ -188,11 +196,13 @@ internal sealed class PeriodicScheduler(
         return plan.Next;
     }
 
-    private async Task FireTriggerAsync(StoredSchedule schedule, ScheduleDefinition definition, DateTimeOffset requestedAt, CancellationToken token)
+    /// <summary>Enqueues the run a trigger asked for, then clears the request; returns null (it sets no wake time).</summary>
+    private async Task<DateTimeOffset?> FireTriggerAsync(StoredSchedule schedule, ScheduleDefinition definition, DateTimeOffset requestedAt, CancellationToken token)
     {
         var id = await EnqueueAsync(definition, FireIds.Trigger(schedule.Name, schedule.Generation, requestedAt), requestedAt, token).ConfigureAwait(false);
         await schedules.CompleteTriggerAsync(schedule.Name, requestedAt, id, token).ConfigureAwait(false);
         Log.ScheduleFired(logger, schedule.Name, requestedAt, id);
+        return null;
     }
 
     private ValueTask<string> EnqueueAsync(ScheduleDefinition definition, string fireId, DateTimeOffset at, CancellationToken token)

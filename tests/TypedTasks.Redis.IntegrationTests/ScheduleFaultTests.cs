@@ -28,22 +28,12 @@ public sealed class ScheduleFaultTests(Xunit.Abstractions.ITestOutputHelper outp
         // third of the run. Expected: each second from the first fire to the last ran once.
         await using var redis = await RedisServer.StartAsync();
         var prefix = RedisHost.NewPrefix();
-        var workers = await StartWorkersAsync(redis.Endpoint, prefix);
-        try
+        var runs = await WithWorkersAsync(redis, prefix, async workers =>
         {
             await Task.Delay(TimeSpan.FromSeconds(Seconds / 3.0));
             workers[0].Kill();
             await Task.Delay(TimeSpan.FromSeconds(Seconds * 2 / 3.0));
-        }
-        finally
-        {
-            foreach (var worker in workers)
-            {
-                await worker.DisposeAsync();
-            }
-        }
-
-        var runs = await RunsAsync(redis, prefix);
+        });
         var report = Check(runs);
         output.WriteLine($"Schedule, SIGKILL: {report}");
     }
@@ -56,23 +46,13 @@ public sealed class ScheduleFaultTests(Xunit.Abstractions.ITestOutputHelper outp
         // twice, and none is skipped (those due while Redis was down are late, not missed).
         await using var redis = await RedisServer.StartAsync(durable: true);
         var prefix = RedisHost.NewPrefix();
-        var workers = await StartWorkersAsync(redis.Endpoint, prefix);
-        try
+        var runs = await WithWorkersAsync(redis, prefix, async workers =>
         {
             await Task.Delay(TimeSpan.FromSeconds(Seconds / 3.0));
             await redis.RestartAsync(TimeSpan.FromSeconds(1));
             await Task.Delay(TimeSpan.FromSeconds(Seconds * 2 / 3.0));
             Assert.All(workers, w => Assert.False(w.HasExited, "A worker process exited:\n" + w.Output));
-        }
-        finally
-        {
-            foreach (var worker in workers)
-            {
-                await worker.DisposeAsync();
-            }
-        }
-
-        var runs = await RunsAsync(redis, prefix);
+        });
         var report = Check(runs);
         output.WriteLine($"Schedule, Redis restart: {report}");
     }
@@ -95,20 +75,7 @@ public sealed class ScheduleFaultTests(Xunit.Abstractions.ITestOutputHelper outp
             }
         }
 
-        var workers = await StartWorkersAsync(redis.Endpoint, prefix);
-        try
-        {
-            await Task.Delay(TimeSpan.FromSeconds(Seconds));
-        }
-        finally
-        {
-            foreach (var worker in workers)
-            {
-                await worker.DisposeAsync();
-            }
-        }
-
-        var runs = await RunsAsync(redis, prefix);
+        var runs = await WithWorkersAsync(redis, prefix, _ => Task.Delay(TimeSpan.FromSeconds(Seconds)));
         var reports = runs.GroupBy(r => r.Schedule).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => Check([.. g])).ToList();
         Assert.Equal(10, reports.Count);
         var lateness = runs.Select(r => (double)(r.StartedMs - r.FireMs)).Order().ToList();
@@ -122,8 +89,24 @@ public sealed class ScheduleFaultTests(Xunit.Abstractions.ITestOutputHelper outp
 
     private static double Percentile(List<double> sorted, double p) => sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
 
-    private static async Task<ChildProcess[]> StartWorkersAsync(string endpoint, string prefix)
-        => await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => WorkerProcess.StartAsync(endpoint, prefix, concurrency: 4, prefetch: 4, queues: PeriodicWorkerTasks.Queue)));
+    /// <summary>Runs <paramref name="during"/> while three worker processes serve the periodic queue, stops them, and returns the runs they logged.</summary>
+    private static async Task<List<(string Schedule, long FireMs, string Id, string Pid, long StartedMs)>> WithWorkersAsync(RedisServer redis, string prefix, Func<ChildProcess[], Task> during)
+    {
+        var workers = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => WorkerProcess.StartAsync(redis.Endpoint, prefix, concurrency: 4, prefetch: 4, queues: PeriodicWorkerTasks.Queue)));
+        try
+        {
+            await during(workers);
+        }
+        finally
+        {
+            foreach (var worker in workers)
+            {
+                await worker.DisposeAsync();
+            }
+        }
+
+        return await RunsAsync(redis, prefix);
+    }
 
     /// <summary>The runs the workers logged; the schedule is read from the fire's task id (schedule:NAME:GENERATION:MS@queue).</summary>
     private static async Task<List<(string Schedule, long FireMs, string Id, string Pid, long StartedMs)>> RunsAsync(RedisServer redis, string prefix)

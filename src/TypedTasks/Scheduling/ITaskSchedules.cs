@@ -25,7 +25,11 @@ public interface ITaskSchedules
     /// </summary>
     Task<ScheduleInfo> UpsertAsync(string name, TaskCall call, string cron, TimeZoneInfo? timeZone = null, ScheduleOptions? options = null, CancellationToken cancellationToken = default);
 
-    /// <summary>Deletes the schedule; runs already enqueued stay. Returns false when there is none of that name.</summary>
+    /// <summary>
+    /// Deletes the schedule; runs already enqueued stay. Returns false when there is none of that
+    /// name. The schedule of a <see cref="PeriodicAttribute"/> task comes back as soon as a worker
+    /// serving its queue sees it gone: pause it instead, or remove the attribute.
+    /// </summary>
     Task<bool> RemoveAsync(string name, CancellationToken cancellationToken = default);
 
     /// <summary>The schedule, or null when there is none of that name.</summary>

@@ -28,9 +28,6 @@ internal static class CronSyntax
     private static readonly string[] MonthNames = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
     private static readonly string[] DayNames = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
 
-    /// <summary>Whether the expression has a seconds field (6 fields), assuming it is valid.</summary>
-    public static bool HasSeconds(string text) => Fields(text).Count == 6;
-
     /// <summary>Why <paramref name="text"/> is not a cron expression, or null when it is one.</summary>
     public static string? Problem(string? text)
     {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test of the solution. Installs redis-server with apt-get when it is missing, since
-# the integration tests start their own redis-server processes on free loopback ports.
+# Runs every test of the solution. Installs redis-server and chromium with apt-get when they are
+# missing: the integration tests start their own redis-server processes on free loopback ports, and
+# the dashboard's browser tests drive headless chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,17 @@ if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/nul
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq redis-server redis-tools >/dev/null
 fi
 redis-server --version
+
+# The dashboard's browser tests drive Debian's chromium (/usr/bin/chromium) with Playwright; no
+# browser is downloaded.
+if [ ! -x /usr/bin/chromium ]; then
+  echo "chromium not found: installing Debian's chromium with apt-get" >&2
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+echo "chromium: /usr/bin/chromium"
 
 log=$(mktemp)
 status=0

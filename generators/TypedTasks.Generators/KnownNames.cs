@@ -9,6 +9,7 @@ internal static class KnownNames
     public const string RuntimeAssembly = "TypedTasks";
     public const string CancellationToken = "System.Threading.CancellationToken";
     public const string TaskContext = "TypedTasks.TaskContext";
+    public const string Progress = "System.IProgress`1";
     public const string Task = "System.Threading.Tasks.Task";
     public const string TaskOfT = "System.Threading.Tasks.Task`1";
     public const string ValueTask = "System.Threading.Tasks.ValueTask";

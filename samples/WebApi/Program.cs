@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using TypedTasks;
+using TypedTasks.Dashboard;
 using TypedTasks.Transport;
 using WebApi;
 
@@ -25,6 +26,8 @@ if (builder.Configuration.GetValue("WebApi:Worker", defaultValue: true))
 {
     typed.AddWorker();
 }
+
+builder.Services.AddTypedTasksDashboard();
 
 var app = builder.Build();
 
@@ -91,6 +94,10 @@ app.MapGet("/tasks/{id}", async (string id, CancellationToken ct) =>
         _ => Results.Ok(new { id, state = info.State.ToString() }),
     };
 });
+
+// The dashboard: queues, workers and tasks, live, at /dashboard. It answers only requests from
+// this machine until a policy is attached: app.MapTypedTasksDashboard("/dashboard").RequireAuthorization("ops").
+app.MapTypedTasksDashboard("/dashboard");
 
 app.Run();
 

@@ -28,6 +28,9 @@ public class AsyncResult
     /// <summary>The client this handle reads through.</summary>
     protected TaskClient Client { get; }
 
+    /// <summary>The client, for the types of this assembly that read beside the handle (progress).</summary>
+    internal TaskClient ReadingClient => Client;
+
     /// <summary>
     /// The task's state now. Throws <see cref="TaskNotFoundException"/> when the store holds
     /// nothing for the id (never enqueued there, expired after the result TTL, or lost), so that

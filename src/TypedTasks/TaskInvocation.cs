@@ -5,6 +5,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using MessagePack;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using TypedTasks.Serialization;
 using TypedTasks.Store;
 
@@ -22,6 +23,9 @@ public sealed class TaskInvocation : IAsyncDisposable
     private readonly TaskLease? _lease;
     private readonly TaskEnvelope? _envelope;
     private readonly int _maxRetries;
+    private readonly ITaskStore? _store;
+    private readonly ILogger? _logger;
+    private Worker.IProgressFlush? _progress;
     private TaskContext? _context;
     private AsyncServiceScope? _scope;
 
@@ -35,12 +39,14 @@ public sealed class TaskInvocation : IAsyncDisposable
     }
 
     /// <summary>A run of a leased task, whose context is made from its lease and envelope when the task asks for it.</summary>
-    internal TaskInvocation(IServiceProvider services, TaskLease lease, TaskEnvelope envelope, int maxRetries, CancellationToken cancellationToken)
+    internal TaskInvocation(IServiceProvider services, TaskLease lease, TaskEnvelope envelope, int maxRetries, CancellationToken cancellationToken, ITaskStore? store = null, ILogger? logger = null)
         : this(services, envelope.TaskName, envelope.Arguments, TaskSerializer.Options, cancellationToken)
     {
         _lease = lease;
         _envelope = envelope;
         _maxRetries = maxRetries;
+        _store = store;
+        _logger = logger;
     }
 
     /// <summary>The name of the task being run.</summary>
@@ -56,6 +62,32 @@ public sealed class TaskInvocation : IAsyncDisposable
     public TaskContext Context => _context ??= _lease is { } lease && _envelope is { } envelope
         ? new TaskContext(lease.Id, envelope.TaskName, lease.Queue, lease.Attempt, _maxRetries, envelope.EnqueuedAt, envelope.ScheduledFor, envelope.WorkflowId)
         : throw new InvalidOperationException($"No task context is available for this run of task {TaskName}.");
+
+    /// <summary>
+    /// The run's progress reporter, for a task that declares an <see cref="IProgress{T}"/>
+    /// parameter: reports are coalesced and stored under the run's fence, readable by any process.
+    /// </summary>
+    public IProgress<T> Progress<T>()
+    {
+        if (_progress is IProgress<T> typed)
+        {
+            return typed;
+        }
+
+        if (_lease is not { } lease || _store is null)
+        {
+            // Run outside a worker (a test calling the dispatch): reports go nowhere.
+            return new Progress<T>();
+        }
+
+        var reporter = new Worker.ProgressReporter<T>(_store, lease, _logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        _progress = reporter;
+        return reporter;
+    }
+
+    /// <summary>Writes the run's last progress report, before its final state is stored.</summary>
+    internal Task FlushProgressAsync(CancellationToken cancellationToken)
+        => _progress?.FlushAsync(cancellationToken) ?? Task.CompletedTask;
 
     /// <summary>A reader over the arguments array, checked to hold <paramref name="expectedCount"/> values.</summary>
     public MessagePackReader CreateArgumentReader(int expectedCount)

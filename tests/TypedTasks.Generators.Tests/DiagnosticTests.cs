@@ -77,6 +77,14 @@ public sealed class DiagnosticTests
     }
 
     [Fact]
+    public void TT0005_for_a_progress_type_MessagePack_cannot_carry()
+    {
+        // The reporter is the worker's; what it reports travels to readers in other processes.
+        var progress = Expect("TT0005", "public static class J { [Task] public static void Run(int n, IProgress<Stream> [|progress|]) { } }");
+        Assert.Contains("progress type", progress.GetMessage(), System.StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void TT0005_is_not_reported_for_interfaces_with_a_union()
     {
         var source = Usings + """

@@ -55,7 +55,7 @@ public sealed class SnapshotTests
 
                 [Task] public static ValueTask Ping(CancellationToken ct) => default;
 
-                [Task] public static int Import(string file, TaskContext context, CancellationToken ct) => context.Attempt;
+                [Task] public static int Import(string file, TaskContext context, IProgress<Report> progress, CancellationToken ct) => context.Attempt;
 
                 [Task] public static ValueTask<string?> Find(string? name, int limit = 10, long offset = 5L, double scale = 1.5, DayOfWeek day = DayOfWeek.Friday, string label = "a\"b") => new(name);
 

@@ -39,6 +39,13 @@ public sealed partial class PackedPackageTests(PackedPackages packed)
             Assert.Contains(redis.Entries, e => e.FullName == "lib/net10.0/TypedTasks.Redis.dll");
         }
 
+        using (var dashboard = ZipFile.OpenRead(packed.Package("TypedTasks.Dashboard")))
+        {
+            // Its stylesheet and script are inside the assembly: nothing is fetched from a CDN.
+            Assert.Contains(dashboard.Entries, e => e.FullName == "lib/net10.0/TypedTasks.Dashboard.dll");
+            Assert.DoesNotContain(dashboard.Entries, e => e.FullName.EndsWith(".js", StringComparison.Ordinal) || e.FullName.EndsWith(".css", StringComparison.Ordinal));
+        }
+
         using (var templates = ZipFile.OpenRead(packed.Package("TypedTasks.Templates")))
         {
             foreach (var (folder, project) in new[] { ("worker", "TypedTasksWorker"), ("webapi", "TypedTasksWebApi") })

@@ -7,6 +7,7 @@ using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
 using MessagePack;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -73,6 +74,38 @@ public sealed class WebApiTests
             var problem = await bad.Content.ReadFromJsonAsync<JsonElement>();
             Assert.True(problem.GetProperty("errors").TryGetProperty("x", out _), query);
         }
+    }
+
+    [Fact]
+    public async Task The_dashboard_is_mounted_at_dashboard_and_shows_the_task_an_add_ran()
+    {
+        // The test host gives requests no remote address; a browser on this machine comes from loopback.
+        await using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b.ConfigureServices(s =>
+            s.AddSingleton<Microsoft.AspNetCore.Hosting.IStartupFilter>(new FromLoopback())));
+        using var http = factory.CreateClient();
+        var accepted = await http.PostAsync("/add?x=20&y=22", null);
+        var id = (await accepted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        await PollUntilFinal(http, $"/tasks/{id}", TimeSpan.FromSeconds(30));
+
+        var overview = await http.GetStringAsync("/dashboard");
+        Assert.Contains("<h1>Overview</h1>", overview, StringComparison.Ordinal);
+        Assert.Contains("data-queue=\"default\"", overview, StringComparison.Ordinal);
+        var task = await http.GetStringAsync("/dashboard/task?id=" + Uri.EscapeDataString(id));
+        Assert.Contains("Succeeded", task, StringComparison.Ordinal);
+        Assert.Contains("42", task, StringComparison.Ordinal);
+    }
+
+    private sealed class FromLoopback : Microsoft.AspNetCore.Hosting.IStartupFilter
+    {
+        public Action<Microsoft.AspNetCore.Builder.IApplicationBuilder> Configure(Action<Microsoft.AspNetCore.Builder.IApplicationBuilder> next) => app =>
+        {
+            app.Use((context, nextMiddleware) =>
+            {
+                context.Connection.RemoteIpAddress = IPAddress.Loopback;
+                return nextMiddleware(context);
+            });
+            next(app);
+        };
     }
 
     [Fact]

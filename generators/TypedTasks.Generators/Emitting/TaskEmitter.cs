@@ -204,6 +204,7 @@ internal static class TaskEmitter
 
         WriteEnqueueMany(w, task, handle, typeArguments, carried);
         WriteCall(w, task, carried);
+        WriteProgress(w, task);
 
         w.Line("/// <summary>A handle on a task of this kind enqueued earlier, from its id.</summary>");
         w.Line($"public {handle} GetResult(string id)");
@@ -253,6 +254,30 @@ internal static class TaskEmitter
         var parameterList = string.Join(", ", carried.Select(p => p.DefaultValue is null ? $"{p.Type} {p.Name}" : $"{p.Type} {p.Name} = {p.DefaultValue}"));
         w.Line($"public {call} Call({parameterList})");
         w.Line($"    => global::TypedTasks.TaskCall.{create}(Definition, new {task.ProxyName}Arguments({string.Join(", ", carried.Select(p => p.Name))}), Options, BoundClient);").Line();
+    }
+
+    /// <summary><c>Progress</c>: for a task with an <c>IProgress&lt;T&gt;</c> parameter, its reports read as <c>T</c> from any process.</summary>
+    private static void WriteProgress(SourceWriter w, TaskModel task)
+    {
+        const string Prefix = "invocation.Progress<";
+        var supplied = task.Parameters.Select(p => p.SuppliedBy).FirstOrDefault(s => s is not null && s.StartsWith(Prefix, System.StringComparison.Ordinal));
+        if (supplied is null)
+        {
+            return;
+        }
+
+        var type = supplied.Substring(Prefix.Length, supplied.Length - Prefix.Length - ">()".Length);
+        var progress = $"global::TypedTasks.TaskProgress<{type}>";
+        w.Line($"/// <summary>The progress a run of <c>{Xml(task.Name)}</c> reports, for the task <paramref name=\"task\"/> names.</summary>");
+        w.Line("/// <param name=\"task\">The handle its enqueue returned.</param>");
+        w.Line("/// <returns>Its latest value and a stream of updates, typed.</returns>");
+        w.Line($"public {progress} Progress(global::TypedTasks.AsyncResult task)");
+        w.Line($"    => {progress}.Of(task);").Line();
+        w.Line($"/// <summary>The progress a run of <c>{Xml(task.Name)}</c> reports, for the task enqueued earlier under <paramref name=\"id\"/>.</summary>");
+        w.Line("/// <param name=\"id\">The task's id.</param>");
+        w.Line("/// <returns>Its latest value and a stream of updates, typed.</returns>");
+        w.Line($"public {progress} Progress(string id)");
+        w.Line("    => new(Client, id);").Line();
     }
 
     private static void WriteInvoke(SourceWriter w, TaskModel task)

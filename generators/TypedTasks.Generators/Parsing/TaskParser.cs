@@ -117,6 +117,18 @@ internal static class TaskParser
             }
 
             var suppliedBy = SuppliedBy(parameter);
+            if (suppliedBy is null && ProgressType(parameter) is { } progress)
+            {
+                // The worker supplies the reporter; what it reports travels as MessagePack, so it must be encodable.
+                if (TypeSupport.Check(progress, compilation) is { } progressProblem)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedParameterType, location, parameter.Name, display, "its progress type: " + progressProblem.Reason));
+                    continue;
+                }
+
+                suppliedBy = $"invocation.Progress<{progress.ToDisplayString(TypeFormat)}>()";
+            }
+
             if (suppliedBy is null && TypeSupport.Check(parameter.Type, compilation) is { } problem)
             {
                 diagnostics.Add(problem.Kind == TypeProblemKind.Unsupported
@@ -167,7 +179,7 @@ internal static class TaskParser
             timeout,
             retryDelay,
             expires,
-            new EquatableArray<string>(DocComments.ForProxy(methodSyntax, new HashSet<string>(method.Parameters.Where(p => SuppliedBy(p) is not null).Select(p => p.Name)))),
+            new EquatableArray<string>(DocComments.ForProxy(methodSyntax, new HashSet<string>(method.Parameters.Where(p => SuppliedBy(p) is not null || ProgressType(p) is not null).Select(p => p.Name)))),
             periodic);
         return new TaskParseResult(model, identity, new EquatableArray<DiagnosticInfo>(diagnostics));
     }
@@ -184,6 +196,12 @@ internal static class TaskParser
                 KnownNames.TaskContext => "invocation.Context",
                 _ => null,
             };
+
+    /// <summary>The <c>T</c> of an <c>IProgress&lt;T&gt;</c> parameter, which the worker supplies; null for any other.</summary>
+    private static ITypeSymbol? ProgressType(IParameterSymbol parameter)
+        => parameter.Type is INamedTypeSymbol { IsGenericType: true } type && TypeSupport.MetadataName(type.ConstructedFrom) == KnownNames.Progress
+            ? type.TypeArguments[0]
+            : null;
 
     /// <summary>The diagnostic for a type that has a formatter but no way to be created when read.</summary>
     private static DiagnosticDescriptor Descriptor(TypeProblemKind kind)

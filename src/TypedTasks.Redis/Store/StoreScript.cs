@@ -36,6 +36,8 @@ internal static class StoreScript
 
     public static RedisScript Migrate { get; } = Load("migrate");
 
+    public static RedisScript Progress { get; } = Load("progress");
+
     /// <summary>Gives a worker its number (one key outside the queues' slots: no shared functions).</summary>
     public static RedisScript Register { get; } = new("register", RedisScript.Resource("TypedTasks.Redis.Store.Scripts.register.lua"));
 

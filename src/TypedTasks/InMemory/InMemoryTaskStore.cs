@@ -29,6 +29,7 @@ public sealed partial class InMemoryTaskStore : ITaskStore, IScheduleStore
     // Final records in the order they became final; since the TTL is one value, also in expiry order.
     private readonly Queue<(TaskRecord Record, DateTimeOffset ExpiresAt)> _expiries = new();
     private readonly TimeProvider _time;
+    private readonly Metrics.MetricsTable _metrics;
     private readonly TimeSpan _resultTtl;
     private readonly InMemoryTaskStoreOptions _options;
     private Action<string>[] _watchers = [];
@@ -46,6 +47,7 @@ public sealed partial class InMemoryTaskStore : ITaskStore, IScheduleStore
         _resultTtl = resultTtl ?? TaskDefaults.ResultTtl;
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(_resultTtl, TimeSpan.Zero, nameof(resultTtl));
         _time = timeProvider ?? TimeProvider.System;
+        _metrics = new Metrics.MetricsTable(_time);
         _options = options ?? new InMemoryTaskStoreOptions();
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(_options.LeaseDuration, TimeSpan.Zero, "options.LeaseDuration");
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(_options.IdleFetchInterval, TimeSpan.Zero, "options.IdleFetchInterval");
@@ -976,6 +978,45 @@ public sealed partial class InMemoryTaskStore : ITaskStore, IScheduleStore
             }
 
             return default;
+        }
+    }
+
+    /// <inheritdoc/>
+    public ValueTask RecordMetricsAsync(IReadOnlyList<Metrics.TaskMetrics> metrics, CancellationToken cancellationToken = default)
+    {
+        _metrics.Add(metrics);
+        return default;
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<IReadOnlyList<Metrics.TaskMetrics>> GetMetricsAsync(DateTimeOffset from, DateTimeOffset to, TimeSpan resolution, CancellationToken cancellationToken = default)
+        => new(_metrics.Get(from, to, resolution));
+
+    /// <inheritdoc/>
+    public ValueTask<bool> SetProgressAsync(TaskLease lease, ReadOnlyMemory<byte> progress, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        lock (_gate)
+        {
+            var now = BeginLocked();
+            if (!_records.TryGetValue(lease.Id, out var record) || record.State != TaskState.Started || record.Fence != lease.Fence)
+            {
+                return new(false);
+            }
+
+            record.Progress = new StoredProgress(progress.ToArray(), record.Attempt, now);
+            return new(true);
+        }
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<StoredProgress?> GetProgressAsync(string id, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        lock (_gate)
+        {
+            BeginLocked();
+            return new(_records.TryGetValue(id, out var record) ? record.Progress : null);
         }
     }
 }

@@ -27,6 +27,9 @@ internal sealed class TaskRecord(string id, QueueIndexes queue, long sequence, i
     /// <summary>Which delivery holds the lease; grows by one per fetch, never goes back.</summary>
     public long Fence { get; set; }
 
+    /// <summary>The latest progress a run of this task reported; null before any.</summary>
+    public Store.StoredProgress? Progress { get; set; }
+
     public DateTimeOffset UpdatedAt { get; set; }
 
     public ReadOnlyMemory<byte> Envelope { get; set; }

@@ -98,4 +98,11 @@ public interface ITaskInspector
 
     /// <summary>Resumes the schedule from its next fire time after now (<see cref="Scheduling.ITaskSchedules.ResumeAsync"/>). False when there is no schedule of that name.</summary>
     Task<bool> ResumeScheduleAsync(string name, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The task metrics of the last <paramref name="window"/>: by the minute up to six hours, by ten
+    /// minutes up to seven days (<see cref="Metrics.MetricsRetention"/>); one entry per task and
+    /// interval that had runs, oldest first.
+    /// </summary>
+    Task<IReadOnlyList<Metrics.TaskMetrics>> GetMetricsAsync(TimeSpan window, CancellationToken cancellationToken = default);
 }

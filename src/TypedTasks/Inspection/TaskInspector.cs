@@ -301,4 +301,17 @@ internal sealed class TaskInspector(ITaskStore store, TimeProvider? timeProvider
             throw new ArgumentOutOfRangeException(nameof(state), state, "Not a task state: Pending, Scheduled, Started, Retrying, Succeeded, Failed, Canceled or Expired.");
         }
     }
+
+    public async Task<IReadOnlyList<Metrics.TaskMetrics>> GetMetricsAsync(TimeSpan window, CancellationToken cancellationToken = default)
+    {
+        if (window <= TimeSpan.Zero || window > Metrics.MetricsRetention.CoarseKept)
+        {
+            throw new ArgumentOutOfRangeException(nameof(window), window, $"The metrics window must be more than zero and at most {Metrics.MetricsRetention.CoarseKept.TotalDays} days.");
+        }
+
+        var resolution = window <= Metrics.MetricsRetention.FineKept ? Metrics.MetricsRetention.Fine : Metrics.MetricsRetention.Coarse;
+        var now = _time.GetUtcNow();
+        var to = Metrics.MetricsRetention.Floor(now, resolution) + resolution;
+        return await store.GetMetricsAsync(to - window, to, resolution, cancellationToken).ConfigureAwait(false);
+    }
 }

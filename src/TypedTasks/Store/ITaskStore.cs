@@ -145,4 +145,28 @@ public interface ITaskStore : IAsyncDisposable
 
     /// <summary>Deletes up to <paramref name="max"/> pending tasks of <paramref name="queue"/>, oldest first. Returns how many; call again until 0.</summary>
     ValueTask<int> PurgeAsync(string queue, int max, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Adds a worker's counts to the store's task metrics (by the minute, and by ten minutes), kept
+    /// as <see cref="Metrics.MetricsRetention"/> says. Counts add up: two workers' figures for one
+    /// task and minute are summed.
+    /// </summary>
+    ValueTask RecordMetricsAsync(IReadOnlyList<Metrics.TaskMetrics> metrics, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Task metrics of the intervals of <paramref name="resolution"/> that start from
+    /// <paramref name="from"/> up to (not including) <paramref name="to"/>, one entry per task and
+    /// interval that had runs, oldest first.
+    /// </summary>
+    ValueTask<IReadOnlyList<Metrics.TaskMetrics>> GetMetricsAsync(DateTimeOffset from, DateTimeOffset to, TimeSpan resolution, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Stores the latest progress of the run <paramref name="lease"/> holds: only while the task is
+    /// Started under that lease's fence, so that a stale run never overwrites a newer one's. The
+    /// value is kept for the queue's result TTL after its last write. False when refused.
+    /// </summary>
+    ValueTask<bool> SetProgressAsync(TaskLease lease, ReadOnlyMemory<byte> progress, CancellationToken cancellationToken = default);
+
+    /// <summary>The latest progress stored for <paramref name="id"/>; null when it has none.</summary>
+    ValueTask<StoredProgress?> GetProgressAsync(string id, CancellationToken cancellationToken = default);
 }

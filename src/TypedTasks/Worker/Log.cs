@@ -100,4 +100,6 @@ internal static partial class Log
 
     [LoggerMessage(64, LogLevel.Error, "The [Periodic] schedule of task {TaskName} cannot be stored: {Problem}")]
     public static partial void PeriodicInvalid(ILogger logger, string taskName, string problem);
+    [LoggerMessage(50, LogLevel.Debug, "The progress of task {Id} could not be stored; its next report tries again")]
+    public static partial void ProgressNotStored(ILogger logger, Exception exception, string id);
 }

@@ -6,6 +6,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.Logging;
 using TypedTasks.Diagnostics;
+using TypedTasks.Metrics;
 using TypedTasks.Serialization;
 using TypedTasks.Store;
 using TypedTasks.Transport;
@@ -25,7 +26,8 @@ internal sealed class TaskExecutor(
     StoreOutage outage,
     IServiceProvider services,
     TimeProvider time,
-    ILogger logger)
+    ILogger logger,
+    MetricsRecorder metrics)
 {
     internal const string UnknownTaskError = "TypedTasks.UnknownTask";
     internal const string UnreadableMessageError = "TypedTasks.UnreadableMessage";
@@ -96,7 +98,7 @@ internal sealed class TaskExecutor(
         var watch = Stopwatch.StartNew();
         var running = new RunningTask(envelope.TaskName, lease.Id, startedAt, task.Timeout, time, hardStop);
         _running.TryAdd(running, 0);
-        var invocation = new TaskInvocation(services, lease, envelope, task.MaxRetries, running.Token);
+        var invocation = new TaskInvocation(services, lease, envelope, task.MaxRetries, running.Token, store, logger);
         ReadOnlyMemory<byte> result = default;
         Exception? error = null;
         Task<ReadOnlyMemory<byte>>? code = null;
@@ -138,6 +140,10 @@ internal sealed class TaskExecutor(
         // Code still running here ignored its token: it cannot be aborted, so it is left to
         // return on its own and whatever it returns is discarded.
         var returned = code is null || code.IsCompleted;
+
+        // The last progress report is stored before the final state, so that a reader who sees the
+        // task end also sees its last progress.
+        await invocation.FlushProgressAsync(hardStop).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         if (returned)
         {
             await ReleaseAsync(running, invocation).ConfigureAwait(false);
@@ -155,6 +161,7 @@ internal sealed class TaskExecutor(
         TaskTelemetry.Duration.Record(watch.Elapsed.TotalSeconds, tags);
         if (error is null)
         {
+            metrics.Record(envelope.TaskName, failed: false, watch.Elapsed);
             TaskTelemetry.Succeeded.Add(1, tags);
             activity?.SetStatus(ActivityStatusCode.Ok);
             Log.Succeeded(logger, envelope.TaskName, lease.Id, watch.Elapsed.TotalMilliseconds);
@@ -181,6 +188,7 @@ internal sealed class TaskExecutor(
             error = new TaskTimeoutException(task.Name, limit);
         }
 
+        metrics.Record(envelope.TaskName, failed: true, watch.Elapsed);
         var recorded = new TaskError(error.GetType().FullName ?? error.GetType().Name, error.Message, error.ToString());
         activity?.SetStatus(ActivityStatusCode.Error, error.Message);
         activity?.AddException(error);

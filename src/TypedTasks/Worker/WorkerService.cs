@@ -5,6 +5,7 @@ using System.Threading.Tasks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using TypedTasks.Metrics;
 using TypedTasks.Store;
 using TypedTasks.Transport;
 
@@ -40,6 +41,7 @@ internal sealed class WorkerService : BackgroundService
     private CancellationTokenRegistration _hostGaveUpRelay;
 
     private readonly WorkerStatus _status;
+    private readonly MetricsRecorder _metrics;
 
     public WorkerService(TaskClient client, IOptions<WorkerOptions> options, IServiceProvider services, TimeProvider time, ILogger<WorkerService> logger, WorkerStatus status)
     {
@@ -52,7 +54,8 @@ internal sealed class WorkerService : BackgroundService
         _tasks = TaskCatalog.BuildTable();
         _outage = new StoreOutage(logger, time);
         _cancellations = new CancellationRelay(client.Store, _leases, _outage, time, logger);
-        _executor = new TaskExecutor(_tasks, client.Store, _cancellations, _outage, services, time, logger);
+        _metrics = new MetricsRecorder(time);
+        _executor = new TaskExecutor(_tasks, client.Store, _cancellations, _outage, services, time, logger, _metrics);
         _cancellations.CancelRunning = _executor.Cancel;
 
         // Known before the host starts, so that this host's own enqueues never warn for lack of a worker.
@@ -73,6 +76,8 @@ internal sealed class WorkerService : BackgroundService
         // the other duties stop with fetching.
         using var heartbeatStop = new CancellationTokenSource();
         var heartbeat = Task.Run(() => new Heartbeat(store, _leases, description, _outage, _time, _logger).RunAsync(heartbeatStop.Token), CancellationToken.None);
+        var metrics = new MetricsFlusher(store, _metrics, _outage, _time, _logger);
+        var metricsLoop = Task.Run(() => metrics.RunAsync(heartbeatStop.Token), CancellationToken.None);
         var loops = new List<Task>(_options.Concurrency + 4)
         {
             Task.Run(() => fetcher.RunAsync(stoppingToken), CancellationToken.None),
@@ -124,6 +129,8 @@ internal sealed class WorkerService : BackgroundService
         await _hardStop.CancelAsync().ConfigureAwait(false);
         await heartbeatStop.CancelAsync().ConfigureAwait(false);
         await heartbeat.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await metricsLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await metrics.FinalFlushAsync().ConfigureAwait(false);
         try
         {
             await store.LeaveAsync(CancellationToken.None).ConfigureAwait(false);

@@ -530,6 +530,18 @@ namespace Contoso.Jobs.TaskProxies
         public global::TypedTasks.TaskCall<int> Call(string file)
             => global::TypedTasks.TaskCall.Create<int, ImportArguments>(Definition, new ImportArguments(file), Options, BoundClient);
 
+        /// <summary>The progress a run of <c>Contoso.Jobs.MathTasks.Import</c> reports, for the task <paramref name="task"/> names.</summary>
+        /// <param name="task">The handle its enqueue returned.</param>
+        /// <returns>Its latest value and a stream of updates, typed.</returns>
+        public global::TypedTasks.TaskProgress<global::Contoso.Jobs.Report> Progress(global::TypedTasks.AsyncResult task)
+            => global::TypedTasks.TaskProgress<global::Contoso.Jobs.Report>.Of(task);
+
+        /// <summary>The progress a run of <c>Contoso.Jobs.MathTasks.Import</c> reports, for the task enqueued earlier under <paramref name="id"/>.</summary>
+        /// <param name="id">The task's id.</param>
+        /// <returns>Its latest value and a stream of updates, typed.</returns>
+        public global::TypedTasks.TaskProgress<global::Contoso.Jobs.Report> Progress(string id)
+            => new(Client, id);
+
         /// <summary>A handle on a task of this kind enqueued earlier, from its id.</summary>
         public global::TypedTasks.AsyncResult<int> GetResult(string id)
             => Client.GetResult<int>(id, Definition.Name);
@@ -538,7 +550,7 @@ namespace Contoso.Jobs.TaskProxies
         {
             var reader = invocation.CreateArgumentReader(1);
             var arg0 = invocation.ReadArgument<string>(ref reader, "file");
-            return global::TypedTasks.TaskResults.FromValue<int>(global::Contoso.Jobs.MathTasks.Import(arg0, invocation.Context, invocation.CancellationToken), invocation.SerializerOptions);
+            return global::TypedTasks.TaskResults.FromValue<int>(global::Contoso.Jobs.MathTasks.Import(arg0, invocation.Context, invocation.Progress<global::Contoso.Jobs.Report>(), invocation.CancellationToken), invocation.SerializerOptions);
         }
     }
 

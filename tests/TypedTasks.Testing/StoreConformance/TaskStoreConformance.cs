@@ -6,6 +6,7 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using MessagePack;
+using TypedTasks.Metrics;
 using TypedTasks.Serialization;
 using TypedTasks.Store;
 using TypedTasks.Transport;
@@ -1039,6 +1040,99 @@ public abstract class TaskStoreConformance : IAsyncLifetime
         Assert.Equal([ids[7], ids[6]], await ListIds(store, TaskState.Failed, 0, 10));
         Assert.Equal(TaskState.Succeeded, (await store.GetAsync(ids[0]))!.State);
         Assert.Equal(TaskState.Failed, (await store.GetAsync(ids[5]))!.State);
+    }
+
+    // ---- Task metrics ----
+
+    [Fact]
+    public async Task Recorded_metrics_add_up_per_task_and_minute_and_read_back_by_the_minute_and_by_ten_minutes()
+    {
+        var store = await StoreAsync();
+        var minute = MetricsRetention.Floor(DateTimeOffset.UtcNow, MetricsRetention.Fine);
+        var before = minute - TimeSpan.FromMinutes(1);
+
+        // Two workers' flushes of the same minute, and one of the minute before.
+        await store.RecordMetricsAsync([Sample("a", minute, runs: 3, failures: 1, TimeSpan.FromMilliseconds(3)), Sample("b", minute, runs: 1, failures: 0, TimeSpan.FromSeconds(3))]);
+        await store.RecordMetricsAsync([Sample("a", minute, runs: 2, failures: 2, TimeSpan.FromMilliseconds(150))]);
+        await store.RecordMetricsAsync([Sample("a", before, runs: 4, failures: 0, TimeSpan.FromMilliseconds(1))]);
+
+        var fine = await store.GetMetricsAsync(before, minute + MetricsRetention.Fine, MetricsRetention.Fine);
+        Assert.Equal(
+            [("a", before, 4L, 0L), ("a", minute, 5L, 3L), ("b", minute, 1L, 0L)],
+            fine.Select(m => (m.TaskName, m.Start, m.Runs, m.Failures)).OrderBy(m => m.Start).ThenBy(m => m.TaskName, StringComparer.Ordinal).ToArray());
+        var a = fine.Single(m => m.TaskName == "a" && m.Start == minute);
+        Assert.Equal(5, a.Latency.Total);
+        Assert.Equal(TimeSpan.FromMilliseconds(5), a.Latency.Percentile(50));
+        Assert.Equal(TimeSpan.FromMilliseconds(200), a.Latency.Percentile(95));
+        Assert.All(fine, m => Assert.Equal(MetricsRetention.Fine, m.Resolution));
+
+        // Only the intervals asked for.
+        Assert.Equal(["a"], (await store.GetMetricsAsync(before, minute, MetricsRetention.Fine)).Select(m => m.TaskName));
+
+        var coarse = await store.GetMetricsAsync(MetricsRetention.Floor(before, MetricsRetention.Coarse), minute + MetricsRetention.Coarse, MetricsRetention.Coarse);
+        Assert.Equal(9L, coarse.Where(m => m.TaskName == "a").Sum(m => m.Runs));
+        Assert.Equal(3L, coarse.Where(m => m.TaskName == "a").Sum(m => m.Failures));
+        Assert.Equal(1L, coarse.Single(m => m.TaskName == "b").Runs);
+        Assert.All(coarse, m => Assert.Equal(MetricsRetention.Coarse, m.Resolution));
+    }
+
+    [Fact]
+    public async Task Metrics_that_cannot_be_are_refused_and_nothing_of_the_call_is_recorded()
+    {
+        var store = await StoreAsync();
+        var minute = MetricsRetention.Floor(DateTimeOffset.UtcNow, MetricsRetention.Fine);
+        var good = Sample("ok", minute, runs: 1, failures: 0, TimeSpan.FromMilliseconds(1));
+        foreach (var bad in new[]
+        {
+            Sample("x", minute, runs: 1, failures: 2, TimeSpan.FromMilliseconds(1)),                       // more failures than runs
+            Sample("x", minute.AddSeconds(30), runs: 1, failures: 0, TimeSpan.FromMilliseconds(1)),        // not on a whole minute
+            Sample("", minute, runs: 1, failures: 0, TimeSpan.FromMilliseconds(1)),                        // no task name
+            Sample("x", minute, runs: 1, failures: 0, TimeSpan.FromMilliseconds(1)) with { Runs = 2 },      // a latency count per run
+            Sample("x", minute, runs: 1, failures: 0, TimeSpan.FromMilliseconds(1)) with { Resolution = MetricsRetention.Coarse },
+        })
+        {
+            var error = await Assert.ThrowsAsync<ArgumentException>(async () => await store.RecordMetricsAsync([good, bad]));
+            Assert.Contains("minute figures", error.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Empty(await store.GetMetricsAsync(minute - MetricsRetention.Fine, minute + MetricsRetention.Fine, MetricsRetention.Fine));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await store.GetMetricsAsync(minute, minute, TimeSpan.FromMinutes(5)));
+    }
+
+    private static TaskMetrics Sample(string task, DateTimeOffset start, long runs, long failures, TimeSpan each)
+    {
+        var counts = new long[LatencyHistogram.Bounds.Count];
+        counts[LatencyHistogram.BucketOf(each)] = runs;
+        return new TaskMetrics { TaskName = task, Start = start, Resolution = MetricsRetention.Fine, Runs = runs, Failures = failures, Latency = new LatencyHistogram(counts) };
+    }
+
+    // ---- Progress ----
+
+    [Fact]
+    public async Task Progress_is_stored_only_under_the_current_runs_fence_and_read_back_with_its_attempt()
+    {
+        var store = await StoreAsync();
+        var id = await store.EnqueueAsync(Queue, Item());
+        Assert.Null(await store.GetProgressAsync(id));
+        var first = await FetchOneAsync(store, Queue);
+        Assert.True(await store.SetProgressAsync(first, new byte[] { 0x01 }));
+        var stored = await store.GetProgressAsync(id);
+        Assert.Equal(new byte[] { 0x01 }, stored!.Value.ToArray());
+        Assert.Equal(1, stored.Attempt);
+
+        // Released and fetched again: the first run's lease is stale and cannot overwrite the second's.
+        Assert.True(await store.CompleteAsync(first, TaskCompletion.Released()));
+        var second = await FetchOneAsync(store, Queue);
+        Assert.True(await store.SetProgressAsync(second, new byte[] { 0x02 }));
+        Assert.False(await store.SetProgressAsync(first, new byte[] { 0x03 }));
+        Assert.Equal(new byte[] { 0x02 }, (await store.GetProgressAsync(id))!.Value.ToArray());
+
+        // Ended: nothing more is stored, and the last value stays readable.
+        Assert.True(await store.CompleteAsync(second, TaskCompletion.Succeeded(new byte[] { 0xC0 })));
+        Assert.False(await store.SetProgressAsync(second, new byte[] { 0x04 }));
+        Assert.Equal(new byte[] { 0x02 }, (await store.GetProgressAsync(id))!.Value.ToArray());
+        Assert.Null(await store.GetProgressAsync("1-999@" + Queue));
+        Assert.Null(await store.GetProgressAsync("not-an-id"));
     }
 
     // ---- Helpers ----

@@ -158,9 +158,9 @@ namespace TypedTasks.Cli
             var cancel = new Command("cancel", "Cancel a task: a waiting one never runs, a running one has its token signalled") { id, json };
             cancel.SetAction((p, _) => WithInspectorAsync(p, secrets, i => CancelAsync(i, p.GetValue(id)!, p.GetValue(json))));
 
-            return new RootCommand("typedtasks: look at and act on TypedTasks queues, tasks and failed tasks in Redis.")
+            return new RootCommand("typedtasks: look at and act on TypedTasks queues, tasks, failed tasks and schedules in Redis.")
             {
-                RedisOption, PrefixOption, AssemblyOption, status, workers, inspect, workflow, tasks, dead, purge, cancel,
+                RedisOption, PrefixOption, AssemblyOption, status, workers, inspect, workflow, tasks, dead, purge, cancel, SchedulesCommand(secrets, json),
             };
         }
 

@@ -49,6 +49,9 @@ public class TaskCall
         where TArgs : struct, ITaskArguments
         => new(task ?? throw new ArgumentNullException(nameof(task)), Encode(arguments), options, client);
 
+    /// <summary>The call of <paramref name="task"/> with arguments already encoded (a stored schedule's), through <paramref name="client"/>.</summary>
+    internal static TaskCall Bind(TaskDescriptor task, ReadOnlyMemory<byte> arguments, TaskClient client) => new(task, arguments, null, client);
+
     /// <summary>Sends the call: the task is enqueued with its bound options.</summary>
     /// <param name="cancellationToken">Cancels the enqueue itself, not the task.</param>
     /// <returns>A handle to await the task's outcome with.</returns>

@@ -59,6 +59,12 @@ public sealed class TaskDescriptor
     /// </summary>
     public IReadOnlyList<string>? ParameterNames { get; init; }
 
+    /// <summary>
+    /// The schedule of a <see cref="PeriodicAttribute"/> task, or null. Workers serving the task's
+    /// queue keep it in the store as the schedule named after the task, and fire it.
+    /// </summary>
+    public PeriodicSpec? Periodic { get; init; }
+
     /// <summary>The generated method that runs the task.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
     public TaskInvoker Invoker { get; }

@@ -22,7 +22,8 @@ public static class TypedTasksServiceCollectionExtensions
     /// <paramref name="configure"/>. Every generated task of the application and of the task
     /// libraries it references is found without a registration line. When the host starts, its
     /// client becomes <see cref="TaskClient.Current"/>, which the generated proxies use. Also adds
-    /// <see cref="Inspection.ITaskInspector"/>, to look at and act on queues, workers and tasks.
+    /// <see cref="Inspection.ITaskInspector"/>, to look at and act on queues, workers and tasks, and
+    /// <see cref="Scheduling.ITaskSchedules"/>, to make and manage schedules.
     /// </summary>
     public static TypedTasksBuilder AddTypedTasks(this IServiceCollection services, Action<TypedTasksOptions>? configure = null)
     {
@@ -50,6 +51,9 @@ public static class TypedTasksServiceCollectionExtensions
 
         // What tools see and do (the CLI and the dashboard use the same), over the host's store.
         services.TryAddSingleton(sp => Inspection.TaskInspectorFactory.Create(sp.GetRequiredService<StoreHandle>().Store, sp.GetRequiredService<TimeProvider>()));
+
+        // Schedules over the host's store, with this application's [Periodic] tasks listed even before a worker stored them.
+        services.TryAddSingleton<Scheduling.ITaskSchedules>(sp => new Scheduling.TaskSchedules(sp.GetRequiredService<StoreHandle>().Store, sp.GetRequiredService<TimeProvider>(), TaskCatalog.BuildTable()));
 
         // Registered before any worker, so that the client is current before tasks run.
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, CurrentClientService>());

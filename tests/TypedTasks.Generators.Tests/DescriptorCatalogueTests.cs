@@ -22,7 +22,7 @@ public sealed class DescriptorCatalogueTests
         {
             Assert.Matches(new Regex("^TT[0-9]{4}$"), descriptor.Id);
             Assert.Equal(DiagnosticDescriptors.HelpBase + descriptor.Id.ToLowerInvariant(), descriptor.HelpLinkUri);
-            Assert.Contains($"{descriptor.Id} | TypedTasks | Error |", releases, StringComparison.Ordinal);
+            Assert.Contains($"{descriptor.Id} | TypedTasks | {descriptor.DefaultSeverity} |", releases, StringComparison.Ordinal);
             Assert.Contains($"## {descriptor.Id}", docs, StringComparison.Ordinal);
             Assert.Contains($"void {descriptor.Id}_", tests, StringComparison.Ordinal);
         }

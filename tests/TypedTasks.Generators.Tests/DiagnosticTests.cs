@@ -77,6 +77,14 @@ public sealed class DiagnosticTests
     }
 
     [Fact]
+    public void TT0022_a_second_progress_parameter()
+    {
+        // Both reporters would write the run's one progress value, as two types; the proxy's Progress reads one.
+        var second = Expect("TT0022", "public static class J { [Task] public static void Run(int n, IProgress<int> done, IProgress<string> [|stage|]) { } }");
+        Assert.Contains("'stage'", second.GetMessage(), System.StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void TT0005_for_a_progress_type_MessagePack_cannot_carry()
     {
         // The reporter is the worker's; what it reports travels to readers in other processes.
@@ -214,6 +222,55 @@ public sealed class DiagnosticTests
         Expect("TT0018", "public interface IShape { } public sealed record Scene(IShape[] Shapes); public static class J { [Task] public static void Draw(Scene [|scene|]) { } }");
         Expect("TT0018", "public static class J { [Task] public static void Each(IEnumerable<IDisposable> [|items|]) { } }");
         Expect("TT0018", "public static class J { [Task] public static [|IComparable|] Pick() => 1; }");
+    }
+
+    [Fact]
+    public void TT0019_cron_expressions_Cronos_would_refuse()
+    {
+        var d = Expect("TT0019", "public static class J { [Task, Periodic([|\"0 3 * *\"|])] public static void Nightly() { } }");
+        Assert.Contains("it has 4 fields", d.GetMessage(), System.StringComparison.Ordinal);
+        d = Expect("TT0019", "public static class J { [Task, Periodic([|\"61 * * * *\"|])] public static void Hourly() { } }");
+        Assert.Contains("the minutes field '61' has value 61, outside 0-59", d.GetMessage(), System.StringComparison.Ordinal);
+        d = Expect("TT0019", "public static class J { [Task, Periodic([|\"0 0 * FOO *\"|])] public static void Monthly() { } }");
+        Assert.Contains("month name (JAN-DEC)", d.GetMessage(), System.StringComparison.Ordinal);
+        Expect("TT0019", "public static class J { [Task, Periodic([|\"\"|])] public static void Never() { } }");
+        Expect("TT0019", "public static class J { [Task, Periodic([|\"@fortnightly\"|])] public static void Sometimes() { } }");
+        Expect("TT0019", "public static class J { [Task, Periodic([|\"0 0 * * MON#6\"|])] public static void SixthMonday() { } }");
+    }
+
+    [Fact]
+    public void TT0020_periodic_task_with_an_argument_no_schedule_can_supply()
+    {
+        var d = Expect("TT0020", "public static class J { [Task, Periodic(\"* * * * *\")] public static void Report(int [|customer|], CancellationToken ct) { } }");
+        Assert.Contains("parameter 'customer' of type 'int'", d.GetMessage(), System.StringComparison.Ordinal);
+        Assert.Contains("ITaskSchedules.UpsertAsync", d.GetMessage(), System.StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TT0021_unknown_time_zone_is_a_warning_and_the_task_is_still_generated()
+    {
+        var source = Usings + "public static class J { [Task, Periodic(\"0 3 * * *\", TimeZone = \"Europe/Berlinn\")] public static void Nightly() { } }";
+        var diagnostic = Assert.Single(GeneratorHarness.AllDiagnostics(source));
+        Assert.Equal("TT0021", diagnostic.Id);
+        Assert.Equal(DiagnosticSeverity.Warning, diagnostic.DefaultSeverity); // reported as an error here only because the test compilation treats warnings as errors
+        Assert.Contains("\"Europe/Berlinn\"", diagnostic.GetMessage(), System.StringComparison.Ordinal);
+        Assert.Equal("TimeZone = \"Europe/Berlinn\"", source.Substring(diagnostic.Location.SourceSpan.Start, diagnostic.Location.SourceSpan.Length));
+        var (_, output, _) = GeneratorHarness.Run(source);
+        Assert.Contains(output.SyntaxTrees, t => t.ToString().Contains("new global::TypedTasks.PeriodicSpec(\"0 3 * * *\", \"Europe/Berlinn\"", System.StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Valid_periodic_tasks_get_no_diagnostic()
+    {
+        var source = Usings + """
+            public static class J
+            {
+                [Task, Periodic("0 3 * * *", TimeZone = "Europe/Berlin")] public static Task Nightly(CancellationToken ct) => Task.CompletedTask;
+                [Task, Periodic("*/10 * * * * *", Misfire = MisfirePolicy.RunAll, Overlap = OverlapPolicy.Skip)] public static void Often() { }
+                [Task, Periodic("@hourly", TimeZone = "America/New_York")] public static void Hourly() { }
+            }
+            """;
+        Assert.Empty(GeneratorHarness.AllDiagnostics(source));
     }
 
     [Fact]

@@ -3,7 +3,8 @@ using Microsoft.CodeAnalysis;
 namespace TypedTasks.Generators.Diagnostics;
 
 /// <summary>
-/// Every diagnostic the generator reports. Each is an error: the task it names could not run.
+/// Every diagnostic the generator reports. Each is an error (the task it names could not run),
+/// except TT0021, a warning about something the build machine cannot decide for the worker.
 /// Each id has a section in docs/diagnostics.md and a row in AnalyzerReleases.*.md.
 /// </summary>
 internal static class DiagnosticDescriptors
@@ -101,14 +102,35 @@ internal static class DiagnosticDescriptors
         "Task argument or result type is an interface or abstract class without [Union]",
         "{0} of task '{1}' cannot be read back from a message: {2} without [MessagePack.Union] attributes, so the reader cannot know which class to create. Declare a concrete class or record instead, or mark your own interface or abstract class with [MessagePack.Union(0, typeof(Implementation))], one per implementation.");
 
+    public static readonly DiagnosticDescriptor InvalidCron = Create(
+        "TT0019",
+        "Cron expression is not valid",
+        "The cron expression of periodic task '{0}' is \"{1}\": {2}. Write 5 fields (minute hour day-of-month month day-of-week), or 6 with seconds first, such as \"0 3 * * *\" for 03:00 daily.");
+
+    public static readonly DiagnosticDescriptor PeriodicWithArguments = Create(
+        "TT0020",
+        "Periodic task has parameters a schedule cannot supply",
+        "Periodic task '{0}' has parameter '{1}' of type '{2}', which no schedule can supply. A [Periodic] task takes only a TaskContext and a CancellationToken; to run a task with arguments on a schedule, use ITaskSchedules.UpsertAsync with Tasks.X.Call(arguments).");
+
+    public static readonly DiagnosticDescriptor UnknownTimeZone = Create(
+        "TT0021",
+        "Time zone is not an IANA zone id",
+        "The time zone of periodic task '{0}' is \"{1}\", which is not a zone id of the IANA time zone database; a worker that does not know it will not fire the task. Use an id such as \"Europe/Berlin\", \"America/New_York\" or \"UTC\".",
+        DiagnosticSeverity.Warning);
+
+    public static readonly DiagnosticDescriptor SecondProgress = Create(
+        "TT0022",
+        "Task has more than one IProgress<T> parameter",
+        "Task '{0}' has a second progress parameter '{1}'. A run has one progress value, which callers read as one type through Tasks.X.Progress: declare one IProgress<T> parameter, with a T that carries everything the task reports.");
+
     public static DiagnosticDescriptor[] All =>
     [
         GenericMethod, ByRefParameter, StackOnlyParameter, AsyncVoid, UnsupportedParameterType, UnsupportedReturnType,
         DuplicateTaskName, ProxyNameCollision, NegativeMaxRetries, InvalidTimeValue, InvalidQueueName, InvalidTaskName,
         UnreachableContainingType, InaccessibleMethod, InstanceTaskNotConstructible, InvalidProxyName, NoUsableConstructor,
-        AbstractWithoutUnion,
+        AbstractWithoutUnion, InvalidCron, PeriodicWithArguments, UnknownTimeZone, SecondProgress,
     ];
 
-    private static DiagnosticDescriptor Create(string id, string title, string message)
-        => new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + id.ToLowerInvariant());
+    private static DiagnosticDescriptor Create(string id, string title, string message, DiagnosticSeverity severity = DiagnosticSeverity.Error)
+        => new(id, title, message, Category, severity, isEnabledByDefault: true, helpLinkUri: HelpBase + id.ToLowerInvariant());
 }

@@ -166,6 +166,11 @@ internal static class TaskEmitter
             : $"new string[] {{ {string.Join(", ", carried.Select(p => Literal(p.Name.TrimStart('@'))))} }}";
         w.Line("{");
         w.Line($"    ParameterNames = {names},");
+        if (task.Periodic is { } periodic)
+        {
+            w.Line($"    Periodic = new global::TypedTasks.PeriodicSpec({Literal(periodic.Cron)}, {Literal(periodic.TimeZone)}, (global::TypedTasks.MisfirePolicy){periodic.Misfire.ToString(CultureInfo.InvariantCulture)}, (global::TypedTasks.OverlapPolicy){periodic.Overlap.ToString(CultureInfo.InvariantCulture)}),");
+        }
+
         w.Line("};").Line();
 
         w.Line($"internal {proxy}(global::TypedTasks.TaskClient? client, global::TypedTasks.EnqueueOptions? options)");

@@ -19,7 +19,8 @@ internal sealed record TaskModel(
     long? TimeoutTicks,
     long? RetryDelayTicks,
     long? ExpiresTicks,
-    EquatableArray<string> DocLines)
+    EquatableArray<string> DocLines,
+    PeriodicModel? Periodic = null)
 {
     public bool HasResult => ResultType is not null;
 }

@@ -119,6 +119,12 @@ internal static class TaskParser
             var suppliedBy = SuppliedBy(parameter);
             if (suppliedBy is null && ProgressType(parameter) is { } progress)
             {
+                if (parameters.Any(p => p.SuppliedBy?.StartsWith("invocation.Progress<", StringComparison.Ordinal) == true))
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SecondProgress, location, display, parameter.Name));
+                    continue;
+                }
+
                 // The worker supplies the reporter; what it reports travels as MessagePack, so it must be encodable.
                 if (TypeSupport.Check(progress, compilation) is { } progressProblem)
                 {
@@ -157,8 +163,10 @@ internal static class TaskParser
                 : DiagnosticInfo.Create(Descriptor(resultProblem.Kind), resultLocation, "The result", display, resultProblem.Reason));
         }
 
+        var periodic = PeriodicParser.Parse(method, display, methodLocation, diagnostics, cancellationToken);
+
         var identity = new TaskIdentity(name, proxyName, display, methodLocation);
-        if (diagnostics.Count > 0)
+        if (diagnostics.Any(d => d.Descriptor.DefaultSeverity == DiagnosticSeverity.Error))
         {
             return new TaskParseResult(null, identity, new EquatableArray<DiagnosticInfo>(diagnostics));
         }
@@ -177,8 +185,9 @@ internal static class TaskParser
             timeout,
             retryDelay,
             expires,
-            new EquatableArray<string>(DocComments.ForProxy(methodSyntax, new HashSet<string>(method.Parameters.Where(p => SuppliedBy(p) is not null || ProgressType(p) is not null).Select(p => p.Name)))));
-        return new TaskParseResult(model, identity, EquatableArray<DiagnosticInfo>.Empty);
+            new EquatableArray<string>(DocComments.ForProxy(methodSyntax, new HashSet<string>(method.Parameters.Where(p => SuppliedBy(p) is not null || ProgressType(p) is not null).Select(p => p.Name)))),
+            periodic);
+        return new TaskParseResult(model, identity, new EquatableArray<DiagnosticInfo>(diagnostics));
     }
 
     /// <summary>
@@ -304,7 +313,7 @@ internal static class TaskParser
     private static string DefaultName(IMethodSymbol method)
         => method.ContainingType.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat).Replace("global::", string.Empty) + "." + method.Name;
 
-    private static LocationInfo? ArgumentLocation(AttributeSyntax? attribute, string? named, int position)
+    internal static LocationInfo? ArgumentLocation(AttributeSyntax? attribute, string? named, int position)
     {
         if (attribute?.ArgumentList is not { } list)
         {

@@ -21,8 +21,12 @@ internal static class StoreScript
         .Where(name => name != "shared")
         .Order(StringComparer.Ordinal)];
 
-    /// <summary>Every script as one function library (register.lua, which needs no shared functions, without begin).</summary>
-    public static StoreLibrary Library { get; } = new(Shared, [.. Names.Select(name => (name, Text(name), name != "register"))]);
+    /// <summary>
+    /// Every script as one function library; register.lua and the schedule scripts, which need no
+    /// shared functions (their keys are outside the queues' slots), without begin. The schedule
+    /// scripts are called by EVALSHA (Alone).
+    /// </summary>
+    public static StoreLibrary Library { get; } = new(Shared, [.. Names.Select(name => (name, Text(name), name != "register" && !name.StartsWith("schedule_", StringComparison.Ordinal)))]);
 
     public static RedisScript Enqueue { get; } = Load("enqueue");
 
@@ -59,6 +63,18 @@ internal static class StoreScript
 
     /// <summary>Gives a worker its number (one key outside the queues' slots: no shared functions).</summary>
     public static RedisScript Register { get; } = new("register", Text("register"), Library);
+
+    /// <summary>Stores a schedule (all schedules share one slot, outside the queues': no shared functions).</summary>
+    public static RedisScript ScheduleUpsert { get; } = Alone("schedule_upsert");
+
+    /// <summary>The compare-and-set changes of one schedule.</summary>
+    public static RedisScript ScheduleChange { get; } = Alone("schedule_change");
+
+    /// <summary>Reads every schedule.</summary>
+    public static RedisScript ScheduleList { get; } = Alone("schedule_list");
+
+    private static RedisScript Alone(string name)
+        => new(name, RedisScript.Resource($"TypedTasks.Redis.Store.Scripts.{name}.lua"));
 
     // Standing alone, a script keeps its KEYS and ARGV (globals, which shared.lua's locals of the same names hide) and hands them to begin.
     private static RedisScript Load(string name)

@@ -20,7 +20,7 @@ namespace TypedTasks.InMemory;
 /// and O(page) for lists. Fetches and waits park on a completion source that the event they wait
 /// for completes once, however many are parked on it.
 /// </remarks>
-public sealed partial class InMemoryTaskStore : ITaskStore
+public sealed partial class InMemoryTaskStore : ITaskStore, IScheduleStore
 {
     private readonly object _gate = new();
     private readonly Dictionary<string, TaskRecord> _records = new(StringComparer.Ordinal);

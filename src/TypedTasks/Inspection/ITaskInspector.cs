@@ -84,6 +84,22 @@ public interface ITaskInspector
     Task<int> PurgeAsync(string queue, IProgress<int>? progress = null, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Every schedule of the store, in name order, with its next fire times, last run and that
+    /// run's state (<see cref="Scheduling.ITaskSchedules.ListAsync"/>). Throws
+    /// <see cref="NotSupportedException"/> when the store keeps no schedules.
+    /// </summary>
+    Task<IReadOnlyList<Scheduling.ScheduleInfo>> GetSchedulesAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Asks for one run of the schedule now (<see cref="Scheduling.ITaskSchedules.TriggerAsync"/>). False when there is no schedule of that name.</summary>
+    Task<bool> TriggerScheduleAsync(string name, CancellationToken cancellationToken = default);
+
+    /// <summary>Pauses the schedule (<see cref="Scheduling.ITaskSchedules.PauseAsync"/>). False when there is no schedule of that name.</summary>
+    Task<bool> PauseScheduleAsync(string name, CancellationToken cancellationToken = default);
+
+    /// <summary>Resumes the schedule from its next fire time after now (<see cref="Scheduling.ITaskSchedules.ResumeAsync"/>). False when there is no schedule of that name.</summary>
+    Task<bool> ResumeScheduleAsync(string name, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// The task metrics of the last <paramref name="window"/>: by the minute up to six hours, by ten
     /// minutes up to seven days (<see cref="Metrics.MetricsRetention"/>); one entry per task and
     /// interval that had runs, oldest first.

@@ -19,6 +19,20 @@ internal sealed class TaskInspector(ITaskStore store, TimeProvider? timeProvider
     private readonly TimeProvider _time = timeProvider ?? TimeProvider.System;
     private (IReadOnlyList<ITaskRegistry> Registries, Dictionary<string, TaskDescriptor?> Tasks)? _catalog;
 
+    private Scheduling.TaskSchedules Schedules => new(store, _time);
+
+    public Task<IReadOnlyList<Scheduling.ScheduleInfo>> GetSchedulesAsync(CancellationToken cancellationToken = default)
+        => Schedules.ListAsync(cancellationToken);
+
+    public Task<bool> TriggerScheduleAsync(string name, CancellationToken cancellationToken = default)
+        => Schedules.TriggerAsync(name, cancellationToken);
+
+    public Task<bool> PauseScheduleAsync(string name, CancellationToken cancellationToken = default)
+        => Schedules.PauseAsync(name, cancellationToken);
+
+    public Task<bool> ResumeScheduleAsync(string name, CancellationToken cancellationToken = default)
+        => Schedules.ResumeAsync(name, cancellationToken);
+
     public async Task<IReadOnlyList<QueueSummary>> GetQueuesAsync(CancellationToken cancellationToken = default)
     {
         var queues = await store.GetQueuesAsync(cancellationToken).ConfigureAwait(false);

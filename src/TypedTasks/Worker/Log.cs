@@ -86,6 +86,20 @@ internal static partial class Log
     [LoggerMessage(49, LogLevel.Information, "The task store is reachable again, after {Duration} and {Failures} failed calls")]
     public static partial void StoreReachableAgain(ILogger logger, TimeSpan duration, int failures);
 
+    [LoggerMessage(60, LogLevel.Error, "Schedule '{Schedule}' cannot be fired by this worker: {Problem}")]
+    public static partial void ScheduleBroken(ILogger logger, string schedule, string problem);
+
+    [LoggerMessage(61, LogLevel.Debug, "Schedule '{Schedule}' fired for {FireTime:O} as task {TaskId}")]
+    public static partial void ScheduleFired(ILogger logger, string schedule, DateTimeOffset fireTime, string taskId);
+
+    [LoggerMessage(62, LogLevel.Information, "Schedule '{Schedule}' skipped its fire time {FireTime:O}: the run of its previous fire time ({TaskId}) has not ended (OverlapPolicy.Skip)")]
+    public static partial void ScheduleOverlapSkipped(ILogger logger, string schedule, DateTimeOffset fireTime, string taskId);
+
+    [LoggerMessage(63, LogLevel.Warning, "Schedule '{Schedule}' missed fire times from {From:O} to {Until:O} (no worker fired them in time); MisfirePolicy.{Policy} decides which run")]
+    public static partial void ScheduleMissed(ILogger logger, string schedule, DateTimeOffset from, DateTimeOffset until, MisfirePolicy policy);
+
+    [LoggerMessage(64, LogLevel.Error, "The [Periodic] schedule of task {TaskName} cannot be stored: {Problem}")]
+    public static partial void PeriodicInvalid(ILogger logger, string taskName, string problem);
     [LoggerMessage(50, LogLevel.Debug, "The progress of task {Id} could not be stored; its next report tries again")]
     public static partial void ProgressNotStored(ILogger logger, Exception exception, string id);
 

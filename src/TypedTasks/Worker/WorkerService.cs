@@ -16,7 +16,8 @@ namespace TypedTasks.Worker;
 /// <see cref="PrefetchBuffer"/> with started tasks, an <see cref="ExecutorPool"/> of
 /// <see cref="WorkerOptions.Concurrency"/> loops runs them, the <see cref="Heartbeat"/> renews the
 /// leases of what it holds, the <see cref="Recoverer"/> brings back the tasks of dead workers, the
-/// <see cref="Scheduler"/> moves due tasks into their queue, and the <see cref="CancellationRelay"/>
+/// <see cref="Scheduler"/> moves due tasks into their queue, the <see cref="PeriodicScheduler"/> fires
+/// the schedules of its queues, and the <see cref="CancellationRelay"/>
 /// signals canceled tasks. On stop, fetching ends at once, running tasks get
 /// <see cref="WorkerOptions.ShutdownTimeout"/> to finish, and every task fetched but never started
 /// goes back to the head of its queue. Code that ignores its cancellation and never returns is
@@ -84,6 +85,12 @@ internal sealed class WorkerService : BackgroundService
             Task.Run(() => new Scheduler(store, queues, _outage, _time, _logger).RunAsync(stoppingToken), CancellationToken.None),
             Task.Run(() => _cancellations.RunAsync(_hardStop.Token), CancellationToken.None),
         };
+        if (store is IScheduleStore schedules)
+        {
+            loops.Add(Task.Run(() => new PeriodicScheduler(_client, schedules, queues, _tasks, _outage, _time, _logger).RunAsync(stoppingToken), CancellationToken.None));
+        }
+
+        var duties = loops.Count;
         loops.AddRange(pool.Start(_options.Concurrency, stoppingToken, _hardStop.Token));
         var all = Task.WhenAll(loops);
         _status.SetRunning(true);
@@ -106,7 +113,7 @@ internal sealed class WorkerService : BackgroundService
         }
 
         // The cancellation watch ends only at the hard stop, so "all" is the executors here.
-        var executors = Task.WhenAll(loops.GetRange(4, loops.Count - 4));
+        var executors = Task.WhenAll(loops.GetRange(duties, loops.Count - duties));
         var graceful = Task.Delay(_options.ShutdownTimeout, _time, _hostGaveUp.Token);
         if (await Task.WhenAny(executors, graceful).ConfigureAwait(false) != executors)
         {

@@ -309,6 +309,36 @@ public abstract class TaskInspectorTests : IAsyncLifetime
         Assert.Equal(0, await inspector.PurgeAsync(Queue));
     }
 
+    // ---- Schedules ----
+
+    [Fact]
+    public async Task Schedules_are_listed_with_their_last_runs_state_and_can_be_paused_resumed_and_triggered()
+    {
+        var (store, inspector) = await NewAsync();
+        Assert.Empty(await inspector.GetSchedulesAsync());
+        var task = StoreConformance.Firers.Task("inspect.tick", Queue);
+        var client = new TaskClient(store);
+        await new Scheduling.TaskSchedules(store, TimeProvider.System).UpsertAsync("tick", TaskCall.Bind(task, Scheduling.ScheduleDefinition.NoArguments, client), "0 3 * * *");
+        var schedules = (IScheduleStore)store;
+        var next = (await schedules.GetScheduleAsync("tick"))!.NextFireAt!.Value;
+        var run = await store.EnqueueAsync(Queue, new TaskToEnqueue(Add(1, 2), 0));
+        Assert.True(await schedules.AdvanceAsync("tick", 1, next, next.AddDays(1), next, run));
+
+        var listed = Assert.Single(await inspector.GetSchedulesAsync());
+        Assert.Equal(("tick", "inspect.tick", Queue, "0 3 * * *", "UTC"), (listed.Name, listed.TaskName, listed.Queue, listed.Cron, listed.TimeZone));
+        Assert.Equal((next.AddDays(1), next, run, TaskState.Pending), (listed.NextFireAt!.Value, listed.LastFireAt!.Value, listed.LastTaskId, listed.LastState!.Value));
+
+        Assert.True(await inspector.PauseScheduleAsync("tick"));
+        Assert.True(Assert.Single(await inspector.GetSchedulesAsync()).Paused);
+        Assert.True(await inspector.ResumeScheduleAsync("tick"));
+        Assert.True(await inspector.TriggerScheduleAsync("tick"));
+        var after = Assert.Single(await inspector.GetSchedulesAsync());
+        Assert.Equal((false, true), (after.Paused, after.TriggerPending));
+        Assert.False(await inspector.PauseScheduleAsync("missing"));
+        Assert.False(await inspector.ResumeScheduleAsync("missing"));
+        Assert.False(await inspector.TriggerScheduleAsync("missing"));
+    }
+
     // ---- Helpers ----
 
     private async Task<(ITaskStore Store, ITaskInspector Inspector)> NewAsync()

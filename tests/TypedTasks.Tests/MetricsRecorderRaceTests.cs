@@ -6,7 +6,7 @@ using System.Threading.Tasks;
 using Microsoft.Extensions.Time.Testing;
 using TypedTasks.Metrics;
 
-namespace TypedTasks.Tests.Review;
+namespace TypedTasks.Tests;
 
 /// <summary>Runs recorded while the flusher drains: every drain must be a valid batch, and no run may be lost.</summary>
 public sealed class MetricsRecorderRaceTests

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Time.Testing;
 using TypedTasks.InMemory;
 using TypedTasks.Store;
 
-namespace TypedTasks.Tests.Review;
+namespace TypedTasks.Tests;
 
 /// <summary>WatchAsync must yield every stored value it reads that differs from the last it yielded.</summary>
 public sealed class ProgressWatchTests

@@ -7,10 +7,10 @@ using System.Threading.Tasks;
 using Microsoft.AspNetCore.Builder;
 using TypedTasks.Dashboard;
 
-namespace TypedTasks.Dashboard.Tests.Review;
+namespace TypedTasks.Dashboard.Tests;
 
 /// <summary>The return address of an operation: docs/dashboard.md says the browser returns only to a page of the dashboard.</summary>
-public sealed class DashboardReviewTests
+public sealed class RootMountRedirectTests
 {
     [Fact]
     public async Task After_an_operation_the_browser_never_leaves_for_another_site_even_from_a_dashboard_mounted_at_the_root()

@@ -1,0 +1,132 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using StackExchange.Redis;
+using TypedTasks.Store;
+
+namespace TypedTasks.Redis.Store;
+
+/// <summary>
+/// The schedules: one hash per schedule (<c>P:{schedules}:schedule:&lt;name&gt;</c>: <c>d</c> the
+/// definition, <c>g</c> the generation, <c>n</c> the next fire time, <c>p</c> paused, <c>lf</c>
+/// and <c>lt</c> the last run, <c>tr</c> a trigger request) and the set of names
+/// (<c>P:{schedules}:schedules</c>), all in one hash slot, each change one script.
+/// </summary>
+public sealed partial class RedisTaskStore
+{
+    private string SchedulesKey => _prefix + ":{schedules}:schedules";
+
+    private string ScheduleKeyPrefix => _prefix + ":{schedules}:schedule:";
+
+    /// <inheritdoc/>
+    public async ValueTask<StoredSchedule> UpsertScheduleAsync(string name, string definition, DateTimeOffset? nextFireAt, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentException.ThrowIfNullOrEmpty(definition);
+        var result = await RunAsync(StoreScript.ScheduleUpsert, [SchedulesKey, ScheduleKeyPrefix + name], [name, definition, Ms(nextFireAt)]).ConfigureAwait(false);
+        return ReadSchedule(name, (RedisResult[])result!)!;
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<StoredSchedule?> GetScheduleAsync(string name, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        var fields = await Transient.Run(_db.HashGetAllAsync(ScheduleKeyPrefix + name)).ConfigureAwait(false);
+        return fields.Length == 0 ? null : ReadSchedule(name, fields.ToDictionary(f => (string)f.Name!, f => f.Value, StringComparer.Ordinal));
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<IReadOnlyList<StoredSchedule>> ListSchedulesAsync(CancellationToken cancellationToken = default)
+    {
+        var all = (RedisResult[])(await RunAsync(StoreScript.ScheduleList, [SchedulesKey], [ScheduleKeyPrefix]).ConfigureAwait(false))!;
+        var schedules = new List<StoredSchedule>(all.Length / 2);
+        for (var i = 0; i + 1 < all.Length; i += 2)
+        {
+            if (ReadSchedule((string)all[i]!, (RedisResult[])all[i + 1]!) is { } schedule)
+            {
+                schedules.Add(schedule);
+            }
+        }
+
+        schedules.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
+        return schedules;
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<bool> AdvanceAsync(string name, long generation, DateTimeOffset expectedNext, DateTimeOffset? nextFireAt, DateTimeOffset? lastFireAt, string? lastTaskId, CancellationToken cancellationToken = default)
+        => ChangeAsync(name, "advance", generation.ToString(CultureInfo.InvariantCulture), Ms(expectedNext), Ms(nextFireAt), Ms(lastFireAt), lastTaskId ?? string.Empty);
+
+    /// <inheritdoc/>
+    public ValueTask<bool> SetPausedAsync(string name, bool paused, DateTimeOffset? nextFireAt, CancellationToken cancellationToken = default)
+        => ChangeAsync(name, "pause", paused ? "1" : "0", Ms(nextFireAt));
+
+    /// <inheritdoc/>
+    public ValueTask<bool> RequestTriggerAsync(string name, DateTimeOffset at, CancellationToken cancellationToken = default)
+        => ChangeAsync(name, "trigger", Ms(at));
+
+    /// <inheritdoc/>
+    public ValueTask<bool> CompleteTriggerAsync(string name, DateTimeOffset requestedAt, string taskId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(taskId);
+        return ChangeAsync(name, "triggered", Ms(requestedAt), taskId);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<bool> RemoveScheduleAsync(string name, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        var batch = _db.CreateBatch();
+        var deleted = batch.KeyDeleteAsync(ScheduleKeyPrefix + name);
+        var removed = batch.SetRemoveAsync(SchedulesKey, name);
+        batch.Execute();
+        await Transient.Run(Task.WhenAll(deleted, removed)).ConfigureAwait(false);
+        return await deleted.ConfigureAwait(false);
+    }
+
+    private async ValueTask<bool> ChangeAsync(string name, string operation, params string[] arguments)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        List<RedisValue> args = [operation, .. arguments.Select(a => (RedisValue)a)];
+        return (long)await RunAsync(StoreScript.ScheduleChange, [ScheduleKeyPrefix + name], args).ConfigureAwait(false) == 1;
+    }
+
+    private static string Ms(DateTimeOffset? at) => at?.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture) ?? string.Empty;
+
+    private static StoredSchedule? ReadSchedule(string name, RedisResult[] pairs)
+    {
+        var fields = new Dictionary<string, RedisValue>(StringComparer.Ordinal);
+        for (var i = 0; i + 1 < pairs.Length; i += 2)
+        {
+            fields[(string)pairs[i]!] = (RedisValue)pairs[i + 1];
+        }
+
+        return ReadSchedule(name, fields);
+    }
+
+    /// <summary>A schedule from its hash; null when the hash lacks its definition (a partial write cannot happen, but a hand edit can).</summary>
+    private static StoredSchedule? ReadSchedule(string name, Dictionary<string, RedisValue> fields)
+    {
+        if (!fields.TryGetValue("d", out var definition) || !fields.TryGetValue("g", out var generation))
+        {
+            return null;
+        }
+
+        return new StoredSchedule(
+            name,
+            (string)definition!,
+            long.Parse((string)generation!, CultureInfo.InvariantCulture),
+            Time(fields, "n"),
+            fields.TryGetValue("p", out var paused) && paused == "1",
+            Time(fields, "lf"),
+            fields.TryGetValue("lt", out var last) && !last.IsNullOrEmpty ? (string)last! : null,
+            Time(fields, "tr"));
+    }
+
+    private static DateTimeOffset? Time(Dictionary<string, RedisValue> fields, string field)
+        => fields.TryGetValue(field, out var value) && !value.IsNullOrEmpty
+            ? DateTimeOffset.FromUnixTimeMilliseconds(long.Parse((string)value!, CultureInfo.InvariantCulture))
+            : null;
+}

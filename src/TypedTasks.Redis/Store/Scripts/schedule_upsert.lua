@@ -1,0 +1,15 @@
+-- Stores a schedule (IScheduleStore.UpsertScheduleAsync). Not a store script (shared.lua is not in front):
+-- every schedule is in the one slot of P:{schedules}.
+-- KEYS[1]      P:{schedules}:schedules, the set of names; KEYS[2] P:{schedules}:schedule:<name>, its hash
+-- ARGV[1]      the name; ARGV[2] the definition; ARGV[3] the next fire time in unix ms ('' none)
+-- Returns      the hash as stored, field, value, ... (unchanged when the definition is the same text)
+local names, key, name, definition, next = KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3]
+local stored = redis.call('HGET', key, 'd')
+if stored ~= definition then
+  local generation = 1
+  if stored then generation = tonumber(redis.call('HGET', key, 'g')) + 1 end
+  redis.call('HSET', key, 'd', definition, 'g', tostring(generation))
+  if next == '' then redis.call('HDEL', key, 'n') else redis.call('HSET', key, 'n', next) end
+  redis.call('SADD', names, name)
+end
+return redis.call('HGETALL', key)

@@ -1,0 +1,232 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.Extensions.Logging;
+using TypedTasks.Scheduling;
+using TypedTasks.Store;
+
+namespace TypedTasks.Worker;
+
+/// <summary>
+/// Fires the schedules of the queues this worker serves, for the tasks it knows, with no leader:
+/// every such worker runs this. A due fire is enqueued under its fire id (schedule, generation,
+/// fire time), and only then does the schedule move on, by a compare-and-set on its generation and
+/// next fire time; a worker that loses the race has enqueued the same id, which the store kept
+/// once. A crash between the two steps leaves the schedule due, and the next worker repeats both.
+/// It stores the <see cref="PeriodicAttribute"/> schedules of its tasks at start, and again when
+/// the store lost them. Between rounds it sleeps until the next fire time it knows of, at most
+/// <see cref="MaxSleep"/>, so that a schedule made or triggered elsewhere waits no longer than that;
+/// an idle worker reads the schedules once per <see cref="MaxSleep"/>.
+/// </summary>
+internal sealed class PeriodicScheduler(
+    TaskClient client,
+    IScheduleStore schedules,
+    IReadOnlyList<string> queues,
+    IReadOnlyDictionary<string, TaskDescriptor> tasks,
+    StoreOutage outage,
+    TimeProvider time,
+    ILogger logger)
+{
+    public static readonly TimeSpan MaxSleep = TimeSpan.FromSeconds(1);
+
+    private readonly HashSet<string> _queues = new(queues, StringComparer.Ordinal);
+    private readonly Dictionary<string, (string Definition, CronSchedule Cron)> _parsed = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _broken = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _invalidDeclared = new(StringComparer.Ordinal);
+    private bool _declaredStored;
+
+    /// <summary>
+    /// The <see cref="PeriodicAttribute"/> tasks this worker fires: those of the queues it serves,
+    /// less those whose schedule it cannot read (logged once, at start).
+    /// </summary>
+    private IEnumerable<TaskDescriptor> Declared => tasks.Values.Where(t => t.Periodic is not null && _queues.Contains(t.Queue) && !_invalidDeclared.Contains(t.Name));
+
+    public Task RunAsync(CancellationToken stop) => WorkerDuty.RunAsync("firing of schedules", RoundAsync, outage, time, logger, stop);
+
+    /// <summary>One round: fires what is due and returns how long to sleep.</summary>
+    internal async Task<TimeSpan> RoundAsync(CancellationToken token)
+    {
+        var all = await schedules.ListSchedulesAsync(token).ConfigureAwait(false);
+        if (!_declaredStored || Declared.Any(t => !all.Any(s => s.Name == t.Name)))
+        {
+            // At start (a changed attribute becomes a new generation), and whenever the store lost one.
+            await StoreDeclaredAsync(all, token).ConfigureAwait(false);
+            _declaredStored = true;
+            all = await schedules.ListSchedulesAsync(token).ConfigureAwait(false);
+        }
+
+        var now = time.GetUtcNow();
+        var wake = now + MaxSleep;
+
+        // Due schedules fire at once, not one after another: their enqueues share the store's
+        // round trips (the Redis store sends concurrent enqueues of a slot in one script call).
+        var firing = new List<Task<DateTimeOffset?>>();
+        foreach (var schedule in all)
+        {
+            if (Servable(schedule) is not { } served)
+            {
+                continue;
+            }
+
+            if (schedule.TriggerRequestedAt is { } requested)
+            {
+                firing.Add(FireTriggerAsync(schedule, served.Definition, requested, token));
+            }
+
+            if (schedule.Paused || schedule.NextFireAt is not { } next)
+            {
+                continue;
+            }
+
+            firing.Add(next <= now ? FireDueAsync(schedule, served.Definition, served.Cron, next, now, token) : Task.FromResult<DateTimeOffset?>(next));
+        }
+
+        foreach (var after in await Task.WhenAll(firing).ConfigureAwait(false))
+        {
+            if (after is { } upcoming && upcoming < wake)
+            {
+                wake = upcoming;
+            }
+        }
+
+        var sleep = wake - time.GetUtcNow();
+        return sleep > TimeSpan.Zero ? sleep : TimeSpan.Zero;
+    }
+
+    private async Task StoreDeclaredAsync(IReadOnlyList<StoredSchedule> stored, CancellationToken token)
+    {
+        var now = time.GetUtcNow();
+        foreach (var task in Declared)
+        {
+            CronSchedule cron;
+            try
+            {
+                cron = CronSchedule.Parse(task.Periodic!.Cron, task.Periodic.TimeZone);
+            }
+            catch (ArgumentException ex)
+            {
+                _invalidDeclared.Add(task.Name);
+                Log.PeriodicInvalid(logger, task.Name, ex.Message);
+                continue;
+            }
+
+            var definition = ScheduleDefinition.Of(task, task.Periodic).Encode();
+            if (stored.FirstOrDefault(s => s.Name == task.Name) is { } existing && existing.Definition == definition)
+            {
+                continue;
+            }
+
+            await schedules.UpsertScheduleAsync(task.Name, definition, cron.Next(now), token).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The schedule's definition and fire times when this worker fires it; null when it is not for this worker or cannot be read.</summary>
+    private (ScheduleDefinition Definition, CronSchedule Cron)? Servable(StoredSchedule schedule)
+    {
+        var definition = ScheduleDefinition.Decode(schedule.Definition, out var problem);
+        if (definition is null)
+        {
+            Broken(schedule, problem!);
+            return null;
+        }
+
+        if (!_queues.Contains(definition.Queue) || !tasks.ContainsKey(definition.Task))
+        {
+            return null;
+        }
+
+        if (_parsed.TryGetValue(schedule.Name, out var parsed) && parsed.Definition == schedule.Definition)
+        {
+            return (definition, parsed.Cron);
+        }
+
+        try
+        {
+            var cron = CronSchedule.Parse(definition.Cron, definition.TimeZone);
+            _parsed[schedule.Name] = (schedule.Definition, cron);
+            return (definition, cron);
+        }
+        catch (ArgumentException ex)
+        {
+            Broken(schedule, ex.Message);
+            return null;
+        }
+    }
+
+    /// <summary>Says once per schedule generation why it cannot be fired here.</summary>
+    private void Broken(StoredSchedule schedule, string problem)
+    {
+        if (_broken.Add($"{schedule.Name}\n{schedule.Generation}"))
+        {
+            Log.ScheduleBroken(logger, schedule.Name, problem);
+        }
+    }
+
+    /// <summary>Enqueues the due fire times, then moves the schedule on; returns its next fire time.</summary>
+    private async Task<DateTimeOffset?> FireDueAsync(StoredSchedule schedule, ScheduleDefinition definition, CronSchedule cron, DateTimeOffset next, DateTimeOffset now, CancellationToken token)
+    {
+        var plan = FirePlan.For(cron, next, now, definition.Misfire, ScheduleOptions.MisfireThreshold);
+        if (definition.Misfire != MisfirePolicy.RunAll && next < now - ScheduleOptions.MisfireThreshold)
+        {
+            Log.ScheduleMissed(logger, schedule.Name, next, now - ScheduleOptions.MisfireThreshold, definition.Misfire);
+        }
+
+        var previous = schedule.LastTaskId;
+        DateTimeOffset? lastFire = null;
+        string? lastTask = null;
+        foreach (var at in plan.Fire)
+        {
+            if (definition.Overlap == OverlapPolicy.Skip && previous is not null && !await IsFinalAsync(previous, token).ConfigureAwait(false))
+            {
+                Log.ScheduleOverlapSkipped(logger, schedule.Name, at, previous);
+                (lastFire, lastTask) = (at, null);
+                continue;
+            }
+
+            var id = await EnqueueAsync(definition, FireIds.Fire(schedule.Name, schedule.Generation, at), at, token).ConfigureAwait(false);
+            Log.ScheduleFired(logger, schedule.Name, at, id);
+            (lastFire, lastTask, previous) = (at, id, id);
+        }
+
+        // Moved on only after every enqueue above succeeded; another worker may have moved it
+        // first, having enqueued the same ids.
+        await schedules.AdvanceAsync(schedule.Name, schedule.Generation, next, plan.Next, lastFire, lastTask, token).ConfigureAwait(false);
+        return plan.Next;
+    }
+
+    /// <summary>Enqueues the run a trigger asked for, then clears the request; returns null (it sets no wake time).</summary>
+    private async Task<DateTimeOffset?> FireTriggerAsync(StoredSchedule schedule, ScheduleDefinition definition, DateTimeOffset requestedAt, CancellationToken token)
+    {
+        var id = await EnqueueAsync(definition, FireIds.Trigger(schedule.Name, schedule.Generation, requestedAt), requestedAt, token).ConfigureAwait(false);
+        await schedules.CompleteTriggerAsync(schedule.Name, requestedAt, id, token).ConfigureAwait(false);
+        Log.ScheduleFired(logger, schedule.Name, requestedAt, id);
+        return null;
+    }
+
+    private ValueTask<string> EnqueueAsync(ScheduleDefinition definition, string fireId, DateTimeOffset at, CancellationToken token)
+    {
+        var call = TaskCall.Bind(tasks[definition.Task], definition.Arguments, client);
+        var options = new EnqueueOptions
+        {
+            TaskId = fireId,
+            Queue = definition.Queue,
+            Priority = definition.Priority,
+            ExpiresAt = definition.Expires is { } expires ? at + expires : null,
+        };
+        return client.SendCallAsync(call, options, new CallMarks(ScheduledFor: at), token);
+    }
+
+    private async Task<bool> IsFinalAsync(string id, CancellationToken token)
+    {
+        try
+        {
+            return (await client.Store.GetAsync(id, token).ConfigureAwait(false))?.State.IsFinal() ?? true;
+        }
+        catch (TaskNotFoundException)
+        {
+            return true; // lost with a store that restarted empty: not running
+        }
+    }
+}

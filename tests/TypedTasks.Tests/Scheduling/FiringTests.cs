@@ -1,0 +1,228 @@
+using System;
+using System.Linq;
+using System.Threading.Tasks;
+using Microsoft.Extensions.Time.Testing;
+using TypedTasks.InMemory;
+using TypedTasks.Scheduling;
+using TypedTasks.Store;
+using TypedTasks.Testing.StoreConformance;
+
+namespace TypedTasks.Tests.Scheduling;
+
+/// <summary>
+/// The worker's firing on the in-memory store with a fake clock: misfire and overlap policies, a
+/// crash between the enqueue and the advance, generations, triggers, pauses, and the schedules
+/// of [Periodic] tasks.
+/// </summary>
+public sealed class FiringTests : IAsyncDisposable
+{
+    private const string Queue = "firing";
+    private static readonly DateTimeOffset T0 = new(2026, 5, 4, 10, 0, 0, TimeSpan.Zero);
+    private readonly FakeTimeProvider _clock = new(T0);
+    private readonly InMemoryTaskStore _store;
+    private readonly TaskDescriptor _task = Firers.Task("firing.run", Queue);
+
+    public FiringTests() => _store = new InMemoryTaskStore(timeProvider: _clock);
+
+    public ValueTask DisposeAsync() => _store.DisposeAsync();
+
+    private TaskSchedules Schedules => new(_store, _clock);
+
+    private TaskCall Call => TaskCall.Bind(_task, ScheduleDefinition.NoArguments, new TaskClient(_store, _clock));
+
+    private Firers Workers(int count = 1, params TaskDescriptor[] tasks)
+        => new(_store, [.. Enumerable.Repeat<TimeProvider>(_clock, count)], tasks.Length > 0 ? tasks : [_task], Queue);
+
+    [Theory]
+    [InlineData(MisfirePolicy.RunOnce, new[] { 10 }, 11)]
+    [InlineData(MisfirePolicy.RunAll, new[] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 }, 11)]
+    [InlineData(MisfirePolicy.Skip, new int[0], 11)]
+    public async Task After_ten_minutes_without_a_worker_the_misfire_policy_decides(MisfirePolicy policy, int[] minutes, int nextMinute)
+    {
+        await Schedules.UpsertAsync("every-minute", Call, "* * * * *", options: new ScheduleOptions { Misfire = policy });
+        _clock.Advance(TimeSpan.FromMinutes(10) + TimeSpan.FromSeconds(30));
+
+        await Workers().RoundAsync();
+
+        var fired = await Firers.FiredAsync(_store, Queue);
+        Assert.Equal(minutes.Select(m => T0.AddMinutes(m)), fired.Select(f => f.ScheduledFor));
+        Assert.Equal(T0.AddMinutes(nextMinute), (await _store.GetScheduleAsync("every-minute"))!.NextFireAt);
+    }
+
+    [Fact]
+    public async Task A_fire_seen_within_the_misfire_threshold_runs_whatever_the_policy()
+    {
+        await Schedules.UpsertAsync("every-minute", Call, "* * * * *", options: new ScheduleOptions { Misfire = MisfirePolicy.Skip });
+        _clock.Advance(TimeSpan.FromMinutes(1) + ScheduleOptions.MisfireThreshold - TimeSpan.FromMilliseconds(1));
+
+        await Workers().RoundAsync();
+
+        Assert.Equal([T0.AddMinutes(1)], (await Firers.FiredAsync(_store, Queue)).Select(f => f.ScheduledFor));
+    }
+
+    [Fact]
+    public async Task With_overlap_skip_a_fire_time_is_skipped_while_the_previous_run_is_not_final()
+    {
+        await Schedules.UpsertAsync("s", Call, "* * * * *", options: new ScheduleOptions { Overlap = OverlapPolicy.Skip });
+        var workers = Workers();
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        await workers.RoundAsync();
+        var first = Assert.Single(await Firers.FiredAsync(_store, Queue));
+
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        await workers.RoundAsync();                       // the first run is still pending
+        var skipped = (await _store.GetScheduleAsync("s"))!;
+        Assert.Equal((T0.AddMinutes(2), (string?)null), (skipped.LastFireAt, skipped.LastTaskId));
+        Assert.Single(await Firers.FiredAsync(_store, Queue));
+
+        Assert.True(await _store.CancelAsync(first.Id));  // final now
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        await workers.RoundAsync();
+        Assert.Equal([T0.AddMinutes(3)], (await Firers.FiredAsync(_store, Queue)).Select(f => f.ScheduledFor));
+    }
+
+    [Fact]
+    public async Task With_overlap_allow_runs_overlap()
+    {
+        await Schedules.UpsertAsync("s", Call, "* * * * *");
+        var workers = Workers();
+        for (var i = 0; i < 3; i++)
+        {
+            _clock.Advance(TimeSpan.FromMinutes(1));
+            await workers.RoundAsync();
+        }
+
+        Assert.Equal(3, (await Firers.FiredAsync(_store, Queue)).Count);
+    }
+
+    [Fact]
+    public async Task A_crash_between_the_enqueue_and_the_advance_neither_doubles_nor_drops_the_fire()
+    {
+        var stored = await Schedules.UpsertAsync("s", Call, "* * * * *");
+        _clock.Advance(TimeSpan.FromMinutes(1));
+
+        // A worker enqueued the fire and died before moving the schedule on.
+        await new TaskClient(_store, _clock).SendCallAsync(Call, new EnqueueOptions { TaskId = FireIds.Fire("s", stored.Generation, T0.AddMinutes(1)), Queue = Queue }, new CallMarks(T0.AddMinutes(1)), default);
+        Assert.Equal(T0.AddMinutes(1), (await _store.GetScheduleAsync("s"))!.NextFireAt);
+
+        await Workers(3).RoundAsync();
+
+        Assert.Equal([T0.AddMinutes(1)], (await Firers.FiredAsync(_store, Queue)).Select(f => f.ScheduledFor));
+        Assert.Equal(T0.AddMinutes(2), (await _store.GetScheduleAsync("s"))!.NextFireAt);
+    }
+
+    [Fact]
+    public async Task Changing_a_schedule_bumps_its_generation_and_upserting_it_unchanged_does_not()
+    {
+        var first = await Schedules.UpsertAsync("s", Call, "* * * * *");
+        var same = await Schedules.UpsertAsync("s", Call, "* * * * *");
+        var changed = await Schedules.UpsertAsync("s", Call, "*/2 * * * *");
+
+        Assert.Equal((1L, 1L, 2L), (first.Generation, same.Generation, changed.Generation));
+        Assert.Equal(T0.AddMinutes(2), changed.NextFireAt);
+        Assert.Equal([T0.AddMinutes(2), T0.AddMinutes(4), T0.AddMinutes(6), T0.AddMinutes(8), T0.AddMinutes(10)], changed.NextFireTimes);
+        _clock.Advance(TimeSpan.FromMinutes(2));
+        await Workers().RoundAsync();
+        var fired = Assert.Single(await Firers.FiredAsync(_store, Queue));
+        Assert.StartsWith(FireIds.Fire("s", 2, T0.AddMinutes(2)), fired.Id, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_trigger_runs_once_at_the_request_time_and_becomes_the_last_run()
+    {
+        await Schedules.UpsertAsync("s", Call, "0 3 * * *");
+        _clock.Advance(TimeSpan.FromSeconds(7));
+        Assert.True(await Schedules.TriggerAsync("s"));
+        Assert.True(await Schedules.TriggerAsync("s")); // already waiting: still one run
+        Assert.False(await Schedules.TriggerAsync("missing"));
+        Assert.True((await Schedules.GetAsync("s"))!.TriggerPending);
+
+        var workers = Workers(3);
+        await workers.RoundAsync();
+        await workers.RoundAsync();
+
+        var fired = Assert.Single(await Firers.FiredAsync(_store, Queue));
+        Assert.Equal(T0.AddSeconds(7), fired.ScheduledFor);
+        var info = (await Schedules.GetAsync("s"))!;
+        Assert.Equal((false, T0.AddSeconds(7), fired.Id, TaskState.Pending), (info.TriggerPending, info.LastFireAt, info.LastTaskId, info.LastState));
+    }
+
+    [Fact]
+    public async Task A_paused_schedule_fires_nothing_and_resumes_from_the_next_time_after_now()
+    {
+        await Schedules.UpsertAsync("s", Call, "* * * * *");
+        Assert.True(await Schedules.PauseAsync("s"));
+        var workers = Workers();
+        _clock.Advance(TimeSpan.FromMinutes(5) + TimeSpan.FromSeconds(10));
+        await workers.RoundAsync();
+        Assert.Empty(await Firers.FiredAsync(_store, Queue));
+        Assert.True((await Schedules.GetAsync("s"))!.Paused);
+
+        Assert.True(await Schedules.ResumeAsync("s"));
+        Assert.Equal(T0.AddMinutes(6), (await Schedules.GetAsync("s"))!.NextFireAt);
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        await workers.RoundAsync();
+        Assert.Equal([T0.AddMinutes(6)], (await Firers.FiredAsync(_store, Queue)).Select(f => f.ScheduledFor));
+        Assert.False(await Schedules.PauseAsync("missing"));
+        Assert.False(await Schedules.ResumeAsync("missing"));
+    }
+
+    [Fact]
+    public async Task A_periodic_task_is_stored_at_start_and_again_when_the_store_lost_it()
+    {
+        var periodic = Firers.Task("firing.nightly", Queue, new PeriodicSpec("0 3 * * *", "Europe/Berlin", MisfirePolicy.RunOnce, OverlapPolicy.Allow));
+        var workers = Workers(2, _task, periodic);
+
+        await workers.RoundAsync();
+        var stored = (await _store.GetScheduleAsync("firing.nightly"))!;
+        Assert.Equal((1L, new DateTimeOffset(2026, 5, 5, 1, 0, 0, TimeSpan.Zero)), (stored.Generation, stored.NextFireAt!.Value));
+
+        Assert.True(await _store.RemoveScheduleAsync("firing.nightly"));
+        await workers.RoundAsync(1);
+        Assert.NotNull(await _store.GetScheduleAsync("firing.nightly"));
+
+        var info = Assert.Single(await Schedules.ListAsync());
+        Assert.Equal(("firing.nightly", "0 3 * * *", "Europe/Berlin", true), (info.Name, info.Cron, info.TimeZone, info.Declared));
+    }
+
+    [Fact]
+    public async Task A_periodic_task_in_a_zone_this_machine_does_not_know_is_not_stored_and_the_other_schedules_fire()
+    {
+        var broken = Firers.Task("firing.broken", Queue, new PeriodicSpec("* * * * *", "Mars/Olympus", MisfirePolicy.RunOnce, OverlapPolicy.Allow));
+        await Schedules.UpsertAsync("s", Call, "* * * * *");
+        var workers = Workers(1, _task, broken);
+
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        await workers.RoundAsync();
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        await workers.RoundAsync();
+
+        Assert.Null(await _store.GetScheduleAsync("firing.broken"));
+        Assert.Equal([T0.AddMinutes(1), T0.AddMinutes(2)], (await Firers.FiredAsync(_store, Queue)).Select(f => f.ScheduledFor));
+    }
+
+    [Fact]
+    public async Task A_worker_does_not_fire_schedules_of_queues_it_does_not_serve_or_tasks_it_does_not_know()
+    {
+        await Schedules.UpsertAsync("other-queue", TaskCall.Bind(Firers.Task("firing.elsewhere", "elsewhere"), ScheduleDefinition.NoArguments, new TaskClient(_store, _clock)), "* * * * *");
+        await Schedules.UpsertAsync("unknown-task", TaskCall.Bind(Firers.Task("firing.unknown", Queue), ScheduleDefinition.NoArguments, new TaskClient(_store, _clock)), "* * * * *");
+        _clock.Advance(TimeSpan.FromMinutes(1));
+
+        await Workers().RoundAsync();
+
+        Assert.Empty(await Firers.FiredAsync(_store, Queue));
+        Assert.Equal(T0.AddMinutes(1), (await _store.GetScheduleAsync("unknown-task"))!.NextFireAt);
+    }
+
+    [Fact]
+    public async Task An_idle_worker_sleeps_to_the_next_fire_time_and_at_most_a_second()
+    {
+        await Schedules.UpsertAsync("s", Call, "*/10 * * * * *");
+        _clock.Advance(TimeSpan.FromSeconds(9.7));
+        Assert.Equal(TimeSpan.FromSeconds(0.3), await Workers().RoundAsync(0));
+        _clock.Advance(TimeSpan.FromSeconds(0.3));
+        Assert.Equal(PeriodicSchedulerMaxSleep, await Workers().RoundAsync(0));
+    }
+
+    private static TimeSpan PeriodicSchedulerMaxSleep => TypedTasks.Worker.PeriodicScheduler.MaxSleep;
+}

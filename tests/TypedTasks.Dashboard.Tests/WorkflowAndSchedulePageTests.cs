@@ -56,20 +56,6 @@ public sealed class WorkflowAndSchedulePageTests
         Assert.Equal(1, Regex.Count(html, "stopped here"));
     }
 
-    [Theory]
-    [InlineData("/tasks/workflow?id=", 400, "blank")]
-    [InlineData("/tasks/workflow?id=0123456789abcdef.2%40dash", 404, "No workflow is stored for &#x27;0123456789abcdef.2@dash&#x27;")]
-    [InlineData("/tasks/workflow?id=0123456789abcdef", 404, "No workflow is stored")]
-    [InlineData("/tasks/workflow?id=a.b.c.d%40dash", 404, "No workflow is stored")]
-    [InlineData("/tasks/workflow?id=%3Cb%3E.x%40dash", 404, "&lt;b&gt;")]
-    public async Task Bad_workflow_ids_get_a_clear_answer(string path, int status, string message)
-    {
-        await using var app = await DashboardApp.StartAsync(o => o.UseInMemory(), e => e.MapTypedTasksDashboard("/tasks"), worker: false);
-        var answer = await app.Server.CreateClient().GetAsync(path);
-        Assert.Equal(status, (int)answer.StatusCode);
-        Assert.Contains(message, await answer.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-    }
-
     [Fact]
     public async Task A_task_outside_any_workflow_has_no_workflow_link_and_no_workflow_page()
     {

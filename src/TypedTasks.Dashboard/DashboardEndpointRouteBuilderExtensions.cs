@@ -118,8 +118,17 @@ public static class DashboardEndpointRouteBuilderExtensions
             return Results.Text($"The form names no {target.Noun}: it needs a non-blank '{target.Field}'.", "text/plain; charset=utf-8", statusCode: StatusCodes.Status400BadRequest);
         }
 
-        var done = await operation(id).ConfigureAwait(false);
-        var notice = done ? $"{verb}: {id}" : $"Nothing done: {id} {refusal}.";
+        string notice;
+        try
+        {
+            notice = await operation(id).ConfigureAwait(false) ? $"{verb}: {id}" : $"Nothing done: {id} {refusal}.";
+        }
+        catch (Exception refused) when (refused is ArgumentException or InvalidOperationException)
+        {
+            // Refused by what the store holds (a name no schedule can have, a schedule it cannot read): said on the page, nothing changed.
+            notice = $"Nothing done: {refused.Message}";
+        }
+
         return Results.Redirect(WithNotice(ctx.SafeReturn(form["return"]), notice));
     }
 

@@ -24,6 +24,9 @@ public static class DashTasks
     [Task("dash.limit", Queue = "dash")]
     public static int Limit(int value) => value > 100 ? throw new InvalidOperationException($"{value} is over 100") : value;
 
+    [Task("dash.total", Queue = "dash")]
+    public static int Total(int[] values) => System.Linq.Enumerable.Sum(values);
+
     /// <summary>Once a year: listed on the schedules page, never fired by a test.</summary>
     [Task("dash.yearly", Queue = "dash"), Periodic("0 0 1 1 *", TimeZone = "Europe/Berlin")]
     public static Task Yearly(TaskContext context, CancellationToken ct) => Task.CompletedTask;

@@ -57,6 +57,24 @@ public sealed class WorkflowAndSchedulePageTests
     }
 
     [Fact]
+    public async Task A_chord_shows_its_members_side_by_side_and_marks_the_one_that_failed()
+    {
+        await using var app = await DashboardApp.StartAsync(o => o.UseInMemory(), e => e.MapTypedTasksDashboard("/tasks"));
+        var chord = await TaskGroup.Of(Tasks.Limit.WithClient(app.Client).Call(7), Tasks.Limit.WithClient(app.Client).Call(500), Tasks.Limit.WithClient(app.Client).Call(9))
+            .Then(Tasks.Total).EnqueueAsync();
+        await Assert.ThrowsAnyAsync<Exception>(() => chord.GetAsync(Wait));
+        var workflow = chord.Id.Split('.')[0];
+
+        // Opened from the member that failed: its stage, then the callback it canceled.
+        var html = await app.Server.CreateClient().GetStringAsync("/tasks/workflow?id=" + Uri.EscapeDataString(workflow + ".0.1@dash"));
+        Assert.Equal(2, Regex.Count(html, "<li class=\"stage\""));
+        Assert.Contains("3 tasks", html, StringComparison.Ordinal);
+        Assert.Matches("<li class=\"member failed stopped\"><a [^>]+>" + Regex.Escape(workflow + ".0.1@dash") + "</a>", html);
+        Assert.Matches("<li class=\"member canceled\"><a [^>]+>" + Regex.Escape(chord.Id) + "</a>", html);
+        Assert.Equal(1, Regex.Count(html, "stopped here"));
+    }
+
+    [Fact]
     public async Task A_task_outside_any_workflow_has_no_workflow_link_and_no_workflow_page()
     {
         await using var app = await DashboardApp.StartAsync(o => o.UseInMemory(), e => e.MapTypedTasksDashboard("/tasks"), worker: false);
@@ -138,6 +156,24 @@ public sealed class WorkflowAndSchedulePageTests
         Assert.Equal(HttpStatusCode.BadRequest, blank.StatusCode);
         Assert.Contains("needs a non-blank 'name'", await blank.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.False((await openSchedules.GetAsync("held"))!.Paused);
+    }
+
+    [Fact]
+    public async Task A_schedule_the_store_cannot_read_shows_why_and_its_resume_says_why_it_did_nothing()
+    {
+        await using var app = await DashboardApp.StartAsync(o => o.UseInMemory(), e => e.MapTypedTasksDashboard("/tasks"), worker: false);
+        var store = (TypedTasks.Store.IScheduleStore)app.Client.Store;
+        await store.UpsertScheduleAsync("garbled", "not a definition", null);
+        await store.SetPausedAsync("garbled", true, null);
+        var client = app.Server.CreateClient();
+        var html = await client.GetStringAsync("/tasks/schedules");
+        Assert.Matches("data-schedule=\"garbled\".*<span class=\"paused\">paused</span><br><span class=\"error\">[^<]+</span>", html);
+
+        var resumed = await FormPost.SubmitAsync(client, "/tasks/schedules", "/ops/schedule-resume");
+        Assert.Equal(HttpStatusCode.Redirect, resumed.StatusCode);
+        var notice = Uri.UnescapeDataString(resumed.Headers.Location!.OriginalString);
+        Assert.Contains("done=Nothing done: The schedule 'garbled' cannot be resumed", notice, StringComparison.Ordinal);
+        Assert.True((await store.GetScheduleAsync("garbled"))!.Paused);
     }
 
     /// <summary>An id as the pages put it in a link's query.</summary>

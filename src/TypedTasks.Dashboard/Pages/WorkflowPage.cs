@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.AspNetCore.Http;
@@ -106,11 +107,15 @@ internal static class WorkflowPage
 
     private static Box[] Members(WorkflowStage stage, bool stopping)
     {
+        // The members that failed or expired stopped it; those canceled because of them did not. With none such, it was canceled.
+        var cause = stage.Outcomes.Values.Any(o => o is TaskState.Failed or TaskState.Expired)
+            ? (Func<TaskState, bool>)(o => o is TaskState.Failed or TaskState.Expired)
+            : o => o != TaskState.Succeeded;
         var boxes = new Box[stage.MemberIds.Count];
         for (var i = 0; i < boxes.Length; i++)
         {
             TaskState? outcome = stage.Outcomes.TryGetValue(i, out var ended) ? ended : null;
-            boxes[i] = new Box(stage.MemberIds[i], outcome, stopping && outcome is { } o && o != TaskState.Succeeded);
+            boxes[i] = new Box(stage.MemberIds[i], outcome, stopping && outcome is { } o && cause(o));
         }
 
         return boxes;

@@ -16,6 +16,7 @@ using TypedTasks.Dashboard.Operations;
 using TypedTasks.Dashboard.Pages;
 using TypedTasks.Dashboard.Security;
 using TypedTasks.Inspection;
+using TypedTasks.Scheduling;
 
 namespace TypedTasks.Dashboard;
 
@@ -65,6 +66,11 @@ public static class DashboardEndpointRouteBuilderExtensions
         group.MapGet("/queue", (HttpContext http, string? name, string? state, long? offset, CancellationToken ct) => QueuePage.RenderAsync(Context(http), inspector, name, state, offset ?? 0, ct));
         group.MapGet("/task", (HttpContext http, string? id, CancellationToken ct) => TaskPage.RenderAsync(Context(http), inspector, id, ct));
         group.MapGet("/workers", (HttpContext http, CancellationToken ct) => WorkersPage.RenderAsync(Context(http), inspector, ct));
+        group.MapGet("/workflow", (HttpContext http, string? id, CancellationToken ct) => WorkflowPage.RenderAsync(Context(http), inspector, id, ct));
+
+        // The app's own schedules know its [Periodic] tasks that no worker has stored yet; the inspector only what is stored.
+        var schedules = services.GetService<ITaskSchedules>();
+        group.MapGet("/schedules", (HttpContext http, CancellationToken ct) => SchedulesPage.RenderAsync(Context(http), schedules is null ? inspector.GetSchedulesAsync : schedules.ListAsync, ct));
         group.MapGet("/jobs", (HttpContext http, string? id) => JobPage.Render(Context(http), bulk.Find(id)));
         group.MapGet("/events", (HttpContext http, CancellationToken ct) =>
         {
@@ -81,29 +87,48 @@ public static class DashboardEndpointRouteBuilderExtensions
             ops.RequireAuthorization(operationsPolicy);
         }
 
-        ops.MapPost("/retry", (HttpContext http, CancellationToken ct) => OneAsync(Context(http), "Retried", id => inspector.RetryAsync(id, ct), "is not failed (or no longer stored)"));
-        ops.MapPost("/requeue", (HttpContext http, CancellationToken ct) => OneAsync(Context(http), "Sent to run now", id => inspector.RequeueAsync(id, ct), "cannot run now (pending, running, succeeded, or no longer stored)"));
-        ops.MapPost("/cancel", (HttpContext http, CancellationToken ct) => OneAsync(Context(http), "Canceled", id => inspector.CancelAsync(id, ct), "had already ended (or is no longer stored)"));
-        ops.MapPost("/delete", (HttpContext http, CancellationToken ct) => OneAsync(Context(http), "Deleted", id => inspector.DeleteAsync(id, ct), "is running (cancel it first) or no longer stored"));
+        ops.MapPost("/retry", (HttpContext http, CancellationToken ct) => OneAsync(Context(http), ByTaskId, "Retried", id => inspector.RetryAsync(id, ct), "is not failed (or no longer stored)"));
+        ops.MapPost("/requeue", (HttpContext http, CancellationToken ct) => OneAsync(Context(http), ByTaskId, "Sent to run now", id => inspector.RequeueAsync(id, ct), "cannot run now (pending, running, succeeded, or no longer stored)"));
+        ops.MapPost("/cancel", (HttpContext http, CancellationToken ct) => OneAsync(Context(http), ByTaskId, "Canceled", id => inspector.CancelAsync(id, ct), "had already ended (or is no longer stored)"));
+        ops.MapPost("/delete", (HttpContext http, CancellationToken ct) => OneAsync(Context(http), ByTaskId, "Deleted", id => inspector.DeleteAsync(id, ct), "is running (cancel it first) or no longer stored"));
         ops.MapPost("/retry-all", (HttpContext http, CancellationToken _) => ManyAsync(Context(http), bulk, (queue, _) => ($"Retry all failed tasks of {queue}", (p, ct) => inspector.RetryAllFailedAsync(queue, p, ct))));
         ops.MapPost("/delete-all", (HttpContext http, CancellationToken _) => ManyAsync(Context(http), bulk, (queue, state) => state is { } s
             ? ($"Delete all {s.ToString().ToLowerInvariant()} tasks of {queue}", (p, ct) => inspector.DeleteAllAsync(queue, s, p, ct))
             : null));
         ops.MapPost("/purge", (HttpContext http, CancellationToken _) => ManyAsync(Context(http), bulk, (queue, _) => ($"Purge {queue}", (p, ct) => inspector.PurgeAsync(queue, p, ct))));
+        ops.MapPost("/schedule-pause", (HttpContext http, CancellationToken ct) => OneAsync(Context(http), ByScheduleName, "Paused", name => inspector.PauseScheduleAsync(name, ct), NoSchedule));
+        ops.MapPost("/schedule-resume", (HttpContext http, CancellationToken ct) => OneAsync(Context(http), ByScheduleName, "Resumed", name => inspector.ResumeScheduleAsync(name, ct), NoSchedule));
+        ops.MapPost("/schedule-trigger", (HttpContext http, CancellationToken ct) => OneAsync(Context(http), ByScheduleName, "Triggered", name => inspector.TriggerScheduleAsync(name, ct), NoSchedule));
         return group;
     }
 
-    private static async Task<IResult> OneAsync(DashboardContext ctx, string verb, Func<string, Task<bool>> operation, string refusal)
+    private const string NoSchedule = "is no stored schedule (removed, or not stored by a worker yet)";
+
+    private static readonly (string Field, string Noun) ByTaskId = ("id", "task");
+
+    private static readonly (string Field, string Noun) ByScheduleName = ("name", "schedule");
+
+    /// <summary>An operation on one task (by its <c>id</c>) or one schedule (by its <c>name</c>), back to the page it came from with what was done.</summary>
+    private static async Task<IResult> OneAsync(DashboardContext ctx, (string Field, string Noun) target, string verb, Func<string, Task<bool>> operation, string refusal)
     {
         var form = await ctx.Http.Request.ReadFormAsync(ctx.Http.RequestAborted).ConfigureAwait(false);
-        var id = form["id"].ToString();
+        var id = form[target.Field].ToString();
         if (string.IsNullOrWhiteSpace(id))
         {
-            return Results.Text("The form names no task: it needs a non-blank 'id'.", "text/plain; charset=utf-8", statusCode: StatusCodes.Status400BadRequest);
+            return Results.Text($"The form names no {target.Noun}: it needs a non-blank '{target.Field}'.", "text/plain; charset=utf-8", statusCode: StatusCodes.Status400BadRequest);
         }
 
-        var done = await operation(id).ConfigureAwait(false);
-        var notice = done ? $"{verb}: {id}" : $"Nothing done: {id} {refusal}.";
+        string notice;
+        try
+        {
+            notice = await operation(id).ConfigureAwait(false) ? $"{verb}: {id}" : $"Nothing done: {id} {refusal}.";
+        }
+        catch (Exception refused) when (refused is ArgumentException or InvalidOperationException)
+        {
+            // Refused by what the store holds (a name no schedule can have, a schedule it cannot read): said on the page, nothing changed.
+            notice = $"Nothing done: {refused.Message}";
+        }
+
         return Results.Redirect(WithNotice(ctx.SafeReturn(form["return"]), notice));
     }
 

@@ -3,9 +3,12 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Threading.Tasks;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using TypedTasks.Dashboard;
+using TypedTasks.Scheduling;
 using TypedTasks.Testing;
+using TypedTasks.Workflows;
 
 namespace TypedTasks.Dashboard.Tests;
 
@@ -103,6 +106,63 @@ public sealed class BrowserTests(BrowserFixture fixture) : IClassFixture<Browser
         await Assertions.Expect(overview.Locator("tr[data-queue='dash-big'] .warn")).ToHaveTextAsync("unserved");
         Assert.Empty(errors);
         Assert.Empty(overviewErrors);
+    }
+
+    [Fact]
+    public async Task A_chain_of_three_steps_shows_three_stages_with_their_states()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var app = await StartAsync(redis);
+        var done = await Tasks.Sum.WithClient(app.Client).Call(1, 2).Then(Tasks.Double).Then(Tasks.Double).EnqueueAsync();
+        Assert.Equal(12, await done.GetAsync(Wait));
+        var stopped = await Tasks.Sum.WithClient(app.Client).Call(60, 60).Then(Tasks.Limit).Then(Tasks.Double).EnqueueAsync();
+        await Assert.ThrowsAnyAsync<Exception>(() => stopped.GetAsync(Wait));
+
+        // From the first step's page to its workflow.
+        var first = done.Id.Split('.')[0] + ".0@dash";
+        var (page, errors) = await OpenAsync(app, "/tasks/task?id=" + Uri.EscapeDataString(first));
+        await page.ClickAsync("#workflow");
+        await Assertions.Expect(page.Locator("#where")).ToHaveTextAsync("done");
+        await Assertions.Expect(page.Locator("ol.workflow > li.stage")).ToHaveCountAsync(3);
+        await Assertions.Expect(page.Locator("li.member.succeeded")).ToHaveCountAsync(3);
+        await Assertions.Expect(page.Locator("ol.workflow > li.stage").Nth(2).Locator("a")).ToHaveTextAsync(done.Id);
+
+        var (failed, failedErrors) = await OpenAsync(app, "/tasks/workflow?id=" + Uri.EscapeDataString(stopped.Id));
+        await Assertions.Expect(failed.Locator("ol.workflow > li.stage")).ToHaveCountAsync(3);
+        await Assertions.Expect(failed.Locator("ol.workflow > li.stage").Nth(0).Locator(".state")).ToHaveTextAsync("Succeeded");
+        await Assertions.Expect(failed.Locator("li.member.stopped .state")).ToHaveTextAsync("Failed");
+        await Assertions.Expect(failed.Locator("ol.workflow > li.stage").Nth(2).Locator(".state")).ToHaveTextAsync("Canceled");
+        await Assertions.Expect(failed.Locator("#where")).ToContainTextAsync("stopped at " + stopped.Id);
+        await failed.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.Screenshots, "workflow.png"), FullPage = true });
+        Assert.Empty(errors);
+        Assert.Empty(failedErrors);
+    }
+
+    [Fact]
+    public async Task A_schedules_Trigger_button_makes_a_run()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var app = await StartAsync(redis);
+        var schedules = app.App.Services.GetRequiredService<ITaskSchedules>();
+        await schedules.UpsertAsync("sum-at-dawn", Tasks.Sum.Call(20, 22), "0 6 * * *", TimeZoneInfo.FindSystemTimeZoneById("Asia/Tokyo"));
+        await Poll.UntilAsync(async () => (await schedules.GetAsync("dash.yearly")) is { Stored: true }, "the worker stores the [Periodic] task's schedule", Wait);
+
+        var (page, errors) = await OpenAsync(app, "/tasks/schedules");
+        var row = page.Locator("tr[data-schedule='sum-at-dawn']");
+        await Assertions.Expect(row.Locator(".fires li").First).ToContainTextAsync("06:00:00 +09:00");
+        await Assertions.Expect(page.Locator("tr[data-schedule='dash.yearly'] .zone")).ToHaveTextAsync("Europe/Berlin");
+        await Assertions.Expect(row.Locator(".last")).ToHaveTextAsync("never");
+
+        await row.Locator("button:text-is('Trigger')").ClickAsync();
+        await Assertions.Expect(page.Locator(".notice")).ToHaveTextAsync("Triggered: sum-at-dawn");
+        await Poll.UntilAsync(async () => (await schedules.GetAsync("sum-at-dawn")) is { LastState: TaskState.Succeeded }, "the triggered run succeeds", Wait);
+        await page.ReloadAsync();
+        await Assertions.Expect(row.Locator(".last .state")).ToHaveTextAsync("Succeeded");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.Screenshots, "schedules.png"), FullPage = true });
+
+        await row.Locator(".last a").ClickAsync();
+        await Assertions.Expect(page.Locator("#result")).ToHaveTextAsync("42");
+        Assert.Empty(errors);
     }
 
     private static Task<DashboardApp> StartAsync(RedisServer redis)

@@ -1,5 +1,7 @@
 using System;
 using System.Collections.Concurrent;
+using System.Threading;
+using System.Threading.Tasks;
 
 namespace TypedTasks.Dashboard.Tests;
 
@@ -14,6 +16,20 @@ public static class DashTasks
 
     [Task("dash.sum", Queue = "dash")]
     public static int Sum(int x, int y) => x + y;
+
+    [Task("dash.double", Queue = "dash")]
+    public static int Double(int value) => value * 2;
+
+    /// <summary>A chain step that fails for a value over 100: where a workflow stops.</summary>
+    [Task("dash.limit", Queue = "dash")]
+    public static int Limit(int value) => value > 100 ? throw new InvalidOperationException($"{value} is over 100") : value;
+
+    [Task("dash.total", Queue = "dash")]
+    public static int Total(int[] values) => System.Linq.Enumerable.Sum(values);
+
+    /// <summary>Once a year: listed on the schedules page, never fired by a test.</summary>
+    [Task("dash.yearly", Queue = "dash"), Periodic("0 0 1 1 *", TimeZone = "Europe/Berlin")]
+    public static Task Yearly(TaskContext context, CancellationToken ct) => Task.CompletedTask;
 
     [Task("dash.waiting", Queue = "dash-big")]
     public static void Waiting(int n)

@@ -173,6 +173,11 @@ public sealed class ServerTests
     [InlineData("/tasks/task?id=1-1%40nowhere", 404, "No task with id")]
     [InlineData("/tasks/jobs?id=feedface", 404, "unknown")]
     [InlineData("/tasks/assets/..%2Fsecret.txt", 404, "")]
+    [InlineData("/tasks/workflow?id=", 400, "blank")]
+    [InlineData("/tasks/workflow?id=0123456789abcdef.2%40dash", 404, "No workflow is stored for &#x27;0123456789abcdef.2@dash&#x27;")]
+    [InlineData("/tasks/workflow?id=0123456789abcdef", 404, "No workflow is stored")]
+    [InlineData("/tasks/workflow?id=a.b.c.d%40dash", 404, "No workflow is stored")]
+    [InlineData("/tasks/workflow?id=%3Cb%3E.x%40dash", 404, "&lt;b&gt;")]
     public async Task Bad_input_gets_a_clear_answer(string path, int status, string message)
     {
         await using var app = await DashboardApp.StartAsync(o => o.UseInMemory(), e => e.MapTypedTasksDashboard("/tasks"), worker: false);

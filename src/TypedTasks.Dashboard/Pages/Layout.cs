@@ -19,6 +19,7 @@ internal static class Layout
         h.Raw("<header><a class=\"brand\" href=\"").Text(ctx.Link(string.Empty)).Raw("\">").Text(ctx.Options.Title).Raw("</a><nav>");
         Nav(h, ctx, "overview", "Overview", string.Empty, active);
         Nav(h, ctx, "workers", "Workers", "workers", active);
+        Nav(h, ctx, "schedules", "Schedules", "schedules", active);
         h.Raw("</nav><span class=\"live\" id=\"live-status\" title=\"Live updates\">●</span>");
         if (ctx.Options.ReadOnly)
         {

@@ -31,6 +31,10 @@ internal static class TaskPage
             return Layout.Page(ctx, "No such task", "overview", h => h.Raw("<p class=\"error\">").Text($"No task with id '{id}' is stored: never enqueued, deleted, or its record has expired.").Raw("</p>"), StatusCodes.Status404NotFound);
         }
 
+        // A task that ended keeps its result, not its message: the workflow is then known from its id.
+        var workflow = task.Headers.TryGetValue("tt-workflow", out var header) ? header
+            : await WorkflowFinder.IsWorkflowTaskAsync(inspector, task.Id, ct).ConfigureAwait(false) ? task.Id[..task.Id.IndexOf('.', System.StringComparison.Ordinal)]
+            : null;
         return Layout.Page(ctx, "Task " + task.Id, "overview", h =>
         {
             h.Raw("<p><span class=\"state ").Raw(StateNames.Css(task.State)).Raw("\">").Text(task.State.ToString()).Raw("</span> ").Text(task.TaskName)
@@ -58,9 +62,9 @@ internal static class TaskPage
 
             h.Raw("<dt>Updated</dt><dd>").Time(task.UpdatedAt).Raw("</dd>");
             Fact(h, "Worker", task.Worker);
-            if (task.Headers.TryGetValue("tt-workflow", out var workflow))
+            if (workflow is not null)
             {
-                Fact(h, "Workflow", workflow);
+                h.Raw("<dt>Workflow</dt><dd><a id=\"workflow\" href=\"").Text(ctx.Link("workflow?id=" + Html.Url(task.Id))).Raw("\">").Text(workflow).Raw("</a></dd>");
             }
 
             Fact(h, "Message", task.EnvelopeSize.ToString("N0", System.Globalization.CultureInfo.InvariantCulture) + " bytes");

@@ -1,0 +1,103 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using TypedTasks.Inspection;
+
+namespace TypedTasks.Dashboard.Pages;
+
+/// <summary>
+/// The whole workflow of any of its tasks. The inspector walks from a step back to the first
+/// stage; the steps after it are found by their ids (docs/workflows.md: the successor of join
+/// <c>k</c> is <c>w.k@queue</c>), trying the step's own queue first, then the other known queues.
+/// </summary>
+internal static class WorkflowFinder
+{
+    /// <summary>How many steps past the one asked about are looked for: each look walks the stages before it.</summary>
+    public const int MaxForward = 50;
+
+    /// <summary>The workflow, from its first stage to its last step found, or null when <paramref name="id"/> is no task of a workflow the store keeps.</summary>
+    /// <param name="inspector">The store's inspector.</param>
+    /// <param name="id">A step's or member's id (<c>w.1@queue</c>, <c>w.0.3@queue</c>) or the workflow id alone.</param>
+    /// <param name="ct">Stops waiting.</param>
+    public static async Task<WorkflowDetails?> FindAsync(ITaskInspector inspector, string id, CancellationToken ct)
+    {
+        var at = id.LastIndexOf('@');
+        var local = at > 0 ? id[..at] : id;
+        var queue = at > 0 ? id[(at + 1)..] : null;
+        var parts = local.Split('.');
+        if (parts[0].Length == 0 || parts.Length > 3)
+        {
+            return null;
+        }
+
+        var workflow = parts[0];
+        var stage = 0;
+        if (parts.Length > 1 && !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out stage))
+        {
+            return null;
+        }
+
+        var found = queue is null ? null : await inspector.GetWorkflowAsync(id, ct).ConfigureAwait(false);
+        IReadOnlyList<string>? queues = null;
+        for (var next = stage + 1; next <= stage + MaxForward; next++)
+        {
+            WorkflowDetails? later = null;
+            if (queue is not null)
+            {
+                later = await StepAsync(inspector, workflow, next, queue, ct).ConfigureAwait(false);
+            }
+
+            if (later is null)
+            {
+                queues ??= (await inspector.GetQueuesAsync(ct).ConfigureAwait(false)).Select(q => q.Name).ToList();
+                foreach (var other in queues.Where(q => q != queue))
+                {
+                    later = await StepAsync(inspector, workflow, next, other, ct).ConfigureAwait(false);
+                    if (later is not null)
+                    {
+                        queue = other;
+                        break;
+                    }
+                }
+            }
+
+            if (later is null)
+            {
+                break;
+            }
+
+            found = later;
+        }
+
+        return found;
+    }
+
+    /// <summary>
+    /// Whether the task <paramref name="id"/> is a step or member of a workflow the store keeps, for a
+    /// task whose message is gone (a task that succeeded keeps its result, not its headers): at most two
+    /// reads, and only for an id shaped as a workflow's (<c>w.k@queue</c>, <c>w.0.i@queue</c>).
+    /// </summary>
+    public static async Task<bool> IsWorkflowTaskAsync(ITaskInspector inspector, string id, CancellationToken ct)
+    {
+        var at = id.LastIndexOf('@');
+        var parts = at > 0 ? id[..at].Split('.') : [];
+        if (parts.Length is < 2 or > 3 || parts[0].Length != 16 || !parts[0].All(char.IsAsciiHexDigitLower)
+            || !parts.Skip(1).All(p => p.Length > 0 && p.All(char.IsAsciiDigit))
+            || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var stage) || stage == int.MaxValue)
+        {
+            return false;
+        }
+
+        return await inspector.GetWorkflowAsync(id, ct).ConfigureAwait(false) is not null
+            || await StepAsync(inspector, parts[0], stage + 1, id[(at + 1)..], ct).ConfigureAwait(false) is not null;
+    }
+
+    private static async Task<WorkflowDetails?> StepAsync(ITaskInspector inspector, string workflow, int stage, string queue, CancellationToken ct)
+    {
+        var details = await inspector.GetWorkflowAsync(workflow + "." + stage.ToString(CultureInfo.InvariantCulture) + "@" + queue, ct).ConfigureAwait(false);
+        return details is { Stages.Count: > 0 } && string.Equals(details.WorkflowId, workflow, StringComparison.Ordinal) ? details : null;
+    }
+}

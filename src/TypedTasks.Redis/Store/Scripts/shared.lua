@@ -693,6 +693,8 @@ local function waiting_step(q, key)
   local name = f[2] ~= '' and envelope_name(f[2]) or f[3]
   return rec_write({ state = PENDING, prio = tonumber(f[4]) or 0, attempt = 0, fence = 0, updated = NOW,
     name = string.sub(name, 1, 255), worker = '', chosen = key, err = '', body = '' })
+end
+
 -- Starts a call: the keys and arguments of this call, and nothing left from the one before.
 local function begin(keys, args)
   KEYS, ARGV = keys, args

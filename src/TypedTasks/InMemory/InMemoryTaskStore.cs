@@ -781,7 +781,8 @@ public sealed partial class InMemoryTaskStore : ITaskStore, IScheduleStore
         _records.Add(id, record);
         if (task.UniqueKey is not null)
         {
-            _uniqueLocks[lockKey] = (record, now + task.UniqueFor!.Value);
+            var span = task.UniqueFor!.Value;
+            _uniqueLocks[lockKey] = (record, span < DateTimeOffset.MaxValue - now ? now + span : DateTimeOffset.MaxValue);
             if (_uniqueLocks.Count >= _uniqueSweepAt)
             {
                 // Lapsed locks go in one sweep whenever the table doubled, so it stays bounded by the live ones.

@@ -95,7 +95,13 @@ public sealed class DiagnosticTests
 
     [Fact]
     public void TT0024_UniqueBy_without_UniqueFor()
-        => Expect("TT0024", "public static class J { [Task([|UniqueBy = new[] { nameof(orderId) }|])] public static void Ship(int orderId) { } }");
+    {
+        Expect("TT0024", "public static class J { [Task([|UniqueBy = new[] { nameof(orderId) }|])] public static void Ship(int orderId) { } }");
+
+        // A UniqueFor that is there but not a time is TT0010 alone, not also TT0024.
+        var time = Expect("TT0010", "public static class J { [Task([|UniqueFor = \"ten minutes\"|], UniqueBy = new[] { nameof(orderId) })] public static void Ship(int orderId) { } }");
+        Assert.Contains("UniqueFor", time.GetMessage(), System.StringComparison.Ordinal);
+    }
 
     [Fact]
     public void TT0025_a_unique_argument_without_a_stable_encoding()

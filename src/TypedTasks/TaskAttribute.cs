@@ -40,6 +40,19 @@ public sealed class TaskAttribute : Attribute
     /// <summary>How long after its enqueue a task that has not started ends <see cref="TaskState.Expired"/>, as a TimeSpan string.</summary>
     public string? Expires { get; set; }
 
+    /// <summary>
+    /// Makes the task unique for this long at most, as a TimeSpan string: while a task enqueued
+    /// with the same arguments (those of <see cref="UniqueBy"/>) is pending, scheduled or running,
+    /// another enqueue sends nothing and returns that task's handle (same id). Default: not unique.
+    /// </summary>
+    public string? UniqueFor { get; set; }
+
+    /// <summary>
+    /// The names of the parameters that make two enqueues the same task (with <see cref="UniqueFor"/>);
+    /// empty or unset: all carried arguments.
+    /// </summary>
+    public string[]? UniqueBy { get; set; }
+
     /// <summary>The name of the generated proxy (<c>Tasks.ProxyName</c>); defaults to the method name.</summary>
     public string? ProxyName { get; set; }
 }

@@ -176,7 +176,7 @@ public sealed class TaskClient
             try
             {
                 // One step: the record, its state and its place in the queue are stored together.
-                id = await Store.EnqueueAsync(plan.Queue, new TaskToEnqueue(body, plan.Priority, plan.Scheduled ? plan.Eta : null, chosen), cancellationToken).ConfigureAwait(false);
+                id = await Store.EnqueueAsync(plan.Queue, Unique(task, arguments, new TaskToEnqueue(body, plan.Priority, plan.Scheduled ? plan.Eta : null, chosen)), cancellationToken).ConfigureAwait(false);
             }
             catch (TransportException ex) when (ex.OutcomeUnknown)
             {
@@ -222,7 +222,7 @@ public sealed class TaskClient
         var tasks = new List<TaskToEnqueue>();
         foreach (var argument in arguments)
         {
-            tasks.Add(new TaskToEnqueue(Prepare(task, plan, argument, headers), plan.Priority, plan.Scheduled ? plan.Eta : null));
+            tasks.Add(Unique(task, argument, new TaskToEnqueue(Prepare(task, plan, argument, headers), plan.Priority, plan.Scheduled ? plan.Eta : null)));
         }
 
         activity?.SetTag("messaging.batch.message_count", tasks.Count);
@@ -235,6 +235,11 @@ public sealed class TaskClient
         TaskTelemetry.Enqueued.Add(ids.Count, TaskTelemetry.Tags(task.Name, plan.Queue));
         return ids;
     }
+
+    /// <summary>The task with the unique key and bound of its arguments, when the task is unique.</summary>
+    private static TaskToEnqueue Unique<TArgs>(TaskDescriptor task, TArgs arguments, TaskToEnqueue stored)
+        where TArgs : struct, ITaskArguments
+        => task.UniqueFor is { } span ? stored with { UniqueKey = UniqueKeys.For(task, arguments), UniqueFor = span } : stored;
 
     /// <summary>Checks the per-call options and works out where and when the messages go.</summary>
     private SendPlan Plan(TaskDescriptor task, EnqueueOptions? options, CancellationToken cancellationToken)

@@ -65,6 +65,18 @@ public sealed class TaskDescriptor
     /// </summary>
     public PeriodicSpec? Periodic { get; init; }
 
+    /// <summary>
+    /// How long at most an enqueue of this task with the same <see cref="UniqueBy"/> arguments
+    /// returns the first task instead of sending another; null: not unique.
+    /// </summary>
+    public TimeSpan? UniqueFor { get; init; }
+
+    /// <summary>
+    /// The positions, among the arguments the message carries, of those that make two enqueues
+    /// the same task; empty: all of them. Used only with <see cref="UniqueFor"/>.
+    /// </summary>
+    public IReadOnlyList<int> UniqueBy { get; init; } = [];
+
     /// <summary>The generated method that runs the task.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
     public TaskInvoker Invoker { get; }

@@ -85,6 +85,52 @@ public sealed class DiagnosticTests
     }
 
     [Fact]
+    public void TT0023_UniqueBy_names_no_carried_argument()
+    {
+        var unknown = Expect("TT0023", """public static class J { [Task([|UniqueBy = new[] { "orderld" }|], UniqueFor = "00:10:00")] public static void Ship(int orderId) { } }""");
+        Assert.Contains("'orderld', which is not a parameter", unknown.GetMessage(), System.StringComparison.Ordinal);
+        var supplied = Expect("TT0023", """public static class J { [Task(UniqueFor = "00:10:00", [|UniqueBy = new[] { "token" }|])] public static void Ship(int orderId, CancellationToken token) { } }""");
+        Assert.Contains("the worker supplies", supplied.GetMessage(), System.StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TT0024_UniqueBy_without_UniqueFor()
+    {
+        Expect("TT0024", "public static class J { [Task([|UniqueBy = new[] { nameof(orderId) }|])] public static void Ship(int orderId) { } }");
+
+        // A UniqueFor that is there but not a time is TT0010 alone, not also TT0024.
+        var time = Expect("TT0010", "public static class J { [Task([|UniqueFor = \"ten minutes\"|], UniqueBy = new[] { nameof(orderId) })] public static void Ship(int orderId) { } }");
+        Assert.Contains("UniqueFor", time.GetMessage(), System.StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TT0025_a_unique_argument_without_a_stable_encoding()
+    {
+        var named = Expect("TT0025", "public static class J { [Task(UniqueFor = \"00:10:00\", [|UniqueBy = new[] { nameof(tags) }|])] public static void Tag(int orderId, Dictionary<string, int> tags) { } }");
+        Assert.Contains("'tags'", named.GetMessage(), System.StringComparison.Ordinal);
+
+        // Without UniqueBy every carried argument is part of the key.
+        Expect("TT0025", "public static class J { [Task([|UniqueFor = \"00:10:00\"|])] public static void Tag(int orderId, List<string> tags) { } }");
+    }
+
+    [Fact]
+    public void Unique_tasks_by_stable_arguments_compile_without_diagnostics()
+    {
+        var source = Usings + """
+            public enum Kind { A, B }
+            public static class J
+            {
+                [Task(UniqueFor = "00:10:00", UniqueBy = new[] { nameof(orderId), nameof(kind), nameof(at), nameof(ids) })]
+                public static void Ship(int orderId, Kind kind, DateTimeOffset at, Guid[] ids, Dictionary<string, int> notKeyed, CancellationToken token) { }
+
+                [Task(UniqueFor = "00:01:00")]
+                public static void Mark(string name, decimal amount, long? count, DateTime day) { }
+            }
+            """;
+        Assert.Empty(GeneratorHarness.AllDiagnostics(source));
+    }
+
+    [Fact]
     public void TT0005_for_a_progress_type_MessagePack_cannot_carry()
     {
         // The reporter is the worker's; what it reports travels to readers in other processes.

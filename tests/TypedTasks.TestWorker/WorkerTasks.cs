@@ -20,6 +20,22 @@ public static class WorkerTasks
         return x + y;
     }
 
+    /// <summary>Keys whose it.unique runs end at once in this process, whatever the delay they carry.</summary>
+    public static ConcurrentDictionary<string, bool> Hurried { get; } = new();
+
+    /// <summary>Unique by key for a minute; counts its runs in <see cref="Calls"/> and takes a while.</summary>
+    [Task("it.unique", UniqueFor = "00:01:00", UniqueBy = new[] { nameof(key) })]
+    public static async Task<int> UniqueRun(string key, int milliseconds, CancellationToken ct)
+    {
+        var run = Calls.AddOrUpdate(key, 1, (_, n) => n + 1);
+        if (!Hurried.ContainsKey(key))
+        {
+            await Task.Delay(milliseconds, ct);
+        }
+
+        return run;
+    }
+
     [Task("it.fail")]
     public static int Fail(string message) => throw new InvalidOperationException(message);
 

@@ -123,12 +123,28 @@ internal static class DiagnosticDescriptors
         "Task has more than one IProgress<T> parameter",
         "Task '{0}' has a second progress parameter '{1}'. A run has one progress value, which callers read as one type through Tasks.X.Progress: declare one IProgress<T> parameter, with a T that carries everything the task reports.");
 
+    public static readonly DiagnosticDescriptor UniqueByUnknownParameter = Create(
+        "TT0023",
+        "UniqueBy names no argument the message carries",
+        "UniqueBy of task '{0}' names '{1}', {2}. Name parameters the caller passes, with nameof(parameter), so that two enqueues with the same values are the same task.");
+
+    public static readonly DiagnosticDescriptor UniqueByWithoutUniqueFor = Create(
+        "TT0024",
+        "UniqueBy without UniqueFor",
+        "Task '{0}' has UniqueBy but no UniqueFor. A unique task's lock needs a bound, so that a lost task cannot block its key for good: add UniqueFor = \"00:10:00\" (the longest the first task may hold its key), or remove UniqueBy.");
+
+    public static readonly DiagnosticDescriptor UniqueByUnstableType = Create(
+        "TT0025",
+        "Unique argument has no stable encoding",
+        "Task '{0}' is unique by parameter '{1}' of type '{2}', whose encoding may differ between two calls with equal values, so that equal enqueues would not be found the same. Make a task unique by primitives, strings, Guids, enums, DateTime, DateTimeOffset, decimals, or arrays of those: name such parameters in UniqueBy.");
+
     public static DiagnosticDescriptor[] All =>
     [
         GenericMethod, ByRefParameter, StackOnlyParameter, AsyncVoid, UnsupportedParameterType, UnsupportedReturnType,
         DuplicateTaskName, ProxyNameCollision, NegativeMaxRetries, InvalidTimeValue, InvalidQueueName, InvalidTaskName,
         UnreachableContainingType, InaccessibleMethod, InstanceTaskNotConstructible, InvalidProxyName, NoUsableConstructor,
-        AbstractWithoutUnion, InvalidCron, PeriodicWithArguments, UnknownTimeZone, SecondProgress,
+        AbstractWithoutUnion, InvalidCron, PeriodicWithArguments, UnknownTimeZone, SecondProgress, UniqueByUnknownParameter,
+        UniqueByWithoutUniqueFor, UniqueByUnstableType,
     ];
 
     private static DiagnosticDescriptor Create(string id, string title, string message, DiagnosticSeverity severity = DiagnosticSeverity.Error)

@@ -171,6 +171,15 @@ internal static class TaskEmitter
             w.Line($"    Periodic = new global::TypedTasks.PeriodicSpec({Literal(periodic.Cron)}, {Literal(periodic.TimeZone)}, (global::TypedTasks.MisfirePolicy){periodic.Misfire.ToString(CultureInfo.InvariantCulture)}, (global::TypedTasks.OverlapPolicy){periodic.Overlap.ToString(CultureInfo.InvariantCulture)}),");
         }
 
+        if (task.UniqueForTicks is { } uniqueFor)
+        {
+            w.Line($"    UniqueFor = {Time(uniqueFor)},");
+            if (task.UniqueBy.Length > 0)
+            {
+                w.Line($"    UniqueBy = new int[] {{ {string.Join(", ", task.UniqueBy.Select(i => i.ToString(CultureInfo.InvariantCulture)))} }},");
+            }
+        }
+
         w.Line("};").Line();
 
         w.Line($"internal {proxy}(global::TypedTasks.TaskClient? client, global::TypedTasks.EnqueueOptions? options)");

@@ -20,7 +20,9 @@ internal sealed record TaskModel(
     long? RetryDelayTicks,
     long? ExpiresTicks,
     EquatableArray<string> DocLines,
-    PeriodicModel? Periodic = null)
+    PeriodicModel? Periodic = null,
+    long? UniqueForTicks = null,
+    EquatableArray<int> UniqueBy = default)
 {
     public bool HasResult => ResultType is not null;
 }

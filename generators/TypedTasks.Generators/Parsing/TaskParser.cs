@@ -55,7 +55,8 @@ internal static class TaskParser
 
         var queue = "default";
         var maxRetries = 0;
-        long? timeout = null, retryDelay = null, expires = null;
+        long? timeout = null, retryDelay = null, expires = null, uniqueFor = null;
+        string[]? uniqueBy = null;
         var proxyName = method.Name;
         foreach (var argument in attribute.NamedArguments)
         {
@@ -86,6 +87,12 @@ internal static class TaskParser
                     break;
                 case "Expires":
                     expires = ParseTime(argument, display, location, diagnostics);
+                    break;
+                case "UniqueFor":
+                    uniqueFor = ParseTime(argument, display, location, diagnostics);
+                    break;
+                case "UniqueBy":
+                    uniqueBy = argument.Value.IsNull ? null : argument.Value.Values.Select(v => v.Value as string ?? "null").ToArray();
                     break;
                 case "ProxyName":
                     proxyName = argument.Value.Value as string ?? string.Empty;
@@ -150,6 +157,8 @@ internal static class TaskParser
                 parameter.HasExplicitDefaultValue ? DefaultValueText(parameter) : null));
         }
 
+        var uniqueParameters = UniqueChecks.Check(method, p => SuppliedBy(p) is not null || ProgressType(p) is not null, attributeSyntax, uniqueFor, attribute.NamedArguments.Any(a => a.Key == "UniqueFor"), uniqueBy, display, methodLocation, diagnostics);
+
         // Result.
         var (returnKind, resultType) = ClassifyReturn(method);
         var resultProblem = resultType is null ? null
@@ -186,7 +195,9 @@ internal static class TaskParser
             retryDelay,
             expires,
             new EquatableArray<string>(DocComments.ForProxy(methodSyntax, new HashSet<string>(method.Parameters.Where(p => SuppliedBy(p) is not null || ProgressType(p) is not null).Select(p => p.Name)))),
-            periodic);
+            periodic,
+            uniqueFor,
+            new EquatableArray<int>(uniqueParameters));
         return new TaskParseResult(model, identity, new EquatableArray<DiagnosticInfo>(diagnostics));
     }
 

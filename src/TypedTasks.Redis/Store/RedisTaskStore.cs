@@ -178,6 +178,11 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
             throw new ArgumentException($"A chosen task id must not be blank and must have at most {EnqueueOptions.MaxTaskIdLength} characters.", parameter);
         }
 
+        if (task.UniqueProblem is { } unique)
+        {
+            throw new ArgumentException($"The task {unique}. Nothing was stored.", parameter);
+        }
+
         if (task.Link is { } link)
         {
             if (task.ChosenId is null)
@@ -205,7 +210,7 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
         await SlotGroups.RunAsync(_connection, requests.Count, i => SeqKey(requests[i].Queue), BatchLimit, group =>
         {
             var (keys, index) = QueuesOf(group, i => requests[i].Queue);
-            var args = Args(now, 1 + (2 * group.Count) + (5 * group.Sum(i => requests[i].Tasks.Length)));
+            var args = Args(now, 1 + (2 * group.Count) + (7 * group.Sum(i => requests[i].Tasks.Length)));
             args.Add(_epoch);
             for (var g = 0; g < group.Count; g++)
             {
@@ -218,6 +223,8 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
                     args.Add(task.ChosenId ?? string.Empty);
                     args.Add(task.Envelope);
                     args.Add(task.Link is { } link ? LinkBytes(link) : RedisValue.EmptyString);
+                    args.Add(task.UniqueKey ?? string.Empty);
+                    args.Add(task.UniqueFor is { } span ? (long)Math.Ceiling(span.TotalMilliseconds) : 0);
                 }
             }
 

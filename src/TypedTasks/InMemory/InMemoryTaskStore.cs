@@ -28,6 +28,10 @@ public sealed partial class InMemoryTaskStore : ITaskStore, IScheduleStore
 
     // Final records in the order they became final; since the TTL is one value, also in expiry order.
     private readonly Queue<(TaskRecord Record, DateTimeOffset ExpiresAt)> _expiries = new();
+
+    // Unique locks by queue and key: the task that holds one, and when it lapses at the latest.
+    private readonly Dictionary<(string Queue, string Key), (TaskRecord Owner, DateTimeOffset Until)> _uniqueLocks = [];
+    private int _uniqueSweepAt = 1024;
     private readonly TimeProvider _time;
     private readonly Metrics.MetricsTable _metrics;
     private readonly TimeSpan _resultTtl;
@@ -753,6 +757,18 @@ public sealed partial class InMemoryTaskStore : ITaskStore, IScheduleStore
             while (_records.ContainsKey(id));
         }
 
+        // A lock whose owner is gone, final or past its bound is taken over.
+        (string, string) lockKey = default;
+        if (task.UniqueKey is { } key)
+        {
+            lockKey = (queueName, key);
+            if (_uniqueLocks.TryGetValue(lockKey, out var held) && held.Until > now
+                && _records.TryGetValue(held.Owner.Id, out var owner) && ReferenceEquals(owner, held.Owner) && !owner.State.IsFinal())
+            {
+                return owner.Id;
+            }
+        }
+
         var queue = QueueLocked(queueName);
         queue.Enqueued = true;
         var envelope = task.Envelope.ToArray();
@@ -763,6 +779,22 @@ public sealed partial class InMemoryTaskStore : ITaskStore, IScheduleStore
             Link = task.Link,
         };
         _records.Add(id, record);
+        if (task.UniqueKey is not null)
+        {
+            var span = task.UniqueFor!.Value;
+            _uniqueLocks[lockKey] = (record, span < DateTimeOffset.MaxValue - now ? now + span : DateTimeOffset.MaxValue);
+            if (_uniqueLocks.Count >= _uniqueSweepAt)
+            {
+                // Lapsed locks go in one sweep whenever the table doubled, so it stays bounded by the live ones.
+                foreach (var lapsed in _uniqueLocks.Where(l => l.Value.Until <= now).Select(l => l.Key).ToList())
+                {
+                    _uniqueLocks.Remove(lapsed);
+                }
+
+                _uniqueSweepAt = Math.Max(1024, _uniqueLocks.Count * 2);
+            }
+        }
+
         if (task.DueAt is { } due && due > now)
         {
             record.State = TaskState.Scheduled;
@@ -977,6 +1009,11 @@ public sealed partial class InMemoryTaskStore : ITaskStore, IScheduleStore
         if (task.ChosenId is { Length: 0 })
         {
             throw new ArgumentException($"{which} has an empty chosen id; leave it null to let the store make one. Nothing was stored.", nameof(task));
+        }
+
+        if (task.UniqueProblem is { } unique)
+        {
+            throw new ArgumentException($"{which} {unique}. Nothing was stored.", nameof(task));
         }
 
         if (task.Link is not null && task.ChosenId is null)

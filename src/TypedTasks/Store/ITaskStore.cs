@@ -25,7 +25,11 @@ public interface ITaskStore : IAsyncDisposable
     /// <summary>
     /// Stores a new task in <paramref name="queue"/>, pending (or scheduled when it has a due time),
     /// and returns its id, in one step. With a chosen id already used in this queue, nothing is
-    /// stored and the id of the task there is returned.
+    /// stored and the id of the task there is returned. With a <see cref="TaskToEnqueue.UniqueKey"/>
+    /// whose lock in this queue names a task that is not final (and whose
+    /// <see cref="TaskToEnqueue.UniqueFor"/> has not passed), nothing is stored and that task's id
+    /// is returned; otherwise the new task takes the lock. Two tasks of one batch with one key are
+    /// one task.
     /// </summary>
     ValueTask<string> EnqueueAsync(string queue, TaskToEnqueue task, CancellationToken cancellationToken = default);
 

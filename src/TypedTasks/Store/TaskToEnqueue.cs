@@ -14,4 +14,29 @@ public readonly record struct TaskToEnqueue(ReadOnlyMemory<byte> Envelope, int P
     /// task needs a <see cref="ChosenId"/>: the store looks for links of tasks with one only.
     /// </summary>
     public WorkflowLink? Link { get; init; }
+
+    /// <summary>
+    /// The unique key of a task with <see cref="TaskAttribute.UniqueFor"/> (its name and a hash of
+    /// the arguments it is unique by), or null. While the task last enqueued under the key in this
+    /// queue is not final, and for at most <see cref="UniqueFor"/>, an enqueue with the key stores
+    /// nothing and returns that task's id.
+    /// </summary>
+    public string? UniqueKey { get; init; }
+
+    /// <summary>How long at most the lock of <see cref="UniqueKey"/> lasts; required with a key.</summary>
+    public TimeSpan? UniqueFor { get; init; }
+
+    /// <summary>Why <see cref="UniqueKey"/> and <see cref="UniqueFor"/> cannot be stored, or null.</summary>
+    internal string? UniqueProblem => (UniqueKey, UniqueFor) switch
+    {
+        (null, null) => null,
+        (null, _) => "has UniqueFor but no UniqueKey; set both or neither",
+        ({ Length: 0 or > MaxUniqueKeyLength }, _) => $"has a unique key of {UniqueKey.Length} characters; a unique key has 1 to {MaxUniqueKeyLength}",
+        (_, null) => "has a UniqueKey but no UniqueFor; the lock needs a bound",
+        (_, { } span) when span < TimeSpan.FromMilliseconds(1) => $"has UniqueFor {span}; it must be at least 1 ms",
+        _ => null,
+    };
+
+    /// <summary>The longest unique key a store takes.</summary>
+    internal const int MaxUniqueKeyLength = 512;
 }

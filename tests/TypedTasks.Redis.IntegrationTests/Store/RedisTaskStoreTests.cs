@@ -319,6 +319,33 @@ public abstract class RedisTaskStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Enqueue_with_a_unique_lock_of_another_type_fails_and_stores_nothing()
+    {
+        // Input: the unique lock P:{u}:u:job:k holds a list; EnqueueMany of a plain task and one
+        // with that key. Error: InvalidDataException naming the lock key; nothing stored, the lock kept.
+        await Raw.ListLeftPushAsync(K("u", "u:job:k"), "x");
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => _store.EnqueueManyAsync("u",
+            [New(), New() with { UniqueKey = "job:k", UniqueFor = TimeSpan.FromMinutes(1) }]).AsTask());
+        Assert.Contains($"{_prefix}:{{u}}:u:job:k holds a list", error.Message, StringComparison.Ordinal);
+        Assert.False(await Raw.KeyExistsAsync(K("u", "seq")));
+        Assert.Equal(0, await Raw.ListLengthAsync(K("u", "pending:0")));
+        Assert.Equal(1, await Raw.ListLengthAsync(K("u", "u:job:k")));
+    }
+
+    [Fact]
+    public async Task A_unique_lock_holds_the_sequence_of_its_task_and_lapses_after_unique_for()
+    {
+        // Input: an enqueue with key job:k and UniqueFor 1 minute. The lock is a string with the
+        // task's sequence and a time to live of at most that minute.
+        var id = await _store.EnqueueAsync("u", New() with { UniqueKey = "job:k", UniqueFor = TimeSpan.FromMinutes(1) });
+        var seq = id[(id.IndexOf('-', StringComparison.Ordinal) + 1)..id.IndexOf('@', StringComparison.Ordinal)];
+        Assert.Equal(seq, (string?)await Raw.StringGetAsync(K("u", "u:job:k")));
+        var ttl = await Raw.KeyTimeToLiveAsync(K("u", "u:job:k"));
+        Assert.NotNull(ttl);
+        Assert.InRange(ttl.Value, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(1));
+    }
+
+    [Fact]
     public async Task Enqueues_batched_with_one_into_a_pending_list_of_another_type_are_stored_and_only_that_one_fails()
     {
         // Input: pending:3 of queue "i" holds a string; 20 concurrent enqueues at priority 0 (one

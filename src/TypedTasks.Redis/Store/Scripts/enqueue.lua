@@ -1,15 +1,19 @@
 -- Stores new tasks for many callers at once: each request (one EnqueueAsync, or one
 -- EnqueueManyAsync) is stored all or nothing, and a request refused leaves the others stored.
 -- ARGV[A]      the client's part of the epoch of a queue whose seq key does not exist yet
--- ARGV[A+1..]  per request: queue index (its KEYS entry), task count n, then five per task:
+-- ARGV[A+1..]  per request: queue index (its KEYS entry), task count n, then seven per task:
 --              priority, due (unix ms, 0: now), chosen id ('' when none), envelope, workflow link
---              ('' when none; else cmsgpack { join queue, join key, index }, kept in P:{q}:link)
--- Returns      per request, in order: { 'i', id of each task } (a chosen id already used: the
---              id of the task there); { 'w', message } a key it needs holds another Redis type;
+--              ('' when none; else cmsgpack { join queue, join key, index }, kept in P:{q}:link),
+--              unique key ('' when none), unique for (ms)
+-- Returns      per request, in order: { 'i', id of each task } (a chosen id already used, or a
+--              unique key whose lock names a task that is not final: the id of the task there);
+--              { 'w', message } a key it needs holds another Redis type;
 --              { 'c', message } a chosen id has the form of the ids the store makes.
 -- Order: every request is checked and planned first, reads only (a refused one gives back the
 -- sequences it planned); then records, counters and indexes are written, to keys checked.
--- Nothing is removed.
+-- Nothing is removed. A unique lock, P:{q}:u:<key>, holds the sequence of the task that took it,
+-- with a PX of its unique-for time; a lock whose task is final or gone is taken over (set anew).
+-- Two tasks with one key in one call: the second is the first.
 staging = true
 local candidate = ARGV[A]
 local answers = {}
@@ -17,6 +21,8 @@ local plans = {}
 local next_seq = {}
 local used = {}
 local taken = {}
+local locking = {}
+local STRIDE = 7
 
 -- Plans one request; returns its items, or nil, the answer code and the message. The chosen ids
 -- it takes are listed in claims.
@@ -26,7 +32,7 @@ local function plan_request(qi, q, from, n, claims)
   if next_seq[qi] == nil then next_seq[qi] = tonumber(redis.call('HGET', q.seq, 'next') or '0') end
   local items = {}
   for t = 1, n do
-    local at = from + (t - 1) * 5
+    local at = from + (t - 1) * STRIDE
     local chosen = ARGV[at + 2]
     local e = epoch_form(chosen)
     if e and e == (epoch(q) or fresh_epoch(q, candidate)) then
@@ -39,11 +45,34 @@ local function plan_request(qi, q, from, n, claims)
       existing = taken[qi .. '@' .. chosen] or redis.call('GET', q.base .. 'id:' .. chosen)
     end
     local item = { q = q, qi = qi, prio = tonumber(ARGV[at]), due = tonumber(ARGV[at + 1]), chosen = chosen,
-      name = '', body = ARGV[at + 3], link = ARGV[at + 4] }
+      name = '', body = ARGV[at + 3], link = ARGV[at + 4], unique = ARGV[at + 5], unique_for = ARGV[at + 6] }
     if existing then
       item.existing = true
       item.id = chosen .. '@' .. q.name
-    else
+    elseif item.unique ~= '' then
+      p = problem_at(q, 'u:' .. item.unique, 'string')
+      if p then return nil, 'w', p end
+      local claim = qi .. '@' .. item.unique
+      local first = locking[claim]
+      if first then
+        item.same = first
+      else
+        local seq = redis.call('GET', q.base .. 'u:' .. item.unique)
+        if seq then
+          local ok, r = pcall(load, q, seq)
+          if not ok then return nil, 'w', 'the unique lock of ' .. item.unique .. ' in queue ' .. q.name .. ' names a task whose record cannot be read: ' .. tostring(r and r.err or r) end
+          if r and not is_final(r.state) then
+            item.existing = true
+            item.id = id_of(q, seq, r)
+          end
+        end
+        if not item.existing then
+          locking[claim] = item
+          claims[#claims + 1] = { locking, claim }
+        end
+      end
+    end
+    if not existing and not item.existing and not item.same then
       next_seq[qi] = next_seq[qi] + 1
       item.seq = tostring(next_seq[qi])
       local index = item.due > NOW and 'sched' or 'pending:' .. item.prio
@@ -52,7 +81,7 @@ local function plan_request(qi, q, from, n, claims)
       if p then return nil, 'w', p end
       if chosen ~= '' then
         taken[qi .. '@' .. chosen] = item.seq
-        claims[#claims + 1] = qi .. '@' .. chosen
+        claims[#claims + 1] = { taken, qi .. '@' .. chosen }
       end
     end
     items[t] = item
@@ -73,15 +102,15 @@ while at <= #ARGV do
   if items then
     plans[r] = items
     for _, item in ipairs(items) do
-      if not item.existing then used[qi] = true end
+      if not item.existing and not item.same then used[qi] = true end
     end
   else
     -- Refused: the sequences and chosen ids it planned are given back.
     next_seq[qi] = before
-    for _, key in ipairs(claims) do taken[key] = nil end
+    for _, claim in ipairs(claims) do claim[1][claim[2]] = nil end
     answers[r] = { code, message }
   end
-  at = at + 2 + n * 5
+  at = at + 2 + n * STRIDE
 end
 
 for qi in pairs(used) do
@@ -105,13 +134,17 @@ for i = 1, r do
       local q = item.q
       if item.existing then
         ids[t + 1] = item.id
+      elseif item.same then
+        ids[t + 1] = item.same.id
       else
         local rec = create(q, item)
         if item.link ~= '' then redis.call('HSET', q.base .. 'link', item.seq, item.link) end
         local bucket = item.qi .. ':' .. bucket_no(item.seq)
         local open = opening[bucket]
         if open then open.n = open.n + 1 else opening[bucket] = { q = q, seq = item.seq, n = 1 } end
-        ids[t + 1] = id_of(q, item.seq, rec)
+        item.id = id_of(q, item.seq, rec)
+        if item.unique ~= '' then redis.call('SET', q.base .. 'u:' .. item.unique, item.seq, 'PX', item.unique_for) end
+        ids[t + 1] = item.id
       end
     end
     answers[i] = ids

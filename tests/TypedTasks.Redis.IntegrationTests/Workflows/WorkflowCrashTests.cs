@@ -96,6 +96,40 @@ public sealed class WorkflowCrashTests(RedisFixture redis, Xunit.Abstractions.IT
     }
 
     [Fact]
+    public async Task A_delivery_whose_last_write_fails_leaves_the_entry_in_the_outbox_and_a_later_sweep_delivers_it()
+    {
+        // Input: a member on "members" ended and its delivery left in the outbox; the successor's
+        // queue "reports" has its pending list replaced by a string, so the delivery's write of the
+        // successor fails. Expected: the delivery is refused naming the key, the outbox keeps the
+        // entry and the join still waits; once the key is mended, a sweep delivers it and the chain ends.
+        var prefix = RedisHost.NewPrefix();
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(redis.Server.Endpoint);
+        var db = connection.GetDatabase();
+        await using var crashed = new RedisTaskStore(connection, new RedisTransportOptions { KeyPrefix = prefix }) { SkipFollowUps = true };
+        await using var sweeper = new RedisTaskStore(connection, new RedisTransportOptions { KeyPrefix = prefix });
+        await using var producer = await RedisHost.StartAsync(redis.Server.Endpoint, prefix: prefix, withWorker: false);
+
+        var chain = await Tasks.FailOn.WithClient(producer.Client).Call(6, -1).Then(Tasks.Describe.Bind("m")).EnqueueAsync();
+        var join = chain.Id[..chain.Id.LastIndexOf('@')];
+        var lease = Assert.Single(await crashed.FetchAsync(["members"], 1, default));
+        Assert.True(await crashed.CompleteAsync(lease, TaskCompletion.Succeeded(MessagePack.MessagePackSerializer.Serialize(6L))));
+        var pending = (RedisKey)$"{prefix}:{{reports}}:pending:0";
+        await db.StringSetAsync(pending, "not a list");
+
+        var refused = await Assert.ThrowsAnyAsync<Exception>(async () => await sweeper.DeliverLeftoversAsync(["members"]));
+        Assert.Contains("pending:0", refused.Message, StringComparison.Ordinal);
+        Assert.Single(await db.HashGetAllAsync(sweeper.OutboxKey("members")));
+        var waiting = (await sweeper.GetJoinAsync("reports", join))!;
+        Assert.Equal(("open", 0), (waiting.State, waiting.Arrived));
+
+        await db.KeyDeleteAsync(pending);
+        Assert.Equal(1, await sweeper.DeliverLeftoversAsync(["members"]));
+        Assert.Equal(0, await db.HashLengthAsync(sweeper.OutboxKey("members")));
+        await using var worker = await RedisHost.StartAsync(redis.Server.Endpoint, prefix: prefix, worker: w => w.Queues = ["reports"]);
+        Assert.Equal("6 m", await chain.GetAsync(Bound));
+    }
+
+    [Fact]
     public async Task A_member_whose_lease_ran_out_and_ran_again_elsewhere_counts_once()
     {
         // Input: a member fetched by a worker that stalls past its lease; recovered and run by another;

@@ -572,8 +572,12 @@ end
 
 -- The first problem among the keys a delivery to join key of q writes, or nil.
 local function join_problem(q, key)
+  -- Every key the successor's making writes, its indexes included: a delivery that failed at its
+  -- last write would have counted the member and left no successor, and its redelivery counts nothing.
   local p = problem_at(q, 'join:' .. key, 'hash') or problem_of(q, 'seq', 'open') or problem_at(q, 'link', 'hash')
     or problem_at(q, 'outbox', 'hash') or problem_at(q, 'id:' .. key, 'string')
+    or problem_of(q, 'succeeded', 'failed', 'canceled', 'expired')
+    or problem_of(q, 'pending:0', 'pending:1', 'pending:2', 'pending:3', 'pending:4', 'pending:5', 'pending:6', 'pending:7', 'pending:8', 'pending:9')
   if p then return p end
   local seq = tonumber(redis.call('HGET', q.seq, 'next') or '0') + 1
   return problem_at(q, 't:' .. bucket_no(seq), 'hash')

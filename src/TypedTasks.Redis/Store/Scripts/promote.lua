@@ -1,5 +1,5 @@
 -- Moves the scheduled and retrying tasks of the queues KEYS that are due to the tail of their
--- pending lists (Pending).
+-- pending lists (Pending), and lets go the tasks held back by limits whose time came.
 -- ARGV[A]      the most tasks per queue and index
 -- Returns      the earliest due time left (unix ms), or -1 when none waits.
 -- Cost: an index with nothing due costs one ZRANGE (its first entry), so an idle queue costs two
@@ -58,6 +58,15 @@ for qi = 1, #KEYS do
     zrem_all(move.key, move.due)
     wait_until(first_due(move.key))
   end
+  -- Limits whose time came (shared.lua, limits): a rate window that frees a start, a concurrency
+  -- limit's periodic look.
+  local gates = q.base .. 'gates'
+  local head = first_due(gates)
+  if head and head <= NOW then
+    for _, gate in ipairs(redis.call('ZRANGEBYSCORE', gates, '-inf', NOW, 'LIMIT', 0, limit)) do revisit(q, gate) end
+    head = first_due(gates)
+  end
+  wait_until(head)
 end
 flush()
 return earliest

@@ -615,6 +615,23 @@ local function unhold(q, seq, r)
   return false
 end
 
+-- The limits of q that hold tasks back, in key order (a key's concurrency limit before its rate
+-- limit): where listing and purging go on after the pending lists. O(limits in use).
+local function holding(q)
+  if redis.call('TYPE', q.base .. 'limits').ok ~= 'hash' then return {} end
+  local gates = {}
+  for _, gate in ipairs(redis.call('HKEYS', q.base .. 'limits')) do
+    local ok, n = pcall(redis.call, 'LLEN', q.base .. 'lh:' .. gate)
+    if ok and n > 0 then gates[#gates + 1] = gate end
+  end
+  table.sort(gates, function(a, b)
+    local ka, kb = string.sub(a, 3), string.sub(b, 3)
+    if ka ~= kb then return ka < kb end
+    return a < b
+  end)
+  return gates
+end
+
 -- Looks at limit gate of q again (promote, when its time came): lets go as many held tasks as it
 -- has room for, and sets when to look again (or drops it from the index when idle).
 local function revisit(q, gate)

@@ -141,21 +141,21 @@ public sealed class LimitTaskTests
         var client = new TaskClient(store);
         var send = Tasks.LimitedSend.WithClient(client);
 
-        await TaskGroup.Of(send.Call("acme", 1), send.Call("globex", 2)).Then(Tasks.LimitedStep.Bind("eu")).EnqueueAsync();
+        await TaskGroup.Of(send.Call("acme", 1), send.Call("globex", 2)).Then(Tasks.LimitedTotal.Bind("eu")).EnqueueAsync();
 
         var members = store.Enqueued.ToList();
         Assert.Equal(2, members.Count);
         Assert.Equal(SendAcme, members[0].Task.Limits);
         Assert.Equal("tests.limits.send|tenant=\"globex\"", members[1].Task.Limits![0].Key);
         var join = Assert.Single(store.Joins);
-        Assert.Equal(
-            [new TaskLimit("tests.limits.step|input=(previous result)", 3), new TaskLimit("tests.limits.step|region=\"eu\"", 20, TimeSpan.FromMinutes(1))],
-            join.Limits);
+        Assert.Equal([new TaskLimit("tests.limits.total|values=(previous result)", 1)], join.Limits);
 
         // A chain of one call and a step: the call is the join's one member; a group's own result has no limits.
         await send.Call("initech", 3).Then(Tasks.LimitedStep.Bind("us")).EnqueueAsync();
         Assert.Equal("tests.limits.send|tenant=\"initech\"", store.Enqueued.Last().Task.Limits![0].Key);
-        Assert.Equal("tests.limits.step|region=\"us\"", store.Joins.Last().Limits![1].Key);
+        Assert.Equal(
+            [new TaskLimit("tests.limits.step|input=(previous result)", 3), new TaskLimit("tests.limits.step|region=\"us\"", 20, TimeSpan.FromMinutes(1))],
+            store.Joins.Last().Limits);
         await TaskGroup.Of(send.Call("a", 1)).EnqueueAsync();
         Assert.Null(store.Joins.Last().Limits);
     }

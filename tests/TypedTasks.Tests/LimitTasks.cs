@@ -19,6 +19,10 @@ public static class LimitTasks
     [Task("tests.limits.step", Queue = Queue, MaxConcurrency = 3, ConcurrencyKey = nameof(input), RateLimit = "20/m", RateLimitKey = nameof(region), ProxyName = "LimitedStep")]
     public static int Step(int input, string region) => input;
 
+    /// <summary>A chord's callback, at most one at a time per results.</summary>
+    [Task("tests.limits.total", Queue = Queue, MaxConcurrency = 1, ConcurrencyKey = nameof(values), ProxyName = "LimitedTotal")]
+    public static int Total(int[] values, string region) => values.Length;
+
     /// <summary>One at a time, whatever its argument.</summary>
     [Task("tests.limits.single", Queue = Queue, MaxConcurrency = 1, ProxyName = "LimitedSingle")]
     public static void Single(string note)

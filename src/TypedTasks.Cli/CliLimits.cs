@@ -144,8 +144,7 @@ namespace TypedTasks.Cli
             var now = DateTimeOffset.UtcNow;
 
             // A lock names its task, not its state: one read per lock, at most a page of them, sent together.
-            var tasks = await Task.WhenAll(locks.Select(l => inspector.GetTaskAsync(l.TaskId)));
-            var states = tasks.Select(t => t?.State.ToString()).ToList();
+            var states = await Task.WhenAll(locks.Select(l => StateAsync(inspector, l.TaskId)));
             if (json)
             {
                 Print(new
@@ -174,6 +173,19 @@ namespace TypedTasks.Cli
                 ["KEY", "TASK ID", "STATE", "EXPIRES IN"],
                 locks.Select((l, i) => new[] { l.Key, l.TaskId, states[i] ?? "gone", In(l.ExpiresAt - now) })));
             return 0;
+        }
+
+        /// <summary>A task's state, or null when its record is gone or lost.</summary>
+        private static async Task<string?> StateAsync(ITaskInspector inspector, string id)
+        {
+            try
+            {
+                return (await inspector.GetTaskAsync(id))?.State.ToString();
+            }
+            catch (TaskNotFoundException)
+            {
+                return null;
+            }
         }
 
         /// <summary>What a limit allows: "2 at once" or "10 per 1s".</summary>

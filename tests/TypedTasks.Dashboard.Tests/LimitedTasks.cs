@@ -16,35 +16,34 @@ namespace TypedTasks.Dashboard.Tests;
 /// </summary>
 internal sealed record LimitedTasks(IReadOnlyList<string> Acme, IReadOnlyList<string> Mail, IReadOnlyList<string> Reports)
 {
-    public const string Queue = "dash";
-
     public const string AcmeKey = "dash.import|tenant=\"acme\"";
 
-    public static async Task<LimitedTasks> ArrangeAsync(ITaskStore store)
+    /// <summary>Makes them in <paramref name="queue"/>, which no worker serves: they stay as the fetch left them.</summary>
+    public static async Task<LimitedTasks> ArrangeAsync(ITaskStore store, string queue)
     {
         var acme = new List<string>();
         for (var i = 0; i < 3; i++)
         {
-            acme.Add(await store.EnqueueAsync(Queue, new TaskToEnqueue(Envelope("dash.import", "acme"), 0) { Limits = [new TaskLimit(AcmeKey, 1)] }));
+            acme.Add(await store.EnqueueAsync(queue, new TaskToEnqueue(Envelope("dash.import", "acme"), 0) { Limits = [new TaskLimit(AcmeKey, 1)] }));
         }
 
         var mail = new List<string>();
         for (var i = 0; i < 2; i++)
         {
-            mail.Add(await store.EnqueueAsync(Queue, new TaskToEnqueue(Envelope("dash.mail", "hello"), 0) { Limits = [new TaskLimit("dash.mail", 1, TimeSpan.FromMinutes(1))] }));
+            mail.Add(await store.EnqueueAsync(queue, new TaskToEnqueue(Envelope("dash.mail", "hello"), 0) { Limits = [new TaskLimit("dash.mail", 1, TimeSpan.FromMinutes(1))] }));
         }
 
-        var started = await store.FetchAsync([Queue], 10, CancellationToken.None);
+        var started = await store.FetchAsync([queue], 10, CancellationToken.None);
         Assert.Equal(new[] { acme[0], mail[0] }, started.Select(l => l.Id));
 
         // Not due for an hour: the locks' tasks wait, so the locks hold.
         var reports = new List<string>();
         foreach (var (key, minutes) in new[] { ("dash.report:abc", 10), ("dash.report:def", 20) })
         {
-            reports.Add(await store.EnqueueAsync(Queue, new TaskToEnqueue(Envelope("dash.report", key), 0, DateTimeOffset.UtcNow.AddHours(1)) { UniqueKey = key, UniqueFor = TimeSpan.FromMinutes(minutes) }));
+            reports.Add(await store.EnqueueAsync(queue, new TaskToEnqueue(Envelope("dash.report", key), 0, DateTimeOffset.UtcNow.AddHours(1)) { UniqueKey = key, UniqueFor = TimeSpan.FromMinutes(minutes) }));
         }
 
-        Assert.Equal(3, (await store.CountAsync(Queue)).Held);
+        Assert.Equal(3, (await store.CountAsync(queue)).Held);
         return new LimitedTasks(acme, mail, reports);
     }
 

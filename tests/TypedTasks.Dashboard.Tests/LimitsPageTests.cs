@@ -16,7 +16,7 @@ public sealed class LimitsPageTests
     {
         await using var redis = await RedisServer.StartAsync();
         await using var app = await DashboardApp.StartAsync(o => o.UseRedis(redis.Endpoint), e => e.MapTypedTasksDashboard("/tasks", o => o.PageSize = 1), worker: false);
-        var tasks = await LimitedTasks.ArrangeAsync(app.Client.Store);
+        var tasks = await LimitedTasks.ArrangeAsync(app.Client.Store, "dash");
         var client = app.Server.CreateClient();
         await using var raw = await ConnectionMultiplexer.ConnectAsync(redis.Endpoint + ",allowAdmin=true");
         var server = raw.GetServer(redis.Endpoint);

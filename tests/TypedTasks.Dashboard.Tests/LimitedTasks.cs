@@ -1,11 +1,10 @@
 using System;
-using System.Buffers;
 using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
-using MessagePack;
 using TypedTasks.Store;
+using TypedTasks.Testing;
 
 namespace TypedTasks.Dashboard.Tests;
 
@@ -24,13 +23,13 @@ internal sealed record LimitedTasks(IReadOnlyList<string> Acme, IReadOnlyList<st
         var acme = new List<string>();
         for (var i = 0; i < 3; i++)
         {
-            acme.Add(await store.EnqueueAsync(queue, new TaskToEnqueue(Envelope("dash.import", "acme"), 0) { Limits = [new TaskLimit(AcmeKey, 1)] }));
+            acme.Add(await store.EnqueueAsync(queue, new TaskToEnqueue(Envelopes.Of("dash.import", "acme"), 0) { Limits = [new TaskLimit(AcmeKey, 1)] }));
         }
 
         var mail = new List<string>();
         for (var i = 0; i < 2; i++)
         {
-            mail.Add(await store.EnqueueAsync(queue, new TaskToEnqueue(Envelope("dash.mail", "hello"), 0) { Limits = [new TaskLimit("dash.mail", 1, TimeSpan.FromMinutes(1))] }));
+            mail.Add(await store.EnqueueAsync(queue, new TaskToEnqueue(Envelopes.Of("dash.mail", "hello"), 0) { Limits = [new TaskLimit("dash.mail", 1, TimeSpan.FromMinutes(1))] }));
         }
 
         var started = await store.FetchAsync([queue], 10, CancellationToken.None);
@@ -40,28 +39,10 @@ internal sealed record LimitedTasks(IReadOnlyList<string> Acme, IReadOnlyList<st
         var reports = new List<string>();
         foreach (var (key, minutes) in new[] { ("dash.report:abc", 10), ("dash.report:def", 20) })
         {
-            reports.Add(await store.EnqueueAsync(queue, new TaskToEnqueue(Envelope("dash.report", key), 0, DateTimeOffset.UtcNow.AddHours(1)) { UniqueKey = key, UniqueFor = TimeSpan.FromMinutes(minutes) }));
+            reports.Add(await store.EnqueueAsync(queue, new TaskToEnqueue(Envelopes.Of("dash.report", key), 0, DateTimeOffset.UtcNow.AddHours(1)) { UniqueKey = key, UniqueFor = TimeSpan.FromMinutes(minutes) }));
         }
 
         Assert.Equal(3, (await store.CountAsync(queue)).Held);
         return new LimitedTasks(acme, mail, reports);
-    }
-
-    /// <summary>A version 2 envelope (docs/wire-format.md) of <paramref name="task"/> with one string argument.</summary>
-    private static byte[] Envelope(string task, string argument)
-    {
-        var buffer = new ArrayBufferWriter<byte>();
-        var writer = new MessagePackWriter(buffer);
-        writer.WriteArrayHeader(7);
-        writer.Write(2);
-        writer.Write(task);
-        writer.Write((ulong)DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-        writer.WriteNil();
-        writer.WriteNil();
-        writer.WriteNil();
-        writer.WriteArrayHeader(1);
-        writer.Write(argument);
-        writer.Flush();
-        return buffer.WrittenSpan.ToArray();
     }
 }

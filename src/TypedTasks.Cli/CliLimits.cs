@@ -14,7 +14,7 @@ namespace TypedTasks.Cli
         private static Command LimitsCommand(string[] secrets, Option<bool> json, Func<string, Argument<string>> queueArgument, Option<long> offset, Option<int> count)
         {
             var queue = queueArgument("The queue whose limits are listed");
-            var held = new Option<string?>("--held") { Description = "List the tasks the limit with this key holds back (the KEY column of --json, such as 'Import|tenant=\"acme\"')", HelpName = "KEY" };
+            var held = new Option<string?>("--held") { Description = "List the tasks the limit with this key holds back: its key as limits --json gives it, the task name, then for a limit per key | and the parameter with its value ('Import|tenant=\"acme\"')", HelpName = "KEY" };
             held.Validators.Add(r =>
             {
                 if (r.GetValueOrDefault<string?>() is { } key && (key.Length == 0 || key.Length > TypedTasks.Store.TaskLimit.MaxKeyLength))

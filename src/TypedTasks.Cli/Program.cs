@@ -125,7 +125,7 @@ namespace TypedTasks.Cli
 
             var tasksQueue = Queue("The queue whose tasks are listed");
             var state = new Option<TaskState>("--state") { Description = "The state: Pending, Scheduled, Started, Retrying, Succeeded, Failed, Canceled or Expired", DefaultValueFactory = _ => TaskState.Pending, HelpName = "STATE" };
-            var offset = new Option<long>("--offset") { Description = "How many tasks of the state to skip (the store's order)", DefaultValueFactory = _ => 0, HelpName = "N" };
+            var offset = new Option<long>("--offset") { Description = "How many tasks to skip (in the order the store keeps them)", DefaultValueFactory = _ => 0, HelpName = "N" };
             offset.Validators.Add(r =>
             {
                 if (r.GetValueOrDefault<long>() < 0)

@@ -693,6 +693,7 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
         }
 
         var total = 0;
+        var followUps = new List<(string Queue, List<Followup> Followups)>();
         await SlotGroups.RunAsync(_connection, split.Count, i => SeqKey(split[i].Queue), BatchLimit, group =>
         {
             var (keys, index) = QueuesOf(group, i => split[i].Queue);
@@ -705,7 +706,27 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
 
             return RunAsync(script, keys, args);
         },
-        (_, result) => total += (int)(long)result).ConfigureAwait(false);
+        (group, result) =>
+        {
+            if (result.Resp2Type != ResultType.Array)
+            {
+                total += (int)(long)result;
+                return;
+            }
+
+            // delete.lua: the count, then what its workflow members' ends left to do.
+            var all = (RedisResult[])result!;
+            total += (int)(long)all[0];
+            foreach (var byRequest in Followups(all, 1).GroupBy(f => f.Item))
+            {
+                followUps.Add((split[group[(int)byRequest.Key - 1]].Queue, [.. byRequest]));
+            }
+        }).ConfigureAwait(false);
+        foreach (var (queue, followups) in followUps)
+        {
+            await FollowUpAsync(queue, followups).ConfigureAwait(false);
+        }
+
         return total;
     }
 

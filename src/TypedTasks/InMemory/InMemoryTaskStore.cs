@@ -647,19 +647,32 @@ public sealed partial class InMemoryTaskStore : ITaskStore, IScheduleStore
         ArgumentNullException.ThrowIfNull(ids);
         cancellationToken.ThrowIfCancellationRequested();
         var deleted = 0;
+        var woken = new List<TaskCompletionSource>();
         lock (_gate)
         {
-            BeginLocked();
+            var now = BeginLocked();
             foreach (var id in ids)
             {
                 if (_records.TryGetValue(id, out var record) && !record.Leased)
                 {
+                    if (record.Link is not null && !record.State.IsFinal())
+                    {
+                        // A workflow member deleted before it ended counts as canceled for its
+                        // join, which would otherwise wait for it forever.
+                        UnindexLocked(record);
+                        record.State = TaskState.Canceled;
+                        record.UpdatedAt = now;
+                        IndexFinalLocked(record, now);
+                        EndedLocked(record, now, woken);
+                    }
+
                     RemoveLocked(record);
                     deleted++;
                 }
             }
         }
 
+        Wake(woken);
         return new(deleted);
     }
 

@@ -98,6 +98,36 @@ public abstract partial class TaskStoreConformance
         Assert.Equal(("failed", 3), (state!.State, state.Arrived));
     }
 
+    [Theory]
+    [InlineData(JoinMode.All, "failed")]
+    [InlineData(JoinMode.Settled, "open")]
+    public async Task A_member_deleted_before_it_ended_counts_as_canceled_and_its_join_does_not_wait_for_it(JoinMode mode, string joinState)
+    {
+        // Input: a join of 3 members, the second deleted while pending (a tool's delete).
+        // Expected: it counts as canceled: an All join fails at once (its successor ends Canceled
+        // and names the member; the other members are canceled); a Settled join counts it and goes on.
+        var store = await StoreAsync();
+        var key = "wfd" + (int)mode;
+        var (join, successorId) = await JoinAsync(store, key, mode, 3);
+        var ids = await store.EnqueueManyAsync(Queue, [Member(key, 0), Member(key, 1), Member(key, 2)]);
+
+        Assert.Equal(1, await store.DeleteAsync([ids[1]]));
+
+        Assert.Null(await store.GetAsync(ids[1]));
+        var state = await ((IWorkflowStore)store).GetJoinAsync(NextQueue, join.Key);
+        Assert.Equal((joinState, TaskState.Canceled), (state!.State, state.Outcomes[1]));
+        if (mode == JoinMode.All)
+        {
+            var ended = await store.WaitAsync(successorId, Bound);
+            Assert.Equal((TaskState.Canceled, ids[1]), (ended.State, ended.Error!.FailedTaskId));
+            await Poll.UntilAsync(async () => (await store.GetAsync(ids[0]))!.State == TaskState.Canceled, "the other members are canceled", Bound);
+        }
+        else
+        {
+            Assert.Equal(TaskState.Pending, (await store.GetAsync(ids[0]))!.State);
+        }
+    }
+
     [Fact]
     public async Task A_join_is_refused_with_a_clear_error_when_its_envelope_has_no_open_argument_and_nothing_is_stored()
     {

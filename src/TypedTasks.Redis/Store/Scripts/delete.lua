@@ -1,6 +1,7 @@
 -- Deletes tasks that are not running: record, side key, chosen id and index entry.
 -- ARGV[A..]    two per id: queue index, the id's part before '@'
--- Returns      how many were deleted.
+-- Returns      how many were deleted, then the follow-ups (shared.lua) of workflow members deleted
+--              before they ended: each counts as canceled for its join.
 -- Order: every key touched is checked first, so the call either deletes each task whole or
 -- fails before changing anything.
 local count = (#ARGV - A + 1) / 2
@@ -12,9 +13,22 @@ for i = 1, count do
   local seq = resolve(q, ARGV[at + 1])
   local r = seq and try_load(q, seq)
   if r and r.state ~= STARTED then
+    serving = i
     unindex(q, seq, r)
+    if r.chosen ~= '' and not is_final(r.state) then
+      -- A workflow member deleted before it ended counts as canceled for its join (on_final does
+      -- nothing for a task that is no member), which would otherwise wait for it forever.
+      local ended = {}
+      for k, v in pairs(r) do ended[k] = v end
+      ended.state = CANCELED
+      ended.updated = NOW
+      on_final(q, seq, ended)
+    end
     forget(q, seq, r)
     deleted = deleted + 1
   end
 end
-return deleted
+flush()
+local out = { deleted }
+for k = 1, #followups do out[1 + k] = followups[k] end
+return out

@@ -713,7 +713,10 @@ end
 -- Removes a task's record, side key and chosen id (its index entry is the caller's).
 local function forget(q, seq, r)
   if not is_final(r.state) then closed(q, seq) end
-  if r.chosen ~= '' then redis.call('DEL', q.base .. 'id:' .. r.chosen) end
+  if r.chosen ~= '' then
+    redis.call('DEL', q.base .. 'id:' .. r.chosen)
+    pcall(redis.call, 'HDEL', q.base .. 'link', seq) -- a workflow member's link, if any
+  end
   if r.side then redis.call('DEL', side_of(q, seq)) end
   redis.call('DEL', q.base .. 'p:' .. seq) -- its progress (progress.lua), if any
   redis.call('HDEL', bucket_of(q, seq), seq)

@@ -3,9 +3,10 @@
 // from the add() call to the parent's result in the client's hands (its "completed" event).
 //   node flow.js memory --n 1000 --settings S      no worker yet: used_memory before and after one
 //                                                   flow is added; prints its line and the parent's id
-//   node flow.js time --n 1000 --repeats 5 --settings S [--pending ID]
+//   node flow.js time --n 1000 [--repeats 1] [--rep 1] [--warmup 50] [--warmup-flows 0] --settings S [--pending ID]
 //                                                   with a worker: waits for the memory step's flow
-//                                                   (ID), runs one flow not counted, then REPEATS
+//                                                   (ID), WARMUP add round trips and WARMUP_FLOWS flows
+//                                                   not counted, then REPEATS flows
 // One JSON line per measured run, in the shape of ../shared/bench/README.md.
 const os = require('os');
 const { FlowProducer, Queue, QueueEvents } = require('bullmq');
@@ -13,20 +14,21 @@ const IORedis = require('ioredis');
 const { QUEUE, CONCURRENCY, connection } = require('./common');
 
 function parseArgs(argv) {
-  const a = { mode: argv[0], n: 1000, repeats: 5, settings: '', pending: '', timeout: 300 };
+  const a = { mode: argv[0], n: 1000, repeats: 1, rep: 1, warmup: 50, 'warmup-flows': 0, 'ready-timeout': 60, settings: '', pending: '', timeout: 300 };
   for (let i = 1; i < argv.length; i += 2) {
     const k = argv[i].replace(/^--/, ''), v = argv[i + 1];
     if (v === undefined || !(k in a) || k === 'mode') throw new Error(`bad option ${argv[i]}`);
-    a[k] = ['n', 'repeats', 'timeout'].includes(k) ? Number(v) : v;
+    a[k] = ['settings', 'pending'].includes(k) ? v : Number(v);
   }
-  if (!['memory', 'time'].includes(a.mode) || !(a.n > 0) || !(a.repeats > 0)) {
-    throw new Error('usage: node flow.js memory|time [--n N] [--repeats R] [--settings S] [--pending ID] [--timeout S]');
+  if (!['memory', 'time'].includes(a.mode) || !(a.n > 0) || !(a.repeats > 0) || !(a.warmup >= 0) || !(a['warmup-flows'] >= 0)) {
+    throw new Error('usage: node flow.js memory|time [--n N] [--repeats R] [--rep FIRST] [--warmup W] [--warmup-flows F] [--settings S] [--pending ID] [--timeout S] (N, R positive; W, F at least 0)');
   }
   return a;
 }
 
 const now = () => Number(process.hrtime.bigint()) / 1e6; // ms
 const r = (x, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
+const rv = (v) => (typeof v === 'string' ? JSON.parse(v) : v);
 const versions = () => ({ bullmq: require('bullmq/package.json').version, deps: `ioredis ${require('ioredis/package.json').version}, node ${process.versions.node}` });
 
 function flow(n, id) {
@@ -71,7 +73,7 @@ async function memory(a, producer, queue) {
 function finished(qe, id, timeoutS) {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => { done(); reject(new Error(`no result for ${id} after ${timeoutS} s`)); }, timeoutS * 1000);
-    const ok = ({ returnvalue }) => { done(); resolve(typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue); };
+    const ok = ({ returnvalue }) => { done(); resolve(rv(returnvalue)); };
     const bad = ({ failedReason }) => { done(); reject(new Error(`${id} failed: ${failedReason}`)); };
     const done = () => { clearTimeout(timer); qe.off(`completed:${id}`, ok); qe.off(`failed:${id}`, bad); };
     qe.on(`completed:${id}`, ok);
@@ -84,11 +86,18 @@ async function time(a, producer, queue, qe) {
   if (a.pending) {
     const job = await queue.getJob(a.pending);
     if (!job) throw new Error(`no job ${a.pending}`);
-    const v = await job.waitUntilFinished(qe, a.timeout * 1000);
+    const v = rv(await job.waitUntilFinished(qe, a.timeout * 1000));
     if (v !== expected) throw new Error(`the memory step's flow returned ${v}, expected ${expected}`);
   }
-  for (let rep = 0; rep <= a.repeats; rep++) {
-    const id = `sum-${process.pid}-${rep}`;
+  for (let i = 0; i < a.warmup; i++) { // sequential round trips, as every peer's client warms up
+    const job = await queue.add('add', { x: i, y: 1 });
+    const v = rv(await job.waitUntilFinished(qe, (i === 0 ? a['ready-timeout'] : 30) * 1000));
+    if (v !== i + 1) throw new Error(`warm-up: add(${i}, 1) returned ${v}`);
+  }
+  const warm = `${a.warmup} add round trips${a['warmup-flows'] ? ` and ${a['warmup-flows']} flow(s)` : ''} not counted first`;
+  for (let k = -a['warmup-flows']; k < a.repeats; k++) {
+    const rep = a.rep + k;
+    const id = `sum-${process.pid}-${k}`;
     const load = os.loadavg()[0];
     const result = finished(qe, id, a.timeout);
     const t0 = now();
@@ -96,15 +105,12 @@ async function time(a, producer, queue, qe) {
     const sent = now() - t0;
     const v = await result;
     const total = now() - t0;
-    if (rep === 0) { // one flow not counted
-      if (v !== expected) throw new Error(`warm-up flow returned ${v}, expected ${expected}`);
-      continue;
-    }
-    line('S4-chord', a.n, `${a.settings}, FlowProducer.add(parent sum, ${a.n} add children), the parent's completed event awaited`, {
+    if (v !== expected) throw new Error(`flow ${id} returned ${v}, expected ${expected}`);
+    if (k < 0) continue; // a flow not counted
+    line('S4-chord', a.n, `${a.settings}, ${warm}, FlowProducer.add(parent sum, ${a.n} add children), the parent's completed event awaited`, {
       throughput_per_s: r(a.n / (total / 1000)), send_s: r(sent / 1000, 4), total_s: r(total / 1000, 4),
-      verified: v === expected, rep, loadavg_1m_before: r(load, 2),
+      verified: true, rep, loadavg_1m_before: r(load, 2),
     });
-    if (v !== expected) return 2;
   }
   return 0;
 }
@@ -116,7 +122,7 @@ async function main() {
   // Reads the stream from its start: the memory step's events are there already, and cheap to skip.
   const qe = a.mode === 'time' ? new QueueEvents(QUEUE, { connection: connection(), lastEventId: '0-0' }) : null;
   for (const c of [queue, producer, qe]) if (c) c.on('error', (e) => console.error('bullmq error:', e && e.message));
-  const guard = setTimeout(() => { console.error('hard timeout'); process.exit(3); }, (a.timeout * (a.repeats + 2) + 60) * 1000);
+  const guard = setTimeout(() => { console.error('hard timeout'); process.exit(3); }, (a.timeout * (a.repeats + a['warmup-flows'] + 2) + 60) * 1000);
   guard.unref();
   let rc = 1;
   try {

@@ -10,14 +10,14 @@
 # Every measured run has a fresh worker process and a fresh client warmed by 50 add round trips,
 # as the TypedTasks harness does; WARM=1 adds one chord not counted on each worker first.
 # Then the table (s4-table.js). Knobs: REPEATS (5), CHORD_N (1000), WARM (0),
-# CELERY_POOLS ("prefork:2 threads:8 gevent:100"; gevent is skipped when not installed),
-# BULLMQ_CONCURRENCY (50, as the peers' S1/S2 harness), SYSTEMS ("typedtasks celery bullmq", a subset
+# CELERY_POOLS ("prefork:2 prefork:4 threads:8 solo:1"; gevent:100 was slowest; skipped when not installed),
+# BULLMQ_CONCURRENCY (50, as the peers' S1/S2 harness), SYSTEMS ("typedtasks celery bullmq": which run,
 # in that order), RESULTS (a .jsonl file), SKIP_BUILD=1.
 set -uo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 BENCH="$(cd "$HERE/.." && pwd)"
 REPEATS="${REPEATS:-5}" CHORD_N="${CHORD_N:-1000}" WARM="${WARM:-0}"
-CELERY_POOLS="${CELERY_POOLS:-prefork:2 threads:8 gevent:100}"
+CELERY_POOLS="${CELERY_POOLS:-prefork:2 prefork:4 threads:8 solo:1}"
 BULLMQ_CONCURRENCY="${BULLMQ_CONCURRENCY:-50}"
 SYSTEMS="${SYSTEMS:-typedtasks celery bullmq}"
 RESULTS="${RESULTS:-${TMPDIR:-/tmp}/s4-$(date -u +%Y%m%dT%H%M%SZ).jsonl}"
@@ -26,7 +26,6 @@ WORK="$(mktemp -d)"
 PIDS=()
 say() { echo "[$(date -u +%H:%M:%S)] $*" >&2; }
 die() { say "$*"; exit 1; }
-want() { [[ " $SYSTEMS " == *" $1 "* ]]; }
 
 # Processes are started in their own process group (setsid) and stopped by that id: TERM, a
 # bounded wait, then KILL.
@@ -78,45 +77,46 @@ fi
 say "results in $RESULTS"
 
 # 1. TypedTasks: the harness starts its own redis-server, worker processes and producer hosts.
-if want typedtasks; then
+run_typedtasks() {
   load_line typedtasks
   say "TypedTasks: S4-chord x $REPEATS"
   (cd "$BENCH/bin/Release/net10.0" && SCENARIOS=S4-chord REPEATS="$REPEATS" CHORD_N="$CHORD_N" CHORD_WARMUP="$WARM" \
     timeout 900 dotnet TypedTasks.Benchmarks.dll 2>>"$WORK/clients.log") | grep '^{' | tee -a "$RESULTS" || die "TypedTasks' S4 failed: $(tail -20 "$WORK/clients.log")"
-fi
+}
 
 # 2. Celery, one fresh redis-server per pool.
-if "$PY" -c 'from kombu.serialization import dumps, loads; c, e, d = dumps({"a": [1]}, serializer="msgpack"); assert loads(d, c, e, accept=[c]) == {"a": [1]}' 2>/dev/null; then
-  SERIALIZER=msgpack
-else
-  SERIALIZER=json
-fi
-want celery || CELERY_POOLS=
-for spec in $CELERY_POOLS; do
-  pool="${spec%%:*}" conc="${spec##*:}"
-  if [ "$pool" = gevent ] && ! "$PY" -c 'import gevent' 2>/dev/null; then say "Celery: gevent is not installed, $spec skipped"; continue; fi
-  start_redis "celery-$pool"
-  export BENCH_REDIS_URL="redis://127.0.0.1:$PORT/0" BENCH_SERIALIZER="$SERIALIZER" PYTHONDONTWRITEBYTECODE=1
-  settings="1 worker process, pool $pool -c $conc, prefetch multiplier 4, $SERIALIZER, Redis broker and result backend, --without-gossip/mingle/heartbeat"
-  load_line "celery-$pool"
-  say "Celery [$pool -c $conc]: memory, then S4-chord x $REPEATS"
-  pending=$(cd "$HERE/celery-chord" && client "$PY" chord.py memory --n "$CHORD_N" --settings "$settings" | sed -n 's/.*"callback_id": "\([^"]*\)".*/\1/p')
-  [ -n "$pending" ] || die "Celery's memory step failed: $(tail -20 "$WORK/clients.log")"
-  for ((rep = 1; rep <= REPEATS; rep++)); do
-    (cd "$HERE/celery-chord" && start_bg "$WORK/celery-worker.log" "$PY" -m celery -A chord_app worker -P "$pool" -c "$conc" -Q bench -n "s4@%h" \
-      --loglevel=WARNING --without-gossip --without-mingle --without-heartbeat; echo "$BG_PID" >"$WORK/worker.pid")
-    worker=$(cat "$WORK/worker.pid"); PIDS+=("$worker")
-    (cd "$HERE/celery-chord" && client "$PY" chord.py time --n "$CHORD_N" --rep "$rep" --warmup 50 --warmup-chords "$WARM" --settings "$settings" \
-      ${pending:+--pending "$pending"}) >/dev/null || die "Celery's run $rep failed: $(tail -20 "$WORK/clients.log")"
-    tail -1 "$RESULTS" >&2
-    pending=
-    stop_pid "$worker"
+run_celery() {
+  if "$PY" -c 'from kombu.serialization import dumps, loads; c, e, d = dumps({"a": [1]}, serializer="msgpack"); assert loads(d, c, e, accept=[c]) == {"a": [1]}' 2>/dev/null; then
+    SERIALIZER=msgpack
+  else
+    SERIALIZER=json
+  fi
+  for spec in $CELERY_POOLS; do
+    pool="${spec%%:*}" conc="${spec##*:}"
+    if [ "$pool" = gevent ] && ! "$PY" -c 'import gevent' 2>/dev/null; then say "Celery: gevent is not installed, $spec skipped"; continue; fi
+    start_redis "celery-$pool"
+    export BENCH_REDIS_URL="redis://127.0.0.1:$PORT/0" BENCH_SERIALIZER="$SERIALIZER" PYTHONDONTWRITEBYTECODE=1
+    settings="1 worker process, pool $pool -c $conc, prefetch multiplier 4, $SERIALIZER, Redis broker and result backend, --without-gossip/mingle/heartbeat"
+    load_line "celery-$pool"
+    say "Celery [$pool -c $conc]: memory, then S4-chord x $REPEATS"
+    pending=$(cd "$HERE/celery-chord" && client "$PY" chord.py memory --n "$CHORD_N" --settings "$settings" | sed -n 's/.*"callback_id": "\([^"]*\)".*/\1/p')
+    [ -n "$pending" ] || die "Celery's memory step failed: $(tail -20 "$WORK/clients.log")"
+    for ((rep = 1; rep <= REPEATS; rep++)); do
+      (cd "$HERE/celery-chord" && start_bg "$WORK/celery-worker.log" "$PY" -m celery -A chord_app worker -P "$pool" -c "$conc" -Q bench -n "s4@%h" \
+        --loglevel=WARNING --without-gossip --without-mingle --without-heartbeat; echo "$BG_PID" >"$WORK/worker.pid")
+      worker=$(cat "$WORK/worker.pid"); PIDS+=("$worker")
+      (cd "$HERE/celery-chord" && client "$PY" chord.py time --n "$CHORD_N" --rep "$rep" --warmup 50 --warmup-chords "$WARM" --settings "$settings" \
+        ${pending:+--pending "$pending"}) >/dev/null || die "Celery's run $rep failed: $(tail -20 "$WORK/clients.log")"
+      tail -1 "$RESULTS" >&2
+      pending=
+      stop_pid "$worker"
+    done
+    stop_pid "$REDIS_PID"
   done
-  stop_pid "$REDIS_PID"
-done
+}
 
 # 3. BullMQ, its own fresh redis-server.
-if want bullmq; then
+run_bullmq() {
   start_redis bullmq
   export BENCH_REDIS_PORT="$PORT" BULLMQ_CONCURRENCY
   settings="1 worker process, concurrency $BULLMQ_CONCURRENCY, one queue for children and parent, default job and queue options"
@@ -135,6 +135,13 @@ if want bullmq; then
     stop_pid "$worker"
   done
   stop_pid "$REDIS_PID"
-fi
+}
+
+for system in $SYSTEMS; do
+  case "$system" in
+    typedtasks | celery | bullmq) "run_$system" ;;
+    *) die "unknown system '$system' in SYSTEMS: use typedtasks, celery and bullmq, in the order to run them" ;;
+  esac
+done
 load_line end
 node "$HERE/s4-table.js" "$RESULTS"

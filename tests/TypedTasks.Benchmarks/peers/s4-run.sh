@@ -68,6 +68,26 @@ load_line() {  # SYSTEM: the load average before its runs, as a line of the resu
 # A client run, bounded; its JSON lines go to the results and to stdout.
 client() { timeout 600 "$@" 2>>"$WORK/clients.log" | grep '^{' | tee -a "$RESULTS"; return "${PIPESTATUS[0]}"; }
 
+# REPEATS measured runs, each with a fresh worker started in DIR (READY: its start-up line, or
+# empty when the client's first round trip waits for it) and the client; the first run also
+# waits for the memory step's workflow ($pending).
+#   run_each DIR READY WORKER_CMD... -- CLIENT_CMD...
+run_each() {
+  local dir="$1" ready="$2" wcmd=() rep worker
+  shift 2
+  while [ "$1" != -- ]; do wcmd+=("$1"); shift; done
+  shift
+  for ((rep = 1; rep <= REPEATS; rep++)); do
+    (cd "$dir" && start_bg "$WORK/worker.log" "${wcmd[@]}"; echo "$BG_PID" >"$WORK/worker.pid")
+    worker=$(cat "$WORK/worker.pid"); PIDS+=("$worker")
+    [ -z "$ready" ] || wait_ready "$WORK/worker.log" "$ready"
+    (cd "$dir" && client "$@" --rep "$rep" ${pending:+--pending "$pending"}) >/dev/null || die "run $rep of '$*' failed: $(tail -20 "$WORK/clients.log")"
+    tail -1 "$RESULTS" >&2
+    pending=
+    stop_pid "$worker"
+  done
+}
+
 command -v redis-server >/dev/null || die "redis-server is missing (apt-get install redis-server redis-tools)"
 "$PY" -c 'import celery, redis' 2>/dev/null || die "$PY lacks Celery or redis-py (apt-get install python3-celery python3-redis)"
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
@@ -101,16 +121,9 @@ run_celery() {
     say "Celery [$pool -c $conc]: memory, then S4-chord x $REPEATS"
     pending=$(cd "$HERE/celery-chord" && client "$PY" chord.py memory --n "$CHORD_N" --settings "$settings" | sed -n 's/.*"callback_id": "\([^"]*\)".*/\1/p')
     [ -n "$pending" ] || die "Celery's memory step failed: $(tail -20 "$WORK/clients.log")"
-    for ((rep = 1; rep <= REPEATS; rep++)); do
-      (cd "$HERE/celery-chord" && start_bg "$WORK/celery-worker.log" "$PY" -m celery -A chord_app worker -P "$pool" -c "$conc" -Q bench -n "s4@%h" \
-        --loglevel=WARNING --without-gossip --without-mingle --without-heartbeat; echo "$BG_PID" >"$WORK/worker.pid")
-      worker=$(cat "$WORK/worker.pid"); PIDS+=("$worker")
-      (cd "$HERE/celery-chord" && client "$PY" chord.py time --n "$CHORD_N" --rep "$rep" --warmup 50 --warmup-chords "$WARM" --settings "$settings" \
-        ${pending:+--pending "$pending"}) >/dev/null || die "Celery's run $rep failed: $(tail -20 "$WORK/clients.log")"
-      tail -1 "$RESULTS" >&2
-      pending=
-      stop_pid "$worker"
-    done
+    run_each "$HERE/celery-chord" "" "$PY" -m celery -A chord_app worker -P "$pool" -c "$conc" -Q bench -n "s4@%h" \
+      --loglevel=WARNING --without-gossip --without-mingle --without-heartbeat \
+      -- "$PY" chord.py time --n "$CHORD_N" --warmup 50 --warmup-chords "$WARM" --settings "$settings"
     stop_pid "$REDIS_PID"
   done
 }
@@ -124,16 +137,8 @@ run_bullmq() {
   say "BullMQ: memory, then S4-chord x $REPEATS"
   pending=$(cd "$HERE/bullmq-flow" && client node flow.js memory --n "$CHORD_N" --settings "$settings" | sed -n 's/.*"callback_id":"\([^"]*\)".*/\1/p')
   [ -n "$pending" ] || die "BullMQ's memory step failed: $(tail -20 "$WORK/clients.log")"
-  for ((rep = 1; rep <= REPEATS; rep++)); do
-    (cd "$HERE/bullmq-flow" && start_bg "$WORK/bullmq-worker.log" node worker.js; echo "$BG_PID" >"$WORK/worker.pid")
-    worker=$(cat "$WORK/worker.pid"); PIDS+=("$worker")
-    wait_ready "$WORK/bullmq-worker.log" '^ready'
-    (cd "$HERE/bullmq-flow" && client node flow.js time --n "$CHORD_N" --rep "$rep" --warmup 50 --warmup-flows "$WARM" --settings "$settings" \
-      ${pending:+--pending "$pending"}) >/dev/null || die "BullMQ's run $rep failed: $(tail -20 "$WORK/clients.log")"
-    tail -1 "$RESULTS" >&2
-    pending=
-    stop_pid "$worker"
-  done
+  run_each "$HERE/bullmq-flow" '^ready' node worker.js \
+    -- node flow.js time --n "$CHORD_N" --warmup 50 --warmup-flows "$WARM" --settings "$settings"
   stop_pid "$REDIS_PID"
 }
 

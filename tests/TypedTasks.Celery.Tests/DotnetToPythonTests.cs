@@ -15,16 +15,20 @@ public sealed class DotnetToPythonTests(CeleryFixture fixture) : IClassFixture<C
         var client = fixture.Client;
         var onPython = new CeleryEnqueueOptions { Queue = "py" };
 
-        var sum = await client.SendTaskAsync<int>("proj.tasks.add", [2, 3], onPython);
+        client.MakeCurrent();
+        var sum = await CeleryTasks.Add.EnqueueAsync(2, 3);
         Assert.Equal(5, await sum.GetAsync(Limit));
         Assert.Equal(TaskState.Succeeded, await sum.GetStateAsync());
+        Assert.Equal(42, await PythonTasks.Add(40, 2));
 
-        var boom = await client.SendTaskAsync<int>("proj.tasks.boom", ["no such account"], onPython);
+        var boom = await CeleryTasks.Boom.EnqueueAsync("no such account");
         var failed = await Assert.ThrowsAsync<TaskFailedException>(() => boom.GetAsync(Limit));
         Assert.Equal("builtins.ValueError", failed.RemoteType);
         Assert.Equal("no such account", failed.Error.Message);
         Assert.Contains("ValueError", failed.RemoteStackTrace, StringComparison.Ordinal);
         Assert.Equal(TaskState.Failed, await boom.GetStateAsync());
+        var thrown = await Assert.ThrowsAsync<TaskFailedException>(() => PythonTasks.Boom("closed"));
+        Assert.Equal("closed", thrown.Error.Message);
 
         // Held for its countdown by the Python worker, revoked meanwhile: it never runs.
         var later = await client.SendTaskAsync<int>("proj.tasks.sleep", [1], onPython with { Countdown = TimeSpan.FromSeconds(2) });

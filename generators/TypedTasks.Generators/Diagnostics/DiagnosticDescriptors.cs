@@ -138,13 +138,23 @@ internal static class DiagnosticDescriptors
         "Unique argument has no stable encoding",
         "Task '{0}' is unique by parameter '{1}' of type '{2}', whose encoding may differ between two calls with equal values, so that equal enqueues would not be found the same. Make a task unique by primitives, strings, Guids, enums, DateTime, DateTimeOffset, decimals, or arrays of those: name such parameters in UniqueBy.");
 
+    public static readonly DiagnosticDescriptor BadCeleryDeclaration = Create(
+        "TT0031",
+        "Celery task declaration is not a static partial method returning Task<T>",
+        "Celery task '{0}' cannot be proxied: {1}. Declare it as a body-less 'public static partial Task<TResult> Name(arguments);' in a top-level 'static partial class': the generator writes its body and CeleryTasks.{0}.");
+
+    public static readonly DiagnosticDescriptor InvalidCeleryName = Create(
+        "TT0032",
+        "Celery task name is empty",
+        "Celery task '{0}' has an empty name. Give the name the Python app registers the task under, such as [CeleryTask(\"proj.tasks.add\")].");
+
     public static DiagnosticDescriptor[] All =>
     [
         GenericMethod, ByRefParameter, StackOnlyParameter, AsyncVoid, UnsupportedParameterType, UnsupportedReturnType,
         DuplicateTaskName, ProxyNameCollision, NegativeMaxRetries, InvalidTimeValue, InvalidQueueName, InvalidTaskName,
         UnreachableContainingType, InaccessibleMethod, InstanceTaskNotConstructible, InvalidProxyName, NoUsableConstructor,
         AbstractWithoutUnion, InvalidCron, PeriodicWithArguments, UnknownTimeZone, SecondProgress, UniqueByUnknownParameter,
-        UniqueByWithoutUniqueFor, UniqueByUnstableType,
+        UniqueByWithoutUniqueFor, UniqueByUnstableType, BadCeleryDeclaration, InvalidCeleryName,
     ];
 
     private static DiagnosticDescriptor Create(string id, string title, string message, DiagnosticSeverity severity = DiagnosticSeverity.Error)

@@ -21,17 +21,28 @@ internal static class CeleryEmitter
         w.Line("/// <summary>The typed proxies of this assembly's Celery task declarations: <c>await CeleryTasks.Name.EnqueueAsync(...)</c>.</summary>");
         w.Line(TaskEmitter.GeneratedCode);
         w.Open("public static partial class CeleryTasks");
-        foreach (var task in tasks)
+        for (var i = 0; i < tasks.Count; i++)
         {
-            w.Line($"/// <summary>Sends Celery task <c>{task.CeleryName}</c>.</summary>");
+            var task = tasks[i];
+            if (i > 0)
+            {
+                w.Line();
+            }
+
+            w.Line($"/// <summary>Sends Celery task <c>{Xml(task.CeleryName)}</c>.</summary>");
             w.Line($"public static global::{rootNamespace}.CeleryTaskProxies.{task.MethodName}Proxy {task.MethodName} {{ get; }} = new(null, null);");
         }
 
         w.Close().Close().Line();
         w.Open($"namespace {rootNamespace}.CeleryTaskProxies");
-        foreach (var task in tasks)
+        for (var i = 0; i < tasks.Count; i++)
         {
-            EmitProxy(w, task);
+            if (i > 0)
+            {
+                w.Line();
+            }
+
+            EmitProxy(w, tasks[i]);
         }
 
         w.Close();
@@ -52,23 +63,23 @@ internal static class CeleryEmitter
         var declared = string.Join(", ", parameters.Select(p => $"{p.Type} {p.Name}"));
         var passed = string.Join(", ", parameters.Select(p => p.Name));
         var result = $"global::TypedTasks.Celery.CeleryResult<{task.ResultType}>";
-        w.Line($"/// <summary>The proxy of Celery task <c>{task.CeleryName}</c>.</summary>");
+        w.Line($"/// <summary>The proxy of Celery task <c>{Xml(task.CeleryName)}</c>.</summary>");
         w.Line(TaskEmitter.GeneratedCode);
         w.Open($"public sealed class {proxy} : global::TypedTasks.Celery.CeleryTaskProxy");
         w.Line($"internal {proxy}(global::TypedTasks.Celery.CeleryClient? client, global::TypedTasks.Celery.CeleryEnqueueOptions? options)");
         w.Open("    : base(client, options)");
         w.Close().Line();
         w.Line("/// <inheritdoc/>");
-        w.Line($"public override string Name => \"{task.CeleryName}\";").Line();
+        w.Line($"public override string Name => {Literal(task.CeleryName)};").Line();
         w.Line("/// <inheritdoc/>");
-        w.Line($"public override string? Queue => {(task.Queue is null ? "null" : $"\"{task.Queue}\"")};").Line();
+        w.Line($"public override string? Queue => {(task.Queue is null ? "null" : Literal(task.Queue))};").Line();
         w.Line("/// <summary>This proxy with per-call options: countdown or ETA, expiry, queue, task id.</summary>");
         w.Line($"public {proxy} With(global::TypedTasks.Celery.CeleryEnqueueOptions options)");
         w.Line("    => new(BoundClient, options ?? throw new global::System.ArgumentNullException(nameof(options)));").Line();
         w.Line("/// <summary>This proxy sending through <paramref name=\"client\"/> instead of the current client.</summary>");
         w.Line($"public {proxy} WithClient(global::TypedTasks.Celery.CeleryClient client)");
         w.Line("    => new(client ?? throw new global::System.ArgumentNullException(nameof(client)), Options);").Line();
-        w.Line($"/// <summary>Sends Celery task <c>{task.CeleryName}</c> for a worker, Python or .NET.</summary>");
+        w.Line($"/// <summary>Sends Celery task <c>{Xml(task.CeleryName)}</c> for a worker, Python or .NET.</summary>");
         foreach (var p in parameters)
         {
             w.Line($"/// <param name=\"{p.Name.TrimStart('@')}\">The task's <c>{p.Name.TrimStart('@')}</c> argument.</param>");
@@ -125,7 +136,7 @@ internal static class CeleryEmitter
         }
 
         w.Open($"static partial class {task.ContainingType}");
-        w.Line($"/// <summary>Sends Celery task <c>{task.CeleryName}</c> and waits for its result.</summary>");
+        w.Line($"/// <summary>Sends Celery task <c>{Xml(task.CeleryName)}</c> and waits for its result.</summary>");
         w.Open($"{task.Accessibility} static async partial {task.ReturnType} {task.MethodName}({declared})");
         w.Line($"var result = await global::{rootNamespace}.CeleryTasks.{task.MethodName}.EnqueueAsync({passed}).ConfigureAwait(false);");
         w.Line("return await result.GetAsync().ConfigureAwait(false);");
@@ -136,4 +147,8 @@ internal static class CeleryEmitter
             w.Close();
         }
     }
+
+    private static string Xml(string value) => value.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
+
+    private static string Literal(string value) => Microsoft.CodeAnalysis.CSharp.SymbolDisplay.FormatLiteral(value, quote: true);
 }

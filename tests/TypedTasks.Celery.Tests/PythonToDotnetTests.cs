@@ -71,6 +71,27 @@ public sealed class PythonToDotnetTests(CeleryFixture fixture) : IClassFixture<C
     }
 
     [Fact]
+    public async Task A_msgpack_message_runs_like_a_json_one()
+    {
+        var outcome = await Python.CallAsync(fixture.Url, Limit, "proj.tasks.greet", "[\"Ada\", \"Hi\"]", "{}", "--serializer", "msgpack");
+
+        Assert.True(outcome["ok"]!.GetValue<bool>(), outcome.ToJsonString());
+        Assert.Equal("Hi, Ada!", outcome["result"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_revoke_from_python_stops_a_task_the_dotnet_worker_holds_for_its_countdown()
+    {
+        var before = CeleryWorkerTasks.Recorded;
+
+        var outcome = await Python.CallAsync(fixture.Url, Limit, "proj.tasks.record", "[]", "{}", "--countdown", "1", "--revoke");
+
+        Assert.False(outcome["ok"]!.GetValue<bool>(), outcome.ToJsonString());
+        Assert.Equal("TaskRevokedError", outcome["type"]!.GetValue<string>());
+        Assert.Equal(before, CeleryWorkerTasks.Recorded);
+    }
+
+    [Fact]
     public async Task A_pickle_message_is_refused_dead_lettered_with_the_reason_and_never_run()
     {
         var before = CeleryWorkerTasks.Recorded;

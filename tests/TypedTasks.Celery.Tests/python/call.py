@@ -1,6 +1,6 @@
 """Sends one task from Python and prints its outcome as one JSON line.
 
-usage: call.py NAME ARGS_JSON [KWARGS_JSON] [--countdown S] [--serializer S] [--queue Q]
+usage: call.py NAME ARGS_JSON [KWARGS_JSON] [--countdown S] [--serializer S] [--queue Q] [--revoke]
 Prints {"ok": true, "result": ..., "seconds": ...} or {"ok": false, "type": ..., "message": ...}.
 "proj.tasks.add" goes through the declared task's delay(), as an application calls it.
 """
@@ -18,6 +18,7 @@ parser.add_argument("--countdown", type=float)
 parser.add_argument("--serializer", default="json")
 parser.add_argument("--queue", default="celery")
 parser.add_argument("--timeout", type=float, default=30)
+parser.add_argument("--revoke", action="store_true", help="revoke the task right after sending it")
 a = parser.parse_args()
 
 args, kwargs = json.loads(a.args), json.loads(a.kwargs)
@@ -29,6 +30,8 @@ try:
     else:
         result = proj.app.signature(a.name).apply_async(
             args, kwargs, countdown=a.countdown, serializer=a.serializer, queue=a.queue)
+    if a.revoke:
+        proj.app.control.revoke(result.id)
     value = result.get(timeout=a.timeout)
     print(json.dumps({"ok": True, "id": result.id, "result": value, "seconds": time.monotonic() - started}))
 except Exception as error:  # the outcome is the test's to judge

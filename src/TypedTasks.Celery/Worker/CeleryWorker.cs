@@ -32,6 +32,7 @@ internal sealed class CeleryWorker(CeleryClient client, CeleryWorkerOptions opti
     private IReadOnlyDictionary<string, TaskDescriptor> _tasks = new Dictionary<string, TaskDescriptor>();
     private KombuChannel _channel = null!;
     private SemaphoreSlim _slots = null!;
+    private CancellationToken _stopping;
 
     /// <inheritdoc/>
     public override async Task StopAsync(CancellationToken cancellationToken)
@@ -56,6 +57,7 @@ internal sealed class CeleryWorker(CeleryClient client, CeleryWorkerOptions opti
             throw new InvalidOperationException($"CeleryWorkerOptions.Concurrency is {options.Concurrency}: it must be at least 1.");
         }
 
+        _stopping = stoppingToken;
         _tasks = TaskCatalog.BuildTable();
         _channel = new KombuChannel(client, queues);
         _slots = new SemaphoreSlim(options.Concurrency);
@@ -171,8 +173,18 @@ internal sealed class CeleryWorker(CeleryClient client, CeleryWorkerOptions opti
                 // fetch time fresh so that no worker restores it while this one lives.
                 _slots.Release();
                 slotHeld = false;
-                await Task.Delay(eta - DateTimeOffset.UtcNow, _hardStop.Token).ConfigureAwait(false);
-                await _slots.WaitAsync(_hardStop.Token).ConfigureAwait(false);
+                try
+                {
+                    await Task.Delay(eta - DateTimeOffset.UtcNow, _stopping).ConfigureAwait(false);
+                    await _slots.WaitAsync(_stopping).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    // The worker stops before it is due: back to its queue now, as kombu does at shutdown.
+                    await PutBackAsync(delivery.Tag).ConfigureAwait(false);
+                    return;
+                }
+
                 slotHeld = true;
             }
 
@@ -412,7 +424,7 @@ internal sealed class CeleryWorker(CeleryClient client, CeleryWorkerOptions opti
                         }
                     }
                 }
-                catch (Exception ex) when (ex is RedisException or TimeoutException)
+                catch (Exception ex) when (ex is RedisException or TimeoutException or JsonException)
                 {
                     Log.RedisFailed(logger, ex);
                 }

@@ -175,9 +175,17 @@ internal sealed class KombuChannel
             var expired = await _db.SortedSetRangeByScoreAsync(UnackedIndexKey, 0, ceiling).ConfigureAwait(false);
             foreach (var tag in expired)
             {
-                if (!ownTags.Contains(tag!) && await RestoreAsync(tag!).ConfigureAwait(false))
+                try
                 {
-                    restored++;
+                    if (!ownTags.Contains(tag!) && await RestoreAsync(tag!).ConfigureAwait(false))
+                    {
+                        restored++;
+                    }
+                }
+                catch (System.Text.Json.JsonException)
+                {
+                    // Not [message, exchange, routing_key]: no queue to put it back in. It stays
+                    // for an operator (kombu's restore fails on it the same way).
                 }
             }
         }

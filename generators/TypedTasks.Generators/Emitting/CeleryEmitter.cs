@@ -94,34 +94,7 @@ internal static class CeleryEmitter
         w.Line($"    => Client.GetResult<{task.ResultType}>(id, Name);");
         w.Close().Line();
 
-        w.Line(TaskEmitter.GeneratedCode);
-        w.Open($"file readonly struct {arguments} : global::TypedTasks.ITaskArguments");
-        for (var i = 0; i < parameters.Length; i++)
-        {
-            w.Line($"private readonly {parameters[i].Type} _{i};");
-        }
-
-        if (parameters.Length > 0)
-        {
-            w.Line();
-        }
-
-        w.Open($"public {arguments}({declared})");
-        for (var i = 0; i < parameters.Length; i++)
-        {
-            w.Line($"_{i} = {parameters[i].Name};");
-        }
-
-        w.Close().Line();
-        w.Open("public void Write(ref global::MessagePack.MessagePackWriter writer, global::MessagePack.MessagePackSerializerOptions options)");
-        w.Line($"writer.WriteArrayHeader({parameters.Length});");
-        for (var i = 0; i < parameters.Length; i++)
-        {
-            w.Line($"global::TypedTasks.TaskSerializer.Write<{parameters[i].Type}>(ref writer, _{i}, options);");
-        }
-
-        w.Close();
-        w.Close();
+        TaskEmitter.WriteArgumentsStruct(w, arguments, parameters);
     }
 
     private static void EmitBody(SourceWriter w, CeleryTaskModel task, string rootNamespace)

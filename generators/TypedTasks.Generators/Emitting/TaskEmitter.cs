@@ -425,9 +425,11 @@ internal static class TaskEmitter
     }
 
     private static void WriteArguments(SourceWriter w, TaskModel task)
+        => WriteArgumentsStruct(w, task.ProxyName + "Arguments", task.Parameters.Where(p => !p.IsSupplied).ToList());
+
+    /// <summary>The file-local struct that writes a call's carried arguments as one MessagePack array; Celery proxies use it too.</summary>
+    internal static void WriteArgumentsStruct(SourceWriter w, string name, IReadOnlyList<ParameterModel> carried)
     {
-        var carried = task.Parameters.Where(p => !p.IsSupplied).ToList();
-        var name = task.ProxyName + "Arguments";
         w.Line(GeneratedCode);
         w.Open($"file readonly struct {name} : global::TypedTasks.ITaskArguments");
         for (var i = 0; i < carried.Count; i++)

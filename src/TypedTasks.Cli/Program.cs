@@ -125,7 +125,7 @@ namespace TypedTasks.Cli
 
             var tasksQueue = Queue("The queue whose tasks are listed");
             var state = new Option<TaskState>("--state") { Description = "The state: Pending, Scheduled, Started, Retrying, Succeeded, Failed, Canceled or Expired", DefaultValueFactory = _ => TaskState.Pending, HelpName = "STATE" };
-            var offset = new Option<long>("--offset") { Description = "How many tasks of the state to skip (the store's order)", DefaultValueFactory = _ => 0, HelpName = "N" };
+            var offset = new Option<long>("--offset") { Description = "How many tasks to skip (in the order the store keeps them)", DefaultValueFactory = _ => 0, HelpName = "N" };
             offset.Validators.Add(r =>
             {
                 if (r.GetValueOrDefault<long>() < 0)
@@ -158,9 +158,10 @@ namespace TypedTasks.Cli
             var cancel = new Command("cancel", "Cancel a task: a waiting one never runs, a running one has its token signalled") { id, json };
             cancel.SetAction((p, _) => WithInspectorAsync(p, secrets, i => CancelAsync(i, p.GetValue(id)!, p.GetValue(json))));
 
-            return new RootCommand("typedtasks: look at and act on TypedTasks queues, tasks, failed tasks and schedules in Redis.")
+            return new RootCommand("typedtasks: look at and act on TypedTasks queues, tasks, failed tasks, schedules, limits and locks in Redis.")
             {
                 RedisOption, PrefixOption, AssemblyOption, status, workers, inspect, workflow, tasks, dead, purge, cancel, SchedulesCommand(secrets, json),
+                LimitsCommand(secrets, json, Queue, offset, count), LocksCommand(secrets, json, Queue),
             };
         }
 
@@ -319,6 +320,7 @@ namespace TypedTasks.Cli
                     {
                         name = q.Name,
                         pending = q.Counts.Pending,
+                        held = q.Counts.Held,
                         scheduled = q.Counts.Scheduled,
                         started = q.Counts.Started,
                         retrying = q.Counts.Retrying,
@@ -340,7 +342,7 @@ namespace TypedTasks.Cli
                     ["QUEUE", "PENDING", "SCHEDULED", "RUNNING", "RETRYING", "SUCCEEDED", "FAILED", "CANCELED", "EXPIRED", "WORKERS"],
                     queues.Select(q => new[]
                     {
-                        q.Name, N(q.Counts.Pending), N(q.Counts.Scheduled), N(q.Counts.Started), N(q.Counts.Retrying),
+                        q.Name, q.Counts.Held > 0 ? $"{N(q.Counts.Pending)} ({N(q.Counts.Held)} held)" : N(q.Counts.Pending), N(q.Counts.Scheduled), N(q.Counts.Started), N(q.Counts.Retrying),
                         N(q.Counts.Succeeded), N(q.Counts.Failed), N(q.Counts.Canceled), N(q.Counts.Expired),
                         q.Unserved ? "NONE (!)" : N(q.Workers.Count),
                     })));
@@ -349,6 +351,12 @@ namespace TypedTasks.Cli
             {
                 Console.WriteLine();
                 Console.WriteLine($"(!) No live worker serves {string.Join(", ", unserved)}: their tasks wait until a worker with the same key prefix lists the queue in WorkerOptions.Queues (TypedTasks:Worker:Queues).");
+            }
+
+            if (queues.FirstOrDefault(q => q.Counts.Held > 0) is { } holding)
+            {
+                Console.WriteLine();
+                Console.WriteLine($"(held: pending tasks a rate or concurrency limit holds back until it lets them start; typedtasks limits {holding.Name} shows the limits)");
             }
 
             Console.WriteLine();

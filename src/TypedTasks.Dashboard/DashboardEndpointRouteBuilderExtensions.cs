@@ -66,6 +66,8 @@ public static class DashboardEndpointRouteBuilderExtensions
         group.MapGet("/queue", (HttpContext http, string? name, string? state, long? offset, CancellationToken ct) => QueuePage.RenderAsync(Context(http), inspector, name, state, offset ?? 0, ct));
         group.MapGet("/task", (HttpContext http, string? id, CancellationToken ct) => TaskPage.RenderAsync(Context(http), inspector, id, ct));
         group.MapGet("/workers", (HttpContext http, CancellationToken ct) => WorkersPage.RenderAsync(Context(http), inspector, ct));
+        group.MapGet("/limits", (HttpContext http, string? name, CancellationToken ct) => LimitsPage.RenderAsync(Context(http), inspector, name, ct));
+        group.MapGet("/held", (HttpContext http, string? name, string? key, string? kind, long? offset, CancellationToken ct) => LimitsPage.RenderHeldAsync(Context(http), inspector, name, key, kind, offset ?? 0, ct));
         group.MapGet("/workflow", (HttpContext http, string? id, CancellationToken ct) => WorkflowPage.RenderAsync(Context(http), inspector, id, ct));
 
         // The app's own schedules know its [Periodic] tasks that no worker has stored yet; the inspector only what is stored.

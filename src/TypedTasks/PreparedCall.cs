@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 
 namespace TypedTasks;
 
@@ -8,4 +9,5 @@ namespace TypedTasks;
 /// <param name="Envelope">Its envelope; the arguments are its last field.</param>
 /// <param name="DueAt">When it may run, if later than now.</param>
 /// <param name="ArgumentAt">The offset of its first argument within <paramref name="Envelope"/>.</param>
-internal readonly record struct PreparedCall(string Queue, int Priority, ReadOnlyMemory<byte> Envelope, DateTimeOffset? DueAt, int ArgumentAt);
+/// <param name="Limits">The limits it starts under (<see cref="TaskLimits"/>), or null.</param>
+internal readonly record struct PreparedCall(string Queue, int Priority, ReadOnlyMemory<byte> Envelope, DateTimeOffset? DueAt, int ArgumentAt, IReadOnlyList<Store.TaskLimit>? Limits);

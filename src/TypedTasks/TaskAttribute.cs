@@ -53,6 +53,27 @@ public sealed class TaskAttribute : Attribute
     /// </summary>
     public string[]? UniqueBy { get; set; }
 
+    /// <summary>
+    /// At most this many runs of the task start per second, minute or hour, across every worker:
+    /// <c>"100/s"</c>, <c>"20/m"</c>, <c>"500/h"</c> (per <see cref="RateLimitKey"/> value when set).
+    /// A task held back waits Pending without holding a worker or the tasks behind it. Default: no limit.
+    /// </summary>
+    public string? RateLimit { get; set; }
+
+    /// <summary>The name of the parameter whose value the <see cref="RateLimit"/> counts separately (one limit per tenant, say).</summary>
+    public string? RateLimitKey { get; set; }
+
+    /// <summary>
+    /// At most this many runs of the task at once, across every worker (per
+    /// <see cref="ConcurrencyKey"/> value when set); 0: no limit. A task held back waits Pending
+    /// without holding a worker or the tasks behind it, and starts when a run ends or its lease
+    /// expires (its worker was killed).
+    /// </summary>
+    public int MaxConcurrency { get; set; }
+
+    /// <summary>The name of the parameter whose value <see cref="MaxConcurrency"/> counts separately.</summary>
+    public string? ConcurrencyKey { get; set; }
+
     /// <summary>The name of the generated proxy (<c>Tasks.ProxyName</c>); defaults to the method name.</summary>
     public string? ProxyName { get; set; }
 }

@@ -138,14 +138,15 @@ public sealed class TaskClient
     }
 
     /// <summary>
-    /// Makes a call's envelope as <see cref="SendCallAsync"/> would, with <paramref name="arguments"/>
-    /// (the call's own, or with the first one open), without sending it.
+    /// Makes a call's envelope and limits as <see cref="SendCallAsync"/> would, with <paramref name="arguments"/>
+    /// (the call's own, or with the first one open: <paramref name="firstOpen"/>), without sending it.
     /// </summary>
-    internal PreparedCall PrepareCall(TaskCall call, ReadOnlyMemory<byte> arguments, CallMarks marks)
+    internal PreparedCall PrepareCall(TaskCall call, ReadOnlyMemory<byte> arguments, CallMarks marks, bool firstOpen = false)
     {
         ArgumentNullException.ThrowIfNull(call);
         var plan = Plan(call.Task, call.Options, default);
         var body = Prepare(call.Task, plan, new EncodedArguments(arguments), Mark(null, marks));
+        var limits = TaskLimits.For(call.Task, new EncodedArguments(arguments), firstOpen);
 
         // The arguments are the envelope's last field (docs/wire-format.md).
         var start = body.Length - arguments.Length;
@@ -155,7 +156,7 @@ public sealed class TaskClient
             0xdd => 5,
             _ => 1,
         };
-        return new PreparedCall(plan.Queue, plan.Priority, body, plan.Scheduled ? plan.Eta : null, start + header);
+        return new PreparedCall(plan.Queue, plan.Priority, body, plan.Scheduled ? plan.Eta : null, start + header, limits);
     }
 
     private async ValueTask<string> SendAsync<TArgs>(TaskDescriptor task, TArgs arguments, EnqueueOptions? options, CancellationToken cancellationToken, CallMarks marks = default)
@@ -176,7 +177,7 @@ public sealed class TaskClient
             try
             {
                 // One step: the record, its state and its place in the queue are stored together.
-                id = await Store.EnqueueAsync(plan.Queue, Unique(task, arguments, new TaskToEnqueue(body, plan.Priority, plan.Scheduled ? plan.Eta : null, chosen)), cancellationToken).ConfigureAwait(false);
+                id = await Store.EnqueueAsync(plan.Queue, Keyed(task, arguments, new TaskToEnqueue(body, plan.Priority, plan.Scheduled ? plan.Eta : null, chosen)), cancellationToken).ConfigureAwait(false);
             }
             catch (TransportException ex) when (ex.OutcomeUnknown)
             {
@@ -222,7 +223,7 @@ public sealed class TaskClient
         var tasks = new List<TaskToEnqueue>();
         foreach (var argument in arguments)
         {
-            tasks.Add(Unique(task, argument, new TaskToEnqueue(Prepare(task, plan, argument, headers), plan.Priority, plan.Scheduled ? plan.Eta : null)));
+            tasks.Add(Keyed(task, argument, new TaskToEnqueue(Prepare(task, plan, argument, headers), plan.Priority, plan.Scheduled ? plan.Eta : null)));
         }
 
         activity?.SetTag("messaging.batch.message_count", tasks.Count);
@@ -236,10 +237,17 @@ public sealed class TaskClient
         return ids;
     }
 
-    /// <summary>The task with the unique key and bound of its arguments, when the task is unique.</summary>
-    private static TaskToEnqueue Unique<TArgs>(TaskDescriptor task, TArgs arguments, TaskToEnqueue stored)
+    /// <summary>The task with what its arguments key: its unique key and bound when the task is unique, and its limits.</summary>
+    private static TaskToEnqueue Keyed<TArgs>(TaskDescriptor task, TArgs arguments, TaskToEnqueue stored)
         where TArgs : struct, ITaskArguments
-        => task.UniqueFor is { } span ? stored with { UniqueKey = UniqueKeys.For(task, arguments), UniqueFor = span } : stored;
+    {
+        if (task.UniqueFor is { } span)
+        {
+            stored = stored with { UniqueKey = UniqueKeys.For(task, arguments), UniqueFor = span };
+        }
+
+        return stored with { Limits = TaskLimits.For(task, arguments) };
+    }
 
     /// <summary>Checks the per-call options and works out where and when the messages go.</summary>
     private SendPlan Plan(TaskDescriptor task, EnqueueOptions? options, CancellationToken cancellationToken)

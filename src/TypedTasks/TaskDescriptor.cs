@@ -77,6 +77,21 @@ public sealed class TaskDescriptor
     /// </summary>
     public IReadOnlyList<int> UniqueBy { get; init; } = [];
 
+    /// <summary>How many runs of the task may start per <see cref="RatePer"/> across all workers (<see cref="TaskAttribute.RateLimit"/>); 0: no rate limit.</summary>
+    public int RateCount { get; init; }
+
+    /// <summary>The window of <see cref="RateCount"/> (a second, a minute or an hour), or null.</summary>
+    public TimeSpan? RatePer { get; init; }
+
+    /// <summary>The position, among the arguments the message carries, of the one the rate limit counts separately (<see cref="TaskAttribute.RateLimitKey"/>), or null.</summary>
+    public int? RateLimitKey { get; init; }
+
+    /// <summary>How many runs of the task may run at once across all workers (<see cref="TaskAttribute.MaxConcurrency"/>); 0: no limit.</summary>
+    public int MaxConcurrency { get; init; }
+
+    /// <summary>The position, among the arguments the message carries, of the one the concurrency limit counts separately (<see cref="TaskAttribute.ConcurrencyKey"/>), or null.</summary>
+    public int? ConcurrencyKey { get; init; }
+
     /// <summary>The generated method that runs the task.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
     public TaskInvoker Invoker { get; }

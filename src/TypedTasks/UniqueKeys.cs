@@ -1,7 +1,5 @@
 using System;
-using System.Buffers;
 using System.Security.Cryptography;
-using MessagePack;
 
 namespace TypedTasks;
 
@@ -22,30 +20,19 @@ internal static class UniqueKeys
             return null;
         }
 
-        var buffer = new ArrayBufferWriter<byte>();
-        var writer = new MessagePackWriter(buffer);
-        arguments.Write(ref writer, TaskSerializer.Options);
-        writer.Flush();
-
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var reader = new MessagePackReader(buffer.WrittenMemory);
-        var count = reader.ReadArrayHeader();
-        var all = task.UniqueBy.Count == 0;
+        var slices = ArgumentBytes.Of(arguments);
         foreach (var position in task.UniqueBy)
         {
-            if (position < 0 || position >= count)
-            {
-                throw new InvalidOperationException($"Task '{task.Name}' is unique by argument {position}, but a message of it carries {count}; rebuild the project that declares it.");
-            }
+            ArgumentBytes.CheckPosition(task, slices, position, "is unique by");
         }
 
-        for (var i = 0; i < count; i++)
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var all = task.UniqueBy.Count == 0;
+        for (var i = 0; i < slices.Length; i++)
         {
-            var start = (int)reader.Consumed;
-            reader.Skip();
             if (all || Contains(task.UniqueBy, i))
             {
-                hash.AppendData(buffer.WrittenSpan[start..(int)reader.Consumed]);
+                hash.AppendData(slices[i].Span);
             }
         }
 

@@ -1,4 +1,6 @@
 using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
 using TypedTasks;
 
 namespace TypedTasks.Benchmarks;
@@ -17,4 +19,16 @@ public static class BenchTasks
     /// <summary>S4-chord's callback: the sum of the members' results.</summary>
     [Task("bench.sum")]
     public static long Sum(int[] values) => values.Sum(v => (long)v);
+
+    /// <summary>F1-mixed: the limited tenth of the mixed run, at most 4 at once across workers.</summary>
+    [Task("bench.limited", MaxConcurrency = 4)]
+    public static int Limited(int x, int y) => x + y;
+
+    /// <summary>F2-fairness: a tenant's task of <paramref name="ms"/> milliseconds, one at a time per tenant.</summary>
+    [Task("bench.tenant", MaxConcurrency = 1, ConcurrencyKey = nameof(tenant))]
+    public static async Task<int> Tenant(int tenant, int ms, CancellationToken cancellationToken)
+    {
+        await Task.Delay(ms, cancellationToken);
+        return tenant;
+    }
 }

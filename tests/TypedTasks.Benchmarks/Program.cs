@@ -16,6 +16,7 @@ using TypedTasks.Testing;
 // dotnet TypedTasks.Benchmarks.dll                                           S1-user, S1-bulk, S2, S3, M1-memory (docs/performance.md)
 // dotnet TypedTasks.Benchmarks.dll micro                                     BenchmarkDotNet micro-benchmarks
 // dotnet TypedTasks.Benchmarks.dll dashboard                                 D1-dashboard: page server times, commands per view, live cost
+// dotnet TypedTasks.Benchmarks.dll limits                                    F1-mixed and F2-fairness: flow control's targets
 // dotnet TypedTasks.Benchmarks.dll worker --redis HOST:PORT --prefix P [--queues N]
 //                                                                            a worker process (started by the harness)
 // dotnet TypedTasks.Benchmarks.dll producer --redis HOST:PORT --prefix P --n N --task T --settings S
@@ -29,6 +30,7 @@ return args.FirstOrDefault() switch
     "celery-worker" => await CeleryBench.RunWorkerAsync(Arg("--redis")!, Arg("--queue")!, int.Parse(Arg("--concurrency") ?? "2", CultureInfo.InvariantCulture)),
     "micro" => RunMicro(args.Skip(1).ToArray()),
     "dashboard" => await DashboardScenario.RunAsync(),
+    "limits" => await LimitScenario.RunAsync(),
     _ => await RunHarnessAsync(),
 };
 

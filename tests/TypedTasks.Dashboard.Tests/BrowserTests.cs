@@ -165,6 +165,45 @@ public sealed class BrowserTests(BrowserFixture fixture) : IClassFixture<Browser
         Assert.Empty(errors);
     }
 
+    [Fact]
+    public async Task A_limit_with_held_tasks_and_the_queues_locks_show_on_its_limits_page()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var app = await StartAsync(redis);
+        var tasks = await LimitedTasks.ArrangeAsync(app.Client.Store, "limited");
+
+        // From the overview's held count to the queue's limits.
+        var (page, errors) = await OpenAsync(app, "/tasks");
+        await Assertions.Expect(page.Locator("tr[data-queue='limited'] a.held")).ToHaveTextAsync("3 held");
+        await page.ClickAsync("tr[data-queue='limited'] a.held");
+        await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Limits of limited");
+        var acme = page.Locator("tr[data-kind='Concurrency']").Filter(new() { HasText = "tenant=\"acme\"" });
+        await Assertions.Expect(acme.Locator(".allows")).ToHaveTextAsync("1 at once");
+        await Assertions.Expect(acme.Locator(".active")).ToHaveTextAsync("1");
+        await Assertions.Expect(acme.Locator(".held")).ToHaveTextAsync("2");
+        await Assertions.Expect(page.Locator("tr[data-limit='dash.mail'] .allows")).ToHaveTextAsync("1 per minute");
+        await Assertions.Expect(page.Locator("table.locks tbody tr")).ToHaveCountAsync(2);
+        await Assertions.Expect(page.Locator("tr[data-lock='dash.report:abc'] a")).ToHaveTextAsync(tasks.Reports[0]);
+        await Assertions.Expect(page.Locator("tr[data-lock='dash.report:abc'] .state")).ToHaveTextAsync("Scheduled");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.Screenshots, "limits.png"), FullPage = true });
+
+        // The held count links to the tasks the limit holds back, in the order it lets them go.
+        await acme.Locator(".held a").ClickAsync();
+        await Assertions.Expect(page.Locator("table.tasks tbody tr")).ToHaveCountAsync(2);
+        await Assertions.Expect(page.Locator("table.tasks tbody tr").Nth(0).Locator("td").First).ToHaveTextAsync(tasks.Acme[1]);
+        await Assertions.Expect(page.Locator("table.tasks tbody tr").Nth(1).Locator("td").First).ToHaveTextAsync(tasks.Acme[2]);
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.Screenshots, "held-tasks.png"), FullPage = true });
+
+        // Canceled from that page, a held task leaves the limit's list and the held count.
+        await page.Locator("table.tasks tbody tr").Nth(0).Locator("button:text-is('Cancel')").ClickAsync();
+        await Assertions.Expect(page.Locator(".notice")).ToHaveTextAsync("Canceled: " + tasks.Acme[1]);
+        await Assertions.Expect(page.Locator("table.tasks tbody tr")).ToHaveCountAsync(1);
+        var (queue, queueErrors) = await OpenAsync(app, "/tasks/queue?name=limited");
+        await Assertions.Expect(queue.Locator(".tabs [data-live='limited:held']")).ToHaveTextAsync("2");
+        Assert.Empty(errors);
+        Assert.Empty(queueErrors);
+    }
+
     private static Task<DashboardApp> StartAsync(RedisServer redis)
         => DashboardApp.StartAsync(
             o => o.UseRedis(redis.Endpoint),

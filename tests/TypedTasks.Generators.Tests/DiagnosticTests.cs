@@ -131,6 +131,84 @@ public sealed class DiagnosticTests
     }
 
     [Fact]
+    public void TT0026_RateLimit_not_a_count_per_second_minute_or_hour()
+    {
+        var per = Expect("TT0026", """public static class J { [Task([|RateLimit = "100/d"|])] public static void Send(int n) { } }""");
+        Assert.Contains("is \"100/d\"", per.GetMessage(), System.StringComparison.Ordinal);
+        Expect("TT0026", """public static class J { [Task([|RateLimit = "0/s"|])] public static void Send(int n) { } }""");
+        Expect("TT0026", """public static class J { [Task([|RateLimit = "1000001/h"|])] public static void Send(int n) { } }""");
+        Expect("TT0026", """public static class J { [Task([|RateLimit = "1.5/s"|])] public static void Send(int n) { } }""");
+        Expect("TT0026", """public static class J { [Task([|RateLimit = " 10/s"|])] public static void Send(int n) { } }""");
+        Expect("TT0026", """public static class J { [Task([|RateLimit = "-1/m"|])] public static void Send(int n) { } }""");
+        Expect("TT0026", """public static class J { [Task([|RateLimit = "10 per second"|])] public static void Send(int n) { } }""");
+
+        // A RateLimitKey with a RateLimit that is there but not valid is TT0026 alone, not also TT0028.
+        Expect("TT0026", """public static class J { [Task([|RateLimit = "ten/s"|], RateLimitKey = nameof(n))] public static void Send(int n) { } }""");
+    }
+
+    [Fact]
+    public void TT0027_a_limit_key_names_no_carried_argument()
+    {
+        var unknown = Expect("TT0027", """public static class J { [Task(RateLimit = "10/s", [|RateLimitKey = "tenantld"|])] public static void Send(string tenantId) { } }""");
+        Assert.Contains("RateLimitKey of task 'J.Send' names 'tenantld', which is not a parameter", unknown.GetMessage(), System.StringComparison.Ordinal);
+        var supplied = Expect("TT0027", """public static class J { [Task(MaxConcurrency = 2, [|ConcurrencyKey = "context"|])] public static void Send(string tenantId, TaskContext context) { } }""");
+        Assert.Contains("ConcurrencyKey of task 'J.Send' names 'context', which the worker supplies", supplied.GetMessage(), System.StringComparison.Ordinal);
+        Expect("TT0027", """public static class J { [Task(MaxConcurrency = 2, [|ConcurrencyKey = "progress"|])] public static void Send(string tenantId, IProgress<int> progress) { } }""");
+        Expect("TT0027", """public static class J { [Task(RateLimit = "5/m", [|RateLimitKey = "token"|])] public static void Send(string tenantId, CancellationToken token) { } }""");
+    }
+
+    [Fact]
+    public void TT0028_a_limit_key_without_its_limit()
+    {
+        var rate = Expect("TT0028", """public static class J { [Task([|RateLimitKey = nameof(tenant)|])] public static void Send(string tenant) { } }""");
+        Assert.Contains("has RateLimitKey but no RateLimit", rate.GetMessage(), System.StringComparison.Ordinal);
+        var concurrency = Expect("TT0028", """public static class J { [Task([|ConcurrencyKey = nameof(tenant)|])] public static void Send(string tenant) { } }""");
+        Assert.Contains("has ConcurrencyKey but no MaxConcurrency", concurrency.GetMessage(), System.StringComparison.Ordinal);
+
+        // MaxConcurrency = 0 is no limit; the other kind of limit does not count.
+        Expect("TT0028", """public static class J { [Task(MaxConcurrency = 0, RateLimit = "1/s", [|ConcurrencyKey = nameof(tenant)|])] public static void Send(string tenant) { } }""");
+        Expect("TT0028", """public static class J { [Task(MaxConcurrency = 3, [|RateLimitKey = nameof(tenant)|])] public static void Send(string tenant) { } }""");
+    }
+
+    [Fact]
+    public void TT0029_MaxConcurrency_below_0()
+    {
+        var d = Expect("TT0029", "public static class J { [Task([|MaxConcurrency = -1|])] public static void Send(int n) { } }");
+        Assert.Contains("is -1", d.GetMessage(), System.StringComparison.Ordinal);
+
+        // With a ConcurrencyKey it is TT0029 alone, not also TT0028.
+        Expect("TT0029", "public static class J { [Task([|MaxConcurrency = -4|], ConcurrencyKey = nameof(n))] public static void Send(int n) { } }");
+    }
+
+    [Fact]
+    public void TT0030_a_limit_key_without_a_stable_encoding()
+    {
+        var d = Expect("TT0030", "public static class J { [Task(MaxConcurrency = 1, [|ConcurrencyKey = nameof(tags)|])] public static void Tag(int orderId, Dictionary<string, int> tags) { } }");
+        Assert.Contains("'tags' of type 'System.Collections.Generic.Dictionary<string, int>'", d.GetMessage(), System.StringComparison.Ordinal);
+        Expect("TT0030", "public sealed record Tenant(string Id); public static class J { [Task(RateLimit = \"3/h\", [|RateLimitKey = nameof(tenant)|])] public static void Send(Tenant tenant) { } }");
+    }
+
+    [Fact]
+    public void Limited_tasks_with_stable_keys_compile_without_diagnostics()
+    {
+        var source = Usings + """
+            public enum Region { Eu, Us }
+            public static class J
+            {
+                [Task(RateLimit = "1000000/h", RateLimitKey = nameof(region), MaxConcurrency = 4, ConcurrencyKey = nameof(tenant))]
+                public static void Send(TaskContext context, string tenant, Dictionary<string, int> notKeyed, Region region, CancellationToken token) { }
+
+                [Task(RateLimit = "1/s", MaxConcurrency = 1, ConcurrencyKey = nameof(ids))]
+                public static void Mark(Guid[] ids, long? count) { }
+
+                [Task(MaxConcurrency = 0)]
+                public static void Free(int n) { }
+            }
+            """;
+        Assert.Empty(GeneratorHarness.AllDiagnostics(source));
+    }
+
+    [Fact]
     public void TT0005_for_a_progress_type_MessagePack_cannot_carry()
     {
         // The reporter is the worker's; what it reports travels to readers in other processes.

@@ -110,6 +110,32 @@ public sealed class SnapshotTests
     }
 
     [Fact]
+    public void Rate_and_concurrency_limited_tasks()
+    {
+        Verify("""
+            using System.Threading;
+            using TypedTasks;
+
+            namespace Contoso.Jobs;
+
+            public static class MailTasks
+            {
+                [Task(RateLimit = "100/s")]
+                public static void Ping(string host) { }
+
+                [Task(RateLimit = "20/m", RateLimitKey = nameof(tenant), MaxConcurrency = 4, ConcurrencyKey = nameof(mailbox))]
+                public static int Send(CancellationToken ct, string tenant, long mailbox) => 0;
+
+                [Task(MaxConcurrency = 1)]
+                public static void Compact() { }
+
+                [Task(RateLimit = "500/h", MaxConcurrency = 0)]
+                public static void Report(int day) { }
+            }
+            """, nameof(Rate_and_concurrency_limited_tasks));
+    }
+
+    [Fact]
     public void Root_namespace_falls_back_to_the_assembly_name()
     {
         Verify("""

@@ -97,4 +97,26 @@ public static class WorkerTasks
         => string.Join(",", outcomes.Select(o => o.Succeeded ? o.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) : o.State.ToString()));
 
     public static ConcurrentDictionary<string, int> Calls { get; } = new();
+
+    /// <summary>At most 2 at once across every worker; returns when it ran (unix ms, start and end, on this machine's clock).</summary>
+    [Task("it.limited", MaxConcurrency = 2)]
+    public static async Task<long[]> Limited(int milliseconds, CancellationToken ct)
+    {
+        var start = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        await Task.Delay(milliseconds, ct);
+        return [start, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()];
+    }
+
+    /// <summary>One at a time per tenant across every worker; returns when it ran, as <see cref="Limited"/>.</summary>
+    [Task("it.per-tenant", MaxConcurrency = 1, ConcurrencyKey = nameof(tenant))]
+    public static async Task<long[]> PerTenant(string tenant, int milliseconds, CancellationToken ct)
+    {
+        var start = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        await Task.Delay(milliseconds, ct);
+        return [start, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()];
+    }
+
+    /// <summary>At most 10 starts per second across every worker; returns when it started (unix ms).</summary>
+    [Task("it.rated", RateLimit = "10/s")]
+    public static long Rated(int index) => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + (index * 0);
 }

@@ -138,6 +138,30 @@ internal static class DiagnosticDescriptors
         "Unique argument has no stable encoding",
         "Task '{0}' is unique by parameter '{1}' of type '{2}', whose encoding may differ between two calls with equal values, so that equal enqueues would not be found the same. Make a task unique by primitives, strings, Guids, enums, DateTime, DateTimeOffset, decimals, or arrays of those: name such parameters in UniqueBy.");
 
+    public static readonly DiagnosticDescriptor InvalidRateLimit = Create(
+        "TT0026",
+        "RateLimit is not a count per second, minute or hour",
+        "RateLimit of task '{0}' is \"{1}\", which is not N/s, N/m or N/h with N a whole number from 1 to 1,000,000. Write it as \"100/s\", \"20/m\" or \"500/h\".");
+
+    public static readonly DiagnosticDescriptor LimitKeyUnknownParameter = Create(
+        "TT0027",
+        "Limit key names no argument the message carries",
+        "{0} of task '{1}' names '{2}', {3}. Name a parameter the caller passes, with nameof(parameter), so that each of its values is limited on its own.");
+
+    public static readonly DiagnosticDescriptor LimitKeyWithoutLimit = Create(
+        "TT0028",
+        "Limit key without its limit",
+        "Task '{0}' has {1} but no {2}, so there is no limit to count per key. Add {2} (such as {3}), or remove {1}.");
+
+    public static readonly DiagnosticDescriptor NegativeMaxConcurrency = Create(
+        "TT0029",
+        "MaxConcurrency cannot be negative",
+        "MaxConcurrency of task '{0}' is {1}. Use 0 for no limit, or how many runs of the task may run at once.");
+
+    public static readonly DiagnosticDescriptor LimitKeyUnstableType = Create(
+        "TT0030",
+        "Limit key argument has no stable encoding",
+        "{0} of task '{1}' is parameter '{2}' of type '{3}', whose encoding may differ between two calls with equal values, so that equal values would be counted apart. Key a limit by a primitive, string, Guid, enum, DateTime, DateTimeOffset, decimal, or an array of those.");
     public static readonly DiagnosticDescriptor BadCeleryDeclaration = Create(
         "TT0031",
         "Celery task declaration is not a static partial method returning Task<T>",
@@ -154,7 +178,8 @@ internal static class DiagnosticDescriptors
         DuplicateTaskName, ProxyNameCollision, NegativeMaxRetries, InvalidTimeValue, InvalidQueueName, InvalidTaskName,
         UnreachableContainingType, InaccessibleMethod, InstanceTaskNotConstructible, InvalidProxyName, NoUsableConstructor,
         AbstractWithoutUnion, InvalidCron, PeriodicWithArguments, UnknownTimeZone, SecondProgress, UniqueByUnknownParameter,
-        UniqueByWithoutUniqueFor, UniqueByUnstableType, BadCeleryDeclaration, InvalidCeleryName,
+        UniqueByWithoutUniqueFor, UniqueByUnstableType, InvalidRateLimit, LimitKeyUnknownParameter, LimitKeyWithoutLimit,
+        NegativeMaxConcurrency, LimitKeyUnstableType, BadCeleryDeclaration, InvalidCeleryName,
     ];
 
     private static DiagnosticDescriptor Create(string id, string title, string message, DiagnosticSeverity severity = DiagnosticSeverity.Error)

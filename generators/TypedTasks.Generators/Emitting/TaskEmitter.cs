@@ -180,6 +180,11 @@ internal static class TaskEmitter
             }
         }
 
+        if (task.Limits is { } limits)
+        {
+            WriteLimits(w, limits);
+        }
+
         w.Line("};").Line();
 
         w.Line($"internal {proxy}(global::TypedTasks.TaskClient? client, global::TypedTasks.EnqueueOptions? options)");
@@ -501,6 +506,29 @@ internal static class TaskEmitter
         }
 
         return candidate;
+    }
+
+    /// <summary>The descriptor's limit properties, only those set, so that an unlimited task's code does not change.</summary>
+    private static void WriteLimits(SourceWriter w, LimitModel limits)
+    {
+        if (limits.RatePerTicks is { } per)
+        {
+            w.Line($"    RateCount = {limits.RateCount.ToString(CultureInfo.InvariantCulture)},");
+            w.Line($"    RatePer = {Time(per)},");
+            if (limits.RateLimitKey is { } rateKey)
+            {
+                w.Line($"    RateLimitKey = {rateKey.ToString(CultureInfo.InvariantCulture)},");
+            }
+        }
+
+        if (limits.MaxConcurrency > 0)
+        {
+            w.Line($"    MaxConcurrency = {limits.MaxConcurrency.ToString(CultureInfo.InvariantCulture)},");
+            if (limits.ConcurrencyKey is { } concurrencyKey)
+            {
+                w.Line($"    ConcurrencyKey = {concurrencyKey.ToString(CultureInfo.InvariantCulture)},");
+            }
+        }
     }
 
     private static string Time(long? ticks)

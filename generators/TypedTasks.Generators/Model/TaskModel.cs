@@ -22,7 +22,8 @@ internal sealed record TaskModel(
     EquatableArray<string> DocLines,
     PeriodicModel? Periodic = null,
     long? UniqueForTicks = null,
-    EquatableArray<int> UniqueBy = default)
+    EquatableArray<int> UniqueBy = default,
+    LimitModel? Limits = null)
 {
     public bool HasResult => ResultType is not null;
 }

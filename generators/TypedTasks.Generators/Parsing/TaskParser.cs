@@ -157,7 +157,8 @@ internal static class TaskParser
                 parameter.HasExplicitDefaultValue ? DefaultValueText(parameter) : null));
         }
 
-        var uniqueParameters = UniqueChecks.Check(method, p => SuppliedBy(p) is not null || ProgressType(p) is not null, attributeSyntax, uniqueFor, attribute.NamedArguments.Any(a => a.Key == "UniqueFor"), uniqueBy, display, methodLocation, diagnostics);
+        var uniqueParameters = UniqueChecks.Check(method, IsSupplied, attributeSyntax, uniqueFor, attribute.NamedArguments.Any(a => a.Key == "UniqueFor"), uniqueBy, display, methodLocation, diagnostics);
+        var limits = LimitChecks.Check(method, IsSupplied, attribute, attributeSyntax, display, methodLocation, diagnostics);
 
         // Result.
         var (returnKind, resultType) = ClassifyReturn(method);
@@ -194,10 +195,11 @@ internal static class TaskParser
             timeout,
             retryDelay,
             expires,
-            new EquatableArray<string>(DocComments.ForProxy(methodSyntax, new HashSet<string>(method.Parameters.Where(p => SuppliedBy(p) is not null || ProgressType(p) is not null).Select(p => p.Name)))),
+            new EquatableArray<string>(DocComments.ForProxy(methodSyntax, new HashSet<string>(method.Parameters.Where(IsSupplied).Select(p => p.Name)))),
             periodic,
             uniqueFor,
-            new EquatableArray<int>(uniqueParameters));
+            new EquatableArray<int>(uniqueParameters),
+            limits);
         return new TaskParseResult(model, identity, new EquatableArray<DiagnosticInfo>(diagnostics));
     }
 
@@ -213,6 +215,9 @@ internal static class TaskParser
                 KnownNames.TaskContext => "invocation.Context",
                 _ => null,
             };
+
+    /// <summary>Whether the worker supplies the parameter (no message carries it): a token, a context, a progress reporter.</summary>
+    private static bool IsSupplied(IParameterSymbol parameter) => SuppliedBy(parameter) is not null || ProgressType(parameter) is not null;
 
     /// <summary>The <c>T</c> of an <c>IProgress&lt;T&gt;</c> parameter, which the worker supplies; null for any other.</summary>
     private static ITypeSymbol? ProgressType(IParameterSymbol parameter)

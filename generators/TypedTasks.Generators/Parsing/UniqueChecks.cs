@@ -42,12 +42,9 @@ internal static class UniqueChecks
 
             foreach (var name in uniqueBy)
             {
-                var position = carried.FindIndex(p => p.Name == name);
+                var position = Position(method, carried, name, out var why);
                 if (position < 0)
                 {
-                    var why = method.Parameters.Any(p => p.Name == name)
-                        ? "which the worker supplies and no message carries"
-                        : "which is not a parameter of the method";
                     diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UniqueByUnknownParameter, location, display, name, why));
                 }
                 else if (!positions.Contains(position))
@@ -74,8 +71,21 @@ internal static class UniqueChecks
         return positions.Count == carried.Count ? [] : positions;
     }
 
+    /// <summary>
+    /// The position of parameter <paramref name="name"/> among the <paramref name="carried"/> ones,
+    /// or -1 with <paramref name="why"/> it names no carried argument.
+    /// </summary>
+    internal static int Position(IMethodSymbol method, List<IParameterSymbol> carried, string name, out string why)
+    {
+        var position = carried.FindIndex(p => p.Name == name);
+        why = position >= 0 ? string.Empty
+            : method.Parameters.Any(p => p.Name == name) ? "which the worker supplies and no message carries"
+            : "which is not a parameter of the method";
+        return position;
+    }
+
     /// <summary>Whether equal values of a type always encode to the same bytes.</summary>
-    private static bool IsStable(ITypeSymbol type)
+    internal static bool IsStable(ITypeSymbol type)
     {
         if (type is IArrayTypeSymbol { Rank: 1 } array)
         {

@@ -158,6 +158,7 @@ internal sealed class LiveFeed(ITaskInspector inspector, TimeSpan interval, ILog
                 counts[queue.Name + ":" + StateNames.Css(state)] = queue.Counts[state];
             }
 
+            counts[queue.Name + ":held"] = queue.Counts.Held;
             counts[queue.Name + ":workers"] = queue.Workers.Count;
         }
 

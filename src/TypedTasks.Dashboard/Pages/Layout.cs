@@ -20,6 +20,7 @@ internal static class Layout
         Nav(h, ctx, "overview", "Overview", string.Empty, active);
         Nav(h, ctx, "workers", "Workers", "workers", active);
         Nav(h, ctx, "schedules", "Schedules", "schedules", active);
+        Nav(h, ctx, "limits", "Limits", "limits", active);
         h.Raw("</nav><span class=\"live\" id=\"live-status\" title=\"Live updates\">●</span>");
         if (ctx.Options.ReadOnly)
         {

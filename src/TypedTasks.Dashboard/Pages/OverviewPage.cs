@@ -51,7 +51,13 @@ internal static class OverviewPage
                 foreach (var state in StateNames.All)
                 {
                     h.Raw("<td class=\"num ").Raw(StateNames.Css(state)).Raw("\"><a data-live=\"").Text(queue.Name).Raw(":").Raw(StateNames.Css(state)).Raw("\" href=\"")
-                        .Text(ctx.Link("queue?name=" + Html.Url(queue.Name) + "&state=" + state)).Raw("\">").Number(queue.Counts[state]).Raw("</a></td>");
+                        .Text(ctx.Link("queue?name=" + Html.Url(queue.Name) + "&state=" + state)).Raw("\">").Number(queue.Counts[state]).Raw("</a>");
+                    if (state == TaskState.Pending && queue.Counts.Held > 0)
+                    {
+                        h.Raw(" <a class=\"held\" href=\"").Text(ctx.Link("limits?name=" + Html.Url(queue.Name))).Raw("\"><span data-live=\"").Text(queue.Name).Raw(":held\">").Number(queue.Counts.Held).Raw("</span> held</a>");
+                    }
+
+                    h.Raw("</td>");
                 }
 
                 h.Raw("<td class=\"num\" data-live=\"").Text(queue.Name).Raw(":workers\">").Number(queue.Workers.Count).Raw("</td></tr>");

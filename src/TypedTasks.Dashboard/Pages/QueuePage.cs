@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.AspNetCore.Http;
@@ -34,10 +35,22 @@ internal static class QueuePage
             foreach (var s in StateNames.All)
             {
                 h.Raw("<a class=\"").Raw(StateNames.Css(s)).Raw("\" href=\"").Text(ctx.Link(queueLink + "&state=" + s)).Raw(s == state ? "\" aria-current=\"page\">" : "\">")
-                    .Text(s.ToString()).Raw(" <span data-live=\"").Text(name).Raw(":").Raw(StateNames.Css(s)).Raw("\">").Number(counts?[s] ?? 0).Raw("</span></a>");
+                    .Text(s.ToString()).Raw(" <span data-live=\"").Text(name).Raw(":").Raw(StateNames.Css(s)).Raw("\">").Number(counts?[s] ?? 0).Raw("</span>");
+                if (s == TaskState.Pending && counts is { Held: > 0 })
+                {
+                    h.Raw(" <span class=\"held\">(<span data-live=\"").Text(name).Raw(":held\">").Number(counts.Held).Raw("</span> held)</span>");
+                }
+
+                h.Raw("</a>");
             }
 
-            h.Raw("</nav><div class=\"bulk\">");
+            h.Raw("</nav><p class=\"limits-link\"><a href=\"").Text(ctx.Link("limits?name=" + Html.Url(name!))).Raw("\">Limits and locks of ").Text(name).Raw("</a>");
+            if (counts is { Held: > 0 })
+            {
+                h.Raw(" <span class=\"hint\">").Number(counts.Held).Raw(" pending task(s) wait for a rate or concurrency limit</span>");
+            }
+
+            h.Raw("</p><div class=\"bulk\">");
             if (state == TaskState.Failed)
             {
                 Layout.Form(h, ctx, "retry-all", "Retry all failed", "primary", ("queue", name!));
@@ -56,17 +69,7 @@ internal static class QueuePage
             }
             else
             {
-                h.Raw("<table class=\"tasks\"><thead><tr><th>Id</th><th>Task</th><th class=\"num\">Attempt</th><th>Updated</th><th>Due</th><th>Error</th><th></th></tr></thead><tbody>");
-                foreach (var task in tasks)
-                {
-                    h.Raw("<tr><td><a href=\"").Text(ctx.Link("task?id=" + Html.Url(task.Id))).Raw("\">").Text(task.Id).Raw("</a></td><td>").Text(task.TaskName)
-                        .Raw("</td><td class=\"num\">").Number(task.Attempt).Raw("</td><td>").Time(task.UpdatedAt).Raw("</td><td>").Time(task.DueAt).Raw("</td><td class=\"error\">")
-                        .Text(task.ErrorType is null ? null : task.ErrorType + ": " + task.ErrorMessage).Raw("</td><td class=\"ops\">");
-                    TaskPage.Operations(h, ctx, task.Id, task.State);
-                    h.Raw("</td></tr>");
-                }
-
-                h.Raw("</tbody></table>");
+                Table(h, ctx, tasks);
             }
 
             h.Raw("<nav class=\"pager\">");
@@ -83,5 +86,21 @@ internal static class QueuePage
 
             h.Raw("</nav>");
         });
+    }
+
+    /// <summary>A page of tasks with a link to each and the operations its state allows.</summary>
+    public static void Table(Html h, DashboardContext ctx, IReadOnlyList<TaskSummary> tasks)
+    {
+        h.Raw("<table class=\"tasks\"><thead><tr><th>Id</th><th>Task</th><th class=\"num\">Attempt</th><th>Updated</th><th>Due</th><th>Error</th><th></th></tr></thead><tbody>");
+        foreach (var task in tasks)
+        {
+            h.Raw("<tr><td><a href=\"").Text(ctx.Link("task?id=" + Html.Url(task.Id))).Raw("\">").Text(task.Id).Raw("</a></td><td>").Text(task.TaskName)
+                .Raw("</td><td class=\"num\">").Number(task.Attempt).Raw("</td><td>").Time(task.UpdatedAt).Raw("</td><td>").Time(task.DueAt).Raw("</td><td class=\"error\">")
+                .Text(task.ErrorType is null ? null : task.ErrorType + ": " + task.ErrorMessage).Raw("</td><td class=\"ops\">");
+            TaskPage.Operations(h, ctx, task.Id, task.State);
+            h.Raw("</td></tr>");
+        }
+
+        h.Raw("</tbody></table>");
     }
 }

@@ -37,7 +37,7 @@ public sealed partial class RedisTaskStore : IWorkflowStore
             foreach (var wf in byQueue.GroupBy(j => j.WorkflowId, StringComparer.Ordinal))
             {
                 var list = wf.ToList();
-                var args = Args(_time.GetUtcNow(), (9 * list.Count) + 1);
+                var args = Args(_time.GetUtcNow(), (10 * list.Count) + 1);
                 foreach (var join in list)
                 {
                     args.Add(join.Key);
@@ -49,6 +49,7 @@ public sealed partial class RedisTaskStore : IWorkflowStore
                     args.Add(join.ResultName);
                     args.Add(join.SuccessorLink is { } link ? LinkBytes(link) : RedisValue.EmptyString);
                     args.Add(MemberIdsBytes(join.MemberIds));
+                    args.Add(join.Limits is { Count: > 0 } limits ? LimitsBytes(limits) : RedisValue.EmptyString);
                 }
 
                 args.Add(wf.Key);

@@ -183,6 +183,11 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
             throw new ArgumentException($"The task {unique}. Nothing was stored.", parameter);
         }
 
+        if (task.LimitsProblem is { } limits)
+        {
+            throw new ArgumentException($"The task {limits}. Nothing was stored.", parameter);
+        }
+
         if (task.Link is { } link)
         {
             if (task.ChosenId is null)
@@ -210,7 +215,7 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
         await SlotGroups.RunAsync(_connection, requests.Count, i => SeqKey(requests[i].Queue), BatchLimit, group =>
         {
             var (keys, index) = QueuesOf(group, i => requests[i].Queue);
-            var args = Args(now, 1 + (2 * group.Count) + (7 * group.Sum(i => requests[i].Tasks.Length)));
+            var args = Args(now, 1 + (2 * group.Count) + (8 * group.Sum(i => requests[i].Tasks.Length)));
             args.Add(_epoch);
             for (var g = 0; g < group.Count; g++)
             {
@@ -225,6 +230,7 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
                     args.Add(task.Link is { } link ? LinkBytes(link) : RedisValue.EmptyString);
                     args.Add(task.UniqueKey ?? string.Empty);
                     args.Add(task.UniqueFor is { } span ? (long)Math.Ceiling(span.TotalMilliseconds) : 0);
+                    args.Add(task.Limits is { Count: > 0 } limits ? LimitsBytes(limits) : RedisValue.EmptyString);
                 }
             }
 
@@ -399,8 +405,18 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
             async Task<IReadOnlyList<TaskLease>> LookAsync()
             {
                 var wakes = Interlocked.Read(ref _wakes);
-                var leases = await FetchOnceAsync(queues, max).ConfigureAwait(false);
-                if (leases.Count < max)
+                var (leases, more) = await FetchOnceAsync(queues, max).ConfigureAwait(false);
+
+                // A fetch that stopped at its bound of tasks held back by limits left tasks it did
+                // not reach: look again at once (bounded) rather than wait for a wake that may not come.
+                for (var again = 0; more && leases.Count < max && again < 64; again++)
+                {
+                    var (further, still) = await FetchOnceAsync(queues, max - leases.Count).ConfigureAwait(false);
+                    leases = [.. leases, .. further];
+                    more = still;
+                }
+
+                if (leases.Count < max && !more)
                 {
                     _drained[key] = wakes;
                 }
@@ -418,9 +434,10 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
     }
 
     /// <summary>One fetch: a script for all queues on a single server; on a Cluster one per slot, in the queues' order.</summary>
-    private async Task<IReadOnlyList<TaskLease>> FetchOnceAsync(IReadOnlyList<string> queues, int max)
+    private async Task<(IReadOnlyList<TaskLease> Leases, bool More)> FetchOnceAsync(IReadOnlyList<string> queues, int max)
     {
         var leases = new List<TaskLease>();
+        var more = false;
         foreach (var group in Groups(queues))
         {
             var now = _time.GetUtcNow();
@@ -429,7 +446,9 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
             args.Add((now + LeaseDuration).ToUnixTimeMilliseconds());
             args.Add(await WorkerNumberAsync().ConfigureAwait(false));
             var all = (RedisResult[])(await RunAsync(StoreScript.Fetch, [.. group.Select(SeqKey)], args).ConfigureAwait(false))!;
-            for (var i = 0; i < all.Length; i += 6)
+            // Six values per task, then "more" when the call held back as many tasks as it may.
+            more |= all.Length % 6 == 1;
+            for (var i = 0; i + 5 < all.Length; i += 6)
             {
                 leases.Add(new TaskLease(
                     (string)all[i + 1]!,
@@ -446,7 +465,7 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
             }
         }
 
-        return leases;
+        return (leases, more);
     }
 
     /// <inheritdoc/>
@@ -607,7 +626,7 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
     {
         CheckQueue(queue);
         var all = (RedisResult[])(await RunAsync(StoreScript.Count, [SeqKey(queue)], Args(_time.GetUtcNow(), 0)).ConfigureAwait(false))!;
-        return new StateCounts((long)all[0], (long)all[1], (long)all[2], (long)all[3], (long)all[4], (long)all[5], (long)all[6], (long)all[7]);
+        return new StateCounts((long)all[0], (long)all[1], (long)all[2], (long)all[3], (long)all[4], (long)all[5], (long)all[6], (long)all[7]) { Held = (long)all[8] };
     }
 
     /// <inheritdoc/>
@@ -630,7 +649,12 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
         args.Add((int)state);
         args.Add(offset);
         args.Add(count);
-        var all = (RedisResult[])(await RunAsync(StoreScript.List, [SeqKey(queue)], args).ConfigureAwait(false))!;
+        return await PageAsync(queue, (RedisResult[])(await RunAsync(StoreScript.List, [SeqKey(queue)], args).ConfigureAwait(false))!).ConfigureAwait(false);
+    }
+
+    /// <summary>The tasks of a page a script answered with three values per task: id, record, due time (-1: none).</summary>
+    private async Task<IReadOnlyList<StoredTask>> PageAsync(string queue, RedisResult[] all)
+    {
         var records = new StoreRecord[all.Length / 3];
         for (var i = 0; i < records.Length; i++)
         {

@@ -40,7 +40,10 @@ internal readonly record struct StoreRecord(
         }
 
         var state = (TaskState)s[0];
+        // A limited task's priority byte has 128 added, and its limits come before its body.
         var priority = s[1];
+        var limited = priority >= 128;
+        priority &= 127;
         var attempt = BinaryPrimitives.ReadUInt16BigEndian(s[2..]);
         var fence = BinaryPrimitives.ReadUInt32BigEndian(s[4..]);
         var updated = ((long)BinaryPrimitives.ReadUInt16BigEndian(s[8..]) << 32) | BinaryPrimitives.ReadUInt32BigEndian(s[10..]);
@@ -57,6 +60,12 @@ internal readonly record struct StoreRecord(
         var errorLength = Length(s, ref pos, 4);
         var error = stored.Slice(pos, errorLength);
         pos += errorLength;
+        if (limited)
+        {
+            var limits = Length(s, ref pos, 2);
+            pos += limits;
+        }
+
         var body = stored[pos..];
 
         // The name is stored only once the envelope, which holds it, is dropped (Succeeded).

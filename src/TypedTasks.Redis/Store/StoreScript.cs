@@ -59,6 +59,15 @@ internal static class StoreScript
     public static RedisScript Progress { get; } = Load("progress");
     public static RedisScript Join { get; } = Load("join");
 
+    /// <summary>limits.lua.</summary>
+    public static RedisScript Limits { get; } = Load("limits");
+
+    /// <summary>held.lua.</summary>
+    public static RedisScript Held { get; } = Load("held");
+
+    /// <summary>locks.lua.</summary>
+    public static RedisScript Locks { get; } = Load("locks");
+
     public static RedisScript Deliver { get; } = Load("deliver");
 
     /// <summary>Gives a worker its number (one key outside the queues' slots: no shared functions).</summary>

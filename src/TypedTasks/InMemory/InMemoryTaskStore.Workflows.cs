@@ -222,7 +222,7 @@ public sealed partial class InMemoryTaskStore : IWorkflowStore
         woken.Add(join.Made);
         if (state == TaskState.Pending)
         {
-            AddLocked(j.Queue, new TaskToEnqueue(body, j.Priority, null, j.Key) { Link = j.SuccessorLink }, now, woken);
+            AddLocked(j.Queue, new TaskToEnqueue(body, j.Priority, null, j.Key) { Link = j.SuccessorLink, Limits = j.Limits }, now, woken);
             return;
         }
 

@@ -286,10 +286,12 @@ public sealed partial class InMemoryTaskStore : ITaskStore, IScheduleStore
 
             record.Queue.Started.Remove(record);
             record.Leased = false;
+            EndRunLocked(record, woken);
             if (record.State.IsFinal())
             {
                 // Canceled while it ran: the first final state stays; only the lease goes.
                 IndexFinalLocked(record, now);
+                Wake(woken);
                 return new(true);
             }
 
@@ -407,6 +409,7 @@ public sealed partial class InMemoryTaskStore : ITaskStore, IScheduleStore
                     var record = queue.Started.Min;
                     queue.Started.Remove(record);
                     record.Leased = false;
+                    EndRunLocked(record, woken);
                     expired.Add(record);
                 }
 
@@ -474,6 +477,11 @@ public sealed partial class InMemoryTaskStore : ITaskStore, IScheduleStore
                     first.State = TaskState.Pending;
                     first.UpdatedAt = now;
                     PushPendingLocked(first, atHead: false, woken);
+                }
+
+                if (PromoteLimitsLocked(queue, now, woken) is { } limitDue && (next is null || limitDue < next))
+                {
+                    next = limitDue;
                 }
             }
         }
@@ -546,12 +554,19 @@ public sealed partial class InMemoryTaskStore : ITaskStore, IScheduleStore
             }
 
             return new(new StateCounts(
-                q.PendingCount, q.Scheduled.Count, q.Started.Count, q.Retrying.Count,
-                q.Succeeded.Count, q.Failed.Count, q.Canceled.Count, q.Expired.Count));
+                q.PendingCount + q.HeldCount, q.Scheduled.Count, q.Started.Count, q.Retrying.Count,
+                q.Succeeded.Count, q.Failed.Count, q.Canceled.Count, q.Expired.Count)
+            {
+                Held = q.HeldCount,
+            });
         }
     }
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// Pending lists the tasks a limit holds back too (they are Pending), after the ones that can
+    /// start: by limit key, then each limit's in the order it lets them go.
+    /// </remarks>
     public ValueTask<IReadOnlyList<StoredTask>> ListAsync(string queue, TaskState state, long offset, int count, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(queue);
@@ -567,7 +582,7 @@ public sealed partial class InMemoryTaskStore : ITaskStore, IScheduleStore
 
             IEnumerable<TaskRecord> index = state switch
             {
-                TaskState.Pending => Enumerable.Range(0, q.Pending.Length).SelectMany(i => q.Pending[q.Pending.Length - 1 - i]),
+                TaskState.Pending => Enumerable.Range(0, q.Pending.Length).SelectMany(i => q.Pending[q.Pending.Length - 1 - i]).Concat(q.HeldCount > 0 ? HeldOf(q) : []),
                 TaskState.Scheduled => q.Scheduled,
                 TaskState.Started => q.Started,
                 TaskState.Retrying => q.Retrying,
@@ -673,6 +688,13 @@ public sealed partial class InMemoryTaskStore : ITaskStore, IScheduleStore
                     purged++;
                 }
             }
+
+            // Held tasks are pending too: they go after the ones that could start.
+            foreach (var held in q.HeldCount > 0 && purged < max ? HeldOf(q).Take(max - purged) : [])
+            {
+                RemoveLocked(held);
+                purged++;
+            }
         }
 
         return new(purged);
@@ -777,6 +799,7 @@ public sealed partial class InMemoryTaskStore : ITaskStore, IScheduleStore
             Envelope = envelope,
             UpdatedAt = now,
             Link = task.Link,
+            Limits = task.Limits is { Count: > 0 } limits ? [.. limits] : null,
         };
         _records.Add(id, record);
         if (task.UniqueKey is not null)
@@ -833,6 +856,12 @@ public sealed partial class InMemoryTaskStore : ITaskStore, IScheduleStore
                     if (record.State != TaskState.Pending)
                     {
                         // Never expected: a pending entry of a task that is no longer pending is dropped, not run.
+                        continue;
+                    }
+
+                    if (!AdmitLocked(record, now))
+                    {
+                        // Held by a limit: the fetch goes on to the tasks behind it.
                         continue;
                     }
 
@@ -925,6 +954,9 @@ public sealed partial class InMemoryTaskStore : ITaskStore, IScheduleStore
             case TaskState.Retrying:
                 queue.Retrying.Remove(record);
                 break;
+            case TaskState.Pending when record.HeldBy is not null:
+                UnholdLocked(record);
+                break;
             case TaskState.Pending when record.Node is not null:
                 record.Node.List!.Remove(record.Node);
                 record.Node = null;
@@ -1014,6 +1046,11 @@ public sealed partial class InMemoryTaskStore : ITaskStore, IScheduleStore
         if (task.UniqueProblem is { } unique)
         {
             throw new ArgumentException($"{which} {unique}. Nothing was stored.", nameof(task));
+        }
+
+        if (task.LimitsProblem is { } limits)
+        {
+            throw new ArgumentException($"{which} {limits}. Nothing was stored.", nameof(task));
         }
 
         if (task.Link is not null && task.ChosenId is null)

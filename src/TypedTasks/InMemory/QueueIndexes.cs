@@ -14,6 +14,7 @@ internal sealed class QueueIndexes(string name)
     /// <summary>One list per priority, oldest first.</summary>
     public LinkedList<TaskRecord>[] Pending { get; } = MakePending();
 
+    /// <summary>The tasks in <see cref="Pending"/>; the held ones are in <see cref="HeldCount"/>.</summary>
     public long PendingCount { get; set; }
 
     public SortedSet<TaskRecord> Scheduled { get; } = new(DueOrder.Instance);
@@ -31,6 +32,18 @@ internal sealed class QueueIndexes(string name)
     public LinkedList<TaskRecord> Canceled { get; } = new();
 
     public LinkedList<TaskRecord> Expired { get; } = new();
+
+    /// <summary>The limits of its tasks by key and kind (true: rate); dropped when unused, at the latest by a sweep.</summary>
+    public Dictionary<(string Key, bool IsRate), LimitState> Limits { get; } = [];
+
+    /// <summary>The limits that hold tasks back now.</summary>
+    public HashSet<LimitState> Holding { get; } = [];
+
+    /// <summary>How many Pending tasks the limits hold back (not in <see cref="PendingCount"/>).</summary>
+    public long HeldCount { get; set; }
+
+    /// <summary>When <see cref="Limits"/> reaches this size, the unused limits go in one sweep.</summary>
+    public int LimitSweepAt { get; set; } = 1024;
 
     /// <summary>Completed when a task becomes pending here; shared by every fetch waiting on this queue.</summary>
     public TaskCompletionSource? Signal { get; set; }

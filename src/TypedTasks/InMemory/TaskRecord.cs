@@ -58,6 +58,18 @@ internal sealed class TaskRecord(string id, QueueIndexes queue, long sequence, i
     /// <summary>The workflow join this task is a member of, or null.</summary>
     public WorkflowLink? Link { get; set; }
 
+    /// <summary>The limits it starts under (<see cref="TaskToEnqueue.Limits"/>), or null.</summary>
+    public TaskLimit[]? Limits { get; set; }
+
+    /// <summary>The limit that holds it back while it is Pending out of its pending list, or null.</summary>
+    public LimitState? HeldBy { get; set; }
+
+    /// <summary>Its entry in <see cref="HeldBy"/>'s held list.</summary>
+    public LinkedListNode<TaskRecord>? HeldNode { get; set; }
+
+    /// <summary>The concurrency limit whose slot its current run holds, or null.</summary>
+    public LimitState? Slot { get; set; }
+
     public TaskInfo Info() => new(Id, TaskName, State, Attempt, UpdatedAt, Error, Result ?? ReadOnlyMemory<byte>.Empty)
     {
         Queue = Queue.Name,

@@ -37,6 +37,23 @@ public interface ITaskInspector
     /// </summary>
     Task<IReadOnlyList<TaskSummary>> GetTasksAsync(string queue, TaskState state, long offset, int count, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The rate and concurrency limits of <paramref name="queue"/> in use (a task of them runs,
+    /// started in the current window, or waits for them), in key order, at most
+    /// <see cref="InspectorModel.MaxPageSize"/>, with what each holds back.
+    /// </summary>
+    Task<IReadOnlyList<LimitSummary>> GetLimitsAsync(string queue, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// A page of the tasks the limit <paramref name="key"/> of <paramref name="kind"/> holds back in
+    /// <paramref name="queue"/>, in the order it will let them start. <paramref name="count"/> is 1
+    /// to <see cref="InspectorModel.MaxPageSize"/>.
+    /// </summary>
+    Task<IReadOnlyList<TaskSummary>> GetHeldTasksAsync(string queue, string key, LimitKind kind, long offset, int count, CancellationToken cancellationToken = default);
+
+    /// <summary>The unique locks of <paramref name="queue"/> that have not lapsed, soonest to lapse first, at most <see cref="InspectorModel.MaxPageSize"/>.</summary>
+    Task<IReadOnlyList<LockSummary>> GetLocksAsync(string queue, CancellationToken cancellationToken = default);
+
     /// <summary>One task with its arguments, result or error; null when the store holds nothing under <paramref name="id"/>.</summary>
     Task<TaskDetails?> GetTaskAsync(string id, CancellationToken cancellationToken = default);
 

@@ -87,6 +87,50 @@ internal sealed class TaskInspector(ITaskStore store, TimeProvider? timeProvider
         return [.. page.Select(t => Summary(t, queue))];
     }
 
+    public async Task<IReadOnlyList<LimitSummary>> GetLimitsAsync(string queue, CancellationToken cancellationToken = default)
+    {
+        CheckQueue(queue, nameof(queue));
+        var limits = await store.GetLimitsAsync(queue, InspectorModel.MaxPageSize, cancellationToken).ConfigureAwait(false);
+        return [.. limits.Select(l => new LimitSummary
+        {
+            Queue = queue,
+            Key = l.Key,
+            Kind = l.Per is null ? LimitKind.Concurrency : LimitKind.Rate,
+            Count = l.Count,
+            Per = l.Per,
+            Active = l.Active,
+            Held = l.Held,
+        })];
+    }
+
+    public async Task<IReadOnlyList<TaskSummary>> GetHeldTasksAsync(string queue, string key, LimitKind kind, long offset, int count, CancellationToken cancellationToken = default)
+    {
+        CheckQueue(queue, nameof(queue));
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        if (!Enum.IsDefined(kind))
+        {
+            throw new ArgumentException($"{kind} is not a limit kind.", nameof(kind));
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        if (count is < 1 or > InspectorModel.MaxPageSize)
+        {
+            throw new ArgumentOutOfRangeException(nameof(count), count, $"A page holds 1 to {InspectorModel.MaxPageSize} tasks; ask for the next page with a larger offset.");
+        }
+
+        // Only the key and the kind name the limit's waiting tasks; the window's length is not read.
+        var limit = new TaskLimit(key, 1, kind == LimitKind.Rate ? TimeSpan.FromSeconds(1) : null);
+        var page = await store.ListHeldAsync(queue, limit, offset, count, cancellationToken).ConfigureAwait(false);
+        return [.. page.Select(t => Summary(t, queue))];
+    }
+
+    public async Task<IReadOnlyList<LockSummary>> GetLocksAsync(string queue, CancellationToken cancellationToken = default)
+    {
+        CheckQueue(queue, nameof(queue));
+        var locks = await store.GetLocksAsync(queue, InspectorModel.MaxPageSize, cancellationToken).ConfigureAwait(false);
+        return [.. locks.Select(l => new LockSummary { Queue = queue, Key = l.Key, TaskId = l.TaskId, ExpiresAt = l.ExpiresAt })];
+    }
+
     public async Task<TaskDetails?> GetTaskAsync(string id, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(id);

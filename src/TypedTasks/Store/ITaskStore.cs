@@ -134,6 +134,22 @@ public interface ITaskStore : IAsyncDisposable
     /// </summary>
     ValueTask<IReadOnlyList<StoredTask>> ListAsync(string queue, TaskState state, long offset, int count, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The limits of <paramref name="queue"/> in use (<see cref="TaskLimit"/>), in key order, at
+    /// most <paramref name="max"/>: a concurrency limit while a task of it runs or waits for it, a
+    /// rate limit while its window holds a start or a task waits for it.
+    /// </summary>
+    ValueTask<IReadOnlyList<StoredLimit>> GetLimitsAsync(string queue, int max, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// A page of the tasks <paramref name="limit"/> holds back in <paramref name="queue"/> (only its
+    /// <see cref="TaskLimit.Key"/> and kind are used), in the order it will let them start.
+    /// </summary>
+    ValueTask<IReadOnlyList<StoredTask>> ListHeldAsync(string queue, TaskLimit limit, long offset, int count, CancellationToken cancellationToken = default);
+
+    /// <summary>The unique locks of <paramref name="queue"/> that have not lapsed, soonest to lapse first, at most <paramref name="max"/>.</summary>
+    ValueTask<IReadOnlyList<StoredLock>> GetLocksAsync(string queue, int max, CancellationToken cancellationToken = default);
+
     /// <summary>The task with its envelope (while the store keeps it: until it succeeds), or null when not stored.</summary>
     ValueTask<StoredTask?> GetStoredAsync(string id, CancellationToken cancellationToken = default);
 

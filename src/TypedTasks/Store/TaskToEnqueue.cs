@@ -37,6 +37,42 @@ public readonly record struct TaskToEnqueue(ReadOnlyMemory<byte> Envelope, int P
         _ => null,
     };
 
+    /// <summary>
+    /// The limits the task starts under (<see cref="TaskLimit"/>: at most one concurrency limit and
+    /// one rate limit), or null. A store keeps them with the task and checks them each time it
+    /// would start it.
+    /// </summary>
+    public System.Collections.Generic.IReadOnlyList<TaskLimit>? Limits { get; init; }
+
+    /// <summary>Why <see cref="Limits"/> cannot be stored, or null.</summary>
+    internal string? LimitsProblem
+    {
+        get
+        {
+            if (Limits is not { Count: > 0 } limits)
+            {
+                return null;
+            }
+
+            if (limits.Count > 2)
+            {
+                return $"has {limits.Count} limits; a task has at most one concurrency limit and one rate limit";
+            }
+
+            foreach (var limit in limits)
+            {
+                if (limit.Problem is { } problem)
+                {
+                    return problem;
+                }
+            }
+
+            return limits.Count == 2 && limits[0].IsConcurrency == limits[1].IsConcurrency
+                ? "has two limits of one kind; a task has at most one concurrency limit and one rate limit"
+                : null;
+        }
+    }
+
     /// <summary>The longest unique key a store takes.</summary>
     internal const int MaxUniqueKeyLength = 512;
 }

@@ -35,6 +35,13 @@ public sealed record WorkflowJoin(
     WorkflowLink? SuccessorLink,
     IReadOnlyList<string> MemberIds)
 {
+    /// <summary>
+    /// The limits the successor starts under (<see cref="TaskToEnqueue.Limits"/>), computed when the
+    /// workflow is sent; a limit keyed by the successor's first argument (the results, unknown then)
+    /// is keyed by the value <c>(previous result)</c>. Null: none.
+    /// </summary>
+    public IReadOnlyList<TaskLimit>? Limits { get; init; }
+
     /// <summary>Refuses a join the store could not keep, before anything is stored.</summary>
     internal void Check()
     {
@@ -58,6 +65,11 @@ public sealed record WorkflowJoin(
         if (!join.Successor.IsEmpty && (join.ArgumentAt < 0 || join.ArgumentAt >= join.Successor.Length || join.Successor.Span[join.ArgumentAt] != 0xc0))
         {
             throw new ArgumentException($"Join {join.Key}: the successor's envelope has no nil at byte {join.ArgumentAt} for its first argument. Nothing was stored.", nameof(Key));
+        }
+
+        if (TaskLimits.Problem(join.Limits) is { } limits)
+        {
+            throw new ArgumentException($"Join {join.Key}: its successor {limits}. Nothing was stored.", nameof(Key));
         }
     }
 }

@@ -35,7 +35,7 @@ internal static class WorkflowSender
         var wf = NewWorkflowId();
         var marks = new CallMarks(WorkflowId: wf);
         var members = plan.Members.Select(m => client.PrepareCall(m, m.Arguments, marks)).ToList();
-        var steps = plan.Steps.Select(s => client.PrepareCall(s, s.Arguments, marks)).ToList();
+        var steps = plan.Steps.Select(s => client.PrepareCall(s, s.Arguments, marks, firstOpen: true)).ToList();
         var firstQueue = steps.Count > 0 ? steps[0].Queue : members.Count > 0 ? members[0].Queue : TaskDefaults.Queue;
         var memberIds = members.Select((m, i) => MemberKey(wf, plan.IsGroup, i) + "@" + m.Queue).ToList();
 
@@ -57,7 +57,10 @@ internal static class WorkflowSender
                 k <= steps.Count ? step.Priority : 0,
                 GroupResultName,
                 link,
-                waitsFor));
+                waitsFor)
+            {
+                Limits = k <= steps.Count ? step.Limits : null,
+            });
         }
 
         await store.CreateJoinsAsync(joins, cancellationToken).ConfigureAwait(false);
@@ -69,6 +72,7 @@ internal static class WorkflowSender
             var tasks = byQueue.Select(x => new TaskToEnqueue(x.m.Envelope, x.m.Priority, x.m.DueAt, MemberKey(wf, plan.IsGroup, x.i))
             {
                 Link = new WorkflowLink(firstQueue, firstJoin, x.i),
+                Limits = x.m.Limits,
             }).ToList();
             sends.Add(client.Store.EnqueueManyAsync(byQueue.Key, tasks, cancellationToken).AsTask());
         }

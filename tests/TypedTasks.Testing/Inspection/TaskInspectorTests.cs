@@ -309,6 +309,82 @@ public abstract class TaskInspectorTests : IAsyncLifetime
         Assert.Equal(0, await inspector.PurgeAsync(Queue));
     }
 
+    // ---- Limits and locks ----
+
+    [Fact]
+    public async Task Limits_in_use_their_held_tasks_and_unique_locks_are_shown_per_queue()
+    {
+        var (store, inspector) = await NewAsync();
+        var perKey = "inspect.add|x=1";
+        var hour = TimeSpan.FromHours(1);
+        var held = await store.EnqueueManyAsync(Queue, [.. Enumerable.Range(0, 3).Select(_ => new TaskToEnqueue(Add(1, 2), 0) { Limits = [new TaskLimit(perKey, 1)] })]);
+        var rated = await store.EnqueueManyAsync(Queue, [.. Enumerable.Range(0, 2).Select(_ => new TaskToEnqueue(Add(3, 4), 0) { Limits = [new TaskLimit("inspect.add", 1, hour)] })]);
+        var before = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        var locked = await store.EnqueueAsync(Queue, new TaskToEnqueue(Add(5, 5), 0) { UniqueKey = "inspect.add:abc", UniqueFor = TimeSpan.FromMinutes(10) });
+        var after = DateTimeOffset.UtcNow.AddMilliseconds(1);
+        using (var limit = new CancellationTokenSource(Bound))
+        {
+            Assert.Equal([held[0], rated[0], locked], (await store.FetchAsync([Queue], 10, limit.Token)).Select(l => l.Id));
+        }
+
+        var limits = await inspector.GetLimitsAsync(Queue);
+        Assert.Equal(
+            [
+                new LimitSummary { Queue = Queue, Key = "inspect.add", Kind = LimitKind.Rate, Count = 1, Per = hour, Active = 1, Held = 1 },
+                new LimitSummary { Queue = Queue, Key = perKey, Kind = LimitKind.Concurrency, Count = 1, Per = null, Active = 1, Held = 2 },
+            ],
+            limits);
+        Assert.Equal(("inspect.add", null), (limits[0].Task, limits[0].PerKey));
+        Assert.Equal(("inspect.add", "x=1"), (limits[1].Task, limits[1].PerKey));
+
+        var waiting = await inspector.GetHeldTasksAsync(Queue, perKey, LimitKind.Concurrency, 0, 10);
+        Assert.Equal([held[1], held[2]], waiting.Select(t => t.Id));
+        Assert.All(waiting, t => Assert.Equal(("inspect.add", TaskState.Pending, Queue), (t.TaskName, t.State, t.Queue)));
+        Assert.Equal([held[2]], (await inspector.GetHeldTasksAsync(Queue, perKey, LimitKind.Concurrency, 1, 1)).Select(t => t.Id));
+        Assert.Equal([rated[1]], (await inspector.GetHeldTasksAsync(Queue, "inspect.add", LimitKind.Rate, 0, 10)).Select(t => t.Id));
+        Assert.Empty(await inspector.GetHeldTasksAsync(Queue, "inspect.add", LimitKind.Concurrency, 0, 10));
+        Assert.Empty(await inspector.GetHeldTasksAsync(Queue, perKey, LimitKind.Rate, 0, 10));
+
+        var lockRow = Assert.Single(await inspector.GetLocksAsync(Queue));
+        Assert.Equal((Queue, "inspect.add:abc", locked), (lockRow.Queue, lockRow.Key, lockRow.TaskId));
+        Assert.InRange(lockRow.ExpiresAt, before.AddMinutes(10), after.AddMinutes(10));
+
+        Assert.Empty(await inspector.GetLimitsAsync("lonely"));
+        Assert.Empty(await inspector.GetLocksAsync("lonely"));
+        Assert.Empty(await inspector.GetHeldTasksAsync("lonely", perKey, LimitKind.Concurrency, 0, 10));
+    }
+
+    [Fact]
+    public async Task Limit_and_lock_queries_refuse_a_bad_queue_key_kind_or_page_before_the_store_is_read()
+    {
+        var (_, inspector) = await NewAsync();
+        foreach (var call in new Func<Task>[]
+        {
+            () => inspector.GetLimitsAsync("a b"),
+            () => inspector.GetLocksAsync("a b"),
+            () => inspector.GetHeldTasksAsync("a b", "inspect.add", LimitKind.Concurrency, 0, 10),
+        })
+        {
+            var badQueue = await Assert.ThrowsAsync<ArgumentException>(call);
+            Assert.Equal(InspectorModel.QueueNameProblem("a b"), badQueue.Message.Split(" (Parameter")[0]);
+            Assert.Equal("queue", badQueue.ParamName);
+        }
+
+        foreach (var count in new[] { 0, -1, InspectorModel.MaxPageSize + 1 })
+        {
+            var error = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => inspector.GetHeldTasksAsync(Queue, "inspect.add", LimitKind.Rate, 0, count));
+            Assert.Equal("count", error.ParamName);
+            Assert.StartsWith("A page holds 1 to 1000 tasks", error.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Equal("offset", (await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => inspector.GetHeldTasksAsync(Queue, "inspect.add", LimitKind.Rate, -1, 10))).ParamName);
+        var kind = await Assert.ThrowsAsync<ArgumentException>(() => inspector.GetHeldTasksAsync(Queue, "inspect.add", (LimitKind)7, 0, 10));
+        Assert.Equal("kind", kind.ParamName);
+        Assert.StartsWith("7 is not a limit kind.", kind.Message, StringComparison.Ordinal);
+        Assert.Equal("key", (await Assert.ThrowsAsync<ArgumentException>(() => inspector.GetHeldTasksAsync(Queue, "", LimitKind.Rate, 0, 10))).ParamName);
+        Assert.Equal("key", (await Assert.ThrowsAsync<ArgumentNullException>(() => inspector.GetHeldTasksAsync(Queue, null!, LimitKind.Rate, 0, 10))).ParamName);
+    }
+
     // ---- Schedules ----
 
     [Fact]

@@ -59,7 +59,11 @@ public sealed class WorkerPartsTests : IAsyncDisposable
 
         await Poll.UntilAsync(async () => (await _store.GetAsync(lost.Id))!.State == TaskState.Pending, "the task is back in its queue", Wait);
         Assert.Equal(0, (await _store.GetAsync(lost.Id))!.Attempt); // the lost run does not count
-        Assert.Contains(_logs.All, m => m.Contains("1 task(s) of queue(s) parts whose worker stopped renewing its lease went back", StringComparison.Ordinal));
+        // The recoverer logs once the store's call has returned, a moment after the task is back.
+        await Poll.UntilAsync(
+            () => Task.FromResult(_logs.All.Any(m => m.Contains("1 task(s) of queue(s) parts whose worker stopped renewing its lease went back", StringComparison.Ordinal))),
+            "the recoverer says what it brought back",
+            Wait);
         await _stop.CancelAsync();
         await recoverer.WaitAsync(Wait);
     }

@@ -18,6 +18,7 @@
 -- Order: per lease, the record is read and every key its settle writes is checked first; then
 -- the record and its new index entry are written; the leases of the call are removed only after
 -- every write (one ZREM per queue), and a final index past its cap is trimmed once per call.
+-- The end of a limited task's run gives its concurrency slots back (unlimit, shared.lua).
 local count = (#ARGV - A + 1) / 7
 local out = {}
 local FINAL_OF = { s = 'succeeded', f = 'failed', e = 'expired', c = 'canceled' }
@@ -73,6 +74,7 @@ for i = 1, count do
     else
       q.unleased[seq] = true
       q.unleased[#q.unleased + 1] = seq
+      unlimit(q, seq, r)
       out[2 * i - 1] = 1
     end
   elseif r.state ~= STARTED then
@@ -109,6 +111,7 @@ for i = 1, count do
       q.unleased[seq] = true
       q.unleased[#q.unleased + 1] = seq
     end
+    unlimit(q, seq, r)
     out[2 * i - 1] = 1
   end
 end

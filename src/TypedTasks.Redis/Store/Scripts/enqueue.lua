@@ -1,10 +1,11 @@
 -- Stores new tasks for many callers at once: each request (one EnqueueAsync, or one
 -- EnqueueManyAsync) is stored all or nothing, and a request refused leaves the others stored.
 -- ARGV[A]      the client's part of the epoch of a queue whose seq key does not exist yet
--- ARGV[A+1..]  per request: queue index (its KEYS entry), task count n, then seven per task:
+-- ARGV[A+1..]  per request: queue index (its KEYS entry), task count n, then eight per task:
 --              priority, due (unix ms, 0: now), chosen id ('' when none), envelope, workflow link
 --              ('' when none; else cmsgpack { join queue, join key, index }, kept in P:{q}:link),
---              unique key ('' when none), unique for (ms)
+--              unique key ('' when none), unique for (ms), limits ('' when none; else cmsgpack
+--              { { key, count, window ms or 0 }, ... }, kept in the record: shared.lua, limits)
 -- Returns      per request, in order: { 'i', id of each task } (a chosen id already used, or a
 --              unique key whose lock names a task that is not final: the id of the task there);
 --              { 'w', message } a key it needs holds another Redis type;
@@ -13,6 +14,7 @@
 -- sequences it planned); then records, counters and indexes are written, to keys checked.
 -- Nothing is removed. A unique lock, P:{q}:u:<key>, holds the sequence of the task that took it,
 -- with a PX of its unique-for time; a lock whose task is final or gone is taken over (set anew).
+-- P:{q}:locks, a sorted set of the keys by when their lock lapses, lists them for tools.
 -- Two tasks with one key in one call: the second is the first.
 staging = true
 local candidate = ARGV[A]
@@ -22,7 +24,7 @@ local next_seq = {}
 local used = {}
 local taken = {}
 local locking = {}
-local STRIDE = 7
+local STRIDE = 8
 
 -- Plans one request; returns its items, or nil, the answer code and the message. The chosen ids
 -- it takes are listed in claims.
@@ -45,12 +47,13 @@ local function plan_request(qi, q, from, n, claims)
       existing = taken[qi .. '@' .. chosen] or redis.call('GET', q.base .. 'id:' .. chosen)
     end
     local item = { q = q, qi = qi, prio = tonumber(ARGV[at]), due = tonumber(ARGV[at + 1]), chosen = chosen,
-      name = '', body = ARGV[at + 3], link = ARGV[at + 4], unique = ARGV[at + 5], unique_for = ARGV[at + 6] }
+      name = '', body = ARGV[at + 3], link = ARGV[at + 4], unique = ARGV[at + 5], unique_for = ARGV[at + 6],
+      limits = ARGV[at + 7] }
     if existing then
       item.existing = true
       item.id = chosen .. '@' .. q.name
     elseif item.unique ~= '' then
-      p = problem_at(q, 'u:' .. item.unique, 'string')
+      p = problem_at(q, 'u:' .. item.unique, 'string') or problem_at(q, 'locks', 'zset')
       if p then return nil, 'w', p end
       local claim = qi .. '@' .. item.unique
       local first = locking[claim]
@@ -143,7 +146,14 @@ for i = 1, r do
         local open = opening[bucket]
         if open then open.n = open.n + 1 else opening[bucket] = { q = q, seq = item.seq, n = 1 } end
         item.id = id_of(q, item.seq, rec)
-        if item.unique ~= '' then redis.call('SET', q.base .. 'u:' .. item.unique, item.seq, 'PX', item.unique_for) end
+        if item.unique ~= '' then
+          redis.call('SET', q.base .. 'u:' .. item.unique, item.seq, 'PX', item.unique_for)
+          if not q.locks_pruned then
+            redis.call('ZREMRANGEBYSCORE', q.base .. 'locks', '-inf', NOW)
+            q.locks_pruned = true
+          end
+          redis.call('ZADD', q.base .. 'locks', NOW + tonumber(item.unique_for), item.unique)
+        end
         ids[t + 1] = item.id
       end
     end

@@ -1,7 +1,10 @@
 -- Starts up to ARGV[A] pending tasks of the queues KEYS (in that order), highest priority first,
 -- oldest first: each becomes Started with attempt + 1, fence + 1, the worker, and a lease.
 -- ARGV[A]      the most tasks; ARGV[A+1] the lease deadline (unix ms); ARGV[A+2] the worker
--- Returns      six values per started task: queue index, id, attempt, fence, priority, envelope.
+-- Returns      six values per started task: queue index, id, attempt, fence, priority, envelope;
+--              then 'more' when the call stopped at its bound of tasks held back with room left.
+-- A limited task (shared.lua, limits) starts only when its limits admit it; else it is held back:
+-- it moves from its pending list to its limit's held list, and the fetch goes on behind it.
 -- Cost: one EXISTS of the ten pending lists per queue; only a queue with a pending list goes on
 -- (its leases key checked, its lists read). The leases of a queue are added with one ZADD.
 -- Order: the tails of the pending lists are read and the records checked first (reads only),
@@ -17,6 +20,9 @@ local worker = ARGV[A + 2]
 local starts = {}
 local pops = {}
 local unreadables = {}
+local refused = {}
+local HOLD_MAX = 256
+local held = 0
 for qi = 1, #KEYS do
   if room <= 0 then break end
   local q = queue(qi)
@@ -27,18 +33,21 @@ for qi = 1, #KEYS do
   if busy then check(q, 'leases') end
   for p = 9, 0, -1 do
     if not busy then break end
-    if room <= 0 then break end
+    if room <= 0 or held >= HOLD_MAX then break end
     local list = q.base .. 'pending:' .. p
     local seen = 0
-    -- Bounded: a window of entries past those dropped (final or gone) is read at a time.
-    for _ = 1, 8 do
-      if room <= 0 then break end
-      local want = room
+    local want = room
+    -- Bounded: a window of entries past those dropped (final or gone) or held back is read at a
+    -- time, and at most HOLD_MAX tasks are held back per call.
+    for _ = 1, 16 do
+      if room <= 0 or held >= HOLD_MAX then break end
       local window = redis.call('LRANGE', list, -(seen + want), -(seen + 1))
       if #window == 0 then break end
       prefetch(q, window)
-      for j = #window, 1, -1 do
+      local j = #window
+      while j >= 1 and room > 0 and held < HOLD_MAX do
         local seq = window[j]
+        j = j - 1
         seen = seen + 1
         local ok, r = pcall(load, q, seq)
         if not ok then
@@ -47,11 +56,30 @@ for qi = 1, #KEYS do
           r = nil
         end
         if r and not is_final(r.state) then
-          starts[#starts + 1] = { q = q, qi = qi, seq = seq, r = r }
-          room = room - 1
+          local lims = limits_of(r)
+          local by = nil
+          if r.limits ~= '' then
+            local why = not lims and 'its limits cannot be read' or limits_problem(q, lims)
+            if why then
+              check(q, 'failed', 'open')
+              refused[#refused + 1] = { q = q, seq = seq, r = r, why = why }
+              r = nil
+            else
+              by = admit(q, seq, r, lims)
+            end
+          end
+          if by then
+            hold(q, seq, by)
+            held = held + 1
+          elseif r then
+            starts[#starts + 1] = { q = q, qi = qi, seq = seq, r = r }
+            room = room - 1
+          end
         end
       end
-      if #window < want then break end
+      if j >= 1 or #window < want then break end
+      -- Entries held back made room for more: read further ahead.
+      want = math.min(room + held, 256)
     end
     if seen > 0 then pops[#pops + 1] = { list, seen } end
   end
@@ -92,9 +120,21 @@ for i = 1, #unreadables do
   local u = unreadables[i]
   unreadable(u.q, u.seq, u.prio)
 end
+-- A limited task whose limits cannot be kept (unreadable, or a key of another type) ends Failed
+-- with the reason instead of running unlimited or failing every fetch of its queue.
+for i = 1, #refused do
+  local f = refused[i]
+  f.r.state = FAILED
+  f.r.updated = NOW
+  f.r.err = error_bytes('TypedTasks.LimitUnavailable', 'The task was not started: ' .. f.why .. '.')
+  finish(f.q, f.seq, f.r)
+end
 write_staged()
 for i = 1, #pops do
   redis.call('RPOP', pops[i][1], pops[i][2])
 end
 flush()
+-- More tasks may be startable than this call reached (it held back as many as it may): the
+-- caller fetches again at once instead of waiting for a wake.
+if held >= HOLD_MAX and room > 0 then out[#out + 1] = 'more' end
 return out

@@ -2,7 +2,8 @@
 -- index entries older than the result TTL.
 -- ARGV[A]      the state; ARGV[A+1] the offset; ARGV[A+2] the count
 -- Returns      three per task: id, record, due time (-1 when none).
--- Pending: in run order (priority 9 first, oldest first); scheduled and retrying by due time;
+-- Pending: in run order (priority 9 first, oldest first), then the tasks limits hold back (shared.lua,
+-- holding); scheduled and retrying by due time;
 -- started by lease deadline; final newest first.
 local q = queue(1)
 local state = tonumber(ARGV[A])
@@ -16,22 +17,30 @@ local function scored(key)
     dues[#dues + 1] = tonumber(page[i + 1])
   end
 end
+-- The entries of a list run from its tail (RPOP): a page of them, past what offset still skips.
+local function from_tail(list)
+  local len = redis.call('LLEN', list)
+  if offset >= len then
+    offset = offset - len
+    return
+  end
+  local take = math.min(want - #seqs, len - offset)
+  local page = redis.call('LRANGE', list, -(offset + take), -(offset + 1))
+  for j = #page, 1, -1 do
+    seqs[#seqs + 1] = page[j]
+    dues[#dues + 1] = -1
+  end
+  offset = 0
+end
 if state == PENDING then
   for p = 9, 0, -1 do
     if #seqs >= want then break end
-    local list = q.base .. 'pending:' .. p
-    local len = redis.call('LLEN', list)
-    if offset >= len then
-      offset = offset - len
-    else
-      local take = math.min(want - #seqs, len - offset)
-      local page = redis.call('LRANGE', list, -(offset + take), -(offset + 1))
-      for j = #page, 1, -1 do
-        seqs[#seqs + 1] = page[j]
-        dues[#dues + 1] = -1
-      end
-      offset = 0
-    end
+    from_tail(q.base .. 'pending:' .. p)
+  end
+  -- Then the tasks limits hold back, limit by limit, each in the order it lets them go.
+  for _, gate in ipairs(#seqs < want and holding(q) or {}) do
+    if #seqs >= want then break end
+    from_tail(q.base .. 'lh:' .. gate)
   end
 elseif state == STARTED then
   scored(q.base .. 'leases')

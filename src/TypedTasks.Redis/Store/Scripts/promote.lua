@@ -1,9 +1,10 @@
 -- Moves the scheduled and retrying tasks of the queues KEYS that are due to the tail of their
--- pending lists (Pending).
+-- pending lists (Pending), and lets go the tasks held back by limits whose time came.
 -- ARGV[A]      the most tasks per queue and index
 -- Returns      the earliest due time left (unix ms), or -1 when none waits.
--- Cost: an index with nothing due costs one ZRANGE (its first entry), so an idle queue costs two
--- commands; keys are checked only when a task is about to move: the pending list it goes to.
+-- Cost: an idle queue (no scheduled, retrying or limit entry) costs one EXISTS; else an index with
+-- nothing due costs one ZRANGE (its first entry); keys are checked only when a task is about to
+-- move: the pending list it goes to.
 -- Order: per queue, the due entries and their records are read and the pending lists they go to
 -- checked first; records and pending entries are written before the entries leave their sorted set.
 local limit = tonumber(ARGV[A])
@@ -25,7 +26,9 @@ end
 for qi = 1, #KEYS do
   local q = queue(qi)
   local moves = {}
-  for _, name in ipairs({ 'sched', 'retrying' }) do
+  -- One EXISTS of the three sorted sets: an idle queue costs that command alone.
+  local waiting = redis.call('EXISTS', q.base .. 'sched', q.base .. 'retrying', q.base .. 'gates') > 0
+  for _, name in ipairs(waiting and { 'sched', 'retrying' } or {}) do
     local key = q.base .. name
     local head = first_due(key)
     if head and head <= NOW then
@@ -58,6 +61,15 @@ for qi = 1, #KEYS do
     zrem_all(move.key, move.due)
     wait_until(first_due(move.key))
   end
+  -- Limits whose time came (shared.lua, limits): a rate window that frees a start, a concurrency
+  -- limit's periodic look.
+  local gates = q.base .. 'gates'
+  local head = waiting and first_due(gates) or nil
+  if head and head <= NOW then
+    for _, gate in ipairs(redis.call('ZRANGEBYSCORE', gates, '-inf', NOW, 'LIMIT', 0, limit)) do revisit(q, gate) end
+    head = first_due(gates)
+  end
+  wait_until(head)
 end
 flush()
 return earliest

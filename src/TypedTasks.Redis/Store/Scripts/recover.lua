@@ -20,6 +20,7 @@ for qi = 1, #KEYS do
   for i = 1, #expired do
     local seq = expired[i]
     local r = load(q, seq)
+    if r then unlimit(q, seq, r) end -- its run ended: its concurrency slots come back
     if r and r.state == STARTED then
       r.state = PENDING
       r.attempt = math.max(r.attempt - 1, 0)

@@ -19,6 +19,9 @@
 -- length), and the rest: the envelope, or the result once Succeeded. A record of at most 64 bytes is a
 -- field of its bucket hash P:{q}:t:<seq >> 7> (which then stays a listpack); a longer one is the
 -- string P:{q}:x:<seq> and the bucket field holds 'x'.
+-- A task with rate or concurrency limits has 128 added to its priority byte, and its rest starts
+-- with its limits (2-byte length, then cmsgpack { { key, count, window ms or 0 }, ... }): see the
+-- limits part below. r.prio is the priority, r.limits those bytes ('' for a task with none).
 -- The state of one call, set by begin (a library's locals outlive the call: begin resets them all).
 local KEYS, ARGV, NOW, TTL, FAILED_CAP, FINAL_CAP, WAKE, DONE, CANCEL
 local A = 8
@@ -133,6 +136,8 @@ local function side_of(q, seq) return q.base .. 'x:' .. seq end
 local function rec_read(s)
   local r = {}
   r.state, r.prio, r.attempt, r.fence, r.updated = struct.unpack('>BBHI4I6', s)
+  local limited = r.prio >= 128
+  if limited then r.prio = r.prio - 128 end
   local pos = 15
   local n = string.byte(s, pos)
   r.name = string.sub(s, pos + 1, pos + n); pos = pos + 1 + n
@@ -142,14 +147,22 @@ local function rec_read(s)
   r.chosen = string.sub(s, pos + 2, pos + 1 + n); pos = pos + 2 + n
   n = struct.unpack('>I4', s, pos)
   r.err = string.sub(s, pos + 4, pos + 3 + n); pos = pos + 4 + n
+  r.limits = ''
+  if limited then
+    n = struct.unpack('>H', s, pos)
+    r.limits = string.sub(s, pos + 2, pos + 1 + n); pos = pos + 2 + n
+  end
   r.body = string.sub(s, pos)
   return r
 end
 
 local function rec_write(r)
-  return struct.pack('>BBHI4I6', r.state, r.prio, math.min(r.attempt, 65535), r.fence, r.updated)
+  local limits = r.limits or ''
+  local head = ''
+  if limits ~= '' then head = struct.pack('>H', #limits) .. limits end
+  return struct.pack('>BBHI4I6', r.state, r.prio + (limits ~= '' and 128 or 0), math.min(r.attempt, 65535), r.fence, r.updated)
     .. string.char(#r.name) .. r.name .. string.char(#r.worker) .. r.worker
-    .. struct.pack('>H', #r.chosen) .. r.chosen .. struct.pack('>I4', #r.err) .. r.err .. r.body
+    .. struct.pack('>H', #r.chosen) .. r.chosen .. struct.pack('>I4', #r.err) .. r.err .. head .. r.body
 end
 
 -- Batching (fetch, complete, enqueue): a script that sets staging writes the inline records of a
@@ -405,10 +418,254 @@ local function push_pending(q, seq, prio, head)
   if n == 1 then q.wake = true end
 end
 
+-- ---- Rate and concurrency limits (docs/flow-control.md) ----
+-- A limit g is 'c:<key>' (at most count running at once) or 'r:<key>' (at most count starts in
+-- any window of its length). Per limit:
+--   P:{q}:lc:<key>  set: the sequences of its running tasks (concurrency)
+--   P:{q}:lr:<key>  sorted set: its starts in the window, '<seq>:<fence>' by start time (rate),
+--                   expiring with the window
+--   P:{q}:lh:<g>    list: the sequences of the Pending tasks it holds back (LPUSH held, RPOP let go)
+--   P:{q}:limits    hash: g -> cmsgpack { count, window ms }, the limits in use (for tools)
+--   P:{q}:gates     sorted set: g -> when promote looks at it again: when a rate window frees a
+--                   start, and every SAFETY_MS while a concurrency limit holds tasks back (a slot
+--                   freed by a path that missed its let-go must not strand them)
+--   field 'held' of P:{q}:seq: how many tasks the queue's limits hold back
+-- A fetch admits a limited task when every limit of it has room (and counts it at once), else
+-- holds it back: it leaves its pending list for the held list of the limit that refused it, so
+-- it holds up neither a worker nor the tasks behind it. The end of a run (its lease removed:
+-- complete, recover) gives its concurrency slot back and lets the oldest held tasks go to the
+-- head of their pending lists; promote lets a rate limit's held tasks go when its window frees.
+local SAFETY_MS = 30000
+
+-- The limits of record r ({ key, count, per, gate } each), or nil when it has none or they
+-- cannot be read.
+local function limits_of(r)
+  if not r.limits or r.limits == '' then return nil end
+  local ok, t = pcall(cmsgpack.unpack, r.limits)
+  if not ok or type(t) ~= 'table' then return nil end
+  local out = {}
+  for i, l in ipairs(t) do
+    if type(l) ~= 'table' or type(l[1]) ~= 'string' or type(l[2]) ~= 'number' or type(l[3]) ~= 'number' then return nil end
+    out[i] = { key = l[1], count = l[2], per = l[3], gate = (l[3] > 0 and 'r:' or 'c:') .. l[1] }
+  end
+  return out
+end
+
+local function count_key(q, l) return q.base .. (l.per > 0 and 'lr:' or 'lc:') .. l.key end
+
+-- The first problem among the keys an admission or hold of limits lims writes, or nil.
+local function limits_problem(q, lims)
+  for _, l in ipairs(lims) do
+    local p = problem_at(q, (l.per > 0 and 'lr:' or 'lc:') .. l.key, l.per > 0 and 'zset' or 'set')
+      or problem_at(q, 'lh:' .. l.gate, 'list')
+    if p then return p end
+  end
+  return problem_at(q, 'limits', 'hash') or problem_at(q, 'gates', 'zset') or problem_at(q, 'seq', 'hash')
+end
+
+local function limit_index(q, l)
+  redis.call('HSET', q.base .. 'limits', l.gate, cmsgpack.pack({ l.count, l.per }))
+end
+
+-- Promote looks at limit gate at time at at the latest (and the queue's fetchers hear of it).
+local function gate_at(q, gate, at)
+  redis.call('ZADD', q.base .. 'gates', 'LT', at, gate) -- LT still adds a new member
+  if not q.due or at < q.due then q.due = at end
+end
+
+-- How many tasks of concurrency limit l run. When it looks full, its members that hold no lease
+-- any more (a path that missed its let-go) are dropped first, once per call. A run counts while
+-- its lease lasts, also once its task was canceled: its worker may still be stopping it.
+local function running(q, l)
+  local key = count_key(q, l)
+  local n = redis.call('SCARD', key)
+  q.pruned = q.pruned or {}
+  if n < l.count or q.pruned[key] then return n end
+  q.pruned[key] = true
+  for _, seq in ipairs(redis.call('SMEMBERS', key)) do
+    local ok, leased = pcall(redis.call, 'ZSCORE', q.base .. 'leases', seq)
+    if ok and not leased and not (q.admitted and q.admitted[seq]) then redis.call('SREM', key, seq) end
+  end
+  return redis.call('SCARD', key)
+end
+
+-- How many starts rate limit l counts in its window now.
+local function in_window(q, l)
+  local key = count_key(q, l)
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', NOW - l.per)
+  return redis.call('ZCARD', key)
+end
+
+-- nil when every limit of task seq (record r, limits lims) has room now: each then counts it.
+-- Else the limit that holds it back (no limit counts it then).
+local function admit(q, seq, r, lims)
+  for _, l in ipairs(lims) do
+    local n = l.per > 0 and in_window(q, l) or running(q, l)
+    if n >= l.count then return l end
+  end
+  for _, l in ipairs(lims) do
+    local key = count_key(q, l)
+    if l.per > 0 then
+      redis.call('ZADD', key, NOW, seq .. ':' .. (r.fence + 1))
+      redis.call('PEXPIRE', key, l.per)
+      if redis.call('ZCARD', key) == 1 then
+        limit_index(q, l)
+        gate_at(q, l.gate, NOW + l.per) -- to drop it from the index once its window is empty
+      end
+    else
+      redis.call('SADD', key, seq)
+      q.admitted = q.admitted or {}
+      q.admitted[seq] = true
+      if redis.call('SCARD', key) == 1 then limit_index(q, l) end
+    end
+  end
+  return nil
+end
+
+-- Holds task seq back behind limit l (its pending entry is the caller's to remove, after this).
+local function hold(q, seq, l)
+  redis.call('LPUSH', q.base .. 'lh:' .. l.gate, seq)
+  redis.call('HINCRBY', q.seq, 'held', 1)
+  limit_index(q, l)
+  if l.per > 0 then
+    local first = redis.call('ZRANGE', count_key(q, l), 0, 0, 'WITHSCORES')
+    gate_at(q, l.gate, (tonumber(first[2]) or NOW) + l.per)
+  else
+    gate_at(q, l.gate, NOW + SAFETY_MS)
+  end
+end
+
+-- Lets up to n held tasks of limit gate go, oldest first, to the head of their pending lists
+-- (they run next, the oldest first). A held entry whose task is not Pending any more is dropped.
+-- Returns how many went; stops at a task whose pending list holds another type (it stays held,
+-- visible, with the ones behind it).
+local function let_go(q, gate, n)
+  local list = q.base .. 'lh:' .. gate
+  local page = redis.call('LRANGE', list, -n, -1) -- newest .. oldest of the n oldest
+  local go, records = 0, {}
+  for k = #page, 1, -1 do
+    local ok, r = pcall(load, q, page[k])
+    if ok and r and r.state == PENDING then
+      if problem_at(q, 'pending:' .. r.prio) then break end
+      records[k] = r
+    end
+    go = go + 1
+  end
+  -- Pushed first (newest of them first, so the oldest ends at the head), popped after: a task is
+  -- never in neither list.
+  local moved = 0
+  for k = #page - go + 1, #page do
+    local r = records[k]
+    if r then
+      redis.call('RPUSH', q.base .. 'pending:' .. r.prio, page[k])
+      moved = moved + 1
+    end
+  end
+  if go > 0 then
+    redis.call('RPOP', list, go)
+    redis.call('HINCRBY', q.seq, 'held', -go)
+    q.wake = true
+  end
+  return moved
+end
+
+-- Drops limit gate from the index (and promote's timer) when nothing counts or waits for it.
+local function limit_idle(q, l)
+  local active = l.per > 0 and redis.call('ZCARD', count_key(q, l)) or redis.call('SCARD', count_key(q, l))
+  if active == 0 and redis.call('LLEN', q.base .. 'lh:' .. l.gate) == 0 then
+    redis.call('HDEL', q.base .. 'limits', l.gate)
+    redis.call('ZREM', q.base .. 'gates', l.gate)
+    return true
+  end
+  return false
+end
+
+-- A run of task seq (record r) ended: its concurrency slots come back, and as many held tasks
+-- as there are free slots go. Never fails: a limit key of another type is left as it is.
+local function unlimit(q, seq, r)
+  local lims = limits_of(r)
+  if not lims then return end
+  for _, l in ipairs(lims) do
+    if l.per == 0 then
+      pcall(function()
+        local key = count_key(q, l)
+        redis.call('SREM', key, seq)
+        local n = redis.call('SCARD', key)
+        if n < l.count then let_go(q, l.gate, l.count - n) end
+        limit_idle(q, l)
+      end)
+    end
+  end
+end
+
+-- Takes a held task (record r, leaving Pending: canceled or deleted) out of its held list.
+-- Returns true when it was held.
+local function unhold(q, seq, r)
+  local lims = limits_of(r)
+  if not lims then return false end
+  for _, l in ipairs(lims) do
+    local ok, n = pcall(redis.call, 'LREM', q.base .. 'lh:' .. l.gate, 1, seq)
+    if ok and n > 0 then
+      redis.call('HINCRBY', q.seq, 'held', -1)
+      pcall(limit_idle, q, l)
+      return true
+    end
+  end
+  return false
+end
+
+-- The limits of q that hold tasks back, in key order (a key's concurrency limit before its rate
+-- limit): where listing and purging go on after the pending lists. O(limits in use).
+local function holding(q)
+  if redis.call('TYPE', q.base .. 'limits').ok ~= 'hash' then return {} end
+  local gates = {}
+  for _, gate in ipairs(redis.call('HKEYS', q.base .. 'limits')) do
+    local ok, n = pcall(redis.call, 'LLEN', q.base .. 'lh:' .. gate)
+    if ok and n > 0 then gates[#gates + 1] = gate end
+  end
+  table.sort(gates, function(a, b)
+    local ka, kb = string.sub(a, 3), string.sub(b, 3)
+    if ka ~= kb then return ka < kb end
+    return a < b
+  end)
+  return gates
+end
+
+-- Looks at limit gate of q again (promote, when its time came): lets go as many held tasks as it
+-- has room for, and sets when to look again (or drops it from the index when idle).
+local function revisit(q, gate)
+  local spec = redis.call('HGET', q.base .. 'limits', gate)
+  local ok, t = pcall(cmsgpack.unpack, spec or '')
+  if not spec or not ok or type(t) ~= 'table' or type(t[1]) ~= 'number' or type(t[2]) ~= 'number' then
+    redis.call('ZREM', q.base .. 'gates', gate)
+    return
+  end
+  local l = { key = string.sub(gate, 3), count = t[1], per = t[2], gate = gate }
+  if limits_problem(q, { l }) then
+    redis.call('ZREM', q.base .. 'gates', gate)
+    return
+  end
+  local n = l.per > 0 and in_window(q, l) or running(q, l)
+  if n < l.count then let_go(q, gate, l.count - n) end
+  if limit_idle(q, l) then return end
+  redis.call('ZREM', q.base .. 'gates', gate)
+  if redis.call('LLEN', q.base .. 'lh:' .. gate) > 0 then
+    if l.per > 0 then
+      local first = redis.call('ZRANGE', count_key(q, l), 0, 0, 'WITHSCORES')
+      gate_at(q, gate, math.max((tonumber(first[2]) or NOW) + l.per, NOW + 1))
+    else
+      gate_at(q, gate, NOW + SAFETY_MS)
+    end
+  elseif l.per > 0 then
+    local first = redis.call('ZRANGE', count_key(q, l), 0, 0, 'WITHSCORES')
+    if first[2] then gate_at(q, gate, tonumber(first[2]) + l.per) end
+  end
+end
+
 -- Removes a task from the index of its (non-running) state; r is its record as stored.
 local function unindex(q, seq, r)
   if r.state == PENDING then
-    redis.call('LREM', q.base .. 'pending:' .. r.prio, 1, seq)
+    if redis.call('LREM', q.base .. 'pending:' .. r.prio, 1, seq) == 0 then unhold(q, seq, r) end
   elseif WAIT_INDEX[r.state] then
     redis.call('ZREM', q.base .. WAIT_INDEX[r.state], seq)
   elseif FINAL_INDEX[r.state] then
@@ -440,7 +697,7 @@ end
 -- when due later, with its chosen id and index entry. Its bucket's open count is the caller's.
 local function create(q, item)
   local r = { state = PENDING, prio = item.prio, attempt = 0, fence = 0, updated = NOW, name = item.name,
-    worker = '', chosen = item.chosen, err = '', body = item.body, side = false }
+    worker = '', chosen = item.chosen, err = '', body = item.body, side = false, limits = item.limits or '' }
   if item.due and item.due > NOW then r.state = SCHEDULED end
   save(q, item.seq, r)
   if item.chosen ~= '' then redis.call('SET', q.base .. 'id:' .. item.chosen, item.seq) end
@@ -500,7 +757,7 @@ end
 --   results in member order) or 'settled' (every outcome), state 'open', 'done' or 'failed', prio,
 --   env the successor's envelope with its first argument open (a nil at byte offset at), or ''
 --   for a group's own result (a record made Succeeded, named name), link the successor's own link
---   (or ''), wf the workflow id, members the member ids (cmsgpack), o:<i> the outcome of member i
+--   (or ''), lim the successor's limits (or ''), wf the workflow id, members the member ids (cmsgpack), o:<i> the outcome of member i
 --   (kind 's', 'f', 'c' or 'e', then the result or the error), failed the member that failed it.
 -- A member that ends on another queue than its join's leaves the delivery in P:{q}:outbox, field
 -- <seq>: cmsgpack { join queue, join key, index, kind, payload, member id, member name }; the
@@ -562,7 +819,7 @@ local function join_successor(q, key, j, state, body, err, name)
   opened_n(q, seq, 1)
   if j.link ~= '' then redis.call('HSET', q.base .. 'link', seq, j.link) end
   if state == PENDING then
-    create(q, { seq = seq, prio = j.prio, chosen = key, name = '', body = body })
+    create(q, { seq = seq, prio = j.prio, chosen = key, name = '', body = body, limits = j.lim })
   else
     redis.call('SET', q.base .. 'id:' .. key, seq)
     finish(q, seq, { state = state, prio = j.prio, attempt = 0, fence = 0, updated = NOW, name = string.sub(name, 1, 255),
@@ -625,14 +882,14 @@ end
 -- 'failed' (the successor ended without running) and, then, the member ids to cancel.
 local function deliver(q, key, i, kind, payload, mid, mname)
   local jkey = q.base .. 'join:' .. key
-  local f = redis.call('HMGET', jkey, 'n', 'mode', 'state', 'prio', 'at', 'env', 'name', 'link', 'members')
+  local f = redis.call('HMGET', jkey, 'n', 'mode', 'state', 'prio', 'at', 'env', 'name', 'link', 'members', 'lim')
   if not f[1] then return 'missing' end
   local p = join_problem(q, key)
   if p then error({ err = p }) end
   if redis.call('HSETNX', jkey, 'o:' .. i, kind .. payload) == 0 then return 'twice' end
   local got = redis.call('HINCRBY', jkey, 'got', 1)
   local j = { n = tonumber(f[1]), mode = f[2], state = f[3], prio = tonumber(f[4]), at = tonumber(f[5]), env = f[6],
-    name = f[7], link = f[8] }
+    name = f[7], link = f[8], lim = f[10] or '' }
   if j.state ~= 'open' then return 'late' end
   if kind ~= 's' and j.mode ~= 'settled' then
     redis.call('HSET', jkey, 'state', 'failed', 'failed', i)

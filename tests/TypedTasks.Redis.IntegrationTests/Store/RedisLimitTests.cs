@@ -1,0 +1,230 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using StackExchange.Redis;
+using TypedTasks.Redis.Store;
+using TypedTasks.Store;
+using TypedTasks.Testing;
+using Xunit;
+using static TypedTasks.Redis.IntegrationTests.Store.StoreTestKit;
+
+namespace TypedTasks.Redis.IntegrationTests.Store;
+
+/// <summary>
+/// Rate and concurrency limits in the Redis store, on what only Redis has: the record format, the
+/// bound on tasks held back per fetch, keys of another Redis type where the limit scripts write,
+/// and the keys a limit leaves behind.
+/// </summary>
+public abstract class RedisLimitTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
+    private readonly string _prefix = "lt" + Guid.NewGuid().ToString("N")[..8];
+    private ConnectionMultiplexer _connection = null!;
+    private RedisTaskStore _store = null!;
+
+    protected abstract string Endpoint { get; }
+
+    private IDatabase Raw => _connection.GetDatabase();
+
+    public async Task InitializeAsync()
+    {
+        _connection = await ConnectionMultiplexer.ConnectAsync(Endpoint);
+        _store = new RedisTaskStore(_connection, new RedisTransportOptions { KeyPrefix = _prefix, IdleFetchInterval = TimeSpan.FromMilliseconds(300) }, TimeSpan.FromMinutes(10));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _store.DisposeAsync();
+        await _connection.DisposeAsync();
+    }
+
+    private static TaskToEnqueue Limited(string key, int count, TimeSpan? per = null, int priority = 0)
+        => New(priority: priority) with { Limits = [new TaskLimit(key, count, per)] };
+
+    private RedisKey K(string queue, string suffix) => Key(_prefix, queue, suffix);
+
+    [Fact]
+    public async Task A_concurrency_limit_holds_back_what_it_has_no_room_for_and_lets_the_oldest_go_when_a_run_ends()
+    {
+        var ids = new List<string>();
+        for (var i = 0; i < 5; i++)
+        {
+            ids.Add(await _store.EnqueueAsync("q", Limited("Import", 2, priority: 3)));
+        }
+
+        var first = await _store.FetchAsync(["q"], 10, CancellationToken.None);
+        Assert.Equal(ids[..2], first.Select(l => l.Id));
+        var counts = await _store.CountAsync("q");
+        Assert.Equal((3L, 3L, 2L), (counts.Pending, counts.Held, counts.Started));
+
+        // The record keeps the limits beside the envelope: readers see the priority and envelope as sent.
+        var held = await _store.GetStoredAsync(ids[2]);
+        Assert.Equal((TaskState.Pending, 3), (held!.Info.State, held.Priority));
+        Assert.Equal(Envelope("Add").Length, held.Envelope.Length);
+        Assert.Equal(ids[2..], (await _store.ListHeldAsync("q", new TaskLimit("Import", 2), 0, 10)).Select(t => t.Info.Id));
+        var limit = Assert.Single(await _store.GetLimitsAsync("q", 10));
+        Assert.Equal(new StoredLimit("Import", 2, null, 2, 3), limit);
+
+        Assert.True(await _store.CompleteAsync(first[0], TaskCompletion.Succeeded(new byte[] { 1 })));
+        var third = Assert.Single(await _store.FetchAsync(["q"], 10, CancellationToken.None));
+        Assert.Equal(ids[2], third.Id);
+
+        // A failed run gives its slot back too; when every run has ended, nothing of the limit is left in Redis.
+        Assert.True(await _store.CompleteAsync(first[1], TaskCompletion.Failed(new TaskError("E", "m", null))));
+        var fourth = await FetchOneAsync();
+        Assert.Equal(ids[3], fourth.Id);
+        Assert.Empty(await _store.FetchAsync(["q"], 10, CancellationToken.None));
+        Assert.True(await _store.CompleteAsync(third, TaskCompletion.Succeeded(new byte[] { 1 })));
+        var fifth = await FetchOneAsync();
+        Assert.Equal(ids[4], fifth.Id);
+        Assert.True(await _store.CompleteAsync(fourth, TaskCompletion.Succeeded(new byte[] { 1 })));
+        Assert.True(await _store.CompleteAsync(fifth, TaskCompletion.Succeeded(new byte[] { 1 })));
+
+        Assert.Empty(await _store.GetLimitsAsync("q", 10));
+        Assert.False(await Raw.KeyExistsAsync(K("q", "lc:Import")));
+        Assert.False(await Raw.KeyExistsAsync(K("q", "lh:c:Import")));
+        Assert.Equal(0, (await _store.CountAsync("q")).Held);
+    }
+
+    [Fact]
+    public async Task A_fetch_goes_past_more_held_back_tasks_than_one_call_may_hold_to_the_free_ones_behind_them()
+    {
+        var busy = new List<TaskToEnqueue>();
+        for (var i = 0; i < 600; i++)
+        {
+            busy.Add(Limited("Busy", 1));
+        }
+
+        var busyIds = await _store.EnqueueManyAsync("q", busy);
+        var free = await _store.EnqueueAsync("q", New());
+
+        var leases = await _store.FetchAsync(["q"], 10, CancellationToken.None);
+        Assert.Equal([busyIds[0], free], leases.Select(l => l.Id));
+        var counts = await _store.CountAsync("q");
+        Assert.Equal((599L, 599L), (counts.Pending, counts.Held));
+    }
+
+    [Fact]
+    public async Task A_rate_limit_starts_at_most_its_count_in_any_window_and_lets_the_rest_go_when_the_window_frees()
+    {
+        var per = TimeSpan.FromMilliseconds(700);
+        var ids = new List<string>();
+        for (var i = 0; i < 7; i++)
+        {
+            ids.Add(await _store.EnqueueAsync("q", Limited("Mail", 3, per)));
+        }
+
+        var started = new List<(string Id, DateTimeOffset At)>();
+        var due = DateTimeOffset.MaxValue;
+        using var cts = new CancellationTokenSource(Bound);
+        while (started.Count < 7)
+        {
+            cts.Token.ThrowIfCancellationRequested();
+            var promoted = await _store.PromoteDueAsync(["q"]);
+            var leases = await _store.FetchAsync(["q"], 10, cts.Token);
+            foreach (var lease in leases)
+            {
+                var info = await _store.GetAsync(lease.Id);
+                started.Add((lease.Id, info!.UpdatedAt));
+                Assert.True(await _store.CompleteAsync(lease, TaskCompletion.Succeeded(new byte[] { 1 })));
+            }
+
+            if (started.Count == 3 && promoted is { } next)
+            {
+                due = next;
+            }
+        }
+
+        Assert.Equal(ids, started.Select(s => s.Id));
+        for (var i = 0; i + 3 < started.Count; i++)
+        {
+            Assert.True(started[i + 3].At - started[i].At >= per, $"start {i + 3} came {(started[i + 3].At - started[i].At).TotalMilliseconds} ms after start {i}");
+        }
+
+        Assert.NotEqual(DateTimeOffset.MaxValue, due);
+    }
+
+    [Fact]
+    public async Task A_limit_key_of_another_type_fails_its_task_with_the_reason_and_the_others_run()
+    {
+        await Raw.StringSetAsync(K("q", "lh:c:Broken"), "someone else's");
+        await Raw.StringSetAsync(K("q", "lc:Broken"), "someone else's");
+        var broken = await _store.EnqueueAsync("q", Limited("Broken", 1));
+        var fine = await _store.EnqueueAsync("q", Limited("Fine", 1));
+
+        var lease = Assert.Single(await _store.FetchAsync(["q"], 10, CancellationToken.None));
+        Assert.Equal(fine, lease.Id);
+        var failed = await _store.GetAsync(broken);
+        Assert.Equal(TaskState.Failed, failed!.State);
+        Assert.Contains("WRONGTYPE", failed.Error!.Message, StringComparison.Ordinal);
+        Assert.Equal("someone else's", (string?)await Raw.StringGetAsync(K("q", "lh:c:Broken")));
+    }
+
+    [Fact]
+    public async Task A_held_task_whose_pending_list_holds_another_type_stays_held_when_a_slot_frees_and_goes_once_it_is_mended()
+    {
+        var running = await _store.EnqueueAsync("q", Limited("Import", 1, priority: 5));
+        var held = await _store.EnqueueAsync("q", Limited("Import", 1, priority: 5));
+        var lease = Assert.Single(await _store.FetchAsync(["q"], 10, CancellationToken.None));
+        Assert.Equal(running, lease.Id);
+        Assert.Equal(1, (await _store.CountAsync("q")).Held);
+
+        await Raw.StringSetAsync(K("q", "pending:5"), "in the way");
+        Assert.True(await _store.CompleteAsync(lease, TaskCompletion.Succeeded(new byte[] { 1 })));
+        Assert.Equal(held, Assert.Single(await _store.ListHeldAsync("q", new TaskLimit("Import", 1), 0, 10)).Info.Id);
+
+        // Mended: the limit's periodic look lets it go.
+        await Raw.KeyDeleteAsync(K("q", "pending:5"));
+        await Raw.SortedSetAddAsync(K("q", "gates"), "c:Import", 0);
+        await _store.PromoteDueAsync(["q"]);
+        Assert.Equal(held, (await FetchOneAsync()).Id);
+    }
+
+    [Fact]
+    public async Task A_recovered_lease_gives_its_slot_back_and_a_held_task_cancels_out_of_its_held_list()
+    {
+        await using var store = new RedisTaskStore(_connection, new RedisTransportOptions { KeyPrefix = _prefix, IdleFetchInterval = TimeSpan.FromMilliseconds(300), LeaseDuration = TimeSpan.FromMilliseconds(300), HeartbeatInterval = TimeSpan.FromMilliseconds(100), WorkerTimeout = TimeSpan.FromMilliseconds(300) }, TimeSpan.FromMinutes(10));
+        var lost = await store.EnqueueAsync("q", Limited("Import", 1));
+        var canceled = await store.EnqueueAsync("q", Limited("Import", 1));
+        var next = await store.EnqueueAsync("q", Limited("Import", 1));
+        Assert.Equal(lost, Assert.Single(await store.FetchAsync(["q"], 10, CancellationToken.None)).Id);
+        Assert.Equal(2, (await store.CountAsync("q")).Held);
+
+        Assert.True(await store.CancelAsync(canceled));
+        Assert.Equal(1, (await store.CountAsync("q")).Held);
+        Assert.Equal(next, Assert.Single(await store.ListHeldAsync("q", new TaskLimit("Import", 1), 0, 10)).Info.Id);
+
+        await Poll.UntilAsync(async () => await store.RecoverAsync(["q"]) == 1, "the expired lease is recovered", Bound);
+        var leases = await store.FetchAsync(["q"], 10, CancellationToken.None);
+        Assert.Single(leases);
+        Assert.Contains(leases[0].Id, new[] { lost, next });
+        Assert.Equal(1, (await store.CountAsync("q")).Held);
+    }
+
+    private async Task<TaskLease> FetchOneAsync()
+    {
+        using var cts = new CancellationTokenSource(Bound);
+        while (true)
+        {
+            var leases = await _store.FetchAsync(["q"], 1, cts.Token);
+            if (leases.Count == 1)
+            {
+                return leases[0];
+            }
+        }
+    }
+}
+
+/// <summary>Limits on a single server.</summary>
+public sealed class StandaloneRedisLimitTests(RedisFixture redis) : RedisLimitTests, IClassFixture<RedisFixture>
+{
+    protected override string Endpoint => redis.Server.Endpoint;
+}
+
+/// <summary>Limits on a 3-master Cluster: every key of a limit shares its queue's slot.</summary>
+public sealed class ClusterRedisLimitTests(RedisClusterFixture cluster) : RedisLimitTests, IClassFixture<RedisClusterFixture>
+{
+    protected override string Endpoint => cluster.Endpoint;
+}

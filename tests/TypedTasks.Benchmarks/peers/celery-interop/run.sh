@@ -26,7 +26,7 @@ one() {  # one() LABEL: a fresh redis-server, the worker of LABEL, the producer;
   if [ "$label" = dotnet ]; then
     dotnet "$BENCH" celery-worker --redis "127.0.0.1:$port" --queue bench --concurrency "$CONCURRENCY" >"$WORK/worker-$label.log" 2>&1 & pids+=($!)
   else
-    (cd "$HERE" && $PY -m celery -A bench worker -Q bench --pool=prefork -c "$CONCURRENCY" --without-gossip --without-mingle --without-heartbeat --loglevel=WARNING >"$WORK/worker-$label.log" 2>&1) & pids+=($!)
+    (cd "$HERE" && exec $PY -m celery -A bench worker -Q bench --pool=prefork -c "$CONCURRENCY" --without-gossip --without-mingle --without-heartbeat --loglevel=WARNING >"$WORK/worker-$label.log" 2>&1) & pids+=($!)
   fi
   sleep 3
   $PY "$HERE/bench.py" "$label" "$S1_N" "$S2_N"

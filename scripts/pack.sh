@@ -3,6 +3,7 @@
 # can reference them before (or instead of) a published release:
 #   TypedTasks            the runtime, with the source generator inside it
 #   TypedTasks.Redis      the Redis broker and result backend
+#   TypedTasks.Celery     Celery interoperation: proxies for Python tasks, a worker for Celery queues
 #   TypedTasks.Dashboard  the web dashboard (app.MapTypedTasksDashboard("/tasks"))
 #   TypedTasks.Cli        the `typedtasks` .NET tool
 #   TypedTasks.Templates  `dotnet new typedtasks-worker` and `dotnet new typedtasks-webapi`
@@ -27,11 +28,12 @@ done
 projects=(
   src/TypedTasks/TypedTasks.csproj
   src/TypedTasks.Redis/TypedTasks.Redis.csproj
+  src/TypedTasks.Celery/TypedTasks.Celery.csproj
   src/TypedTasks.Dashboard/TypedTasks.Dashboard.csproj
   src/TypedTasks.Cli/TypedTasks.Cli.csproj
   templates/TypedTasks.Templates.csproj
 )
-ids=(TypedTasks TypedTasks.Redis TypedTasks.Dashboard TypedTasks.Cli TypedTasks.Templates)
+ids=(TypedTasks TypedTasks.Redis TypedTasks.Celery TypedTasks.Dashboard TypedTasks.Cli TypedTasks.Templates)
 
 if [ -z "$version" ]; then
   version="$(dotnet msbuild "$root/src/TypedTasks/TypedTasks.csproj" -getProperty:Version -nologo)"

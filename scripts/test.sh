@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test of the solution. Installs redis-server and chromium with apt-get when they are
-# missing: the integration tests start their own redis-server processes on free loopback ports, and
+# Runs every test of the solution. Installs redis-server, chromium and Python Celery with apt-get
+# when they are missing: the integration tests start their own redis-server processes on free loopback ports, and
 # the dashboard's browser tests drive headless chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +24,17 @@ if [ ! -x /usr/bin/chromium ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
 echo "chromium: /usr/bin/chromium"
+
+# The Celery interoperation tests run Debian's Python Celery (/usr/bin/python3, whatever python3
+# comes first on PATH) against the .NET worker and client.
+if ! /usr/bin/python3 -c "import celery, redis, msgpack" >/dev/null 2>&1; then
+  echo "Python Celery not found: installing python3-celery, python3-redis and python3-msgpack with apt-get" >&2
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-celery python3-redis python3-msgpack >/dev/null
+fi
+/usr/bin/python3 -c "import celery; print('celery', celery.__version__)"
 
 log=$(mktemp)
 status=0

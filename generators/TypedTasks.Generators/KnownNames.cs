@@ -4,6 +4,7 @@ namespace TypedTasks.Generators;
 internal static class KnownNames
 {
     public const string TaskAttribute = "TypedTasks.TaskAttribute";
+    public const string CeleryTaskAttribute = "TypedTasks.Celery.CeleryTaskAttribute";
     public const string PeriodicAttribute = "TypedTasks.PeriodicAttribute";
     public const string TaskRegistryAttribute = "TypedTasks.TaskRegistryAttribute";
     public const string RuntimeAssembly = "TypedTasks";

@@ -58,6 +58,30 @@ public sealed class TaskGenerator : IIncrementalGenerator
             })
             .WithTrackingName(TrackingNames.RootNamespace);
 
+        // [CeleryTask] declarations: tasks another process runs, proxied on CeleryTasks.
+        var celery = context.SyntaxProvider
+            .ForAttributeWithMetadataName(
+                KnownNames.CeleryTaskAttribute,
+                static (node, _) => node is MethodDeclarationSyntax,
+                static (ctx, ct) => CeleryTaskParser.Parse(ctx, ct))
+            .WithTrackingName(TrackingNames.Celery);
+        context.RegisterSourceOutput(
+            celery.SelectMany(static (result, _) => result.Diagnostics.AsImmutableArray()),
+            static (spc, diagnostic) => spc.ReportDiagnostic(diagnostic.ToDiagnostic()));
+        var celeryModels = celery
+            .Where(static result => result.Model is not null)
+            .Select(static (result, _) => result.Model!)
+            .Collect()
+            .Combine(rootNamespace);
+        context.RegisterSourceOutput(celeryModels, static (spc, input) =>
+        {
+            var (tasks, root) = input;
+            if (tasks.Length > 0)
+            {
+                spc.AddSource(CeleryEmitter.HintName, CeleryEmitter.Emit([.. tasks.OrderBy(t => t.MethodName, System.StringComparer.Ordinal)], root.Namespace));
+            }
+        });
+
         var references = context.CompilationProvider
             .Select(static (c, ct) => ReferenceScanner.FindRegistries(c, ct))
             .WithTrackingName(TrackingNames.References);

@@ -8,4 +8,5 @@ internal static class TrackingNames
     public const string Identities = nameof(Identities);
     public const string RootNamespace = nameof(RootNamespace);
     public const string References = nameof(References);
+    public const string Celery = nameof(Celery);
 }

@@ -38,6 +38,13 @@ public sealed class TaskInvocation : IAsyncDisposable
         CancellationToken = cancellationToken;
     }
 
+    /// <summary>A run from another system's message (a Celery queue): its context is made by that consumer, not from a lease.</summary>
+    internal TaskInvocation(IServiceProvider services, TaskContext context, ReadOnlyMemory<byte> arguments, CancellationToken cancellationToken)
+        : this(services, context.Name, arguments, TaskSerializer.Options, cancellationToken)
+    {
+        _context = context;
+    }
+
     /// <summary>A run of a leased task, whose context is made from its lease and envelope when the task asks for it.</summary>
     internal TaskInvocation(IServiceProvider services, TaskLease lease, TaskEnvelope envelope, int maxRetries, CancellationToken cancellationToken, ITaskStore? store = null, ILogger? logger = null)
         : this(services, envelope.TaskName, envelope.Arguments, TaskSerializer.Options, cancellationToken)

@@ -21,10 +21,13 @@ using TypedTasks.Testing;
 //                                                                            a worker process (started by the harness)
 // dotnet TypedTasks.Benchmarks.dll producer --redis HOST:PORT --prefix P --n N --task T --settings S
 //                                                                            one S1-user run in a fresh process (started by the harness)
+// dotnet TypedTasks.Benchmarks.dll celery-worker --redis HOST:PORT --queue Q [--concurrency N]
+//                                                                            a .NET worker of a Celery queue (peers/celery-interop/run.sh)
 return args.FirstOrDefault() switch
 {
     "worker" => await RunWorkerAsync(Arg("--redis")!, Arg("--prefix")!, int.Parse(Arg("--concurrency") ?? "64", CultureInfo.InvariantCulture), int.Parse(Arg("--prefetch") ?? "64", CultureInfo.InvariantCulture), int.Parse(Arg("--queues") ?? "1", CultureInfo.InvariantCulture)),
     "producer" => await RunProducerAsync(Arg("--redis")!, Arg("--prefix")!, int.Parse(Arg("--n")!, CultureInfo.InvariantCulture), BenchTask.Get(Arg("--task")), Arg("--settings") ?? string.Empty),
+    "celery-worker" => await CeleryBench.RunWorkerAsync(Arg("--redis")!, Arg("--queue")!, int.Parse(Arg("--concurrency") ?? "2", CultureInfo.InvariantCulture)),
     "micro" => RunMicro(args.Skip(1).ToArray()),
     "dashboard" => await DashboardScenario.RunAsync(),
     "limits" => await LimitScenario.RunAsync(),

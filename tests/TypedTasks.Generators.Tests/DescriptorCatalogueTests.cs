@@ -14,7 +14,8 @@ public sealed class DescriptorCatalogueTests
     {
         var releases = File.ReadAllText(GeneratorHarness.RepoFile("generators", "TypedTasks.Generators", "AnalyzerReleases.Unshipped.md"));
         var docs = File.ReadAllText(GeneratorHarness.RepoFile("docs", "diagnostics.md"));
-        var tests = File.ReadAllText(GeneratorHarness.RepoFile("tests", "TypedTasks.Generators.Tests", "DiagnosticTests.cs"));
+        var tests = File.ReadAllText(GeneratorHarness.RepoFile("tests", "TypedTasks.Generators.Tests", "DiagnosticTests.cs"))
+            + File.ReadAllText(GeneratorHarness.RepoFile("tests", "TypedTasks.Generators.Tests", "CeleryGeneratorTests.cs"));
         var ids = DiagnosticDescriptors.All.Select(d => d.Id).ToList();
 
         Assert.Equal(ids.Count, ids.Distinct().Count());

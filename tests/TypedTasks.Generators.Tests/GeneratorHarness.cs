@@ -24,7 +24,9 @@ internal static class GeneratorHarness
         var messagePack = typeof(MessagePack.MessagePackSerializer).Assembly.Location;
         var annotations = typeof(MessagePack.MessagePackObjectAttribute).Assembly.Location;
         var di = typeof(Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions).Assembly.Location;
-        return [.. platform.Concat([runtime, messagePack, annotations, di]).Distinct().Select(p => (MetadataReference)MetadataReference.CreateFromFile(p))];
+        var celery = typeof(TypedTasks.Celery.CeleryTaskAttribute).Assembly.Location;
+        var redis = typeof(StackExchange.Redis.IConnectionMultiplexer).Assembly.Location;
+        return [.. platform.Concat([runtime, messagePack, annotations, di, celery, redis]).Distinct().Select(p => (MetadataReference)MetadataReference.CreateFromFile(p))];
     });
 
     public static CSharpCompilation Compile(string source, string assemblyName = "TestApp", IEnumerable<MetadataReference>? extra = null, OutputKind kind = OutputKind.DynamicallyLinkedLibrary)

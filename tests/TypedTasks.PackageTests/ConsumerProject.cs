@@ -42,6 +42,11 @@ internal static class ConsumerProject
                 <ProjectReference Include="{Path.Combine(DotnetCli.RepoRoot, "src", "TypedTasks.Redis", "TypedTasks.Redis.csproj")}" />
             """;
 
+    /// <summary>A reference to the repository's TypedTasks.Celery project.</summary>
+    public static string CeleryProjectReference() => $"""
+                <ProjectReference Include="{Path.Combine(DotnetCli.RepoRoot, "src", "TypedTasks.Celery", "TypedTasks.Celery.csproj")}" />
+            """;
+
     /// <summary>The generic host, at the version the docs and templates name.</summary>
     public const string HostingReference = """
                 <PackageReference Include="Microsoft.Extensions.Hosting" Version="10.0.15" />

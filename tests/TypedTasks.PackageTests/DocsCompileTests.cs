@@ -100,7 +100,7 @@ public sealed class DocsCompileTests
             .GroupBy(b => (b.Page, b.Project))
             .Select((group, i) => (Directory: Path.Combine(root, i.ToString(CultureInfo.InvariantCulture), group.Key.Project), Blocks: group.ToList()))
             .ToList();
-        var references = ConsumerProject.ProjectReferences() + ConsumerProject.RedisProjectReference() + ConsumerProject.HostingReference;
+        var references = ConsumerProject.ProjectReferences() + ConsumerProject.RedisProjectReference() + ConsumerProject.CeleryProjectReference() + ConsumerProject.HostingReference;
         foreach (var (directory, files) in projects)
         {
             Directory.CreateDirectory(directory);

@@ -39,6 +39,11 @@ public sealed partial class PackedPackageTests(PackedPackages packed)
             Assert.Contains(redis.Entries, e => e.FullName == "lib/net10.0/TypedTasks.Redis.dll");
         }
 
+        using (var celery = ZipFile.OpenRead(packed.Package("TypedTasks.Celery")))
+        {
+            Assert.Contains(celery.Entries, e => e.FullName == "lib/net10.0/TypedTasks.Celery.dll");
+        }
+
         using (var dashboard = ZipFile.OpenRead(packed.Package("TypedTasks.Dashboard")))
         {
             // Its stylesheet and script are inside the assembly: nothing is fetched from a CDN.

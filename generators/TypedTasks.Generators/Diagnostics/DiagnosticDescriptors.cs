@@ -162,6 +162,15 @@ internal static class DiagnosticDescriptors
         "TT0030",
         "Limit key argument has no stable encoding",
         "{0} of task '{1}' is parameter '{2}' of type '{3}', whose encoding may differ between two calls with equal values, so that equal values would be counted apart. Key a limit by a primitive, string, Guid, enum, DateTime, DateTimeOffset, decimal, or an array of those.");
+    public static readonly DiagnosticDescriptor BadCeleryDeclaration = Create(
+        "TT0031",
+        "Celery task declaration is not a static partial method returning Task<T>",
+        "Celery task '{0}' cannot be proxied: {1}. Declare it as a body-less 'public static partial Task<TResult> Name(arguments);' in a top-level 'static partial class': the generator writes its body and CeleryTasks.{0}.");
+
+    public static readonly DiagnosticDescriptor InvalidCeleryName = Create(
+        "TT0032",
+        "Celery task name is empty",
+        "Celery task '{0}' has an empty name. Give the name the Python app registers the task under, such as [CeleryTask(\"proj.tasks.add\")].");
 
     public static DiagnosticDescriptor[] All =>
     [
@@ -170,7 +179,7 @@ internal static class DiagnosticDescriptors
         UnreachableContainingType, InaccessibleMethod, InstanceTaskNotConstructible, InvalidProxyName, NoUsableConstructor,
         AbstractWithoutUnion, InvalidCron, PeriodicWithArguments, UnknownTimeZone, SecondProgress, UniqueByUnknownParameter,
         UniqueByWithoutUniqueFor, UniqueByUnstableType, InvalidRateLimit, LimitKeyUnknownParameter, LimitKeyWithoutLimit,
-        NegativeMaxConcurrency, LimitKeyUnstableType,
+        NegativeMaxConcurrency, LimitKeyUnstableType, BadCeleryDeclaration, InvalidCeleryName,
     ];
 
     private static DiagnosticDescriptor Create(string id, string title, string message, DiagnosticSeverity severity = DiagnosticSeverity.Error)

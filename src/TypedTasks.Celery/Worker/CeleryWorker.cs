@@ -92,9 +92,15 @@ internal sealed class CeleryWorker(CeleryClient client, CeleryWorkerOptions opti
         }
     }
 
+    /// <summary>How long after its last message a worker keeps looking at its queues at least every <see cref="BusyPoll"/>.</summary>
+    private static readonly TimeSpan BusyWindow = TimeSpan.FromSeconds(1);
+
+    private static readonly TimeSpan BusyPoll = TimeSpan.FromMilliseconds(20);
+
     private async Task FetchLoopAsync(CancellationToken stoppingToken)
     {
         var idle = TimeSpan.FromMilliseconds(1);
+        var lastMessage = DateTimeOffset.UtcNow;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -123,11 +129,16 @@ internal sealed class CeleryWorker(CeleryClient client, CeleryWorkerOptions opti
             {
                 _slots.Release();
                 await Task.Delay(idle, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                idle = TimeSpan.FromTicks(Math.Min(idle.Ticks * 2, options.IdlePoll.Ticks));
+
+                // A pop that also records the message unacknowledged is a script, which cannot
+                // block as kombu's BRPOP does: look often right after work, rarely when idle.
+                var cap = DateTimeOffset.UtcNow - lastMessage < BusyWindow ? Math.Min(BusyPoll.Ticks, options.IdlePoll.Ticks) : options.IdlePoll.Ticks;
+                idle = TimeSpan.FromTicks(Math.Min(idle.Ticks * 2, cap));
                 continue;
             }
 
             idle = TimeSpan.FromMilliseconds(1);
+            lastMessage = DateTimeOffset.UtcNow;
             if (delivery.Tag.Length == 0)
             {
                 _slots.Release();

@@ -6,6 +6,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using MessagePack;
 using StackExchange.Redis;
+using TypedTasks.Serialization;
 using TypedTasks.Store;
 
 namespace TypedTasks.Redis.Store;
@@ -75,16 +76,25 @@ public sealed partial class RedisTaskStore
     /// <summary>The name the scripts give a limit: <c>c:</c> or <c>r:</c>, then its key.</summary>
     private static string Gate(TaskLimit limit) => (limit.IsConcurrency ? "c:" : "r:") + limit.Key;
 
-    /// <summary>A task's limits as its record keeps them: a MessagePack array of [key, count, window ms (0: concurrency)].</summary>
-    private static byte[] LimitsBytes(IReadOnlyList<TaskLimit> limits)
+    /// <summary>
+    /// A task's limits as its record keeps them: a MessagePack array of [key, count, window ms (0:
+    /// concurrency)]. A key that starts with the name of the task the envelope names is kept
+    /// without it (the scripts put it back from the envelope, or from the record's name once the
+    /// envelope is gone), so that a small limited task's record stays in its bucket.
+    /// </summary>
+    private static byte[] LimitsBytes(IReadOnlyList<TaskLimit> limits, ReadOnlyMemory<byte> envelope)
     {
+        // Only a version 2 envelope ([2, name, ...]), whose name the scripts read back.
+        var name = envelope.Length > 2 && envelope.Span[1] == 2 ? TaskEnvelope.TryReadTaskName(envelope) : null;
         var buffer = new ArrayBufferWriter<byte>(64);
         var writer = new MessagePackWriter(buffer);
         writer.WriteArrayHeader(limits.Count);
         foreach (var limit in limits)
         {
             writer.WriteArrayHeader(3);
-            writer.Write(limit.Key);
+            writer.Write(name is not null && limit.Key.StartsWith(name, StringComparison.Ordinal) && (limit.Key.Length == name.Length || limit.Key[name.Length] == '|')
+                ? limit.Key[name.Length..]
+                : limit.Key);
             writer.Write(limit.Count);
             writer.Write(limit.Per is { } per ? (long)Math.Ceiling(per.TotalMilliseconds) : 0);
         }

@@ -49,7 +49,7 @@ public sealed partial class RedisTaskStore : IWorkflowStore
                     args.Add(join.ResultName);
                     args.Add(join.SuccessorLink is { } link ? LinkBytes(link) : RedisValue.EmptyString);
                     args.Add(MemberIdsBytes(join.MemberIds));
-                    args.Add(join.Limits is { Count: > 0 } limits ? LimitsBytes(limits) : RedisValue.EmptyString);
+                    args.Add(join.Limits is { Count: > 0 } limits ? LimitsBytes(limits, join.Successor) : RedisValue.EmptyString);
                 }
 
                 args.Add(wf.Key);

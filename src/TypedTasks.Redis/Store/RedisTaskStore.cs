@@ -230,7 +230,7 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
                     args.Add(task.Link is { } link ? LinkBytes(link) : RedisValue.EmptyString);
                     args.Add(task.UniqueKey ?? string.Empty);
                     args.Add(task.UniqueFor is { } span ? (long)Math.Ceiling(span.TotalMilliseconds) : 0);
-                    args.Add(task.Limits is { Count: > 0 } limits ? LimitsBytes(limits) : RedisValue.EmptyString);
+                    args.Add(task.Limits is { Count: > 0 } limits ? LimitsBytes(limits, task.Envelope) : RedisValue.EmptyString);
                 }
             }
 

@@ -89,6 +89,25 @@ public abstract class RedisLimitTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_small_limited_task_keeps_its_record_in_its_bucket_and_its_limits_under_the_task_name()
+    {
+        // Input: 30-byte version 2 envelopes of task "Orders.Add..."; one task with a concurrency
+        // limit of the whole task, one with a limit keyed "<its name>|tenant=7". Expected: the first
+        // record stays a field of its bucket (a key is kept without the task's name, which the
+        // envelope gives); the limits in use show the whole keys.
+        var envelope = VersionTwo(30);
+        var name = TypedTasks.Serialization.TaskEnvelope.TryReadTaskName(envelope)!;
+        var whole = await _store.EnqueueAsync("q", New(envelope) with { Limits = [new TaskLimit(name, 1)] });
+        var keyed = await _store.EnqueueAsync("q", New(envelope) with { Limits = [new TaskLimit(name + "|tenant=7", 1)] });
+
+        Assert.NotEqual("x", (string?)await Raw.HashGetAsync(K("q", "t:0"), whole.Split('-', '@')[1]));
+        Assert.Equal([whole, keyed], (await _store.FetchAsync(["q"], 10, CancellationToken.None)).Select(l => l.Id));
+        Assert.Equal(
+            [new StoredLimit(name, 1, null, 1, 0), new StoredLimit(name + "|tenant=7", 1, null, 1, 0)],
+            await _store.GetLimitsAsync("q", 10));
+    }
+
+    [Fact]
     public async Task A_fetch_goes_past_more_held_back_tasks_than_one_call_may_hold_to_the_free_ones_behind_them()
     {
         var busy = new List<TaskToEnqueue>();

@@ -418,6 +418,15 @@ local function push_pending(q, seq, prio, head)
   if n == 1 then q.wake = true end
 end
 
+-- The task name of a version 2 envelope ([version, name, ...]), or '?'.
+local function envelope_name(body)
+  local b = string.byte(body, 3)
+  if not b then return '?' end
+  if b >= 0xa0 and b <= 0xbf then return string.sub(body, 4, 3 + b - 0xa0) end
+  if b == 0xd9 then return string.sub(body, 5, 4 + string.byte(body, 4)) end
+  return '?'
+end
+
 -- ---- Rate and concurrency limits (docs/flow-control.md) ----
 -- A limit g is 'c:<key>' (at most count running at once) or 'r:<key>' (at most count starts in
 -- any window of its length). Per limit:
@@ -438,7 +447,8 @@ end
 local SAFETY_MS = 30000
 
 -- The limits of record r ({ key, count, per, gate } each), or nil when it has none or they
--- cannot be read.
+-- cannot be read. A key kept empty or starting with '|' is the rest of a key that starts with the
+-- task's name (left out by the client, so that a small record stays in its bucket).
 local function limits_of(r)
   if not r.limits or r.limits == '' then return nil end
   local ok, t = pcall(cmsgpack.unpack, r.limits)
@@ -446,7 +456,11 @@ local function limits_of(r)
   local out = {}
   for i, l in ipairs(t) do
     if type(l) ~= 'table' or type(l[1]) ~= 'string' or type(l[2]) ~= 'number' or type(l[3]) ~= 'number' then return nil end
-    out[i] = { key = l[1], count = l[2], per = l[3], gate = (l[3] > 0 and 'r:' or 'c:') .. l[1] }
+    local key = l[1]
+    if key == '' or string.sub(key, 1, 1) == '|' then
+      key = (r.name ~= '' and r.name or envelope_name(r.body)) .. key
+    end
+    out[i] = { key = key, count = l[2], per = l[3], gate = (l[3] > 0 and 'r:' or 'c:') .. key }
   end
   return out
 end
@@ -786,14 +800,6 @@ local function mp_array(n)
   return '\221' .. struct.pack('>I4', n)
 end
 
--- The task name of a version 2 envelope ([version, name, ...]), or '?'.
-local function envelope_name(body)
-  local b = string.byte(body, 3)
-  if not b then return '?' end
-  if b >= 0xa0 and b <= 0xbf then return string.sub(body, 4, 3 + b - 0xa0) end
-  if b == 0xd9 then return string.sub(body, 5, 4 + string.byte(body, 4)) end
-  return '?'
-end
 
 -- The error of a step that did not run because member mid failed, expired or was canceled: an
 -- error array [type, message, stack, failed task id, failed task name]; one that names its step

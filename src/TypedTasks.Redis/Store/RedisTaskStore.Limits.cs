@@ -85,7 +85,13 @@ public sealed partial class RedisTaskStore
     private static byte[] LimitsBytes(IReadOnlyList<TaskLimit> limits, ReadOnlyMemory<byte> envelope)
     {
         // Only a version 2 envelope ([2, name, ...]), whose name the scripts read back.
+        // A name of at most 255 bytes, as the scripts read it back and a record keeps it.
         var name = envelope.Length > 2 && envelope.Span[1] == 2 ? TaskEnvelope.TryReadTaskName(envelope) : null;
+        if (name is not null && System.Text.Encoding.UTF8.GetByteCount(name) > 255)
+        {
+            name = null;
+        }
+
         var buffer = new ArrayBufferWriter<byte>(64);
         var writer = new MessagePackWriter(buffer);
         writer.WriteArrayHeader(limits.Count);

@@ -1,5 +1,6 @@
 using System;
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
@@ -20,6 +21,12 @@ namespace TypedTasks.Redis.Store;
 public sealed partial class RedisTaskStore : IWorkflowStore
 {
     private const int LeftoverBatch = 100;
+
+    /// <summary>How long a recovery call's look at a queue's outbox spares the leftover sweep its own.</summary>
+    private static readonly TimeSpan OutboxLookValid = TimeSpan.FromSeconds(1);
+
+    /// <summary>Per queue, when a recovery call last saw its outbox empty (MinValue: it held entries).</summary>
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _outboxLooked = new(StringComparer.Ordinal);
 
     /// <inheritdoc/>
     public async ValueTask CreateJoinsAsync(IReadOnlyList<WorkflowJoin> joins, CancellationToken cancellationToken = default)
@@ -69,8 +76,16 @@ public sealed partial class RedisTaskStore : IWorkflowStore
     public async ValueTask<int> DeliverLeftoversAsync(IReadOnlyList<string> queues, CancellationToken cancellationToken = default)
     {
         var delivered = 0;
+        var now = _time.GetUtcNow();
         foreach (var queue in Checked(queues).Distinct(StringComparer.Ordinal))
         {
+            // A recovery call that just looked at the queue saw no outbox entry: nothing to scan.
+            // An entry written since is the next sweep's.
+            if (_outboxLooked.TryGetValue(queue, out var looked) && now - looked < OutboxLookValid)
+            {
+                continue;
+            }
+
             var entries = new List<Followup>();
             try
             {

@@ -566,9 +566,18 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
 
         foreach (var group in Groups(Checked(queues)))
         {
-            var args = Args(_time.GetUtcNow(), 1);
+            var now = _time.GetUtcNow();
+            var args = Args(now, 1);
             args.Add(SweepLimit);
-            back += (int)(long)await RunAsync(StoreScript.Recover, [.. group.Select(SeqKey)], args).ConfigureAwait(false);
+            var all = (RedisResult[])(await RunAsync(StoreScript.Recover, [.. group.Select(SeqKey)], args).ConfigureAwait(false))!;
+            back += (int)(long)all[0];
+
+            // What the leftover sweep that follows may skip: the queues seen without outbox entries.
+            var withOutbox = all.Skip(1).Select(i => group[(int)(long)i - 1]).ToHashSet(StringComparer.Ordinal);
+            foreach (var queue in group)
+            {
+                _outboxLooked[queue] = withOutbox.Contains(queue) ? DateTimeOffset.MinValue : now;
+            }
         }
 
         return back;

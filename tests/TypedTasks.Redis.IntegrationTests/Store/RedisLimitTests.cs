@@ -108,6 +108,49 @@ public abstract class RedisLimitTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Two_runs_ending_before_the_next_fetch_let_the_two_oldest_held_tasks_go_and_no_other()
+    {
+        // Input: a concurrency limit of 2, tasks A to G; A and B run, C to G are held; A and B end
+        // in two calls with no fetch between. Expected: the next fetch starts C and D; E, F, G stay
+        // held in their order (no task let go twice, none overtaken and held again).
+        var ids = new List<string>();
+        for (var i = 0; i < 7; i++)
+        {
+            ids.Add(await _store.EnqueueAsync("q", Limited("Import", 2)));
+        }
+
+        var running = await _store.FetchAsync(["q"], 7, CancellationToken.None);
+        Assert.Equal(ids[..2], running.Select(l => l.Id));
+        foreach (var lease in running)
+        {
+            Assert.True(await _store.CompleteAsync(lease, TaskCompletion.Succeeded(new byte[] { 1 })));
+        }
+
+        var next = await _store.FetchAsync(["q"], 3, CancellationToken.None);
+        Assert.Equal(ids[2..4].Order(), next.Select(l => l.Id).Order());
+        Assert.Equal(ids[4..], (await _store.ListHeldAsync("q", new TaskLimit("Import", 2), 0, 10)).Select(t => t.Info.Id));
+    }
+
+    [Fact]
+    public async Task A_task_canceled_while_it_runs_is_neither_deleted_nor_requeued_until_its_worker_settles_it()
+    {
+        // Input: a limited task started, then canceled (its worker has not settled it), then deleted
+        // and requeued. Expected: both skip it (it still runs and counts), and once its worker settles
+        // it nothing of its limit is left.
+        var id = await _store.EnqueueAsync("q", Limited("Import|tenant=\"acme\"", 5));
+        var lease = Assert.Single(await _store.FetchAsync(["q"], 1, CancellationToken.None));
+        Assert.True(await _store.CancelAsync(id));
+
+        Assert.Equal(0, await _store.DeleteAsync([id]));
+        Assert.Equal(0, await _store.RequeueAsync([id]));
+        Assert.Equal(1, Assert.Single(await _store.GetLimitsAsync("q", 10)).Active);
+
+        Assert.True(await _store.CompleteAsync(lease, TaskCompletion.Canceled()));
+        Assert.Empty(await _store.GetLimitsAsync("q", 10));
+        Assert.Equal(1, await _store.DeleteAsync([id]));
+    }
+
+    [Fact]
     public async Task A_fetch_goes_past_more_held_back_tasks_than_one_call_may_hold_to_the_free_ones_behind_them()
     {
         var busy = new List<TaskToEnqueue>();

@@ -1,4 +1,5 @@
--- Deletes tasks that are not running: record, side key, chosen id and index entry.
+-- Deletes tasks that are not running (a task canceled while it runs keeps its lease, and runs, until
+-- its worker settles it): record, side key, chosen id and index entry.
 -- ARGV[A..]    two per id: queue index, the id's part before '@'
 -- Returns      how many were deleted, then the follow-ups (shared.lua) of workflow members deleted
 --              before they ended: each counts as canceled for its join.
@@ -12,7 +13,7 @@ for i = 1, count do
   local q = queue(tonumber(ARGV[at]))
   local seq = resolve(q, ARGV[at + 1])
   local r = seq and try_load(q, seq)
-  if r and r.state ~= STARTED then
+  if r and r.state ~= STARTED and not leased(q, seq) then
     serving = i
     unindex(q, seq, r)
     if r.chosen ~= '' and not is_final(r.state) then

@@ -2,16 +2,21 @@
 -- pending lists: Pending, the lost run not counted, fence kept (the next fetch raises it, so the
 -- lost worker's late settle is refused). A lease whose record is final or gone is dropped.
 -- ARGV[A]      the most leases per queue
--- Returns      how many tasks came back.
--- Cost: a queue with no expired lease costs one ZRANGEBYSCORE; its pending lists are checked
--- only when a lease has expired.
+-- Returns      how many tasks came back, then the index of each queue whose workflow outbox holds
+--              entries (the sweep that follows delivers them; it skips the other queues).
+-- Cost: an idle queue (no lease, no outbox entry) costs one EXISTS; a queue with leases one
+-- ZRANGEBYSCORE more; its pending lists are checked only when a lease has expired.
 -- Order: the pending lists are checked first; records and pending entries are written before
 -- the leases are removed.
 local limit = tonumber(ARGV[A])
 local back = 0
+local outboxes = {}
 for qi = 1, #KEYS do
   local q = queue(qi)
-  local ok, expired = pcall(redis.call, 'ZRANGEBYSCORE', q.base .. 'leases', '-inf', '(' .. NOW, 'LIMIT', 0, limit)
+  local busy = redis.call('EXISTS', q.base .. 'leases', q.base .. 'outbox') > 0
+  if busy and redis.call('EXISTS', q.base .. 'outbox') == 1 then outboxes[#outboxes + 1] = qi end
+  local ok, expired = true, {}
+  if busy then ok, expired = pcall(redis.call, 'ZRANGEBYSCORE', q.base .. 'leases', '-inf', '(' .. NOW, 'LIMIT', 0, limit) end
   if not ok then
     check(q, 'leases')
     error(expired)
@@ -35,4 +40,6 @@ for qi = 1, #KEYS do
   end
 end
 flush()
-return back
+local out = { back }
+for i = 1, #outboxes do out[i + 1] = outboxes[i] end
+return out

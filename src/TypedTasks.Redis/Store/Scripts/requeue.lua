@@ -1,5 +1,5 @@
 -- Sends tasks back to the tail of their pending list as new attempts: Failed, Canceled, Expired,
--- Scheduled or Retrying ones that still have their envelope. Others are skipped.
+-- Scheduled or Retrying ones that still have their envelope and no lease. Others are skipped.
 -- ARGV[A..]    two per id: queue index, the id's part before '@'
 -- Returns      how many moved.
 -- Order: every index written or removed from is checked first; the record and the pending entry
@@ -12,8 +12,10 @@ for i = 1, count do
   local q = queue(tonumber(ARGV[at]))
   local seq = resolve(q, ARGV[at + 1])
   local r = seq and try_load(q, seq)
+  -- A task canceled while it runs keeps its lease until its worker settles it: it is still
+  -- running (and counted by its limits), so it is skipped, as a running one is.
   if r and r.body ~= '' and (r.state == SCHEDULED or r.state == RETRYING or r.state == FAILED
-      or r.state == CANCELED or r.state == EXPIRED) then
+      or r.state == CANCELED or r.state == EXPIRED) and not leased(q, seq) then
     local was = { state = r.state, prio = r.prio, updated = r.updated }
     r.state = PENDING
     r.attempt = 0

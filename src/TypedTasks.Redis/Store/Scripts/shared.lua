@@ -605,7 +605,9 @@ local function unlimit(q, seq, r)
         local key = count_key(q, l)
         redis.call('SREM', key, seq)
         local n = redis.call('SCARD', key)
-        if n < l.count then let_go(q, l.gate, l.count - n) end
+        -- One run ended: one held task goes (those let go before may still wait in their pending
+        -- list; letting more go would put them behind newer ones). revisit makes up any shortfall.
+        if n < l.count then let_go(q, l.gate, 1) end
         limit_idle(q, l)
       end)
     end
@@ -637,10 +639,18 @@ local function holding(q)
     local ok, n = pcall(redis.call, 'LLEN', q.base .. 'lh:' .. gate)
     if ok and n > 0 then gates[#gates + 1] = gate end
   end
+  -- Byte order, as the tools' (Lua's < follows the server's locale).
+  local function before(a, b)
+    for i = 1, math.min(#a, #b) do
+      local x, y = string.byte(a, i), string.byte(b, i)
+      if x ~= y then return x < y end
+    end
+    return #a < #b
+  end
   table.sort(gates, function(a, b)
     local ka, kb = string.sub(a, 3), string.sub(b, 3)
-    if ka ~= kb then return ka < kb end
-    return a < b
+    if ka ~= kb then return before(ka, kb) end
+    return before(a, b)
   end)
   return gates
 end
@@ -656,7 +666,8 @@ local function revisit(q, gate)
   end
   local l = { key = string.sub(gate, 3), count = t[1], per = t[2], gate = gate }
   if limits_problem(q, { l }) then
-    redis.call('ZREM', q.base .. 'gates', gate)
+    -- A key of another type: its held tasks stay visible and are looked at again later.
+    gate_at(q, gate, NOW + SAFETY_MS)
     return
   end
   local n = l.per > 0 and in_window(q, l) or running(q, l)
@@ -674,6 +685,12 @@ local function revisit(q, gate)
     local first = redis.call('ZRANGE', count_key(q, l), 0, 0, 'WITHSCORES')
     if first[2] then gate_at(q, gate, tonumber(first[2]) + l.per) end
   end
+end
+
+-- True when task seq of q holds a lease (running, or canceled and not yet settled by its worker).
+local function leased(q, seq)
+  local ok, score = pcall(redis.call, 'ZSCORE', q.base .. 'leases', seq)
+  return ok and score ~= false and score ~= nil
 end
 
 -- Removes a task from the index of its (non-running) state; r is its record as stored.

@@ -478,6 +478,9 @@ local function limits_problem(q, lims)
 end
 
 local function limit_index(q, l)
+  q.indexed = q.indexed or {}
+  if q.indexed[l.gate] then return end -- once per call
+  q.indexed[l.gate] = true
   redis.call('HSET', q.base .. 'limits', l.gate, cmsgpack.pack({ l.count, l.per }))
 end
 
@@ -513,16 +516,17 @@ end
 -- nil when every limit of task seq (record r, limits lims) has room now: each then counts it.
 -- Else the limit that holds it back (no limit counts it then).
 local function admit(q, seq, r, lims)
-  for _, l in ipairs(lims) do
-    local n = l.per > 0 and in_window(q, l) or running(q, l)
-    if n >= l.count then return l end
+  local counts = {}
+  for i, l in ipairs(lims) do
+    counts[i] = l.per > 0 and in_window(q, l) or running(q, l)
+    if counts[i] >= l.count then return l end
   end
-  for _, l in ipairs(lims) do
+  for i, l in ipairs(lims) do
     local key = count_key(q, l)
     if l.per > 0 then
       redis.call('ZADD', key, NOW, seq .. ':' .. (r.fence + 1))
       redis.call('PEXPIRE', key, l.per)
-      if redis.call('ZCARD', key) == 1 then
+      if counts[i] == 0 then
         limit_index(q, l)
         gate_at(q, l.gate, NOW + l.per) -- to drop it from the index once its window is empty
       end
@@ -530,7 +534,7 @@ local function admit(q, seq, r, lims)
       redis.call('SADD', key, seq)
       q.admitted = q.admitted or {}
       q.admitted[seq] = true
-      if redis.call('SCARD', key) == 1 then limit_index(q, l) end
+      if counts[i] == 0 then limit_index(q, l) end
     end
   end
   return nil
@@ -541,6 +545,10 @@ local function hold(q, seq, l)
   redis.call('LPUSH', q.base .. 'lh:' .. l.gate, seq)
   redis.call('HINCRBY', q.seq, 'held', 1)
   limit_index(q, l)
+  -- When to look at the limit again, once per limit and call (the first hold's time is the earliest).
+  q.timed = q.timed or {}
+  if q.timed[l.gate] then return end
+  q.timed[l.gate] = true
   if l.per > 0 then
     local first = redis.call('ZRANGE', count_key(q, l), 0, 0, 'WITHSCORES')
     gate_at(q, l.gate, (tonumber(first[2]) or NOW) + l.per)
@@ -587,6 +595,7 @@ end
 local function limit_idle(q, l)
   local active = l.per > 0 and redis.call('ZCARD', count_key(q, l)) or redis.call('SCARD', count_key(q, l))
   if active == 0 and redis.call('LLEN', q.base .. 'lh:' .. l.gate) == 0 then
+    if q.indexed then q.indexed[l.gate] = nil end
     redis.call('HDEL', q.base .. 'limits', l.gate)
     redis.call('ZREM', q.base .. 'gates', l.gate)
     return true
@@ -608,7 +617,7 @@ local function unlimit(q, seq, r)
         -- One run ended: one held task goes (those let go before may still wait in their pending
         -- list; letting more go would put them behind newer ones). revisit makes up any shortfall.
         if n < l.count then let_go(q, l.gate, 1) end
-        limit_idle(q, l)
+        if n == 0 then limit_idle(q, l) end -- a limit with runs is in use
       end)
     end
   end

@@ -17,8 +17,7 @@ namespace TypedTasks.Generators.Parsing;
 /// </summary>
 internal static class CeleryTaskParser
 {
-    private static readonly SymbolDisplayFormat TypeFormat = SymbolDisplayFormat.FullyQualifiedFormat
-        .AddMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
+    private static readonly SymbolDisplayFormat TypeFormat = TaskParser.TypeFormat;
 
     public static CeleryParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
     {

@@ -206,11 +206,7 @@ public sealed partial class InMemoryTaskStore : ITaskStore, IScheduleStore
             }
             else
             {
-                UnindexLocked(record);
-                record.State = TaskState.Canceled;
-                record.UpdatedAt = now;
-                IndexFinalLocked(record, now);
-                EndedLocked(record, now, woken);
+                CancelWaitingLocked(record, now, woken);
                 tell = [];
             }
         }
@@ -659,11 +655,7 @@ public sealed partial class InMemoryTaskStore : ITaskStore, IScheduleStore
                     {
                         // A workflow member deleted before it ended counts as canceled for its
                         // join, which would otherwise wait for it forever.
-                        UnindexLocked(record);
-                        record.State = TaskState.Canceled;
-                        record.UpdatedAt = now;
-                        IndexFinalLocked(record, now);
-                        EndedLocked(record, now, woken);
+                        CancelWaitingLocked(record, now, woken);
                     }
 
                     RemoveLocked(record);
@@ -986,6 +978,16 @@ public sealed partial class InMemoryTaskStore : ITaskStore, IScheduleStore
         }
 
         record.ExpiresAt = null;
+    }
+
+    /// <summary>Ends a task that waits (not leased) Canceled: out of its index, into the canceled one, its join told.</summary>
+    private void CancelWaitingLocked(TaskRecord record, DateTimeOffset now, List<TaskCompletionSource> woken)
+    {
+        UnindexLocked(record);
+        record.State = TaskState.Canceled;
+        record.UpdatedAt = now;
+        IndexFinalLocked(record, now);
+        EndedLocked(record, now, woken);
     }
 
     private void RemoveLocked(TaskRecord record)

@@ -490,6 +490,13 @@ local function gate_at(q, gate, at)
   if not q.due or at < q.due then q.due = at end
 end
 
+-- True when task seq of q holds a lease (running, or canceled and not yet settled by its worker),
+-- or when its queue's leases key cannot be read (a lease that cannot be seen is not given up).
+local function leased(q, seq)
+  local ok, score = pcall(redis.call, 'ZSCORE', q.base .. 'leases', seq)
+  return not ok or (score ~= false and score ~= nil)
+end
+
 -- How many tasks of concurrency limit l run. When it looks full, its members that hold no lease
 -- any more (a path that missed its let-go) are dropped first, once per call. A run counts while
 -- its lease lasts, also once its task was canceled: its worker may still be stopping it.
@@ -500,8 +507,7 @@ local function running(q, l)
   if n < l.count or q.pruned[key] then return n end
   q.pruned[key] = true
   for _, seq in ipairs(redis.call('SMEMBERS', key)) do
-    local ok, leased = pcall(redis.call, 'ZSCORE', q.base .. 'leases', seq)
-    if ok and not leased and not (q.admitted and q.admitted[seq]) then redis.call('SREM', key, seq) end
+    if not leased(q, seq) and not (q.admitted and q.admitted[seq]) then redis.call('SREM', key, seq) end
   end
   return redis.call('SCARD', key)
 end
@@ -694,12 +700,6 @@ local function revisit(q, gate)
     local first = redis.call('ZRANGE', count_key(q, l), 0, 0, 'WITHSCORES')
     if first[2] then gate_at(q, gate, tonumber(first[2]) + l.per) end
   end
-end
-
--- True when task seq of q holds a lease (running, or canceled and not yet settled by its worker).
-local function leased(q, seq)
-  local ok, score = pcall(redis.call, 'ZSCORE', q.base .. 'leases', seq)
-  return ok and score ~= false and score ~= nil
 end
 
 -- Removes a task from the index of its (non-running) state; r is its record as stored.

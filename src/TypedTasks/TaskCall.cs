@@ -34,6 +34,9 @@ public class TaskCall
     /// <summary>The client bound with the proxy's <c>WithClient</c>; null to send through <see cref="TaskClient.Current"/>.</summary>
     internal TaskClient? BoundClient { get; }
 
+    /// <summary>The queue this call is sent to: its options', else its task's.</summary>
+    internal string Queue => Options?.Queue ?? Task.Queue;
+
     /// <summary>The client this call sends through.</summary>
     internal TaskClient Client => BoundClient ?? TaskClient.Current;
 
@@ -81,7 +84,7 @@ public class TaskCall
 /// Nothing is sent until <see cref="EnqueueAsync"/>.
 /// </summary>
 /// <typeparam name="T">The task's result type.</typeparam>
-public sealed class TaskCall<T> : TaskCall
+public sealed class TaskCall<T> : TaskCall, Workflows.IWorkflow<T>
 {
     internal TaskCall(TaskDescriptor task, ReadOnlyMemory<byte> arguments, EnqueueOptions? options, TaskClient? client)
         : base(task, arguments, options, client)
@@ -95,8 +98,20 @@ public sealed class TaskCall<T> : TaskCall
     public Workflows.TaskChain<TNext> Then<TNext>(Workflows.ITaskContinuation<T, TNext> next)
     {
         ArgumentNullException.ThrowIfNull(next);
-        return new(new Workflows.WorkflowPlan([this], IsGroup: false, Store.JoinMode.One, []).Then(next.Open));
+        return new(new Workflows.CallNode(this).Then(next.Open));
     }
+
+    /// <summary>A chain that ends with <paramref name="last"/>, a task without a result, run with this task's result as its first parameter.</summary>
+    /// <param name="last">The step: <c>Tasks.X</c> (one parameter) or <c>Tasks.X.Bind(...)</c>.</param>
+    /// <returns>The chain, nothing sent.</returns>
+    public Workflows.TaskChain Then(Workflows.ITaskContinuation<T> last)
+    {
+        ArgumentNullException.ThrowIfNull(last);
+        return new(new Workflows.CallNode(this).Then(last.Open));
+    }
+
+    /// <inheritdoc/>
+    Workflows.WorkflowNode Workflows.IWorkflow<T>.Node => new Workflows.CallNode(this);
 
     /// <summary>Sends the call: the task is enqueued with its bound options.</summary>
     /// <param name="cancellationToken">Cancels the enqueue itself, not the task.</param>

@@ -92,6 +92,13 @@ public static class WorkerTasks
     [Task("it.fail-on", Queue = "members")]
     public static long FailOn(long value, long bad) => value == bad ? throw new InvalidOperationException($"value {value} is bad") : value;
 
+    /// <summary>What each run of <see cref="Note"/> was given, by its key.</summary>
+    public static ConcurrentDictionary<string, long> Notes { get; } = new();
+
+    /// <summary>A chain's last step without a result, on another queue than the steps before it.</summary>
+    [Task("it.note", Queue = "reports")]
+    public static void Note(long value, string key) => Notes.AddOrUpdate(key, value, (_, before) => before + value);
+
     [Task("it.outcomes")]
     public static string Outcomes(TypedTasks.Workflows.TaskOutcome<long>[] outcomes)
         => string.Join(",", outcomes.Select(o => o.Succeeded ? o.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) : o.State.ToString()));

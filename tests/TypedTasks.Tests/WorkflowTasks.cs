@@ -63,6 +63,21 @@ public static class WorkflowTasks
         return attempt < 3 ? throw new TimeoutException($"attempt {attempt} of {key} timed out") : value;
     }
 
+    /// <summary>What each run of <see cref="Remember"/> was given, by its key.</summary>
+    public static ConcurrentDictionary<string, int> Records { get; } = new();
+
+    /// <summary>A step without a result: it ends a chain.</summary>
+    [Task("wf.remember")]
+    public static void Remember(int value, string key) => Records.AddOrUpdate(key, value, (_, before) => before + value);
+
+    /// <summary>A step with a result that counts its runs in <see cref="Records"/> too.</summary>
+    [Task("wf.mark")]
+    public static int Mark(int value, string key)
+    {
+        Records.AddOrUpdate(key, value, (_, before) => before + value);
+        return value;
+    }
+
     [Task("wf.other-queue", Queue = "other")]
     public static int OnOtherQueue(int value) => value + 1000;
 }

@@ -147,10 +147,10 @@ internal static class TaskEmitter
 
         w.Line($"/// <summary>The proxy of task <c>{Xml(task.Name)}</c>{Runs(task)}.</summary>");
         w.Line(GeneratedCode);
-        // A task with a result and one carried parameter can follow a step (Then) and map over items.
-        var continuation = task.HasResult && carried.Count == 1
-            ? $"global::TypedTasks.Workflows.ITaskContinuation<{carried[0].Type}, {task.ResultType}>"
-            : null;
+        // A task with one carried parameter can follow a step (Then); with a result it also maps over items.
+        var continuation = carried.Count != 1 ? null
+            : task.HasResult ? $"global::TypedTasks.Workflows.ITaskContinuation<{carried[0].Type}, {task.ResultType}>"
+            : $"global::TypedTasks.Workflows.ITaskContinuation<{carried[0].Type}>";
         w.Open($"public sealed class {proxy} : global::TypedTasks.TaskProxy" + (continuation is null ? string.Empty : ", " + continuation));
         w.Line("internal static readonly global::TypedTasks.TaskDescriptor Definition = new(");
         w.Line($"    {Literal(task.Name)},");
@@ -301,18 +301,27 @@ internal static class TaskEmitter
     }
 
     /// <summary>
-    /// The workflow side of a task with a result (docs/workflows.md): with one carried parameter the
-    /// proxy is a chain step itself (its first argument open) and has <c>Map</c>; with more, <c>Bind</c>
-    /// binds all but the first and gives the step.
+    /// The workflow side of a task (docs/workflows.md): with one carried parameter the proxy is a
+    /// chain step itself (its first argument open) and, with a result, has <c>Map</c>; with more,
+    /// <c>Bind</c> binds all but the first and gives the step. A task without a result can only end
+    /// a chain: it is a step of no result type.
     /// </summary>
     private static void WriteWorkflowMembers(SourceWriter w, TaskModel task, List<ParameterModel> carried, string? continuation)
     {
-        if (!task.HasResult || carried.Count == 0)
+        if (carried.Count == 0)
         {
             return;
         }
 
         var first = carried[0];
+        if (continuation is not null && !task.HasResult)
+        {
+            w.Line("/// <inheritdoc/>");
+            w.Line($"global::TypedTasks.TaskCall {continuation}.Open");
+            w.Line("    => global::TypedTasks.Workflows.TaskContinuations.Open(Definition, Options, BoundClient);").Line();
+            return;
+        }
+
         if (continuation is not null)
         {
             w.Line("/// <inheritdoc/>");
@@ -337,15 +346,24 @@ internal static class TaskEmitter
 
         w.Line("/// <returns>The step, nothing sent.</returns>");
         var parameterList = string.Join(", ", rest.Select(p => p.DefaultValue is null ? $"{p.Type} {p.Name}" : $"{p.Type} {p.Name} = {p.DefaultValue}"));
-        w.Line($"public global::TypedTasks.Workflows.TaskContinuation<{first.Type}, {task.ResultType}> Bind({parameterList})");
-        w.Line($"    => new(global::TypedTasks.TaskCall.Create<{task.ResultType}, {task.ProxyName}BindArguments>(Definition, new {task.ProxyName}BindArguments({string.Join(", ", rest.Select(p => p.Name))}), Options, BoundClient));").Line();
+        var bound = $"new {task.ProxyName}BindArguments({string.Join(", ", rest.Select(p => p.Name))})";
+        if (task.HasResult)
+        {
+            w.Line($"public global::TypedTasks.Workflows.TaskContinuation<{first.Type}, {task.ResultType}> Bind({parameterList})");
+            w.Line($"    => new(global::TypedTasks.TaskCall.Create<{task.ResultType}, {task.ProxyName}BindArguments>(Definition, {bound}, Options, BoundClient));").Line();
+        }
+        else
+        {
+            w.Line($"public global::TypedTasks.Workflows.TaskContinuation<{first.Type}> Bind({parameterList})");
+            w.Line($"    => new(global::TypedTasks.TaskCall.Create<{task.ProxyName}BindArguments>(Definition, {bound}, Options, BoundClient));").Line();
+        }
     }
 
     /// <summary>The arguments of a bound step: its first argument open (a nil), then the bound ones.</summary>
     private static void WriteBindArguments(SourceWriter w, TaskModel task)
     {
         var carried = task.Parameters.Where(p => !p.IsSupplied).ToList();
-        if (!task.HasResult || carried.Count < 2)
+        if (carried.Count < 2)
         {
             return;
         }

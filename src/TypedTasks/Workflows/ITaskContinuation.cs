@@ -13,3 +13,14 @@ public interface ITaskContinuation<TIn, TOut>
     /// <summary>The call this step makes: its arguments with the first one open (a nil, replaced by the previous result when it is known).</summary>
     TaskCall<TOut> Open { get; }
 }
+
+/// <summary>
+/// A task without a result that can follow a step whose result is a <typeparamref name="TIn"/>: it
+/// takes that result as its first parameter and ends the chain (<c>.Then(Tasks.Notify)</c>).
+/// </summary>
+/// <typeparam name="TIn">The type of the first parameter: the previous step's result.</typeparam>
+public interface ITaskContinuation<TIn>
+{
+    /// <summary>The call this step makes: its arguments with the first one open (a nil, replaced by the previous result when it is known).</summary>
+    TaskCall Open { get; }
+}

@@ -9,14 +9,17 @@ namespace TypedTasks.Workflows;
 /// <c>Then</c>. Nothing is sent until <see cref="EnqueueAsync"/>.
 /// </summary>
 /// <typeparam name="T">The last step's result type.</typeparam>
-public sealed class TaskChain<T>
+public sealed class TaskChain<T> : IWorkflow<T>
 {
-    internal TaskChain(WorkflowPlan plan)
+    internal TaskChain(StepNode chain)
     {
-        Plan = plan;
+        Chain = chain;
     }
 
-    internal WorkflowPlan Plan { get; }
+    internal StepNode Chain { get; }
+
+    /// <inheritdoc/>
+    WorkflowNode IWorkflow<T>.Node => Chain;
 
     /// <summary>Adds a step that gets this chain's result as its first parameter.</summary>
     /// <typeparam name="TNext">The step's result type.</typeparam>
@@ -25,7 +28,16 @@ public sealed class TaskChain<T>
     public TaskChain<TNext> Then<TNext>(ITaskContinuation<T, TNext> next)
     {
         ArgumentNullException.ThrowIfNull(next);
-        return new(Plan.Then(next.Open));
+        return new(Chain.Then(next.Open));
+    }
+
+    /// <summary>Ends the chain with <paramref name="last"/>, a task without a result that gets this chain's result as its first parameter.</summary>
+    /// <param name="last">The step: <c>Tasks.X</c> (one parameter) or <c>Tasks.X.Bind(...)</c>.</param>
+    /// <returns>The chain, nothing sent.</returns>
+    public TaskChain Then(ITaskContinuation<T> last)
+    {
+        ArgumentNullException.ThrowIfNull(last);
+        return new(Chain.Then(last.Open));
     }
 
     /// <summary>
@@ -36,7 +48,30 @@ public sealed class TaskChain<T>
     /// <returns>The handle of the last step: its result, or <see cref="TaskFailedException"/> naming the step that failed.</returns>
     public async Task<AsyncResult<T>> EnqueueAsync(CancellationToken cancellationToken = default)
     {
-        var (client, id, name) = await WorkflowSender.SendAsync(Plan, cancellationToken).ConfigureAwait(false);
+        var (client, id, name) = await WorkflowSender.SendAsync(Chain, cancellationToken).ConfigureAwait(false);
         return new AsyncResult<T>(client, id, name);
+    }
+}
+
+/// <summary>
+/// A chain whose last step is a task without a result (<c>.Then(Tasks.Notify)</c>): nothing can
+/// follow it. Nothing is sent until <see cref="EnqueueAsync"/>.
+/// </summary>
+public sealed class TaskChain
+{
+    internal TaskChain(StepNode chain)
+    {
+        Chain = chain;
+    }
+
+    internal StepNode Chain { get; }
+
+    /// <summary>Sends the workflow, as <see cref="TaskChain{T}.EnqueueAsync"/> does.</summary>
+    /// <param name="cancellationToken">Cancels the sending, not the workflow.</param>
+    /// <returns>The handle of the last step: it ends Succeeded once the step ran, or <see cref="TaskFailedException"/> names the step that failed.</returns>
+    public async Task<AsyncResult> EnqueueAsync(CancellationToken cancellationToken = default)
+    {
+        var (client, id, name) = await WorkflowSender.SendAsync(Chain, cancellationToken).ConfigureAwait(false);
+        return new AsyncResult(client, id, name);
     }
 }

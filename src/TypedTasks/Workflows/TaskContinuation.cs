@@ -28,3 +28,22 @@ public sealed class TaskContinuation<TIn, TOut> : ITaskContinuation<TIn, TOut>
     /// <inheritdoc/>
     public override string ToString() => Open.Task.Name + "(…)";
 }
+
+/// <summary>A task without a result with every parameter bound but the first (<c>Tasks.Notify.Bind("ops")</c>): a chain's last step.</summary>
+/// <typeparam name="TIn">The type of the open first parameter.</typeparam>
+public sealed class TaskContinuation<TIn> : ITaskContinuation<TIn>
+{
+    /// <summary>Wraps a call whose first argument is a nil; called by generated proxies.</summary>
+    /// <param name="open">The call, its first argument open.</param>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public TaskContinuation(TaskCall open)
+    {
+        Open = open ?? throw new ArgumentNullException(nameof(open));
+    }
+
+    /// <inheritdoc/>
+    public TaskCall Open { get; }
+
+    /// <inheritdoc/>
+    public override string ToString() => Open.Task.Name + "(…)";
+}

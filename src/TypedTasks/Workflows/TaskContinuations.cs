@@ -18,6 +18,14 @@ public static class TaskContinuations
     public static TaskCall<TOut> Open<TOut>(TaskDescriptor task, EnqueueOptions? options, TaskClient? client)
         => TaskCall.Create<TOut, OpenArgument>(task, default, options, client);
 
+    /// <summary>The call of a one-parameter task without a result, with its argument open (a nil); called by generated proxies.</summary>
+    /// <param name="task">The task.</param>
+    /// <param name="options">The proxy's bound options.</param>
+    /// <param name="client">The proxy's bound client.</param>
+    /// <returns>The open call.</returns>
+    public static TaskCall Open(TaskDescriptor task, EnqueueOptions? options, TaskClient? client)
+        => TaskCall.Create<OpenArgument>(task, default, options, client);
+
     /// <summary>The call of <paramref name="continuation"/> with <paramref name="first"/> in place of its open first argument.</summary>
     /// <typeparam name="TIn">The type of the first parameter.</typeparam>
     /// <typeparam name="TOut">The task's result type.</typeparam>

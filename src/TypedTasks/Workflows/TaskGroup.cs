@@ -24,8 +24,34 @@ public static class TaskGroup
             }
         }
 
-        return new(new WorkflowPlan(members, IsGroup: true, JoinMode.All, []));
+        return new(new GroupNode([.. members.Select(m => (WorkflowNode)new CallNode(m))], JoinMode.All));
     }
+
+    /// <summary>
+    /// A group of workflows (any queues): each member a call, a chain, a chord or a group of its own.
+    /// Its result is their results, in this order; a member that is a group gives its array.
+    /// </summary>
+    /// <typeparam name="T">The members' result type.</typeparam>
+    /// <param name="members">The members, such as <c>Tasks.Add.Call(1, 2).Then(Tasks.Square)</c>.</param>
+    /// <returns>The group, nothing sent.</returns>
+    public static TaskGroup<T> Of<T>(IEnumerable<IWorkflow<T>> members)
+    {
+        ArgumentNullException.ThrowIfNull(members);
+        var parts = members.ToList();
+        var nodes = new WorkflowNode[parts.Count];
+        for (var i = 0; i < parts.Count; i++)
+        {
+            nodes[i] = parts[i]?.Node ?? throw new ArgumentException($"Member {i} of the group is null; every member is a call, a chain or a group.", nameof(members));
+        }
+
+        return new(new GroupNode(nodes, JoinMode.All));
+    }
+
+    /// <summary>A group of workflows: each member a call, a chain, a chord or a group of its own.</summary>
+    /// <typeparam name="T">The members' result type.</typeparam>
+    /// <param name="members">The members.</param>
+    /// <returns>The group, nothing sent.</returns>
+    public static TaskGroup<T> Of<T>(params IWorkflow<T>[] members) => Of((IEnumerable<IWorkflow<T>>)members);
 
     /// <summary>A group of <paramref name="calls"/>: its result is their results, in this order.</summary>
     /// <typeparam name="T">The members' result type.</typeparam>
@@ -53,17 +79,20 @@ public static class TaskGroup
 /// started yet are canceled. <see cref="Then{TNext}"/> makes a chord, <see cref="AllSettled"/> waits for every outcome.
 /// </summary>
 /// <typeparam name="T">The members' result type.</typeparam>
-public sealed class TaskGroup<T>
+public sealed class TaskGroup<T> : IWorkflow<T[]>
 {
-    internal TaskGroup(WorkflowPlan plan)
+    internal TaskGroup(GroupNode group)
     {
-        Plan = plan;
+        Group = group;
     }
 
     /// <summary>How many members the group has.</summary>
-    public int Count => Plan.Members.Count;
+    public int Count => Group.Members.Count;
 
-    internal WorkflowPlan Plan { get; }
+    internal GroupNode Group { get; }
+
+    /// <inheritdoc/>
+    WorkflowNode IWorkflow<T[]>.Node => Group;
 
     /// <summary>A chord: <paramref name="callback"/> runs once with every member's result, in member order, after all succeeded.</summary>
     /// <typeparam name="TNext">The callback's result type.</typeparam>
@@ -72,19 +101,28 @@ public sealed class TaskGroup<T>
     public TaskChain<TNext> Then<TNext>(ITaskContinuation<T[], TNext> callback)
     {
         ArgumentNullException.ThrowIfNull(callback);
-        return new(Plan.Then(callback.Open));
+        return new(Group.Then(callback.Open));
+    }
+
+    /// <summary>A chord whose <paramref name="callback"/>, a task without a result, runs once with every member's result after all succeeded.</summary>
+    /// <param name="callback">The callback, taking a <c>T[]</c> first.</param>
+    /// <returns>The chord, nothing sent.</returns>
+    public TaskChain Then(ITaskContinuation<T[]> callback)
+    {
+        ArgumentNullException.ThrowIfNull(callback);
+        return new(Group.Then(callback.Open));
     }
 
     /// <summary>The group that waits for every member, failed or not: its callback gets every outcome.</summary>
     /// <returns>The settled group.</returns>
-    public SettledGroup<T> AllSettled() => new(Plan with { Mode = JoinMode.Settled });
+    public SettledGroup<T> AllSettled() => new(Group with { Mode = JoinMode.Settled });
 
     /// <summary>Sends the group: its result's record is made by the store when the last member ended.</summary>
     /// <param name="cancellationToken">Cancels the sending, not the group.</param>
     /// <returns>The group's handle: the results in member order, or <see cref="TaskFailedException"/> naming the member that failed.</returns>
     public async System.Threading.Tasks.Task<AsyncResult<T[]>> EnqueueAsync(System.Threading.CancellationToken cancellationToken = default)
     {
-        var (client, id, name) = await WorkflowSender.SendAsync(Plan, cancellationToken).ConfigureAwait(false);
+        var (client, id, name) = await WorkflowSender.SendAsync(Group, cancellationToken).ConfigureAwait(false);
         return new AsyncResult<T[]>(client, id, name);
     }
 }

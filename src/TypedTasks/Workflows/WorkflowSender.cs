@@ -9,21 +9,27 @@ using TypedTasks.Store;
 namespace TypedTasks.Workflows;
 
 /// <summary>
-/// Sends a workflow (docs/workflows.md): every join first, in its successor's queue, then the first
-/// stage's tasks, each linked to the join it reports to. Ids are deterministic from the workflow id:
-/// member i of the first stage is <c>&lt;wf&gt;.0.&lt;i&gt;</c> (<c>&lt;wf&gt;.0</c> for one call), step k is <c>&lt;wf&gt;.&lt;k&gt;</c>.
+/// Sends a workflow (docs/workflows.md): every join first, each in its successor's queue, then the
+/// tasks that start it, each linked to the join it reports to. Ids are deterministic from the
+/// workflow id: the tasks that start it are <c>&lt;wf&gt;.0.&lt;i&gt;</c> (<c>&lt;wf&gt;.0</c> for the one
+/// call a chain starts with), the successor of join k is <c>&lt;wf&gt;.&lt;k&gt;</c>. Joins are numbered
+/// in the order they complete along any path (a part's inner joins before the join that waits for
+/// it), so a chain's steps are 1, 2, 3… and the workflow's handle has the highest number.
 /// </summary>
 internal static class WorkflowSender
 {
     /// <summary>The task name of a group's own result, which no task runs.</summary>
     public const string GroupResultName = "TypedTasks.Group";
 
-    public static async Task<(TaskClient Client, string Id, string Name)> SendAsync(WorkflowPlan plan, CancellationToken cancellationToken)
+    /// <summary>How deep groups may nest in groups: a bound for the recursion that compiles them.</summary>
+    private const int MaxDepth = 32;
+
+    public static async Task<(TaskClient Client, string Id, string Name)> SendAsync(WorkflowNode workflow, CancellationToken cancellationToken)
     {
-        var client = plan.Members.FirstOrDefault()?.Client ?? plan.Steps.FirstOrDefault()?.Client ?? TaskClient.Current;
-        if (!plan.IsGroup && plan.Steps.Count == 0)
+        var client = workflow.Client ?? TaskClient.Current;
+        if (workflow is CallNode single)
         {
-            var call = plan.Members[0];
+            var call = single.Call;
             return (client, await client.SendCallAsync(call, call.Options, default, cancellationToken).ConfigureAwait(false), call.Task.Name);
         }
 
@@ -32,60 +38,130 @@ internal static class WorkflowSender
             throw new NotSupportedException($"The task store {client.Store.GetType().Name} keeps no workflows: chains, groups and chords need a store that implements IWorkflowStore (the Redis and in-memory stores do). Nothing was sent.");
         }
 
-        var wf = NewWorkflowId();
-        var marks = new CallMarks(WorkflowId: wf);
-        var members = plan.Members.Select(m => client.PrepareCall(m, m.Arguments, marks)).ToList();
-        var steps = plan.Steps.Select(s => client.PrepareCall(s, s.Arguments, marks, firstOpen: true)).ToList();
-        var firstQueue = steps.Count > 0 ? steps[0].Queue : members.Count > 0 ? members[0].Queue : TaskDefaults.Queue;
-        var memberIds = members.Select((m, i) => MemberKey(wf, plan.IsGroup, i) + "@" + m.Queue).ToList();
-
-        var joins = new List<WorkflowJoin>(steps.Count + 1);
-        for (var k = 1; k <= Math.Max(1, steps.Count); k++)
+        var compiler = new Compiler(client, NewWorkflowId(), Starts(workflow, 0));
+        var handle = compiler.Exit(workflow, null, 0, grouped: false);
+        // A join that waits for nothing (an empty group) makes its successor as it is written, and
+        // that successor's end goes at once to the join its link names: that one must exist first.
+        await store.CreateJoinsAsync([.. compiler.Joins.Where(j => j.Members > 0)], cancellationToken).ConfigureAwait(false);
+        if (compiler.Joins.Any(j => j.Members == 0))
         {
-            var step = k <= steps.Count ? steps[k - 1] : default;
-            var queue = k <= steps.Count ? step.Queue : firstQueue;
-            var link = k < steps.Count ? new WorkflowLink(steps[k].Queue, StepKey(wf, k + 1), 0) : null;
-            var waitsFor = k == 1 ? memberIds : [StepKey(wf, k - 1) + "@" + steps[k - 2].Queue];
-            joins.Add(new WorkflowJoin(
-                queue,
-                StepKey(wf, k),
-                wf,
-                waitsFor.Count,
-                k == 1 ? plan.Mode : JoinMode.One,
-                k <= steps.Count ? step.Envelope : ReadOnlyMemory<byte>.Empty,
-                k <= steps.Count ? step.ArgumentAt : 0,
-                k <= steps.Count ? step.Priority : 0,
-                GroupResultName,
-                link,
-                waitsFor)
-            {
-                Limits = k <= steps.Count ? step.Limits : null,
-            });
+            await store.CreateJoinsAsync([.. compiler.Joins.Where(j => j.Members == 0)], cancellationToken).ConfigureAwait(false);
         }
 
-        await store.CreateJoinsAsync(joins, cancellationToken).ConfigureAwait(false);
-
-        var firstJoin = StepKey(wf, 1);
-        var sends = new List<Task>();
-        foreach (var byQueue in members.Select((m, i) => (m, i)).GroupBy(x => x.m.Queue, StringComparer.Ordinal))
-        {
-            var tasks = byQueue.Select(x => new TaskToEnqueue(x.m.Envelope, x.m.Priority, x.m.DueAt, MemberKey(wf, plan.IsGroup, x.i))
-            {
-                Link = new WorkflowLink(firstQueue, firstJoin, x.i),
-                Limits = x.m.Limits,
-            }).ToList();
-            sends.Add(client.Store.EnqueueManyAsync(byQueue.Key, tasks, cancellationToken).AsTask());
-        }
-
+        var sends = compiler.Starts
+            .GroupBy(s => s.Queue, StringComparer.Ordinal)
+            .Select(byQueue => client.Store.EnqueueManyAsync(byQueue.Key, [.. byQueue.Select(s => s.Task)], cancellationToken).AsTask());
         await Task.WhenAll(sends).ConfigureAwait(false);
-        var last = joins[^1];
-        return (client, last.Key + "@" + last.Queue, steps.Count > 0 ? plan.Steps[^1].Task.Name : GroupResultName);
+        return (client, handle, workflow is StepNode chain ? chain.Steps[^1].Task.Name : GroupResultName);
     }
 
-    private static string MemberKey(string wf, bool group, int i) => group ? $"{wf}.0.{i}" : wf + ".0";
+    /// <summary>How many calls start the workflow (those no step waits before); refuses groups nested too deep.</summary>
+    private static int Starts(WorkflowNode node, int depth) => node switch
+    {
+        _ when depth > MaxDepth => throw new ArgumentException($"A workflow nests groups in groups at most {MaxDepth} deep. Nothing was sent.", nameof(node)),
+        CallNode => 1,
+        GroupNode group => group.Members.Sum(m => Starts(m, depth + 1)),
+        StepNode chain => Starts(chain.Before, depth),
+        _ => throw new ArgumentOutOfRangeException(nameof(node), node, "not a workflow part"),
+    };
 
-    private static string StepKey(string wf, int k) => $"{wf}.{k}";
+    /// <summary>How many joins <paramref name="node"/> makes when its outcome is its own (a group's own result is one).</summary>
+    private static int Joins(WorkflowNode node) => node switch
+    {
+        GroupNode group => MemberJoins(group) + 1,
+        StepNode chain => MemberJoins(chain.Before) + chain.Steps.Count,
+        _ => 0,
+    };
+
+    /// <summary>How many joins the parts a join waits for make: a group's members', or the one part's.</summary>
+    private static int MemberJoins(WorkflowNode before) => before is GroupNode group ? group.Members.Sum(Joins) : Joins(before);
 
     /// <summary>16 random hex digits: workflows never share ids, in any queue.</summary>
     private static string NewWorkflowId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+
+    /// <summary>Turns a workflow's parts into joins and the tasks that start it.</summary>
+    private sealed class Compiler(TaskClient client, string workflowId, int starts)
+    {
+        private readonly CallMarks _marks = new(WorkflowId: workflowId);
+
+        // Joins numbered so far.
+        private int _numbered;
+
+        public List<WorkflowJoin> Joins { get; } = [];
+
+        public List<(string Queue, TaskToEnqueue Task)> Starts { get; } = [];
+
+        /// <summary>
+        /// Sends <paramref name="node"/>'s outcome to <paramref name="link"/> (null: it is the
+        /// workflow's end) and returns the id of the task whose end is that outcome.
+        /// </summary>
+        public string Exit(WorkflowNode node, WorkflowLink? link, int depth, bool grouped) => node switch
+        {
+            CallNode call => Start(call.Call, link, grouped),
+            GroupNode group => Chain(group, [null], link, depth),
+            StepNode chain => Chain(chain.Before, [.. chain.Steps], link, depth),
+            _ => throw new ArgumentOutOfRangeException(nameof(node), node, "not a workflow part"),
+        };
+
+        private string Start(TaskCall call, WorkflowLink? link, bool grouped)
+        {
+            var prepared = client.PrepareCall(call, call.Arguments, _marks);
+            var id = starts == 1 && !grouped ? workflowId + ".0" : $"{workflowId}.0.{Starts.Count}";
+            Starts.Add((prepared.Queue, new TaskToEnqueue(prepared.Envelope, prepared.Priority, prepared.DueAt, id) { Link = link, Limits = prepared.Limits }));
+            return id + "@" + prepared.Queue;
+        }
+
+        /// <summary>
+        /// One join per step: the first waits for <paramref name="before"/> (each member of a group,
+        /// or the one part), each later one for the step before it. A null step is a group's own
+        /// result, which no task runs. The last step's end goes to <paramref name="link"/>.
+        /// </summary>
+        private string Chain(WorkflowNode before, IReadOnlyList<TaskCall?> steps, WorkflowLink? link, int depth)
+        {
+            var made = steps.Select(s => s is null ? default(PreparedCall?) : client.PrepareCall(s, s.Arguments, _marks, firstOpen: true)).ToList();
+            var queues = made.Select((m, k) => m?.Queue ?? ExitQueue(before)).ToList();
+            var first = _numbered + MemberJoins(before) + 1;
+            string Key(int k) => $"{workflowId}.{first + k}";
+
+            var (parts, mode, grouped) = before is GroupNode group ? (group.Members, group.Mode, true) : ([before], JoinMode.One, false);
+            var ids = new List<string>(parts.Count);
+            for (var i = 0; i < parts.Count; i++)
+            {
+                ids.Add(Exit(parts[i], new WorkflowLink(queues[0], Key(0), i), depth + 1, grouped));
+            }
+
+            for (var k = 0; k < steps.Count; k++)
+            {
+                var waitsFor = k == 0 ? ids : [Key(k - 1) + "@" + queues[k - 1]];
+                var step = made[k];
+                Joins.Add(new WorkflowJoin(
+                    queues[k],
+                    Key(k),
+                    workflowId,
+                    waitsFor.Count,
+                    k == 0 ? mode : JoinMode.One,
+                    step?.Envelope ?? ReadOnlyMemory<byte>.Empty,
+                    step?.ArgumentAt ?? 0,
+                    step?.Priority ?? 0,
+                    GroupResultName,
+                    k + 1 < steps.Count ? new WorkflowLink(queues[k + 1], Key(k + 1), 0) : link,
+                    waitsFor)
+                {
+                    Limits = step?.Limits,
+                });
+            }
+
+            _numbered = first + steps.Count - 1;
+            return Key(steps.Count - 1) + "@" + queues[^1];
+        }
+
+        /// <summary>The queue of the task whose end is <paramref name="node"/>'s outcome: where a group's own result is kept.</summary>
+        private static string ExitQueue(WorkflowNode node) => node switch
+        {
+            CallNode call => call.Call.Queue,
+            StepNode chain => chain.Steps[^1].Queue,
+            GroupNode { Members.Count: > 0 } group => ExitQueue(group.Members[0]),
+            _ => TaskDefaults.Queue,
+        };
+    }
 }

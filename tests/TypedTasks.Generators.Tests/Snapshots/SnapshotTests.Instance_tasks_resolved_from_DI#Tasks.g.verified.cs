@@ -110,7 +110,7 @@ namespace Contoso.Jobs.TaskProxies
 
     /// <summary>The proxy of task <c>Contoso.Jobs.EmailTasks.SendWelcome</c>.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.2.0")]
-    public sealed class SendWelcomeProxy : global::TypedTasks.TaskProxy
+    public sealed class SendWelcomeProxy : global::TypedTasks.TaskProxy, global::TypedTasks.Workflows.ITaskContinuation<string>
     {
         internal static readonly global::TypedTasks.TaskDescriptor Definition = new(
             "Contoso.Jobs.EmailTasks.SendWelcome",
@@ -159,6 +159,10 @@ namespace Contoso.Jobs.TaskProxies
         /// <returns>The call, bound to this proxy's options and client.</returns>
         public global::TypedTasks.TaskCall Call(string address)
             => global::TypedTasks.TaskCall.Create<SendWelcomeArguments>(Definition, new SendWelcomeArguments(address), Options, BoundClient);
+
+        /// <inheritdoc/>
+        global::TypedTasks.TaskCall global::TypedTasks.Workflows.ITaskContinuation<string>.Open
+            => global::TypedTasks.Workflows.TaskContinuations.Open(Definition, Options, BoundClient);
 
         /// <summary>A handle on a task of this kind enqueued earlier, from its id.</summary>
         public global::TypedTasks.AsyncResult GetResult(string id)

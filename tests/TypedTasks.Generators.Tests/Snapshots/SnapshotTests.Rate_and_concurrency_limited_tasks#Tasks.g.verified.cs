@@ -101,7 +101,7 @@ namespace Contoso.Jobs.TaskProxies
 
     /// <summary>The proxy of task <c>Contoso.Jobs.MailTasks.Ping</c>.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.2.0")]
-    public sealed class PingProxy : global::TypedTasks.TaskProxy
+    public sealed class PingProxy : global::TypedTasks.TaskProxy, global::TypedTasks.Workflows.ITaskContinuation<string>
     {
         internal static readonly global::TypedTasks.TaskDescriptor Definition = new(
             "Contoso.Jobs.MailTasks.Ping",
@@ -153,6 +153,10 @@ namespace Contoso.Jobs.TaskProxies
         public global::TypedTasks.TaskCall Call(string host)
             => global::TypedTasks.TaskCall.Create<PingArguments>(Definition, new PingArguments(host), Options, BoundClient);
 
+        /// <inheritdoc/>
+        global::TypedTasks.TaskCall global::TypedTasks.Workflows.ITaskContinuation<string>.Open
+            => global::TypedTasks.Workflows.TaskContinuations.Open(Definition, Options, BoundClient);
+
         /// <summary>A handle on a task of this kind enqueued earlier, from its id.</summary>
         public global::TypedTasks.AsyncResult GetResult(string id)
             => Client.GetResult(id, Definition.Name);
@@ -185,7 +189,7 @@ namespace Contoso.Jobs.TaskProxies
 
     /// <summary>The proxy of task <c>Contoso.Jobs.MailTasks.Report</c>.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.2.0")]
-    public sealed class ReportProxy : global::TypedTasks.TaskProxy
+    public sealed class ReportProxy : global::TypedTasks.TaskProxy, global::TypedTasks.Workflows.ITaskContinuation<int>
     {
         internal static readonly global::TypedTasks.TaskDescriptor Definition = new(
             "Contoso.Jobs.MailTasks.Report",
@@ -236,6 +240,10 @@ namespace Contoso.Jobs.TaskProxies
         /// <returns>The call, bound to this proxy's options and client.</returns>
         public global::TypedTasks.TaskCall Call(int day)
             => global::TypedTasks.TaskCall.Create<ReportArguments>(Definition, new ReportArguments(day), Options, BoundClient);
+
+        /// <inheritdoc/>
+        global::TypedTasks.TaskCall global::TypedTasks.Workflows.ITaskContinuation<int>.Open
+            => global::TypedTasks.Workflows.TaskContinuations.Open(Definition, Options, BoundClient);
 
         /// <summary>A handle on a task of this kind enqueued earlier, from its id.</summary>
         public global::TypedTasks.AsyncResult GetResult(string id)

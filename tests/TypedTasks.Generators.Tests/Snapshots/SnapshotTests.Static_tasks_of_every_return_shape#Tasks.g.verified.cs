@@ -681,7 +681,7 @@ namespace Contoso.Jobs.TaskProxies
 
     /// <summary>The proxy of task <c>Contoso.Jobs.MathTasks.Log</c>.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("TypedTasks.Generators", "0.2.0")]
-    public sealed class LogProxy : global::TypedTasks.TaskProxy
+    public sealed class LogProxy : global::TypedTasks.TaskProxy, global::TypedTasks.Workflows.ITaskContinuation<string>
     {
         internal static readonly global::TypedTasks.TaskDescriptor Definition = new(
             "Contoso.Jobs.MathTasks.Log",
@@ -730,6 +730,10 @@ namespace Contoso.Jobs.TaskProxies
         /// <returns>The call, bound to this proxy's options and client.</returns>
         public global::TypedTasks.TaskCall Call(string message)
             => global::TypedTasks.TaskCall.Create<LogArguments>(Definition, new LogArguments(message), Options, BoundClient);
+
+        /// <inheritdoc/>
+        global::TypedTasks.TaskCall global::TypedTasks.Workflows.ITaskContinuation<string>.Open
+            => global::TypedTasks.Workflows.TaskContinuations.Open(Definition, Options, BoundClient);
 
         /// <summary>A handle on a task of this kind enqueued earlier, from its id.</summary>
         public global::TypedTasks.AsyncResult GetResult(string id)

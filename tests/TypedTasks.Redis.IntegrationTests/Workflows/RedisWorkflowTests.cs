@@ -2,6 +2,7 @@ using System;
 using System.Linq;
 using System.Threading.Tasks;
 using TypedTasks.TestWorker;
+using TypedTasks.Testing;
 using TypedTasks.Workflows;
 
 namespace TypedTasks.Redis.IntegrationTests.Workflows;
@@ -54,6 +55,74 @@ public abstract class RedisWorkflowTests
             .Then(Tasks.Describe.Bind("m²"))
             .EnqueueAsync();
         Assert.Equal("196 m²", await nested.GetAsync(RedisHost.Wait));
+    }
+
+    [Fact]
+    public async Task Groups_of_chains_chords_and_groups_compose_across_queues_and_a_chain_can_end_with_a_task_without_a_result()
+    {
+        await using var host = await RedisHost.StartAsync(Endpoint, worker: w => w.Queues = [.. Queues]);
+
+        // Each member a chain over "members", "default" and "reports"; the callback on "reports".
+        var chains = Enumerable.Range(1, 4).Select(i => Tasks.FailOn.WithClient(host.Client).Call(i, -1).Then(Tasks.SquareOf));
+        var chordOfChains = await TaskGroup.Of(chains).Then(Tasks.SumElsewhere).EnqueueAsync();
+        Assert.Equal(30, await chordOfChains.GetAsync(RedisHost.Wait));
+
+        // A group whose members are a chord, a group and a call: results nest in member order.
+        var chord = Tasks.SquareOf.WithClient(host.Client).Map(new long[] { 1, 2 }).Then(Tasks.Sum).Then(Tasks.SquareOf);
+        var inner = TaskGroup.Of(Tasks.FailOn.WithClient(host.Client).Call(7, -1), Tasks.FailOn.WithClient(host.Client).Call(8, -1));
+        var mixed = await TaskGroup.Of(chord, inner.Then(Tasks.Sum), Tasks.SquareOf.WithClient(host.Client).Call(3)).Then(Tasks.Sum).EnqueueAsync();
+        Assert.Equal(25 + 15 + 9, await mixed.GetAsync(RedisHost.Wait));
+        var nested = await TaskGroup.Of(inner, TaskGroup.Of(Tasks.SquareOf.WithClient(host.Client).Call(4))).EnqueueAsync();
+        Assert.Equal(new[] { new long[] { 7, 8 }, [16] }, await nested.GetAsync(RedisHost.Wait));
+
+        // A last step without a result: the handle ends Succeeded once it ran, once.
+        var key = Guid.NewGuid().ToString("N");
+        var noted = await Tasks.FailOn.WithClient(host.Client).Call(6, -1).Then(Tasks.SquareOf).Then(Tasks.Note.Bind(key)).EnqueueAsync();
+        await noted.GetAsync(RedisHost.Wait);
+        Assert.Equal(36, WorkerTasks.Notes[key]);
+        var chordKey = Guid.NewGuid().ToString("N");
+        var summed = await TaskGroup.Of(chains).Then(Tasks.SumElsewhere).Then(Tasks.Note.Bind(chordKey)).EnqueueAsync();
+        await summed.GetAsync(RedisHost.Wait);
+        Assert.Equal((TaskState.Succeeded, 30L), ((await summed.GetInfoAsync())!.State, WorkerTasks.Notes[chordKey]));
+    }
+
+    [Fact]
+    public async Task A_failed_step_inside_a_member_chain_fails_the_group_and_the_other_chains_later_steps_never_run()
+    {
+        await using var host = await RedisHost.StartAsync(Endpoint, withWorker: false);
+        var key = Guid.NewGuid().ToString("N");
+        var chains = Enumerable.Range(1, 3).Select(i => Tasks.FailOn.WithClient(host.Client).Call(i, 2).Then(Tasks.SquareOf).Then(Tasks.Describe.Bind(key)));
+        var group = await TaskGroup.Of(chains).EnqueueAsync();
+
+        // Only the members' queue is served at first: member 2 fails there, before any later step is made.
+        await using (var members = await RedisHost.StartAsync(Endpoint, prefix: host.Prefix, worker: w => w.Queues = ["members"]))
+        {
+            var failed = await Assert.ThrowsAsync<TaskFailedException>(() => group.GetAsync(RedisHost.Wait));
+            Assert.Equal(("it.fail-on", ".0.1@members"), (failed.TaskName, failed.TaskId[^12..]));
+        }
+
+        // Every later step of every chain ends Canceled without running, on both of their queues.
+        await Poll.UntilAsync(async () => (await host.Store.CountAsync("reports")).Canceled == 3, "the chains' last steps canceled", RedisHost.Wait);
+        var defaults = await host.Store.CountAsync("default");
+        var reports = await host.Store.CountAsync("reports");
+        Assert.Equal((0L, 3L, 0L), (defaults.Pending, defaults.Canceled, defaults.Succeeded));
+        Assert.Equal((0L, 3L, 0L), (reports.Pending, reports.Canceled, reports.Succeeded));
+        Assert.Equal(TaskState.Failed, (await group.GetInfoAsync())!.State);
+    }
+
+    [Fact]
+    public async Task Canceling_a_group_of_chains_cancels_every_step_and_member_not_started()
+    {
+        await using var host = await RedisHost.StartAsync(Endpoint, withWorker: false);
+        var chains = Enumerable.Range(1, 3).Select(i => Tasks.FailOn.WithClient(host.Client).Call(i, -1).Then(Tasks.SquareOf).Then(Tasks.Describe.Bind("cm")));
+        var group = await TaskGroup.Of(chains).EnqueueAsync();
+
+        Assert.True(await group.CancelAsync());
+        await Assert.ThrowsAsync<TaskRevokedException>(() => group.GetAsync(RedisHost.Wait));
+        await Poll.UntilAsync(async () => (await host.Store.CountAsync("members")).Canceled == 3, "the chains' first calls canceled", RedisHost.Wait);
+        Assert.Equal(0, (await host.Store.CountAsync("members")).Pending);
+        Assert.Equal(3, (await host.Store.CountAsync("default")).Canceled);
+        Assert.Equal(3 + 1, (await host.Store.CountAsync("reports")).Canceled);
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using System.Linq;
 using System.Threading.Tasks;
 using TypedTasks.InMemory;
 using TypedTasks.Store;
+using TypedTasks.Testing;
 using TypedTasks.Workflows;
 
 namespace TypedTasks.Tests.Workflows;
@@ -51,6 +52,70 @@ public sealed class WorkflowTests
             .Then(Tasks.Describe.Bind("m²"))
             .EnqueueAsync();
         Assert.Equal("196 m²", await nested.GetAsync(TestHost.Wait));
+    }
+
+    [Fact]
+    public async Task A_group_of_chains_a_group_of_groups_and_a_group_holding_a_chord_give_their_results_in_member_order()
+    {
+        await using var host = await TestHost.StartAsync();
+        var add = Tasks.Add.WithClient(host.Client);
+        var square = Tasks.Square.WithClient(host.Client);
+
+        var chains = await TaskGroup.Of(Enumerable.Range(1, 5).Select(i => add.Call(i, i).Then(Tasks.Square))).EnqueueAsync();
+        Assert.Equal(new[] { 4, 16, 36, 64, 100 }, await chains.GetAsync(TestHost.Wait));
+
+        var groups = await TaskGroup.Of(square.Map(new[] { 1, 2 }), square.Map(new[] { 3 }), TaskGroup.Of(Array.Empty<TaskCall<int>>())).EnqueueAsync();
+        Assert.Equal(new[] { new[] { 1, 4 }, [9], [] }, await groups.GetAsync(TestHost.Wait));
+
+        // A chord and a chain of a chord as members beside a call, then a chord over all of them.
+        var key = Guid.NewGuid().ToString("N");
+        var total = await TaskGroup.Of(square.Map(new[] { 1, 2 }).Then(Tasks.Sum), square.Map(new[] { 3 }).Then(Tasks.Sum).Then(Tasks.Square), add.Call(1, 1))
+            .Then(Tasks.CountRuns.Bind(key))
+            .EnqueueAsync();
+        Assert.Equal(5 + 81 + 2, await total.GetAsync(TestHost.Wait));
+        Assert.Equal(1, WorkflowTasks.Runs[key]);
+
+        // Ids stay deterministic: the starts are <wf>.0.<i>, the joins numbered inner first, the handle last.
+        var wf = total.Id[..16];
+        Assert.Equal($"{wf}.4@default", total.Id);
+    }
+
+    [Fact]
+    public async Task A_chain_or_chord_can_end_with_a_task_without_a_result_and_its_handle_reports_a_failure_before_it()
+    {
+        await using var host = await TestHost.StartAsync();
+        var key = Guid.NewGuid().ToString("N");
+        var chain = await Tasks.Add.WithClient(host.Client).Call(2, 3).Then(Tasks.Square).Then(Tasks.Remember.Bind(key)).EnqueueAsync();
+        await chain.GetAsync(TestHost.Wait);
+        Assert.Equal(25, WorkflowTasks.Records[key]);
+        Assert.Equal(("wf.remember", TaskState.Succeeded), ((await chain.GetInfoAsync())!.TaskName, (await chain.GetInfoAsync())!.State));
+
+        var chordKey = Guid.NewGuid().ToString("N");
+        var chord = await Tasks.Square.WithClient(host.Client).Map(new[] { 1, 2, 3 }).Then(Tasks.Sum).Then(Tasks.Remember.Bind(chordKey)).EnqueueAsync();
+        await chord.GetAsync(TestHost.Wait);
+        Assert.Equal(14, WorkflowTasks.Records[chordKey]);
+
+        var failedKey = Guid.NewGuid().ToString("N");
+        var failing = await Tasks.FailOn.WithClient(host.Client).Call(4, 4).Then(Tasks.Remember.Bind(failedKey)).EnqueueAsync();
+        var failed = await Assert.ThrowsAsync<TaskFailedException>(() => failing.GetAsync(TestHost.Wait));
+        Assert.Equal("wf.fail-on", failed.TaskName);
+        Assert.False(WorkflowTasks.Records.ContainsKey(failedKey));
+    }
+
+    [Fact]
+    public async Task A_failed_member_chain_fails_the_group_at_once_and_the_steps_of_the_other_chains_never_run()
+    {
+        var store = new InMemoryTaskStore();
+        await using var host = await TestHost.StartAsync(worker: w => w.Concurrency = 1, options: o => o.UseInMemory(store));
+        var key = Guid.NewGuid().ToString("N");
+
+        // One slot: the failing chain's first call runs first; the others' steps are never made.
+        var chains = Enumerable.Range(1, 4).Select(i => Tasks.FailOn.WithClient(host.Client).Call(i, 1).Then(Tasks.Mark.Bind(key)));
+        var chord = await TaskGroup.Of(chains).EnqueueAsync();
+        var failed = await Assert.ThrowsAsync<TaskFailedException>(() => chord.GetAsync(TestHost.Wait));
+        Assert.EndsWith(".0.0@default", failed.TaskId, StringComparison.Ordinal);
+        await Poll.UntilAsync(async () => (await store.CountAsync("default")) is { Pending: 0, Started: 0 }, "nothing left waiting or running");
+        Assert.False(WorkflowTasks.Records.ContainsKey(key));
     }
 
     [Fact]

@@ -1,0 +1,57 @@
+using System.Collections.Generic;
+using TypedTasks.Store;
+
+namespace TypedTasks.Workflows;
+
+/// <summary>
+/// What a workflow sends, as a tree (docs/workflows.md): a call, a group of parts whose outcomes
+/// are joined by a mode, or a part followed by a step that gets its result as its first argument.
+/// </summary>
+internal abstract record WorkflowNode
+{
+    /// <summary>This part followed by <paramref name="open"/>, a call whose first argument is open.</summary>
+    public StepNode Then(TaskCall open)
+    {
+        TaskContinuations.OpenAt(open.Arguments.Span);
+        return this is StepNode chain ? chain with { Steps = [.. chain.Steps, open] } : new StepNode(this, [open]);
+    }
+
+    /// <summary>The client the workflow sends through: the first call's.</summary>
+    public abstract TaskClient? Client { get; }
+}
+
+/// <summary>One call, its arguments all bound.</summary>
+internal sealed record CallNode(TaskCall Call) : WorkflowNode
+{
+    public override TaskClient? Client => Call.Client;
+}
+
+/// <summary>Parts that run in parallel; their outcomes reach what follows in member order, by <paramref name="Mode"/>.</summary>
+internal sealed record GroupNode(IReadOnlyList<WorkflowNode> Members, JoinMode Mode) : WorkflowNode
+{
+    public override TaskClient? Client
+    {
+        get
+        {
+            foreach (var member in Members)
+            {
+                if (member.Client is { } client)
+                {
+                    return client;
+                }
+            }
+
+            return null;
+        }
+    }
+}
+
+/// <summary>
+/// <paramref name="Before"/> (a call or a group), then each of <paramref name="Steps"/> in turn, the
+/// first with its result (a group's: all of them) as its first argument, each later one with the
+/// result of the step before it. A chain is one node, however long, so nothing recurses per step.
+/// </summary>
+internal sealed record StepNode(WorkflowNode Before, IReadOnlyList<TaskCall> Steps) : WorkflowNode
+{
+    public override TaskClient? Client => Before.Client ?? Steps[0].Client;
+}

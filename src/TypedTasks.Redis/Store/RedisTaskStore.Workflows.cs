@@ -44,7 +44,7 @@ public sealed partial class RedisTaskStore : IWorkflowStore
             foreach (var wf in byQueue.GroupBy(j => j.WorkflowId, StringComparer.Ordinal))
             {
                 var list = wf.ToList();
-                var args = Args(_time.GetUtcNow(), (10 * list.Count) + 1);
+                var args = Args(_time.GetUtcNow(), (12 * list.Count) + 1);
                 foreach (var join in list)
                 {
                     args.Add(join.Key);
@@ -57,6 +57,8 @@ public sealed partial class RedisTaskStore : IWorkflowStore
                     args.Add(join.SuccessorLink is { } link ? LinkBytes(link) : RedisValue.EmptyString);
                     args.Add(MemberIdsBytes(join.MemberIds));
                     args.Add(join.Limits is { Count: > 0 } limits ? LimitsBytes(limits, join.Successor) : RedisValue.EmptyString);
+                    args.Add(join.Delay is { } delay ? (long)delay.TotalMilliseconds : 0);
+                    args.Add(join.NotBefore is { } eta ? eta.ToUnixTimeMilliseconds() : 0);
                 }
 
                 args.Add(wf.Key);

@@ -222,7 +222,10 @@ public sealed partial class InMemoryTaskStore : IWorkflowStore
         woken.Add(join.Made);
         if (state == TaskState.Pending)
         {
-            AddLocked(j.Queue, new TaskToEnqueue(body, j.Priority, null, j.Key) { Link = j.SuccessorLink, Limits = j.Limits }, now, woken);
+            // A step sent with a delay or an eta waits, scheduled, from its making (or until its eta).
+            var due = now + (j.Delay ?? TimeSpan.Zero);
+            due = j.NotBefore > due ? j.NotBefore.Value : due;
+            AddLocked(j.Queue, new TaskToEnqueue(body, j.Priority, due > now ? due : null, j.Key) { Link = j.SuccessorLink, Limits = j.Limits }, now, woken);
             return;
         }
 

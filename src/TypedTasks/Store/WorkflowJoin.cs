@@ -42,6 +42,12 @@ public sealed record WorkflowJoin(
     /// </summary>
     public IReadOnlyList<TaskLimit>? Limits { get; init; }
 
+    /// <summary>How long the successor waits, Scheduled, once made (its step was sent with a delay); null: it is Pending at once.</summary>
+    public TimeSpan? Delay { get; init; }
+
+    /// <summary>The successor is not made Pending before this time (its step was sent with an eta); null: no such bound.</summary>
+    public DateTimeOffset? NotBefore { get; init; }
+
     /// <summary>Refuses a join the store could not keep, before anything is stored.</summary>
     internal void Check()
     {
@@ -65,6 +71,11 @@ public sealed record WorkflowJoin(
         if (!join.Successor.IsEmpty && (join.ArgumentAt < 0 || join.ArgumentAt >= join.Successor.Length || join.Successor.Span[join.ArgumentAt] != 0xc0))
         {
             throw new ArgumentException($"Join {join.Key}: the successor's envelope has no nil at byte {join.ArgumentAt} for its first argument. Nothing was stored.", nameof(Key));
+        }
+
+        if (join.Delay < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Delay), join.Delay, $"Join {join.Key}: a successor's delay must not be negative. Nothing was stored.");
         }
 
         if (TaskLimits.Problem(join.Limits) is { } limits)

@@ -55,15 +55,21 @@ internal static class WorkflowSender
         return (client, handle, workflow is StepNode chain ? chain.Steps[^1].Task.Name : GroupResultName);
     }
 
-    /// <summary>How many calls start the workflow (those no step waits before); refuses groups nested too deep.</summary>
+    /// <summary>
+    /// How many calls start the workflow (those no step waits before). Refuses groups nested too
+    /// deep, and a part sent with its own task id: a workflow's ids are its own, deterministic.
+    /// </summary>
     private static int Starts(WorkflowNode node, int depth) => node switch
     {
         _ when depth > MaxDepth => throw new ArgumentException($"A workflow nests groups in groups at most {MaxDepth} deep. Nothing was sent.", nameof(node)),
-        CallNode => 1,
+        CallNode call => OwnId(call.Call) + 1,
         GroupNode group => group.Members.Sum(m => Starts(m, depth + 1)),
-        StepNode chain => Starts(chain.Before, depth),
+        StepNode chain => chain.Steps.Sum(OwnId) + Starts(chain.Before, depth),
         _ => throw new ArgumentOutOfRangeException(nameof(node), node, "not a workflow part"),
     };
+
+    private static int OwnId(TaskCall call) => call.Options?.TaskId is null ? 0
+        : throw new ArgumentException($"{call.Task.Name} is part of a workflow and was given EnqueueOptions.TaskId '{call.Options.TaskId}': a workflow names its tasks itself (<workflow>.<step>, docs/workflows.md); send the workflow once, or give the task its id outside a workflow. Nothing was sent.", nameof(call));
 
     /// <summary>How many joins <paramref name="node"/> makes when its outcome is its own (a group's own result is one).</summary>
     private static int Joins(WorkflowNode node) => node switch
@@ -148,6 +154,8 @@ internal static class WorkflowSender
                     waitsFor)
                 {
                     Limits = step?.Limits,
+                    Delay = steps[k]?.Options?.Delay,
+                    NotBefore = steps[k]?.Options?.Eta,
                 });
             }
 

@@ -41,6 +41,32 @@ public abstract partial class TaskStoreConformance
     }
 
     [Fact]
+    public async Task A_successor_sent_with_a_delay_or_an_eta_is_made_scheduled_and_a_negative_delay_is_refused()
+    {
+        var store = await StoreAsync();
+        var (_, later) = await JoinAsync(store, "wfl", JoinMode.One, 1, j => j with { Delay = TimeSpan.FromHours(1) });
+        var (_, eta) = await JoinAsync(store, "wfe", JoinMode.One, 1, j => j with { NotBefore = DateTimeOffset.UtcNow.AddHours(2) });
+        var (_, past) = await JoinAsync(store, "wfp", JoinMode.One, 1, j => j with { NotBefore = DateTimeOffset.UtcNow.AddHours(-1) });
+        await store.EnqueueManyAsync(Queue, [Member("wfl", 0), Member("wfe", 0), Member("wfp", 0)]);
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.True(await store.CompleteAsync(await FetchOneAsync(store, Queue), TaskCompletion.Succeeded(MessagePackSerializer.Serialize(i))));
+        }
+
+        // Made when its member ended, then waiting its delay (or until its eta) as any scheduled task does.
+        Assert.Equal((TaskState.Scheduled, TaskState.Scheduled, TaskState.Pending),
+            ((await store.GetAsync(later))!.State, (await store.GetAsync(eta))!.State, (await store.GetAsync(past))!.State));
+        var due = (await store.ListAsync(NextQueue, TaskState.Scheduled, 0, 10)).ToDictionary(t => t.Info.Id, t => t.DueAt);
+        Assert.InRange(due[later]!.Value, DateTimeOffset.UtcNow.AddMinutes(59), DateTimeOffset.UtcNow.AddMinutes(61));
+        Assert.InRange(due[eta]!.Value, DateTimeOffset.UtcNow.AddMinutes(119), DateTimeOffset.UtcNow.AddMinutes(121));
+
+        var bad = new WorkflowJoin(NextQueue, "wfn.1", "wfn", 0, JoinMode.One, ReadOnlyMemory<byte>.Empty, 0, 0, "x", null, []) { Delay = TimeSpan.FromSeconds(-1) };
+        var refused = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => ((IWorkflowStore)store).CreateJoinsAsync([bad]).AsTask());
+        Assert.Contains("must not be negative. Nothing was stored.", refused.Message, StringComparison.Ordinal);
+        Assert.Null(await ((IWorkflowStore)store).GetJoinAsync(NextQueue, "wfn.1"));
+    }
+
+    [Fact]
     public async Task A_member_that_ends_again_after_a_requeue_counts_once_and_AllSettled_gets_every_outcome()
     {
         var store = await StoreAsync();
@@ -143,12 +169,13 @@ public abstract partial class TaskStoreConformance
     }
 
     /// <summary>A join in <see cref="NextQueue"/> whose successor is <c>conformance.next(nil, "cm")</c>.</summary>
-    private static async Task<(WorkflowJoin Join, string SuccessorId)> JoinAsync(ITaskStore store, string wf, JoinMode mode, int members)
+    private static async Task<(WorkflowJoin Join, string SuccessorId)> JoinAsync(ITaskStore store, string wf, JoinMode mode, int members, Func<WorkflowJoin, WorkflowJoin>? shape = null)
     {
         var envelope = TaskEnvelope.Write(new EnvelopeHeader("conformance.next", DateTimeOffset.UtcNow, null, null, null), default(OpenArguments), TaskSerializer.Options);
         var at = envelope.Length - OpenArguments.Length + 1;
         var join = new WorkflowJoin(NextQueue, wf + ".1", wf, members, mode, envelope, at, 0, "conformance.group", null,
             Enumerable.Range(0, members).Select(i => $"{wf}.0.{i}@{Queue}").ToList());
+        join = shape?.Invoke(join) ?? join;
         await ((IWorkflowStore)store).CreateJoinsAsync([join]);
         return (join, join.Key + "@" + NextQueue);
     }

@@ -103,6 +103,23 @@ public sealed class WorkflowTests
     }
 
     [Fact]
+    public async Task A_step_sent_with_a_delay_waits_scheduled_once_made_and_a_part_with_its_own_task_id_is_refused()
+    {
+        await using var host = await TestHost.StartAsync();
+        var later = Tasks.Square.WithClient(host.Client).With(new EnqueueOptions { Delay = TimeSpan.FromHours(1) });
+        var chain = await Tasks.Add.WithClient(host.Client).Call(1, 2).Then(later).EnqueueAsync();
+        await Poll.UntilAsync(async () => (await chain.GetStateAsync()) == TaskState.Scheduled, "the step made and scheduled");
+        var due = (await host.Client.Store.ListAsync("default", TaskState.Scheduled, 0, 10)).Single().DueAt!.Value;
+        Assert.InRange(due, DateTimeOffset.UtcNow.AddMinutes(59), DateTimeOffset.UtcNow.AddMinutes(61));
+        Assert.True(await chain.CancelAsync());
+
+        var named = Tasks.Add.WithClient(host.Client).With(new EnqueueOptions { TaskId = "mine" }).Call(1, 2);
+        var refused = await Assert.ThrowsAsync<ArgumentException>(() => named.Then(Tasks.Square).EnqueueAsync());
+        Assert.Contains("was given EnqueueOptions.TaskId 'mine'", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(0, (await host.Client.Store.CountAsync("default")).Pending);
+    }
+
+    [Fact]
     public async Task A_failed_member_chain_fails_the_group_at_once_and_the_steps_of_the_other_chains_never_run()
     {
         var store = new InMemoryTaskStore();

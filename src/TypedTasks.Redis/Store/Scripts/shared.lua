@@ -800,7 +800,8 @@ end
 --   results in member order) or 'settled' (every outcome), state 'open', 'done' or 'failed', prio,
 --   env the successor's envelope with its first argument open (a nil at byte offset at), or ''
 --   for a group's own result (a record made Succeeded, named name), link the successor's own link
---   (or ''), lim the successor's limits (or ''), wf the workflow id, members the member ids (cmsgpack), o:<i> the outcome of member i
+--   (or ''), lim the successor's limits (or ''), wf the workflow id, members the member ids (cmsgpack),
+--   delay and eta when the successor waits once made (ms after its making; unix ms), o:<i> the outcome of member i
 --   (kind 's', 'f', 'c' or 'e', then the result or the error), failed the member that failed it.
 -- A member that ends on another queue than its join's leaves the delivery in P:{q}:outbox, field
 -- <seq>: cmsgpack { join queue, join key, index, kind, payload, member id, member name }; the
@@ -854,7 +855,9 @@ local function join_successor(q, key, j, state, body, err, name)
   opened_n(q, seq, 1)
   if j.link ~= '' then redis.call('HSET', q.base .. 'link', seq, j.link) end
   if state == PENDING then
-    create(q, { seq = seq, prio = j.prio, chosen = key, name = '', body = body, limits = j.lim })
+    -- A step sent with a delay or an eta waits, scheduled, from its making (or until its eta).
+    local due = math.max(NOW + (tonumber(j.delay) or 0), tonumber(j.eta) or 0)
+    create(q, { seq = seq, prio = j.prio, chosen = key, name = '', body = body, limits = j.lim, due = due })
   else
     redis.call('SET', q.base .. 'id:' .. key, seq)
     finish(q, seq, { state = state, prio = j.prio, attempt = 0, fence = 0, updated = NOW, name = string.sub(name, 1, 255),
@@ -868,7 +871,7 @@ local function join_problem(q, key)
   -- last write would have counted the member and left no successor, and its redelivery counts nothing.
   local p = problem_at(q, 'join:' .. key, 'hash') or problem_of(q, 'seq', 'open') or problem_at(q, 'link', 'hash')
     or problem_at(q, 'outbox', 'hash') or problem_at(q, 'id:' .. key, 'string')
-    or problem_of(q, 'succeeded', 'failed', 'canceled', 'expired')
+    or problem_of(q, 'succeeded', 'failed', 'canceled', 'expired', 'sched')
     or problem_of(q, 'pending:0', 'pending:1', 'pending:2', 'pending:3', 'pending:4', 'pending:5', 'pending:6', 'pending:7', 'pending:8', 'pending:9')
   if p then return p end
   local seq = tonumber(redis.call('HGET', q.seq, 'next') or '0') + 1
@@ -917,14 +920,14 @@ end
 -- 'failed' (the successor ended without running) and, then, the member ids to cancel.
 local function deliver(q, key, i, kind, payload, mid, mname)
   local jkey = q.base .. 'join:' .. key
-  local f = redis.call('HMGET', jkey, 'n', 'mode', 'state', 'prio', 'at', 'env', 'name', 'link', 'members', 'lim')
+  local f = redis.call('HMGET', jkey, 'n', 'mode', 'state', 'prio', 'at', 'env', 'name', 'link', 'members', 'lim', 'delay', 'eta')
   if not f[1] then return 'missing' end
   local p = join_problem(q, key)
   if p then error({ err = p }) end
   if redis.call('HSETNX', jkey, 'o:' .. i, kind .. payload) == 0 then return 'twice' end
   local got = redis.call('HINCRBY', jkey, 'got', 1)
   local j = { n = tonumber(f[1]), mode = f[2], state = f[3], prio = tonumber(f[4]), at = tonumber(f[5]), env = f[6],
-    name = f[7], link = f[8], lim = f[10] or '' }
+    name = f[7], link = f[8], lim = f[10] or '', delay = f[11], eta = f[12] }
   if j.state ~= 'open' then return 'late' end
   if kind ~= 's' and j.mode ~= 'settled' then
     redis.call('HSET', jkey, 'state', 'failed', 'failed', i)

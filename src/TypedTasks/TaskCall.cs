@@ -1,5 +1,7 @@
 using System;
+using System.Collections.Generic;
 using System.ComponentModel;
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using MessagePack;
@@ -100,6 +102,26 @@ public sealed class TaskCall<T> : TaskCall, Workflows.IWorkflow<T>
         ArgumentNullException.ThrowIfNull(next);
         return new(new Workflows.CallNode(this).Then(next.Open));
     }
+
+    /// <summary>
+    /// A fan-out: every one of <paramref name="steps"/> runs at once, each with this task's result as its first
+    /// parameter. The result is theirs, in step order; a step that fails (after its retries) fails it at
+    /// once and cancels the steps not started. Follow it with <c>Then</c> for a callback that takes them.
+    /// </summary>
+    /// <typeparam name="TNext">The steps' result type.</typeparam>
+    /// <param name="steps">The steps: <c>Tasks.X</c> (one parameter) or <c>Tasks.X.Bind(...)</c>, at least one.</param>
+    /// <returns>The chain, nothing sent.</returns>
+    public Workflows.TaskChain<TNext[]> ThenAll<TNext>(IEnumerable<Workflows.ITaskContinuation<T, TNext>> steps)
+    {
+        ArgumentNullException.ThrowIfNull(steps);
+        return new(Workflows.FanNode.Of(new Workflows.CallNode(this), steps.Select(s => s?.Open!)));
+    }
+
+    /// <summary>A fan-out of <paramref name="steps"/>, each with this task's result: see <see cref="ThenAll{TNext}(IEnumerable{Workflows.ITaskContinuation{T, TNext}})"/>.</summary>
+    /// <typeparam name="TNext">The steps' result type.</typeparam>
+    /// <param name="steps">The steps, at least one.</param>
+    /// <returns>The chain, nothing sent.</returns>
+    public Workflows.TaskChain<TNext[]> ThenAll<TNext>(params Workflows.ITaskContinuation<T, TNext>[] steps) => ThenAll((IEnumerable<Workflows.ITaskContinuation<T, TNext>>)steps);
 
     /// <summary>A chain that ends with <paramref name="last"/>, a task without a result, run with this task's result as its first parameter.</summary>
     /// <param name="last">The step: <c>Tasks.X</c> (one parameter) or <c>Tasks.X.Bind(...)</c>.</param>

@@ -42,6 +42,7 @@ public sealed class WorkflowCompileTests
                 public static Task<AsyncResult<int[]>> Mixed() => TaskGroup.Of(Tasks.Add.Call(1, 2).Then(Tasks.Square), Tasks.Add.Call(3, 4)).EnqueueAsync();
                 public static Task<AsyncResult<int>> ChordOfChains() => TaskGroup.Of(Calls().Select(c => c.Then(Tasks.Square))).Then(Tasks.Sum).EnqueueAsync();
                 public static Task<AsyncResult<int[][]>> Groups() => TaskGroup.Of(Tasks.Square.Map(new[] { 1 }), Tasks.Square.Map(new[] { 2, 3 })).EnqueueAsync();
+                public static Task<AsyncResult<int>> Fan() => Tasks.Add.Call(1, 2).ThenAll(Tasks.Square, Tasks.Square).Then(Tasks.Sum).EnqueueAsync();
                 public static object Bad1() => Tasks.Add.Call(1, 2).Then(Tasks.Shout);                   // BAD: int into string
                 public static object Bad2() => TaskGroup.Of(Calls()).Then(Tasks.Square);                 // BAD: int[] into int
                 public static object Bad3() => TaskGroup.Of(Calls()).AllSettled().Then(Tasks.Sum);      // BAD: outcomes into int[]
@@ -50,6 +51,7 @@ public sealed class WorkflowCompileTests
                 public static object Bad6() => Tasks.Shout.Map(new[] { 1, 2 });                          // BAD: ints into string
                 public static object Bad7() => Tasks.Add.Call(1, 2).Then(Tasks.Record).Then(Tasks.Square); // BAD: nothing follows a step without a result
                 public static object Bad8() => TaskGroup.Of(Tasks.Add.Call(1, 2), Tasks.Shout.Call("a").Then(Tasks.Shout)); // BAD: members of two result types
+                public static object Bad10() => Tasks.Add.Call(1, 2).ThenAll(Tasks.Square, Tasks.Shout);  // BAD: a fan-out's steps take the same input
                 public static object Bad9() => Tasks.Shout.Call("x").Then(Tasks.Record);                 // BAD: string into int, no result either
             }
             """;
@@ -61,7 +63,7 @@ public sealed class WorkflowCompileTests
         var errorLines = errors.Select(e => e.Location.GetLineSpan().StartLinePosition.Line).ToHashSet();
         var badLines = Enumerable.Range(0, lines.Length).Where(i => lines[i].Contains("// BAD", System.StringComparison.Ordinal)).ToHashSet();
 
-        Assert.Equal(9, badLines.Count);
+        Assert.Equal(10, badLines.Count);
         Assert.True(badLines.SetEquals(errorLines), "errors at lines " + string.Join(", ", errorLines.Order()) + ": " + string.Join("\n", errors));
         Assert.All(errors, e => Assert.Contains(e.Id, new[] { "CS1503", "CS0411", "CS1929", "CS1061" }));
     }

@@ -44,7 +44,7 @@ public sealed partial class RedisTaskStore : IWorkflowStore
             foreach (var wf in byQueue.GroupBy(j => j.WorkflowId, StringComparer.Ordinal))
             {
                 var list = wf.ToList();
-                var args = Args(_time.GetUtcNow(), (12 * list.Count) + 1);
+                var args = Args(_time.GetUtcNow(), (13 * list.Count) + 1);
                 foreach (var join in list)
                 {
                     args.Add(join.Key);
@@ -59,6 +59,7 @@ public sealed partial class RedisTaskStore : IWorkflowStore
                     args.Add(join.Limits is { Count: > 0 } limits ? LimitsBytes(limits, join.Successor) : RedisValue.EmptyString);
                     args.Add(join.Delay is { } delay ? (long)delay.TotalMilliseconds : 0);
                     args.Add(join.NotBefore is { } eta ? eta.ToUnixTimeMilliseconds() : 0);
+                    args.Add(join.Relays is { Count: > 0 } relays ? RelayBytes(relays) : RedisValue.EmptyString);
                 }
 
                 args.Add(wf.Key);
@@ -159,6 +160,24 @@ public sealed partial class RedisTaskStore : IWorkflowStore
     internal bool SkipFollowUps { get; set; }
 
     internal RedisKey OutboxKey(string queue) => $"{_prefix}:{{{queue}}}:outbox";
+
+    /// <summary>Relays as the scripts read them: MessagePack [[join queue, join key], ...] (checked: each is key@queue).</summary>
+    private static byte[] RelayBytes(IReadOnlyList<string> relays)
+    {
+        var buffer = new ArrayBufferWriter<byte>(16 + (relays.Count * 48));
+        var writer = new MessagePackWriter(buffer);
+        writer.WriteArrayHeader(relays.Count);
+        foreach (var relay in relays)
+        {
+            var at = relay.LastIndexOf('@');
+            writer.WriteArrayHeader(2);
+            writer.Write(relay[(at + 1)..]);
+            writer.Write(relay[..at]);
+        }
+
+        writer.Flush();
+        return buffer.WrittenSpan.ToArray();
+    }
 
     /// <summary>A link as the scripts read it: MessagePack [join queue, join key, index].</summary>
     private static byte[] LinkBytes(WorkflowLink link)

@@ -103,13 +103,16 @@ public sealed partial class InMemoryTaskStore : IWorkflowStore
     /// <summary>A task ended: if it is a workflow member, its join hears of it (once per member).</summary>
     private void EndedLocked(TaskRecord record, DateTimeOffset now, List<TaskCompletionSource> woken)
     {
-        if (record.Link is not { } link || !_joins.TryGetValue(JoinKey(link.Queue, link.Join), out var join))
+        if (record.Link is { } link)
         {
-            return;
+            DeliverLocked(link.Queue, link.Join, link.Index, record, now, woken);
         }
+    }
 
-        var i = link.Index;
-        if (i < 0 || i >= join.States.Length || join.States[i] != TaskState.Pending)
+    /// <summary>Member <paramref name="i"/> of a join ended as <paramref name="record"/> did: counted once, and passed on to the joins it relays to.</summary>
+    private void DeliverLocked(string queue, string key, int i, TaskRecord record, DateTimeOffset now, List<TaskCompletionSource> woken)
+    {
+        if (!_joins.TryGetValue(JoinKey(queue, key), out var join) || i < 0 || i >= join.States.Length || join.States[i] != TaskState.Pending)
         {
             return;
         }
@@ -118,6 +121,12 @@ public sealed partial class InMemoryTaskStore : IWorkflowStore
         join.Results[i] = record.State == TaskState.Succeeded ? record.Result ?? [0xc0] : null;
         join.Errors[i] = record.State == TaskState.Succeeded ? null : record.Error;
         join.Arrived++;
+        foreach (var relay in join.Join.Relays ?? [])
+        {
+            var at = relay.LastIndexOf('@');
+            DeliverLocked(relay[(at + 1)..], relay[..at], i, record, now, woken);
+        }
+
         if (join.State != "open")
         {
             return;

@@ -48,6 +48,13 @@ public sealed record WorkflowJoin(
     /// <summary>The successor is not made Pending before this time (its step was sent with an eta); null: no such bound.</summary>
     public DateTimeOffset? NotBefore { get; init; }
 
+    /// <summary>
+    /// The steps (<c>key@queue</c>) whose joins get every outcome this join gets, at the same index: a
+    /// fan-out, where several steps each start with the same results. They wait for the same members
+    /// (their <see cref="MemberIds"/> name them too) and are stored before any member is sent. Null: none.
+    /// </summary>
+    public IReadOnlyList<string>? Relays { get; init; }
+
     /// <summary>Refuses a join the store could not keep, before anything is stored.</summary>
     internal void Check()
     {
@@ -71,6 +78,15 @@ public sealed record WorkflowJoin(
         if (!join.Successor.IsEmpty && (join.ArgumentAt < 0 || join.ArgumentAt >= join.Successor.Length || join.Successor.Span[join.ArgumentAt] != 0xc0))
         {
             throw new ArgumentException($"Join {join.Key}: the successor's envelope has no nil at byte {join.ArgumentAt} for its first argument. Nothing was stored.", nameof(Key));
+        }
+
+        foreach (var relay in join.Relays ?? [])
+        {
+            var at = relay?.LastIndexOf('@') ?? -1;
+            if (at <= 0 || QueueName.Problem(relay![(at + 1)..]) is not null)
+            {
+                throw new ArgumentException($"Join {join.Key} relays to '{relay}', which is not a step id (key@queue). Nothing was stored.", nameof(Relays));
+            }
         }
 
         if (join.Delay < TimeSpan.Zero)

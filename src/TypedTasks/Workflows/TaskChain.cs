@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Generic;
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 
@@ -11,12 +13,12 @@ namespace TypedTasks.Workflows;
 /// <typeparam name="T">The last step's result type.</typeparam>
 public sealed class TaskChain<T> : IWorkflow<T>
 {
-    internal TaskChain(StepNode chain)
+    internal TaskChain(WorkflowNode chain)
     {
         Chain = chain;
     }
 
-    internal StepNode Chain { get; }
+    internal WorkflowNode Chain { get; }
 
     /// <inheritdoc/>
     WorkflowNode IWorkflow<T>.Node => Chain;
@@ -30,6 +32,26 @@ public sealed class TaskChain<T> : IWorkflow<T>
         ArgumentNullException.ThrowIfNull(next);
         return new(Chain.Then(next.Open));
     }
+
+    /// <summary>
+    /// A fan-out: every one of <paramref name="steps"/> runs at once, each with this chain's result as its first
+    /// parameter. The result is theirs, in step order; a step that fails (after its retries) fails it at
+    /// once and cancels the steps not started. Follow it with <c>Then</c> for a callback that takes them.
+    /// </summary>
+    /// <typeparam name="TNext">The steps' result type.</typeparam>
+    /// <param name="steps">The steps: <c>Tasks.X</c> (one parameter) or <c>Tasks.X.Bind(...)</c>, at least one.</param>
+    /// <returns>The chain, nothing sent.</returns>
+    public TaskChain<TNext[]> ThenAll<TNext>(IEnumerable<ITaskContinuation<T, TNext>> steps)
+    {
+        ArgumentNullException.ThrowIfNull(steps);
+        return new(FanNode.Of(Chain, steps.Select(s => s?.Open!)));
+    }
+
+    /// <summary>A fan-out of <paramref name="steps"/>, each with this chain's result: see <see cref="ThenAll{TNext}(IEnumerable{ITaskContinuation{T, TNext}})"/>.</summary>
+    /// <typeparam name="TNext">The steps' result type.</typeparam>
+    /// <param name="steps">The steps, at least one.</param>
+    /// <returns>The chain, nothing sent.</returns>
+    public TaskChain<TNext[]> ThenAll<TNext>(params ITaskContinuation<T, TNext>[] steps) => ThenAll((IEnumerable<ITaskContinuation<T, TNext>>)steps);
 
     /// <summary>Ends the chain with <paramref name="last"/>, a task without a result that gets this chain's result as its first parameter.</summary>
     /// <param name="last">The step: <c>Tasks.X</c> (one parameter) or <c>Tasks.X.Bind(...)</c>.</param>

@@ -104,6 +104,26 @@ public sealed class TaskGroup<T> : IWorkflow<T[]>
         return new(Group.Then(callback.Open));
     }
 
+    /// <summary>
+    /// A fan-out: every one of <paramref name="steps"/> runs at once, each with every member's result (a <c>T[]</c>) as its first
+    /// parameter. The result is theirs, in step order; a step that fails (after its retries) fails it at
+    /// once and cancels the steps not started. Follow it with <c>Then</c> for a callback that takes them.
+    /// </summary>
+    /// <typeparam name="TNext">The steps' result type.</typeparam>
+    /// <param name="steps">The steps: <c>Tasks.X</c> (one parameter) or <c>Tasks.X.Bind(...)</c>, at least one.</param>
+    /// <returns>The chain, nothing sent.</returns>
+    public TaskChain<TNext[]> ThenAll<TNext>(IEnumerable<ITaskContinuation<T[], TNext>> steps)
+    {
+        ArgumentNullException.ThrowIfNull(steps);
+        return new(FanNode.Of(Group, steps.Select(s => s?.Open!)));
+    }
+
+    /// <summary>A fan-out of <paramref name="steps"/>, each with every member's result: see <see cref="ThenAll{TNext}(IEnumerable{ITaskContinuation{T[], TNext}})"/>.</summary>
+    /// <typeparam name="TNext">The steps' result type.</typeparam>
+    /// <param name="steps">The steps, at least one.</param>
+    /// <returns>The chain, nothing sent.</returns>
+    public TaskChain<TNext[]> ThenAll<TNext>(params ITaskContinuation<T[], TNext>[] steps) => ThenAll((IEnumerable<ITaskContinuation<T[], TNext>>)steps);
+
     /// <summary>A chord whose <paramref name="callback"/>, a task without a result, runs once with every member's result after all succeeded.</summary>
     /// <param name="callback">The callback, taking a <c>T[]</c> first.</param>
     /// <returns>The chord, nothing sent.</returns>

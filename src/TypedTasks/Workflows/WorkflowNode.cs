@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using TypedTasks.Store;
 
@@ -47,7 +48,32 @@ internal sealed record GroupNode(IReadOnlyList<WorkflowNode> Members, JoinMode M
 }
 
 /// <summary>
-/// <paramref name="Before"/> (a call or a group), then each of <paramref name="Steps"/> in turn, the
+/// <paramref name="Before"/>, then every one of <paramref name="Steps"/> at once, each with its result
+/// (a group's: all of them) as its first argument: a fan-out, whose outcome is a group's (their
+/// results in step order, joined by <paramref name="Mode"/>).
+/// </summary>
+internal sealed record FanNode(WorkflowNode Before, IReadOnlyList<TaskCall> Steps, JoinMode Mode) : WorkflowNode
+{
+    public override TaskClient? Client => Before.Client ?? Steps[0].Client;
+
+    /// <summary>This part, then every one of <paramref name="open"/> at once with its result.</summary>
+    public static FanNode Of(WorkflowNode before, IEnumerable<TaskCall> open)
+    {
+        var steps = new List<TaskCall>();
+        foreach (var step in open)
+        {
+            TaskContinuations.OpenAt((step ?? throw new ArgumentException($"Step {steps.Count} of the fan-out is null.", nameof(open))).Arguments.Span);
+            steps.Add(step);
+        }
+
+        return steps.Count == 0
+            ? throw new ArgumentException("A fan-out needs at least one step: each gets the previous result.", nameof(open))
+            : new FanNode(before, steps, JoinMode.All);
+    }
+}
+
+/// <summary>
+/// <paramref name="Before"/> (a call, a group or a fan-out), then each of <paramref name="Steps"/> in turn, the
 /// first with its result (a group's: all of them) as its first argument, each later one with the
 /// result of the step before it. A chain is one node, however long, so nothing recurses per step.
 /// </summary>

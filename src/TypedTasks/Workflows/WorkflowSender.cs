@@ -65,6 +65,7 @@ internal static class WorkflowSender
         CallNode call => OwnId(call.Call) + 1,
         GroupNode group => group.Members.Sum(m => Starts(m, depth + 1)),
         StepNode chain => chain.Steps.Sum(OwnId) + Starts(chain.Before, depth),
+        FanNode fan => fan.Steps.Sum(OwnId) + Starts(fan.Before, depth + 1),
         _ => throw new ArgumentOutOfRangeException(nameof(node), node, "not a workflow part"),
     };
 
@@ -76,6 +77,7 @@ internal static class WorkflowSender
     {
         GroupNode group => MemberJoins(group) + 1,
         StepNode chain => MemberJoins(chain.Before) + chain.Steps.Count,
+        FanNode fan => MemberJoins(fan.Before) + fan.Steps.Count + 1,
         _ => 0,
     };
 
@@ -106,6 +108,7 @@ internal static class WorkflowSender
             CallNode call => Start(call.Call, link, grouped),
             GroupNode group => Chain(group, [null], link, depth),
             StepNode chain => Chain(chain.Before, [.. chain.Steps], link, depth),
+            FanNode fan => Fan(fan, link, depth),
             _ => throw new ArgumentOutOfRangeException(nameof(node), node, "not a workflow part"),
         };
 
@@ -129,12 +132,7 @@ internal static class WorkflowSender
             var first = _numbered + MemberJoins(before) + 1;
             string Key(int k) => $"{workflowId}.{first + k}";
 
-            var (parts, mode, grouped) = before is GroupNode group ? (group.Members, group.Mode, true) : ([before], JoinMode.One, false);
-            var ids = new List<string>(parts.Count);
-            for (var i = 0; i < parts.Count; i++)
-            {
-                ids.Add(Exit(parts[i], new WorkflowLink(queues[0], Key(0), i), depth + 1, grouped));
-            }
+            var (ids, mode) = Members(before, new WorkflowLink(queues[0], Key(0), 0), depth);
 
             for (var k = 0; k < steps.Count; k++)
             {
@@ -163,11 +161,57 @@ internal static class WorkflowSender
             return Key(steps.Count - 1) + "@" + queues[^1];
         }
 
+        /// <summary>
+        /// A fan-out: one join per step, all waiting for <paramref name="fan"/>'s part before; the
+        /// first hears its members and relays every outcome to the others. Each step's end goes to a
+        /// group's join, whose result (their results in step order) goes to <paramref name="link"/>.
+        /// </summary>
+        private string Fan(FanNode fan, WorkflowLink? link, int depth)
+        {
+            var made = fan.Steps.Select(s => client.PrepareCall(s, s.Arguments, _marks, firstOpen: true)).ToList();
+            var first = _numbered + MemberJoins(fan.Before) + 1;
+            string Key(int k) => $"{workflowId}.{first + k}";
+            var m = made.Count;
+            var steps = made.Select((step, k) => Key(k) + "@" + step.Queue).ToList();
+            var (ids, mode) = Members(fan.Before, new WorkflowLink(made[0].Queue, Key(0), 0), depth);
+            for (var k = 0; k < m; k++)
+            {
+                Joins.Add(new WorkflowJoin(made[k].Queue, Key(k), workflowId, ids.Count, mode, made[k].Envelope, made[k].ArgumentAt, made[k].Priority, GroupResultName, new WorkflowLink(made[0].Queue, Key(m), k), ids)
+                {
+                    Limits = made[k].Limits,
+                    Delay = fan.Steps[k].Options?.Delay,
+                    NotBefore = fan.Steps[k].Options?.Eta,
+                    Relays = k == 0 && m > 1 ? steps[1..] : null,
+                });
+            }
+
+            Joins.Add(new WorkflowJoin(made[0].Queue, Key(m), workflowId, m, fan.Mode, ReadOnlyMemory<byte>.Empty, 0, 0, GroupResultName, link, steps));
+            _numbered = first + m;
+            return Key(m) + "@" + made[0].Queue;
+        }
+
+        /// <summary>
+        /// Compiles what a join waits for, each part's end going to <paramref name="link"/> at its
+        /// index: a group's members (joined by its mode), or the one part (its result as it is).
+        /// </summary>
+        private (List<string> Ids, JoinMode Mode) Members(WorkflowNode before, WorkflowLink link, int depth)
+        {
+            var (parts, mode, grouped) = before is GroupNode group ? (group.Members, group.Mode, true) : ([before], JoinMode.One, false);
+            var ids = new List<string>(parts.Count);
+            for (var i = 0; i < parts.Count; i++)
+            {
+                ids.Add(Exit(parts[i], link with { Index = i }, depth + 1, grouped));
+            }
+
+            return (ids, mode);
+        }
+
         /// <summary>The queue of the task whose end is <paramref name="node"/>'s outcome: where a group's own result is kept.</summary>
         private static string ExitQueue(WorkflowNode node) => node switch
         {
             CallNode call => call.Call.Queue,
             StepNode chain => chain.Steps[^1].Queue,
+            FanNode fan => fan.Steps[0].Queue,
             GroupNode { Members.Count: > 0 } group => ExitQueue(group.Members[0]),
             _ => TaskDefaults.Queue,
         };

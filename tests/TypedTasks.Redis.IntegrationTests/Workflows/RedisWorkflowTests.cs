@@ -87,6 +87,24 @@ public abstract class RedisWorkflowTests
     }
 
     [Fact]
+    public async Task A_chain_fans_out_across_queues_and_its_callback_gets_every_steps_result()
+    {
+        await using var host = await RedisHost.StartAsync(Endpoint, worker: w => w.Queues = [.. Queues]);
+
+        // The member on "members"; the steps on "default" and "members"; the callback on "reports".
+        var fan = await Tasks.FailOn.WithClient(host.Client).Call(3, -1)
+            .ThenAll(Tasks.SquareOf, Tasks.FailOn.Bind(-1))
+            .Then(Tasks.SumElsewhere)
+            .EnqueueAsync();
+        Assert.Equal(12, await fan.GetAsync(RedisHost.Wait));
+
+        var failing = await Tasks.FailOn.WithClient(host.Client).Call(3, 3).ThenAll(Tasks.SquareOf, Tasks.FailOn.Bind(-1)).Then(Tasks.SumElsewhere).EnqueueAsync();
+        var failed = await Assert.ThrowsAsync<TaskFailedException>(() => failing.GetAsync(RedisHost.Wait));
+        Assert.Equal("it.fail-on", failed.TaskName);
+        await Poll.UntilAsync(async () => (await host.Store.CountAsync("default")).Canceled == 1, "the fanned-out step canceled");
+    }
+
+    [Fact]
     public async Task A_failed_step_inside_a_member_chain_fails_the_group_and_the_other_chains_later_steps_never_run()
     {
         await using var host = await RedisHost.StartAsync(Endpoint, withWorker: false);

@@ -61,17 +61,12 @@ public sealed class WorkflowCrashTests(RedisFixture redis, Xunit.Abstractions.IT
         // the member's end is stored, its delivery not made (the process "stops" there).
         // Expected: the join still waits, the outbox holds the entry; the sweep of another process
         // delivers it once; the same entry delivered again changes nothing.
-        var prefix = RedisHost.NewPrefix();
-        await using var connection = await ConnectionMultiplexer.ConnectAsync(redis.Server.Endpoint);
-        var db = connection.GetDatabase();
-        await using var crashed = new RedisTaskStore(connection, new RedisTransportOptions { KeyPrefix = prefix }) { SkipFollowUps = true };
-        await using var sweeper = new RedisTaskStore(connection, new RedisTransportOptions { KeyPrefix = prefix });
-        await using var producer = await RedisHost.StartAsync(redis.Server.Endpoint, prefix: prefix, withWorker: false);
+        await using var scene = await StoppedProcess.StartAsync(redis.Server.Endpoint);
+        var (db, sweeper, producer, prefix) = (scene.Db, scene.Sweeper, scene.Producer, scene.Producer.Prefix);
 
         var chain = await Tasks.FailOn.WithClient(producer.Client).Call(6, -1).Then(Tasks.Describe.Bind("m")).EnqueueAsync();
         var join = chain.Id[..chain.Id.LastIndexOf('@')];
-        var lease = Assert.Single(await crashed.FetchAsync(["members"], 1, default));
-        Assert.True(await crashed.CompleteAsync(lease, TaskCompletion.Succeeded(MessagePack.MessagePackSerializer.Serialize(6L))));
+        await scene.EndOneAsync("members", 6L);
 
         Assert.Equal(("open", 0), ((await sweeper.GetJoinAsync("reports", join))!.State, (await sweeper.GetJoinAsync("reports", join))!.Arrived));
         var entries = await db.HashGetAllAsync(sweeper.OutboxKey("members"));
@@ -96,23 +91,49 @@ public sealed class WorkflowCrashTests(RedisFixture redis, Xunit.Abstractions.IT
     }
 
     [Fact]
+    public async Task A_fan_outs_relay_left_by_a_stopped_process_is_delivered_by_the_sweep_once()
+    {
+        // Input: a call on "default" then two steps at once, one on "default", one on "members"
+        // (another slot on a Cluster). The call's end reaches the first step's join in its own script;
+        // that join's relay to the second step's join is left in the outbox (the process "stops").
+        // Expected: the first step is made, the second waits; the sweep makes it once; a second
+        // delivery of the same entry changes nothing; the workflow ends with both results.
+        await using var scene = await StoppedProcess.StartAsync(redis.Server.Endpoint);
+        var (db, sweeper, producer, prefix) = (scene.Db, scene.Sweeper, scene.Producer, scene.Producer.Prefix);
+
+        var fan = await Tasks.SquareOf.WithClient(producer.Client).Call(2).ThenAll(Tasks.SquareOf, Tasks.FailOn.Bind(-1)).EnqueueAsync();
+        var wf = fan.Id[..16];
+        await scene.EndOneAsync("default", 4L);
+
+        Assert.Equal("done", (await sweeper.GetJoinAsync("default", wf + ".1"))!.State);
+        Assert.Equal(("open", 0), ((await sweeper.GetJoinAsync("members", wf + ".2"))!.State, (await sweeper.GetJoinAsync("members", wf + ".2"))!.Arrived));
+        var entry = Assert.Single(await db.HashGetAllAsync(sweeper.OutboxKey("default")));
+
+        Assert.Equal(1, await sweeper.DeliverLeftoversAsync(["default"]));
+        Assert.Equal(0, await db.HashLengthAsync(sweeper.OutboxKey("default")));
+        Assert.Equal(1, (await sweeper.CountAsync("members")).Pending);
+        await db.HashSetAsync(sweeper.OutboxKey("default"), [entry]);
+        Assert.Equal(1, await sweeper.DeliverLeftoversAsync(["default"]));
+        Assert.Equal(("done", 1), ((await sweeper.GetJoinAsync("members", wf + ".2"))!.State, (await sweeper.GetJoinAsync("members", wf + ".2"))!.Arrived));
+        Assert.Equal(1, (await sweeper.CountAsync("members")).Pending);
+
+        await using var worker = await RedisHost.StartAsync(redis.Server.Endpoint, prefix: prefix, worker: w => w.Queues = ["default", "members"]);
+        Assert.Equal(new[] { 16L, 4L }, await fan.GetAsync(Bound));
+    }
+
+    [Fact]
     public async Task A_delivery_whose_last_write_fails_leaves_the_entry_in_the_outbox_and_a_later_sweep_delivers_it()
     {
         // Input: a member on "members" ended and its delivery left in the outbox; the successor's
         // queue "reports" has its pending list replaced by a string, so the delivery's write of the
         // successor fails. Expected: the delivery is refused naming the key, the outbox keeps the
         // entry and the join still waits; once the key is mended, a sweep delivers it and the chain ends.
-        var prefix = RedisHost.NewPrefix();
-        await using var connection = await ConnectionMultiplexer.ConnectAsync(redis.Server.Endpoint);
-        var db = connection.GetDatabase();
-        await using var crashed = new RedisTaskStore(connection, new RedisTransportOptions { KeyPrefix = prefix }) { SkipFollowUps = true };
-        await using var sweeper = new RedisTaskStore(connection, new RedisTransportOptions { KeyPrefix = prefix });
-        await using var producer = await RedisHost.StartAsync(redis.Server.Endpoint, prefix: prefix, withWorker: false);
+        await using var scene = await StoppedProcess.StartAsync(redis.Server.Endpoint);
+        var (db, sweeper, producer, prefix) = (scene.Db, scene.Sweeper, scene.Producer, scene.Producer.Prefix);
 
         var chain = await Tasks.FailOn.WithClient(producer.Client).Call(6, -1).Then(Tasks.Describe.Bind("m")).EnqueueAsync();
         var join = chain.Id[..chain.Id.LastIndexOf('@')];
-        var lease = Assert.Single(await crashed.FetchAsync(["members"], 1, default));
-        Assert.True(await crashed.CompleteAsync(lease, TaskCompletion.Succeeded(MessagePack.MessagePackSerializer.Serialize(6L))));
+        await scene.EndOneAsync("members", 6L);
         var pending = (RedisKey)$"{prefix}:{{reports}}:pending:0";
         await db.StringSetAsync(pending, "not a list");
 
@@ -154,5 +175,47 @@ public sealed class WorkflowCrashTests(RedisFixture redis, Xunit.Abstractions.IT
 
         await using var worker = await RedisHost.StartAsync(redis.Server.Endpoint, prefix: prefix);
         Assert.Equal(3, await chord.GetAsync(Bound));
+    }
+
+    /// <summary>
+    /// A producer; a store whose follow-ups are never done, as a process that stops right after its
+    /// scripts; and another process's store, which sweeps what it left.
+    /// </summary>
+    private sealed class StoppedProcess : IAsyncDisposable
+    {
+        private ConnectionMultiplexer _connection = null!;
+        private RedisTaskStore _stopped = null!;
+
+        public IDatabase Db { get; private set; } = null!;
+
+        public RedisTaskStore Sweeper { get; private set; } = null!;
+
+        public RedisHost Producer { get; private set; } = null!;
+
+        public static async Task<StoppedProcess> StartAsync(string endpoint)
+        {
+            var prefix = RedisHost.NewPrefix();
+            var scene = new StoppedProcess { _connection = await ConnectionMultiplexer.ConnectAsync(endpoint) };
+            scene.Db = scene._connection.GetDatabase();
+            scene._stopped = new RedisTaskStore(scene._connection, new RedisTransportOptions { KeyPrefix = prefix }) { SkipFollowUps = true };
+            scene.Sweeper = new RedisTaskStore(scene._connection, new RedisTransportOptions { KeyPrefix = prefix });
+            scene.Producer = await RedisHost.StartAsync(endpoint, prefix: prefix, withWorker: false);
+            return scene;
+        }
+
+        /// <summary>The stopping process takes the one task of <paramref name="queue"/> and ends it with <paramref name="result"/>.</summary>
+        public async Task EndOneAsync(string queue, long result)
+        {
+            var lease = Assert.Single(await _stopped.FetchAsync([queue], 1, default));
+            Assert.True(await _stopped.CompleteAsync(lease, TaskCompletion.Succeeded(MessagePack.MessagePackSerializer.Serialize(result))));
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Producer.DisposeAsync();
+            await Sweeper.DisposeAsync();
+            await _stopped.DisposeAsync();
+            await _connection.DisposeAsync();
+        }
     }
 }

@@ -67,6 +67,48 @@ public abstract partial class TaskStoreConformance
     }
 
     [Fact]
+    public async Task A_join_relays_each_outcome_once_to_the_joins_of_a_fan_out_in_another_queue()
+    {
+        var store = await StoreAsync();
+
+        // Two steps that start with the same member's result: one in NextQueue, one in the member's queue.
+        var (_, first) = await JoinAsync(store, "wfr", JoinMode.One, 1, j => j with { Relays = ["wfr.2@" + Queue] });
+        var second = new WorkflowJoin(Queue, "wfr.2", "wfr", 1, JoinMode.One, FanEnvelope(out var at), at, 0, "x", null, ["wfr.0.0@" + Queue]);
+        await ((IWorkflowStore)store).CreateJoinsAsync([second]);
+        await store.EnqueueManyAsync(Queue, [Member("wfr", 0)]);
+        var lease = await FetchOneAsync(store, Queue);
+        Assert.True(await store.CompleteAsync(lease, TaskCompletion.Succeeded(MessagePackSerializer.Serialize(7))));
+
+        var made = await store.GetStoredAsync(second.Key + "@" + Queue);
+        Assert.Equal(TaskState.Pending, (await store.GetAsync(first))!.State);
+        Assert.Equal(TaskState.Pending, made!.Info.State);
+        Assert.Equal((7, "cm"), MessagePackSerializer.Deserialize<(int, string)>(TaskEnvelope.Read(made.Envelope).Arguments));
+        Assert.Equal(("done", 1), ((await ((IWorkflowStore)store).GetJoinAsync(Queue, "wfr.2"))!.State, (await ((IWorkflowStore)store).GetJoinAsync(Queue, "wfr.2"))!.Arrived));
+
+        Assert.Equal(0, await ((IWorkflowStore)store).DeliverLeftoversAsync([Queue, NextQueue]));
+
+        var step = await FetchOneAsync(store, Queue);
+        Assert.Equal("wfr.2@" + Queue, step.Id);
+        Assert.True(await store.CompleteAsync(step, TaskCompletion.Succeeded(MessagePackSerializer.Serialize(0))));
+
+        // A member that failed fails both steps; run again after a requeue, it counts nothing anywhere.
+        var (_, third) = await JoinAsync(store, "wft", JoinMode.One, 1, j => j with { Relays = ["wft.2@" + Queue] });
+        await ((IWorkflowStore)store).CreateJoinsAsync([second with { Key = "wft.2", WorkflowId = "wft", MemberIds = ["wft.0.0@" + Queue] }]);
+        var failing = (await store.EnqueueManyAsync(Queue, [Member("wft", 0)]))[0];
+        Assert.True(await store.CompleteAsync(await FetchOneAsync(store, Queue), TaskCompletion.Failed(new TaskError("Boom", "it failed", null))));
+        Assert.Equal((TaskState.Canceled, TaskState.Canceled), ((await store.GetAsync(third))!.State, (await store.GetAsync("wft.2@" + Queue))!.State));
+        Assert.Equal(1, await store.RequeueAsync([failing]));
+        Assert.True(await store.CompleteAsync(await FetchOneAsync(store, Queue), TaskCompletion.Succeeded(MessagePackSerializer.Serialize(8))));
+        Assert.Equal((TaskState.Canceled, TaskState.Canceled), ((await store.GetAsync(third))!.State, (await store.GetAsync("wft.2@" + Queue))!.State));
+        Assert.Equal((1L, 0L), ((await store.CountAsync(NextQueue)).Pending, (await store.CountAsync(Queue)).Pending));
+        Assert.Equal(0, await ((IWorkflowStore)store).DeliverLeftoversAsync([Queue, NextQueue]));
+
+        var bad = new WorkflowJoin(NextQueue, "wfs.1", "wfs", 0, JoinMode.One, ReadOnlyMemory<byte>.Empty, 0, 0, "x", null, []) { Relays = ["no-queue"] };
+        var refused = await Assert.ThrowsAsync<ArgumentException>(() => ((IWorkflowStore)store).CreateJoinsAsync([bad]).AsTask());
+        Assert.Contains("relays to 'no-queue', which is not a step id (key@queue). Nothing was stored.", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_member_that_ends_again_after_a_requeue_counts_once_and_AllSettled_gets_every_outcome()
     {
         var store = await StoreAsync();
@@ -171,13 +213,20 @@ public abstract partial class TaskStoreConformance
     /// <summary>A join in <see cref="NextQueue"/> whose successor is <c>conformance.next(nil, "cm")</c>.</summary>
     private static async Task<(WorkflowJoin Join, string SuccessorId)> JoinAsync(ITaskStore store, string wf, JoinMode mode, int members, Func<WorkflowJoin, WorkflowJoin>? shape = null)
     {
-        var envelope = TaskEnvelope.Write(new EnvelopeHeader("conformance.next", DateTimeOffset.UtcNow, null, null, null), default(OpenArguments), TaskSerializer.Options);
-        var at = envelope.Length - OpenArguments.Length + 1;
+        var envelope = FanEnvelope(out var at);
         var join = new WorkflowJoin(NextQueue, wf + ".1", wf, members, mode, envelope, at, 0, "conformance.group", null,
             Enumerable.Range(0, members).Select(i => $"{wf}.0.{i}@{Queue}").ToList());
         join = shape?.Invoke(join) ?? join;
         await ((IWorkflowStore)store).CreateJoinsAsync([join]);
         return (join, join.Key + "@" + NextQueue);
+    }
+
+    /// <summary>The envelope of <c>conformance.next(nil, "cm")</c> and the offset of its open argument.</summary>
+    private static byte[] FanEnvelope(out int at)
+    {
+        var envelope = TaskEnvelope.Write(new EnvelopeHeader("conformance.next", DateTimeOffset.UtcNow, null, null, null), default(OpenArguments), TaskSerializer.Options);
+        at = envelope.Length - OpenArguments.Length + 1;
+        return envelope;
     }
 
     private static TaskToEnqueue Member(string wf, int index)

@@ -103,6 +103,44 @@ public sealed class WorkflowTests
     }
 
     [Fact]
+    public async Task A_chain_fans_out_into_steps_that_each_get_the_previous_result_and_a_callback_gets_theirs()
+    {
+        await using var host = await TestHost.StartAsync();
+        var key = Guid.NewGuid().ToString("N");
+        var fan = await Tasks.Add.WithClient(host.Client).Call(2, 3)
+            .ThenAll(Tasks.Square, Tasks.Mark.Bind(key))
+            .Then(Tasks.Sum)
+            .Then(Tasks.Describe.Bind("in all"))
+            .EnqueueAsync();
+        Assert.Equal("30 in all", await fan.GetAsync(TestHost.Wait));
+        Assert.Equal(5, WorkflowTasks.Records[key]);
+
+        // A chord's results to several callbacks, and a fan-out as a group's member.
+        var runs = Guid.NewGuid().ToString("N");
+        var callbacks = await Tasks.Square.WithClient(host.Client).Map(new[] { 1, 2 }).ThenAll(Tasks.Sum, Tasks.CountRuns.Bind(runs)).EnqueueAsync();
+        Assert.Equal(new[] { 5, 5 }, await callbacks.GetAsync(TestHost.Wait));
+        Assert.Equal(1, WorkflowTasks.Runs[runs]);
+        var nested = await TaskGroup.Of(Tasks.Add.WithClient(host.Client).Call(1, 1).ThenAll(Tasks.Square, Tasks.Square), Tasks.Square.WithClient(host.Client).Map(new[] { 3 })).EnqueueAsync();
+        Assert.Equal(new[] { new[] { 4, 4 }, [9] }, await nested.GetAsync(TestHost.Wait));
+    }
+
+    [Fact]
+    public async Task A_fan_out_fails_when_its_part_before_or_one_of_its_steps_fails_and_no_later_step_runs()
+    {
+        await using var host = await TestHost.StartAsync();
+        var key = Guid.NewGuid().ToString("N");
+        var before = await Tasks.FailOn.WithClient(host.Client).Call(4, 4).ThenAll(Tasks.Square, Tasks.Mark.Bind(key)).Then(Tasks.Sum).EnqueueAsync();
+        var failed = await Assert.ThrowsAsync<TaskFailedException>(() => before.GetAsync(TestHost.Wait));
+        Assert.Equal("wf.fail-on", failed.TaskName);
+        Assert.False(WorkflowTasks.Records.ContainsKey(key));
+
+        var step = await Tasks.Add.WithClient(host.Client).Call(1, 1).ThenAll(Tasks.FailOn.Bind(2), Tasks.Square).EnqueueAsync();
+        failed = await Assert.ThrowsAsync<TaskFailedException>(() => step.GetAsync(TestHost.Wait));
+        Assert.Contains("value 2 is bad", failed.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => Tasks.Add.Call(1, 1).ThenAll(Array.Empty<ITaskContinuation<int, int>>()));
+    }
+
+    [Fact]
     public async Task A_step_sent_with_a_delay_waits_scheduled_once_made_and_a_part_with_its_own_task_id_is_refused()
     {
         await using var host = await TestHost.StartAsync();

@@ -1,24 +1,25 @@
 -- Writes workflow joins in the queue KEYS[1] (their successors' queue), before any member is sent.
--- ARGV[A..]    twelve per join: key, member count, mode ('one', 'all', 'settled'), priority, offset
+-- ARGV[A..]    thirteen per join: key, member count, mode ('one', 'all', 'settled'), priority, offset
 --              of the open argument, successor envelope ('' for a group's own result), result name,
 --              the successor's own link ('' when none), member ids (cmsgpack), the successor's
 --              limits ('' when none; as a record keeps them, shared.lua), its delay once made (ms,
---              0 for none) and its eta (unix ms, 0 for none), then the workflow id (ARGV last).
+--              0 for none), its eta (unix ms, 0 for none) and the joins it relays every outcome
+--              to ('' or cmsgpack { { queue, key }, ... }), then the workflow id (ARGV last).
 -- Returns      how many were written (an empty group's successor is made at once); a join that exists already is left as it is (a repeated
 --              send of the same workflow).
 -- Order: every join key is checked first; nothing is removed.
 local q = queue(1)
-local count = math.floor((#ARGV - A) / 12)
+local count = math.floor((#ARGV - A) / 13)
 local wf = ARGV[#ARGV]
 check(q, 'seq', 'open')
 for k = 1, count do
-  local key = ARGV[A + (k - 1) * 12]
+  local key = ARGV[A + (k - 1) * 13]
   local p = problem_at(q, 'join:' .. key, 'hash') or problem_at(q, 'id:' .. key, 'string') or problem_at(q, 'link', 'hash')
   if p then error({ err = p }) end
 end
 local written = 0
 for k = 1, count do
-  local at = A + (k - 1) * 12
+  local at = A + (k - 1) * 13
   local key = q.base .. 'join:' .. ARGV[at]
   if redis.call('EXISTS', key) == 0 then
     redis.call('HSET', key, 'n', ARGV[at + 1], 'got', 0, 'mode', ARGV[at + 2], 'state', 'open', 'prio', ARGV[at + 3],
@@ -26,6 +27,7 @@ for k = 1, count do
     -- Only a step that waits once made keeps when: most joins stay as small as before.
     if ARGV[at + 10] ~= '0' then redis.call('HSET', key, 'delay', ARGV[at + 10]) end
     if ARGV[at + 11] ~= '0' then redis.call('HSET', key, 'eta', ARGV[at + 11]) end
+    if ARGV[at + 12] ~= '' then redis.call('HSET', key, 'relay', ARGV[at + 12]) end
     written = written + 1
     if ARGV[at + 1] == '0' then
       -- An empty group: its result (an empty array) is there at once.

@@ -801,7 +801,8 @@ end
 --   env the successor's envelope with its first argument open (a nil at byte offset at), or ''
 --   for a group's own result (a record made Succeeded, named name), link the successor's own link
 --   (or ''), lim the successor's limits (or ''), wf the workflow id, members the member ids (cmsgpack),
---   delay and eta when the successor waits once made (ms after its making; unix ms), o:<i> the outcome of member i
+--   delay and eta when the successor waits once made (ms after its making; unix ms), relay the
+--   joins that get every outcome this one gets (a fan-out; cmsgpack { { queue, key }, ... }), o:<i> the outcome of member i
 --   (kind 's', 'f', 'c' or 'e', then the result or the error), failed the member that failed it.
 -- A member that ends on another queue than its join's leaves the delivery in P:{q}:outbox, field
 -- <seq>: cmsgpack { join queue, join key, index, kind, payload, member id, member name }; the
@@ -878,6 +879,9 @@ local function join_problem(q, key)
   return problem_at(q, 't:' .. bucket_no(seq), 'hash')
 end
 
+-- Passes an outcome on to other joins (set below: it delivers in turn).
+local relay
+
 -- Every member of join key of q arrived (j its fields): makes the successor with the results.
 local function join_done(q, key, jkey, j)
   local outs = {}
@@ -920,12 +924,14 @@ end
 -- 'failed' (the successor ended without running) and, then, the member ids to cancel.
 local function deliver(q, key, i, kind, payload, mid, mname)
   local jkey = q.base .. 'join:' .. key
-  local f = redis.call('HMGET', jkey, 'n', 'mode', 'state', 'prio', 'at', 'env', 'name', 'link', 'members', 'lim', 'delay', 'eta')
+  local f = redis.call('HMGET', jkey, 'n', 'mode', 'state', 'prio', 'at', 'env', 'name', 'link', 'members', 'lim', 'delay', 'eta', 'relay')
   if not f[1] then return 'missing' end
   local p = join_problem(q, key)
   if p then error({ err = p }) end
   if redis.call('HSETNX', jkey, 'o:' .. i, kind .. payload) == 0 then return 'twice' end
   local got = redis.call('HINCRBY', jkey, 'got', 1)
+  -- Counted here for the first time: the joins of a fan-out hear it once too.
+  if f[13] then relay(q, key, f[13], i, kind, payload, mid, mname) end
   local j = { n = tonumber(f[1]), mode = f[2], state = f[3], prio = tonumber(f[4]), at = tonumber(f[5]), env = f[6],
     name = f[7], link = f[8], lim = f[10] or '', delay = f[11], eta = f[12] }
   if j.state ~= 'open' then return 'late' end
@@ -964,6 +970,18 @@ local function deliver_here(q, key, i, kind, payload, mid, mname)
   local status, members = deliver(q, key, i, kind, payload, mid, mname)
   if status == 'failed' then followup('x', '', members) end
   return status
+end
+
+relay = function(q, key, targets, i, kind, payload, mid, mname)
+  for n, t in ipairs(cmsgpack.unpack(targets)) do
+    -- Same queue: applied in this script; else (or a key of another type there) through the outbox.
+    if not (t[1] == q.name and pcall(deliver_here, q, t[2], i, kind, payload, mid, mname)) then
+      local field = 'r:' .. key .. ':' .. i .. ':' .. n
+      local entry = cmsgpack.pack({ t[1], t[2], i, kind, payload, mid, mname })
+      redis.call('HSET', q.base .. 'outbox', field, entry)
+      followup('o', field, entry)
+    end
+  end
 end
 
 on_final = function(q, seq, r)

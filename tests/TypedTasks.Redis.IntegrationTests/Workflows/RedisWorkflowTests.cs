@@ -201,6 +201,36 @@ public abstract class RedisWorkflowTests
     }
 
     [Fact]
+    public async Task An_empty_group_nested_beside_a_group_on_another_queue_counts_at_once_for_a_worker_of_that_queue_only()
+    {
+        // Input: a group of two groups, the first of a call on "members", the second empty. The outer
+        // join lives on "members" (its first member's queue), the empty group's join on "default".
+        // Only "members" is served: the group must still end, with [[1], []].
+        await using var host = await RedisHost.StartAsync(Endpoint, worker: w => w.Queues = ["members"]);
+        var groups = await TaskGroup.Of(
+                TaskGroup.Of(Tasks.FailOn.WithClient(host.Client).Call(1, -1)),
+                TaskGroup.Of(Array.Empty<TaskCall<long>>()))
+            .EnqueueAsync();
+        Assert.EndsWith("@members", groups.Id, StringComparison.Ordinal);
+        Assert.Equal(new[] { new long[] { 1 }, [] }, await groups.GetAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
+    public async Task An_empty_group_nested_in_a_group_is_counted_when_the_workflow_is_sent_not_by_a_later_sweep()
+    {
+        // Input: the same workflow with no worker at all. The empty member's end is known at the send
+        // (the in-memory store counts it there): the outer join must have one of its two members.
+        await using var host = await RedisHost.StartAsync(Endpoint, withWorker: false);
+        var groups = await TaskGroup.Of(
+                TaskGroup.Of(Tasks.FailOn.WithClient(host.Client).Call(1, -1)),
+                TaskGroup.Of(Array.Empty<TaskCall<long>>()))
+            .EnqueueAsync();
+        var at = groups.Id.LastIndexOf('@');
+        var join = await host.Store.GetJoinAsync(groups.Id[(at + 1)..], groups.Id[..at]);
+        Assert.Equal((2, 1), (join!.Members, join.Arrived));
+    }
+
+    [Fact]
     public async Task Canceling_a_workflows_handle_cancels_every_step_and_the_members_not_started_across_queues()
     {
         await using var host = await RedisHost.StartAsync(Endpoint, withWorker: false);

@@ -174,6 +174,21 @@ public sealed class WorkflowTests
     }
 
     [Fact]
+    public async Task AllSettled_over_member_chains_reports_a_chain_whose_first_call_failed_as_Failed_not_Canceled()
+    {
+        // Input: two member chains, the first one's first call throws. A failed member must read
+        // Failed in the outcomes, as it does when the member is a plain call.
+        await using var host = await TestHost.StartAsync();
+        var settled = await TaskGroup.Of(
+                Tasks.FailOn.WithClient(host.Client).Call(1, 1).Then(Tasks.Square),
+                Tasks.FailOn.WithClient(host.Client).Call(2, 1).Then(Tasks.Square))
+            .AllSettled()
+            .Then(Tasks.SummarizeOutcomes)
+            .EnqueueAsync();
+        Assert.Equal("Failed:value 1 is bad,4", await settled.GetAsync(TestHost.Wait));
+    }
+
+    [Fact]
     public async Task Members_see_their_workflow_id_and_an_empty_group_ends_at_once_with_no_results()
     {
         await using var host = await TestHost.StartAsync();

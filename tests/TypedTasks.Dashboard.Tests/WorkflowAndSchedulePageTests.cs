@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Net;
 using System.Net.Http;
 using System.Text.RegularExpressions;
@@ -72,6 +73,45 @@ public sealed class WorkflowAndSchedulePageTests
         Assert.Matches("<li class=\"member failed stopped\"><a [^>]+>" + Regex.Escape(workflow + ".0.1@dash") + "</a>", html);
         Assert.Matches("<li class=\"member canceled\"><a [^>]+>" + Regex.Escape(chord.Id) + "</a>", html);
         Assert.Equal(1, Regex.Count(html, "stopped here"));
+    }
+
+    [Fact]
+    public async Task A_chord_of_chains_whose_member_chain_failed_shows_the_task_that_failed()
+    {
+        // Input: a chord over two chains (Limit then Double); the second chain's Limit gets 500 and
+        // throws. Opened from the chord's handle or from the task that failed, the page must show
+        // that task, marked failed, as it does for a chord of calls.
+        await using var app = await DashboardApp.StartAsync(o => o.UseInMemory(), e => e.MapTypedTasksDashboard("/tasks"));
+        var limit = Tasks.Limit.WithClient(app.Client);
+        var chord = await TaskGroup.Of(limit.Call(7).Then(Tasks.Double), limit.Call(500).Then(Tasks.Double)).Then(Tasks.Total).EnqueueAsync();
+        await Assert.ThrowsAnyAsync<Exception>(() => chord.GetAsync(Wait));
+        var failed = chord.Id.Split('.')[0] + ".0.1@dash";
+
+        foreach (var id in new[] { chord.Id, failed })
+        {
+            var html = await app.Server.CreateClient().GetStringAsync("/tasks/workflow?id=" + Uri.EscapeDataString(id));
+            Assert.Matches("<li class=\"member failed stopped\"><a [^>]+>" + Regex.Escape(failed) + "</a>", html);
+            Assert.Contains("member " + failed + " Failed", html, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task A_chord_of_60_chains_opened_from_its_workflow_id_or_a_member_shows_its_callback()
+    {
+        // Input: a chord over 60 one-step chains (61 joins, the callback w.61). Opened from the
+        // workflow id or from the first member, the page must reach the step the workflow ends with.
+        await using var app = await DashboardApp.StartAsync(o => o.UseInMemory(), e => e.MapTypedTasksDashboard("/tasks"));
+        var sum = Tasks.Sum.WithClient(app.Client);
+        var chord = await TaskGroup.Of(Enumerable.Range(1, 60).Select(i => sum.Call(i, 0).Then(Tasks.Double))).Then(Tasks.Total).EnqueueAsync();
+        Assert.Equal(60 * 61, await chord.GetAsync(Wait));
+        var workflow = chord.Id.Split('.')[0];
+        Assert.Equal(workflow + ".61@dash", chord.Id);
+
+        foreach (var id in new[] { workflow, workflow + ".0.0@dash" })
+        {
+            var html = await app.Server.CreateClient().GetStringAsync("/tasks/workflow?id=" + Uri.EscapeDataString(id));
+            Assert.Contains(">" + chord.Id + "</a>", html, StringComparison.Ordinal);
+        }
     }
 
     [Fact]

@@ -231,6 +231,21 @@ public abstract class RedisWorkflowTests
     }
 
     [Fact]
+    public async Task AllSettled_over_member_chains_reports_a_chain_whose_first_call_failed_as_Failed_not_Canceled()
+    {
+        // Input: two member chains (FailOn on "members", then SquareOf), the first chain's call
+        // throws. Its outcome must read Failed, as a member that is a plain call does.
+        await using var host = await RedisHost.StartAsync(Endpoint, worker: w => w.Queues = [.. Queues]);
+        var settled = await TaskGroup.Of(
+                Tasks.FailOn.WithClient(host.Client).Call(3, 3).Then(Tasks.SquareOf),
+                Tasks.FailOn.WithClient(host.Client).Call(4, 3).Then(Tasks.SquareOf))
+            .AllSettled()
+            .Then(Tasks.Outcomes)
+            .EnqueueAsync();
+        Assert.Equal("Failed,16", await settled.GetAsync(RedisHost.Wait));
+    }
+
+    [Fact]
     public async Task Canceling_a_workflows_handle_cancels_every_step_and_the_members_not_started_across_queues()
     {
         await using var host = await RedisHost.StartAsync(Endpoint, withWorker: false);

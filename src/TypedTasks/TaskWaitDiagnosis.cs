@@ -48,6 +48,15 @@ internal static class TaskWaitDiagnosis
         }
 
         var queue = info.Queue;
+
+        // A workflow step not made yet reads as Pending while its join waits: say what it waits for.
+        if (state == TaskState.Pending && queue is not null && client.Store is Store.IWorkflowStore workflows && id.LastIndexOf('@') is var at and > 0
+            && await workflows.GetJoinAsync(queue, id[..at]).ConfigureAwait(false) is { State: "open" } join)
+        {
+            return $"it is a workflow step not made yet: it is made when every member it waits for has ended, and {join.Arrived} of {join.Members} have "
+                + $"(ITaskInspector.GetWorkflowAsync or 'typedtasks workflow {id}' shows each stage and where the workflow is).";
+        }
+
         var inQueue = queue is null ? string.Empty : $" in queue '{queue}'";
         var where = state switch
         {

@@ -170,6 +170,20 @@ public sealed class WhereIsMyTaskTests
     }
 
     [Fact]
+    public async Task Waiting_on_a_workflow_step_not_made_yet_says_how_many_of_its_members_have_ended()
+    {
+        // Input: a chord of two members whose queue no worker serves. Expected: the timeout names
+        // the step as not made yet and counts its members, instead of a worker that lacks its task.
+        await using var host = await TestHost.StartAsync(worker: w => w.Queues = ["other"]);
+        var members = new[] { Tasks.Add.WithClient(host.Client).Call(1, 2), Tasks.Add.WithClient(host.Client).Call(3, 4) };
+        var group = await TypedTasks.Workflows.TaskGroup.Of(members).EnqueueAsync();
+
+        var error = await Assert.ThrowsAsync<TimeoutException>(() => group.GetAsync(ShortWait));
+        Assert.Contains("it is a workflow step not made yet: it is made when every member it waits for has ended, and 0 of 2 have", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"'typedtasks workflow {group.Id}'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Waiting_on_a_task_queued_behind_others_says_how_many_and_how_many_workers()
     {
         await using var host = await TestHost.StartAsync(worker: w =>

@@ -10,8 +10,10 @@ namespace TypedTasks.Dashboard.Pages;
 
 /// <summary>
 /// The whole workflow of any of its tasks. The inspector walks from a step back to the first
-/// stage; the steps after it are found by their ids (docs/workflows.md: the successor of join
-/// <c>k</c> is <c>w.k@queue</c>), trying the step's own queue first, then the other known queues.
+/// stages; every join names the step the workflow ends with (its handle), which the page shows.
+/// For joins written without it, the steps after one are found by their ids (docs/workflows.md:
+/// the successor of join <c>k</c> is <c>w.k@queue</c>), trying the step's own queue first, then the
+/// other known queues.
 /// </summary>
 internal static class WorkflowFinder
 {
@@ -42,6 +44,32 @@ internal static class WorkflowFinder
 
         var found = queue is null ? null : await inspector.GetWorkflowAsync(id, ct).ConfigureAwait(false);
         IReadOnlyList<string>? queues = null;
+
+        // Every join names the workflow's handle: from a step, or from the first join of a member's
+        // (or the workflow id's) workflow, the whole workflow is one more look.
+        if (found is null && stage == 0)
+        {
+            found = queue is null ? null : await StepAsync(inspector, workflow, 1, queue, ct).ConfigureAwait(false);
+            if (found is null)
+            {
+                queues = (await inspector.GetQueuesAsync(ct).ConfigureAwait(false)).Select(q => q.Name).ToList();
+                foreach (var other in queues.Where(q => q != queue))
+                {
+                    if (await StepAsync(inspector, workflow, 1, other, ct).ConfigureAwait(false) is { } first)
+                    {
+                        found = first;
+                        break;
+                    }
+                }
+            }
+        }
+
+        if (found?.Handle is { } handle)
+        {
+            return handle == found.Stages[^1].StepId ? found : await inspector.GetWorkflowAsync(handle, ct).ConfigureAwait(false) ?? found;
+        }
+
+        // Joins written without the handle: look for the steps after this one by their ids.
         for (var next = stage + 1; next <= stage + MaxForward; next++)
         {
             WorkflowDetails? later = null;

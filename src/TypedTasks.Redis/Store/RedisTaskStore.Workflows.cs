@@ -44,7 +44,7 @@ public sealed partial class RedisTaskStore : IWorkflowStore
             foreach (var wf in byQueue.GroupBy(j => j.WorkflowId, StringComparer.Ordinal))
             {
                 var list = wf.ToList();
-                var args = Args(_time.GetUtcNow(), (13 * list.Count) + 1);
+                var args = Args(_time.GetUtcNow(), (13 * list.Count) + 2);
                 foreach (var join in list)
                 {
                     args.Add(join.Key);
@@ -62,8 +62,9 @@ public sealed partial class RedisTaskStore : IWorkflowStore
                     args.Add(join.Relays is { Count: > 0 } relays ? RelayBytes(relays) : RedisValue.EmptyString);
                 }
 
+                args.Add(list[0].WorkflowHandle ?? string.Empty);
                 args.Add(wf.Key);
-                calls.Add(RunAsync(StoreScript.Join, [SeqKey(byQueue.Key)], args));
+                calls.Add(JoinAsync(byQueue.Key, args));
             }
 
             if (_knownQueues.TryAdd(byQueue.Key, 0))
@@ -73,6 +74,13 @@ public sealed partial class RedisTaskStore : IWorkflowStore
         }
 
         await Task.WhenAll(calls).ConfigureAwait(false);
+    }
+
+    /// <summary>Writes joins of one queue, then delivers what an empty group's result left for a join in another queue.</summary>
+    private async Task JoinAsync(string queue, List<RedisValue> args)
+    {
+        var all = (RedisResult[])(await RunAsync(StoreScript.Join, [SeqKey(queue)], args).ConfigureAwait(false))!;
+        await FollowUpAsync(queue, Followups(all, 1)).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
@@ -150,7 +158,10 @@ public sealed partial class RedisTaskStore : IWorkflowStore
             }
         }
 
-        return new JoinInfo(key, (string?)map.GetValueOrDefault("wf") ?? string.Empty, (int)map.GetValueOrDefault("n"), (int)map.GetValueOrDefault("got"), (string?)map.GetValueOrDefault("state") ?? "?", outcomes, map.TryGetValue("members", out var members) ? ReadIds(members!) : []);
+        return new JoinInfo(key, (string?)map.GetValueOrDefault("wf") ?? string.Empty, (int)map.GetValueOrDefault("n"), (int)map.GetValueOrDefault("got"), (string?)map.GetValueOrDefault("state") ?? "?", outcomes, map.TryGetValue("members", out var members) ? ReadIds(members!) : [])
+        {
+            WorkflowHandle = map.TryGetValue("end", out var end) ? (string?)end : null,
+        };
     }
 
     /// <summary>

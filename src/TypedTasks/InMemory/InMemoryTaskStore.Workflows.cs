@@ -80,7 +80,10 @@ public sealed partial class InMemoryTaskStore : IWorkflowStore
                 }
             }
 
-            return new(new JoinInfo(join.Join.Key, join.Join.WorkflowId, join.Join.Members, join.Arrived, join.State, outcomes, join.Join.MemberIds));
+            return new(new JoinInfo(join.Join.Key, join.Join.WorkflowId, join.Join.Members, join.Arrived, join.State, outcomes, join.Join.MemberIds)
+            {
+                WorkflowHandle = join.Join.WorkflowHandle,
+            });
         }
     }
 
@@ -117,9 +120,11 @@ public sealed partial class InMemoryTaskStore : IWorkflowStore
             return;
         }
 
-        join.States[i] = record.State;
-        join.Results[i] = record.State == TaskState.Succeeded ? record.Result ?? [0xc0] : null;
-        join.Errors[i] = record.State == TaskState.Succeeded ? null : record.Error;
+        // A step that could not run because a member failed or expired passes that state on.
+        var state = record.Via ?? record.State;
+        join.States[i] = state;
+        join.Results[i] = state == TaskState.Succeeded ? record.Result ?? [0xc0] : null;
+        join.Errors[i] = state == TaskState.Succeeded ? null : record.Error;
         join.Arrived++;
         foreach (var relay in join.Join.Relays ?? [])
         {
@@ -132,11 +137,11 @@ public sealed partial class InMemoryTaskStore : IWorkflowStore
             return;
         }
 
-        if (record.State != TaskState.Succeeded && join.Join.Mode != JoinMode.Settled)
+        if (state != TaskState.Succeeded && join.Join.Mode != JoinMode.Settled)
         {
             join.State = "failed";
             var failed = join.Join.Successor.IsEmpty ? TaskState.Failed : TaskState.Canceled;
-            SuccessorLocked(join, failed, join.Join.Successor.ToArray(), StepError(record), now, woken);
+            SuccessorLocked(join, failed, join.Join.Successor.ToArray(), StepError(record), now, woken, via: state);
             EndJoinLocked(join, now);
             CancelMembersLocked(join, now, woken);
             return;
@@ -225,7 +230,7 @@ public sealed partial class InMemoryTaskStore : IWorkflowStore
     }
 
     /// <summary>Makes a join's successor under its chosen id: Pending to run, or already final.</summary>
-    private void SuccessorLocked(JoinRecord join, TaskState state, byte[] body, TaskError? error, DateTimeOffset now, List<TaskCompletionSource> woken)
+    private void SuccessorLocked(JoinRecord join, TaskState state, byte[] body, TaskError? error, DateTimeOffset now, List<TaskCompletionSource> woken, TaskState? via = null)
     {
         var j = join.Join;
         woken.Add(join.Made);
@@ -254,6 +259,7 @@ public sealed partial class InMemoryTaskStore : IWorkflowStore
             Result = state == TaskState.Succeeded ? body : null,
             Error = error,
             Link = j.SuccessorLink,
+            Via = via,
         };
         _records.Add(id, record);
         IndexFinalLocked(record, now);

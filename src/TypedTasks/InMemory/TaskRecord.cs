@@ -8,6 +8,9 @@ namespace TypedTasks.InMemory;
 /// <summary>One task as an <see cref="InMemoryTaskStore"/> holds it; read and written under the store's lock only.</summary>
 internal sealed class TaskRecord(string id, QueueIndexes queue, long sequence, int priority, string taskName)
 {
+    /// <summary>For a step that ended without running because a member failed or expired: that state, which its own join hears instead of Canceled.</summary>
+    public TaskState? Via { get; init; }
+
     public string Id { get; } = id;
 
     public QueueIndexes Queue { get; } = queue;

@@ -16,6 +16,9 @@ namespace TypedTasks.Inspection;
 /// </summary>
 internal sealed class TaskInspector(ITaskStore store, TimeProvider? timeProvider = null) : ITaskInspector
 {
+    /// <summary>How many stages a workflow's view reads at most (one read each).</summary>
+    private const int MaxWorkflowStages = 1000;
+
     private readonly TimeProvider _time = timeProvider ?? TimeProvider.System;
     private (IReadOnlyList<ITaskRegistry> Registries, Dictionary<string, TaskDescriptor?> Tasks)? _catalog;
 
@@ -146,25 +149,45 @@ internal sealed class TaskInspector(ITaskStore store, TimeProvider? timeProvider
             return null;
         }
 
-        // From the step asked about back to the first stage: a chain step's one member is the step before it.
-        var stages = new List<WorkflowStage>();
-        var step = id;
-        string? workflowId = null;
-        while (step.LastIndexOf('@') is var at and > 0
-            && await workflows.GetJoinAsync(step[(at + 1)..], step[..at], cancellationToken).ConfigureAwait(false) is { } join
-            && stages.Count < 1000)
+        // From the step asked about back to the first stages: every member that is itself a step
+        // (w.<k>@queue; the calls that start a workflow are w.0…) is walked into, so a chord of
+        // chains shows each chain's steps. Listed in the order the joins are numbered: inner first.
+        var stages = new List<(long Order, WorkflowStage Stage)>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var todo = new Stack<string>([id]);
+        JoinInfo? last = null;
+        while (todo.Count > 0 && stages.Count < MaxWorkflowStages)
         {
-            workflowId = join.WorkflowId;
-            stages.Insert(0, new WorkflowStage(step, join.State, join.Members, join.Arrived, join.MemberIds, join.Outcomes));
-            if (join.MemberIds.Count != 1)
+            var step = todo.Pop();
+            var at = step.LastIndexOf('@');
+            if (at <= 0 || !seen.Add(step)
+                || await workflows.GetJoinAsync(step[(at + 1)..], step[..at], cancellationToken).ConfigureAwait(false) is not { } join)
             {
-                break;
+                continue;
             }
 
-            step = join.MemberIds[0];
+            last ??= join;
+            stages.Add((StepOrder(step[..at]), new WorkflowStage(step, join.State, join.Members, join.Arrived, join.MemberIds, join.Outcomes)));
+            foreach (var member in join.MemberIds)
+            {
+                if (StepOrder(member.LastIndexOf('@') is var m and > 0 ? member[..m] : member) > 0)
+                {
+                    todo.Push(member);
+                }
+            }
         }
 
-        return workflowId is null ? null : new WorkflowDetails(workflowId, stages);
+        return last is null ? null : new WorkflowDetails(last.WorkflowId, [.. stages.OrderBy(s => s.Order).Select(s => s.Stage)])
+        {
+            Handle = last.WorkflowHandle,
+        };
+    }
+
+    /// <summary>The number k of a workflow step's key <c>w.k</c>; 0 for anything else (a start <c>w.0…</c>, a task outside a workflow).</summary>
+    private static long StepOrder(string key)
+    {
+        var dot = key.IndexOf('.', StringComparison.Ordinal);
+        return dot > 0 && key.IndexOf('.', dot + 1) < 0 && long.TryParse(key.AsSpan(dot + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var k) ? k : 0;
     }
 
     public async Task<bool> RetryAsync(string id, CancellationToken cancellationToken = default)

@@ -3,11 +3,17 @@ using System.Linq;
 
 namespace TypedTasks.Inspection;
 
-/// <summary>A workflow, from its first stage to the step asked about, and where it stopped.</summary>
+/// <summary>A workflow, from its first stages to the step asked about, and where it stopped.</summary>
 /// <param name="WorkflowId">The workflow's id (the prefix of its tasks' ids).</param>
-/// <param name="Stages">Its stages in order; the last one makes the step asked about.</param>
+/// <param name="Stages">
+/// Its stages that lead to the step asked about, in the order they complete (a member chain's steps
+/// before the chord that waits for them); the last one makes the step asked about.
+/// </param>
 public sealed record WorkflowDetails(string WorkflowId, IReadOnlyList<WorkflowStage> Stages)
 {
+    /// <summary>The id of the step the whole workflow ends with (its handle), when the store keeps it: ask for it to see every stage.</summary>
+    public string? Handle { get; init; }
+
     /// <summary>Where it is: "done", "waiting for 3 of 10 members of &lt;step&gt;", or "stopped at &lt;step&gt;: member &lt;id&gt; Failed".</summary>
     public string Where
     {

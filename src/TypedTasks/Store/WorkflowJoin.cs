@@ -55,6 +55,12 @@ public sealed record WorkflowJoin(
     /// </summary>
     public IReadOnlyList<string>? Relays { get; init; }
 
+    /// <summary>
+    /// The id of the step the whole workflow ends with (its handle): kept with every join, so that
+    /// tools find the whole workflow from any of its steps (<see cref="JoinInfo.WorkflowHandle"/>). Null: not kept.
+    /// </summary>
+    public string? WorkflowHandle { get; init; }
+
     /// <summary>Refuses a join the store could not keep, before anything is stored.</summary>
     internal void Check()
     {

@@ -40,12 +40,13 @@ internal static class WorkflowSender
 
         var compiler = new Compiler(client, NewWorkflowId(), Starts(workflow, 0));
         var handle = compiler.Exit(workflow, null, 0, grouped: false);
+        var joins = compiler.Joins.Select(j => j with { WorkflowHandle = handle }).ToList();
         // A join that waits for nothing (an empty group) makes its successor as it is written, and
         // that successor's end goes at once to the join its link names: that one must exist first.
-        await store.CreateJoinsAsync([.. compiler.Joins.Where(j => j.Members > 0)], cancellationToken).ConfigureAwait(false);
-        if (compiler.Joins.Any(j => j.Members == 0))
+        await store.CreateJoinsAsync([.. joins.Where(j => j.Members > 0)], cancellationToken).ConfigureAwait(false);
+        if (joins.Any(j => j.Members == 0))
         {
-            await store.CreateJoinsAsync([.. compiler.Joins.Where(j => j.Members == 0)], cancellationToken).ConfigureAwait(false);
+            await store.CreateJoinsAsync([.. joins.Where(j => j.Members == 0)], cancellationToken).ConfigureAwait(false);
         }
 
         var sends = compiler.Starts
@@ -128,7 +129,9 @@ internal static class WorkflowSender
         private string Chain(WorkflowNode before, IReadOnlyList<TaskCall?> steps, WorkflowLink? link, int depth)
         {
             var made = steps.Select(s => s is null ? default(PreparedCall?) : client.PrepareCall(s, s.Arguments, _marks, firstOpen: true)).ToList();
-            var queues = made.Select((m, k) => m?.Queue ?? ExitQueue(before)).ToList();
+            // A group's own result is kept where its first member ends; an empty group's, where it is
+            // delivered (its result is made as it is written, and delivered in the same script).
+            var queues = made.Select(m => m?.Queue ?? (before is GroupNode { Members.Count: 0 } && link is not null ? link.Queue : ExitQueue(before))).ToList();
             var first = _numbered + MemberJoins(before) + 1;
             string Key(int k) => $"{workflowId}.{first + k}";
 

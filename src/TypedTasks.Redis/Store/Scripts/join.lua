@@ -4,17 +4,23 @@
 --              the successor's own link ('' when none), member ids (cmsgpack), the successor's
 --              limits ('' when none; as a record keeps them, shared.lua), its delay once made (ms,
 --              0 for none), its eta (unix ms, 0 for none) and the joins it relays every outcome
---              to ('' or cmsgpack { { queue, key }, ... }), then the workflow id (ARGV last).
--- Returns      how many were written (an empty group's successor is made at once); a join that exists already is left as it is (a repeated
---              send of the same workflow).
+--              to ('' or cmsgpack { { queue, key }, ... }), then the workflow's handle (the id of its
+--              last step, '' when none) and the workflow id (ARGV last).
+-- Returns      how many were written, then four per follow-up (shared.lua): an empty group's result
+--              delivered to a join in another queue leaves an outbox entry for the caller to drive.
+-- A join that exists already is left as it is (a repeated send of the same workflow); an empty
+-- group's join makes its successor at once.
 -- Order: every join key is checked first; nothing is removed.
 local q = queue(1)
 local count = math.floor((#ARGV - A) / 13)
 local wf = ARGV[#ARGV]
+local handle = ARGV[#ARGV - 1]
 check(q, 'seq', 'open')
 for k = 1, count do
   local key = ARGV[A + (k - 1) * 13]
   local p = problem_at(q, 'join:' .. key, 'hash') or problem_at(q, 'id:' .. key, 'string') or problem_at(q, 'link', 'hash')
+  -- An empty group's join makes its successor here: every key that writes is checked too.
+  if not p and ARGV[A + (k - 1) * 13 + 1] == '0' then p = join_problem(q, key) end
   if p then error({ err = p }) end
 end
 local written = 0
@@ -28,6 +34,7 @@ for k = 1, count do
     if ARGV[at + 10] ~= '0' then redis.call('HSET', key, 'delay', ARGV[at + 10]) end
     if ARGV[at + 11] ~= '0' then redis.call('HSET', key, 'eta', ARGV[at + 11]) end
     if ARGV[at + 12] ~= '' then redis.call('HSET', key, 'relay', ARGV[at + 12]) end
+    if handle ~= '' then redis.call('HSET', key, 'end', handle) end
     written = written + 1
     if ARGV[at + 1] == '0' then
       -- An empty group: its result (an empty array) is there at once.
@@ -37,4 +44,6 @@ for k = 1, count do
   end
 end
 flush()
-return written
+local out = { written }
+for k = 1, #followups do out[1 + k] = followups[k] end
+return out

@@ -845,8 +845,9 @@ local function step_error(kind, payload, mid, mname)
 end
 
 -- Makes the successor of join key of q under its chosen id (the key): Pending with body as its
--- envelope, or final (a group's result, or a step that cannot run).
-local function join_successor(q, key, j, state, body, err, name)
+-- envelope, or final (a group's result, or a step that cannot run). A step that cannot run because
+-- a member failed or expired passes that kind (via) on to its own join, not its own Canceled.
+local function join_successor(q, key, j, state, body, err, name, via)
   if redis.call('GET', q.base .. 'id:' .. key) then return end
   if not epoch(q) then
     q.epoch = fresh_epoch(q, key)
@@ -862,7 +863,7 @@ local function join_successor(q, key, j, state, body, err, name)
   else
     redis.call('SET', q.base .. 'id:' .. key, seq)
     finish(q, seq, { state = state, prio = j.prio, attempt = 0, fence = 0, updated = NOW, name = string.sub(name, 1, 255),
-      worker = '', chosen = key, err = err, body = body, side = false })
+      worker = '', chosen = key, err = err, body = body, side = false, via = via })
   end
 end
 
@@ -939,9 +940,9 @@ local function deliver(q, key, i, kind, payload, mid, mname)
     redis.call('HSET', jkey, 'state', 'failed', 'failed', i)
     local err = step_error(kind, payload, mid, mname)
     if j.env == '' then
-      join_successor(q, key, j, FAILED, '', err, j.name)
+      join_successor(q, key, j, FAILED, '', err, j.name, kind)
     else
-      join_successor(q, key, j, CANCELED, j.env, err, '')
+      join_successor(q, key, j, CANCELED, j.env, err, '', kind)
     end
     redis.call('PEXPIRE', jkey, ttl_of(q))
     return 'failed', f[9]
@@ -988,7 +989,7 @@ on_final = function(q, seq, r)
   local l = redis.call('HGET', q.base .. 'link', seq)
   if not l then return end
   local link = cmsgpack.unpack(l)
-  local kind = KIND_OF[r.state]
+  local kind = r.via or KIND_OF[r.state]
   local payload = r.state == SUCCEEDED and r.body or r.err
   local mid = id_of(q, seq, r)
   local mname = r.name ~= '' and r.name or envelope_name(r.body)

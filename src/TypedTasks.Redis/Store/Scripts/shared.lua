@@ -925,18 +925,23 @@ end
 -- 'failed' (the successor ended without running) and, then, the member ids to cancel.
 local function deliver(q, key, i, kind, payload, mid, mname)
   local jkey = q.base .. 'join:' .. key
-  local f = redis.call('HMGET', jkey, 'n', 'mode', 'state', 'prio', 'at', 'env', 'name', 'link', 'members', 'lim', 'delay', 'eta', 'relay')
+  -- Only what counting needs: the successor's fields are read once, when it is made, and the
+  -- member ids (tens of kilobytes for a large group) only when a failure cancels them.
+  local f = redis.call('HMGET', jkey, 'n', 'mode', 'state', 'relay')
   if not f[1] then return 'missing' end
   local p = join_problem(q, key)
   if p then error({ err = p }) end
   if redis.call('HSETNX', jkey, 'o:' .. i, kind .. payload) == 0 then return 'twice' end
   local got = redis.call('HINCRBY', jkey, 'got', 1)
   -- Counted here for the first time: the joins of a fan-out hear it once too.
-  if f[13] then relay(q, key, f[13], i, kind, payload, mid, mname) end
-  local j = { n = tonumber(f[1]), mode = f[2], state = f[3], prio = tonumber(f[4]), at = tonumber(f[5]), env = f[6],
-    name = f[7], link = f[8], lim = f[10] or '', delay = f[11], eta = f[12] }
-  if j.state ~= 'open' then return 'late' end
-  if kind ~= 's' and j.mode ~= 'settled' then
+  if f[4] then relay(q, key, f[4], i, kind, payload, mid, mname) end
+  if f[3] ~= 'open' then return 'late' end
+  local failing = kind ~= 's' and f[2] ~= 'settled'
+  if not failing and got < tonumber(f[1]) then return 'counted' end
+  local g = redis.call('HMGET', jkey, 'prio', 'at', 'env', 'name', 'link', 'lim', 'delay', 'eta')
+  local j = { n = tonumber(f[1]), mode = f[2], state = f[3], prio = tonumber(g[1]), at = tonumber(g[2]), env = g[3],
+    name = g[4], link = g[5], lim = g[6] or '', delay = g[7], eta = g[8] }
+  if failing then
     redis.call('HSET', jkey, 'state', 'failed', 'failed', i)
     local err = step_error(kind, payload, mid, mname)
     if j.env == '' then
@@ -945,9 +950,8 @@ local function deliver(q, key, i, kind, payload, mid, mname)
       join_successor(q, key, j, CANCELED, j.env, err, '', kind)
     end
     redis.call('PEXPIRE', jkey, ttl_of(q))
-    return 'failed', f[9]
+    return 'failed', redis.call('HGET', jkey, 'members')
   end
-  if got < j.n then return 'counted' end
   return join_done(q, key, jkey, j)
 end
 -- Cancels a workflow step not made yet (its join, key, is open): the step ends Canceled at once
@@ -991,14 +995,20 @@ on_final = function(q, seq, r)
   local link = cmsgpack.unpack(l)
   local kind = r.via or KIND_OF[r.state]
   local payload = r.state == SUCCEEDED and r.body or r.err
-  local mid = id_of(q, seq, r)
-  local mname = r.name ~= '' and r.name or envelope_name(r.body)
-  local entry = cmsgpack.pack({ link[1], link[2], link[3], kind, payload, mid, mname })
+  -- Who the member is matters only to a step's error; a success counted here needs neither.
+  local mid, mname = '', ''
+  if kind ~= 's' or link[1] ~= q.name then
+    mid = id_of(q, seq, r)
+    mname = r.name ~= '' and r.name or envelope_name(r.body)
+  end
   if link[1] == q.name then
     -- Same queue, same slot: applied in this script; a join key of another type leaves it in
     -- the outbox, where it stays visible.
     if pcall(deliver_here, q, link[2], link[3], kind, payload, mid, mname) then return end
+    mid = id_of(q, seq, r)
+    mname = r.name ~= '' and r.name or envelope_name(r.body)
   end
+  local entry = cmsgpack.pack({ link[1], link[2], link[3], kind, payload, mid, mname })
   redis.call('HSET', q.base .. 'outbox', seq, entry)
   followup('o', seq, entry)
 end

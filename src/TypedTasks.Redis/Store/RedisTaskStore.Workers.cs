@@ -24,8 +24,9 @@ public sealed partial class RedisTaskStore
 {
     private readonly List<Fetcher> _fetchers = [];
 
-    // Wake-ups heard (and reconnects), and per set of queues the count before its last fetch that emptied them.
-    private readonly ConcurrentDictionary<string, long> _drained = new(StringComparer.Ordinal);
+    // Wake-ups heard (and reconnects), and per set of queues the count before its last look that
+    // emptied them, and when that look started.
+    private readonly ConcurrentDictionary<string, Drained> _drained = new(StringComparer.Ordinal);
     private long _wakes;
     private readonly ConcurrentDictionary<string, string> _workerNames = new(StringComparer.Ordinal);
     private Task<string>? _numbering;
@@ -117,6 +118,16 @@ public sealed partial class RedisTaskStore
         await LearnWorkersAsync([record.Worker]).ConfigureAwait(false);
         return record.ToInfo(id, queue, WorkerName(record.Worker));
     }
+
+    /// <summary>
+    /// True when the queues of <paramref name="key"/> were emptied by their last look, no wake-up
+    /// (nor reconnect) came since, and that look is younger than the safety interval: a look
+    /// would find nothing that was announced.
+    /// </summary>
+    private bool Quiet(string key)
+        => _drained.TryGetValue(key, out var drained)
+            && drained.Wakes == Interlocked.Read(ref _wakes)
+            && _time.GetUtcNow() - drained.At < _options.SafetyLookInterval;
 
     private void OnWake(RedisValue message)
     {
@@ -213,6 +224,10 @@ public sealed partial class RedisTaskStore
         var confirm = ConfirmNumberAsync();
         await Transient.Run(registry).ConfigureAwait(false);
         await renew.ConfigureAwait(false);
+
+        // Only once the leases are renewed: when renewing fails, the entry ages and recovering
+        // workers look at every queue once the leases may have expired.
+        await HeldUntilAsync(deadline.ToUnixTimeMilliseconds()).ConfigureAwait(false);
         await confirm.ConfigureAwait(false);
         if (refused is not null)
         {
@@ -290,6 +305,9 @@ public sealed partial class RedisTaskStore
     private RedisKey WorkerNamesKey => $"{_prefix}:workers:names";
 
     private RedisKey WorkerKey(string id) => $"{_prefix}:worker:{id}";
+
+    /// <summary>A look that emptied its queues: the wake-ups counted before it, and when it started.</summary>
+    private readonly record struct Drained(long Wakes, DateTimeOffset At);
 
     /// <summary>A waiting fetch: its queues and the signal a wake-up sets.</summary>
     private sealed class Fetcher(IReadOnlyList<string> queues)

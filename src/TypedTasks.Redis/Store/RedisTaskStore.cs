@@ -386,11 +386,12 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
             var until = _time.GetUtcNow() + _options.IdleFetchInterval;
             var key = string.Join('\n', queues);
 
-            // The last fetch of these queues took fewer tasks than it could (it emptied them) and no
-            // wake-up has come since it was sent: they are still empty, and the first task pushed
-            // there wakes this fetcher (registered above). The look a worker takes right after
-            // handing out what it fetched is saved.
-            var look = !(_drained.TryRemove(key, out var drainedAt) && drainedAt == Interlocked.Read(ref _wakes));
+            // The last look at these queues took fewer tasks than it could (it emptied them) and no
+            // wake-up has come since: they are still empty, and the first task pushed there wakes
+            // this fetcher (registered above). Such a fetch does not look, neither at its start
+            // (the look right after handing out what it fetched is saved) nor when its wait ends,
+            // unless the last look is older than the safety interval.
+            var look = !Quiet(key);
             while (true)
             {
                 var leases = look ? await LookAsync().ConfigureAwait(false) : [];
@@ -398,13 +399,14 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
                 var left = until - _time.GetUtcNow();
                 if (leases.Count > 0 || left <= TimeSpan.Zero || !await fetcher.Signal.WaitAsync(left, cancellationToken).ConfigureAwait(false))
                 {
-                    return leases.Count > 0 ? leases : await LookAsync().ConfigureAwait(false);
+                    return leases.Count > 0 || Quiet(key) ? leases : await LookAsync().ConfigureAwait(false);
                 }
             }
 
             async Task<IReadOnlyList<TaskLease>> LookAsync()
             {
                 var wakes = Interlocked.Read(ref _wakes);
+                var started = _time.GetUtcNow();
                 var (leases, more) = await FetchOnceAsync(queues, max).ConfigureAwait(false);
 
                 // A fetch that stopped at its bound of tasks held back by limits left tasks it did
@@ -418,7 +420,11 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
 
                 if (leases.Count < max && !more)
                 {
-                    _drained[key] = wakes;
+                    _drained[key] = new Drained(wakes, started);
+                }
+                else
+                {
+                    _drained.TryRemove(key, out _);
                 }
 
                 return leases;
@@ -441,11 +447,18 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
         foreach (var group in Groups(queues))
         {
             var now = _time.GetUtcNow();
+            var deadline = (now + LeaseDuration).ToUnixTimeMilliseconds();
             var args = Args(now, 3);
             args.Add(max - leases.Count);
-            args.Add((now + LeaseDuration).ToUnixTimeMilliseconds());
+            args.Add(deadline);
             args.Add(await WorkerNumberAsync().ConfigureAwait(false));
             var all = (RedisResult[])(await RunAsync(StoreScript.Fetch, [.. group.Select(SeqKey)], args).ConfigureAwait(false))!;
+            if (all.Length >= 6)
+            {
+                // Before the leases are handed out: a process that stops now is found by the registry.
+                await HoldLeasesAsync(deadline).ConfigureAwait(false);
+            }
+
             // Six values per task, then "more" when the call held back as many tasks as it may.
             more |= all.Length % 6 == 1;
             for (var i = 0; i + 5 < all.Length; i += 6)
@@ -539,49 +552,6 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
                 answers[group[g]] = new CompleteAnswer((long)all[2 * g], (string)all[(2 * g) + 1]!, own.Count > 0 ? own : null);
             }
         });
-
-    /// <inheritdoc/>
-    public async ValueTask<int> RecoverAsync(IReadOnlyList<string> queues, CancellationToken cancellationToken = default)
-    {
-        // The first recovery of a worker's queues also drains what 0.1 left in them: a worker
-        // upgraded in place runs the old messages instead of leaving them behind.
-        var back = 0;
-        var fresh = Checked(queues).Where(q => _migrated.TryAdd(q, 0)).ToList();
-        if (fresh.Count > 0)
-        {
-            try
-            {
-                await MigrateLegacyAsync(fresh, cancellationToken).ConfigureAwait(false);
-            }
-            catch
-            {
-                foreach (var queue in fresh)
-                {
-                    _migrated.TryRemove(queue, out _);
-                }
-
-                throw;
-            }
-        }
-
-        foreach (var group in Groups(Checked(queues)))
-        {
-            var now = _time.GetUtcNow();
-            var args = Args(now, 1);
-            args.Add(SweepLimit);
-            var all = (RedisResult[])(await RunAsync(StoreScript.Recover, [.. group.Select(SeqKey)], args).ConfigureAwait(false))!;
-            back += (int)(long)all[0];
-
-            // What the leftover sweep that follows may skip: the queues seen without outbox entries.
-            var withOutbox = all.Skip(1).Select(i => group[(int)(long)i - 1]).ToHashSet(StringComparer.Ordinal);
-            foreach (var queue in group)
-            {
-                _outboxLooked[queue] = withOutbox.Contains(queue) ? DateTimeOffset.MinValue : now;
-            }
-        }
-
-        return back;
-    }
 
     /// <inheritdoc/>
     public async ValueTask<IAsyncDisposable> WatchCancellationsAsync(Action<string> onCanceled, CancellationToken cancellationToken = default)

@@ -773,9 +773,11 @@ local function check_indexes(from, step)
 end
 
 -- Publishes what the call changed: a wake per queue that became non-empty (its name), the
--- earliest due time of the tasks a call scheduled per queue ('<name>@<unix ms>', on the same
--- channel: '@' is in no queue name, so a fetcher never takes it for a wake), the final frames,
--- the cancellations.
+-- earliest time per queue that the call made something due ('<name>@<unix ms>', on the same
+-- channel: '@' is in no queue name, so a fetcher never takes it for a wake): a task scheduled, a
+-- retry settled, a limit's timer (gate_at); then the final frames, the cancellations. Workers
+-- look at a queue only on these announcements (and rarely, for safety): every path that makes a
+-- task fetchable (push_pending, let_go) or due must set q.wake or q.due.
 -- The final indexes a call pushed past their cap are trimmed once, here, at the end of the call
 -- (after every command that can fail), not once per task.
 local function flush()

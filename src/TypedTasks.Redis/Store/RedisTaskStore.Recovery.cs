@@ -5,6 +5,7 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using StackExchange.Redis;
+using TypedTasks.Store;
 
 namespace TypedTasks.Redis.Store;
 
@@ -20,6 +21,9 @@ namespace TypedTasks.Redis.Store;
 /// and those a failed follow-up left entries in. Every queue is looked at again after a reconnect.
 /// An entry past its time by six heartbeat intervals is dropped after a full look: by then every
 /// recovering worker has looked at its queues after the last lease of that holder expired.
+/// A holder that goes on beating but stopped naming a lease it was given (dropped by its worker:
+/// a settle that failed, a run abandoned) adds an entry at the time that lease expires, so that
+/// the lease is recovered as if its holder had stopped.
 /// </summary>
 public sealed partial class RedisTaskStore
 {
@@ -31,6 +35,10 @@ public sealed partial class RedisTaskStore
 
     // The score this store last wrote in the lease registry (unix ms; long.MinValue: none).
     private long _holderWritten = long.MinValue;
+
+    /// <summary>The leases this store gave out and did not see settled: when each expires, and when it was given.</summary>
+    private readonly ConcurrentDictionary<(string Id, long Fence), Issued> _issued = new();
+
 
     /// <inheritdoc/>
     public async ValueTask<int> RecoverAsync(IReadOnlyList<string> queues, CancellationToken cancellationToken = default)
@@ -133,17 +141,57 @@ public sealed partial class RedisTaskStore
         await Transient.Run(_db.SortedSetAddAsync(HoldersKey, HolderName, deadline, SortedSetWhen.NotExists)).ConfigureAwait(false);
     }
 
-    /// <summary>After a heartbeat renewed this store's leases until <paramref name="deadline"/> (unix ms): its registry entry says so.</summary>
-    private async Task HeldUntilAsync(long deadline)
+    /// <summary>Leases this store gave out until <paramref name="deadline"/> (unix ms), at <paramref name="now"/>.</summary>
+    private void Issue(IEnumerable<TaskLease> leases, long deadline, long now)
     {
+        foreach (var lease in leases)
+        {
+            _issued[(lease.Id, lease.Fence)] = new Issued(deadline, now);
+        }
+    }
+
+    /// <summary>A lease settled through this store (or found not to be its own any more).</summary>
+    private void Settled(TaskLease lease) => _issued.TryRemove((lease.Id, lease.Fence), out _);
+
+    /// <summary>
+    /// After a heartbeat at <paramref name="now"/> renewed <paramref name="held"/> until
+    /// <paramref name="deadline"/> (unix ms): its registry entry says when its leases start to
+    /// expire. A lease given out more than a heartbeat interval ago (so its worker had it when it
+    /// took the snapshot it names) and neither named nor settled was dropped: an entry of its own,
+    /// at the time it expires, makes recovering workers look for it (and is pruned as a stopped
+    /// holder's entry would be).
+    /// </summary>
+    private async Task HeldUntilAsync(IReadOnlyCollection<TaskLease> held, long now, long deadline)
+    {
+        var interval = (long)HeartbeatInterval.TotalMilliseconds;
+        var named = new HashSet<(string, long)>(held.Select(l => (l.Id, l.Fence)));
+        var dropped = long.MaxValue;
+        foreach (var (key, issued) in _issued)
+        {
+            if (named.Contains(key))
+            {
+                _issued[key] = issued with { Deadline = deadline };
+            }
+            else if (now - issued.At > interval && _issued.TryRemove(key, out _))
+            {
+                dropped = Math.Min(dropped, issued.Deadline);
+            }
+        }
+
         Interlocked.Exchange(ref _holderWritten, deadline);
-        await Transient.Run(_db.SortedSetAddAsync(HoldersKey, HolderName, deadline)).ConfigureAwait(false);
+        SortedSetEntry[] entries = dropped == long.MaxValue
+            ? [new(HolderName, deadline)]
+            : [new(HolderName, deadline), new($"{HolderName}/{dropped}", dropped)];
+        await Transient.Run(_db.SortedSetAddAsync(HoldersKey, entries)).ConfigureAwait(false);
     }
 
     /// <summary>After a reconnect a holder's entry or a wake-up may have been missed: every queue is looked at again.</summary>
     private void ForgetRecoveryLooks() => _recoveryLooks.Clear();
 
     private RedisKey HoldersKey => $"{_prefix}:workers:leases";
+
+    /// <summary>A lease given out: when it expires unless renewed, and when it was given (unix ms).</summary>
+    private readonly record struct Issued(long Deadline, long At);
 
     // This store in the lease registry: the worker, and the store (a process may hold several).
     private string HolderName => $"{Worker.WorkerIdentity.Name}/{_epoch}";

@@ -227,7 +227,7 @@ public sealed partial class RedisTaskStore
 
         // Only once the leases are renewed: when renewing fails, the entry ages and recovering
         // workers look at every queue once the leases may have expired.
-        await HeldUntilAsync(deadline.ToUnixTimeMilliseconds()).ConfigureAwait(false);
+        await HeldUntilAsync(held, now.ToUnixTimeMilliseconds(), deadline.ToUnixTimeMilliseconds()).ConfigureAwait(false);
         await confirm.ConfigureAwait(false);
         if (refused is not null)
         {

@@ -444,21 +444,15 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
     {
         var leases = new List<TaskLease>();
         var more = false;
+        var started = _time.GetUtcNow();
         foreach (var group in Groups(queues))
         {
             var now = _time.GetUtcNow();
-            var deadline = (now + LeaseDuration).ToUnixTimeMilliseconds();
             var args = Args(now, 3);
             args.Add(max - leases.Count);
-            args.Add(deadline);
+            args.Add((now + LeaseDuration).ToUnixTimeMilliseconds());
             args.Add(await WorkerNumberAsync().ConfigureAwait(false));
             var all = (RedisResult[])(await RunAsync(StoreScript.Fetch, [.. group.Select(SeqKey)], args).ConfigureAwait(false))!;
-            if (all.Length >= 6)
-            {
-                // Before the leases are handed out: a process that stops now is found by the registry.
-                await HoldLeasesAsync(deadline).ConfigureAwait(false);
-            }
-
             // Six values per task, then "more" when the call held back as many tasks as it may.
             more |= all.Length % 6 == 1;
             for (var i = 0; i + 5 < all.Length; i += 6)
@@ -476,6 +470,15 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
             {
                 break;
             }
+        }
+
+        if (leases.Count > 0)
+        {
+            // Before the leases are handed out: a process that stops now is found by the registry.
+            // (No lease of the call expires earlier than this deadline.)
+            var deadline = (started + LeaseDuration).ToUnixTimeMilliseconds();
+            Issue(leases, deadline, started.ToUnixTimeMilliseconds());
+            await HoldLeasesAsync(deadline).ConfigureAwait(false);
         }
 
         return (leases, more);
@@ -509,6 +512,12 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
 
         var name = kind == "s" ? StoreRecord.NameOf(lease.Envelope) : [];
         var answer = await _completes.Add(new CompleteRequest(queue, own, lease.Fence, kind, payload, due, name)).ConfigureAwait(false);
+        if (answer.Outcome >= 0)
+        {
+            // Settled, or not this lease's any more: either way not a lease of this store to watch.
+            Settled(lease);
+        }
+
         if (answer.Followups is { } followups)
         {
             await FollowUpAsync(queue, followups).ConfigureAwait(false);

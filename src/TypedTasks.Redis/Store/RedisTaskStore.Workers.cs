@@ -13,9 +13,9 @@ using TypedTasks.Transport;
 namespace TypedTasks.Redis.Store;
 
 /// <summary>
-/// Fetchers' wake-ups and the worker registry. A script that makes a queue's pending list
-/// non-empty publishes the queue's name on the wake channel; every fetcher of this store that
-/// serves the queue wakes. Workers publish themselves in P:workers (a sorted set by heartbeat
+/// Fetchers' wake-ups and the worker registry. A script that pushes to a queue's pending lists
+/// publishes the queue's name on the wake channel; every fetcher of this store that serves the
+/// queue wakes. Workers publish themselves in P:workers (a sorted set by heartbeat
 /// deadline) and P:worker:&lt;id&gt; (a hash that expires with the heartbeat). A task record
 /// names its worker by a number (P:workers:names maps it to <c>host:pid</c>): the name itself
 /// would push a small task's running record out of its bucket into a key of its own.
@@ -121,13 +121,27 @@ public sealed partial class RedisTaskStore
 
     /// <summary>
     /// True when the queues of <paramref name="key"/> were emptied by their last look, no wake-up
-    /// (nor reconnect) came since, and that look is younger than the safety interval: a look
-    /// would find nothing that was announced.
+    /// (nor broken connection, nor failed call) came since, that look is younger than the safety
+    /// interval, and Redis is connected: a look would find nothing that was announced.
     /// </summary>
     private bool Quiet(string key)
-        => _drained.TryGetValue(key, out var drained)
+        => _connection.IsConnected
+            && _drained.TryGetValue(key, out var drained)
             && drained.Wakes == Interlocked.Read(ref _wakes)
             && _time.GetUtcNow() - drained.At < _options.SafetyLookInterval;
+
+    /// <summary>
+    /// A call met Redis unreachable: the next idle fetch looks (and fails, which the worker's
+    /// health check reports) rather than trust that nothing changed. Always true (an exception filter).
+    /// </summary>
+    private bool Troubled()
+    {
+        Interlocked.Increment(ref _wakes);
+        return true;
+    }
+
+    /// <summary>A connection broke: idle fetchers look now, so that the worker learns it.</summary>
+    private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e) => WakeAllFetchers();
 
     private void OnWake(RedisValue message)
     {
@@ -169,6 +183,18 @@ public sealed partial class RedisTaskStore
     {
         ArgumentNullException.ThrowIfNull(worker);
         ArgumentNullException.ThrowIfNull(held);
+        try
+        {
+            await BeatAsync(worker, held).ConfigureAwait(false);
+        }
+        catch (TransportException) when (Troubled())
+        {
+            throw;
+        }
+    }
+
+    private async Task BeatAsync(WorkerDescription worker, IReadOnlyCollection<TaskLease> held)
+    {
         var now = _time.GetUtcNow();
         var deadline = now + LeaseDuration;
         var listedUntil = now + _options.WorkerTimeout;

@@ -92,6 +92,7 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
         _done = new LazySubscription(connection, _doneChannel, (_, message) => OnDone(message));
         _waitersBySpan = _waiters.GetAlternateLookup<ReadOnlySpan<char>>();
         connection.ConnectionRestored += OnConnectionRestored;
+        connection.ConnectionFailed += OnConnectionFailed;
     }
 
     /// <summary>
@@ -745,6 +746,7 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
     public async ValueTask DisposeAsync()
     {
         _connection.ConnectionRestored -= OnConnectionRestored;
+        _connection.ConnectionFailed -= OnConnectionFailed;
         lock (_gate)
         {
             _sweep?.Dispose();
@@ -859,7 +861,7 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
         {
             return await script.RunAsync(_db, keys, [.. args]).ConfigureAwait(false);
         }
-        catch (Exception ex) when (Transient.IsTransient(ex))
+        catch (Exception ex) when (Transient.IsTransient(ex) && Troubled())
         {
             throw Transient.ToTransportException(ex);
         }

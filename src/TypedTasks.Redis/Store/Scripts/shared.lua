@@ -216,14 +216,16 @@ local function write_staged()
     if length > push.cap then push.q.trims[index] = push.cap end
   end
   pushes = {}
-  -- The pending entries, one LPUSH (or RPUSH, to the head of the run order) per list; a list
-  -- that held nothing before wakes its fetchers.
+  -- The pending entries, one LPUSH (or RPUSH, to the head of the run order) per list; every
+  -- push wakes the queue's fetchers (once per queue and call): an idle fetcher looks only when
+  -- told, and an entry left in the list without a wake-up (by hand, or by a process that stopped)
+  -- is then fetched with the next task pushed there, not at the next safety look.
   for _, push in pairs(lists) do
-    local n, k = 0, #push.entries
+    local k = #push.entries
     for first = 1, k, 1000 do
-      n = redis.call(push.head and 'RPUSH' or 'LPUSH', push.list, unpack(push.entries, first, math.min(first + 999, k)))
+      redis.call(push.head and 'RPUSH' or 'LPUSH', push.list, unpack(push.entries, first, math.min(first + 999, k)))
     end
-    if n == k then push.q.wake = true end
+    push.q.wake = true
   end
   lists = {}
   for _, c in pairs(closes) do close_n(c.q, c.n, c.k) end
@@ -409,13 +411,12 @@ local function push_pending(q, seq, prio, head)
     push.entries[#push.entries + 1] = seq
     return
   end
-  local n
   if head then
-    n = redis.call('RPUSH', q.base .. 'pending:' .. prio, seq)
+    redis.call('RPUSH', q.base .. 'pending:' .. prio, seq)
   else
-    n = redis.call('LPUSH', q.base .. 'pending:' .. prio, seq)
+    redis.call('LPUSH', q.base .. 'pending:' .. prio, seq)
   end
-  if n == 1 then q.wake = true end
+  q.wake = true
 end
 
 -- The task name of a version 2 envelope ([version, name, ...]), or '?'.
@@ -772,7 +773,7 @@ local function check_indexes(from, step)
   end
 end
 
--- Publishes what the call changed: a wake per queue that became non-empty (its name), the
+-- Publishes what the call changed: a wake per queue it pushed pending tasks to (its name), the
 -- earliest time per queue that the call made something due ('<name>@<unix ms>', on the same
 -- channel: '@' is in no queue name, so a fetcher never takes it for a wake): a task scheduled, a
 -- retry settled, a limit's timer (gate_at); then the final frames, the cancellations. Workers

@@ -30,6 +30,20 @@ public sealed class AnnouncedWorkTests
         });
 
     [Fact]
+    public async Task A_safety_look_interval_that_is_not_positive_is_refused_naming_the_setting()
+    {
+        // Input: SafetyLookInterval zero, then negative. Error: InvalidOperationException that
+        // names the setting and its rule; no store is made.
+        await using var server = await RedisServer.StartAsync();
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(server.Endpoint);
+        foreach (var bad in new[] { TimeSpan.Zero, TimeSpan.FromSeconds(-1) })
+        {
+            var error = Assert.Throws<InvalidOperationException>(() => new RedisTaskStore(connection, new RedisTransportOptions { SafetyLookInterval = bad }));
+            Assert.Contains("TypedTasks:RedisTransport:SafetyLookInterval must be positive", error.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task A_retry_settled_by_a_store_that_stopped_is_promoted_by_another_when_due()
     {
         // Input: a task on "r" run by store A, which settles it as a retry due in 500 ms and is

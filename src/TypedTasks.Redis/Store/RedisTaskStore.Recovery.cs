@@ -127,12 +127,13 @@ public sealed partial class RedisTaskStore
     /// <summary>
     /// After a fetch that leased tasks until <paramref name="deadline"/> (unix ms): adds this
     /// store to the lease registry when no heartbeat keeps its entry (none written yet, or the
-    /// last one older than a heartbeat interval). An entry already there keeps its earlier time.
+    /// last one older than two heartbeat intervals: a late beat is not taken for a missing one).
+    /// An entry already there keeps its earlier time.
     /// </summary>
     private async Task HoldLeasesAsync(long deadline)
     {
         var written = Interlocked.Read(ref _holderWritten);
-        if (written != long.MinValue && deadline - written <= (long)HeartbeatInterval.TotalMilliseconds)
+        if (written != long.MinValue && deadline - written <= 2 * (long)HeartbeatInterval.TotalMilliseconds)
         {
             return;
         }

@@ -265,7 +265,15 @@ public sealed partial class RedisTaskStore
     public ValueTask LeaveAsync(CancellationToken cancellationToken = default)
     {
         var id = Worker.WorkerIdentity.Name;
-        return new(Transient.Run(Task.WhenAll(_db.KeyDeleteAsync(WorkerKey(id)), _db.SortedSetRemoveAsync(WorkersKey, id))));
+        var calls = new List<Task> { _db.KeyDeleteAsync(WorkerKey(id)), _db.SortedSetRemoveAsync(WorkersKey, id) };
+        if (_issued.IsEmpty)
+        {
+            // Every lease it was given is settled: no worker needs to look for them once it is gone.
+            // (With leases left, the entry stays and ages, and they are recovered once expired.)
+            calls.Add(_db.SortedSetRemoveAsync(HoldersKey, HolderName));
+        }
+
+        return new(Transient.Run(Task.WhenAll(calls)));
     }
 
     /// <inheritdoc/>

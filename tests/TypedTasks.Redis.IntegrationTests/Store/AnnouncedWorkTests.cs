@@ -94,6 +94,34 @@ public sealed class AnnouncedWorkTests
     }
 
     [Fact]
+    public async Task A_worker_that_leaves_with_every_lease_settled_leaves_the_lease_registry_and_one_with_a_lease_left_stays()
+    {
+        // Input: store A fetches a task, beats, settles it and leaves; store B fetches a task,
+        // beats and leaves without settling it. Expected: the registry keeps B's entry only (its
+        // lease must still be found once it expires), so that no worker looks for A's.
+        await using var server = await RedisServer.StartAsync();
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(server.Endpoint);
+        var db = connection.GetDatabase();
+        RedisTransportOptions Short() => new() { KeyPrefix = "lv", HeartbeatInterval = TimeSpan.FromMilliseconds(200), WorkerTimeout = TimeSpan.FromSeconds(1) };
+        await using var settled = new RedisTaskStore(connection, Short());
+        await using var unsettled = new RedisTaskStore(connection, Short());
+        await settled.EnqueueAsync("v", New(Small(1)));
+        await settled.EnqueueAsync("v", New(Small(2)));
+        var done = Assert.Single(await settled.FetchAsync(["v"], 1, CancellationToken.None));
+        var left = Assert.Single(await unsettled.FetchAsync(["v"], 1, CancellationToken.None));
+        await settled.HeartbeatAsync(new WorkerDescription(["v"], 1, new WorkerStatus()), [done]);
+        await unsettled.HeartbeatAsync(new WorkerDescription(["v"], 1, new WorkerStatus()), [left]);
+        Assert.Equal(2, await db.SortedSetLengthAsync("lv:workers:leases"));
+
+        Assert.True(await settled.CompleteAsync(done, TaskCompletion.Succeeded(new byte[] { 1 })));
+        await settled.LeaveAsync();
+        await unsettled.LeaveAsync();
+        var entry = Assert.Single(await db.SortedSetRangeByRankWithScoresAsync("lv:workers:leases"));
+        Assert.InRange(entry.Score, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), double.MaxValue);
+        await Poll.UntilAsync(async () => await unsettled.RecoverAsync(["v"]) == 1, "the lease left is recovered once expired", Bound);
+    }
+
+    [Fact]
     public async Task A_lease_of_a_store_that_stopped_is_recovered_through_the_lease_registry_and_its_entry_is_pruned()
     {
         // Input: store A (lease 1 s, heartbeat 200 ms) fetches a task of "l2" among 20 queues and

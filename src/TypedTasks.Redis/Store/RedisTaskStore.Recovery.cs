@@ -39,7 +39,6 @@ public sealed partial class RedisTaskStore
     /// <summary>The leases this store gave out and did not see settled: when each expires, and when it was given.</summary>
     private readonly ConcurrentDictionary<(string Id, long Fence), Issued> _issued = new();
 
-
     /// <inheritdoc/>
     public async ValueTask<int> RecoverAsync(IReadOnlyList<string> queues, CancellationToken cancellationToken = default)
     {
@@ -105,11 +104,18 @@ public sealed partial class RedisTaskStore
             back += (int)(long)all[0];
 
             // What the leftover sweep that follows may skip: the queues seen without outbox entries.
-            var withOutbox = all.Skip(1).Select(i => group[(int)(long)i - 1]).ToHashSet(StringComparer.Ordinal);
+            var marks = all.Skip(1).Select(i => (long)i).ToList();
+            var withOutbox = marks.Where(i => i > 0).Select(i => group[(int)i - 1]).ToHashSet(StringComparer.Ordinal);
             foreach (var queue in group)
             {
                 _outboxLooked[queue] = withOutbox.Contains(queue) ? DateTimeOffset.MinValue : now;
                 _recoveryLooks[queue] = now;
+            }
+
+            // A queue with more expired leases than one call takes: the next round goes on with it.
+            foreach (var more in marks.Where(i => i < 0))
+            {
+                _lookAgain.TryAdd(group[(int)-more - 1], 0);
             }
         }
 

@@ -94,6 +94,42 @@ public sealed class AnnouncedWorkTests
     }
 
     [Fact]
+    public async Task A_queue_with_more_expired_leases_than_one_recovery_takes_is_looked_at_again_after_the_holder_is_pruned()
+    {
+        // Input: store A (lease 500 ms) fetches 1,100 tasks of "m" and stops; store B (heartbeat
+        // 100 ms, so A's entry is pruned 600 ms after it expired; safety look 10 minutes away)
+        // recovers once the entry can be pruned. Expected: that round brings back 1,000 (the most
+        // per queue and call) and prunes the entry; the next round, with no stale entry left,
+        // still looks at "m" and brings back the other 100.
+        await using var server = await RedisServer.StartAsync();
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(server.Endpoint);
+        var db = connection.GetDatabase();
+        await using var holder = new RedisTaskStore(connection, new RedisTransportOptions { KeyPrefix = "mx", LeaseDuration = TimeSpan.FromMilliseconds(500), HeartbeatInterval = TimeSpan.FromMilliseconds(100), WorkerTimeout = TimeSpan.FromSeconds(1) });
+        await using var watcher = new RedisTaskStore(connection, new RedisTransportOptions { KeyPrefix = "mx", SafetyLookInterval = TimeSpan.FromMinutes(10), HeartbeatInterval = TimeSpan.FromMilliseconds(100), WorkerTimeout = TimeSpan.FromSeconds(1) });
+        Assert.Equal(0, await watcher.RecoverAsync(["m"]));
+        await holder.EnqueueManyAsync("m", [.. Enumerable.Range(0, 1100).Select(i => New(Small(i)))]);
+        var leased = 0;
+        while (leased < 1100)
+        {
+            var got = await holder.FetchAsync(["m"], 1100 - leased, CancellationToken.None);
+            Assert.NotEmpty(got);
+            leased += got.Count;
+        }
+
+        // Every lease expired (the last fetch's 500 ms after it) and the entry prunable.
+        var allExpired = DateTimeOffset.UtcNow + TimeSpan.FromMilliseconds(600);
+        var entry = Assert.Single(await db.SortedSetRangeByRankWithScoresAsync("mx:workers:leases"));
+        var prunable = DateTimeOffset.FromUnixTimeMilliseconds((long)entry.Score) + TimeSpan.FromMilliseconds(700);
+        var until = allExpired > prunable ? allExpired : prunable;
+        await Task.Delay(until - DateTimeOffset.UtcNow is { Ticks: > 0 } wait ? wait : TimeSpan.Zero);
+
+        Assert.Equal(1000, await watcher.RecoverAsync(["m"]));
+        Assert.Equal(0, await db.SortedSetLengthAsync("mx:workers:leases"));
+        Assert.Equal(100, await watcher.RecoverAsync(["m"]));
+        Assert.Equal(1100, (await watcher.CountAsync("m")).Pending);
+    }
+
+    [Fact]
     public async Task A_worker_that_leaves_with_every_lease_settled_leaves_the_lease_registry_and_one_with_a_lease_left_stays()
     {
         // Input: store A fetches a task, beats, settles it and leaves; store B fetches a task,

@@ -13,9 +13,9 @@ using TypedTasks.Transport;
 namespace TypedTasks.Redis.Store;
 
 /// <summary>
-/// Fetchers' wake-ups and the worker registry. A script that pushes to a queue's pending lists
-/// publishes the queue's name on the wake channel; every fetcher of this store that serves the
-/// queue wakes. Workers publish themselves in P:workers (a sorted set by heartbeat
+/// Fetchers' wake-ups and the worker registry. A script that makes a queue's pending list
+/// non-empty publishes the queue's name on the wake channel; every fetcher of this store that
+/// serves the queue wakes. Workers publish themselves in P:workers (a sorted set by heartbeat
 /// deadline) and P:worker:&lt;id&gt; (a hash that expires with the heartbeat). A task record
 /// names its worker by a number (P:workers:names maps it to <c>host:pid</c>): the name itself
 /// would push a small task's running record out of its bucket into a key of its own.

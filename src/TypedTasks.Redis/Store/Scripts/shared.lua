@@ -216,16 +216,16 @@ local function write_staged()
     if length > push.cap then push.q.trims[index] = push.cap end
   end
   pushes = {}
-  -- The pending entries, one LPUSH (or RPUSH, to the head of the run order) per list; every
-  -- push wakes the queue's fetchers (once per queue and call): an idle fetcher looks only when
-  -- told, and an entry left in the list without a wake-up (by hand, or by a process that stopped)
-  -- is then fetched with the next task pushed there, not at the next safety look.
+  -- The pending entries, one LPUSH (or RPUSH, to the head of the run order) per list; a list
+  -- that held nothing before wakes its fetchers (a fetcher whose last look emptied its queues
+  -- waits for that; one that saw a list non-empty looks again anyway). Waking on every push
+  -- would cost the busy path a message per call.
   for _, push in pairs(lists) do
-    local k = #push.entries
+    local n, k = 0, #push.entries
     for first = 1, k, 1000 do
-      redis.call(push.head and 'RPUSH' or 'LPUSH', push.list, unpack(push.entries, first, math.min(first + 999, k)))
+      n = redis.call(push.head and 'RPUSH' or 'LPUSH', push.list, unpack(push.entries, first, math.min(first + 999, k)))
     end
-    push.q.wake = true
+    if n == k then push.q.wake = true end
   end
   lists = {}
   for _, c in pairs(closes) do close_n(c.q, c.n, c.k) end
@@ -411,12 +411,13 @@ local function push_pending(q, seq, prio, head)
     push.entries[#push.entries + 1] = seq
     return
   end
+  local n
   if head then
-    redis.call('RPUSH', q.base .. 'pending:' .. prio, seq)
+    n = redis.call('RPUSH', q.base .. 'pending:' .. prio, seq)
   else
-    redis.call('LPUSH', q.base .. 'pending:' .. prio, seq)
+    n = redis.call('LPUSH', q.base .. 'pending:' .. prio, seq)
   end
-  q.wake = true
+  if n == 1 then q.wake = true end
 end
 
 -- The task name of a version 2 envelope ([version, name, ...]), or '?'.
@@ -773,12 +774,13 @@ local function check_indexes(from, step)
   end
 end
 
--- Publishes what the call changed: a wake per queue it pushed pending tasks to (its name), the
--- earliest time per queue that the call made something due ('<name>@<unix ms>', on the same
--- channel: '@' is in no queue name, so a fetcher never takes it for a wake): a task scheduled, a
--- retry settled, a limit's timer (gate_at); then the final frames, the cancellations. Workers
--- look at a queue only on these announcements (and rarely, for safety): every path that makes a
--- task fetchable (push_pending, let_go) or due must set q.wake or q.due.
+-- Publishes what the call changed: a wake per queue whose pending list became non-empty or
+-- whose held tasks were let go (its name), the earliest time per queue that the call made
+-- something due ('<name>@<unix ms>', on the same channel: '@' is in no queue name, so a fetcher
+-- never takes it for a wake): a task scheduled, a retry settled, a limit's timer (gate_at); then
+-- the final frames, the cancellations. Workers look at an idle queue only on these announcements
+-- (and rarely, for safety): every path that makes a task fetchable (push_pending, let_go) or due
+-- must set q.wake or q.due.
 -- The final indexes a call pushed past their cap are trimmed once, here, at the end of the call
 -- (after every command that can fail), not once per task.
 local function flush()

@@ -38,11 +38,12 @@ public sealed class RedisTransportOptions
     public TimeSpan IdleFetchInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// How often a worker looks at each of its queues for work nothing announced: a task made
-    /// fetchable or due by a process that stopped before publishing it, a wake-up lost, a lease
-    /// of a process outside the lease registry. Every path that makes a task fetchable or due
-    /// announces it, and a stopped worker's leases are found through the lease registry, so this
-    /// look is a safety net; each look costs about one command per queue. Default 60 s.
+    /// How often a worker looks at each of its queues for work nothing announced: a wake-up lost,
+    /// a workflow outcome left in an outbox by a process that stopped, a lease of a process
+    /// outside the lease registry, an entry written by hand. Every path that makes a task
+    /// fetchable or due announces it, and a stopped worker's leases are found through the lease
+    /// registry, so this look is a safety net; each look costs about one command per queue.
+    /// Default 60 s.
     /// </summary>
     public TimeSpan SafetyLookInterval { get; set; } = TimeSpan.FromSeconds(60);
 

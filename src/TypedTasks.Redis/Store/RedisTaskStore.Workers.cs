@@ -140,8 +140,12 @@ public sealed partial class RedisTaskStore
         return true;
     }
 
-    /// <summary>A connection broke: idle fetchers look now, so that the worker learns it.</summary>
-    private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e) => WakeAllFetchers();
+    /// <summary>
+    /// A connection broke: each idle fetcher looks when its wait ends (not at once: the worker
+    /// meets the outage at the pace it did when idle fetches always looked), so that the worker
+    /// learns it.
+    /// </summary>
+    private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e) => Troubled();
 
     private void OnWake(RedisValue message)
     {

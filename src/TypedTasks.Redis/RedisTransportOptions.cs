@@ -30,11 +30,22 @@ public sealed class RedisTransportOptions
     /// <summary>How long after its last heartbeat a worker drops out of the live workers; also the lease of its tasks unless <see cref="LeaseDuration"/> is set (a killed worker's tasks come back once it passes). Default 15 s.</summary>
     public TimeSpan WorkerTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
-
-
-    /// <summary>The longest an idle fetcher waits for a wake-up before it looks again (in case one was lost). Default 5 s.</summary>
+    /// <summary>
+    /// The longest an idle fetch waits for a wake-up before it returns empty (the worker then
+    /// fetches again). It looks at its queues once more before returning only when a wake-up came
+    /// meanwhile or its last look is older than <see cref="SafetyLookInterval"/>. Default 5 s.
+    /// </summary>
     public TimeSpan IdleFetchInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How often a worker looks at each of its queues for work nothing announced: a wake-up lost,
+    /// a workflow outcome left in an outbox by a process that stopped, a lease of a process
+    /// outside the lease registry, an entry written by hand. Every path that makes a task
+    /// fetchable or due announces it, and a stopped worker's leases are found through the lease
+    /// registry, so this look is a safety net; each look costs about one command per queue.
+    /// Default 60 s.
+    /// </summary>
+    public TimeSpan SafetyLookInterval { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>
     /// The tick of the sweep that reads waiting callers' states again in case a notification was
@@ -60,6 +71,7 @@ public sealed class RedisTransportOptions
         Check(HeartbeatInterval > TimeSpan.Zero, nameof(HeartbeatInterval), HeartbeatInterval);
         Check(WorkerTimeout > HeartbeatInterval * 2, nameof(WorkerTimeout), WorkerTimeout, "more than twice HeartbeatInterval");
         Check(IdleFetchInterval > TimeSpan.Zero, nameof(IdleFetchInterval), IdleFetchInterval);
+        Check(SafetyLookInterval > TimeSpan.Zero, nameof(SafetyLookInterval), SafetyLookInterval);
         Check(ResultPollInterval > TimeSpan.Zero, nameof(ResultPollInterval), ResultPollInterval);
     }
 

@@ -84,6 +84,38 @@ public sealed class FaultTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_worker_killed_with_SIGKILL_on_one_of_many_queues_gets_its_task_back_within_its_lease_and_a_tick_without_a_safety_look()
+    {
+        // Input: a worker process serving "default" and 19 idle queues (heartbeat 1 s, lease 5 s)
+        // runs a 10 s task and is SIGKILLed; a worker in this process serves the same queues,
+        // started before the kill (its first looks done while the lease lived), with its safety
+        // look 10 minutes away and a recovery tick of 1 s. Expected: this worker starts the task
+        // again within the lease, a tick and some slack of the kill (the lease registry told it a
+        // holder stopped), and the task completes there.
+        await using var redis = await RedisServer.StartAsync();
+        string[] queues = ["default", .. Enumerable.Range(1, 19).Select(i => "idle" + i)];
+        await using var producer = await RedisHost.StartAsync(redis.Endpoint, withWorker: false);
+        var first = await WorkerProcess.StartAsync(redis.Endpoint, producer.Prefix, concurrency: 1, prefetch: 1, queues: string.Join(',', queues));
+        var handle = await Tasks.SlowAdd.WithClient(producer.Client).EnqueueAsync(20, 22, 10_000);
+        await Poll.UntilAsync(async () => await handle.GetStateAsync() == TaskState.Started, "the worker process starts the task", TimeSpan.FromSeconds(30));
+
+        await using var survivor = await RedisHost.StartAsync(redis.Endpoint, prefix: producer.Prefix,
+            worker: w => { w.Queues = [.. queues]; w.Concurrency = 2; },
+            redis: r => r.SafetyLookInterval = TimeSpan.FromMinutes(10));
+        await Task.Delay(1000);
+        Assert.Equal($"{Environment.MachineName}:{first.Id}", (await handle.GetInfoAsync())!.Worker);
+
+        first.Kill();
+        var clock = Stopwatch.StartNew();
+        var here = $"{Environment.MachineName}:{Environment.ProcessId}";
+        await Poll.UntilAsync(async () => (await handle.GetInfoAsync())!.Worker == here, "the task is started again by the surviving worker", TimeSpan.FromSeconds(60));
+        var startedAgain = clock.Elapsed;
+        Assert.Equal(42L, await handle.GetAsync(TimeSpan.FromSeconds(60)));
+        output.WriteLine($"Started again {startedAgain.TotalSeconds:0.0} s after the kill (lease 5 s, recovery tick 1 s).");
+        Assert.True(startedAgain < TimeSpan.FromSeconds(12), $"The task was started again {startedAgain} after the kill, past its lease (5 s) and a tick.");
+    }
+
+    [Fact]
     public async Task Redis_killed_and_restarted_with_AOF_loses_no_task_and_the_worker_process_stays_up()
     {
         await using var redis = await RedisServer.StartAsync(durable: true);

@@ -257,8 +257,9 @@ public abstract class RedisContractTests
     [Fact]
     public async Task A_pending_entry_whose_task_is_already_final_is_dropped_and_not_run_again()
     {
-        // A short idle interval: an entry pushed by hand wakes no fetcher.
-        await using var host = await Start(redis: r => r.IdleFetchInterval = TimeSpan.FromMilliseconds(200));
+        // A short idle and safety look interval: an entry pushed by hand wakes no fetcher (nor
+        // does a task pushed behind it, to a list that is not empty), so only the safety look finds it.
+        await using var host = await Start(redis: r => { r.IdleFetchInterval = TimeSpan.FromMilliseconds(200); r.SafetyLookInterval = TimeSpan.FromMilliseconds(200); });
         var key = Guid.NewGuid().ToString();
         var record = await Tasks.Record.WithClient(host.Client).EnqueueAsync(key);
         await record.GetAsync(RedisHost.Wait);

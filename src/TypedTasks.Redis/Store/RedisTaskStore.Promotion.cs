@@ -10,12 +10,12 @@ namespace TypedTasks.Redis.Store;
 
 /// <summary>
 /// Promotion without looking at idle queues. Per queue the store keeps the earliest due time it
-/// knows of: the one the promote script answered, lowered by every task scheduled since (the
-/// enqueue script announces the earliest due time of the tasks it scheduled per queue, on the wake
-/// channel) and by every retry this store settled. A queue with nothing known to be due is left
-/// out of the call; it is looked at anyway once per <see cref="RedisTransportOptions.IdleFetchInterval"/>
-/// (a retry settled by another process that stopped before promoting it, a message lost), and
-/// after a reconnect of the subscription every queue is.
+/// knows of: the one the promote script answered, lowered by every announcement since (a script
+/// that makes something due announces the earliest such time per queue on the wake channel: a
+/// task scheduled, a retry settled, a limit's timer) and by every retry this store settled. A
+/// queue with nothing known to be due is left out of the call; it is looked at anyway once per
+/// <see cref="RedisTransportOptions.SafetyLookInterval"/> (a message lost, a writer that does not
+/// announce), and after a reconnect of the subscription every queue is.
 /// </summary>
 public sealed partial class RedisTaskStore
 {
@@ -29,7 +29,7 @@ public sealed partial class RedisTaskStore
         // Subscribed first: an announcement made after this point is heard.
         await _wake.EnsureAsync().ConfigureAwait(false);
         var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
-        var recheck = (long)_options.IdleFetchInterval.TotalMilliseconds;
+        var recheck = (long)_options.SafetyLookInterval.TotalMilliseconds;
         long earliest = -1;
         var ask = new List<string>(checkedQueues.Count);
         foreach (var queue in checkedQueues)

@@ -173,6 +173,7 @@ public sealed partial class RedisTaskStore
 
     private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
     {
+        ForgetRecoveryLooks();
         if (e.ConnectionType == ConnectionType.Subscription)
         {
             _ = SweepAsync(all: true);

@@ -24,8 +24,9 @@ public sealed partial class RedisTaskStore
 {
     private readonly List<Fetcher> _fetchers = [];
 
-    // Wake-ups heard (and reconnects), and per set of queues the count before its last fetch that emptied them.
-    private readonly ConcurrentDictionary<string, long> _drained = new(StringComparer.Ordinal);
+    // Wake-ups heard (and reconnects), and per set of queues the count before its last look that
+    // emptied them, and when that look started.
+    private readonly ConcurrentDictionary<string, Drained> _drained = new(StringComparer.Ordinal);
     private long _wakes;
     private readonly ConcurrentDictionary<string, string> _workerNames = new(StringComparer.Ordinal);
     private Task<string>? _numbering;
@@ -118,6 +119,34 @@ public sealed partial class RedisTaskStore
         return record.ToInfo(id, queue, WorkerName(record.Worker));
     }
 
+    /// <summary>
+    /// True when the queues of <paramref name="key"/> were emptied by their last look, no wake-up
+    /// (nor broken connection, nor failed call) came since, that look is younger than the safety
+    /// interval, and Redis is connected: a look would find nothing that was announced.
+    /// </summary>
+    private bool Quiet(string key)
+        => _connection.IsConnected
+            && _drained.TryGetValue(key, out var drained)
+            && drained.Wakes == Interlocked.Read(ref _wakes)
+            && _time.GetUtcNow() - drained.At < _options.SafetyLookInterval;
+
+    /// <summary>
+    /// A call met Redis unreachable: the next idle fetch looks (and fails, which the worker's
+    /// health check reports) rather than trust that nothing changed. Always true (an exception filter).
+    /// </summary>
+    private bool Troubled()
+    {
+        Interlocked.Increment(ref _wakes);
+        return true;
+    }
+
+    /// <summary>
+    /// A connection broke: each idle fetcher looks when its wait ends (not at once: the worker
+    /// meets the outage at the pace it did when idle fetches always looked), so that the worker
+    /// learns it.
+    /// </summary>
+    private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e) => Troubled();
+
     private void OnWake(RedisValue message)
     {
         var queue = (string?)message;
@@ -158,6 +187,18 @@ public sealed partial class RedisTaskStore
     {
         ArgumentNullException.ThrowIfNull(worker);
         ArgumentNullException.ThrowIfNull(held);
+        try
+        {
+            await BeatAsync(worker, held).ConfigureAwait(false);
+        }
+        catch (TransportException) when (Troubled())
+        {
+            throw;
+        }
+    }
+
+    private async Task BeatAsync(WorkerDescription worker, IReadOnlyCollection<TaskLease> held)
+    {
         var now = _time.GetUtcNow();
         var deadline = now + LeaseDuration;
         var listedUntil = now + _options.WorkerTimeout;
@@ -213,6 +254,10 @@ public sealed partial class RedisTaskStore
         var confirm = ConfirmNumberAsync();
         await Transient.Run(registry).ConfigureAwait(false);
         await renew.ConfigureAwait(false);
+
+        // Only once the leases are renewed: when renewing fails, the entry ages and recovering
+        // workers look at every queue once the leases may have expired.
+        await HeldUntilAsync(held, now.ToUnixTimeMilliseconds(), deadline.ToUnixTimeMilliseconds()).ConfigureAwait(false);
         await confirm.ConfigureAwait(false);
         if (refused is not null)
         {
@@ -224,7 +269,15 @@ public sealed partial class RedisTaskStore
     public ValueTask LeaveAsync(CancellationToken cancellationToken = default)
     {
         var id = Worker.WorkerIdentity.Name;
-        return new(Transient.Run(Task.WhenAll(_db.KeyDeleteAsync(WorkerKey(id)), _db.SortedSetRemoveAsync(WorkersKey, id))));
+        var calls = new List<Task> { _db.KeyDeleteAsync(WorkerKey(id)), _db.SortedSetRemoveAsync(WorkersKey, id) };
+        if (_issued.IsEmpty)
+        {
+            // Every lease it was given is settled: no worker needs to look for them once it is gone.
+            // (With leases left, the entry stays and ages, and they are recovered once expired.)
+            calls.Add(_db.SortedSetRemoveAsync(HoldersKey, HolderName));
+        }
+
+        return new(Transient.Run(Task.WhenAll(calls)));
     }
 
     /// <inheritdoc/>
@@ -290,6 +343,9 @@ public sealed partial class RedisTaskStore
     private RedisKey WorkerNamesKey => $"{_prefix}:workers:names";
 
     private RedisKey WorkerKey(string id) => $"{_prefix}:worker:{id}";
+
+    /// <summary>A look that emptied its queues: the wake-ups counted before it, and when it started.</summary>
+    private readonly record struct Drained(long Wakes, DateTimeOffset At);
 
     /// <summary>A waiting fetch: its queues and the signal a wake-up sets.</summary>
     private sealed class Fetcher(IReadOnlyList<string> queues)

@@ -242,6 +242,20 @@ public sealed partial class RedisTaskStore : IWorkflowStore
             return;
         }
 
+        try
+        {
+            await DoFollowUpsAsync(queue, followups).ConfigureAwait(false);
+        }
+        catch
+        {
+            // Entries may be left in the queue's outbox: the next recovery looks at it.
+            _lookAgain.TryAdd(queue, 0);
+            throw;
+        }
+    }
+
+    private async Task DoFollowUpsAsync(string queue, List<Followup> followups)
+    {
         var cancels = followups.Where(f => f.Tag == "x").SelectMany(f => ReadIds(f.Data)).ToList();
         foreach (var byJoin in followups.Where(f => f.Tag == "o").GroupBy(f => JoinQueueOf(f.Data), StringComparer.Ordinal))
         {

@@ -92,6 +92,7 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
         _done = new LazySubscription(connection, _doneChannel, (_, message) => OnDone(message));
         _waitersBySpan = _waiters.GetAlternateLookup<ReadOnlySpan<char>>();
         connection.ConnectionRestored += OnConnectionRestored;
+        connection.ConnectionFailed += OnConnectionFailed;
     }
 
     /// <summary>
@@ -386,11 +387,12 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
             var until = _time.GetUtcNow() + _options.IdleFetchInterval;
             var key = string.Join('\n', queues);
 
-            // The last fetch of these queues took fewer tasks than it could (it emptied them) and no
-            // wake-up has come since it was sent: they are still empty, and the first task pushed
-            // there wakes this fetcher (registered above). The look a worker takes right after
-            // handing out what it fetched is saved.
-            var look = !(_drained.TryRemove(key, out var drainedAt) && drainedAt == Interlocked.Read(ref _wakes));
+            // The last look at these queues took fewer tasks than it could (it emptied them) and no
+            // wake-up has come since: they are still empty, and the first task pushed there wakes
+            // this fetcher (registered above). Such a fetch does not look, neither at its start
+            // (the look right after handing out what it fetched is saved) nor when its wait ends,
+            // unless the last look is older than the safety interval.
+            var look = !Quiet(key);
             while (true)
             {
                 var leases = look ? await LookAsync().ConfigureAwait(false) : [];
@@ -398,13 +400,14 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
                 var left = until - _time.GetUtcNow();
                 if (leases.Count > 0 || left <= TimeSpan.Zero || !await fetcher.Signal.WaitAsync(left, cancellationToken).ConfigureAwait(false))
                 {
-                    return leases.Count > 0 ? leases : await LookAsync().ConfigureAwait(false);
+                    return leases.Count > 0 || Quiet(key) ? leases : await LookAsync().ConfigureAwait(false);
                 }
             }
 
             async Task<IReadOnlyList<TaskLease>> LookAsync()
             {
                 var wakes = Interlocked.Read(ref _wakes);
+                var started = _time.GetUtcNow();
                 var (leases, more) = await FetchOnceAsync(queues, max).ConfigureAwait(false);
 
                 // A fetch that stopped at its bound of tasks held back by limits left tasks it did
@@ -418,7 +421,11 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
 
                 if (leases.Count < max && !more)
                 {
-                    _drained[key] = wakes;
+                    _drained[key] = new Drained(wakes, started);
+                }
+                else
+                {
+                    _drained.TryRemove(key, out _);
                 }
 
                 return leases;
@@ -438,6 +445,7 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
     {
         var leases = new List<TaskLease>();
         var more = false;
+        var started = _time.GetUtcNow();
         foreach (var group in Groups(queues))
         {
             var now = _time.GetUtcNow();
@@ -463,6 +471,15 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
             {
                 break;
             }
+        }
+
+        if (leases.Count > 0)
+        {
+            // Before the leases are handed out: a process that stops now is found by the registry.
+            // (No lease of the call expires earlier than this deadline.)
+            var deadline = (started + LeaseDuration).ToUnixTimeMilliseconds();
+            Issue(leases, deadline, started.ToUnixTimeMilliseconds());
+            await HoldLeasesAsync(deadline).ConfigureAwait(false);
         }
 
         return (leases, more);
@@ -496,6 +513,12 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
 
         var name = kind == "s" ? StoreRecord.NameOf(lease.Envelope) : [];
         var answer = await _completes.Add(new CompleteRequest(queue, own, lease.Fence, kind, payload, due, name)).ConfigureAwait(false);
+        if (answer.Outcome >= 0)
+        {
+            // Settled, or not this lease's any more: either way not a lease of this store to watch.
+            Settled(lease);
+        }
+
         if (answer.Followups is { } followups)
         {
             await FollowUpAsync(queue, followups).ConfigureAwait(false);
@@ -539,49 +562,6 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
                 answers[group[g]] = new CompleteAnswer((long)all[2 * g], (string)all[(2 * g) + 1]!, own.Count > 0 ? own : null);
             }
         });
-
-    /// <inheritdoc/>
-    public async ValueTask<int> RecoverAsync(IReadOnlyList<string> queues, CancellationToken cancellationToken = default)
-    {
-        // The first recovery of a worker's queues also drains what 0.1 left in them: a worker
-        // upgraded in place runs the old messages instead of leaving them behind.
-        var back = 0;
-        var fresh = Checked(queues).Where(q => _migrated.TryAdd(q, 0)).ToList();
-        if (fresh.Count > 0)
-        {
-            try
-            {
-                await MigrateLegacyAsync(fresh, cancellationToken).ConfigureAwait(false);
-            }
-            catch
-            {
-                foreach (var queue in fresh)
-                {
-                    _migrated.TryRemove(queue, out _);
-                }
-
-                throw;
-            }
-        }
-
-        foreach (var group in Groups(Checked(queues)))
-        {
-            var now = _time.GetUtcNow();
-            var args = Args(now, 1);
-            args.Add(SweepLimit);
-            var all = (RedisResult[])(await RunAsync(StoreScript.Recover, [.. group.Select(SeqKey)], args).ConfigureAwait(false))!;
-            back += (int)(long)all[0];
-
-            // What the leftover sweep that follows may skip: the queues seen without outbox entries.
-            var withOutbox = all.Skip(1).Select(i => group[(int)(long)i - 1]).ToHashSet(StringComparer.Ordinal);
-            foreach (var queue in group)
-            {
-                _outboxLooked[queue] = withOutbox.Contains(queue) ? DateTimeOffset.MinValue : now;
-            }
-        }
-
-        return back;
-    }
 
     /// <inheritdoc/>
     public async ValueTask<IAsyncDisposable> WatchCancellationsAsync(Action<string> onCanceled, CancellationToken cancellationToken = default)
@@ -766,6 +746,7 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
     public async ValueTask DisposeAsync()
     {
         _connection.ConnectionRestored -= OnConnectionRestored;
+        _connection.ConnectionFailed -= OnConnectionFailed;
         lock (_gate)
         {
             _sweep?.Dispose();
@@ -880,7 +861,7 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
         {
             return await script.RunAsync(_db, keys, [.. args]).ConfigureAwait(false);
         }
-        catch (Exception ex) when (Transient.IsTransient(ex))
+        catch (Exception ex) when (Transient.IsTransient(ex) && Troubled())
         {
             throw Transient.ToTransportException(ex);
         }

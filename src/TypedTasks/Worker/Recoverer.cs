@@ -9,7 +9,9 @@ namespace TypedTasks.Worker;
 
 /// <summary>
 /// Sends back to their queue the tasks whose lease expired (their worker stopped renewing it),
-/// every two heartbeat intervals, in one store call for all the queues this worker serves.
+/// every two heartbeat intervals, in one store call for all the queues this worker serves. The
+/// store decides what to look at: the Redis store reads its lease registry and looks at the
+/// queues only when a lease holder stopped renewing (and rarely, for safety).
 /// </summary>
 internal sealed class Recoverer(ITaskStore store, IReadOnlyList<string> queues, StoreOutage outage, TimeProvider time, ILogger logger)
 {

@@ -12,7 +12,7 @@ namespace TypedTasks.Worker;
 /// all the queues this worker serves. It sleeps until the next one is due, and at most
 /// <see cref="MaxSleep"/>, so that a task scheduled meanwhile by another process is late by at
 /// most that much once the store knows of it (the Redis store hears of it by a message, and
-/// looks at each queue at least once per idle fetch interval in case a message was lost).
+/// looks at each queue at least once per safety look interval in case a message was lost).
 /// </summary>
 internal sealed class Scheduler(ITaskStore store, IReadOnlyList<string> queues, StoreOutage outage, TimeProvider time, ILogger logger)
 {

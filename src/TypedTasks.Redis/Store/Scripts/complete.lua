@@ -3,7 +3,8 @@
 --              due (unix ms), task name (kept in the record once the envelope is dropped)
 --   kind 's'   Succeeded, payload the result (the envelope is dropped, the task name kept)
 --   kind 'f'   Failed, payload the error; kind 'e' Expired; kind 'c' Canceled
---   kind 'r'   Retrying until the due time, payload the error
+--   kind 'r'   Retrying until the due time, payload the error; the due time is announced on the
+--              wake channel ('<queue>@<unix ms>', the earliest per queue of the call)
 --   kind 'l'   released: Pending again at the head of its list, this run not counted
 -- Returns      two per lease: the outcome and a message, then four per follow-up of a workflow
 --              member made final (shared.lua): the lease's number, 'o' and the outbox entry's
@@ -90,7 +91,11 @@ for i = 1, count do
       r.state = RETRYING
       r.err = ARGV[at + 4]
       save(q, seq, r)
-      redis.call('ZADD', q.base .. 'retrying', tonumber(ARGV[at + 5]), seq)
+      local due = tonumber(ARGV[at + 5])
+      redis.call('ZADD', q.base .. 'retrying', due, seq)
+      -- Announced (flush), so that every worker of the queue promotes it when due, not only this
+      -- process, which may stop before then.
+      if not q.due or due < q.due then q.due = due end
     else
       if kind == 's' then
         r.state = SUCCEEDED

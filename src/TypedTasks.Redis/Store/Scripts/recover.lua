@@ -3,7 +3,9 @@
 -- lost worker's late settle is refused). A lease whose record is final or gone is dropped.
 -- ARGV[A]      the most leases per queue
 -- Returns      how many tasks came back, then the index of each queue whose workflow outbox holds
---              entries (the sweep that follows delivers them; it skips the other queues).
+--              entries (the sweep that follows delivers them; it skips the other queues), and the
+--              index, negated, of each queue that had more expired leases than the limit (the
+--              caller looks at it again at its next round).
 -- Cost: an idle queue (no lease, no outbox entry) costs one EXISTS; a queue with leases one
 -- ZRANGEBYSCORE more; its pending lists are checked only when a lease has expired.
 -- Order: the pending lists are checked first; records and pending entries are written before
@@ -22,6 +24,7 @@ for qi = 1, #KEYS do
     error(expired)
   end
   if #expired > 0 then check_pending(q) end
+  if #expired >= limit then outboxes[#outboxes + 1] = -qi end
   for i = 1, #expired do
     local seq = expired[i]
     local r = load(q, seq)

@@ -217,7 +217,9 @@ local function write_staged()
   end
   pushes = {}
   -- The pending entries, one LPUSH (or RPUSH, to the head of the run order) per list; a list
-  -- that held nothing before wakes its fetchers.
+  -- that held nothing before wakes its fetchers (a fetcher whose last look emptied its queues
+  -- waits for that; one that saw a list non-empty looks again anyway). Waking on every push
+  -- would cost the busy path a message per call.
   for _, push in pairs(lists) do
     local n, k = 0, #push.entries
     for first = 1, k, 1000 do
@@ -772,10 +774,13 @@ local function check_indexes(from, step)
   end
 end
 
--- Publishes what the call changed: a wake per queue that became non-empty (its name), the
--- earliest due time of the tasks a call scheduled per queue ('<name>@<unix ms>', on the same
--- channel: '@' is in no queue name, so a fetcher never takes it for a wake), the final frames,
--- the cancellations.
+-- Publishes what the call changed: a wake per queue whose pending list became non-empty or
+-- whose held tasks were let go (its name), the earliest time per queue that the call made
+-- something due ('<name>@<unix ms>', on the same channel: '@' is in no queue name, so a fetcher
+-- never takes it for a wake): a task scheduled, a retry settled, a limit's timer (gate_at); then
+-- the final frames, the cancellations. Workers look at an idle queue only on these announcements
+-- (and rarely, for safety): every path that makes a task fetchable (push_pending, let_go) or due
+-- must set q.wake or q.due.
 -- The final indexes a call pushed past their cap are trimmed once, here, at the end of the call
 -- (after every command that can fail), not once per task.
 local function flush()

@@ -6,6 +6,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using StackExchange.Redis;
 using TypedTasks.Store;
+using TypedTasks.Transport;
 
 namespace TypedTasks.Redis.Store;
 
@@ -64,9 +65,22 @@ public sealed partial class RedisTaskStore
         }
 
         var start = _time.GetUtcNow();
-        var oldest = await Transient.Run(_db.SortedSetRangeByScoreWithScoresAsync(
-            HoldersKey, double.NegativeInfinity, start.ToUnixTimeMilliseconds(), Exclude.Stop, Order.Ascending, 0, 1)).ConfigureAwait(false);
-        var stale = oldest.Length > 0;
+        SortedSetEntry[] oldest;
+        var unread = false;
+        try
+        {
+            oldest = await Transient.Run(_db.SortedSetRangeByScoreWithScoresAsync(
+                HoldersKey, double.NegativeInfinity, start.ToUnixTimeMilliseconds(), Exclude.Stop, Order.Ascending, 0, 1)).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RedisException or TransportException)
+        {
+            // The registry cannot be read (a key of another type, its node failing over): every
+            // queue is looked at, as without a registry, so that no expired lease waits on it.
+            oldest = [];
+            unread = true;
+        }
+
+        var stale = unread || oldest.Length > 0;
         var look = new List<string>();
         foreach (var queue in queues.Distinct(StringComparer.Ordinal))
         {
@@ -122,7 +136,7 @@ public sealed partial class RedisTaskStore
         // An entry that every recovering worker has had time to act on since its last lease
         // expired (a lease fetched after its last heartbeat expires at most one interval later).
         var prune = start - (HeartbeatInterval * 6);
-        if (stale && oldest[0].Score < prune.ToUnixTimeMilliseconds())
+        if (oldest.Length > 0 && oldest[0].Score < prune.ToUnixTimeMilliseconds())
         {
             await Transient.Run(_db.SortedSetRemoveRangeByScoreAsync(HoldersKey, double.NegativeInfinity, prune.ToUnixTimeMilliseconds(), Exclude.Stop)).ConfigureAwait(false);
         }
@@ -144,8 +158,18 @@ public sealed partial class RedisTaskStore
             return;
         }
 
-        Interlocked.Exchange(ref _holderWritten, deadline);
-        await Transient.Run(_db.SortedSetAddAsync(HoldersKey, HolderName, deadline, SortedSetWhen.NotExists)).ConfigureAwait(false);
+        try
+        {
+            await Transient.Run(_db.SortedSetAddAsync(HoldersKey, HolderName, deadline, SortedSetWhen.NotExists)).ConfigureAwait(false);
+            Interlocked.Exchange(ref _holderWritten, deadline);
+        }
+        catch (Exception ex) when (ex is RedisException or TransportException)
+        {
+            // The leases are taken already: failing the fetch would leave them to expire unseen.
+            // The next fetch or heartbeat writes the entry; until then only a safety look finds
+            // them if this process stops.
+            Troubled();
+        }
     }
 
     /// <summary>Leases this store gave out until <paramref name="deadline"/> (unix ms), at <paramref name="now"/>.</summary>
@@ -173,6 +197,7 @@ public sealed partial class RedisTaskStore
         var interval = (long)HeartbeatInterval.TotalMilliseconds;
         var named = new HashSet<(string, long)>(held.Select(l => (l.Id, l.Fence)));
         var dropped = long.MaxValue;
+        var gone = new List<KeyValuePair<(string, long), Issued>>();
         foreach (var (key, issued) in _issued)
         {
             if (named.Contains(key))
@@ -182,14 +207,28 @@ public sealed partial class RedisTaskStore
             else if (now - issued.At > interval && _issued.TryRemove(key, out _))
             {
                 dropped = Math.Min(dropped, issued.Deadline);
+                gone.Add(new(key, issued));
             }
         }
 
-        Interlocked.Exchange(ref _holderWritten, deadline);
         SortedSetEntry[] entries = dropped == long.MaxValue
             ? [new(HolderName, deadline)]
             : [new(HolderName, deadline), new($"{HolderName}/{dropped}", dropped)];
-        await Transient.Run(_db.SortedSetAddAsync(HoldersKey, entries)).ConfigureAwait(false);
+        try
+        {
+            await Transient.Run(_db.SortedSetAddAsync(HoldersKey, entries)).ConfigureAwait(false);
+            Interlocked.Exchange(ref _holderWritten, deadline);
+        }
+        catch
+        {
+            // Not written: the dropped leases are named again at the next beat.
+            foreach (var (key, issued) in gone)
+            {
+                _issued.TryAdd(key, issued);
+            }
+
+            throw;
+        }
     }
 
     /// <summary>After a reconnect a holder's entry or a wake-up may have been missed: every queue is looked at again.</summary>

@@ -122,10 +122,12 @@ public sealed partial class RedisTaskStore
     /// <summary>
     /// True when the queues of <paramref name="key"/> were emptied by their last look, no wake-up
     /// (nor broken connection, nor failed call) came since, that look is younger than the safety
-    /// interval, and Redis is connected: a look would find nothing that was announced.
+    /// interval, and Redis is connected, the wake channel's subscription too: a look would find
+    /// nothing that was announced.
     /// </summary>
     private bool Quiet(string key)
         => _connection.IsConnected
+            && _connection.GetSubscriber().IsConnected(_wakeChannel)
             && _drained.TryGetValue(key, out var drained)
             && drained.Wakes == Interlocked.Read(ref _wakes)
             && _time.GetUtcNow() - drained.At < _options.SafetyLookInterval;

@@ -130,6 +130,29 @@ public sealed class AnnouncedWorkTests
     }
 
     [Fact]
+    public async Task A_lease_registry_of_another_type_neither_fails_the_fetch_nor_stops_recovery()
+    {
+        // Input: P:workers:leases holds a string (written by hand). A store fetches a task with a
+        // short lease and stops. Expected: the fetch hands out its lease (the registry write is not
+        // worth the lease), and another store, whose safety look is minutes away, recovers the
+        // expired lease: an unreadable registry means every queue is looked at.
+        await using var server = await RedisServer.StartAsync();
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(server.Endpoint);
+        var db = connection.GetDatabase();
+        await db.StringSetAsync("rb:workers:leases", "not a sorted set");
+        await using var watcher = Watcher(connection, "rb");
+        Assert.Equal(0, await watcher.RecoverAsync(["q"]));
+        await using (var holder = new RedisTaskStore(connection, new RedisTransportOptions { KeyPrefix = "rb", LeaseDuration = TimeSpan.FromMilliseconds(300), HeartbeatInterval = TimeSpan.FromMilliseconds(100), WorkerTimeout = TimeSpan.FromSeconds(1) }))
+        {
+            await holder.EnqueueAsync("q", New(Small(1)));
+            Assert.Single(await holder.FetchAsync(["q"], 1, CancellationToken.None));
+        }
+
+        await Poll.UntilAsync(async () => await watcher.RecoverAsync(["q"]) == 1, "the expired lease is recovered", Bound);
+        Assert.Equal("not a sorted set", (string?)await db.StringGetAsync("rb:workers:leases"));
+    }
+
+    [Fact]
     public async Task A_worker_that_leaves_with_every_lease_settled_leaves_the_lease_registry_and_one_with_a_lease_left_stays()
     {
         // Input: store A fetches a task, beats, settles it and leaves; store B fetches a task,

@@ -21,7 +21,7 @@ internal static class WorkflowSender
     /// <summary>The task name of a group's own result, which no task runs.</summary>
     public const string GroupResultName = "TypedTasks.Group";
 
-    /// <summary>How deep groups may nest in groups: a bound for the recursion that compiles them.</summary>
+    /// <summary>How deep groups may nest in groups: a bound for the recursions that count and compile them (checked first, by <see cref="Starts"/>).</summary>
     private const int MaxDepth = 32;
 
     public static async Task<(TaskClient Client, string Id, string Name)> SendAsync(WorkflowNode workflow, CancellationToken cancellationToken)
@@ -39,7 +39,7 @@ internal static class WorkflowSender
         }
 
         var compiler = new Compiler(client, NewWorkflowId(), Starts(workflow, 0));
-        var handle = compiler.Exit(workflow, null, 0, grouped: false);
+        var handle = compiler.Exit(workflow, null, grouped: false);
         var joins = compiler.Joins.Select(j => j with { WorkflowHandle = handle }).ToList();
         // A join that waits for nothing (an empty group) makes its successor as it is written, and
         // that successor's end goes at once to the join its link names: that one must exist first.
@@ -104,12 +104,12 @@ internal static class WorkflowSender
         /// Sends <paramref name="node"/>'s outcome to <paramref name="link"/> (null: it is the
         /// workflow's end) and returns the id of the task whose end is that outcome.
         /// </summary>
-        public string Exit(WorkflowNode node, WorkflowLink? link, int depth, bool grouped) => node switch
+        public string Exit(WorkflowNode node, WorkflowLink? link, bool grouped) => node switch
         {
             CallNode call => Start(call.Call, link, grouped),
-            GroupNode group => Chain(group, [null], link, depth),
-            StepNode chain => Chain(chain.Before, [.. chain.Steps], link, depth),
-            FanNode fan => Fan(fan, link, depth),
+            GroupNode group => Chain(group, [null], link),
+            StepNode chain => Chain(chain.Before, [.. chain.Steps], link),
+            FanNode fan => Fan(fan, link),
             _ => throw new ArgumentOutOfRangeException(nameof(node), node, "not a workflow part"),
         };
 
@@ -126,7 +126,7 @@ internal static class WorkflowSender
         /// or the one part), each later one for the step before it. A null step is a group's own
         /// result, which no task runs. The last step's end goes to <paramref name="link"/>.
         /// </summary>
-        private string Chain(WorkflowNode before, IReadOnlyList<TaskCall?> steps, WorkflowLink? link, int depth)
+        private string Chain(WorkflowNode before, IReadOnlyList<TaskCall?> steps, WorkflowLink? link)
         {
             var made = steps.Select(s => s is null ? default(PreparedCall?) : client.PrepareCall(s, s.Arguments, _marks, firstOpen: true)).ToList();
             // A group's own result is kept where its first member ends; an empty group's, where it is
@@ -135,7 +135,7 @@ internal static class WorkflowSender
             var first = _numbered + MemberJoins(before) + 1;
             string Key(int k) => $"{workflowId}.{first + k}";
 
-            var (ids, mode) = Members(before, new WorkflowLink(queues[0], Key(0), 0), depth);
+            var (ids, mode) = Members(before, new WorkflowLink(queues[0], Key(0), 0));
 
             for (var k = 0; k < steps.Count; k++)
             {
@@ -169,14 +169,14 @@ internal static class WorkflowSender
         /// first hears its members and relays every outcome to the others. Each step's end goes to a
         /// group's join, whose result (their results in step order) goes to <paramref name="link"/>.
         /// </summary>
-        private string Fan(FanNode fan, WorkflowLink? link, int depth)
+        private string Fan(FanNode fan, WorkflowLink? link)
         {
             var made = fan.Steps.Select(s => client.PrepareCall(s, s.Arguments, _marks, firstOpen: true)).ToList();
             var first = _numbered + MemberJoins(fan.Before) + 1;
             string Key(int k) => $"{workflowId}.{first + k}";
             var m = made.Count;
             var steps = made.Select((step, k) => Key(k) + "@" + step.Queue).ToList();
-            var (ids, mode) = Members(fan.Before, new WorkflowLink(made[0].Queue, Key(0), 0), depth);
+            var (ids, mode) = Members(fan.Before, new WorkflowLink(made[0].Queue, Key(0), 0));
             for (var k = 0; k < m; k++)
             {
                 Joins.Add(new WorkflowJoin(made[k].Queue, Key(k), workflowId, ids.Count, mode, made[k].Envelope, made[k].ArgumentAt, made[k].Priority, GroupResultName, new WorkflowLink(made[0].Queue, Key(m), k), ids)
@@ -197,13 +197,13 @@ internal static class WorkflowSender
         /// Compiles what a join waits for, each part's end going to <paramref name="link"/> at its
         /// index: a group's members (joined by its mode), or the one part (its result as it is).
         /// </summary>
-        private (List<string> Ids, JoinMode Mode) Members(WorkflowNode before, WorkflowLink link, int depth)
+        private (List<string> Ids, JoinMode Mode) Members(WorkflowNode before, WorkflowLink link)
         {
             var (parts, mode, grouped) = before is GroupNode group ? (group.Members, group.Mode, true) : ([before], JoinMode.One, false);
             var ids = new List<string>(parts.Count);
             for (var i = 0; i < parts.Count; i++)
             {
-                ids.Add(Exit(parts[i], link with { Index = i }, depth + 1, grouped));
+                ids.Add(Exit(parts[i], link with { Index = i }, grouped));
             }
 
             return (ids, mode);

@@ -141,6 +141,24 @@ public sealed class WorkflowTests
     }
 
     [Fact]
+    public async Task A_workflow_nested_deeper_than_32_is_refused_before_anything_is_sent()
+    {
+        // Input: 40 fan-outs in a row, each inside the part after it. Expected: ArgumentException
+        // naming the bound; nothing is stored in the queue.
+        var store = new InMemoryTaskStore();
+        await using var host = await TestHost.StartAsync(withWorker: false, options: o => o.UseInMemory(store));
+        var chain = Tasks.Add.WithClient(host.Client).Call(1, 1).Then(Tasks.Square);
+        for (var i = 0; i < 40; i++)
+        {
+            chain = chain.ThenAll(Tasks.Square).Then(Tasks.Sum);
+        }
+
+        var refused = await Assert.ThrowsAsync<ArgumentException>(() => chain.EnqueueAsync());
+        Assert.Contains("nests groups in groups at most 32 deep. Nothing was sent.", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(0, (await store.CountAsync("default")).Pending);
+    }
+
+    [Fact]
     public async Task A_step_sent_with_a_delay_waits_scheduled_once_made_and_a_part_with_its_own_task_id_is_refused()
     {
         await using var host = await TestHost.StartAsync();

@@ -140,24 +140,8 @@ internal static class WorkflowSender
             for (var k = 0; k < steps.Count; k++)
             {
                 var waitsFor = k == 0 ? ids : [Key(k - 1) + "@" + queues[k - 1]];
-                var step = made[k];
-                Joins.Add(new WorkflowJoin(
-                    queues[k],
-                    Key(k),
-                    workflowId,
-                    waitsFor.Count,
-                    k == 0 ? mode : JoinMode.One,
-                    step?.Envelope ?? ReadOnlyMemory<byte>.Empty,
-                    step?.ArgumentAt ?? 0,
-                    step?.Priority ?? 0,
-                    GroupResultName,
-                    k + 1 < steps.Count ? new WorkflowLink(queues[k + 1], Key(k + 1), 0) : link,
-                    waitsFor)
-                {
-                    Limits = step?.Limits,
-                    Delay = steps[k]?.Options?.Delay,
-                    NotBefore = steps[k]?.Options?.Eta,
-                });
+                var next = k + 1 < steps.Count ? new WorkflowLink(queues[k + 1], Key(k + 1), 0) : link;
+                Joins.Add(StepJoin(queues[k], Key(k), steps[k], made[k], k == 0 ? mode : JoinMode.One, next, waitsFor));
             }
 
             _numbered = first + steps.Count - 1;
@@ -179,19 +163,28 @@ internal static class WorkflowSender
             var (ids, mode) = Members(fan.Before, new WorkflowLink(made[0].Queue, Key(0), 0));
             for (var k = 0; k < m; k++)
             {
-                Joins.Add(new WorkflowJoin(made[k].Queue, Key(k), workflowId, ids.Count, mode, made[k].Envelope, made[k].ArgumentAt, made[k].Priority, GroupResultName, new WorkflowLink(made[0].Queue, Key(m), k), ids)
+                Joins.Add(StepJoin(made[k].Queue, Key(k), fan.Steps[k], made[k], mode, new WorkflowLink(made[0].Queue, Key(m), k), ids) with
                 {
-                    Limits = made[k].Limits,
-                    Delay = fan.Steps[k].Options?.Delay,
-                    NotBefore = fan.Steps[k].Options?.Eta,
                     Relays = k == 0 && m > 1 ? steps[1..] : null,
                 });
             }
 
-            Joins.Add(new WorkflowJoin(made[0].Queue, Key(m), workflowId, m, fan.Mode, ReadOnlyMemory<byte>.Empty, 0, 0, GroupResultName, link, steps));
+            Joins.Add(StepJoin(made[0].Queue, Key(m), null, null, fan.Mode, link, steps));
             _numbered = first + m;
             return Key(m) + "@" + made[0].Queue;
         }
+
+        /// <summary>
+        /// The join that makes <paramref name="call"/> (prepared as <paramref name="step"/>) with its
+        /// options kept, or a group's own result when it is null.
+        /// </summary>
+        private WorkflowJoin StepJoin(string queue, string key, TaskCall? call, PreparedCall? step, JoinMode mode, WorkflowLink? next, IReadOnlyList<string> waitsFor)
+            => new(queue, key, workflowId, waitsFor.Count, mode, step?.Envelope ?? ReadOnlyMemory<byte>.Empty, step?.ArgumentAt ?? 0, step?.Priority ?? 0, GroupResultName, next, waitsFor)
+            {
+                Limits = step?.Limits,
+                Delay = call?.Options?.Delay,
+                NotBefore = call?.Options?.Eta,
+            };
 
         /// <summary>
         /// Compiles what a join waits for, each part's end going to <paramref name="link"/> at its

@@ -96,6 +96,36 @@ public sealed class WorkflowAndSchedulePageTests
     }
 
     [Fact]
+    public async Task A_chord_whose_failure_canceled_a_chain_not_yet_started_shows_the_task_that_failed_not_the_canceled_one()
+    {
+        // Input: a chord over two chains; the first chain's Limit is held for an hour, the second's
+        // gets 500 and throws. The chord's failure cancels the held task, so the first chain's stage
+        // ends too, listed before the second's. The page and the inspector must name the task that
+        // failed as where it stopped, not the one its failure canceled.
+        await using var app = await DashboardApp.StartAsync(o => o.UseInMemory(), e => e.MapTypedTasksDashboard("/tasks"));
+        var limit = Tasks.Limit.WithClient(app.Client);
+        var held = limit.With(new EnqueueOptions { Delay = TimeSpan.FromHours(1) }).Call(7).Then(Tasks.Double);
+        var chord = await TaskGroup.Of(held, limit.Call(500).Then(Tasks.Double)).Then(Tasks.Total).EnqueueAsync();
+        await Assert.ThrowsAnyAsync<Exception>(() => chord.GetAsync(Wait));
+        var workflow = chord.Id.Split('.')[0];
+        var failed = workflow + ".0.1@dash";
+        var canceled = workflow + ".0.0@dash";
+        var inspector = app.Server.Services.GetRequiredService<TypedTasks.Inspection.ITaskInspector>();
+        Assert.Equal(TaskState.Canceled, (await inspector.GetTaskAsync(canceled))?.State);
+
+        var details = await inspector.GetWorkflowAsync(chord.Id);
+        Assert.NotNull(details);
+        Assert.Equal("failed", details.Stages[0].State);
+        Assert.Equal(1, details.StoppedAt);
+        Assert.Equal("stopped at " + workflow + ".2@dash: member " + failed + " Failed", details.Where);
+
+        var html = await app.Server.CreateClient().GetStringAsync("/tasks/workflow?id=" + Uri.EscapeDataString(chord.Id));
+        Assert.Matches("<li class=\"member failed stopped\"><a [^>]+>" + Regex.Escape(failed) + "</a>", html);
+        Assert.Matches("<li class=\"member canceled\"><a [^>]+>" + Regex.Escape(canceled) + "</a>", html);
+        Assert.Equal(1, Regex.Count(html, "stopped here"));
+    }
+
+    [Fact]
     public async Task A_chord_of_60_chains_opened_from_its_workflow_id_or_a_member_shows_its_callback()
     {
         // Input: a chord over 60 one-step chains (61 joins, the callback w.61). Opened from the

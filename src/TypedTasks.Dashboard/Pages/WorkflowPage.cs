@@ -33,11 +33,11 @@ internal static class WorkflowPage
 
         // Column c holds the members of stage c (after the first, the step before it); the last, the step the workflow ends with.
         var stages = workflow.Stages;
-        var firstFailed = IndexOfFailed(stages);
+        var stoppedAt = workflow.StoppedAt;
         var columns = new List<Box[]>(stages.Count + 1);
         for (var c = 0; c < stages.Count; c++)
         {
-            columns.Add(Members(stages[c], stopping: c == firstFailed));
+            columns.Add(Members(stages[c], stopping: c == stoppedAt));
         }
 
         columns.Add([new Box(stages[^1].StepId, null, Stopped: false)]);
@@ -119,20 +119,6 @@ internal static class WorkflowPage
         }
 
         return boxes;
-    }
-
-    /// <summary>The first stage whose join failed: where the workflow stopped (the stages after it were canceled by it), or -1.</summary>
-    private static int IndexOfFailed(IReadOnlyList<WorkflowStage> stages)
-    {
-        for (var i = 0; i < stages.Count; i++)
-        {
-            if (stages[i].State == "failed")
-            {
-                return i;
-            }
-        }
-
-        return -1;
     }
 
     private static async Task<TaskState?> StateAsync(ITaskInspector inspector, string id, CancellationToken ct)

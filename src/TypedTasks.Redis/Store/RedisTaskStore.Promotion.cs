@@ -14,7 +14,7 @@ namespace TypedTasks.Redis.Store;
 /// that makes something due announces the earliest such time per queue on the wake channel: a
 /// task scheduled, a retry settled, a limit's timer) and by every retry this store settled. A
 /// queue with nothing known to be due is left out of the call; it is looked at anyway once per
-/// <see cref="RedisTransportOptions.SafetyLookInterval"/> (a message lost, a writer that does not
+/// <see cref="RedisTransportOptions.SafetyLookInterval"/>, longer for a worker of many queues (a message lost, a writer that does not
 /// announce), and after a reconnect of the subscription every queue is.
 /// </summary>
 public sealed partial class RedisTaskStore
@@ -29,7 +29,7 @@ public sealed partial class RedisTaskStore
         // Subscribed first: an announcement made after this point is heard.
         await _wake.EnsureAsync().ConfigureAwait(false);
         var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
-        var recheck = (long)_options.SafetyLookInterval.TotalMilliseconds;
+        var recheck = (long)SafetyLookEvery(checkedQueues.Count).TotalMilliseconds;
         long earliest = -1;
         var ask = new List<string>(checkedQueues.Count);
         foreach (var queue in checkedQueues)

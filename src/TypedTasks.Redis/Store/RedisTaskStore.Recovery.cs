@@ -18,7 +18,8 @@ namespace TypedTasks.Redis.Store;
 /// it (a process that fetches without heartbeats). A recovery call reads the registry's oldest
 /// entry (one command, whatever the number of queues): when an entry is past its time (a holder
 /// died or stalled), every queue is looked at, as before; else only the queues never looked at by
-/// this store, those whose last look is older than <see cref="RedisTransportOptions.SafetyLookInterval"/>,
+/// this store, those whose last look is older than <see cref="RedisTransportOptions.SafetyLookInterval"/>
+/// (longer for a worker of many queues),
 /// and those a failed follow-up left entries in. Every queue is looked at again after a reconnect.
 /// An entry past its time by six heartbeat intervals is dropped after a full look: by then every
 /// recovering worker has looked at its queues after the last lease of that holder expired.
@@ -82,9 +83,11 @@ public sealed partial class RedisTaskStore
 
         var stale = unread || oldest.Length > 0;
         var look = new List<string>();
-        foreach (var queue in queues.Distinct(StringComparer.Ordinal))
+        var distinct = queues.Distinct(StringComparer.Ordinal).ToList();
+        var every = SafetyLookEvery(distinct.Count);
+        foreach (var queue in distinct)
         {
-            if (stale || _lookAgain.TryRemove(queue, out _) || !_recoveryLooks.TryGetValue(queue, out var at) || start - at >= _options.SafetyLookInterval)
+            if (stale || _lookAgain.TryRemove(queue, out _) || !_recoveryLooks.TryGetValue(queue, out var at) || start - at >= every)
             {
                 look.Add(queue);
             }

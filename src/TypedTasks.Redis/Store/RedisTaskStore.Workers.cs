@@ -120,17 +120,28 @@ public sealed partial class RedisTaskStore
     }
 
     /// <summary>
-    /// True when the queues of <paramref name="key"/> were emptied by their last look, no wake-up
-    /// (nor broken connection, nor failed call) came since, that look is younger than the safety
-    /// interval, and Redis is connected, the wake channel's subscription too: a look would find
+    /// True when the <paramref name="queues"/> queues of <paramref name="key"/> were emptied by their
+    /// last look, no wake-up (nor broken connection, nor failed call) came since, that look is
+    /// younger than the safety interval for that many queues, and Redis is connected, the wake channel's subscription too: a look would find
     /// nothing that was announced.
     /// </summary>
-    private bool Quiet(string key)
+    private bool Quiet(string key, int queues)
         => _connection.IsConnected
             && _connection.GetSubscriber().IsConnected(_wakeChannel)
             && _drained.TryGetValue(key, out var drained)
             && drained.Wakes == Interlocked.Read(ref _wakes)
-            && _time.GetUtcNow() - drained.At < _options.SafetyLookInterval;
+            && _time.GetUtcNow() - drained.At < SafetyLookEvery(queues);
+
+    /// <summary>
+    /// How many queues a worker's safety looks cover at the full <see cref="RedisTransportOptions.SafetyLookInterval"/>.
+    /// A worker of more queues looks at them less often, in proportion, so that what its safety
+    /// looks cost does not grow with the number of its queues.
+    /// </summary>
+    internal const int SafetyLookQueues = 10;
+
+    /// <summary>How long a look at <paramref name="queues"/> idle queues stands before the safety look comes: the interval, longer past <see cref="SafetyLookQueues"/> queues.</summary>
+    private TimeSpan SafetyLookEvery(int queues)
+        => queues <= SafetyLookQueues ? _options.SafetyLookInterval : _options.SafetyLookInterval * (queues / (double)SafetyLookQueues);
 
     /// <summary>
     /// A call met Redis unreachable: the next idle fetch looks (and fails, which the worker's

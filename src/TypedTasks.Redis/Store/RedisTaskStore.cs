@@ -392,7 +392,7 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
             // this fetcher (registered above). Such a fetch does not look, neither at its start
             // (the look right after handing out what it fetched is saved) nor when its wait ends,
             // unless the last look is older than the safety interval.
-            var look = !Quiet(key);
+            var look = !Quiet(key, queues.Count);
             while (true)
             {
                 var leases = look ? await LookAsync().ConfigureAwait(false) : [];
@@ -400,7 +400,7 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
                 var left = until - _time.GetUtcNow();
                 if (leases.Count > 0 || left <= TimeSpan.Zero || !await fetcher.Signal.WaitAsync(left, cancellationToken).ConfigureAwait(false))
                 {
-                    return leases.Count > 0 || Quiet(key) ? leases : await LookAsync().ConfigureAwait(false);
+                    return leases.Count > 0 || Quiet(key, queues.Count) ? leases : await LookAsync().ConfigureAwait(false);
                 }
             }
 

@@ -83,6 +83,59 @@ public sealed class IdleQueueCostTests(ITestOutputHelper output)
         Assert.Equal(10, recoverCommands);
     }
 
+    [Theory]
+    [InlineData(10)]
+    [InlineData(100)]
+    public async Task The_safety_looks_of_a_worker_of_100_queues_cost_what_those_of_10_queues_cost(int n)
+    {
+        // Input: n idle queues (each ran a task), a store on a fake clock that has looked at them
+        // once; then ten rounds of promotion, of idle fetch and of recovery, the clock moved one
+        // SafetyLookInterval (60 s) before each. Expected: 10 queues are looked at in every round
+        // (one command per queue); 100 queues every tenth, so each kind of look costs 100 commands
+        // over the ten minutes either way: the idle cost does not grow with the number of queues.
+        await using var server = await Testing.RedisServer.StartAsync();
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(server.Endpoint + ",allowAdmin=true");
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        var options = new RedisTransportOptions { KeyPrefix = "sl", IdleFetchInterval = TimeSpan.FromMilliseconds(50) };
+        await using var store = new RedisTaskStore(connection, options, time: clock);
+        var queues = Enumerable.Range(0, n).Select(i => "q" + i).ToArray();
+        foreach (var q in queues)
+        {
+            await store.EnqueueAsync(q, new TaskToEnqueue(Small(), 0));
+            var lease = Assert.Single(await store.FetchAsync([q], 1, CancellationToken.None));
+            Assert.True(await store.CompleteAsync(lease, TaskCompletion.Succeeded(new byte[] { 1 })));
+        }
+
+        // The first looks, and the lease registry's entry of the fetches above left behind (pruned by a full look).
+        clock.Advance(TimeSpan.FromMinutes(2));
+        await store.PromoteDueAsync(queues);
+        Assert.Empty(await store.FetchAsync(queues, 64, CancellationToken.None));
+        await store.RecoverAsync(queues);
+        await store.RecoverAsync(queues);
+
+        var db = connection.GetDatabase();
+        var looks = 100 / n;
+        foreach (var (kind, round, registryReads) in new (string, Func<Task>, int)[]
+        {
+            ("promotion", () => store.PromoteDueAsync(queues).AsTask(), 0),
+            ("idle fetch", async () => Assert.Empty(await store.FetchAsync(queues, 64, CancellationToken.None)), 0),
+            ("recovery", () => store.RecoverAsync(queues).AsTask(), 10),
+        })
+        {
+            await db.ExecuteAsync("CONFIG", "RESETSTAT");
+            for (var i = 0; i < 10; i++)
+            {
+                clock.Advance(options.SafetyLookInterval + TimeSpan.FromMilliseconds(1));
+                await round();
+            }
+
+            var (calls, commands, text) = await StatsAsync(db);
+            output.WriteLine($"{n} queues, {kind} over ten intervals: {text}");
+            Assert.Equal(looks, calls);
+            Assert.Equal(100 + registryReads, commands);
+        }
+    }
+
     [Fact]
     public async Task A_fetch_right_after_one_that_emptied_the_queue_waits_without_looking_again()
     {

@@ -28,13 +28,7 @@ public sealed class IdleQueueCostTests(ITestOutputHelper output)
         await using var server = await Testing.RedisServer.StartAsync();
         await using var connection = await ConnectionMultiplexer.ConnectAsync(server.Endpoint + ",allowAdmin=true");
         await using var store = new RedisTaskStore(connection, new RedisTransportOptions { KeyPrefix = "ip", IdleFetchInterval = TimeSpan.FromMilliseconds(200) });
-        var queues = Enumerable.Range(0, n).Select(i => "q" + i).ToArray();
-        foreach (var q in queues)
-        {
-            await store.EnqueueAsync(q, new TaskToEnqueue(Small(), 0));
-            var lease = Assert.Single(await store.FetchAsync([q], 1, CancellationToken.None));
-            Assert.True(await store.CompleteAsync(lease, TaskCompletion.Succeeded(new byte[] { 1 })));
-        }
+        var queues = await RanOneTaskEachAsync(store, n);
 
         var db = connection.GetDatabase();
         await db.ExecuteAsync("CONFIG", "RESETSTAT");
@@ -98,13 +92,7 @@ public sealed class IdleQueueCostTests(ITestOutputHelper output)
         var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
         var options = new RedisTransportOptions { KeyPrefix = "sl", IdleFetchInterval = TimeSpan.FromMilliseconds(50) };
         await using var store = new RedisTaskStore(connection, options, time: clock);
-        var queues = Enumerable.Range(0, n).Select(i => "q" + i).ToArray();
-        foreach (var q in queues)
-        {
-            await store.EnqueueAsync(q, new TaskToEnqueue(Small(), 0));
-            var lease = Assert.Single(await store.FetchAsync([q], 1, CancellationToken.None));
-            Assert.True(await store.CompleteAsync(lease, TaskCompletion.Succeeded(new byte[] { 1 })));
-        }
+        var queues = await RanOneTaskEachAsync(store, n);
 
         // The first looks, and the lease registry's entry of the fetches above left behind (pruned by a full look).
         clock.Advance(TimeSpan.FromMinutes(2));
@@ -197,6 +185,20 @@ public sealed class IdleQueueCostTests(ITestOutputHelper output)
         await Task.Delay(TimeSpan.FromSeconds(2.5));
         Assert.Null(await store.PromoteDueAsync(["a", "b"]));
         Assert.Equal(1, (await StatsAsync(db)).Calls);
+    }
+
+    /// <summary>Queues q0… that have each run one task and are now empty.</summary>
+    private static async Task<string[]> RanOneTaskEachAsync(RedisTaskStore store, int n)
+    {
+        var queues = Enumerable.Range(0, n).Select(i => "q" + i).ToArray();
+        foreach (var q in queues)
+        {
+            await store.EnqueueAsync(q, new TaskToEnqueue(Small(), 0));
+            var lease = Assert.Single(await store.FetchAsync([q], 1, CancellationToken.None));
+            Assert.True(await store.CompleteAsync(lease, TaskCompletion.Succeeded(new byte[] { 1 })));
+        }
+
+        return queues;
     }
 
     /// <summary>Script calls, the commands run inside them, and both as text, since the last RESETSTAT.</summary>

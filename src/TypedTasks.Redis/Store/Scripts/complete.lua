@@ -34,24 +34,39 @@ local function settle_problem(q, r, kind)
 end
 
 staging = true
--- The records of the call, one HMGET per bucket.
-local wanted = {}
+-- The records of the call, one HMGET per bucket; the workflow links of tasks with a chosen id
+-- that end now, one HMGET per queue (a link hash of another type is left to on_final, which raises).
+local wanted, linked, seqs = {}, {}, {}
 for i = 1, count do
   local at = A + (i - 1) * 7
   local qi = tonumber(ARGV[at])
-  local seq = resolve(queue(qi), ARGV[at + 1])
+  local q = queue(qi)
+  local seq = resolve(q, ARGV[at + 1])
+  seqs[i] = seq or false
   if seq then
     wanted[qi] = wanted[qi] or {}
     wanted[qi][#wanted[qi] + 1] = seq
+    if FINAL_OF[ARGV[at + 3]] and not epoch_form(ARGV[at + 1]) then
+      linked[qi] = linked[qi] or {}
+      linked[qi][#linked[qi] + 1] = seq
+    end
   end
 end
-for qi, seqs in pairs(wanted) do prefetch(queue(qi), seqs) end
+for qi, list in pairs(wanted) do prefetch(queue(qi), list) end
+for qi, list in pairs(linked) do
+  local q = queue(qi)
+  local ok, values = pcall(redis.call, 'HMGET', q.base .. 'link', unpack(list))
+  if ok then
+    q.links = q.links or {}
+    for k, seq in ipairs(list) do q.links[seq] = values[k] or false end
+  end
+end
 
 for i = 1, count do
   serving = i
   local at = A + (i - 1) * 7
   local q = queue(tonumber(ARGV[at]))
-  local seq = resolve(q, ARGV[at + 1])
+  local seq = seqs[i] or nil
   local fence = tonumber(ARGV[at + 2])
   local kind = ARGV[at + 3]
   local r, bad = nil, false

@@ -42,11 +42,16 @@ local function plan_request(qi, q, from, n, claims)
     end
     local existing = nil
     if chosen ~= '' then
-      p = problem_at(q, 'id:' .. chosen, 'string')
-      if p then return nil, 'w', p end
-      existing = taken[qi .. '@' .. chosen] or redis.call('GET', q.base .. 'id:' .. chosen)
+      existing = taken[qi .. '@' .. chosen]
+      if not existing then
+        -- GET fails on a key of another type: only then is its type asked, for the message.
+        local key = q.base .. 'id:' .. chosen
+        local ok, v = pcall(redis.call, 'GET', key)
+        if not ok then return nil, 'w', problem(key, 'string') end
+        existing = v
+      end
     end
-    local item = { q = q, qi = qi, prio = tonumber(ARGV[at]), due = tonumber(ARGV[at + 1]), chosen = chosen,
+    local item = { q = q, qi = qi, new = true, prio = tonumber(ARGV[at]), due = tonumber(ARGV[at + 1]), chosen = chosen,
       name = '', body = ARGV[at + 3], link = ARGV[at + 4], unique = ARGV[at + 5], unique_for = ARGV[at + 6],
       limits = ARGV[at + 7] }
     if existing then
@@ -128,6 +133,7 @@ for qi in pairs(used) do
 end
 
 local opening = {}
+local links = {}
 for i = 1, r do
   local items = plans[i]
   if items then
@@ -141,7 +147,13 @@ for i = 1, r do
         ids[t + 1] = item.same.id
       else
         local rec = create(q, item)
-        if item.link ~= '' then redis.call('HSET', q.base .. 'link', item.seq, item.link) end
+        if item.link ~= '' then
+          -- One HSET per queue and call (below).
+          local l = links[q.base] or { key = q.base .. 'link' }
+          links[q.base] = l
+          l[#l + 1] = item.seq
+          l[#l + 1] = item.link
+        end
         local bucket = item.qi .. ':' .. bucket_no(item.seq)
         local open = opening[bucket]
         if open then open.n = open.n + 1 else opening[bucket] = { q = q, seq = item.seq, n = 1 } end
@@ -159,6 +171,9 @@ for i = 1, r do
     end
     answers[i] = ids
   end
+end
+for _, l in pairs(links) do
+  for first = 1, #l, 1000 do redis.call('HSET', l.key, unpack(l, first, math.min(first + 999, #l))) end
 end
 for _, open in pairs(opening) do opened_n(open.q, open.seq, open.n) end
 flush()

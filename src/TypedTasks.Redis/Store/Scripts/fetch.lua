@@ -15,7 +15,7 @@
 -- the tasks behind it.
 staging = true
 local room = tonumber(ARGV[A])
-local deadline = tonumber(ARGV[A + 1])
+local deadline = ARGV[A + 1] -- as sent: a ZADD score, not formatted again per lease
 local worker = ARGV[A + 2]
 local starts = {}
 local pops = {}

@@ -26,30 +26,50 @@ local FINAL_OF = { s = 'succeeded', f = 'failed', e = 'expired', c = 'canceled' 
 
 -- The problem of a key the settle of record r (kind) writes, or nil.
 local function settle_problem(q, r, kind)
-  local p = problem_of(q, 'leases')
+  local p = problem_at(q, 'leases')
   if p or is_final(r.state) or r.state ~= STARTED then return p end
-  if kind == 'l' then return problem_of(q, 'pending:' .. r.prio) end
-  if kind == 'r' then return problem_of(q, 'retrying') end
-  return problem_of(q, FINAL_OF[kind], 'open')
+  if kind == 'l' then return problem_at(q, pending_of(r.prio)) end
+  if kind == 'r' then return problem_at(q, 'retrying') end
+  return problem_at(q, FINAL_OF[kind]) or problem_at(q, 'open')
 end
 
 staging = true
--- The records of the call, one HMGET per bucket; the workflow links of tasks with a chosen id
--- that end now, one HMGET per queue (a link hash of another type is left to on_final, which raises).
-local wanted, linked, seqs = {}, {}, {}
+-- The sequences of the leases: an id of the queue's epoch names its own; the chosen ids are read
+-- with one MGET per queue (a key of another type reads as none, as resolve's GET would). Then the
+-- records, one HMGET per bucket; and the workflow links of tasks with a chosen id that end now,
+-- one HMGET per queue (a link hash of another type is left to on_final, which raises).
+local wanted, linked, seqs, chosen = {}, {}, {}, {}
 for i = 1, count do
   local at = A + (i - 1) * 7
   local qi = tonumber(ARGV[at])
   local q = queue(qi)
-  local seq = resolve(q, ARGV[at + 1])
-  seqs[i] = seq or false
-  if seq then
-    wanted[qi] = wanted[qi] or {}
-    wanted[qi][#wanted[qi] + 1] = seq
-    if FINAL_OF[ARGV[at + 3]] and not epoch_form(ARGV[at + 1]) then
+  local e, n = epoch_form(ARGV[at + 1])
+  if e and e == epoch(q) then
+    seqs[i] = n
+  else
+    seqs[i] = false
+    chosen[qi] = chosen[qi] or {}
+    chosen[qi][#chosen[qi] + 1] = i
+  end
+end
+for qi, list in pairs(chosen) do
+  local q = queue(qi)
+  local keys = {}
+  for k, i in ipairs(list) do keys[k] = q.base .. 'id:' .. ARGV[A + (i - 1) * 7 + 1] end
+  local values = redis.call('MGET', unpack(keys))
+  for k, i in ipairs(list) do
+    seqs[i] = values[k] or false
+    if values[k] and FINAL_OF[ARGV[A + (i - 1) * 7 + 3]] then
       linked[qi] = linked[qi] or {}
-      linked[qi][#linked[qi] + 1] = seq
+      linked[qi][#linked[qi] + 1] = values[k]
     end
+  end
+end
+for i = 1, count do
+  local qi = tonumber(ARGV[A + (i - 1) * 7])
+  if seqs[i] then
+    wanted[qi] = wanted[qi] or {}
+    wanted[qi][#wanted[qi] + 1] = seqs[i]
   end
 end
 for qi, list in pairs(wanted) do prefetch(queue(qi), list) end

@@ -36,6 +36,10 @@ local WAIT_INDEX = { [1] = 'sched', [3] = 'retrying' }
 local KIND = { seq = 'hash', open = 'hash', sched = 'zset', retrying = 'zset', leases = 'zset',
   succeeded = 'list', failed = 'list', canceled = 'list', expired = 'list' }
 for p = 0, 9 do KIND['pending:' .. p] = 'list' end
+local PENDING_OF = {}
+for p = 0, 9 do PENDING_OF[p] = 'pending:' .. p end
+-- The name of a pending list after the queue's base, made once (see bucket_no on numbers).
+local function pending_of(prio) return PENDING_OF[prio] or 'pending:' .. prio end
 
 local function is_final(state) return state >= SUCCEEDED end
 
@@ -75,6 +79,12 @@ local function ttl_of(q)
     end
   end
   return q.ttl
+end
+
+-- ttl_of as text, for PEXPIRE and SET PX.
+local function ttl_text(q)
+  if not q.ttl_text then q.ttl_text = string.format('%d', ttl_of(q)) end
+  return q.ttl_text
 end
 
 -- The problem of the key q.base .. suffix (looked at once per call), or nil; kind defaults to
@@ -129,31 +139,34 @@ local function fresh_epoch(q, candidate)
   return q.fresh
 end
 
-local function bucket_no(seq) return math.floor(tonumber(seq) / 128) end
+-- Numbers that go into key names and command arguments are made text with '%d': Lua's own
+-- number to text (concatenation, and redis.call's arguments) formats them as floating point,
+-- several times slower, and the scripts do it per task.
+local function bucket_no(seq) return string.format('%d', math.floor(tonumber(seq) / 128)) end
 local function bucket_of(q, seq) return q.base .. 't:' .. bucket_no(seq) end
 local function side_of(q, seq) return q.base .. 'x:' .. seq end
 
 local function rec_read(s)
-  local r = {}
-  r.state, r.prio, r.attempt, r.fence, r.updated = struct.unpack('>BBHI4I6', s)
-  local limited = r.prio >= 128
-  if limited then r.prio = r.prio - 128 end
+  -- Made whole at once: a table filled field by field is resized four times on the way.
+  local state, prio, attempt, fence, updated = struct.unpack('>BBHI4I6', s)
+  local limited = prio >= 128
+  if limited then prio = prio - 128 end
   local pos = 15
   local n = string.byte(s, pos)
-  r.name = string.sub(s, pos + 1, pos + n); pos = pos + 1 + n
+  local name = string.sub(s, pos + 1, pos + n); pos = pos + 1 + n
   n = string.byte(s, pos)
-  r.worker = string.sub(s, pos + 1, pos + n); pos = pos + 1 + n
+  local worker = string.sub(s, pos + 1, pos + n); pos = pos + 1 + n
   n = struct.unpack('>H', s, pos)
-  r.chosen = string.sub(s, pos + 2, pos + 1 + n); pos = pos + 2 + n
+  local chosen = string.sub(s, pos + 2, pos + 1 + n); pos = pos + 2 + n
   n = struct.unpack('>I4', s, pos)
-  r.err = string.sub(s, pos + 4, pos + 3 + n); pos = pos + 4 + n
-  r.limits = ''
+  local err = string.sub(s, pos + 4, pos + 3 + n); pos = pos + 4 + n
+  local limits = ''
   if limited then
     n = struct.unpack('>H', s, pos)
-    r.limits = string.sub(s, pos + 2, pos + 1 + n); pos = pos + 2 + n
+    limits = string.sub(s, pos + 2, pos + 1 + n); pos = pos + 2 + n
   end
-  r.body = string.sub(s, pos)
-  return r
+  return { state = state, prio = prio, attempt = attempt, fence = fence, updated = updated, name = name, worker = worker,
+    chosen = chosen, err = err, limits = limits, body = string.sub(s, pos), side = false }
 end
 
 local function rec_write(r)
@@ -209,9 +222,9 @@ end
 
 -- k tasks of bucket n became final (or were deleted): the bucket expires once none is open.
 local function close_n(q, n, k)
-  if redis.call('HINCRBY', q.base .. 'open', n, -k) <= 0 then
+  if redis.call('HINCRBY', q.base .. 'open', n, string.format('%d', -k)) <= 0 then
     redis.call('HDEL', q.base .. 'open', n)
-    redis.call('PEXPIRE', q.base .. 't:' .. n, ttl_of(q))
+    redis.call('PEXPIRE', q.base .. 't:' .. n, ttl_text(q))
   end
 end
 
@@ -314,7 +327,7 @@ local function save(q, seq, r)
     unsided[side] = nil
     if is_final(r.state) then
       strings[side] = nil
-      redis.call('SET', side, s, 'PX', ttl_of(q))
+      redis.call('SET', side, s, 'PX', ttl_text(q))
     elseif staging then
       -- Not final, so without a TTL: one MSET per call (write_staged).
       strings[side] = s
@@ -400,7 +413,7 @@ local function finish(q, seq, r)
   elseif redis.call('LPUSH', index, final_entry(seq, r)) > cap then
     q.trims[index] = cap
   end
-  if r.chosen ~= '' then redis.call('PEXPIRE', q.base .. 'id:' .. r.chosen, ttl_of(q)) end
+  if r.chosen ~= '' then redis.call('PEXPIRE', q.base .. 'id:' .. r.chosen, ttl_text(q)) end
   closed(q, seq)
   announce(q, seq, r, s)
   if r.chosen ~= '' then on_final(q, seq, r) end
@@ -445,9 +458,10 @@ end
 -- Pushes a pending task: at the head of its run order (runs next) or at the tail.
 local function push_pending(q, seq, prio, head)
   if staging then
-    local key = (head and 'R' or 'L') .. q.base .. 'pending:' .. prio
+    local list = q.base .. pending_of(prio)
+    local key = (head and 'R' or 'L') .. list
     local push = lists[key]
-    if not push then push = { q = q, list = q.base .. 'pending:' .. prio, head = head, entries = {} }; lists[key] = push end
+    if not push then push = { q = q, list = list, head = head, entries = {} }; lists[key] = push end
     push.entries[#push.entries + 1] = seq
     return
   end
@@ -761,6 +775,7 @@ end
 -- Enqueue refuses a chosen id of the <epoch>-<seq> form with the queue's epoch, so the two never mix.
 -- The epoch and sequence of an id the store made (8 of 0-9a-z, '-', digits), or nil.
 local function epoch_form(left)
+  if not string.find(left, '-', 1, true) then return nil end -- most chosen ids: no pattern run
   local e, n = string.match(left, '^([0-9a-z]+)-(%d+)$')
   if e and #e == 8 then return e, n end
   return nil
@@ -977,7 +992,7 @@ local function join_done(q, key, jkey, j)
   else
     join_successor(q, key, j, PENDING, string.sub(j.env, 1, j.at) .. arg .. string.sub(j.env, j.at + 2), '', '')
   end
-  redis.call('PEXPIRE', jkey, ttl_of(q))
+  redis.call('PEXPIRE', jkey, ttl_text(q))
   return 'done'
 end
 
@@ -1002,8 +1017,8 @@ local function deliver(q, key, i, kind, payload, mid, mname)
   end
   local p = join_problem(q, key)
   if p then error({ err = p }) end
-  if redis.call('HSETNX', jkey, 'o:' .. i, kind .. payload) == 0 then return 'twice' end
-  local got = redis.call('HINCRBY', jkey, 'got', 1)
+  if redis.call('HSETNX', jkey, 'o:' .. string.format('%d', i), kind .. payload) == 0 then return 'twice' end
+  local got = redis.call('HINCRBY', jkey, 'got', '1')
   -- Counted here for the first time: the joins of a fan-out hear it once too.
   if f[4] then relay(q, key, f[4], i, kind, payload, mid, mname) end
   if f[3] ~= 'open' then return 'late' end
@@ -1021,7 +1036,7 @@ local function deliver(q, key, i, kind, payload, mid, mname)
     else
       join_successor(q, key, j, CANCELED, j.env, err, '', kind)
     end
-    redis.call('PEXPIRE', jkey, ttl_of(q))
+    redis.call('PEXPIRE', jkey, ttl_text(q))
     return 'failed', redis.call('HGET', jkey, 'members')
   end
   f[3] = 'done'
@@ -1039,7 +1054,7 @@ local function cancel_join(q, key)
   if q.joins then q.joins[key] = nil end
   redis.call('HSET', jkey, 'state', 'failed')
   join_successor(q, key, { prio = tonumber(f[2]), link = f[5] }, CANCELED, f[3], '', f[3] == '' and f[4] or '')
-  redis.call('PEXPIRE', jkey, ttl_of(q))
+  redis.call('PEXPIRE', jkey, ttl_text(q))
   followup('x', '', f[6])
   return true
 end

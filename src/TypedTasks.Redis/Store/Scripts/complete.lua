@@ -38,10 +38,11 @@ staging = true
 -- with one MGET per queue (a key of another type reads as none, as resolve's GET would). Then the
 -- records, one HMGET per bucket; and the workflow links of tasks with a chosen id that end now,
 -- one HMGET per queue (a link hash of another type is left to on_final, which raises).
-local wanted, linked, seqs, chosen = {}, {}, {}, {}
+local wanted, linked, seqs, chosen, qis = {}, {}, {}, {}, {}
 for i = 1, count do
   local at = A + (i - 1) * 7
   local qi = tonumber(ARGV[at])
+  qis[i] = qi
   local q = queue(qi)
   local e, n = epoch_form(ARGV[at + 1])
   if e and e == epoch(q) then
@@ -66,7 +67,7 @@ for qi, list in pairs(chosen) do
   end
 end
 for i = 1, count do
-  local qi = tonumber(ARGV[A + (i - 1) * 7])
+  local qi = qis[i]
   if seqs[i] then
     wanted[qi] = wanted[qi] or {}
     wanted[qi][#wanted[qi] + 1] = seqs[i]
@@ -85,7 +86,7 @@ end
 for i = 1, count do
   serving = i
   local at = A + (i - 1) * 7
-  local q = queue(tonumber(ARGV[at]))
+  local q = queue(qis[i])
   local seq = seqs[i] or nil
   local fence = tonumber(ARGV[at + 2])
   local kind = ARGV[at + 3]

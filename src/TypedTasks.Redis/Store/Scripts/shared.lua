@@ -143,7 +143,14 @@ end
 -- number to text (concatenation, and redis.call's arguments) formats them as floating point,
 -- several times slower, and the scripts do it per task.
 local function bucket_no(seq) return string.format('%d', math.floor(tonumber(seq) / 128)) end
-local function bucket_of(q, seq) return q.base .. 't:' .. bucket_no(seq) end
+-- The bucket key of a task, made once per call (a text to number conversion costs a strtod).
+local function bucket_of(q, seq)
+  local bk = q.bk
+  if not bk then bk = {}; q.bk = bk end
+  local b = bk[seq]
+  if not b then b = q.base .. 't:' .. bucket_no(seq); bk[seq] = b end
+  return b
+end
 local function side_of(q, seq) return q.base .. 'x:' .. seq end
 
 local function rec_read(s)
@@ -1009,6 +1016,7 @@ local function deliver(q, key, i, kind, payload, mid, mname)
   local f = q.joins[key]
   if not f then
     f = redis.call('HMGET', jkey, 'n', 'mode', 'state', 'relay')
+    f.n = tonumber(f[1])
     q.joins[key] = f
   end
   if not f[1] then
@@ -1023,7 +1031,7 @@ local function deliver(q, key, i, kind, payload, mid, mname)
   if f[4] then relay(q, key, f[4], i, kind, payload, mid, mname) end
   if f[3] ~= 'open' then return 'late' end
   local failing = kind ~= 's' and f[2] ~= 'settled'
-  if not failing and got < tonumber(f[1]) then return 'counted' end
+  if not failing and got < f.n then return 'counted' end
   local g = redis.call('HMGET', jkey, 'prio', 'at', 'env', 'name', 'link', 'lim', 'delay', 'eta')
   local j = { n = tonumber(f[1]), mode = f[2], state = f[3], prio = tonumber(g[1]), at = tonumber(g[2]), env = g[3],
     name = g[4], link = g[5], lim = g[6] or '', delay = g[7], eta = g[8] }

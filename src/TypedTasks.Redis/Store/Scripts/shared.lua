@@ -1011,7 +1011,7 @@ local function deliver(q, key, i, kind, payload, mid, mname)
   local jkey = q.base .. 'join:' .. key
   -- Only what counting needs: the successor's fields are read once, when it is made, and the
   -- member ids (tens of kilobytes for a large group) only when a failure cancels them. Read once
-  -- per call and join: only a delivery changes them (its state, kept here too) while the call runs.
+  -- per call and join while it counts; read again after a delivery that ends it (its state moves).
   q.joins = q.joins or {}
   local f = q.joins[key]
   if not f then
@@ -1035,8 +1035,8 @@ local function deliver(q, key, i, kind, payload, mid, mname)
   local g = redis.call('HMGET', jkey, 'prio', 'at', 'env', 'name', 'link', 'lim', 'delay', 'eta')
   local j = { n = tonumber(f[1]), mode = f[2], state = f[3], prio = tonumber(g[1]), at = tonumber(g[2]), env = g[3],
     name = g[4], link = g[5], lim = g[6] or '', delay = g[7], eta = g[8] }
+  q.joins[key] = nil
   if failing then
-    f[3] = 'failed'
     redis.call('HSET', jkey, 'state', 'failed', 'failed', i)
     local err = step_error(kind, payload, mid, mname)
     if j.env == '' then
@@ -1047,7 +1047,6 @@ local function deliver(q, key, i, kind, payload, mid, mname)
     redis.call('PEXPIRE', jkey, ttl_text(q))
     return 'failed', redis.call('HGET', jkey, 'members')
   end
-  f[3] = 'done'
   return join_done(q, key, jkey, j)
 end
 -- Cancels a workflow step not made yet (its join, key, is open): the step ends Canceled at once

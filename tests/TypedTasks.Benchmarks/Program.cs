@@ -223,7 +223,15 @@ static async Task<int> RunHarnessAsync()
             settings += $", {chordWarmup} chord(s) not counted first on each worker";
         }
 
+        // The CPU of redis-server and of the worker over the chord: less moved by other work on
+        // the machine than its wall time.
+        var chordLoad = LoadAverage();
+        var workerCpu = CpuSeconds(worker.Id);
+        var redisCpu = MainThreadCpuSeconds(redis.Pid ?? 0);
         var chord = await Scenarios.ChordAsync(client, task, Env("CHORD_N", 1000), settings);
+        chord["worker_cpu_s"] = Math.Round(CpuSeconds(worker.Id) - workerCpu, 2);
+        chord["redis_cpu_s"] = Math.Round(MainThreadCpuSeconds(redis.Pid ?? 0) - redisCpu, 4);
+        chord["loadavg_1m_before"] = chordLoad;
         if (rep > 0)
         {
             chord["rep"] = rep;
@@ -238,9 +246,33 @@ static async Task<int> RunHarnessAsync()
             await Scenarios.WarmUpAsync(client, task);
             Emit(lines, await Scenarios.ChordMemoryAsync(idleClient, task, redisAdmin.GetServer(redis.Endpoint), Env("CHORD_N", 1000), settings));
             await idle.StopAsync();
+            // The measured chords' commands alone (their warm-ups included). With S4_SLOWLOG=1,
+            // SLOWLOG at 0 us keeps every call, to tell the scripts apart (FCALL counts them all
+            // as one); it logs the scripts' own commands too, which slows them: its times are
+            // for comparing scripts, not for the totals.
+            var admin = redisAdmin.GetServer(redis.Endpoint);
+            if (Env("S4_SLOWLOG", 0) == 1)
+            {
+                await admin.ExecuteAsync("CONFIG", "SET", "slowlog-max-len", "200000");
+                await admin.ExecuteAsync("CONFIG", "SET", "slowlog-log-slower-than", "0");
+            }
+
+            await admin.ExecuteAsync("SLOWLOG", "RESET");
+            await admin.ExecuteAsync("CONFIG", "RESETSTAT");
         }
 
         await host.StopAsync();
+    }
+
+    if (scenarios.Contains("S4-chord") && repeats > 0)
+    {
+        var admin = redisAdmin.GetServer(redis.Endpoint);
+        await admin.ExecuteAsync("CONFIG", "SET", "slowlog-log-slower-than", "10000");
+        Console.WriteLine(Scenarios.Json(await CommandStatsAsync(admin, "S4-chord-commands", repeats * Env("CHORD_N", 1000))));
+        if (Env("S4_SLOWLOG", 0) == 1)
+        {
+            Console.WriteLine(Scenarios.Json(await ScriptStatsAsync(admin, "S4-chord-scripts", repeats * Env("CHORD_N", 1000))));
+        }
     }
 
     foreach (var memoryTask in scenarios.Contains("M1-memory") ? memoryTasks : [])
@@ -329,7 +361,7 @@ static async Task<int> RunHarnessAsync()
         {
             if (group.First().GetValueOrDefault(key) is not null)
             {
-                summary[key] = Math.Round(Median([.. group.Select(l => Convert.ToDouble(l[key], CultureInfo.InvariantCulture)).Order()]), 3);
+                summary[key] = Math.Round(Median([.. group.Select(l => Convert.ToDouble(l[key], CultureInfo.InvariantCulture)).Order()]), 4);
             }
         }
 
@@ -403,7 +435,7 @@ static async Task<int> RunHarnessAsync()
     {
         var stats = (await server.InfoAsync("commandstats")).SelectMany(g => g)
             .Select(kv => (Command: kv.Key["cmdstat_".Length..], Fields: kv.Value.Split(',').Select(f => f.Split('=')).ToDictionary(f => f[0], f => double.Parse(f[1], CultureInfo.InvariantCulture))))
-            .Where(c => c.Command is not ("info" or "config|resetstat"))
+            .Where(c => c.Command is not ("info" or "config|resetstat" or "config|set" or "slowlog|get"))
             .OrderByDescending(c => c.Fields["usec"])
             .ToArray();
         return new Dictionary<string, object?>
@@ -413,6 +445,37 @@ static async Task<int> RunHarnessAsync()
             ["tasks"] = tasks,
             ["evalsha_usec_per_task"] = Math.Round(stats.Where(c => c.Command is "fcall" or "evalsha" or "eval").Sum(c => c.Fields["usec"]) / tasks, 2),
             ["per_task"] = string.Join(" ", stats.Select(c => $"{c.Command}: {c.Fields["calls"] / tasks:0.###} calls, {c.Fields["usec"] / tasks:0.##} us")),
+        };
+    }
+
+    // The script calls SLOWLOG kept, by function: calls, their time, and the arguments they
+    // carried (SLOWLOG keeps 32 of a call's arguments and counts the rest in its last one).
+    static async Task<Dictionary<string, object?>> ScriptStatsAsync(StackExchange.Redis.IServer server, string scenario, int tasks)
+    {
+        var entries = (StackExchange.Redis.RedisResult[])(await server.ExecuteAsync("SLOWLOG", "GET", "-1"))!;
+        var calls = new Dictionary<string, (long Calls, long Usec, long Args)>();
+        foreach (var entry in entries.Select(e => (StackExchange.Redis.RedisResult[])e!))
+        {
+            var words = ((StackExchange.Redis.RedisResult[])entry[3]!).Select(a => (string)a!).ToArray();
+            if (words.Length < 2 || !words[0].Equals("fcall", StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            var more = System.Text.RegularExpressions.Regex.Match(words[^1], @"^\.\.\. \((\d+) more arguments\)$");
+            var args = more.Success ? words.Length - 1 + long.Parse(more.Groups[1].Value, CultureInfo.InvariantCulture) : words.Length;
+            var (n, usec, total) = calls.GetValueOrDefault(words[1]);
+            calls[words[1]] = (n + 1, usec + (long)entry[2], total + args);
+        }
+
+        return new Dictionary<string, object?>
+        {
+            ["system"] = "typedtasks",
+            ["scenario"] = scenario,
+            ["tasks"] = tasks,
+            ["slowlog_entries"] = entries.Length,
+            ["by_function"] = string.Join(" ", calls.OrderByDescending(c => c.Value.Usec).Select(c =>
+                $"{c.Key}: {c.Value.Calls} calls, {c.Value.Usec / 1000.0:0.#} ms, {(double)c.Value.Usec / c.Value.Calls:0.#} us/call, {(double)c.Value.Args / c.Value.Calls:0.#} args/call")),
         };
     }
 
@@ -472,6 +535,20 @@ static async Task<int> RunHarnessAsync()
     }
 
     // User and system CPU time of a process so far, from /proc (Linux); 0 elsewhere.
+    // The CPU time of a process's main thread in nanoseconds (/proc/<pid>/schedstat), finer
+    // than the clock ticks of CpuSeconds: redis-server runs its commands on that thread.
+    static double MainThreadCpuSeconds(int pid)
+    {
+        try
+        {
+            return long.Parse(System.IO.File.ReadAllText($"/proc/{pid}/schedstat").Split(' ')[0], CultureInfo.InvariantCulture) / 1e9;
+        }
+        catch (Exception ex) when (ex is System.IO.IOException or UnauthorizedAccessException or FormatException)
+        {
+            return 0;
+        }
+    }
+
     static double CpuSeconds(int pid)
     {
         try

@@ -333,6 +333,23 @@ public abstract class RedisTaskStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Enqueue_with_a_chosen_id_key_of_another_type_fails_and_stores_nothing()
+    {
+        // Input: the chosen-id key P:{c}:id:job-1 holds a list; EnqueueMany of a task chosen
+        // job-2 and one chosen job-1 (the store reads a request's chosen ids with one MGET, which
+        // reads a list as nothing). Error: InvalidDataException naming that key; nothing stored,
+        // the list kept, job-2 not taken.
+        await Raw.ListLeftPushAsync(K("c", "id:job-1"), "x");
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => _store.EnqueueManyAsync("c",
+            [New() with { ChosenId = "job-2" }, New() with { ChosenId = "job-1" }]).AsTask());
+        Assert.Contains($"{_prefix}:{{c}}:id:job-1 holds a list", error.Message, StringComparison.Ordinal);
+        Assert.False(await Raw.KeyExistsAsync(K("c", "seq")));
+        Assert.False(await Raw.KeyExistsAsync(K("c", "id:job-2")));
+        Assert.Equal(0, await Raw.ListLengthAsync(K("c", "pending:0")));
+        Assert.Equal(1, await Raw.ListLengthAsync(K("c", "id:job-1")));
+    }
+
+    [Fact]
     public async Task A_unique_lock_holds_the_sequence_of_its_task_and_lapses_after_unique_for()
     {
         // Input: an enqueue with key job:k and UniqueFor 1 minute. The lock is a string with the

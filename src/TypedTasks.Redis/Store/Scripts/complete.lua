@@ -26,32 +26,68 @@ local FINAL_OF = { s = 'succeeded', f = 'failed', e = 'expired', c = 'canceled' 
 
 -- The problem of a key the settle of record r (kind) writes, or nil.
 local function settle_problem(q, r, kind)
-  local p = problem_of(q, 'leases')
+  local p = problem_at(q, 'leases')
   if p or is_final(r.state) or r.state ~= STARTED then return p end
-  if kind == 'l' then return problem_of(q, 'pending:' .. r.prio) end
-  if kind == 'r' then return problem_of(q, 'retrying') end
-  return problem_of(q, FINAL_OF[kind], 'open')
+  if kind == 'l' then return problem_at(q, pending_of(r.prio)) end
+  if kind == 'r' then return problem_at(q, 'retrying') end
+  return problem_at(q, FINAL_OF[kind]) or problem_at(q, 'open')
 end
 
 staging = true
--- The records of the call, one HMGET per bucket.
-local wanted = {}
+-- The sequences of the leases: an id of the queue's epoch names its own; the chosen ids are read
+-- with one MGET per queue (a key of another type reads as none, as resolve's GET would). Then the
+-- records, one HMGET per bucket; and the workflow links of tasks with a chosen id that end now,
+-- one HMGET per queue (a link hash of another type is left to on_final, which raises).
+local wanted, linked, seqs, chosen, qis = {}, {}, {}, {}, {}
 for i = 1, count do
   local at = A + (i - 1) * 7
   local qi = tonumber(ARGV[at])
-  local seq = resolve(queue(qi), ARGV[at + 1])
-  if seq then
-    wanted[qi] = wanted[qi] or {}
-    wanted[qi][#wanted[qi] + 1] = seq
+  qis[i] = qi
+  local q = queue(qi)
+  local e, n = epoch_form(ARGV[at + 1])
+  if e and e == epoch(q) then
+    seqs[i] = n
+  else
+    seqs[i] = false
+    chosen[qi] = chosen[qi] or {}
+    chosen[qi][#chosen[qi] + 1] = i
   end
 end
-for qi, seqs in pairs(wanted) do prefetch(queue(qi), seqs) end
+for qi, list in pairs(chosen) do
+  local q = queue(qi)
+  local keys = {}
+  for k, i in ipairs(list) do keys[k] = q.base .. 'id:' .. ARGV[A + (i - 1) * 7 + 1] end
+  local values = redis.call('MGET', unpack(keys))
+  for k, i in ipairs(list) do
+    seqs[i] = values[k] or false
+    if values[k] and FINAL_OF[ARGV[A + (i - 1) * 7 + 3]] then
+      linked[qi] = linked[qi] or {}
+      linked[qi][#linked[qi] + 1] = values[k]
+    end
+  end
+end
+for i = 1, count do
+  local qi = qis[i]
+  if seqs[i] then
+    wanted[qi] = wanted[qi] or {}
+    wanted[qi][#wanted[qi] + 1] = seqs[i]
+  end
+end
+for qi, list in pairs(wanted) do prefetch(queue(qi), list) end
+for qi, list in pairs(linked) do
+  local q = queue(qi)
+  local ok, values = pcall(redis.call, 'HMGET', q.base .. 'link', unpack(list))
+  if ok then
+    q.links = q.links or {}
+    for k, seq in ipairs(list) do q.links[seq] = values[k] or false end
+  end
+end
 
 for i = 1, count do
   serving = i
   local at = A + (i - 1) * 7
-  local q = queue(tonumber(ARGV[at]))
-  local seq = resolve(q, ARGV[at + 1])
+  local q = queue(qis[i])
+  local seq = seqs[i] or nil
   local fence = tonumber(ARGV[at + 2])
   local kind = ARGV[at + 3]
   local r, bad = nil, false

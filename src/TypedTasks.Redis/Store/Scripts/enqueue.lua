@@ -32,6 +32,29 @@ local function plan_request(qi, q, from, n, claims)
   local p = problem_of(q, 'seq', 'open')
   if p then return nil, 'w', p end
   if next_seq[qi] == nil then next_seq[qi] = tonumber(redis.call('HGET', q.seq, 'next') or '0') end
+  -- The chosen ids of the request, one MGET; MGET reads a key of another type as none, so the
+  -- keys it found nothing at are counted (EXISTS): when one is there after all, each id is read
+  -- alone (below), and GET fails on the one of another type.
+  local tag = ARGV[from - 2] .. '@' -- the queue index as sent: names the queue in taken
+  local known = {}
+  local keys = {}
+  for t = 1, n do
+    local chosen = ARGV[from + (t - 1) * STRIDE + 2]
+    if chosen ~= '' then keys[#keys + 1] = q.base .. 'id:' .. chosen end
+  end
+  for first = 1, #keys, 1000 do
+    local part = { unpack(keys, first, math.min(first + 999, #keys)) }
+    local values = redis.call('MGET', unpack(part))
+    local none = {}
+    for k, key in ipairs(part) do
+      if values[k] then known[key] = values[k] else none[#none + 1] = key end
+    end
+    if #none > 0 and redis.call('EXISTS', unpack(none)) > 0 then
+      known = {}
+      break
+    end
+    for _, key in ipairs(none) do known[key] = false end
+  end
   local items = {}
   for t = 1, n do
     local at = from + (t - 1) * STRIDE
@@ -42,11 +65,19 @@ local function plan_request(qi, q, from, n, claims)
     end
     local existing = nil
     if chosen ~= '' then
-      p = problem_at(q, 'id:' .. chosen, 'string')
-      if p then return nil, 'w', p end
-      existing = taken[qi .. '@' .. chosen] or redis.call('GET', q.base .. 'id:' .. chosen)
+      existing = taken[tag .. chosen]
+      if not existing then
+        local key = q.base .. 'id:' .. chosen
+        existing = known[key]
+        if existing == nil then
+          -- GET fails on a key of another type: only then is its type asked, for the message.
+          local ok, v = pcall(redis.call, 'GET', key)
+          if not ok then return nil, 'w', problem(key, 'string') end
+          existing = v
+        end
+      end
     end
-    local item = { q = q, qi = qi, prio = tonumber(ARGV[at]), due = tonumber(ARGV[at + 1]), chosen = chosen,
+    local item = { q = q, qi = qi, new = true, prio = tonumber(ARGV[at]), due = tonumber(ARGV[at + 1]), chosen = chosen,
       name = '', body = ARGV[at + 3], link = ARGV[at + 4], unique = ARGV[at + 5], unique_for = ARGV[at + 6],
       limits = ARGV[at + 7] }
     if existing then
@@ -77,14 +108,14 @@ local function plan_request(qi, q, from, n, claims)
     end
     if not existing and not item.existing and not item.same then
       next_seq[qi] = next_seq[qi] + 1
-      item.seq = tostring(next_seq[qi])
+      item.seq = string.format('%d', next_seq[qi])
       local index = item.due > NOW and 'sched' or 'pending:' .. item.prio
       p = problem_at(q, 't:' .. bucket_no(item.seq), 'hash') or problem_of(q, index)
       if not p and item.link ~= '' then p = problem_at(q, 'link', 'hash') end
       if p then return nil, 'w', p end
       if chosen ~= '' then
-        taken[qi .. '@' .. chosen] = item.seq
-        claims[#claims + 1] = { taken, qi .. '@' .. chosen }
+        taken[tag .. chosen] = item.seq
+        claims[#claims + 1] = { taken, tag .. chosen }
       end
     end
     items[t] = item
@@ -128,6 +159,7 @@ for qi in pairs(used) do
 end
 
 local opening = {}
+local links = {}
 for i = 1, r do
   local items = plans[i]
   if items then
@@ -141,8 +173,14 @@ for i = 1, r do
         ids[t + 1] = item.same.id
       else
         local rec = create(q, item)
-        if item.link ~= '' then redis.call('HSET', q.base .. 'link', item.seq, item.link) end
-        local bucket = item.qi .. ':' .. bucket_no(item.seq)
+        if item.link ~= '' then
+          -- One HSET per queue and call (below).
+          local l = links[q.base] or { key = q.base .. 'link' }
+          links[q.base] = l
+          l[#l + 1] = item.seq
+          l[#l + 1] = item.link
+        end
+        local bucket = q.base .. bucket_no(item.seq)
         local open = opening[bucket]
         if open then open.n = open.n + 1 else opening[bucket] = { q = q, seq = item.seq, n = 1 } end
         item.id = id_of(q, item.seq, rec)
@@ -159,6 +197,9 @@ for i = 1, r do
     end
     answers[i] = ids
   end
+end
+for _, l in pairs(links) do
+  for first = 1, #l, 1000 do redis.call('HSET', l.key, unpack(l, first, math.min(first + 999, #l))) end
 end
 for _, open in pairs(opening) do opened_n(open.q, open.seq, open.n) end
 flush()

@@ -15,7 +15,7 @@
 -- the tasks behind it.
 staging = true
 local room = tonumber(ARGV[A])
-local deadline = tonumber(ARGV[A + 1])
+local deadline = ARGV[A + 1] -- as sent: a ZADD score, not formatted again per lease
 local worker = ARGV[A + 2]
 local starts = {}
 local pops = {}
@@ -28,13 +28,13 @@ for qi = 1, #KEYS do
   local q = queue(qi)
   -- One EXISTS of the ten pending lists: an idle queue costs that command alone.
   local lists = {}
-  for p = 0, 9 do lists[p + 1] = q.base .. 'pending:' .. p end
+  for p = 0, 9 do lists[p + 1] = q.base .. pending_of(p) end
   local busy = redis.call('EXISTS', unpack(lists)) > 0
   if busy then check(q, 'leases') end
   for p = 9, 0, -1 do
     if not busy then break end
     if room <= 0 or held >= HOLD_MAX then break end
-    local list = q.base .. 'pending:' .. p
+    local list = lists[p + 1]
     local seen = 0
     local want = room
     -- Bounded: a window of entries past those dropped (final or gone) or held back is read at a

@@ -25,7 +25,7 @@
 -- The state of one call, set by begin (a library's locals outlive the call: begin resets them all).
 local KEYS, ARGV, NOW, TTL, FAILED_CAP, FINAL_CAP, WAKE, DONE, CANCEL
 local A = 8
-local queues, staging, staged, pushes, closes, lists, unsided, frames, cancels
+local queues, staging, staged, pushes, closes, lists, unsided, frames, cancels, strings
 
 local PENDING, SCHEDULED, STARTED, RETRYING = 0, 1, 2, 3
 local SUCCEEDED, FAILED, CANCELED, EXPIRED = 4, 5, 6, 7
@@ -36,6 +36,10 @@ local WAIT_INDEX = { [1] = 'sched', [3] = 'retrying' }
 local KIND = { seq = 'hash', open = 'hash', sched = 'zset', retrying = 'zset', leases = 'zset',
   succeeded = 'list', failed = 'list', canceled = 'list', expired = 'list' }
 for p = 0, 9 do KIND['pending:' .. p] = 'list' end
+local PENDING_OF = {}
+for p = 0, 9 do PENDING_OF[p] = 'pending:' .. p end
+-- The name of a pending list after the queue's base, made once (see bucket_no on numbers).
+local function pending_of(prio) return PENDING_OF[prio] or 'pending:' .. prio end
 
 local function is_final(state) return state >= SUCCEEDED end
 
@@ -75,6 +79,12 @@ local function ttl_of(q)
     end
   end
   return q.ttl
+end
+
+-- ttl_of as text, for PEXPIRE and SET PX.
+local function ttl_text(q)
+  if not q.ttl_text then q.ttl_text = string.format('%d', ttl_of(q)) end
+  return q.ttl_text
 end
 
 -- The problem of the key q.base .. suffix (looked at once per call), or nil; kind defaults to
@@ -129,31 +139,41 @@ local function fresh_epoch(q, candidate)
   return q.fresh
 end
 
-local function bucket_no(seq) return math.floor(tonumber(seq) / 128) end
-local function bucket_of(q, seq) return q.base .. 't:' .. bucket_no(seq) end
+-- Numbers that go into key names and command arguments are made text with '%d': Lua's own
+-- number to text (concatenation, and redis.call's arguments) formats them as floating point,
+-- several times slower, and the scripts do it per task.
+local function bucket_no(seq) return string.format('%d', math.floor(tonumber(seq) / 128)) end
+-- The bucket key of a task, made once per call (a text to number conversion costs a strtod).
+local function bucket_of(q, seq)
+  local bk = q.bk
+  if not bk then bk = {}; q.bk = bk end
+  local b = bk[seq]
+  if not b then b = q.base .. 't:' .. bucket_no(seq); bk[seq] = b end
+  return b
+end
 local function side_of(q, seq) return q.base .. 'x:' .. seq end
 
 local function rec_read(s)
-  local r = {}
-  r.state, r.prio, r.attempt, r.fence, r.updated = struct.unpack('>BBHI4I6', s)
-  local limited = r.prio >= 128
-  if limited then r.prio = r.prio - 128 end
+  -- Made whole at once: a table filled field by field is resized four times on the way.
+  local state, prio, attempt, fence, updated = struct.unpack('>BBHI4I6', s)
+  local limited = prio >= 128
+  if limited then prio = prio - 128 end
   local pos = 15
   local n = string.byte(s, pos)
-  r.name = string.sub(s, pos + 1, pos + n); pos = pos + 1 + n
+  local name = string.sub(s, pos + 1, pos + n); pos = pos + 1 + n
   n = string.byte(s, pos)
-  r.worker = string.sub(s, pos + 1, pos + n); pos = pos + 1 + n
+  local worker = string.sub(s, pos + 1, pos + n); pos = pos + 1 + n
   n = struct.unpack('>H', s, pos)
-  r.chosen = string.sub(s, pos + 2, pos + 1 + n); pos = pos + 2 + n
+  local chosen = string.sub(s, pos + 2, pos + 1 + n); pos = pos + 2 + n
   n = struct.unpack('>I4', s, pos)
-  r.err = string.sub(s, pos + 4, pos + 3 + n); pos = pos + 4 + n
-  r.limits = ''
+  local err = string.sub(s, pos + 4, pos + 3 + n); pos = pos + 4 + n
+  local limits = ''
   if limited then
     n = struct.unpack('>H', s, pos)
-    r.limits = string.sub(s, pos + 2, pos + 1 + n); pos = pos + 2 + n
+    limits = string.sub(s, pos + 2, pos + 1 + n); pos = pos + 2 + n
   end
-  r.body = string.sub(s, pos)
-  return r
+  return { state = state, prio = prio, attempt = attempt, fence = fence, updated = updated, name = name, worker = worker,
+    chosen = chosen, err = err, limits = limits, body = string.sub(s, pos), side = false }
 end
 
 local function rec_write(r)
@@ -166,11 +186,14 @@ local function rec_write(r)
 end
 
 -- Batching (fetch, complete, enqueue): a script that sets staging writes the inline records of a
--- call with one HSET per bucket (write_staged, which it calls before it removes anything), and
--- reads the records of a call with one HMGET per bucket (prefetch). Either is seen by load.
+-- call with one HSET per bucket, and the side keys of records not final and the chosen ids of
+-- new tasks (strings, key -> value) with one MSET (write_staged, which it calls before it removes anything), and reads the records of a call
+-- with one HMGET per bucket and one MGET of their side keys (prefetch). Either is seen by load.
 
--- Reads the records of the sequences seqs of q, one HMGET per bucket; a bucket that cannot be
--- read (another Redis type) is left to load, which raises for each of its tasks.
+-- Reads the records of the sequences seqs of q, one HMGET per bucket, then one MGET of the side
+-- keys they point to; a bucket that cannot be read (another Redis type) is left to load, which
+-- raises for each of its tasks, and so is a side key MGET gives nothing for (missing, or of
+-- another type: MGET cannot tell them apart, GET can).
 local function prefetch(q, seqs)
   q.pre = q.pre or {}
   local by_bucket = {}
@@ -182,19 +205,33 @@ local function prefetch(q, seqs)
       list[#list + 1] = seq
     end
   end
+  q.spre = q.spre or {}
+  local sides = {}
   for b, list in pairs(by_bucket) do
     local ok, values = pcall(redis.call, 'HMGET', b, unpack(list))
     if ok then
-      for i, seq in ipairs(list) do q.pre[seq] = values[i] or false end
+      for i, seq in ipairs(list) do
+        q.pre[seq] = values[i] or false
+        if values[i] == SIDE and q.spre[seq] == nil then sides[#sides + 1] = seq end
+      end
+    end
+  end
+  for first = 1, #sides, 1000 do
+    local last = math.min(first + 999, #sides)
+    local keys = {}
+    for k = first, last do keys[#keys + 1] = side_of(q, sides[k]) end
+    local values = redis.call('MGET', unpack(keys))
+    for k = first, last do
+      if values[k - first + 1] then q.spre[sides[k]] = values[k - first + 1] end
     end
   end
 end
 
 -- k tasks of bucket n became final (or were deleted): the bucket expires once none is open.
 local function close_n(q, n, k)
-  if redis.call('HINCRBY', q.base .. 'open', n, -k) <= 0 then
+  if redis.call('HINCRBY', q.base .. 'open', n, string.format('%d', -k)) <= 0 then
     redis.call('HDEL', q.base .. 'open', n)
-    redis.call('PEXPIRE', q.base .. 't:' .. n, ttl_of(q))
+    redis.call('PEXPIRE', q.base .. 't:' .. n, ttl_text(q))
   end
 end
 
@@ -204,6 +241,13 @@ end
 local function write_staged()
   for b, args in pairs(staged) do redis.call('HSET', b, unpack(args)) end
   staged = {}
+  local sets = {}
+  for key, value in pairs(strings) do
+    sets[#sets + 1] = key
+    sets[#sets + 1] = value
+  end
+  for first = 1, #sets, 1000 do redis.call('MSET', unpack(sets, first, math.min(first + 999, #sets))) end
+  strings = {}
   local dels = {}
   for key in pairs(unsided) do dels[#dels + 1] = key end
   for first = 1, #dels, 1000 do redis.call('DEL', unpack(dels, first, math.min(first + 999, #dels))) end
@@ -237,7 +281,11 @@ local function load_raw(q, seq)
   local s = q.pre and q.pre[seq]
   if s == nil then s = redis.call('HGET', bucket_of(q, seq), seq) end
   if s == false then s = nil end
-  if s == SIDE then return redis.call('GET', side_of(q, seq)), true end
+  if s == SIDE then
+    local v = q.spre and q.spre[seq]
+    if v then return v, true end
+    return redis.call('GET', side_of(q, seq)), true
+  end
   return s, false
 end
 
@@ -278,16 +326,23 @@ local function save(q, seq, r)
     bucket_set(q, seq, s)
     -- While staging, the side key goes once the bucket field that replaces it is written.
     if r.side then
-      if staging then unsided[side] = true else redis.call('DEL', side) end
+      if staging then unsided[side] = true; strings[side] = nil else redis.call('DEL', side) end
     end
+    if q.spre then q.spre[seq] = nil end
     r.side = false
   else
     unsided[side] = nil
     if is_final(r.state) then
-      redis.call('SET', side, s, 'PX', ttl_of(q))
+      strings[side] = nil
+      redis.call('SET', side, s, 'PX', ttl_text(q))
+    elseif staging then
+      -- Not final, so without a TTL: one MSET per call (write_staged).
+      strings[side] = s
     else
       redis.call('SET', side, s)
     end
+    q.spre = q.spre or {}
+    q.spre[seq] = s
     if not r.side then bucket_set(q, seq, SIDE) end
     r.side = true
   end
@@ -330,7 +385,12 @@ end
 
 -- A final index entry: the sequence and when the task became final (its record's updated time),
 -- so that entries older than the result TTL can be dropped from the tail.
-local function final_entry(seq, r) return seq .. ':' .. string.format('%.0f', r.updated) end
+local ended_at, ended_text
+local function final_entry(seq, r)
+  -- Most records of a call end at NOW: its text is made once.
+  if r.updated ~= ended_at then ended_at, ended_text = r.updated, string.format('%.0f', r.updated) end
+  return seq .. ':' .. ended_text
+end
 
 -- Drops the entries of a final index whose task ended more than the TTL ago (oldest at the tail;
 -- bounded per call): its record may be gone, and a count must not include it.
@@ -360,7 +420,7 @@ local function finish(q, seq, r)
   elseif redis.call('LPUSH', index, final_entry(seq, r)) > cap then
     q.trims[index] = cap
   end
-  if r.chosen ~= '' then redis.call('PEXPIRE', q.base .. 'id:' .. r.chosen, ttl_of(q)) end
+  if r.chosen ~= '' then redis.call('PEXPIRE', q.base .. 'id:' .. r.chosen, ttl_text(q)) end
   closed(q, seq)
   announce(q, seq, r, s)
   if r.chosen ~= '' then on_final(q, seq, r) end
@@ -405,9 +465,10 @@ end
 -- Pushes a pending task: at the head of its run order (runs next) or at the tail.
 local function push_pending(q, seq, prio, head)
   if staging then
-    local key = (head and 'R' or 'L') .. q.base .. 'pending:' .. prio
+    local list = q.base .. pending_of(prio)
+    local key = (head and 'R' or 'L') .. list
     local push = lists[key]
-    if not push then push = { q = q, list = q.base .. 'pending:' .. prio, head = head, entries = {} }; lists[key] = push end
+    if not push then push = { q = q, list = list, head = head, entries = {} }; lists[key] = push end
     push.entries[#push.entries + 1] = seq
     return
   end
@@ -721,6 +782,7 @@ end
 -- Enqueue refuses a chosen id of the <epoch>-<seq> form with the queue's epoch, so the two never mix.
 -- The epoch and sequence of an id the store made (8 of 0-9a-z, '-', digits), or nil.
 local function epoch_form(left)
+  if not string.find(left, '-', 1, true) then return nil end -- most chosen ids: no pattern run
   local e, n = string.match(left, '^([0-9a-z]+)-(%d+)$')
   if e and #e == 8 then return e, n end
   return nil
@@ -742,7 +804,15 @@ local function create(q, item)
     worker = '', chosen = item.chosen, err = '', body = item.body, side = false, limits = item.limits or '' }
   if item.due and item.due > NOW then r.state = SCHEDULED end
   save(q, item.seq, r)
-  if item.chosen ~= '' then redis.call('SET', q.base .. 'id:' .. item.chosen, item.seq) end
+  if item.chosen ~= '' then
+    -- A new task of enqueue (which keeps its own list of the ids it takes) has it written with
+    -- the call's other strings; elsewhere it is read back in the call.
+    if staging and item.new then
+      strings[q.base .. 'id:' .. item.chosen] = item.seq
+    else
+      redis.call('SET', q.base .. 'id:' .. item.chosen, item.seq)
+    end
+  end
   if r.state == SCHEDULED then
     redis.call('ZADD', q.base .. 'sched', item.due, item.seq)
     if not q.due or item.due < q.due then q.due = item.due end
@@ -760,6 +830,7 @@ local function forget(q, seq, r)
     pcall(redis.call, 'HDEL', q.base .. 'link', seq) -- a workflow member's link, if any
   end
   if r.side then redis.call('DEL', side_of(q, seq)) end
+  if q.spre then q.spre[seq] = nil end
   redis.call('DEL', q.base .. 'p:' .. seq) -- its progress (progress.lua), if any
   redis.call('HDEL', bucket_of(q, seq), seq)
 end
@@ -853,6 +924,7 @@ end
 -- envelope, or final (a group's result, or a step that cannot run). A step that cannot run because
 -- a member failed or expired passes that kind (via) on to its own join, not its own Canceled.
 local function join_successor(q, key, j, state, body, err, name, via)
+  q.joins_ok = nil -- the next sequence moves on: where a successor goes is looked at again
   if redis.call('GET', q.base .. 'id:' .. key) then return end
   if not epoch(q) then
     q.epoch = fresh_epoch(q, key)
@@ -872,8 +944,10 @@ local function join_successor(q, key, j, state, body, err, name, via)
   end
 end
 
--- The first problem among the keys a delivery to join key of q writes, or nil.
+-- The first problem among the keys a delivery to join key of q writes, or nil. Looked at once
+-- per join and call while no successor is made (the keys' types are looked at once per call anyway).
 local function join_problem(q, key)
+  if q.joins_ok and q.joins_ok[key] then return nil end
   -- Every key the successor's making writes, its indexes included: a delivery that failed at its
   -- last write would have counted the member and left no successor, and its redelivery counts nothing.
   local p = problem_at(q, 'join:' .. key, 'hash') or problem_of(q, 'seq', 'open') or problem_at(q, 'link', 'hash')
@@ -882,7 +956,12 @@ local function join_problem(q, key)
     or problem_of(q, 'pending:0', 'pending:1', 'pending:2', 'pending:3', 'pending:4', 'pending:5', 'pending:6', 'pending:7', 'pending:8', 'pending:9')
   if p then return p end
   local seq = tonumber(redis.call('HGET', q.seq, 'next') or '0') + 1
-  return problem_at(q, 't:' .. bucket_no(seq), 'hash')
+  p = problem_at(q, 't:' .. bucket_no(seq), 'hash')
+  if not p then
+    q.joins_ok = q.joins_ok or {}
+    q.joins_ok[key] = true
+  end
+  return p
 end
 
 -- Passes an outcome on to other joins (set below: it delivers in turn).
@@ -920,7 +999,7 @@ local function join_done(q, key, jkey, j)
   else
     join_successor(q, key, j, PENDING, string.sub(j.env, 1, j.at) .. arg .. string.sub(j.env, j.at + 2), '', '')
   end
-  redis.call('PEXPIRE', jkey, ttl_of(q))
+  redis.call('PEXPIRE', jkey, ttl_text(q))
   return 'done'
 end
 
@@ -931,21 +1010,32 @@ end
 local function deliver(q, key, i, kind, payload, mid, mname)
   local jkey = q.base .. 'join:' .. key
   -- Only what counting needs: the successor's fields are read once, when it is made, and the
-  -- member ids (tens of kilobytes for a large group) only when a failure cancels them.
-  local f = redis.call('HMGET', jkey, 'n', 'mode', 'state', 'relay')
-  if not f[1] then return 'missing' end
+  -- member ids (tens of kilobytes for a large group) only when a failure cancels them. Read once
+  -- per call and join while it counts; read again after a delivery that ends it (its state moves).
+  q.joins = q.joins or {}
+  local f = q.joins[key]
+  if not f then
+    f = redis.call('HMGET', jkey, 'n', 'mode', 'state', 'relay')
+    f.n = tonumber(f[1])
+    q.joins[key] = f
+  end
+  if not f[1] then
+    q.joins[key] = nil
+    return 'missing'
+  end
   local p = join_problem(q, key)
   if p then error({ err = p }) end
-  if redis.call('HSETNX', jkey, 'o:' .. i, kind .. payload) == 0 then return 'twice' end
-  local got = redis.call('HINCRBY', jkey, 'got', 1)
+  if redis.call('HSETNX', jkey, 'o:' .. string.format('%d', i), kind .. payload) == 0 then return 'twice' end
+  local got = redis.call('HINCRBY', jkey, 'got', '1')
   -- Counted here for the first time: the joins of a fan-out hear it once too.
   if f[4] then relay(q, key, f[4], i, kind, payload, mid, mname) end
   if f[3] ~= 'open' then return 'late' end
   local failing = kind ~= 's' and f[2] ~= 'settled'
-  if not failing and got < tonumber(f[1]) then return 'counted' end
+  if not failing and got < f.n then return 'counted' end
   local g = redis.call('HMGET', jkey, 'prio', 'at', 'env', 'name', 'link', 'lim', 'delay', 'eta')
   local j = { n = tonumber(f[1]), mode = f[2], state = f[3], prio = tonumber(g[1]), at = tonumber(g[2]), env = g[3],
     name = g[4], link = g[5], lim = g[6] or '', delay = g[7], eta = g[8] }
+  q.joins[key] = nil
   if failing then
     redis.call('HSET', jkey, 'state', 'failed', 'failed', i)
     local err = step_error(kind, payload, mid, mname)
@@ -954,7 +1044,7 @@ local function deliver(q, key, i, kind, payload, mid, mname)
     else
       join_successor(q, key, j, CANCELED, j.env, err, '', kind)
     end
-    redis.call('PEXPIRE', jkey, ttl_of(q))
+    redis.call('PEXPIRE', jkey, ttl_text(q))
     return 'failed', redis.call('HGET', jkey, 'members')
   end
   return join_done(q, key, jkey, j)
@@ -968,9 +1058,10 @@ local function cancel_join(q, key)
   if f[1] ~= 'open' then return false end
   local p = join_problem(q, key)
   if p then error({ err = p }) end
+  if q.joins then q.joins[key] = nil end
   redis.call('HSET', jkey, 'state', 'failed')
   join_successor(q, key, { prio = tonumber(f[2]), link = f[5] }, CANCELED, f[3], '', f[3] == '' and f[4] or '')
-  redis.call('PEXPIRE', jkey, ttl_of(q))
+  redis.call('PEXPIRE', jkey, ttl_text(q))
   followup('x', '', f[6])
   return true
 end
@@ -995,7 +1086,8 @@ relay = function(q, key, targets, i, kind, payload, mid, mname)
 end
 
 on_final = function(q, seq, r)
-  local l = redis.call('HGET', q.base .. 'link', seq)
+  local l = q.links and q.links[seq]
+  if l == nil then l = redis.call('HGET', q.base .. 'link', seq) end
   if not l then return end
   local link = cmsgpack.unpack(l)
   local kind = r.via or KIND_OF[r.state]
@@ -1034,6 +1126,6 @@ local function begin(keys, args)
   NOW, TTL = tonumber(ARGV[1]), tonumber(ARGV[2])
   FAILED_CAP, FINAL_CAP = tonumber(ARGV[3]), tonumber(ARGV[4])
   WAKE, DONE, CANCEL = ARGV[5], ARGV[6], ARGV[7]
-  queues, staging, staged, pushes, closes, lists, unsided, frames, cancels = {}, false, {}, {}, {}, {}, {}, {}, {}
+  queues, staging, staged, pushes, closes, lists, unsided, frames, cancels, strings = {}, false, {}, {}, {}, {}, {}, {}, {}, {}
   followups, serving = {}, 0 -- workflows' follow-ups of this call
 end

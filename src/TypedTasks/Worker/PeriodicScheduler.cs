@@ -31,11 +31,15 @@ internal sealed class PeriodicScheduler(
 {
     public static readonly TimeSpan MaxSleep = TimeSpan.FromSeconds(1);
 
+    /// <summary>How early a wake is taken for a timer's rounding, not for a clock set back.</summary>
+    private static readonly TimeSpan TimerSlack = TimeSpan.FromMilliseconds(20);
+
     private readonly HashSet<string> _queues = new(queues, StringComparer.Ordinal);
     private readonly Dictionary<string, (string Definition, CronSchedule Cron)> _parsed = new(StringComparer.Ordinal);
     private readonly HashSet<string> _broken = new(StringComparer.Ordinal);
     private readonly HashSet<string> _invalidDeclared = new(StringComparer.Ordinal);
     private bool _declaredStored;
+    private DateTimeOffset _wakeAt = DateTimeOffset.MinValue;
 
     /// <summary>
     /// The <see cref="PeriodicAttribute"/> tasks this worker fires: those of the queues it serves,
@@ -43,7 +47,24 @@ internal sealed class PeriodicScheduler(
     /// </summary>
     private IEnumerable<TaskDescriptor> Declared => tasks.Values.Where(t => t.Periodic is not null && _queues.Contains(t.Queue) && !_invalidDeclared.Contains(t.Name));
 
-    public Task RunAsync(CancellationToken stop) => WorkerDuty.RunAsync("firing of schedules", RoundAsync, outage, time, logger, stop);
+    public Task RunAsync(CancellationToken stop) => WorkerDuty.RunAsync("firing of schedules", RoundOnTimeAsync, outage, time, logger, stop);
+
+    /// <summary>
+    /// A round that does not start before the time the last one asked to wake at. A timer counts
+    /// whole milliseconds of a coarse clock and may end up to one before the fire time it aimed
+    /// at: the round would find nothing due and read the schedules again at once, a round trip
+    /// more before the fire. A wake much earlier than that (the clock was set back) is not
+    /// waited for.
+    /// </summary>
+    internal async Task<TimeSpan> RoundOnTimeAsync(CancellationToken token)
+    {
+        for (var i = 0; i < 4 && _wakeAt - time.GetUtcNow() is { Ticks: > 0 } early && early <= TimerSlack; i++)
+        {
+            await Task.Delay(WholeMilliseconds(early), time, token).ConfigureAwait(false);
+        }
+
+        return await RoundAsync(token).ConfigureAwait(false);
+    }
 
     /// <summary>One round: fires what is due and returns how long to sleep.</summary>
     internal async Task<TimeSpan> RoundAsync(CancellationToken token)
@@ -61,8 +82,33 @@ internal sealed class PeriodicScheduler(
         var wake = now + MaxSleep;
 
         // Due schedules fire at once, not one after another: their enqueues share the store's
-        // round trips (the Redis store sends concurrent enqueues of a slot in one script call).
+        // round trips (the Redis store sends concurrent enqueues of a slot in one script call; the
+        // hold keeps it from sending the first alone and the rest one round trip later).
         var firing = new List<Task<DateTimeOffset?>>();
+        using (StoreCallHold.Open())
+        {
+            FireAll(all, now, firing, token);
+        }
+
+        foreach (var after in await Task.WhenAll(firing).ConfigureAwait(false))
+        {
+            if (after is { } upcoming && upcoming < wake)
+            {
+                wake = upcoming;
+            }
+        }
+
+        _wakeAt = wake;
+        var sleep = wake - time.GetUtcNow();
+        return sleep > TimeSpan.Zero ? WholeMilliseconds(sleep) : TimeSpan.Zero;
+    }
+
+    /// <summary>Rounded up: a delay counts whole milliseconds, and one cut down would end before the fire time.</summary>
+    private static TimeSpan WholeMilliseconds(TimeSpan span) => TimeSpan.FromMilliseconds(Math.Ceiling(span.TotalMilliseconds));
+
+    /// <summary>Starts the fires of the due schedules and triggers, and adds them to <paramref name="firing"/>; awaits nothing, so that it runs inside a hold.</summary>
+    private void FireAll(IReadOnlyList<StoredSchedule> all, DateTimeOffset now, List<Task<DateTimeOffset?>> firing, CancellationToken token)
+    {
         foreach (var schedule in all)
         {
             if (Servable(schedule) is not { } served)
@@ -82,17 +128,6 @@ internal sealed class PeriodicScheduler(
 
             firing.Add(next <= now ? FireDueAsync(schedule, served.Definition, served.Cron, next, now, token) : Task.FromResult<DateTimeOffset?>(next));
         }
-
-        foreach (var after in await Task.WhenAll(firing).ConfigureAwait(false))
-        {
-            if (after is { } upcoming && upcoming < wake)
-            {
-                wake = upcoming;
-            }
-        }
-
-        var sleep = wake - time.GetUtcNow();
-        return sleep > TimeSpan.Zero ? sleep : TimeSpan.Zero;
     }
 
     private async Task StoreDeclaredAsync(IReadOnlyList<StoredSchedule> stored, CancellationToken token)

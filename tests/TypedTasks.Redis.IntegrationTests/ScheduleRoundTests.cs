@@ -17,12 +17,13 @@ public sealed class ScheduleRoundTests
     private const string Queue = "round";
 
     [Fact]
-    public async Task Ten_schedules_due_together_are_enqueued_in_one_script_call()
+    public async Task Ten_schedules_due_together_are_enqueued_in_one_script_call_and_advanced_in_one()
     {
         // Input: ten schedules of every second on one queue, all due, fired by one worker's round,
         // with Redis logging every command (slowlog threshold 0). Expected: one script call on
-        // the queue, with the ten fires; not the first alone and the nine others one round trip
-        // later, which is that much later for their runs.
+        // the queue, with the ten fires (not the first alone and the nine others one round trip
+        // later, which is that much later for their runs), then one that moves the ten schedules
+        // on (not ten, which Redis runs while the workers fetch the fires).
         await using var redis = await RedisServer.StartAsync(extraArguments: ["--slowlog-log-slower-than", "0", "--slowlog-max-len", "10000"]);
         await using var admin = await ConnectionMultiplexer.ConnectAsync($"{redis.Endpoint},allowAdmin=true");
         var prefix = RedisHost.NewPrefix();
@@ -44,9 +45,14 @@ public sealed class ScheduleRoundTests
 
         await new Firers(store, [clock], [task], Queue).RoundAsync(0);
 
+        var log = await server.SlowlogGetAsync(10000);
         var seq = (string)store.SeqKey(Queue)!;
-        var calls = (await server.SlowlogGetAsync(10000)).Where(c => c.Arguments.Length > 3 && (string?)c.Arguments[3] == seq).ToList();
-        Assert.Equal(10, (await Firers.FiredAsync(store, Queue)).Count);
-        Assert.True(calls.Count == 1, $"{calls.Count} script calls on the queue: {string.Join("; ", calls.Select(c => string.Join(' ', c.Arguments.Take(3))))}");
+        var enqueues = log.Where(c => c.Arguments.Length > 3 && (string?)c.Arguments[3] == seq).ToList();
+        var advances = log.Where(c => c.Arguments.Length > 3 && ((string?)c.Arguments[3])!.StartsWith(prefix + ":{schedules}:schedule:", StringComparison.Ordinal)).ToList();
+        var fired = await Firers.FiredAsync(store, Queue);
+        Assert.Equal(10, fired.Count);
+        Assert.All(await store.ListSchedulesAsync(), s => Assert.Equal(fired[0].ScheduledFor + TimeSpan.FromSeconds(1), s.NextFireAt));
+        Assert.True(enqueues.Count == 1, $"{enqueues.Count} script calls on the queue: {string.Join("; ", enqueues.Select(c => string.Join(' ', c.Arguments.Take(3))))}");
+        Assert.True(advances.Count == 1, $"{advances.Count} script calls on the schedules: {string.Join("; ", advances.Select(c => string.Join(' ', c.Arguments.Take(4))))}");
     }
 }

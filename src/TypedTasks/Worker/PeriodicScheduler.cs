@@ -85,9 +85,18 @@ internal sealed class PeriodicScheduler(
         // round trips (the Redis store sends concurrent enqueues of a slot in one script call; the
         // hold keeps it from sending the first alone and the rest one round trip later).
         var firing = new List<Task<DateTimeOffset?>>();
+        var enqueued = new List<Task<Fired>>();
         using (StoreCallHold.Open())
         {
-            FireAll(all, now, firing, token);
+            FireAll(all, now, firing, enqueued, token);
+        }
+
+        // Then every schedule whose fires were enqueued moves on, together again; one whose
+        // enqueue failed stays due, and its failure is thrown once the others have moved.
+        await ((Task)Task.WhenAll(enqueued)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        using (StoreCallHold.Open())
+        {
+            firing.AddRange(enqueued.Where(e => e.IsCompletedSuccessfully).Select(e => AdvanceAsync(e.Result, token)));
         }
 
         foreach (var after in await Task.WhenAll(firing).ConfigureAwait(false))
@@ -98,6 +107,7 @@ internal sealed class PeriodicScheduler(
             }
         }
 
+        await Task.WhenAll(enqueued).ConfigureAwait(false);
         _wakeAt = wake;
         var sleep = wake - time.GetUtcNow();
         return sleep > TimeSpan.Zero ? WholeMilliseconds(sleep) : TimeSpan.Zero;
@@ -106,8 +116,12 @@ internal sealed class PeriodicScheduler(
     /// <summary>Rounded up: a delay counts whole milliseconds, and one cut down would end before the fire time.</summary>
     private static TimeSpan WholeMilliseconds(TimeSpan span) => TimeSpan.FromMilliseconds(Math.Ceiling(span.TotalMilliseconds));
 
-    /// <summary>Starts the fires of the due schedules and triggers, and adds them to <paramref name="firing"/>; awaits nothing, so that it runs inside a hold.</summary>
-    private void FireAll(IReadOnlyList<StoredSchedule> all, DateTimeOffset now, List<Task<DateTimeOffset?>> firing, CancellationToken token)
+    /// <summary>
+    /// Starts the enqueues of the due schedules (added to <paramref name="enqueued"/>) and the
+    /// triggers (to <paramref name="firing"/>, with the next fire times of the others); awaits
+    /// nothing, so that it runs inside a hold.
+    /// </summary>
+    private void FireAll(IReadOnlyList<StoredSchedule> all, DateTimeOffset now, List<Task<DateTimeOffset?>> firing, List<Task<Fired>> enqueued, CancellationToken token)
     {
         foreach (var schedule in all)
         {
@@ -126,7 +140,14 @@ internal sealed class PeriodicScheduler(
                 continue;
             }
 
-            firing.Add(next <= now ? FireDueAsync(schedule, served.Definition, served.Cron, next, now, token) : Task.FromResult<DateTimeOffset?>(next));
+            if (next <= now)
+            {
+                enqueued.Add(FireDueAsync(schedule, served.Definition, served.Cron, next, now, token));
+            }
+            else
+            {
+                firing.Add(Task.FromResult<DateTimeOffset?>(next));
+            }
         }
     }
 
@@ -199,8 +220,8 @@ internal sealed class PeriodicScheduler(
         }
     }
 
-    /// <summary>Enqueues the due fire times, then moves the schedule on; returns its next fire time.</summary>
-    private async Task<DateTimeOffset?> FireDueAsync(StoredSchedule schedule, ScheduleDefinition definition, CronSchedule cron, DateTimeOffset next, DateTimeOffset now, CancellationToken token)
+    /// <summary>Enqueues the due fire times; returns how the schedule is to move on.</summary>
+    private async Task<Fired> FireDueAsync(StoredSchedule schedule, ScheduleDefinition definition, CronSchedule cron, DateTimeOffset next, DateTimeOffset now, CancellationToken token)
     {
         var plan = FirePlan.For(cron, next, now, definition.Misfire, ScheduleOptions.MisfireThreshold);
         if (definition.Misfire != MisfirePolicy.RunAll && next < now - ScheduleOptions.MisfireThreshold)
@@ -225,10 +246,18 @@ internal sealed class PeriodicScheduler(
             (lastFire, lastTask, previous) = (at, id, id);
         }
 
-        // Moved on only after every enqueue above succeeded; another worker may have moved it
-        // first, having enqueued the same ids.
-        await schedules.AdvanceAsync(schedule.Name, schedule.Generation, next, plan.Next, lastFire, lastTask, token).ConfigureAwait(false);
-        return plan.Next;
+        return new Fired(schedule, next, plan.Next, lastFire, lastTask);
+    }
+
+    /// <summary>
+    /// Moves a schedule on, only after every enqueue of its due fires succeeded; another worker
+    /// may have moved it first, having enqueued the same ids. Returns its next fire time.
+    /// </summary>
+    private async Task<DateTimeOffset?> AdvanceAsync(Fired fired, CancellationToken token)
+    {
+        var schedule = fired.Schedule;
+        await schedules.AdvanceAsync(schedule.Name, schedule.Generation, fired.Expected, fired.Next, fired.LastFire, fired.LastTask, token).ConfigureAwait(false);
+        return fired.Next;
     }
 
     /// <summary>Enqueues the run a trigger asked for, then clears the request; returns null (it sets no wake time).</summary>
@@ -264,4 +293,7 @@ internal sealed class PeriodicScheduler(
             return true; // lost with a store that restarted empty: not running
         }
     }
+
+    /// <summary>A schedule whose due fires were enqueued: the next fire time it expected, the one it moves to, and its last run.</summary>
+    private readonly record struct Fired(StoredSchedule Schedule, DateTimeOffset Expected, DateTimeOffset? Next, DateTimeOffset? LastFire, string? LastTask);
 }

@@ -225,6 +225,29 @@ public sealed class FiringTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_schedule_whose_fire_cannot_be_enqueued_stays_due_and_the_others_due_with_it_fire_and_move_on()
+    {
+        // Input: two schedules due in the same round, one of them with arguments of 5 MB (more
+        // than the 4 MB a message may have). Expected: the round throws the size error; the other
+        // schedule's fire is enqueued and it moves to its next fire time; the large one enqueued
+        // nothing and stays due.
+        var large = new byte[(5 * 1024 * 1024) + 6];
+        large[0] = 0x91;
+        large[1] = 0xc6;
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(large.AsSpan(2), large.Length - 6);
+        await Schedules.UpsertAsync("large", TaskCall.Bind(_task, large, new TaskClient(_store, _clock)), "* * * * *");
+        await Schedules.UpsertAsync("small", Call, "* * * * *");
+        _clock.Advance(TimeSpan.FromMinutes(1));
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => Workers().RoundAsync(0));
+
+        Assert.Contains("more than the limit", error.Message, StringComparison.Ordinal);
+        Assert.Equal([T0.AddMinutes(1)], (await Firers.FiredAsync(_store, Queue)).Select(f => f.ScheduledFor));
+        Assert.Equal(T0.AddMinutes(2), (await _store.GetScheduleAsync("small"))!.NextFireAt);
+        Assert.Equal(T0.AddMinutes(1), (await _store.GetScheduleAsync("large"))!.NextFireAt);
+    }
+
+    [Fact]
     public async Task The_sleep_to_a_fire_time_is_whole_milliseconds_rounded_up_so_that_a_timer_does_not_end_before_it()
     {
         // Input: a schedule of every second, a round 0.4 ms after a fire time (0.4 ms of the

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
+using TypedTasks.Store;
 
 namespace TypedTasks.Redis;
 
@@ -11,7 +12,8 @@ namespace TypedTasks.Redis;
 /// on the caller's thread, so a lone request waits for nothing; under load the requests that
 /// arrive while a write is on the wire go together in the next one. This turns a worker's 64
 /// concurrent "store the state" calls into one script call, and 20,000 result reads into a few
-/// dozen MGETs, without the callers knowing.
+/// dozen MGETs, without the callers knowing. Calls started under a <see cref="StoreCallHold"/>
+/// wait for its end, and go together.
 /// </summary>
 /// <typeparam name="TRequest">What one caller asks for.</typeparam>
 /// <typeparam name="TResponse">What that caller gets back.</typeparam>
@@ -19,6 +21,7 @@ internal sealed class Batcher<TRequest, TResponse>
 {
     private readonly Func<IReadOnlyList<TRequest>, TResponse[], Task> _write;
     private readonly bool _shortCallers;
+    private readonly Action _startWrite;
     private readonly object _gate = new();
     private List<Request> _queued = [];
     private bool _writing;
@@ -36,6 +39,7 @@ internal sealed class Batcher<TRequest, TResponse>
     {
         _write = write;
         _shortCallers = shortCallers;
+        _startWrite = () => _ = WriteBatchAsync();
     }
 
     public Task<TResponse> Add(TRequest request)
@@ -49,7 +53,7 @@ internal sealed class Batcher<TRequest, TResponse>
             _writing = true;
         }
 
-        if (start)
+        if (start && !StoreCallHold.Defer(_startWrite))
         {
             _ = WriteBatchAsync();
         }

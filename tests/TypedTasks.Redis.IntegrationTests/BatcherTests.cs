@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Threading.Tasks;
+using TypedTasks.Store;
 
 namespace TypedTasks.Redis.IntegrationTests;
 
@@ -27,6 +28,37 @@ public sealed class BatcherTests
 
         Assert.Equal(70, await batcher.Add(7).WaitAsync(Wait));
         Assert.Equal([[7]], writes);
+    }
+
+    [Fact]
+    public async Task Requests_added_while_a_hold_is_open_go_together_in_one_write_when_it_ends()
+    {
+        // Input: ten requests to an idle batcher, added under a StoreCallHold. Expected: nothing
+        // written until the hold ends, then one write of all ten (without the hold the first
+        // would go alone and the other nine one write later).
+        var writes = new List<int[]>();
+        var batcher = new Batcher<int, int>((requests, responses) =>
+        {
+            writes.Add([.. requests]);
+            for (var i = 0; i < requests.Count; i++)
+            {
+                responses[i] = -requests[i];
+            }
+
+            return Task.CompletedTask;
+        });
+
+        Task<int>[] added;
+        using (StoreCallHold.Open())
+        {
+            added = [.. Enumerable.Range(1, 10).Select(batcher.Add)];
+            Assert.Empty(writes);
+        }
+
+        Assert.Equal(Enumerable.Range(1, 10).Select(i => -i), await Task.WhenAll(added).WaitAsync(Wait));
+        Assert.Equal([[.. Enumerable.Range(1, 10)]], writes);
+        Assert.Equal(-11, await batcher.Add(11).WaitAsync(Wait));
+        Assert.Equal([11], writes[^1]);
     }
 
     [Fact]

@@ -56,8 +56,34 @@ public sealed partial class RedisTaskStore
     }
 
     /// <inheritdoc/>
-    public ValueTask<bool> AdvanceAsync(string name, long generation, DateTimeOffset expectedNext, DateTimeOffset? nextFireAt, DateTimeOffset? lastFireAt, string? lastTaskId, CancellationToken cancellationToken = default)
-        => ChangeAsync(name, "advance", generation.ToString(CultureInfo.InvariantCulture), Ms(expectedNext), Ms(nextFireAt), Ms(lastFireAt), lastTaskId ?? string.Empty);
+    /// <remarks>Concurrent advances (a round fires its due schedules together) go in one script call.</remarks>
+    public async ValueTask<bool> AdvanceAsync(string name, long generation, DateTimeOffset expectedNext, DateTimeOffset? nextFireAt, DateTimeOffset? lastFireAt, string? lastTaskId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        return await _advances.Add(new AdvanceRequest(ScheduleKeyPrefix + name, [generation.ToString(CultureInfo.InvariantCulture), Ms(expectedNext), Ms(nextFireAt), Ms(lastFireAt), lastTaskId ?? string.Empty])).ConfigureAwait(false);
+    }
+
+    /// <summary>Writes a batch of advances, <see cref="BatchLimit"/> per script call (all in the schedules' slot).</summary>
+    private async Task WriteAdvancesAsync(IReadOnlyList<AdvanceRequest> requests, bool[] answers)
+    {
+        for (var start = 0; start < requests.Count; start += BatchLimit)
+        {
+            var count = Math.Min(BatchLimit, requests.Count - start);
+            var keys = new RedisKey[count];
+            var args = new List<RedisValue>(5 * count);
+            for (var i = 0; i < count; i++)
+            {
+                keys[i] = requests[start + i].Key;
+                args.AddRange(requests[start + i].Arguments);
+            }
+
+            var moved = (RedisResult[])(await RunAsync(StoreScript.ScheduleAdvance, keys, args).ConfigureAwait(false))!;
+            for (var i = 0; i < count; i++)
+            {
+                answers[start + i] = (long)moved[i] == 1;
+            }
+        }
+    }
 
     /// <inheritdoc/>
     public ValueTask<bool> SetPausedAsync(string name, bool paused, DateTimeOffset? nextFireAt, CancellationToken cancellationToken = default)
@@ -124,6 +150,9 @@ public sealed partial class RedisTaskStore
             fields.TryGetValue("lt", out var last) && !last.IsNullOrEmpty ? (string)last! : null,
             Time(fields, "tr"));
     }
+
+    /// <summary>One schedule's advance: its hash, and the script's five arguments for it.</summary>
+    private readonly record struct AdvanceRequest(RedisKey Key, RedisValue[] Arguments);
 
     private static DateTimeOffset? Time(Dictionary<string, RedisValue> fields, string field)
         => fields.TryGetValue(field, out var value) && !value.IsNullOrEmpty

@@ -42,6 +42,7 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
     private readonly Batcher<EnqueueRequest, EnqueueAnswer> _enqueues;
     private readonly Batcher<CompleteRequest, CompleteAnswer> _completes;
     private readonly Batcher<ReadRequest, ReadAnswer> _reads;
+    private readonly Batcher<AdvanceRequest, bool> _advances;
     private readonly ConcurrentDictionary<string, byte> _knownQueues = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _migrated = new(StringComparer.Ordinal);
     private readonly LazySubscription _wake;
@@ -88,6 +89,7 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
         _enqueues = new Batcher<EnqueueRequest, EnqueueAnswer>(WriteEnqueuesAsync);
         _completes = new Batcher<CompleteRequest, CompleteAnswer>(WriteCompletionsAsync);
         _reads = new Batcher<ReadRequest, ReadAnswer>(ReadManyAsync);
+        _advances = new Batcher<AdvanceRequest, bool>(WriteAdvancesAsync);
         _wake = new LazySubscription(connection, _wakeChannel, (_, message) => OnWake(message));
         _done = new LazySubscription(connection, _doneChannel, (_, message) => OnDone(message));
         _waitersBySpan = _waiters.GetAlternateLookup<ReadOnlySpan<char>>();

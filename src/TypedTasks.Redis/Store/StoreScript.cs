@@ -76,7 +76,10 @@ internal static class StoreScript
     /// <summary>Stores a schedule (all schedules share one slot, outside the queues': no shared functions).</summary>
     public static RedisScript ScheduleUpsert { get; } = Alone("schedule_upsert");
 
-    /// <summary>The compare-and-set changes of one schedule.</summary>
+    /// <summary>The compare-and-set advance of schedules, many in one call.</summary>
+    public static RedisScript ScheduleAdvance { get; } = Alone("schedule_advance");
+
+    /// <summary>The other compare-and-set changes of one schedule.</summary>
     public static RedisScript ScheduleChange { get; } = Alone("schedule_change");
 
     /// <summary>Reads every schedule.</summary>

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
@@ -31,11 +32,15 @@ internal sealed class PeriodicScheduler(
 {
     public static readonly TimeSpan MaxSleep = TimeSpan.FromSeconds(1);
 
+    /// <summary>How early a wake is taken for a timer's rounding, not for a clock set back.</summary>
+    private static readonly TimeSpan TimerSlack = TimeSpan.FromMilliseconds(20);
+
     private readonly HashSet<string> _queues = new(queues, StringComparer.Ordinal);
     private readonly Dictionary<string, (string Definition, CronSchedule Cron)> _parsed = new(StringComparer.Ordinal);
     private readonly HashSet<string> _broken = new(StringComparer.Ordinal);
     private readonly HashSet<string> _invalidDeclared = new(StringComparer.Ordinal);
     private bool _declaredStored;
+    private DateTimeOffset _wakeAt = DateTimeOffset.MinValue;
 
     /// <summary>
     /// The <see cref="PeriodicAttribute"/> tasks this worker fires: those of the queues it serves,
@@ -43,7 +48,50 @@ internal sealed class PeriodicScheduler(
     /// </summary>
     private IEnumerable<TaskDescriptor> Declared => tasks.Values.Where(t => t.Periodic is not null && _queues.Contains(t.Queue) && !_invalidDeclared.Contains(t.Name));
 
-    public Task RunAsync(CancellationToken stop) => WorkerDuty.RunAsync("firing of schedules", RoundAsync, outage, time, logger, stop);
+    public Task RunAsync(CancellationToken stop) => WorkerDuty.RunAsync("firing of schedules", RoundOnTimeAsync, outage, time, logger, stop);
+
+    /// <summary>
+    /// A round that does not start before the time the last one asked to wake at. The system's
+    /// timers count a coarse clock (4 ms steps on Linux), and about one wake in five ends up to
+    /// that much before the fire time it aimed at: the round would find nothing due and read the
+    /// schedules again at once, a round trip more before the fire. Such a wake sleeps the rest on
+    /// its thread (a timer of a millisecond would take up to 4 ms more), and yields through the
+    /// last part of a millisecond. A wake much earlier than that (the clock was set back) is not
+    /// waited for.
+    /// </summary>
+    internal async Task<TimeSpan> RoundOnTimeAsync(CancellationToken token)
+    {
+        if (_wakeAt - time.GetUtcNow() is { Ticks: > 0 } early && early <= TimerSlack)
+        {
+            if (time != TimeProvider.System)
+            {
+                await Task.Delay(WholeMilliseconds(early), time, token).ConfigureAwait(false);
+            }
+            else
+            {
+                WaitPrecisely(_wakeAt);
+            }
+        }
+
+        return await RoundAsync(token).ConfigureAwait(false);
+    }
+
+    /// <summary>Blocks until the system clock reaches <paramref name="at"/>, at most <see cref="TimerSlack"/> (and a millisecond).</summary>
+    private static void WaitPrecisely(DateTimeOffset at)
+    {
+        var left = at - TimeProvider.System.GetUtcNow();
+        if (left >= TimeSpan.FromMilliseconds(1))
+        {
+            Thread.Sleep(TimeSpan.FromMilliseconds(Math.Floor(Math.Min(left.TotalMilliseconds, TimerSlack.TotalMilliseconds))));
+        }
+
+        var spin = default(SpinWait);
+        var bound = Stopwatch.GetTimestamp() + Stopwatch.Frequency / 1000;
+        while (TimeProvider.System.GetUtcNow() < at && Stopwatch.GetTimestamp() < bound)
+        {
+            spin.SpinOnce(sleep1Threshold: -1);
+        }
+    }
 
     /// <summary>One round: fires what is due and returns how long to sleep.</summary>
     internal async Task<TimeSpan> RoundAsync(CancellationToken token)
@@ -61,8 +109,47 @@ internal sealed class PeriodicScheduler(
         var wake = now + MaxSleep;
 
         // Due schedules fire at once, not one after another: their enqueues share the store's
-        // round trips (the Redis store sends concurrent enqueues of a slot in one script call).
+        // round trips (the Redis store sends concurrent enqueues of a slot in one script call; the
+        // hold keeps it from sending the first alone and the rest one round trip later).
         var firing = new List<Task<DateTimeOffset?>>();
+        var enqueued = new List<Task<Fired>>();
+        using (StoreCallHold.Open())
+        {
+            FireAll(all, now, firing, enqueued, token);
+        }
+
+        // Then every schedule whose fires were enqueued moves on, together again; one whose
+        // enqueue failed stays due, and its failure is thrown once the others have moved.
+        await ((Task)Task.WhenAll(enqueued)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        using (StoreCallHold.Open())
+        {
+            firing.AddRange(enqueued.Where(e => e.IsCompletedSuccessfully).Select(e => AdvanceAsync(e.Result, token)));
+        }
+
+        foreach (var after in await Task.WhenAll(firing).ConfigureAwait(false))
+        {
+            if (after is { } upcoming && upcoming < wake)
+            {
+                wake = upcoming;
+            }
+        }
+
+        await Task.WhenAll(enqueued).ConfigureAwait(false);
+        _wakeAt = wake;
+        var sleep = wake - time.GetUtcNow();
+        return sleep > TimeSpan.Zero ? WholeMilliseconds(sleep) : TimeSpan.Zero;
+    }
+
+    /// <summary>Rounded up: a delay counts whole milliseconds, and one cut down would end before the fire time.</summary>
+    private static TimeSpan WholeMilliseconds(TimeSpan span) => TimeSpan.FromMilliseconds(Math.Ceiling(span.TotalMilliseconds));
+
+    /// <summary>
+    /// Starts the enqueues of the due schedules (added to <paramref name="enqueued"/>) and the
+    /// triggers (to <paramref name="firing"/>, with the next fire times of the others); awaits
+    /// nothing, so that it runs inside a hold.
+    /// </summary>
+    private void FireAll(IReadOnlyList<StoredSchedule> all, DateTimeOffset now, List<Task<DateTimeOffset?>> firing, List<Task<Fired>> enqueued, CancellationToken token)
+    {
         foreach (var schedule in all)
         {
             if (Servable(schedule) is not { } served)
@@ -80,19 +167,15 @@ internal sealed class PeriodicScheduler(
                 continue;
             }
 
-            firing.Add(next <= now ? FireDueAsync(schedule, served.Definition, served.Cron, next, now, token) : Task.FromResult<DateTimeOffset?>(next));
-        }
-
-        foreach (var after in await Task.WhenAll(firing).ConfigureAwait(false))
-        {
-            if (after is { } upcoming && upcoming < wake)
+            if (next <= now)
             {
-                wake = upcoming;
+                enqueued.Add(FireDueAsync(schedule, served.Definition, served.Cron, next, now, token));
+            }
+            else
+            {
+                firing.Add(Task.FromResult<DateTimeOffset?>(next));
             }
         }
-
-        var sleep = wake - time.GetUtcNow();
-        return sleep > TimeSpan.Zero ? sleep : TimeSpan.Zero;
     }
 
     private async Task StoreDeclaredAsync(IReadOnlyList<StoredSchedule> stored, CancellationToken token)
@@ -164,8 +247,8 @@ internal sealed class PeriodicScheduler(
         }
     }
 
-    /// <summary>Enqueues the due fire times, then moves the schedule on; returns its next fire time.</summary>
-    private async Task<DateTimeOffset?> FireDueAsync(StoredSchedule schedule, ScheduleDefinition definition, CronSchedule cron, DateTimeOffset next, DateTimeOffset now, CancellationToken token)
+    /// <summary>Enqueues the due fire times; returns how the schedule is to move on.</summary>
+    private async Task<Fired> FireDueAsync(StoredSchedule schedule, ScheduleDefinition definition, CronSchedule cron, DateTimeOffset next, DateTimeOffset now, CancellationToken token)
     {
         var plan = FirePlan.For(cron, next, now, definition.Misfire, ScheduleOptions.MisfireThreshold);
         if (definition.Misfire != MisfirePolicy.RunAll && next < now - ScheduleOptions.MisfireThreshold)
@@ -190,10 +273,18 @@ internal sealed class PeriodicScheduler(
             (lastFire, lastTask, previous) = (at, id, id);
         }
 
-        // Moved on only after every enqueue above succeeded; another worker may have moved it
-        // first, having enqueued the same ids.
-        await schedules.AdvanceAsync(schedule.Name, schedule.Generation, next, plan.Next, lastFire, lastTask, token).ConfigureAwait(false);
-        return plan.Next;
+        return new Fired(schedule, next, plan.Next, lastFire, lastTask);
+    }
+
+    /// <summary>
+    /// Moves a schedule on, only after every enqueue of its due fires succeeded; another worker
+    /// may have moved it first, having enqueued the same ids. Returns its next fire time.
+    /// </summary>
+    private async Task<DateTimeOffset?> AdvanceAsync(Fired fired, CancellationToken token)
+    {
+        var schedule = fired.Schedule;
+        await schedules.AdvanceAsync(schedule.Name, schedule.Generation, fired.Expected, fired.Next, fired.LastFire, fired.LastTask, token).ConfigureAwait(false);
+        return fired.Next;
     }
 
     /// <summary>Enqueues the run a trigger asked for, then clears the request; returns null (it sets no wake time).</summary>
@@ -229,4 +320,7 @@ internal sealed class PeriodicScheduler(
             return true; // lost with a store that restarted empty: not running
         }
     }
+
+    /// <summary>A schedule whose due fires were enqueued: the next fire time it expected, the one it moves to, and its last run.</summary>
+    private readonly record struct Fired(StoredSchedule Schedule, DateTimeOffset Expected, DateTimeOffset? Next, DateTimeOffset? LastFire, string? LastTask);
 }

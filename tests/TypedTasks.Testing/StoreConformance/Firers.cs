@@ -48,6 +48,9 @@ public sealed class Firers
     /// <summary>One round of worker <paramref name="index"/>.</summary>
     public Task<TimeSpan> RoundAsync(int index) => _schedulers[index].RoundAsync(CancellationToken.None);
 
+    /// <summary>One round of worker <paramref name="index"/> as its loop runs it: not before the time the last one asked to wake at.</summary>
+    public Task<TimeSpan> RoundOnTimeAsync(int index) => _schedulers[index].RoundOnTimeAsync(CancellationToken.None);
+
     /// <summary>The fire times (<see cref="TaskContext.ScheduledFor"/>) of the pending tasks of <paramref name="queue"/>, with their ids, oldest first.</summary>
     public static async Task<List<(DateTimeOffset ScheduledFor, string Id)>> FiredAsync(ITaskStore store, string queue)
     {

@@ -224,5 +224,75 @@ public sealed class FiringTests : IAsyncDisposable
         Assert.Equal(PeriodicSchedulerMaxSleep, await Workers().RoundAsync(0));
     }
 
+    [Fact]
+    public async Task A_schedule_whose_fire_cannot_be_enqueued_stays_due_and_the_others_due_with_it_fire_and_move_on()
+    {
+        // Input: two schedules due in the same round, one of them with arguments of 5 MB (more
+        // than the 4 MB a message may have). Expected: the round throws the size error; the other
+        // schedule's fire is enqueued and it moves to its next fire time; the large one enqueued
+        // nothing and stays due.
+        var large = new byte[(5 * 1024 * 1024) + 6];
+        large[0] = 0x91;
+        large[1] = 0xc6;
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(large.AsSpan(2), large.Length - 6);
+        await Schedules.UpsertAsync("large", TaskCall.Bind(_task, large, new TaskClient(_store, _clock)), "* * * * *");
+        await Schedules.UpsertAsync("small", Call, "* * * * *");
+        _clock.Advance(TimeSpan.FromMinutes(1));
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => Workers().RoundAsync(0));
+
+        Assert.Contains("more than the limit", error.Message, StringComparison.Ordinal);
+        Assert.Equal([T0.AddMinutes(1)], (await Firers.FiredAsync(_store, Queue)).Select(f => f.ScheduledFor));
+        Assert.Equal(T0.AddMinutes(2), (await _store.GetScheduleAsync("small"))!.NextFireAt);
+        Assert.Equal(T0.AddMinutes(1), (await _store.GetScheduleAsync("large"))!.NextFireAt);
+    }
+
+    [Fact]
+    public async Task The_sleep_to_a_fire_time_is_whole_milliseconds_rounded_up_so_that_a_timer_does_not_end_before_it()
+    {
+        // Input: a schedule of every second, a round 0.4 ms after a fire time (0.4 ms of the
+        // clock's 1,000 ms to the next). Expected: a sleep of 1,000 ms (a timer cuts 999.6 ms
+        // to 999 and would wake before the fire time, to a round with nothing due).
+        await Schedules.UpsertAsync("s", Call, "* * * * * *");
+        _clock.Advance(TimeSpan.FromTicks(4_000));
+        Assert.Equal(TimeSpan.FromSeconds(1), await Workers().RoundAsync(0));
+    }
+
+    [Fact]
+    public async Task A_round_woken_just_before_the_fire_time_it_slept_for_waits_for_it_and_fires()
+    {
+        // Input: a schedule of every second; a round asks to sleep to the next fire time, and the
+        // next round starts 0.4 ms before it (a timer on a coarse clock). Expected: the round
+        // waits until the fire time and fires it, rather than finding nothing due.
+        await Schedules.UpsertAsync("s", Call, "* * * * * *");
+        var workers = Workers();
+        var sleep = await workers.RoundOnTimeAsync(0);
+        _clock.Advance(sleep - TimeSpan.FromTicks(4_000));
+
+        var round = workers.RoundOnTimeAsync(0);
+        Assert.False(round.IsCompleted);
+        Assert.Empty(await Firers.FiredAsync(_store, Queue));
+        _clock.Advance(TimeSpan.FromMilliseconds(1));
+        await round.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal([T0.AddSeconds(1)], (await Firers.FiredAsync(_store, Queue)).Select(f => f.ScheduledFor));
+    }
+
+    [Fact]
+    public async Task A_round_woken_long_before_its_wake_time_does_not_wait_for_it()
+    {
+        // Input: a round asks to sleep a second, and the next starts half a second into it (more
+        // than a timer's rounding: a clock set back, a sleep cut short). Expected: it runs at
+        // once (with the fake clock standing still), and asks for its next second.
+        await Schedules.UpsertAsync("s", Call, "*/10 * * * * *");
+        var workers = Workers();
+        Assert.Equal(TimeSpan.FromSeconds(1), await workers.RoundOnTimeAsync(0));
+        _clock.Advance(TimeSpan.FromSeconds(0.5));
+
+        var round = workers.RoundOnTimeAsync(0);
+        Assert.True(round.IsCompleted);
+        Assert.Equal(TimeSpan.FromSeconds(1), await round);
+    }
+
     private static TimeSpan PeriodicSchedulerMaxSleep => TypedTasks.Worker.PeriodicScheduler.MaxSleep;
 }

@@ -1,20 +1,15 @@
--- Changes one schedule in place: the compare-and-set steps of IScheduleStore. Not a store script
--- (shared.lua is not in front): every schedule is in the one slot of P:{schedules}.
+-- Changes one schedule in place: the compare-and-set steps of IScheduleStore but the advance
+-- (schedule_advance.lua). Not a store script (shared.lua is not in front): every schedule is in
+-- the one slot of P:{schedules}.
 -- KEYS[1]      P:{schedules}:schedule:<name>
 -- ARGV[1]      the operation, then its arguments (times in unix ms, '' for none):
---   advance    generation, expected next, new next, last fire time, last task id ('' skipped)
 --   pause      '1' to pause, '0' to resume; the next fire time on resume
 --   trigger    the time of the request
 --   triggered  the time of the request, the task id enqueued for it
 -- Returns      1 when changed, 0 when the schedule is gone or the expected values differ
 local key, op = KEYS[1], ARGV[1]
 if redis.call('EXISTS', key) == 0 then return 0 end
-if op == 'advance' then
-  if redis.call('HGET', key, 'g') ~= ARGV[2] or (redis.call('HGET', key, 'n') or '') ~= ARGV[3] then return 0 end
-  if ARGV[4] == '' then redis.call('HDEL', key, 'n') else redis.call('HSET', key, 'n', ARGV[4]) end
-  if ARGV[5] ~= '' then redis.call('HSET', key, 'lf', ARGV[5], 'lt', ARGV[6]) end
-  return 1
-elseif op == 'pause' then
+if op == 'pause' then
   redis.call('HSET', key, 'p', ARGV[2])
   if ARGV[2] == '0' then
     if ARGV[3] == '' then redis.call('HDEL', key, 'n') else redis.call('HSET', key, 'n', ARGV[3]) end

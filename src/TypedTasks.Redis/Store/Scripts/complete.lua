@@ -33,14 +33,7 @@ local function settle_problem(q, seq, r, kind)
   if kind == 'r' then return problem_at(q, 'retrying') end
   p = problem_at(q, FINAL_OF[kind]) or problem_at(q, 'open')
   if p or r.chosen == '' then return p end
-  -- A workflow member's end reads its link and may leave its delivery in the outbox (on_final):
-  -- raised there, the whole call would stop midway, its earlier settles half written.
-  p = problem_at(q, 'link', 'hash')
-  if p then return p end
-  q.links = q.links or {}
-  if q.links[seq] == nil then q.links[seq] = redis.call('HGET', q.base .. 'link', seq) or false end
-  if q.links[seq] then return problem_at(q, 'outbox', 'hash') end
-  return nil
+  return member_problem(q, seq)
 end
 
 staging = true

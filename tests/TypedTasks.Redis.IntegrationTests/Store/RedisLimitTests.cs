@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.IO;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
@@ -222,6 +223,31 @@ public abstract class RedisLimitTests : IAsyncLifetime
         Assert.Equal(TaskState.Failed, failed!.State);
         Assert.Contains("WRONGTYPE", failed.Error!.Message, StringComparison.Ordinal);
         Assert.Equal("someone else's", (string?)await Raw.StringGetAsync(K("q", "lh:c:Broken")));
+    }
+
+    [Fact]
+    public async Task A_workflow_member_whose_limit_and_link_hash_hold_another_type_fails_the_fetch_naming_the_link_before_any_task_starts()
+    {
+        // Input: a plain task, then a workflow member (chosen id m-1, linked to join J) whose
+        // concurrency limit key lc:Broken holds a string, and the link hash holds a string too.
+        // Error: the fetch fails, InvalidDataException naming the link hash, and starts nothing
+        // (no lease). Before, it failed midway with a WRONGTYPE naming no key, after adding the
+        // plain task's lease while its record stayed Pending. Once the link is mended the plain
+        // task starts and the member ends Failed with the reason.
+        await Raw.StringSetAsync(K("q", "lc:Broken"), "someone else's");
+        var fine = await _store.EnqueueAsync("q", New());
+        await _store.EnqueueAsync("q", Limited("Broken", 1) with { ChosenId = "m-1", Link = new WorkflowLink("q", "J", 0) });
+        await Raw.KeyDeleteAsync(K("q", "link"));
+        await Raw.StringSetAsync(K("q", "link"), "someone else's");
+
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => _store.FetchAsync(["q"], 10, CancellationToken.None).AsTask());
+        Assert.Contains($"{_prefix}:{{q}}:link holds a string", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, await Raw.SortedSetLengthAsync(K("q", "leases")));
+        Assert.Equal((TaskState.Pending, TaskState.Pending), ((await _store.GetAsync(fine))!.State, (await _store.GetAsync("m-1@q"))!.State));
+
+        await Raw.KeyDeleteAsync(K("q", "link"));
+        Assert.Equal(fine, Assert.Single(await _store.FetchAsync(["q"], 10, CancellationToken.None)).Id);
+        Assert.Equal(TaskState.Failed, (await _store.GetAsync("m-1@q"))!.State);
     }
 
     [Fact]

@@ -410,6 +410,42 @@ public abstract class RedisTaskStoreTests : IAsyncLifetime
         Assert.Equal(TaskState.Started, (await _store.GetAsync(leases[5].Id))!.State);
     }
 
+    [Theory]
+    [InlineData("link", "wl")]
+    [InlineData("outbox", "elsewhere")]
+    public async Task Completions_batched_with_a_workflow_member_whose_link_or_outbox_holds_another_type_settle_and_only_that_one_fails(string broken, string joinQueue)
+    {
+        // Input: queue "wl" holds a workflow member (chosen id m-1, linked to a join in joinQueue)
+        // and nine plain tasks, all running; then its link hash (the member's join on "wl") or its
+        // outbox (the join on another queue, reached through the outbox) holds a string. The ten
+        // are settled concurrently: the member Succeeded, one plain task Retry, eight Failed.
+        // Error: the member's settle alone, InvalidDataException naming that key; it stays Started
+        // with its lease and settles once the key is mended. Before, the whole call failed with a
+        // WRONGTYPE naming no key, the retried task left Started in retrying beside its lease.
+        var member = New(Small(), chosen: "m-1") with { Link = new WorkflowLink(joinQueue, "J", 0) };
+        await _store.EnqueueManyAsync("wl", [member, .. Enumerable.Range(0, 9).Select(_ => New(Small()))]);
+        var leases = await _store.FetchAsync(["wl"], 10, CancellationToken.None);
+        Assert.Equal(10, leases.Count);
+        await Raw.KeyDeleteAsync(K("wl", broken));
+        await Raw.StringSetAsync(K("wl", broken), "x");
+        var error = new TaskError("E", "m", null);
+        var at = leases.ToList().FindIndex(l => l.Id == "m-1@wl");
+        var retried = at == 0 ? 1 : 0;
+        var settles = leases.Select((l, i) => _store.CompleteAsync(l, i == at ? TaskCompletion.Succeeded(default)
+            : i == retried ? TaskCompletion.Retry(error, DateTimeOffset.UtcNow.AddHours(1)) : TaskCompletion.Failed(error)).AsTask()).ToList();
+
+        var refused = await Assert.ThrowsAsync<InvalidDataException>(() => settles[at]);
+        Assert.Contains($"{_prefix}:{{wl}}:{broken} holds a string", refused.Message, StringComparison.Ordinal);
+        settles.RemoveAt(at);
+        Assert.All(await Task.WhenAll(settles), Assert.True);
+        var counts = await _store.CountAsync("wl");
+        Assert.Equal((8L, 1L, 1L), (counts.Failed, counts.Retrying, counts.Started));
+        Assert.Equal(TaskState.Started, (await _store.GetAsync("m-1@wl"))!.State);
+        await Raw.KeyDeleteAsync(K("wl", broken));
+        Assert.True(await _store.CompleteAsync(leases[at], TaskCompletion.Succeeded(default)));
+        Assert.Equal(TaskState.Succeeded, (await _store.GetAsync("m-1@wl"))!.State);
+    }
+
     [Fact]
     public async Task Pending_tasks_whose_records_cannot_be_read_end_failed_with_the_reason_and_the_fetch_takes_the_next()
     {

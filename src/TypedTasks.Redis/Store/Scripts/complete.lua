@@ -11,7 +11,8 @@
 --              sequence and bytes (the caller delivers it), or 'x', '' and the member ids of a
 --              join that failed (the caller cancels those not started). Then 1 settled, 0 not this run's lease
 --              (nothing changed), -1 a key the settle reads or writes (the task's bucket or side
---              key, or its queue's leases, retrying, final index, open counter or pending list)
+--              key, or its queue's leases, retrying, final index, open counter or pending list,
+--              or, for a workflow member that ends, its queue's link hash or outbox)
 --              holds another Redis type: that task is left as it is, the message names the key,
 --              and the other leases go on.
 -- A record already final whose fence matches and whose lease is still there (canceled while it
@@ -24,20 +25,22 @@ local count = (#ARGV - A + 1) / 7
 local out = {}
 local FINAL_OF = { s = 'succeeded', f = 'failed', e = 'expired', c = 'canceled' }
 
--- The problem of a key the settle of record r (kind) writes, or nil.
-local function settle_problem(q, r, kind)
+-- The problem of a key the settle of record r (task seq, kind) writes, or nil.
+local function settle_problem(q, seq, r, kind)
   local p = problem_at(q, 'leases')
   if p or is_final(r.state) or r.state ~= STARTED then return p end
   if kind == 'l' then return problem_at(q, pending_of(r.prio)) end
   if kind == 'r' then return problem_at(q, 'retrying') end
-  return problem_at(q, FINAL_OF[kind]) or problem_at(q, 'open')
+  p = problem_at(q, FINAL_OF[kind]) or problem_at(q, 'open')
+  if p or r.chosen == '' then return p end
+  return member_problem(q, seq)
 end
 
 staging = true
 -- The sequences of the leases: an id of the queue's epoch names its own; the chosen ids are read
 -- with one MGET per queue (a key of another type reads as none, as resolve's GET would). Then the
 -- records, one HMGET per bucket; and the workflow links of tasks with a chosen id that end now,
--- one HMGET per queue (a link hash of another type is left to on_final, which raises).
+-- one HMGET per queue (a link hash of another type is answered per lease by settle_problem).
 local wanted, linked, seqs, chosen, qis = {}, {}, {}, {}, {}
 for i = 1, count do
   local at = A + (i - 1) * 7
@@ -96,7 +99,7 @@ for i = 1, count do
   if bad then
     p = 'WRONGTYPE the bucket or side key of task ' .. ARGV[at + 1] .. ' holds another Redis type; nothing was changed'
   elseif r and r.fence == fence then
-    p = settle_problem(q, r, kind)
+    p = settle_problem(q, seq, r, kind)
   end
   out[2 * i] = p or ''
   if p then

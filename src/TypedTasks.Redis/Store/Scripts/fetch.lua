@@ -62,6 +62,11 @@ for qi = 1, #KEYS do
             local why = not lims and 'its limits cannot be read' or limits_problem(q, lims)
             if why then
               check(q, 'failed', 'open')
+              -- A workflow member ending Failed delivers its outcome: its link and outbox too.
+              if r.chosen ~= '' then
+                local bad = member_problem(q, seq)
+                if bad then error({ err = bad }) end
+              end
               refused[#refused + 1] = { q = q, seq = seq, r = r, why = why }
               r = nil
             else

@@ -1085,6 +1085,18 @@ relay = function(q, key, targets, i, kind, payload, mid, mname)
   end
 end
 
+-- The problem of a key the end of workflow member seq of q (a task with a chosen id) writes, or
+-- nil: on_final reads its link and may leave its delivery in the outbox. Checked before a settle
+-- writes: raised in on_final, it would stop the call midway. The link read is kept for on_final.
+local function member_problem(q, seq)
+  local p = problem_at(q, 'link', 'hash')
+  if p then return p end
+  q.links = q.links or {}
+  if q.links[seq] == nil then q.links[seq] = redis.call('HGET', q.base .. 'link', seq) or false end
+  if q.links[seq] then return problem_at(q, 'outbox', 'hash') end
+  return nil
+end
+
 on_final = function(q, seq, r)
   local l = q.links and q.links[seq]
   if l == nil then l = redis.call('HGET', q.base .. 'link', seq) end

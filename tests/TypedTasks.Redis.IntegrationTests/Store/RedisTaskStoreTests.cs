@@ -307,6 +307,30 @@ public abstract class RedisTaskStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Pending_entries_that_are_no_task_number_are_dropped_and_the_fetch_takes_the_tasks_behind_them()
+    {
+        // Input: a task enqueued to "g", then three entries pushed by hand behind it into its
+        // pending list that name no task ("garbage", "", "12x"), then another task. Expected: the
+        // list of pending tasks shows the two; the fetch neither fails nor spins: it takes both
+        // and drops the three entries, which point at nothing (no record is lost).
+        var first = await _store.EnqueueAsync("g", New());
+        foreach (var junk in new[] { "garbage", "", "12x" })
+        {
+            await Raw.ListLeftPushAsync(K("g", "pending:0"), junk);
+        }
+
+        var second = await _store.EnqueueAsync("g", New());
+
+        // Listed, the pending page shows the two tasks and not the entries (read before the fetch drops them).
+        var listed = await _store.ListAsync("g", TaskState.Pending, 0, 10);
+        Assert.Equal([first, second], listed.Select(t => t.Info.Id));
+        var leases = await _store.FetchAsync(["g"], 10, CancellationToken.None);
+        Assert.Equal([first, second], leases.Select(l => l.Id));
+        Assert.Equal(0, await Raw.ListLengthAsync(K("g", "pending:0")));
+        Assert.Equal(2, (await _store.CountAsync("g")).Started);
+    }
+
+    [Fact]
     public async Task Enqueue_with_a_pending_list_of_another_type_fails_and_stores_nothing()
     {
         // Input: pending:3 holds a string; EnqueueMany of a priority-0 and a priority-3 task. Error: WRONGTYPE (InvalidDataException).

@@ -143,12 +143,16 @@ end
 -- number to text (concatenation, and redis.call's arguments) formats them as floating point,
 -- several times slower, and the scripts do it per task.
 local function bucket_no(seq) return string.format('%d', math.floor(tonumber(seq) / 128)) end
--- The bucket key of a task, made once per call (a text to number conversion costs a strtod).
+-- The bucket key of a task, made once per call (a text to number conversion costs a strtod);
+-- nil for an entry that is no number (written by hand into an index): it names no record.
 local function bucket_of(q, seq)
   local bk = q.bk
   if not bk then bk = {}; q.bk = bk end
   local b = bk[seq]
-  if not b then b = q.base .. 't:' .. bucket_no(seq); bk[seq] = b end
+  if not b then
+    if not tonumber(seq) then return nil end
+    b = q.base .. 't:' .. bucket_no(seq); bk[seq] = b
+  end
   return b
 end
 local function side_of(q, seq) return q.base .. 'x:' .. seq end
@@ -200,9 +204,13 @@ local function prefetch(q, seqs)
   for _, seq in ipairs(seqs) do
     if q.pre[seq] == nil then
       local b = bucket_of(q, seq)
-      local list = by_bucket[b]
-      if not list then list = {}; by_bucket[b] = list end
-      list[#list + 1] = seq
+      if b then
+        local list = by_bucket[b]
+        if not list then list = {}; by_bucket[b] = list end
+        list[#list + 1] = seq
+      else
+        q.pre[seq] = false
+      end
     end
   end
   q.spre = q.spre or {}
@@ -279,7 +287,10 @@ end
 -- The stored bytes of a task (nil when none). Raises on a bucket or side key of another type.
 local function load_raw(q, seq)
   local s = q.pre and q.pre[seq]
-  if s == nil then s = redis.call('HGET', bucket_of(q, seq), seq) end
+  if s == nil then
+    local b = bucket_of(q, seq)
+    s = b and redis.call('HGET', b, seq)
+  end
   if s == false then s = nil end
   if s == SIDE then
     local v = q.spre and q.spre[seq]

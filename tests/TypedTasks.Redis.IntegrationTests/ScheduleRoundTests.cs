@@ -55,4 +55,36 @@ public sealed class ScheduleRoundTests
         Assert.True(enqueues.Count == 1, $"{enqueues.Count} script calls on the queue: {string.Join("; ", enqueues.Select(c => string.Join(' ', c.Arguments.Take(3))))}");
         Assert.True(advances.Count == 1, $"{advances.Count} script calls on the schedules: {string.Join("; ", advances.Select(c => string.Join(' ', c.Arguments.Take(4))))}");
     }
+
+    [Fact]
+    public async Task Advances_sent_together_with_one_schedule_key_of_another_type_fail_before_any_schedule_moves()
+    {
+        // Input: schedules "a" and "b" due at T, then b's hash replaced by a string; both advanced
+        // to T + 1 s in one script call (a hold). Error: the call fails naming b's key, and "a" has
+        // not moved either (a call that moved "a" and then failed would report it not moved).
+        await using var redis = await RedisServer.StartAsync();
+        await using var admin = await ConnectionMultiplexer.ConnectAsync(redis.Endpoint);
+        var prefix = RedisHost.NewPrefix();
+        await using var store = await RedisTaskStore.ConnectAsync(redis.Endpoint, new RedisTransportOptions { KeyPrefix = prefix });
+        var due = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        var a = await store.UpsertScheduleAsync("a", "definition a", due);
+        await store.UpsertScheduleAsync("b", "definition b", due);
+        var broken = prefix + ":{schedules}:schedule:b";
+        await admin.GetDatabase().KeyDeleteAsync(broken);
+        await admin.GetDatabase().StringSetAsync(broken, "not a hash");
+
+        Task<bool> first, second;
+        using (TypedTasks.Store.StoreCallHold.Open())
+        {
+            first = store.AdvanceAsync("a", a.Generation, due, due.AddSeconds(1), due, "a-fire").AsTask();
+            second = store.AdvanceAsync("b", a.Generation, due, due.AddSeconds(1), due, "b-fire").AsTask();
+        }
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => first);
+        Assert.Contains(broken, error.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAnyAsync<Exception>(() => second);
+        var after = await store.GetScheduleAsync("a");
+        Assert.Equal(due, after!.NextFireAt);
+        Assert.Null(after.LastTaskId);
+    }
 }

@@ -5,6 +5,14 @@
 -- ARGV         five per key (times in unix ms, '' for none): generation, expected next, new next,
 --              last fire time, last task id ('' skipped)
 -- Returns      per key 1 when moved, 0 when the schedule is gone or the expected values differ
+-- Order: every key's type is looked at before any schedule moves: a call that failed on its
+-- third key would have moved the first two and answered them not moved.
+for _, key in ipairs(KEYS) do
+  local t = redis.call('TYPE', key).ok
+  if t ~= 'hash' and t ~= 'none' then
+    return redis.error_reply('WRONGTYPE ' .. key .. ' holds a ' .. t .. ', not a schedule hash; no schedule was moved')
+  end
+end
 local out = {}
 for i, key in ipairs(KEYS) do
   local a = (i - 1) * 5

@@ -25,7 +25,8 @@ public static class TimeoutTasks
     [Task("tests.timeout.hold", Timeout = "00:00:00.300")]
     public static int HoldPastLimit(string key) => Hold(key);
 
-    [Task("tests.timeout.hold-retried", Timeout = "00:00:00.300", MaxRetries = 1, RetryDelay = "00:00:00.010")]
+    // Its retry waits 2 s: long enough for a poll to see it Retrying (with a shorter delay it is soon Pending again).
+    [Task("tests.timeout.hold-retried", Timeout = "00:00:00.300", MaxRetries = 1, RetryDelay = "00:00:02")]
     public static int HoldPastLimitRetried(string key) => Hold(key);
 
     [Task("tests.timeout.hold-long", Timeout = "00:05:00")]

@@ -14,7 +14,7 @@ namespace TypedTasks;
 /// with <see cref="EnqueueAsync"/>, hand it to a schedule, or compose it into a workflow. This is
 /// the call of a task without a result; <see cref="TaskCall{T}"/> is that of a task with one.
 /// </summary>
-public class TaskCall
+public class TaskCall : Workflows.IWorkflow
 {
     private protected TaskCall(TaskDescriptor task, ReadOnlyMemory<byte> arguments, EnqueueOptions? options, TaskClient? client)
     {
@@ -42,6 +42,15 @@ public class TaskCall
     /// <summary>The client this call sends through.</summary>
     internal TaskClient Client => BoundClient ?? TaskClient.Current;
 
+    /// <summary>
+    /// True for the open call of a chain step (<c>Tasks.X.Bind(...).Open</c>): its first argument is a
+    /// nil the previous result replaces, so it is never taken where a full call is expected.
+    /// </summary>
+    internal bool FirstOpen { get; private protected init; }
+
+    /// <inheritdoc/>
+    Workflows.WorkflowNode Workflows.IWorkflow.Node => new Workflows.CallNode(this);
+
     /// <summary>Makes the call of a task without a result; called by generated proxies.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
     public static TaskCall Create<TArgs>(TaskDescriptor task, in TArgs arguments, EnqueueOptions? options, TaskClient? client)
@@ -56,6 +65,23 @@ public class TaskCall
 
     /// <summary>The call of <paramref name="task"/> with arguments already encoded (a stored schedule's), through <paramref name="client"/>.</summary>
     internal static TaskCall Bind(TaskDescriptor task, ReadOnlyMemory<byte> arguments, TaskClient client) => new(task, arguments, null, client);
+
+    /// <summary>
+    /// A chain: <paramref name="next"/>, a call with all its arguments bound, runs after this task
+    /// succeeded; it does not get this task's result (Celery's immutable signature, <c>.si()</c>).
+    /// </summary>
+    /// <typeparam name="TNext">The next call's result type.</typeparam>
+    /// <param name="next">The call: <c>Tasks.X.Call(...)</c>.</param>
+    /// <returns>The chain, nothing sent.</returns>
+    public Workflows.TaskChain<TNext> Then<TNext>(TaskCall<TNext> next) => new(new Workflows.CallNode(this).ThenCall(next));
+
+    /// <summary>A chain that ends with <paramref name="next"/>, a call of a task without a result, run after this task succeeded without its result.</summary>
+    /// <param name="next">The call: <c>Tasks.X.Call(...)</c>.</param>
+    /// <returns>The chain, nothing sent.</returns>
+    public Workflows.TaskChain Then(TaskCall next) => new(new Workflows.CallNode(this).ThenCall(next));
+
+    /// <summary>The same call, marked as the open call of a chain step; called when a step is made of it.</summary>
+    internal virtual TaskCall Opened() => new(Task, Arguments, Options, BoundClient) { FirstOpen = true };
 
     /// <summary>Sends the call: the task is enqueued with its bound options.</summary>
     /// <param name="cancellationToken">Cancels the enqueue itself, not the task.</param>
@@ -133,7 +159,7 @@ public sealed class TaskCall<T> : TaskCall, Workflows.IWorkflow<T>
     }
 
     /// <inheritdoc/>
-    Workflows.WorkflowNode Workflows.IWorkflow<T>.Node => new Workflows.CallNode(this);
+    internal override TaskCall<T> Opened() => new(Task, Arguments, Options, BoundClient) { FirstOpen = true };
 
     /// <summary>Sends the call: the task is enqueued with its bound options.</summary>
     /// <param name="cancellationToken">Cancels the enqueue itself, not the task.</param>

@@ -123,7 +123,8 @@ public sealed partial class InMemoryTaskStore : IWorkflowStore
         // A step that could not run because a member failed or expired passes that state on.
         var state = record.Via ?? record.State;
         join.States[i] = state;
-        join.Results[i] = state == TaskState.Succeeded ? record.Result ?? [0xc0] : null;
+        // A task without a result stores none: its place in the results is a nil.
+        join.Results[i] = state == TaskState.Succeeded ? record.Result is { Length: > 0 } result ? result : [0xc0] : null;
         join.Errors[i] = state == TaskState.Succeeded ? null : record.Error;
         join.Arrived++;
         foreach (var relay in join.Join.Relays ?? [])
@@ -200,6 +201,10 @@ public sealed partial class InMemoryTaskStore : IWorkflowStore
         if (j.Successor.IsEmpty)
         {
             SuccessorLocked(join, TaskState.Succeeded, argument, null, now, woken);
+        }
+        else if (j.ArgumentAt == WorkflowJoin.NoArgument)
+        {
+            SuccessorLocked(join, TaskState.Pending, j.Successor.ToArray(), null, now, woken);
         }
         else
         {

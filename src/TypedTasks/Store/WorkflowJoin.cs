@@ -6,7 +6,8 @@ namespace TypedTasks.Store;
 /// <summary>
 /// The join of a workflow step: written in the queue its successor runs on before any member is
 /// sent; when every member has ended, the store makes the successor under the chosen id
-/// <see cref="Key"/> (in <see cref="Queue"/>), with the members' results as its first argument.
+/// <see cref="Key"/> (in <see cref="Queue"/>), with the members' results as its first argument
+/// (or as it is written, when its <see cref="ArgumentAt"/> is <see cref="NoArgument"/>).
 /// </summary>
 /// <param name="Queue">The successor's queue, where the join is kept.</param>
 /// <param name="Key">The join's key and the successor's chosen id (unique within the queue).</param>
@@ -17,7 +18,10 @@ namespace TypedTasks.Store;
 /// The successor's envelope, whose first argument is a MessagePack nil at <paramref name="ArgumentAt"/>
 /// (replaced by the results); empty for a group's own result, which is stored Succeeded with no run.
 /// </param>
-/// <param name="ArgumentAt">The byte offset of the nil in <paramref name="Successor"/>.</param>
+/// <param name="ArgumentAt">
+/// The byte offset of the nil in <paramref name="Successor"/>, or <see cref="NoArgument"/> for a
+/// successor that takes no result (every argument bound): it is made as it is written.
+/// </param>
 /// <param name="Priority">The successor's priority.</param>
 /// <param name="ResultName">The task name shown for a group's own result (no envelope names it).</param>
 /// <param name="SuccessorLink">The successor's own link when it is a member of a later join, else null.</param>
@@ -35,6 +39,9 @@ public sealed record WorkflowJoin(
     WorkflowLink? SuccessorLink,
     IReadOnlyList<string> MemberIds)
 {
+    /// <summary>The <see cref="ArgumentAt"/> of a successor without an open argument: the members' results are not passed to it.</summary>
+    public const int NoArgument = -1;
+
     /// <summary>
     /// The limits the successor starts under (<see cref="TaskToEnqueue.Limits"/>), computed when the
     /// workflow is sent; a limit keyed by the successor's first argument (the results, unknown then)
@@ -81,9 +88,9 @@ public sealed record WorkflowJoin(
             throw new ArgumentOutOfRangeException(nameof(Key), join.Priority, $"Join {join.Key} has priority {join.Priority}; a priority is 0 to {TaskDefaults.MaxPriority}. Nothing was stored.");
         }
 
-        if (!join.Successor.IsEmpty && (join.ArgumentAt < 0 || join.ArgumentAt >= join.Successor.Length || join.Successor.Span[join.ArgumentAt] != 0xc0))
+        if (!join.Successor.IsEmpty && join.ArgumentAt != NoArgument && (join.ArgumentAt < 0 || join.ArgumentAt >= join.Successor.Length || join.Successor.Span[join.ArgumentAt] != 0xc0))
         {
-            throw new ArgumentException($"Join {join.Key}: the successor's envelope has no nil at byte {join.ArgumentAt} for its first argument. Nothing was stored.", nameof(Key));
+            throw new ArgumentException($"Join {join.Key}: the successor's envelope has no nil at byte {join.ArgumentAt} for its first argument (and {join.ArgumentAt} is not NoArgument, {NoArgument}, for a successor that takes no result). Nothing was stored.", nameof(Key));
         }
 
         foreach (var relay in join.Relays ?? [])

@@ -21,7 +21,7 @@ public sealed class TaskChain<T> : IWorkflow<T>
     internal WorkflowNode Chain { get; }
 
     /// <inheritdoc/>
-    WorkflowNode IWorkflow<T>.Node => Chain;
+    WorkflowNode IWorkflow.Node => Chain;
 
     /// <summary>Adds a step that gets this chain's result as its first parameter.</summary>
     /// <typeparam name="TNext">The step's result type.</typeparam>
@@ -63,6 +63,20 @@ public sealed class TaskChain<T> : IWorkflow<T>
     }
 
     /// <summary>
+    /// Adds <paramref name="next"/>, a call with all its arguments bound: it runs after this chain
+    /// succeeded, without its result (Celery's immutable signature, <c>.si()</c>).
+    /// </summary>
+    /// <typeparam name="TNext">The call's result type.</typeparam>
+    /// <param name="next">The call: <c>Tasks.X.Call(...)</c>.</param>
+    /// <returns>The longer chain.</returns>
+    public TaskChain<TNext> Then<TNext>(TaskCall<TNext> next) => new(Chain.ThenCall(next));
+
+    /// <summary>Ends the chain with <paramref name="next"/>, a call of a task without a result, run after this chain succeeded without its result.</summary>
+    /// <param name="next">The call: <c>Tasks.X.Call(...)</c>.</param>
+    /// <returns>The chain, nothing sent.</returns>
+    public TaskChain Then(TaskCall next) => new(Chain.ThenCall(next));
+
+    /// <summary>
     /// Sends the workflow: the joins are stored first, then the first stage's tasks. Each later
     /// step is made by the store when the one before it ended.
     /// </summary>
@@ -73,13 +87,17 @@ public sealed class TaskChain<T> : IWorkflow<T>
         var (client, id, name) = await WorkflowSender.SendAsync(Chain, cancellationToken).ConfigureAwait(false);
         return new AsyncResult<T>(client, id, name);
     }
+
+    /// <inheritdoc/>
+    async Task<AsyncResult> IWorkflow.EnqueueAsync(CancellationToken cancellationToken) => await EnqueueAsync(cancellationToken).ConfigureAwait(false);
 }
 
 /// <summary>
-/// A chain whose last step is a task without a result (<c>.Then(Tasks.Notify)</c>): nothing can
-/// follow it. Nothing is sent until <see cref="EnqueueAsync"/>.
+/// A chain whose last step is a task without a result (<c>.Then(Tasks.Notify)</c>): what follows it
+/// takes no result (<see cref="Then(TaskCall)"/>). It can be a member of a group whose results are
+/// not kept. Nothing is sent until <see cref="EnqueueAsync"/>.
 /// </summary>
-public sealed class TaskChain
+public sealed class TaskChain : IWorkflow
 {
     internal TaskChain(StepNode chain)
     {
@@ -87,6 +105,20 @@ public sealed class TaskChain
     }
 
     internal StepNode Chain { get; }
+
+    /// <inheritdoc/>
+    WorkflowNode IWorkflow.Node => Chain;
+
+    /// <summary>Adds <paramref name="next"/>, a call with all its arguments bound: it runs after this chain succeeded.</summary>
+    /// <typeparam name="TNext">The call's result type.</typeparam>
+    /// <param name="next">The call: <c>Tasks.X.Call(...)</c>.</param>
+    /// <returns>The longer chain.</returns>
+    public TaskChain<TNext> Then<TNext>(TaskCall<TNext> next) => new(Chain.ThenCall(next));
+
+    /// <summary>Adds <paramref name="next"/>, a call of a task without a result with all its arguments bound: it runs after this chain succeeded.</summary>
+    /// <param name="next">The call: <c>Tasks.X.Call(...)</c>.</param>
+    /// <returns>The longer chain.</returns>
+    public TaskChain Then(TaskCall next) => new(Chain.ThenCall(next));
 
     /// <summary>Sends the workflow, as <see cref="TaskChain{T}.EnqueueAsync"/> does.</summary>
     /// <param name="cancellationToken">Cancels the sending, not the workflow.</param>

@@ -14,7 +14,7 @@ public sealed class TaskContinuation<TIn, TOut> : ITaskContinuation<TIn, TOut>
     [EditorBrowsable(EditorBrowsableState.Never)]
     public TaskContinuation(TaskCall<TOut> open)
     {
-        Open = open ?? throw new ArgumentNullException(nameof(open));
+        Open = (open ?? throw new ArgumentNullException(nameof(open))).Opened();
     }
 
     /// <inheritdoc/>
@@ -38,7 +38,7 @@ public sealed class TaskContinuation<TIn> : ITaskContinuation<TIn>
     [EditorBrowsable(EditorBrowsableState.Never)]
     public TaskContinuation(TaskCall open)
     {
-        Open = open ?? throw new ArgumentNullException(nameof(open));
+        Open = (open ?? throw new ArgumentNullException(nameof(open))).Opened();
     }
 
     /// <inheritdoc/>

@@ -16,7 +16,7 @@ public static class TaskContinuations
     /// <param name="client">The proxy's bound client.</param>
     /// <returns>The open call.</returns>
     public static TaskCall<TOut> Open<TOut>(TaskDescriptor task, EnqueueOptions? options, TaskClient? client)
-        => TaskCall.Create<TOut, OpenArgument>(task, default, options, client);
+        => TaskCall.Create<TOut, OpenArgument>(task, default, options, client).Opened();
 
     /// <summary>The call of a one-parameter task without a result, with its argument open (a nil); called by generated proxies.</summary>
     /// <param name="task">The task.</param>
@@ -24,7 +24,7 @@ public static class TaskContinuations
     /// <param name="client">The proxy's bound client.</param>
     /// <returns>The open call.</returns>
     public static TaskCall Open(TaskDescriptor task, EnqueueOptions? options, TaskClient? client)
-        => TaskCall.Create<OpenArgument>(task, default, options, client);
+        => TaskCall.Create<OpenArgument>(task, default, options, client).Opened();
 
     /// <summary>The call of <paramref name="continuation"/> with <paramref name="first"/> in place of its open first argument.</summary>
     /// <typeparam name="TIn">The type of the first parameter.</typeparam>

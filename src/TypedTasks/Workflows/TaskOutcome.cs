@@ -36,3 +36,32 @@ public sealed class TaskOutcome<T>
     /// <inheritdoc/>
     public override string ToString() => Succeeded ? $"Succeeded: {Value}" : $"{State}: {Error?.Message}";
 }
+
+/// <summary>
+/// How one member of a group whose results are not kept ended, as the callback of its
+/// <c>AllSettled()</c> gets it: its state, and its error when it did not succeed.
+/// </summary>
+[MessagePackFormatter(typeof(TaskOutcomeFormatter))]
+public sealed class TaskOutcome
+{
+    /// <summary>An outcome.</summary>
+    /// <param name="state">The member's final state.</param>
+    /// <param name="error">Its error when it did not succeed (null for a member canceled before it ran without one).</param>
+    public TaskOutcome(TaskState state, TaskError? error)
+    {
+        State = state;
+        Error = error;
+    }
+
+    /// <summary>The member's final state: Succeeded, Failed, Canceled or Expired.</summary>
+    public TaskState State { get; }
+
+    /// <summary>Why it did not succeed, or null.</summary>
+    public TaskError? Error { get; }
+
+    /// <summary>True when the member succeeded.</summary>
+    public bool Succeeded => State == TaskState.Succeeded;
+
+    /// <inheritdoc/>
+    public override string ToString() => Succeeded ? "Succeeded" : $"{State}: {Error?.Message}";
+}

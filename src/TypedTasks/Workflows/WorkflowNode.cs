@@ -14,8 +14,13 @@ internal abstract record WorkflowNode
     public StepNode Then(TaskCall open)
     {
         TaskContinuations.OpenAt(open.Arguments.Span);
-        return this is StepNode chain ? chain with { Steps = [.. chain.Steps, open] } : new StepNode(this, [open]);
+        return Then(new WorkflowStep(open, TakesResult: true));
     }
+
+    /// <summary>This part followed by <paramref name="call"/>, a call with every argument bound: it runs without this part's result.</summary>
+    public StepNode ThenCall(TaskCall call) => Then(new WorkflowStep(WorkflowStep.Full(call, nameof(call)), TakesResult: false));
+
+    private StepNode Then(WorkflowStep step) => this is StepNode chain ? chain with { Steps = [.. chain.Steps, step] } : new StepNode(this, [step]);
 
     /// <summary>The client the workflow sends through: the first call's.</summary>
     public abstract TaskClient? Client { get; }
@@ -75,9 +80,10 @@ internal sealed record FanNode(WorkflowNode Before, IReadOnlyList<TaskCall> Step
 /// <summary>
 /// <paramref name="Before"/> (a call, a group or a fan-out), then each of <paramref name="Steps"/> in turn, the
 /// first with its result (a group's: all of them) as its first argument, each later one with the
-/// result of the step before it. A chain is one node, however long, so nothing recurses per step.
+/// result of the step before it; a step that takes no result runs after it with its own arguments.
+/// A chain is one node, however long, so nothing recurses per step.
 /// </summary>
-internal sealed record StepNode(WorkflowNode Before, IReadOnlyList<TaskCall> Steps) : WorkflowNode
+internal sealed record StepNode(WorkflowNode Before, IReadOnlyList<WorkflowStep> Steps) : WorkflowNode
 {
-    public override TaskClient? Client => Before.Client ?? Steps[0].Client;
+    public override TaskClient? Client => Before.Client ?? Steps[0].Call.Client;
 }

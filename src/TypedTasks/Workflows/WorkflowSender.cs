@@ -53,7 +53,7 @@ internal static class WorkflowSender
             .GroupBy(s => s.Queue, StringComparer.Ordinal)
             .Select(byQueue => client.Store.EnqueueManyAsync(byQueue.Key, [.. byQueue.Select(s => s.Task)], cancellationToken).AsTask());
         await Task.WhenAll(sends).ConfigureAwait(false);
-        return (client, handle, workflow is StepNode chain ? chain.Steps[^1].Task.Name : GroupResultName);
+        return (client, handle, workflow is StepNode chain ? chain.Steps[^1].Call.Task.Name : GroupResultName);
     }
 
     /// <summary>
@@ -63,9 +63,9 @@ internal static class WorkflowSender
     private static int Starts(WorkflowNode node, int depth) => node switch
     {
         _ when depth > MaxDepth => throw new ArgumentException($"A workflow nests groups in groups at most {MaxDepth} deep. Nothing was sent.", nameof(node)),
-        CallNode call => OwnId(call.Call) + 1,
+        CallNode call => OwnId(WorkflowStep.Full(call.Call, nameof(node))) + 1,
         GroupNode group => group.Members.Sum(m => Starts(m, depth + 1)),
-        StepNode chain => chain.Steps.Sum(OwnId) + Starts(chain.Before, depth),
+        StepNode chain => chain.Steps.Sum(s => OwnId(s.Call)) + Starts(chain.Before, depth),
         FanNode fan => fan.Steps.Sum(OwnId) + Starts(fan.Before, depth + 1),
         _ => throw new ArgumentOutOfRangeException(nameof(node), node, "not a workflow part"),
     };
@@ -126,9 +126,9 @@ internal static class WorkflowSender
         /// or the one part), each later one for the step before it. A null step is a group's own
         /// result, which no task runs. The last step's end goes to <paramref name="link"/>.
         /// </summary>
-        private string Chain(WorkflowNode before, IReadOnlyList<TaskCall?> steps, WorkflowLink? link)
+        private string Chain(WorkflowNode before, IReadOnlyList<WorkflowStep?> steps, WorkflowLink? link)
         {
-            var made = steps.Select(s => s is null ? default(PreparedCall?) : client.PrepareCall(s, s.Arguments, _marks, firstOpen: true)).ToList();
+            var made = steps.Select(s => s is null ? default(PreparedCall?) : client.PrepareCall(s.Call, s.Call.Arguments, _marks, firstOpen: s.TakesResult)).ToList();
             // A group's own result is kept where its first member ends; an empty group's, where it is
             // delivered (its result is made as it is written, and delivered in the same script).
             var queues = made.Select(m => m?.Queue ?? (before is GroupNode { Members.Count: 0 } && link is not null ? link.Queue : ExitQueue(before))).ToList();
@@ -163,7 +163,7 @@ internal static class WorkflowSender
             var (ids, mode) = Members(fan.Before, new WorkflowLink(made[0].Queue, Key(0), 0));
             for (var k = 0; k < m; k++)
             {
-                Joins.Add(StepJoin(made[k].Queue, Key(k), fan.Steps[k], made[k], mode, new WorkflowLink(made[0].Queue, Key(m), k), ids) with
+                Joins.Add(StepJoin(made[k].Queue, Key(k), new WorkflowStep(fan.Steps[k], TakesResult: true), made[k], mode, new WorkflowLink(made[0].Queue, Key(m), k), ids) with
                 {
                     Relays = k == 0 && m > 1 ? steps[1..] : null,
                 });
@@ -176,14 +176,15 @@ internal static class WorkflowSender
 
         /// <summary>
         /// The join that makes <paramref name="call"/> (prepared as <paramref name="step"/>) with its
-        /// options kept, or a group's own result when it is null.
+        /// options kept, or a group's own result when it is null. A step that takes no result has no
+        /// open argument: its join makes it as it is written.
         /// </summary>
-        private WorkflowJoin StepJoin(string queue, string key, TaskCall? call, PreparedCall? step, JoinMode mode, WorkflowLink? next, IReadOnlyList<string> waitsFor)
-            => new(queue, key, workflowId, waitsFor.Count, mode, step?.Envelope ?? ReadOnlyMemory<byte>.Empty, step?.ArgumentAt ?? 0, step?.Priority ?? 0, GroupResultName, next, waitsFor)
+        private WorkflowJoin StepJoin(string queue, string key, WorkflowStep? call, PreparedCall? step, JoinMode mode, WorkflowLink? next, IReadOnlyList<string> waitsFor)
+            => new(queue, key, workflowId, waitsFor.Count, mode, step?.Envelope ?? ReadOnlyMemory<byte>.Empty, call is { TakesResult: false } ? WorkflowJoin.NoArgument : step?.ArgumentAt ?? 0, step?.Priority ?? 0, GroupResultName, next, waitsFor)
             {
                 Limits = step?.Limits,
-                Delay = call?.Options?.Delay,
-                NotBefore = call?.Options?.Eta,
+                Delay = call?.Call.Options?.Delay,
+                NotBefore = call?.Call.Options?.Eta,
             };
 
         /// <summary>
@@ -206,7 +207,7 @@ internal static class WorkflowSender
         private static string ExitQueue(WorkflowNode node) => node switch
         {
             CallNode call => call.Call.Queue,
-            StepNode chain => chain.Steps[^1].Queue,
+            StepNode chain => chain.Steps[^1].Call.Queue,
             FanNode fan => fan.Steps[0].Queue,
             GroupNode { Members.Count: > 0 } group => ExitQueue(group.Members[0]),
             _ => TaskDefaults.Queue,

@@ -1,6 +1,7 @@
 -- Writes workflow joins in the queue KEYS[1] (their successors' queue), before any member is sent.
 -- ARGV[A..]    thirteen per join: key, member count, mode ('one', 'all', 'settled'), priority, offset
---              of the open argument, successor envelope ('' for a group's own result), result name,
+--              of the open argument (-1: none, the successor takes no result), successor envelope
+--              ('' for a group's own result), result name,
 --              the successor's own link ('' when none), member ids (cmsgpack), the successor's
 --              limits ('' when none; as a record keeps them, shared.lua), its delay once made (ms,
 --              0 for none), its eta (unix ms, 0 for none) and the joins it relays every outcome

@@ -885,7 +885,8 @@ end
 -- slot of the queue its successor runs on, and the successor's chosen id is <key>:
 --   n members, got outcomes arrived, mode 'one' (a chain step: the result as it is), 'all' (the
 --   results in member order) or 'settled' (every outcome), state 'open', 'done' or 'failed', prio,
---   env the successor's envelope with its first argument open (a nil at byte offset at), or ''
+--   env the successor's envelope with its first argument open (a nil at byte offset at; at -1: no
+--   open argument, the successor takes no result and is made as it is written), or ''
 --   for a group's own result (a record made Succeeded, named name), link the successor's own link
 --   (or ''), lim the successor's limits (or ''), wf the workflow id, members the member ids (cmsgpack),
 --   delay and eta when the successor waits once made (ms after its making; unix ms), relay the
@@ -980,6 +981,13 @@ local relay
 
 -- Every member of join key of q arrived (j its fields): makes the successor with the results.
 local function join_done(q, key, jkey, j)
+  if j.env ~= '' and j.at < 0 then
+    -- A step that takes no result (every argument bound: at -1) is made as it is written.
+    redis.call('HSET', jkey, 'state', 'done')
+    join_successor(q, key, j, PENDING, j.env, '', '')
+    redis.call('PEXPIRE', jkey, ttl_text(q))
+    return 'done'
+  end
   local outs = {}
   for first = 0, j.n - 1, 1000 do
     local fields = {}
@@ -989,11 +997,14 @@ local function join_done(q, key, jkey, j)
   end
   local arg
   if j.mode == 'one' then
+    -- A task without a result stored none: its result is a nil.
     arg = string.sub(outs[1], 2)
+    if arg == '' then arg = '\192' end
   else
     local items = { mp_array(j.n) }
     for k = 1, #outs do
       local kd, body = string.sub(outs[k], 1, 1), string.sub(outs[k], 2)
+      if kd == 's' and body == '' then body = '\192' end
       if j.mode == 'all' then
         items[k + 1] = body
       elseif kd == 's' then

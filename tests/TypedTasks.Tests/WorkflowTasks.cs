@@ -78,6 +78,47 @@ public static class WorkflowTasks
         return value;
     }
 
+    /// <summary>A task without a result, a group's member: adds <paramref name="value"/> to the key's record; a negative value fails.</summary>
+    [Task("wf.send")]
+    public static void Send(string key, int value)
+    {
+        if (value < 0)
+        {
+            throw new InvalidOperationException($"cannot send {value}");
+        }
+
+        Records.AddOrUpdate(key, value, (_, before) => before + value);
+    }
+
+    /// <summary>The same as <see cref="Send"/>, returning a <see cref="Task"/>.</summary>
+    [Task("wf.send-async")]
+    public static async Task SendLaterAsync(string key, int value)
+    {
+        await Task.Yield();
+        Send(key, value);
+    }
+
+    /// <summary>The same as <see cref="Send"/>, returning a <see cref="ValueTask"/>.</summary>
+    [Task("wf.send-value")]
+    public static ValueTask SendValueAsync(string key, int value)
+    {
+        Send(key, value);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>A step that takes no previous result: counts its runs and tells what the key's record held when it ran.</summary>
+    [Task("wf.after")]
+    public static string After(string key, string note)
+    {
+        Runs.AddOrUpdate(key, 1, (_, n) => n + 1);
+        return $"{note}: {(Records.TryGetValue(key, out var value) ? value : 0)}";
+    }
+
+    /// <summary>The callback of a settled group whose results are not kept.</summary>
+    [Task("wf.tally")]
+    public static string Tally(TaskOutcome[] outcomes)
+        => string.Join(",", outcomes.Select(o => o.Succeeded ? "ok" : $"{o.State}:{o.Error?.Message}"));
+
     [Task("wf.other-queue", Queue = "other")]
     public static int OnOtherQueue(int value) => value + 1000;
 }

@@ -210,6 +210,46 @@ public abstract partial class TaskStoreConformance
         Assert.Equal(0, (await store.CountAsync(Queue)).Pending);
     }
 
+    [Fact]
+    public async Task A_join_without_an_open_argument_makes_its_successor_as_written_and_a_member_without_a_result_counts_as_a_nil()
+    {
+        // Input: a join whose successor takes no result (ArgumentAt NoArgument: every argument bound)
+        // waiting for 2 members that succeed with no result (a task without one stores none).
+        // Expected: the successor's envelope is exactly the one written; the joins that pass results
+        // (one, all, every outcome) read each such member as a nil.
+        var store = await StoreAsync();
+        var written = Envelope("conformance.fixed");
+        var fixedJoin = new WorkflowJoin(NextQueue, "wfv.1", "wfv", 2, JoinMode.All, written, WorkflowJoin.NoArgument, 0, "x", null, ["wfv.0.0@" + Queue, "wfv.0.1@" + Queue]);
+        await ((IWorkflowStore)store).CreateJoinsAsync([fixedJoin]);
+        var (_, one) = await JoinAsync(store, "wfo", JoinMode.One, 1);
+        var (_, settled) = await JoinAsync(store, "wfs", JoinMode.Settled, 1);
+        var group = new WorkflowJoin(NextQueue, "wfg.1", "wfg", 2, JoinMode.All, ReadOnlyMemory<byte>.Empty, 0, 0, "conformance.group", null, ["wfg.0.0@" + Queue, "wfg.0.1@" + Queue]);
+        await ((IWorkflowStore)store).CreateJoinsAsync([group]);
+        await store.EnqueueManyAsync(Queue, [Member("wfv", 0), Member("wfv", 1), Member("wfo", 0), Member("wfs", 0), Member("wfg", 0), Member("wfg", 1)]);
+        for (var i = 0; i < 6; i++)
+        {
+            Assert.True(await store.CompleteAsync(await FetchOneAsync(store, Queue), TaskCompletion.Succeeded(ReadOnlyMemory<byte>.Empty)));
+        }
+
+        var made = await store.GetStoredAsync("wfv.1@" + NextQueue);
+        Assert.Equal(TaskState.Pending, made!.Info.State);
+        Assert.Equal(written, made.Envelope.ToArray());
+        Assert.Equal(("done", 2), ((await ((IWorkflowStore)store).GetJoinAsync(NextQueue, "wfv.1"))!.State, (await ((IWorkflowStore)store).GetJoinAsync(NextQueue, "wfv.1"))!.Arrived));
+
+        Assert.Equal((null, "cm"), MessagePackSerializer.Deserialize<(int?, string)>(TaskEnvelope.Read((await store.GetStoredAsync(one))!.Envelope).Arguments));
+        var outcomes = new MessagePackReader(TaskEnvelope.Read((await store.GetStoredAsync(settled))!.Envelope).Arguments);
+        Assert.Equal(2, outcomes.ReadArrayHeader());
+        Assert.Equal(1, outcomes.ReadArrayHeader());
+        Assert.Equal(3, outcomes.ReadArrayHeader());
+        Assert.Equal((int)TaskState.Succeeded, outcomes.ReadInt32());
+        Assert.True(outcomes.TryReadNil());
+        Assert.True(outcomes.TryReadNil());
+        var result = await store.GetAsync("wfg.1@" + NextQueue);
+        Assert.Equal(TaskState.Succeeded, result!.State);
+        Assert.Equal(new int?[] { null, null }, MessagePackSerializer.Deserialize<int?[]>(result.Result));
+        Assert.Equal(0, await ((IWorkflowStore)store).DeliverLeftoversAsync([Queue]));
+    }
+
     /// <summary>A join in <see cref="NextQueue"/> whose successor is <c>conformance.next(nil, "cm")</c>.</summary>
     private static async Task<(WorkflowJoin Join, string SuccessorId)> JoinAsync(ITaskStore store, string wf, JoinMode mode, int members, Func<WorkflowJoin, WorkflowJoin>? shape = null)
     {

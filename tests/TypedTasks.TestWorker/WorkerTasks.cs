@@ -99,6 +99,31 @@ public static class WorkerTasks
     [Task("it.note", Queue = "reports")]
     public static void Note(long value, string key) => Notes.AddOrUpdate(key, value, (_, before) => before + value);
 
+    /// <summary>A group's member without a result, on another queue than its callback: adds <paramref name="value"/> to the key's note; a negative value fails.</summary>
+    [Task("it.send", Queue = "members")]
+    public static void Send(string key, long value)
+    {
+        if (value < 0)
+        {
+            throw new InvalidOperationException($"cannot send {value}");
+        }
+
+        Notes.AddOrUpdate(key, value, (_, before) => before + value);
+    }
+
+    /// <summary>A step that takes no previous result: counts its runs in <see cref="Calls"/> and tells the key's note when it ran.</summary>
+    [Task("it.after", Queue = "reports")]
+    public static string After(string key, string note)
+    {
+        Calls.AddOrUpdate(key, 1, (_, n) => n + 1);
+        return $"{note}: {(Notes.TryGetValue(key, out var value) ? value : 0)}";
+    }
+
+    /// <summary>The callback of a settled group whose results are not kept.</summary>
+    [Task("it.tally")]
+    public static string Tally(TypedTasks.Workflows.TaskOutcome[] outcomes)
+        => string.Join(",", outcomes.Select(o => o.Succeeded ? "ok" : $"{o.State}:{o.Error?.Message}"));
+
     [Task("it.outcomes")]
     public static string Outcomes(TypedTasks.Workflows.TaskOutcome<long>[] outcomes)
         => string.Join(",", outcomes.Select(o => o.Succeeded ? o.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) : o.State.ToString()));

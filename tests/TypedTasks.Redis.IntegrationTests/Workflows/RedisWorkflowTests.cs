@@ -87,6 +87,68 @@ public abstract class RedisWorkflowTests
     }
 
     [Fact]
+    public async Task A_group_of_100_calls_without_a_result_runs_its_callback_once_after_all_and_a_failing_member_cancels_it()
+    {
+        // Members on "members", the callback on "reports": every delivery crosses queues.
+        await using var host = await RedisHost.StartAsync(Endpoint, worker: w => { w.Queues = [.. Queues]; w.Concurrency = 16; });
+        var key = Guid.NewGuid().ToString("N");
+        var send = Tasks.Send.WithClient(host.Client);
+        var chord = await TaskGroup.Of(Enumerable.Range(0, 100).Select(i => send.Call(key, i))).Then(Tasks.After.Call(key, "sent")).EnqueueAsync();
+        Assert.Equal("sent: 4950", await chord.GetAsync(RedisHost.Wait));
+        Assert.Equal(1, WorkerTasks.Calls[key]);
+
+        // Input: the member at index 50 throws. Expected: TaskFailedException naming it; the callback ends Canceled, never run.
+        var failing = Guid.NewGuid().ToString("N");
+        var failed = await TaskGroup.Of(Enumerable.Range(0, 100).Select(i => send.Call(failing, i == 50 ? -1 : i))).Then(Tasks.After.Call(failing, "sent")).EnqueueAsync();
+        var error = await Assert.ThrowsAsync<TaskFailedException>(() => failed.GetAsync(RedisHost.Wait));
+        Assert.Equal(("it.send", ".0.50@members"), (error.TaskName, error.TaskId[^13..]));
+        Assert.Equal(TaskState.Canceled, (await failed.GetInfoAsync())!.State);
+        Assert.False(WorkerTasks.Calls.ContainsKey(failing));
+
+        // The group alone ends Succeeded, its members' nils collected without decoding them.
+        var alone = await TaskGroup.Of(send.Call(key, 1), Tasks.Record.WithClient(host.Client).Call(key)).EnqueueAsync();
+        await alone.GetAsync(RedisHost.Wait);
+        Assert.Equal(TaskState.Succeeded, (await alone.GetInfoAsync())!.State);
+    }
+
+    [Fact]
+    public async Task A_step_that_takes_no_result_runs_in_the_middle_at_the_end_and_after_a_step_without_a_result_across_queues()
+    {
+        await using var host = await RedisHost.StartAsync(Endpoint, worker: w => w.Queues = [.. Queues]);
+        var key = Guid.NewGuid().ToString("N");
+
+        // In the middle: SquareOf(3) ignores FailOn's 5, and Describe gets its 9.
+        var middle = await Tasks.FailOn.WithClient(host.Client).Call(5, -1).Then(Tasks.SquareOf.Call(3)).Then(Tasks.Describe.Bind("cm")).EnqueueAsync();
+        Assert.Equal("9 cm", await middle.GetAsync(RedisHost.Wait));
+
+        // At the end, after a call without a result, and a chain ended by a step without a result, continued.
+        var end = await Tasks.Send.WithClient(host.Client).Call(key, 2).Then(Tasks.Send.Call(key, 3)).Then(Tasks.After.Call(key, "end")).EnqueueAsync();
+        Assert.Equal("end: 5", await end.GetAsync(RedisHost.Wait));
+        var continued = await Tasks.FailOn.WithClient(host.Client).Call(6, -1).Then(Tasks.Note.Bind(key)).Then(Tasks.SquareOf.Call(4)).EnqueueAsync();
+        Assert.Equal(16, await continued.GetAsync(RedisHost.Wait));
+        Assert.Equal(11, WorkerTasks.Notes[key]);
+    }
+
+    [Fact]
+    public async Task AllSettled_on_a_group_without_results_runs_its_callback_once_with_one_failing_member()
+    {
+        await using var host = await RedisHost.StartAsync(Endpoint, worker: w => w.Queues = [.. Queues]);
+        var key = Guid.NewGuid().ToString("N");
+        var send = Tasks.Send.WithClient(host.Client);
+        var members = new TaskCall[] { send.Call(key, 1), send.Call(key, -1), send.Call(key, 2) };
+
+        var settled = await TaskGroup.Of(members).AllSettled().Then(Tasks.After.Call(key, "settled")).EnqueueAsync();
+        Assert.Equal("settled: 3", await settled.GetAsync(RedisHost.Wait));
+        Assert.Equal(1, WorkerTasks.Calls[key]);
+        var tally = await TaskGroup.Of(members).AllSettled().Then(Tasks.Tally).EnqueueAsync();
+        Assert.Equal("ok,Failed:cannot send -1,ok", await tally.GetAsync(RedisHost.Wait));
+
+        // The inspector shows the chord's stage with its member that did not succeed.
+        var workflow = await TypedTasks.Inspection.TaskInspectorFactory.Create(host.Store).GetWorkflowAsync(settled.Id);
+        Assert.Equal(("done", 3, 3, TaskState.Failed), (workflow!.Stages[0].State, workflow.Stages[0].Members, workflow.Stages[0].Arrived, workflow.Stages[0].Outcomes[1]));
+    }
+
+    [Fact]
     public async Task A_chain_fans_out_across_queues_and_its_callback_gets_every_steps_result()
     {
         await using var host = await RedisHost.StartAsync(Endpoint, worker: w => w.Queues = [.. Queues]);

@@ -30,14 +30,7 @@ internal sealed class TaskOutcomeFormatter<T> : IMessagePackFormatter<TaskOutcom
             writer.WriteNil();
         }
 
-        if (value.Error is { } error)
-        {
-            TaskErrorCodec.Write(ref writer, error);
-        }
-        else
-        {
-            writer.WriteNil();
-        }
+        TaskOutcomeFormatter.WriteError(ref writer, value.Error);
     }
 
     public TaskOutcome<T>? Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options)
@@ -47,21 +40,9 @@ internal sealed class TaskOutcomeFormatter<T> : IMessagePackFormatter<TaskOutcom
             return null;
         }
 
-        var count = reader.ReadArrayHeader();
-        if (count < 3)
-        {
-            throw new MessagePackSerializationException($"A task outcome is an array of 3 (state, result, error), not of {count}.");
-        }
-
-        var state = (TaskState)reader.ReadInt32();
+        var (state, count) = TaskOutcomeFormatter.ReadState(ref reader);
         var value = reader.TryReadNil() ? default : TaskSerializer.Read<T>(ref reader, options);
-        var error = reader.TryReadNil() ? null : TaskErrorCodec.Read(ref reader);
-        for (var i = 3; i < count; i++)
-        {
-            reader.Skip();
-        }
-
-        return new TaskOutcome<T>(state, value, error);
+        return new TaskOutcome<T>(state, value, TaskOutcomeFormatter.ReadError(ref reader, count));
     }
 }
 
@@ -82,14 +63,7 @@ internal sealed class TaskOutcomeFormatter : IMessagePackFormatter<TaskOutcome?>
         writer.WriteArrayHeader(3);
         writer.Write((int)value.State);
         writer.WriteNil();
-        if (value.Error is { } error)
-        {
-            TaskErrorCodec.Write(ref writer, error);
-        }
-        else
-        {
-            writer.WriteNil();
-        }
+        WriteError(ref writer, value.Error);
     }
 
     public TaskOutcome? Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options)
@@ -99,20 +73,45 @@ internal sealed class TaskOutcomeFormatter : IMessagePackFormatter<TaskOutcome?>
             return null;
         }
 
+        var (state, count) = ReadState(ref reader);
+        reader.Skip();
+        return new TaskOutcome(state, ReadError(ref reader, count));
+    }
+
+    /// <summary>The outcome's error, or a nil.</summary>
+    internal static void WriteError(ref MessagePackWriter writer, TaskError? error)
+    {
+        if (error is not null)
+        {
+            TaskErrorCodec.Write(ref writer, error);
+        }
+        else
+        {
+            writer.WriteNil();
+        }
+    }
+
+    /// <summary>The outcome's array header and state; its result comes next.</summary>
+    internal static (TaskState State, int Count) ReadState(ref MessagePackReader reader)
+    {
         var count = reader.ReadArrayHeader();
         if (count < 3)
         {
             throw new MessagePackSerializationException($"A task outcome is an array of 3 (state, result, error), not of {count}.");
         }
 
-        var state = (TaskState)reader.ReadInt32();
-        reader.Skip();
+        return ((TaskState)reader.ReadInt32(), count);
+    }
+
+    /// <summary>The outcome's error (after its result), skipping what a later version adds after it.</summary>
+    internal static TaskError? ReadError(ref MessagePackReader reader, int count)
+    {
         var error = reader.TryReadNil() ? null : TaskErrorCodec.Read(ref reader);
         for (var i = 3; i < count; i++)
         {
             reader.Skip();
         }
 
-        return new TaskOutcome(state, error);
+        return error;
     }
 }

@@ -24,6 +24,12 @@ public static class DashTasks
     [Task("dash.limit", Queue = "dash")]
     public static int Limit(int value) => value > 100 ? throw new InvalidOperationException($"{value} is over 100") : value;
 
+    /// <summary>A task without a result: a group's member whose result is not kept.</summary>
+    [Task("dash.notify", Queue = "dash")]
+    public static void Notify(string to)
+    {
+    }
+
     [Task("dash.total", Queue = "dash")]
     public static int Total(int[] values) => System.Linq.Enumerable.Sum(values);
 

@@ -58,6 +58,30 @@ public sealed class WorkflowAndSchedulePageTests
     }
 
     [Fact]
+    public async Task A_group_of_tasks_without_a_result_and_a_step_that_takes_no_result_show_as_any_chord_and_chain()
+    {
+        await using var app = await DashboardApp.StartAsync(o => o.UseInMemory(), e => e.MapTypedTasksDashboard("/tasks"));
+        var notify = Tasks.Notify.WithClient(app.Client);
+        var chord = await TaskGroup.Of(notify.Call("a"), notify.Call("b")).Then(Tasks.Sum.Call(1, 2)).Then(Tasks.Double).EnqueueAsync();
+        Assert.Equal(6, await chord.GetAsync(Wait));
+        var client = app.Server.CreateClient();
+        var workflow = chord.Id.Split('.')[0];
+
+        var html = await client.GetStringAsync("/tasks/workflow?id=" + Uri.EscapeDataString(chord.Id));
+        // The two members, then the step that took no result once both ended, then the last step.
+        Assert.Equal(3, Regex.Count(html, "<li class=\"stage\""));
+        Assert.Equal(2 + 1 + 1, Regex.Count(html, "<li class=\"member succeeded\">"));
+        Assert.Contains("made when 2 tasks ended: 2 did, done", html, StringComparison.Ordinal);
+        Assert.Contains("id=\"where\">done</p>", html, StringComparison.Ordinal);
+
+        // The page of a member without a result, and of the step that took no result, open as any task's.
+        var member = await client.GetStringAsync("/tasks/task?id=" + Uri.EscapeDataString(workflow + ".0.0@dash"));
+        Assert.Contains("dash.notify", member, StringComparison.Ordinal);
+        var step = await client.GetStringAsync("/tasks/task?id=" + Uri.EscapeDataString(workflow + ".1@dash"));
+        Assert.Contains("dash.sum", step, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_chord_shows_its_members_side_by_side_and_marks_the_one_that_failed()
     {
         await using var app = await DashboardApp.StartAsync(o => o.UseInMemory(), e => e.MapTypedTasksDashboard("/tasks"));

@@ -109,6 +109,11 @@ public abstract class RedisWorkflowTests
         var alone = await TaskGroup.Of(send.Call(key, 1), Tasks.Record.WithClient(host.Client).Call(key)).EnqueueAsync();
         await alone.GetAsync(RedisHost.Wait);
         Assert.Equal(TaskState.Succeeded, (await alone.GetInfoAsync())!.State);
+
+        // An empty group: its callback is made by join.lua when the workflow is sent, as written.
+        var none = Guid.NewGuid().ToString("N");
+        var empty = await TaskGroup.Of(Array.Empty<TaskCall>()).Then(Tasks.After.WithClient(host.Client).Call(none, "none")).EnqueueAsync();
+        Assert.Equal("none: 0", await empty.GetAsync(RedisHost.Wait));
     }
 
     [Fact]

@@ -37,6 +37,11 @@ public sealed class ResultlessWorkflowTests
         var group = await TaskGroup.Of(send.Call(alone, 1), Tasks.SendLaterAsync.WithClient(host.Client).Call(alone, 2), Tasks.SendValueAsync.WithClient(host.Client).Call(alone, 3)).EnqueueAsync();
         await group.GetAsync(TestHost.Wait);
         Assert.Equal((TaskState.Succeeded, 6), ((await group.GetInfoAsync())!.State, WorkflowTasks.Records[alone]));
+
+        // An empty group: its callback is made when the workflow is sent, as written.
+        var none = Guid.NewGuid().ToString("N");
+        var empty = await TaskGroup.Of(Array.Empty<TaskCall>()).Then(Tasks.After.WithClient(host.Client).Call(none, "none")).EnqueueAsync();
+        Assert.Equal("none: 0", await empty.GetAsync(TestHost.Wait));
     }
 
     [Fact]

@@ -12,7 +12,9 @@ namespace TypedTasks;
 /// <summary>
 /// A task with its arguments bound, and nothing sent yet: <c>Tasks.Report.Call(id)</c>. Send it
 /// with <see cref="EnqueueAsync"/>, hand it to a schedule, or compose it into a workflow. This is
-/// the call of a task without a result; <see cref="TaskCall{T}"/> is that of a task with one.
+/// the call of a task without a result; <see cref="TaskCall{T}"/> is that of a task with one. Any
+/// call can be a member of a group whose results are not kept, and be followed by a step that
+/// takes no result (<see cref="Then(TaskCall)"/>).
 /// </summary>
 public class TaskCall : Workflows.IWorkflow
 {

@@ -31,26 +31,49 @@ public sealed partial class RedisTaskStore
     public async ValueTask<TaskInfo> WaitAsync(string id, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(id);
-        await _done.EnsureAsync().ConfigureAwait(false);
+        await EnsureDoneAsync().ConfigureAwait(false);
 
-        // Registered before reading, so that a frame between the read and the wait is not lost.
-        var waiter = Register(id);
+        // A task this store watches needs no read: its frame is kept, or still to come. Any other
+        // is registered before reading, so that a frame between the read and the wait is not lost.
+        Waiter? waiter = null;
+        bool watched;
+        Kept? kept;
+        lock (_gate)
+        {
+            watched = _watched.TryGetValue(id, out kept);
+            if (kept is null)
+            {
+                waiter = Register(id);
+            }
+        }
+
+        if (kept is not null)
+        {
+            // Watched ids are the store's own: they split.
+            _ = TaskIds.TrySplit(id, out var queue, out _);
+            return await InfoAsync(id, queue!, kept.Record).ConfigureAwait(false);
+        }
+
+        var registered = waiter!;
         try
         {
-            var info = await GetAsync(id, cancellationToken).ConfigureAwait(false) ?? throw new TaskNotFoundException(id, lost: false);
-            if (info.State.IsFinal())
+            if (!watched)
             {
-                return info;
+                var info = await GetAsync(id, cancellationToken).ConfigureAwait(false) ?? throw new TaskNotFoundException(id, lost: false);
+                if (info.State.IsFinal())
+                {
+                    return info;
+                }
             }
 
             if (timeout == Timeout.InfiniteTimeSpan)
             {
-                return await waiter.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+                return await registered.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
             }
 
             try
             {
-                return await waiter.Task.WaitAsync(timeout, _time, cancellationToken).ConfigureAwait(false);
+                return await registered.Task.WaitAsync(timeout, _time, cancellationToken).ConfigureAwait(false);
             }
             catch (TimeoutException)
             {
@@ -59,7 +82,7 @@ public sealed partial class RedisTaskStore
         }
         finally
         {
-            Unregister(id, waiter);
+            Unregister(id, registered);
         }
     }
 
@@ -74,10 +97,14 @@ public sealed partial class RedisTaskStore
             }
 
             waiter.Count++;
-            _sweep ??= _time.CreateTimer(_ => _ = SweepAsync(), null, _options.ResultPollInterval, _options.ResultPollInterval);
+            StartSweepLocked();
             return waiter;
         }
     }
+
+    /// <summary>Starts the sweep timer unless it runs: it runs while a waiter waits or a frame is kept.</summary>
+    private void StartSweepLocked()
+        => _sweep ??= _time.CreateTimer(_ => _ = SweepAsync(), null, _options.ResultPollInterval, _options.ResultPollInterval);
 
     private void Unregister(string id, Waiter waiter)
     {
@@ -90,10 +117,19 @@ public sealed partial class RedisTaskStore
         }
     }
 
-    /// <summary>A done message: frames of the id's length (2 bytes), the id, the record's length (4 bytes), the record.</summary>
+    /// <summary>
+    /// A done message: frames of the id's length (2 bytes), the id, the record's length (4 bytes),
+    /// the record; or a probe (<see cref="ProbeLength"/> bytes, shorter than any frame).
+    /// </summary>
     private void OnDone(RedisValue message)
     {
         ReadOnlyMemory<byte> rest = message;
+        if (rest.Length == ProbeLength && rest.Span[0] == ProbeMark)
+        {
+            OnProbe(rest.Span);
+            return;
+        }
+
         Span<char> chars = stackalloc char[256];
         while (rest.Length >= 6)
         {
@@ -114,6 +150,7 @@ public sealed partial class RedisTaskStore
             var record = rest.Slice(6 + idLength, recordLength);
             rest = rest[(6 + idLength + recordLength)..];
             string? id = null;
+            string? watched;
             Waiter? waiter = null;
             try
             {
@@ -122,6 +159,7 @@ public sealed partial class RedisTaskStore
                     var idChars = chars[..Utf8.GetChars(idBytes, chars)];
                     lock (_gate)
                     {
+                        watched = HeardLocked(idChars);
                         _waitersBySpan.TryGetValue(idChars, out id, out waiter);
                     }
                 }
@@ -130,13 +168,25 @@ public sealed partial class RedisTaskStore
                     id = Utf8.GetString(idBytes);
                     lock (_gate)
                     {
+                        watched = HeardLocked(id);
                         _waiters.TryGetValue(id, out waiter);
                     }
                 }
 
-                if (waiter is not null && TaskIds.TrySplit(id!, out var queue, out _))
+                id ??= watched;
+                if ((waiter is not null || watched is not null) && TaskIds.TrySplit(id!, out var queue, out _))
                 {
                     var final = StoreRecord.Read(id!, record.ToArray());
+                    if (watched is not null)
+                    {
+                        Keep(watched, final, recordLength);
+                    }
+
+                    if (waiter is null)
+                    {
+                        continue;
+                    }
+
                     if (final.Worker is { } worker && IsWorkerNumber(worker) && !_workerNames.ContainsKey(worker))
                     {
                         _ = WakeAsync(waiter, id!, queue, final);
@@ -174,6 +224,7 @@ public sealed partial class RedisTaskStore
     private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
     {
         ForgetRecoveryLooks();
+        Probe(force: true);
         if (e.ConnectionType == ConnectionType.Subscription)
         {
             _ = SweepAsync(all: true);
@@ -188,7 +239,8 @@ public sealed partial class RedisTaskStore
         lock (_gate)
         {
             var sweep = ++_sweeps;
-            if (_waiters.Count == 0)
+            ExpireKeptLocked();
+            if (_waiters.Count == 0 && _keptOrder.Count == 0)
             {
                 _sweep?.Dispose();
                 _sweep = null;

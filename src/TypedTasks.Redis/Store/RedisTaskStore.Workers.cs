@@ -158,7 +158,11 @@ public sealed partial class RedisTaskStore
     /// meets the outage at the pace it did when idle fetches always looked), so that the worker
     /// learns it.
     /// </summary>
-    private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e) => Troubled();
+    private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e)
+    {
+        Troubled();
+        ForgetWatches();
+    }
 
     private void OnWake(RedisValue message)
     {

@@ -60,6 +60,45 @@ public sealed partial class RedisTaskStore
         }
     }
 
+    /// <summary>How many watched tasks have their frame kept now (tests).</summary>
+    internal int KeptCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                var count = 0;
+                foreach (var kept in _watched.Values)
+                {
+                    count += kept is null ? 0 : 1;
+                }
+
+                return count;
+            }
+        }
+    }
+
+    /// <summary>Whether the store watches <paramref name="id"/> (tests).</summary>
+    internal bool IsWatched(string id)
+    {
+        lock (_gate)
+        {
+            return _watched.ContainsKey(id);
+        }
+    }
+
+    /// <summary>How many frames the store has heard (tests).</summary>
+    internal long HeardFrames
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _frames;
+            }
+        }
+    }
+
     /// <summary>True once the done subscription is known to be up (tests).</summary>
     internal bool WatchingEnqueues
     {

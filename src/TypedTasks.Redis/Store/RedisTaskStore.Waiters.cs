@@ -131,19 +131,20 @@ public sealed partial class RedisTaskStore
         }
 
         Span<char> chars = stackalloc char[256];
+        Waiter? last = null;
         while (rest.Length >= 6)
         {
             var span = rest.Span;
             int idLength = BinaryPrimitives.ReadUInt16BigEndian(span);
             if (rest.Length < 6 + idLength)
             {
-                return; // not a frame; the sweep covers whatever it was
+                break; // not a frame; the sweep covers whatever it was
             }
 
             var recordLength = BinaryPrimitives.ReadInt32BigEndian(span[(2 + idLength)..]);
             if (recordLength < 0 || rest.Length - 6 - idLength < recordLength)
             {
-                return;
+                break;
             }
 
             var idBytes = span.Slice(2, idLength);
@@ -194,7 +195,12 @@ public sealed partial class RedisTaskStore
                     else
                     {
                         waiter.Final = final.ToInfo(id!, queue, WorkerName(final.Worker));
-                        ThreadPool.UnsafeQueueUserWorkItem(waiter, preferLocal: true);
+                        if (last is not null)
+                        {
+                            ThreadPool.UnsafeQueueUserWorkItem(last, preferLocal: true);
+                        }
+
+                        last = waiter;
                     }
                 }
             }
@@ -203,6 +209,10 @@ public sealed partial class RedisTaskStore
                 // Not ours; the sweep reads the task if someone waits for it.
             }
         }
+
+        // The handler runs as a thread-pool item of its own: the last waiter continues on it (a
+        // lone frame costs no further thread switch), the others each on an item of their own.
+        last?.Execute();
     }
 
     /// <summary>Wakes a waiter once the worker of its final record is looked up (the first frame from that worker).</summary>
@@ -218,7 +228,7 @@ public sealed partial class RedisTaskStore
             return;
         }
 
-        waiter.TrySetResult(final.ToInfo(id, queue, WorkerName(final.Worker)));
+        waiter.Wake(final.ToInfo(id, queue, WorkerName(final.Worker)), null);
     }
 
     private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
@@ -272,16 +282,16 @@ public sealed partial class RedisTaskStore
                 var info = await reads[i].ConfigureAwait(false);
                 if (info is null)
                 {
-                    waiter.TrySetException(new TaskNotFoundException(id, lost: false));
+                    waiter.Wake(null, new TaskNotFoundException(id, lost: false));
                 }
                 else if (info.State.IsFinal())
                 {
-                    waiter.TrySetResult(info);
+                    waiter.Wake(info, null);
                 }
             }
             catch (Exception ex) when (ex is TaskNotFoundException or InvalidDataException)
             {
-                waiter.TrySetException(ex);
+                waiter.Wake(null, ex);
             }
             catch (Exception ex) when (ex is Transport.TransportException or ObjectDisposedException)
             {
@@ -290,16 +300,19 @@ public sealed partial class RedisTaskStore
         }
     }
 
-    /// <summary>The callers waiting for one task: the final state, once known.</summary>
+    /// <summary>
+    /// The callers waiting for one task: the final state, once known. Their continuations run on
+    /// the thread that completes it, so it is completed only on a thread that does nothing after
+    /// (a done message's handler, once its frames are read; a wake-up's own task; an item of its
+    /// own on the thread pool, <see cref="Execute"/>).
+    /// </summary>
     private sealed class Waiter : TaskCompletionSource<TaskInfo>, IThreadPoolWorkItem
     {
-        public Waiter()
-            : base(TaskCreationOptions.RunContinuationsAsynchronously)
-        {
-        }
-
         /// <summary>The final state to complete with when run as a thread-pool item.</summary>
         public TaskInfo? Final { get; set; }
+
+        /// <summary>Or the error to complete with.</summary>
+        public Exception? Failure { get; set; }
 
         public int Count { get; set; }
 
@@ -308,6 +321,24 @@ public sealed partial class RedisTaskStore
 
         public long Gap { get; set; } = 1;
 
-        public void Execute() => TrySetResult(Final!);
+        /// <summary>Completes the waiters on a thread-pool item of their own.</summary>
+        public void Wake(TaskInfo? final, Exception? failure)
+        {
+            Final = final;
+            Failure = failure;
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        }
+
+        public void Execute()
+        {
+            if (Failure is { } failure)
+            {
+                TrySetException(failure);
+            }
+            else
+            {
+                TrySetResult(Final!);
+            }
+        }
     }
 }

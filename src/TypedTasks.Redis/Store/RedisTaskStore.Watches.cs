@@ -1,9 +1,7 @@
 using System;
 using System.Collections.Generic;
-using System.IO;
 using System.Threading;
 using StackExchange.Redis;
-using TypedTasks.Store;
 
 namespace TypedTasks.Redis.Store;
 

@@ -226,6 +226,23 @@ public abstract class WatchedWaitTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_watched_task_deleted_by_another_store_ends_its_wait_with_task_not_found_at_the_first_sweep()
+    {
+        // Input: a store sweeping every 100 ms watches a pending task; another store (another
+        // process) deletes it, so no frame will ever come. Expected: the wait, which read nothing,
+        // throws TaskNotFoundException once the sweep reads the task, well before its 30 s timeout.
+        var store = await OpenAsync(TimeSpan.FromMilliseconds(100));
+        await WarmUpAsync(store);
+        var id = await store.EnqueueAsync("ww", New(Small()));
+        Assert.True(store.IsWatched(id));
+        var other = await OpenAsync(TimeSpan.FromMinutes(1));
+        Assert.Equal(1, await other.DeleteAsync([id]));
+
+        var error = await Assert.ThrowsAsync<TaskNotFoundException>(() => store.WaitAsync(id, Bound).AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal((id, false), (error.TaskId, error.Lost));
+    }
+
+    [Fact]
     public async Task Chosen_ids_and_unique_keys_are_not_watched_since_they_may_name_a_task_that_was_there()
     {
         // Input: a chosen id already used by a task that ended, and a unique key held by a pending

@@ -31,26 +31,49 @@ public sealed partial class RedisTaskStore
     public async ValueTask<TaskInfo> WaitAsync(string id, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(id);
-        await _done.EnsureAsync().ConfigureAwait(false);
+        await EnsureDoneAsync().ConfigureAwait(false);
 
-        // Registered before reading, so that a frame between the read and the wait is not lost.
-        var waiter = Register(id);
+        // A task this store watches needs no read: its frame is kept, or still to come. Any other
+        // is registered before reading, so that a frame between the read and the wait is not lost.
+        Waiter? waiter = null;
+        bool watched;
+        Kept? kept;
+        lock (_gate)
+        {
+            watched = _watched.TryGetValue(id, out kept);
+            if (kept is null)
+            {
+                waiter = Register(id);
+            }
+        }
+
+        if (kept is not null)
+        {
+            // Watched ids are the store's own: they split.
+            _ = TaskIds.TrySplit(id, out var queue, out _);
+            return await InfoAsync(id, queue!, kept.Record).ConfigureAwait(false);
+        }
+
+        var registered = waiter!;
         try
         {
-            var info = await GetAsync(id, cancellationToken).ConfigureAwait(false) ?? throw new TaskNotFoundException(id, lost: false);
-            if (info.State.IsFinal())
+            if (!watched)
             {
-                return info;
+                var info = await GetAsync(id, cancellationToken).ConfigureAwait(false) ?? throw new TaskNotFoundException(id, lost: false);
+                if (info.State.IsFinal())
+                {
+                    return info;
+                }
             }
 
             if (timeout == Timeout.InfiniteTimeSpan)
             {
-                return await waiter.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+                return await registered.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
             }
 
             try
             {
-                return await waiter.Task.WaitAsync(timeout, _time, cancellationToken).ConfigureAwait(false);
+                return await registered.Task.WaitAsync(timeout, _time, cancellationToken).ConfigureAwait(false);
             }
             catch (TimeoutException)
             {
@@ -59,7 +82,7 @@ public sealed partial class RedisTaskStore
         }
         finally
         {
-            Unregister(id, waiter);
+            Unregister(id, registered);
         }
     }
 
@@ -74,10 +97,14 @@ public sealed partial class RedisTaskStore
             }
 
             waiter.Count++;
-            _sweep ??= _time.CreateTimer(_ => _ = SweepAsync(), null, _options.ResultPollInterval, _options.ResultPollInterval);
+            StartSweepLocked();
             return waiter;
         }
     }
+
+    /// <summary>Starts the sweep timer unless it runs: it runs while a waiter waits or a frame is kept.</summary>
+    private void StartSweepLocked()
+        => _sweep ??= _time.CreateTimer(_ => _ = SweepAsync(), null, _options.ResultPollInterval, _options.ResultPollInterval);
 
     private void Unregister(string id, Waiter waiter)
     {
@@ -90,30 +117,41 @@ public sealed partial class RedisTaskStore
         }
     }
 
-    /// <summary>A done message: frames of the id's length (2 bytes), the id, the record's length (4 bytes), the record.</summary>
+    /// <summary>
+    /// A done message: frames of the id's length (2 bytes), the id, the record's length (4 bytes),
+    /// the record; or a probe (<see cref="ProbeLength"/> bytes, shorter than any frame).
+    /// </summary>
     private void OnDone(RedisValue message)
     {
         ReadOnlyMemory<byte> rest = message;
+        if (rest.Length == ProbeLength && rest.Span[0] == ProbeMark)
+        {
+            OnProbe(rest.Span);
+            return;
+        }
+
         Span<char> chars = stackalloc char[256];
+        Waiter? last = null;
         while (rest.Length >= 6)
         {
             var span = rest.Span;
             int idLength = BinaryPrimitives.ReadUInt16BigEndian(span);
             if (rest.Length < 6 + idLength)
             {
-                return; // not a frame; the sweep covers whatever it was
+                break; // not a frame; the sweep covers whatever it was
             }
 
             var recordLength = BinaryPrimitives.ReadInt32BigEndian(span[(2 + idLength)..]);
             if (recordLength < 0 || rest.Length - 6 - idLength < recordLength)
             {
-                return;
+                break;
             }
 
             var idBytes = span.Slice(2, idLength);
             var record = rest.Slice(6 + idLength, recordLength);
             rest = rest[(6 + idLength + recordLength)..];
             string? id = null;
+            string? watched;
             Waiter? waiter = null;
             try
             {
@@ -122,6 +160,7 @@ public sealed partial class RedisTaskStore
                     var idChars = chars[..Utf8.GetChars(idBytes, chars)];
                     lock (_gate)
                     {
+                        watched = HeardLocked(idChars);
                         _waitersBySpan.TryGetValue(idChars, out id, out waiter);
                     }
                 }
@@ -130,13 +169,25 @@ public sealed partial class RedisTaskStore
                     id = Utf8.GetString(idBytes);
                     lock (_gate)
                     {
+                        watched = HeardLocked(id);
                         _waiters.TryGetValue(id, out waiter);
                     }
                 }
 
-                if (waiter is not null && TaskIds.TrySplit(id!, out var queue, out _))
+                id ??= watched;
+                if ((waiter is not null || watched is not null) && TaskIds.TrySplit(id!, out var queue, out _))
                 {
                     var final = StoreRecord.Read(id!, record.ToArray());
+                    if (watched is not null)
+                    {
+                        Keep(watched, final, recordLength);
+                    }
+
+                    if (waiter is null)
+                    {
+                        continue;
+                    }
+
                     if (final.Worker is { } worker && IsWorkerNumber(worker) && !_workerNames.ContainsKey(worker))
                     {
                         _ = WakeAsync(waiter, id!, queue, final);
@@ -144,7 +195,12 @@ public sealed partial class RedisTaskStore
                     else
                     {
                         waiter.Final = final.ToInfo(id!, queue, WorkerName(final.Worker));
-                        ThreadPool.UnsafeQueueUserWorkItem(waiter, preferLocal: true);
+                        if (last is not null)
+                        {
+                            ThreadPool.UnsafeQueueUserWorkItem(last, preferLocal: true);
+                        }
+
+                        last = waiter;
                     }
                 }
             }
@@ -153,6 +209,10 @@ public sealed partial class RedisTaskStore
                 // Not ours; the sweep reads the task if someone waits for it.
             }
         }
+
+        // The handler runs as a thread-pool item of its own: the last waiter continues on it (a
+        // lone frame costs no further thread switch), the others each on an item of their own.
+        last?.Execute();
     }
 
     /// <summary>Wakes a waiter once the worker of its final record is looked up (the first frame from that worker).</summary>
@@ -168,12 +228,13 @@ public sealed partial class RedisTaskStore
             return;
         }
 
-        waiter.TrySetResult(final.ToInfo(id, queue, WorkerName(final.Worker)));
+        waiter.Wake(final.ToInfo(id, queue, WorkerName(final.Worker)), null);
     }
 
     private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
     {
         ForgetRecoveryLooks();
+        Probe(force: true);
         if (e.ConnectionType == ConnectionType.Subscription)
         {
             _ = SweepAsync(all: true);
@@ -188,7 +249,8 @@ public sealed partial class RedisTaskStore
         lock (_gate)
         {
             var sweep = ++_sweeps;
-            if (_waiters.Count == 0)
+            ExpireKeptLocked();
+            if (_waiters.Count == 0 && _keptOrder.Count == 0)
             {
                 _sweep?.Dispose();
                 _sweep = null;
@@ -220,16 +282,16 @@ public sealed partial class RedisTaskStore
                 var info = await reads[i].ConfigureAwait(false);
                 if (info is null)
                 {
-                    waiter.TrySetException(new TaskNotFoundException(id, lost: false));
+                    waiter.Wake(null, new TaskNotFoundException(id, lost: false));
                 }
                 else if (info.State.IsFinal())
                 {
-                    waiter.TrySetResult(info);
+                    waiter.Wake(info, null);
                 }
             }
             catch (Exception ex) when (ex is TaskNotFoundException or InvalidDataException)
             {
-                waiter.TrySetException(ex);
+                waiter.Wake(null, ex);
             }
             catch (Exception ex) when (ex is Transport.TransportException or ObjectDisposedException)
             {
@@ -238,16 +300,19 @@ public sealed partial class RedisTaskStore
         }
     }
 
-    /// <summary>The callers waiting for one task: the final state, once known.</summary>
+    /// <summary>
+    /// The callers waiting for one task: the final state, once known. Their continuations run on
+    /// the thread that completes it, so it is completed only on a thread that does nothing after
+    /// (a done message's handler, once its frames are read; a wake-up's own task; an item of its
+    /// own on the thread pool, <see cref="Execute"/>).
+    /// </summary>
     private sealed class Waiter : TaskCompletionSource<TaskInfo>, IThreadPoolWorkItem
     {
-        public Waiter()
-            : base(TaskCreationOptions.RunContinuationsAsynchronously)
-        {
-        }
-
         /// <summary>The final state to complete with when run as a thread-pool item.</summary>
         public TaskInfo? Final { get; set; }
+
+        /// <summary>Or the error to complete with.</summary>
+        public Exception? Failure { get; set; }
 
         public int Count { get; set; }
 
@@ -256,6 +321,24 @@ public sealed partial class RedisTaskStore
 
         public long Gap { get; set; } = 1;
 
-        public void Execute() => TrySetResult(Final!);
+        /// <summary>Completes the waiters on a thread-pool item of their own.</summary>
+        public void Wake(TaskInfo? final, Exception? failure)
+        {
+            Final = final;
+            Failure = failure;
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        }
+
+        public void Execute()
+        {
+            if (Failure is { } failure)
+            {
+                TrySetException(failure);
+            }
+            else
+            {
+                TrySetResult(Final!);
+            }
+        }
     }
 }

@@ -156,9 +156,13 @@ public sealed partial class RedisTaskStore
     /// <summary>
     /// A connection broke: each idle fetcher looks when its wait ends (not at once: the worker
     /// meets the outage at the pace it did when idle fetches always looked), so that the worker
-    /// learns it.
+    /// learns it. And done frames may be lost: waits on the tasks the store watched read again.
     /// </summary>
-    private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e) => Troubled();
+    private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e)
+    {
+        Troubled();
+        ForgetWatches();
+    }
 
     private void OnWake(RedisValue message)
     {

@@ -93,6 +93,7 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
         _wake = new LazySubscription(connection, _wakeChannel, (_, message) => OnWake(message));
         _done = new LazySubscription(connection, _doneChannel, (_, message) => OnDone(message));
         _waitersBySpan = _waiters.GetAlternateLookup<ReadOnlySpan<char>>();
+        _watchedBySpan = _watched.GetAlternateLookup<ReadOnlySpan<char>>();
         connection.ConnectionRestored += OnConnectionRestored;
         connection.ConnectionFailed += OnConnectionFailed;
     }
@@ -206,6 +207,7 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
     private async Task WriteEnqueuesAsync(IReadOnlyList<EnqueueRequest> requests, EnqueueAnswer[] answers)
     {
         var now = _time.GetUtcNow();
+        var mark = MarkForWatch();
         var announce = new List<Task>();
         foreach (var request in requests)
         {
@@ -250,6 +252,10 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
                     : new EnqueueAnswer(null, (string)answer[1]!, ((string)answer[0]!)[0]);
             }
         }).ConfigureAwait(false);
+        if (mark is { } sent)
+        {
+            Watch(sent, requests, answers);
+        }
 
         if (announce.Count > 0)
         {
@@ -674,6 +680,7 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
     private async ValueTask<int> ByIdsAsync(RedisScript script, IReadOnlyList<string> ids)
     {
         ArgumentNullException.ThrowIfNull(ids);
+        Unwatch(ids);
         var split = new List<ReadRequest>(ids.Count);
         foreach (var id in ids)
         {
@@ -726,6 +733,7 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
     {
         CheckQueue(queue);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);
+        UnwatchQueue(queue);
         var args = Args(_time.GetUtcNow(), 1);
         args.Add(Math.Min(max, 10_000));
         return (int)(long)await RunAsync(StoreScript.Purge, [SeqKey(queue)], args).ConfigureAwait(false);

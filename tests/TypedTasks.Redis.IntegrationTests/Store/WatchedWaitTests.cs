@@ -1,0 +1,389 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using StackExchange.Redis;
+using TypedTasks.Redis.Store;
+using TypedTasks.Store;
+using TypedTasks.Testing;
+using static TypedTasks.Redis.IntegrationTests.Store.StoreTestKit;
+
+namespace TypedTasks.Redis.IntegrationTests.Store;
+
+/// <summary>
+/// Waits on tasks a store enqueued while its done subscription was up read nothing (INFO
+/// commandstats: no script call, the only one a wait makes being the read); every doubt reads.
+/// The store under test ("this process") sweeps once a minute, so that a wait that ends within
+/// the test's bound ended on a frame or on a read of its own, never on the sweep. Other stores,
+/// on connections of their own, play the worker and another producer.
+/// </summary>
+public abstract class WatchedWaitTests : IAsyncLifetime
+{
+    private const int N = 200;
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
+    private readonly string _prefix = "ww" + Guid.NewGuid().ToString("N")[..8];
+    private readonly List<IAsyncDisposable> _owned = [];
+    private ConnectionMultiplexer _lastConnection = null!;
+    private ConnectionMultiplexer _admin = null!;
+    private ConnectionMultiplexer _storeConnection = null!;
+    private RedisTaskStore _store = null!;
+    private RedisTaskStore _worker = null!;
+
+    protected abstract string Endpoint { get; }
+
+    public async Task InitializeAsync()
+    {
+        _admin = await ConnectionMultiplexer.ConnectAsync(Endpoint + ",allowAdmin=true");
+        _store = await OpenAsync(TimeSpan.FromMinutes(1));
+        _storeConnection = _lastConnection;
+        _worker = await OpenAsync(TimeSpan.FromMinutes(1));
+    }
+
+    public async Task DisposeAsync()
+    {
+        for (var i = _owned.Count - 1; i >= 0; i--)
+        {
+            await _owned[i].DisposeAsync();
+        }
+
+        await _admin.DisposeAsync();
+    }
+
+    /// <summary>A store on a connection of its own, as another process has.</summary>
+    private async Task<RedisTaskStore> OpenAsync(TimeSpan sweep)
+    {
+        var connection = await ConnectionMultiplexer.ConnectAsync(Endpoint);
+        var store = new RedisTaskStore(connection, new RedisTransportOptions { KeyPrefix = _prefix, IdleFetchInterval = TimeSpan.FromMilliseconds(200), ResultPollInterval = sweep }, TimeSpan.FromMinutes(10));
+        _owned.Add(connection);
+        _owned.Add(store);
+        _lastConnection = connection;
+        return store;
+    }
+
+    /// <summary>Runs one task through the worker and waits for it, so that the store's subscription is up and it knows the worker.</summary>
+    private async Task WarmUpAsync(RedisTaskStore store)
+    {
+        var id = await store.EnqueueAsync("ww", New(Small()));
+        await CompleteAsync("ww", 1);
+        Assert.Equal(TaskState.Succeeded, (await store.WaitAsync(id, Bound)).State);
+        await Poll.UntilAsync(() => Task.FromResult(store.WatchingEnqueues), "the store watches its enqueues", Bound);
+    }
+
+    /// <summary>The worker fetches and completes <paramref name="count"/> tasks of the queue, each with its id as result.</summary>
+    private async Task CompleteAsync(string queue, int count)
+    {
+        using var cts = new CancellationTokenSource(Bound);
+        for (var done = 0; done < count;)
+        {
+            var leases = await _worker.FetchAsync([queue], count - done, cts.Token);
+            foreach (var lease in leases)
+            {
+                Assert.True(await _worker.CompleteAsync(lease, TaskCompletion.Succeeded(System.Text.Encoding.UTF8.GetBytes(lease.Id))));
+            }
+
+            done += leases.Count;
+        }
+    }
+
+    private IServer[] Servers => [.. _admin.GetServers().Where(s => !s.IsReplica)];
+
+    private async Task ResetStatsAsync()
+    {
+        foreach (var server in Servers)
+        {
+            await server.ExecuteAsync("CONFIG", "RESETSTAT");
+        }
+    }
+
+    /// <summary>Script calls on every master since the last reset.</summary>
+    private async Task<long> ScriptCallsAsync()
+    {
+        long calls = 0;
+        foreach (var server in Servers)
+        {
+            var info = (string)(await server.ExecuteAsync("INFO", "commandstats"))!;
+            foreach (var line in info.Split('\n'))
+            {
+                if (line.StartsWith("cmdstat_fcall:", StringComparison.Ordinal) || line.StartsWith("cmdstat_evalsha:", StringComparison.Ordinal) || line.StartsWith("cmdstat_eval:", StringComparison.Ordinal))
+                {
+                    var from = line.IndexOf("calls=", StringComparison.Ordinal) + 6;
+                    calls += long.Parse(line[from..line.IndexOf(',', from)], System.Globalization.CultureInfo.InvariantCulture);
+                }
+            }
+        }
+
+        return calls;
+    }
+
+    private static void AssertResults(IReadOnlyList<string> ids, TaskInfo[] infos)
+    {
+        for (var i = 0; i < ids.Count; i++)
+        {
+            Assert.Equal((ids[i], TaskState.Succeeded, ids[i]), (infos[i].Id, infos[i].State, System.Text.Encoding.UTF8.GetString(infos[i].Result.Span)));
+        }
+    }
+
+    [Fact]
+    public async Task Waits_on_tasks_it_enqueued_read_nothing_while_they_wait_nor_when_they_end()
+    {
+        // Input: N tasks this store enqueued (one call each and one call for many), then N waits,
+        // then the worker completes them. Expected: no script call while the waits wait, none
+        // after the last completion, and each wait gets its own task's result.
+        await WarmUpAsync(_store);
+        var ids = new List<string>();
+        for (var i = 0; i < N / 2; i++)
+        {
+            ids.Add(await _store.EnqueueAsync("ww", New(Small())));
+        }
+
+        ids.AddRange(await _store.EnqueueManyAsync("ww", [.. Enumerable.Range(0, N / 2).Select(_ => New(Small()))]));
+        Assert.Equal(N, _store.WatchedCount);
+
+        await ResetStatsAsync();
+        var waits = ids.Select(id => _store.WaitAsync(id, Bound).AsTask()).ToArray();
+        await Task.Delay(200);
+        Assert.Equal(0, await ScriptCallsAsync());
+        Assert.DoesNotContain(waits, w => w.IsCompleted);
+
+        await CompleteAsync("ww", N);
+        await ResetStatsAsync();
+        AssertResults(ids, await Task.WhenAll(waits).WaitAsync(Bound));
+        Assert.Equal(0, await ScriptCallsAsync());
+    }
+
+    [Fact]
+    public async Task A_task_that_ended_before_its_wait_began_is_found_without_a_read()
+    {
+        // Input: N tasks this store enqueued, all completed (their frames heard) before any wait.
+        // Expected: the N waits make no script call and get each its own result, twice over.
+        await WarmUpAsync(_store);
+        var ids = await _store.EnqueueManyAsync("ww", [.. Enumerable.Range(0, N).Select(_ => New(Small()))]);
+        await CompleteAsync("ww", N);
+        await Poll.UntilAsync(() => Task.FromResult(_store.KeptCount == N), "every frame is kept", Bound);
+
+        await ResetStatsAsync();
+        AssertResults(ids, await Task.WhenAll(ids.Select(id => _store.WaitAsync(id, Bound).AsTask())).WaitAsync(Bound));
+        AssertResults(ids, await Task.WhenAll(ids.Select(id => _store.WaitAsync(id, Bound).AsTask())).WaitAsync(Bound));
+        Assert.Equal(0, await ScriptCallsAsync());
+    }
+
+    [Fact]
+    public async Task After_the_subscription_is_killed_nothing_is_watched_waits_read_and_end_and_watching_comes_back()
+    {
+        // Input: N watched tasks; the store's subscriber connection is killed (CLIENT KILL TYPE
+        // pubsub on every node); half the tasks are completed, then the waits start, then the rest
+        // is completed. Expected: the watches are dropped, every wait ends with its result well
+        // within the bound (the sweep, once a minute, cannot be what ends them), and once the
+        // subscription is back new enqueues are watched again.
+        await WarmUpAsync(_store);
+        var ids = await _store.EnqueueManyAsync("ww", [.. Enumerable.Range(0, N).Select(_ => New(Small()))]);
+        Assert.Equal(N, _store.WatchedCount);
+
+        foreach (var server in Servers)
+        {
+            await server.ExecuteAsync("CLIENT", "KILL", "TYPE", "pubsub");
+        }
+
+        await Poll.UntilAsync(() => Task.FromResult(_store.WatchedCount == 0), "the watches are dropped", Bound);
+        await CompleteAsync("ww", N / 2);
+        await ResetStatsAsync();
+        var waits = ids.Select(id => _store.WaitAsync(id, Bound).AsTask()).ToArray();
+        await CompleteAsync("ww", N / 2);
+        AssertResults(ids, await Task.WhenAll(waits).WaitAsync(Bound));
+        Assert.True(await ScriptCallsAsync() > 0, "the waits read their tasks");
+
+        await Poll.UntilAsync(async () =>
+        {
+            await _store.WaitAsync(ids[0], Bound); // a wait probes the subscription while it is not confirmed
+            return _store.WatchingEnqueues;
+        }, "the subscription is confirmed again", Bound);
+        var again = await _store.EnqueueAsync("ww", New(Small()));
+        Assert.Equal(1, _store.WatchedCount);
+        await CompleteAsync("ww", 1);
+        Assert.Equal(again, (await _store.WaitAsync(again, Bound)).Id);
+    }
+
+    [Fact]
+    public async Task A_task_of_another_store_is_read()
+    {
+        // Input: tasks enqueued by another store (another process), one already completed and one
+        // completed while waited for. Expected: this store watches neither; the wait on the
+        // completed one reads it (no frame will come) and returns at once, the other wakes.
+        await WarmUpAsync(_store);
+        var other = await OpenAsync(TimeSpan.FromMinutes(1));
+        var ended = await other.EnqueueAsync("ww", New(Small()));
+        await CompleteAsync("ww", 1);
+        var later = await other.EnqueueAsync("ww", New(Small()));
+        Assert.Equal(0, _store.WatchedCount);
+
+        await ResetStatsAsync();
+        Assert.Equal(ended, (await _store.WaitAsync(ended, Bound).AsTask().WaitAsync(Bound)).Id);
+        Assert.True(await ScriptCallsAsync() > 0, "the wait read the task");
+        var waiting = _store.WaitAsync(later, Bound).AsTask();
+        await CompleteAsync("ww", 1);
+        Assert.Equal(later, (await waiting.WaitAsync(Bound)).Id);
+    }
+
+    [Fact]
+    public async Task A_watched_task_deleted_by_another_store_ends_its_wait_with_task_not_found_at_the_first_sweep()
+    {
+        // Input: a store sweeping every 100 ms watches a pending task; another store (another
+        // process) deletes it, so no frame will ever come. Expected: the wait, which read nothing,
+        // throws TaskNotFoundException once the sweep reads the task, well before its 30 s timeout.
+        var store = await OpenAsync(TimeSpan.FromMilliseconds(100));
+        await WarmUpAsync(store);
+        var id = await store.EnqueueAsync("ww", New(Small()));
+        Assert.True(store.IsWatched(id));
+        var other = await OpenAsync(TimeSpan.FromMinutes(1));
+        Assert.Equal(1, await other.DeleteAsync([id]));
+
+        var error = await Assert.ThrowsAsync<TaskNotFoundException>(() => store.WaitAsync(id, Bound).AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal((id, false), (error.TaskId, error.Lost));
+    }
+
+    [Fact]
+    public async Task Chosen_ids_and_unique_keys_are_not_watched_since_they_may_name_a_task_that_was_there()
+    {
+        // Input: a chosen id already used by a task that ended, and a unique key held by a pending
+        // task. Expected: the enqueues answer with those tasks' ids and watch nothing; the wait
+        // on the ended one reads it and returns its outcome.
+        await WarmUpAsync(_store);
+        var first = await _store.EnqueueAsync("ww", New(Small(), chosen: "mine"));
+        await CompleteAsync("ww", 1);
+        Assert.Equal(first, await _store.EnqueueAsync("ww", New(Small(), chosen: "mine")));
+        var unique = new TaskToEnqueue(Small(), 0) { UniqueKey = "u1", UniqueFor = TimeSpan.FromMinutes(1) };
+        var locked = await _store.EnqueueAsync("ww", unique);
+        Assert.Equal(locked, await _store.EnqueueAsync("ww", unique));
+        Assert.Equal(0, _store.WatchedCount);
+        Assert.Equal(TaskState.Succeeded, (await _store.WaitAsync(first, Bound).AsTask().WaitAsync(Bound)).State);
+    }
+
+    [Fact]
+    public async Task A_frame_heard_before_the_enqueue_is_answered_leaves_the_task_unwatched_and_its_wait_reads()
+    {
+        // Input: the store's connection to the queue's node is held by a BLPOP for 1 s; an enqueue
+        // is sent behind it, and meanwhile a frame naming the id it will get is published (a
+        // made-up final record). Expected: the task is not watched (its frame may have come before
+        // the answer), and its wait reads it: pending, not the made-up outcome; it then ends with
+        // the worker's result.
+        await WarmUpAsync(_store);
+        var last = await _store.EnqueueAsync("ww", New(Small()));
+        await CompleteAsync("ww", 1);
+        var next = $"{last[..(last.IndexOf('-', StringComparison.Ordinal) + 1)]}{Sequence(last) + 1}@ww";
+
+        // The key is in the queue's hash slot: on a Cluster too it holds the enqueue's connection.
+        var blocked = _storeConnection.GetDatabase().ExecuteAsync("BLPOP", Key(_prefix, "ww", "nothing"), 1);
+        var enqueue = _store.EnqueueAsync("ww", New(Small())).AsTask();
+        await Task.Delay(100);
+        Assert.False(enqueue.IsCompleted);
+        var record = (byte[])(await _admin.GetDatabase().HashGetAsync(Bucket(_prefix, "ww", last), Sequence(last)))!;
+        var id = System.Text.Encoding.UTF8.GetBytes(next);
+        var frame = new byte[6 + id.Length + record.Length];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(frame, (ushort)id.Length);
+        id.CopyTo(frame, 2);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(2 + id.Length), record.Length);
+        record.CopyTo(frame, 6 + id.Length);
+        var heard = _store.HeardFrames;
+        await _admin.GetSubscriber().PublishAsync(RedisChannel.Literal(_prefix + ":store:done"), frame);
+        await Poll.UntilAsync(() => Task.FromResult(_store.HeardFrames > heard), "the frame is heard", Bound);
+        Assert.False(enqueue.IsCompleted);
+
+        Assert.Equal(next, await enqueue.WaitAsync(Bound));
+        await blocked.WaitAsync(Bound);
+        Assert.True(_store.IsWatched(last));
+        Assert.False(_store.IsWatched(next));
+        var waiting = _store.WaitAsync(next, Bound).AsTask();
+        await Task.Delay(200);
+        Assert.False(waiting.IsCompleted, "the wait read the task, pending, rather than take the made-up frame");
+        await CompleteAsync("ww", 1);
+        var info = await waiting.WaitAsync(Bound);
+        Assert.Equal((TaskState.Succeeded, next), (info.State, System.Text.Encoding.UTF8.GetString(info.Result.Span)));
+    }
+
+    [Fact]
+    public async Task The_watches_and_the_kept_frames_stay_within_their_bounds()
+    {
+        // Input: a store that watches at most 50 tasks and keeps frames for 300 ms (sweeping every
+        // 100 ms); 500 tasks enqueued and completed. Expected: 50 watched (the newest); a wait on
+        // an older one reads, on a newer one reads nothing; once 300 ms passed with no wait, no
+        // frame is kept and nothing is watched, and a wait reads again.
+        var store = await OpenAsync(TimeSpan.FromMilliseconds(100));
+        store.WatchLimit = 50;
+        store.KeepFor = TimeSpan.FromMilliseconds(300);
+        await WarmUpAsync(store);
+        var ids = await store.EnqueueManyAsync("ww", [.. Enumerable.Range(0, 500).Select(_ => New(Small()))]);
+        Assert.Equal(50, store.WatchedCount);
+        store.KeepFor = TimeSpan.FromMinutes(1);
+        await CompleteAsync("ww", 500);
+        await Poll.UntilAsync(() => Task.FromResult(store.KeptCount == 50), "the newest 50 frames are kept", Bound);
+
+        await ResetStatsAsync();
+        Assert.Equal(ids[^1], (await store.WaitAsync(ids[^1], Bound)).Id);
+        Assert.Equal(0, await ScriptCallsAsync());
+        Assert.Equal(ids[0], (await store.WaitAsync(ids[0], Bound)).Id);
+        Assert.True(await ScriptCallsAsync() > 0, "the wait on an unwatched task read it");
+
+        store.KeepFor = TimeSpan.FromMilliseconds(300);
+        await Poll.UntilAsync(() => Task.FromResult(store.WatchedCount == 0), "the kept frames expire", Bound);
+        await ResetStatsAsync();
+        Assert.Equal(ids[^2], (await store.WaitAsync(ids[^2], Bound)).Id);
+        Assert.True(await ScriptCallsAsync() > 0, "the wait on a task whose frame expired read it");
+    }
+
+    [Fact]
+    public async Task A_frame_larger_than_the_kept_bytes_bound_is_not_kept_and_its_wait_reads()
+    {
+        // Input: a store that keeps at most 100 record bytes; one task whose result is 1,000
+        // bytes. Expected: its frame is not kept, the task is no longer watched, and the wait
+        // reads it and returns the whole result.
+        _store.KeptBytesLimit = 100;
+        await WarmUpAsync(_store);
+        var id = await _store.EnqueueAsync("ww", New(Small()));
+        Assert.Equal(1, _store.WatchedCount);
+        var lease = Assert.Single(await _worker.FetchAsync(["ww"], 1, CancellationToken.None));
+        Assert.True(await _worker.CompleteAsync(lease, TaskCompletion.Succeeded(new byte[1000])));
+        await Poll.UntilAsync(() => Task.FromResult(_store.WatchedCount == 0), "the large frame is dropped", Bound);
+        await ResetStatsAsync();
+        Assert.Equal(1000, (await _store.WaitAsync(id, Bound)).Result.Length);
+        Assert.True(await ScriptCallsAsync() > 0, "the wait read the task");
+    }
+
+    [Fact]
+    public async Task Deleted_and_requeued_tasks_are_no_longer_watched_and_their_waits_read()
+    {
+        // Input: a watched pending task deleted, and a watched task that failed (its frame kept)
+        // requeued, both through this store. Expected: neither is watched after; the wait on the
+        // deleted one throws TaskNotFoundException at once, the one on the requeued one waits for
+        // its new run rather than return the old failure.
+        await WarmUpAsync(_store);
+        var deleted = await _store.EnqueueAsync("ww", New(Small()));
+        Assert.Equal(1, await _store.DeleteAsync([deleted]));
+        var requeued = await _store.EnqueueAsync("ww", New(Small()));
+        var lease = Assert.Single(await _worker.FetchAsync(["ww"], 1, CancellationToken.None));
+        Assert.True(await _worker.CompleteAsync(lease, TaskCompletion.Failed(new TaskError("E", "first run", null))));
+        await Poll.UntilAsync(() => Task.FromResult(_store.KeptCount == 1), "the failure's frame is kept", Bound);
+        Assert.Equal(1, await _store.RequeueAsync([requeued]));
+        Assert.Equal(0, _store.WatchedCount);
+
+        await Assert.ThrowsAsync<TaskNotFoundException>(() => _store.WaitAsync(deleted, Bound).AsTask().WaitAsync(Bound));
+        var waiting = _store.WaitAsync(requeued, Bound).AsTask();
+        await Task.Delay(200);
+        Assert.False(waiting.IsCompleted);
+        await CompleteAsync("ww", 1);
+        var info = await waiting.WaitAsync(Bound);
+        Assert.Equal((TaskState.Succeeded, requeued), (info.State, System.Text.Encoding.UTF8.GetString(info.Result.Span)));
+    }
+}
+
+/// <summary>Watched waits on a single server.</summary>
+public sealed class StandaloneWatchedWaitTests(RedisFixture redis) : WatchedWaitTests, IClassFixture<RedisFixture>
+{
+    protected override string Endpoint => redis.Server.Endpoint;
+}
+
+/// <summary>Watched waits on a 3-master Cluster (frames published on one node reach the subscriber on another).</summary>
+public sealed class ClusterWatchedWaitTests(RedisClusterFixture cluster) : WatchedWaitTests, IClassFixture<RedisClusterFixture>
+{
+    protected override string Endpoint => cluster.Endpoint;
+}

@@ -109,6 +109,7 @@ local function plan_request(qi, q, from, n, claims)
     if not existing and not item.existing and not item.same then
       next_seq[qi] = next_seq[qi] + 1
       item.seq = string.format('%d', next_seq[qi])
+      bucket_nos[item.seq] = string.format('%d', math.floor(next_seq[qi] / 128)) -- from the number at hand
       local index = item.due > NOW and 'sched' or 'pending:' .. item.prio
       p = problem_at(q, 't:' .. bucket_no(item.seq), 'hash') or problem_of(q, index)
       if not p and item.link ~= '' then p = problem_at(q, 'link', 'hash') end

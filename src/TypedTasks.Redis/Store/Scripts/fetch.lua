@@ -112,11 +112,13 @@ for i = 1, #starts do
   out[n + 5] = r.prio
   out[n + 6] = r.body
 end
--- One ZADD per queue with every lease of the call.
+-- One ZADD per queue with every lease of the call, and the member that keeps the set a skiplist
+-- (shared.lua, KEEP_SKIPLIST; added again when it is there: a lookup in the set's dict).
 for _, q in pairs(queues) do
   local leases = q.leased
   if leases then
-    for first = 1, #leases, 1000 do
+    redis.call('ZADD', q.base .. 'leases', '+inf', KEEP_SKIPLIST, unpack(leases, 1, math.min(1000, #leases)))
+    for first = 1001, #leases, 1000 do
       redis.call('ZADD', q.base .. 'leases', unpack(leases, first, math.min(first + 999, #leases)))
     end
   end

@@ -31,6 +31,11 @@ local PENDING, SCHEDULED, STARTED, RETRYING = 0, 1, 2, 3
 local SUCCEEDED, FAILED, CANCELED, EXPIRED = 4, 5, 6, 7
 local SIDE = 'x'
 local INLINE_MAX = 64 -- a hash stays a listpack while no value is longer than hash-max-listpack-value (64)
+-- A member of every leases sorted set that is no lease: longer than zset-max-listpack-value (64),
+-- so Redis keeps the set a skiplist and never converts it back (a listpack of up to 128 leases
+-- is walked entry by entry, comparing scores as text, by every ZADD, ZREM and ZSCORE). Its score
+-- is +inf: no recovery range, count or page of leases (all below +inf) reaches it.
+local KEEP_SKIPLIST = 'not a lease: this member is longer than 64 bytes so that Redis keeps the leases sorted set a skiplist'
 local FINAL_INDEX = { [4] = 'succeeded', [5] = 'failed', [6] = 'canceled', [7] = 'expired' }
 local WAIT_INDEX = { [1] = 'sched', [3] = 'retrying' }
 local KIND = { seq = 'hash', open = 'hash', sched = 'zset', retrying = 'zset', leases = 'zset',
@@ -142,7 +147,18 @@ end
 -- Numbers that go into key names and command arguments are made text with '%d': Lua's own
 -- number to text (concatenation, and redis.call's arguments) formats them as floating point,
 -- several times slower, and the scripts do it per task.
-local function bucket_no(seq) return string.format('%d', math.floor(tonumber(seq) / 128)) end
+-- The bucket number of a sequence as text, made once per sequence and call: a task's call asks
+-- for it several times (its bucket key, its open count, its checks), and each time would cost a
+-- text to number conversion (strtod, twice in tonumber) and a number to text one.
+local bucket_nos
+local function bucket_no(seq)
+  local b = bucket_nos[seq]
+  if not b then
+    b = string.format('%d', math.floor(tonumber(seq) / 128))
+    bucket_nos[seq] = b
+  end
+  return b
+end
 -- The bucket key of a task, made once per call (a text to number conversion costs a strtod);
 -- nil for an entry that is no number (written by hand into an index): it names no record.
 local function bucket_of(q, seq)
@@ -1150,5 +1166,6 @@ local function begin(keys, args)
   FAILED_CAP, FINAL_CAP = tonumber(ARGV[3]), tonumber(ARGV[4])
   WAKE, DONE, CANCEL = ARGV[5], ARGV[6], ARGV[7]
   queues, staging, staged, pushes, closes, lists, unsided, frames, cancels, strings = {}, false, {}, {}, {}, {}, {}, {}, {}, {}
+  bucket_nos = {}
   followups, serving = {}, 0 -- workflows' follow-ups of this call
 end

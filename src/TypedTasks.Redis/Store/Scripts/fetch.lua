@@ -14,7 +14,7 @@
 -- it ends Failed with the reason (see unreadable below), so it holds up neither this fetch nor
 -- the tasks behind it.
 staging = true
-local room = tonumber(ARGV[A])
+local room = num(ARGV[A])
 local deadline = ARGV[A + 1] -- as sent: a ZADD score, not formatted again per lease
 local worker = ARGV[A + 2]
 local starts = {}

@@ -173,8 +173,14 @@ local function bucket_of(q, seq)
   if not bk then bk = {}; q.bk = bk end
   local b = bk[seq]
   if not b then
-    if not tonumber(seq) then return nil end
-    b = q.base .. 't:' .. bucket_no(seq); bk[seq] = b
+    local n = tonumber(seq)
+    if not n then return nil end
+    local no = bucket_nos[seq]
+    if not no then
+      no = sformat('%d', mfloor(n / 128))
+      bucket_nos[seq] = no
+    end
+    b = q.base .. 't:' .. no; bk[seq] = b
   end
   return b
 end
@@ -185,6 +191,10 @@ local function side_of(q, seq) return q.base .. 'x:' .. seq end
 -- each new string costs hundreds of instructions, and a record is read and written per task.
 local ZERO_2, ZERO_4 = '\0\0', '\0\0\0\0'
 local BYTE_CHAR -- byte value -> one-character string, made by begin
+-- The numbers 0 to 255 by their text, made by begin: priorities, queue indexes, counts and most
+-- fences come as such text, and tonumber costs two strtod calls.
+local SMALL
+local function num(s) return SMALL[s] or tonumber(s) end
 
 local function rec_read(s)
   -- Made whole at once: a table filled field by field is resized four times on the way.
@@ -1198,12 +1208,15 @@ local function begin(keys, args)
     rcall, ssub, sbyte, schar, sformat, smatch, sfind = redis.call, string.sub, string.byte, string.char, string.format, string.match, string.find
     spack, sunpack, mmin, mmax, mfloor, tconcat = struct.pack, struct.unpack, math.min, math.max, math.floor, table.concat
     mpack, munpack = cmsgpack.pack, cmsgpack.unpack
-    BYTE_CHAR = {}
-    for i = 0, 255 do BYTE_CHAR[i] = schar(i) end
+    BYTE_CHAR, SMALL = {}, {}
+    for i = 0, 255 do
+      BYTE_CHAR[i] = schar(i)
+      SMALL[sformat('%d', i)] = i
+    end
   end
   KEYS, ARGV = keys, args
   NOW, TTL = tonumber(ARGV[1]), tonumber(ARGV[2])
-  FAILED_CAP, FINAL_CAP = tonumber(ARGV[3]), tonumber(ARGV[4])
+  FAILED_CAP, FINAL_CAP = num(ARGV[3]), num(ARGV[4])
   WAKE, DONE, CANCEL = ARGV[5], ARGV[6], ARGV[7]
   queues, staging, staged, pushes, closes, lists, unsided, frames, cancels, strings = {}, false, {}, {}, {}, {}, {}, {}, {}, {}
   bucket_nos = {}

@@ -525,11 +525,11 @@ end
 
 -- Removes settled or expired leases of q; the set goes too once only the member that keeps it a
 -- skiplist (KEEP_SKIPLIST) is left, so that a queue with no lease has no leases key, as the
--- idle looks (recover's EXISTS) expect. One ZCARD per call; the next fetch makes the set again.
+-- idle looks (recover's EXISTS) expect. One ZCOUNT per call; the next fetch makes the set again.
 local function unlease(q, members)
   local key = q.base .. 'leases'
   zrem_all(key, members)
-  if rcall('ZCARD', key) == 1 and rcall('ZSCORE', key, KEEP_SKIPLIST) then rcall('DEL', key) end
+  if rcall('ZCOUNT', key, '-inf', '(+inf') == 0 then rcall('DEL', key) end
 end
 
 -- Pushes a pending task: at the head of its run order (runs next) or at the tail.

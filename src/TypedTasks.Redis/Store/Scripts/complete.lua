@@ -19,7 +19,8 @@
 -- ran): its lease is dropped, 1; without its lease (settled already, or dropped by recover): 0.
 -- Order: per lease, the record is read and every key its settle writes is checked first; then
 -- the record and its new index entry are written; the leases of the call are removed only after
--- every write (one ZREM per queue), and a final index past its cap is trimmed once per call.
+-- every write (one ZREM per queue; the key goes when only its skiplist member is left, shared.lua
+-- unlease), and a final index past its cap is trimmed once per call.
 -- The end of a limited task's run gives its concurrency slots back (unlimit, shared.lua).
 local count = (#ARGV - A + 1) / 7
 local out = {}

@@ -382,16 +382,18 @@ end
 
 local function save(q, seq, r)
   local s = rec_write(r)
-  local side = side_of(q, seq)
   if #s <= INLINE_MAX then
     bucket_set(q, seq, s)
-    -- While staging, the side key goes once the bucket field that replaces it is written.
+    -- While staging, the side key goes once the bucket field that replaces it is written. (Its
+    -- name is made only here and below: most records are inline.)
     if r.side then
+      local side = side_of(q, seq)
       if staging then unsided[side] = true; strings[side] = nil else rcall('DEL', side) end
     end
     if q.spre then q.spre[seq] = nil end
     r.side = false
   else
+    local side = side_of(q, seq)
     unsided[side] = nil
     if is_final(r.state) then
       strings[side] = nil
@@ -441,7 +443,12 @@ end
 -- Tells waiters: one frame per final record (id length, id, record length, record).
 local function announce(q, seq, r, s)
   local id = id_of(q, seq, r)
-  frames[#frames + 1] = spack('>H', #id) .. id .. spack('>I4', #s) .. s
+  -- Its four parts as they are: the message is made once, by one table.concat (flush).
+  local n = #frames
+  frames[n + 1] = spack('>H', #id)
+  frames[n + 2] = id
+  frames[n + 3] = spack('>I4', #s)
+  frames[n + 4] = s
 end
 
 -- A final index entry: the sequence and when the task became final (its record's updated time),

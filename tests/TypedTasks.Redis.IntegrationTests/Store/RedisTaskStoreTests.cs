@@ -194,6 +194,66 @@ public abstract class RedisTaskStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_leases_set_is_kept_a_skiplist_by_a_member_that_no_count_page_or_recovery_takes_for_a_lease()
+    {
+        // Input: three tasks fetched by a store whose leases run out at once (no heartbeat renews
+        // them), then recovered, fetched again and settled. Expected: the leases set is a skiplist
+        // (its extra member is longer than 64 bytes); Started counts and pages the three leases
+        // alone; recovery brings back the three tasks and nothing else; once no lease is left the
+        // key is gone, as an idle queue's looks expect.
+        await using var store = Open(o => { o.HeartbeatInterval = TimeSpan.FromMilliseconds(50); o.WorkerTimeout = TimeSpan.FromMilliseconds(200); });
+        string[] ids = [await store.EnqueueAsync("k", New()), await store.EnqueueAsync("k", New()), await store.EnqueueAsync("k", New())];
+        Assert.Equal(3, (await store.FetchAsync(["k"], 3, CancellationToken.None)).Count);
+        Assert.Equal("skiplist", await Raw.KeyEncodingAsync(K("k", "leases")));
+        Assert.Equal(3, (await store.CountAsync("k")).Started);
+        Assert.Equal(ids.Order(), (await store.ListAsync("k", TaskState.Started, 0, 10)).Select(t => t.Info.Id).Order());
+        Assert.Single(await store.ListAsync("k", TaskState.Started, 2, 10));
+
+        var recovered = 0;
+        await Poll.UntilAsync(async () => (recovered += await store.RecoverAsync(["k"])) == 3, "the three leases expire and their tasks come back", Bound);
+        Assert.Equal((3L, 0L), ((await store.CountAsync("k")).Pending, (await store.CountAsync("k")).Started));
+        Assert.False(await Raw.KeyExistsAsync(K("k", "leases")));
+
+        var leases = await store.FetchAsync(["k"], 3, CancellationToken.None);
+        Assert.Equal(3, leases.Count);
+        foreach (var lease in leases)
+        {
+            Assert.True(await store.CompleteAsync(lease, TaskCompletion.Succeeded(default)));
+        }
+
+        Assert.Equal((0L, 3L), ((await store.CountAsync("k")).Started, (await store.CountAsync("k")).Succeeded));
+        Assert.False(await Raw.KeyExistsAsync(K("k", "leases")));
+    }
+
+    [Fact]
+    public async Task A_leases_set_an_older_version_wrote_is_read_as_it_is_and_kept_a_skiplist_from_the_next_fetch()
+    {
+        // Input: a running task whose leases set is as a version before the skiplist member left
+        // it (its lease alone, a listpack), then a second task fetched. Expected: the count, the
+        // page and the settle read the old set as before; the next fetch adds the member, and the
+        // set is a skiplist from then on.
+        var first = await _store.EnqueueAsync("o", New());
+        var second = await _store.EnqueueAsync("o", New());
+        var lease = Assert.Single(await _store.FetchAsync(["o"], 1, CancellationToken.None));
+        var seq = Sequence(first).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var deadline = (await Raw.SortedSetScoreAsync(K("o", "leases"), seq))!.Value;
+        await Raw.KeyDeleteAsync(K("o", "leases"));
+        await Raw.SortedSetAddAsync(K("o", "leases"), seq, deadline);
+        Assert.Equal("listpack", await Raw.KeyEncodingAsync(K("o", "leases")));
+        Assert.Equal(1, (await _store.CountAsync("o")).Started);
+        Assert.Equal(first, Assert.Single(await _store.ListAsync("o", TaskState.Started, 0, 10)).Info.Id);
+
+        var next = Assert.Single(await _store.FetchAsync(["o"], 1, CancellationToken.None));
+        Assert.Equal(second, next.Id);
+        Assert.Equal("skiplist", await Raw.KeyEncodingAsync(K("o", "leases")));
+        Assert.Equal(2, (await _store.CountAsync("o")).Started);
+        Assert.True(await _store.CompleteAsync(lease, TaskCompletion.Succeeded(default)));
+        Assert.True(await _store.CompleteAsync(next, TaskCompletion.Succeeded(default)));
+        Assert.Equal((0L, 2L), ((await _store.CountAsync("o")).Started, (await _store.CountAsync("o")).Succeeded));
+        Assert.False(await Raw.KeyExistsAsync(K("o", "leases")));
+    }
+
+    [Fact]
     public async Task Heartbeats_publish_the_worker_with_what_it_holds_and_keep_its_leases()
     {
         await using var store = Open(o => { o.HeartbeatInterval = TimeSpan.FromMilliseconds(100); o.WorkerTimeout = TimeSpan.FromMilliseconds(400); });

@@ -19,7 +19,8 @@
 -- ran): its lease is dropped, 1; without its lease (settled already, or dropped by recover): 0.
 -- Order: per lease, the record is read and every key its settle writes is checked first; then
 -- the record and its new index entry are written; the leases of the call are removed only after
--- every write (one ZREM per queue), and a final index past its cap is trimmed once per call.
+-- every write (one ZREM per queue; the key goes when only its skiplist member is left, shared.lua
+-- unlease), and a final index past its cap is trimmed once per call.
 -- The end of a limited task's run gives its concurrency slots back (unlimit, shared.lua).
 local count = (#ARGV - A + 1) / 7
 local out = {}
@@ -44,7 +45,7 @@ staging = true
 local wanted, linked, seqs, chosen, qis = {}, {}, {}, {}, {}
 for i = 1, count do
   local at = A + (i - 1) * 7
-  local qi = tonumber(ARGV[at])
+  local qi = num(ARGV[at])
   qis[i] = qi
   local q = queue(qi)
   local e, n = epoch_form(ARGV[at + 1])
@@ -60,7 +61,7 @@ for qi, list in pairs(chosen) do
   local q = queue(qi)
   local keys = {}
   for k, i in ipairs(list) do keys[k] = q.base .. 'id:' .. ARGV[A + (i - 1) * 7 + 1] end
-  local values = redis.call('MGET', unpack(keys))
+  local values = rcall('MGET', unpack(keys))
   for k, i in ipairs(list) do
     seqs[i] = values[k] or false
     if values[k] and FINAL_OF[ARGV[A + (i - 1) * 7 + 3]] then
@@ -79,7 +80,7 @@ end
 for qi, list in pairs(wanted) do prefetch(queue(qi), list) end
 for qi, list in pairs(linked) do
   local q = queue(qi)
-  local ok, values = pcall(redis.call, 'HMGET', q.base .. 'link', unpack(list))
+  local ok, values = pcall(rcall, 'HMGET', q.base .. 'link', unpack(list))
   if ok then
     q.links = q.links or {}
     for k, seq in ipairs(list) do q.links[seq] = values[k] or false end
@@ -91,7 +92,7 @@ for i = 1, count do
   local at = A + (i - 1) * 7
   local q = queue(qis[i])
   local seq = seqs[i] or nil
-  local fence = tonumber(ARGV[at + 2])
+  local fence = num(ARGV[at + 2])
   local kind = ARGV[at + 3]
   local r, bad = nil, false
   if seq then r, bad = try_load(q, seq) end
@@ -109,7 +110,7 @@ for i = 1, count do
   elseif is_final(r.state) then
     -- Canceled while it ran, or settled earlier in this call: its lease (if it still has one)
     -- leaves with the others below, after every write of the call.
-    if q.unleased[seq] or not redis.call('ZSCORE', q.base .. 'leases', seq) then
+    if q.unleased[seq] or not rcall('ZSCORE', q.base .. 'leases', seq) then
       out[2 * i - 1] = 0
     else
       q.unleased[seq] = true
@@ -123,7 +124,7 @@ for i = 1, count do
     r.updated = NOW
     if kind == 'l' then
       r.state = PENDING
-      r.attempt = math.max(r.attempt - 1, 0)
+      r.attempt = mmax(r.attempt - 1, 0)
       save(q, seq, r)
       push_pending(q, seq, r.prio, true)
     elseif kind == 'r' then
@@ -131,7 +132,7 @@ for i = 1, count do
       r.err = ARGV[at + 4]
       save(q, seq, r)
       local due = tonumber(ARGV[at + 5])
-      redis.call('ZADD', q.base .. 'retrying', due, seq)
+      rcall('ZADD', q.base .. 'retrying', due, seq)
       -- Announced (flush), so that every worker of the queue promotes it when due, not only this
       -- process, which may stop before then.
       if not q.due or due < q.due then q.due = due end
@@ -140,7 +141,9 @@ for i = 1, count do
         r.state = SUCCEEDED
         r.body = ARGV[at + 4]
         r.err = ''
-        r.name = string.sub(ARGV[at + 6], 1, 255)
+        local name = ARGV[at + 6]
+        if #name > 255 then name = ssub(name, 1, 255) end
+        r.name = name
       elseif kind == 'f' then
         r.state = FAILED
         r.err = ARGV[at + 4]
@@ -162,7 +165,7 @@ end
 write_staged()
 -- The settled leases leave last, one ZREM per queue (after every write of the call).
 for _, q in pairs(queues) do
-  if #q.unleased > 0 then zrem_all(q.base .. 'leases', q.unleased) end
+  if #q.unleased > 0 then unlease(q, q.unleased) end
 end
 flush()
 for k = 1, #followups do out[2 * count + k] = followups[k] end

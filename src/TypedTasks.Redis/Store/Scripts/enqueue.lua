@@ -59,7 +59,7 @@ local function plan_request(qi, q, from, n, claims)
   for t = 1, n do
     local at = from + (t - 1) * STRIDE
     local chosen = ARGV[at + 2]
-    local e = epoch_form(chosen)
+    local e = chosen ~= '' and epoch_form(chosen)
     if e and e == (epoch(q) or fresh_epoch(q, candidate)) then
       return nil, 'c', 'the chosen task id ' .. chosen .. ' has the form of an id the store makes in queue ' .. q.name .. '; choose another'
     end
@@ -77,7 +77,7 @@ local function plan_request(qi, q, from, n, claims)
         end
       end
     end
-    local item = { q = q, qi = qi, new = true, prio = tonumber(ARGV[at]), due = tonumber(ARGV[at + 1]), chosen = chosen,
+    local item = { q = q, qi = qi, new = true, prio = num(ARGV[at]), due = num(ARGV[at + 1]), chosen = chosen,
       name = '', body = ARGV[at + 3], link = ARGV[at + 4], unique = ARGV[at + 5], unique_for = ARGV[at + 6],
       limits = ARGV[at + 7] }
     if existing then
@@ -109,7 +109,8 @@ local function plan_request(qi, q, from, n, claims)
     if not existing and not item.existing and not item.same then
       next_seq[qi] = next_seq[qi] + 1
       item.seq = string.format('%d', next_seq[qi])
-      local index = item.due > NOW and 'sched' or 'pending:' .. item.prio
+      bucket_nos[item.seq] = string.format('%d', math.floor(next_seq[qi] / 128)) -- from the number at hand
+      local index = item.due > NOW and 'sched' or pending_of(item.prio)
       p = problem_at(q, 't:' .. bucket_no(item.seq), 'hash') or problem_of(q, index)
       if not p and item.link ~= '' then p = problem_at(q, 'link', 'hash') end
       if p then return nil, 'w', p end
@@ -127,8 +128,8 @@ local at = A + 1
 local r = 0
 while at <= #ARGV do
   r = r + 1
-  local qi = tonumber(ARGV[at])
-  local n = tonumber(ARGV[at + 1])
+  local qi = num(ARGV[at])
+  local n = num(ARGV[at + 1])
   local q = queue(qi)
   local before = next_seq[qi]
   local claims = {}

@@ -14,7 +14,7 @@
 -- it ends Failed with the reason (see unreadable below), so it holds up neither this fetch nor
 -- the tasks behind it.
 staging = true
-local room = tonumber(ARGV[A])
+local room = num(ARGV[A])
 local deadline = ARGV[A + 1] -- as sent: a ZADD score, not formatted again per lease
 local worker = ARGV[A + 2]
 local starts = {}
@@ -29,7 +29,7 @@ for qi = 1, #KEYS do
   -- One EXISTS of the ten pending lists: an idle queue costs that command alone.
   local lists = {}
   for p = 0, 9 do lists[p + 1] = q.base .. pending_of(p) end
-  local busy = redis.call('EXISTS', unpack(lists)) > 0
+  local busy = rcall('EXISTS', unpack(lists)) > 0
   if busy then check(q, 'leases') end
   for p = 9, 0, -1 do
     if not busy then break end
@@ -41,7 +41,7 @@ for qi = 1, #KEYS do
     -- time, and at most HOLD_MAX tasks are held back per call.
     for _ = 1, 16 do
       if room <= 0 or held >= HOLD_MAX then break end
-      local window = redis.call('LRANGE', list, -(seen + want), -(seen + 1))
+      local window = rcall('LRANGE', list, -(seen + want), -(seen + 1))
       if #window == 0 then break end
       prefetch(q, window)
       local j = #window
@@ -84,7 +84,7 @@ for qi = 1, #KEYS do
       end
       if j >= 1 or #window < want then break end
       -- Entries held back made room for more: read further ahead.
-      want = math.min(room + held, 256)
+      want = mmin(room + held, 256)
     end
     if seen > 0 then pops[#pops + 1] = { list, seen } end
   end
@@ -112,12 +112,14 @@ for i = 1, #starts do
   out[n + 5] = r.prio
   out[n + 6] = r.body
 end
--- One ZADD per queue with every lease of the call.
+-- One ZADD per queue with every lease of the call, and the member that keeps the set a skiplist
+-- (shared.lua, KEEP_SKIPLIST; added again when it is there: a lookup in the set's dict).
 for _, q in pairs(queues) do
   local leases = q.leased
   if leases then
-    for first = 1, #leases, 1000 do
-      redis.call('ZADD', q.base .. 'leases', unpack(leases, first, math.min(first + 999, #leases)))
+    rcall('ZADD', q.base .. 'leases', '+inf', KEEP_SKIPLIST, unpack(leases, 1, mmin(1000, #leases)))
+    for first = 1001, #leases, 1000 do
+      rcall('ZADD', q.base .. 'leases', unpack(leases, first, mmin(first + 999, #leases)))
     end
   end
 end
@@ -136,7 +138,7 @@ for i = 1, #refused do
 end
 write_staged()
 for i = 1, #pops do
-  redis.call('RPOP', pops[i][1], pops[i][2])
+  rcall('RPOP', pops[i][1], pops[i][2])
 end
 flush()
 -- More tasks may be startable than this call reached (it held back as many as it may): the

@@ -10,8 +10,9 @@ local state = tonumber(ARGV[A])
 local offset = tonumber(ARGV[A + 1])
 local want = tonumber(ARGV[A + 2])
 local seqs, dues = {}, {}
+-- By score below +inf: the leases set's member at +inf (shared.lua, KEEP_SKIPLIST) is no task.
 local function scored(key)
-  local page = redis.call('ZRANGE', key, offset, offset + want - 1, 'WITHSCORES')
+  local page = redis.call('ZRANGEBYSCORE', key, '-inf', '(+inf', 'WITHSCORES', 'LIMIT', offset, want)
   for i = 1, #page, 2 do
     seqs[#seqs + 1] = page[i]
     dues[#dues + 1] = tonumber(page[i + 1])

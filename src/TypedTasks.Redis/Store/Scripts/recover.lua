@@ -38,9 +38,7 @@ for qi = 1, #KEYS do
       back = back + 1
     end
   end
-  for first = 1, #expired, 1000 do
-    redis.call('ZREM', q.base .. 'leases', unpack(expired, first, math.min(first + 999, #expired)))
-  end
+  if #expired > 0 then unlease(q, expired) end
 end
 flush()
 local out = { back }

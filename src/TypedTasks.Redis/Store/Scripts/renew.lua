@@ -11,14 +11,14 @@ local renewed = 0
 local bad = ''
 for i = 1, count do
   local at = A + 1 + (i - 1) * 3
-  local q = queue(tonumber(ARGV[at]))
+  local q = queue(num(ARGV[at]))
   local p = problem_of(q, 'leases')
   if p then
     bad = p
   else
     local seq = resolve(q, ARGV[at + 1])
     local r = seq and try_load(q, seq)
-    if r and r.state == STARTED and r.fence == tonumber(ARGV[at + 2]) then
+    if r and r.state == STARTED and r.fence == num(ARGV[at + 2]) then
       renewed = renewed + redis.call('ZADD', q.base .. 'leases', 'XX', 'CH', deadline, seq)
     end
   end

@@ -27,10 +27,22 @@ local KEYS, ARGV, NOW, TTL, FAILED_CAP, FINAL_CAP, WAKE, DONE, CANCEL
 local A = 8
 local queues, staging, staged, pushes, closes, lists, unsided, frames, cancels, strings
 
+-- The library functions the scripts call per task, as locals set by begin (the libraries are not
+-- there while a function library loads): in a Redis function a global such as string.sub is
+-- looked up through the protected globals table, then in the library's table, about 300
+-- instructions a call before the call itself (callgrind). Scripts outside the hot path may use
+-- the globals as they are.
+local rcall, ssub, sbyte, schar, sformat, smatch, sfind, spack, sunpack, mmin, mmax, mfloor, tconcat, mpack, munpack
+
 local PENDING, SCHEDULED, STARTED, RETRYING = 0, 1, 2, 3
 local SUCCEEDED, FAILED, CANCELED, EXPIRED = 4, 5, 6, 7
 local SIDE = 'x'
 local INLINE_MAX = 64 -- a hash stays a listpack while no value is longer than hash-max-listpack-value (64)
+-- A member of every leases sorted set that is no lease: longer than zset-max-listpack-value (64),
+-- so Redis keeps the set a skiplist and never converts it back (a listpack of up to 128 leases
+-- is walked entry by entry, comparing scores as text, by every ZADD, ZREM and ZSCORE). Its score
+-- is +inf: no recovery range, count or page of leases (all below +inf) reaches it.
+local KEEP_SKIPLIST = 'not a lease: this member is longer than 64 bytes so that Redis keeps the leases sorted set a skiplist'
 local FINAL_INDEX = { [4] = 'succeeded', [5] = 'failed', [6] = 'canceled', [7] = 'expired' }
 local WAIT_INDEX = { [1] = 'sched', [3] = 'retrying' }
 local KIND = { seq = 'hash', open = 'hash', sched = 'zset', retrying = 'zset', leases = 'zset',
@@ -45,7 +57,7 @@ local function is_final(state) return state >= SUCCEEDED end
 
 -- What is wrong with a key that holds another Redis type than the store writes there, or nil.
 local function problem(key, kind)
-  local t = redis.call('TYPE', key).ok
+  local t = rcall('TYPE', key).ok
   if t ~= kind and t ~= 'none' then
     return 'WRONGTYPE the task store key ' .. key .. ' holds a ' .. t .. ', not a ' .. kind .. '; nothing was changed'
   end
@@ -63,7 +75,7 @@ local function queue(i)
   local q = queues[i]
   if not q then
     local key = KEYS[i]
-    q = { seq = key, base = string.sub(key, 1, -4), name = string.match(key, '{(.*)}:seq$'), wake = false, checked = {}, trims = {}, unleased = {} }
+    q = { seq = key, base = ssub(key, 1, -4), name = smatch(key, '{(.*)}:seq$'), wake = false, checked = {}, trims = {}, unleased = {} }
     queues[i] = q
   end
   return q
@@ -73,8 +85,8 @@ end
 local function ttl_of(q)
   if q.ttl == nil then
     q.ttl = TTL
-    if redis.call('TYPE', q.seq).ok == 'hash' then
-      local given = tonumber(redis.call('HGET', q.seq, 'ttl') or '')
+    if rcall('TYPE', q.seq).ok == 'hash' then
+      local given = tonumber(rcall('HGET', q.seq, 'ttl') or '')
       if given and given > 0 then q.ttl = given end
     end
   end
@@ -83,7 +95,7 @@ end
 
 -- ttl_of as text, for PEXPIRE and SET PX.
 local function ttl_text(q)
-  if not q.ttl_text then q.ttl_text = string.format('%d', ttl_of(q)) end
+  if not q.ttl_text then q.ttl_text = sformat('%d', ttl_of(q)) end
   return q.ttl_text
 end
 
@@ -101,12 +113,12 @@ end
 
 -- The first problem among the named keys of q, or nil. Scripts that serve many callers at once
 -- (enqueue, complete) use it to refuse only the requests that need a bad key.
-local function problem_of(q, ...)
-  for _, suffix in ipairs({ ... }) do
-    local p = problem_at(q, suffix)
-    if p then return p end
-  end
-  return nil
+-- Recursive, so that no table of the names is made per call.
+local function problem_of(q, suffix, ...)
+  if not suffix then return nil end
+  local p = problem_at(q, suffix)
+  if p then return p end
+  return problem_of(q, ...)
 end
 
 -- Checks the named keys of q (once per call each): fails the whole call on a bad one.
@@ -124,7 +136,7 @@ local function check_final(q)
 end
 
 local function epoch(q)
-  if q.epoch == nil then q.epoch = redis.call('HGET', q.seq, 'epoch') or false end
+  if q.epoch == nil then q.epoch = rcall('HGET', q.seq, 'epoch') or false end
   return q.epoch
 end
 
@@ -133,8 +145,8 @@ end
 -- even by the same client, does not get back the epoch its lost tasks' ids carry.
 local function fresh_epoch(q, candidate)
   if not q.fresh then
-    local t = redis.call('TIME')
-    q.fresh = string.sub(redis.sha1hex(candidate .. ':' .. t[1] .. ':' .. t[2]), 1, 8)
+    local t = rcall('TIME')
+    q.fresh = ssub(redis.sha1hex(candidate .. ':' .. t[1] .. ':' .. t[2]), 1, 8)
   end
   return q.fresh
 end
@@ -142,7 +154,18 @@ end
 -- Numbers that go into key names and command arguments are made text with '%d': Lua's own
 -- number to text (concatenation, and redis.call's arguments) formats them as floating point,
 -- several times slower, and the scripts do it per task.
-local function bucket_no(seq) return string.format('%d', math.floor(tonumber(seq) / 128)) end
+-- The bucket number of a sequence as text, made once per sequence and call: a task's call asks
+-- for it several times (its bucket key, its open count, its checks), and each time would cost a
+-- text to number conversion (strtod, twice in tonumber) and a number to text one.
+local bucket_nos
+local function bucket_no(seq)
+  local b = bucket_nos[seq]
+  if not b then
+    b = sformat('%d', mfloor(tonumber(seq) / 128))
+    bucket_nos[seq] = b
+  end
+  return b
+end
 -- The bucket key of a task, made once per call (a text to number conversion costs a strtod);
 -- nil for an entry that is no number (written by hand into an index): it names no record.
 local function bucket_of(q, seq)
@@ -150,43 +173,70 @@ local function bucket_of(q, seq)
   if not bk then bk = {}; q.bk = bk end
   local b = bk[seq]
   if not b then
-    if not tonumber(seq) then return nil end
-    b = q.base .. 't:' .. bucket_no(seq); bk[seq] = b
+    local n = tonumber(seq)
+    if not n then return nil end
+    local no = bucket_nos[seq]
+    if not no then
+      no = sformat('%d', mfloor(n / 128))
+      bucket_nos[seq] = no
+    end
+    b = q.base .. 't:' .. no; bk[seq] = b
   end
   return b
 end
 local function side_of(q, seq) return q.base .. 'x:' .. seq end
 
+-- The fields are read and written without a C call where none is needed (lengths by sbyte, no
+-- ssub for an empty field, the zero lengths as constants): in a Redis function each C call and
+-- each new string costs hundreds of instructions, and a record is read and written per task.
+local ZERO_2, ZERO_4 = '\0\0', '\0\0\0\0'
+local BYTE_CHAR -- byte value -> one-character string, made by begin
+-- The numbers 0 to 255 by their text, made by begin: priorities, queue indexes, counts and most
+-- fences come as such text, and tonumber costs two strtod calls.
+local SMALL
+local function num(s) return SMALL[s] or tonumber(s) end
+
 local function rec_read(s)
   -- Made whole at once: a table filled field by field is resized four times on the way.
-  local state, prio, attempt, fence, updated = struct.unpack('>BBHI4I6', s)
+  local state, prio, attempt, fence, updated = sunpack('>BBHI4I6', s)
   local limited = prio >= 128
   if limited then prio = prio - 128 end
-  local pos = 15
-  local n = string.byte(s, pos)
-  local name = string.sub(s, pos + 1, pos + n); pos = pos + 1 + n
-  n = string.byte(s, pos)
-  local worker = string.sub(s, pos + 1, pos + n); pos = pos + 1 + n
-  n = struct.unpack('>H', s, pos)
-  local chosen = string.sub(s, pos + 2, pos + 1 + n); pos = pos + 2 + n
-  n = struct.unpack('>I4', s, pos)
-  local err = string.sub(s, pos + 4, pos + 3 + n); pos = pos + 4 + n
-  local limits = ''
+  local n = sbyte(s, 15)
+  local pos = 16
+  local name, worker, chosen, err, limits = '', '', '', '', ''
+  if n > 0 then name = ssub(s, pos, pos + n - 1); pos = pos + n end
+  n = sbyte(s, pos); pos = pos + 1
+  if n > 0 then worker = ssub(s, pos, pos + n - 1); pos = pos + n end
+  local b1, b2, b3, b4 = sbyte(s, pos, pos + 1)
+  n = b1 * 256 + b2; pos = pos + 2
+  if n > 0 then chosen = ssub(s, pos, pos + n - 1); pos = pos + n end
+  b1, b2, b3, b4 = sbyte(s, pos, pos + 3)
+  n = ((b1 * 256 + b2) * 256 + b3) * 256 + b4; pos = pos + 4
+  if n > 0 then err = ssub(s, pos, pos + n - 1); pos = pos + n end
   if limited then
-    n = struct.unpack('>H', s, pos)
-    limits = string.sub(s, pos + 2, pos + 1 + n); pos = pos + 2 + n
+    b1, b2 = sbyte(s, pos, pos + 1)
+    n = b1 * 256 + b2; pos = pos + 2
+    limits = ssub(s, pos, pos + n - 1); pos = pos + n
   end
   return { state = state, prio = prio, attempt = attempt, fence = fence, updated = updated, name = name, worker = worker,
-    chosen = chosen, err = err, limits = limits, body = string.sub(s, pos), side = false }
+    chosen = chosen, err = err, limits = limits, body = ssub(s, pos), side = false }
 end
 
 local function rec_write(r)
   local limits = r.limits or ''
   local head = ''
-  if limits ~= '' then head = struct.pack('>H', #limits) .. limits end
-  return struct.pack('>BBHI4I6', r.state, r.prio + (limits ~= '' and 128 or 0), math.min(r.attempt, 65535), r.fence, r.updated)
-    .. string.char(#r.name) .. r.name .. string.char(#r.worker) .. r.worker
-    .. struct.pack('>H', #r.chosen) .. r.chosen .. struct.pack('>I4', #r.err) .. r.err .. head .. r.body
+  local prio = r.prio
+  if limits ~= '' then
+    head = spack('>H', #limits) .. limits
+    prio = prio + 128
+  end
+  local attempt = r.attempt
+  if attempt > 65535 then attempt = 65535 end
+  local chosen, err = r.chosen, r.err
+  return spack('>BBHI4I6', r.state, prio, attempt, r.fence, r.updated)
+    .. BYTE_CHAR[#r.name] .. r.name .. BYTE_CHAR[#r.worker] .. r.worker
+    .. (chosen == '' and ZERO_2 or spack('>H', #chosen)) .. chosen
+    .. (err == '' and ZERO_4 or spack('>I4', #err)) .. err .. head .. r.body
 end
 
 -- Batching (fetch, complete, enqueue): a script that sets staging writes the inline records of a
@@ -216,7 +266,7 @@ local function prefetch(q, seqs)
   q.spre = q.spre or {}
   local sides = {}
   for b, list in pairs(by_bucket) do
-    local ok, values = pcall(redis.call, 'HMGET', b, unpack(list))
+    local ok, values = pcall(rcall, 'HMGET', b, unpack(list))
     if ok then
       for i, seq in ipairs(list) do
         q.pre[seq] = values[i] or false
@@ -225,10 +275,10 @@ local function prefetch(q, seqs)
     end
   end
   for first = 1, #sides, 1000 do
-    local last = math.min(first + 999, #sides)
+    local last = mmin(first + 999, #sides)
     local keys = {}
     for k = first, last do keys[#keys + 1] = side_of(q, sides[k]) end
-    local values = redis.call('MGET', unpack(keys))
+    local values = rcall('MGET', unpack(keys))
     for k = first, last do
       if values[k - first + 1] then q.spre[sides[k]] = values[k - first + 1] end
     end
@@ -237,9 +287,9 @@ end
 
 -- k tasks of bucket n became final (or were deleted): the bucket expires once none is open.
 local function close_n(q, n, k)
-  if redis.call('HINCRBY', q.base .. 'open', n, string.format('%d', -k)) <= 0 then
-    redis.call('HDEL', q.base .. 'open', n)
-    redis.call('PEXPIRE', q.base .. 't:' .. n, ttl_text(q))
+  if rcall('HINCRBY', q.base .. 'open', n, sformat('%d', -k)) <= 0 then
+    rcall('HDEL', q.base .. 'open', n)
+    rcall('PEXPIRE', q.base .. 't:' .. n, ttl_text(q))
   end
 end
 
@@ -247,23 +297,23 @@ end
 -- inline, one DEL; the final index entries, one LPUSH per index (in the order they were made);
 -- the pending entries, one push per list; the closed tasks, one HINCRBY per bucket.
 local function write_staged()
-  for b, args in pairs(staged) do redis.call('HSET', b, unpack(args)) end
+  for b, args in pairs(staged) do rcall('HSET', b, unpack(args)) end
   staged = {}
   local sets = {}
   for key, value in pairs(strings) do
     sets[#sets + 1] = key
     sets[#sets + 1] = value
   end
-  for first = 1, #sets, 1000 do redis.call('MSET', unpack(sets, first, math.min(first + 999, #sets))) end
+  for first = 1, #sets, 1000 do rcall('MSET', unpack(sets, first, mmin(first + 999, #sets))) end
   strings = {}
   local dels = {}
   for key in pairs(unsided) do dels[#dels + 1] = key end
-  for first = 1, #dels, 1000 do redis.call('DEL', unpack(dels, first, math.min(first + 999, #dels))) end
+  for first = 1, #dels, 1000 do rcall('DEL', unpack(dels, first, mmin(first + 999, #dels))) end
   unsided = {}
   for index, push in pairs(pushes) do
     local length = 0
     for first = 1, #push.entries, 1000 do
-      length = redis.call('LPUSH', index, unpack(push.entries, first, math.min(first + 999, #push.entries)))
+      length = rcall('LPUSH', index, unpack(push.entries, first, mmin(first + 999, #push.entries)))
     end
     if length > push.cap then push.q.trims[index] = push.cap end
   end
@@ -275,7 +325,7 @@ local function write_staged()
   for _, push in pairs(lists) do
     local n, k = 0, #push.entries
     for first = 1, k, 1000 do
-      n = redis.call(push.head and 'RPUSH' or 'LPUSH', push.list, unpack(push.entries, first, math.min(first + 999, k)))
+      n = rcall(push.head and 'RPUSH' or 'LPUSH', push.list, unpack(push.entries, first, mmin(first + 999, k)))
     end
     if n == k then push.q.wake = true end
   end
@@ -289,13 +339,13 @@ local function load_raw(q, seq)
   local s = q.pre and q.pre[seq]
   if s == nil then
     local b = bucket_of(q, seq)
-    s = b and redis.call('HGET', b, seq)
+    s = b and rcall('HGET', b, seq)
   end
   if s == false then s = nil end
   if s == SIDE then
     local v = q.spre and q.spre[seq]
     if v then return v, true end
-    return redis.call('GET', side_of(q, seq)), true
+    return rcall('GET', side_of(q, seq)), true
   end
   return s, false
 end
@@ -321,7 +371,7 @@ end
 local function bucket_set(q, seq, value)
   local b = bucket_of(q, seq)
   if q.pre then q.pre[seq] = nil end
-  if not staging then return redis.call('HSET', b, seq, value) end
+  if not staging then return rcall('HSET', b, seq, value) end
   local args = staged[b]
   if not args then args = {}; staged[b] = args end
   args[#args + 1] = seq
@@ -332,25 +382,27 @@ end
 
 local function save(q, seq, r)
   local s = rec_write(r)
-  local side = side_of(q, seq)
   if #s <= INLINE_MAX then
     bucket_set(q, seq, s)
-    -- While staging, the side key goes once the bucket field that replaces it is written.
+    -- While staging, the side key goes once the bucket field that replaces it is written. (Its
+    -- name is made only here and below: most records are inline.)
     if r.side then
-      if staging then unsided[side] = true; strings[side] = nil else redis.call('DEL', side) end
+      local side = side_of(q, seq)
+      if staging then unsided[side] = true; strings[side] = nil else rcall('DEL', side) end
     end
     if q.spre then q.spre[seq] = nil end
     r.side = false
   else
+    local side = side_of(q, seq)
     unsided[side] = nil
     if is_final(r.state) then
       strings[side] = nil
-      redis.call('SET', side, s, 'PX', ttl_text(q))
+      rcall('SET', side, s, 'PX', ttl_text(q))
     elseif staging then
       -- Not final, so without a TTL: one MSET per call (write_staged).
       strings[side] = s
     else
-      redis.call('SET', side, s)
+      rcall('SET', side, s)
     end
     q.spre = q.spre or {}
     q.spre[seq] = s
@@ -364,14 +416,14 @@ end
 -- not expire.
 local function opened_n(q, seq, n)
   local b = bucket_no(seq)
-  if redis.call('HINCRBY', q.base .. 'open', b, n) == n then
-    redis.call('PERSIST', q.base .. 't:' .. b)
+  if rcall('HINCRBY', q.base .. 'open', b, n) == n then
+    rcall('PERSIST', q.base .. 't:' .. b)
   end
 end
 
 local function opened(q, seq, r)
   opened_n(q, seq, 1)
-  if r.chosen ~= '' then redis.call('PERSIST', q.base .. 'id:' .. r.chosen) end
+  if r.chosen ~= '' then rcall('PERSIST', q.base .. 'id:' .. r.chosen) end
 end
 
 -- A task of the bucket became final (or was deleted): the bucket expires once none is open.
@@ -391,7 +443,12 @@ end
 -- Tells waiters: one frame per final record (id length, id, record length, record).
 local function announce(q, seq, r, s)
   local id = id_of(q, seq, r)
-  frames[#frames + 1] = struct.pack('>H', #id) .. id .. struct.pack('>I4', #s) .. s
+  -- Its four parts as they are: the message is made once, by one table.concat (flush).
+  local n = #frames
+  frames[n + 1] = spack('>H', #id)
+  frames[n + 2] = id
+  frames[n + 3] = spack('>I4', #s)
+  frames[n + 4] = s
 end
 
 -- A final index entry: the sequence and when the task became final (its record's updated time),
@@ -399,7 +456,7 @@ end
 local ended_at, ended_text
 local function final_entry(seq, r)
   -- Most records of a call end at NOW: its text is made once.
-  if r.updated ~= ended_at then ended_at, ended_text = r.updated, string.format('%.0f', r.updated) end
+  if r.updated ~= ended_at then ended_at, ended_text = r.updated, sformat('%.0f', r.updated) end
   return seq .. ':' .. ended_text
 end
 
@@ -407,11 +464,11 @@ end
 -- bounded per call): its record may be gone, and a count must not include it.
 local function trim_final(q, key)
   for _ = 1, 200 do
-    local last = redis.call('LINDEX', key, -1)
+    local last = rcall('LINDEX', key, -1)
     if not last then return end
-    local ended = tonumber(string.match(last, ':(%d+)$') or '')
+    local ended = tonumber(smatch(last, ':(%d+)$') or '')
     if ended and ended + ttl_of(q) > NOW then return end
-    redis.call('RPOP', key)
+    rcall('RPOP', key)
   end
 end
 
@@ -428,10 +485,10 @@ local function finish(q, seq, r)
     local push = pushes[index]
     if not push then push = { q = q, cap = cap, entries = {} }; pushes[index] = push end
     push.entries[#push.entries + 1] = final_entry(seq, r)
-  elseif redis.call('LPUSH', index, final_entry(seq, r)) > cap then
+  elseif rcall('LPUSH', index, final_entry(seq, r)) > cap then
     q.trims[index] = cap
   end
-  if r.chosen ~= '' then redis.call('PEXPIRE', q.base .. 'id:' .. r.chosen, ttl_text(q)) end
+  if r.chosen ~= '' then rcall('PEXPIRE', q.base .. 'id:' .. r.chosen, ttl_text(q)) end
   closed(q, seq)
   announce(q, seq, r, s)
   if r.chosen ~= '' then on_final(q, seq, r) end
@@ -439,7 +496,7 @@ end
 
 -- An error as a record holds it: MessagePack [type, message, nil].
 local function error_bytes(kind, message)
-  return '\147' .. cmsgpack.pack(kind) .. cmsgpack.pack(message) .. '\192'
+  return '\147' .. mpack(kind) .. mpack(message) .. '\192'
 end
 
 -- A pending task whose record cannot be read ends Failed, kept in the failed index, losing
@@ -457,11 +514,11 @@ local function unreadable(q, seq, prio)
     r.body = s
     r.err = error_bytes('TypedTasks.UnreadableRecord', 'The stored record (' .. #s .. ' bytes) is not a task store record; it is kept as this task\'s envelope.')
     finish(q, seq, r)
-  elseif redis.call('TYPE', bucket_of(q, seq)).ok == 'hash' then
+  elseif rcall('TYPE', bucket_of(q, seq)).ok == 'hash' then
     r.err = error_bytes('UnreadableRecord', 'side key: wrong type')
     finish(q, seq, r)
   else
-    redis.call('LPUSH', q.base .. 'failed', final_entry(seq, r))
+    rcall('LPUSH', q.base .. 'failed', final_entry(seq, r))
     closed(q, seq)
   end
 end
@@ -469,8 +526,17 @@ end
 -- Removes the members of a sorted set, many per command.
 local function zrem_all(key, members)
   for first = 1, #members, 1000 do
-    redis.call('ZREM', key, unpack(members, first, math.min(first + 999, #members)))
+    rcall('ZREM', key, unpack(members, first, mmin(first + 999, #members)))
   end
+end
+
+-- Removes settled or expired leases of q; the set goes too once only the member that keeps it a
+-- skiplist (KEEP_SKIPLIST) is left, so that a queue with no lease has no leases key, as the
+-- idle looks (recover's EXISTS) expect. One ZCOUNT per call; the next fetch makes the set again.
+local function unlease(q, members)
+  local key = q.base .. 'leases'
+  zrem_all(key, members)
+  if rcall('ZCOUNT', key, '-inf', '(+inf') == 0 then rcall('DEL', key) end
 end
 
 -- Pushes a pending task: at the head of its run order (runs next) or at the tail.
@@ -485,19 +551,19 @@ local function push_pending(q, seq, prio, head)
   end
   local n
   if head then
-    n = redis.call('RPUSH', q.base .. 'pending:' .. prio, seq)
+    n = rcall('RPUSH', q.base .. 'pending:' .. prio, seq)
   else
-    n = redis.call('LPUSH', q.base .. 'pending:' .. prio, seq)
+    n = rcall('LPUSH', q.base .. 'pending:' .. prio, seq)
   end
   if n == 1 then q.wake = true end
 end
 
 -- The task name of a version 2 envelope ([version, name, ...]), or '?'.
 local function envelope_name(body)
-  local b = string.byte(body, 3)
+  local b = sbyte(body, 3)
   if not b then return '?' end
-  if b >= 0xa0 and b <= 0xbf then return string.sub(body, 4, 3 + b - 0xa0) end
-  if b == 0xd9 then return string.sub(body, 5, 4 + string.byte(body, 4)) end
+  if b >= 0xa0 and b <= 0xbf then return ssub(body, 4, 3 + b - 0xa0) end
+  if b == 0xd9 then return ssub(body, 5, 4 + sbyte(body, 4)) end
   return '?'
 end
 
@@ -531,7 +597,7 @@ local function limits_of(r)
   for i, l in ipairs(t) do
     if type(l) ~= 'table' or type(l[1]) ~= 'string' or type(l[2]) ~= 'number' or type(l[3]) ~= 'number' then return nil end
     local key = l[1]
-    if key == '' or string.sub(key, 1, 1) == '|' then
+    if key == '' or ssub(key, 1, 1) == '|' then
       key = (r.name ~= '' and r.name or envelope_name(r.body)) .. key
     end
     out[i] = { key = key, count = l[2], per = l[3], gate = (l[3] > 0 and 'r:' or 'c:') .. key }
@@ -555,19 +621,19 @@ local function limit_index(q, l)
   q.indexed = q.indexed or {}
   if q.indexed[l.gate] then return end -- once per call
   q.indexed[l.gate] = true
-  redis.call('HSET', q.base .. 'limits', l.gate, cmsgpack.pack({ l.count, l.per }))
+  rcall('HSET', q.base .. 'limits', l.gate, mpack({ l.count, l.per }))
 end
 
 -- Promote looks at limit gate at time at at the latest (and the queue's fetchers hear of it).
 local function gate_at(q, gate, at)
-  redis.call('ZADD', q.base .. 'gates', 'LT', at, gate) -- LT still adds a new member
+  rcall('ZADD', q.base .. 'gates', 'LT', at, gate) -- LT still adds a new member
   if not q.due or at < q.due then q.due = at end
 end
 
 -- True when task seq of q holds a lease (running, or canceled and not yet settled by its worker),
 -- or when its queue's leases key cannot be read (a lease that cannot be seen is not given up).
 local function leased(q, seq)
-  local ok, score = pcall(redis.call, 'ZSCORE', q.base .. 'leases', seq)
+  local ok, score = pcall(rcall, 'ZSCORE', q.base .. 'leases', seq)
   return not ok or (score ~= false and score ~= nil)
 end
 
@@ -576,21 +642,21 @@ end
 -- its lease lasts, also once its task was canceled: its worker may still be stopping it.
 local function running(q, l)
   local key = count_key(q, l)
-  local n = redis.call('SCARD', key)
+  local n = rcall('SCARD', key)
   q.pruned = q.pruned or {}
   if n < l.count or q.pruned[key] then return n end
   q.pruned[key] = true
-  for _, seq in ipairs(redis.call('SMEMBERS', key)) do
-    if not leased(q, seq) and not (q.admitted and q.admitted[seq]) then redis.call('SREM', key, seq) end
+  for _, seq in ipairs(rcall('SMEMBERS', key)) do
+    if not leased(q, seq) and not (q.admitted and q.admitted[seq]) then rcall('SREM', key, seq) end
   end
-  return redis.call('SCARD', key)
+  return rcall('SCARD', key)
 end
 
 -- How many starts rate limit l counts in its window now.
 local function in_window(q, l)
   local key = count_key(q, l)
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', NOW - l.per)
-  return redis.call('ZCARD', key)
+  rcall('ZREMRANGEBYSCORE', key, '-inf', NOW - l.per)
+  return rcall('ZCARD', key)
 end
 
 -- nil when every limit of task seq (record r, limits lims) has room now: each then counts it.
@@ -604,14 +670,14 @@ local function admit(q, seq, r, lims)
   for i, l in ipairs(lims) do
     local key = count_key(q, l)
     if l.per > 0 then
-      redis.call('ZADD', key, NOW, seq .. ':' .. (r.fence + 1))
-      redis.call('PEXPIRE', key, l.per)
+      rcall('ZADD', key, NOW, seq .. ':' .. (r.fence + 1))
+      rcall('PEXPIRE', key, l.per)
       if counts[i] == 0 then
         limit_index(q, l)
         gate_at(q, l.gate, NOW + l.per) -- to drop it from the index once its window is empty
       end
     else
-      redis.call('SADD', key, seq)
+      rcall('SADD', key, seq)
       q.admitted = q.admitted or {}
       q.admitted[seq] = true
       if counts[i] == 0 then limit_index(q, l) end
@@ -622,15 +688,15 @@ end
 
 -- Holds task seq back behind limit l (its pending entry is the caller's to remove, after this).
 local function hold(q, seq, l)
-  redis.call('LPUSH', q.base .. 'lh:' .. l.gate, seq)
-  redis.call('HINCRBY', q.seq, 'held', 1)
+  rcall('LPUSH', q.base .. 'lh:' .. l.gate, seq)
+  rcall('HINCRBY', q.seq, 'held', 1)
   limit_index(q, l)
   -- When to look at the limit again, once per limit and call (the first hold's time is the earliest).
   q.timed = q.timed or {}
   if q.timed[l.gate] then return end
   q.timed[l.gate] = true
   if l.per > 0 then
-    local first = redis.call('ZRANGE', count_key(q, l), 0, 0, 'WITHSCORES')
+    local first = rcall('ZRANGE', count_key(q, l), 0, 0, 'WITHSCORES')
     gate_at(q, l.gate, (tonumber(first[2]) or NOW) + l.per)
   else
     gate_at(q, l.gate, NOW + SAFETY_MS)
@@ -643,7 +709,7 @@ end
 -- visible, with the ones behind it).
 local function let_go(q, gate, n)
   local list = q.base .. 'lh:' .. gate
-  local page = redis.call('LRANGE', list, -n, -1) -- newest .. oldest of the n oldest
+  local page = rcall('LRANGE', list, -n, -1) -- newest .. oldest of the n oldest
   local go, records = 0, {}
   for k = #page, 1, -1 do
     local ok, r = pcall(load, q, page[k])
@@ -659,13 +725,13 @@ local function let_go(q, gate, n)
   for k = #page - go + 1, #page do
     local r = records[k]
     if r then
-      redis.call('RPUSH', q.base .. 'pending:' .. r.prio, page[k])
+      rcall('RPUSH', q.base .. 'pending:' .. r.prio, page[k])
       moved = moved + 1
     end
   end
   if go > 0 then
-    redis.call('RPOP', list, go)
-    redis.call('HINCRBY', q.seq, 'held', -go)
+    rcall('RPOP', list, go)
+    rcall('HINCRBY', q.seq, 'held', -go)
     q.wake = true
   end
   return moved
@@ -673,11 +739,11 @@ end
 
 -- Drops limit gate from the index (and promote's timer) when nothing counts or waits for it.
 local function limit_idle(q, l)
-  local active = l.per > 0 and redis.call('ZCARD', count_key(q, l)) or redis.call('SCARD', count_key(q, l))
-  if active == 0 and redis.call('LLEN', q.base .. 'lh:' .. l.gate) == 0 then
+  local active = l.per > 0 and rcall('ZCARD', count_key(q, l)) or rcall('SCARD', count_key(q, l))
+  if active == 0 and rcall('LLEN', q.base .. 'lh:' .. l.gate) == 0 then
     if q.indexed then q.indexed[l.gate] = nil end
-    redis.call('HDEL', q.base .. 'limits', l.gate)
-    redis.call('ZREM', q.base .. 'gates', l.gate)
+    rcall('HDEL', q.base .. 'limits', l.gate)
+    rcall('ZREM', q.base .. 'gates', l.gate)
     return true
   end
   return false
@@ -692,8 +758,8 @@ local function unlimit(q, seq, r)
     if l.per == 0 then
       pcall(function()
         local key = count_key(q, l)
-        redis.call('SREM', key, seq)
-        local n = redis.call('SCARD', key)
+        rcall('SREM', key, seq)
+        local n = rcall('SCARD', key)
         -- One run ended: one held task goes (those let go before may still wait in their pending
         -- list; letting more go would put them behind newer ones). revisit makes up any shortfall.
         if n < l.count then let_go(q, l.gate, 1) end
@@ -709,9 +775,9 @@ local function unhold(q, seq, r)
   local lims = limits_of(r)
   if not lims then return false end
   for _, l in ipairs(lims) do
-    local ok, n = pcall(redis.call, 'LREM', q.base .. 'lh:' .. l.gate, 1, seq)
+    local ok, n = pcall(rcall, 'LREM', q.base .. 'lh:' .. l.gate, 1, seq)
     if ok and n > 0 then
-      redis.call('HINCRBY', q.seq, 'held', -1)
+      rcall('HINCRBY', q.seq, 'held', -1)
       pcall(limit_idle, q, l)
       return true
     end
@@ -722,22 +788,22 @@ end
 -- The limits of q that hold tasks back, in key order (a key's concurrency limit before its rate
 -- limit): where listing and purging go on after the pending lists. O(limits in use).
 local function holding(q)
-  if redis.call('TYPE', q.base .. 'limits').ok ~= 'hash' then return {} end
+  if rcall('TYPE', q.base .. 'limits').ok ~= 'hash' then return {} end
   local gates = {}
-  for _, gate in ipairs(redis.call('HKEYS', q.base .. 'limits')) do
-    local ok, n = pcall(redis.call, 'LLEN', q.base .. 'lh:' .. gate)
+  for _, gate in ipairs(rcall('HKEYS', q.base .. 'limits')) do
+    local ok, n = pcall(rcall, 'LLEN', q.base .. 'lh:' .. gate)
     if ok and n > 0 then gates[#gates + 1] = gate end
   end
   -- Byte order, as the tools' (Lua's < follows the server's locale).
   local function before(a, b)
-    for i = 1, math.min(#a, #b) do
-      local x, y = string.byte(a, i), string.byte(b, i)
+    for i = 1, mmin(#a, #b) do
+      local x, y = sbyte(a, i), sbyte(b, i)
       if x ~= y then return x < y end
     end
     return #a < #b
   end
   table.sort(gates, function(a, b)
-    local ka, kb = string.sub(a, 3), string.sub(b, 3)
+    local ka, kb = ssub(a, 3), ssub(b, 3)
     if ka ~= kb then return before(ka, kb) end
     return before(a, b)
   end)
@@ -747,13 +813,13 @@ end
 -- Looks at limit gate of q again (promote, when its time came): lets go as many held tasks as it
 -- has room for, and sets when to look again (or drops it from the index when idle).
 local function revisit(q, gate)
-  local spec = redis.call('HGET', q.base .. 'limits', gate)
+  local spec = rcall('HGET', q.base .. 'limits', gate)
   local ok, t = pcall(cmsgpack.unpack, spec or '')
   if not spec or not ok or type(t) ~= 'table' or type(t[1]) ~= 'number' or type(t[2]) ~= 'number' then
-    redis.call('ZREM', q.base .. 'gates', gate)
+    rcall('ZREM', q.base .. 'gates', gate)
     return
   end
-  local l = { key = string.sub(gate, 3), count = t[1], per = t[2], gate = gate }
+  local l = { key = ssub(gate, 3), count = t[1], per = t[2], gate = gate }
   if limits_problem(q, { l }) then
     -- A key of another type: its held tasks stay visible and are looked at again later.
     gate_at(q, gate, NOW + SAFETY_MS)
@@ -762,16 +828,16 @@ local function revisit(q, gate)
   local n = l.per > 0 and in_window(q, l) or running(q, l)
   if n < l.count then let_go(q, gate, l.count - n) end
   if limit_idle(q, l) then return end
-  redis.call('ZREM', q.base .. 'gates', gate)
-  if redis.call('LLEN', q.base .. 'lh:' .. gate) > 0 then
+  rcall('ZREM', q.base .. 'gates', gate)
+  if rcall('LLEN', q.base .. 'lh:' .. gate) > 0 then
     if l.per > 0 then
-      local first = redis.call('ZRANGE', count_key(q, l), 0, 0, 'WITHSCORES')
-      gate_at(q, gate, math.max((tonumber(first[2]) or NOW) + l.per, NOW + 1))
+      local first = rcall('ZRANGE', count_key(q, l), 0, 0, 'WITHSCORES')
+      gate_at(q, gate, mmax((tonumber(first[2]) or NOW) + l.per, NOW + 1))
     else
       gate_at(q, gate, NOW + SAFETY_MS)
     end
   elseif l.per > 0 then
-    local first = redis.call('ZRANGE', count_key(q, l), 0, 0, 'WITHSCORES')
+    local first = rcall('ZRANGE', count_key(q, l), 0, 0, 'WITHSCORES')
     if first[2] then gate_at(q, gate, tonumber(first[2]) + l.per) end
   end
 end
@@ -779,11 +845,11 @@ end
 -- Removes a task from the index of its (non-running) state; r is its record as stored.
 local function unindex(q, seq, r)
   if r.state == PENDING then
-    if redis.call('LREM', q.base .. 'pending:' .. r.prio, 1, seq) == 0 then unhold(q, seq, r) end
+    if rcall('LREM', q.base .. 'pending:' .. r.prio, 1, seq) == 0 then unhold(q, seq, r) end
   elseif WAIT_INDEX[r.state] then
-    redis.call('ZREM', q.base .. WAIT_INDEX[r.state], seq)
+    rcall('ZREM', q.base .. WAIT_INDEX[r.state], seq)
   elseif FINAL_INDEX[r.state] then
-    redis.call('LREM', q.base .. FINAL_INDEX[r.state], 1, final_entry(seq, r))
+    rcall('LREM', q.base .. FINAL_INDEX[r.state], 1, final_entry(seq, r))
   end
 end
 
@@ -793,8 +859,8 @@ end
 -- Enqueue refuses a chosen id of the <epoch>-<seq> form with the queue's epoch, so the two never mix.
 -- The epoch and sequence of an id the store made (8 of 0-9a-z, '-', digits), or nil.
 local function epoch_form(left)
-  if not string.find(left, '-', 1, true) then return nil end -- most chosen ids: no pattern run
-  local e, n = string.match(left, '^([0-9a-z]+)-(%d+)$')
+  if not sfind(left, '-', 1, true) then return nil end -- most chosen ids: no pattern run
+  local e, n = smatch(left, '^([0-9a-z]+)-(%d+)$')
   if e and #e == 8 then return e, n end
   return nil
 end
@@ -803,7 +869,7 @@ local function resolve(q, left)
   local e, n = epoch_form(left)
   local current = epoch(q)
   if e and current and current == e then return n, false end
-  local ok, seq = pcall(redis.call, 'GET', q.base .. 'id:' .. left)
+  local ok, seq = pcall(rcall, 'GET', q.base .. 'id:' .. left)
   if ok and seq then return seq, false end
   return nil, e ~= nil
 end
@@ -821,11 +887,11 @@ local function create(q, item)
     if staging and item.new then
       strings[q.base .. 'id:' .. item.chosen] = item.seq
     else
-      redis.call('SET', q.base .. 'id:' .. item.chosen, item.seq)
+      rcall('SET', q.base .. 'id:' .. item.chosen, item.seq)
     end
   end
   if r.state == SCHEDULED then
-    redis.call('ZADD', q.base .. 'sched', item.due, item.seq)
+    rcall('ZADD', q.base .. 'sched', item.due, item.seq)
     if not q.due or item.due < q.due then q.due = item.due end
   else
     push_pending(q, item.seq, item.prio, false)
@@ -837,13 +903,13 @@ end
 local function forget(q, seq, r)
   if not is_final(r.state) then closed(q, seq) end
   if r.chosen ~= '' then
-    redis.call('DEL', q.base .. 'id:' .. r.chosen)
-    pcall(redis.call, 'HDEL', q.base .. 'link', seq) -- a workflow member's link, if any
+    rcall('DEL', q.base .. 'id:' .. r.chosen)
+    pcall(rcall, 'HDEL', q.base .. 'link', seq) -- a workflow member's link, if any
   end
-  if r.side then redis.call('DEL', side_of(q, seq)) end
+  if r.side then rcall('DEL', side_of(q, seq)) end
   if q.spre then q.spre[seq] = nil end
-  redis.call('DEL', q.base .. 'p:' .. seq) -- its progress (progress.lua), if any
-  redis.call('HDEL', bucket_of(q, seq), seq)
+  rcall('DEL', q.base .. 'p:' .. seq) -- its progress (progress.lua), if any
+  rcall('HDEL', bucket_of(q, seq), seq)
 end
 
 -- Checks every index of the queues named by ARGV[from], ARGV[from + step], ... (queue indexes).
@@ -868,14 +934,14 @@ end
 local function flush()
   write_staged()
   for _, q in pairs(queues) do
-    for index, cap in pairs(q.trims) do redis.call('LTRIM', index, 0, cap - 1) end
+    for index, cap in pairs(q.trims) do rcall('LTRIM', index, 0, cap - 1) end
   end
   for _, q in pairs(queues) do
-    if q.wake then redis.call('PUBLISH', WAKE, q.name) end
-    if q.due then redis.call('PUBLISH', WAKE, q.name .. '@' .. string.format('%.0f', q.due)) end
+    if q.wake then rcall('PUBLISH', WAKE, q.name) end
+    if q.due then rcall('PUBLISH', WAKE, q.name .. '@' .. sformat('%.0f', q.due)) end
   end
-  if #frames > 0 then redis.call('PUBLISH', DONE, table.concat(frames)) end
-  for i = 1, #cancels do redis.call('PUBLISH', CANCEL, cancels[i]) end
+  if #frames > 0 then rcall('PUBLISH', DONE, tconcat(frames)) end
+  for i = 1, #cancels do rcall('PUBLISH', CANCEL, cancels[i]) end
 end
 
 
@@ -911,9 +977,9 @@ local function followup(tag, seq, data)
 end
 
 local function mp_array(n)
-  if n < 16 then return string.char(0x90 + n) end
-  if n < 65536 then return '\220' .. struct.pack('>H', n) end
-  return '\221' .. struct.pack('>I4', n)
+  if n < 16 then return schar(0x90 + n) end
+  if n < 65536 then return '\220' .. spack('>H', n) end
+  return '\221' .. spack('>I4', n)
 end
 
 
@@ -921,15 +987,15 @@ end
 -- error array [type, message, stack, failed task id, failed task name]; one that names its step
 -- already (a cascade) is kept.
 local function step_error(kind, payload, mid, mname)
-  local first = string.byte(payload, 1)
+  local first = sbyte(payload, 1)
   if first == 0x95 then return payload end
   if kind == 'f' and first == 0x93 then
-    return '\149' .. string.sub(payload, 2) .. cmsgpack.pack(mid) .. cmsgpack.pack(mname)
+    return '\149' .. ssub(payload, 2) .. mpack(mid) .. mpack(mname)
   end
   local what = kind == 'e' and 'TypedTasks.TaskExpired' or 'TypedTasks.TaskCanceled'
   local said = kind == 'e' and ' expired before it ran.' or ' was canceled.'
-  return '\149' .. cmsgpack.pack(what) .. cmsgpack.pack('Task ' .. mname .. ' (' .. mid .. ')' .. said) .. '\192'
-    .. cmsgpack.pack(mid) .. cmsgpack.pack(mname)
+  return '\149' .. mpack(what) .. mpack('Task ' .. mname .. ' (' .. mid .. ')' .. said) .. '\192'
+    .. mpack(mid) .. mpack(mname)
 end
 
 -- Makes the successor of join key of q under its chosen id (the key): Pending with body as its
@@ -937,21 +1003,21 @@ end
 -- a member failed or expired passes that kind (via) on to its own join, not its own Canceled.
 local function join_successor(q, key, j, state, body, err, name, via)
   q.joins_ok = nil -- the next sequence moves on: where a successor goes is looked at again
-  if redis.call('GET', q.base .. 'id:' .. key) then return end
+  if rcall('GET', q.base .. 'id:' .. key) then return end
   if not epoch(q) then
     q.epoch = fresh_epoch(q, key)
-    redis.call('HSET', q.seq, 'epoch', q.epoch)
+    rcall('HSET', q.seq, 'epoch', q.epoch)
   end
-  local seq = tostring(redis.call('HINCRBY', q.seq, 'next', 1))
+  local seq = tostring(rcall('HINCRBY', q.seq, 'next', 1))
   opened_n(q, seq, 1)
-  if j.link ~= '' then redis.call('HSET', q.base .. 'link', seq, j.link) end
+  if j.link ~= '' then rcall('HSET', q.base .. 'link', seq, j.link) end
   if state == PENDING then
     -- A step sent with a delay or an eta waits, scheduled, from its making (or until its eta).
-    local due = math.max(NOW + (tonumber(j.delay) or 0), tonumber(j.eta) or 0)
+    local due = mmax(NOW + (tonumber(j.delay) or 0), tonumber(j.eta) or 0)
     create(q, { seq = seq, prio = j.prio, chosen = key, name = '', body = body, limits = j.lim, due = due })
   else
-    redis.call('SET', q.base .. 'id:' .. key, seq)
-    finish(q, seq, { state = state, prio = j.prio, attempt = 0, fence = 0, updated = NOW, name = string.sub(name, 1, 255),
+    rcall('SET', q.base .. 'id:' .. key, seq)
+    finish(q, seq, { state = state, prio = j.prio, attempt = 0, fence = 0, updated = NOW, name = ssub(name, 1, 255),
       worker = '', chosen = key, err = err, body = body, side = false, via = via })
   end
 end
@@ -967,7 +1033,7 @@ local function join_problem(q, key)
     or problem_of(q, 'succeeded', 'failed', 'canceled', 'expired', 'sched')
     or problem_of(q, 'pending:0', 'pending:1', 'pending:2', 'pending:3', 'pending:4', 'pending:5', 'pending:6', 'pending:7', 'pending:8', 'pending:9')
   if p then return p end
-  local seq = tonumber(redis.call('HGET', q.seq, 'next') or '0') + 1
+  local seq = tonumber(rcall('HGET', q.seq, 'next') or '0') + 1
   p = problem_at(q, 't:' .. bucket_no(seq), 'hash')
   if not p then
     q.joins_ok = q.joins_ok or {}
@@ -991,37 +1057,37 @@ local function join_done(q, key, jkey, j)
   local outs = {}
   for first = 0, j.n - 1, 1000 do
     local fields = {}
-    for k = first, math.min(first + 999, j.n - 1) do fields[#fields + 1] = 'o:' .. k end
-    local values = redis.call('HMGET', jkey, unpack(fields))
+    for k = first, mmin(first + 999, j.n - 1) do fields[#fields + 1] = 'o:' .. k end
+    local values = rcall('HMGET', jkey, unpack(fields))
     for k = 1, #fields do outs[#outs + 1] = values[k] or 'c' end
   end
   local arg
   if j.mode == 'one' then
     -- A task without a result stored none: its result is a nil.
-    arg = string.sub(outs[1], 2)
+    arg = ssub(outs[1], 2)
     if arg == '' then arg = '\192' end
   else
     local items = { mp_array(j.n) }
     for k = 1, #outs do
-      local kd, body = string.sub(outs[k], 1, 1), string.sub(outs[k], 2)
+      local kd, body = ssub(outs[k], 1, 1), ssub(outs[k], 2)
       if kd == 's' and body == '' then body = '\192' end
       if j.mode == 'all' then
         items[k + 1] = body
       elseif kd == 's' then
-        items[k + 1] = '\147' .. string.char(SUCCEEDED) .. body .. '\192'
+        items[k + 1] = '\147' .. schar(SUCCEEDED) .. body .. '\192'
       else
-        items[k + 1] = '\147' .. string.char(STATE_OF[kd]) .. '\192' .. (body ~= '' and body or '\192')
+        items[k + 1] = '\147' .. schar(STATE_OF[kd]) .. '\192' .. (body ~= '' and body or '\192')
       end
     end
-    arg = table.concat(items)
+    arg = tconcat(items)
   end
-  redis.call('HSET', jkey, 'state', 'done')
+  rcall('HSET', jkey, 'state', 'done')
   if j.env == '' then
     join_successor(q, key, j, SUCCEEDED, arg, '', j.name)
   else
-    join_successor(q, key, j, PENDING, string.sub(j.env, 1, j.at) .. arg .. string.sub(j.env, j.at + 2), '', '')
+    join_successor(q, key, j, PENDING, ssub(j.env, 1, j.at) .. arg .. ssub(j.env, j.at + 2), '', '')
   end
-  redis.call('PEXPIRE', jkey, ttl_text(q))
+  rcall('PEXPIRE', jkey, ttl_text(q))
   return 'done'
 end
 
@@ -1037,7 +1103,7 @@ local function deliver(q, key, i, kind, payload, mid, mname)
   q.joins = q.joins or {}
   local f = q.joins[key]
   if not f then
-    f = redis.call('HMGET', jkey, 'n', 'mode', 'state', 'relay')
+    f = rcall('HMGET', jkey, 'n', 'mode', 'state', 'relay')
     f.n = tonumber(f[1])
     q.joins[key] = f
   end
@@ -1047,27 +1113,27 @@ local function deliver(q, key, i, kind, payload, mid, mname)
   end
   local p = join_problem(q, key)
   if p then error({ err = p }) end
-  if redis.call('HSETNX', jkey, 'o:' .. string.format('%d', i), kind .. payload) == 0 then return 'twice' end
-  local got = redis.call('HINCRBY', jkey, 'got', '1')
+  if rcall('HSETNX', jkey, 'o:' .. sformat('%d', i), kind .. payload) == 0 then return 'twice' end
+  local got = rcall('HINCRBY', jkey, 'got', '1')
   -- Counted here for the first time: the joins of a fan-out hear it once too.
   if f[4] then relay(q, key, f[4], i, kind, payload, mid, mname) end
   if f[3] ~= 'open' then return 'late' end
   local failing = kind ~= 's' and f[2] ~= 'settled'
   if not failing and got < f.n then return 'counted' end
-  local g = redis.call('HMGET', jkey, 'prio', 'at', 'env', 'name', 'link', 'lim', 'delay', 'eta')
+  local g = rcall('HMGET', jkey, 'prio', 'at', 'env', 'name', 'link', 'lim', 'delay', 'eta')
   local j = { n = tonumber(f[1]), mode = f[2], state = f[3], prio = tonumber(g[1]), at = tonumber(g[2]), env = g[3],
     name = g[4], link = g[5], lim = g[6] or '', delay = g[7], eta = g[8] }
   q.joins[key] = nil
   if failing then
-    redis.call('HSET', jkey, 'state', 'failed', 'failed', i)
+    rcall('HSET', jkey, 'state', 'failed', 'failed', i)
     local err = step_error(kind, payload, mid, mname)
     if j.env == '' then
       join_successor(q, key, j, FAILED, '', err, j.name, kind)
     else
       join_successor(q, key, j, CANCELED, j.env, err, '', kind)
     end
-    redis.call('PEXPIRE', jkey, ttl_text(q))
-    return 'failed', redis.call('HGET', jkey, 'members')
+    rcall('PEXPIRE', jkey, ttl_text(q))
+    return 'failed', rcall('HGET', jkey, 'members')
   end
   return join_done(q, key, jkey, j)
 end
@@ -1076,14 +1142,14 @@ end
 -- cancels the earlier steps the same way. Returns true when it did.
 local function cancel_join(q, key)
   local jkey = q.base .. 'join:' .. key
-  local f = redis.call('HMGET', jkey, 'state', 'prio', 'env', 'name', 'link', 'members')
+  local f = rcall('HMGET', jkey, 'state', 'prio', 'env', 'name', 'link', 'members')
   if f[1] ~= 'open' then return false end
   local p = join_problem(q, key)
   if p then error({ err = p }) end
   if q.joins then q.joins[key] = nil end
-  redis.call('HSET', jkey, 'state', 'failed')
+  rcall('HSET', jkey, 'state', 'failed')
   join_successor(q, key, { prio = tonumber(f[2]), link = f[5] }, CANCELED, f[3], '', f[3] == '' and f[4] or '')
-  redis.call('PEXPIRE', jkey, ttl_text(q))
+  rcall('PEXPIRE', jkey, ttl_text(q))
   followup('x', '', f[6])
   return true
 end
@@ -1096,12 +1162,12 @@ local function deliver_here(q, key, i, kind, payload, mid, mname)
 end
 
 relay = function(q, key, targets, i, kind, payload, mid, mname)
-  for n, t in ipairs(cmsgpack.unpack(targets)) do
+  for n, t in ipairs(munpack(targets)) do
     -- Same queue: applied in this script; else (or a key of another type there) through the outbox.
     if not (t[1] == q.name and pcall(deliver_here, q, t[2], i, kind, payload, mid, mname)) then
       local field = 'r:' .. key .. ':' .. i .. ':' .. n
-      local entry = cmsgpack.pack({ t[1], t[2], i, kind, payload, mid, mname })
-      redis.call('HSET', q.base .. 'outbox', field, entry)
+      local entry = mpack({ t[1], t[2], i, kind, payload, mid, mname })
+      rcall('HSET', q.base .. 'outbox', field, entry)
       followup('o', field, entry)
     end
   end
@@ -1114,16 +1180,16 @@ local function member_problem(q, seq)
   local p = problem_at(q, 'link', 'hash')
   if p then return p end
   q.links = q.links or {}
-  if q.links[seq] == nil then q.links[seq] = redis.call('HGET', q.base .. 'link', seq) or false end
+  if q.links[seq] == nil then q.links[seq] = rcall('HGET', q.base .. 'link', seq) or false end
   if q.links[seq] then return problem_at(q, 'outbox', 'hash') end
   return nil
 end
 
 on_final = function(q, seq, r)
   local l = q.links and q.links[seq]
-  if l == nil then l = redis.call('HGET', q.base .. 'link', seq) end
+  if l == nil then l = rcall('HGET', q.base .. 'link', seq) end
   if not l then return end
-  local link = cmsgpack.unpack(l)
+  local link = munpack(l)
   local kind = r.via or KIND_OF[r.state]
   local payload = r.state == SUCCEEDED and r.body or r.err
   -- Who the member is matters only to a step's error; a success counted here needs neither.
@@ -1139,27 +1205,38 @@ on_final = function(q, seq, r)
     mid = id_of(q, seq, r)
     mname = r.name ~= '' and r.name or envelope_name(r.body)
   end
-  local entry = cmsgpack.pack({ link[1], link[2], link[3], kind, payload, mid, mname })
-  redis.call('HSET', q.base .. 'outbox', seq, entry)
+  local entry = mpack({ link[1], link[2], link[3], kind, payload, mid, mname })
+  rcall('HSET', q.base .. 'outbox', seq, entry)
   followup('o', seq, entry)
 end
 
 -- The record a workflow step not made yet reads as (read.lua): Pending, named, no envelope, while
 -- its join (key: the step's chosen id) waits; nil when there is no open join.
 local function waiting_step(q, key)
-  local ok, f = pcall(redis.call, 'HMGET', q.base .. 'join:' .. key, 'state', 'env', 'name', 'prio')
+  local ok, f = pcall(rcall, 'HMGET', q.base .. 'join:' .. key, 'state', 'env', 'name', 'prio')
   if not ok or f[1] ~= 'open' then return nil end
   local name = f[2] ~= '' and envelope_name(f[2]) or f[3]
   return rec_write({ state = PENDING, prio = tonumber(f[4]) or 0, attempt = 0, fence = 0, updated = NOW,
-    name = string.sub(name, 1, 255), worker = '', chosen = key, err = '', body = '' })
+    name = ssub(name, 1, 255), worker = '', chosen = key, err = '', body = '' })
 end
 
 -- Starts a call: the keys and arguments of this call, and nothing left from the one before.
 local function begin(keys, args)
+  if not rcall then
+    rcall, ssub, sbyte, schar, sformat, smatch, sfind = redis.call, string.sub, string.byte, string.char, string.format, string.match, string.find
+    spack, sunpack, mmin, mmax, mfloor, tconcat = struct.pack, struct.unpack, math.min, math.max, math.floor, table.concat
+    mpack, munpack = cmsgpack.pack, cmsgpack.unpack
+    BYTE_CHAR, SMALL = {}, {}
+    for i = 0, 255 do
+      BYTE_CHAR[i] = schar(i)
+      SMALL[sformat('%d', i)] = i
+    end
+  end
   KEYS, ARGV = keys, args
   NOW, TTL = tonumber(ARGV[1]), tonumber(ARGV[2])
-  FAILED_CAP, FINAL_CAP = tonumber(ARGV[3]), tonumber(ARGV[4])
+  FAILED_CAP, FINAL_CAP = num(ARGV[3]), num(ARGV[4])
   WAKE, DONE, CANCEL = ARGV[5], ARGV[6], ARGV[7]
   queues, staging, staged, pushes, closes, lists, unsided, frames, cancels, strings = {}, false, {}, {}, {}, {}, {}, {}, {}, {}
+  bucket_nos = {}
   followups, serving = {}, 0 -- workflows' follow-ups of this call
 end

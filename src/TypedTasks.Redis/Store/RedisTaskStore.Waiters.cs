@@ -180,7 +180,7 @@ public sealed partial class RedisTaskStore
                     var final = StoreRecord.Read(id!, record.ToArray());
                     if (watched is not null)
                     {
-                        Keep(watched, final, recordLength);
+                        waiter = Keep(watched, final, recordLength) ?? waiter;
                     }
 
                     if (waiter is null)

@@ -263,14 +263,19 @@ public sealed partial class RedisTaskStore
         return _watched.Count > 0 && _watchedBySpan.TryGetValue(id, out var watched, out _) ? watched : null;
     }
 
-    /// <summary>Keeps the final record of a watched task, within the bounds; past them the task is no longer watched (a wait reads).</summary>
-    private void Keep(string id, StoreRecord record, int bytes)
+    /// <summary>
+    /// Keeps the final record of a watched task, within the bounds; past them the task is no longer
+    /// watched (a wait reads). Returns the task's waiter if one registered since the frame was
+    /// heard: it saw no kept frame, and the frame saw no waiter.
+    /// </summary>
+    private Waiter? Keep(string id, StoreRecord record, int bytes)
     {
         lock (_gate)
         {
+            _waiters.TryGetValue(id, out var waiter);
             if (!_watched.TryGetValue(id, out var old))
             {
-                return;
+                return waiter;
             }
 
             if (old is not null)
@@ -282,7 +287,7 @@ public sealed partial class RedisTaskStore
             if (bytes > KeptBytesLimit)
             {
                 _watched.Remove(id);
-                return;
+                return waiter;
             }
 
             var kept = new Kept(record, _time.GetTimestamp(), bytes);
@@ -291,6 +296,7 @@ public sealed partial class RedisTaskStore
             _keptBytes += bytes;
             ExpireKeptLocked();
             StartSweepLocked();
+            return waiter;
         }
     }
 

@@ -478,21 +478,34 @@ public abstract class WatchedWaitTests : IAsyncLifetime
         }
 
         Assert.Equal(1, _store.KeptCount);
-        var held = HeldRecordBytes(_store);
+        var (held, _) = HeldKept(_store);
         Assert.True(held <= 1 << 20, $"{held} bytes of kept records held");
+
+        // And 300 more, small, deleted in one call: their entries do not all stay behind the first.
+        var more = await _store.EnqueueManyAsync("ww", [.. Enumerable.Range(0, 300).Select(_ => New(Small()))]);
+        await CompleteAsync("ww", 300);
+        await Poll.UntilAsync(() => Task.FromResult(_store.KeptCount == 301), "their frames are kept", Bound);
+        Assert.Equal(300, await _store.DeleteAsync(more));
+        var (_, entries) = HeldKept(_store);
+        Assert.True(entries <= 66, $"{entries} kept entries for 1 kept frame");
     }
 
-    /// <summary>The record bytes the store's kept frames still reference, dropped or not (read through reflection: it is what the bound is about).</summary>
-    private static long HeldRecordBytes(RedisTaskStore store)
+    /// <summary>
+    /// The record bytes the store's kept frames still reference, dropped or not, and the entries
+    /// of its kept order (read through reflection: they are what the bound is about).
+    /// </summary>
+    private static (long Bytes, int Entries) HeldKept(RedisTaskStore store)
     {
         const System.Reflection.BindingFlags Private = System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance;
         var gate = typeof(RedisTaskStore).GetField("_gate", Private)!.GetValue(store)!;
         var order = (System.Collections.IEnumerable)typeof(RedisTaskStore).GetField("_keptOrder", Private)!.GetValue(store)!;
         long held = 0;
+        var entries = 0;
         lock (gate)
         {
             foreach (var entry in order)
             {
+                entries++;
                 var kept = entry.GetType().GetField("Item2")!.GetValue(entry)!;
                 if (kept.GetType().GetProperty("Record")!.GetValue(kept) is not null)
                 {
@@ -501,7 +514,7 @@ public abstract class WatchedWaitTests : IAsyncLifetime
             }
         }
 
-        return held;
+        return (held, entries);
     }
 }
 

@@ -37,10 +37,12 @@ public sealed partial class RedisTaskStore
         // is registered before reading, so that a frame between the read and the wait is not lost.
         Waiter? waiter = null;
         bool watched;
-        Kept? kept;
+        StoreRecord? kept;
         lock (_gate)
         {
-            watched = _watched.TryGetValue(id, out kept);
+            // The record is taken under the lock: a kept frame lets it go when dropped.
+            watched = _watched.TryGetValue(id, out var keeping);
+            kept = keeping?.Record;
             if (kept is null)
             {
                 waiter = Register(id);
@@ -51,7 +53,7 @@ public sealed partial class RedisTaskStore
         {
             // Watched ids are the store's own: they split.
             _ = TaskIds.TrySplit(id, out var queue, out _);
-            return await InfoAsync(id, queue!, kept.Record).ConfigureAwait(false);
+            return await InfoAsync(id, queue!, kept.Value).ConfigureAwait(false);
         }
 
         var registered = waiter!;

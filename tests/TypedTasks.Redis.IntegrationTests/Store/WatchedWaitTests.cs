@@ -458,6 +458,31 @@ public abstract class WatchedWaitTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_watched_task_retried_by_its_worker_is_waited_for_until_a_run_ends_it()
+    {
+        // Input: a watched task whose first run ends in a retry (Retrying, due at once), then is
+        // promoted and run to success; one wait begins before the retry, one after. Expected:
+        // neither ends at the retry and nothing is kept for it (a retry is not final); both end
+        // with the success.
+        await WarmUpAsync(_store);
+        var id = await _store.EnqueueAsync("ww", New(Small()));
+        var before = _store.WaitAsync(id, Bound).AsTask();
+        var lease = Assert.Single(await _worker.FetchAsync(["ww"], 1, CancellationToken.None));
+        Assert.True(await _worker.CompleteAsync(lease, TaskCompletion.Retry(new TaskError("E", "first run", null), DateTimeOffset.UtcNow)));
+        var after = _store.WaitAsync(id, Bound).AsTask();
+        await Task.Delay(200);
+        Assert.Equal((false, false, 0, true), (before.IsCompleted, after.IsCompleted, _store.KeptCount, _store.IsWatched(id)));
+
+        await Poll.UntilAsync(async () => { await _worker.PromoteDueAsync(["ww"]); return (await _worker.CountAsync("ww")).Pending == 1; }, "the retry is promoted", Bound);
+        await CompleteAsync("ww", 1);
+        foreach (var wait in new[] { before, after })
+        {
+            var info = await wait.WaitAsync(Bound);
+            Assert.Equal((TaskState.Succeeded, id), (info.State, System.Text.Encoding.UTF8.GetString(info.Result.Span)));
+        }
+    }
+
+    [Fact]
     public async Task Records_of_kept_frames_dropped_behind_a_live_one_are_let_go()
     {
         // Input: a store keeping at most 1 MB of records; one task completed and its frame kept

@@ -37,10 +37,12 @@ public sealed partial class RedisTaskStore
         // is registered before reading, so that a frame between the read and the wait is not lost.
         Waiter? waiter = null;
         bool watched;
-        Kept? kept;
+        StoreRecord? kept;
         lock (_gate)
         {
-            watched = _watched.TryGetValue(id, out kept);
+            // The record is taken under the lock: a kept frame lets it go when dropped.
+            watched = _watched.TryGetValue(id, out var keeping);
+            kept = keeping?.Record;
             if (kept is null)
             {
                 waiter = Register(id);
@@ -51,7 +53,7 @@ public sealed partial class RedisTaskStore
         {
             // Watched ids are the store's own: they split.
             _ = TaskIds.TrySplit(id, out var queue, out _);
-            return await InfoAsync(id, queue!, kept.Record).ConfigureAwait(false);
+            return await InfoAsync(id, queue!, kept.Value).ConfigureAwait(false);
         }
 
         var registered = waiter!;
@@ -131,7 +133,6 @@ public sealed partial class RedisTaskStore
         }
 
         Span<char> chars = stackalloc char[256];
-        Waiter? last = null;
         while (rest.Length >= 6)
         {
             var span = rest.Span;
@@ -180,7 +181,7 @@ public sealed partial class RedisTaskStore
                     var final = StoreRecord.Read(id!, record.ToArray());
                     if (watched is not null)
                     {
-                        Keep(watched, final, recordLength);
+                        waiter = Keep(watched, final, recordLength) ?? waiter;
                     }
 
                     if (waiter is null)
@@ -194,13 +195,7 @@ public sealed partial class RedisTaskStore
                     }
                     else
                     {
-                        waiter.Final = final.ToInfo(id!, queue, WorkerName(final.Worker));
-                        if (last is not null)
-                        {
-                            ThreadPool.UnsafeQueueUserWorkItem(last, preferLocal: true);
-                        }
-
-                        last = waiter;
+                        waiter.TrySetResult(final.ToInfo(id!, queue, WorkerName(final.Worker)));
                     }
                 }
             }
@@ -209,10 +204,6 @@ public sealed partial class RedisTaskStore
                 // Not ours; the sweep reads the task if someone waits for it.
             }
         }
-
-        // The handler runs as a thread-pool item of its own: the last waiter continues on it (a
-        // lone frame costs no further thread switch), the others each on an item of their own.
-        last?.Execute();
     }
 
     /// <summary>Wakes a waiter once the worker of its final record is looked up (the first frame from that worker).</summary>
@@ -228,7 +219,7 @@ public sealed partial class RedisTaskStore
             return;
         }
 
-        waiter.Wake(final.ToInfo(id, queue, WorkerName(final.Worker)), null);
+        waiter.TrySetResult(final.ToInfo(id, queue, WorkerName(final.Worker)));
     }
 
     private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
@@ -282,16 +273,16 @@ public sealed partial class RedisTaskStore
                 var info = await reads[i].ConfigureAwait(false);
                 if (info is null)
                 {
-                    waiter.Wake(null, new TaskNotFoundException(id, lost: false));
+                    waiter.TrySetException(new TaskNotFoundException(id, lost: false));
                 }
                 else if (info.State.IsFinal())
                 {
-                    waiter.Wake(info, null);
+                    waiter.TrySetResult(info);
                 }
             }
             catch (Exception ex) when (ex is TaskNotFoundException or InvalidDataException)
             {
-                waiter.Wake(null, ex);
+                waiter.TrySetException(ex);
             }
             catch (Exception ex) when (ex is Transport.TransportException or ObjectDisposedException)
             {
@@ -301,18 +292,17 @@ public sealed partial class RedisTaskStore
     }
 
     /// <summary>
-    /// The callers waiting for one task: the final state, once known. Their continuations run on
-    /// the thread that completes it, so it is completed only on a thread that does nothing after
-    /// (a done message's handler, once its frames are read; a wake-up's own task; an item of its
-    /// own on the thread pool, <see cref="Execute"/>).
+    /// The callers waiting for one task: the final state, once known. Each caller continues on a
+    /// thread-pool item of its own, never on the thread that completes it (a done message's
+    /// handler, a sweep, a lookup): callers of one task must not run one after the other, nor
+    /// a caller that blocks hold up the rest.
     /// </summary>
-    private sealed class Waiter : TaskCompletionSource<TaskInfo>, IThreadPoolWorkItem
+    private sealed class Waiter : TaskCompletionSource<TaskInfo>
     {
-        /// <summary>The final state to complete with when run as a thread-pool item.</summary>
-        public TaskInfo? Final { get; set; }
-
-        /// <summary>Or the error to complete with.</summary>
-        public Exception? Failure { get; set; }
+        public Waiter()
+            : base(TaskCreationOptions.RunContinuationsAsynchronously)
+        {
+        }
 
         public int Count { get; set; }
 
@@ -320,25 +310,5 @@ public sealed partial class RedisTaskStore
         public long NextSweep { get; set; }
 
         public long Gap { get; set; } = 1;
-
-        /// <summary>Completes the waiters on a thread-pool item of their own.</summary>
-        public void Wake(TaskInfo? final, Exception? failure)
-        {
-            Final = final;
-            Failure = failure;
-            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
-        }
-
-        public void Execute()
-        {
-            if (Failure is { } failure)
-            {
-                TrySetException(failure);
-            }
-            else
-            {
-                TrySetResult(Final!);
-            }
-        }
     }
 }

@@ -253,6 +253,8 @@ public sealed partial class RedisTaskStore
             {
                 Unwatch(_watchOrder.Dequeue());
             }
+
+            CompactKeptLocked();
         }
     }
 
@@ -263,26 +265,31 @@ public sealed partial class RedisTaskStore
         return _watched.Count > 0 && _watchedBySpan.TryGetValue(id, out var watched, out _) ? watched : null;
     }
 
-    /// <summary>Keeps the final record of a watched task, within the bounds; past them the task is no longer watched (a wait reads).</summary>
-    private void Keep(string id, StoreRecord record, int bytes)
+    /// <summary>
+    /// Keeps the final record of a watched task, within the bounds; past them the task is no longer
+    /// watched (a wait reads). Returns the task's waiter if one registered since the frame was
+    /// heard: it saw no kept frame, and the frame saw no waiter.
+    /// </summary>
+    private Waiter? Keep(string id, StoreRecord record, int bytes)
     {
         lock (_gate)
         {
+            _waiters.TryGetValue(id, out var waiter);
             if (!_watched.TryGetValue(id, out var old))
             {
-                return;
+                return waiter;
             }
 
             if (old is not null)
             {
                 _keptBytes -= old.Bytes;
-                old.Dropped = true;
+                old.Drop();
             }
 
             if (bytes > KeptBytesLimit)
             {
                 _watched.Remove(id);
-                return;
+                return waiter;
             }
 
             var kept = new Kept(record, _time.GetTimestamp(), bytes);
@@ -291,10 +298,14 @@ public sealed partial class RedisTaskStore
             _keptBytes += bytes;
             ExpireKeptLocked();
             StartSweepLocked();
+            return waiter;
         }
     }
 
-    /// <summary>Drops the kept frames past their time, then the oldest while over the byte bound (their tasks are no longer watched).</summary>
+    /// <summary>
+    /// Drops the kept frames past their time, then the oldest while over the byte bound (their
+    /// tasks are no longer watched); then the dropped entries behind a live one, once they are most.
+    /// </summary>
     private void ExpireKeptLocked()
     {
         var keepFor = TimeSpan.FromMilliseconds(Math.Min(KeepFor.TotalMilliseconds, _ttlMs));
@@ -307,6 +318,32 @@ public sealed partial class RedisTaskStore
                 Unwatch(oldest.Id);
             }
         }
+
+        CompactKeptLocked();
+    }
+
+    /// <summary>
+    /// Takes the dropped entries out of the kept order once they outnumber the watched tasks (the
+    /// live entries are at most those) by far: entries dropped behind a live one (a task deleted
+    /// or requeued through this store, a watch pushed out by newer ones) would otherwise stay
+    /// until that one expires, as many as the frames of <see cref="KeepFor"/>.
+    /// </summary>
+    private void CompactKeptLocked()
+    {
+        if (_keptOrder.Count <= (2 * _watched.Count) + 64)
+        {
+            return;
+        }
+
+        var live = _keptOrder.ToArray();
+        _keptOrder.Clear();
+        foreach (var entry in live)
+        {
+            if (!entry.Kept.Dropped)
+            {
+                _keptOrder.Enqueue(entry);
+            }
+        }
     }
 
     /// <summary>Stops watching a task; its kept frame, if any, goes too.</summary>
@@ -315,7 +352,7 @@ public sealed partial class RedisTaskStore
         if (_watched.Remove(id, out var kept) && kept is not null)
         {
             _keptBytes -= kept.Bytes;
-            kept.Dropped = true;
+            kept.Drop();
         }
     }
 
@@ -336,6 +373,8 @@ public sealed partial class RedisTaskStore
                     Unwatch(id);
                 }
             }
+
+            CompactKeptLocked();
         }
     }
 
@@ -363,21 +402,32 @@ public sealed partial class RedisTaskStore
             {
                 Unwatch(id);
             }
+
+            CompactKeptLocked();
         }
     }
 
     /// <summary>When an enqueue call was sent: the subscription epoch and the frames heard so far.</summary>
     private readonly record struct WatchMark(long Epoch, long Frames);
 
-    /// <summary>A watched task's final record, kept from its frame (its bytes counted against the bound until dropped).</summary>
+    /// <summary>
+    /// A watched task's final record, kept from its frame (its bytes counted against the bound
+    /// until dropped; dropped, it lets the record go, though its entry may wait in the kept order).
+    /// </summary>
     private sealed class Kept(StoreRecord record, long at, int bytes)
     {
-        public StoreRecord Record { get; } = record;
+        public StoreRecord? Record { get; private set; } = record;
 
         public long At { get; } = at;
 
         public int Bytes { get; } = bytes;
 
-        public bool Dropped { get; set; }
+        public bool Dropped { get; private set; }
+
+        public void Drop()
+        {
+            Dropped = true;
+            Record = null;
+        }
     }
 }

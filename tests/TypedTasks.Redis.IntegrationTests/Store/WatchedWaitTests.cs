@@ -116,6 +116,17 @@ public abstract class WatchedWaitTests : IAsyncLifetime
         return calls;
     }
 
+    /// <summary>A wait on a task sent back to run: nothing after 200 ms (its state, if it returned), then the next run's success.</summary>
+    private async Task AssertWaitsForTheNextRunAsync(string id)
+    {
+        var waiting = _store.WaitAsync(id, Bound).AsTask();
+        var early = await Task.WhenAny(waiting, Task.Delay(200)) == waiting ? (await waiting).State.ToString() : "nothing";
+        Assert.Equal("nothing", early);
+        await CompleteAsync("ww", 1);
+        var info = await waiting.WaitAsync(Bound);
+        Assert.Equal((TaskState.Succeeded, id), (info.State, System.Text.Encoding.UTF8.GetString(info.Result.Span)));
+    }
+
     private static void AssertResults(IReadOnlyList<string> ids, TaskInfo[] infos)
     {
         for (var i = 0; i < ids.Count; i++)
@@ -367,12 +378,169 @@ public abstract class WatchedWaitTests : IAsyncLifetime
         Assert.Equal(0, _store.WatchedCount);
 
         await Assert.ThrowsAsync<TaskNotFoundException>(() => _store.WaitAsync(deleted, Bound).AsTask().WaitAsync(Bound));
-        var waiting = _store.WaitAsync(requeued, Bound).AsTask();
+        await AssertWaitsForTheNextRunAsync(requeued);
+    }
+
+    [Fact]
+    public async Task A_wait_that_begins_while_its_frame_is_being_read_ends_on_that_frame()
+    {
+        // Input: a watched task completed with a 16 MB result, so that reading its frame takes a
+        // few milliseconds; the wait begins as soon as the frame is heard, before it is kept.
+        // Expected: the wait ends on that frame within 10 s (the sweep runs once a minute), not
+        // left to the sweep because the frame found no waiter and the wait found no kept frame.
+        _store.KeptBytesLimit = 64 << 20;
+        await WarmUpAsync(_store);
+        var caught = 0;
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            var id = await _store.EnqueueAsync("ww", New(Small()));
+            var lease = Assert.Single(await _worker.FetchAsync(["ww"], 1, CancellationToken.None));
+            var heard = _store.HeardFrames;
+            var completing = _worker.CompleteAsync(lease, TaskCompletion.Succeeded(new byte[16 << 20])).AsTask();
+            var deadline = DateTime.UtcNow + Bound;
+            while (_store.HeardFrames == heard && DateTime.UtcNow < deadline)
+            {
+                Thread.SpinWait(10);
+            }
+
+            caught += _store.KeptCount == 0 ? 1 : 0;
+            var waiting = _store.WaitAsync(id, Bound).AsTask();
+            Assert.True(await completing);
+            var info = await waiting.WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.Equal((id, TaskState.Succeeded, 16 << 20), (info.Id, info.State, info.Result.Length));
+            Assert.Equal(1, await _store.DeleteAsync([id]));
+        }
+
+        Assert.True(caught > 0, "no wait began between the frame heard and kept");
+    }
+
+    [Fact]
+    public async Task Two_waits_on_one_task_each_continue_without_waiting_for_the_other()
+    {
+        // Input: two waits on one watched task; each, once it has the outcome, blocks (as
+        // sync-over-async code does) until the other has it too. Expected: both get there within
+        // 10 s: neither's continuation runs only after the other's returned.
+        await WarmUpAsync(_store);
+        var id = await _store.EnqueueAsync("ww", New(Small()));
+        using var first = new ManualResetEventSlim();
+        using var second = new ManualResetEventSlim();
+        async Task<bool> WaitThenBlock(ManualResetEventSlim mine, ManualResetEventSlim other)
+        {
+            await _store.WaitAsync(id, Bound);
+            mine.Set();
+            return other.Wait(TimeSpan.FromSeconds(10));
+        }
+
+        var waits = new[] { Task.Run(() => WaitThenBlock(first, second)), Task.Run(() => WaitThenBlock(second, first)) };
         await Task.Delay(200);
-        Assert.False(waiting.IsCompleted);
         await CompleteAsync("ww", 1);
-        var info = await waiting.WaitAsync(Bound);
-        Assert.Equal((TaskState.Succeeded, requeued), (info.State, System.Text.Encoding.UTF8.GetString(info.Result.Span)));
+        var seen = await Task.WhenAll(waits).WaitAsync(Bound);
+        Assert.Equal((true, true), (seen[0], seen[1]));
+    }
+
+    [Fact]
+    public async Task A_kept_outcome_is_not_returned_after_another_store_requeued_the_task()
+    {
+        // Input: a watched task that failed (its frame kept), then requeued by another store
+        // (another process: an operator's retry). Expected: a wait that begins after the requeue
+        // was answered (this store's read says Pending) waits for the new run and returns its
+        // success, rather than the failure of the run before.
+        await WarmUpAsync(_store);
+        var id = await _store.EnqueueAsync("ww", New(Small()));
+        var lease = Assert.Single(await _worker.FetchAsync(["ww"], 1, CancellationToken.None));
+        Assert.True(await _worker.CompleteAsync(lease, TaskCompletion.Failed(new TaskError("E", "first run", null))));
+        await Poll.UntilAsync(() => Task.FromResult(_store.KeptCount == 1), "the failure's frame is kept", Bound);
+        var other = await OpenAsync(TimeSpan.FromMinutes(1));
+        Assert.Equal(1, await other.RequeueAsync([id]));
+        Assert.Equal(TaskState.Pending, (await _store.GetAsync(id))!.State);
+
+        await AssertWaitsForTheNextRunAsync(id);
+    }
+
+    [Fact]
+    public async Task A_watched_task_retried_by_its_worker_is_waited_for_until_a_run_ends_it()
+    {
+        // Input: a watched task whose first run ends in a retry (Retrying, due at once), then is
+        // promoted and run to success; one wait begins before the retry, one after. Expected:
+        // neither ends at the retry and nothing is kept for it (a retry is not final); both end
+        // with the success.
+        await WarmUpAsync(_store);
+        var id = await _store.EnqueueAsync("ww", New(Small()));
+        var before = _store.WaitAsync(id, Bound).AsTask();
+        var lease = Assert.Single(await _worker.FetchAsync(["ww"], 1, CancellationToken.None));
+        Assert.True(await _worker.CompleteAsync(lease, TaskCompletion.Retry(new TaskError("E", "first run", null), DateTimeOffset.UtcNow)));
+        var after = _store.WaitAsync(id, Bound).AsTask();
+        await Task.Delay(200);
+        Assert.Equal((false, false, 0, true), (before.IsCompleted, after.IsCompleted, _store.KeptCount, _store.IsWatched(id)));
+
+        await Poll.UntilAsync(async () => { await _worker.PromoteDueAsync(["ww"]); return (await _worker.CountAsync("ww")).Pending == 1; }, "the retry is promoted", Bound);
+        await CompleteAsync("ww", 1);
+        foreach (var wait in new[] { before, after })
+        {
+            var info = await wait.WaitAsync(Bound);
+            Assert.Equal((TaskState.Succeeded, id), (info.State, System.Text.Encoding.UTF8.GetString(info.Result.Span)));
+        }
+    }
+
+    [Fact]
+    public async Task Records_of_kept_frames_dropped_behind_a_live_one_are_let_go()
+    {
+        // Input: a store keeping at most 1 MB of records; one task completed and its frame kept
+        // (never waited for), then 40 tasks each with a 256 KB result, each completed, its frame
+        // kept, then deleted through this store (no longer watched). Expected: the records the
+        // store still holds for kept frames stay within the 1 MB bound.
+        _store.KeptBytesLimit = 1 << 20;
+        await WarmUpAsync(_store);
+        await _store.EnqueueAsync("ww", New(Small()));
+        await CompleteAsync("ww", 1);
+        await Poll.UntilAsync(() => Task.FromResult(_store.KeptCount == 1), "the first frame is kept", Bound);
+        for (var i = 0; i < 40; i++)
+        {
+            var id = await _store.EnqueueAsync("ww", New(Small()));
+            var lease = Assert.Single(await _worker.FetchAsync(["ww"], 1, CancellationToken.None));
+            Assert.True(await _worker.CompleteAsync(lease, TaskCompletion.Succeeded(new byte[256 << 10])));
+            await Poll.UntilAsync(() => Task.FromResult(_store.KeptCount == 2), "the frame is kept", Bound);
+            Assert.Equal(1, await _store.DeleteAsync([id]));
+        }
+
+        Assert.Equal(1, _store.KeptCount);
+        var (held, _) = HeldKept(_store);
+        Assert.True(held <= 1 << 20, $"{held} bytes of kept records held");
+
+        // And 300 more, small, deleted in one call: their entries do not all stay behind the first.
+        var more = await _store.EnqueueManyAsync("ww", [.. Enumerable.Range(0, 300).Select(_ => New(Small()))]);
+        await CompleteAsync("ww", 300);
+        await Poll.UntilAsync(() => Task.FromResult(_store.KeptCount == 301), "their frames are kept", Bound);
+        Assert.Equal(300, await _store.DeleteAsync(more));
+        var (_, entries) = HeldKept(_store);
+        Assert.True(entries <= 66, $"{entries} kept entries for 1 kept frame");
+    }
+
+    /// <summary>
+    /// The record bytes the store's kept frames still reference, dropped or not, and the entries
+    /// of its kept order (read through reflection: they are what the bound is about).
+    /// </summary>
+    private static (long Bytes, int Entries) HeldKept(RedisTaskStore store)
+    {
+        const System.Reflection.BindingFlags Private = System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance;
+        var gate = typeof(RedisTaskStore).GetField("_gate", Private)!.GetValue(store)!;
+        var order = (System.Collections.IEnumerable)typeof(RedisTaskStore).GetField("_keptOrder", Private)!.GetValue(store)!;
+        long held = 0;
+        var entries = 0;
+        lock (gate)
+        {
+            foreach (var entry in order)
+            {
+                entries++;
+                var kept = entry.GetType().GetField("Item2")!.GetValue(entry)!;
+                if (kept.GetType().GetProperty("Record")!.GetValue(kept) is not null)
+                {
+                    held += (int)kept.GetType().GetProperty("Bytes")!.GetValue(kept)!;
+                }
+            }
+        }
+
+        return (held, entries);
     }
 }
 

@@ -121,7 +121,7 @@ public sealed partial class RedisTaskStore
 
     /// <summary>
     /// A done message: frames of the id's length (2 bytes), the id, the record's length (4 bytes),
-    /// the record; or a probe (<see cref="ProbeLength"/> bytes, shorter than any frame).
+    /// the record (empty: the task was withdrawn, sent back to run or deleted); or a probe (<see cref="ProbeLength"/> bytes, shorter than any frame).
     /// </summary>
     private void OnDone(RedisValue message)
     {
@@ -173,6 +173,24 @@ public sealed partial class RedisTaskStore
                         watched = HeardLocked(id);
                         _waiters.TryGetValue(id, out waiter);
                     }
+                }
+
+                if (recordLength == 0)
+                {
+                    // Withdrawn: the task was sent back to run or deleted. A frame kept for it is
+                    // stale, so a wait on it reads again; a waiter reads it now, and ends if it is
+                    // gone (or, in a race, final again), else waits for its new run's frame.
+                    if (watched is not null)
+                    {
+                        Unwatch([watched]);
+                    }
+
+                    if (waiter is not null)
+                    {
+                        _ = SettleAsync(id!, waiter, GetAsync(id!).AsTask());
+                    }
+
+                    continue;
                 }
 
                 id ??= watched;
@@ -267,27 +285,32 @@ public sealed partial class RedisTaskStore
 
         for (var i = 0; i < due.Count; i++)
         {
-            var (id, waiter) = due[i];
-            try
+            await SettleAsync(due[i].Id, due[i].Waiter, reads[i]).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Ends a waiter by a read of its task: gone, or final; a task still on its way leaves it waiting.</summary>
+    private static async Task SettleAsync(string id, Waiter waiter, Task<TaskInfo?> read)
+    {
+        try
+        {
+            var info = await read.ConfigureAwait(false);
+            if (info is null)
             {
-                var info = await reads[i].ConfigureAwait(false);
-                if (info is null)
-                {
-                    waiter.TrySetException(new TaskNotFoundException(id, lost: false));
-                }
-                else if (info.State.IsFinal())
-                {
-                    waiter.TrySetResult(info);
-                }
+                waiter.TrySetException(new TaskNotFoundException(id, lost: false));
             }
-            catch (Exception ex) when (ex is TaskNotFoundException or InvalidDataException)
+            else if (info.State.IsFinal())
             {
-                waiter.TrySetException(ex);
+                waiter.TrySetResult(info);
             }
-            catch (Exception ex) when (ex is Transport.TransportException or ObjectDisposedException)
-            {
-                // Redis is away (the next sweep tries again), or the store is closing.
-            }
+        }
+        catch (Exception ex) when (ex is TaskNotFoundException or InvalidDataException)
+        {
+            waiter.TrySetException(ex);
+        }
+        catch (Exception ex) when (ex is Transport.TransportException or ObjectDisposedException)
+        {
+            // Redis is away (the next sweep tries again), or the store is closing.
         }
     }
 

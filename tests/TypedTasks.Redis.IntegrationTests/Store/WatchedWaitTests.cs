@@ -237,11 +237,32 @@ public abstract class WatchedWaitTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_watched_task_deleted_by_another_store_ends_its_wait_with_task_not_found_at_the_first_sweep()
+    public async Task A_watched_task_deleted_by_another_store_ends_a_wait_begun_before_with_task_not_found_at_once()
+    {
+        // Input: a store sweeping once a minute waits on a pending task it watches (no read);
+        // another store (another process) deletes it. Expected: the delete withdraws the task on
+        // the done channel, the waiter reads it at once and throws TaskNotFoundException, long
+        // before the first sweep.
+        var store = await OpenAsync(TimeSpan.FromMinutes(1));
+        await WarmUpAsync(store);
+        var id = await store.EnqueueAsync("ww", New(Small()));
+        var waiting = store.WaitAsync(id, Bound).AsTask();
+        await Task.Delay(100);
+        Assert.False(waiting.IsCompleted);
+        var other = await OpenAsync(TimeSpan.FromMinutes(1));
+        Assert.Equal(1, await other.DeleteAsync([id]));
+
+        var error = await Assert.ThrowsAsync<TaskNotFoundException>(() => waiting.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal((id, false), (error.TaskId, error.Lost));
+    }
+
+    [Fact]
+    public async Task A_watched_task_deleted_by_another_store_ends_a_wait_begun_after_with_task_not_found()
     {
         // Input: a store sweeping every 100 ms watches a pending task; another store (another
-        // process) deletes it, so no frame will ever come. Expected: the wait, which read nothing,
-        // throws TaskNotFoundException once the sweep reads the task, well before its 30 s timeout.
+        // process) deletes it, so no final frame will ever come. Expected: the wait throws
+        // TaskNotFoundException (it reads once the delete's withdrawal is heard; the sweep reads
+        // it if that was lost), well before its 30 s timeout.
         var store = await OpenAsync(TimeSpan.FromMilliseconds(100));
         await WarmUpAsync(store);
         var id = await store.EnqueueAsync("ww", New(Small()));
@@ -442,9 +463,10 @@ public abstract class WatchedWaitTests : IAsyncLifetime
     public async Task A_kept_outcome_is_not_returned_after_another_store_requeued_the_task()
     {
         // Input: a watched task that failed (its frame kept), then requeued by another store
-        // (another process: an operator's retry). Expected: a wait that begins after the requeue
-        // was answered (this store's read says Pending) waits for the new run and returns its
-        // success, rather than the failure of the run before.
+        // (another process: an operator's retry). Expected: the requeue withdraws the task on the
+        // done channel, this store forgets the kept failure (it stops watching the task), and a
+        // wait that begins then waits for the new run and returns its success, rather than the
+        // failure of the run before.
         await WarmUpAsync(_store);
         var id = await _store.EnqueueAsync("ww", New(Small()));
         var lease = Assert.Single(await _worker.FetchAsync(["ww"], 1, CancellationToken.None));
@@ -453,8 +475,28 @@ public abstract class WatchedWaitTests : IAsyncLifetime
         var other = await OpenAsync(TimeSpan.FromMinutes(1));
         Assert.Equal(1, await other.RequeueAsync([id]));
         Assert.Equal(TaskState.Pending, (await _store.GetAsync(id))!.State);
+        await Poll.UntilAsync(() => Task.FromResult(!_store.IsWatched(id) && _store.KeptCount == 0), "the requeue's withdrawal is heard and the kept failure forgotten", Bound);
 
         await AssertWaitsForTheNextRunAsync(id);
+    }
+
+    [Fact]
+    public async Task A_kept_outcome_is_not_returned_after_another_store_deleted_the_task()
+    {
+        // Input: a watched task that succeeded (its frame kept), then deleted by another store.
+        // Expected: the delete withdraws the task on the done channel; this store forgets the kept
+        // outcome, and a wait that begins then reads and throws TaskNotFoundException (not the
+        // success of a task that is gone), well before the sweep (once a minute here).
+        await WarmUpAsync(_store);
+        var id = await _store.EnqueueAsync("ww", New(Small()));
+        await CompleteAsync("ww", 1);
+        await Poll.UntilAsync(() => Task.FromResult(_store.KeptCount == 1), "the success's frame is kept", Bound);
+        var other = await OpenAsync(TimeSpan.FromMinutes(1));
+        Assert.Equal(1, await other.DeleteAsync([id]));
+        await Poll.UntilAsync(() => Task.FromResult(!_store.IsWatched(id) && _store.KeptCount == 0), "the delete's withdrawal is heard and the kept success forgotten", Bound);
+
+        var error = await Assert.ThrowsAsync<TaskNotFoundException>(() => _store.WaitAsync(id, Bound).AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal((id, false), (error.TaskId, error.Lost));
     }
 
     [Fact]

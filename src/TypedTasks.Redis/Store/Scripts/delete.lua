@@ -2,7 +2,8 @@
 -- its worker settles it): record, side key, chosen id and index entry.
 -- ARGV[A..]    two per id: queue index, the id's part before '@'
 -- Returns      how many were deleted, then the follow-ups (shared.lua) of workflow members deleted
---              before they ended: each counts as canceled for its join.
+--              before they ended: each counts as canceled for its join. Each deleted task is
+--              withdrawn on the done channel (shared.lua).
 -- Order: every key touched is checked first, so the call either deletes each task whole or
 -- fails before changing anything.
 local count = (#ARGV - A + 1) / 2
@@ -25,6 +26,7 @@ for i = 1, count do
       ended.updated = NOW
       on_final(q, seq, ended)
     end
+    withdraw(q, seq, r)
     forget(q, seq, r)
     deleted = deleted + 1
   end

@@ -1,7 +1,8 @@
 -- Sends tasks back to the tail of their pending list as new attempts: Failed, Canceled, Expired,
 -- Scheduled or Retrying ones that still have their envelope and no lease. Others are skipped.
 -- ARGV[A..]    two per id: queue index, the id's part before '@'
--- Returns      how many moved.
+-- Returns      how many moved. A task that was final is withdrawn on the done channel (shared.lua):
+--              a store that kept its last frame reads it again.
 -- Order: every index written or removed from is checked first; the record and the pending entry
 -- are written before the task leaves its old index.
 local count = (#ARGV - A + 1) / 2
@@ -22,7 +23,10 @@ for i = 1, count do
     r.err = ''
     r.updated = NOW
     save(q, seq, r)
-    if is_final(was.state) then opened(q, seq, r) end
+    if is_final(was.state) then
+      opened(q, seq, r)
+      withdraw(q, seq, r)
+    end
     push_pending(q, seq, r.prio, false)
     unindex(q, seq, was)
     moved = moved + 1

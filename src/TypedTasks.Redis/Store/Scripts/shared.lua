@@ -451,6 +451,16 @@ local function announce(q, seq, r, s)
   frames[n + 4] = s
 end
 
+-- Tells waiters a task is no longer where its last frame left it (sent back to run, or gone): a
+-- frame with an empty record. A store that kept that frame forgets it, so a wait reads again.
+local function withdraw(q, seq, r)
+  local id = id_of(q, seq, r)
+  local n = #frames
+  frames[n + 1] = spack('>H', #id)
+  frames[n + 2] = id
+  frames[n + 3] = '\0\0\0\0'
+end
+
 -- A final index entry: the sequence and when the task became final (its record's updated time),
 -- so that entries older than the result TTL can be dropped from the tail.
 local ended_at, ended_text

@@ -113,7 +113,7 @@ public sealed class ScheduleRoundTests
     /// A fire time due to both workers at once, at which both enqueue its fires and one moves the
     /// schedules on; returns which worker did (it asks to sleep a second, the other a second and
     /// the backup delay). Both read the schedules at once; should one round end before the other
-    /// reads (neither loses), the next fire time is tried, five at most.
+    /// reads (both ask to sleep a second: neither lost), the next fire time is tried, five at most.
     /// </summary>
     private static async Task<(int Winner, int Loser)> FirstFireAsync(TwoWorkers setup)
     {
@@ -133,7 +133,7 @@ public sealed class ScheduleRoundTests
             Assert.Equal([second, second], sleeps);
         }
 
-        Assert.Fail("In five fire times, one worker's round always ended before the other's read the schedules.");
+        Assert.Fail("In five fire times due to both workers, neither asked to look at the next one a backup delay late.");
         return default;
     }
 

@@ -16,10 +16,15 @@ namespace TypedTasks.Worker;
 /// fire time), and only then does the schedule move on, by a compare-and-set on its generation and
 /// next fire time; a worker that loses the race has enqueued the same id, which the store kept
 /// once. A crash between the two steps leaves the schedule due, and the next worker repeats both.
+/// The worker whose compare-and-set moved a schedule last fires it at its next fire time; the
+/// others, which lost that race, look at it <see cref="BackupDelay"/> later and fire it only if it
+/// is still due (its worker stopped or stalled), so that a fire time costs Redis one read, one
+/// enqueue and one advance rather than one of each per worker, all in the same instant.
 /// It stores the <see cref="PeriodicAttribute"/> schedules of its tasks at start, and again when
 /// the store lost them. Between rounds it sleeps until the next fire time it knows of, at most
 /// <see cref="MaxSleep"/>, so that a schedule made or triggered elsewhere waits no longer than that;
-/// an idle worker reads the schedules once per <see cref="MaxSleep"/>.
+/// an idle worker reads the schedules once per <see cref="MaxSleep"/> (and <see cref="BackupDelay"/>,
+/// when it fires some schedules late).
 /// </summary>
 internal sealed class PeriodicScheduler(
     TaskClient client,
@@ -32,13 +37,30 @@ internal sealed class PeriodicScheduler(
 {
     public static readonly TimeSpan MaxSleep = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How long after a fire time a worker that lost the schedule's last advance to another looks
+    /// at it. Short, because it bounds how late a fire is when the worker that fires it stalls;
+    /// long enough that the other has usually moved the schedule on by then.
+    /// </summary>
+    public static readonly TimeSpan BackupDelay = TimeSpan.FromMilliseconds(25);
+
     /// <summary>How early a wake is taken for a timer's rounding, not for a clock set back.</summary>
     private static readonly TimeSpan TimerSlack = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>
+    /// How much earlier than its wake time the system timer is set: it counts the coarse clock and
+    /// ends on a thread-pool hop, up to a few milliseconds late, where the rest of the wait taken
+    /// on the thread (<see cref="WaitPrecisely"/>) ends on time.
+    /// </summary>
+    private static readonly TimeSpan TimerLead = TimeSpan.FromMilliseconds(8);
 
     private readonly HashSet<string> _queues = new(queues, StringComparer.Ordinal);
     private readonly Dictionary<string, (string Definition, CronSchedule Cron)> _parsed = new(StringComparer.Ordinal);
     private readonly HashSet<string> _broken = new(StringComparer.Ordinal);
     private readonly HashSet<string> _invalidDeclared = new(StringComparer.Ordinal);
+
+    // Schedules whose last advance by this worker found them moved by another (under its lock).
+    private readonly HashSet<string> _backup = new(StringComparer.Ordinal);
     private bool _declaredStored;
     private DateTimeOffset _wakeAt = DateTimeOffset.MinValue;
 
@@ -73,7 +95,8 @@ internal sealed class PeriodicScheduler(
             }
         }
 
-        return await RoundAsync(token).ConfigureAwait(false);
+        var sleep = await RoundAsync(token).ConfigureAwait(false);
+        return time == TimeProvider.System && sleep > TimerLead ? sleep - TimerLead : sleep;
     }
 
     /// <summary>Blocks until the system clock reaches <paramref name="at"/>, at most <see cref="TimerSlack"/> (and a millisecond).</summary>
@@ -106,7 +129,14 @@ internal sealed class PeriodicScheduler(
         }
 
         var now = time.GetUtcNow();
-        var wake = now + MaxSleep;
+        lock (_backup)
+        {
+            if (_backup.Count > 0)
+            {
+                // Forgets the schedules that were removed.
+                _backup.IntersectWith(all.Select(s => s.Name));
+            }
+        }
 
         // Due schedules fire at once, not one after another: their enqueues share the store's
         // round trips (the Redis store sends concurrent enqueues of a slot in one script call; the
@@ -126,11 +156,20 @@ internal sealed class PeriodicScheduler(
             firing.AddRange(enqueued.Where(e => e.IsCompletedSuccessfully).Select(e => AdvanceAsync(e.Result, token)));
         }
 
-        foreach (var after in await Task.WhenAll(firing).ConfigureAwait(false))
+        var upcoming = await Task.WhenAll(firing).ConfigureAwait(false);
+        DateTimeOffset wake;
+        lock (_backup)
         {
-            if (after is { } upcoming && upcoming < wake)
+            // A worker that fires some schedules late keeps its idle reads off the fire times too
+            // (a schedule of every second would bring them back to one).
+            wake = now + MaxSleep + (_backup.Count > 0 ? BackupDelay : TimeSpan.Zero);
+        }
+
+        foreach (var after in upcoming)
+        {
+            if (after is { } next && next < wake)
             {
-                wake = upcoming;
+                wake = next;
             }
         }
 
@@ -167,14 +206,23 @@ internal sealed class PeriodicScheduler(
                 continue;
             }
 
-            if (next <= now)
+            if (next + Lag(schedule.Name) <= now)
             {
                 enqueued.Add(FireDueAsync(schedule, served.Definition, served.Cron, next, now, token));
             }
             else
             {
-                firing.Add(Task.FromResult<DateTimeOffset?>(next));
+                firing.Add(Task.FromResult<DateTimeOffset?>(next + Lag(schedule.Name)));
             }
+        }
+    }
+
+    /// <summary>How long after a fire time of the schedule this worker fires it: at once, or after <see cref="BackupDelay"/> when another worker moved it last.</summary>
+    private TimeSpan Lag(string name)
+    {
+        lock (_backup)
+        {
+            return _backup.Contains(name) ? BackupDelay : TimeSpan.Zero;
         }
     }
 
@@ -278,13 +326,19 @@ internal sealed class PeriodicScheduler(
 
     /// <summary>
     /// Moves a schedule on, only after every enqueue of its due fires succeeded; another worker
-    /// may have moved it first, having enqueued the same ids. Returns its next fire time.
+    /// may have moved it first, having enqueued the same ids: that one fires it next, and this one
+    /// looks <see cref="BackupDelay"/> later. Returns when this worker looks at it next.
     /// </summary>
     private async Task<DateTimeOffset?> AdvanceAsync(Fired fired, CancellationToken token)
     {
         var schedule = fired.Schedule;
-        await schedules.AdvanceAsync(schedule.Name, schedule.Generation, fired.Expected, fired.Next, fired.LastFire, fired.LastTask, token).ConfigureAwait(false);
-        return fired.Next;
+        var moved = await schedules.AdvanceAsync(schedule.Name, schedule.Generation, fired.Expected, fired.Next, fired.LastFire, fired.LastTask, token).ConfigureAwait(false);
+        lock (_backup)
+        {
+            _ = moved ? _backup.Remove(schedule.Name) : _backup.Add(schedule.Name);
+        }
+
+        return fired.Next + Lag(schedule.Name);
     }
 
     /// <summary>Enqueues the run a trigger asked for, then clears the request; returns null (it sets no wake time).</summary>

@@ -16,10 +16,11 @@ trap cleanup EXIT
 
 redis-server --port "$PORT" --save "" --appendonly no --dir "$WORK" >"$WORK/redis.log" 2>&1 & pids+=($!)
 sleep 0.5
+# exec: the pid kept is Celery's own, so that cleanup stops it (a subshell's would leave it running).
 for i in 1 2 3; do
-  (cd "$WORK" && $PY -m celery -A lateness worker -c 4 -n "w$i@%h" --without-gossip --without-mingle --without-heartbeat --loglevel=WARNING >"$WORK/worker$i.log" 2>&1) & pids+=($!)
+  (cd "$WORK" && exec $PY -m celery -A lateness worker -c 4 -n "w$i@%h" --without-gossip --without-mingle --without-heartbeat --loglevel=WARNING >"$WORK/worker$i.log" 2>&1) & pids+=($!)
 done
 sleep 3
-(cd "$WORK" && $PY -m celery -A lateness beat -s "$WORK/beat-schedule" --loglevel=WARNING >"$WORK/beat.log" 2>&1) & pids+=($!)
+(cd "$WORK" && exec $PY -m celery -A lateness beat -s "$WORK/beat-schedule" --loglevel=WARNING >"$WORK/beat.log" 2>&1) & pids+=($!)
 sleep "$SECONDS_RUN"
 cd "$HERE" && $PY lateness.py

@@ -17,9 +17,11 @@ namespace TypedTasks.Worker;
 /// next fire time; a worker that loses the race has enqueued the same id, which the store kept
 /// once. A crash between the two steps leaves the schedule due, and the next worker repeats both.
 /// The worker whose compare-and-set moved a schedule last fires it at its next fire time; the
-/// others, which lost that race, look at it <see cref="BackupDelay"/> later and fire it only if it
-/// is still due (its worker stopped or stalled), so that a fire time costs Redis one read, one
-/// enqueue and one advance rather than one of each per worker, all in the same instant.
+/// others, which lost that race or found the fire time they waited for fired by another (their
+/// round came after its advance: a clock a few milliseconds behind), look at it
+/// <see cref="BackupDelay"/> later and fire it only if it is still due (its worker stopped or
+/// stalled), so that a fire time costs Redis one read, one enqueue and one advance rather than
+/// one of each per worker, all in the same instant.
 /// It stores the <see cref="PeriodicAttribute"/> schedules of its tasks at start, and again when
 /// the store lost them. Between rounds it sleeps until the next fire time it knows of, at most
 /// <see cref="MaxSleep"/>, so that a schedule made or triggered elsewhere waits no longer than that;
@@ -59,8 +61,13 @@ internal sealed class PeriodicScheduler(
     private readonly HashSet<string> _broken = new(StringComparer.Ordinal);
     private readonly HashSet<string> _invalidDeclared = new(StringComparer.Ordinal);
 
-    // Schedules whose last advance by this worker found them moved by another (under its lock).
+    // Schedules this worker looks at late: its last advance found them moved by another, or it
+    // found the fire time it waited for fired by another (under its lock).
     private readonly HashSet<string> _backup = new(StringComparer.Ordinal);
+
+    // The fire time each schedule waited for at this worker's last round (the schedules it read
+    // not yet due), to tell one fired by another worker in between.
+    private Dictionary<string, DateTimeOffset> _awaited = new(StringComparer.Ordinal);
     private bool _declaredStored;
     private DateTimeOffset _wakeAt = DateTimeOffset.MinValue;
 
@@ -189,6 +196,7 @@ internal sealed class PeriodicScheduler(
     /// </summary>
     private void FireAll(IReadOnlyList<StoredSchedule> all, DateTimeOffset now, List<Task<DateTimeOffset?>> firing, List<Task<Fired>> enqueued, CancellationToken token)
     {
+        var awaited = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
         foreach (var schedule in all)
         {
             if (Servable(schedule) is not { } served)
@@ -206,15 +214,30 @@ internal sealed class PeriodicScheduler(
                 continue;
             }
 
+            if (_awaited.TryGetValue(schedule.Name, out var waited) && next > waited && schedule.LastFireAt >= waited)
+            {
+                // Another worker fired it and moved it on before this one read it: a round that
+                // never races that one's compare-and-set would not learn it otherwise. A change or
+                // a resume moves the next fire time but not the last, a trigger the last but not
+                // the next.
+                lock (_backup)
+                {
+                    _backup.Add(schedule.Name);
+                }
+            }
+
             if (next + Lag(schedule.Name) <= now)
             {
                 enqueued.Add(FireDueAsync(schedule, served.Definition, served.Cron, next, now, token));
             }
             else
             {
+                awaited[schedule.Name] = next;
                 firing.Add(Task.FromResult<DateTimeOffset?>(next + Lag(schedule.Name)));
             }
         }
+
+        _awaited = awaited;
     }
 
     /// <summary>How long after a fire time of the schedule this worker fires it: at once, or after <see cref="BackupDelay"/> when another worker moved it last.</summary>

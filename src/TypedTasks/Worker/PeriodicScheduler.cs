@@ -54,7 +54,7 @@ internal sealed class PeriodicScheduler(
     /// ends on a thread-pool hop, up to a few milliseconds late, where the rest of the wait taken
     /// on the thread (<see cref="WaitPrecisely"/>) ends on time.
     /// </summary>
-    private static readonly TimeSpan TimerLead = TimeSpan.FromMilliseconds(8);
+    internal static readonly TimeSpan TimerLead = TimeSpan.FromMilliseconds(8);
 
     private readonly HashSet<string> _queues = new(queues, StringComparer.Ordinal);
     private readonly Dictionary<string, (string Definition, CronSchedule Cron)> _parsed = new(StringComparer.Ordinal);

@@ -50,9 +50,9 @@ internal sealed class PeriodicScheduler(
     private static readonly TimeSpan TimerSlack = TimeSpan.FromMilliseconds(20);
 
     /// <summary>
-    /// How much earlier than its wake time the system timer is set: it counts the coarse clock and
-    /// ends on a thread-pool hop, up to a few milliseconds late, where the rest of the wait taken
-    /// on the thread (<see cref="WaitPrecisely"/>) ends on time.
+    /// How much earlier than a fire time it fires on time the worker sets the system timer: the
+    /// timer counts the coarse clock and ends on a thread-pool hop, up to a few milliseconds late,
+    /// where the rest of the wait taken on the thread (<see cref="WaitPrecisely"/>) ends on time.
     /// </summary>
     internal static readonly TimeSpan TimerLead = TimeSpan.FromMilliseconds(8);
 
@@ -68,6 +68,15 @@ internal sealed class PeriodicScheduler(
     // The fire time each schedule waited for at this worker's last round (the schedules it read
     // not yet due), to tell one fired by another worker in between.
     private Dictionary<string, DateTimeOffset> _awaited = new(StringComparer.Ordinal);
+
+    // The first fire time of this round that this worker fires on time (under the lock of _backup).
+    private DateTimeOffset _firstOnTime = DateTimeOffset.MaxValue;
+
+    // Whether the wake the last round asked for is such a fire time: only a wake for one sets the
+    // system timer early and waits the rest on its thread; an idle read or a look a backup delay
+    // late has nothing to be on time for, and would block a thread-pool thread for nothing (the
+    // look, as the runs of the fire time start in this process).
+    private bool _wakeFires;
     private bool _declaredStored;
     private DateTimeOffset _wakeAt = DateTimeOffset.MinValue;
 
@@ -103,7 +112,7 @@ internal sealed class PeriodicScheduler(
         }
 
         var sleep = await RoundAsync(token).ConfigureAwait(false);
-        return time == TimeProvider.System && sleep > TimerLead ? sleep - TimerLead : sleep;
+        return time == TimeProvider.System && _wakeFires && sleep > TimerLead ? sleep - TimerLead : sleep;
     }
 
     /// <summary>Blocks until the system clock reaches <paramref name="at"/>, at most <see cref="TimerSlack"/> (and a millisecond).</summary>
@@ -143,6 +152,8 @@ internal sealed class PeriodicScheduler(
                 // Forgets the schedules that were removed.
                 _backup.IntersectWith(all.Select(s => s.Name));
             }
+
+            _firstOnTime = DateTimeOffset.MaxValue;
         }
 
         // Due schedules fire at once, not one after another: their enqueues share the store's
@@ -170,14 +181,15 @@ internal sealed class PeriodicScheduler(
             // A worker that fires some schedules late keeps its idle reads off the fire times too
             // (a schedule of every second would bring them back to one).
             wake = now + MaxSleep + (_backup.Count > 0 ? BackupDelay : TimeSpan.Zero);
-        }
-
-        foreach (var after in upcoming)
-        {
-            if (after is { } next && next < wake)
+            foreach (var after in upcoming)
             {
-                wake = next;
+                if (after is { } next && next < wake)
+                {
+                    wake = next;
+                }
             }
+
+            _wakeFires = wake == _firstOnTime;
         }
 
         await Task.WhenAll(enqueued).ConfigureAwait(false);
@@ -233,11 +245,30 @@ internal sealed class PeriodicScheduler(
             else
             {
                 awaited[schedule.Name] = next;
-                firing.Add(Task.FromResult<DateTimeOffset?>(next + Lag(schedule.Name)));
+                firing.Add(Task.FromResult<DateTimeOffset?>(LookAt(schedule.Name, next)));
             }
         }
 
         _awaited = awaited;
+    }
+
+    /// <summary>When this worker looks at the schedule for its fire time <paramref name="next"/>: then (kept as the first such of the round), or <see cref="BackupDelay"/> later.</summary>
+    private DateTimeOffset LookAt(string name, DateTimeOffset next)
+    {
+        lock (_backup)
+        {
+            if (_backup.Contains(name))
+            {
+                return next + BackupDelay;
+            }
+
+            if (next < _firstOnTime)
+            {
+                _firstOnTime = next;
+            }
+
+            return next;
+        }
     }
 
     /// <summary>How long after a fire time of the schedule this worker fires it: at once, or after <see cref="BackupDelay"/> when another worker moved it last.</summary>
@@ -361,7 +392,7 @@ internal sealed class PeriodicScheduler(
             _ = moved ? _backup.Remove(schedule.Name) : _backup.Add(schedule.Name);
         }
 
-        return fired.Next + Lag(schedule.Name);
+        return fired.Next is { } next ? LookAt(schedule.Name, next) : null;
     }
 
     /// <summary>Enqueues the run a trigger asked for, then clears the request; returns null (it sets no wake time).</summary>

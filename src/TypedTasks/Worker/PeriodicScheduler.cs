@@ -17,9 +17,11 @@ namespace TypedTasks.Worker;
 /// next fire time; a worker that loses the race has enqueued the same id, which the store kept
 /// once. A crash between the two steps leaves the schedule due, and the next worker repeats both.
 /// The worker whose compare-and-set moved a schedule last fires it at its next fire time; the
-/// others, which lost that race, look at it <see cref="BackupDelay"/> later and fire it only if it
-/// is still due (its worker stopped or stalled), so that a fire time costs Redis one read, one
-/// enqueue and one advance rather than one of each per worker, all in the same instant.
+/// others, which lost that race or found the fire time they waited for fired by another (their
+/// round came after its advance: a clock a few milliseconds behind), look at it
+/// <see cref="BackupDelay"/> later and fire it only if it is still due (its worker stopped or
+/// stalled), so that a fire time costs Redis one read, one enqueue and one advance rather than
+/// one of each per worker, all in the same instant.
 /// It stores the <see cref="PeriodicAttribute"/> schedules of its tasks at start, and again when
 /// the store lost them. Between rounds it sleeps until the next fire time it knows of, at most
 /// <see cref="MaxSleep"/>, so that a schedule made or triggered elsewhere waits no longer than that;
@@ -48,19 +50,33 @@ internal sealed class PeriodicScheduler(
     private static readonly TimeSpan TimerSlack = TimeSpan.FromMilliseconds(20);
 
     /// <summary>
-    /// How much earlier than its wake time the system timer is set: it counts the coarse clock and
-    /// ends on a thread-pool hop, up to a few milliseconds late, where the rest of the wait taken
-    /// on the thread (<see cref="WaitPrecisely"/>) ends on time.
+    /// How much earlier than a fire time it fires on time the worker sets the system timer: the
+    /// timer counts the coarse clock and ends on a thread-pool hop, up to a few milliseconds late,
+    /// where the rest of the wait taken on the thread (<see cref="WaitPrecisely"/>) ends on time.
     /// </summary>
-    private static readonly TimeSpan TimerLead = TimeSpan.FromMilliseconds(8);
+    internal static readonly TimeSpan TimerLead = TimeSpan.FromMilliseconds(8);
 
     private readonly HashSet<string> _queues = new(queues, StringComparer.Ordinal);
     private readonly Dictionary<string, (string Definition, CronSchedule Cron)> _parsed = new(StringComparer.Ordinal);
     private readonly HashSet<string> _broken = new(StringComparer.Ordinal);
     private readonly HashSet<string> _invalidDeclared = new(StringComparer.Ordinal);
 
-    // Schedules whose last advance by this worker found them moved by another (under its lock).
+    // Schedules this worker looks at late: its last advance found them moved by another, or it
+    // found the fire time it waited for fired by another (under its lock).
     private readonly HashSet<string> _backup = new(StringComparer.Ordinal);
+
+    // The fire time each schedule waited for at this worker's last round (the schedules it read
+    // not yet due), to tell one fired by another worker in between.
+    private Dictionary<string, DateTimeOffset> _awaited = new(StringComparer.Ordinal);
+
+    // The first fire time of this round that this worker fires on time (under the lock of _backup).
+    private DateTimeOffset _firstOnTime = DateTimeOffset.MaxValue;
+
+    // Whether the wake the last round asked for is such a fire time: only a wake for one sets the
+    // system timer early and waits the rest on its thread; an idle read or a look a backup delay
+    // late has nothing to be on time for, and would block a thread-pool thread for nothing (the
+    // look, as the runs of the fire time start in this process).
+    private bool _wakeFires;
     private bool _declaredStored;
     private DateTimeOffset _wakeAt = DateTimeOffset.MinValue;
 
@@ -96,7 +112,7 @@ internal sealed class PeriodicScheduler(
         }
 
         var sleep = await RoundAsync(token).ConfigureAwait(false);
-        return time == TimeProvider.System && sleep > TimerLead ? sleep - TimerLead : sleep;
+        return time == TimeProvider.System && _wakeFires && sleep > TimerLead ? sleep - TimerLead : sleep;
     }
 
     /// <summary>Blocks until the system clock reaches <paramref name="at"/>, at most <see cref="TimerSlack"/> (and a millisecond).</summary>
@@ -136,6 +152,8 @@ internal sealed class PeriodicScheduler(
                 // Forgets the schedules that were removed.
                 _backup.IntersectWith(all.Select(s => s.Name));
             }
+
+            _firstOnTime = DateTimeOffset.MaxValue;
         }
 
         // Due schedules fire at once, not one after another: their enqueues share the store's
@@ -163,14 +181,15 @@ internal sealed class PeriodicScheduler(
             // A worker that fires some schedules late keeps its idle reads off the fire times too
             // (a schedule of every second would bring them back to one).
             wake = now + MaxSleep + (_backup.Count > 0 ? BackupDelay : TimeSpan.Zero);
-        }
-
-        foreach (var after in upcoming)
-        {
-            if (after is { } next && next < wake)
+            foreach (var after in upcoming)
             {
-                wake = next;
+                if (after is { } next && next < wake)
+                {
+                    wake = next;
+                }
             }
+
+            _wakeFires = wake == _firstOnTime;
         }
 
         await Task.WhenAll(enqueued).ConfigureAwait(false);
@@ -189,6 +208,7 @@ internal sealed class PeriodicScheduler(
     /// </summary>
     private void FireAll(IReadOnlyList<StoredSchedule> all, DateTimeOffset now, List<Task<DateTimeOffset?>> firing, List<Task<Fired>> enqueued, CancellationToken token)
     {
+        var awaited = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
         foreach (var schedule in all)
         {
             if (Servable(schedule) is not { } served)
@@ -206,14 +226,48 @@ internal sealed class PeriodicScheduler(
                 continue;
             }
 
+            if (_awaited.TryGetValue(schedule.Name, out var waited) && next > waited && schedule.LastFireAt >= waited)
+            {
+                // Another worker fired it and moved it on before this one read it: a round that
+                // never races that one's compare-and-set would not learn it otherwise. A change or
+                // a resume moves the next fire time but not the last, a trigger the last but not
+                // the next.
+                lock (_backup)
+                {
+                    _backup.Add(schedule.Name);
+                }
+            }
+
             if (next + Lag(schedule.Name) <= now)
             {
                 enqueued.Add(FireDueAsync(schedule, served.Definition, served.Cron, next, now, token));
             }
             else
             {
-                firing.Add(Task.FromResult<DateTimeOffset?>(next + Lag(schedule.Name)));
+                awaited[schedule.Name] = next;
+                firing.Add(Task.FromResult<DateTimeOffset?>(LookAt(schedule.Name, next)));
             }
+        }
+
+        _awaited = awaited;
+    }
+
+    /// <summary>When this worker looks at the schedule for its fire time <paramref name="next"/>: then (kept as the first such of the round), or <see cref="BackupDelay"/> later.</summary>
+    private DateTimeOffset LookAt(string name, DateTimeOffset next)
+    {
+        lock (_backup)
+        {
+            if (_backup.Contains(name))
+            {
+                return next + BackupDelay;
+            }
+
+            if (next < _firstOnTime)
+            {
+                _firstOnTime = next;
+            }
+
+            return next;
         }
     }
 
@@ -338,7 +392,7 @@ internal sealed class PeriodicScheduler(
             _ = moved ? _backup.Remove(schedule.Name) : _backup.Add(schedule.Name);
         }
 
-        return fired.Next + Lag(schedule.Name);
+        return fired.Next is { } next ? LookAt(schedule.Name, next) : null;
     }
 
     /// <summary>Enqueues the run a trigger asked for, then clears the request; returns null (it sets no wake time).</summary>

@@ -294,5 +294,69 @@ public sealed class FiringTests : IAsyncDisposable
         Assert.Equal(TimeSpan.FromSeconds(1), await round);
     }
 
+    [Theory]
+    [InlineData(MisfirePolicy.RunOnce)]
+    [InlineData(MisfirePolicy.RunAll)]
+    [InlineData(MisfirePolicy.Skip)]
+    public async Task A_worker_that_reads_a_fire_time_it_waited_for_already_fired_by_another_looks_at_the_next_one_a_backup_delay_late(MisfirePolicy policy)
+    {
+        // Input: a schedule of every second and two workers on one clock; at each fire time worker
+        // 0's round ends before worker 1's starts (worker 1's clock a few milliseconds behind, or
+        // its timer later), so worker 1 never races worker 0's compare-and-set. Expected: worker 1,
+        // finding the fire time it waited for fired and moved on by worker 0, looks at the next one
+        // a backup delay late (as a worker whose advance lost does): at that fire time it sends
+        // nothing, and it fires it when worker 0 did not, on time whatever the misfire policy
+        // (a backup delay is far within the misfire threshold).
+        await Schedules.UpsertAsync("s", Call, "* * * * * *", options: new ScheduleOptions { Misfire = policy });
+        var workers = Workers(2);
+        await workers.RoundAsync(0);
+        await workers.RoundAsync(1);
+
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(TimeSpan.FromSeconds(1), await workers.RoundAsync(0));
+        Assert.Equal(TimeSpan.FromSeconds(1) + BackupDelay, await workers.RoundAsync(1));
+
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(BackupDelay, await workers.RoundAsync(1));
+        Assert.Equal([T0.AddSeconds(1)], (await Firers.FiredAsync(_store, Queue)).Select(f => f.ScheduledFor));
+
+        _clock.Advance(BackupDelay);
+        Assert.Equal(TimeSpan.FromSeconds(1) - BackupDelay, await workers.RoundAsync(1));
+        Assert.Equal([T0.AddSeconds(1), T0.AddSeconds(2)], (await Firers.FiredAsync(_store, Queue)).Select(f => f.ScheduledFor));
+    }
+
+    [Fact]
+    public async Task A_lone_worker_keeps_firing_on_time_when_its_schedule_is_triggered_changed_or_resumed()
+    {
+        // Input: one worker and a schedule of every second, triggered at a fire time, then changed
+        // to every five seconds, then paused and resumed, each between the worker's rounds (each
+        // moves the next fire time past the one the worker waited for, with no worker firing it).
+        // Expected: the worker, the only one, does not take these for a fire time fired by
+        // another: it asks to wake at its next fire time or a second later, whichever is first,
+        // not a backup delay after that, and fires the fire time after the pause on time.
+        await Schedules.UpsertAsync("s", Call, "* * * * * *");
+        var workers = Workers();
+        Assert.Equal(TimeSpan.FromSeconds(1), await workers.RoundAsync(0));
+
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.True(await Schedules.TriggerAsync("s"));
+        Assert.Equal(TimeSpan.FromSeconds(1), await workers.RoundAsync(0));
+        Assert.Equal(TimeSpan.FromSeconds(1), await workers.RoundAsync(0));
+
+        await Schedules.UpsertAsync("s", Call, "*/5 * * * * *");
+        Assert.Equal(PeriodicSchedulerMaxSleep, await workers.RoundAsync(0));
+
+        Assert.True(await Schedules.PauseAsync("s"));
+        _clock.Advance(TimeSpan.FromSeconds(5));
+        Assert.True(await Schedules.ResumeAsync("s"));
+        Assert.Equal(PeriodicSchedulerMaxSleep, await workers.RoundAsync(0));
+
+        _clock.Advance(TimeSpan.FromSeconds(4));
+        Assert.Equal(PeriodicSchedulerMaxSleep, await workers.RoundAsync(0));
+        Assert.Equal([T0.AddSeconds(1), T0.AddSeconds(1), T0.AddSeconds(10)], (await Firers.FiredAsync(_store, Queue)).Select(f => f.ScheduledFor));
+    }
+
     private static TimeSpan PeriodicSchedulerMaxSleep => TypedTasks.Worker.PeriodicScheduler.MaxSleep;
+
+    private static TimeSpan BackupDelay => TypedTasks.Worker.PeriodicScheduler.BackupDelay;
 }

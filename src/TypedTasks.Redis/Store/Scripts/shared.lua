@@ -41,8 +41,12 @@ local INLINE_MAX = 64 -- a hash stays a listpack while no value is longer than h
 -- A member of every leases sorted set that is no lease: longer than zset-max-listpack-value (64),
 -- so Redis keeps the set a skiplist and never converts it back (a listpack of up to 128 leases
 -- is walked entry by entry, comparing scores as text, by every ZADD, ZREM and ZSCORE). Its score
--- is +inf: no recovery range, count or page of leases (all below +inf) reaches it.
-local KEEP_SKIPLIST = 'not a lease: this member is longer than 64 bytes so that Redis keeps the leases sorted set a skiplist'
+-- is +inf: no recovery range, count or page of leases (all below +inf) reaches it. It is 80
+-- zeros: a store of version 0.2.0 pages Started tasks by rank and takes every member for a task
+-- number (tonumber, then its bucket); a member that is no number fails that page with a Lua
+-- error, while this one reads as number 0, whose bucket has no such field: no record, left out.
+-- No sequence has a leading zero, so no task is named by it.
+local KEEP_SKIPLIST = '00000000000000000000000000000000000000000000000000000000000000000000000000000000'
 local FINAL_INDEX = { [4] = 'succeeded', [5] = 'failed', [6] = 'canceled', [7] = 'expired' }
 local WAIT_INDEX = { [1] = 'sched', [3] = 'retrying' }
 local KIND = { seq = 'hash', open = 'hash', sched = 'zset', retrying = 'zset', leases = 'zset',

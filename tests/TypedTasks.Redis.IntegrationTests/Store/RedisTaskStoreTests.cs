@@ -254,6 +254,30 @@ public abstract class RedisTaskStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_page_of_running_tasks_read_as_version_0_2_0_reads_it_passes_over_the_skiplist_member()
+    {
+        // Input: two running tasks (so the leases set holds the member that keeps it a skiplist),
+        // then their leases set read as a store of version 0.2.0 pages Started tasks: every
+        // member by rank is taken for a task number, and the field of that number is read from
+        // its bucket (P:{q}:t:<number / 128>). Expected: the read finds the two running tasks
+        // and nothing else, without an error; a member that is no number fails that read
+        // ("attempt to perform arithmetic on a nil value"), and with it the whole page, in every
+        // 0.2.0 dashboard, CLI and inspector while a newer worker runs beside them.
+        const string OlderPage = """
+            local out = {}
+            for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+              local bucket = ARGV[1] .. 't:' .. string.format('%d', math.floor(tonumber(member) / 128))
+              if redis.call('HGET', bucket, member) then out[#out + 1] = member end
+            end
+            return out
+            """;
+        string[] ids = [await _store.EnqueueAsync("v", New()), await _store.EnqueueAsync("v", New())];
+        Assert.Equal(2, (await _store.FetchAsync(["v"], 2, CancellationToken.None)).Count);
+        var page = (string[])(await Raw.ScriptEvaluateAsync(OlderPage, [K("v", "leases")], [(string?)K("v", string.Empty)]))!;
+        Assert.Equal(ids.Select(id => Sequence(id).ToString(System.Globalization.CultureInfo.InvariantCulture)).Order(), page.Order());
+    }
+
+    [Fact]
     public async Task Heartbeats_publish_the_worker_with_what_it_holds_and_keep_its_leases()
     {
         await using var store = Open(o => { o.HeartbeatInterval = TimeSpan.FromMilliseconds(100); o.WorkerTimeout = TimeSpan.FromMilliseconds(400); });

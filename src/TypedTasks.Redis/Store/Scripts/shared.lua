@@ -41,8 +41,12 @@ local INLINE_MAX = 64 -- a hash stays a listpack while no value is longer than h
 -- A member of every leases sorted set that is no lease: longer than zset-max-listpack-value (64),
 -- so Redis keeps the set a skiplist and never converts it back (a listpack of up to 128 leases
 -- is walked entry by entry, comparing scores as text, by every ZADD, ZREM and ZSCORE). Its score
--- is +inf: no recovery range, count or page of leases (all below +inf) reaches it.
-local KEEP_SKIPLIST = 'not a lease: this member is longer than 64 bytes so that Redis keeps the leases sorted set a skiplist'
+-- is +inf: no recovery range, count or page of leases (all below +inf) reaches it. It is 80
+-- zeros: a store of version 0.2.0 pages Started tasks by rank and takes every member for a task
+-- number (tonumber, then its bucket); a member that is no number fails that page with a Lua
+-- error, while this one reads as number 0, whose bucket has no such field: no record, left out.
+-- No sequence has a leading zero, so no task is named by it.
+local KEEP_SKIPLIST = '00000000000000000000000000000000000000000000000000000000000000000000000000000000'
 local FINAL_INDEX = { [4] = 'succeeded', [5] = 'failed', [6] = 'canceled', [7] = 'expired' }
 local WAIT_INDEX = { [1] = 'sched', [3] = 'retrying' }
 local KIND = { seq = 'hash', open = 'hash', sched = 'zset', retrying = 'zset', leases = 'zset',
@@ -190,11 +194,21 @@ local function side_of(q, seq) return q.base .. 'x:' .. seq end
 -- ssub for an empty field, the zero lengths as constants): in a Redis function each C call and
 -- each new string costs hundreds of instructions, and a record is read and written per task.
 local ZERO_2, ZERO_4 = '\0\0', '\0\0\0\0'
-local BYTE_CHAR -- byte value -> one-character string, made by begin
--- The numbers 0 to 255 by their text, made by begin: priorities, queue indexes, counts and most
--- fences come as such text, and tonumber costs two strtod calls.
+-- Both tables are filled as they are used, not all at once: a function library keeps them
+-- from call to call, but a script sent by EVAL (no functions on the server) starts empty on
+-- every call, and 256 entries made up front would cost it more than it saves.
+local BYTE_CHAR -- byte value -> one-character string
+-- Numbers by their text: priorities, queue indexes, counts and most fences come as short text,
+-- and tonumber costs two strtod calls. Only texts of up to 3 characters are kept, so the table
+-- stays small however many calls it serves.
 local SMALL
-local function num(s) return SMALL[s] or tonumber(s) end
+local function num(s)
+  local n = SMALL[s]
+  if n then return n end
+  n = tonumber(s)
+  if n and #s <= 3 then SMALL[s] = n end
+  return n
+end
 
 local function rec_read(s)
   -- Made whole at once: a table filled field by field is resized four times on the way.
@@ -232,9 +246,12 @@ local function rec_write(r)
   end
   local attempt = r.attempt
   if attempt > 65535 then attempt = 65535 end
-  local chosen, err = r.chosen, r.err
+  local chosen, err, name, worker = r.chosen, r.err, r.name, r.worker
+  local nl, wl = BYTE_CHAR[#name], BYTE_CHAR[#worker]
+  if not nl then nl = schar(#name); BYTE_CHAR[#name] = nl end
+  if not wl then wl = schar(#worker); BYTE_CHAR[#worker] = wl end
   return spack('>BBHI4I6', r.state, prio, attempt, r.fence, r.updated)
-    .. BYTE_CHAR[#r.name] .. r.name .. BYTE_CHAR[#r.worker] .. r.worker
+    .. nl .. name .. wl .. worker
     .. (chosen == '' and ZERO_2 or spack('>H', #chosen)) .. chosen
     .. (err == '' and ZERO_4 or spack('>I4', #err)) .. err .. head .. r.body
 end
@@ -1237,10 +1254,6 @@ local function begin(keys, args)
     spack, sunpack, mmin, mmax, mfloor, tconcat = struct.pack, struct.unpack, math.min, math.max, math.floor, table.concat
     mpack, munpack = cmsgpack.pack, cmsgpack.unpack
     BYTE_CHAR, SMALL = {}, {}
-    for i = 0, 255 do
-      BYTE_CHAR[i] = schar(i)
-      SMALL[sformat('%d', i)] = i
-    end
   end
   KEYS, ARGV = keys, args
   NOW, TTL = tonumber(ARGV[1]), tonumber(ARGV[2])

@@ -656,6 +656,31 @@ public abstract class RedisTaskStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Expired_leases_whose_records_cannot_be_read_end_failed_and_the_others_come_back()
+    {
+        // Input: three running tasks whose leases expired; then the second's record moved to its
+        // side key, which holds a list. Expected: recovery does not fail (it failed every round,
+        // naming no key, with the first task already sent back while still leased): the first and
+        // third come back Pending, the second ends Failed ("side key: wrong type"), no lease is
+        // left, the list is left as it was, and a second recovery finds nothing.
+        await using var store = Open(o => { o.HeartbeatInterval = TimeSpan.FromMilliseconds(20); o.WorkerTimeout = TimeSpan.FromMilliseconds(50); });
+        var ids = await store.EnqueueManyAsync("rv", [New(Small(1)), New(Small(2)), New(Small(3))]);
+        Assert.Equal(3, (await store.FetchAsync(["rv"], 3, CancellationToken.None)).Count);
+        await Raw.HashSetAsync(K("rv", "t:0"), "2", "x");
+        await Raw.ListLeftPushAsync(K("rv", "x:2"), "a list where a record belongs");
+        await Task.Delay(100);
+
+        Assert.Equal(2, await store.RecoverAsync(["rv"]));
+        Assert.Equal((TaskState.Pending, TaskState.Pending), ((await store.GetAsync(ids[0]))!.State, (await store.GetAsync(ids[2]))!.State));
+        var wrong = await store.GetAsync(ids[1]);
+        Assert.Equal((TaskState.Failed, "side key: wrong type"), (wrong!.State, wrong.Error!.Message));
+        var counts = await store.CountAsync("rv");
+        Assert.Equal((2L, 0L, 1L), (counts.Pending, counts.Started, counts.Failed));
+        Assert.Equal(1, await Raw.ListLengthAsync(K("rv", "x:2")));
+        Assert.Equal(0, await store.RecoverAsync(["rv"]));
+    }
+
+    [Fact]
     public async Task Promote_with_a_pending_list_of_another_type_fails_and_the_task_stays_scheduled()
     {
         // Input: a task due now; pending:0 holds a string. Error: WRONGTYPE from the promote script.

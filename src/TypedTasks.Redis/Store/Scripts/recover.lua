@@ -1,6 +1,7 @@
 -- Puts the tasks of the queues KEYS whose lease ended before now back at the head of their
 -- pending lists: Pending, the lost run not counted, fence kept (the next fetch raises it, so the
--- lost worker's late settle is refused). A lease whose record is final or gone is dropped.
+-- lost worker's late settle is refused). A lease whose record is final or gone is dropped; one
+-- whose record cannot be read ends Failed (shared.lua, unreadable), its priority taken as 0.
 -- ARGV[A]      the most leases per queue
 -- Returns      how many tasks came back, then the index of each queue whose workflow outbox holds
 --              entries (the sweep that follows delivers them; it skips the other queues), and the
@@ -25,9 +26,18 @@ for qi = 1, #KEYS do
   end
   if #expired > 0 then check_pending(q) end
   if #expired >= limit then outboxes[#outboxes + 1] = -qi end
+  -- Read first: a record that cannot be read (its bucket or side key holds another type) ends
+  -- Failed, as a fetch ends such a task, rather than failing this call for every queue in it,
+  -- round after round; the keys that takes are checked before anything is written.
+  local records, unreadables = {}, {}
   for i = 1, #expired do
-    local seq = expired[i]
-    local r = load(q, seq)
+    local r, bad = try_load(q, expired[i])
+    records[i] = r or false
+    if bad then unreadables[#unreadables + 1] = expired[i] end
+  end
+  if #unreadables > 0 then check(q, 'failed', 'open') end
+  for i = 1, #expired do
+    local seq, r = expired[i], records[i]
     if r then unlimit(q, seq, r) end -- its run ended: its concurrency slots come back
     if r and r.state == STARTED then
       r.state = PENDING
@@ -38,6 +48,7 @@ for qi = 1, #KEYS do
       back = back + 1
     end
   end
+  for i = 1, #unreadables do unreadable(q, unreadables[i], 0) end
   if #expired > 0 then unlease(q, expired) end
 end
 flush()

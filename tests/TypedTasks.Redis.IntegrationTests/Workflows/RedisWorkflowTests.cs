@@ -154,6 +154,52 @@ public abstract class RedisWorkflowTests
     }
 
     [Fact]
+    public async Task Groups_without_results_meet_other_parts_across_queues_settled_nested_mixed_members_and_a_fan_out()
+    {
+        await using var host = await RedisHost.StartAsync(Endpoint, worker: w => w.Queues = [.. Queues]);
+        var key = Guid.NewGuid().ToString("N");
+        var send = Tasks.Send.WithClient(host.Client);
+
+        // Settled groups without results nested in a typed group: TaskOutcome[][], the failure's error kept.
+        var nested = await TaskGroup.Of(TaskGroup.Of(send.Call(key, 1), send.Call(key, -3)).AllSettled(), TaskGroup.Of(send.Call(key, 2)).AllSettled()).EnqueueAsync();
+        var outcomes = await nested.GetAsync(RedisHost.Wait);
+        Assert.Equal(new[] { TaskState.Succeeded, TaskState.Failed, TaskState.Succeeded }, outcomes.SelectMany(o => o).Select(o => o.State));
+        Assert.Equal("cannot send -3", outcomes[0][1].Error!.Message);
+
+        // Members that end with a result (a chain ending in a typed step, a typed group) are passed over.
+        IWorkflow[] members = [send.Call(key, 4).Then(Tasks.SquareOf.Call(3)), Tasks.SquareOf.WithClient(host.Client).Map(new long[] { 4, 5 }), send.Call(key, 5)];
+        var tally = await TaskGroup.Of(members).AllSettled().Then(Tasks.Tally).EnqueueAsync();
+        Assert.Equal("ok,ok,ok", await tally.GetAsync(RedisHost.Wait));
+        var chord = await TaskGroup.Of(members).Then(Tasks.After.Call(key, "after")).EnqueueAsync();
+        Assert.Equal("after: 21", await chord.GetAsync(RedisHost.Wait));
+
+        // After a fan-out: SquareOf(3) ignores [25, 25] and Describe gets its 9.
+        var fan = await Tasks.FailOn.WithClient(host.Client).Call(5, -1).ThenAll(Tasks.SquareOf, Tasks.SquareOf).Then(Tasks.SquareOf.Call(3)).Then(Tasks.Describe.Bind("cm")).EnqueueAsync();
+        Assert.Equal("9 cm", await fan.GetAsync(RedisHost.Wait));
+    }
+
+    [Fact]
+    public async Task A_settled_group_without_results_whose_members_were_canceled_and_a_canceled_chord_that_takes_no_result()
+    {
+        // No worker: members are canceled by id before they run.
+        await using var host = await RedisHost.StartAsync(Endpoint, withWorker: false);
+        var send = Tasks.Send.WithClient(host.Client);
+        var settled = await TaskGroup.Of(send.Call("c", 1), send.Call("c", 2)).AllSettled().EnqueueAsync();
+        var workflow = settled.Id[..settled.Id.IndexOf('.', StringComparison.Ordinal)];
+        Assert.True(await host.Store.CancelAsync($"{workflow}.0.0@members"));
+        Assert.True(await host.Store.CancelAsync($"{workflow}.0.1@members"));
+        Assert.Equal(new[] { TaskState.Canceled, TaskState.Canceled }, (await settled.GetAsync(RedisHost.Wait)).Select(o => o.State));
+
+        // Input: a chord of two members then After (takes no result), its handle canceled.
+        // Expected: the callback reads revoked, both members Canceled, nothing left to run.
+        var chord = await TaskGroup.Of(send.Call("d", 1), send.Call("d", 2)).Then(Tasks.After.Call("d", "x")).EnqueueAsync();
+        Assert.True(await chord.CancelAsync());
+        await Assert.ThrowsAsync<TaskRevokedException>(() => chord.GetAsync(RedisHost.Wait));
+        Assert.Equal((0L, 4L), ((await host.Store.CountAsync("members")).Pending, (await host.Store.CountAsync("members")).Canceled));
+        Assert.Equal((0L, 1L), ((await host.Store.CountAsync("reports")).Pending, (await host.Store.CountAsync("reports")).Canceled));
+    }
+
+    [Fact]
     public async Task A_chain_fans_out_across_queues_and_its_callback_gets_every_steps_result()
     {
         await using var host = await RedisHost.StartAsync(Endpoint, worker: w => w.Queues = [.. Queues]);

@@ -96,6 +96,15 @@ public sealed class WorkflowCompileTests
                 public static TaskChain<int> AfterChord() => TaskGroup.Of(Calls()).Then(Tasks.Add.Call(0, 0));
                 public static TaskChain<int> AfterSettled() => TaskGroup.Of(Calls()).AllSettled().Then(Tasks.Add.Call(0, 0));
                 public static TaskChain<int> ChainStillTakes() => Tasks.Add.Call(1, 2).Then(Tasks.Square);
+                public static TaskGroup<int> TypedCollection() => TaskGroup.Of([Tasks.Add.Call(1, 2), Tasks.Add.Call(3, 4)]);
+                public static TaskGroup<int> TypedCollectionParts() => TaskGroup.Of([Tasks.Add.Call(1, 2), Tasks.Add.Call(3, 4).Then(Tasks.Square)]);
+                public static TaskGroup MixedCollection() => TaskGroup.Of([Tasks.Add.Call(1, 2), Tasks.Send.Call("a")]);
+                public static TaskGroup EmptyCollection() => TaskGroup.Of([]);
+                public static TaskGroup UntypedList() => TaskGroup.Of(new List<TaskCall> { Tasks.Add.Call(1, 2), Tasks.Send.Call("a") });
+                public static TaskGroup<int> TypedList2() => TaskGroup.Of(new List<TaskCall<int>> { Tasks.Add.Call(1, 2) });
+                public static TaskGroup<int> TypedWorkflowList() => TaskGroup.Of(new List<IWorkflow<int>> { Tasks.Add.Call(1, 2), Tasks.Add.Call(1, 2).Then(Tasks.Square) });
+                public static TaskGroup Nested() => TaskGroup.Of(TaskGroup.Of(Tasks.Send.Call("a")), TaskGroup.Of(Tasks.Send.Call("b")).AllSettled(), Tasks.Add.Call(1, 2).Then(Tasks.Send.Call("c")));
+                public static TaskGroup<TaskOutcome[]> NestedSettled() => TaskGroup.Of(TaskGroup.Of(Tasks.Send.Call("a")).AllSettled(), TaskGroup.Of(Tasks.Send.Call("b")).AllSettled());
                 public static object Bad1() => Tasks.Send.Call("a").Then(Tasks.Square);                          // BAD: a task without a result gives nothing to take
                 public static object Bad2() => TaskGroup.Of(Tasks.Send.Call("a")).Then(Tasks.Sum);               // BAD: a group without results gives nothing to take
                 public static object Bad3() => Tasks.Add.Call(1, 2).Then(Tasks.Record).Then(Tasks.Square);        // BAD: nor does a chain ended without a result

@@ -200,6 +200,31 @@ public abstract class RedisWorkflowTests
     }
 
     [Fact]
+    public async Task AllSettled_over_a_group_without_results_whose_member_expired_gives_an_Expired_outcome_and_runs_its_callback()
+    {
+        // Input: a settled group of a task without a result that expires 50 ms after it is sent and
+        // one that does not, sent with no worker; a worker starts after 300 ms. Expected: outcomes
+        // [Expired, Succeeded], and a callback that takes no result runs once.
+        var prefix = RedisHost.NewPrefix();
+        var key = Guid.NewGuid().ToString("N");
+        AsyncResult<TaskOutcome[]> outcomes;
+        AsyncResult<string> after;
+        await using (var producer = await RedisHost.StartAsync(Endpoint, prefix, withWorker: false))
+        {
+            var send = Tasks.Send.WithClient(producer.Client);
+            var expiring = send.With(new EnqueueOptions { Expires = TimeSpan.FromMilliseconds(50) });
+            outcomes = await TaskGroup.Of(expiring.Call(key, 1), send.Call(key, 2)).AllSettled().EnqueueAsync();
+            after = await TaskGroup.Of(expiring.Call(key, 4), send.Call(key, 8)).AllSettled().Then(Tasks.After.Call(key, "after")).EnqueueAsync();
+            await Task.Delay(300);
+        }
+
+        await using var host = await RedisHost.StartAsync(Endpoint, prefix, worker: w => w.Queues = [.. Queues]);
+        var read = await host.Client.GetResult<TaskOutcome[]>(outcomes.Id).GetAsync(RedisHost.Wait);
+        Assert.Equal(new[] { TaskState.Expired, TaskState.Succeeded }, read.Select(o => o.State));
+        Assert.Equal("after: 10", await host.Client.GetResult<string>(after.Id).GetAsync(RedisHost.Wait));
+    }
+
+    [Fact]
     public async Task A_chain_fans_out_across_queues_and_its_callback_gets_every_steps_result()
     {
         await using var host = await RedisHost.StartAsync(Endpoint, worker: w => w.Queues = [.. Queues]);

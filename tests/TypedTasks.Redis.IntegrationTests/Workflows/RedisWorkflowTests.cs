@@ -225,6 +225,19 @@ public abstract class RedisWorkflowTests
     }
 
     [Fact]
+    public async Task An_empty_group_without_results_nested_beside_a_member_and_a_delayed_step_that_takes_no_result()
+    {
+        // Input: a group of an empty group (its join made when sent) and a task without a result,
+        // then After sent with a 300 ms delay. Expected: After runs once, after the member's work.
+        await using var host = await RedisHost.StartAsync(Endpoint, worker: w => w.Queues = [.. Queues]);
+        var key = Guid.NewGuid().ToString("N");
+        var delayed = Tasks.After.With(new EnqueueOptions { Delay = TimeSpan.FromMilliseconds(300) }).Call(key, "late");
+        var chord = await TaskGroup.Of(TaskGroup.Of(Array.Empty<TaskCall>()), Tasks.Send.WithClient(host.Client).Call(key, 7)).Then(delayed).EnqueueAsync();
+        Assert.Equal("late: 7", await chord.GetAsync(RedisHost.Wait));
+        Assert.Equal(1, WorkerTasks.Calls[key]);
+    }
+
+    [Fact]
     public async Task A_chain_fans_out_across_queues_and_its_callback_gets_every_steps_result()
     {
         await using var host = await RedisHost.StartAsync(Endpoint, worker: w => w.Queues = [.. Queues]);

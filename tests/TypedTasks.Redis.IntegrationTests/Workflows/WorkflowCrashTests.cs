@@ -177,6 +177,29 @@ public sealed class WorkflowCrashTests(RedisFixture redis, Xunit.Abstractions.IT
         Assert.Equal(3, await chord.GetAsync(Bound));
     }
 
+    [Fact]
+    public async Task A_member_without_a_result_whose_delivery_was_left_is_relayed_by_the_sweep_to_a_step_that_takes_no_result()
+    {
+        // Input: Send on "members" (no result) then After on "reports" (takes none); the member's
+        // end is stored with an empty result, its delivery not made. Expected: the sweep delivers
+        // it once, After is made as it was written and runs; a second sweep finds nothing.
+        await using var scene = await StoppedProcess.StartAsync(redis.Server.Endpoint);
+        var (db, sweeper, producer) = (scene.Db, scene.Sweeper, scene.Producer);
+        var key = Guid.NewGuid().ToString("N");
+        var chain = await Tasks.Send.WithClient(producer.Client).Call(key, 1).Then(Tasks.After.Call(key, "swept")).EnqueueAsync();
+        var join = chain.Id[..chain.Id.LastIndexOf('@')];
+        await scene.EndOneAsync("members", ReadOnlyMemory<byte>.Empty);
+        Assert.Equal(1, await db.HashLengthAsync(sweeper.OutboxKey("members")));
+
+        Assert.Equal(1, await sweeper.DeliverLeftoversAsync(["members"]));
+        Assert.Equal(("done", 1), ((await sweeper.GetJoinAsync("reports", join))!.State, (await sweeper.GetJoinAsync("reports", join))!.Arrived));
+        Assert.Equal(0, await sweeper.DeliverLeftoversAsync(["members"]));
+        Assert.Equal(TaskState.Pending, (await sweeper.GetStoredAsync(chain.Id))!.Info.State);
+
+        await using var worker = await RedisHost.StartAsync(redis.Server.Endpoint, prefix: producer.Prefix, worker: w => w.Queues = ["reports"]);
+        Assert.Equal("swept: 0", await chain.GetAsync(Bound));
+    }
+
     /// <summary>
     /// A producer; a store whose follow-ups are never done, as a process that stops right after its
     /// scripts; and another process's store, which sweeps what it left.
@@ -204,10 +227,13 @@ public sealed class WorkflowCrashTests(RedisFixture redis, Xunit.Abstractions.IT
         }
 
         /// <summary>The stopping process takes the one task of <paramref name="queue"/> and ends it with <paramref name="result"/>.</summary>
-        public async Task EndOneAsync(string queue, long result)
+        public Task EndOneAsync(string queue, long result) => EndOneAsync(queue, MessagePack.MessagePackSerializer.Serialize(result));
+
+        /// <summary>As <see cref="EndOneAsync(string, long)"/>, with the result as stored (empty for a task without one).</summary>
+        public async Task EndOneAsync(string queue, ReadOnlyMemory<byte> result)
         {
             var lease = Assert.Single(await _stopped.FetchAsync([queue], 1, default));
-            Assert.True(await _stopped.CompleteAsync(lease, TaskCompletion.Succeeded(MessagePack.MessagePackSerializer.Serialize(result))));
+            Assert.True(await _stopped.CompleteAsync(lease, TaskCompletion.Succeeded(result)));
         }
 
         public async ValueTask DisposeAsync()

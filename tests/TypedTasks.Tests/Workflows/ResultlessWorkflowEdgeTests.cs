@@ -108,7 +108,10 @@ public sealed class ResultlessWorkflowEdgeTests
         var open = ((ITaskContinuation<int, int>)Tasks.Square.WithClient(host.Client)).Open;
 
         Assert.Throws<ArgumentException>(() => TaskGroup.Of(new IWorkflow<int>[] { open, Tasks.Add.Call(1, 1) }));
-        await Assert.ThrowsAsync<ArgumentException>(() => TaskGroup.Of(open.Then(Tasks.Send.Call("k", 1)), Tasks.Send.Call("k", 2)).EnqueueAsync());
+        // Refused when sent: the error says nothing was sent (the parts were built before).
+        var sent = await Assert.ThrowsAsync<ArgumentException>(() => TaskGroup.Of(open.Then(Tasks.Send.Call("k", 1)), Tasks.Send.Call("k", 2)).EnqueueAsync());
+        Assert.Contains("wf.square: this call has its first argument open", sent.Message, StringComparison.Ordinal);
+        Assert.Contains("Nothing was sent.", sent.Message, StringComparison.Ordinal);
         await Assert.ThrowsAsync<ArgumentException>(() => TaskGroup.Of(open.ThenAll(Tasks.Square), Tasks.Add.Call(1, 1).ThenAll(Tasks.Square)).EnqueueAsync());
         Assert.Equal(0, (await store.CountAsync("default")).Pending);
     }

@@ -13,6 +13,6 @@ internal sealed record WorkflowStep(TaskCall Call, bool TakesResult)
     public static TaskCall Full(TaskCall call, string parameter) => call is null
         ? throw new ArgumentNullException(parameter)
         : call.FirstOpen
-            ? throw new ArgumentException($"{call.Task.Name}: this call has its first argument open (it is the Open of Tasks.X or Tasks.X.Bind(...)), but a call with every argument bound is expected here. Pass Tasks.X.Call(...) for a step that ignores the previous result, or Tasks.X / Tasks.X.Bind(...) itself for one that takes it. Nothing was built.", parameter)
+            ? throw new ArgumentException($"{call.Task.Name}: this call has its first argument open (it is the Open of Tasks.X or Tasks.X.Bind(...)), but a call with every argument bound is expected here. Pass Tasks.X.Call(...) for a step that ignores the previous result, or Tasks.X / Tasks.X.Bind(...) itself for one that takes it. Nothing was sent.", parameter)
             : call;
 }

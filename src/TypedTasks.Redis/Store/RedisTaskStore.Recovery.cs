@@ -20,7 +20,8 @@ namespace TypedTasks.Redis.Store;
 /// died or stalled), every queue is looked at, as before; else only the queues never looked at by
 /// this store, those whose last look is older than <see cref="RedisTransportOptions.SafetyLookInterval"/>
 /// (longer for a worker of many queues),
-/// and those a failed follow-up left entries in. Every queue is looked at again after a reconnect.
+/// and those a failed follow-up left entries in. Every queue is looked at again after a reconnect,
+/// and once more a lease time after it.
 /// An entry past its time by six heartbeat intervals is dropped after a full look: by then every
 /// recovering worker has looked at its queues after the last lease of that holder expired.
 /// A holder that goes on beating but stopped naming a lease it was given (dropped by its worker:
@@ -37,6 +38,9 @@ public sealed partial class RedisTaskStore
 
     // The score this store last wrote in the lease registry (unix ms; long.MinValue: none).
     private long _holderWritten = long.MinValue;
+
+    // When every queue is looked at again after a reconnect (UTC ticks; long.MaxValue: not due).
+    private long _lookAllAt = long.MaxValue;
 
     /// <summary>The leases this store gave out and did not see settled: when each expires, and when it was given.</summary>
     private readonly ConcurrentDictionary<(string Id, long Fence), Issued> _issued = new();
@@ -81,7 +85,7 @@ public sealed partial class RedisTaskStore
             unread = true;
         }
 
-        var stale = unread || oldest.Length > 0;
+        var stale = unread || oldest.Length > 0 || LookAllDue(start);
         var look = new List<string>();
         var distinct = queues.Distinct(StringComparer.Ordinal).ToList();
         var every = SafetyLookEvery(distinct.Count);
@@ -234,8 +238,25 @@ public sealed partial class RedisTaskStore
         }
     }
 
-    /// <summary>After a reconnect a holder's entry or a wake-up may have been missed: every queue is looked at again.</summary>
-    private void ForgetRecoveryLooks() => _recoveryLooks.Clear();
+    /// <summary>
+    /// After a reconnect a holder's entry or a wake-up may have been missed: every queue is looked
+    /// at again, at once and once more a lease time later. Redis may have come back from its
+    /// append-only file without the last writes before it stopped: a settle lost so leaves a
+    /// lease no live holder renews, whose holder's entry goes on being renewed; it expires within
+    /// a lease time of the reconnect, and that second look takes it back.
+    /// </summary>
+    private void ForgetRecoveryLooks()
+    {
+        _recoveryLooks.Clear();
+        Interlocked.Exchange(ref _lookAllAt, (_time.GetUtcNow() + LeaseDuration + _options.HeartbeatInterval).UtcTicks);
+    }
+
+    /// <summary>Takes the look at every queue due a lease time after a reconnect, when it is due.</summary>
+    private bool LookAllDue(DateTimeOffset now)
+    {
+        var at = Interlocked.Read(ref _lookAllAt);
+        return now.UtcTicks >= at && Interlocked.CompareExchange(ref _lookAllAt, long.MaxValue, at) == at;
+    }
 
     private RedisKey HoldersKey => $"{_prefix}:workers:leases";
 

@@ -181,6 +181,63 @@ public sealed class AnnouncedWorkTests
     }
 
     [Fact]
+    public async Task A_lease_that_Redis_restored_after_its_settle_was_lost_is_recovered_a_lease_time_after_the_reconnect()
+    {
+        // Input: a store (lease 1 s, heartbeat 200 ms, safety look 10 minutes) fetches a task and
+        // settles it; then the queue's keys are put back as they were before the settle (what
+        // Redis restarted from its append-only file does when the settle was among the writes it
+        // had not yet synced) and the store's connection is killed. The store goes on beating and
+        // holds no lease, so the registry never says a holder stopped. Expected: the task, Started
+        // again with a lease nobody renews, is back Pending a lease time after the reconnect,
+        // not at the safety look ten minutes later.
+        await using var server = await RedisServer.StartAsync();
+        await using var admin = await ConnectionMultiplexer.ConnectAsync(server.Endpoint + ",allowAdmin=true");
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(server.Endpoint);
+        await using var store = new RedisTaskStore(connection, new RedisTransportOptions
+        {
+            KeyPrefix = "rs",
+            SafetyLookInterval = TimeSpan.FromMinutes(10),
+            HeartbeatInterval = TimeSpan.FromMilliseconds(200),
+            WorkerTimeout = TimeSpan.FromSeconds(1),
+        });
+        string[] queues = ["rs"];
+        var db = admin.GetDatabase();
+        var id = await store.EnqueueAsync("rs", New(Small()));
+        Assert.Equal(0, await store.RecoverAsync(queues));
+        var lease = Assert.Single(await store.FetchAsync(queues, 1, CancellationToken.None));
+        var keys = admin.GetServer(server.Endpoint).Keys(pattern: "rs:{rs}:*").ToArray();
+        var dumps = await Task.WhenAll(keys.Select(k => db.KeyDumpAsync(k)));
+        Assert.True(await store.CompleteAsync(lease, TaskCompletion.Succeeded(default)));
+        foreach (var key in admin.GetServer(server.Endpoint).Keys(pattern: "rs:{rs}:*").ToArray())
+        {
+            await db.KeyDeleteAsync(key);
+        }
+
+        for (var i = 0; i < keys.Length; i++)
+        {
+            await db.KeyRestoreAsync(keys[i], dumps[i]!);
+        }
+
+        Assert.Equal(TaskState.Started, (await store.GetAsync(id))!.State);
+        var restored = new TaskCompletionSource();
+        connection.ConnectionRestored += (_, _) => restored.TrySetResult();
+        await db.ExecuteAsync("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes");
+        await restored.Task.WaitAsync(Bound);
+
+        var description = new WorkerDescription(queues, 1, new WorkerStatus());
+        await Poll.UntilAsync(
+            async () =>
+            {
+                await store.HeartbeatAsync(description, []);
+                return await store.RecoverAsync(queues) == 1;
+            },
+            "the restored lease is recovered",
+            Bound,
+            TimeSpan.FromMilliseconds(100));
+        Assert.Equal(TaskState.Pending, (await store.GetAsync(id))!.State);
+    }
+
+    [Fact]
     public async Task A_lease_of_a_store_that_stopped_is_recovered_through_the_lease_registry_and_its_entry_is_pruned()
     {
         // Input: store A (lease 1 s, heartbeat 200 ms) fetches a task of "l2" among 20 queues and

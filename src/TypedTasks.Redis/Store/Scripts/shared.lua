@@ -1072,15 +1072,8 @@ end
 -- Passes an outcome on to other joins (set below: it delivers in turn).
 local relay
 
--- Every member of join key of q arrived (j its fields): makes the successor with the results.
-local function join_done(q, key, jkey, j)
-  if j.env ~= '' and j.at < 0 then
-    -- A step that takes no result (every argument bound: at -1) is made as it is written.
-    redis.call('HSET', jkey, 'state', 'done')
-    join_successor(q, key, j, PENDING, j.env, '', '')
-    redis.call('PEXPIRE', jkey, ttl_text(q))
-    return 'done'
-  end
+-- The value a join passes on: its one result, or its members' results or outcomes in order.
+local function joined(jkey, j)
   local outs = {}
   for first = 0, j.n - 1, 1000 do
     local fields = {}
@@ -1088,29 +1081,36 @@ local function join_done(q, key, jkey, j)
     local values = rcall('HMGET', jkey, unpack(fields))
     for k = 1, #fields do outs[#outs + 1] = values[k] or 'c' end
   end
-  local arg
   if j.mode == 'one' then
     -- A task without a result stored none: its result is a nil.
-    arg = ssub(outs[1], 2)
-    if arg == '' then arg = '\192' end
-  else
-    local items = { mp_array(j.n) }
-    for k = 1, #outs do
-      local kd, body = ssub(outs[k], 1, 1), ssub(outs[k], 2)
-      if kd == 's' and body == '' then body = '\192' end
-      if j.mode == 'all' then
-        items[k + 1] = body
-      elseif kd == 's' then
-        items[k + 1] = '\147' .. schar(SUCCEEDED) .. body .. '\192'
-      else
-        items[k + 1] = '\147' .. schar(STATE_OF[kd]) .. '\192' .. (body ~= '' and body or '\192')
-      end
-    end
-    arg = tconcat(items)
+    local arg = ssub(outs[1], 2)
+    return arg == '' and '\192' or arg
   end
+  local items = { mp_array(j.n) }
+  for k = 1, #outs do
+    local kd, body = ssub(outs[k], 1, 1), ssub(outs[k], 2)
+    if kd == 's' and body == '' then body = '\192' end
+    if j.mode == 'all' then
+      items[k + 1] = body
+    elseif kd == 's' then
+      items[k + 1] = '\147' .. schar(SUCCEEDED) .. body .. '\192'
+    else
+      items[k + 1] = '\147' .. schar(STATE_OF[kd]) .. '\192' .. (body ~= '' and body or '\192')
+    end
+  end
+  return tconcat(items)
+end
+
+-- Every member of join key of q arrived (j its fields): makes the successor with the results.
+local function join_done(q, key, jkey, j)
+  -- A step that takes no result (every argument bound: at -1) is made as it is written.
+  local takes = j.env == '' or j.at >= 0
+  local arg = takes and joined(jkey, j) or ''
   rcall('HSET', jkey, 'state', 'done')
   if j.env == '' then
     join_successor(q, key, j, SUCCEEDED, arg, '', j.name)
+  elseif not takes then
+    join_successor(q, key, j, PENDING, j.env, '', '')
   else
     join_successor(q, key, j, PENDING, ssub(j.env, 1, j.at) .. arg .. ssub(j.env, j.at + 2), '', '')
   end

@@ -128,6 +128,7 @@ public sealed partial class RedisTaskStore
     private bool Quiet(string key, int queues)
         => _connection.IsConnected
             && _connection.GetSubscriber().IsConnected(_wakeChannel)
+            && _connection.GetSubscriber().IsConnected(_handChannel)
             && _drained.TryGetValue(key, out var drained)
             && drained.Wakes == Interlocked.Read(ref _wakes)
             && _time.GetUtcNow() - drained.At < SafetyLookEvery(queues);
@@ -219,6 +220,13 @@ public sealed partial class RedisTaskStore
         var now = _time.GetUtcNow();
         var deadline = now + LeaseDuration;
         var listedUntil = now + _options.WorkerTimeout;
+        // The leases handed to this store and not yet fetched are renewed with the worker's.
+        var kept = KeptLeases();
+        if (kept.Count > 0)
+        {
+            held = [.. held, .. kept];
+        }
+
         var leases = new List<(string Queue, string Own, long Fence)>(held.Count);
         foreach (var lease in held)
         {
@@ -239,7 +247,7 @@ public sealed partial class RedisTaskStore
                 new HashEntry("concurrency", worker.Concurrency),
                 new HashEntry("tasks", worker.Tasks is null ? string.Empty : string.Join(' ', worker.Tasks)),
                 new HashEntry("known", worker.Tasks is null ? 0 : 1),
-                new HashEntry("running", JsonSerializer.Serialize(held.Select(l => l.Id).ToArray(), RunningJson.Default.StringArray)),
+                new HashEntry("running", JsonSerializer.Serialize(held.Except(kept).Select(l => l.Id).ToArray(), RunningJson.Default.StringArray)),
                 new HashEntry("beat_ms", now.ToUnixTimeMilliseconds()),
             ]),
             _db.KeyExpireAsync(info, _options.WorkerTimeout),
@@ -275,6 +283,10 @@ public sealed partial class RedisTaskStore
         // Only once the leases are renewed: when renewing fails, the entry ages and recovering
         // workers look at every queue once the leases may have expired.
         await HeldUntilAsync(held, now.ToUnixTimeMilliseconds(), deadline.ToUnixTimeMilliseconds()).ConfigureAwait(false);
+        if (kept.Count > 0 && refused is null)
+        {
+            KeptRenewed(kept, deadline.ToUnixTimeMilliseconds());
+        }
         await confirm.ConfigureAwait(false);
         if (refused is not null)
         {
@@ -283,8 +295,9 @@ public sealed partial class RedisTaskStore
     }
 
     /// <inheritdoc/>
-    public ValueTask LeaveAsync(CancellationToken cancellationToken = default)
+    public async ValueTask LeaveAsync(CancellationToken cancellationToken = default)
     {
+        await StopFetchingAsync(null).ConfigureAwait(false);
         var id = Worker.WorkerIdentity.Name;
         var calls = new List<Task> { _db.KeyDeleteAsync(WorkerKey(id)), _db.SortedSetRemoveAsync(WorkersKey, id) };
         if (_issued.IsEmpty)
@@ -294,7 +307,7 @@ public sealed partial class RedisTaskStore
             calls.Add(_db.SortedSetRemoveAsync(HoldersKey, HolderName));
         }
 
-        return new(Transient.Run(Task.WhenAll(calls)));
+        await Transient.Run(Task.WhenAll(calls)).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>

@@ -38,6 +38,7 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
     private readonly RedisChannel _wakeChannel;
     private readonly RedisChannel _doneChannel;
     private readonly RedisChannel _cancelChannel;
+    private readonly RedisChannel _handChannel;
     private readonly string _epoch = NewEpoch();
     private readonly Batcher<EnqueueRequest, EnqueueAnswer> _enqueues;
     private readonly Batcher<CompleteRequest, CompleteAnswer> _completes;
@@ -47,6 +48,7 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
     private readonly ConcurrentDictionary<string, byte> _migrated = new(StringComparer.Ordinal);
     private readonly LazySubscription _wake;
     private readonly LazySubscription _done;
+    private readonly LazySubscription _hand;
 
     /// <summary>
     /// A store on <paramref name="connection"/>, which stays the caller's (it is not closed on dispose).
@@ -86,12 +88,14 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
         _wakeChannel = RedisChannel.Literal(_prefix + ":store:wake");
         _doneChannel = RedisChannel.Literal(_prefix + ":store:done");
         _cancelChannel = RedisChannel.Literal(_prefix + ":store:cancel");
+        _handChannel = RedisChannel.Literal(_prefix + ":store:hand:" + _epoch);
         _enqueues = new Batcher<EnqueueRequest, EnqueueAnswer>(WriteEnqueuesAsync);
         _completes = new Batcher<CompleteRequest, CompleteAnswer>(WriteCompletionsAsync);
         _reads = new Batcher<ReadRequest, ReadAnswer>(ReadManyAsync);
         _advances = new Batcher<AdvanceRequest, bool>(WriteAdvancesAsync);
         _wake = new LazySubscription(connection, _wakeChannel, (_, message) => OnWake(message));
         _done = new LazySubscription(connection, _doneChannel, (_, message) => OnDone(message));
+        _hand = new LazySubscription(connection, _handChannel, (_, message) => OnHand(message));
         _waitersBySpan = _waiters.GetAlternateLookup<ReadOnlySpan<char>>();
         _watchedBySpan = _watched.GetAlternateLookup<ReadOnlySpan<char>>();
         connection.ConnectionRestored += OnConnectionRestored;
@@ -383,11 +387,15 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
 
         await _wake.EnsureAsync().ConfigureAwait(false);
 
+        // Before the look that may register this store as idle: no start handed to it is missed.
+        await _hand.EnsureAsync().ConfigureAwait(false);
+
         // Registered before the first look, so that a wake-up between the look and the wait counts.
         var fetcher = new Fetcher(queues);
         lock (_fetchers)
         {
             _fetchers.Add(fetcher);
+            Volatile.Write(ref _notFetching, 0);
         }
 
         try
@@ -403,13 +411,38 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
             var look = !Quiet(key, queues.Count);
             while (true)
             {
-                var leases = look ? await LookAsync().ConfigureAwait(false) : [];
+                // Tasks handed to this store first (no call): then the next fetch looks, which
+                // registers it again with the room it has then.
+                var leases = await HandedAsync().ConfigureAwait(false);
+                if (leases.Count == 0 && look)
+                {
+                    leases = await LookAsync().ConfigureAwait(false);
+                }
+
                 look = true;
                 var left = until - _time.GetUtcNow();
                 if (leases.Count > 0 || left <= TimeSpan.Zero || !await fetcher.Signal.WaitAsync(left, cancellationToken).ConfigureAwait(false))
                 {
+                    if (leases.Count == 0)
+                    {
+                        leases = await HandedAsync().ConfigureAwait(false);
+                    }
+
                     return leases.Count > 0 || Quiet(key, queues.Count) ? leases : await LookAsync().ConfigureAwait(false);
                 }
+            }
+
+            async Task<IReadOnlyList<TaskLease>> HandedAsync()
+            {
+                var handed = TakeHanded(fetcher, max);
+                if (handed.Count > 0)
+                {
+                    _drained.TryRemove(key, out _);
+                    var now = _time.GetUtcNow();
+                    await HoldLeasesAsync((now + LeaseDuration).ToUnixTimeMilliseconds()).ConfigureAwait(false);
+                }
+
+                return handed;
             }
 
             async Task<IReadOnlyList<TaskLease>> LookAsync()
@@ -439,6 +472,17 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
                 return leases;
             }
         }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            lock (_fetchers)
+            {
+                _fetchers.Remove(fetcher);
+            }
+
+            // A worker that stops fetching is handed nothing more; what it kept goes back.
+            await StopFetchingAsync(fetcher.Queues).ConfigureAwait(false);
+            throw;
+        }
         finally
         {
             lock (_fetchers)
@@ -457,13 +501,17 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
         foreach (var group in Groups(queues))
         {
             var now = _time.GetUtcNow();
-            var args = Args(now, 3);
-            args.Add(max - leases.Count);
+            var args = Args(now, 7);
+            var room = max - leases.Count;
+            args.Add(room);
             args.Add((now + LeaseDuration).ToUnixTimeMilliseconds());
             args.Add(await WorkerNumberAsync().ConfigureAwait(false));
+            AddIdleArgs(args, now, group);
             var all = (RedisResult[])(await RunAsync(StoreScript.Fetch, [.. group.Select(SeqKey)], args).ConfigureAwait(false))!;
             // Six values per task, then "more" when the call held back as many tasks as it may.
-            more |= all.Length % 6 == 1;
+            var held = all.Length % 6 == 1;
+            more |= held;
+            Registered(group, all.Length / 6 < room && !held);
             for (var i = 0; i + 5 < all.Length; i += 6)
             {
                 leases.Add(new TaskLease(
@@ -763,8 +811,10 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
             _sweep = null;
         }
 
+        await StopFetchingAsync(null).ConfigureAwait(false);
         await _wake.DisposeAsync().ConfigureAwait(false);
         await _done.DisposeAsync().ConfigureAwait(false);
+        await _hand.DisposeAsync().ConfigureAwait(false);
         if (_ownsConnection)
         {
             await _connection.DisposeAsync().ConfigureAwait(false);

@@ -159,6 +159,65 @@ for qi in pairs(used) do
   q.ttl = TTL
 end
 
+-- Hand-off (fetch.lua, idle entries): a queue with no pending entry and an idle worker with
+-- room gets its new immediate tasks started for that worker here, as its fetch would start them
+-- (highest priority first, oldest first; at a limited task the rest go the normal way, behind
+-- it), and the starts published on the worker's own channel, one message per worker; no wake.
+-- An entry past its time, with no room, or that cannot be read is passed over; so is the queue
+-- when its idle or leases key holds another type (its tasks are pushed as usual).
+local hand_prefix = string.sub(WAKE, 1, -5) .. 'hand:'
+local handed = {}
+local function idle_workers(q)
+  local ok, all = pcall(redis.call, 'HGETALL', q.base .. 'idle')
+  if not ok or #all == 0 or problem_at(q, 'leases') then return nil end
+  local list = {}
+  for i = 1, #all, 2 do
+    local w, room, lease, till = string.match(all[i + 1], '^(%d+) (%d+) (%d+) (%d+)$')
+    room = tonumber(room)
+    if w and room > 0 and tonumber(till) > NOW then
+      list[#list + 1] = { hand = all[i], worker = w, room = room, lease = lease, till = till, frames = {}, q = q }
+    end
+  end
+  if #list == 0 then return nil end
+  local lists = {}
+  for p = 0, 9 do lists[p + 1] = q.base .. pending_of(p) end
+  if redis.call('EXISTS', unpack(lists)) > 0 then return nil end
+  return list
+end
+local candidates = {}
+for i = 1, r do
+  local items = plans[i]
+  if items then
+    for _, item in ipairs(items) do
+      if item.seq and not item.existing and not item.same and item.due <= NOW then
+        local c = candidates[item.qi]
+        if not c then c = {}; candidates[item.qi] = c end
+        item.order = #c
+        c[#c + 1] = item
+      end
+    end
+  end
+end
+for qi, c in pairs(candidates) do
+  local workers = idle_workers(queue(qi))
+  if workers then
+    table.sort(c, function(x, y) if x.prio ~= y.prio then return x.prio > y.prio end return x.order < y.order end)
+    local w, left = 0, #workers
+    for _, item in ipairs(c) do
+      if item.limits ~= '' or left == 0 then break end
+      local worker
+      repeat
+        w = w % #workers + 1
+        worker = workers[w]
+      until worker.room > 0
+      worker.room = worker.room - 1
+      if worker.room == 0 then left = left - 1 end
+      item.start = { worker = worker.worker, deadline = string.format('%d', NOW + tonumber(worker.lease)), to = worker }
+      if not worker.used then worker.used = true; handed[#handed + 1] = worker end
+    end
+  end
+end
+
 local opening = {}
 local links = {}
 for i = 1, r do
@@ -194,6 +253,14 @@ for i = 1, r do
           redis.call('ZADD', q.base .. 'locks', NOW + tonumber(item.unique_for), item.unique)
         end
         ids[t + 1] = item.id
+        local start = item.start
+        if start then
+          -- The six values a fetch answers, with the queue's name for the index and the deadline.
+          local f = start.to.frames
+          f[#f + 1] = struct.pack('>HI4BI6', rec.attempt, rec.fence, rec.prio, tonumber(start.deadline))
+            .. struct.pack('>H', #q.name) .. q.name .. struct.pack('>H', #item.id) .. item.id
+            .. struct.pack('>I4', #rec.body) .. rec.body
+        end
       end
     end
     answers[i] = ids
@@ -203,5 +270,15 @@ for _, l in pairs(links) do
   for first = 1, #l, 1000 do redis.call('HSET', l.key, unpack(l, first, math.min(first + 999, #l))) end
 end
 for _, open in pairs(opening) do opened_n(open.q, open.seq, open.n) end
+add_leases()
+for _, worker in ipairs(handed) do
+  redis.call('HSET', worker.q.base .. 'idle', worker.hand,
+    worker.worker .. ' ' .. worker.room .. ' ' .. worker.lease .. ' ' .. worker.till)
+end
 flush()
+-- Last: the records and leases are written, so a start that is lost on the way (the worker's
+-- subscription down, the worker gone) comes back when its lease expires.
+for _, worker in ipairs(handed) do
+  redis.call('PUBLISH', hand_prefix .. worker.hand, table.concat(worker.frames))
+end
 return answers

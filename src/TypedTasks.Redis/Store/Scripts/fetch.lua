@@ -1,6 +1,9 @@
 -- Starts up to ARGV[A] pending tasks of the queues KEYS (in that order), highest priority first,
 -- oldest first: each becomes Started with attempt + 1, fence + 1, the worker, and a lease.
 -- ARGV[A]      the most tasks; ARGV[A+1] the lease deadline (unix ms); ARGV[A+2] the worker
+-- ARGV[A+3]    the fetching store's hand-off name; ARGV[A+4] its lease time (ms); ARGV[A+5] until
+--              when its idle entry stands (unix ms); ARGV[A+6] '1' when it may have idle entries
+--              on these queues (a fetch that fills its room clears them)
 -- Returns      six values per started task: queue index, id, attempt, fence, priority, envelope;
 --              then 'more' when the call stopped at its bound of tasks held back with room left.
 -- A limited task (shared.lua, limits) starts only when its limits admit it; else it is held back:
@@ -13,10 +16,16 @@
 -- be read (cut short, or its bucket or side key holds another Redis type) is not returned either:
 -- it ends Failed with the reason (see unreadable below), so it holds up neither this fetch nor
 -- the tasks behind it.
+-- Idle entries: a fetch that ends with room left (it found fewer tasks than it may take, and
+-- did not stop at its bound of held-back tasks) registers its worker as idle on each of its
+-- queues, field <hand-off name> of P:{q}:idle: 'worker room lease-ms until-ms'. An enqueue that
+-- finds the queue with no pending entry starts its task for that worker at once (enqueue.lua).
+-- A key of another type at P:{q}:idle is left as it is: no entry, the fetch goes on.
 staging = true
 local room = num(ARGV[A])
 local deadline = ARGV[A + 1] -- as sent: a ZADD score, not formatted again per lease
 local worker = ARGV[A + 2]
+local hand, lease_ms, idle_until, registered = ARGV[A + 3], ARGV[A + 4], ARGV[A + 5], ARGV[A + 6] == '1'
 local starts = {}
 local pops = {}
 local unreadables = {}
@@ -94,16 +103,7 @@ local out = {}
 for i = 1, #starts do
   local s = starts[i]
   local r = s.r
-  r.state = STARTED
-  r.attempt = r.attempt + 1
-  r.fence = r.fence + 1
-  r.worker = worker
-  r.updated = NOW
-  save(s.q, s.seq, r)
-  local leases = s.q.leased or {}
-  s.q.leased = leases
-  leases[#leases + 1] = deadline
-  leases[#leases + 1] = s.seq
+  start_task(s.q, s.seq, r, worker, deadline)
   local n = #out
   out[n + 1] = s.qi
   out[n + 2] = id_of(s.q, s.seq, r)
@@ -112,17 +112,7 @@ for i = 1, #starts do
   out[n + 5] = r.prio
   out[n + 6] = r.body
 end
--- One ZADD per queue with every lease of the call, and the member that keeps the set a skiplist
--- (shared.lua, KEEP_SKIPLIST; added again when it is there: a lookup in the set's dict).
-for _, q in pairs(queues) do
-  local leases = q.leased
-  if leases then
-    rcall('ZADD', q.base .. 'leases', '+inf', KEEP_SKIPLIST, unpack(leases, 1, mmin(1000, #leases)))
-    for first = 1001, #leases, 1000 do
-      rcall('ZADD', q.base .. 'leases', unpack(leases, first, mmin(first + 999, #leases)))
-    end
-  end
-end
+add_leases()
 for i = 1, #unreadables do
   local u = unreadables[i]
   unreadable(u.q, u.seq, u.prio)
@@ -139,6 +129,19 @@ end
 write_staged()
 for i = 1, #pops do
   rcall('RPOP', pops[i][1], pops[i][2])
+end
+if hand and hand ~= '' then
+  local idle = room > 0 and held < HOLD_MAX
+  local entry = idle and (worker .. ' ' .. sformat('%d', room) .. ' ' .. lease_ms .. ' ' .. idle_until)
+  for qi = 1, #KEYS do
+    local q = queue(qi)
+    -- pcall: an idle key of another type is left as it is (no entry there).
+    if idle then
+      pcall(rcall, 'HSET', q.base .. 'idle', hand, entry)
+    elseif registered then
+      pcall(rcall, 'HDEL', q.base .. 'idle', hand)
+    end
+  end
 end
 flush()
 -- More tasks may be startable than this call reached (it held back as many as it may): the

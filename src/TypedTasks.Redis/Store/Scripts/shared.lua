@@ -457,6 +457,38 @@ local function id_of(q, seq, r)
   return epoch(q) .. '-' .. seq .. '@' .. q.name
 end
 
+-- Starts task seq of q (record r, not final) for worker until deadline (unix ms, as text): Started,
+-- attempt + 1, fence + 1, the worker; the lease is added by add_leases. Both a fetch and an
+-- enqueue that hands a task to an idle worker (enqueue.lua) start a task this way.
+local function start_task(q, seq, r, worker, deadline)
+  r.state = STARTED
+  r.attempt = r.attempt + 1
+  r.fence = r.fence + 1
+  r.worker = worker
+  r.updated = NOW
+  save(q, seq, r)
+  local leases = q.leased or {}
+  q.leased = leases
+  leases[#leases + 1] = deadline
+  leases[#leases + 1] = seq
+end
+
+-- Adds the leases start_task made: one ZADD per queue with every lease of the call, and the
+-- member that keeps the set a skiplist (KEEP_SKIPLIST; added again when it is there: a lookup in
+-- the set's dict). The caller checked each queue's leases key.
+local function add_leases()
+  for _, q in pairs(queues) do
+    local leases = q.leased
+    if leases then
+      q.leased = nil
+      rcall('ZADD', q.base .. 'leases', '+inf', KEEP_SKIPLIST, unpack(leases, 1, mmin(1000, #leases)))
+      for first = 1001, #leases, 1000 do
+        rcall('ZADD', q.base .. 'leases', unpack(leases, first, mmin(first + 999, #leases)))
+      end
+    end
+  end
+end
+
 -- Tells waiters: one frame per final record (id length, id, record length, record).
 local function announce(q, seq, r, s)
   local id = id_of(q, seq, r)
@@ -907,7 +939,9 @@ local function create(q, item)
   local r = { state = PENDING, prio = item.prio, attempt = 0, fence = 0, updated = NOW, name = item.name,
     worker = '', chosen = item.chosen, err = '', body = item.body, side = false, limits = item.limits or '' }
   if item.due and item.due > NOW then r.state = SCHEDULED end
-  save(q, item.seq, r)
+  -- A task handed to an idle worker (enqueue.lua: item.start) is stored Started, not pushed.
+  local start = item.start
+  if start then start_task(q, item.seq, r, start.worker, start.deadline) else save(q, item.seq, r) end
   if item.chosen ~= '' then
     -- A new task of enqueue (which keeps its own list of the ids it takes) has it written with
     -- the call's other strings; elsewhere it is read back in the call.
@@ -920,7 +954,7 @@ local function create(q, item)
   if r.state == SCHEDULED then
     rcall('ZADD', q.base .. 'sched', item.due, item.seq)
     if not q.due or item.due < q.due then q.due = item.due end
-  else
+  elseif not start then
     push_pending(q, item.seq, item.prio, false)
   end
   return r

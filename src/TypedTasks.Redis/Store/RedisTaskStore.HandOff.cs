@@ -13,8 +13,8 @@ using TypedTasks.Transport;
 namespace TypedTasks.Redis.Store;
 
 /// <summary>
-/// Hand-off to an idle worker (docs/architecture.md, "Hand-off"). A fetch that ends with room
-/// left registers this store as idle on its queues (P:{q}:idle, field: this store's hand-off
+/// Hand-off to an idle worker (docs/architecture.md, "Hand-off"). A fetch that starts nothing
+/// registers this store as idle on its queues (P:{q}:idle, field: this store's hand-off
 /// name); an enqueue that finds such a queue with no pending entry starts its task for this
 /// store's worker at once and publishes the start on this store's own channel,
 /// P:store:hand:&lt;name&gt;. The leases heard there are handed to a waiting fetch at once, or kept
@@ -33,9 +33,31 @@ public sealed partial class RedisTaskStore
     /// <summary>The queues this store may have idle entries on.</summary>
     private readonly ConcurrentDictionary<string, byte> _idleOn = new(StringComparer.Ordinal);
 
-    // 1 once no fetch is expected (a fetch canceled and none since, the worker left, the store
-    // disposed): a start heard then is released at once instead of kept.
-    private int _notFetching;
+    /// <summary>The queues this store ever registered idle on: starts may be on their way from there.</summary>
+    private readonly ConcurrentDictionary<string, byte> _everIdle = new(StringComparer.Ordinal);
+
+    // Removes a store's idle entries (KEYS: idle keys of one slot; ARGV: its hand-off name, its
+    // channel, a mark), then publishes the mark on its channel from that node, after every start
+    // a script there handed to it: once the store hears the mark, no start is on its way.
+    private const string UnregisterScript = """
+        for i = 1, #KEYS do pcall(redis.call, 'HDEL', KEYS[i], ARGV[1]) end
+        redis.call('PUBLISH', ARGV[2], ARGV[3])
+        """;
+
+    /// <summary>The marks this store published on its hand-off channel and waits to hear.</summary>
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _marks = new(StringComparer.Ordinal);
+
+    /// <summary>How many handed leases this store keeps for its next fetch (for tests).</summary>
+    internal int HandedCount
+    {
+        get
+        {
+            lock (_fetchers)
+            {
+                return _kept.Count;
+            }
+        }
+    }
 
     private RedisKey IdleKey(string queue) => $"{_prefix}:{{{queue}}}:idle";
 
@@ -59,7 +81,7 @@ public sealed partial class RedisTaskStore
         args.Add(group.Any(_idleOn.ContainsKey) ? "1" : string.Empty);
     }
 
-    /// <summary>After a fetch script on <paramref name="group"/>: it registered this store as idle there (room left), or cleared its entries.</summary>
+    /// <summary>After a fetch script on <paramref name="group"/>: it registered this store as idle there (it started nothing), or cleared its entries.</summary>
     private void Registered(List<string> group, bool idle)
     {
         foreach (var queue in group)
@@ -67,6 +89,7 @@ public sealed partial class RedisTaskStore
             if (idle)
             {
                 _idleOn.TryAdd(queue, 0);
+                _everIdle.TryAdd(queue, 0);
             }
             else
             {
@@ -78,10 +101,22 @@ public sealed partial class RedisTaskStore
     /// <summary>Starts heard on this store's hand-off channel: kept and handed to a waiting fetch of their queue, or released when no fetch is expected.</summary>
     private void OnHand(RedisValue message)
     {
+        var bytes = (byte[])message!;
+        if (bytes.Length < HandHead)
+        {
+            // A mark (StopFetchingAsync), shorter than any start.
+            if (_marks.TryRemove(Encoding.UTF8.GetString(bytes), out var heardMark))
+            {
+                heardMark.TrySetResult();
+            }
+
+            return;
+        }
+
         List<HandedLease> heard;
         try
         {
-            heard = ReadStarts((byte[])message!);
+            heard = ReadStarts(bytes);
         }
         catch (ArgumentOutOfRangeException)
         {
@@ -96,29 +131,18 @@ public sealed partial class RedisTaskStore
             Issue([kept.Lease], kept.Deadline, now);
         }
 
-        var release = false;
+        // Kept even when no fetch is expected: released with the others, in order, when the
+        // store stops fetching (or leaves, or closes), or taken by the next fetch.
         lock (_fetchers)
         {
-            if (Volatile.Read(ref _notFetching) == 1 && !_fetchers.Any(f => heard.Any(k => f.Queues.Contains(k.Lease.Queue))))
+            _kept.AddRange(heard);
+            foreach (var fetcher in _fetchers)
             {
-                release = true;
-            }
-            else
-            {
-                _kept.AddRange(heard);
-                foreach (var fetcher in _fetchers)
+                if (heard.Any(k => fetcher.Queues.Contains(k.Lease.Queue)))
                 {
-                    if (heard.Any(k => fetcher.Queues.Contains(k.Lease.Queue)))
-                    {
-                        fetcher.Signal.Set();
-                    }
+                    fetcher.Signal.Set();
                 }
             }
-        }
-
-        if (release)
-        {
-            _ = ReleaseAsync(heard);
         }
     }
 
@@ -195,6 +219,44 @@ public sealed partial class RedisTaskStore
         return taken;
     }
 
+    /// <summary>
+    /// A fetch returns handed leases: its worker is busy with them, so this store is idle no more
+    /// on those queues (its next look registers it again, with the room it has then). Sent
+    /// without waiting: a start handed meanwhile is kept for the next fetch.
+    /// </summary>
+    private void Busy(Fetcher fetcher)
+    {
+        foreach (var queue in fetcher.Queues)
+        {
+            if (_idleOn.TryRemove(queue, out _))
+            {
+                _db.HashDelete(IdleKey(queue), _epoch, CommandFlags.FireAndForget);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Before a lease of <paramref name="queue"/> is released (its worker gives it back: it stops):
+    /// the leases kept for that queue go back first, newest first. They are newer than any the
+    /// worker took, which it gives back newest first after this, so the oldest ends at the head.
+    /// </summary>
+    private async Task ReleaseKeptAsync(string queue)
+    {
+        List<HandedLease> kept;
+        lock (_fetchers)
+        {
+            if (_kept.Count == 0)
+            {
+                return;
+            }
+
+            kept = [.. _kept.Where(k => k.Lease.Queue == queue)];
+            _kept.RemoveAll(kept.Contains);
+        }
+
+        await ReleaseAsync(kept).ConfigureAwait(false);
+    }
+
     /// <summary>The kept leases, for the heartbeat to renew.</summary>
     private List<TaskLease> KeptLeases()
     {
@@ -222,32 +284,57 @@ public sealed partial class RedisTaskStore
 
     /// <summary>
     /// No fetch is expected for now (<paramref name="queues"/>: a fetch of these was canceled; null:
-    /// the worker leaves or the store closes): this store's idle entries there go, and the leases
-    /// it kept for them go back to their queues (newest first, so the oldest is at the head again).
-    /// Best effort: an entry left expires, a lease not released comes back by recovery.
+    /// the worker leaves or the store closes): this store's idle entries there go, the starts
+    /// still on their way are waited for (a mark published after them, at most a heartbeat
+    /// interval), and the leases it kept for those queues go back to them, newest first, so that
+    /// the oldest is at the head again (a worker releases what it prefetched after this, so its
+    /// older tasks go before these). Best effort: an entry left expires, a lease not released
+    /// comes back by recovery.
     /// </summary>
     private async Task StopFetchingAsync(IReadOnlyCollection<string>? queues)
     {
+        // Every queue it was idle on, not only those it is still registered on: a start handed
+        // before an entry went (a fetch that returned handed leases removes it without waiting)
+        // may still be on its way.
+        var idle = _everIdle.Keys.Where(q => queues is null || queues.Contains(q)).ToList();
+        var marks = new List<Task>();
+        var published = new List<string>();
+        try
+        {
+            foreach (var group in idle.Count == 0 ? [] : Groups(idle))
+            {
+                var mark = Guid.NewGuid().ToString("N")[..8];
+                var heard = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                _marks[mark] = heard;
+                published.Add(mark);
+                marks.Add(heard.Task);
+                await _db.ScriptEvaluateAsync(UnregisterScript, [.. group.Select(IdleKey)], [_epoch, _handChannel.ToString(), mark]).ConfigureAwait(false);
+                foreach (var queue in group)
+                {
+                    _idleOn.TryRemove(queue, out _);
+                }
+            }
+
+            await Task.WhenAll(marks).WaitAsync(HeartbeatInterval).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (Transient.IsTransient(ex) || ex is RedisException or ObjectDisposedException or TimeoutException or ArgumentException)
+        {
+            // (A closed connection answers the look at its servers with an ArgumentException.)
+            // Entries left expire (IdleUntil); a start not heard comes back by recovery.
+        }
+        finally
+        {
+            foreach (var mark in published)
+            {
+                _marks.TryRemove(mark, out _);
+            }
+        }
+
         List<HandedLease> kept;
         lock (_fetchers)
         {
-            Volatile.Write(ref _notFetching, 1);
             kept = [.. _kept.Where(k => queues is null || queues.Contains(k.Lease.Queue))];
             _kept.RemoveAll(kept.Contains);
-        }
-
-        var idle = _idleOn.Keys.Where(q => queues is null || queues.Contains(q)).ToList();
-        try
-        {
-            await Task.WhenAll(idle.Select(q => _db.HashDeleteAsync(IdleKey(q), _epoch))).ConfigureAwait(false);
-            foreach (var queue in idle)
-            {
-                _idleOn.TryRemove(queue, out _);
-            }
-        }
-        catch (Exception ex) when (Transient.IsTransient(ex) || ex is RedisException or ObjectDisposedException)
-        {
-            // Left to expire (IdleUntil).
         }
 
         await ReleaseAsync(kept).ConfigureAwait(false);

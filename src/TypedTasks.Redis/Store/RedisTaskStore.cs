@@ -95,7 +95,9 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
         _advances = new Batcher<AdvanceRequest, bool>(WriteAdvancesAsync);
         _wake = new LazySubscription(connection, _wakeChannel, (_, message) => OnWake(message));
         _done = new LazySubscription(connection, _doneChannel, (_, message) => OnDone(message));
-        _hand = new LazySubscription(connection, _handChannel, (_, message) => OnHand(message));
+        // In order: the starts of one queue come from one node in the order they were made, and
+        // a mark after them (StopFetchingAsync) must be heard after them.
+        _hand = new LazySubscription(connection, _handChannel, (_, message) => OnHand(message), ordered: true);
         _waitersBySpan = _waiters.GetAlternateLookup<ReadOnlySpan<char>>();
         _watchedBySpan = _watched.GetAlternateLookup<ReadOnlySpan<char>>();
         connection.ConnectionRestored += OnConnectionRestored;
@@ -395,7 +397,6 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
         lock (_fetchers)
         {
             _fetchers.Add(fetcher);
-            Volatile.Write(ref _notFetching, 0);
         }
 
         try
@@ -437,6 +438,7 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
                 var handed = TakeHanded(fetcher, max);
                 if (handed.Count > 0)
                 {
+                    Busy(fetcher);
                     _drained.TryRemove(key, out _);
                     var now = _time.GetUtcNow();
                     await HoldLeasesAsync((now + LeaseDuration).ToUnixTimeMilliseconds()).ConfigureAwait(false);
@@ -511,7 +513,7 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
             // Six values per task, then "more" when the call held back as many tasks as it may.
             var held = all.Length % 6 == 1;
             more |= held;
-            Registered(group, all.Length / 6 < room && !held);
+            Registered(group, all.Length < 6 && !held);
             for (var i = 0; i + 5 < all.Length; i += 6)
             {
                 leases.Add(new TaskLease(
@@ -561,6 +563,11 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
             _ => throw new ArgumentOutOfRangeException(nameof(completion), completion.Kind, "Unknown completion kind."),
         };
         var due = completion.RetryAt?.ToUnixTimeMilliseconds() ?? 0;
+        if (kind == "l")
+        {
+            await ReleaseKeptAsync(queue).ConfigureAwait(false);
+        }
+
         if (kind == "r")
         {
             // Before the call: heard early, the retry costs at most one look too many.

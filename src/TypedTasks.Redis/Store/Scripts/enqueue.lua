@@ -163,6 +163,7 @@ end
 -- room gets its new immediate tasks started for that worker here, as its fetch would start them
 -- (highest priority first, oldest first; at a limited task the rest go the normal way, behind
 -- it), and the starts published on the worker's own channel, one message per worker; no wake.
+-- A queue whose limits hold tasks back hands nothing.
 -- An entry past its time, with no room, or that cannot be read is passed over; so is the queue
 -- when its idle or leases key holds another type (its tasks are pushed as usual).
 local hand_prefix = string.sub(WAKE, 1, -5) .. 'hand:'
@@ -170,6 +171,8 @@ local handed = {}
 local function idle_workers(q)
   local ok, all = pcall(redis.call, 'HGETALL', q.base .. 'idle')
   if not ok or #all == 0 or problem_at(q, 'leases') then return nil end
+  -- Tasks held back by limits are Pending and older: they go first once let go.
+  if tonumber(redis.call('HGET', q.seq, 'held') or '0') > 0 then return nil end
   local list = {}
   for i = 1, #all, 2 do
     local w, room, lease, till = string.match(all[i + 1], '^(%d+) (%d+) (%d+) (%d+)$')

@@ -3,7 +3,7 @@
 -- ARGV[A]      the most tasks; ARGV[A+1] the lease deadline (unix ms); ARGV[A+2] the worker
 -- ARGV[A+3]    the fetching store's hand-off name; ARGV[A+4] its lease time (ms); ARGV[A+5] until
 --              when its idle entry stands (unix ms); ARGV[A+6] '1' when it may have idle entries
---              on these queues (a fetch that fills its room clears them)
+--              on these queues (a fetch that starts a task clears them)
 -- Returns      six values per started task: queue index, id, attempt, fence, priority, envelope;
 --              then 'more' when the call stopped at its bound of tasks held back with room left.
 -- A limited task (shared.lua, limits) starts only when its limits admit it; else it is held back:
@@ -16,9 +16,8 @@
 -- be read (cut short, or its bucket or side key holds another Redis type) is not returned either:
 -- it ends Failed with the reason (see unreadable below), so it holds up neither this fetch nor
 -- the tasks behind it.
--- Idle entries: a fetch that ends with room left (it found fewer tasks than it may take, and
--- did not stop at its bound of held-back tasks) registers its worker as idle on each of its
--- queues, field <hand-off name> of P:{q}:idle: 'worker room lease-ms until-ms'. An enqueue that
+-- Idle entries: a fetch that starts nothing (and did not stop at its bound of held-back tasks)
+-- registers its worker as idle on each of its queues, field <hand-off name> of P:{q}:idle: 'worker room lease-ms until-ms'. An enqueue that
 -- finds the queue with no pending entry starts its task for that worker at once (enqueue.lua).
 -- A key of another type at P:{q}:idle is left as it is: no entry, the fetch goes on.
 staging = true
@@ -131,7 +130,7 @@ for i = 1, #pops do
   rcall('RPOP', pops[i][1], pops[i][2])
 end
 if hand and hand ~= '' then
-  local idle = room > 0 and held < HOLD_MAX
+  local idle = #starts == 0 and room > 0 and held < HOLD_MAX
   local entry = idle and (worker .. ' ' .. sformat('%d', room) .. ' ' .. lease_ms .. ' ' .. idle_until)
   for qi = 1, #KEYS do
     local q = queue(qi)

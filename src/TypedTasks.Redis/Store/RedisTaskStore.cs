@@ -404,11 +404,13 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
             var until = _time.GetUtcNow() + _options.IdleFetchInterval;
             var key = string.Join('\n', queues);
 
-            // The last look at these queues took fewer tasks than it could (it emptied them) and no
-            // wake-up has come since: they are still empty, and the first task pushed there wakes
-            // this fetcher (registered above). Such a fetch does not look, neither at its start
-            // (the look right after handing out what it fetched is saved) nor when its wait ends,
-            // unless the last look is older than the safety interval.
+            // The last look at these queues found nothing (and registered this store as idle there)
+            // and no wake-up has come since: they are still empty, and the first task pushed there
+            // wakes this fetcher (registered above), or is handed to it. Such a fetch does not
+            // look, neither at its start nor when its wait ends, unless the last look is older
+            // than the safety interval. A fetch after one that returned tasks does look, even when
+            // that one emptied the queues: its look registers the store as idle, so that the next
+            // task is handed to it rather than announced and fetched.
             var look = !Quiet(key, queues.Count);
             while (true)
             {
@@ -462,7 +464,7 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
                     more = still;
                 }
 
-                if (leases.Count < max && !more)
+                if (leases.Count == 0 && !more)
                 {
                     _drained[key] = new Drained(wakes, started);
                 }

@@ -131,12 +131,12 @@ public sealed class IdleQueueCostTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task A_fetch_right_after_one_that_emptied_the_queue_waits_without_looking_again()
+    public async Task A_fetch_right_after_one_that_emptied_the_queue_looks_once_and_is_handed_the_next_task()
     {
         // Input: a fetch that takes the queue's only task, then the next fetch, which waits until a
-        // task is enqueued. The store's script calls over that: the enqueue and one fetch (the
-        // look after the wake-up), not a look before the wait as well. (The first fetch started
-        // a task: it registered no idle entry, so nothing is handed.)
+        // task is enqueued. The store's script calls over that: the next fetch's look before its
+        // wait (it finds nothing and registers the store as idle) and the enqueue, which hands it
+        // the task; no look after a wake-up.
         await using var server = await Testing.RedisServer.StartAsync();
         await using var connection = await ConnectionMultiplexer.ConnectAsync(server.Endpoint + ",allowAdmin=true");
         await using var store = new RedisTaskStore(connection, new RedisTransportOptions { KeyPrefix = "dr", IdleFetchInterval = TimeSpan.FromMinutes(5) });
@@ -146,13 +146,17 @@ public sealed class IdleQueueCostTests(ITestOutputHelper output)
         var db = connection.GetDatabase();
         await db.ExecuteAsync("CONFIG", "RESETSTAT");
         var fetching = store.FetchAsync(["q"], 64, CancellationToken.None).AsTask();
-        await Task.Delay(200);
+        await Testing.Poll.UntilAsync(async () => await db.HashLengthAsync("dr:{q}:idle") == 1, "the fetch registered the store as idle", TimeSpan.FromSeconds(20));
         Assert.False(fetching.IsCompleted);
         var id = await store.EnqueueAsync("q", new TaskToEnqueue(Small(2), 0));
         Assert.Equal(id, Assert.Single(await fetching.WaitAsync(TimeSpan.FromSeconds(30))).Id);
         var (calls, _, text) = await StatsAsync(db);
         output.WriteLine(text);
         Assert.Equal(2, calls);
+
+        // Handed: no pending entry was pushed or popped.
+        Assert.DoesNotContain("rpop", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("lpush", text, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -220,22 +220,6 @@ public sealed partial class RedisTaskStore
     }
 
     /// <summary>
-    /// A fetch returns handed leases: its worker is busy with them, so this store is idle no more
-    /// on those queues (its next look registers it again, with the room it has then). Sent
-    /// without waiting: a start handed meanwhile is kept for the next fetch.
-    /// </summary>
-    private void Busy(Fetcher fetcher)
-    {
-        foreach (var queue in fetcher.Queues)
-        {
-            if (_idleOn.TryRemove(queue, out _))
-            {
-                _db.HashDelete(IdleKey(queue), _epoch, CommandFlags.FireAndForget);
-            }
-        }
-    }
-
-    /// <summary>
     /// Before a lease of <paramref name="queue"/> is released (its worker gives it back: it stops):
     /// the leases kept for that queue go back first, newest first. They are newer than any the
     /// worker took, which it gives back newest first after this, so the oldest ends at the head.
@@ -294,8 +278,7 @@ public sealed partial class RedisTaskStore
     private async Task StopFetchingAsync(IReadOnlyCollection<string>? queues)
     {
         // Every queue it was idle on, not only those it is still registered on: a start handed
-        // before an entry went (a fetch that returned handed leases removes it without waiting)
-        // may still be on its way.
+        // before an entry went (removed by a fetch that started a task) may still be on its way.
         var idle = _everIdle.Keys.Where(q => queues is null || queues.Contains(q)).ToList();
         var marks = new List<Task>();
         var published = new List<string>();

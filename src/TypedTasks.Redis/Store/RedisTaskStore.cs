@@ -414,8 +414,7 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
             var look = !Quiet(key, queues.Count);
             while (true)
             {
-                // Tasks handed to this store first (no call): then the next fetch looks, which
-                // registers it again with the room it has then.
+                // Tasks handed to this store first (no call).
                 var leases = await HandedAsync().ConfigureAwait(false);
                 if (leases.Count == 0 && look)
                 {
@@ -440,9 +439,15 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
                 var handed = TakeHanded(fetcher, max);
                 if (handed.Count > 0)
                 {
-                    Busy(fetcher);
-                    _drained.TryRemove(key, out _);
+                    // The idle entry stands, its room lowered by each hand-off; past half the idle
+                    // fetch interval the next fetch looks, which writes it again (room and time)
+                    // before it lapses.
                     var now = _time.GetUtcNow();
+                    if (_drained.TryGetValue(key, out var drained) && now - drained.At > _options.IdleFetchInterval / 2)
+                    {
+                        _drained.TryRemove(key, out _);
+                    }
+
                     await HoldLeasesAsync((now + LeaseDuration).ToUnixTimeMilliseconds()).ConfigureAwait(false);
                 }
 

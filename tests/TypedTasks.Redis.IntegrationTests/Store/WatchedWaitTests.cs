@@ -88,33 +88,10 @@ public abstract class WatchedWaitTests : IAsyncLifetime
 
     private IServer[] Servers => [.. _admin.GetServers().Where(s => !s.IsReplica)];
 
-    private async Task ResetStatsAsync()
-    {
-        foreach (var server in Servers)
-        {
-            await server.ExecuteAsync("CONFIG", "RESETSTAT");
-        }
-    }
+    private Task ResetStatsAsync() => ScriptCalls.ResetAsync(_admin);
 
     /// <summary>Script calls on every master since the last reset.</summary>
-    private async Task<long> ScriptCallsAsync()
-    {
-        long calls = 0;
-        foreach (var server in Servers)
-        {
-            var info = (string)(await server.ExecuteAsync("INFO", "commandstats"))!;
-            foreach (var line in info.Split('\n'))
-            {
-                if (line.StartsWith("cmdstat_fcall:", StringComparison.Ordinal) || line.StartsWith("cmdstat_evalsha:", StringComparison.Ordinal) || line.StartsWith("cmdstat_eval:", StringComparison.Ordinal))
-                {
-                    var from = line.IndexOf("calls=", StringComparison.Ordinal) + 6;
-                    calls += long.Parse(line[from..line.IndexOf(',', from)], System.Globalization.CultureInfo.InvariantCulture);
-                }
-            }
-        }
-
-        return calls;
-    }
+    private Task<long> ScriptCallsAsync() => ScriptCalls.CountAsync(_admin);
 
     /// <summary>A wait on a task sent back to run: nothing after 200 ms (its state, if it returned), then the next run's success.</summary>
     private async Task AssertWaitsForTheNextRunAsync(string id)

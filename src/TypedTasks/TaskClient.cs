@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.ComponentModel;
+using System.Diagnostics;
 using System.Globalization;
 using System.Threading;
 using System.Threading.Tasks;
@@ -159,33 +160,70 @@ public sealed class TaskClient
         return new PreparedCall(plan.Queue, plan.Priority, body, plan.Scheduled ? plan.Eta : null, start + header, limits);
     }
 
-    private async ValueTask<string> SendAsync<TArgs>(TaskDescriptor task, TArgs arguments, EnqueueOptions? options, CancellationToken cancellationToken, CallMarks marks = default)
+    /// <remarks>
+    /// The message is made and handed to the store here, with no state machine: only the wait for
+    /// the store's answer is one (<see cref="SentAsync"/>), and none when the answer is there at
+    /// once and no span is open. A failure comes in the returned task, as from an async method.
+    /// </remarks>
+    private ValueTask<string> SendAsync<TArgs>(TaskDescriptor task, TArgs arguments, EnqueueOptions? options, CancellationToken cancellationToken, CallMarks marks = default)
         where TArgs : struct, ITaskArguments
     {
-        var plan = Plan(task, options, cancellationToken);
-        var chosen = options?.TaskId;
-        if (chosen is not null && (string.IsNullOrWhiteSpace(chosen) || chosen.Length > EnqueueOptions.MaxTaskIdLength))
+        Activity? activity = null;
+        string? chosen = null;
+        try
         {
-            throw new ArgumentException($"EnqueueOptions.TaskId must not be blank and must have at most {EnqueueOptions.MaxTaskIdLength} characters.", nameof(options));
-        }
+            var plan = Plan(task, options, cancellationToken);
+            chosen = options?.TaskId;
+            if (chosen is not null && (string.IsNullOrWhiteSpace(chosen) || chosen.Length > EnqueueOptions.MaxTaskIdLength))
+            {
+                throw new ArgumentException($"EnqueueOptions.TaskId must not be blank and must have at most {EnqueueOptions.MaxTaskIdLength} characters.", nameof(options));
+            }
 
-        var (activity, headers) = TaskTelemetry.StartSend(task.Name, plan.Queue, chosen);
+            (activity, var headers) = TaskTelemetry.StartSend(task.Name, plan.Queue, chosen);
+            var body = Prepare(task, plan, arguments, marks.IsEmpty ? headers : Mark(headers, marks));
+
+            // One step: the record, its state and its place in the queue are stored together.
+            var stored = Store.EnqueueAsync(plan.Queue, Keyed(task, arguments, new TaskToEnqueue(body, plan.Priority, plan.Scheduled ? plan.Eta : null, chosen)), cancellationToken);
+            if (activity is null && stored.IsCompletedSuccessfully)
+            {
+                var id = stored.Result;
+                TaskTelemetry.Enqueued.Add(1, TaskTelemetry.Tags(task.Name, plan.Queue));
+                return new ValueTask<string>(id);
+            }
+
+            var sent = SentAsync(stored, activity, task.Name, plan.Queue, chosen);
+            activity = null; // SentAsync ends it
+            return sent;
+        }
+        catch (Exception ex)
+        {
+            activity?.Dispose();
+            return ex switch
+            {
+                OperationCanceledException canceled when canceled.CancellationToken.IsCancellationRequested => ValueTask.FromCanceled<string>(canceled.CancellationToken),
+                TransportException { OutcomeUnknown: true } unknown => ValueTask.FromException<string>(OutcomeUnknown(unknown, task.Name, chosen)),
+                _ => ValueTask.FromException<string>(ex),
+            };
+        }
+    }
+
+    /// <summary>Waits for the store's answer to an enqueue, then tags and counts it, and ends its span.</summary>
+    private static async ValueTask<string> SentAsync(ValueTask<string> stored, Activity? activity, string taskName, string queue, string? chosen)
+    {
         using (activity)
         {
-            var body = Prepare(task, plan, arguments, marks.IsEmpty ? headers : Mark(headers, marks));
             string id;
             try
             {
-                // One step: the record, its state and its place in the queue are stored together.
-                id = await Store.EnqueueAsync(plan.Queue, Keyed(task, arguments, new TaskToEnqueue(body, plan.Priority, plan.Scheduled ? plan.Eta : null, chosen)), cancellationToken).ConfigureAwait(false);
+                id = await stored.ConfigureAwait(false);
             }
             catch (TransportException ex) when (ex.OutcomeUnknown)
             {
-                throw OutcomeUnknown(ex, task.Name, chosen);
+                throw OutcomeUnknown(ex, taskName, chosen);
             }
 
             activity?.SetTag(TaskTelemetry.MessageIdTag, id);
-            TaskTelemetry.Enqueued.Add(1, TaskTelemetry.Tags(task.Name, plan.Queue));
+            TaskTelemetry.Enqueued.Add(1, TaskTelemetry.Tags(taskName, queue));
             return id;
         }
     }

@@ -75,12 +75,7 @@ public class AsyncResult
     /// <summary>Waits for a final state and returns it if the task succeeded; throws otherwise.</summary>
     private protected async Task<TaskInfo> WaitSucceededAsync(TimeSpan? timeout, CancellationToken cancellationToken)
     {
-        var wait = timeout ?? Timeout.InfiniteTimeSpan;
-        if (wait < TimeSpan.Zero && wait != Timeout.InfiniteTimeSpan)
-        {
-            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must not be negative.");
-        }
-
+        var wait = Checked(timeout);
         TaskInfo info;
         try
         {
@@ -88,20 +83,41 @@ public class AsyncResult
         }
         catch (TimeoutException timedOut) when (!cancellationToken.IsCancellationRequested)
         {
-            // Only now, the wait being over, is it worth asking why: never seen, no worker, queued, running.
-            throw new TimeoutException(await TaskWaitDiagnosis.DescribeAsync(Client, Id, TaskName, wait).ConfigureAwait(false), timedOut);
+            throw await TimedOutAsync(wait, timedOut).ConfigureAwait(false);
         }
 
-        return info.State switch
-        {
-            TaskState.Succeeded => info,
-            // A workflow step that never ran because an earlier one failed names that one.
-            TaskState.Failed or TaskState.Canceled when info.Error is { FailedTaskId: { } failed } error
-                => throw new TaskFailedException(failed, error.FailedTaskName ?? "?", error),
-            TaskState.Failed => throw new TaskFailedException(Id, info.TaskName, info.Error ?? new TaskError("Unknown", "The task failed without a recorded error.", null)),
-            _ => throw new TaskRevokedException(Id, info.TaskName, info.State),
-        };
+        return Succeeded(info);
     }
+
+    /// <summary>The wait's timeout, checked: none waits for ever.</summary>
+    private protected static TimeSpan Checked(TimeSpan? timeout)
+    {
+        var wait = timeout ?? Timeout.InfiniteTimeSpan;
+        if (wait < TimeSpan.Zero && wait != Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must not be negative.");
+        }
+
+        return wait;
+    }
+
+    /// <summary>
+    /// A wait that timed out, with why the task has not finished: worth asking only now, the wait
+    /// being over (never seen, no worker, queued, running).
+    /// </summary>
+    private protected async Task<TimeoutException> TimedOutAsync(TimeSpan wait, TimeoutException timedOut)
+        => new(await TaskWaitDiagnosis.DescribeAsync(Client, Id, TaskName, wait).ConfigureAwait(false), timedOut);
+
+    /// <summary>A final state: returned if the task succeeded; otherwise thrown as what ended it.</summary>
+    private protected TaskInfo Succeeded(TaskInfo info) => info.State switch
+    {
+        TaskState.Succeeded => info,
+        // A workflow step that never ran because an earlier one failed names that one.
+        TaskState.Failed or TaskState.Canceled when info.Error is { FailedTaskId: { } failed } error
+            => throw new TaskFailedException(failed, error.FailedTaskName ?? "?", error),
+        TaskState.Failed => throw new TaskFailedException(Id, info.TaskName, info.Error ?? new TaskError("Unknown", "The task failed without a recorded error.", null)),
+        _ => throw new TaskRevokedException(Id, info.TaskName, info.State),
+    };
 }
 
 /// <summary>
@@ -123,7 +139,19 @@ public sealed class AsyncResult<T> : AsyncResult
     /// </summary>
     public new async Task<T> GetAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
-        var info = await WaitSucceededAsync(timeout, cancellationToken).ConfigureAwait(false);
+        // The store's wait is awaited here, not through WaitSucceededAsync: one state machine a wait.
+        var wait = Checked(timeout);
+        TaskInfo info;
+        try
+        {
+            info = await Client.Store.WaitAsync(Id, wait, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException timedOut) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw await TimedOutAsync(wait, timedOut).ConfigureAwait(false);
+        }
+
+        info = Succeeded(info);
         if (info.Result.IsEmpty)
         {
             return default!;

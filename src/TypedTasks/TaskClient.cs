@@ -65,7 +65,19 @@ public sealed class TaskClient
     public async Task<AsyncResult<T>> EnqueueAsync<T, TArgs>(TaskDescriptor task, TArgs arguments, EnqueueOptions? options, CancellationToken cancellationToken)
         where TArgs : struct, ITaskArguments
     {
-        var id = await SendAsync(task, arguments, options, cancellationToken).ConfigureAwait(false);
+        // The store's answer is awaited here, not in a SendAsync of its own: one state machine a task.
+        var sending = Start(task, arguments, options, cancellationToken, default);
+        string id;
+        try
+        {
+            id = await sending.Stored.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            throw sending.Failed(ex);
+        }
+
+        sending.Sent(id);
         return new AsyncResult<T>(this, id, task.Name);
     }
 
@@ -74,7 +86,18 @@ public sealed class TaskClient
     public async Task<AsyncResult> EnqueueAsync<TArgs>(TaskDescriptor task, TArgs arguments, EnqueueOptions? options, CancellationToken cancellationToken)
         where TArgs : struct, ITaskArguments
     {
-        var id = await SendAsync(task, arguments, options, cancellationToken).ConfigureAwait(false);
+        var sending = Start(task, arguments, options, cancellationToken, default);
+        string id;
+        try
+        {
+            id = await sending.Stored.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            throw sending.Failed(ex);
+        }
+
+        sending.Sent(id);
         return new AsyncResult(this, id, task.Name);
     }
 
@@ -160,71 +183,58 @@ public sealed class TaskClient
         return new PreparedCall(plan.Queue, plan.Priority, body, plan.Scheduled ? plan.Eta : null, start + header, limits);
     }
 
-    /// <remarks>
-    /// The message is made and handed to the store here, with no state machine: only the wait for
-    /// the store's answer is one (<see cref="SentAsync"/>), and none when the answer is there at
-    /// once and no span is open. A failure comes in the returned task, as from an async method.
-    /// </remarks>
-    private ValueTask<string> SendAsync<TArgs>(TaskDescriptor task, TArgs arguments, EnqueueOptions? options, CancellationToken cancellationToken, CallMarks marks = default)
+    /// <summary>Sends a task: made and handed to the store (<see cref="Start"/>), then its answer awaited.</summary>
+    private async ValueTask<string> SendAsync<TArgs>(TaskDescriptor task, TArgs arguments, EnqueueOptions? options, CancellationToken cancellationToken, CallMarks marks = default)
         where TArgs : struct, ITaskArguments
     {
-        Activity? activity = null;
-        string? chosen = null;
+        var sending = Start(task, arguments, options, cancellationToken, marks);
+        string id;
         try
         {
-            var plan = Plan(task, options, cancellationToken);
-            chosen = options?.TaskId;
-            if (chosen is not null && (string.IsNullOrWhiteSpace(chosen) || chosen.Length > EnqueueOptions.MaxTaskIdLength))
-            {
-                throw new ArgumentException($"EnqueueOptions.TaskId must not be blank and must have at most {EnqueueOptions.MaxTaskIdLength} characters.", nameof(options));
-            }
+            id = await sending.Stored.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            throw sending.Failed(ex);
+        }
 
-            (activity, var headers) = TaskTelemetry.StartSend(task.Name, plan.Queue, chosen);
+        sending.Sent(id);
+        return id;
+    }
+
+    /// <summary>
+    /// Checks a call, makes its message and hands it to the store; the caller awaits the store's
+    /// answer (<see cref="Sending.Stored"/>) and ends the send with <see cref="Sending.Sent"/> or
+    /// <see cref="Sending.Failed"/>. Throws what a bad call throws, with nothing sent.
+    /// </summary>
+    private Sending Start<TArgs>(TaskDescriptor task, TArgs arguments, EnqueueOptions? options, CancellationToken cancellationToken, CallMarks marks)
+        where TArgs : struct, ITaskArguments
+    {
+        var plan = Plan(task, options, cancellationToken);
+        var chosen = options?.TaskId;
+        if (chosen is not null && (string.IsNullOrWhiteSpace(chosen) || chosen.Length > EnqueueOptions.MaxTaskIdLength))
+        {
+            throw new ArgumentException($"EnqueueOptions.TaskId must not be blank and must have at most {EnqueueOptions.MaxTaskIdLength} characters.", nameof(options));
+        }
+
+        var (activity, headers) = TaskTelemetry.StartSend(task.Name, plan.Queue, chosen);
+        try
+        {
             var body = Prepare(task, plan, arguments, marks.IsEmpty ? headers : Mark(headers, marks));
 
             // One step: the record, its state and its place in the queue are stored together.
             var stored = Store.EnqueueAsync(plan.Queue, Keyed(task, arguments, new TaskToEnqueue(body, plan.Priority, plan.Scheduled ? plan.Eta : null, chosen)), cancellationToken);
-            if (activity is null && stored.IsCompletedSuccessfully)
-            {
-                var id = stored.Result;
-                TaskTelemetry.Enqueued.Add(1, TaskTelemetry.Tags(task.Name, plan.Queue));
-                return new ValueTask<string>(id);
-            }
-
-            var sent = SentAsync(stored, activity, task.Name, plan.Queue, chosen);
-            activity = null; // SentAsync ends it
-            return sent;
+            return new Sending(stored, activity, task.Name, plan.Queue, chosen);
         }
         catch (Exception ex)
         {
             activity?.Dispose();
-            return ex switch
+            if (ex is TransportException { OutcomeUnknown: true } unknown)
             {
-                OperationCanceledException canceled when canceled.CancellationToken.IsCancellationRequested => ValueTask.FromCanceled<string>(canceled.CancellationToken),
-                TransportException { OutcomeUnknown: true } unknown => ValueTask.FromException<string>(OutcomeUnknown(unknown, task.Name, chosen)),
-                _ => ValueTask.FromException<string>(ex),
-            };
-        }
-    }
-
-    /// <summary>Waits for the store's answer to an enqueue, then tags and counts it, and ends its span.</summary>
-    private static async ValueTask<string> SentAsync(ValueTask<string> stored, Activity? activity, string taskName, string queue, string? chosen)
-    {
-        using (activity)
-        {
-            string id;
-            try
-            {
-                id = await stored.ConfigureAwait(false);
-            }
-            catch (TransportException ex) when (ex.OutcomeUnknown)
-            {
-                throw OutcomeUnknown(ex, taskName, chosen);
+                throw OutcomeUnknown(unknown, task.Name, chosen);
             }
 
-            activity?.SetTag(TaskTelemetry.MessageIdTag, id);
-            TaskTelemetry.Enqueued.Add(1, TaskTelemetry.Tags(taskName, queue));
-            return id;
+            throw;
         }
     }
 
@@ -353,6 +363,40 @@ public sealed class TaskClient
     {
         public void Write(ref MessagePack.MessagePackWriter writer, MessagePack.MessagePackSerializerOptions options)
             => writer.WriteRaw(encoded.Span);
+    }
+
+    /// <summary>An enqueue handed to the store: its answer to await, and its span and counter to end it with.</summary>
+    private readonly struct Sending(ValueTask<string> stored, Activity? activity, string taskName, string queue, string? chosen)
+    {
+        public ValueTask<string> Stored { get; } = stored;
+
+        /// <summary>The store answered with the task's id: tagged, counted, the span ended.</summary>
+        public void Sent(string id)
+        {
+            if (activity is not null)
+            {
+                activity.SetTag(TaskTelemetry.MessageIdTag, id);
+                activity.Dispose();
+            }
+
+            TaskTelemetry.Enqueued.Add(1, TaskTelemetry.Tags(taskName, queue));
+        }
+
+        /// <summary>
+        /// The store failed: the span ends, and the exception to throw is returned (an unknown
+        /// outcome says how to retry safely; any other is rethrown as it came, its trace kept).
+        /// </summary>
+        public Exception Failed(Exception ex)
+        {
+            activity?.Dispose();
+            if (ex is TransportException { OutcomeUnknown: true } unknown)
+            {
+                return OutcomeUnknown(unknown, taskName, chosen);
+            }
+
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(ex);
+            return ex;
+        }
     }
 
     private readonly record struct SendPlan(DateTimeOffset Now, string Queue, int Priority, DateTimeOffset? Eta, DateTimeOffset? ExpiresAt, bool Scheduled);

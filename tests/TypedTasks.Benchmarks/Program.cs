@@ -20,7 +20,8 @@ using TypedTasks.Testing;
 // dotnet TypedTasks.Benchmarks.dll worker --redis HOST:PORT --prefix P [--queues N]
 //                                                                            a worker process (started by the harness)
 // dotnet TypedTasks.Benchmarks.dll producer --redis HOST:PORT --prefix P --n N --task T --settings S
-//                                                                            one S1-user run in a fresh process (started by the harness)
+//                                                                            one S1-user run in a fresh process (started by the harness);
+//                                                                            ALLOC_TICKS=1: its allocations by type on standard error
 // dotnet TypedTasks.Benchmarks.dll celery-worker --redis HOST:PORT --queue Q [--concurrency N]
 //                                                                            a .NET worker of a Celery queue (peers/celery-interop/run.sh)
 return args.FirstOrDefault() switch
@@ -78,9 +79,14 @@ static async Task<int> RunProducerAsync(string redis, string prefix, int n, Benc
     var cpuBefore = process.TotalProcessorTime;
     var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
     int[] collectionsBefore = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
-    if (Environment.GetEnvironmentVariable("ALLOC_TICKS") == "1") { TypedTasks.Benchmarks.AllocTicks.Instance = new(); await Task.Delay(200); TypedTasks.Benchmarks.AllocTicks.Instance.On = true; }
+    using var ticks = Environment.GetEnvironmentVariable("ALLOC_TICKS") == "1" ? new AllocTicks() : null;
+    ticks?.Start();
     var line = await Scenarios.UserAsync(task, n, settings);
-    if (TypedTasks.Benchmarks.AllocTicks.Instance is { } ticks) { ticks.On = false; Console.Error.WriteLine(ticks.Report(n)); }
+    if (ticks is not null)
+    {
+        Console.Error.WriteLine(ticks.Stop(n));
+    }
+
     var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
     process.Refresh();
     // The whole process, start-up, JIT and warm-up included, as the peers' harness counts its client;

@@ -98,7 +98,7 @@ internal sealed class TaskExecutor(
         var watch = Stopwatch.StartNew();
         var running = new RunningTask(envelope.TaskName, lease.Id, startedAt, task.Timeout, time, hardStop);
         _running.TryAdd(running, 0);
-        var invocation = new TaskInvocation(services, lease, envelope, task.MaxRetries, running.Token, store, logger);
+        var invocation = new TaskInvocation(services, lease, envelope, task.MaxRetries, running, store, logger);
         ReadOnlyMemory<byte> result = default;
         Exception? error = null;
         Task<ReadOnlyMemory<byte>>? code = null;

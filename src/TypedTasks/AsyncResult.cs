@@ -64,7 +64,7 @@ public class AsyncResult
     /// queued behind others, or still running).
     /// </summary>
     public Task GetAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default)
-        => WaitSucceededAsync(timeout, cancellationToken);
+        => WaitSucceededAsync(timeout, cancellationToken, static (_, info, _) => info);
 
     /// <summary>Lets <c>await result</c> wait like <see cref="GetAsync"/> with no timeout.</summary>
     public TaskAwaiter GetAwaiter() => GetAsync().GetAwaiter();
@@ -72,8 +72,12 @@ public class AsyncResult
     /// <inheritdoc/>
     public override string ToString() => TaskName is null ? Id : $"{TaskName} {Id}";
 
-    /// <summary>Waits for a final state and returns it if the task succeeded; throws otherwise.</summary>
-    private protected async Task<TaskInfo> WaitSucceededAsync(TimeSpan? timeout, CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits for a final state and, if the task succeeded, returns what <paramref name="result"/>
+    /// makes of it; throws otherwise. The store's wait is awaited here, in the one state machine
+    /// of the call.
+    /// </summary>
+    private protected async Task<TResult> WaitSucceededAsync<TResult>(TimeSpan? timeout, CancellationToken cancellationToken, Func<AsyncResult, TaskInfo, CancellationToken, TResult> result)
     {
         var wait = Checked(timeout);
         TaskInfo info;
@@ -86,11 +90,11 @@ public class AsyncResult
             throw await TimedOutAsync(wait, timedOut).ConfigureAwait(false);
         }
 
-        return Succeeded(info);
+        return result(this, Succeeded(info), cancellationToken);
     }
 
     /// <summary>The wait's timeout, checked: none waits for ever.</summary>
-    private protected static TimeSpan Checked(TimeSpan? timeout)
+    private static TimeSpan Checked(TimeSpan? timeout)
     {
         var wait = timeout ?? Timeout.InfiniteTimeSpan;
         if (wait < TimeSpan.Zero && wait != Timeout.InfiniteTimeSpan)
@@ -105,11 +109,11 @@ public class AsyncResult
     /// A wait that timed out, with why the task has not finished: worth asking only now, the wait
     /// being over (never seen, no worker, queued, running).
     /// </summary>
-    private protected async Task<TimeoutException> TimedOutAsync(TimeSpan wait, TimeoutException timedOut)
+    private async Task<TimeoutException> TimedOutAsync(TimeSpan wait, TimeoutException timedOut)
         => new(await TaskWaitDiagnosis.DescribeAsync(Client, Id, TaskName, wait).ConfigureAwait(false), timedOut);
 
     /// <summary>A final state: returned if the task succeeded; otherwise thrown as what ended it.</summary>
-    private protected TaskInfo Succeeded(TaskInfo info) => info.State switch
+    private TaskInfo Succeeded(TaskInfo info) => info.State switch
     {
         TaskState.Succeeded => info,
         // A workflow step that never ran because an earlier one failed names that one.
@@ -137,21 +141,12 @@ public sealed class AsyncResult<T> : AsyncResult
     /// when it failed, <see cref="TaskRevokedException"/> when it was canceled or expired, and
     /// <see cref="TimeoutException"/> when <paramref name="timeout"/> passes first (no timeout: wait for ever).
     /// </summary>
-    public new async Task<T> GetAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default)
-    {
-        // The store's wait is awaited here, not through WaitSucceededAsync: one state machine a wait.
-        var wait = Checked(timeout);
-        TaskInfo info;
-        try
-        {
-            info = await Client.Store.WaitAsync(Id, wait, cancellationToken).ConfigureAwait(false);
-        }
-        catch (TimeoutException timedOut) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw await TimedOutAsync(wait, timedOut).ConfigureAwait(false);
-        }
+    public new Task<T> GetAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+        => WaitSucceededAsync(timeout, cancellationToken, static (self, info, token) => ((AsyncResult<T>)self).Decode(info, token));
 
-        info = Succeeded(info);
+    /// <summary>The result of a task that succeeded, read as <typeparamref name="T"/>.</summary>
+    private T Decode(TaskInfo info, CancellationToken cancellationToken)
+    {
         if (info.Result.IsEmpty)
         {
             return default!;

@@ -62,44 +62,15 @@ public sealed class TaskClient
     /// <summary>Enqueues a task with a result; called by generated proxies.</summary>
     /// <remarks>A <see cref="Task{TResult}"/>, not a ValueTask, so that <c>Task.WhenAll</c> over a <c>Select</c> of enqueues compiles.</remarks>
     [EditorBrowsable(EditorBrowsableState.Never)]
-    public async Task<AsyncResult<T>> EnqueueAsync<T, TArgs>(TaskDescriptor task, TArgs arguments, EnqueueOptions? options, CancellationToken cancellationToken)
+    public Task<AsyncResult<T>> EnqueueAsync<T, TArgs>(TaskDescriptor task, TArgs arguments, EnqueueOptions? options, CancellationToken cancellationToken)
         where TArgs : struct, ITaskArguments
-    {
-        // The store's answer is awaited here, not in a SendAsync of its own: one state machine a task.
-        var sending = Start(task, arguments, options, cancellationToken, default);
-        string id;
-        try
-        {
-            id = await sending.Stored.ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            throw sending.Failed(ex);
-        }
-
-        sending.Sent(id);
-        return new AsyncResult<T>(this, id, task.Name);
-    }
+        => SendAsync(task, arguments, options, cancellationToken, default, static (client, id, name) => new AsyncResult<T>(client, id, name));
 
     /// <summary>Enqueues a task without a result; called by generated proxies.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
-    public async Task<AsyncResult> EnqueueAsync<TArgs>(TaskDescriptor task, TArgs arguments, EnqueueOptions? options, CancellationToken cancellationToken)
+    public Task<AsyncResult> EnqueueAsync<TArgs>(TaskDescriptor task, TArgs arguments, EnqueueOptions? options, CancellationToken cancellationToken)
         where TArgs : struct, ITaskArguments
-    {
-        var sending = Start(task, arguments, options, cancellationToken, default);
-        string id;
-        try
-        {
-            id = await sending.Stored.ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            throw sending.Failed(ex);
-        }
-
-        sending.Sent(id);
-        return new AsyncResult(this, id, task.Name);
-    }
+        => SendAsync(task, arguments, options, cancellationToken, default, static (client, id, name) => new AsyncResult(client, id, name));
 
     /// <summary>A typed handle on a task enqueued earlier, perhaps by another process.</summary>
     public AsyncResult<T> GetResult<T>(string id, string? taskName = null)
@@ -158,7 +129,7 @@ public sealed class TaskClient
     internal ValueTask<string> SendCallAsync(TaskCall call, EnqueueOptions? options, CallMarks marks, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(call);
-        return SendAsync(call.Task, new EncodedArguments(call.Arguments), options, cancellationToken, marks);
+        return new ValueTask<string>(SendAsync(call.Task, new EncodedArguments(call.Arguments), options, cancellationToken, marks, static (_, id, _) => id));
     }
 
     /// <summary>
@@ -183,8 +154,11 @@ public sealed class TaskClient
         return new PreparedCall(plan.Queue, plan.Priority, body, plan.Scheduled ? plan.Eta : null, start + header, limits);
     }
 
-    /// <summary>Sends a task: made and handed to the store (<see cref="Start"/>), then its answer awaited.</summary>
-    private async ValueTask<string> SendAsync<TArgs>(TaskDescriptor task, TArgs arguments, EnqueueOptions? options, CancellationToken cancellationToken, CallMarks marks = default)
+    /// <summary>
+    /// Sends a task: made and handed to the store (<see cref="Start"/>), then its answer awaited
+    /// here, in the one state machine of the call, and made into what the caller returns.
+    /// </summary>
+    private async Task<TResult> SendAsync<TArgs, TResult>(TaskDescriptor task, TArgs arguments, EnqueueOptions? options, CancellationToken cancellationToken, CallMarks marks, Func<TaskClient, string, string, TResult> result)
         where TArgs : struct, ITaskArguments
     {
         var sending = Start(task, arguments, options, cancellationToken, marks);
@@ -199,7 +173,7 @@ public sealed class TaskClient
         }
 
         sending.Sent(id);
-        return id;
+        return result(this, id, task.Name);
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Concurrent;
+using System.Collections.Generic;
 using System.Net;
 using System.IO;
 using System.Security.Cryptography;
@@ -67,20 +68,26 @@ internal sealed class RedisScript
         => ex.Message.StartsWith("NOPERM", StringComparison.Ordinal) && ex.Message.Contains("'fcall'", StringComparison.OrdinalIgnoreCase);
 
     // FCALL function numkeys key... arg...; the keys as RedisKey, so that a Cluster routes the call by them.
-    private object[] FcallArguments(RedisKey[] keys, RedisValue[] values)
+    // The values go as what they hold (a string, bytes, a number), not as boxed RedisValues: an
+    // enqueue sends eight per task, and a box of each was most of what the call allocated.
+    private object[] FcallArguments(RedisKey[] keys, IReadOnlyList<RedisValue> values)
     {
-        var arguments = new object[2 + keys.Length + values.Length];
+        var arguments = new object[2 + keys.Length + values.Count];
         arguments[0] = _function!;
         arguments[1] = keys.Length;
         keys.CopyTo(arguments, 2);
-        values.CopyTo(arguments, 2 + keys.Length);
+        for (var i = 0; i < values.Count; i++)
+        {
+            arguments[2 + keys.Length + i] = values[i].Box() ?? values[i];
+        }
+
         return arguments;
     }
 
     // The servers (a Cluster has several) known to hold the script.
     private readonly ConcurrentDictionary<EndPoint, byte> _cachedOn = new();
 
-    public async Task<RedisResult> RunAsync(IDatabase database, RedisKey[] keys, RedisValue[] values)
+    public async Task<RedisResult> RunAsync(IDatabase database, RedisKey[] keys, IReadOnlyList<RedisValue> values)
     {
         var server = ServerOf(database, keys);
         if (server is not null && _library is not null && _library.IsLoaded(database, server))
@@ -102,6 +109,12 @@ internal sealed class RedisScript
             }
         }
 
+        return await EvaluateAsync(database, server, keys, values as RedisValue[] ?? [.. values]).ConfigureAwait(false);
+    }
+
+    /// <summary>The call as a script: whole until a server is known to hold it, then by its SHA1.</summary>
+    private async Task<RedisResult> EvaluateAsync(IDatabase database, EndPoint? server, RedisKey[] keys, RedisValue[] values)
+    {
         if (server is null || !_cachedOn.ContainsKey(server))
         {
             var result = await database.ScriptEvaluateAsync(_source, keys, values).ConfigureAwait(false);

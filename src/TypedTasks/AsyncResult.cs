@@ -64,7 +64,7 @@ public class AsyncResult
     /// queued behind others, or still running).
     /// </summary>
     public Task GetAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default)
-        => WaitSucceededAsync(timeout, cancellationToken);
+        => WaitSucceededAsync(timeout, cancellationToken, static (_, info, _) => info);
 
     /// <summary>Lets <c>await result</c> wait like <see cref="GetAsync"/> with no timeout.</summary>
     public TaskAwaiter GetAwaiter() => GetAsync().GetAwaiter();
@@ -72,15 +72,14 @@ public class AsyncResult
     /// <inheritdoc/>
     public override string ToString() => TaskName is null ? Id : $"{TaskName} {Id}";
 
-    /// <summary>Waits for a final state and returns it if the task succeeded; throws otherwise.</summary>
-    private protected async Task<TaskInfo> WaitSucceededAsync(TimeSpan? timeout, CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits for a final state and, if the task succeeded, returns what <paramref name="result"/>
+    /// makes of it; throws otherwise. The store's wait is awaited here, in the one state machine
+    /// of the call.
+    /// </summary>
+    private protected async Task<TResult> WaitSucceededAsync<TResult>(TimeSpan? timeout, CancellationToken cancellationToken, Func<AsyncResult, TaskInfo, CancellationToken, TResult> result)
     {
-        var wait = timeout ?? Timeout.InfiniteTimeSpan;
-        if (wait < TimeSpan.Zero && wait != Timeout.InfiniteTimeSpan)
-        {
-            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must not be negative.");
-        }
-
+        var wait = Checked(timeout);
         TaskInfo info;
         try
         {
@@ -88,20 +87,41 @@ public class AsyncResult
         }
         catch (TimeoutException timedOut) when (!cancellationToken.IsCancellationRequested)
         {
-            // Only now, the wait being over, is it worth asking why: never seen, no worker, queued, running.
-            throw new TimeoutException(await TaskWaitDiagnosis.DescribeAsync(Client, Id, TaskName, wait).ConfigureAwait(false), timedOut);
+            throw await TimedOutAsync(wait, timedOut).ConfigureAwait(false);
         }
 
-        return info.State switch
-        {
-            TaskState.Succeeded => info,
-            // A workflow step that never ran because an earlier one failed names that one.
-            TaskState.Failed or TaskState.Canceled when info.Error is { FailedTaskId: { } failed } error
-                => throw new TaskFailedException(failed, error.FailedTaskName ?? "?", error),
-            TaskState.Failed => throw new TaskFailedException(Id, info.TaskName, info.Error ?? new TaskError("Unknown", "The task failed without a recorded error.", null)),
-            _ => throw new TaskRevokedException(Id, info.TaskName, info.State),
-        };
+        return result(this, Succeeded(info), cancellationToken);
     }
+
+    /// <summary>The wait's timeout, checked: none waits for ever.</summary>
+    private static TimeSpan Checked(TimeSpan? timeout)
+    {
+        var wait = timeout ?? Timeout.InfiniteTimeSpan;
+        if (wait < TimeSpan.Zero && wait != Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must not be negative.");
+        }
+
+        return wait;
+    }
+
+    /// <summary>
+    /// A wait that timed out, with why the task has not finished: worth asking only now, the wait
+    /// being over (never seen, no worker, queued, running).
+    /// </summary>
+    private async Task<TimeoutException> TimedOutAsync(TimeSpan wait, TimeoutException timedOut)
+        => new(await TaskWaitDiagnosis.DescribeAsync(Client, Id, TaskName, wait).ConfigureAwait(false), timedOut);
+
+    /// <summary>A final state: returned if the task succeeded; otherwise thrown as what ended it.</summary>
+    private TaskInfo Succeeded(TaskInfo info) => info.State switch
+    {
+        TaskState.Succeeded => info,
+        // A workflow step that never ran because an earlier one failed names that one.
+        TaskState.Failed or TaskState.Canceled when info.Error is { FailedTaskId: { } failed } error
+            => throw new TaskFailedException(failed, error.FailedTaskName ?? "?", error),
+        TaskState.Failed => throw new TaskFailedException(Id, info.TaskName, info.Error ?? new TaskError("Unknown", "The task failed without a recorded error.", null)),
+        _ => throw new TaskRevokedException(Id, info.TaskName, info.State),
+    };
 }
 
 /// <summary>
@@ -121,9 +141,12 @@ public sealed class AsyncResult<T> : AsyncResult
     /// when it failed, <see cref="TaskRevokedException"/> when it was canceled or expired, and
     /// <see cref="TimeoutException"/> when <paramref name="timeout"/> passes first (no timeout: wait for ever).
     /// </summary>
-    public new async Task<T> GetAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    public new Task<T> GetAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+        => WaitSucceededAsync(timeout, cancellationToken, static (self, info, token) => ((AsyncResult<T>)self).Decode(info, token));
+
+    /// <summary>The result of a task that succeeded, read as <typeparamref name="T"/>.</summary>
+    private T Decode(TaskInfo info, CancellationToken cancellationToken)
     {
-        var info = await WaitSucceededAsync(timeout, cancellationToken).ConfigureAwait(false);
         if (info.Result.IsEmpty)
         {
             return default!;

@@ -18,9 +18,12 @@ internal static class QueueName
     /// <summary>The rule in words, for error messages.</summary>
     public const string Rule = "a queue name is 1 to 200 characters without white space, braces or '@', such as \"default\" or \"reports\"";
 
-    public static bool IsValid(string? name)
+    public static bool IsValid(string? name) => name is not null && IsValid(name.AsSpan());
+
+    /// <summary>Whether <paramref name="name"/> is a queue name: for a part of a longer string, such as a task id's.</summary>
+    public static bool IsValid(ReadOnlySpan<char> name)
     {
-        if (string.IsNullOrEmpty(name) || name.Length > MaxLength)
+        if (name.IsEmpty || name.Length > MaxLength)
         {
             return false;
         }

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.ComponentModel;
+using System.Diagnostics;
 using System.Globalization;
 using System.Threading;
 using System.Threading.Tasks;
@@ -61,21 +62,15 @@ public sealed class TaskClient
     /// <summary>Enqueues a task with a result; called by generated proxies.</summary>
     /// <remarks>A <see cref="Task{TResult}"/>, not a ValueTask, so that <c>Task.WhenAll</c> over a <c>Select</c> of enqueues compiles.</remarks>
     [EditorBrowsable(EditorBrowsableState.Never)]
-    public async Task<AsyncResult<T>> EnqueueAsync<T, TArgs>(TaskDescriptor task, TArgs arguments, EnqueueOptions? options, CancellationToken cancellationToken)
+    public Task<AsyncResult<T>> EnqueueAsync<T, TArgs>(TaskDescriptor task, TArgs arguments, EnqueueOptions? options, CancellationToken cancellationToken)
         where TArgs : struct, ITaskArguments
-    {
-        var id = await SendAsync(task, arguments, options, cancellationToken).ConfigureAwait(false);
-        return new AsyncResult<T>(this, id, task.Name);
-    }
+        => SendAsync(task, arguments, options, cancellationToken, default, static (client, id, name) => new AsyncResult<T>(client, id, name));
 
     /// <summary>Enqueues a task without a result; called by generated proxies.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
-    public async Task<AsyncResult> EnqueueAsync<TArgs>(TaskDescriptor task, TArgs arguments, EnqueueOptions? options, CancellationToken cancellationToken)
+    public Task<AsyncResult> EnqueueAsync<TArgs>(TaskDescriptor task, TArgs arguments, EnqueueOptions? options, CancellationToken cancellationToken)
         where TArgs : struct, ITaskArguments
-    {
-        var id = await SendAsync(task, arguments, options, cancellationToken).ConfigureAwait(false);
-        return new AsyncResult(this, id, task.Name);
-    }
+        => SendAsync(task, arguments, options, cancellationToken, default, static (client, id, name) => new AsyncResult(client, id, name));
 
     /// <summary>A typed handle on a task enqueued earlier, perhaps by another process.</summary>
     public AsyncResult<T> GetResult<T>(string id, string? taskName = null)
@@ -134,7 +129,7 @@ public sealed class TaskClient
     internal ValueTask<string> SendCallAsync(TaskCall call, EnqueueOptions? options, CallMarks marks, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(call);
-        return SendAsync(call.Task, new EncodedArguments(call.Arguments), options, cancellationToken, marks);
+        return new ValueTask<string>(SendAsync(call.Task, new EncodedArguments(call.Arguments), options, cancellationToken, marks, static (_, id, _) => id));
     }
 
     /// <summary>
@@ -159,7 +154,34 @@ public sealed class TaskClient
         return new PreparedCall(plan.Queue, plan.Priority, body, plan.Scheduled ? plan.Eta : null, start + header, limits);
     }
 
-    private async ValueTask<string> SendAsync<TArgs>(TaskDescriptor task, TArgs arguments, EnqueueOptions? options, CancellationToken cancellationToken, CallMarks marks = default)
+    /// <summary>
+    /// Sends a task: made and handed to the store (<see cref="Start"/>), then its answer awaited
+    /// here, in the one state machine of the call, and made into what the caller returns.
+    /// </summary>
+    private async Task<TResult> SendAsync<TArgs, TResult>(TaskDescriptor task, TArgs arguments, EnqueueOptions? options, CancellationToken cancellationToken, CallMarks marks, Func<TaskClient, string, string, TResult> result)
+        where TArgs : struct, ITaskArguments
+    {
+        var sending = Start(task, arguments, options, cancellationToken, marks);
+        string id;
+        try
+        {
+            id = await sending.Stored.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            throw sending.Failed(ex);
+        }
+
+        sending.Sent(id);
+        return result(this, id, task.Name);
+    }
+
+    /// <summary>
+    /// Checks a call, makes its message and hands it to the store; the caller awaits the store's
+    /// answer (<see cref="Sending.Stored"/>) and ends the send with <see cref="Sending.Sent"/> or
+    /// <see cref="Sending.Failed"/>. Throws what a bad call throws, with nothing sent.
+    /// </summary>
+    private Sending Start<TArgs>(TaskDescriptor task, TArgs arguments, EnqueueOptions? options, CancellationToken cancellationToken, CallMarks marks)
         where TArgs : struct, ITaskArguments
     {
         var plan = Plan(task, options, cancellationToken);
@@ -170,23 +192,23 @@ public sealed class TaskClient
         }
 
         var (activity, headers) = TaskTelemetry.StartSend(task.Name, plan.Queue, chosen);
-        using (activity)
+        try
         {
             var body = Prepare(task, plan, arguments, marks.IsEmpty ? headers : Mark(headers, marks));
-            string id;
-            try
+
+            // One step: the record, its state and its place in the queue are stored together.
+            var stored = Store.EnqueueAsync(plan.Queue, Keyed(task, arguments, new TaskToEnqueue(body, plan.Priority, plan.Scheduled ? plan.Eta : null, chosen)), cancellationToken);
+            return new Sending(stored, activity, task.Name, plan.Queue, chosen);
+        }
+        catch (Exception ex)
+        {
+            activity?.Dispose();
+            if (ex is TransportException { OutcomeUnknown: true } unknown)
             {
-                // One step: the record, its state and its place in the queue are stored together.
-                id = await Store.EnqueueAsync(plan.Queue, Keyed(task, arguments, new TaskToEnqueue(body, plan.Priority, plan.Scheduled ? plan.Eta : null, chosen)), cancellationToken).ConfigureAwait(false);
-            }
-            catch (TransportException ex) when (ex.OutcomeUnknown)
-            {
-                throw OutcomeUnknown(ex, task.Name, chosen);
+                throw OutcomeUnknown(unknown, task.Name, chosen);
             }
 
-            activity?.SetTag(TaskTelemetry.MessageIdTag, id);
-            TaskTelemetry.Enqueued.Add(1, TaskTelemetry.Tags(task.Name, plan.Queue));
-            return id;
+            throw;
         }
     }
 
@@ -315,6 +337,40 @@ public sealed class TaskClient
     {
         public void Write(ref MessagePack.MessagePackWriter writer, MessagePack.MessagePackSerializerOptions options)
             => writer.WriteRaw(encoded.Span);
+    }
+
+    /// <summary>An enqueue handed to the store: its answer to await, and its span and counter to end it with.</summary>
+    private readonly struct Sending(ValueTask<string> stored, Activity? activity, string taskName, string queue, string? chosen)
+    {
+        public ValueTask<string> Stored { get; } = stored;
+
+        /// <summary>The store answered with the task's id: tagged, counted, the span ended.</summary>
+        public void Sent(string id)
+        {
+            if (activity is not null)
+            {
+                activity.SetTag(TaskTelemetry.MessageIdTag, id);
+                activity.Dispose();
+            }
+
+            TaskTelemetry.Enqueued.Add(1, TaskTelemetry.Tags(taskName, queue));
+        }
+
+        /// <summary>
+        /// The store failed: the span ends, and the exception to throw is returned (an unknown
+        /// outcome says how to retry safely; any other is rethrown as it came, its trace kept).
+        /// </summary>
+        public Exception Failed(Exception ex)
+        {
+            activity?.Dispose();
+            if (ex is TransportException { OutcomeUnknown: true } unknown)
+            {
+                return OutcomeUnknown(unknown, taskName, chosen);
+            }
+
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(ex);
+            return ex;
+        }
     }
 
     private readonly record struct SendPlan(DateTimeOffset Now, string Queue, int Priority, DateTimeOffset? Eta, DateTimeOffset? ExpiresAt, bool Scheduled);

@@ -25,6 +25,10 @@ public sealed class TaskInvocation : IAsyncDisposable
     private readonly int _maxRetries;
     private readonly ITaskStore? _store;
     private readonly ILogger? _logger;
+
+    // A leased task's run makes its token when the task first asks for it (most never do).
+    private readonly Worker.RunningTask? _run;
+    private readonly CancellationToken _cancellationToken;
     private Worker.IProgressFlush? _progress;
     private TaskContext? _context;
     private AsyncServiceScope? _scope;
@@ -35,7 +39,7 @@ public sealed class TaskInvocation : IAsyncDisposable
         TaskName = taskName;
         _arguments = arguments;
         SerializerOptions = options;
-        CancellationToken = cancellationToken;
+        _cancellationToken = cancellationToken;
     }
 
     /// <summary>A run from another system's message (a Celery queue): its context is made by that consumer, not from a lease.</summary>
@@ -46,9 +50,10 @@ public sealed class TaskInvocation : IAsyncDisposable
     }
 
     /// <summary>A run of a leased task, whose context is made from its lease and envelope when the task asks for it.</summary>
-    internal TaskInvocation(IServiceProvider services, TaskLease lease, TaskEnvelope envelope, int maxRetries, CancellationToken cancellationToken, ITaskStore? store = null, ILogger? logger = null)
-        : this(services, envelope.TaskName, envelope.Arguments, TaskSerializer.Options, cancellationToken)
+    internal TaskInvocation(IServiceProvider services, TaskLease lease, TaskEnvelope envelope, int maxRetries, Worker.RunningTask run, ITaskStore? store = null, ILogger? logger = null)
+        : this(services, envelope.TaskName, envelope.Arguments, TaskSerializer.Options, default)
     {
+        _run = run;
         _lease = lease;
         _envelope = envelope;
         _maxRetries = maxRetries;
@@ -63,7 +68,7 @@ public sealed class TaskInvocation : IAsyncDisposable
     public MessagePackSerializerOptions SerializerOptions { get; }
 
     /// <summary>Signalled when the run must stop: timeout, cancellation or worker shutdown.</summary>
-    public CancellationToken CancellationToken { get; }
+    public CancellationToken CancellationToken => _run?.Token ?? _cancellationToken;
 
     /// <summary>The run's context, for a task that declares a <see cref="TypedTasks.TaskContext"/> parameter; made on first use.</summary>
     public TaskContext Context => _context ??= _lease is { } lease && _envelope is { } envelope

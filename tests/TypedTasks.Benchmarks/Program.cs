@@ -20,7 +20,8 @@ using TypedTasks.Testing;
 // dotnet TypedTasks.Benchmarks.dll worker --redis HOST:PORT --prefix P [--queues N]
 //                                                                            a worker process (started by the harness)
 // dotnet TypedTasks.Benchmarks.dll producer --redis HOST:PORT --prefix P --n N --task T --settings S
-//                                                                            one S1-user run in a fresh process (started by the harness)
+//                                                                            one S1-user run in a fresh process (started by the harness);
+//                                                                            ALLOC_TICKS=1: its allocations by type on standard error
 // dotnet TypedTasks.Benchmarks.dll celery-worker --redis HOST:PORT --queue Q [--concurrency N]
 //                                                                            a .NET worker of a Celery queue (peers/celery-interop/run.sh)
 return args.FirstOrDefault() switch
@@ -74,9 +75,26 @@ static async Task<int> RunProducerAsync(string redis, string prefix, int n, Benc
     using var host = builder.Build();
     await host.StartAsync();
     await Scenarios.WarmUpAsync(host.Services.GetRequiredService<TaskClient>(), task);
+    var process = System.Diagnostics.Process.GetCurrentProcess();
+    var cpuBefore = process.TotalProcessorTime;
+    var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+    int[] collectionsBefore = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
+    using var ticks = Environment.GetEnvironmentVariable("ALLOC_TICKS") == "1" ? new AllocTicks() : null;
+    ticks?.Start();
     var line = await Scenarios.UserAsync(task, n, settings);
-    // The whole process, start-up, JIT and warm-up included, as the peers' harness counts its client.
-    line["client_cpu_s"] = Math.Round(System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds, 2);
+    if (ticks is not null)
+    {
+        Console.Error.WriteLine(ticks.Stop(n));
+    }
+
+    var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+    process.Refresh();
+    // The whole process, start-up, JIT and warm-up included, as the peers' harness counts its client;
+    // and the timed run alone (the JIT's background work during it included), per task.
+    line["client_cpu_s"] = Math.Round(process.TotalProcessorTime.TotalSeconds, 2);
+    line["client_run_cpu_us_per_task"] = Math.Round((process.TotalProcessorTime - cpuBefore).TotalMicroseconds / n, 1);
+    line["client_run_alloc_bytes_per_task"] = Math.Round((double)allocated / n);
+    line["client_run_gcs"] = string.Join("/", Enumerable.Range(0, 3).Select(g => GC.CollectionCount(g) - collectionsBefore[g]));
     Console.WriteLine(Scenarios.Json(line));
     await host.StopAsync();
     return 0;
@@ -139,6 +157,7 @@ static async Task<int> RunHarnessAsync()
 
             line["loadavg_1m_before"] = load;
             line["worker_cpu_s"] = Math.Round(cpu[0], 2);
+            line["worker_cpu_us_per_task"] = Math.Round(cpu[0] * 1e6 / bulkN, 1);
             line["redis_cpu_s"] = Math.Round(cpu[1], 2);
             line["rep"] = rep;
             line["workers"] = 1;
@@ -357,7 +376,7 @@ static async Task<int> RunHarnessAsync()
             ["throughput_max"] = throughput[^1],
         };
         summary.Remove("rep");
-        foreach (var key in new[] { "enqueue_per_s", "p50_ms", "p95_ms", "p99_ms", "client_cpu_s", "worker_cpu_s", "redis_cpu_s" })
+        foreach (var key in new[] { "enqueue_per_s", "p50_ms", "p95_ms", "p99_ms", "client_cpu_s", "worker_cpu_s", "redis_cpu_s", "client_run_cpu_us_per_task", "client_run_alloc_bytes_per_task", "worker_cpu_us_per_task" })
         {
             if (group.First().GetValueOrDefault(key) is not null)
             {

@@ -52,7 +52,7 @@ public sealed partial class RedisTaskStore
         if (kept is not null)
         {
             // Watched ids are the store's own: they split.
-            _ = TaskIds.TrySplit(id, out var queue, out _);
+            _ = TaskIds.TryQueueOf(id, out var queue);
             return await InfoAsync(id, queue!, kept.Value).ConfigureAwait(false);
         }
 
@@ -194,7 +194,7 @@ public sealed partial class RedisTaskStore
                 }
 
                 id ??= watched;
-                if ((waiter is not null || watched is not null) && TaskIds.TrySplit(id!, out var queue, out _))
+                if ((waiter is not null || watched is not null) && TaskIds.TryQueueOf(id!, out var queue))
                 {
                     var final = StoreRecord.Read(id!, record.ToArray());
                     if (watched is not null)

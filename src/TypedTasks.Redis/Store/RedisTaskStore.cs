@@ -49,6 +49,7 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
     private readonly LazySubscription _wake;
     private readonly LazySubscription _done;
     private readonly LazySubscription _hand;
+    private volatile QueueKey? _lastSeqKey;
 
     /// <summary>
     /// A store on <paramref name="connection"/>, which stays the caller's (it is not closed on dispose).
@@ -137,13 +138,24 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
     // ---- Producer ----
 
     /// <inheritdoc/>
-    public async ValueTask<string> EnqueueAsync(string queue, TaskToEnqueue task, CancellationToken cancellationToken = default)
+    public ValueTask<string> EnqueueAsync(string queue, TaskToEnqueue task, CancellationToken cancellationToken = default)
     {
-        CheckQueue(queue);
-        Check(task, nameof(task));
-        var answer = await _enqueues.Add(new EnqueueRequest(queue, [task])).ConfigureAwait(false);
-        return answer.Ids(queue, nameof(task))[0];
+        try
+        {
+            CheckQueue(queue);
+            Check(task, nameof(task));
+        }
+        catch (Exception ex)
+        {
+            return ValueTask.FromException<string>(ex);
+        }
+
+        // The task is not kept in the state machine of the wait: only the batcher's answer is.
+        return IdOfAsync(_enqueues.Add(new EnqueueRequest(queue, [task])), queue);
     }
+
+    private static async ValueTask<string> IdOfAsync(Task<EnqueueAnswer> answer, string queue)
+        => (await answer.ConfigureAwait(false)).Ids(queue, "task")[0];
 
     /// <inheritdoc/>
     public async ValueTask<IReadOnlyList<string>> EnqueueManyAsync(string queue, IReadOnlyList<TaskToEnqueue> tasks, CancellationToken cancellationToken = default)
@@ -253,9 +265,20 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
             for (var g = 0; g < group.Count; g++)
             {
                 var answer = (RedisResult[])all[g]!;
-                answers[group[g]] = (string)answer[0]! == "i"
-                    ? new EnqueueAnswer([.. answer.Skip(1).Select(id => (string)id!)], null, default)
-                    : new EnqueueAnswer(null, (string)answer[1]!, ((string)answer[0]!)[0]);
+                var code = (string)answer[0]!;
+                if (code != "i")
+                {
+                    answers[group[g]] = new EnqueueAnswer(null, (string)answer[1]!, code[0]);
+                    continue;
+                }
+
+                var ids = new string[answer.Length - 1];
+                for (var i = 0; i < ids.Length; i++)
+                {
+                    ids[i] = (string)answer[i + 1]!;
+                }
+
+                answers[group[g]] = new EnqueueAnswer(ids, null, default);
             }
         }).ConfigureAwait(false);
         if (mark is { } sent)
@@ -839,7 +862,19 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
 
     private RedisKey QueuesKey => $"{_prefix}:queues";
 
-    internal RedisKey SeqKey(string queue) => $"{_prefix}:{{{queue}}}:seq";
+    internal RedisKey SeqKey(string queue)
+    {
+        // Every enqueue, completion and read groups its requests by this key: the last queue's
+        // is kept, so that a run of calls on one queue does not build the same string each.
+        if (_lastSeqKey is { } last && string.Equals(last.Queue, queue, StringComparison.Ordinal))
+        {
+            return last.Key;
+        }
+
+        var key = new QueueKey(queue, $"{_prefix}:{{{queue}}}:seq");
+        _lastSeqKey = key;
+        return key.Key;
+    }
 
     private static IReadOnlyList<string> Checked(IReadOnlyList<string> queues)
     {
@@ -933,7 +968,7 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
     {
         try
         {
-            return await script.RunAsync(_db, keys, [.. args]).ConfigureAwait(false);
+            return await script.RunAsync(_db, keys, args).ConfigureAwait(false);
         }
         catch (Exception ex) when (Transient.IsTransient(ex) && Troubled())
         {
@@ -956,6 +991,9 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
 
         return new string(epoch);
     }
+
+    /// <summary>A queue's sequence key, as <see cref="SeqKey"/> last made it.</summary>
+    private sealed record QueueKey(string Queue, RedisKey Key);
 
     private readonly record struct EnqueueRequest(string Queue, TaskToEnqueue[] Tasks);
 

@@ -13,15 +13,27 @@ internal static class TaskIds
     /// <summary>Splits an id; false when it is not one of this store's (no queue, or an invalid one).</summary>
     public static bool TrySplit(string id, [NotNullWhen(true)] out string? queue, [NotNullWhen(true)] out string? own)
     {
-        var at = id.LastIndexOf('@');
-        if (at > 0 && at < id.Length - 1 && QueueName.IsValid(id[(at + 1)..]))
+        if (TryQueueOf(id, out queue))
         {
-            queue = id[(at + 1)..];
-            own = id[..at];
+            own = id[..^(queue.Length + 1)];
             return true;
         }
 
-        queue = own = null;
+        own = null;
+        return false;
+    }
+
+    /// <summary>The queue of an id, as <see cref="TrySplit"/> finds it, without the rest.</summary>
+    public static bool TryQueueOf(string id, [NotNullWhen(true)] out string? queue)
+    {
+        var at = id.LastIndexOf('@');
+        if (at > 0 && at < id.Length - 1 && QueueName.IsValid(id.AsSpan(at + 1)))
+        {
+            queue = id[(at + 1)..];
+            return true;
+        }
+
+        queue = null;
         return false;
     }
 }

@@ -11,8 +11,10 @@ namespace TypedTasks.Worker;
 internal sealed class RunningTask : IDisposable
 {
     private readonly CancellationTokenSource? _limit;
-    private readonly CancellationTokenSource _source;
-    private volatile bool _canceled;
+    private readonly CancellationToken _hardStop;
+    private CancellationTokenSource? _source;
+    private int _canceled;
+    private int _disposed;
     private volatile bool _invoked;
 
     public RunningTask(string taskName, string id, DateTimeOffset startedAt, TimeSpan? timeout, TimeProvider time, CancellationToken hardStop)
@@ -20,13 +22,17 @@ internal sealed class RunningTask : IDisposable
         TaskName = taskName;
         Id = id;
         StartedAt = startedAt;
+        _hardStop = hardStop;
 
         // The limit has a source of its own, so that its passing is known for certain, not
-        // guessed from the type of exception the task threw.
-        _limit = timeout is { } limit ? new CancellationTokenSource(limit, time) : null;
-        _source = _limit is null
-            ? CancellationTokenSource.CreateLinkedTokenSource(hardStop)
-            : CancellationTokenSource.CreateLinkedTokenSource(hardStop, _limit.Token);
+        // guessed from the type of exception the task threw. Without a limit the token's source
+        // is made only if something asks for the token: most tasks never take one, and a linked
+        // source is registered on the hard stop and unregistered again for each run.
+        if (timeout is { } limit)
+        {
+            _limit = new CancellationTokenSource(limit, time);
+            _source = CancellationTokenSource.CreateLinkedTokenSource(hardStop, _limit.Token);
+        }
     }
 
     public string TaskName { get; }
@@ -36,13 +42,27 @@ internal sealed class RunningTask : IDisposable
     public DateTimeOffset StartedAt { get; }
 
     /// <summary>The token handed to the task.</summary>
-    public CancellationToken Token => _source.Token;
+    public CancellationToken Token
+    {
+        get
+        {
+            try
+            {
+                return Volatile.Read(ref _disposed) == 1 ? Ended : (Volatile.Read(ref _source) ?? MakeSource())?.Token ?? Ended;
+            }
+            catch (ObjectDisposedException)
+            {
+                // Released while it was asked for.
+                return Ended;
+            }
+        }
+    }
 
     /// <summary>Whether the task's Timeout has passed.</summary>
     public bool LimitReached => _limit?.IsCancellationRequested == true;
 
     /// <summary>Whether the task was canceled through the result backend while it ran.</summary>
-    public bool Canceled => _canceled;
+    public bool Canceled => Volatile.Read(ref _canceled) == 1;
 
     /// <summary>
     /// Whether the generated invoker has returned: its synchronous part is done, and what is left
@@ -50,14 +70,18 @@ internal sealed class RunningTask : IDisposable
     /// </summary>
     public bool Invoked => _invoked;
 
+    /// <summary>The token asked for once the run was released: canceled if the run was, else the hard stop's.</summary>
+    private CancellationToken Ended => Canceled ? new CancellationToken(canceled: true) : _hardStop;
+
     public void MarkInvoked() => _invoked = true;
 
     public void Cancel()
     {
-        _canceled = true;
+        // The flag first, then the source: a source made meanwhile sees the flag (MakeSource).
+        Interlocked.Exchange(ref _canceled, 1);
         try
         {
-            _source.Cancel();
+            Volatile.Read(ref _source)?.Cancel();
         }
         catch (ObjectDisposedException)
         {
@@ -67,7 +91,41 @@ internal sealed class RunningTask : IDisposable
 
     public void Dispose()
     {
-        _source.Dispose();
-        _limit?.Dispose();
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            Volatile.Read(ref _source)?.Dispose();
+            _limit?.Dispose();
+        }
+    }
+
+    /// <summary>The token's source, made on first use; null once the run was released.</summary>
+    private CancellationTokenSource? MakeSource()
+    {
+        if (Volatile.Read(ref _disposed) == 1)
+        {
+            return null;
+        }
+
+        var made = CancellationTokenSource.CreateLinkedTokenSource(_hardStop);
+        var existing = Interlocked.CompareExchange(ref _source, made, null);
+        if (existing is not null)
+        {
+            made.Dispose();
+            return existing;
+        }
+
+        // A cancel that came before the source was there, or while it was being made.
+        if (Volatile.Read(ref _canceled) == 1)
+        {
+            made.Cancel();
+        }
+
+        // Released meanwhile: Dispose may have missed the source.
+        if (Volatile.Read(ref _disposed) == 1)
+        {
+            made.Dispose();
+        }
+
+        return made;
     }
 }

@@ -98,7 +98,7 @@ internal sealed class TaskExecutor(
         var watch = Stopwatch.StartNew();
         var running = new RunningTask(envelope.TaskName, lease.Id, startedAt, task.Timeout, time, hardStop);
         _running.TryAdd(running, 0);
-        var invocation = new TaskInvocation(services, lease, envelope, task.MaxRetries, running.Token, store, logger);
+        var invocation = new TaskInvocation(services, lease, envelope, task.MaxRetries, running, store, logger);
         ReadOnlyMemory<byte> result = default;
         Exception? error = null;
         Task<ReadOnlyMemory<byte>>? code = null;
@@ -176,7 +176,7 @@ internal sealed class TaskExecutor(
             // and the task comes back all the same. Code that has not returned is left running;
             // the worker names it as it stops.
             Log.Interrupted(logger, envelope.TaskName, lease.Id);
-            await PersistAsync(() => Settle(lease, TaskCompletion.Released()), CancellationToken.None, once: true).ConfigureAwait(false);
+            await PersistAsync(lease, TaskCompletion.Released(), CancellationToken.None, once: true).ConfigureAwait(false);
             ReleaseWhenReturned(code, returned, running, invocation);
             return;
         }
@@ -332,7 +332,7 @@ internal sealed class TaskExecutor(
     }
 
     private ValueTask SettleAsync(TaskLease lease, TaskCompletion completion, CancellationToken hardStop)
-        => PersistAsync(() => Settle(lease, completion), hardStop);
+        => PersistAsync(lease, completion, hardStop);
 
     private async ValueTask Settle(TaskLease lease, TaskCompletion completion)
     {
@@ -345,13 +345,14 @@ internal sealed class TaskExecutor(
     }
 
     /// <summary>
-    /// Runs a write that records an outcome (a state, an ack, a retry, a dead letter), retrying
+    /// Settles a lease with an outcome (a state, an ack, a retry, a dead letter), retrying
     /// it with backoff while the transport is unreachable (<see cref="TransportException"/>), so
     /// that a broker restart delays outcomes but never loses them. It gives up only when the
     /// worker is forced to stop; the message then stays with the broker and is delivered again.
+    /// The lease and outcome are passed as they are, not in a closure: one settle per task.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask PersistAsync(Func<ValueTask> write, CancellationToken hardStop, bool once = false)
+    private async ValueTask PersistAsync(TaskLease lease, TaskCompletion completion, CancellationToken hardStop, bool once = false)
     {
         var backoff = new Backoff(FirstPersistDelay, MaxPersistDelay);
         while (true)
@@ -359,7 +360,7 @@ internal sealed class TaskExecutor(
             var startedAt = time.GetUtcNow();
             try
             {
-                await write().ConfigureAwait(false);
+                await Settle(lease, completion).ConfigureAwait(false);
                 outage.Reached();
                 return;
             }

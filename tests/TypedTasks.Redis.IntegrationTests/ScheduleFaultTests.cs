@@ -62,7 +62,8 @@ public sealed class ScheduleFaultTests(Xunit.Abstractions.ITestOutputHelper outp
     {
         // Input: it.tick declared, and 9 dynamic schedules of it every second, served by three
         // worker processes, no fault. Expected: each schedule's fire times ran once each, none
-        // skipped. Prints the fire lateness (run start minus fire time), p50 and p99.
+        // skipped, and none started before its fire time. Prints the fire lateness (run start minus
+        // fire time), p50 and p99.
         await using var redis = await RedisServer.StartAsync();
         var prefix = RedisHost.NewPrefix();
         await using (var store = await RedisTaskStore.ConnectAsync(redis.Endpoint, new RedisTransportOptions { KeyPrefix = prefix }))
@@ -78,6 +79,10 @@ public sealed class ScheduleFaultTests(Xunit.Abstractions.ITestOutputHelper outp
         var runs = await WithWorkersAsync(redis, prefix, _ => Task.Delay(TimeSpan.FromSeconds(Seconds)));
         var reports = runs.GroupBy(r => r.Schedule).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => Check([.. g])).ToList();
         Assert.Equal(10, reports.Count);
+
+        // Fires are enqueued a lead ahead; each run is held until its fire time (the workers share this machine's clock).
+        var early = runs.Where(r => r.StartedMs < r.FireMs).ToList();
+        Assert.True(early.Count == 0, $"Runs started before their fire time: {string.Join(", ", early.Select(r => $"{r.Id} at {Show(r.StartedMs)}"))}");
         var lateness = runs.Select(r => (double)(r.StartedMs - r.FireMs)).Order().ToList();
 
         // The first fire times were due before the workers had started (the dynamic schedules were

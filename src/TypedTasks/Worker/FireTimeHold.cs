@@ -53,7 +53,11 @@ internal sealed class FireTimeHold(TimeProvider time)
         return new ValueTask(_waiter.WaitUntilAsync(Stopwatch.GetTimestamp() + (long)(early.TotalSeconds * Stopwatch.Frequency), token));
     }
 
-    /// <summary>On another clock, a delay whose continuation goes to the thread pool, never runs inside the call that moves that clock.</summary>
+    /// <summary>
+    /// On another clock, a delay rounded up to whole milliseconds (a timer may cut a fraction off,
+    /// and end before the fire time), whose continuation goes to the thread pool, never runs inside
+    /// the call that moves that clock.
+    /// </summary>
     private async Task DelayAsync(TimeSpan early, CancellationToken token)
-        => await Task.Delay(early, time, token).ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
+        => await Task.Delay(TimeSpan.FromMilliseconds(Math.Ceiling(early.TotalMilliseconds)), time, token).ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
 }

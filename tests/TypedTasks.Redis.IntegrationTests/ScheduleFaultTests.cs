@@ -90,6 +90,12 @@ public sealed class ScheduleFaultTests(Xunit.Abstractions.ITestOutputHelper outp
         var warm = runs.Min(r => r.FireMs) + 3000;
         var steady = runs.Where(r => r.FireMs >= warm).Select(r => (double)(r.StartedMs - r.FireMs)).Order().ToList();
         output.WriteLine($"Schedule, lateness: {runs.Count} runs of 10 schedules by 3 workers over {Seconds} s, 0 run twice, 0 skipped; start minus fire time p50 {Percentile(lateness, 0.50):0} ms, p99 {Percentile(lateness, 0.99):0} ms, max {lateness[^1]:0} ms; after the first 3 s ({steady.Count} runs): p50 {Percentile(steady, 0.50):0} ms, p99 {Percentile(steady, 0.99):0} ms, max {steady[^1]:0} ms");
+
+        // Where the tail is: the worst run of each fire time, and the figures once start-up (slow on a loaded machine) is well over.
+        var first = runs.Min(r => r.FireMs);
+        var worst = runs.GroupBy(r => r.FireMs).OrderBy(g => g.Key).Select(g => g.Max(r => r.StartedMs - r.FireMs).ToString(CultureInfo.InvariantCulture));
+        var settled = runs.Where(r => r.FireMs >= first + 10_000).Select(r => (double)(r.StartedMs - r.FireMs)).Order().ToList();
+        output.WriteLine($"Schedule, lateness after the first 10 s ({settled.Count} runs): p50 {Percentile(settled, 0.50):0} ms, p99 {Percentile(settled, 0.99):0} ms, max {settled[^1]:0} ms; worst run of each fire time, ms: {string.Join(" ", worst)}");
     }
 
     private static double Percentile(List<double> sorted, double p) => sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];

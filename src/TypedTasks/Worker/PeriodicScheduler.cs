@@ -51,9 +51,10 @@ internal sealed class PeriodicScheduler(
     private static readonly TimeSpan TimerSlack = TimeSpan.FromMilliseconds(20);
 
     /// <summary>
-    /// How much earlier than a fire time it fires on time the worker sets the system timer: the
-    /// timer counts the coarse clock and ends on a thread-pool hop, up to a few milliseconds late,
-    /// where the rest of the wait taken on the thread (<see cref="PreciseWaiter.BlockUntil"/>) ends on time.
+    /// How much earlier than its round for a fire time it fires on time the worker sets the system
+    /// timer: the timer counts the coarse clock and ends on a thread-pool hop, up to a few
+    /// milliseconds late, where the rest of the wait taken on the thread
+    /// (<see cref="PreciseWaiter.BlockUntil"/>) ends on time.
     /// </summary>
     internal static readonly TimeSpan TimerLead = TimeSpan.FromMilliseconds(8);
 

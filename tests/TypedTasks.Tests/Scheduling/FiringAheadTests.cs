@@ -71,7 +71,7 @@ public sealed class FiringAheadTests : IAsyncDisposable
         var at = T0 + TimeSpan.FromMilliseconds(30);
         var id = await SendAsync(host, label, at);
 
-        await Poll.UntilAsync(async () => (await _store.GetAsync(id))?.State == TaskState.Started, "the run is fetched", TestHost.Wait);
+        await FetchedAsync(id);
         await Task.Delay(Settle);
         Assert.False(FireTimeTasks.Runs.ContainsKey(label), "The run started before its fire time.");
 
@@ -97,7 +97,7 @@ public sealed class FiringAheadTests : IAsyncDisposable
         var label = Guid.NewGuid().ToString("N");
         var id = await SendAsync(host, label, T0.AddHours(1));
 
-        await Poll.UntilAsync(async () => (await _store.GetAsync(id))?.State == TaskState.Started, "the run is fetched", TestHost.Wait);
+        await FetchedAsync(id);
         await Task.Delay(Settle);
         Assert.False(FireTimeTasks.Runs.ContainsKey(label), "The run started before the lead was over.");
 
@@ -113,15 +113,7 @@ public sealed class FiringAheadTests : IAsyncDisposable
         // shutdown timeout of a minute). Expected: the stop waits for it as for a running task;
         // the run does not start while the clock stands, starts once it reaches the fire time,
         // and the stop then ends with the run Succeeded.
-        var host = await StartAsync(TimeSpan.FromMinutes(1));
-        var label = Guid.NewGuid().ToString("N");
-        var at = T0 + TimeSpan.FromMilliseconds(40);
-        var id = await SendAsync(host, label, at);
-        await Poll.UntilAsync(async () => (await _store.GetAsync(id))?.State == TaskState.Started, "the run is fetched", TestHost.Wait);
-
-        var stop = host.Host.StopAsync(CancellationToken.None);
-        await Task.Delay(Settle);
-        Assert.False(FireTimeTasks.Runs.ContainsKey(label), "The held run started before its fire time at the stop.");
+        var (host, label, at, id, stop) = await StopWhileHeldAsync(TimeSpan.FromMinutes(1));
         Assert.False(stop.IsCompleted, "The stop did not wait for the held run.");
 
         _clock.Advance(TimeSpan.FromMilliseconds(40));
@@ -136,16 +128,9 @@ public sealed class FiringAheadTests : IAsyncDisposable
     {
         // Input: a run held for its fire time 40 ms ahead when the worker is asked to stop, with a
         // shutdown timeout of 10 ms that the clock passes before the fire time. Expected: the stop
-        // sends the run back to its queue (Pending) without running it;
-        // the next worker runs it, not before its fire time.
-        var host = await StartAsync(TimeSpan.FromMilliseconds(10));
-        var label = Guid.NewGuid().ToString("N");
-        var at = T0 + TimeSpan.FromMilliseconds(40);
-        var id = await SendAsync(host, label, at);
-        await Poll.UntilAsync(async () => (await _store.GetAsync(id))?.State == TaskState.Started, "the run is fetched", TestHost.Wait);
-
-        var stop = host.Host.StopAsync(CancellationToken.None);
-        await Task.Delay(Settle);
+        // sends the run back to its queue (Pending) without running it; the next worker fetches
+        // it and runs it, not before its fire time.
+        var (host, label, at, id, stop) = await StopWhileHeldAsync(TimeSpan.FromMilliseconds(10));
         _clock.Advance(TimeSpan.FromMilliseconds(10));
         await stop.WaitAsync(TestHost.Wait);
         host.Host.Dispose();
@@ -153,7 +138,7 @@ public sealed class FiringAheadTests : IAsyncDisposable
         Assert.Equal(TaskState.Pending, (await _store.GetAsync(id))!.State);
 
         await using var next = await StartAsync();
-        await Poll.UntilAsync(async () => (await _store.GetAsync(id))?.State == TaskState.Started, "the next worker fetches the run", TestHost.Wait);
+        await FetchedAsync(id);
         await Task.Delay(Settle);
         Assert.False(FireTimeTasks.Runs.ContainsKey(label), "The next worker started the run before its fire time.");
         _clock.Advance(TimeSpan.FromMilliseconds(30));
@@ -190,6 +175,23 @@ public sealed class FiringAheadTests : IAsyncDisposable
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => canceled.WaitAsync(TestHost.Wait));
     }
+
+    /// <summary>A worker holding a run whose fire time is 40 ms ahead, asked to stop; the run has not started a moment later.</summary>
+    private async Task<(TestHost Host, string Label, DateTimeOffset At, string Id, Task Stop)> StopWhileHeldAsync(TimeSpan shutdownTimeout)
+    {
+        var host = await StartAsync(shutdownTimeout);
+        var label = Guid.NewGuid().ToString("N");
+        var at = T0 + TimeSpan.FromMilliseconds(40);
+        var id = await SendAsync(host, label, at);
+        await FetchedAsync(id);
+
+        var stop = host.Host.StopAsync(CancellationToken.None);
+        await Task.Delay(Settle);
+        Assert.False(FireTimeTasks.Runs.ContainsKey(label), "The held run started before its fire time at the stop.");
+        return (host, label, at, id, stop);
+    }
+
+    private Task FetchedAsync(string id) => Poll.UntilAsync(async () => (await _store.GetAsync(id))?.State == TaskState.Started, "the run is fetched (Started)", TestHost.Wait);
 
     private async Task<TestHost> StartAsync(TimeSpan? shutdownTimeout = null) => await TestHost.StartAsync(
         w =>

@@ -57,6 +57,12 @@ internal sealed class TaskExecutor(
             return;
         }
 
+        if (cancellations.WasCanceled(lease.Id))
+        {
+            await SettleCanceledAsync(lease, envelope, hardStop).ConfigureAwait(false);
+            return;
+        }
+
         if (!tasks.TryGetValue(envelope.TaskName, out var task))
         {
             await FailUnrunnableAsync(lease, UnknownTaskError, UnknownTaskReason.For(envelope.TaskName, lease.Queue), hardStop).ConfigureAwait(false);
@@ -78,14 +84,12 @@ internal sealed class TaskExecutor(
                 await PersistAsync(() => Settle(lease, TaskCompletion.Released()), CancellationToken.None, once: true).ConfigureAwait(false);
                 return;
             }
-        }
 
-        if (cancellations.WasCanceled(lease.Id))
-        {
-            // Canceled after the fetch started it and before it ran: its Canceled state is stored.
-            Log.AlreadyFinal(logger, envelope.TaskName, lease.Id, TaskState.Canceled);
-            await SettleAsync(lease, TaskCompletion.Canceled(), hardStop).ConfigureAwait(false);
-            return;
+            if (cancellations.WasCanceled(lease.Id))
+            {
+                await SettleCanceledAsync(lease, envelope, hardStop).ConfigureAwait(false);
+                return;
+            }
         }
 
         var now = time.GetUtcNow();
@@ -335,6 +339,13 @@ internal sealed class TaskExecutor(
                 running.Cancel();
             }
         }
+    }
+
+    /// <summary>Canceled after the fetch started it and before it ran: its Canceled state is stored.</summary>
+    private ValueTask SettleCanceledAsync(TaskLease lease, TaskEnvelope envelope, CancellationToken hardStop)
+    {
+        Log.AlreadyFinal(logger, envelope.TaskName, lease.Id, TaskState.Canceled);
+        return SettleAsync(lease, TaskCompletion.Canceled(), hardStop);
     }
 
     /// <summary>

@@ -88,6 +88,24 @@ public sealed class FiringAheadTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_run_canceled_while_held_never_runs()
+    {
+        // Input: a run held for its fire time 30 ms ahead, canceled while held. Expected: once the
+        // clock passes the fire time it does not run, and stays Canceled.
+        await using var host = await StartAsync();
+        var label = Guid.NewGuid().ToString("N");
+        var id = await SendAsync(host, label, T0 + TimeSpan.FromMilliseconds(30));
+        await FetchedAsync(id);
+
+        Assert.True(await _store.CancelAsync(id));
+        await Task.Delay(Settle);
+        _clock.Advance(TimeSpan.FromMilliseconds(30));
+        await Task.Delay(Settle);
+        Assert.False(FireTimeTasks.Runs.ContainsKey(label), "The run canceled while held ran at its fire time.");
+        Assert.Equal(TaskState.Canceled, (await _store.GetAsync(id))!.State);
+    }
+
+    [Fact]
     public async Task A_fire_time_further_ahead_than_the_lead_is_waited_for_the_lead_and_no_longer()
     {
         // Input: a run whose fire time is an hour ahead of the worker's clock (a clock far off

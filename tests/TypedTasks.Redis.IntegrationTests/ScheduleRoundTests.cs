@@ -75,7 +75,7 @@ public sealed class ScheduleRoundTests
         Assert.Equal(PeriodicScheduler.BackupDelay, await setup.RoundAsync(loser));
         var early = await setup.QueueCalls();
         Assert.True(early.Count == 0, $"The loser sent {early.Count} script calls on the queue at the fire time: {string.Join("; ", early)}");
-        Assert.Equal(TimeSpan.FromSeconds(1), await setup.RoundAsync(winner));
+        Assert.Equal(TimeSpan.FromSeconds(1) - FireTimeHold.Lead, await setup.RoundAsync(winner));
         setup.Clock.Advance(PeriodicScheduler.BackupDelay);
         Assert.Equal(TimeSpan.FromSeconds(1), await setup.RoundAsync(loser));
 
@@ -89,8 +89,8 @@ public sealed class ScheduleRoundTests
     {
         // Input: as above, but at the next fire time only the loser's round runs (the winner
         // stopped). Expected: at the fire time it enqueues nothing and asks to sleep the backup
-        // delay; then it fires the ten schedules and moves them on; at the fire time after, it
-        // fires them at once, being the worker that moved them last.
+        // delay; then it fires the ten schedules and moves them on; for the fire time after, it
+        // fires them a lead before it, being the worker that moved them last.
         await using var setup = await TwoWorkersAsync();
         var (_, loser) = await FirstFireAsync(setup);
         setup.Clock.Advance(TimeSpan.FromSeconds(1));
@@ -100,20 +100,20 @@ public sealed class ScheduleRoundTests
         Assert.DoesNotContain(await Firers.FiredAsync(setup.Store, Queue), f => f.ScheduledFor == due);
 
         setup.Clock.Advance(PeriodicScheduler.BackupDelay);
-        Assert.Equal(TimeSpan.FromSeconds(1) - PeriodicScheduler.BackupDelay, await setup.RoundAsync(loser));
+        Assert.Equal(TimeSpan.FromSeconds(1) - PeriodicScheduler.BackupDelay - FireTimeHold.Lead, await setup.RoundAsync(loser));
         Assert.Equal(10, (await Firers.FiredAsync(setup.Store, Queue)).Count(f => f.ScheduledFor == due));
         Assert.All(await setup.Store.ListSchedulesAsync(), s => Assert.Equal(due.AddSeconds(1), s.NextFireAt));
 
-        setup.Clock.Advance(TimeSpan.FromSeconds(1) - PeriodicScheduler.BackupDelay);
+        setup.Clock.Advance(TimeSpan.FromSeconds(1) - PeriodicScheduler.BackupDelay - FireTimeHold.Lead);
         Assert.Equal(TimeSpan.FromSeconds(1), await setup.RoundAsync(loser));
         Assert.Equal(10, (await Firers.FiredAsync(setup.Store, Queue)).Count(f => f.ScheduledFor == due.AddSeconds(1)));
     }
 
     /// <summary>
     /// A fire time due to both workers at once, at which both enqueue its fires and one moves the
-    /// schedules on; returns which worker did (it asks to sleep a second, the other a second and
-    /// the backup delay). Both read the schedules at once; should one round end before the other
-    /// reads (both ask to sleep a second: neither lost), the next fire time is tried, five at most.
+    /// schedules on; returns which worker did (it asks to sleep a second less the lead, the other
+    /// a second and the backup delay). Both read the schedules at once; should one round end before the other
+    /// reads (both ask to sleep a second less the lead: neither lost), the next fire time is tried, five at most.
     /// </summary>
     private static async Task<(int Winner, int Loser)> FirstFireAsync(TwoWorkers setup)
     {
@@ -126,11 +126,11 @@ public sealed class ScheduleRoundTests
             var sleeps = await setup.RoundAsync();
             if (sleeps.Contains(second + PeriodicScheduler.BackupDelay))
             {
-                Assert.Equal([second, second + PeriodicScheduler.BackupDelay], sleeps.Order());
-                return sleeps[0] == second ? (0, 1) : (1, 0);
+                Assert.Equal([second - FireTimeHold.Lead, second + PeriodicScheduler.BackupDelay], sleeps.Order());
+                return sleeps[0] == second - FireTimeHold.Lead ? (0, 1) : (1, 0);
             }
 
-            Assert.Equal([second, second], sleeps);
+            Assert.Equal([second - FireTimeHold.Lead, second - FireTimeHold.Lead], sleeps);
         }
 
         Assert.Fail("In five fire times due to both workers, neither asked to look at the next one a backup delay late.");

@@ -15,10 +15,17 @@ internal sealed record FirePlan(IReadOnlyList<DateTimeOffset> Fire, DateTimeOffs
     /// <summary>The most fire times one round enqueues for one schedule; the rest follow in the next round.</summary>
     public const int MaxPerRound = 100;
 
-    public static FirePlan For(CronSchedule cron, DateTimeOffset next, DateTimeOffset now, MisfirePolicy misfire, TimeSpan threshold)
+    /// <param name="cron">The schedule's fire times.</param>
+    /// <param name="next">Its next fire time, as stored.</param>
+    /// <param name="now">The time of the round: fire times more than <paramref name="threshold"/> before it were missed.</param>
+    /// <param name="misfire">What runs of the missed ones.</param>
+    /// <param name="threshold">How late a fire time still runs as usual.</param>
+    /// <param name="ahead">How far past <paramref name="now"/> fire times are enqueued too (their runs wait for them).</param>
+    public static FirePlan For(CronSchedule cron, DateTimeOffset next, DateTimeOffset now, MisfirePolicy misfire, TimeSpan threshold, TimeSpan ahead)
     {
         var fire = new List<DateTimeOffset>();
-        if (next > now)
+        var until = now + ahead;
+        if (next > until)
         {
             return new FirePlan(fire, next);
         }
@@ -28,7 +35,7 @@ internal sealed record FirePlan(IReadOnlyList<DateTimeOffset> Fire, DateTimeOffs
         {
             // Everything from the next fire time on, a round at a time.
             DateTimeOffset? at = next;
-            while (at is { } t && t <= now && fire.Count < MaxPerRound)
+            while (at is { } t && t <= until && fire.Count < MaxPerRound)
             {
                 fire.Add(t);
                 at = cron.Next(t);
@@ -39,7 +46,7 @@ internal sealed record FirePlan(IReadOnlyList<DateTimeOffset> Fire, DateTimeOffs
 
         // Some fire times were missed: the on-time ones run; of the missed, the latest runs when
         // the policy is RunOnce and no on-time one does.
-        for (var at = cron.NextOrAt(onTimeFrom); at is { } t && t <= now && fire.Count < MaxPerRound; at = cron.Next(t))
+        for (var at = cron.NextOrAt(onTimeFrom); at is { } t && t <= until && fire.Count < MaxPerRound; at = cron.Next(t))
         {
             fire.Add(t);
         }
@@ -49,6 +56,6 @@ internal sealed record FirePlan(IReadOnlyList<DateTimeOffset> Fire, DateTimeOffs
             fire.Add(latest);
         }
 
-        return new FirePlan(fire, fire.Count == MaxPerRound ? cron.Next(fire[^1]) : cron.Next(now));
+        return new FirePlan(fire, fire.Count == MaxPerRound ? cron.Next(fire[^1]) : cron.Next(until));
     }
 }

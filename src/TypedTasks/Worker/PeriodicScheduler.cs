@@ -16,7 +16,8 @@ namespace TypedTasks.Worker;
 /// fire time), and only then does the schedule move on, by a compare-and-set on its generation and
 /// next fire time; a worker that loses the race has enqueued the same id, which the store kept
 /// once. A crash between the two steps leaves the schedule due, and the next worker repeats both.
-/// The worker whose compare-and-set moved a schedule last fires it at its next fire time; the
+/// The worker whose compare-and-set moved a schedule last fires it <see cref="FireTimeHold.Lead"/>
+/// before its next fire time (the run is held by the worker that fetches it until that time); the
 /// others, which lost that race or found the fire time they waited for fired by another (their
 /// round came after its advance: a clock a few milliseconds behind), look at it
 /// <see cref="BackupDelay"/> later and fire it only if it is still due (its worker stopped or
@@ -50,9 +51,10 @@ internal sealed class PeriodicScheduler(
     private static readonly TimeSpan TimerSlack = TimeSpan.FromMilliseconds(20);
 
     /// <summary>
-    /// How much earlier than a fire time it fires on time the worker sets the system timer: the
-    /// timer counts the coarse clock and ends on a thread-pool hop, up to a few milliseconds late,
-    /// where the rest of the wait taken on the thread (<see cref="WaitPrecisely"/>) ends on time.
+    /// How much earlier than its round for a fire time it fires on time the worker sets the system
+    /// timer: the timer counts the coarse clock and ends on a thread-pool hop, up to a few
+    /// milliseconds late, where the rest of the wait taken on the thread
+    /// (<see cref="PreciseWaiter.BlockUntil"/>) ends on time.
     /// </summary>
     internal static readonly TimeSpan TimerLead = TimeSpan.FromMilliseconds(8);
 
@@ -107,29 +109,12 @@ internal sealed class PeriodicScheduler(
             }
             else
             {
-                WaitPrecisely(_wakeAt);
+                PreciseWaiter.BlockUntil(Stopwatch.GetTimestamp() + (long)(early.TotalSeconds * Stopwatch.Frequency));
             }
         }
 
         var sleep = await RoundAsync(token).ConfigureAwait(false);
         return time == TimeProvider.System && _wakeFires && sleep > TimerLead ? sleep - TimerLead : sleep;
-    }
-
-    /// <summary>Blocks until the system clock reaches <paramref name="at"/>, at most <see cref="TimerSlack"/> (and a millisecond).</summary>
-    private static void WaitPrecisely(DateTimeOffset at)
-    {
-        var left = at - TimeProvider.System.GetUtcNow();
-        if (left >= TimeSpan.FromMilliseconds(1))
-        {
-            Thread.Sleep(TimeSpan.FromMilliseconds(Math.Floor(Math.Min(left.TotalMilliseconds, TimerSlack.TotalMilliseconds))));
-        }
-
-        var spin = default(SpinWait);
-        var bound = Stopwatch.GetTimestamp() + Stopwatch.Frequency / 1000;
-        while (TimeProvider.System.GetUtcNow() < at && Stopwatch.GetTimestamp() < bound)
-        {
-            spin.SpinOnce(sleep1Threshold: -1);
-        }
     }
 
     /// <summary>One round: fires what is due and returns how long to sleep.</summary>
@@ -252,7 +237,7 @@ internal sealed class PeriodicScheduler(
         _awaited = awaited;
     }
 
-    /// <summary>When this worker looks at the schedule for its fire time <paramref name="next"/>: then (kept as the first such of the round), or <see cref="BackupDelay"/> later.</summary>
+    /// <summary>When this worker looks at the schedule for its fire time <paramref name="next"/>: <see cref="FireTimeHold.Lead"/> before it (kept as the first such of the round), or <see cref="BackupDelay"/> after it.</summary>
     private DateTimeOffset LookAt(string name, DateTimeOffset next)
     {
         lock (_backup)
@@ -262,21 +247,25 @@ internal sealed class PeriodicScheduler(
                 return next + BackupDelay;
             }
 
-            if (next < _firstOnTime)
+            var at = next - FireTimeHold.Lead;
+            if (at < _firstOnTime)
             {
-                _firstOnTime = next;
+                _firstOnTime = at;
             }
 
-            return next;
+            return at;
         }
     }
 
-    /// <summary>How long after a fire time of the schedule this worker fires it: at once, or after <see cref="BackupDelay"/> when another worker moved it last.</summary>
+    /// <summary>
+    /// How long after a fire time of the schedule this worker fires it: <see cref="FireTimeHold.Lead"/>
+    /// before it (negative), or <see cref="BackupDelay"/> after it when another worker moved it last.
+    /// </summary>
     private TimeSpan Lag(string name)
     {
         lock (_backup)
         {
-            return _backup.Contains(name) ? BackupDelay : TimeSpan.Zero;
+            return _backup.Contains(name) ? BackupDelay : -FireTimeHold.Lead;
         }
     }
 
@@ -352,7 +341,8 @@ internal sealed class PeriodicScheduler(
     /// <summary>Enqueues the due fire times; returns how the schedule is to move on.</summary>
     private async Task<Fired> FireDueAsync(StoredSchedule schedule, ScheduleDefinition definition, CronSchedule cron, DateTimeOffset next, DateTimeOffset now, CancellationToken token)
     {
-        var plan = FirePlan.For(cron, next, now, definition.Misfire, ScheduleOptions.MisfireThreshold);
+        // Fire times up to a lead ahead are enqueued now; the worker that fetches one holds it until its time.
+        var plan = FirePlan.For(cron, next, now, definition.Misfire, ScheduleOptions.MisfireThreshold, FireTimeHold.Lead);
         if (definition.Misfire != MisfirePolicy.RunAll && next < now - ScheduleOptions.MisfireThreshold)
         {
             Log.ScheduleMissed(logger, schedule.Name, next, now - ScheduleOptions.MisfireThreshold, definition.Misfire);

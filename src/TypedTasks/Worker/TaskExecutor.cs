@@ -34,6 +34,7 @@ internal sealed class TaskExecutor(
 
     // Keyed by run, not by task id: a retry may start while the code of the run before it still runs.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<RunningTask, byte> _running = new();
+    private readonly FireTimeHold _hold = new(time);
     private int _endedHoldingSlot;
     private static readonly TimeSpan FirstPersistDelay = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan MaxPersistDelay = TimeSpan.FromSeconds(2);
@@ -58,9 +59,7 @@ internal sealed class TaskExecutor(
 
         if (cancellations.WasCanceled(lease.Id))
         {
-            // Canceled after the fetch started it and before it ran: its Canceled state is stored.
-            Log.AlreadyFinal(logger, envelope.TaskName, lease.Id, TaskState.Canceled);
-            await SettleAsync(lease, TaskCompletion.Canceled(), hardStop).ConfigureAwait(false);
+            await SettleCanceledAsync(lease, envelope, hardStop).ConfigureAwait(false);
             return;
         }
 
@@ -68,6 +67,29 @@ internal sealed class TaskExecutor(
         {
             await FailUnrunnableAsync(lease, UnknownTaskError, UnknownTaskReason.For(envelope.TaskName, lease.Queue), hardStop).ConfigureAwait(false);
             return;
+        }
+
+        var hold = _hold.WaitAsync(envelope.ScheduledFor, hardStop);
+        if (!hold.IsCompleted)
+        {
+            // A fire fetched before its fire time waits for it here, in this executor's slot, its
+            // lease renewed; a hard stop sends it back to its queue unstarted, like a run it interrupts.
+            try
+            {
+                await hold.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (hardStop.IsCancellationRequested)
+            {
+                Log.Interrupted(logger, envelope.TaskName, lease.Id);
+                await PersistAsync(() => Settle(lease, TaskCompletion.Released()), CancellationToken.None, once: true).ConfigureAwait(false);
+                return;
+            }
+
+            if (cancellations.WasCanceled(lease.Id))
+            {
+                await SettleCanceledAsync(lease, envelope, hardStop).ConfigureAwait(false);
+                return;
+            }
         }
 
         var now = time.GetUtcNow();
@@ -317,6 +339,13 @@ internal sealed class TaskExecutor(
                 running.Cancel();
             }
         }
+    }
+
+    /// <summary>Canceled after the fetch started it and before it ran: its Canceled state is stored.</summary>
+    private ValueTask SettleCanceledAsync(TaskLease lease, TaskEnvelope envelope, CancellationToken hardStop)
+    {
+        Log.AlreadyFinal(logger, envelope.TaskName, lease.Id, TaskState.Canceled);
+        return SettleAsync(lease, TaskCompletion.Canceled(), hardStop);
     }
 
     /// <summary>

@@ -219,7 +219,7 @@ public sealed class FiringTests : IAsyncDisposable
     {
         await Schedules.UpsertAsync("s", Call, "*/10 * * * * *");
         _clock.Advance(TimeSpan.FromSeconds(9.7));
-        Assert.Equal(TimeSpan.FromSeconds(0.3), await Workers().RoundAsync(0));
+        Assert.Equal(TimeSpan.FromSeconds(0.3) - Lead, await Workers().RoundAsync(0));
         _clock.Advance(TimeSpan.FromSeconds(0.3));
         Assert.Equal(PeriodicSchedulerMaxSleep, await Workers().RoundAsync(0));
     }
@@ -251,11 +251,12 @@ public sealed class FiringTests : IAsyncDisposable
     public async Task The_sleep_to_a_fire_time_is_whole_milliseconds_rounded_up_so_that_a_timer_does_not_end_before_it()
     {
         // Input: a schedule of every second, a round 0.4 ms after a fire time (0.4 ms of the
-        // clock's 1,000 ms to the next). Expected: a sleep of 1,000 ms (a timer cuts 999.6 ms
-        // to 999 and would wake before the fire time, to a round with nothing due).
+        // clock's 950 ms to the next round, the lead before the next fire time). Expected: a
+        // sleep of 950 ms (a timer cuts 949.6 ms to 949 and would wake before the round's time,
+        // to a round with nothing due).
         await Schedules.UpsertAsync("s", Call, "* * * * * *");
         _clock.Advance(TimeSpan.FromTicks(4_000));
-        Assert.Equal(TimeSpan.FromSeconds(1), await Workers().RoundAsync(0));
+        Assert.Equal(TimeSpan.FromSeconds(1) - Lead, await Workers().RoundAsync(0));
     }
 
     [Fact]
@@ -313,7 +314,7 @@ public sealed class FiringTests : IAsyncDisposable
         await workers.RoundAsync(1);
 
         _clock.Advance(TimeSpan.FromSeconds(1));
-        Assert.Equal(TimeSpan.FromSeconds(1), await workers.RoundAsync(0));
+        Assert.Equal(TimeSpan.FromSeconds(1) - Lead, await workers.RoundAsync(0));
         Assert.Equal(TimeSpan.FromSeconds(1) + BackupDelay, await workers.RoundAsync(1));
 
         _clock.Advance(TimeSpan.FromSeconds(1));
@@ -321,7 +322,7 @@ public sealed class FiringTests : IAsyncDisposable
         Assert.Equal([T0.AddSeconds(1)], (await Firers.FiredAsync(_store, Queue)).Select(f => f.ScheduledFor));
 
         _clock.Advance(BackupDelay);
-        Assert.Equal(TimeSpan.FromSeconds(1) - BackupDelay, await workers.RoundAsync(1));
+        Assert.Equal(TimeSpan.FromSeconds(1) - BackupDelay - Lead, await workers.RoundAsync(1));
         Assert.Equal([T0.AddSeconds(1), T0.AddSeconds(2)], (await Firers.FiredAsync(_store, Queue)).Select(f => f.ScheduledFor));
     }
 
@@ -333,15 +334,16 @@ public sealed class FiringTests : IAsyncDisposable
         // moves the next fire time past the one the worker waited for, with no worker firing it).
         // Expected: the worker, the only one, does not take these for a fire time fired by
         // another: it asks to wake at its next fire time or a second later, whichever is first,
-        // not a backup delay after that, and fires the fire time after the pause on time.
+        // not a backup delay after that (its rounds a lead before its fire times), and fires the
+        // fire time after the pause on time.
         await Schedules.UpsertAsync("s", Call, "* * * * * *");
         var workers = Workers();
-        Assert.Equal(TimeSpan.FromSeconds(1), await workers.RoundAsync(0));
+        Assert.Equal(TimeSpan.FromSeconds(1) - Lead, await workers.RoundAsync(0));
 
         _clock.Advance(TimeSpan.FromSeconds(1));
         Assert.True(await Schedules.TriggerAsync("s"));
-        Assert.Equal(TimeSpan.FromSeconds(1), await workers.RoundAsync(0));
-        Assert.Equal(TimeSpan.FromSeconds(1), await workers.RoundAsync(0));
+        Assert.Equal(TimeSpan.FromSeconds(1) - Lead, await workers.RoundAsync(0));
+        Assert.Equal(TimeSpan.FromSeconds(1) - Lead, await workers.RoundAsync(0));
 
         await Schedules.UpsertAsync("s", Call, "*/5 * * * * *");
         Assert.Equal(PeriodicSchedulerMaxSleep, await workers.RoundAsync(0));
@@ -359,4 +361,6 @@ public sealed class FiringTests : IAsyncDisposable
     private static TimeSpan PeriodicSchedulerMaxSleep => TypedTasks.Worker.PeriodicScheduler.MaxSleep;
 
     private static TimeSpan BackupDelay => TypedTasks.Worker.PeriodicScheduler.BackupDelay;
+
+    private static TimeSpan Lead => TypedTasks.Worker.FireTimeHold.Lead;
 }

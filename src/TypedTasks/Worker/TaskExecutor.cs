@@ -81,7 +81,7 @@ internal sealed class TaskExecutor(
             catch (OperationCanceledException) when (hardStop.IsCancellationRequested)
             {
                 Log.Interrupted(logger, envelope.TaskName, lease.Id);
-                await PersistAsync(() => Settle(lease, TaskCompletion.Released()), CancellationToken.None, once: true).ConfigureAwait(false);
+                await PersistAsync(lease, TaskCompletion.Released(), CancellationToken.None, once: true).ConfigureAwait(false);
                 return;
             }
 

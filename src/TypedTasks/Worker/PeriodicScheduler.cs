@@ -247,13 +247,7 @@ internal sealed class PeriodicScheduler(
                 return next + BackupDelay;
             }
 
-            var at = next - FireTimeHold.Lead;
-            if (at < _firstOnTime)
-            {
-                _firstOnTime = at;
-            }
-
-            return at;
+            return OnTime(next - FireTimeHold.Lead);
         }
     }
 
@@ -355,6 +349,14 @@ internal sealed class PeriodicScheduler(
         {
             if (definition.Overlap == OverlapPolicy.Skip && previous is not null && !await IsFinalAsync(previous, token).ConfigureAwait(false))
             {
+                if (at > now)
+                {
+                    // Not come yet: whether the run before it is over is for its own time to say,
+                    // not a lead early (that run may be the one just enqueued): the schedule moves
+                    // to it, and this worker looks at it again then.
+                    return new Fired(schedule, next, at, lastFire, lastTask, Deferred: true);
+                }
+
                 Log.ScheduleOverlapSkipped(logger, schedule.Name, at, previous);
                 (lastFire, lastTask) = (at, null);
                 continue;
@@ -382,7 +384,26 @@ internal sealed class PeriodicScheduler(
             _ = moved ? _backup.Remove(schedule.Name) : _backup.Add(schedule.Name);
         }
 
+        if (fired.Deferred && moved)
+        {
+            return OnTime(fired.Next!.Value);
+        }
+
         return fired.Next is { } next ? LookAt(schedule.Name, next) : null;
+    }
+
+    /// <summary>A round this worker runs on time, at <paramref name="at"/>: kept as the first such of the round.</summary>
+    private DateTimeOffset OnTime(DateTimeOffset at)
+    {
+        lock (_backup)
+        {
+            if (at < _firstOnTime)
+            {
+                _firstOnTime = at;
+            }
+
+            return at;
+        }
     }
 
     /// <summary>Enqueues the run a trigger asked for, then clears the request; returns null (it sets no wake time).</summary>
@@ -419,6 +440,10 @@ internal sealed class PeriodicScheduler(
         }
     }
 
-    /// <summary>A schedule whose due fires were enqueued: the next fire time it expected, the one it moves to, and its last run.</summary>
-    private readonly record struct Fired(StoredSchedule Schedule, DateTimeOffset Expected, DateTimeOffset? Next, DateTimeOffset? LastFire, string? LastTask);
+    /// <summary>
+    /// A schedule whose due fires were enqueued: the next fire time it expected, the one it moves
+    /// to, its last run, and whether that next one waits for its own time to be decided (its
+    /// overlap with a run not final yet).
+    /// </summary>
+    private readonly record struct Fired(StoredSchedule Schedule, DateTimeOffset Expected, DateTimeOffset? Next, DateTimeOffset? LastFire, string? LastTask, bool Deferred = false);
 }

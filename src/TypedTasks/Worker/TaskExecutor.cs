@@ -70,10 +70,11 @@ internal sealed class TaskExecutor(
         }
 
         var hold = _hold.WaitAsync(envelope.ScheduledFor, hardStop);
-        if (!hold.IsCompleted)
+        if (!hold.IsCompletedSuccessfully)
         {
             // A fire fetched before its fire time waits for it here, in this executor's slot, its
-            // lease renewed; a hard stop sends it back to its queue unstarted, like a run it interrupts.
+            // lease renewed; a hard stop sends it back to its queue unstarted, like a run it
+            // interrupts, also one that had come as the hold began (the hold is canceled already).
             try
             {
                 await hold.ConfigureAwait(false);

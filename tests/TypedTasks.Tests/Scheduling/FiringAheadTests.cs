@@ -1,10 +1,13 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using TypedTasks.InMemory;
+using TypedTasks.Metrics;
 using TypedTasks.Scheduling;
 using TypedTasks.Testing;
 using TypedTasks.Testing.StoreConformance;
@@ -184,7 +187,7 @@ public sealed class FiringAheadTests : IAsyncDisposable
         }).ToArray();
         using var cancel = new CancellationTokenSource();
         var canceled = hold.WaitAsync(DateTimeOffset.UtcNow.AddMilliseconds(40), cancel.Token).AsTask();
-        await cancel.CancelAsync();
+        CancelNow(cancel);
 
         foreach (var (at, ended) in await Task.WhenAll(waits).WaitAsync(TestHost.Wait))
         {
@@ -193,6 +196,98 @@ public sealed class FiringAheadTests : IAsyncDisposable
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => canceled.WaitAsync(TestHost.Wait));
     }
+
+    [Fact]
+    public async Task A_run_taken_once_the_hard_stop_has_come_goes_back_unstarted_on_the_system_clock()
+    {
+        // Input: an executor on the system clock, its hard stop already requested, given a run
+        // whose fire time is a second ahead (a fetch that raced the stop). Expected: the hold,
+        // canceled as it begins, sends the run back to its queue (Pending, the attempt not
+        // counted: its next fetch is attempt 1 again) and its code never runs, as when the stop
+        // comes during the hold.
+        await using var store = new InMemoryTaskStore();
+        var ran = 0;
+        var task = new TaskDescriptor("firing-ahead.stopped", Queue, 0, null, null, null, _ =>
+        {
+            Interlocked.Increment(ref ran);
+            return ValueTask.FromResult(ReadOnlyMemory<byte>.Empty);
+        });
+        var client = new TaskClient(store, TimeProvider.System);
+        var at = DateTimeOffset.UtcNow.AddSeconds(1);
+        var id = await client.SendCallAsync(TaskCall.Bind(task, ScheduleDefinition.NoArguments, client), new EnqueueOptions(), new CallMarks(ScheduledFor: at), CancellationToken.None);
+        var lease = Assert.Single(await store.FetchAsync([Queue], 1, CancellationToken.None));
+        var outage = new StoreOutage(NullLogger.Instance, TimeProvider.System);
+        var executor = new TaskExecutor(
+            new Dictionary<string, TaskDescriptor>(StringComparer.Ordinal) { [task.Name] = task },
+            store,
+            new CancellationRelay(store, new LeaseSet(), outage, TimeProvider.System, NullLogger.Instance),
+            outage,
+            new ServiceCollection().BuildServiceProvider(),
+            TimeProvider.System,
+            NullLogger.Instance,
+            new MetricsRecorder(TimeProvider.System));
+
+        await executor.RunAsync(lease, new CancellationToken(canceled: true)).AsTask().WaitAsync(TestHost.Wait);
+
+        Assert.True(ran == 0, $"The run due at {at:O} started at the hard stop, at {DateTimeOffset.UtcNow:O}.");
+        Assert.Equal(TaskState.Pending, (await store.GetAsync(id))!.State);
+        Assert.Equal(1, Assert.Single(await store.FetchAsync([Queue], 1, CancellationToken.None)).Attempt);
+    }
+
+    [Fact]
+    public async Task A_round_late_by_most_of_a_second_leaves_the_next_fire_time_of_an_overlap_skip_schedule_to_that_time()
+    {
+        // Input: a schedule of every second with OverlapPolicy.Skip; its worker's round for the
+        // fire time T0+1s comes 960 ms late, so that T0+2s is within the lead; the run of T0+1s
+        // ends (final) 20 ms later. Expected: the late round enqueues T0+1s and does not decide
+        // T0+2s against the run it has just enqueued, which cannot be final yet; T0+2s runs,
+        // since the run before it ended before it.
+        var task = Firers.Task("firing-ahead.skip", Queue);
+        await new TaskSchedules(_store, _clock).UpsertAsync("s", TaskCall.Bind(task, ScheduleDefinition.NoArguments, new TaskClient(_store, _clock)), "* * * * * *", options: new ScheduleOptions { Overlap = OverlapPolicy.Skip });
+        var workers = new Firers(_store, [_clock], [task], Queue);
+
+        _clock.Advance(TimeSpan.FromSeconds(1) + TimeSpan.FromMilliseconds(960));
+        var sleep = await workers.RoundAsync(0);
+        var first = Assert.Single(await Firers.FiredAsync(_store, Queue));
+        Assert.Equal(T0.AddSeconds(1), first.ScheduledFor);
+
+        _clock.Advance(TimeSpan.FromMilliseconds(20));
+        Assert.True(await _store.CancelAsync(first.Id)); // final now
+        _clock.Advance(sleep - TimeSpan.FromMilliseconds(20));
+        await workers.RoundAsync(0);
+        Assert.Equal([T0.AddSeconds(2)], (await Firers.FiredAsync(_store, Queue)).Select(f => f.ScheduledFor));
+    }
+
+    [Fact]
+    public async Task With_overlap_skip_a_previous_run_that_ends_within_the_lead_lets_the_next_fire_time_run()
+    {
+        // Input: a schedule of every second with OverlapPolicy.Skip; the run of T0+1s is still
+        // pending at the round a lead before T0+2s and ends (final) 30 ms before T0+2s.
+        // Expected: T0+2s runs, as it would with a round at the fire time: the run before it has
+        // ended by then (OverlapPolicy.Skip: "the next one runs if the previous run has ended by then").
+        var task = Firers.Task("firing-ahead.skip-lead", Queue);
+        await new TaskSchedules(_store, _clock).UpsertAsync("s", TaskCall.Bind(task, ScheduleDefinition.NoArguments, new TaskClient(_store, _clock)), "* * * * * *", options: new ScheduleOptions { Overlap = OverlapPolicy.Skip });
+        var workers = new Firers(_store, [_clock], [task], Queue);
+
+        _clock.Advance(TimeSpan.FromSeconds(1) - Lead);
+        await workers.RoundAsync(0);
+        var first = Assert.Single(await Firers.FiredAsync(_store, Queue));
+
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        var sleep = await workers.RoundAsync(0);          // a lead before T0+2s, the first run not final
+        _clock.Advance(TimeSpan.FromMilliseconds(20));
+        Assert.True(await _store.CancelAsync(first.Id)); // final 30 ms before T0+2s
+        _clock.Advance(sleep - TimeSpan.FromMilliseconds(20));
+        await workers.RoundAsync(0);
+        Assert.Equal([T0.AddSeconds(2)], (await Firers.FiredAsync(_store, Queue)).Select(f => f.ScheduledFor));
+    }
+
+    /// <summary>
+    /// Cancels on this thread, before the hold could end: CancelAsync runs the callbacks on the
+    /// thread pool, which in a busy test process took longer than the hold (up to a second), so
+    /// that the hold ended first and the test failed with no cancellation seen.
+    /// </summary>
+    private static void CancelNow(CancellationTokenSource source) => source.Cancel();
 
     /// <summary>A worker holding a run whose fire time is 40 ms ahead, asked to stop; the run has not started a moment later.</summary>
     private async Task<(TestHost Host, string Label, DateTimeOffset At, string Id, Task Stop)> StopWhileHeldAsync(TimeSpan shutdownTimeout)

@@ -442,6 +442,53 @@ public abstract class HandOffTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_enqueue_whose_start_cannot_be_published_answers_its_id_and_the_task_runs_once()
+    {
+        // Input: a producer connected as an ACL user allowed the store's wake, done and cancel
+        // channels but not the hand-off channels (its PUBLISH there is refused, NOPERM), and a
+        // worker (lease 1 s) waiting idle. Expected: the enqueue answers the task's id (the task
+        // is stored, Started for that worker: an error would make the caller send it again);
+        // the start never arrives, so the task comes back by recovery once its lease expired,
+        // and runs once.
+        var (worker, _) = await OpenAsync(lease: TimeSpan.FromSeconds(1));
+        var (rescuer, _) = await OpenAsync(idleFetch: TimeSpan.FromMilliseconds(100));
+        var user = "u" + _prefix;
+        foreach (var server in _admin.GetServers())
+        {
+            await server.ExecuteAsync("ACL", "SETUSER", user, "on", ">pw", "~*", "+@all", "resetchannels",
+                $"&{_prefix}:store:wake", $"&{_prefix}:store:done", $"&{_prefix}:store:cancel");
+        }
+
+        var config = ConfigurationOptions.Parse(Endpoint);
+        config.User = user;
+        config.Password = "pw";
+        config.ConfigurationChannel = string.Empty;
+        var connection = await ConnectionMultiplexer.ConnectAsync(config);
+        _owned.Add(connection);
+        var producer = new RedisTaskStore(connection, new RedisTransportOptions { KeyPrefix = _prefix });
+        _owned.Add(producer);
+        using var cts = new CancellationTokenSource(Bound);
+        var fetching = worker.FetchAsync(["a"], 4, cts.Token).AsTask();
+        await IdleAsync("a");
+
+        var id = await producer.EnqueueAsync("a", New(Small(6)));
+        Assert.Equal(TaskState.Started, (await producer.GetAsync(id))!.State);
+        Assert.False(fetching.IsCompleted);
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => fetching.WaitAsync(Bound));
+
+        // The rescuer's first recovery looks at the queue: it comes once the lease has expired.
+        var seq = Sequence(id).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await Poll.UntilAsync(async () => await _admin.GetDatabase().SortedSetScoreAsync(Key(_prefix, "a", "leases"), seq) < DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), "the lease of the unheard start expired", Bound);
+        Assert.Equal(1, await rescuer.RecoverAsync(["a"]));
+        using var again = new CancellationTokenSource(Bound);
+        var lease = Assert.Single(await rescuer.FetchAsync(["a"], 4, again.Token));
+        Assert.Equal((id, 1), (lease.Id, lease.Attempt));
+        await SucceedAsync(rescuer, lease);
+        Assert.Equal(1, (await producer.CountAsync("a")).Succeeded);
+    }
+
+    [Fact]
     public async Task An_idle_key_of_another_type_is_left_as_it_is_and_tasks_go_the_usual_way()
     {
         // Input: P:{w}:idle is a string. Expected: an empty fetch succeeds (registers nothing, the

@@ -489,6 +489,33 @@ public abstract class HandOffTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Consecutive_enqueues_to_a_queue_with_two_idle_workers_are_handed_one_to_each()
+    {
+        // Input: two workers waiting in fetches of queue e with room 2 each (registered idle one
+        // after the other), then two enqueues of one task each. Expected: each worker is handed
+        // one (the next task goes to the worker with the most room), as their fetches would have
+        // shared them; not both to the first registered while the other stays idle (a worker
+        // runs what it is handed at its own pace: with fewer executors than its prefetch, the
+        // second task would wait behind the first).
+        var (first, _) = await OpenAsync();
+        var (second, _) = await OpenAsync();
+        var (producer, _) = await OpenAsync();
+        using var cts = new CancellationTokenSource(Bound);
+        var one = first.FetchAsync(["e"], 2, cts.Token).AsTask();
+        await IdleAsync("e");
+        var two = second.FetchAsync(["e"], 2, cts.Token).AsTask();
+        await IdleAsync("e", 2);
+
+        var a = await producer.EnqueueAsync("e", New(Small(1)));
+        var b = await producer.EnqueueAsync("e", New(Small(2)));
+        var mine = Assert.Single(await one.WaitAsync(Bound));
+        var theirs = Assert.Single(await two.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Equal((a, b), (mine.Id, theirs.Id));
+        await SucceedAsync(first, mine);
+        await SucceedAsync(second, theirs);
+    }
+
+    [Fact]
     public async Task An_idle_key_of_another_type_is_left_as_it_is_and_tasks_go_the_usual_way()
     {
         // Input: P:{w}:idle is a string. Expected: an empty fetch succeeds (registers nothing, the

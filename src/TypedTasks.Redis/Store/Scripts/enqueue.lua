@@ -213,14 +213,16 @@ for qi, c in pairs(candidates) do
   local workers = idle_workers(queue(qi))
   if workers then
     table.sort(c, function(x, y) if x.prio ~= y.prio then return x.prio > y.prio end return x.order < y.order end)
-    local w, left = 0, #workers
+    local left = #workers
     for _, item in ipairs(c) do
       if item.limits ~= '' or left == 0 then break end
-      local worker
-      repeat
-        w = w % #workers + 1
-        worker = workers[w]
-      until worker.room > 0
+      -- The worker with the most room (the first of equals): tasks enqueued one after the other
+      -- spread over the idle workers, as their fetches would share them, rather than wait in the
+      -- first one registered.
+      local worker = workers[1]
+      for k = 2, #workers do
+        if workers[k].room > worker.room then worker = workers[k] end
+      end
       worker.room = worker.room - 1
       if worker.room == 0 then left = left - 1 end
       item.start = { worker = worker.worker, deadline = string.format('%d', NOW + tonumber(worker.lease)), to = worker }

@@ -293,8 +293,10 @@ for _, e in ipairs(expired) do
 end
 flush()
 -- Last: the records and leases are written, so a start that is lost on the way (the worker's
--- subscription down, the worker gone) comes back when its lease expires.
+-- subscription down, the worker gone) comes back when its lease expires. So does one whose
+-- PUBLISH is refused (an ACL user without the hand-off channels): the call answers its ids all
+-- the same, since an error would have its caller send again tasks that are stored.
 for _, worker in ipairs(handed) do
-  redis.call('PUBLISH', hand_prefix .. worker.hand, table.concat(worker.frames))
+  pcall(redis.call, 'PUBLISH', hand_prefix .. worker.hand, table.concat(worker.frames))
 end
 return answers

@@ -334,6 +334,188 @@ public abstract class HandOffTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_handed_task_canceled_before_its_worker_fetched_it_is_not_returned_to_run()
+    {
+        // Input: a worker waiting in a fetch with room 2 (registered idle); a task enqueued (handed:
+        // the fetch returns it), then, while the worker does not fetch (its executors are busy),
+        // a second task (handed, kept by its store), then canceled by the producer. Expected: the
+        // second task is Canceled, the store drops it (a worker runs what its fetch returns, and
+        // its cancellation watch knows only the leases it was given: a task canceled before it
+        // ran must not run), its lease is gone, and the next fetch does not return it.
+        var (worker, _) = await OpenAsync();
+        var (producer, _) = await OpenAsync();
+        using var cts = new CancellationTokenSource(Bound);
+        var fetching = worker.FetchAsync(["n"], 2, cts.Token).AsTask();
+        await IdleAsync("n");
+        await producer.EnqueueAsync("n", New(Small(3)));
+        var running = Assert.Single(await fetching.WaitAsync(Bound));
+        var id = await producer.EnqueueAsync("n", New(Small(4)));
+        Assert.Equal(TaskState.Started, (await producer.GetAsync(id))!.State);
+        await Poll.UntilAsync(() => Task.FromResult(worker.HandedCount == 1), "the worker heard the second start", Bound);
+
+        Assert.True(await producer.CancelAsync(id));
+        Assert.Equal(TaskState.Canceled, (await producer.GetAsync(id))!.State);
+        await Poll.UntilAsync(() => Task.FromResult(worker.HandedCount == 0), "the worker's store dropped the canceled task", TimeSpan.FromSeconds(5));
+        var seq = Sequence(id).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await Poll.UntilAsync(async () => await _admin.GetDatabase().SortedSetScoreAsync(Key(_prefix, "n", "leases"), seq) is null, "the canceled task's lease is gone", Bound);
+        using var quick = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await worker.FetchAsync(["n"], 2, quick.Token));
+        await SucceedAsync(worker, running);
+    }
+
+    [Fact]
+    public async Task A_worker_idle_on_two_queues_is_handed_no_more_than_its_room_in_all()
+    {
+        // Input: a worker waiting in a fetch of queues r1 and r2 with room 1 (registered idle on
+        // both); one task enqueued to r1 (handed: the fetch returns it, the worker is full), then
+        // one to r2. Expected: the task beyond the worker's room goes back to Pending (its attempt
+        // not counted) and another worker fetches it, instead of waiting in a worker that has no
+        // room for it.
+        var (worker, _) = await OpenAsync();
+        var (other, _) = await OpenAsync(idleFetch: TimeSpan.FromMilliseconds(100));
+        var (producer, _) = await OpenAsync();
+        using var cts = new CancellationTokenSource(Bound);
+        var fetching = worker.FetchAsync(["r1", "r2"], 1, cts.Token).AsTask();
+        await IdleAsync("r1");
+        await IdleAsync("r2");
+        var first = await producer.EnqueueAsync("r1", New(Small(1)));
+        var mine = Assert.Single(await fetching.WaitAsync(Bound));
+        Assert.Equal(first, mine.Id);
+
+        var second = await producer.EnqueueAsync("r2", New(Small(2)));
+        await Poll.UntilAsync(async () => (await producer.GetAsync(second))!.State == TaskState.Pending, "the task beyond the worker's room is Pending again", TimeSpan.FromSeconds(5));
+        Assert.Equal(0, worker.HandedCount);
+        var elsewhere = Assert.Single(await other.FetchAsync(["r2"], 1, cts.Token));
+        Assert.Equal((second, 1), (elsewhere.Id, elsewhere.Attempt));
+        await SucceedAsync(other, elsewhere);
+        await SucceedAsync(worker, mine);
+        Assert.Equal(1, (await producer.CountAsync("r1")).Succeeded);
+        Assert.Equal(1, (await producer.CountAsync("r2")).Succeeded);
+    }
+
+    [Fact]
+    public async Task The_entry_of_a_worker_killed_while_idle_is_removed_once_past_its_time()
+    {
+        // Input: a worker (idle fetch 100 ms, heartbeat 200 ms: its entry stands 300 ms) registered
+        // idle, then killed (its connection broken: nothing cleaned up); once its entry's time has
+        // passed, a task enqueued to the queue. Expected: the task is Pending (not handed to the
+        // dead worker) and the dead worker's entry is gone: the idle hash, which each enqueue reads
+        // whole, does not grow with every worker killed over the queue's life.
+        var (dead, deadConnection) = await OpenAsync(idleFetch: TimeSpan.FromMilliseconds(100));
+        var (producer, _) = await OpenAsync();
+        await LookEmptyAsync(dead, "g", 4);
+        var entry = (string)(await _admin.GetDatabase().HashGetAllAsync(IdleKey("g"))).Single().Value!;
+        await deadConnection.CloseAsync(allowCommandsToComplete: false);
+        var until = DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(entry.Split(' ')[3], System.Globalization.CultureInfo.InvariantCulture));
+        var left = until - DateTimeOffset.UtcNow + TimeSpan.FromMilliseconds(50);
+        if (left > TimeSpan.Zero)
+        {
+            await Task.Delay(left);
+        }
+
+        var id = await producer.EnqueueAsync("g", New(Small()));
+        Assert.Equal(TaskState.Pending, (await producer.GetAsync(id))!.State);
+        Assert.Equal(0, await _admin.GetDatabase().HashLengthAsync(IdleKey("g")));
+    }
+
+    [Fact]
+    public async Task An_idle_entry_whose_worker_number_no_record_can_hold_is_passed_over()
+    {
+        // Input: a fresh entry with room written by hand whose worker number has 300 digits (a
+        // record keeps at most 255 bytes of worker). Expected: passed over like any entry that
+        // cannot be read: the enqueue succeeds and stores its task Pending, and the next one too
+        // (the queue is not blocked), and a fetch runs them.
+        var (worker, _) = await OpenAsync(idleFetch: TimeSpan.FromMilliseconds(100));
+        var (producer, _) = await OpenAsync();
+        var future = DateTimeOffset.UtcNow.AddMinutes(5).ToUnixTimeMilliseconds();
+        await _admin.GetDatabase().HashSetAsync(IdleKey("z"), "long", $"{new string('7', 300)} 4 60000 {future}");
+
+        var ids = new[] { await producer.EnqueueAsync("z", New(Small(1))), await producer.EnqueueAsync("z", New(Small(2))) };
+        Assert.Equal(2, (await producer.CountAsync("z")).Pending);
+        using var cts = new CancellationTokenSource(Bound);
+        var leases = await worker.FetchAsync(["z"], 2, cts.Token);
+        Assert.Equal(ids, leases.Select(l => l.Id));
+        foreach (var lease in leases)
+        {
+            await SucceedAsync(worker, lease);
+        }
+    }
+
+    [Fact]
+    public async Task An_enqueue_whose_start_cannot_be_published_answers_its_id_and_the_task_runs_once()
+    {
+        // Input: a producer connected as an ACL user allowed the store's wake, done and cancel
+        // channels but not the hand-off channels (its PUBLISH there is refused, NOPERM), and a
+        // worker (lease 1 s) waiting idle. Expected: the enqueue answers the task's id (the task
+        // is stored, Started for that worker: an error would make the caller send it again);
+        // the start never arrives, so the task comes back by recovery once its lease expired,
+        // and runs once.
+        var (worker, _) = await OpenAsync(lease: TimeSpan.FromSeconds(1));
+        var (rescuer, _) = await OpenAsync(idleFetch: TimeSpan.FromMilliseconds(100));
+        var user = "u" + _prefix;
+        foreach (var server in _admin.GetServers())
+        {
+            await server.ExecuteAsync("ACL", "SETUSER", user, "on", ">pw", "~*", "+@all", "resetchannels",
+                $"&{_prefix}:store:wake", $"&{_prefix}:store:done", $"&{_prefix}:store:cancel");
+        }
+
+        var config = ConfigurationOptions.Parse(Endpoint);
+        config.User = user;
+        config.Password = "pw";
+        config.ConfigurationChannel = string.Empty;
+        var connection = await ConnectionMultiplexer.ConnectAsync(config);
+        _owned.Add(connection);
+        var producer = new RedisTaskStore(connection, new RedisTransportOptions { KeyPrefix = _prefix });
+        _owned.Add(producer);
+        using var cts = new CancellationTokenSource(Bound);
+        var fetching = worker.FetchAsync(["a"], 4, cts.Token).AsTask();
+        await IdleAsync("a");
+
+        var id = await producer.EnqueueAsync("a", New(Small(6)));
+        Assert.Equal(TaskState.Started, (await producer.GetAsync(id))!.State);
+        Assert.False(fetching.IsCompleted);
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => fetching.WaitAsync(Bound));
+
+        // The rescuer's first recovery looks at the queue: it comes once the lease has expired.
+        var seq = Sequence(id).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await Poll.UntilAsync(async () => await _admin.GetDatabase().SortedSetScoreAsync(Key(_prefix, "a", "leases"), seq) < DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), "the lease of the unheard start expired", Bound);
+        Assert.Equal(1, await rescuer.RecoverAsync(["a"]));
+        using var again = new CancellationTokenSource(Bound);
+        var lease = Assert.Single(await rescuer.FetchAsync(["a"], 4, again.Token));
+        Assert.Equal((id, 1), (lease.Id, lease.Attempt));
+        await SucceedAsync(rescuer, lease);
+        Assert.Equal(1, (await producer.CountAsync("a")).Succeeded);
+    }
+
+    [Fact]
+    public async Task Consecutive_enqueues_to_a_queue_with_two_idle_workers_are_handed_one_to_each()
+    {
+        // Input: two workers waiting in fetches of queue e with room 2 each (registered idle one
+        // after the other), then two enqueues of one task each. Expected: each worker is handed
+        // one (the next task goes to the worker with the most room), as their fetches would have
+        // shared them; not both to the first registered while the other stays idle (a worker
+        // runs what it is handed at its own pace: with fewer executors than its prefetch, the
+        // second task would wait behind the first).
+        var (first, _) = await OpenAsync();
+        var (second, _) = await OpenAsync();
+        var (producer, _) = await OpenAsync();
+        using var cts = new CancellationTokenSource(Bound);
+        var one = first.FetchAsync(["e"], 2, cts.Token).AsTask();
+        await IdleAsync("e");
+        var two = second.FetchAsync(["e"], 2, cts.Token).AsTask();
+        await IdleAsync("e", 2);
+
+        var a = await producer.EnqueueAsync("e", New(Small(1)));
+        var b = await producer.EnqueueAsync("e", New(Small(2)));
+        var mine = Assert.Single(await one.WaitAsync(Bound));
+        var theirs = Assert.Single(await two.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Equal((a, b), (mine.Id, theirs.Id));
+        await SucceedAsync(first, mine);
+        await SucceedAsync(second, theirs);
+    }
+
+    [Fact]
     public async Task An_idle_key_of_another_type_is_left_as_it_is_and_tasks_go_the_usual_way()
     {
         // Input: P:{w}:idle is a string. Expected: an empty fetch succeeds (registers nothing, the

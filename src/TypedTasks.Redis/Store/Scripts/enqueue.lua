@@ -164,24 +164,32 @@ end
 -- (highest priority first, oldest first; at a limited task the rest go the normal way, behind
 -- it), and the starts published on the worker's own channel, one message per worker; no wake.
 -- A queue whose limits hold tasks back hands nothing.
--- An entry past its time, with no room, or that cannot be read is passed over; so is the queue
--- when its idle or leases key holds another type (its tasks are pushed as usual).
+-- An entry past its time, with no room, or that cannot be read is passed over (one past its time
+-- or that cannot be read is removed too); so is the queue when its idle or leases key holds
+-- another type (its tasks are pushed as usual).
 local hand_prefix = string.sub(WAKE, 1, -5) .. 'hand:'
 local handed = {}
+-- Entries past their time or that cannot be read, per queue: removed at the end of the call (a
+-- store killed while idle never removes its own; every enqueue reads the hash whole).
+local expired = {}
 local function idle_workers(q)
   local ok, all = pcall(redis.call, 'HGETALL', q.base .. 'idle')
-  if not ok or #all == 0 or problem_at(q, 'leases') then return nil end
-  -- Tasks held back by limits are Pending and older: they go first once let go.
-  if tonumber(redis.call('HGET', q.seq, 'held') or '0') > 0 then return nil end
-  local list = {}
+  if not ok or #all == 0 then return nil end
+  local list, gone = {}, {}
   for i = 1, #all, 2 do
     local w, room, lease, till = string.match(all[i + 1], '^(%d+) (%d+) (%d+) (%d+)$')
-    room = tonumber(room)
-    if w and room > 0 and tonumber(till) > NOW then
-      list[#list + 1] = { hand = all[i], worker = w, room = room, lease = lease, till = till, frames = {}, q = q }
+    -- A worker number or lease no start can be made with (a record keeps 255 bytes of worker, a
+    -- frame 6 bytes of deadline) makes the entry unreadable.
+    if not w or #w > 20 or #lease > 12 or tonumber(till) <= NOW then
+      gone[#gone + 1] = all[i]
+    elseif tonumber(room) > 0 then
+      list[#list + 1] = { hand = all[i], worker = w, room = tonumber(room), lease = lease, till = till, frames = {}, q = q }
     end
   end
-  if #list == 0 then return nil end
+  if #gone > 0 then expired[#expired + 1] = { key = q.base .. 'idle', fields = gone } end
+  if #list == 0 or problem_at(q, 'leases') then return nil end
+  -- Tasks held back by limits are Pending and older: they go first once let go.
+  if tonumber(redis.call('HGET', q.seq, 'held') or '0') > 0 then return nil end
   local lists = {}
   for p = 0, 9 do lists[p + 1] = q.base .. pending_of(p) end
   if redis.call('EXISTS', unpack(lists)) > 0 then return nil end
@@ -205,14 +213,16 @@ for qi, c in pairs(candidates) do
   local workers = idle_workers(queue(qi))
   if workers then
     table.sort(c, function(x, y) if x.prio ~= y.prio then return x.prio > y.prio end return x.order < y.order end)
-    local w, left = 0, #workers
+    local left = #workers
     for _, item in ipairs(c) do
       if item.limits ~= '' or left == 0 then break end
-      local worker
-      repeat
-        w = w % #workers + 1
-        worker = workers[w]
-      until worker.room > 0
+      -- The worker with the most room (the first of equals): tasks enqueued one after the other
+      -- spread over the idle workers, as their fetches would share them, rather than wait in the
+      -- first one registered.
+      local worker = workers[1]
+      for k = 2, #workers do
+        if workers[k].room > worker.room then worker = workers[k] end
+      end
       worker.room = worker.room - 1
       if worker.room == 0 then left = left - 1 end
       item.start = { worker = worker.worker, deadline = string.format('%d', NOW + tonumber(worker.lease)), to = worker }
@@ -278,10 +288,15 @@ for _, worker in ipairs(handed) do
   redis.call('HSET', worker.q.base .. 'idle', worker.hand,
     worker.worker .. ' ' .. worker.room .. ' ' .. worker.lease .. ' ' .. worker.till)
 end
+for _, e in ipairs(expired) do
+  for first = 1, #e.fields, 1000 do redis.call('HDEL', e.key, unpack(e.fields, first, math.min(first + 999, #e.fields))) end
+end
 flush()
 -- Last: the records and leases are written, so a start that is lost on the way (the worker's
--- subscription down, the worker gone) comes back when its lease expires.
+-- subscription down, the worker gone) comes back when its lease expires. So does one whose
+-- PUBLISH is refused (an ACL user without the hand-off channels): the call answers its ids all
+-- the same, since an error would have its caller send again tasks that are stored.
 for _, worker in ipairs(handed) do
-  redis.call('PUBLISH', hand_prefix .. worker.hand, table.concat(worker.frames))
+  pcall(redis.call, 'PUBLISH', hand_prefix .. worker.hand, table.concat(worker.frames))
 end
 return answers

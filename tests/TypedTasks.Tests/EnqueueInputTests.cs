@@ -81,6 +81,12 @@ public sealed class EnqueueInputTests
         Assert.True(negative.IsFaulted);
         Assert.Equal("timeout", (await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => negative)).ParamName);
         Assert.Equal(0, await store.PendingAsync(TaskDefaults.Queue));
+
+        // Input: an enqueue on a store that was disposed, which throws at its call.
+        await store.DisposeAsync();
+        var late = Tasks.Add.WithClient(host.Client).EnqueueAsync(1, 2);
+        Assert.True(late.IsFaulted);
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => late);
     }
 
     [Theory]

@@ -49,7 +49,7 @@ public sealed class ExecutorCancelTests : IAsyncDisposable
         var watch = relay.RunAsync(_stop.Token);
         var signalled = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
         var task = new TaskDescriptor(TaskName, Queue, 0, timed ? TimeSpan.FromMinutes(1) : null, null, null, invocation => WaitForCancelAsync(invocation.CancellationToken, signalled));
-        var clock = new CancelOnFirstReading(() => Assert.True(_store.CancelAsync(lease.Id).AsTask().GetAwaiter().GetResult()));
+        var clock = new CancelOnFirstReading(() => CancelNow(lease.Id));
         using var services = new ServiceCollection().BuildServiceProvider();
         var executor = new TaskExecutor(new Dictionary<string, TaskDescriptor> { [TaskName] = task }, _store, relay, outage, services, clock, logger, new MetricsRecorder(TimeProvider.System));
         relay.CancelRunning = executor.Cancel;
@@ -71,6 +71,13 @@ public sealed class ExecutorCancelTests : IAsyncDisposable
         await _stop.CancelAsync();
         _stop.Dispose();
         await _store.DisposeAsync();
+    }
+
+    // The in-memory store cancels, and tells its watchers, before its call returns.
+    private void CancelNow(string id)
+    {
+        var canceled = _store.CancelAsync(id);
+        Assert.True(canceled.IsCompletedSuccessfully && canceled.Result, "the store canceled the task at once");
     }
 
     private static async ValueTask<ReadOnlyMemory<byte>> WaitForCancelAsync(CancellationToken token, TaskCompletionSource<bool> signalled)

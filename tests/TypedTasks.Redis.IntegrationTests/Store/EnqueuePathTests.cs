@@ -152,16 +152,16 @@ public sealed class EnqueuePathTests(RedisFixture redis) : IClassFixture<RedisFi
         await using var connection = await ConnectionMultiplexer.ConnectAsync(redis.Server.Endpoint + ",allowAdmin=true");
         await using var store = new RedisTaskStore(connection, new RedisTransportOptions { KeyPrefix = _prefix });
         var admin = connection.GetServer(redis.Server.Endpoint);
-        await Poll.UntilAsync(async () => (await store.CountAsync("q")).Pending == 0 && await FcallsAsync(admin) > 0, "a count goes by FCALL", Bound);
+        await Poll.UntilAsync(async () => (await store.CountAsync("q")).Pending == 0 && await CallsAsync(admin, "fcall") > 0, "a count goes by FCALL", Bound);
         var envelope = Envelope("Add", 7);
         var wider = new byte[envelope.Length + 10];
         envelope.CopyTo(wider, 5);
-        var before = await FcallsAsync(admin);
+        var before = await CallsAsync(admin, "fcall");
 
         var chosen = await store.EnqueueAsync("q", new TaskToEnqueue(new ReadOnlyMemory<byte>(wider, 5, envelope.Length), TaskDefaults.MaxPriority, DateTimeOffset.UtcNow.AddHours(1), "zé-ид-😀"));
         var plain = await store.EnqueueAsync("q", new TaskToEnqueue(new ReadOnlyMemory<byte>(wider, 5, envelope.Length), 0));
 
-        Assert.True(await FcallsAsync(admin) > before, "the enqueues went by FCALL");
+        Assert.True(await CallsAsync(admin, "fcall") > before, "the enqueues went by FCALL");
         Assert.Equal("zé-ид-😀@q", chosen);
         var stored = (await store.GetStoredAsync(chosen))!;
         Assert.Equal(envelope, stored.Envelope.ToArray());
@@ -187,11 +187,5 @@ public sealed class EnqueuePathTests(RedisFixture redis) : IClassFixture<RedisFi
         Assert.True(noEnvelope.IsFaulted);
         Assert.Equal("task", (await Assert.ThrowsAsync<ArgumentException>(async () => await noEnvelope)).ParamName);
         Assert.Equal(0, (await store.CountAsync("q")).Pending);
-    }
-
-    private static async Task<long> FcallsAsync(IServer server)
-    {
-        var line = (await server.InfoAsync("commandstats")).SelectMany(g => g).FirstOrDefault(kv => kv.Key == "cmdstat_fcall");
-        return line.Value is null ? 0 : long.Parse(line.Value.Split(',')[0]["calls=".Length..], System.Globalization.CultureInfo.InvariantCulture);
     }
 }

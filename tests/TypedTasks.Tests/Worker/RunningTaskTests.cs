@@ -95,21 +95,10 @@ public sealed class RunningTaskTests
         for (var i = 0; i < 1000; i++)
         {
             using var run = new RunningTask("t", "id", Start, null, TimeProvider.System, CancellationToken.None);
-            using var go = new Barrier(2);
-            var asker = Task.Run(() =>
-            {
-                go.SignalAndWait();
-                return run.Token;
-            });
-            var canceler = Task.Run(() =>
-            {
-                go.SignalAndWait();
-                run.Cancel();
-            });
-            await Task.WhenAll(asker, canceler).WaitAsync(TimeSpan.FromSeconds(10));
+            var token = await TokenWhileAsync(run, run.Cancel);
 
-            Assert.True((await asker).IsCancellationRequested, $"run {i}: the cancel was lost");
-            Assert.Equal(await asker, run.Token);
+            Assert.True(token.IsCancellationRequested, $"run {i}: the cancel was lost");
+            Assert.Equal(token, run.Token);
         }
     }
 
@@ -120,19 +109,25 @@ public sealed class RunningTaskTests
         for (var i = 0; i < 1000; i++)
         {
             var run = new RunningTask("t", "id", Start, null, TimeProvider.System, CancellationToken.None);
-            using var go = new Barrier(2);
-            var asker = Task.Run(() =>
-            {
-                go.SignalAndWait();
-                return run.Token;
-            });
-            var releaser = Task.Run(() =>
-            {
-                go.SignalAndWait();
-                run.Dispose();
-            });
-            await Task.WhenAll(asker, releaser).WaitAsync(TimeSpan.FromSeconds(10));
-            Assert.False((await asker).IsCancellationRequested, $"run {i}");
+            Assert.False((await TokenWhileAsync(run, run.Dispose)).IsCancellationRequested, $"run {i}");
         }
+    }
+
+    /// <summary>The token of <paramref name="run"/>, asked for on one thread while another does <paramref name="other"/>, both let go together.</summary>
+    private static async Task<CancellationToken> TokenWhileAsync(RunningTask run, Action other)
+    {
+        using var go = new Barrier(2);
+        var asker = Task.Run(() =>
+        {
+            go.SignalAndWait();
+            return run.Token;
+        });
+        var racer = Task.Run(() =>
+        {
+            go.SignalAndWait();
+            other();
+        });
+        await Task.WhenAll(asker, racer).WaitAsync(TimeSpan.FromSeconds(10));
+        return await asker;
     }
 }

@@ -57,6 +57,38 @@ public sealed class EnqueueInputTests
         Assert.Equal(0, await store.PendingAsync(queue));
     }
 
+    [Fact]
+    public async Task A_bad_call_fails_the_task_it_returns_and_throws_nothing_at_the_call()
+    {
+        // Input: an enqueue to the queue "bad queue", one of a message over the size limit, a
+        // call's enqueue to "bad queue", and a wait with a negative timeout. Each call returns a
+        // task, which fails with the error; nothing is stored.
+        var store = new InMemoryTaskStore();
+        await using var host = await TestHost.StartAsync(options: o => o.UseInMemory(store), withWorker: false);
+        var bad = new EnqueueOptions { Queue = "bad queue" };
+
+        var badQueue = Tasks.Add.WithClient(host.Client).With(bad).EnqueueAsync(1, 2);
+        var tooBig = Tasks.Greet.WithClient(host.Client).EnqueueAsync(new string('x', TaskDefaults.MaxMessageSize), "Hi", 1);
+        var badCall = Tasks.Add.WithClient(host.Client).With(bad).Call(1, 2).EnqueueAsync();
+        var negative = host.Client.GetResult<int>("x@q").GetAsync(TimeSpan.FromSeconds(-2));
+
+        Assert.True(badQueue.IsFaulted);
+        Assert.Contains("'bad queue' is not a valid queue name", (await Assert.ThrowsAsync<ArgumentException>(() => badQueue)).Message, StringComparison.Ordinal);
+        Assert.True(tooBig.IsFaulted);
+        Assert.Contains("more than the limit of 4,194,304 bytes", (await Assert.ThrowsAsync<ArgumentException>(() => tooBig)).Message, StringComparison.Ordinal);
+        Assert.True(badCall.IsFaulted);
+        await Assert.ThrowsAsync<ArgumentException>(() => badCall);
+        Assert.True(negative.IsFaulted);
+        Assert.Equal("timeout", (await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => negative)).ParamName);
+        Assert.Equal(0, await store.PendingAsync(TaskDefaults.Queue));
+
+        // Input: an enqueue on a store that was disposed, which throws at its call.
+        await store.DisposeAsync();
+        var late = Tasks.Add.WithClient(host.Client).EnqueueAsync(1, 2);
+        Assert.True(late.IsFaulted);
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => late);
+    }
+
     [Theory]
     [InlineData("bad{q}")]
     [InlineData("my queue")]

@@ -121,6 +121,16 @@ internal sealed class TaskExecutor(
         var watch = Stopwatch.StartNew();
         var running = new RunningTask(envelope.TaskName, lease.Id, startedAt, task.Timeout, time, hardStop);
         _running.TryAdd(running, 0);
+
+        // A cancel that came after the check in RunAsync and before the run was registered found
+        // no run to signal: the relay kept it, and it is applied now. The barrier orders the
+        // registration before the look (the relay keeps the id before it looks for the run).
+        Interlocked.MemoryBarrier();
+        if (cancellations.WasCanceled(lease.Id))
+        {
+            running.Cancel();
+        }
+
         var invocation = new TaskInvocation(services, lease, envelope, task.MaxRetries, running, store, logger);
         ReadOnlyMemory<byte> result = default;
         Exception? error = null;

@@ -72,12 +72,6 @@ public sealed class StoreLibraryTests
         Assert.DoesNotContain(StoreScript.Library.Name, await LibrariesAsync(stats));
     }
 
-    private static async Task<long> CallsAsync(IServer server, string command)
-    {
-        var line = (await server.InfoAsync("commandstats")).SelectMany(g => g).FirstOrDefault(kv => kv.Key == "cmdstat_" + command);
-        return line.Value is null ? 0 : long.Parse(line.Value.Split(',')[0]["calls=".Length..], System.Globalization.CultureInfo.InvariantCulture);
-    }
-
     private static async Task<string[]> LibrariesAsync(IServer server)
     {
         var libraries = (RedisResult[])(await server.ExecuteAsync("FUNCTION", "LIST"))!;

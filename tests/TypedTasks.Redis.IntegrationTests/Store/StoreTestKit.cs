@@ -1,5 +1,7 @@
 using System;
 using System.Buffers;
+using System.Linq;
+using System.Threading.Tasks;
 using MessagePack;
 using StackExchange.Redis;
 using TypedTasks.Store;
@@ -68,4 +70,11 @@ internal static class StoreTestKit
 
     /// <summary>The bucket hash that holds the record of <paramref name="id"/> (field: its sequence).</summary>
     public static RedisKey Bucket(string prefix, string queue, string id) => Key(prefix, queue, "t:" + (Sequence(id) >> 7).ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    /// <summary>How many times <paramref name="server"/> ran <paramref name="command"/> since its stats were reset (INFO commandstats).</summary>
+    public static async Task<long> CallsAsync(IServer server, string command)
+    {
+        var line = (await server.InfoAsync("commandstats")).SelectMany(g => g).FirstOrDefault(kv => kv.Key == "cmdstat_" + command);
+        return line.Value is null ? 0 : long.Parse(line.Value.Split(',')[0]["calls=".Length..], System.Globalization.CultureInfo.InvariantCulture);
+    }
 }

@@ -146,6 +146,33 @@ public sealed partial class RedisTaskStore
         }
     }
 
+    /// <summary>
+    /// A task canceled (cancel channel): a lease of it this store keeps is dropped and settled
+    /// Canceled. The worker's cancellation watch knows only the leases its fetches returned, and
+    /// runs whatever a fetch returns.
+    /// </summary>
+    private void OnCanceledHeard(RedisValue message)
+    {
+        var id = (string?)message;
+        List<HandedLease>? canceled = null;
+        lock (_fetchers)
+        {
+            for (var i = _kept.Count - 1; i >= 0; i--)
+            {
+                if (_kept[i].Lease.Id == id)
+                {
+                    (canceled ??= []).Add(_kept[i]);
+                    _kept.RemoveAt(i);
+                }
+            }
+        }
+
+        if (canceled is not null)
+        {
+            _ = SettleKeptAsync(canceled, TaskCompletion.Canceled());
+        }
+    }
+
     /// <summary>The starts of a hand-off message: per task attempt, fence, priority, deadline, then queue, id and envelope, each after its length.</summary>
     private static List<HandedLease> ReadStarts(byte[] frame)
     {
@@ -324,13 +351,16 @@ public sealed partial class RedisTaskStore
     }
 
     /// <summary>Releases leases this store kept and gave to no fetch, newest first; one try each.</summary>
-    private async Task ReleaseAsync(List<HandedLease> kept)
+    private Task ReleaseAsync(List<HandedLease> kept) => SettleKeptAsync(kept, TaskCompletion.Released());
+
+    /// <summary>Settles leases this store kept and gave to no fetch, newest first; one try each.</summary>
+    private async Task SettleKeptAsync(List<HandedLease> kept, TaskCompletion completion)
     {
         for (var i = kept.Count - 1; i >= 0; i--)
         {
             try
             {
-                await CompleteAsync(kept[i].Lease, TaskCompletion.Released()).ConfigureAwait(false);
+                await CompleteAsync(kept[i].Lease, completion).ConfigureAwait(false);
             }
             catch (Exception ex) when (Transient.IsTransient(ex) || ex is TransportException or RedisException or ObjectDisposedException or System.IO.InvalidDataException)
             {

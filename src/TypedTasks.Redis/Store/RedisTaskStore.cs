@@ -49,6 +49,7 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
     private readonly LazySubscription _wake;
     private readonly LazySubscription _done;
     private readonly LazySubscription _hand;
+    private readonly LazySubscription _canceled;
     private volatile QueueKey? _lastSeqKey;
 
     /// <summary>
@@ -99,6 +100,8 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
         // In order: the starts of one queue come from one node in the order they were made, and
         // a mark after them (StopFetchingAsync) must be heard after them.
         _hand = new LazySubscription(connection, _handChannel, (_, message) => OnHand(message), ordered: true);
+        // A kept lease whose task is canceled is dropped: no fetch returns it to run.
+        _canceled = new LazySubscription(connection, _cancelChannel, (_, message) => OnCanceledHeard(message));
         _waitersBySpan = _waiters.GetAlternateLookup<ReadOnlySpan<char>>();
         _watchedBySpan = _watched.GetAlternateLookup<ReadOnlySpan<char>>();
         connection.ConnectionRestored += OnConnectionRestored;
@@ -414,6 +417,7 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
 
         // Before the look that may register this store as idle: no start handed to it is missed.
         await _hand.EnsureAsync().ConfigureAwait(false);
+        await _canceled.EnsureAsync().ConfigureAwait(false);
 
         // Registered before the first look, so that a wake-up between the look and the wait counts.
         var fetcher = new Fetcher(queues);
@@ -852,6 +856,7 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
         await _wake.DisposeAsync().ConfigureAwait(false);
         await _done.DisposeAsync().ConfigureAwait(false);
         await _hand.DisposeAsync().ConfigureAwait(false);
+        await _canceled.DisposeAsync().ConfigureAwait(false);
         if (_ownsConnection)
         {
             await _connection.DisposeAsync().ConfigureAwait(false);

@@ -364,36 +364,6 @@ public abstract class HandOffTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_worker_idle_on_two_queues_is_handed_no_more_than_its_room_in_all()
-    {
-        // Input: a worker waiting in a fetch of queues r1 and r2 with room 1 (registered idle on
-        // both); one task enqueued to r1 (handed: the fetch returns it, the worker is full), then
-        // one to r2. Expected: the task beyond the worker's room goes back to Pending (its attempt
-        // not counted) and another worker fetches it, instead of waiting in a worker that has no
-        // room for it.
-        var (worker, _) = await OpenAsync();
-        var (other, _) = await OpenAsync(idleFetch: TimeSpan.FromMilliseconds(100));
-        var (producer, _) = await OpenAsync();
-        using var cts = new CancellationTokenSource(Bound);
-        var fetching = worker.FetchAsync(["r1", "r2"], 1, cts.Token).AsTask();
-        await IdleAsync("r1");
-        await IdleAsync("r2");
-        var first = await producer.EnqueueAsync("r1", New(Small(1)));
-        var mine = Assert.Single(await fetching.WaitAsync(Bound));
-        Assert.Equal(first, mine.Id);
-
-        var second = await producer.EnqueueAsync("r2", New(Small(2)));
-        await Poll.UntilAsync(async () => (await producer.GetAsync(second))!.State == TaskState.Pending, "the task beyond the worker's room is Pending again", TimeSpan.FromSeconds(5));
-        Assert.Equal(0, worker.HandedCount);
-        var elsewhere = Assert.Single(await other.FetchAsync(["r2"], 1, cts.Token));
-        Assert.Equal((second, 1), (elsewhere.Id, elsewhere.Attempt));
-        await SucceedAsync(other, elsewhere);
-        await SucceedAsync(worker, mine);
-        Assert.Equal(1, (await producer.CountAsync("r1")).Succeeded);
-        Assert.Equal(1, (await producer.CountAsync("r2")).Succeeded);
-    }
-
-    [Fact]
     public async Task The_entry_of_a_worker_killed_while_idle_is_removed_once_past_its_time()
     {
         // Input: a worker (idle fetch 100 ms, heartbeat 200 ms: its entry stands 300 ms) registered

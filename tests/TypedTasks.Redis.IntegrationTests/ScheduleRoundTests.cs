@@ -31,7 +31,9 @@ public sealed class ScheduleRoundTests
         await using var store = await RedisTaskStore.ConnectAsync(redis.Endpoint, new RedisTransportOptions { KeyPrefix = prefix });
         var task = Firers.Task("round.tick", Queue);
         var client = new TaskClient(store);
-        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        // A whole second: from a time in the last lead of a second the round would also fire the
+        // fire time after the one due, which is less than the lead ahead.
+        var clock = new FakeTimeProvider(DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
         var schedules = new TaskSchedules(store, clock);
         for (var i = 0; i < 10; i++)
         {

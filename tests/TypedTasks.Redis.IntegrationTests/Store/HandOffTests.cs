@@ -486,6 +486,27 @@ public abstract class HandOffTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_leases_key_of_another_type_hands_nothing_and_the_enqueue_stores_its_task_pending()
+    {
+        // Input: a worker registered idle on queue lt (its entry standing), then P:{lt}:leases made
+        // a string. Expected: the enqueue answers its id with no error (the hand-off's lease ZADD
+        // would fail there: it is never tried), the task is stored Pending, not Started, the
+        // string and the idle entry are left as they are.
+        var (worker, _) = await OpenAsync(idleFetch: TimeSpan.FromMilliseconds(100));
+        var (producer, _) = await OpenAsync();
+        var db = _admin.GetDatabase();
+        await LookEmptyAsync(worker, "lt", 4);
+        Assert.Equal(1, await db.HashLengthAsync(IdleKey("lt")));
+        await db.StringSetAsync(Key(_prefix, "lt", "leases"), "someone else's");
+
+        var id = await producer.EnqueueAsync("lt", New(Small()));
+        Assert.Equal(TaskState.Pending, (await producer.GetAsync(id))!.State);
+        Assert.Equal("someone else's", (string?)await db.StringGetAsync(Key(_prefix, "lt", "leases")));
+        Assert.Equal(1, await db.HashLengthAsync(IdleKey("lt")));
+        Assert.Equal(0, worker.HandedCount);
+    }
+
+    [Fact]
     public async Task An_idle_key_of_another_type_is_left_as_it_is_and_tasks_go_the_usual_way()
     {
         // Input: P:{w}:idle is a string. Expected: an empty fetch succeeds (registers nothing, the

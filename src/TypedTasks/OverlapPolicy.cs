@@ -9,6 +9,6 @@ public enum OverlapPolicy
     /// <summary>Run anyway: runs of one schedule may overlap. The default.</summary>
     Allow = 0,
 
-    /// <summary>Skip this fire time (it is recorded as skipped); the next one runs if the previous run has ended by then.</summary>
+    /// <summary>Skip this fire time (logged; the schedule's last run stays the one still running); the next one runs if that run has ended by then.</summary>
     Skip = 1,
 }

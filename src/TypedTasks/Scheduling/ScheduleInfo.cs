@@ -48,13 +48,13 @@ public sealed record ScheduleInfo
     /// <summary>The next few fire times (up to five), from <see cref="NextFireAt"/> on.</summary>
     public IReadOnlyList<DateTimeOffset> NextFireTimes { get; init; } = [];
 
-    /// <summary>The fire time of the last run or skipped run (or of the last trigger), or null before the first.</summary>
+    /// <summary>The fire time of the last run (or of the last trigger), or null before the first. A fire time skipped by <see cref="OverlapPolicy.Skip"/> leaves it as it is: the last run is the one still running.</summary>
     public DateTimeOffset? LastFireAt { get; init; }
 
-    /// <summary>The id of the last run's task, or null when there was none or it was skipped (<see cref="OverlapPolicy.Skip"/>).</summary>
+    /// <summary>The id of the last run's task, or null when there was none (or, for a schedule last moved by version 0.2.0, when that fire time was skipped).</summary>
     public string? LastTaskId { get; init; }
 
-    /// <summary>The state of the last run's task, or null when unknown (no run, skipped, or its record expired).</summary>
+    /// <summary>The state of the last run's task, or null when unknown (no run, or its record expired).</summary>
     public TaskState? LastState { get; init; }
 
     /// <summary>Whether a run asked for with <see cref="ITaskSchedules.TriggerAsync"/> is waiting for a worker to enqueue it.</summary>

@@ -8,8 +8,8 @@ namespace TypedTasks.Store;
 /// <param name="Generation">1 when made; one more each time its definition changes. Fire ids include it.</param>
 /// <param name="NextFireAt">The next fire time not yet enqueued, or null when the expression has no more.</param>
 /// <param name="Paused">Whether firing is paused.</param>
-/// <param name="LastFireAt">The fire time of the last run (or skipped run), or null before the first.</param>
-/// <param name="LastTaskId">The id of the task enqueued for <paramref name="LastFireAt"/>, or null when that fire time was skipped.</param>
+/// <param name="LastFireAt">The fire time of the last run, or null before the first. A skipped fire time leaves it as it is.</param>
+/// <param name="LastTaskId">The id of the task enqueued for <paramref name="LastFireAt"/>, or null (a schedule last moved by version 0.2.0 recorded a skipped fire time so).</param>
 /// <param name="TriggerRequestedAt">When a run outside the schedule was asked for (<c>ITaskSchedules.TriggerAsync</c>) and not yet enqueued, or null.</param>
 public sealed record StoredSchedule(
     string Name,

@@ -357,8 +357,9 @@ internal sealed class PeriodicScheduler(
                     return new Fired(schedule, next, at, lastFire, lastTask, Deferred: true);
                 }
 
+                // The last run stays the one still running: the next fire time checks it again
+                // (a skip listed as the last run would let that one overlap it).
                 Log.ScheduleOverlapSkipped(logger, schedule.Name, at, previous);
-                (lastFire, lastTask) = (at, null);
                 continue;
             }
 

@@ -89,6 +89,8 @@ public abstract class ScheduleStoreConformance : IAsyncLifetime
 
         Assert.True(await schedules.AdvanceAsync("s", 1, T0, T0.AddMinutes(1), T0, "task-1"));
         Assert.False(await schedules.AdvanceAsync("s", 1, T0, T0.AddMinutes(1), T0, "task-1"));            // the same step again
+        Assert.True(await schedules.AdvanceAsync("s", 1, T0.AddMinutes(1), T0.AddMinutes(1), null, null));  // a fire skipped for the run still going: the last run is kept
+        Assert.Equal(new StoredSchedule("s", "definition-a", 1, T0.AddMinutes(1), false, T0, "task-1", null), await schedules.GetScheduleAsync("s"));
         Assert.True(await schedules.AdvanceAsync("s", 1, T0.AddMinutes(1), T0.AddMinutes(2), T0.AddMinutes(1), null)); // a skipped fire
         Assert.Equal(new StoredSchedule("s", "definition-a", 1, T0.AddMinutes(2), false, T0.AddMinutes(1), null, null), await schedules.GetScheduleAsync("s"));
 

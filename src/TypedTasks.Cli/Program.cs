@@ -41,7 +41,7 @@ namespace TypedTasks.Cli
 
         private static readonly Option<string> PrefixOption = new("--prefix")
         {
-            Description = "The key prefix of the application (TypedTasks:Redis:KeyPrefix)",
+            Description = "The key prefix of the application (RedisTransportOptions.KeyPrefix, TypedTasks:RedisTransport:KeyPrefix)",
             HelpName = "PREFIX",
             DefaultValueFactory = _ => "tt",
             Recursive = true,
@@ -287,6 +287,16 @@ namespace TypedTasks.Cli
                 _ => e.ToString() ?? "?",
             }));
 
+        /// <summary>
+        /// Exit 1 with why when the store knows no queue of that name, so that a mistyped queue or
+        /// prefix is told apart from a known queue with nothing to show; null when it knows it.
+        /// </summary>
+        private static async Task<int?> UnknownQueueAsync(ITaskInspector inspector, string queue)
+            => await inspector.GetQueueAsync(queue) is null ? Fail(1, UnknownQueue(queue)) : null;
+
+        private static string UnknownQueue(string queue)
+            => $"no queue '{queue}' is known here (no task was sent to it and no live worker serves it): typedtasks status lists the queues; check --prefix and --redis";
+
         private static int Fail(int exit, string message)
         {
             Console.Error.WriteLine($"typedtasks: {message}");
@@ -498,6 +508,11 @@ namespace TypedTasks.Cli
         private static async Task<int> TasksAsync(ITaskInspector inspector, string queue, TaskState state, long offset, int count, bool json)
         {
             var page = await inspector.GetTasksAsync(queue, state, offset, count);
+            if (page.Count == 0 && await UnknownQueueAsync(inspector, queue) is { } unknown)
+            {
+                return unknown;
+            }
+
             if (json)
             {
                 Print(new { model = InspectorModel.Version, queue, state = state.ToString(), offset, count, tasks = page.Select(SummaryJson) });
@@ -546,6 +561,11 @@ namespace TypedTasks.Cli
             {
                 total += q.Counts.Failed;
                 rows.AddRange(await inspector.GetTasksAsync(q.Name, TaskState.Failed, 0, count));
+            }
+
+            if (queue is not null && queues.Count == 0)
+            {
+                return Fail(1, UnknownQueue(queue));
             }
 
             if (json)

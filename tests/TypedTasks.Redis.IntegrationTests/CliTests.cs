@@ -193,6 +193,37 @@ public sealed class CliTests(RedisFixture redis) : IClassFixture<RedisFixture>, 
     }
 
     [Fact]
+    public async Task Tasks_and_dead_list_of_a_queue_the_store_does_not_know_say_so_and_exit_1()
+    {
+        await _store.EnqueueManyAsync(Queue, [Add(1, 2)]);
+
+        // A mistyped queue (or a prefix that is not the application's) is no known queue: not an empty one.
+        foreach (var arguments in new[] { new[] { "tasks", "defualt" }, ["tasks", "defualt", "--json"], ["dead", "list", "defualt"], ["dead", "list", "defualt", "--json"] })
+        {
+            var (exit, output) = await Cli(arguments);
+            Assert.True(exit == 1, $"{string.Join(' ', arguments)}: exit {exit}: {output}");
+            Assert.StartsWith("typedtasks: no queue 'defualt' is known here (no task was sent to it and no live worker serves it): typedtasks status lists the queues", output, StringComparison.Ordinal);
+        }
+
+        // The known queue with nothing in the state asked for is still an empty answer, exit 0.
+        var (known, knownText) = await Cli("dead", "list", Queue);
+        Assert.True(known == 0, knownText);
+        Assert.Contains("No failed tasks in 'default'.", knownText, StringComparison.Ordinal);
+        var (knownTasks, knownTasksText) = await Cli("tasks", Queue, "--state", "Retrying");
+        Assert.True(knownTasks == 0, knownTasksText);
+        Assert.Contains("No Retrying tasks in 'default'.", knownTasksText, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_prefix_option_names_the_setting_an_application_sets_its_prefix_with()
+    {
+        var (exit, help) = await Run(["status", "--help"]);
+        Assert.True(exit == 0, help);
+        Assert.Contains("TypedTasks:RedisTransport:KeyPrefix", help, StringComparison.Ordinal);
+        Assert.DoesNotContain("TypedTasks:Redis:KeyPrefix", help, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Arguments_nested_100000_deep_are_listed_and_inspected_with_a_depth_marker()
     {
         // The arguments: one array in another, 100,000 deep, as a hostile or broken producer may send.

@@ -5,6 +5,7 @@ using System.CommandLine.Invocation;
 using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Linq;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using System.Threading.Tasks;
@@ -30,7 +31,9 @@ namespace TypedTasks.Cli
 
         // Arguments and results arrive as JSON text from the inspector, already bounded in depth;
         // a report embeds them, so it may nest a few levels deeper.
-        private static readonly JsonSerializerOptions Json = new() { WriteIndented = false, MaxDepth = 128 };
+        // For a terminal and jq, not a web page: '+' of an offset and quotes in arguments are
+        // written as they are, control characters still escaped.
+        private static readonly JsonSerializerOptions Json = new() { WriteIndented = false, MaxDepth = 128, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
         private static readonly Option<string?> RedisOption = new("--redis")
         {

@@ -215,6 +215,21 @@ public sealed class CliTests(RedisFixture redis) : IClassFixture<RedisFixture>, 
     }
 
     [Fact]
+    public async Task Json_output_writes_offsets_and_quotes_as_they_are_and_escapes_control_characters()
+    {
+        // Input: a failed task whose argument holds quotes, '+', '<' and an escape character.
+        var id = await FailAsync("it.quote", "it's a+b <c>\u001b[31m");
+
+        var (exit, output) = await Cli("inspect", id, "--json");
+        Assert.True(exit == 0, output);
+        Assert.Matches("\"updated_at\":\"[^\"]+\\+00:00\"", output);
+        Assert.Contains("it's a+b <c>\\u001B[31m", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("\\u002B", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("\u001b", output, StringComparison.Ordinal);
+        Assert.Equal("it's a+b <c>\u001b[31m", Parse(output).GetProperty("arguments")[0].GetString());
+    }
+
+    [Fact]
     public async Task The_prefix_option_names_the_setting_an_application_sets_its_prefix_with()
     {
         var (exit, help) = await Run(["status", "--help"]);

@@ -115,7 +115,7 @@ namespace TypedTasks.Cli
             });
 
             var status = new Command("status", "Queues (tasks in each state, live workers) and live workers; queues with waiting tasks and no live worker are marked") { json };
-            status.SetAction((p, _) => WithInspectorAsync(p, secrets, i => StatusAsync(i, p.GetValue(json))));
+            status.SetAction((p, _) => WithInspectorAsync(p, secrets, i => StatusAsync(i, p.GetValue(PrefixOption)!, p.GetValue(json))));
 
             var workers = new Command("workers", "The live workers: queues, concurrency, the tasks they hold, heartbeat age") { json };
             workers.SetAction((p, _) => WithInspectorAsync(p, secrets, i => WorkersAsync(i, p.GetValue(json))));
@@ -320,7 +320,7 @@ namespace TypedTasks.Cli
         [GeneratedRegex(@"(?:^|,)\s*password\s*=([^,]*)", RegexOptions.IgnoreCase)]
         private static partial Regex Password();
 
-        private static async Task<int> StatusAsync(ITaskInspector inspector, bool json)
+        private static async Task<int> StatusAsync(ITaskInspector inspector, string prefix, bool json)
         {
             var queues = await inspector.GetQueuesAsync();
             var workers = await inspector.GetWorkersAsync();
@@ -350,7 +350,8 @@ namespace TypedTasks.Cli
             }
 
             Console.WriteLine(queues.Count == 0
-                ? "No queues."
+                // Most often a prefix other than the application's: say which one was looked under.
+                ? $"No queues under the key prefix '{prefix}' (--prefix; an application sets its own with TypedTasks:RedisTransport:KeyPrefix)."
                 : Table(
                     ["QUEUE", "PENDING", "SCHEDULED", "RUNNING", "RETRYING", "SUCCEEDED", "FAILED", "CANCELED", "EXPIRED", "WORKERS"],
                     queues.Select(q => new[]

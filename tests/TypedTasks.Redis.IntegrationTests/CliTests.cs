@@ -230,12 +230,17 @@ public sealed class CliTests(RedisFixture redis) : IClassFixture<RedisFixture>, 
     }
 
     [Fact]
-    public async Task The_prefix_option_names_the_setting_an_application_sets_its_prefix_with()
+    public async Task The_prefix_option_and_an_empty_status_name_the_setting_an_application_sets_its_prefix_with()
     {
         var (exit, help) = await Run(["status", "--help"]);
         Assert.True(exit == 0, help);
         Assert.Contains("TypedTasks:RedisTransport:KeyPrefix", help, StringComparison.Ordinal);
         Assert.DoesNotContain("TypedTasks:Redis:KeyPrefix", help, StringComparison.Ordinal);
+
+        // Input: status under a prefix no application wrote. It names the prefix it looked under.
+        var (empty, text) = await Cli("status");
+        Assert.True(empty == 0, text);
+        Assert.StartsWith($"No queues under the key prefix '{_prefix}' (--prefix; an application sets its own with TypedTasks:RedisTransport:KeyPrefix).", text, StringComparison.Ordinal);
     }
 
     [Fact]

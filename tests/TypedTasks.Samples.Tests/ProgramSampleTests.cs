@@ -52,6 +52,21 @@ public sealed class ProgramSampleTests
     }
 
     [Fact]
+    public async Task The_quickstart_refuses_arguments_it_does_not_understand_instead_of_running_in_memory()
+    {
+        // Input: --redis without its value, an unknown option, and a password split from its host.
+        foreach (var arguments in new[] { new[] { "--redis" }, ["--bogus"], ["--redis", "--bogus"], ["--redis", "127.0.0.1:6379", "password=s3cret-word"] })
+        {
+            await using var quickstart = ChildProcess.Start("Quickstart", arguments);
+            Assert.True(await quickstart.WaitForExitAsync(Limit), quickstart.Output);
+            Assert.True(quickstart.ExitCode == 2, $"{string.Join(' ', arguments)}: exit {quickstart.ExitCode}: {quickstart.Output}");
+            Assert.Contains("The quickstart takes no argument, or --redis HOST:PORT", quickstart.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain("in-memory", quickstart.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain("s3cret-word", quickstart.Output, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task The_distributed_samples_producer_gets_its_results_from_the_worker_process()
     {
         await using var redis = await RedisServer.StartAsync();

@@ -499,10 +499,14 @@ namespace TypedTasks.Cli
 
             if (task.ErrorType is not null)
             {
-                Console.WriteLine($"{"error",-15} {task.ErrorType}: {task.ErrorMessage}");
+                var head = $"{task.ErrorType}: {task.ErrorMessage}";
+                Console.WriteLine($"{"error",-15} {head}");
                 if (task.ErrorStackTrace is { Length: > 0 } stack)
                 {
-                    Console.WriteLine(stack);
+                    // A .NET worker keeps the exception's whole text, whose first line is the one just printed.
+                    Console.WriteLine(stack.StartsWith(head + "\n", StringComparison.Ordinal) ? stack[(head.Length + 1)..]
+                        : stack.StartsWith(head + "\r\n", StringComparison.Ordinal) ? stack[(head.Length + 2)..]
+                        : stack);
                 }
             }
 

@@ -230,6 +230,24 @@ public sealed class CliTests(RedisFixture redis) : IClassFixture<RedisFixture>, 
     }
 
     [Fact]
+    public async Task Inspect_prints_the_error_line_once_when_the_stored_details_begin_with_it()
+    {
+        // Input: a failure stored as a .NET worker stores it, the exception's whole text (its
+        // "type: message" line, then the stack), and one whose details are the stack only.
+        var message = "order " + Guid.NewGuid().ToString("N") + " is gone";
+        var whole = await FailWithAsync(new TaskError("System.InvalidOperationException", message, $"System.InvalidOperationException: {message}\n   at Shop.OrderTasks.Confirm()"));
+        var (exit, output) = await Cli("inspect", whole);
+        Assert.True(exit == 0, output);
+        Assert.Equal(1, output.Split(message).Length - 1);
+        Assert.Contains($"System.InvalidOperationException: {message}\n   at Shop.OrderTasks.Confirm()", output.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+
+        var stackOnly = await FailWithAsync(new TaskError("System.InvalidOperationException", message, "   at Shop.OrderTasks.Confirm()"));
+        var (stackExit, stackOutput) = await Cli("inspect", stackOnly);
+        Assert.True(stackExit == 0, stackOutput);
+        Assert.Contains($"System.InvalidOperationException: {message}\n   at Shop.OrderTasks.Confirm()", stackOutput.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_prefix_option_and_an_empty_status_name_the_setting_an_application_sets_its_prefix_with()
     {
         var (exit, help) = await Run(["status", "--help"]);
@@ -526,6 +544,16 @@ public sealed class CliTests(RedisFixture redis) : IClassFixture<RedisFixture>, 
         var lease = await FetchOneAsync();
         Assert.Equal(id, lease.Id);
         var error = new TaskError("System.InvalidOperationException", (task == "it.fail-first" ? "first call fails for " : "") + argument, "at WorkerTasks.FailFirst()");
+        Assert.True(await _store.CompleteAsync(lease, TaskCompletion.Failed(error)));
+        return id;
+    }
+
+    /// <summary>Enqueues one task and ends its first run with <paramref name="error"/>, as a worker does; returns its id.</summary>
+    private async Task<string> FailWithAsync(TaskError error)
+    {
+        var id = await _store.EnqueueAsync(Queue, Add(1, 2));
+        var lease = await FetchOneAsync();
+        Assert.Equal(id, lease.Id);
         Assert.True(await _store.CompleteAsync(lease, TaskCompletion.Failed(error)));
         return id;
     }

@@ -297,6 +297,11 @@ namespace TypedTasks.Cli
         private static async Task<int?> UnknownQueueAsync(ITaskInspector inspector, string queue)
             => await inspector.GetQueueAsync(queue) is null ? Fail(1, UnknownQueue(queue)) : null;
 
+        /// <summary>Why no task has the id; an id without its queue is not one a store made.</summary>
+        private static string NoTask(string id) => id.Contains('@', StringComparison.Ordinal)
+            ? $"no task with id '{id}' (never enqueued here, or it ended longer ago than the result TTL and its record expired)"
+            : $"no task with id '{id}': a task id ends with @ and its queue, as 5f1c2a9e-17@default (typedtasks tasks QUEUE lists the ids of a queue)";
+
         private static string UnknownQueue(string queue)
             => $"no queue '{queue}' is known here (no task was sent to it and no live worker serves it): typedtasks status lists the queues; check --prefix and --redis";
 
@@ -453,7 +458,7 @@ namespace TypedTasks.Cli
             var task = await inspector.GetTaskAsync(id);
             if (task is null)
             {
-                return Fail(1, $"no task with id '{id}' (never enqueued here, or it ended longer ago than the result TTL and its record expired)");
+                return Fail(1, NoTask(id));
             }
 
             var report = new Dictionary<string, object?>
@@ -665,7 +670,7 @@ namespace TypedTasks.Cli
             }
 
             return task is null
-                ? Fail(1, $"no task with id '{id}' (never enqueued here, or it ended longer ago than the result TTL and its record expired)")
+                ? Fail(1, NoTask(id))
                 : Fail(1, $"task {id} had already ended: {task.State}.");
         }
 

@@ -248,6 +248,23 @@ public sealed class CliTests(RedisFixture redis) : IClassFixture<RedisFixture>, 
     }
 
     [Fact]
+    public async Task Inspect_and_cancel_of_an_id_without_its_queue_say_what_a_task_id_looks_like()
+    {
+        // Input: an id without "@queue" (a sequence number alone, as a newcomer copies it), and one
+        // with a queue that holds no such task. Both exit 1; only the first is told the id's form.
+        foreach (var command in new[] { "inspect", "cancel" })
+        {
+            var (exit, output) = await Cli(command, "17");
+            Assert.True(exit == 1, $"{command}: exit {exit}: {output}");
+            Assert.StartsWith("typedtasks: no task with id '17': a task id ends with @ and its queue, as 5f1c2a9e-17@default (typedtasks tasks QUEUE lists the ids of a queue)", output, StringComparison.Ordinal);
+
+            var (knownForm, knownFormText) = await Cli(command, "17@default");
+            Assert.True(knownForm == 1, $"{command}: exit {knownForm}: {knownFormText}");
+            Assert.StartsWith("typedtasks: no task with id '17@default' (never enqueued here", knownFormText, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task The_prefix_option_and_an_empty_status_name_the_setting_an_application_sets_its_prefix_with()
     {
         var (exit, help) = await Run(["status", "--help"]);

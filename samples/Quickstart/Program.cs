@@ -13,6 +13,15 @@ using TypedTasks.Transport;
 
 // dotnet run --project samples/Quickstart                    (in-memory task store, no Redis needed)
 // dotnet run --project samples/Quickstart -- --redis HOST:PORT  (the same on Redis)
+// Only --redis HOST:PORT is understood: anything else (a typo, --redis without its value) would
+// otherwise run in memory without a word. The arguments are not echoed: they may hold a password.
+if (args.Length != 0 && (args.Length != 2 || args[0] != "--redis" || string.IsNullOrWhiteSpace(args[1]) || args[1].StartsWith('-')))
+{
+    Console.Error.WriteLine("The quickstart takes no argument, or --redis HOST:PORT (a StackExchange.Redis connection string): "
+        + "dotnet run --project samples/Quickstart -- --redis 127.0.0.1:6379");
+    return 2;
+}
+
 var builder = Host.CreateApplicationBuilder(args);
 var redis = ArgValue(args, "--redis");
 if (redis is not null)

@@ -20,7 +20,15 @@ using WebApi;
 // Without TypedTasks:Redis the in-memory task store is used. WebApi:Worker=false runs no worker here
 // (producer only), for when workers run elsewhere.
 var builder = WebApplication.CreateBuilder(args);
-builder.Services.AddProblemDetails();
+builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = problem =>
+{
+    // The client learns why and when to come back; the endpoint and what to check stay in the log.
+    if (problem.Exception is TransportException)
+    {
+        problem.ProblemDetails.Detail = "The task store cannot be reached for now: try again later.";
+        problem.HttpContext.Response.Headers.RetryAfter = "5";
+    }
+});
 var typed = builder.Services.AddTypedTasks();
 if (builder.Configuration.GetValue("WebApi:Worker", defaultValue: true))
 {

@@ -42,6 +42,9 @@ namespace TypedTasks.Cli
                 return 0;
             }
 
+            // A schedule is fired by the workers serving its queue: with none live, nothing fires it.
+            var served = (await inspector.GetWorkersAsync()).SelectMany(w => w.Queues).ToHashSet(System.StringComparer.Ordinal);
+            var unserved = all.Where(s => s.Problem is null && !s.Paused && !served.Contains(s.Queue)).ToList();
             System.Console.WriteLine(all.Count == 0
                 ? "No schedules."
                 : Table(
@@ -50,11 +53,16 @@ namespace TypedTasks.Cli
                     {
                         s.Name, s.TaskName, s.Queue, s.Cron, s.TimeZone, Time(s.NextFireAt) ?? "-", Time(s.LastFireAt) ?? "-",
                         s.LastFireAt is null ? "-" : s.LastTaskId is null ? "skipped" : s.LastState?.ToString() ?? "unknown",
-                        s.Problem is not null ? "BROKEN (!)" : s.Paused ? "paused" : s.TriggerPending ? "trigger waiting" : "active",
+                        (s.Problem is not null ? "BROKEN (!)" : s.Paused ? "paused" : s.TriggerPending ? "trigger waiting" : "active") + (unserved.Contains(s) ? " (!)" : ""),
                     })));
             foreach (var broken in all.Where(s => s.Problem is not null))
             {
                 System.Console.WriteLine($"(!) {broken.Name}: {broken.Problem}");
+            }
+
+            foreach (var idle in unserved)
+            {
+                System.Console.WriteLine($"(!) {idle.Name}: no live worker serves queue '{idle.Queue}', so nothing fires it: start a worker with '{idle.Queue}' among its queues (TypedTasks:Worker:Queues) on the same Redis and key prefix.");
             }
 
             return 0;

@@ -5,6 +5,7 @@ using System.CommandLine.Invocation;
 using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Linq;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using System.Threading.Tasks;
@@ -30,7 +31,9 @@ namespace TypedTasks.Cli
 
         // Arguments and results arrive as JSON text from the inspector, already bounded in depth;
         // a report embeds them, so it may nest a few levels deeper.
-        private static readonly JsonSerializerOptions Json = new() { WriteIndented = false, MaxDepth = 128 };
+        // For a terminal and jq, not a web page: '+' of an offset and quotes in arguments are
+        // written as they are, control characters still escaped.
+        private static readonly JsonSerializerOptions Json = new() { WriteIndented = false, MaxDepth = 128, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
         private static readonly Option<string?> RedisOption = new("--redis")
         {
@@ -41,7 +44,7 @@ namespace TypedTasks.Cli
 
         private static readonly Option<string> PrefixOption = new("--prefix")
         {
-            Description = "The key prefix of the application (TypedTasks:Redis:KeyPrefix)",
+            Description = "The key prefix of the application (RedisTransportOptions.KeyPrefix, TypedTasks:RedisTransport:KeyPrefix)",
             HelpName = "PREFIX",
             DefaultValueFactory = _ => "tt",
             Recursive = true,
@@ -112,7 +115,7 @@ namespace TypedTasks.Cli
             });
 
             var status = new Command("status", "Queues (tasks in each state, live workers) and live workers; queues with waiting tasks and no live worker are marked") { json };
-            status.SetAction((p, _) => WithInspectorAsync(p, secrets, i => StatusAsync(i, p.GetValue(json))));
+            status.SetAction((p, _) => WithInspectorAsync(p, secrets, i => StatusAsync(i, p.GetValue(PrefixOption)!, p.GetValue(json))));
 
             var workers = new Command("workers", "The live workers: queues, concurrency, the tasks they hold, heartbeat age") { json };
             workers.SetAction((p, _) => WithInspectorAsync(p, secrets, i => WorkersAsync(i, p.GetValue(json))));
@@ -287,6 +290,21 @@ namespace TypedTasks.Cli
                 _ => e.ToString() ?? "?",
             }));
 
+        /// <summary>
+        /// Exit 1 with why when the store knows no queue of that name, so that a mistyped queue or
+        /// prefix is told apart from a known queue with nothing to show; null when it knows it.
+        /// </summary>
+        private static async Task<int?> UnknownQueueAsync(ITaskInspector inspector, string queue)
+            => await inspector.GetQueueAsync(queue) is null ? Fail(1, UnknownQueue(queue)) : null;
+
+        /// <summary>Why no task has the id; an id without its queue is not one a store made.</summary>
+        private static string NoTask(string id) => id.Contains('@', StringComparison.Ordinal)
+            ? $"no task with id '{id}' (never enqueued here, or it ended longer ago than the result TTL and its record expired)"
+            : $"no task with id '{id}': a task id ends with @ and its queue, as 5f1c2a9e-17@default (typedtasks tasks QUEUE lists the ids of a queue)";
+
+        private static string UnknownQueue(string queue)
+            => $"no queue '{queue}' is known here (no task was sent to it and no live worker serves it): typedtasks status lists the queues; check --prefix and --redis";
+
         private static int Fail(int exit, string message)
         {
             Console.Error.WriteLine($"typedtasks: {message}");
@@ -307,7 +325,7 @@ namespace TypedTasks.Cli
         [GeneratedRegex(@"(?:^|,)\s*password\s*=([^,]*)", RegexOptions.IgnoreCase)]
         private static partial Regex Password();
 
-        private static async Task<int> StatusAsync(ITaskInspector inspector, bool json)
+        private static async Task<int> StatusAsync(ITaskInspector inspector, string prefix, bool json)
         {
             var queues = await inspector.GetQueuesAsync();
             var workers = await inspector.GetWorkersAsync();
@@ -337,7 +355,8 @@ namespace TypedTasks.Cli
             }
 
             Console.WriteLine(queues.Count == 0
-                ? "No queues."
+                // Most often a prefix other than the application's: say which one was looked under.
+                ? $"No queues under the key prefix '{prefix}' (--prefix; an application sets its own with TypedTasks:RedisTransport:KeyPrefix)."
                 : Table(
                     ["QUEUE", "PENDING", "SCHEDULED", "RUNNING", "RETRYING", "SUCCEEDED", "FAILED", "CANCELED", "EXPIRED", "WORKERS"],
                     queues.Select(q => new[]
@@ -439,7 +458,7 @@ namespace TypedTasks.Cli
             var task = await inspector.GetTaskAsync(id);
             if (task is null)
             {
-                return Fail(1, $"no task with id '{id}' (never enqueued here, or it ended longer ago than the result TTL and its record expired)");
+                return Fail(1, NoTask(id));
             }
 
             var report = new Dictionary<string, object?>
@@ -485,10 +504,14 @@ namespace TypedTasks.Cli
 
             if (task.ErrorType is not null)
             {
-                Console.WriteLine($"{"error",-15} {task.ErrorType}: {task.ErrorMessage}");
+                var head = $"{task.ErrorType}: {task.ErrorMessage}";
+                Console.WriteLine($"{"error",-15} {head}");
                 if (task.ErrorStackTrace is { Length: > 0 } stack)
                 {
-                    Console.WriteLine(stack);
+                    // A .NET worker keeps the exception's whole text, whose first line is the one just printed.
+                    Console.WriteLine(stack.StartsWith(head + "\n", StringComparison.Ordinal) ? stack[(head.Length + 1)..]
+                        : stack.StartsWith(head + "\r\n", StringComparison.Ordinal) ? stack[(head.Length + 2)..]
+                        : stack);
                 }
             }
 
@@ -498,6 +521,11 @@ namespace TypedTasks.Cli
         private static async Task<int> TasksAsync(ITaskInspector inspector, string queue, TaskState state, long offset, int count, bool json)
         {
             var page = await inspector.GetTasksAsync(queue, state, offset, count);
+            if (page.Count == 0 && await UnknownQueueAsync(inspector, queue) is { } unknown)
+            {
+                return unknown;
+            }
+
             if (json)
             {
                 Print(new { model = InspectorModel.Version, queue, state = state.ToString(), offset, count, tasks = page.Select(SummaryJson) });
@@ -546,6 +574,11 @@ namespace TypedTasks.Cli
             {
                 total += q.Counts.Failed;
                 rows.AddRange(await inspector.GetTasksAsync(q.Name, TaskState.Failed, 0, count));
+            }
+
+            if (queue is not null && queues.Count == 0)
+            {
+                return Fail(1, UnknownQueue(queue));
             }
 
             if (json)
@@ -637,7 +670,7 @@ namespace TypedTasks.Cli
             }
 
             return task is null
-                ? Fail(1, $"no task with id '{id}' (never enqueued here, or it ended longer ago than the result TTL and its record expired)")
+                ? Fail(1, NoTask(id))
                 : Fail(1, $"task {id} had already ended: {task.State}.");
         }
 

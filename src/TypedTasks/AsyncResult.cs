@@ -158,7 +158,11 @@ public sealed class AsyncResult<T> : AsyncResult
         }
         catch (MessagePackSerializationException ex)
         {
-            throw new InvalidOperationException($"The result of task {info.TaskName} ({Id}) cannot be read as {typeof(T)}: {ex.Message}", ex);
+            // A handle made from an id by another task's proxy: name the task the id belongs to.
+            var other = TaskName is { } expected && !string.Equals(expected, info.TaskName, StringComparison.Ordinal)
+                ? $" The id is of task {info.TaskName}, not {expected}: read it through the proxy of {info.TaskName}."
+                : "";
+            throw new InvalidOperationException($"The result of task {info.TaskName} ({Id}) cannot be read as {typeof(T)}: {ex.Message}{other}", ex);
         }
     }
 

@@ -236,7 +236,7 @@ internal sealed partial class QueueCoverage : IDisposable, IAsyncDisposable
     [LoggerMessage(40, LogLevel.Warning, "No live worker serves queue '{Queue}', to which task {TaskName} is sent: its messages wait there until one does. Check that a worker runs with '{Queue}' among its queues (TypedTasks:Worker:Queues) and uses the same Redis and key prefix as this producer. Warned once per queue and task.")]
     private static partial void LogNoWorker(ILogger logger, string queue, string taskName);
 
-    [LoggerMessage(41, LogLevel.Warning, "The live workers of queue '{Queue}' do not know task {TaskName} (workers: {Workers}): each such message will be set aside in the queue's dead-letter list. Deploy a worker that has the task, or check that no other application shares this Redis, key prefix and queue (give each its own key prefix or queues). Warned once per queue and task.")]
+    [LoggerMessage(41, LogLevel.Warning, "The live workers of queue '{Queue}' do not know task {TaskName} (workers: {Workers}): each such task will end Failed (unknown task) and stay in the queue's failed tasks (typedtasks dead list). Deploy a worker that has the task, or check that no other application shares this Redis, key prefix and queue (give each its own key prefix or queues). Warned once per queue and task.")]
     private static partial void LogTaskUnknown(ILogger logger, string queue, string taskName, string workers);
 
     [LoggerMessage(43, LogLevel.Debug, "Queue '{Queue}' has {Count} live worker(s) that can run task {TaskName}")]

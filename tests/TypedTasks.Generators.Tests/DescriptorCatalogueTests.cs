@@ -27,5 +27,9 @@ public sealed class DescriptorCatalogueTests
             Assert.Contains($"## {descriptor.Id}", docs, StringComparison.Ordinal);
             Assert.Contains($"void {descriptor.Id}_", tests, StringComparison.Ordinal);
         }
+
+        // The README's feature list gives the range of ids: it ends at the newest one.
+        var readme = File.ReadAllText(GeneratorHarness.RepoFile("README.md"));
+        Assert.Contains($"`TT0001`–`{ids.Max(StringComparer.Ordinal)}`", readme, StringComparison.Ordinal);
     }
 }

@@ -137,6 +137,8 @@ public sealed partial class PackedPackageTests(PackedPackages packed)
         using var refused = await downHttp.PostAsync(new Uri("/reports?title=q3", UriKind.Relative), content: null);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
         Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("The task store cannot be reached for now: try again later.", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(TimeSpan.FromSeconds(5), refused.Headers.RetryAfter?.Delta);
     }
 
     [Fact]

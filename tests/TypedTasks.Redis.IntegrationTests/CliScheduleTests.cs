@@ -5,6 +5,7 @@ using System.Threading.Tasks;
 using TypedTasks.Redis.Store;
 using TypedTasks.Scheduling;
 using TypedTasks.Testing.StoreConformance;
+using TypedTasks.Transport;
 
 namespace TypedTasks.Redis.IntegrationTests;
 
@@ -54,5 +55,26 @@ public sealed class CliScheduleTests(RedisFixture redis) : IClassFixture<RedisFi
         var (missingExit, missing) = await Cli("schedules", "trigger", "no-such-schedule");
         Assert.Equal(1, missingExit);
         Assert.Contains("no schedule named 'no-such-schedule'", missing, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Schedules_marks_a_schedule_whose_queue_no_live_worker_serves()
+    {
+        // Input: a schedule of queue "reports" with no live worker, then a worker serving
+        // "reports". The first listing says that nothing fires it and what to start; the second does not.
+        var task = Firers.Task("cli.hourly", "reports");
+        var schedules = new TaskSchedules(_store, TimeProvider.System);
+        await schedules.UpsertAsync("hourly-report", TaskCall.Bind(task, ScheduleDefinition.NoArguments, new TaskClient(_store)), "0 * * * *");
+
+        var (exit, table) = await Cli("schedules");
+        Assert.True(exit == 0, table);
+        Assert.Contains("active (!)", table, StringComparison.Ordinal);
+        Assert.Contains("(!) hourly-report: no live worker serves queue 'reports', so nothing fires it: start a worker with 'reports' among its queues (TypedTasks:Worker:Queues)", table, StringComparison.Ordinal);
+
+        await _store.HeartbeatAsync(new WorkerDescription(["reports"], 1, new WorkerStatus()), []);
+        var (servedExit, served) = await Cli("schedules");
+        Assert.True(servedExit == 0, served);
+        Assert.Contains("hourly-report", served, StringComparison.Ordinal);
+        Assert.DoesNotContain("(!)", served, StringComparison.Ordinal);
     }
 }

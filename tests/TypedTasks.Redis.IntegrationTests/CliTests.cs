@@ -193,6 +193,92 @@ public sealed class CliTests(RedisFixture redis) : IClassFixture<RedisFixture>, 
     }
 
     [Fact]
+    public async Task Tasks_and_dead_list_of_a_queue_the_store_does_not_know_say_so_and_exit_1()
+    {
+        await _store.EnqueueManyAsync(Queue, [Add(1, 2)]);
+
+        // A mistyped queue (or a prefix that is not the application's) is no known queue: not an empty one.
+        foreach (var arguments in new[] { new[] { "tasks", "defualt" }, ["tasks", "defualt", "--json"], ["dead", "list", "defualt"], ["dead", "list", "defualt", "--json"] })
+        {
+            var (exit, output) = await Cli(arguments);
+            Assert.True(exit == 1, $"{string.Join(' ', arguments)}: exit {exit}: {output}");
+            Assert.StartsWith("typedtasks: no queue 'defualt' is known here (no task was sent to it and no live worker serves it): typedtasks status lists the queues", output, StringComparison.Ordinal);
+        }
+
+        // The known queue with nothing in the state asked for is still an empty answer, exit 0.
+        var (known, knownText) = await Cli("dead", "list", Queue);
+        Assert.True(known == 0, knownText);
+        Assert.Contains("No failed tasks in 'default'.", knownText, StringComparison.Ordinal);
+        var (knownTasks, knownTasksText) = await Cli("tasks", Queue, "--state", "Retrying");
+        Assert.True(knownTasks == 0, knownTasksText);
+        Assert.Contains("No Retrying tasks in 'default'.", knownTasksText, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Json_output_writes_offsets_and_quotes_as_they_are_and_escapes_control_characters()
+    {
+        // Input: a failed task whose argument holds quotes, '+', '<' and an escape character.
+        var id = await FailAsync("it.quote", "it's a+b <c>\u001b[31m");
+
+        var (exit, output) = await Cli("inspect", id, "--json");
+        Assert.True(exit == 0, output);
+        Assert.Matches("\"updated_at\":\"[^\"]+\\+00:00\"", output);
+        Assert.Contains("it's a+b <c>\\u001B[31m", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("\\u002B", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("\u001b", output, StringComparison.Ordinal);
+        Assert.Equal("it's a+b <c>\u001b[31m", Parse(output).GetProperty("arguments")[0].GetString());
+    }
+
+    [Fact]
+    public async Task Inspect_prints_the_error_line_once_when_the_stored_details_begin_with_it()
+    {
+        // Input: a failure stored as a .NET worker stores it, the exception's whole text (its
+        // "type: message" line, then the stack), and one whose details are the stack only.
+        var message = "order " + Guid.NewGuid().ToString("N") + " is gone";
+        var whole = await FailWithAsync(new TaskError("System.InvalidOperationException", message, $"System.InvalidOperationException: {message}\n   at Shop.OrderTasks.Confirm()"));
+        var (exit, output) = await Cli("inspect", whole);
+        Assert.True(exit == 0, output);
+        Assert.Equal(1, output.Split(message).Length - 1);
+        Assert.Contains($"System.InvalidOperationException: {message}\n   at Shop.OrderTasks.Confirm()", output.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+
+        var stackOnly = await FailWithAsync(new TaskError("System.InvalidOperationException", message, "   at Shop.OrderTasks.Confirm()"));
+        var (stackExit, stackOutput) = await Cli("inspect", stackOnly);
+        Assert.True(stackExit == 0, stackOutput);
+        Assert.Contains($"System.InvalidOperationException: {message}\n   at Shop.OrderTasks.Confirm()", stackOutput.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Inspect_and_cancel_of_an_id_without_its_queue_say_what_a_task_id_looks_like()
+    {
+        // Input: an id without "@queue" (a sequence number alone, as a newcomer copies it), and one
+        // with a queue that holds no such task. Both exit 1; only the first is told the id's form.
+        foreach (var command in new[] { "inspect", "cancel" })
+        {
+            var (exit, output) = await Cli(command, "17");
+            Assert.True(exit == 1, $"{command}: exit {exit}: {output}");
+            Assert.StartsWith("typedtasks: no task with id '17': a task id ends with @ and its queue, as 5f1c2a9e-17@default (typedtasks tasks QUEUE lists the ids of a queue)", output, StringComparison.Ordinal);
+
+            var (knownForm, knownFormText) = await Cli(command, "17@default");
+            Assert.True(knownForm == 1, $"{command}: exit {knownForm}: {knownFormText}");
+            Assert.StartsWith("typedtasks: no task with id '17@default' (never enqueued here", knownFormText, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task The_prefix_option_and_an_empty_status_name_the_setting_an_application_sets_its_prefix_with()
+    {
+        var (exit, help) = await Run(["status", "--help"]);
+        Assert.True(exit == 0, help);
+        Assert.Contains("TypedTasks:RedisTransport:KeyPrefix", help, StringComparison.Ordinal);
+        Assert.DoesNotContain("TypedTasks:Redis:KeyPrefix", help, StringComparison.Ordinal);
+
+        // Input: status under a prefix no application wrote. It names the prefix it looked under.
+        var (empty, text) = await Cli("status");
+        Assert.True(empty == 0, text);
+        Assert.StartsWith($"No queues under the key prefix '{_prefix}' (--prefix; an application sets its own with TypedTasks:RedisTransport:KeyPrefix).", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Arguments_nested_100000_deep_are_listed_and_inspected_with_a_depth_marker()
     {
         // The arguments: one array in another, 100,000 deep, as a hostile or broken producer may send.
@@ -475,6 +561,16 @@ public sealed class CliTests(RedisFixture redis) : IClassFixture<RedisFixture>, 
         var lease = await FetchOneAsync();
         Assert.Equal(id, lease.Id);
         var error = new TaskError("System.InvalidOperationException", (task == "it.fail-first" ? "first call fails for " : "") + argument, "at WorkerTasks.FailFirst()");
+        Assert.True(await _store.CompleteAsync(lease, TaskCompletion.Failed(error)));
+        return id;
+    }
+
+    /// <summary>Enqueues one task and ends its first run with <paramref name="error"/>, as a worker does; returns its id.</summary>
+    private async Task<string> FailWithAsync(TaskError error)
+    {
+        var id = await _store.EnqueueAsync(Queue, Add(1, 2));
+        var lease = await FetchOneAsync();
+        Assert.Equal(id, lease.Id);
         Assert.True(await _store.CompleteAsync(lease, TaskCompletion.Failed(error)));
         return id;
     }

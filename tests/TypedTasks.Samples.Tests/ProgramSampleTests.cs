@@ -52,6 +52,38 @@ public sealed class ProgramSampleTests
     }
 
     [Fact]
+    public async Task The_quickstart_refuses_arguments_it_does_not_understand_instead_of_running_in_memory()
+    {
+        // Input: --redis without its value, an unknown option, and a password split from its host.
+        foreach (var arguments in new[] { new[] { "--redis" }, ["--bogus"], ["--redis", "--bogus"], ["--redis", "127.0.0.1:6379", "password=s3cret-word"] })
+        {
+            await using var quickstart = ChildProcess.Start("Quickstart", arguments);
+            Assert.True(await quickstart.WaitForExitAsync(Limit), quickstart.Output);
+            Assert.True(quickstart.ExitCode == 2, $"{string.Join(' ', arguments)}: exit {quickstart.ExitCode}: {quickstart.Output}");
+            Assert.Contains("The quickstart takes no argument, or --redis HOST:PORT", quickstart.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain("in-memory", quickstart.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain("s3cret-word", quickstart.Output, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task The_distributed_samples_producer_with_Redis_down_says_so_in_one_line_and_exits_1()
+    {
+        // Input: a Redis address nothing listens on, with a password. Error: one line naming the
+        // endpoint and what to check, no stack trace, no password, exit 1.
+        var endpoint = $"127.0.0.1:{RedisServer.FreePort()}";
+        await using var producer = ChildProcess.Start("Producer", [$"--TypedTasks:Redis={endpoint},password=s3cret-word,connectTimeout=1000"]);
+
+        Assert.True(await producer.WaitForExitAsync(Limit), producer.Output);
+        Assert.True(producer.ExitCode == 1, producer.Output);
+        Assert.Contains($"The producer stopped: Redis at {endpoint} could not be reached", producer.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cret-word", producer.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", producer.Output, StringComparison.Ordinal);
+        var lines = producer.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.DoesNotContain(lines, l => l.StartsWith("at ", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task The_distributed_samples_producer_gets_its_results_from_the_worker_process()
     {
         await using var redis = await RedisServer.StartAsync();

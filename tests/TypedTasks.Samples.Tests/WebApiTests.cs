@@ -157,6 +157,11 @@ public sealed class WebApiTests
         var response = await http.PostAsync("/add?x=2&y=3", null);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        // The body says why and the header when to try again; the endpoint is not given away.
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.Contains("\"detail\":\"The task store cannot be reached for now: try again later.\"", body, StringComparison.Ordinal);
+        Assert.DoesNotContain(port.ToString(System.Globalization.CultureInfo.InvariantCulture), body, StringComparison.Ordinal);
+        Assert.Equal(TimeSpan.FromSeconds(5), response.Headers.RetryAfter?.Delta);
     }
 
     [Fact]

@@ -58,6 +58,25 @@ public sealed class EnqueueInputTests
     }
 
     [Fact]
+    public async Task A_result_read_through_another_tasks_proxy_names_the_task_the_id_is_of()
+    {
+        // Input: the id of a succeeded tests.add (an int), read through the proxy of
+        // tests.echo-order (an Order). Error: the result cannot be read as Order, and the id is of
+        // tests.add, not tests.echo-order.
+        await using var host = await TestHost.StartAsync();
+        var sum = await Tasks.Add.WithClient(host.Client).EnqueueAsync(2, 3);
+        Assert.Equal(5, await sum.GetAsync(TestHost.Wait));
+
+        var wrong = Tasks.EchoOrder.WithClient(host.Client).GetResult(sum.Id);
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => wrong.GetAsync(TestHost.Wait));
+        Assert.StartsWith($"The result of task tests.add ({sum.Id}) cannot be read as {typeof(Order)}", error.Message, StringComparison.Ordinal);
+        Assert.EndsWith("The id is of task tests.add, not tests.echo-order: read it through the proxy of tests.add.", error.Message, StringComparison.Ordinal);
+
+        // Read through its own proxy, the same id still gives its result.
+        Assert.Equal(5, await Tasks.Add.WithClient(host.Client).GetResult(sum.Id).GetAsync(TestHost.Wait));
+    }
+
+    [Fact]
     public async Task A_bad_call_fails_the_task_it_returns_and_throws_nothing_at_the_call()
     {
         // Input: an enqueue to the queue "bad queue", one of a message over the size limit, a

@@ -75,6 +75,8 @@ public sealed class WhereIsMyTaskTests
         var warning = Assert.Single(logs.Warnings, w => w.Contains("do not know", StringComparison.Ordinal));
         Assert.Contains($"The live workers of queue 'default' do not know task {OtherApp.TaskName}", warning, StringComparison.Ordinal);
         Assert.Contains($"pid {Environment.ProcessId}", warning, StringComparison.Ordinal);
+        // What becomes of such a task, in the words of the tools that show it.
+        Assert.Contains("each such task will end Failed (unknown task) and stay in the queue's failed tasks (typedtasks dead list)", warning, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using TypedTasks;
+using TypedTasks.Transport;
 
 // A producer: no worker here. It enqueues invoices for the worker process and waits for the
 // typed results. --TypedTasks:Redis=HOST:PORT, or TypedTasks__Redis, names the Redis server
@@ -24,15 +25,24 @@ var customers = new[] { "Ada", "Grace", "Linus", "Barbara", "Ken" };
 var orders = Enumerable.Range(0, 20)
     .Select(i => (customer: i < customers.Length ? customers[i] : $"{customers[i % customers.Length]} #{(i / customers.Length) + 1}", lines: new[] { new Line("hours", 10 + i, 95m), new Line("licence", 1, 250m) }))
     .ToList();
-var invoices = await Invoicing.Tasks.Total.EnqueueManyAsync(orders);
-Console.WriteLine($"Enqueued {invoices.Count} invoices on queue 'invoicing'; waiting for a worker...");
-
 var byWorker = new SortedDictionary<string, int>(StringComparer.Ordinal);
-foreach (var invoice in invoices)
+try
 {
-    var summary = await invoice.GetAsync(TimeSpan.FromSeconds(60));
-    Console.WriteLine($"{summary.Customer}: {summary.Lines} lines, total {summary.Total} (worked by {summary.Worker})");
-    byWorker[summary.Worker] = byWorker.GetValueOrDefault(summary.Worker) + 1;
+    var invoices = await Invoicing.Tasks.Total.EnqueueManyAsync(orders);
+    Console.WriteLine($"Enqueued {invoices.Count} invoices on queue 'invoicing'; waiting for a worker...");
+    foreach (var invoice in invoices)
+    {
+        var summary = await invoice.GetAsync(TimeSpan.FromSeconds(60));
+        Console.WriteLine($"{summary.Customer}: {summary.Lines} lines, total {summary.Total} (worked by {summary.Worker})");
+        byWorker[summary.Worker] = byWorker.GetValueOrDefault(summary.Worker) + 1;
+    }
+}
+catch (TransportException unreachable)
+{
+    // Redis is down or out of reach: the message says what to check (never the password), in one line.
+    Console.Error.WriteLine($"The producer stopped: {unreachable.Message}");
+    await host.StopAsync();
+    return 1;
 }
 
 foreach (var (worker, count) in byWorker)

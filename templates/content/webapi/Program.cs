@@ -8,7 +8,15 @@ using TypedTasksWebApi;
 // Errors answer with problem details: 503 while Redis cannot be reached, 500 for anything else.
 // The task store is in memory unless TypedTasks:Redis is set (appsettings.json, TypedTasks__Redis=host:port).
 var builder = WebApplication.CreateBuilder(args);
-builder.Services.AddProblemDetails();
+builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = problem =>
+{
+    // The client learns why and when to come back; the endpoint and what to check stay in the log.
+    if (problem.Exception is TransportException)
+    {
+        problem.ProblemDetails.Detail = "The task store cannot be reached for now: try again later.";
+        problem.HttpContext.Response.Headers.RetryAfter = "5";
+    }
+});
 
 // The worker runs in this process. With Redis, remove AddWorker() to run workers elsewhere
 // (for example a typedtasks-worker project that references the same task classes).

@@ -1083,8 +1083,9 @@ local function join_successor(q, key, j, state, body, err, name, via)
   end
 end
 
--- The first problem among the keys a delivery to join key of q writes, or nil. Looked at once
--- per join and call while no successor is made (the keys' types are looked at once per call anyway).
+-- The first problem among the keys a delivery to join key of q writes when it ends the join (or
+-- relays), or nil. Looked at once per join and call while no successor is made (the keys' types
+-- are looked at once per call anyway), and only by a delivery that may end the join (deliver).
 local function join_problem(q, key)
   if q.joins_ok and q.joins_ok[key] then return nil end
   -- Every key the successor's making writes, its indexes included: a delivery that failed at its
@@ -1161,25 +1162,34 @@ local function deliver(q, key, i, kind, payload, mid, mname)
   -- Only what counting needs: the successor's fields are read once, when it is made, and the
   -- member ids (tens of kilobytes for a large group) only when a failure cancels them. Read once
   -- per call and join while it counts; read again after a delivery that ends it (its state moves).
+  -- The count (got) is kept here too: this call's own HINCRBYs are the only writes to it.
   q.joins = q.joins or {}
   local f = q.joins[key]
   if not f then
-    f = rcall('HMGET', jkey, 'n', 'mode', 'state', 'relay')
+    f = rcall('HMGET', jkey, 'n', 'mode', 'state', 'relay', 'got')
     f.n = tonumber(f[1])
+    f.got = tonumber(f[5]) or 0
     q.joins[key] = f
   end
   if not f[1] then
     q.joins[key] = nil
     return 'missing'
   end
-  local p = join_problem(q, key)
-  if p then error({ err = p }) end
+  local failing = kind ~= 's' and f[2] ~= 'settled'
+  -- The keys the successor's making writes are looked at only by a delivery that may make it
+  -- (the last member, or a failure) or relays (its outbox): any other one writes only the join,
+  -- whose type the HMGET above proved. Checked before the member is counted: a delivery that
+  -- failed at its last write would have counted the member and left no successor.
+  if f[4] or (f[3] == 'open' and (failing or f.got + 1 >= f.n)) then
+    local p = join_problem(q, key)
+    if p then error({ err = p }) end
+  end
   if rcall('HSETNX', jkey, 'o:' .. sformat('%d', i), kind .. payload) == 0 then return 'twice' end
   local got = rcall('HINCRBY', jkey, 'got', '1')
+  f.got = got
   -- Counted here for the first time: the joins of a fan-out hear it once too.
   if f[4] then relay(q, key, f[4], i, kind, payload, mid, mname) end
   if f[3] ~= 'open' then return 'late' end
-  local failing = kind ~= 's' and f[2] ~= 'settled'
   if not failing and got < f.n then return 'counted' end
   local g = rcall('HMGET', jkey, 'prio', 'at', 'env', 'name', 'link', 'lim', 'delay', 'eta')
   local j = { n = tonumber(f[1]), mode = f[2], state = f[3], prio = tonumber(g[1]), at = tonumber(g[2]), env = g[3],

@@ -12,7 +12,7 @@ local out = {}
 local count = #ARGV - A + 1
 for k = 1, count do
   serving = k
-  local e = cmsgpack.unpack(ARGV[A + k - 1])
+  local e = munpack(ARGV[A + k - 1])
   out[k] = deliver_here(q, e[2], e[3], e[4], e[5], e[6], e[7])
 end
 flush()

@@ -212,22 +212,16 @@ local ZERO_2, ZERO_4 = '\0\0', '\0\0\0\0'
 -- length below PACKED_MAX: a struct.pack per task and length would cost a C call and a new string.
 local PACKED_MAX = 4096
 local PACKED_2, PACKED_4
-local function pack2(n)
-  local v = PACKED_2[n]
+local function packed(cache, format, n)
+  local v = cache[n]
   if not v then
-    v = spack('>H', n)
-    if n < PACKED_MAX then PACKED_2[n] = v end
+    v = spack(format, n)
+    if n < PACKED_MAX then cache[n] = v end
   end
   return v
 end
-local function pack4(n)
-  local v = PACKED_4[n]
-  if not v then
-    v = spack('>I4', n)
-    if n < PACKED_MAX then PACKED_4[n] = v end
-  end
-  return v
-end
+local function pack2(n) return packed(PACKED_2, '>H', n) end
+local function pack4(n) return packed(PACKED_4, '>I4', n) end
 -- Both tables are filled as they are used, not all at once: a function library keeps them
 -- from call to call, but a script sent by EVAL (no functions on the server) starts empty on
 -- every call, and 256 entries made up front would cost it more than it saves.

@@ -427,6 +427,28 @@ public abstract class RedisTaskStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Enqueue_of_two_buckets_of_tasks_whose_second_bucket_holds_another_type_fails_and_stores_nothing()
+    {
+        // Input: the bucket P:{b2}:t:1 (sequences 128 to 255) holds a string; EnqueueMany of 200
+        // tasks into the new queue "b2" (sequences 1 to 200: the first bucket is fine, the second
+        // not; the enqueue looks at each bucket's key once). Error: InvalidDataException naming
+        // t:1; nothing stored (no seq key, no first bucket, no pending entry), the string kept.
+        await Raw.StringSetAsync(K("b2", "t:1"), "x");
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => _store.EnqueueManyAsync("b2", [.. Enumerable.Range(0, 200).Select(_ => New(Small()))]).AsTask());
+        Assert.Contains($"{_prefix}:{{b2}}:t:1 holds a string", error.Message, StringComparison.Ordinal);
+        Assert.False(await Raw.KeyExistsAsync(K("b2", "seq")));
+        Assert.False(await Raw.KeyExistsAsync(K("b2", "t:0")));
+        Assert.Equal(0, await Raw.ListLengthAsync(K("b2", "pending:0")));
+        Assert.Equal("x", (string?)await Raw.StringGetAsync(K("b2", "t:1")));
+
+        await Raw.KeyDeleteAsync(K("b2", "t:1"));
+        var ids = await _store.EnqueueManyAsync("b2", [.. Enumerable.Range(0, 200).Select(_ => New(Small()))]);
+        Assert.Equal(200, ids.Distinct().Count());
+        Assert.Equal(200, (await _store.CountAsync("b2")).Pending);
+        Assert.Equal(73, await Raw.HashLengthAsync(K("b2", "t:1"))); // sequences 128 to 200
+    }
+
+    [Fact]
     public async Task Enqueue_with_a_unique_lock_of_another_type_fails_and_stores_nothing()
     {
         // Input: the unique lock P:{u}:u:job:k holds a list; EnqueueMany of a plain task and one

@@ -151,6 +151,86 @@ public sealed class WorkflowCrashTests(RedisFixture redis, Xunit.Abstractions.IT
     }
 
     [Fact]
+    public async Task A_chords_last_delivery_whose_successor_cannot_be_made_is_refused_and_left_in_the_outbox_and_the_others_count()
+    {
+        // Input: a chord of three members on "members" and its callback on "reports"; the three
+        // ends are stored and their deliveries left in the outbox; then the callback's chosen id
+        // key on "reports" (id:<join key>) holds a hash. Expected: the sweep counts the two
+        // deliveries that cannot end the join and refuses the last, naming the key; the join
+        // waits with two of three, the outbox keeps the entries; once the key is mended, a sweep
+        // counts the last once (the first two again count nothing) and the callback sums all three.
+        await using var scene = await StoppedProcess.StartAsync(redis.Server.Endpoint);
+        var (db, sweeper, producer, prefix) = (scene.Db, scene.Sweeper, scene.Producer, scene.Producer.Prefix);
+
+        var chord = await TaskGroup.Of(new[] { 1L, 2L, 3L }.Select(v => Tasks.FailOn.WithClient(producer.Client).Call(v, -1))).Then(Tasks.SumElsewhere).EnqueueAsync();
+        var join = chord.Id[..chord.Id.LastIndexOf('@')];
+        for (var i = 0; i < 3; i++)
+        {
+            await scene.EndOneAsync("members", i + 1L);
+        }
+
+        var idKey = (RedisKey)$"{prefix}:{{reports}}:id:{join}";
+        await db.HashSetAsync(idKey, "not", "a string");
+        var refused = await Assert.ThrowsAnyAsync<Exception>(async () => await sweeper.DeliverLeftoversAsync(["members"]));
+        Assert.Contains($"id:{join}", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("holds a hash", refused.Message, StringComparison.Ordinal);
+        var waiting = (await sweeper.GetJoinAsync("reports", join))!;
+        Assert.Equal(("open", 2), (waiting.State, waiting.Arrived));
+        Assert.Equal(3, await db.HashLengthAsync(sweeper.OutboxKey("members")));
+        Assert.Equal(0, (await sweeper.CountAsync("reports")).Pending);
+
+        await db.KeyDeleteAsync(idKey);
+        Assert.Equal(3, await sweeper.DeliverLeftoversAsync(["members"]));
+        Assert.Equal(0, await db.HashLengthAsync(sweeper.OutboxKey("members")));
+        var done = (await sweeper.GetJoinAsync("reports", join))!;
+        Assert.Equal(("done", 3), (done.State, done.Arrived));
+        await using var worker = await RedisHost.StartAsync(redis.Server.Endpoint, prefix: prefix, worker: w => w.Queues = ["reports"]);
+        Assert.Equal(6L, await chord.GetAsync(Bound));
+    }
+
+    [Fact]
+    public async Task A_chords_last_member_on_the_joins_queue_whose_successor_cannot_be_made_ends_and_leaves_its_delivery_in_the_outbox()
+    {
+        // Input: a chord of three members and its callback, all on "default" (each end is delivered
+        // in the settle's own script), the queue's sequence set so that the members are the last
+        // three of bucket 0 and the callback would be the first of bucket 1; before the last member
+        // ends, that bucket (t:1) holds a string. Expected: the first two count at once; the last
+        // ends Succeeded, its delivery uncounted and kept in the outbox; the sweep refuses it naming
+        // the bucket; once the key is gone, the sweep delivers it once and the callback sums all three.
+        await using var scene = await StoppedProcess.StartAsync(redis.Server.Endpoint);
+        var (db, sweeper, producer, prefix) = (scene.Db, scene.Sweeper, scene.Producer, scene.Producer.Prefix);
+        await db.HashSetAsync($"{prefix}:{{default}}:seq", "next", 124);
+
+        var chord = await TaskGroup.Of(new[] { 1L, 2L, 3L }.Select(v => Tasks.SquareOf.WithClient(producer.Client).Call(v))).Then(Tasks.Sum).EnqueueAsync();
+        var join = chord.Id[..chord.Id.LastIndexOf('@')];
+        Assert.Equal(127, (long)await db.HashGetAsync($"{prefix}:{{default}}:seq", "next"));
+        await scene.EndOneAsync("default", 1L);
+        await scene.EndOneAsync("default", 4L);
+        Assert.Equal(("open", 2), ((await sweeper.GetJoinAsync("default", join))!.State, (await sweeper.GetJoinAsync("default", join))!.Arrived));
+        Assert.Equal(0, await db.HashLengthAsync(sweeper.OutboxKey("default")));
+
+        var bucket = (RedisKey)$"{prefix}:{{default}}:t:1";
+        await db.StringSetAsync(bucket, "not a hash");
+        await scene.EndOneAsync("default", 9L);
+        var waiting = (await sweeper.GetJoinAsync("default", join))!;
+        Assert.Equal(("open", 2), (waiting.State, waiting.Arrived));
+        Assert.Equal(1, await db.HashLengthAsync(sweeper.OutboxKey("default")));
+        Assert.Equal(3, (await sweeper.CountAsync("default")).Succeeded);
+
+        var refused = await Assert.ThrowsAnyAsync<Exception>(async () => await sweeper.DeliverLeftoversAsync(["default"]));
+        Assert.Contains(":t:1 holds a string", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(1, await db.HashLengthAsync(sweeper.OutboxKey("default")));
+        Assert.Equal(("open", 2), ((await sweeper.GetJoinAsync("default", join))!.State, (await sweeper.GetJoinAsync("default", join))!.Arrived));
+
+        await db.KeyDeleteAsync(bucket);
+        Assert.Equal(1, await sweeper.DeliverLeftoversAsync(["default"]));
+        Assert.Equal(0, await db.HashLengthAsync(sweeper.OutboxKey("default")));
+        Assert.Equal(("done", 3), ((await sweeper.GetJoinAsync("default", join))!.State, (await sweeper.GetJoinAsync("default", join))!.Arrived));
+        await using var worker = await RedisHost.StartAsync(redis.Server.Endpoint, prefix: prefix, worker: w => w.Queues = ["default"]);
+        Assert.Equal(14L, await chord.GetAsync(Bound));
+    }
+
+    [Fact]
     public async Task A_member_whose_lease_ran_out_and_ran_again_elsewhere_counts_once()
     {
         // Input: a member fetched by a worker that stalls past its lease; recovered and run by another;

@@ -25,6 +25,9 @@ local used = {}
 local taken = {}
 local locking = {}
 local STRIDE = 8
+-- The bucket of the last sequence planned, its number and text (and per queue, q.bucket_checked,
+-- the last bucket whose key was checked): a call's sequences are consecutive per queue, 128 to a bucket.
+local last_bucket, last_bucket_no = nil, nil
 
 -- Plans one request; returns its items, or nil, the answer code and the message. The chosen ids
 -- it takes are listed in claims.
@@ -38,9 +41,15 @@ local function plan_request(qi, q, from, n, claims)
   local tag = ARGV[from - 2] .. '@' -- the queue index as sent: names the queue in taken
   local known = {}
   local keys = {}
+  -- Each key name is made once per task (a new string costs a copy and a hash): kept by task.
+  local idkeys = {}
   for t = 1, n do
     local chosen = ARGV[from + (t - 1) * STRIDE + 2]
-    if chosen ~= '' then keys[#keys + 1] = q.base .. 'id:' .. chosen end
+    if chosen ~= '' then
+      local key = q.base .. 'id:' .. chosen
+      keys[#keys + 1] = key
+      idkeys[t] = key
+    end
   end
   for first = 1, #keys, 1000 do
     local part = { unpack(keys, first, math.min(first + 999, #keys)) }
@@ -64,10 +73,11 @@ local function plan_request(qi, q, from, n, claims)
       return nil, 'c', 'the chosen task id ' .. chosen .. ' has the form of an id the store makes in queue ' .. q.name .. '; choose another'
     end
     local existing = nil
-    if chosen ~= '' then
-      existing = taken[tag .. chosen]
+    local claim_id = chosen ~= '' and tag .. chosen
+    if claim_id then
+      existing = taken[claim_id]
       if not existing then
-        local key = q.base .. 'id:' .. chosen
+        local key = idkeys[t]
         existing = known[key]
         if existing == nil then
           -- GET fails on a key of another type: only then is its type asked, for the message.
@@ -79,7 +89,7 @@ local function plan_request(qi, q, from, n, claims)
     end
     local item = { q = q, qi = qi, new = true, prio = num(ARGV[at]), due = num(ARGV[at + 1]), chosen = chosen,
       name = '', body = ARGV[at + 3], link = ARGV[at + 4], unique = ARGV[at + 5], unique_for = ARGV[at + 6],
-      limits = ARGV[at + 7] }
+      limits = ARGV[at + 7], idkey = idkeys[t] }
     if existing then
       item.existing = true
       item.id = chosen .. '@' .. q.name
@@ -102,21 +112,33 @@ local function plan_request(qi, q, from, n, claims)
         end
         if not item.existing then
           locking[claim] = item
-          claims[#claims + 1] = { locking, claim }
+          claims[#claims + 1] = locking
+          claims[#claims + 1] = claim
         end
       end
     end
     if not existing and not item.existing and not item.same then
-      next_seq[qi] = next_seq[qi] + 1
-      item.seq = string.format('%d', next_seq[qi])
-      bucket_nos[item.seq] = string.format('%d', math.floor(next_seq[qi] / 128)) -- from the number at hand
+      local n = next_seq[qi] + 1
+      next_seq[qi] = n
+      item.seq = sformat('%d', n)
+      -- From the number at hand, and made text once per bucket (128 sequences).
+      local b = mfloor(n / 128)
+      if b ~= last_bucket then last_bucket, last_bucket_no = b, sformat('%d', b) end
+      bucket_no_put(item.seq, last_bucket_no)
       local index = item.due > NOW and 'sched' or pending_of(item.prio)
-      p = problem_at(q, 't:' .. bucket_no(item.seq), 'hash') or problem_of(q, index)
+      -- The bucket's key is looked at once per call (problem_at), its name made once per bucket.
+      if last_bucket_no ~= q.bucket_checked then
+        p = problem_at(q, 't:' .. last_bucket_no, 'hash')
+        if p then return nil, 'w', p end
+        q.bucket_checked = last_bucket_no
+      end
+      p = problem_of(q, index)
       if not p and item.link ~= '' then p = problem_at(q, 'link', 'hash') end
       if p then return nil, 'w', p end
-      if chosen ~= '' then
-        taken[tag .. chosen] = item.seq
-        claims[#claims + 1] = { taken, tag .. chosen }
+      if claim_id then
+        taken[claim_id] = item.seq
+        claims[#claims + 1] = taken
+        claims[#claims + 1] = claim_id
       end
     end
     items[t] = item
@@ -142,7 +164,7 @@ while at <= #ARGV do
   else
     -- Refused: the sequences and chosen ids it planned are given back.
     next_seq[qi] = before
-    for _, claim in ipairs(claims) do claim[1][claim[2]] = nil end
+    for k = 1, #claims, 2 do claims[k][claims[k + 1]] = nil end
     answers[r] = { code, message }
   end
   at = at + 2 + n * STRIDE
@@ -195,6 +217,24 @@ local function idle_workers(q)
   if redis.call('EXISTS', unpack(lists)) > 0 then return nil end
   return list
 end
+-- The candidates of a queue highest priority first, oldest first: grouped by priority, each
+-- group in its order (a sort of a chord's thousand members with a Lua comparator would cost
+-- about 9,000 instructions a task; the priorities met are few).
+local function by_priority(c)
+  local groups, prios = {}, {}
+  for _, item in ipairs(c) do
+    local g = groups[item.prio]
+    if not g then g = {}; groups[item.prio] = g; prios[#prios + 1] = item.prio end
+    g[#g + 1] = item
+  end
+  if #prios == 1 then return c end
+  table.sort(prios, function(x, y) return x > y end)
+  local out = {}
+  for _, prio in ipairs(prios) do
+    for _, item in ipairs(groups[prio]) do out[#out + 1] = item end
+  end
+  return out
+end
 local candidates = {}
 for i = 1, r do
   local items = plans[i]
@@ -203,7 +243,6 @@ for i = 1, r do
       if item.seq and not item.existing and not item.same and item.due <= NOW then
         local c = candidates[item.qi]
         if not c then c = {}; candidates[item.qi] = c end
-        item.order = #c
         c[#c + 1] = item
       end
     end
@@ -212,9 +251,8 @@ end
 for qi, c in pairs(candidates) do
   local workers = idle_workers(queue(qi))
   if workers then
-    table.sort(c, function(x, y) if x.prio ~= y.prio then return x.prio > y.prio end return x.order < y.order end)
     local left = #workers
-    for _, item in ipairs(c) do
+    for _, item in ipairs(by_priority(c)) do
       if item.limits ~= '' or left == 0 then break end
       -- The worker with the most room (the first of equals): tasks enqueued one after the other
       -- spread over the idle workers, as their fetches would share them, rather than wait in the
@@ -225,7 +263,12 @@ for qi, c in pairs(candidates) do
       end
       worker.room = worker.room - 1
       if worker.room == 0 then left = left - 1 end
-      item.start = { worker = worker.worker, deadline = string.format('%d', NOW + tonumber(worker.lease)), to = worker }
+      -- The deadline made text once per worker.
+      if not worker.deadline then
+        worker.deadline_n = NOW + tonumber(worker.lease)
+        worker.deadline = sformat('%d', worker.deadline_n)
+      end
+      item.start = { worker = worker.worker, deadline = worker.deadline, to = worker }
       if not worker.used then worker.used = true; handed[#handed + 1] = worker end
     end
   end
@@ -253,9 +296,11 @@ for i = 1, r do
           l[#l + 1] = item.seq
           l[#l + 1] = item.link
         end
-        local bucket = q.base .. bucket_no(item.seq)
-        local open = opening[bucket]
-        if open then open.n = open.n + 1 else opening[bucket] = { q = q, seq = item.seq, n = 1 } end
+        local byq = opening[q]
+        if not byq then byq = {}; opening[q] = byq end
+        local no = bucket_no(item.seq)
+        local open = byq[no]
+        if open then open.n = open.n + 1 else byq[no] = { q = q, seq = item.seq, n = 1 } end
         item.id = id_of(q, item.seq, rec)
         if item.unique ~= '' then
           redis.call('SET', q.base .. 'u:' .. item.unique, item.seq, 'PX', item.unique_for)
@@ -270,9 +315,8 @@ for i = 1, r do
         if start then
           -- The six values a fetch answers, with the queue's name for the index and the deadline.
           local f = start.to.frames
-          f[#f + 1] = struct.pack('>HI4BI6', rec.attempt, rec.fence, rec.prio, tonumber(start.deadline))
-            .. struct.pack('>H', #q.name) .. q.name .. struct.pack('>H', #item.id) .. item.id
-            .. struct.pack('>I4', #rec.body) .. rec.body
+          f[#f + 1] = spack('>HI4BI6', rec.attempt, rec.fence, rec.prio, start.to.deadline_n)
+            .. pack2(#q.name) .. q.name .. pack2(#item.id) .. item.id .. pack4(#rec.body) .. rec.body
         end
       end
     end
@@ -282,7 +326,9 @@ end
 for _, l in pairs(links) do
   for first = 1, #l, 1000 do redis.call('HSET', l.key, unpack(l, first, math.min(first + 999, #l))) end
 end
-for _, open in pairs(opening) do opened_n(open.q, open.seq, open.n) end
+for _, byq in pairs(opening) do
+  for _, open in pairs(byq) do opened_n(open.q, open.seq, open.n) end
+end
 add_leases()
 for _, worker in ipairs(handed) do
   redis.call('HSET', worker.q.base .. 'idle', worker.hand,

@@ -158,15 +158,23 @@ end
 -- Numbers that go into key names and command arguments are made text with '%d': Lua's own
 -- number to text (concatenation, and redis.call's arguments) formats them as floating point,
 -- several times slower, and the scripts do it per task.
--- The bucket number of a sequence as text, made once per sequence and call: a task's call asks
--- for it several times (its bucket key, its open count, its checks), and each time would cost a
--- text to number conversion (strtod, twice in tonumber) and a number to text one.
-local bucket_nos
+-- The bucket number of a sequence as text, made once per sequence: a task's call asks for it
+-- several times (its bucket key, its open count, its checks), and each time would cost a text to
+-- number conversion (strtod, twice in tonumber: about 1,500 instructions) and a number to text one
+-- (about 2,200). A function library keeps the table from call to call (an enqueue fills it for the
+-- tasks it makes, so the fetch and the settle of a task find its bucket there); it is dropped
+-- whole once it holds BUCKET_NOS_MAX sequences, so that it stays small.
+local bucket_nos, bucket_nos_n = nil, 0
+local BUCKET_NOS_MAX = 8192
+local function bucket_no_put(seq, b)
+  bucket_nos[seq] = b
+  bucket_nos_n = bucket_nos_n + 1
+end
 local function bucket_no(seq)
   local b = bucket_nos[seq]
   if not b then
     b = sformat('%d', mfloor(tonumber(seq) / 128))
-    bucket_nos[seq] = b
+    bucket_no_put(seq, b)
   end
   return b
 end
@@ -177,14 +185,20 @@ local function bucket_of(q, seq)
   if not bk then bk = {}; q.bk = bk end
   local b = bk[seq]
   if not b then
-    local n = tonumber(seq)
-    if not n then return nil end
+    -- A sequence known there is a number: no tonumber.
     local no = bucket_nos[seq]
     if not no then
+      local n = tonumber(seq)
+      if not n then return nil end
       no = sformat('%d', mfloor(n / 128))
-      bucket_nos[seq] = no
+      bucket_no_put(seq, no)
     end
-    b = q.base .. 't:' .. no; bk[seq] = b
+    -- The key's name is made once per bucket (128 sequences), not per sequence.
+    local names = q.bkn
+    if not names then names = {}; q.bkn = names end
+    b = names[no]
+    if not b then b = q.base .. 't:' .. no; names[no] = b end
+    bk[seq] = b
   end
   return b
 end
@@ -194,6 +208,20 @@ local function side_of(q, seq) return q.base .. 'x:' .. seq end
 -- ssub for an empty field, the zero lengths as constants): in a Redis function each C call and
 -- each new string costs hundreds of instructions, and a record is read and written per task.
 local ZERO_2, ZERO_4 = '\0\0', '\0\0\0\0'
+-- Lengths packed as 2 and 4 bytes (ids, chosen ids, records in the done frames), made once per
+-- length below PACKED_MAX: a struct.pack per task and length would cost a C call and a new string.
+local PACKED_MAX = 4096
+local PACKED_2, PACKED_4
+local function packed(cache, format, n)
+  local v = cache[n]
+  if not v then
+    v = spack(format, n)
+    if n < PACKED_MAX then cache[n] = v end
+  end
+  return v
+end
+local function pack2(n) return packed(PACKED_2, '>H', n) end
+local function pack4(n) return packed(PACKED_4, '>I4', n) end
 -- Both tables are filled as they are used, not all at once: a function library keeps them
 -- from call to call, but a script sent by EVAL (no functions on the server) starts empty on
 -- every call, and 256 entries made up front would cost it more than it saves.
@@ -252,7 +280,7 @@ local function rec_write(r)
   if not wl then wl = schar(#worker); BYTE_CHAR[#worker] = wl end
   return spack('>BBHI4I6', r.state, prio, attempt, r.fence, r.updated)
     .. nl .. name .. wl .. worker
-    .. (chosen == '' and ZERO_2 or spack('>H', #chosen)) .. chosen
+    .. (chosen == '' and ZERO_2 or pack2(#chosen)) .. chosen
     .. (err == '' and ZERO_4 or spack('>I4', #err)) .. err .. head .. r.body
 end
 
@@ -345,9 +373,12 @@ local function write_staged()
       n = rcall(push.head and 'RPUSH' or 'LPUSH', push.list, unpack(push.entries, first, mmin(first + 999, k)))
     end
     if n == k then push.q.wake = true end
+    push.q.pushing = nil
   end
   lists = {}
-  for _, c in pairs(closes) do close_n(c.q, c.n, c.k) end
+  for _, byq in pairs(closes) do
+    for _, c in pairs(byq) do close_n(c.q, c.n, c.k) end
+  end
   closes = {}
 end
 
@@ -447,9 +478,10 @@ end
 local function closed(q, seq)
   local n = bucket_no(seq)
   if not staging then return close_n(q, n, 1) end
-  local key = q.base .. n
-  local c = closes[key]
-  if c then c.k = c.k + 1 else closes[key] = { q = q, n = n, k = 1 } end
+  local byq = closes[q]
+  if not byq then byq = {}; closes[q] = byq end
+  local c = byq[n]
+  if c then c.k = c.k + 1 else byq[n] = { q = q, n = n, k = 1 } end
 end
 
 local function id_of(q, seq, r)
@@ -494,9 +526,9 @@ local function announce(q, seq, r, s)
   local id = id_of(q, seq, r)
   -- Its four parts as they are: the message is made once, by one table.concat (flush).
   local n = #frames
-  frames[n + 1] = spack('>H', #id)
+  frames[n + 1] = pack2(#id)
   frames[n + 2] = id
-  frames[n + 3] = spack('>I4', #s)
+  frames[n + 3] = pack4(#s)
   frames[n + 4] = s
 end
 
@@ -505,7 +537,7 @@ end
 local function withdraw(q, seq, r)
   local id = id_of(q, seq, r)
   local n = #frames
-  frames[n + 1] = spack('>H', #id)
+  frames[n + 1] = pack2(#id)
   frames[n + 2] = id
   frames[n + 3] = '\0\0\0\0'
 end
@@ -601,10 +633,19 @@ end
 -- Pushes a pending task: at the head of its run order (runs next) or at the tail.
 local function push_pending(q, seq, prio, head)
   if staging then
-    local list = q.base .. pending_of(prio)
-    local key = (head and 'R' or 'L') .. list
-    local push = lists[key]
-    if not push then push = { q = q, list = list, head = head, entries = {} }; lists[key] = push end
+    -- Found by queue, priority and end without making its names (per task) again: q.pushing
+    -- goes with lists (write_staged).
+    local slot = head and -1 - prio or prio
+    local pushing = q.pushing
+    if not pushing then pushing = {}; q.pushing = pushing end
+    local push = pushing[slot]
+    if not push then
+      local list = q.base .. pending_of(prio)
+      local key = (head and 'R' or 'L') .. list
+      push = lists[key]
+      if not push then push = { q = q, list = list, head = head, entries = {} }; lists[key] = push end
+      pushing[slot] = push
+    end
     push.entries[#push.entries + 1] = seq
     return
   end
@@ -946,7 +987,7 @@ local function create(q, item)
     -- A new task of enqueue (which keeps its own list of the ids it takes) has it written with
     -- the call's other strings; elsewhere it is read back in the call.
     if staging and item.new then
-      strings[q.base .. 'id:' .. item.chosen] = item.seq
+      strings[item.idkey or q.base .. 'id:' .. item.chosen] = item.seq
     else
       rcall('SET', q.base .. 'id:' .. item.chosen, item.seq)
     end
@@ -1037,6 +1078,18 @@ local function followup(tag, seq, data)
   followups[#followups + 1] = data
 end
 
+-- The field of member i's outcome in its join, 'o:<i>', made once per index below
+-- OUTCOME_FIELD_MAX (a number made text costs about 2,200 instructions; a chord delivers one per member).
+local OUTCOME_FIELD, OUTCOME_FIELD_MAX = nil, 4096
+local function outcome_field(i)
+  local f = OUTCOME_FIELD[i]
+  if not f then
+    f = 'o:' .. sformat('%d', i)
+    if i >= 0 and i < OUTCOME_FIELD_MAX then OUTCOME_FIELD[i] = f end
+  end
+  return f
+end
+
 local function mp_array(n)
   if n < 16 then return schar(0x90 + n) end
   if n < 65536 then return '\220' .. spack('>H', n) end
@@ -1083,8 +1136,9 @@ local function join_successor(q, key, j, state, body, err, name, via)
   end
 end
 
--- The first problem among the keys a delivery to join key of q writes, or nil. Looked at once
--- per join and call while no successor is made (the keys' types are looked at once per call anyway).
+-- The first problem among the keys a delivery to join key of q writes when it ends the join (or
+-- relays), or nil. Looked at once per join and call while no successor is made (the keys' types
+-- are looked at once per call anyway), and only by a delivery that may end the join (deliver).
 local function join_problem(q, key)
   if q.joins_ok and q.joins_ok[key] then return nil end
   -- Every key the successor's making writes, its indexes included: a delivery that failed at its
@@ -1111,7 +1165,7 @@ local function joined(jkey, j)
   local outs = {}
   for first = 0, j.n - 1, 1000 do
     local fields = {}
-    for k = first, mmin(first + 999, j.n - 1) do fields[#fields + 1] = 'o:' .. k end
+    for k = first, mmin(first + 999, j.n - 1) do fields[#fields + 1] = outcome_field(k) end
     local values = rcall('HMGET', jkey, unpack(fields))
     for k = 1, #fields do outs[#outs + 1] = values[k] or 'c' end
   end
@@ -1157,29 +1211,42 @@ end
 -- 'twice', 'late' (the join ended already), 'counted', 'done' (the successor was made) or
 -- 'failed' (the successor ended without running) and, then, the member ids to cancel.
 local function deliver(q, key, i, kind, payload, mid, mname)
-  local jkey = q.base .. 'join:' .. key
   -- Only what counting needs: the successor's fields are read once, when it is made, and the
   -- member ids (tens of kilobytes for a large group) only when a failure cancels them. Read once
   -- per call and join while it counts; read again after a delivery that ends it (its state moves).
+  -- The count (got) is kept here too: this call's own HINCRBYs are the only writes to it.
   q.joins = q.joins or {}
   local f = q.joins[key]
-  if not f then
-    f = rcall('HMGET', jkey, 'n', 'mode', 'state', 'relay')
+  local jkey
+  if f then
+    jkey = f.jkey
+  else
+    jkey = q.base .. 'join:' .. key
+    f = rcall('HMGET', jkey, 'n', 'mode', 'state', 'relay', 'got')
     f.n = tonumber(f[1])
+    f.got = tonumber(f[5]) or 0
+    f.jkey = jkey
     q.joins[key] = f
   end
   if not f[1] then
     q.joins[key] = nil
     return 'missing'
   end
-  local p = join_problem(q, key)
-  if p then error({ err = p }) end
-  if rcall('HSETNX', jkey, 'o:' .. sformat('%d', i), kind .. payload) == 0 then return 'twice' end
+  local failing = kind ~= 's' and f[2] ~= 'settled'
+  -- The keys the successor's making writes are looked at only by a delivery that may make it
+  -- (the last member, or a failure) or relays (its outbox): any other one writes only the join,
+  -- whose type the HMGET above proved. Checked before the member is counted: a delivery that
+  -- failed at its last write would have counted the member and left no successor.
+  if f[4] or (f[3] == 'open' and (failing or f.got + 1 >= f.n)) then
+    local p = join_problem(q, key)
+    if p then error({ err = p }) end
+  end
+  if rcall('HSETNX', jkey, outcome_field(i), kind .. payload) == 0 then return 'twice' end
   local got = rcall('HINCRBY', jkey, 'got', '1')
+  f.got = got
   -- Counted here for the first time: the joins of a fan-out hear it once too.
   if f[4] then relay(q, key, f[4], i, kind, payload, mid, mname) end
   if f[3] ~= 'open' then return 'late' end
-  local failing = kind ~= 's' and f[2] ~= 'settled'
   if not failing and got < f.n then return 'counted' end
   local g = rcall('HMGET', jkey, 'prio', 'at', 'env', 'name', 'link', 'lim', 'delay', 'eta')
   local j = { n = tonumber(f[1]), mode = f[2], state = f[3], prio = tonumber(g[1]), at = tonumber(g[2]), env = g[3],
@@ -1287,13 +1354,13 @@ local function begin(keys, args)
     rcall, ssub, sbyte, schar, sformat, smatch, sfind = redis.call, string.sub, string.byte, string.char, string.format, string.match, string.find
     spack, sunpack, mmin, mmax, mfloor, tconcat = struct.pack, struct.unpack, math.min, math.max, math.floor, table.concat
     mpack, munpack = cmsgpack.pack, cmsgpack.unpack
-    BYTE_CHAR, SMALL = {}, {}
+    BYTE_CHAR, SMALL, PACKED_2, PACKED_4, OUTCOME_FIELD = {}, {}, {}, {}, {}
   end
   KEYS, ARGV = keys, args
   NOW, TTL = tonumber(ARGV[1]), tonumber(ARGV[2])
   FAILED_CAP, FINAL_CAP = num(ARGV[3]), num(ARGV[4])
   WAKE, DONE, CANCEL = ARGV[5], ARGV[6], ARGV[7]
   queues, staging, staged, pushes, closes, lists, unsided, frames, cancels, strings = {}, false, {}, {}, {}, {}, {}, {}, {}, {}
-  bucket_nos = {}
+  if not bucket_nos or bucket_nos_n > BUCKET_NOS_MAX then bucket_nos, bucket_nos_n = {}, 0 end
   followups, serving = {}, 0 -- workflows' follow-ups of this call
 end

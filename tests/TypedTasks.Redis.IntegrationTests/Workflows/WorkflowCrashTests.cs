@@ -231,6 +231,42 @@ public sealed class WorkflowCrashTests(RedisFixture redis, Xunit.Abstractions.IT
     }
 
     [Fact]
+    public async Task A_fan_out_on_one_queue_whose_next_bucket_holds_another_type_makes_the_first_step_and_leaves_the_relay_in_the_outbox()
+    {
+        // Input: a call on "default" then two steps at once, both on "default" (the call's end
+        // reaches the first step's join in the settle's own script, and that join relays it to the
+        // second's); the queue's sequence set so that the call is 126 and the steps 127 and 128,
+        // the first of bucket 1, whose key holds a string. Expected: the settle succeeds; the first
+        // join counts the call and makes its step (127); the relay to the second, refused uncounted,
+        // stays in the outbox (the second join waits); the sweep refuses it naming t:1; once the
+        // key is gone, a sweep makes the second step once and the fan-out ends with both results.
+        await using var scene = await StoppedProcess.StartAsync(redis.Server.Endpoint);
+        var (db, sweeper, producer, prefix) = (scene.Db, scene.Sweeper, scene.Producer, scene.Producer.Prefix);
+        await db.HashSetAsync($"{prefix}:{{default}}:seq", "next", 125);
+
+        var fan = await Tasks.SquareOf.WithClient(producer.Client).Call(2).ThenAll(Tasks.SquareOf, Tasks.SquareOf).EnqueueAsync();
+        var wf = fan.Id[..16];
+        var bucket = (RedisKey)$"{prefix}:{{default}}:t:1";
+        await db.StringSetAsync(bucket, "not a hash");
+        await scene.EndOneAsync("default", 4L);
+
+        Assert.Equal(("done", 1), ((await sweeper.GetJoinAsync("default", wf + ".1"))!.State, (await sweeper.GetJoinAsync("default", wf + ".1"))!.Arrived));
+        Assert.Equal(("open", 0), ((await sweeper.GetJoinAsync("default", wf + ".2"))!.State, (await sweeper.GetJoinAsync("default", wf + ".2"))!.Arrived));
+        Assert.Equal((1, 1), ((await sweeper.CountAsync("default")).Pending, (await sweeper.CountAsync("default")).Succeeded));
+        Assert.StartsWith("r:", (string?)Assert.Single(await db.HashKeysAsync(sweeper.OutboxKey("default"))), StringComparison.Ordinal);
+        var refused = await Assert.ThrowsAnyAsync<Exception>(async () => await sweeper.DeliverLeftoversAsync(["default"]));
+        Assert.Contains(":t:1 holds a string", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(("open", 0), ((await sweeper.GetJoinAsync("default", wf + ".2"))!.State, (await sweeper.GetJoinAsync("default", wf + ".2"))!.Arrived));
+
+        await db.KeyDeleteAsync(bucket);
+        Assert.Equal(1, await sweeper.DeliverLeftoversAsync(["default"]));
+        Assert.Equal(0, await db.HashLengthAsync(sweeper.OutboxKey("default")));
+        Assert.Equal(2, (await sweeper.CountAsync("default")).Pending);
+        await using var worker = await RedisHost.StartAsync(redis.Server.Endpoint, prefix: prefix, worker: w => w.Queues = ["default"]);
+        Assert.Equal(new[] { 16L, 16L }, await fan.GetAsync(Bound));
+    }
+
+    [Fact]
     public async Task A_member_whose_lease_ran_out_and_ran_again_elsewhere_counts_once()
     {
         // Input: a member fetched by a worker that stalls past its lease; recovered and run by another;

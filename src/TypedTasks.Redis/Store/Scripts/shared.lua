@@ -1206,6 +1206,29 @@ local function join_done(q, key, jkey, j)
   return 'done'
 end
 
+-- What member i's outcome (counted: got arrived now) does to join key of q (f its fields as
+-- deliver read them): returns deliver's status and, for 'failed', the member ids to cancel.
+local function join_counted(q, key, jkey, f, got, i, kind, payload, mid, mname, failing)
+  if f[3] ~= 'open' then return 'late' end
+  if not failing and got < f.n then return 'counted' end
+  local g = rcall('HMGET', jkey, 'prio', 'at', 'env', 'name', 'link', 'lim', 'delay', 'eta')
+  local j = { n = tonumber(f[1]), mode = f[2], state = f[3], prio = tonumber(g[1]), at = tonumber(g[2]), env = g[3],
+    name = g[4], link = g[5], lim = g[6] or '', delay = g[7], eta = g[8] }
+  q.joins[key] = nil
+  if failing then
+    rcall('HSET', jkey, 'state', 'failed', 'failed', i)
+    local err = step_error(kind, payload, mid, mname)
+    if j.env == '' then
+      join_successor(q, key, j, FAILED, '', err, j.name, kind)
+    else
+      join_successor(q, key, j, CANCELED, j.env, err, '', kind)
+    end
+    rcall('PEXPIRE', jkey, ttl_text(q))
+    return 'failed', rcall('HGET', jkey, 'members')
+  end
+  return join_done(q, key, jkey, j)
+end
+
 -- Member i of join key of q ended (kind, payload). Counted once per member: a member delivered
 -- again (redelivered, recovered, requeued) changes nothing. Returns 'missing' (no such join),
 -- 'twice', 'late' (the join ended already), 'counted', 'done' (the successor was made) or
@@ -1244,26 +1267,12 @@ local function deliver(q, key, i, kind, payload, mid, mname)
   if rcall('HSETNX', jkey, outcome_field(i), kind .. payload) == 0 then return 'twice' end
   local got = rcall('HINCRBY', jkey, 'got', '1')
   f.got = got
-  -- Counted here for the first time: the joins of a fan-out hear it once too.
+  local status, members = join_counted(q, key, jkey, f, got, i, kind, payload, mid, mname, failing)
+  -- Counted here for the first time: the joins of a fan-out hear it once too, after this join's
+  -- own successor is made: a step they made first would take the sequence, and so maybe the
+  -- bucket, that join_problem looked at for this one, whose making would then fail midway.
   if f[4] then relay(q, key, f[4], i, kind, payload, mid, mname) end
-  if f[3] ~= 'open' then return 'late' end
-  if not failing and got < f.n then return 'counted' end
-  local g = rcall('HMGET', jkey, 'prio', 'at', 'env', 'name', 'link', 'lim', 'delay', 'eta')
-  local j = { n = tonumber(f[1]), mode = f[2], state = f[3], prio = tonumber(g[1]), at = tonumber(g[2]), env = g[3],
-    name = g[4], link = g[5], lim = g[6] or '', delay = g[7], eta = g[8] }
-  q.joins[key] = nil
-  if failing then
-    rcall('HSET', jkey, 'state', 'failed', 'failed', i)
-    local err = step_error(kind, payload, mid, mname)
-    if j.env == '' then
-      join_successor(q, key, j, FAILED, '', err, j.name, kind)
-    else
-      join_successor(q, key, j, CANCELED, j.env, err, '', kind)
-    end
-    rcall('PEXPIRE', jkey, ttl_text(q))
-    return 'failed', rcall('HGET', jkey, 'members')
-  end
-  return join_done(q, key, jkey, j)
+  return status, members
 end
 -- Cancels a workflow step not made yet (its join, key, is open): the step ends Canceled at once
 -- (so do the later ones, through their joins) and the caller cancels the join's members, which

@@ -267,6 +267,37 @@ public sealed class WorkflowCrashTests(RedisFixture redis, Xunit.Abstractions.IT
     }
 
     [Fact]
+    public async Task Steps_made_at_sequences_past_ten_to_the_fourteen_each_get_their_own_record()
+    {
+        // Input: the queue "default" at sequence 100,000,000,000,000 (15 digits); two chains, each
+        // a call then a step, on "default"; both calls end (their steps are made at sequences
+        // 100,000,000,000,003 and 100,000,000,000,004). Expected: two Pending steps, each with its
+        // own record and envelope, named by their sequences written in full; each chain's result
+        // is its own. (A sequence made text as Lua's default number format, 14 digits, gives
+        // "1e+14" to both, and the second step's record replaces the first's.)
+        await using var scene = await StoppedProcess.StartAsync(redis.Server.Endpoint);
+        var (db, sweeper, producer, prefix) = (scene.Db, scene.Sweeper, scene.Producer, scene.Producer.Prefix);
+        await db.HashSetAsync($"{prefix}:{{default}}:seq", "next", 100_000_000_000_000);
+
+        var first = await Tasks.SquareOf.WithClient(producer.Client).Call(2).Then(Tasks.SquareOf).EnqueueAsync();
+        var second = await Tasks.SquareOf.WithClient(producer.Client).Call(3).Then(Tasks.SquareOf).EnqueueAsync();
+        await scene.EndOneAsync("default", 4L);
+        await scene.EndOneAsync("default", 9L);
+
+        var firstKey = first.Id[..first.Id.LastIndexOf('@')];
+        var secondKey = second.Id[..second.Id.LastIndexOf('@')];
+        Assert.Equal("100000000000003", (string?)await db.StringGetAsync($"{prefix}:{{default}}:id:{firstKey}"));
+        Assert.Equal("100000000000004", (string?)await db.StringGetAsync($"{prefix}:{{default}}:id:{secondKey}"));
+        Assert.Equal(2, (await sweeper.CountAsync("default")).Pending);
+        var (a, b) = ((await sweeper.GetStoredAsync(first.Id))!, (await sweeper.GetStoredAsync(second.Id))!);
+        Assert.NotEqual(a.Envelope.ToArray(), b.Envelope.ToArray());
+
+        await using var worker = await RedisHost.StartAsync(redis.Server.Endpoint, prefix: prefix, worker: w => w.Queues = ["default"]);
+        Assert.Equal(16L, await first.GetAsync(Bound));
+        Assert.Equal(81L, await second.GetAsync(Bound));
+    }
+
+    [Fact]
     public async Task A_member_whose_lease_ran_out_and_ran_again_elsewhere_counts_once()
     {
         // Input: a member fetched by a worker that stalls past its lease; recovered and run by another;

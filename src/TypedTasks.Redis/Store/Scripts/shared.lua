@@ -1122,7 +1122,8 @@ local function join_successor(q, key, j, state, body, err, name, via)
     q.epoch = fresh_epoch(q, key)
     rcall('HSET', q.seq, 'epoch', q.epoch)
   end
-  local seq = tostring(rcall('HINCRBY', q.seq, 'next', 1))
+  -- '%d': tostring keeps 14 digits (a sequence of 10^14 or more would read 1e+14).
+  local seq = sformat('%d', rcall('HINCRBY', q.seq, 'next', 1))
   opened_n(q, seq, 1)
   if j.link ~= '' then rcall('HSET', q.base .. 'link', seq, j.link) end
   if state == PENDING then

@@ -298,6 +298,36 @@ public sealed class WorkflowCrashTests(RedisFixture redis, Xunit.Abstractions.IT
     }
 
     [Fact]
+    public async Task A_workflow_with_two_empty_groups_whose_second_result_would_open_a_bucket_of_another_type_is_refused_before_its_empty_groups_count()
+    {
+        // Input: a group of a group of one call and two empty groups, all on "default" (the empty
+        // groups' results are made when the workflow is sent, in one script); the queue's sequence
+        // set so that those results would be 127 and 128, the first of bucket 1, whose key holds a
+        // string. Expected: the send fails naming t:1, and that script made nothing (no result, the
+        // sequence where it was); once the key is gone, the workflow sent again ends with
+        // [[4], [], []].
+        await using var scene = await StoppedProcess.StartAsync(redis.Server.Endpoint);
+        var (db, sweeper, producer, prefix) = (scene.Db, scene.Sweeper, scene.Producer, scene.Producer.Prefix);
+        await db.HashSetAsync($"{prefix}:{{default}}:seq", "next", 126);
+        var bucket = (RedisKey)$"{prefix}:{{default}}:t:1";
+        await db.StringSetAsync(bucket, "not a hash");
+        TaskGroup<long[]> Groups() => TaskGroup.Of(
+            TaskGroup.Of(Tasks.SquareOf.WithClient(producer.Client).Call(2)),
+            TaskGroup.Of(Array.Empty<TaskCall<long>>()),
+            TaskGroup.Of(Array.Empty<TaskCall<long>>()));
+
+        var refused = await Assert.ThrowsAnyAsync<Exception>(() => Groups().EnqueueAsync());
+        Assert.Contains(":t:1 holds a string", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(126, (long)await db.HashGetAsync($"{prefix}:{{default}}:seq", "next"));
+        Assert.Equal(0, (await sweeper.CountAsync("default")).Succeeded);
+
+        await db.KeyDeleteAsync(bucket);
+        var groups = await Groups().EnqueueAsync();
+        await using var worker = await RedisHost.StartAsync(redis.Server.Endpoint, prefix: prefix, worker: w => w.Queues = ["default"]);
+        Assert.Equal(new[] { new long[] { 4 }, [], [] }, await groups.GetAsync(Bound));
+    }
+
+    [Fact]
     public async Task A_member_whose_lease_ran_out_and_ran_again_elsewhere_counts_once()
     {
         // Input: a member fetched by a worker that stalls past its lease; recovered and run by another;

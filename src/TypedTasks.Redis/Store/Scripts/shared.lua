@@ -1071,6 +1071,11 @@ local STATE_OF = { s = SUCCEEDED, f = FAILED, c = CANCELED, e = EXPIRED }
 local followups = {}
 local serving = 0
 
+-- While a table (join.lua), the deliveries of records made final are kept there, and made by
+-- deliver_deferred: the results of a call's empty groups are all made first, at the sequences
+-- join.lua checked, before a delivery of one makes another step.
+local deferred = nil
+
 local function followup(tag, seq, data)
   followups[#followups + 1] = serving
   followups[#followups + 1] = tag
@@ -1324,6 +1329,10 @@ local function member_problem(q, seq)
 end
 
 on_final = function(q, seq, r)
+  if deferred then
+    deferred[#deferred + 1] = { q, seq, r }
+    return
+  end
   local l = q.links and q.links[seq]
   if l == nil then l = rcall('HGET', q.base .. 'link', seq) end
   if not l then return end
@@ -1346,6 +1355,13 @@ on_final = function(q, seq, r)
   local entry = mpack({ link[1], link[2], link[3], kind, payload, mid, mname })
   rcall('HSET', q.base .. 'outbox', seq, entry)
   followup('o', seq, entry)
+end
+
+-- Makes the deliveries on_final kept (deferred), in order, and stops keeping them.
+local function deliver_deferred()
+  local list = deferred or {}
+  deferred = nil
+  for _, d in ipairs(list) do on_final(d[1], d[2], d[3]) end
 end
 
 -- The record a workflow step not made yet reads as (read.lua): Pending, named, no envelope, while
@@ -1372,5 +1388,5 @@ local function begin(keys, args)
   WAKE, DONE, CANCEL = ARGV[5], ARGV[6], ARGV[7]
   queues, staging, staged, pushes, closes, lists, unsided, frames, cancels, strings = {}, false, {}, {}, {}, {}, {}, {}, {}, {}
   if not bucket_nos or bucket_nos_n > BUCKET_NOS_MAX then bucket_nos, bucket_nos_n = {}, 0 end
-  followups, serving = {}, 0 -- workflows' follow-ups of this call
+  followups, serving, deferred = {}, 0, nil -- workflows' follow-ups of this call
 end

@@ -30,14 +30,14 @@ for k = 1, count do
 end
 if empties > 0 then
   -- The empty groups' successors take the next sequences, one each (their deliveries, which
-  -- may make further steps, wait until every one is made: deferred, shared.lua): the buckets of
-  -- all of them are checked, not only the next one.
+  -- may make further steps, wait until every one is made: q.deferred, shared.lua on_final): the
+  -- buckets of all of them are checked, not only the next one.
   local next_seq = tonumber(redis.call('HGET', q.seq, 'next') or '0')
   for b = math.floor((next_seq + 1) / 128), math.floor((next_seq + empties) / 128) do
     local p = problem_at(q, 't:' .. string.format('%d', b), 'hash')
     if p then error({ err = p }) end
   end
-  deferred = {}
+  q.deferred = {}
 end
 local written = 0
 for k = 1, count do
@@ -59,7 +59,9 @@ for k = 1, count do
     end
   end
 end
-deliver_deferred()
+local held = q.deferred or {}
+q.deferred = nil
+for _, d in ipairs(held) do on_final(q, d[1], d[2]) end
 flush()
 local out = { written }
 for k = 1, #followups do out[1 + k] = followups[k] end

@@ -1071,11 +1071,6 @@ local STATE_OF = { s = SUCCEEDED, f = FAILED, c = CANCELED, e = EXPIRED }
 local followups = {}
 local serving = 0
 
--- While a table (join.lua), the deliveries of records made final are kept there, and made by
--- deliver_deferred: the results of a call's empty groups are all made first, at the sequences
--- join.lua checked, before a delivery of one makes another step.
-local deferred = nil
-
 local function followup(tag, seq, data)
   followups[#followups + 1] = serving
   followups[#followups + 1] = tag
@@ -1212,29 +1207,6 @@ local function join_done(q, key, jkey, j)
   return 'done'
 end
 
--- What member i's outcome (counted: got arrived now) does to join key of q (f its fields as
--- deliver read them): returns deliver's status and, for 'failed', the member ids to cancel.
-local function join_counted(q, key, jkey, f, got, i, kind, payload, mid, mname, failing)
-  if f[3] ~= 'open' then return 'late' end
-  if not failing and got < f.n then return 'counted' end
-  local g = rcall('HMGET', jkey, 'prio', 'at', 'env', 'name', 'link', 'lim', 'delay', 'eta')
-  local j = { n = tonumber(f[1]), mode = f[2], state = f[3], prio = tonumber(g[1]), at = tonumber(g[2]), env = g[3],
-    name = g[4], link = g[5], lim = g[6] or '', delay = g[7], eta = g[8] }
-  q.joins[key] = nil
-  if failing then
-    rcall('HSET', jkey, 'state', 'failed', 'failed', i)
-    local err = step_error(kind, payload, mid, mname)
-    if j.env == '' then
-      join_successor(q, key, j, FAILED, '', err, j.name, kind)
-    else
-      join_successor(q, key, j, CANCELED, j.env, err, '', kind)
-    end
-    rcall('PEXPIRE', jkey, ttl_text(q))
-    return 'failed', rcall('HGET', jkey, 'members')
-  end
-  return join_done(q, key, jkey, j)
-end
-
 -- Member i of join key of q ended (kind, payload). Counted once per member: a member delivered
 -- again (redelivered, recovered, requeued) changes nothing. Returns 'missing' (no such join),
 -- 'twice', 'late' (the join ended already), 'counted', 'done' (the successor was made) or
@@ -1273,7 +1245,28 @@ local function deliver(q, key, i, kind, payload, mid, mname)
   if rcall('HSETNX', jkey, outcome_field(i), kind .. payload) == 0 then return 'twice' end
   local got = rcall('HINCRBY', jkey, 'got', '1')
   f.got = got
-  local status, members = join_counted(q, key, jkey, f, got, i, kind, payload, mid, mname, failing)
+  local status, members = 'late', nil
+  if f[3] == 'open' and not failing and got < f.n then
+    status = 'counted'
+  elseif f[3] == 'open' then
+    local g = rcall('HMGET', jkey, 'prio', 'at', 'env', 'name', 'link', 'lim', 'delay', 'eta')
+    local j = { n = tonumber(f[1]), mode = f[2], state = f[3], prio = tonumber(g[1]), at = tonumber(g[2]), env = g[3],
+      name = g[4], link = g[5], lim = g[6] or '', delay = g[7], eta = g[8] }
+    q.joins[key] = nil
+    if failing then
+      rcall('HSET', jkey, 'state', 'failed', 'failed', i)
+      local err = step_error(kind, payload, mid, mname)
+      if j.env == '' then
+        join_successor(q, key, j, FAILED, '', err, j.name, kind)
+      else
+        join_successor(q, key, j, CANCELED, j.env, err, '', kind)
+      end
+      rcall('PEXPIRE', jkey, ttl_text(q))
+      status, members = 'failed', rcall('HGET', jkey, 'members')
+    else
+      status = join_done(q, key, jkey, j)
+    end
+  end
   -- Counted here for the first time: the joins of a fan-out hear it once too, after this join's
   -- own successor is made: a step they made first would take the sequence, and so maybe the
   -- bucket, that join_problem looked at for this one, whose making would then fail midway.
@@ -1328,9 +1321,12 @@ local function member_problem(q, seq)
   return nil
 end
 
+-- While q.deferred is a table (join.lua), the deliveries of q's records made final are kept
+-- there, for join.lua to make once the results of all its empty groups are made.
 on_final = function(q, seq, r)
+  local deferred = q.deferred
   if deferred then
-    deferred[#deferred + 1] = { q, seq, r }
+    deferred[#deferred + 1] = { seq, r }
     return
   end
   local l = q.links and q.links[seq]
@@ -1357,13 +1353,6 @@ on_final = function(q, seq, r)
   followup('o', seq, entry)
 end
 
--- Makes the deliveries on_final kept (deferred), in order, and stops keeping them.
-local function deliver_deferred()
-  local list = deferred or {}
-  deferred = nil
-  for _, d in ipairs(list) do on_final(d[1], d[2], d[3]) end
-end
-
 -- The record a workflow step not made yet reads as (read.lua): Pending, named, no envelope, while
 -- its join (key: the step's chosen id) waits; nil when there is no open join.
 local function waiting_step(q, key)
@@ -1388,5 +1377,5 @@ local function begin(keys, args)
   WAKE, DONE, CANCEL = ARGV[5], ARGV[6], ARGV[7]
   queues, staging, staged, pushes, closes, lists, unsided, frames, cancels, strings = {}, false, {}, {}, {}, {}, {}, {}, {}, {}
   if not bucket_nos or bucket_nos_n > BUCKET_NOS_MAX then bucket_nos, bucket_nos_n = {}, 0 end
-  followups, serving, deferred = {}, 0, nil -- workflows' follow-ups of this call
+  followups, serving = {}, 0 -- workflows' follow-ups of this call
 end

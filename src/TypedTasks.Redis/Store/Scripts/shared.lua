@@ -163,9 +163,10 @@ end
 -- number conversion (strtod, twice in tonumber: about 1,500 instructions) and a number to text one
 -- (about 2,200). A function library keeps the table from call to call (an enqueue fills it for the
 -- tasks it makes, so the fetch and the settle of a task find its bucket there); it is dropped
--- whole once it holds BUCKET_NOS_MAX sequences, so that it stays small.
+-- whole once it holds 8,192 sequences, so that it stays small. (The bounds of these tables are
+-- literals, not named locals: a script sent by EVAL runs this text in its main chunk, which holds
+-- at most 200 locals.)
 local bucket_nos, bucket_nos_n = nil, 0
-local BUCKET_NOS_MAX = 8192
 local function bucket_no_put(seq, b)
   bucket_nos[seq] = b
   bucket_nos_n = bucket_nos_n + 1
@@ -209,14 +210,13 @@ local function side_of(q, seq) return q.base .. 'x:' .. seq end
 -- each new string costs hundreds of instructions, and a record is read and written per task.
 local ZERO_2, ZERO_4 = '\0\0', '\0\0\0\0'
 -- Lengths packed as 2 and 4 bytes (ids, chosen ids, records in the done frames), made once per
--- length below PACKED_MAX: a struct.pack per task and length would cost a C call and a new string.
-local PACKED_MAX = 4096
+-- length below 4,096: a struct.pack per task and length would cost a C call and a new string.
 local PACKED_2, PACKED_4
 local function packed(cache, format, n)
   local v = cache[n]
   if not v then
     v = spack(format, n)
-    if n < PACKED_MAX then cache[n] = v end
+    if n < 4096 then cache[n] = v end
   end
   return v
 end
@@ -1079,13 +1079,13 @@ local function followup(tag, seq, data)
 end
 
 -- The field of member i's outcome in its join, 'o:<i>', made once per index below
--- OUTCOME_FIELD_MAX (a number made text costs about 2,200 instructions; a chord delivers one per member).
-local OUTCOME_FIELD, OUTCOME_FIELD_MAX = nil, 4096
+-- 4,096 (a number made text costs about 2,200 instructions; a chord delivers one per member).
+local OUTCOME_FIELD
 local function outcome_field(i)
   local f = OUTCOME_FIELD[i]
   if not f then
     f = 'o:' .. sformat('%d', i)
-    if i >= 0 and i < OUTCOME_FIELD_MAX then OUTCOME_FIELD[i] = f end
+    if i >= 0 and i < 4096 then OUTCOME_FIELD[i] = f end
   end
   return f
 end
@@ -1376,6 +1376,6 @@ local function begin(keys, args)
   FAILED_CAP, FINAL_CAP = num(ARGV[3]), num(ARGV[4])
   WAKE, DONE, CANCEL = ARGV[5], ARGV[6], ARGV[7]
   queues, staging, staged, pushes, closes, lists, unsided, frames, cancels, strings = {}, false, {}, {}, {}, {}, {}, {}, {}, {}
-  if not bucket_nos or bucket_nos_n > BUCKET_NOS_MAX then bucket_nos, bucket_nos_n = {}, 0 end
+  if not bucket_nos or bucket_nos_n > 8192 then bucket_nos, bucket_nos_n = {}, 0 end
   followups, serving = {}, 0 -- workflows' follow-ups of this call
 end

@@ -242,7 +242,7 @@ public sealed class WorkflowCrashTests(RedisFixture redis, Xunit.Abstractions.IT
         // key is gone, a sweep makes the second step once and the fan-out ends with both results.
         await using var scene = await StoppedProcess.StartAsync(redis.Server.Endpoint);
         var (db, sweeper, producer, prefix) = (scene.Db, scene.Sweeper, scene.Producer, scene.Producer.Prefix);
-        await db.HashSetAsync($"{prefix}:{{default}}:seq", "next", 125);
+        await scene.SetNextAsync("default", 125);
 
         var fan = await Tasks.SquareOf.WithClient(producer.Client).Call(2).ThenAll(Tasks.SquareOf, Tasks.SquareOf).EnqueueAsync();
         var wf = fan.Id[..16];
@@ -250,13 +250,12 @@ public sealed class WorkflowCrashTests(RedisFixture redis, Xunit.Abstractions.IT
         await db.StringSetAsync(bucket, "not a hash");
         await scene.EndOneAsync("default", 4L);
 
-        Assert.Equal(("done", 1), ((await sweeper.GetJoinAsync("default", wf + ".1"))!.State, (await sweeper.GetJoinAsync("default", wf + ".1"))!.Arrived));
-        Assert.Equal(("open", 0), ((await sweeper.GetJoinAsync("default", wf + ".2"))!.State, (await sweeper.GetJoinAsync("default", wf + ".2"))!.Arrived));
+        Assert.Equal(("done", 1), await scene.JoinAsync("default", wf + ".1"));
+        Assert.Equal(("open", 0), await scene.JoinAsync("default", wf + ".2"));
         Assert.Equal((1, 1), ((await sweeper.CountAsync("default")).Pending, (await sweeper.CountAsync("default")).Succeeded));
         Assert.StartsWith("r:", (string?)Assert.Single(await db.HashKeysAsync(sweeper.OutboxKey("default"))), StringComparison.Ordinal);
-        var refused = await Assert.ThrowsAnyAsync<Exception>(async () => await sweeper.DeliverLeftoversAsync(["default"]));
-        Assert.Contains(":t:1 holds a string", refused.Message, StringComparison.Ordinal);
-        Assert.Equal(("open", 0), ((await sweeper.GetJoinAsync("default", wf + ".2"))!.State, (await sweeper.GetJoinAsync("default", wf + ".2"))!.Arrived));
+        Assert.Contains(":t:1 holds a string", await scene.RefusedSweepAsync("default"), StringComparison.Ordinal);
+        Assert.Equal(("open", 0), await scene.JoinAsync("default", wf + ".2"));
 
         await db.KeyDeleteAsync(bucket);
         Assert.Equal(1, await sweeper.DeliverLeftoversAsync(["default"]));
@@ -277,7 +276,7 @@ public sealed class WorkflowCrashTests(RedisFixture redis, Xunit.Abstractions.IT
         // "1e+14" to both, and the second step's record replaces the first's.)
         await using var scene = await StoppedProcess.StartAsync(redis.Server.Endpoint);
         var (db, sweeper, producer, prefix) = (scene.Db, scene.Sweeper, scene.Producer, scene.Producer.Prefix);
-        await db.HashSetAsync($"{prefix}:{{default}}:seq", "next", 100_000_000_000_000);
+        await scene.SetNextAsync("default", 100_000_000_000_000);
 
         var first = await Tasks.SquareOf.WithClient(producer.Client).Call(2).Then(Tasks.SquareOf).EnqueueAsync();
         var second = await Tasks.SquareOf.WithClient(producer.Client).Call(3).Then(Tasks.SquareOf).EnqueueAsync();
@@ -308,7 +307,7 @@ public sealed class WorkflowCrashTests(RedisFixture redis, Xunit.Abstractions.IT
         // [[4], [], []].
         await using var scene = await StoppedProcess.StartAsync(redis.Server.Endpoint);
         var (db, sweeper, producer, prefix) = (scene.Db, scene.Sweeper, scene.Producer, scene.Producer.Prefix);
-        await db.HashSetAsync($"{prefix}:{{default}}:seq", "next", 126);
+        await scene.SetNextAsync("default", 126);
         var bucket = (RedisKey)$"{prefix}:{{default}}:t:1";
         await db.StringSetAsync(bucket, "not a hash");
         TaskGroup<long[]> Groups() => TaskGroup.Of(
@@ -402,6 +401,20 @@ public sealed class WorkflowCrashTests(RedisFixture redis, Xunit.Abstractions.IT
             scene.Producer = await RedisHost.StartAsync(endpoint, prefix: prefix, withWorker: false);
             return scene;
         }
+
+        /// <summary>Sets where <paramref name="queue"/>'s sequence stands: its next task is <paramref name="next"/> + 1.</summary>
+        public Task SetNextAsync(string queue, long next) => Db.HashSetAsync($"{Producer.Prefix}:{{{queue}}}:seq", "next", next);
+
+        /// <summary>The state of join <paramref name="key"/> of <paramref name="queue"/> and how many of its members arrived.</summary>
+        public async Task<(string State, int Arrived)> JoinAsync(string queue, string key)
+        {
+            var join = (await Sweeper.GetJoinAsync(queue, key))!;
+            return (join.State, join.Arrived);
+        }
+
+        /// <summary>A sweep of <paramref name="queue"/>'s outbox, which must be refused: the error's message.</summary>
+        public async Task<string> RefusedSweepAsync(string queue)
+            => (await Assert.ThrowsAnyAsync<Exception>(async () => await Sweeper.DeliverLeftoversAsync([queue]))).Message;
 
         /// <summary>The stopping process takes the one task of <paramref name="queue"/> and ends it with <paramref name="result"/>.</summary>
         public Task EndOneAsync(string queue, long result) => EndOneAsync(queue, MessagePack.MessagePackSerializer.Serialize(result));

@@ -327,6 +327,39 @@ public sealed class WorkflowCrashTests(RedisFixture redis, Xunit.Abstractions.IT
     }
 
     [Fact]
+    public async Task Three_members_of_a_settled_chord_deleted_in_one_call_count_two_and_leave_the_last_in_the_outbox_when_the_callback_cannot_be_made()
+    {
+        // Input: an AllSettled chord of three members on "default" and its callback there, the
+        // members the last three sequences of bucket 0 (the callback would be the first of bucket 1,
+        // whose key holds a string); the three members deleted, Pending, in one call (each counts as
+        // canceled: one script delivers all three to the one join). Expected: three deleted; the
+        // first two count (the join's count kept from one delivery to the next in that call), the
+        // last is refused uncounted and kept in the outbox; once the key is gone, a sweep delivers
+        // it and the callback gets three Canceled outcomes.
+        await using var scene = await StoppedProcess.StartAsync(redis.Server.Endpoint);
+        var (db, sweeper, producer, prefix) = (scene.Db, scene.Sweeper, scene.Producer, scene.Producer.Prefix);
+        await scene.SetNextAsync("default", 124);
+        var members = new[] { 1L, 2L, 3L }.Select(v => Tasks.SquareOf.WithClient(producer.Client).Call(v)).ToList();
+        var chord = await TaskGroup.Of(members).AllSettled().Then(Tasks.Outcomes).EnqueueAsync();
+        var join = chord.Id[..chord.Id.LastIndexOf('@')];
+        var ids = (await sweeper.ListAsync("default", TaskState.Pending, 0, 10)).Select(t => t.Info.Id).ToArray();
+        Assert.Equal(3, ids.Length);
+        var bucket = (RedisKey)$"{prefix}:{{default}}:t:1";
+        await db.StringSetAsync(bucket, "not a hash");
+
+        Assert.Equal(3, await scene.DeleteAsync(ids));
+        Assert.Equal(("open", 2), await scene.JoinAsync("default", join));
+        Assert.Equal(1, await db.HashLengthAsync(sweeper.OutboxKey("default")));
+        Assert.Contains(":t:1 holds a string", await scene.RefusedSweepAsync("default"), StringComparison.Ordinal);
+
+        await db.KeyDeleteAsync(bucket);
+        Assert.Equal(1, await sweeper.DeliverLeftoversAsync(["default"]));
+        Assert.Equal(("done", 3), await scene.JoinAsync("default", join));
+        await using var worker = await RedisHost.StartAsync(redis.Server.Endpoint, prefix: prefix, worker: w => w.Queues = ["default"]);
+        Assert.Equal("Canceled,Canceled,Canceled", await chord.GetAsync(Bound));
+    }
+
+    [Fact]
     public async Task A_member_whose_lease_ran_out_and_ran_again_elsewhere_counts_once()
     {
         // Input: a member fetched by a worker that stalls past its lease; recovered and run by another;
@@ -401,6 +434,9 @@ public sealed class WorkflowCrashTests(RedisFixture redis, Xunit.Abstractions.IT
             scene.Producer = await RedisHost.StartAsync(endpoint, prefix: prefix, withWorker: false);
             return scene;
         }
+
+        /// <summary>The stopping process deletes <paramref name="ids"/> (its follow-ups left to the sweep).</summary>
+        public async Task<int> DeleteAsync(string[] ids) => await _stopped.DeleteAsync(ids);
 
         /// <summary>Sets where <paramref name="queue"/>'s sequence stands: its next task is <paramref name="next"/> + 1.</summary>
         public Task SetNextAsync(string queue, long next) => Db.HashSetAsync($"{Producer.Prefix}:{{{queue}}}:seq", "next", next);

@@ -360,6 +360,35 @@ public sealed class WorkflowCrashTests(RedisFixture redis, Xunit.Abstractions.IT
     }
 
     [Fact]
+    public async Task Canceling_or_deleting_a_member_whose_queues_outbox_holds_another_type_fails_and_changes_nothing()
+    {
+        // Input: a chain whose call waits, Pending, on "members" and whose step is on "reports"
+        // (the call's end is delivered through the outbox of "members"); that outbox holds a string.
+        // Expected: a cancel of the call, and a delete of it, each fail naming the outbox, and the
+        // call is still Pending, in its pending list, its join waiting; once the key is gone, a
+        // cancel ends it and the step is Canceled.
+        await using var scene = await StoppedProcess.StartAsync(redis.Server.Endpoint);
+        var (db, sweeper, producer, prefix) = (scene.Db, scene.Sweeper, scene.Producer, scene.Producer.Prefix);
+        var chain = await Tasks.FailOn.WithClient(producer.Client).Call(6, -1).Then(Tasks.Describe.Bind("m")).EnqueueAsync();
+        var join = chain.Id[..chain.Id.LastIndexOf('@')];
+        var member = Assert.Single(await sweeper.ListAsync("members", TaskState.Pending, 0, 10)).Info.Id;
+        var outbox = sweeper.OutboxKey("members");
+        await db.StringSetAsync(outbox, "not a hash");
+
+        var canceled = await Assert.ThrowsAnyAsync<Exception>(async () => await sweeper.CancelAsync(member));
+        Assert.Contains(":outbox holds a string", canceled.Message, StringComparison.Ordinal);
+        var deleted = await Assert.ThrowsAnyAsync<Exception>(async () => await scene.DeleteAsync([member]));
+        Assert.Contains(":outbox holds a string", deleted.Message, StringComparison.Ordinal);
+        Assert.Equal(TaskState.Pending, (await sweeper.GetAsync(member))!.State);
+        Assert.Equal((1, 0, 0), ((await sweeper.CountAsync("members")).Pending, (await sweeper.CountAsync("members")).Canceled, await db.ListLengthAsync($"{prefix}:{{members}}:canceled")));
+        Assert.Equal(("open", 0), await scene.JoinAsync("reports", join));
+
+        await db.KeyDeleteAsync(outbox);
+        Assert.True(await sweeper.CancelAsync(member));
+        await Poll.UntilAsync(async () => (await chain.GetInfoAsync())?.State == TaskState.Canceled, "the step is Canceled", Bound);
+    }
+
+    [Fact]
     public async Task A_member_whose_lease_ran_out_and_ran_again_elsewhere_counts_once()
     {
         // Input: a member fetched by a worker that stalls past its lease; recovered and run by another;

@@ -50,6 +50,9 @@ internal sealed class RedisScript
 
     public string Name { get; }
 
+    /// <summary>The text sent by EVAL (for the task store's scripts, shared.lua in front).</summary>
+    internal string Source => _source;
+
     /// <summary>The server that a call on these keys goes to, chosen locally (no round trip); null when unknown.</summary>
     private static EndPoint? ServerOf(IDatabase database, RedisKey[] keys)
     {

@@ -17,6 +17,30 @@ namespace TypedTasks.Redis.IntegrationTests.Store;
 public sealed class StoreLibraryTests
 {
     [Fact]
+    public async Task Every_store_script_sent_by_EVAL_compiles_with_room_for_three_more_locals_in_its_main_chunk()
+    {
+        // Input: each store script as EVAL sends it (shared.lua, begin, the script: one main chunk,
+        // which Lua allows at most 200 locals) with three more top-level locals in front, loaded by
+        // SCRIPT LOAD. Expected: each compiles. A script one shared local short of the limit fails
+        // every call by EVAL (no functions on the server, a user without FUNCTION, the first calls
+        // before the library is loaded) as soon as shared.lua gets another one.
+        await using var server = await RedisServer.StartAsync();
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(server.Endpoint + ",allowAdmin=true");
+        var admin = connection.GetServer(server.Endpoint);
+        var scripts = typeof(StoreScript).GetProperties(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
+            .Where(p => p.PropertyType == typeof(RedisScript)).Select(p => (RedisScript)p.GetValue(null)!)
+            .Where(s => s.Source.StartsWith("local EVAL_KEYS", StringComparison.Ordinal)).ToList();
+        Assert.True(scripts.Count >= 20, $"only {scripts.Count} store scripts found");
+        foreach (var script in scripts)
+        {
+            var first = script.Source.IndexOf('\n', StringComparison.Ordinal) + 1;
+            var text = script.Source[..first] + "local room1, room2, room3\n" + script.Source[first..];
+            var loaded = await Record.ExceptionAsync(() => admin.ScriptLoadAsync(text));
+            Assert.True(loaded is null, $"{script.Name}: {loaded?.Message}");
+        }
+    }
+
+    [Fact]
     public async Task Calls_go_by_FCALL_once_the_library_is_loaded_and_again_after_FUNCTION_FLUSH()
     {
         await using var server = await RedisServer.StartAsync();

@@ -231,6 +231,164 @@ public sealed class WorkflowCrashTests(RedisFixture redis, Xunit.Abstractions.IT
     }
 
     [Fact]
+    public async Task A_fan_out_on_one_queue_whose_next_bucket_holds_another_type_makes_the_first_step_and_leaves_the_relay_in_the_outbox()
+    {
+        // Input: a call on "default" then two steps at once, both on "default" (the call's end
+        // reaches the first step's join in the settle's own script, and that join relays it to the
+        // second's); the queue's sequence set so that the call is 126 and the steps 127 and 128,
+        // the first of bucket 1, whose key holds a string. Expected: the settle succeeds; the first
+        // join counts the call and makes its step (127); the relay to the second, refused uncounted,
+        // stays in the outbox (the second join waits); the sweep refuses it naming t:1; once the
+        // key is gone, a sweep makes the second step once and the fan-out ends with both results.
+        await using var scene = await StoppedProcess.StartAsync(redis.Server.Endpoint);
+        var (db, sweeper, producer, prefix) = (scene.Db, scene.Sweeper, scene.Producer, scene.Producer.Prefix);
+        await scene.SetNextAsync("default", 125);
+
+        var fan = await Tasks.SquareOf.WithClient(producer.Client).Call(2).ThenAll(Tasks.SquareOf, Tasks.SquareOf).EnqueueAsync();
+        var wf = fan.Id[..16];
+        var bucket = (RedisKey)$"{prefix}:{{default}}:t:1";
+        await db.StringSetAsync(bucket, "not a hash");
+        await scene.EndOneAsync("default", 4L);
+
+        Assert.Equal(("done", 1), await scene.JoinAsync("default", wf + ".1"));
+        Assert.Equal(("open", 0), await scene.JoinAsync("default", wf + ".2"));
+        Assert.Equal((1, 1), ((await sweeper.CountAsync("default")).Pending, (await sweeper.CountAsync("default")).Succeeded));
+        Assert.StartsWith("r:", (string?)Assert.Single(await db.HashKeysAsync(sweeper.OutboxKey("default"))), StringComparison.Ordinal);
+        Assert.Contains(":t:1 holds a string", await scene.RefusedSweepAsync("default"), StringComparison.Ordinal);
+        Assert.Equal(("open", 0), await scene.JoinAsync("default", wf + ".2"));
+
+        await db.KeyDeleteAsync(bucket);
+        Assert.Equal(1, await sweeper.DeliverLeftoversAsync(["default"]));
+        Assert.Equal(0, await db.HashLengthAsync(sweeper.OutboxKey("default")));
+        Assert.Equal(2, (await sweeper.CountAsync("default")).Pending);
+        await using var worker = await RedisHost.StartAsync(redis.Server.Endpoint, prefix: prefix, worker: w => w.Queues = ["default"]);
+        Assert.Equal(new[] { 16L, 16L }, await fan.GetAsync(Bound));
+    }
+
+    [Fact]
+    public async Task Steps_made_at_sequences_past_ten_to_the_fourteen_each_get_their_own_record()
+    {
+        // Input: the queue "default" at sequence 100,000,000,000,000 (15 digits); two chains, each
+        // a call then a step, on "default"; both calls end (their steps are made at sequences
+        // 100,000,000,000,003 and 100,000,000,000,004). Expected: two Pending steps, each with its
+        // own record and envelope, named by their sequences written in full; each chain's result
+        // is its own. (A sequence made text as Lua's default number format, 14 digits, gives
+        // "1e+14" to both, and the second step's record replaces the first's.)
+        await using var scene = await StoppedProcess.StartAsync(redis.Server.Endpoint);
+        var (db, sweeper, producer, prefix) = (scene.Db, scene.Sweeper, scene.Producer, scene.Producer.Prefix);
+        await scene.SetNextAsync("default", 100_000_000_000_000);
+
+        var first = await Tasks.SquareOf.WithClient(producer.Client).Call(2).Then(Tasks.SquareOf).EnqueueAsync();
+        var second = await Tasks.SquareOf.WithClient(producer.Client).Call(3).Then(Tasks.SquareOf).EnqueueAsync();
+        await scene.EndOneAsync("default", 4L);
+        await scene.EndOneAsync("default", 9L);
+
+        var firstKey = first.Id[..first.Id.LastIndexOf('@')];
+        var secondKey = second.Id[..second.Id.LastIndexOf('@')];
+        Assert.Equal("100000000000003", (string?)await db.StringGetAsync($"{prefix}:{{default}}:id:{firstKey}"));
+        Assert.Equal("100000000000004", (string?)await db.StringGetAsync($"{prefix}:{{default}}:id:{secondKey}"));
+        Assert.Equal(2, (await sweeper.CountAsync("default")).Pending);
+        var (a, b) = ((await sweeper.GetStoredAsync(first.Id))!, (await sweeper.GetStoredAsync(second.Id))!);
+        Assert.NotEqual(a.Envelope.ToArray(), b.Envelope.ToArray());
+
+        await using var worker = await RedisHost.StartAsync(redis.Server.Endpoint, prefix: prefix, worker: w => w.Queues = ["default"]);
+        Assert.Equal(16L, await first.GetAsync(Bound));
+        Assert.Equal(81L, await second.GetAsync(Bound));
+    }
+
+    [Fact]
+    public async Task A_workflow_with_two_empty_groups_whose_second_result_would_open_a_bucket_of_another_type_is_refused_before_its_empty_groups_count()
+    {
+        // Input: a group of a group of one call and two empty groups, all on "default" (the empty
+        // groups' results are made when the workflow is sent, in one script); the queue's sequence
+        // set so that those results would be 127 and 128, the first of bucket 1, whose key holds a
+        // string. Expected: the send fails naming t:1, and that script made nothing (no result, the
+        // sequence where it was); once the key is gone, the workflow sent again ends with
+        // [[4], [], []].
+        await using var scene = await StoppedProcess.StartAsync(redis.Server.Endpoint);
+        var (db, sweeper, producer, prefix) = (scene.Db, scene.Sweeper, scene.Producer, scene.Producer.Prefix);
+        await scene.SetNextAsync("default", 126);
+        var bucket = (RedisKey)$"{prefix}:{{default}}:t:1";
+        await db.StringSetAsync(bucket, "not a hash");
+        TaskGroup<long[]> Groups() => TaskGroup.Of(
+            TaskGroup.Of(Tasks.SquareOf.WithClient(producer.Client).Call(2)),
+            TaskGroup.Of(Array.Empty<TaskCall<long>>()),
+            TaskGroup.Of(Array.Empty<TaskCall<long>>()));
+
+        var refused = await Assert.ThrowsAnyAsync<Exception>(() => Groups().EnqueueAsync());
+        Assert.Contains(":t:1 holds a string", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(126, (long)await db.HashGetAsync($"{prefix}:{{default}}:seq", "next"));
+        Assert.Equal(0, (await sweeper.CountAsync("default")).Succeeded);
+
+        await db.KeyDeleteAsync(bucket);
+        var groups = await Groups().EnqueueAsync();
+        await using var worker = await RedisHost.StartAsync(redis.Server.Endpoint, prefix: prefix, worker: w => w.Queues = ["default"]);
+        Assert.Equal(new[] { new long[] { 4 }, [], [] }, await groups.GetAsync(Bound));
+    }
+
+    [Fact]
+    public async Task Three_members_of_a_settled_chord_deleted_in_one_call_count_two_and_leave_the_last_in_the_outbox_when_the_callback_cannot_be_made()
+    {
+        // Input: an AllSettled chord of three members on "default" and its callback there, the
+        // members the last three sequences of bucket 0 (the callback would be the first of bucket 1,
+        // whose key holds a string); the three members deleted, Pending, in one call (each counts as
+        // canceled: one script delivers all three to the one join). Expected: three deleted; the
+        // first two count (the join's count kept from one delivery to the next in that call), the
+        // last is refused uncounted and kept in the outbox; once the key is gone, a sweep delivers
+        // it and the callback gets three Canceled outcomes.
+        await using var scene = await StoppedProcess.StartAsync(redis.Server.Endpoint);
+        var (db, sweeper, producer, prefix) = (scene.Db, scene.Sweeper, scene.Producer, scene.Producer.Prefix);
+        await scene.SetNextAsync("default", 124);
+        var members = new[] { 1L, 2L, 3L }.Select(v => Tasks.SquareOf.WithClient(producer.Client).Call(v)).ToList();
+        var chord = await TaskGroup.Of(members).AllSettled().Then(Tasks.Outcomes).EnqueueAsync();
+        var join = chord.Id[..chord.Id.LastIndexOf('@')];
+        var ids = (await sweeper.ListAsync("default", TaskState.Pending, 0, 10)).Select(t => t.Info.Id).ToArray();
+        Assert.Equal(3, ids.Length);
+        var bucket = (RedisKey)$"{prefix}:{{default}}:t:1";
+        await db.StringSetAsync(bucket, "not a hash");
+
+        Assert.Equal(3, await scene.DeleteAsync(ids));
+        Assert.Equal(("open", 2), await scene.JoinAsync("default", join));
+        Assert.Equal(1, await db.HashLengthAsync(sweeper.OutboxKey("default")));
+        Assert.Contains(":t:1 holds a string", await scene.RefusedSweepAsync("default"), StringComparison.Ordinal);
+
+        await db.KeyDeleteAsync(bucket);
+        Assert.Equal(1, await sweeper.DeliverLeftoversAsync(["default"]));
+        Assert.Equal(("done", 3), await scene.JoinAsync("default", join));
+        await using var worker = await RedisHost.StartAsync(redis.Server.Endpoint, prefix: prefix, worker: w => w.Queues = ["default"]);
+        Assert.Equal("Canceled,Canceled,Canceled", await chord.GetAsync(Bound));
+    }
+
+    [Fact]
+    public async Task Canceling_or_deleting_a_member_whose_queues_outbox_holds_another_type_fails_and_changes_nothing()
+    {
+        // Input: a chain whose call waits, Pending, on "members" and whose step is on "reports"
+        // (the call's end is delivered through the outbox of "members"); that outbox holds a string.
+        // Expected: a cancel of the call, and a delete of it, each fail naming the outbox, and the
+        // call is still Pending, in its pending list, its join waiting; once the key is gone, a
+        // cancel ends it and the step is Canceled.
+        await using var scene = await StoppedProcess.StartAsync(redis.Server.Endpoint);
+        var (db, sweeper, producer, prefix) = (scene.Db, scene.Sweeper, scene.Producer, scene.Producer.Prefix);
+        var chain = await Tasks.FailOn.WithClient(producer.Client).Call(6, -1).Then(Tasks.Describe.Bind("m")).EnqueueAsync();
+        var join = chain.Id[..chain.Id.LastIndexOf('@')];
+        var member = Assert.Single(await sweeper.ListAsync("members", TaskState.Pending, 0, 10)).Info.Id;
+        var outbox = sweeper.OutboxKey("members");
+        await db.StringSetAsync(outbox, "not a hash");
+
+        var canceled = await Assert.ThrowsAnyAsync<Exception>(async () => await sweeper.CancelAsync(member));
+        Assert.Contains(":outbox holds a string", canceled.Message, StringComparison.Ordinal);
+        var deleted = await Assert.ThrowsAnyAsync<Exception>(async () => await scene.DeleteAsync([member]));
+        Assert.Contains(":outbox holds a string", deleted.Message, StringComparison.Ordinal);
+        Assert.Equal(TaskState.Pending, (await sweeper.GetAsync(member))!.State);
+        Assert.Equal((1, 0, 0), ((await sweeper.CountAsync("members")).Pending, (await sweeper.CountAsync("members")).Canceled, await db.ListLengthAsync($"{prefix}:{{members}}:canceled")));
+        Assert.Equal(("open", 0), await scene.JoinAsync("reports", join));
+
+        await db.KeyDeleteAsync(outbox);
+        Assert.True(await sweeper.CancelAsync(member));
+        await Poll.UntilAsync(async () => (await chain.GetInfoAsync())?.State == TaskState.Canceled, "the step is Canceled", Bound);
+    }
+
+    [Fact]
     public async Task A_member_whose_lease_ran_out_and_ran_again_elsewhere_counts_once()
     {
         // Input: a member fetched by a worker that stalls past its lease; recovered and run by another;
@@ -305,6 +463,23 @@ public sealed class WorkflowCrashTests(RedisFixture redis, Xunit.Abstractions.IT
             scene.Producer = await RedisHost.StartAsync(endpoint, prefix: prefix, withWorker: false);
             return scene;
         }
+
+        /// <summary>The stopping process deletes <paramref name="ids"/> (its follow-ups left to the sweep).</summary>
+        public async Task<int> DeleteAsync(string[] ids) => await _stopped.DeleteAsync(ids);
+
+        /// <summary>Sets where <paramref name="queue"/>'s sequence stands: its next task is <paramref name="next"/> + 1.</summary>
+        public Task SetNextAsync(string queue, long next) => Db.HashSetAsync($"{Producer.Prefix}:{{{queue}}}:seq", "next", next);
+
+        /// <summary>The state of join <paramref name="key"/> of <paramref name="queue"/> and how many of its members arrived.</summary>
+        public async Task<(string State, int Arrived)> JoinAsync(string queue, string key)
+        {
+            var join = (await Sweeper.GetJoinAsync(queue, key))!;
+            return (join.State, join.Arrived);
+        }
+
+        /// <summary>A sweep of <paramref name="queue"/>'s outbox, which must be refused: the error's message.</summary>
+        public async Task<string> RefusedSweepAsync(string queue)
+            => (await Assert.ThrowsAnyAsync<Exception>(async () => await Sweeper.DeliverLeftoversAsync([queue]))).Message;
 
         /// <summary>The stopping process takes the one task of <paramref name="queue"/> and ends it with <paramref name="result"/>.</summary>
         public Task EndOneAsync(string queue, long result) => EndOneAsync(queue, MessagePack.MessagePackSerializer.Serialize(result));

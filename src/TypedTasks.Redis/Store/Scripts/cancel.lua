@@ -23,6 +23,11 @@ if ARGV[A + 1] == 'p' and r.state == STARTED then return { 0 } end
 check_final(q)
 check(q, 'sched', 'retrying')
 check_pending(q)
+-- A workflow member's end is delivered (on_final): its link, and its outbox, are written too.
+if r.chosen ~= '' then
+  local p = member_problem(q, seq)
+  if p then error({ err = p }) end
+end
 local was = {}
 for k, v in pairs(r) do was[k] = v end
 r.state = CANCELED

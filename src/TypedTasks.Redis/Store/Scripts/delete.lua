@@ -8,6 +8,18 @@
 -- fails before changing anything.
 local count = (#ARGV - A + 1) / 2
 check_indexes(A, 2)
+-- A workflow member deleted before it ended is delivered (on_final, below), which writes its
+-- link and outbox: those of every such task are checked before anything is written.
+for i = 1, count do
+  local at = A + (i - 1) * 2
+  local q = queue(tonumber(ARGV[at]))
+  local seq = resolve(q, ARGV[at + 1])
+  local r = seq and try_load(q, seq)
+  if r and r.chosen ~= '' and not is_final(r.state) and r.state ~= STARTED then
+    local p = member_problem(q, seq)
+    if p then error({ err = p }) end
+  end
+end
 local deleted = 0
 for i = 1, count do
   local at = A + (i - 1) * 2

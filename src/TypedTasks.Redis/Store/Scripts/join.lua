@@ -17,12 +17,27 @@ local count = math.floor((#ARGV - A) / 13)
 local wf = ARGV[#ARGV]
 local handle = ARGV[#ARGV - 1]
 check(q, 'seq', 'open')
+local empties = 0
 for k = 1, count do
   local key = ARGV[A + (k - 1) * 13]
   local p = problem_at(q, 'join:' .. key, 'hash') or problem_at(q, 'id:' .. key, 'string') or problem_at(q, 'link', 'hash')
   -- An empty group's join makes its successor here: every key that writes is checked too.
-  if not p and ARGV[A + (k - 1) * 13 + 1] == '0' then p = join_problem(q, key) end
+  if not p and ARGV[A + (k - 1) * 13 + 1] == '0' then
+    p = join_problem(q, key)
+    empties = empties + 1
+  end
   if p then error({ err = p }) end
+end
+if empties > 0 then
+  -- The empty groups' successors take the next sequences, one each (their deliveries, which
+  -- may make further steps, wait until every one is made: q.deferred, shared.lua on_final): the
+  -- buckets of all of them are checked, not only the next one.
+  local next_seq = tonumber(redis.call('HGET', q.seq, 'next') or '0')
+  for b = math.floor((next_seq + 1) / 128), math.floor((next_seq + empties) / 128) do
+    local p = problem_at(q, 't:' .. string.format('%d', b), 'hash')
+    if p then error({ err = p }) end
+  end
+  q.deferred = {}
 end
 local written = 0
 for k = 1, count do
@@ -44,6 +59,9 @@ for k = 1, count do
     end
   end
 end
+local held = q.deferred or {}
+q.deferred = nil
+for _, d in ipairs(held) do on_final(q, d[1], d[2]) end
 flush()
 local out = { written }
 for k = 1, #followups do out[1 + k] = followups[k] end

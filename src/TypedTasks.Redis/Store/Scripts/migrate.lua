@@ -66,7 +66,7 @@ for i = 1, #items do
   end
   if not item.skip then
     next_seq = next_seq + 1
-    item.seq = tostring(next_seq)
+    item.seq = string.format('%d', next_seq) -- not tostring: 14 digits (see join_successor)
     need(bucket_of(q, item.seq), 'hash')
   end
 end

@@ -163,9 +163,10 @@ end
 -- number conversion (strtod, twice in tonumber: about 1,500 instructions) and a number to text one
 -- (about 2,200). A function library keeps the table from call to call (an enqueue fills it for the
 -- tasks it makes, so the fetch and the settle of a task find its bucket there); it is dropped
--- whole once it holds BUCKET_NOS_MAX sequences, so that it stays small.
+-- whole once it holds 8,192 sequences, so that it stays small. (The bounds of these tables are
+-- literals, not named locals: a script sent by EVAL runs this text in its main chunk, which holds
+-- at most 200 locals.)
 local bucket_nos, bucket_nos_n = nil, 0
-local BUCKET_NOS_MAX = 8192
 local function bucket_no_put(seq, b)
   bucket_nos[seq] = b
   bucket_nos_n = bucket_nos_n + 1
@@ -209,14 +210,13 @@ local function side_of(q, seq) return q.base .. 'x:' .. seq end
 -- each new string costs hundreds of instructions, and a record is read and written per task.
 local ZERO_2, ZERO_4 = '\0\0', '\0\0\0\0'
 -- Lengths packed as 2 and 4 bytes (ids, chosen ids, records in the done frames), made once per
--- length below PACKED_MAX: a struct.pack per task and length would cost a C call and a new string.
-local PACKED_MAX = 4096
+-- length below 4,096: a struct.pack per task and length would cost a C call and a new string.
 local PACKED_2, PACKED_4
 local function packed(cache, format, n)
   local v = cache[n]
   if not v then
     v = spack(format, n)
-    if n < PACKED_MAX then cache[n] = v end
+    if n < 4096 then cache[n] = v end
   end
   return v
 end
@@ -1079,13 +1079,13 @@ local function followup(tag, seq, data)
 end
 
 -- The field of member i's outcome in its join, 'o:<i>', made once per index below
--- OUTCOME_FIELD_MAX (a number made text costs about 2,200 instructions; a chord delivers one per member).
-local OUTCOME_FIELD, OUTCOME_FIELD_MAX = nil, 4096
+-- 4,096 (a number made text costs about 2,200 instructions; a chord delivers one per member).
+local OUTCOME_FIELD
 local function outcome_field(i)
   local f = OUTCOME_FIELD[i]
   if not f then
     f = 'o:' .. sformat('%d', i)
-    if i >= 0 and i < OUTCOME_FIELD_MAX then OUTCOME_FIELD[i] = f end
+    if i >= 0 and i < 4096 then OUTCOME_FIELD[i] = f end
   end
   return f
 end
@@ -1122,7 +1122,8 @@ local function join_successor(q, key, j, state, body, err, name, via)
     q.epoch = fresh_epoch(q, key)
     rcall('HSET', q.seq, 'epoch', q.epoch)
   end
-  local seq = tostring(rcall('HINCRBY', q.seq, 'next', 1))
+  -- '%d': tostring keeps 14 digits (a sequence of 10^14 or more would read 1e+14).
+  local seq = sformat('%d', rcall('HINCRBY', q.seq, 'next', 1))
   opened_n(q, seq, 1)
   if j.link ~= '' then rcall('HSET', q.base .. 'link', seq, j.link) end
   if state == PENDING then
@@ -1244,26 +1245,33 @@ local function deliver(q, key, i, kind, payload, mid, mname)
   if rcall('HSETNX', jkey, outcome_field(i), kind .. payload) == 0 then return 'twice' end
   local got = rcall('HINCRBY', jkey, 'got', '1')
   f.got = got
-  -- Counted here for the first time: the joins of a fan-out hear it once too.
-  if f[4] then relay(q, key, f[4], i, kind, payload, mid, mname) end
-  if f[3] ~= 'open' then return 'late' end
-  if not failing and got < f.n then return 'counted' end
-  local g = rcall('HMGET', jkey, 'prio', 'at', 'env', 'name', 'link', 'lim', 'delay', 'eta')
-  local j = { n = tonumber(f[1]), mode = f[2], state = f[3], prio = tonumber(g[1]), at = tonumber(g[2]), env = g[3],
-    name = g[4], link = g[5], lim = g[6] or '', delay = g[7], eta = g[8] }
-  q.joins[key] = nil
-  if failing then
-    rcall('HSET', jkey, 'state', 'failed', 'failed', i)
-    local err = step_error(kind, payload, mid, mname)
-    if j.env == '' then
-      join_successor(q, key, j, FAILED, '', err, j.name, kind)
+  local status, members = 'late', nil
+  if f[3] == 'open' and not failing and got < f.n then
+    status = 'counted'
+  elseif f[3] == 'open' then
+    local g = rcall('HMGET', jkey, 'prio', 'at', 'env', 'name', 'link', 'lim', 'delay', 'eta')
+    local j = { n = tonumber(f[1]), mode = f[2], state = f[3], prio = tonumber(g[1]), at = tonumber(g[2]), env = g[3],
+      name = g[4], link = g[5], lim = g[6] or '', delay = g[7], eta = g[8] }
+    q.joins[key] = nil
+    if failing then
+      rcall('HSET', jkey, 'state', 'failed', 'failed', i)
+      local err = step_error(kind, payload, mid, mname)
+      if j.env == '' then
+        join_successor(q, key, j, FAILED, '', err, j.name, kind)
+      else
+        join_successor(q, key, j, CANCELED, j.env, err, '', kind)
+      end
+      rcall('PEXPIRE', jkey, ttl_text(q))
+      status, members = 'failed', rcall('HGET', jkey, 'members')
     else
-      join_successor(q, key, j, CANCELED, j.env, err, '', kind)
+      status = join_done(q, key, jkey, j)
     end
-    rcall('PEXPIRE', jkey, ttl_text(q))
-    return 'failed', rcall('HGET', jkey, 'members')
   end
-  return join_done(q, key, jkey, j)
+  -- Counted here for the first time: the joins of a fan-out hear it once too, after this join's
+  -- own successor is made: a step they made first would take the sequence, and so maybe the
+  -- bucket, that join_problem looked at for this one, whose making would then fail midway.
+  if f[4] then relay(q, key, f[4], i, kind, payload, mid, mname) end
+  return status, members
 end
 -- Cancels a workflow step not made yet (its join, key, is open): the step ends Canceled at once
 -- (so do the later ones, through their joins) and the caller cancels the join's members, which
@@ -1313,7 +1321,14 @@ local function member_problem(q, seq)
   return nil
 end
 
+-- While q.deferred is a table (join.lua), the deliveries of q's records made final are kept
+-- there, for join.lua to make once the results of all its empty groups are made.
 on_final = function(q, seq, r)
+  local deferred = q.deferred
+  if deferred then
+    deferred[#deferred + 1] = { seq, r }
+    return
+  end
   local l = q.links and q.links[seq]
   if l == nil then l = rcall('HGET', q.base .. 'link', seq) end
   if not l then return end
@@ -1361,6 +1376,6 @@ local function begin(keys, args)
   FAILED_CAP, FINAL_CAP = num(ARGV[3]), num(ARGV[4])
   WAKE, DONE, CANCEL = ARGV[5], ARGV[6], ARGV[7]
   queues, staging, staged, pushes, closes, lists, unsided, frames, cancels, strings = {}, false, {}, {}, {}, {}, {}, {}, {}, {}
-  if not bucket_nos or bucket_nos_n > BUCKET_NOS_MAX then bucket_nos, bucket_nos_n = {}, 0 end
+  if not bucket_nos or bucket_nos_n > 8192 then bucket_nos, bucket_nos_n = {}, 0 end
   followups, serving = {}, 0 -- workflows' follow-ups of this call
 end

@@ -38,33 +38,11 @@ public sealed partial class RedisTaskStore
     {
         ArgumentNullException.ThrowIfNull(changed);
         await _wake.EnsureAsync().ConfigureAwait(false);
-        lock (_scheduleWatchers)
-        {
-            _scheduleWatchers.Add(changed);
-        }
-
-        return new ScheduleWatch(this, changed);
+        return new Watchers(_scheduleWatchers, changed);
     }
 
     /// <summary>Tells every schedule watcher that the schedules may have changed.</summary>
-    private void SchedulesChanged()
-    {
-        Action[] watchers;
-        lock (_scheduleWatchers)
-        {
-            if (_scheduleWatchers.Count == 0)
-            {
-                return;
-            }
-
-            watchers = [.. _scheduleWatchers];
-        }
-
-        foreach (var changed in watchers)
-        {
-            changed();
-        }
-    }
+    private void SchedulesChanged() => Watchers.Call(_scheduleWatchers);
 
     private string SchedulesKey => _prefix + ":{schedules}:schedules";
 
@@ -208,18 +186,4 @@ public sealed partial class RedisTaskStore
         => fields.TryGetValue(field, out var value) && !value.IsNullOrEmpty
             ? DateTimeOffset.FromUnixTimeMilliseconds(long.Parse((string)value!, CultureInfo.InvariantCulture))
             : null;
-
-    /// <summary>A schedule watcher's subscription: disposing it stops the calls.</summary>
-    private sealed class ScheduleWatch(RedisTaskStore store, Action changed) : IAsyncDisposable
-    {
-        public ValueTask DisposeAsync()
-        {
-            lock (store._scheduleWatchers)
-            {
-                store._scheduleWatchers.Remove(changed);
-            }
-
-            return ValueTask.CompletedTask;
-        }
-    }
 }

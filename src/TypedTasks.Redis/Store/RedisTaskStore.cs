@@ -20,7 +20,7 @@ namespace TypedTasks.Redis.Store;
 /// call per slot (<see cref="Batcher{TRequest, TResponse}"/>). Runs on a single server and on
 /// Redis Cluster.
 /// </summary>
-public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore, IScheduleChangeFeed
+public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore, IScheduleChangeFeed, IDueTimeFeed
 {
     // Entries per script call: large enough to amortise a call, small enough that one call never
     // holds the server for long.

@@ -84,10 +84,8 @@ internal sealed class PeriodicScheduler(
     private bool _declaredStored;
     private DateTimeOffset _wakeAt = DateTimeOffset.MinValue;
 
-    // Completed (and replaced) by each announced change; the sleep after a round ends at the one
-    // taken before the round's read, so that a change announced after that read is not slept through.
-    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private Task _changedSinceRead = Task.CompletedTask;
+    // Set by each announced change to the schedules.
+    private readonly WakeSignal _changed = new();
 
     // The longest sleep with no fire time coming: MaxSleep until the store's announcements are heard.
     private TimeSpan _idleSleep = MaxSleep;
@@ -118,9 +116,9 @@ internal sealed class PeriodicScheduler(
                     _idleSleep = feed.ScheduleSafetyLookInterval;
                 }
 
-                _changedSinceRead = Volatile.Read(ref _changed).Task;
+                _changed.Mark();
                 return await RoundOnTimeAsync(token).ConfigureAwait(false);
-            }, outage, time, logger, stop, SleepAsync).ConfigureAwait(false);
+            }, outage, time, logger, stop, (sleep, token) => _changed.SleepAsync(sleep, time, token)).ConfigureAwait(false);
         }
         finally
         {
@@ -132,23 +130,7 @@ internal sealed class PeriodicScheduler(
     }
 
     /// <summary>A change to the schedules was announced: the sleep, if any, ends, and the next round reads them.</summary>
-    internal void OnChanged()
-        => Interlocked.Exchange(ref _changed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
-
-    /// <summary>Sleeps <paramref name="sleep"/>, or until a change announced since the last round's read.</summary>
-    private async Task SleepAsync(TimeSpan sleep, CancellationToken stop)
-    {
-        if (_changedSinceRead.IsCompleted)
-        {
-            return;
-        }
-
-        using var timer = CancellationTokenSource.CreateLinkedTokenSource(stop);
-        var delay = Task.Delay(sleep, time, timer.Token);
-        await Task.WhenAny(delay, _changedSinceRead).ConfigureAwait(false);
-        await timer.CancelAsync().ConfigureAwait(false);
-        stop.ThrowIfCancellationRequested();
-    }
+    internal void OnChanged() => _changed.Set();
 
     /// <summary>
     /// A round that does not start before the time the last one asked to wake at. The system's

@@ -24,7 +24,8 @@ internal static class WorkerDuty
     /// <param name="logger">Where failures are told.</param>
     /// <param name="stop">Ends the loop.</param>
     /// <param name="sleep">Sleeps after a round that succeeded (by default a delay on <paramref name="time"/>): a duty woken by a signal too ends it early.</param>
-    public static async Task RunAsync(string name, Func<CancellationToken, Task<TimeSpan>> round, StoreOutage outage, TimeProvider time, ILogger logger, CancellationToken stop, Func<TimeSpan, CancellationToken, Task>? sleep = null)
+    /// <param name="onTick">Whether a sleep of a second or more after a round ends on the worker's <see cref="DutyTick"/>, shared with its other periodic duties.</param>
+    public static async Task RunAsync(string name, Func<CancellationToken, Task<TimeSpan>> round, StoreOutage outage, TimeProvider time, ILogger logger, CancellationToken stop, Func<TimeSpan, CancellationToken, Task>? sleep = null, bool onTick = false)
     {
         var backoff = new Backoff(FirstBackoff, MaxBackoff);
         while (!stop.IsCancellationRequested)
@@ -35,6 +36,11 @@ internal static class WorkerDuty
             try
             {
                 wait = await round(stop).ConfigureAwait(false);
+                if (onTick)
+                {
+                    wait = DutyTick.Align(time.GetUtcNow(), wait);
+                }
+
                 backoff.Reset();
                 outage.Reached();
             }

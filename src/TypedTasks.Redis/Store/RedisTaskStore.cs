@@ -428,7 +428,9 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore, ISchedu
 
         try
         {
-            var until = _time.GetUtcNow() + _options.IdleFetchInterval;
+            // On the worker's one-second grid, with its other periodic duties: one wake-up for all.
+            var start = _time.GetUtcNow();
+            var until = start + Worker.DutyTick.Align(start, _options.IdleFetchInterval);
             var key = string.Join('\n', queues);
 
             // The last look at these queues found nothing (and registered this store as idle there)

@@ -121,6 +121,24 @@ public sealed class ScheduleFeedTests
         Assert.Equal(5, Volatile.Read(ref calls));
     }
 
+    [Fact]
+    public async Task After_the_subscription_is_killed_the_schedule_and_due_time_watches_are_called_though_nothing_changed()
+    {
+        // Input: a schedule watch and a due time watch on one store, nothing changed; its
+        // subscriber connection killed (CLIENT KILL TYPE pubsub). Expected: both are called once
+        // it reconnects, since announcements may have been lost meanwhile; none before the kill.
+        await using var setup = await SetupAsync(TimeSpan.FromMinutes(1));
+        var changed = 0;
+        var heard = 0;
+        await using var schedules = await setup.Store.WatchScheduleChangesAsync(() => Interlocked.Increment(ref changed));
+        await using var due = await setup.Store.WatchDueTimesAsync(() => Interlocked.Increment(ref heard));
+        await Task.Delay(200);
+        Assert.Equal((0, 0), (Volatile.Read(ref changed), Volatile.Read(ref heard)));
+
+        await setup.Admin.GetServer(setup.Redis.Endpoint).ExecuteAsync("CLIENT", "KILL", "TYPE", "pubsub");
+        await Poll.UntilAsync(() => Task.FromResult(Volatile.Read(ref changed) > 0 && Volatile.Read(ref heard) > 0), "both watches called after the reconnect", Bound);
+    }
+
     /// <summary>A definition of feed.tick once a year.</summary>
     private static string Yearly()
         => new ScheduleDefinition("feed.tick", Queue, ScheduleDefinition.NoArguments, 0, null, "@yearly", PeriodicSpec.Utc, MisfirePolicy.RunOnce, OverlapPolicy.Allow, Declared: false).Encode();

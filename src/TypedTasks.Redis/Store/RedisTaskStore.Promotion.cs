@@ -20,6 +20,46 @@ namespace TypedTasks.Redis.Store;
 public sealed partial class RedisTaskStore
 {
     private readonly ConcurrentDictionary<string, DueWatch> _due = new(StringComparer.Ordinal);
+    private readonly List<Action> _dueWatchers = [];
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Heard on the wake channel, which the store subscribes to once for all its duties, and from
+    /// this store's own settles of retries; a reconnect of the subscription calls
+    /// <paramref name="heard"/> too, and the next promotion looks at every queue.
+    /// </remarks>
+    public async ValueTask<IAsyncDisposable> WatchDueTimesAsync(Action heard, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(heard);
+        await _wake.EnsureAsync().ConfigureAwait(false);
+        return new Watchers(_dueWatchers, heard);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// A queue not looked at yet, or since a reconnect, is due a look at once; each other once per
+    /// <see cref="RedisTransportOptions.SafetyLookInterval"/> (longer for a worker of many queues).
+    /// </remarks>
+    public DateTimeOffset NextPromotionLook(IReadOnlyList<string> queues)
+    {
+        ArgumentNullException.ThrowIfNull(queues);
+        var recheck = (long)SafetyLookEvery(queues.Count).TotalMilliseconds;
+        var next = long.MaxValue;
+        foreach (var queue in queues)
+        {
+            if (!_due.TryGetValue(queue, out var watch))
+            {
+                return _time.GetUtcNow();
+            }
+
+            lock (watch)
+            {
+                next = Math.Min(next, watch.CheckedAt + recheck);
+            }
+        }
+
+        return next == long.MaxValue ? _time.GetUtcNow() + SafetyLookEvery(queues.Count) : DateTimeOffset.FromUnixTimeMilliseconds(next);
+    }
 
     /// <inheritdoc/>
     public async ValueTask<DateTimeOffset?> PromoteDueAsync(IReadOnlyList<string> queues, CancellationToken cancellationToken = default)
@@ -77,10 +117,17 @@ public sealed partial class RedisTaskStore
     private void HeardDue(string queue, long due)
     {
         var watch = _due.GetOrAdd(queue, _ => new DueWatch());
+        bool earlier;
         lock (watch)
         {
+            earlier = due < watch.Earliest;
             watch.Earliest = Math.Min(watch.Earliest, due);
             watch.Heard = Math.Min(watch.Heard, due);
+        }
+
+        if (earlier)
+        {
+            Watchers.Call(_dueWatchers);
         }
     }
 
@@ -111,6 +158,8 @@ public sealed partial class RedisTaskStore
                 watch.CheckedAt = 0;
             }
         }
+
+        Watchers.Call(_dueWatchers);
     }
 
     /// <summary>What this store knows of a queue's due tasks (unix ms; long.MaxValue: none).</summary>

@@ -13,10 +13,37 @@ namespace TypedTasks.Redis.Store;
 /// The schedules: one hash per schedule (<c>P:{schedules}:schedule:&lt;name&gt;</c>: <c>d</c> the
 /// definition, <c>g</c> the generation, <c>n</c> the next fire time, <c>p</c> paused, <c>lf</c>
 /// and <c>lt</c> the last run, <c>tr</c> a trigger request) and the set of names
-/// (<c>P:{schedules}:schedules</c>), all in one hash slot, each change one script.
+/// (<c>P:{schedules}:schedules</c>), all in one hash slot, each change one script. A change other
+/// than an advance or a completed trigger is announced on the wake channel
+/// (<see cref="ScheduleChangeMessage"/>), for the workers' <see cref="IScheduleChangeFeed"/>.
 /// </summary>
 public sealed partial class RedisTaskStore
 {
+    /// <summary>The wake channel's message for a change to the schedules: braces are never in a queue name.</summary>
+    internal const string ScheduleChangeMessage = "{schedules}";
+
+    private readonly List<Action> _scheduleWatchers = [];
+
+    /// <inheritdoc/>
+    /// <remarks>The store's <see cref="RedisTransportOptions.SafetyLookInterval"/>.</remarks>
+    public TimeSpan ScheduleSafetyLookInterval => _options.SafetyLookInterval;
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Heard on the wake channel, which the store subscribes to once for all its duties; a
+    /// reconnect of the subscription calls <paramref name="changed"/> too, since announcements
+    /// may have been lost meanwhile.
+    /// </remarks>
+    public async ValueTask<IAsyncDisposable> WatchScheduleChangesAsync(Action changed, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(changed);
+        await _wake.EnsureAsync().ConfigureAwait(false);
+        return new Watchers(_scheduleWatchers, changed);
+    }
+
+    /// <summary>Tells every schedule watcher that the schedules may have changed.</summary>
+    private void SchedulesChanged() => Watchers.Call(_scheduleWatchers);
+
     private string SchedulesKey => _prefix + ":{schedules}:schedules";
 
     private string ScheduleKeyPrefix => _prefix + ":{schedules}:schedule:";
@@ -26,7 +53,7 @@ public sealed partial class RedisTaskStore
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentException.ThrowIfNullOrEmpty(definition);
-        var result = await RunAsync(StoreScript.ScheduleUpsert, [SchedulesKey, ScheduleKeyPrefix + name], [name, definition, Ms(nextFireAt)]).ConfigureAwait(false);
+        var result = await RunAsync(StoreScript.ScheduleUpsert, [SchedulesKey, ScheduleKeyPrefix + name], [name, definition, Ms(nextFireAt), _wakeChannel.ToString(), ScheduleChangeMessage]).ConfigureAwait(false);
         return ReadSchedule(name, (RedisResult[])result!)!;
     }
 
@@ -107,15 +134,16 @@ public sealed partial class RedisTaskStore
         var batch = _db.CreateBatch();
         var deleted = batch.KeyDeleteAsync(ScheduleKeyPrefix + name);
         var removed = batch.SetRemoveAsync(SchedulesKey, name);
+        var announced = batch.PublishAsync(_wakeChannel, ScheduleChangeMessage);
         batch.Execute();
-        await Transient.Run(Task.WhenAll(deleted, removed)).ConfigureAwait(false);
+        await Transient.Run(Task.WhenAll(deleted, removed, announced)).ConfigureAwait(false);
         return await deleted.ConfigureAwait(false);
     }
 
     private async ValueTask<bool> ChangeAsync(string name, string operation, params string[] arguments)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
-        List<RedisValue> args = [operation, .. arguments.Select(a => (RedisValue)a)];
+        List<RedisValue> args = [operation, _wakeChannel.ToString(), ScheduleChangeMessage, .. arguments.Select(a => (RedisValue)a)];
         return (long)await RunAsync(StoreScript.ScheduleChange, [ScheduleKeyPrefix + name], args).ConfigureAwait(false) == 1;
     }
 

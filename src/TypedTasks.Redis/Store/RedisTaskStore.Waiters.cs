@@ -248,6 +248,7 @@ public sealed partial class RedisTaskStore
         {
             _ = SweepAsync(all: true);
             WakeAllFetchers();
+            SchedulesChanged();
         }
     }
 

@@ -168,6 +168,12 @@ public sealed partial class RedisTaskStore
     private void OnWake(RedisValue message)
     {
         var queue = (string?)message;
+        if (queue == ScheduleChangeMessage)
+        {
+            SchedulesChanged();
+            return;
+        }
+
         if (queue is not null && TryHearDue(queue))
         {
             return;

@@ -20,7 +20,7 @@ namespace TypedTasks.Redis.Store;
 /// call per slot (<see cref="Batcher{TRequest, TResponse}"/>). Runs on a single server and on
 /// Redis Cluster.
 /// </summary>
-public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
+public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore, IScheduleChangeFeed, IDueTimeFeed
 {
     // Entries per script call: large enough to amortise a call, small enough that one call never
     // holds the server for long.
@@ -428,7 +428,9 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore
 
         try
         {
-            var until = _time.GetUtcNow() + _options.IdleFetchInterval;
+            // On the worker's one-second grid, with its other periodic duties: one wake-up for all.
+            var start = _time.GetUtcNow();
+            var until = start + Worker.DutyTick.Align(start, _options.IdleFetchInterval);
             var key = string.Join('\n', queues);
 
             // The last look at these queues found nothing (and registered this store as idle there)

@@ -19,5 +19,5 @@ internal sealed class Heartbeat(ITaskStore store, LeaseSet leases, WorkerDescrip
     {
         await store.HeartbeatAsync(worker, leases.Snapshot(), token).ConfigureAwait(false);
         return store.HeartbeatInterval;
-    }, outage, time, logger, stop);
+    }, outage, time, logger, stop, onTick: true);
 }

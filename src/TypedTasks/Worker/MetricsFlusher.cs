@@ -20,7 +20,7 @@ internal sealed class MetricsFlusher(ITaskStore store, MetricsRecorder recorder,
         {
             await FlushAsync(ct).ConfigureAwait(false);
             return Interval;
-        }, outage, time, logger, stop);
+        }, outage, time, logger, stop, onTick: true);
 
     /// <summary>One flush; on failure what it took goes back to the recorder, and the error to the caller.</summary>
     public async Task FlushAsync(CancellationToken cancellationToken)

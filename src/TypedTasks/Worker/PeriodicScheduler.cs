@@ -24,10 +24,12 @@ namespace TypedTasks.Worker;
 /// stalled), so that a fire time costs Redis one read, one enqueue and one advance rather than
 /// one of each per worker, all in the same instant.
 /// It stores the <see cref="PeriodicAttribute"/> schedules of its tasks at start, and again when
-/// the store lost them. Between rounds it sleeps until the next fire time it knows of, at most
-/// <see cref="MaxSleep"/>, so that a schedule made or triggered elsewhere waits no longer than that;
-/// an idle worker reads the schedules once per <see cref="MaxSleep"/> (and <see cref="BackupDelay"/>,
-/// when it fires some schedules late).
+/// the store lost them. Between rounds it sleeps until the next fire time it knows of. On a store
+/// that announces changes to its schedules (<see cref="IScheduleChangeFeed"/>) an announcement
+/// ends the sleep, and with no fire time coming it sleeps the store's safety look interval; on
+/// another store it sleeps at most <see cref="MaxSleep"/>, so that a schedule made or triggered
+/// elsewhere waits no longer than that (and <see cref="BackupDelay"/> more, when it fires some
+/// schedules late).
 /// </summary>
 internal sealed class PeriodicScheduler(
     TaskClient client,
@@ -82,13 +84,53 @@ internal sealed class PeriodicScheduler(
     private bool _declaredStored;
     private DateTimeOffset _wakeAt = DateTimeOffset.MinValue;
 
+    // Set by each announced change to the schedules.
+    private readonly WakeSignal _changed = new();
+
+    // The longest sleep with no fire time coming: MaxSleep until the store's announcements are heard.
+    private TimeSpan _idleSleep = MaxSleep;
+
     /// <summary>
     /// The <see cref="PeriodicAttribute"/> tasks this worker fires: those of the queues it serves,
     /// less those whose schedule it cannot read (logged once, at start).
     /// </summary>
     private IEnumerable<TaskDescriptor> Declared => tasks.Values.Where(t => t.Periodic is not null && _queues.Contains(t.Queue) && !_invalidDeclared.Contains(t.Name));
 
-    public Task RunAsync(CancellationToken stop) => WorkerDuty.RunAsync("firing of schedules", RoundOnTimeAsync, outage, time, logger, stop);
+    public async Task RunAsync(CancellationToken stop)
+    {
+        if (schedules is not IScheduleChangeFeed feed)
+        {
+            await WorkerDuty.RunAsync("firing of schedules", RoundOnTimeAsync, outage, time, logger, stop).ConfigureAwait(false);
+            return;
+        }
+
+        IAsyncDisposable? watch = null;
+        try
+        {
+            await WorkerDuty.RunAsync("firing of schedules", async token =>
+            {
+                // Subscribed before the first read: a change announced after it is heard.
+                if (watch is null)
+                {
+                    watch = await feed.WatchScheduleChangesAsync(OnChanged, token).ConfigureAwait(false);
+                    _idleSleep = feed.ScheduleSafetyLookInterval;
+                }
+
+                _changed.Mark();
+                return await RoundOnTimeAsync(token).ConfigureAwait(false);
+            }, outage, time, logger, stop, (sleep, token) => _changed.SleepAsync(sleep, time, token)).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (watch is not null)
+            {
+                await watch.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>A change to the schedules was announced: the sleep, if any, ends, and the next round reads them.</summary>
+    internal void OnChanged() => _changed.Set();
 
     /// <summary>
     /// A round that does not start before the time the last one asked to wake at. The system's
@@ -165,7 +207,7 @@ internal sealed class PeriodicScheduler(
         {
             // A worker that fires some schedules late keeps its idle reads off the fire times too
             // (a schedule of every second would bring them back to one).
-            wake = now + MaxSleep + (_backup.Count > 0 ? BackupDelay : TimeSpan.Zero);
+            wake = now + _idleSleep + (_backup.Count > 0 ? BackupDelay : TimeSpan.Zero);
             foreach (var after in upcoming)
             {
                 if (after is { } next && next < wake)

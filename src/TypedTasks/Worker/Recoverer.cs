@@ -30,5 +30,5 @@ internal sealed class Recoverer(ITaskStore store, IReadOnlyList<string> queues, 
         }
 
         return store.HeartbeatInterval * 2;
-    }, outage, time, logger, stop);
+    }, outage, time, logger, stop, onTick: true);
 }

@@ -9,24 +9,62 @@ namespace TypedTasks.Worker;
 
 /// <summary>
 /// Moves scheduled and retrying tasks into their queue when they are due, in one store call for
-/// all the queues this worker serves. It sleeps until the next one is due, and at most
-/// <see cref="MaxSleep"/>, so that a task scheduled meanwhile by another process is late by at
-/// most that much once the store knows of it (the Redis store hears of it by a message, and
-/// looks at each queue at least once per safety look interval in case a message was lost).
+/// all the queues this worker serves. It sleeps until the next one is due. On a store that hears
+/// of due times (<see cref="IDueTimeFeed"/>: the Redis store hears of them by a message, and looks
+/// at each queue at least once per safety look interval in case a message was lost), what it
+/// hears ends the sleep, and with nothing due it sleeps until the store's next safety look; on
+/// another store it sleeps at most <see cref="MaxSleep"/>, so that a task scheduled meanwhile by
+/// another process is late by at most that much. A sleep that is not for a due time ends on the
+/// worker's <see cref="DutyTick"/>.
 /// </summary>
 internal sealed class Scheduler(ITaskStore store, IReadOnlyList<string> queues, StoreOutage outage, TimeProvider time, ILogger logger)
 {
     public static readonly TimeSpan MaxSleep = TimeSpan.FromSeconds(1);
 
-    public Task RunAsync(CancellationToken stop) => WorkerDuty.RunAsync("promotion of due tasks", async token =>
+    private readonly WakeSignal _heard = new();
+
+    public async Task RunAsync(CancellationToken stop)
     {
-        var next = await store.PromoteDueAsync(queues, token).ConfigureAwait(false);
-        if (next is not { } due)
+        if (store is not IDueTimeFeed feed)
         {
-            return MaxSleep;
+            await WorkerDuty.RunAsync("promotion of due tasks", async token => Until(await store.PromoteDueAsync(queues, token).ConfigureAwait(false), MaxSleep), outage, time, logger, stop).ConfigureAwait(false);
+            return;
         }
 
-        var wait = due - time.GetUtcNow();
-        return wait <= TimeSpan.Zero ? TimeSpan.Zero : wait < MaxSleep ? wait : MaxSleep;
-    }, outage, time, logger, stop);
+        IAsyncDisposable? watch = null;
+        try
+        {
+            await WorkerDuty.RunAsync("promotion of due tasks", async token =>
+            {
+                // Subscribed before the first call: a due time announced after it is heard.
+                watch ??= await feed.WatchDueTimesAsync(_heard.Set, token).ConfigureAwait(false);
+                _heard.Mark();
+                var next = await store.PromoteDueAsync(queues, token).ConfigureAwait(false);
+                var look = feed.NextPromotionLook(queues) - time.GetUtcNow();
+                return Until(next, look > TimeSpan.Zero ? look : TimeSpan.Zero);
+            }, outage, time, logger, stop, (sleep, token) => _heard.SleepAsync(sleep, time, token)).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (watch is not null)
+            {
+                await watch.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// How long to sleep until <paramref name="due"/>, to the time due; or at most
+    /// <paramref name="longest"/>, to the worker's <see cref="DutyTick"/> (shared with its other duties).
+    /// </summary>
+    private TimeSpan Until(DateTimeOffset? due, TimeSpan longest)
+    {
+        var now = time.GetUtcNow();
+        if (due is { } at && at - now < longest)
+        {
+            return at <= now ? TimeSpan.Zero : at - now;
+        }
+
+        return DutyTick.Align(now, longest);
+    }
 }

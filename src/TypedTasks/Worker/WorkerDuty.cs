@@ -23,16 +23,24 @@ internal static class WorkerDuty
     /// <param name="time">The clock the sleeps run on.</param>
     /// <param name="logger">Where failures are told.</param>
     /// <param name="stop">Ends the loop.</param>
-    public static async Task RunAsync(string name, Func<CancellationToken, Task<TimeSpan>> round, StoreOutage outage, TimeProvider time, ILogger logger, CancellationToken stop)
+    /// <param name="sleep">Sleeps after a round that succeeded (by default a delay on <paramref name="time"/>): a duty woken by a signal too ends it early.</param>
+    /// <param name="onTick">Whether a sleep of a second or more after a round ends on the worker's <see cref="DutyTick"/>, shared with its other periodic duties.</param>
+    public static async Task RunAsync(string name, Func<CancellationToken, Task<TimeSpan>> round, StoreOutage outage, TimeProvider time, ILogger logger, CancellationToken stop, Func<TimeSpan, CancellationToken, Task>? sleep = null, bool onTick = false)
     {
         var backoff = new Backoff(FirstBackoff, MaxBackoff);
         while (!stop.IsCancellationRequested)
         {
-            TimeSpan sleep;
+            TimeSpan wait;
+            var failed = false;
             var startedAt = time.GetUtcNow();
             try
             {
-                sleep = await round(stop).ConfigureAwait(false);
+                wait = await round(stop).ConfigureAwait(false);
+                if (onTick)
+                {
+                    wait = DutyTick.Align(time.GetUtcNow(), wait);
+                }
+
                 backoff.Reset();
                 outage.Reached();
             }
@@ -42,20 +50,21 @@ internal static class WorkerDuty
             }
             catch (Exception ex)
             {
-                sleep = backoff.Next();
+                wait = backoff.Next();
+                failed = true;
                 if (ex is TransportException unreachable)
                 {
-                    outage.Failed(name, unreachable, sleep, startedAt);
+                    outage.Failed(name, unreachable, wait, startedAt);
                 }
                 else
                 {
-                    Log.DutyBroken(logger, ex, name, sleep);
+                    Log.DutyBroken(logger, ex, name, wait);
                 }
             }
 
             try
             {
-                await Task.Delay(sleep, time, stop).ConfigureAwait(false);
+                await (failed || sleep is null ? Task.Delay(wait, time, stop) : sleep(wait, stop)).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {

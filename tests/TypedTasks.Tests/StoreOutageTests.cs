@@ -30,8 +30,8 @@ public sealed class StoreOutageTests
         Assert.StartsWith("The task store cannot be reached: Redis at 127.0.0.1:1 could not be reached (SocketClosed): check that redis-server is running there.", warning, StringComparison.Ordinal);
         Assert.Equal(49, logs.Lines.Count(l => l.Level == LogLevel.Debug && l.Message.Contains("still cannot be reached", StringComparison.Ordinal)));
 
-        outage.Reached();
-        outage.Reached();
+        outage.Reached("heartbeat");
+        outage.Reached("fetching");
         Assert.False(outage.IsDown);
         var back = Assert.Single(logs.All, m => m.Contains("reachable again", StringComparison.Ordinal));
         Assert.Contains("50 failed calls", back, StringComparison.Ordinal);
@@ -45,7 +45,7 @@ public sealed class StoreOutageTests
         var before = TimeProvider.System.GetUtcNow();
         outage.Failed("heartbeat", Unreachable, TimeSpan.FromSeconds(1), before);
         await Task.Delay(20);
-        outage.Reached();
+        outage.Reached("heartbeat");
 
         // Sent before the store came back: its failure is the old outage's tail.
         outage.Failed("settling a task", Unreachable, TimeSpan.FromSeconds(1), before);
@@ -64,7 +64,32 @@ public sealed class StoreOutageTests
     {
         var logs = new CapturedLogs();
         var outage = new StoreOutage(logs.CreateLogger("worker"), TimeProvider.System);
-        outage.Reached();
+        outage.Reached("heartbeat");
         Assert.Empty(logs.All);
+    }
+
+    [Fact]
+    public void A_round_of_a_part_that_did_not_fail_in_the_outage_does_not_close_it()
+    {
+        // Input: the fetcher and the heartbeat fail; then the metrics duty, with nothing to send,
+        // and the promotion, with nothing to look at, end their rounds without reaching the store.
+        // Error expected: none; the outage stays open (no "reachable again" followed by a new
+        // warning at the next failure, every few seconds), until a part that failed succeeds.
+        var logs = new CapturedLogs();
+        var outage = new StoreOutage(logs.CreateLogger("worker"), TimeProvider.System);
+        var started = TimeProvider.System.GetUtcNow();
+        outage.Failed("fetching", Unreachable, TimeSpan.FromSeconds(1), started);
+        outage.Failed("heartbeat", Unreachable, TimeSpan.FromSeconds(1), started);
+
+        outage.Reached("metrics");
+        outage.Reached("promotion of due tasks");
+        Assert.True(outage.IsDown);
+        Assert.DoesNotContain(logs.All, m => m.Contains("reachable again", StringComparison.Ordinal));
+        outage.Failed("fetching", Unreachable, TimeSpan.FromSeconds(1), TimeProvider.System.GetUtcNow());
+        Assert.Single(logs.Warnings);
+
+        outage.Reached("heartbeat");
+        Assert.False(outage.IsDown);
+        Assert.Single(logs.All, m => m.Contains("reachable again", StringComparison.Ordinal));
     }
 }

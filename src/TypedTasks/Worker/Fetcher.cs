@@ -34,7 +34,7 @@ internal sealed class Fetcher(ITaskStore store, IReadOnlyList<string> queues, Pr
                 var room = Math.Max(1, buffer.Capacity - buffer.Count);
                 startedAt = time.GetUtcNow();
                 fetched = await store.FetchAsync(queues, room, stop).ConfigureAwait(false);
-                outage.Reached();
+                outage.Reached("fetching");
                 backoff.Reset();
                 status.FetchSucceeded();
             }

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Threading;
 using Microsoft.Extensions.Logging;
 using TypedTasks.Transport;
@@ -10,7 +11,9 @@ namespace TypedTasks.Worker;
 /// recovery, promotion, cancellation watch, settles): an outage is one warning that says what
 /// to check, whichever part meets it first, and one line when the store is back; the parts'
 /// further failures meanwhile are Debug. A failure of a call that started before the store came
-/// back does not open a new outage.
+/// back does not open a new outage. Only a part that failed in the outage closes it by succeeding:
+/// a round that did not need the store (metrics with nothing to send, a promotion with nothing to
+/// look at) succeeds without reaching it, and would say the store is back while it is not.
 /// </summary>
 internal sealed class StoreOutage(ILogger logger, TimeProvider time)
 {
@@ -18,6 +21,7 @@ internal sealed class StoreOutage(ILogger logger, TimeProvider time)
     private DateTimeOffset? _downSince;
     private DateTimeOffset _backAt = DateTimeOffset.MinValue;
     private int _failures;
+    private readonly HashSet<string> _failedParts = new(StringComparer.Ordinal);
 
     /// <summary>Whether an outage is open.</summary>
     public bool IsDown
@@ -42,6 +46,7 @@ internal sealed class StoreOutage(ILogger logger, TimeProvider time)
             }
 
             _failures++;
+            _failedParts.Add(part);
             if (_downSince is null)
             {
                 _downSince = time.GetUtcNow();
@@ -54,8 +59,8 @@ internal sealed class StoreOutage(ILogger logger, TimeProvider time)
         }
     }
 
-    /// <summary>Reports a call that reached the store: closes an open outage.</summary>
-    public void Reached()
+    /// <summary>Reports a round of <paramref name="part"/> that succeeded: closes an open outage in which that part failed.</summary>
+    public void Reached(string part)
     {
         if (Volatile.Read(ref _failures) == 0)
         {
@@ -64,7 +69,7 @@ internal sealed class StoreOutage(ILogger logger, TimeProvider time)
 
         lock (_gate)
         {
-            if (_downSince is not { } since)
+            if (_downSince is not { } since || !_failedParts.Contains(part))
             {
                 return;
             }
@@ -74,6 +79,7 @@ internal sealed class StoreOutage(ILogger logger, TimeProvider time)
             _downSince = null;
             _backAt = now;
             _failures = 0;
+            _failedParts.Clear();
         }
     }
 }

@@ -401,7 +401,7 @@ internal sealed class TaskExecutor(
             try
             {
                 await Settle(lease, completion).ConfigureAwait(false);
-                outage.Reached();
+                outage.Reached("settling a task");
                 return;
             }
             catch (TransportException ex) when (!once && !hardStop.IsCancellationRequested)

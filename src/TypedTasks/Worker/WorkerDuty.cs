@@ -42,7 +42,7 @@ internal static class WorkerDuty
                 }
 
                 backoff.Reset();
-                outage.Reached();
+                outage.Reached(name);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {

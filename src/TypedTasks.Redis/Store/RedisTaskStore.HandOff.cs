@@ -250,9 +250,24 @@ public sealed partial class RedisTaskStore
     /// Before a lease of <paramref name="queue"/> is released (its worker gives it back: it stops):
     /// the leases kept for that queue go back first, newest first. They are newer than any the
     /// worker took, which it gives back newest first after this, so the oldest ends at the head.
+    /// A worker may stop with no fetch under way (its fetcher waiting for room), its idle entry
+    /// still standing: then the hand-off to it ends here, and the starts still on their way are
+    /// waited for and go back first too (StopFetchingAsync), not later, ahead of these.
     /// </summary>
     private async Task ReleaseKeptAsync(string queue)
     {
+        bool fetching;
+        lock (_fetchers)
+        {
+            fetching = _fetchers.Exists(f => f.Queues.Contains(queue));
+        }
+
+        if (!fetching && _idleOn.ContainsKey(queue))
+        {
+            await StopFetchingAsync([queue]).ConfigureAwait(false);
+            return;
+        }
+
         List<HandedLease> kept;
         lock (_fetchers)
         {

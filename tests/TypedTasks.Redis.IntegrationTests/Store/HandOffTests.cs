@@ -296,6 +296,36 @@ public abstract class HandOffTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_worker_that_gives_its_leases_back_with_no_fetch_under_way_gives_back_the_starts_still_on_their_way_first()
+    {
+        // Input: a worker whose fetch took a handed task (its idle entry still standing, room 3)
+        // and that stops without fetching again (its fetcher was waiting for its buffer to
+        // drain): a second task is handed to it, and at once, before its start can have been
+        // heard, the worker gives the first back (a release, as at a stop), then its store
+        // closes. Expected: the release first ends the hand-off and waits for the starts still
+        // on their way, which go back before it; so both are Pending in the order they were sent
+        // (not the second ahead of the first, released when the store closes), the entry gone.
+        var (leaving, _) = await OpenAsync();
+        var (producer, _) = await OpenAsync();
+        using var cts = new CancellationTokenSource(Bound);
+        var fetching = leaving.FetchAsync(["r"], 4, cts.Token).AsTask();
+        await IdleAsync("r");
+        var first = await producer.EnqueueAsync("r", New(Small(1)));
+        var lease = Assert.Single(await fetching.WaitAsync(Bound));
+        Assert.Equal(first, lease.Id);
+        Assert.Equal(1, await _admin.GetDatabase().HashLengthAsync(IdleKey("r")));
+
+        var second = await producer.EnqueueAsync("r", New(Small(2)));   // handed: Started for it
+        Assert.True(await leaving.CompleteAsync(lease, TaskCompletion.Released()));
+        await leaving.DisposeAsync();
+
+        var counts = await producer.CountAsync("r");
+        Assert.Equal((2L, 0L), (counts.Pending, counts.Started));
+        Assert.Equal([first, second], (await producer.ListAsync("r", TaskState.Pending, 0, 10)).Select(t => t.Info.Id));
+        Assert.Equal(0, await _admin.GetDatabase().HashLengthAsync(IdleKey("r")));
+    }
+
+    [Fact]
     public async Task A_canceled_fetch_removes_its_idle_entry_and_nothing_is_handed_to_it()
     {
         // Input: a worker waiting in a fetch (registered idle), whose fetch is then canceled (the

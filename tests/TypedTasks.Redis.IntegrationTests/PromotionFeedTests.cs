@@ -45,6 +45,29 @@ public sealed class PromotionFeedTests
     }
 
     [Fact]
+    public async Task A_safety_look_interval_longer_than_a_timer_can_wait_leaves_the_promotion_running()
+    {
+        // Input: a worker's promotion loop on "p" whose store has a safety look interval of 60
+        // days (valid: positive), its first look done; then another process enqueues a task
+        // due in a second. Expected: it becomes Pending within the bound (its announcement ends
+        // the loop's sleep). A sleep until the safety look, 60 days, is longer than a timer
+        // takes (about 49.7 days): the loop must not end on it.
+        await using var server = await RedisServer.StartAsync();
+        await using var store = await RedisTaskStore.ConnectAsync(server.Endpoint, new RedisTransportOptions { KeyPrefix = "ls", SafetyLookInterval = TimeSpan.FromDays(60) });
+        await using var other = await RedisTaskStore.ConnectAsync(server.Endpoint, new RedisTransportOptions { KeyPrefix = "ls" });
+        using var stop = new CancellationTokenSource();
+        var loop = new Scheduler(store, ["p"], new StoreOutage(NullLogger.Instance, TimeProvider.System), TimeProvider.System, NullLogger.Instance).RunAsync(stop.Token);
+        await Poll.UntilAsync(() => Task.FromResult(store.NextPromotionLook(["p"]) > DateTimeOffset.UtcNow), "the loop's first look at \"p\"", Bound);
+        await Task.Delay(200); // the loop has gone to sleep after its round
+
+        var id = await other.EnqueueAsync("p", New(Small(), due: DateTimeOffset.UtcNow.AddSeconds(1)));
+        await Poll.UntilAsync(async () => (await other.GetAsync(id))!.State == TaskState.Pending, "the scheduled task promoted by the worker", Bound);
+
+        await stop.CancelAsync();
+        await loop.WaitAsync(Bound);
+    }
+
+    [Fact]
     public async Task A_due_time_heard_while_a_promotion_call_is_on_its_way_back_is_not_slept_through()
     {
         // Input: a worker's promotion loop on "p" (system clock, safety look a minute) whose

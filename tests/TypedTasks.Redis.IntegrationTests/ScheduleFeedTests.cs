@@ -84,6 +84,28 @@ public sealed class ScheduleFeedTests
     }
 
     [Fact]
+    public async Task A_safety_look_interval_longer_than_a_timer_can_wait_leaves_the_firing_of_schedules_running()
+    {
+        // Input: a worker's firing loop whose store has a safety look interval of 60 days (valid:
+        // positive), no schedules; once its first round has read them, another process stores a
+        // schedule with a trigger waiting. Expected: the trigger is fired within the bound (the
+        // announcement ends the loop's sleep). A sleep of 60 days is longer than a timer takes
+        // (about 49.7 days): the loop must not end on it.
+        await using var setup = await SetupAsync(TimeSpan.FromDays(60));
+        using var stop = new CancellationTokenSource();
+        var loop = setup.Scheduler.RunAsync(stop.Token);
+        await Poll.UntilAsync(async () => await ReadsAsync(setup) == 2, "the first round's reads of the schedules", Bound);
+        await Task.Delay(200); // the loop has gone to sleep after its round
+
+        await setup.Schedules.UpsertAsync("yearly", setup.Call, "@yearly");
+        Assert.True(await setup.Schedules.TriggerAsync("yearly"));
+        await Poll.UntilAsync(async () => (await setup.Other.GetScheduleAsync("yearly"))?.LastTaskId is not null, "the trigger fired by the worker", Bound);
+
+        await stop.CancelAsync();
+        await loop.WaitAsync(Bound);
+    }
+
+    [Fact]
     public async Task The_schedule_watch_is_called_for_an_upsert_that_changes_a_pause_a_resume_a_trigger_and_a_remove_and_not_for_an_advance()
     {
         // Input: a watch on one store; another store upserts a schedule, upserts it unchanged,

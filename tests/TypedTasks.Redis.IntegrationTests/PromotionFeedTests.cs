@@ -34,8 +34,7 @@ public sealed class PromotionFeedTests
         await using var store = new RedisTaskStore(watching, new RedisTransportOptions { KeyPrefix = "pf" }, time: clock);
         await using var other = await RedisTaskStore.ConnectAsync(server.Endpoint, new RedisTransportOptions { KeyPrefix = "pf" });
         using var stop = new CancellationTokenSource();
-        var loop = new Scheduler(store, ["p"], new StoreOutage(NullLogger.Instance, clock), clock, NullLogger.Instance).RunAsync(stop.Token);
-        await Poll.UntilAsync(() => Task.FromResult(store.NextPromotionLook(["p"]) > clock.GetUtcNow()), "the loop's first look at \"p\"", Bound);
+        var loop = await StartLoopAsync(store, clock, stop.Token);
 
         var id = await other.EnqueueAsync("p", New(Small(), due: DateTimeOffset.UtcNow.AddMinutes(1)));
         await Poll.UntilAsync(async () => (await other.GetAsync(id))!.State == TaskState.Pending, "the scheduled task promoted by the worker", Bound);
@@ -56,8 +55,7 @@ public sealed class PromotionFeedTests
         await using var store = await RedisTaskStore.ConnectAsync(server.Endpoint, new RedisTransportOptions { KeyPrefix = "ls", SafetyLookInterval = TimeSpan.FromDays(60) });
         await using var other = await RedisTaskStore.ConnectAsync(server.Endpoint, new RedisTransportOptions { KeyPrefix = "ls" });
         using var stop = new CancellationTokenSource();
-        var loop = new Scheduler(store, ["p"], new StoreOutage(NullLogger.Instance, TimeProvider.System), TimeProvider.System, NullLogger.Instance).RunAsync(stop.Token);
-        await Poll.UntilAsync(() => Task.FromResult(store.NextPromotionLook(["p"]) > DateTimeOffset.UtcNow), "the loop's first look at \"p\"", Bound);
+        var loop = await StartLoopAsync(store, TimeProvider.System, stop.Token);
         await Task.Delay(200); // the loop has gone to sleep after its round
 
         var id = await other.EnqueueAsync("p", New(Small(), due: DateTimeOffset.UtcNow.AddSeconds(1)));
@@ -87,8 +85,7 @@ public sealed class PromotionFeedTests
         await using var store = new RedisTaskStore(watching, options);
         await using var other = await RedisTaskStore.ConnectAsync(server.Endpoint, new RedisTransportOptions { KeyPrefix = "pc" });
         using var stop = new CancellationTokenSource();
-        var loop = new Scheduler(store, ["p"], new StoreOutage(NullLogger.Instance, TimeProvider.System), TimeProvider.System, NullLogger.Instance).RunAsync(stop.Token);
-        await Poll.UntilAsync(() => Task.FromResult(store.NextPromotionLook(["p"]) > DateTimeOffset.UtcNow), "the loop's first look at \"p\"", Bound);
+        var loop = await StartLoopAsync(store, TimeProvider.System, stop.Token);
 
         // The worker's subscriber connection delivers B's announcement to this handler too, in turn with the store's.
         var heardB = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -134,5 +131,13 @@ public sealed class PromotionFeedTests
         var at = clock.GetUtcNow();
         Assert.Null(await store.PromoteDueAsync(["a"]));
         Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(at.ToUnixTimeMilliseconds()) + TimeSpan.FromMinutes(2), store.NextPromotionLook(["a"]));
+    }
+
+    /// <summary>Starts a worker's promotion loop on "p" over <paramref name="store"/>, on <paramref name="clock"/>, and waits for its first look.</summary>
+    private static async Task<Task> StartLoopAsync(RedisTaskStore store, TimeProvider clock, CancellationToken stop)
+    {
+        var loop = new Scheduler(store, ["p"], new StoreOutage(NullLogger.Instance, clock), clock, NullLogger.Instance).RunAsync(stop);
+        await Poll.UntilAsync(() => Task.FromResult(store.NextPromotionLook(["p"]) > clock.GetUtcNow()), "the loop's first look at \"p\"", Bound);
+        return loop;
     }
 }

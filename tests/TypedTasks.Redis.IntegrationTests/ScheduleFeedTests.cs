@@ -106,6 +106,40 @@ public sealed class ScheduleFeedTests
     }
 
     [Fact]
+    public async Task A_schedule_change_refused_its_announcement_fails_and_changes_nothing()
+    {
+        // Input: schedule "s" (yearly) stored by another process; a store connected as an ACL
+        // user allowed every key and command but no channel (a tool's user, say) pauses "s",
+        // triggers it, and stores it with another definition. Expected: each call fails with
+        // Redis's permission error (the announcement is refused: "can't publish to the
+        // channel"), and "s" is as it was: not paused, no trigger waiting, the same definition
+        // and generation. A call that fails leaves no change behind that its caller was told
+        // did not happen.
+        await using var setup = await SetupAsync(TimeSpan.FromMinutes(1));
+        var at = DateTimeOffset.UtcNow.AddDays(1);
+        var before = await setup.Other.UpsertScheduleAsync("s", Yearly(), at);
+        var user = "u" + setup.Prefix;
+        await setup.Admin.GetServer(setup.Redis.Endpoint).ExecuteAsync("ACL", "SETUSER", user, "on", ">pw", "~*", "+@all", "resetchannels");
+        var config = ConfigurationOptions.Parse(setup.Redis.Endpoint);
+        config.User = user;
+        config.Password = "pw";
+        config.ConfigurationChannel = string.Empty;
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(config);
+        await using var tool = new RedisTaskStore(connection, new RedisTransportOptions { KeyPrefix = setup.Prefix });
+
+        var refusals = new[]
+        {
+            await Assert.ThrowsAnyAsync<Exception>(async () => await tool.SetPausedAsync("s", true, null)),
+            await Assert.ThrowsAnyAsync<Exception>(async () => await tool.RequestTriggerAsync("s", at)),
+            await Assert.ThrowsAnyAsync<Exception>(async () => await tool.UpsertScheduleAsync("s", Yearly().Replace("@yearly", "@daily", StringComparison.Ordinal), at)),
+        };
+
+        Assert.All(refusals, r => Assert.Contains("can't publish to the channel", r.Message, StringComparison.Ordinal));
+        var after = (await setup.Other.GetScheduleAsync("s"))!;
+        Assert.Equal((false, (DateTimeOffset?)null, before.Definition, before.Generation), (after.Paused, after.TriggerRequestedAt, after.Definition, after.Generation));
+    }
+
+    [Fact]
     public async Task The_schedule_watch_is_called_for_an_upsert_that_changes_a_pause_a_resume_a_trigger_and_a_remove_and_not_for_an_advance()
     {
         // Input: a watch on one store; another store upserts a schedule, upserts it unchanged,

@@ -110,11 +110,11 @@ public sealed class ScheduleFeedTests
     {
         // Input: schedule "s" (yearly) stored by another process; a store connected as an ACL
         // user allowed every key and command but no channel (a tool's user, say) pauses "s",
-        // triggers it, and stores it with another definition. Expected: each call fails with
-        // Redis's permission error (the announcement is refused: "can't publish to the
-        // channel"), and "s" is as it was: not paused, no trigger waiting, the same definition
-        // and generation. A call that fails leaves no change behind that its caller was told
-        // did not happen.
+        // triggers it, stores it with another definition, and removes it. Expected: each call
+        // fails with Redis's permission error (the announcement is refused: "can't publish to
+        // the channel" in a script, NOPERM for the removal's PUBLISH), and "s" is as it was:
+        // there, not paused, no trigger waiting, the same definition and generation. A call that
+        // fails leaves no change behind that its caller was told did not happen.
         await using var setup = await SetupAsync(TimeSpan.FromMinutes(1));
         var at = DateTimeOffset.UtcNow.AddDays(1);
         var before = await setup.Other.UpsertScheduleAsync("s", Yearly(), at);
@@ -135,6 +135,8 @@ public sealed class ScheduleFeedTests
         };
 
         Assert.All(refusals, r => Assert.Contains("can't publish to the channel", r.Message, StringComparison.Ordinal));
+        var removal = await Assert.ThrowsAnyAsync<Exception>(async () => await tool.RemoveScheduleAsync("s"));
+        Assert.Contains("NOPERM", removal.Message, StringComparison.Ordinal);
         var after = (await setup.Other.GetScheduleAsync("s"))!;
         Assert.Equal((false, (DateTimeOffset?)null, before.Definition, before.Generation), (after.Paused, after.TriggerRequestedAt, after.Definition, after.Generation));
     }

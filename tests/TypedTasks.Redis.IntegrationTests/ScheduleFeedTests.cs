@@ -84,6 +84,64 @@ public sealed class ScheduleFeedTests
     }
 
     [Fact]
+    public async Task A_safety_look_interval_longer_than_a_timer_can_wait_leaves_the_firing_of_schedules_running()
+    {
+        // Input: a worker's firing loop whose store has a safety look interval of 60 days (valid:
+        // positive), no schedules; once its first round has read them, another process stores a
+        // schedule with a trigger waiting. Expected: the trigger is fired within the bound (the
+        // announcement ends the loop's sleep). A sleep of 60 days is longer than a timer takes
+        // (about 49.7 days): the loop must not end on it.
+        await using var setup = await SetupAsync(TimeSpan.FromDays(60));
+        using var stop = new CancellationTokenSource();
+        var loop = setup.Scheduler.RunAsync(stop.Token);
+        await Poll.UntilAsync(async () => await ReadsAsync(setup) == 2, "the first round's reads of the schedules", Bound);
+        await Task.Delay(200); // the loop has gone to sleep after its round
+
+        await setup.Schedules.UpsertAsync("yearly", setup.Call, "@yearly");
+        Assert.True(await setup.Schedules.TriggerAsync("yearly"));
+        await Poll.UntilAsync(async () => (await setup.Other.GetScheduleAsync("yearly"))?.LastTaskId is not null, "the trigger fired by the worker", Bound);
+
+        await stop.CancelAsync();
+        await loop.WaitAsync(Bound);
+    }
+
+    [Fact]
+    public async Task A_schedule_change_refused_its_announcement_fails_and_changes_nothing()
+    {
+        // Input: schedule "s" (yearly) stored by another process; a store connected as an ACL
+        // user allowed every key and command but no channel (a tool's user, say) pauses "s",
+        // triggers it, stores it with another definition, and removes it. Expected: each call
+        // fails with Redis's permission error (the announcement is refused: "can't publish to
+        // the channel" in a script, NOPERM for the removal's PUBLISH), and "s" is as it was:
+        // there, not paused, no trigger waiting, the same definition and generation. A call that
+        // fails leaves no change behind that its caller was told did not happen.
+        await using var setup = await SetupAsync(TimeSpan.FromMinutes(1));
+        var at = DateTimeOffset.UtcNow.AddDays(1);
+        var before = await setup.Other.UpsertScheduleAsync("s", Yearly(), at);
+        var user = "u" + setup.Prefix;
+        await setup.Admin.GetServer(setup.Redis.Endpoint).ExecuteAsync("ACL", "SETUSER", user, "on", ">pw", "~*", "+@all", "resetchannels");
+        var config = ConfigurationOptions.Parse(setup.Redis.Endpoint);
+        config.User = user;
+        config.Password = "pw";
+        config.ConfigurationChannel = string.Empty;
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(config);
+        await using var tool = new RedisTaskStore(connection, new RedisTransportOptions { KeyPrefix = setup.Prefix });
+
+        var refusals = new[]
+        {
+            await Assert.ThrowsAnyAsync<Exception>(async () => await tool.SetPausedAsync("s", true, null)),
+            await Assert.ThrowsAnyAsync<Exception>(async () => await tool.RequestTriggerAsync("s", at)),
+            await Assert.ThrowsAnyAsync<Exception>(async () => await tool.UpsertScheduleAsync("s", Yearly().Replace("@yearly", "@daily", StringComparison.Ordinal), at)),
+        };
+
+        Assert.All(refusals, r => Assert.Contains("can't publish to the channel", r.Message, StringComparison.Ordinal));
+        var removal = await Assert.ThrowsAnyAsync<Exception>(async () => await tool.RemoveScheduleAsync("s"));
+        Assert.Contains("NOPERM", removal.Message, StringComparison.Ordinal);
+        var after = (await setup.Other.GetScheduleAsync("s"))!;
+        Assert.Equal((false, (DateTimeOffset?)null, before.Definition, before.Generation), (after.Paused, after.TriggerRequestedAt, after.Definition, after.Generation));
+    }
+
+    [Fact]
     public async Task The_schedule_watch_is_called_for_an_upsert_that_changes_a_pause_a_resume_a_trigger_and_a_remove_and_not_for_an_advance()
     {
         // Input: a watch on one store; another store upserts a schedule, upserts it unchanged,

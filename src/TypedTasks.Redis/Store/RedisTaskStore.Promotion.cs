@@ -101,9 +101,12 @@ public sealed partial class RedisTaskStore
                 lock (watch)
                 {
                     // The call answers for the whole group: a queue's own next due time is no
-                    // earlier. What was announced while the call ran may not be in its answer.
+                    // earlier. What was announced while the call ran may not be in its answer,
+                    // and it woke no watcher when no earlier than the due time the call was made
+                    // for: the caller sleeps until it through this answer.
                     watch.Earliest = Math.Min(due < 0 ? long.MaxValue : due, watch.Heard);
                     watch.CheckedAt = now;
+                    earliest = Earlier(earliest, watch.Earliest == long.MaxValue ? -1 : watch.Earliest);
                 }
             }
         }

@@ -131,12 +131,16 @@ public sealed partial class RedisTaskStore
     public async ValueTask<bool> RemoveScheduleAsync(string name, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
+
+        // Announced first: a PUBLISH the server refuses (an ACL user without the channel) fails
+        // the call with nothing removed. A worker that reads before the removal sees it at its
+        // next read, which comes before any fire.
+        await Transient.Run(_db.PublishAsync(_wakeChannel, ScheduleChangeMessage)).ConfigureAwait(false);
         var batch = _db.CreateBatch();
         var deleted = batch.KeyDeleteAsync(ScheduleKeyPrefix + name);
         var removed = batch.SetRemoveAsync(SchedulesKey, name);
-        var announced = batch.PublishAsync(_wakeChannel, ScheduleChangeMessage);
         batch.Execute();
-        await Transient.Run(Task.WhenAll(deleted, removed, announced)).ConfigureAwait(false);
+        await Transient.Run(Task.WhenAll(deleted, removed)).ConfigureAwait(false);
         return await deleted.ConfigureAwait(false);
     }
 

@@ -17,6 +17,12 @@ internal static class WorkerDuty
     private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// The longest sleep: a timer takes at most about 49.7 days, and a sleep until a far safety
+    /// look (long interval, many queues) or fire time would throw instead of ending.
+    /// </summary>
+    internal static readonly TimeSpan MaxSleep = TimeSpan.FromDays(1);
+
     /// <param name="name">The duty's name in logs.</param>
     /// <param name="round">One round; returns how long to sleep before the next.</param>
     /// <param name="outage">The worker's account of store outages, told of every failure and success.</param>
@@ -60,6 +66,11 @@ internal static class WorkerDuty
                 {
                     Log.DutyBroken(logger, ex, name, wait);
                 }
+            }
+
+            if (wait > MaxSleep)
+            {
+                wait = MaxSleep;
             }
 
             try

@@ -1,7 +1,9 @@
 -- Changes one schedule in place: the compare-and-set steps of IScheduleStore but the advance
 -- (schedule_advance.lua). Not a store script (shared.lua is not in front): every schedule is in
 -- the one slot of P:{schedules}. A pause, resume or trigger is announced (the workers' schedule
--- change feed); a completed trigger is not, its worker has read it.
+-- change feed); a completed trigger is not, its worker has read it. The announcement comes
+-- before the writes: a PUBLISH the server refuses (an ACL user without the channel) fails the
+-- call with nothing changed (subscribers get it once the script is over, so they read the change).
 -- KEYS[1]      P:{schedules}:schedule:<name>
 -- ARGV[1]      the operation; ARGV[2] the wake channel, ARGV[3] the message announcing a change;
 --              then the operation's arguments (times in unix ms, '' for none):
@@ -12,16 +14,16 @@
 local key, op, wake, changed = KEYS[1], ARGV[1], ARGV[2], ARGV[3]
 if redis.call('EXISTS', key) == 0 then return 0 end
 if op == 'pause' then
+  redis.call('PUBLISH', wake, changed)
   redis.call('HSET', key, 'p', ARGV[4])
   if ARGV[4] == '0' then
     if ARGV[5] == '' then redis.call('HDEL', key, 'n') else redis.call('HSET', key, 'n', ARGV[5]) end
   end
-  redis.call('PUBLISH', wake, changed)
   return 1
 elseif op == 'trigger' then
   if redis.call('HEXISTS', key, 'tr') == 1 then return 0 end
-  redis.call('HSET', key, 'tr', ARGV[4])
   redis.call('PUBLISH', wake, changed)
+  redis.call('HSET', key, 'tr', ARGV[4])
   return 1
 elseif op == 'triggered' then
   if redis.call('HGET', key, 'tr') ~= ARGV[4] then return 0 end

@@ -10,9 +10,10 @@ local stored = redis.call('HGET', key, 'd')
 if stored ~= definition then
   local generation = 1
   if stored then generation = tonumber(redis.call('HGET', key, 'g')) + 1 end
+  -- First: a refused announcement fails the call with nothing changed.
+  redis.call('PUBLISH', ARGV[4], ARGV[5])
   redis.call('HSET', key, 'd', definition, 'g', tostring(generation))
   if next == '' then redis.call('HDEL', key, 'n') else redis.call('HSET', key, 'n', next) end
   redis.call('SADD', names, name)
-  redis.call('PUBLISH', ARGV[4], ARGV[5])
 end
 return redis.call('HGETALL', key)

@@ -17,8 +17,8 @@ namespace TypedTasks.Cli
             list.SetAction((p, _) => WithInspectorAsync(p, secrets, i => SchedulesListAsync(i, p.GetValue(json))));
 
             var triggerName = Name("The schedule to run once now");
-            var trigger = new Command("trigger", "Run a schedule once now, outside its fire times: a worker serving its queue enqueues the run within a second") { triggerName, json };
-            trigger.SetAction((p, _) => WithInspectorAsync(p, secrets, i => ScheduleActionAsync(i.TriggerScheduleAsync, p.GetValue(triggerName)!, "triggered", "A run is requested: a worker serving its queue enqueues it within a second.", p.GetValue(json))));
+            var trigger = new Command("trigger", "Run a schedule once now, outside its fire times: a worker serving its queue enqueues the run as soon as it hears of it (within SafetyLookInterval when the change was not announced)") { triggerName, json };
+            trigger.SetAction((p, _) => WithInspectorAsync(p, secrets, i => ScheduleActionAsync(i.TriggerScheduleAsync, p.GetValue(triggerName)!, "triggered", "A run is requested: a worker serving its queue enqueues it as soon as it hears of it.", p.GetValue(json))));
 
             var pauseName = Name("The schedule to pause");
             var pause = new Command("pause", "Stop firing a schedule until it is resumed") { pauseName, json };

@@ -84,9 +84,6 @@ internal sealed class PeriodicScheduler(
     private bool _declaredStored;
     private DateTimeOffset _wakeAt = DateTimeOffset.MinValue;
 
-    // Set by each announced change to the schedules.
-    private readonly WakeSignal _changed = new();
-
     // The longest sleep with no fire time coming: MaxSleep until the store's announcements are heard.
     private TimeSpan _idleSleep = MaxSleep;
 
@@ -104,33 +101,13 @@ internal sealed class PeriodicScheduler(
             return;
         }
 
-        IAsyncDisposable? watch = null;
-        try
+        await WorkerDuty.RunWatchedAsync("firing of schedules", async (changed, token) =>
         {
-            await WorkerDuty.RunAsync("firing of schedules", async token =>
-            {
-                // Subscribed before the first read: a change announced after it is heard.
-                if (watch is null)
-                {
-                    watch = await feed.WatchScheduleChangesAsync(OnChanged, token).ConfigureAwait(false);
-                    _idleSleep = feed.ScheduleSafetyLookInterval;
-                }
-
-                _changed.Mark();
-                return await RoundOnTimeAsync(token).ConfigureAwait(false);
-            }, outage, time, logger, stop, (sleep, token) => _changed.SleepAsync(sleep, time, token)).ConfigureAwait(false);
-        }
-        finally
-        {
-            if (watch is not null)
-            {
-                await watch.DisposeAsync().ConfigureAwait(false);
-            }
-        }
+            var watch = await feed.WatchScheduleChangesAsync(changed, token).ConfigureAwait(false);
+            _idleSleep = feed.ScheduleSafetyLookInterval;
+            return watch;
+        }, RoundOnTimeAsync, outage, time, logger, stop).ConfigureAwait(false);
     }
-
-    /// <summary>A change to the schedules was announced: the sleep, if any, ends, and the next round reads them.</summary>
-    internal void OnChanged() => _changed.Set();
 
     /// <summary>
     /// A round that does not start before the time the last one asked to wake at. The system's

@@ -21,8 +21,6 @@ internal sealed class Scheduler(ITaskStore store, IReadOnlyList<string> queues, 
 {
     public static readonly TimeSpan MaxSleep = TimeSpan.FromSeconds(1);
 
-    private readonly WakeSignal _heard = new();
-
     public async Task RunAsync(CancellationToken stop)
     {
         if (store is not IDueTimeFeed feed)
@@ -31,26 +29,12 @@ internal sealed class Scheduler(ITaskStore store, IReadOnlyList<string> queues, 
             return;
         }
 
-        IAsyncDisposable? watch = null;
-        try
+        await WorkerDuty.RunWatchedAsync("promotion of due tasks", feed.WatchDueTimesAsync, async token =>
         {
-            await WorkerDuty.RunAsync("promotion of due tasks", async token =>
-            {
-                // Subscribed before the first call: a due time announced after it is heard.
-                watch ??= await feed.WatchDueTimesAsync(_heard.Set, token).ConfigureAwait(false);
-                _heard.Mark();
-                var next = await store.PromoteDueAsync(queues, token).ConfigureAwait(false);
-                var look = feed.NextPromotionLook(queues) - time.GetUtcNow();
-                return Until(next, look > TimeSpan.Zero ? look : TimeSpan.Zero);
-            }, outage, time, logger, stop, (sleep, token) => _heard.SleepAsync(sleep, time, token)).ConfigureAwait(false);
-        }
-        finally
-        {
-            if (watch is not null)
-            {
-                await watch.DisposeAsync().ConfigureAwait(false);
-            }
-        }
+            var next = await store.PromoteDueAsync(queues, token).ConfigureAwait(false);
+            var look = feed.NextPromotionLook(queues) - time.GetUtcNow();
+            return Until(next, look > TimeSpan.Zero ? look : TimeSpan.Zero);
+        }, outage, time, logger, stop).ConfigureAwait(false);
     }
 
     /// <summary>

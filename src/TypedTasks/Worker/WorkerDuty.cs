@@ -23,6 +23,36 @@ internal static class WorkerDuty
     /// </summary>
     internal static readonly TimeSpan MaxSleep = TimeSpan.FromDays(1);
 
+    /// <summary>
+    /// <see cref="RunAsync"/> for a duty that its store tells when to look again: it subscribes
+    /// (<paramref name="watch"/> subscribes a callback; disposing what it returns unsubscribes)
+    /// before its first round, marks a <see cref="WakeSignal"/> before
+    /// each round, and what it hears after that ends the sleep that follows; the subscription ends
+    /// with the duty.
+    /// </summary>
+    public static async Task RunWatchedAsync(string name, Func<Action, CancellationToken, ValueTask<IAsyncDisposable>> watch, Func<CancellationToken, Task<TimeSpan>> round, StoreOutage outage, TimeProvider time, ILogger logger, CancellationToken stop)
+    {
+        var heard = new WakeSignal();
+        IAsyncDisposable? watching = null;
+        try
+        {
+            await RunAsync(name, async token =>
+            {
+                // Subscribed before the first round: what is announced after its read is heard.
+                watching ??= await watch(heard.Set, token).ConfigureAwait(false);
+                heard.Mark();
+                return await round(token).ConfigureAwait(false);
+            }, outage, time, logger, stop, (sleep, token) => heard.SleepAsync(sleep, time, token)).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (watching is not null)
+            {
+                await watching.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
     /// <param name="name">The duty's name in logs.</param>
     /// <param name="round">One round; returns how long to sleep before the next.</param>
     /// <param name="outage">The worker's account of store outages, told of every failure and success.</param>

@@ -24,10 +24,13 @@ using TypedTasks.Testing;
 //                                                                            ALLOC_TICKS=1: its allocations by type on standard error
 // dotnet TypedTasks.Benchmarks.dll celery-worker --redis HOST:PORT --queue Q [--concurrency N]
 //                                                                            a .NET worker of a Celery queue (peers/celery-interop/run.sh)
+// dotnet TypedTasks.Benchmarks.dll chord-client --redis HOST:PORT --prefix P [--n N] [--pause-ms MS] [--warm-chords W]
+//                                                                            warm-up (W chords too), "warm" on standard error, a pause, one chord (to profile a worker)
 return args.FirstOrDefault() switch
 {
     "worker" => await RunWorkerAsync(Arg("--redis")!, Arg("--prefix")!, int.Parse(Arg("--concurrency") ?? "64", CultureInfo.InvariantCulture), int.Parse(Arg("--prefetch") ?? "64", CultureInfo.InvariantCulture), int.Parse(Arg("--queues") ?? "1", CultureInfo.InvariantCulture)),
     "producer" => await RunProducerAsync(Arg("--redis")!, Arg("--prefix")!, int.Parse(Arg("--n")!, CultureInfo.InvariantCulture), BenchTask.Get(Arg("--task")), Arg("--settings") ?? string.Empty),
+    "chord-client" => await RunChordClientAsync(Arg("--redis")!, Arg("--prefix")!, int.Parse(Arg("--n") ?? "1000", CultureInfo.InvariantCulture), int.Parse(Arg("--pause-ms") ?? "0", CultureInfo.InvariantCulture), int.Parse(Arg("--warm-chords") ?? "0", CultureInfo.InvariantCulture)),
     "celery-worker" => await CeleryBench.RunWorkerAsync(Arg("--redis")!, Arg("--queue")!, int.Parse(Arg("--concurrency") ?? "2", CultureInfo.InvariantCulture)),
     "micro" => RunMicro(args.Skip(1).ToArray()),
     "dashboard" => await DashboardScenario.RunAsync(),
@@ -62,6 +65,30 @@ static async Task<int> RunWorkerAsync(string redis, string prefix, int concurren
     await host.StartAsync();
     Console.WriteLine("ready");
     await host.WaitForShutdownAsync();
+    return 0;
+}
+
+// One S4 chord against a running worker, for profiling that worker: the usual warm-up, "warm" on
+// standard error, a pause (time to attach a profiler), then the chord; its line on standard output.
+static async Task<int> RunChordClientAsync(string redis, string prefix, int n, int pauseMs, int warmChords)
+{
+    var builder = Host.CreateApplicationBuilder();
+    builder.Logging.SetMinimumLevel(LogLevel.Warning);
+    builder.Services.AddTypedTasks(o => o.UseRedis(redis, r => r.KeyPrefix = prefix));
+    using var host = builder.Build();
+    await host.StartAsync();
+    var client = host.Services.GetRequiredService<TaskClient>();
+    var task = BenchTask.Get(null);
+    await Scenarios.WarmUpAsync(client, task);
+    for (var w = 0; w < warmChords; w++)
+    {
+        await Scenarios.ChordAsync(client, task, n, "chord-client");
+    }
+
+    Console.Error.WriteLine("warm");
+    await Task.Delay(pauseMs);
+    Console.WriteLine(Scenarios.Json(await Scenarios.ChordAsync(client, task, n, "chord-client")));
+    await host.StopAsync();
     return 0;
 }
 

@@ -17,7 +17,7 @@ using TypedTasks.Testing;
 // dotnet TypedTasks.Benchmarks.dll micro                                     BenchmarkDotNet micro-benchmarks
 // dotnet TypedTasks.Benchmarks.dll dashboard                                 D1-dashboard: page server times, commands per view, live cost
 // dotnet TypedTasks.Benchmarks.dll limits                                    F1-mixed and F2-fairness: flow control's targets
-// dotnet TypedTasks.Benchmarks.dll worker --redis HOST:PORT --prefix P [--queues N]
+// dotnet TypedTasks.Benchmarks.dll worker --redis HOST:PORT --prefix P [--queues N] [--jit-report]
 //                                                                            a worker process (started by the harness)
 // dotnet TypedTasks.Benchmarks.dll producer --redis HOST:PORT --prefix P --n N --task T --settings S
 //                                                                            one S1-user run in a fresh process (started by the harness);
@@ -28,7 +28,7 @@ using TypedTasks.Testing;
 //                                                                            warm-up (W chords too), "warm" on standard error, a pause, one chord (to profile a worker)
 return args.FirstOrDefault() switch
 {
-    "worker" => await RunWorkerAsync(Arg("--redis")!, Arg("--prefix")!, int.Parse(Arg("--concurrency") ?? "64", CultureInfo.InvariantCulture), int.Parse(Arg("--prefetch") ?? "64", CultureInfo.InvariantCulture), int.Parse(Arg("--queues") ?? "1", CultureInfo.InvariantCulture)),
+    "worker" => await RunWorkerAsync(Arg("--redis")!, Arg("--prefix")!, int.Parse(Arg("--concurrency") ?? "64", CultureInfo.InvariantCulture), int.Parse(Arg("--prefetch") ?? "64", CultureInfo.InvariantCulture), int.Parse(Arg("--queues") ?? "1", CultureInfo.InvariantCulture), args.Contains("--jit-report")),
     "producer" => await RunProducerAsync(Arg("--redis")!, Arg("--prefix")!, int.Parse(Arg("--n")!, CultureInfo.InvariantCulture), BenchTask.Get(Arg("--task")), Arg("--settings") ?? string.Empty),
     "chord-client" => await RunChordClientAsync(Arg("--redis")!, Arg("--prefix")!, int.Parse(Arg("--n") ?? "1000", CultureInfo.InvariantCulture), int.Parse(Arg("--pause-ms") ?? "0", CultureInfo.InvariantCulture), int.Parse(Arg("--warm-chords") ?? "0", CultureInfo.InvariantCulture)),
     "celery-worker" => await CeleryBench.RunWorkerAsync(Arg("--redis")!, Arg("--queue")!, int.Parse(Arg("--concurrency") ?? "2", CultureInfo.InvariantCulture)),
@@ -51,7 +51,9 @@ static int RunMicro(string[] rest)
 }
 
 // A worker of the benchmark's tasks; with --queues N it serves "default" and N - 1 more queues.
-static async Task<int> RunWorkerAsync(string redis, string prefix, int concurrency, int prefetch, int queues)
+// With --jit-report it prints "jit <methods the JIT compiled so far>" every half second, for the
+// harness to tell when the worker is warm (no more compiling).
+static async Task<int> RunWorkerAsync(string redis, string prefix, int concurrency, int prefetch, int queues, bool jitReport)
 {
     var builder = Host.CreateApplicationBuilder();
     builder.Logging.SetMinimumLevel(LogLevel.Warning);
@@ -64,6 +66,9 @@ static async Task<int> RunWorkerAsync(string redis, string prefix, int concurren
     using var host = builder.Build();
     await host.StartAsync();
     Console.WriteLine("ready");
+    using var report = jitReport
+        ? new System.Threading.Timer(_ => Console.WriteLine($"jit {System.Runtime.JitInfo.GetCompiledMethodCount()}"), null, TimeSpan.Zero, TimeSpan.FromMilliseconds(500))
+        : null;
     await host.WaitForShutdownAsync();
     return 0;
 }
@@ -105,6 +110,8 @@ static async Task<int> RunProducerAsync(string redis, string prefix, int n, Benc
     var process = System.Diagnostics.Process.GetCurrentProcess();
     var cpuBefore = process.TotalProcessorTime;
     var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+    var jitBefore = (Methods: System.Runtime.JitInfo.GetCompiledMethodCount(), Time: System.Runtime.JitInfo.GetCompilationTime());
+    var pausedBefore = GC.GetTotalPauseDuration();
     int[] collectionsBefore = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
     using var ticks = Environment.GetEnvironmentVariable("ALLOC_TICKS") == "1" ? new AllocTicks() : null;
     ticks?.Start();
@@ -121,6 +128,10 @@ static async Task<int> RunProducerAsync(string redis, string prefix, int n, Benc
     line["client_cpu_s"] = Math.Round(process.TotalProcessorTime.TotalSeconds, 2);
     line["client_run_cpu_us_per_task"] = Math.Round((process.TotalProcessorTime - cpuBefore).TotalMicroseconds / n, 1);
     line["client_run_alloc_bytes_per_task"] = Math.Round((double)allocated / n);
+    // What the JIT compiled during the run (a fresh process compiles its hot code again, optimised).
+    line["client_run_jit_methods"] = System.Runtime.JitInfo.GetCompiledMethodCount() - jitBefore.Methods;
+    line["client_run_jit_ms"] = Math.Round((System.Runtime.JitInfo.GetCompilationTime() - jitBefore.Time).TotalMilliseconds);
+    line["client_run_gc_pause_ms"] = Math.Round((GC.GetTotalPauseDuration() - pausedBefore).TotalMilliseconds);
     line["client_run_gcs"] = string.Join("/", Enumerable.Range(0, 3).Select(g => GC.CollectionCount(g) - collectionsBefore[g]));
     Console.WriteLine(Scenarios.Json(line));
     await host.StopAsync();
@@ -163,29 +174,57 @@ static async Task<int> RunHarnessAsync()
     var lines = new List<Dictionary<string, object?>>();
     if (scenarios.Contains("S1-user"))
     {
-        // One worker for every run, warmed by one unmeasured run; a fresh producer process per run.
-        var settings = $"1 worker process (warmed by one unmeasured run), concurrency {Concurrency}, prefetch {Prefetch}, a fresh producer process per run, "
+        // One warm worker for every run; a fresh producer process per run. Warm means its hot code
+        // is compiled: a worker that has run one S1-user run still compiles (tiered JIT) through
+        // the next ones, at 3 to 5 times the CPU per task of its later runs (docs/performance.md).
+        // So the worker runs unmeasured runs until one in which its JIT compiled fewer than 50
+        // methods (it reports its count, --jit-report), at most S1_WARM_MAX (8).
+        var settings = $"1 worker process, concurrency {Concurrency}, prefetch {Prefetch}, a fresh producer process per run, "
             + "Tasks.Add.EnqueueAsync per task in Task.WhenAll, results awaited with GetAsync in Task.WhenAll, default runtime settings (tiered JIT) in producer and worker";
-        await using var worker = ChildProcess.Start("TypedTasks.Benchmarks", ["worker", "--redis", redis.Endpoint, "--prefix", "user", "--concurrency", $"{Concurrency}", "--prefetch", $"{Prefetch}"]);
+        await using var worker = ChildProcess.Start("TypedTasks.Benchmarks", ["worker", "--redis", redis.Endpoint, "--prefix", "user", "--concurrency", $"{Concurrency}", "--prefetch", $"{Prefetch}", "--jit-report"]);
         await worker.WaitForOutputAsync("ready", TimeSpan.FromSeconds(60));
-        for (var rep = 0; rep <= repeats; rep++)
+        // The worker's last count: its report comes every half second, so a second after a run it
+        // counts everything the run made it compile.
+        async Task<long> CompiledAsync()
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1.1));
+            return long.Parse(worker.Output.Split('\n').Last(l => l.StartsWith("jit ", StringComparison.Ordinal))["jit ".Length..].Trim(), CultureInfo.InvariantCulture);
+        }
+
+        var warmRuns = 0;
+        var warmCpu = new List<double>();
+        var warmJit = new List<long>();
+        var compiled = await CompiledAsync();
+        while (true)
+        {
+            var before = CpuSeconds(worker.Id);
+            await RunProducerProcessAsync(redis.Endpoint, "user", bulkN, task, settings);
+            warmCpu.Add(Math.Round((CpuSeconds(worker.Id) - before) * 1e6 / bulkN, 1));
+            var now = await CompiledAsync();
+            warmJit.Add(now - compiled);
+            compiled = now;
+            warmRuns++;
+            if (warmRuns >= Env("S1_WARM_MAX", 8) || warmJit[^1] < 50)
+            {
+                break;
+            }
+        }
+
+        var warmText = $"the worker warmed by {warmRuns} unmeasured runs (in them its CPU per task: {string.Join(", ", warmCpu.Select(c => $"{c} us"))}; methods its JIT compiled: {string.Join(", ", warmJit)})";
+        // The measured runs' commands alone: Redis counts the commands its scripts run too.
+        await redisAdmin.GetServer(redis.Endpoint).ExecuteAsync("CONFIG", "RESETSTAT");
+        for (var rep = 1; rep <= repeats; rep++)
         {
             int[] pids = [worker.Id, redis.Pid ?? 0];
             var load = LoadAverage();
             var cpuBefore = pids.Select(CpuSeconds).ToArray();
             var line = await RunProducerProcessAsync(redis.Endpoint, "user", bulkN, task, settings);
             var cpu = pids.Select((pid, i) => CpuSeconds(pid) - cpuBefore[i]).ToArray();
-            if (rep == 0)
-            {
-                // The measured runs' commands alone: Redis counts the commands its scripts run too.
-                await redisAdmin.GetServer(redis.Endpoint).ExecuteAsync("CONFIG", "RESETSTAT");
-                continue;
-            }
-
             line["loadavg_1m_before"] = load;
             line["worker_cpu_s"] = Math.Round(cpu[0], 2);
             line["worker_cpu_us_per_task"] = Math.Round(cpu[0] * 1e6 / bulkN, 1);
             line["redis_cpu_s"] = Math.Round(cpu[1], 2);
+            line["worker_warmup"] = warmText;
             line["rep"] = rep;
             line["workers"] = 1;
             Emit(lines, line);

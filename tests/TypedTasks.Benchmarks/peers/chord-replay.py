@@ -14,6 +14,10 @@ where the harness's wall and CPU times on a shared machine move by more than a c
    then counts that chord's calls (the enqueue, the worker's fetches and completes, the caller's
    reads) with callgrind_control: their total, or with `per` each call on its own, summed by script
    (CG_OUT: the server's --callgrind-out-file, /tmp/cg.out by default).
+   With `whole` instead of `per`, it counts every call of the capture instead: any capture, an
+   S1-user run's too (SCENARIOS=S1-user REPEATS=1 BULK_N=5000). Tasks with ids the store made
+   name their queue's epoch, which a fresh server would make anew: each queue's epoch is read off
+   the capture's completes and set before the first call, so that those ids resolve as they did.
 Two folders (main's and a branch's) replayed the same way compare their scripts on the same calls.
 """
 import glob
@@ -64,6 +68,22 @@ def capture(path):
                 if args and args[0].upper() == b'FCALL':
                     calls.append(args)
     return calls
+
+
+def epochs(calls):
+    """Each queue's epoch as the capture's completes name it (seq key -> epoch): settles of ids
+    the store made (<epoch>-<seq>), seven arguments per lease after the seven shared ones."""
+    found = {}
+    for c in calls:
+        if c[1] != b'rp_complete':
+            continue
+        nkeys = int(c[2])
+        keys, args = c[3:3 + nkeys], c[3 + nkeys + 7:]
+        for i in range(0, len(args) - 6, 7):
+            m = re.match(rb'^([0-9a-z]{8})-[0-9]+$', args[i + 1])
+            if m:
+                found[keys[int(args[i]) - 1]] = m.group(1)
+    return found
 
 
 def library(folder):
@@ -117,19 +137,23 @@ def counted():
 def main():
     mon, port, folder = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     per = len(sys.argv) > 4 and sys.argv[4] == 'per'
+    whole = len(sys.argv) > 4 and sys.argv[4] == 'whole'
     calls = [[c[0], b'rp_' + c[1].split(b'_', 2)[2]] + c[2:] for c in capture(mon)]
     chords = [i for i, c in enumerate(calls) if c[1] == b'rp_enqueue' and len(c) > 1000]
+    first = 0 if whole else chords[-1]
     r = Connection(port)
     r.call('FLUSHALL')
     r.call('FUNCTION', 'FLUSH')
     r.call('FUNCTION', 'LOAD', 'REPLACE', library(folder))
-    for c in calls[:chords[-1]]:
+    for key, epoch in epochs(calls).items():
+        r.call('HSET', key, 'epoch', epoch)
+    for c in calls[:first]:
         r.call(*c)
     control = lambda flag: subprocess.run(['callgrind_control', flag], capture_output=True)
     totals = {}
     if not per:
         control('-z')
-    for c in calls[chords[-1]:]:
+    for c in calls[first:]:
         if per:
             control('-z')
         r.call(*c)
@@ -140,7 +164,7 @@ def main():
             t[1] += counted()
     if not per:
         control('-d')
-        print(f'the chord: {counted():,} instructions')
+        print(f'{"the capture" if whole else "the chord"}: {counted():,} instructions')
     for name, (n, instr) in sorted(totals.items()):
         print(f'{name}: {n} calls, {instr:,} instructions, {instr // n:,} per call')
 

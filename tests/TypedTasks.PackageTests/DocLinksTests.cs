@@ -9,7 +9,8 @@ using System.Text.RegularExpressions;
 namespace TypedTasks.PackageTests;
 
 /// <summary>
-/// Every link from README.md or a page under docs/ to a heading of one of these pages names a
+/// The links of README.md and the pages under docs/ lead somewhere: a relative link to a file or
+/// folder of the repository that is there, and a link to a heading of one of these pages to a
 /// heading that is there, by the anchor a Markdown viewer makes of it (GitHub's rule: lower case,
 /// punctuation and symbols dropped, spaces made hyphens, a repeated heading numbered).
 /// </summary>
@@ -32,6 +33,25 @@ public sealed partial class DocLinksTests
                 if (anchors.TryGetValue(target, out var there) && !there.Contains(link.Groups["anchor"].Value))
                 {
                     broken.Add($"{Path.GetRelativePath(DotnetCli.RepoRoot, path)}: #{link.Groups["anchor"].Value} is no heading of {Path.GetRelativePath(DotnetCli.RepoRoot, target)}");
+                }
+            }
+        }
+
+        Assert.True(broken.Count == 0, string.Join("\n", broken));
+    }
+
+    [Fact]
+    public void Every_relative_link_of_the_docs_names_a_file_or_folder_that_is_there()
+    {
+        var broken = new List<string>();
+        foreach (var path in DocBlocks.Pages(DotnetCli.RepoRoot))
+        {
+            foreach (Match link in RelativeLink().Matches(WithoutCode(File.ReadAllText(path))))
+            {
+                var target = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(path)!, Uri.UnescapeDataString(link.Groups["path"].Value)));
+                if (!File.Exists(target) && !Directory.Exists(target))
+                {
+                    broken.Add($"{Path.GetRelativePath(DotnetCli.RepoRoot, path)}: {link.Groups["path"].Value} is not there");
                 }
             }
         }
@@ -98,6 +118,10 @@ public sealed partial class DocLinksTests
 
     [GeneratedRegex(@"\]\((?<page>[^)#\s]*\.md)?#(?<anchor>[^)\s]+)\)")]
     private static partial Regex HeadingLink();
+
+    // A link's target before any #anchor, when it is no URL (no scheme) and no anchor alone.
+    [GeneratedRegex(@"\]\((?![a-zA-Z][a-zA-Z0-9+.-]*:)(?<path>[^)#\s]+)(#[^)\s]*)?\)")]
+    private static partial Regex RelativeLink();
 
     [GeneratedRegex(@"^[ \t]*```.*?^[ \t]*```", RegexOptions.Multiline | RegexOptions.Singleline)]
     private static partial Regex Fenced();

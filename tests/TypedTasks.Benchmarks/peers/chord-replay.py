@@ -8,14 +8,15 @@ where the harness's wall and CPU times on a shared machine move by more than a c
      (wait for `pgrep -P $pid redis-server`, read its port) redis-cli -p <port> monitor > mon.txt
 2. A server to count on:
      valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.out redis-server --port 6395 --save '' &
-3. chord-replay.py mon.txt 6395 <Scripts folder> [per]
+3. chord-replay.py mon.txt 6395 <Scripts folder> [per | whole]
    loads the folder's scripts as one function library (as StoreLibrary makes it), replays every
    FCALL of the capture from an empty server up to the last chord's enqueue of CHORD_N members,
    then counts that chord's calls (the enqueue, the worker's fetches and completes, the caller's
    reads) with callgrind_control: their total, or with `per` each call on its own, summed by script
    (CG_OUT: the server's --callgrind-out-file, /tmp/cg.out by default).
    With `whole` instead of `per`, it counts every call of the capture instead: any capture, an
-   S1-user run's too (SCENARIOS=S1-user REPEATS=1 BULK_N=5000). Tasks with ids the store made
+   S1-user run's too (SCENARIOS=S1-user REPEATS=1 BULK_N=5000: the worker's unmeasured warm-up
+   runs, one to eight, are in it as well). Tasks with ids the store made
    name their queue's epoch, which a fresh server would make anew: each queue's epoch is read off
    the capture's completes and set before the first call, so that those ids resolve as they did.
 Two folders (main's and a branch's) replayed the same way compare their scripts on the same calls.

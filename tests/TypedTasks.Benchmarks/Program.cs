@@ -73,15 +73,23 @@ static async Task<int> RunWorkerAsync(string redis, string prefix, int concurren
     return 0;
 }
 
+// A started host with the Redis client under a prefix, no worker: the producer side of a scenario
+// (the harness's, a chord client's, an S1-user producer process's).
+static async Task<IHost> StartProducerHostAsync(string endpoint, string prefix)
+{
+    var builder = Host.CreateApplicationBuilder();
+    builder.Logging.SetMinimumLevel(LogLevel.Warning);
+    builder.Services.AddTypedTasks(o => o.UseRedis(endpoint, r => r.KeyPrefix = prefix));
+    var host = builder.Build();
+    await host.StartAsync();
+    return host;
+}
+
 // One S4 chord against a running worker, for profiling that worker: the usual warm-up, "warm" on
 // standard error, a pause (time to attach a profiler), then the chord; its line on standard output.
 static async Task<int> RunChordClientAsync(string redis, string prefix, int n, int pauseMs, int warmChords)
 {
-    var builder = Host.CreateApplicationBuilder();
-    builder.Logging.SetMinimumLevel(LogLevel.Warning);
-    builder.Services.AddTypedTasks(o => o.UseRedis(redis, r => r.KeyPrefix = prefix));
-    using var host = builder.Build();
-    await host.StartAsync();
+    using var host = await StartProducerHostAsync(redis, prefix);
     var client = host.Services.GetRequiredService<TaskClient>();
     var task = BenchTask.Get(null);
     await Scenarios.WarmUpAsync(client, task);
@@ -101,11 +109,7 @@ static async Task<int> RunChordClientAsync(string redis, string prefix, int n, i
 // warm-up round trips (as every peer's client does), then the timed run; one JSON line.
 static async Task<int> RunProducerAsync(string redis, string prefix, int n, BenchTask task, string settings)
 {
-    var builder = Host.CreateApplicationBuilder();
-    builder.Logging.SetMinimumLevel(LogLevel.Warning);
-    builder.Services.AddTypedTasks(o => o.UseRedis(redis, r => r.KeyPrefix = prefix));
-    using var host = builder.Build();
-    await host.StartAsync();
+    using var host = await StartProducerHostAsync(redis, prefix);
     await Scenarios.WarmUpAsync(host.Services.GetRequiredService<TaskClient>(), task);
     var process = System.Diagnostics.Process.GetCurrentProcess();
     var cpuBefore = process.TotalProcessorTime;
@@ -459,17 +463,6 @@ static async Task<int> RunHarnessAsync()
     }
 
     return 0;
-
-    // A started host with the Redis client under a prefix, no worker: the producer side of a scenario.
-    static async Task<IHost> StartProducerHostAsync(string endpoint, string prefix)
-    {
-        var builder = Host.CreateApplicationBuilder();
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.Services.AddTypedTasks(o => o.UseRedis(endpoint, r => r.KeyPrefix = prefix));
-        var host = builder.Build();
-        await host.StartAsync();
-        return host;
-    }
 
     static void Emit(List<Dictionary<string, object?>> lines, Dictionary<string, object?> line)
     {

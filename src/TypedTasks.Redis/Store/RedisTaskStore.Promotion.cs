@@ -43,7 +43,8 @@ public sealed partial class RedisTaskStore
     public DateTimeOffset NextPromotionLook(IReadOnlyList<string> queues)
     {
         ArgumentNullException.ThrowIfNull(queues);
-        var recheck = (long)SafetyLookEvery(queues.Count).TotalMilliseconds;
+        var every = SafetyLookEvery(queues.Count);
+        var recheck = (long)every.TotalMilliseconds;
         var next = long.MaxValue;
         foreach (var queue in queues)
         {
@@ -58,7 +59,7 @@ public sealed partial class RedisTaskStore
             }
         }
 
-        return next == long.MaxValue ? _time.GetUtcNow() + SafetyLookEvery(queues.Count) : DateTimeOffset.FromUnixTimeMilliseconds(next);
+        return next == long.MaxValue ? _time.GetUtcNow() + every : DateTimeOffset.FromUnixTimeMilliseconds(next);
     }
 
     /// <inheritdoc/>

@@ -15,6 +15,8 @@ namespace TypedTasks.Worker;
 /// </summary>
 internal sealed class Fetcher(ITaskStore store, IReadOnlyList<string> queues, PrefetchBuffer buffer, LeaseSet leases, WorkerStatus status, StoreOutage outage, TimeProvider time, ILogger logger)
 {
+    // This part's name in the worker's outage account: its failures and its successes name it alike.
+    private const string Part = "fetching";
     private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
 
@@ -34,7 +36,7 @@ internal sealed class Fetcher(ITaskStore store, IReadOnlyList<string> queues, Pr
                 var room = Math.Max(1, buffer.Capacity - buffer.Count);
                 startedAt = time.GetUtcNow();
                 fetched = await store.FetchAsync(queues, room, stop).ConfigureAwait(false);
-                outage.Reached("fetching");
+                outage.Reached(Part);
                 backoff.Reset();
                 status.FetchSucceeded();
             }
@@ -48,7 +50,7 @@ internal sealed class Fetcher(ITaskStore store, IReadOnlyList<string> queues, Pr
                 status.FetchFailed(ex, time.GetUtcNow());
                 if (ex is TransportException unreachable)
                 {
-                    outage.Failed("fetching", unreachable, delay, startedAt);
+                    outage.Failed(Part, unreachable, delay, startedAt);
                 }
                 else
                 {

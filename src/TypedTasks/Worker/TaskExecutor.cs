@@ -36,6 +36,8 @@ internal sealed class TaskExecutor(
     private readonly System.Collections.Concurrent.ConcurrentDictionary<RunningTask, byte> _running = new();
     private readonly FireTimeHold _hold = new(time);
     private int _endedHoldingSlot;
+    // This part's name in the worker's outage account: its failures and its successes name it alike.
+    private const string SettlePart = "settling a task";
     private static readonly TimeSpan FirstPersistDelay = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan MaxPersistDelay = TimeSpan.FromSeconds(2);
 
@@ -401,14 +403,14 @@ internal sealed class TaskExecutor(
             try
             {
                 await Settle(lease, completion).ConfigureAwait(false);
-                outage.Reached("settling a task");
+                outage.Reached(SettlePart);
                 return;
             }
             catch (TransportException ex) when (!once && !hardStop.IsCancellationRequested)
             {
                 // The worker's one outage account says what to check, once per outage.
                 var delay = backoff.Next();
-                outage.Failed("settling a task", ex, delay, startedAt);
+                outage.Failed(SettlePart, ex, delay, startedAt);
                 await Task.Delay(delay, time, hardStop).ConfigureAwait(false);
             }
         }

@@ -852,6 +852,90 @@ public abstract class RedisTaskStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Long_records_sent_together_stay_in_their_bucket_which_turns_wide_and_a_long_record_among_short_ones_gets_its_side_key()
+    {
+        // Input: 200 tasks with 100-byte envelopes (122-byte records) in one call; then, to a queue
+        // of short tasks, one long task. Expected: the 200 records are fields of buckets 0 and 1
+        // (127 and 73 of them: at least 64 each), which Redis made hashtables; no side key x:<seq>,
+        // while they are pending, running (a worker number added) and after they succeeded; a long
+        // task sent alone later to such a bucket goes there too; the long task among short ones
+        // gets its side key, and its bucket stays a listpack.
+        var envelopes = Enumerable.Range(0, 200).Select(i => VersionTwo(100, i)).ToArray();
+        var ids = await _store.EnqueueManyAsync("wd", [.. envelopes.Select(e => New(e))]);
+        Assert.Equal("hashtable", (string?)await Raw.ExecuteAsync("OBJECT", "ENCODING", K("wd", "t:0")));
+        Assert.Equal("hashtable", (string?)await Raw.ExecuteAsync("OBJECT", "ENCODING", K("wd", "t:1")));
+        Assert.Empty(await SideKeysAsync("wd"));
+
+        var leases = new List<TaskLease>();
+        using (var cts = new CancellationTokenSource(Bound))
+        {
+            while (leases.Count < 200)
+            {
+                leases.AddRange(await _store.FetchAsync(["wd"], 64, cts.Token));
+            }
+        }
+
+        Assert.Empty(await SideKeysAsync("wd"));
+        Assert.Equal(TaskState.Started, (await _store.GetAsync(ids[150]))!.State);
+        Assert.Equal(envelopes[150], (await _store.GetStoredAsync(ids[150]))!.Envelope.ToArray());
+        foreach (var lease in leases)
+        {
+            Assert.True(await _store.CompleteAsync(lease, TaskCompletion.Succeeded(new byte[] { 7 })));
+        }
+
+        Assert.Empty(await SideKeysAsync("wd"));
+        Assert.All(await Task.WhenAll(ids.Select(id => _store.GetAsync(id).AsTask())), info => Assert.Equal(TaskState.Succeeded, info!.State));
+
+        var late = await _store.EnqueueAsync("wd", New(VersionTwo(100, 5)));
+        Assert.Empty(await SideKeysAsync("wd"));
+        Assert.Equal(VersionTwo(100, 5).Length, (await _store.GetStoredAsync(late))!.Envelope.Length);
+
+        await _store.EnqueueManyAsync("nw", [.. Enumerable.Range(0, 10).Select(i => New(Small(i)))]);
+        var alone = await _store.EnqueueAsync("nw", New(VersionTwo(100)));
+        Assert.Equal([K("nw", "x:" + Sequence(alone)).ToString()], await SideKeysAsync("nw"));
+        Assert.Equal("listpack", (string?)await Raw.ExecuteAsync("OBJECT", "ENCODING", K("nw", "t:0")));
+        Assert.Equal(TaskState.Pending, (await _store.GetAsync(alone))!.State);
+    }
+
+    [Fact]
+    public async Task A_record_in_its_side_key_moves_into_its_bucket_once_the_bucket_is_wide_and_reads_the_same()
+    {
+        // Input: one long task sent alone (its record in x:1, as every version before wide buckets
+        // kept it), then 70 long tasks in one call into the same bucket, which turns it wide.
+        // Expected: x:1 stays while its task waits; the fetch that starts it writes its record into
+        // the bucket and deletes x:1; every task reads back with its envelope and succeeds; no side
+        // key is left.
+        var alone = VersionTwo(100, 99);
+        var first = await _store.EnqueueAsync("mv", New(alone));
+        Assert.True(await Raw.KeyExistsAsync(K("mv", "x:1")));
+        var envelopes = Enumerable.Range(0, 70).Select(i => VersionTwo(100, i)).ToArray();
+        var ids = await _store.EnqueueManyAsync("mv", [.. envelopes.Select(e => New(e))]);
+        Assert.Equal("hashtable", (string?)await Raw.ExecuteAsync("OBJECT", "ENCODING", K("mv", "t:0")));
+        Assert.Equal([K("mv", "x:1").ToString()], await SideKeysAsync("mv"));
+
+        var lease = await FetchOneAsync("mv");
+        Assert.Equal(first, lease.Id);
+        Assert.Equal(alone, lease.Envelope.ToArray());
+        Assert.Empty(await SideKeysAsync("mv"));
+        Assert.Equal((TaskState.Started, 1), ((await _store.GetAsync(first))!.State, (await _store.GetAsync(first))!.Attempt));
+        Assert.True(await _store.CompleteAsync(lease, TaskCompletion.Failed(new TaskError("E", new string('m', 300), null))));
+        Assert.Empty(await SideKeysAsync("mv")); // a long error in a wide bucket stays there too
+        Assert.Equal(new string('m', 300), (await _store.GetAsync(first))!.Error!.Message);
+        Assert.Equal(envelopes[3], (await _store.GetStoredAsync(ids[3]))!.Envelope.ToArray());
+    }
+
+    private async Task<List<string>> SideKeysAsync(string queue)
+    {
+        var keys = new List<string>();
+        await foreach (var key in _connection.GetServer(K(queue, "seq")).KeysAsync(pattern: $"{_prefix}:{{{queue}}}:x:*"))
+        {
+            keys.Add(key.ToString());
+        }
+
+        return keys;
+    }
+
+    [Fact]
     public async Task A_running_record_of_a_typical_small_task_stays_in_its_bucket_and_still_names_its_worker_by_host_and_pid()
     {
         // A 40-byte version-2 envelope: a 62-byte pending record. A running one keeps the worker's

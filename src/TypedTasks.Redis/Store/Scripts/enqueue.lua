@@ -235,19 +235,32 @@ local function by_priority(c)
   end
   return out
 end
+-- The candidates; and the buckets this call gives many records over 64 bytes, which become wide
+-- (shared.lua, save): a new record is 22 bytes, its chosen id, its limits (2-byte length first)
+-- and its envelope.
 local candidates = {}
+local longs = {}
 for i = 1, r do
   local items = plans[i]
   if items then
     for _, item in ipairs(items) do
-      if item.seq and not item.existing and not item.same and item.due <= NOW then
-        local c = candidates[item.qi]
-        if not c then c = {}; candidates[item.qi] = c end
-        c[#c + 1] = item
+      if item.seq and not item.existing and not item.same then
+        local size = 22 + #item.chosen + #item.body
+        if item.limits ~= '' then size = size + 2 + #item.limits end
+        if size > INLINE_MAX then
+          local b = bucket_of(item.q, item.seq)
+          longs[b] = (longs[b] or 0) + 1
+        end
+        if item.due <= NOW then
+          local c = candidates[item.qi]
+          if not c then c = {}; candidates[item.qi] = c end
+          c[#c + 1] = item
+        end
       end
     end
   end
 end
+widen(longs)
 for qi, c in pairs(candidates) do
   local workers = idle_workers(queue(qi))
   if workers then

@@ -3,6 +3,8 @@
 -- script (each script's text becomes the body of a function that first calls begin below): this
 -- text runs once when the library is loaded, not on every call. On a server without functions
 -- each script is sent as this text, a call of begin with its KEYS and ARGV, and its own text.
+-- That text is one Lua chunk, which Lua allows at most 200 locals: this file's top level is at
+-- about 200, so new state goes into an existing table or statement, not a new local.
 --
 -- KEYS[i]    the `seq` key of a queue, P:{q}:seq; it names the queue and its slot, and every other
 --            key of the queue is built from it (same {q} tag, same slot).
@@ -16,16 +18,16 @@
 -- A record: struct '>BBHI4I6' (state, priority, attempt, fence, updated ms), then the task name
 -- (1-byte length; empty while the envelope, which names the task, is kept: only a Succeeded
 -- record has one), the worker (1-byte length), the chosen id (2-byte length), the error (4-byte
--- length), and the rest: the envelope, or the result once Succeeded. A record of at most 64 bytes is a
--- field of its bucket hash P:{q}:t:<seq >> 7> (which then stays a listpack); a longer one is the
--- string P:{q}:x:<seq> and the bucket field holds 'x'.
+-- length), and the rest: the envelope, or the result once Succeeded. A record is a field of its
+-- bucket hash P:{q}:t:<seq >> 7>, or the string P:{q}:x:<seq> when the bucket field holds 'x' (a
+-- record over 64 bytes in a bucket that is not wide: see save). Every version reads both.
 -- A task with rate or concurrency limits has 128 added to its priority byte, and its rest starts
 -- with its limits (2-byte length, then cmsgpack { { key, count, window ms or 0 }, ... }): see the
 -- limits part below. r.prio is the priority, r.limits those bytes ('' for a task with none).
 -- The state of one call, set by begin (a library's locals outlive the call: begin resets them all).
 local KEYS, ARGV, NOW, TTL, FAILED_CAP, FINAL_CAP, WAKE, DONE, CANCEL
 local A = 8
-local queues, staging, staged, pushes, closes, lists, unsided, frames, cancels, strings
+local queues, staging, staged, pushes, closes, lists, unsided, frames, cancels, strings, wide
 
 -- The library functions the scripts call per task, as locals set by begin (the libraries are not
 -- there while a function library loads): in a Redis function a global such as string.sub is
@@ -404,6 +406,8 @@ local function load(q, seq)
   if not s then return nil end
   local r = rec_read(s)
   r.side = side
+  -- Held in its bucket at over 64 bytes: the bucket is wide.
+  if not side and #s > INLINE_MAX then r.wide = true end
   return r
 end
 
@@ -414,7 +418,6 @@ local function try_load(q, seq)
   return r, false
 end
 
--- Writes a record: inline when short, else in its side key (with the TTL when final).
 -- Sets a field of a bucket: staged while staging (written by write_staged), else now.
 local function bucket_set(q, seq, value)
   local b = bucket_of(q, seq)
@@ -428,9 +431,43 @@ local function bucket_set(q, seq, value)
   q.pre[seq] = value
 end
 
+-- Wide buckets. A bucket hash stays a listpack (about 50 bytes per short record) while no value in
+-- it is longer than hash-max-listpack-value (64); one longer value makes it a hashtable for good
+-- (about 100 bytes per short record; reads and writes no longer walk up to 128 entries). A record
+-- over 64 bytes goes into its bucket when the bucket is a hashtable already (OBJECT ENCODING,
+-- once per bucket and call), or when the call writing it puts at least 64 such records there
+-- (enqueue.lua: a chord's members, tasks with long names or arguments sent together): a side key
+-- for each would cost more memory than the hashtable, and three more commands per task. A long
+-- record among short ones (a failure's error, one large task) goes to its side key, so that a
+-- bucket of short records stays a listpack. wide: bucket key -> true / false, per call.
+local function is_wide(q, seq, r)
+  if r.wide then return true end
+  local b = bucket_of(q, seq)
+  local w = wide[b]
+  if w == nil then
+    local ok, encoding = pcall(rcall, 'OBJECT', 'ENCODING', b)
+    w = ok and encoding == 'hashtable'
+    wide[b] = w
+  end
+  return w
+end
+
+-- Marks wide the buckets a call gives at least 64 new records over 64 bytes, half a bucket
+-- (enqueue.lua, before it writes; counts: bucket key -> how many).
+local function widen(counts)
+  for b, n in pairs(counts) do
+    if n >= 64 then wide[b] = true end
+  end
+end
+
+-- Writes a record: in its bucket when short or the bucket is wide, else in its side key (with the
+-- TTL when final).
 local function save(q, seq, r)
   local s = rec_write(r)
-  if #s <= INLINE_MAX then
+  local long = #s > INLINE_MAX
+  if not long or is_wide(q, seq, r) then
+    -- (Set only when true: a field added to most records' tables would cost a resize each.)
+    if long then r.wide = true end
     bucket_set(q, seq, s)
     -- While staging, the side key goes once the bucket field that replaces it is written. (Its
     -- name is made only here and below: most records are inline.)
@@ -1375,7 +1412,7 @@ local function begin(keys, args)
   NOW, TTL = tonumber(ARGV[1]), tonumber(ARGV[2])
   FAILED_CAP, FINAL_CAP = num(ARGV[3]), num(ARGV[4])
   WAKE, DONE, CANCEL = ARGV[5], ARGV[6], ARGV[7]
-  queues, staging, staged, pushes, closes, lists, unsided, frames, cancels, strings = {}, false, {}, {}, {}, {}, {}, {}, {}, {}
+  queues, staging, staged, pushes, closes, lists, unsided, frames, cancels, strings, wide = {}, false, {}, {}, {}, {}, {}, {}, {}, {}, {}
   if not bucket_nos or bucket_nos_n > 8192 then bucket_nos, bucket_nos_n = {}, 0 end
   followups, serving = {}, 0 -- workflows' follow-ups of this call
 end

@@ -854,24 +854,29 @@ public abstract class RedisTaskStoreTests : IAsyncLifetime
     [Fact]
     public async Task Long_records_sent_together_stay_in_their_bucket_which_turns_wide_and_a_long_record_among_short_ones_gets_its_side_key()
     {
-        // Input: 200 tasks with 100-byte envelopes (122-byte records) in one call; then, to a queue
-        // of short tasks, one long task. Expected: the 200 records are fields of buckets 0 and 1
-        // (127 and 73 of them: at least 64 each), which Redis made hashtables; no side key x:<seq>,
-        // while they are pending, running (a worker number added) and after they succeeded; a long
-        // task sent alone later to such a bucket goes there too; the long task among short ones
-        // gets its side key, and its bucket stays a listpack.
-        var envelopes = Enumerable.Range(0, 200).Select(i => VersionTwo(100, i)).ToArray();
+        // Input: 200 tasks with 66-byte envelopes (88-byte records: a version-1 envelope carries
+        // its id) in one call, then one more
+        // sent alone; to a queue of short tasks, one long task. Expected: the 200 records are
+        // fields of buckets 0 and 1 (127 and 73 of them: at least 64 each), which Redis made
+        // hashtables; the one sent alone goes into bucket 1 too; no side key x:<seq>, while they
+        // are pending, running (a worker number added) and after they succeeded. Once every task
+        // of bucket 0 has succeeded (short records again) it is a listpack again, with the result
+        // TTL; bucket 1, with a task still pending, stays as it is. The long task among short
+        // ones gets its side key, and its bucket stays a listpack.
+        var envelopes = Enumerable.Range(0, 200).Select(i => Envelope("Add", i)).ToArray();
         var ids = await _store.EnqueueManyAsync("wd", [.. envelopes.Select(e => New(e))]);
         Assert.Equal("hashtable", (string?)await Raw.ExecuteAsync("OBJECT", "ENCODING", K("wd", "t:0")));
         Assert.Equal("hashtable", (string?)await Raw.ExecuteAsync("OBJECT", "ENCODING", K("wd", "t:1")));
+        var late = await _store.EnqueueAsync("wd", New(Envelope("Add", 5)));
         Assert.Empty(await SideKeysAsync("wd"));
+        Assert.Equal(Envelope("Add", 5).Length, (await _store.GetStoredAsync(late))!.Envelope.Length);
 
         var leases = new List<TaskLease>();
         using (var cts = new CancellationTokenSource(Bound))
         {
             while (leases.Count < 200)
             {
-                leases.AddRange(await _store.FetchAsync(["wd"], 64, cts.Token));
+                leases.AddRange(await _store.FetchAsync(["wd"], Math.Min(64, 200 - leases.Count), cts.Token));
             }
         }
 
@@ -885,10 +890,14 @@ public abstract class RedisTaskStoreTests : IAsyncLifetime
 
         Assert.Empty(await SideKeysAsync("wd"));
         Assert.All(await Task.WhenAll(ids.Select(id => _store.GetAsync(id).AsTask())), info => Assert.Equal(TaskState.Succeeded, info!.State));
-
-        var late = await _store.EnqueueAsync("wd", New(VersionTwo(100, 5)));
-        Assert.Empty(await SideKeysAsync("wd"));
-        Assert.Equal(VersionTwo(100, 5).Length, (await _store.GetStoredAsync(late))!.Envelope.Length);
+        Assert.Equal("listpack", (string?)await Raw.ExecuteAsync("OBJECT", "ENCODING", K("wd", "t:0")));
+        Assert.NotNull(await Raw.KeyTimeToLiveAsync(K("wd", "t:0")));
+        Assert.Equal(127, await Raw.HashLengthAsync(K("wd", "t:0")));
+        Assert.Equal("hashtable", (string?)await Raw.ExecuteAsync("OBJECT", "ENCODING", K("wd", "t:1")));
+        Assert.Null(await Raw.KeyTimeToLiveAsync(K("wd", "t:1")));
+        Assert.False(await Raw.KeyExistsAsync(K("wd", "narrowing")));
+        Assert.Equal([7], (await _store.GetAsync(ids[5]))!.Result.ToArray());
+        Assert.Equal(TaskState.Pending, (await _store.GetAsync(late))!.State);
 
         await _store.EnqueueManyAsync("nw", [.. Enumerable.Range(0, 10).Select(i => New(Small(i)))]);
         var alone = await _store.EnqueueAsync("nw", New(VersionTwo(100)));

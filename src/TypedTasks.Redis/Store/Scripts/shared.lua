@@ -333,10 +333,31 @@ local function prefetch(q, seqs)
 end
 
 -- k tasks of bucket n became final (or were deleted): the bucket expires once none is open.
+-- A wide bucket (save) whose records all fit 64 bytes again (a task that succeeded keeps its
+-- result, not its envelope) is first written again as a listpack, which takes about half the
+-- memory of its hashtable for as long as the results are kept: into P:{q}:narrowing, then renamed
+-- over the bucket, so that no record is ever only in the script (that key is this script's own,
+-- emptied first).
 local function close_n(q, n, k)
   if rcall('HINCRBY', q.base .. 'open', n, sformat('%d', -k)) <= 0 then
     rcall('HDEL', q.base .. 'open', n)
-    rcall('PEXPIRE', q.base .. 't:' .. n, ttl_text(q))
+    local b = q.base .. 't:' .. n
+    local ok, encoding = pcall(rcall, 'OBJECT', 'ENCODING', b)
+    if ok and encoding == 'hashtable' then
+      local all = rcall('HGETALL', b)
+      local short = #all > 0
+      for i = 2, #all, 2 do
+        if #all[i] > INLINE_MAX then short = false; break end
+      end
+      if short then
+        local tmp = q.base .. 'narrowing'
+        rcall('DEL', tmp)
+        rcall('HSET', tmp, unpack(all))
+        rcall('RENAME', tmp, b)
+        wide[b] = false
+      end
+    end
+    rcall('PEXPIRE', b, ttl_text(q))
   end
 end
 

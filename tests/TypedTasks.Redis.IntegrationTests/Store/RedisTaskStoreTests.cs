@@ -913,7 +913,8 @@ public abstract class RedisTaskStoreTests : IAsyncLifetime
         // kept it), then 70 long tasks in one call into the same bucket, which turns it wide.
         // Expected: x:1 stays while its task waits; the fetch that starts it writes its record into
         // the bucket and deletes x:1; every task reads back with its envelope and succeeds; no side
-        // key is left.
+        // key is left. Its failure, with a long error, is a final record over 64 bytes: it goes to
+        // x:1 again, with the result TTL.
         var alone = VersionTwo(100, 99);
         var first = await _store.EnqueueAsync("mv", New(alone));
         Assert.True(await Raw.KeyExistsAsync(K("mv", "x:1")));
@@ -928,9 +929,51 @@ public abstract class RedisTaskStoreTests : IAsyncLifetime
         Assert.Empty(await SideKeysAsync("mv"));
         Assert.Equal((TaskState.Started, 1), ((await _store.GetAsync(first))!.State, (await _store.GetAsync(first))!.Attempt));
         Assert.True(await _store.CompleteAsync(lease, TaskCompletion.Failed(new TaskError("E", new string('m', 300), null))));
-        Assert.Empty(await SideKeysAsync("mv")); // a long error in a wide bucket stays there too
+        Assert.Equal([K("mv", "x:1").ToString()], await SideKeysAsync("mv"));
+        Assert.NotNull(await Raw.KeyTimeToLiveAsync(K("mv", "x:1")));
         Assert.Equal(new string('m', 300), (await _store.GetAsync(first))!.Error!.Message);
         Assert.Equal(envelopes[3], (await _store.GetStoredAsync(ids[3]))!.Envelope.ToArray());
+    }
+
+    [Fact]
+    public async Task Long_results_in_a_wide_bucket_go_after_the_result_ttl_while_the_bucket_still_has_a_task_open()
+    {
+        // Input: with a result TTL of 500 ms, 70 long tasks and one due in an hour sent together
+        // (one wide bucket); the 70 succeed with 200-byte results. Expected: each result is in its
+        // side key with the TTL, so after the TTL the 70 are gone (read as no task) while the
+        // bucket, whose scheduled task is still open, has no TTL and that task is still there.
+        await using var store = Open(ttl: TimeSpan.FromMilliseconds(500));
+        var tasks = Enumerable.Range(0, 70).Select(i => New(VersionTwo(100, i))).ToList();
+        tasks.Add(New(VersionTwo(100, 70), due: DateTimeOffset.UtcNow.AddHours(1)));
+        var ids = await store.EnqueueManyAsync("rt", tasks);
+        Assert.Equal("hashtable", (string?)await Raw.ExecuteAsync("OBJECT", "ENCODING", K("rt", "t:0")));
+        var leases = new List<TaskLease>();
+        using (var cts = new CancellationTokenSource(Bound))
+        {
+            while (leases.Count < 70)
+            {
+                leases.AddRange(await store.FetchAsync(["rt"], 70 - leases.Count, cts.Token));
+            }
+        }
+
+        foreach (var lease in leases)
+        {
+            Assert.True(await store.CompleteAsync(lease, TaskCompletion.Succeeded(new byte[200])));
+        }
+
+        Assert.Equal(200, (await store.GetAsync(ids[0]))!.Result.Length);
+        Assert.Equal(70, (await SideKeysAsync("rt")).Count);
+        using (var cts = new CancellationTokenSource(Bound))
+        {
+            while (await store.GetAsync(ids[69]) is not null)
+            {
+                await Task.Delay(100, cts.Token);
+            }
+        }
+
+        Assert.All(await Task.WhenAll(ids.Take(70).Select(id => store.GetAsync(id).AsTask())), Assert.Null);
+        Assert.Null(await Raw.KeyTimeToLiveAsync(K("rt", "t:0")));
+        Assert.Equal(TaskState.Scheduled, (await store.GetAsync(ids[70]))!.State);
     }
 
     private async Task<List<string>> SideKeysAsync(string queue)

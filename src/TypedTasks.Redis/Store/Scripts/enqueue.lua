@@ -235,32 +235,45 @@ local function by_priority(c)
   end
   return out
 end
--- The candidates; and the buckets this call gives many records over 64 bytes, which become wide
--- (shared.lua, save): a new record is 22 bytes, its chosen id, its limits (2-byte length first)
--- and its envelope.
+-- The candidates; and the buckets this call gives at least 64 records over 64 bytes (half a
+-- bucket), which become wide (shared.lua, save): a new record is 22 bytes, its chosen id, its
+-- limits (2-byte length first) and its envelope. (A block: its locals do not count towards the
+-- script's limit further on.)
 local candidates = {}
-local longs = {}
-for i = 1, r do
-  local items = plans[i]
-  if items then
-    for _, item in ipairs(items) do
-      if item.seq and not item.existing and not item.same then
-        local size = 22 + #item.chosen + #item.body
-        if item.limits ~= '' then size = size + 2 + #item.limits end
-        if size > INLINE_MAX then
-          local b = bucket_of(item.q, item.seq)
-          longs[b] = (longs[b] or 0) + 1
-        end
-        if item.due <= NOW then
-          local c = candidates[item.qi]
-          if not c then c = {}; candidates[item.qi] = c end
-          c[#c + 1] = item
+do
+  local longs = {}
+  for i = 1, r do
+    local items = plans[i]
+    if items then
+      for _, item in ipairs(items) do
+        if item.seq and not item.existing and not item.same then
+          local size = 22 + #item.chosen + #item.body
+          if item.limits ~= '' then size = size + 2 + #item.limits end
+          if size > INLINE_MAX then
+            local q = item.q
+            local counts = longs[q]
+            if not counts then counts = {}; longs[q] = counts end
+            local b = bucket_of(q, item.seq)
+            counts[b] = (counts[b] or 0) + 1
+          end
+          if item.due <= NOW then
+            local c = candidates[item.qi]
+            if not c then c = {}; candidates[item.qi] = c end
+            c[#c + 1] = item
+          end
         end
       end
     end
   end
+  for q, counts in pairs(longs) do
+    for b, n in pairs(counts) do
+      if n >= 64 then
+        q.wide = q.wide or {}
+        q.wide[b] = true
+      end
+    end
+  end
 end
-widen(longs)
 for qi, c in pairs(candidates) do
   local workers = idle_workers(queue(qi))
   if workers then

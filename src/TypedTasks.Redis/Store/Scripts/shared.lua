@@ -3,8 +3,10 @@
 -- script (each script's text becomes the body of a function that first calls begin below): this
 -- text runs once when the library is loaded, not on every call. On a server without functions
 -- each script is sent as this text, a call of begin with its KEYS and ARGV, and its own text.
--- That text is one Lua chunk, which Lua allows at most 200 locals: this file's top level is at
--- about 200, so new state goes into an existing table or statement, not a new local.
+-- That text is one Lua chunk, whose main function Lua allows at most 200 active locals, a name
+-- in an existing local statement counted as one: this file's top level with a script's own is
+-- near it (StoreLibraryTests checks room for three more). New state goes into the per-call or
+-- per-queue tables, and a script's temporaries into do ... end blocks.
 --
 -- KEYS[i]    the `seq` key of a queue, P:{q}:seq; it names the queue and its slot, and every other
 --            key of the queue is built from it (same {q} tag, same slot).
@@ -27,7 +29,7 @@
 -- The state of one call, set by begin (a library's locals outlive the call: begin resets them all).
 local KEYS, ARGV, NOW, TTL, FAILED_CAP, FINAL_CAP, WAKE, DONE, CANCEL
 local A = 8
-local queues, staging, staged, pushes, closes, lists, unsided, frames, cancels, strings, wide
+local queues, staging, staged, pushes, closes, lists, unsided, frames, cancels, strings
 
 -- The library functions the scripts call per task, as locals set by begin (the libraries are not
 -- there while a function library loads): in a Redis function a global such as string.sub is
@@ -354,7 +356,7 @@ local function close_n(q, n, k)
         rcall('DEL', tmp)
         rcall('HSET', tmp, unpack(all))
         rcall('RENAME', tmp, b)
-        wide[b] = false
+        if q.wide then q.wide[b] = false end
       end
     end
     rcall('PEXPIRE', b, ttl_text(q))
@@ -452,41 +454,40 @@ local function bucket_set(q, seq, value)
   q.pre[seq] = value
 end
 
+-- Writes a record: in its bucket when short, or long, not final and its bucket wide (below); else
+-- in its side key (with the TTL when final).
 -- Wide buckets. A bucket hash stays a listpack (about 50 bytes per short record) while no value in
 -- it is longer than hash-max-listpack-value (64); one longer value makes it a hashtable for good
 -- (about 100 bytes per short record; reads and writes no longer walk up to 128 entries). A record
--- over 64 bytes goes into its bucket when the bucket is a hashtable already (OBJECT ENCODING,
--- once per bucket and call), or when the call writing it puts at least 64 such records there
--- (enqueue.lua: a chord's members, tasks with long names or arguments sent together): a side key
--- for each would cost more memory than the hashtable, and three more commands per task. A long
--- record among short ones (a failure's error, one large task) goes to its side key, so that a
--- bucket of short records stays a listpack. wide: bucket key -> true / false, per call.
-local function is_wide(q, seq, r)
-  if r.wide then return true end
-  local b = bucket_of(q, seq)
-  local w = wide[b]
-  if w == nil then
-    local ok, encoding = pcall(rcall, 'OBJECT', 'ENCODING', b)
-    w = ok and encoding == 'hashtable'
-    wide[b] = w
-  end
-  return w
-end
-
--- Marks wide the buckets a call gives at least 64 new records over 64 bytes, half a bucket
--- (enqueue.lua, before it writes; counts: bucket key -> how many).
-local function widen(counts)
-  for b, n in pairs(counts) do
-    if n >= 64 then wide[b] = true end
-  end
-end
-
--- Writes a record: in its bucket when short or the bucket is wide, else in its side key (with the
--- TTL when final).
+-- over 64 bytes of a task not final goes into its bucket when the bucket is a hashtable already
+-- (r.wide: read from there at over 64 bytes; else OBJECT ENCODING, once per bucket and call, kept
+-- in q.wide), or when the call writing it puts at least 64 such records there (enqueue.lua: a
+-- chord's members, tasks with long envelopes sent together; it sets q.wide): a side key for each
+-- would cost more memory than the hashtable, and three more commands per task. A long record among
+-- short ones (one large task) goes to its side key, so that a bucket of short records stays a
+-- listpack; and so does a long final record (a long result or error), which must go after the
+-- result TTL while its bucket, with tasks still open, has none. close_n writes a wide bucket again
+-- as a listpack once all its tasks are final.
 local function save(q, seq, r)
   local s = rec_write(r)
   local long = #s > INLINE_MAX
-  if not long or is_wide(q, seq, r) then
+  local inline = not long
+  if long and not is_final(r.state) then
+    if r.wide then
+      inline = true
+    else
+      local b = bucket_of(q, seq)
+      local wide = q.wide
+      if not wide then wide = {}; q.wide = wide end
+      inline = wide[b]
+      if inline == nil then
+        local ok, encoding = pcall(rcall, 'OBJECT', 'ENCODING', b)
+        inline = ok and encoding == 'hashtable'
+        wide[b] = inline
+      end
+    end
+  end
+  if inline then
     -- (Set only when true: a field added to most records' tables would cost a resize each.)
     if long then r.wide = true end
     bucket_set(q, seq, s)
@@ -1433,7 +1434,7 @@ local function begin(keys, args)
   NOW, TTL = tonumber(ARGV[1]), tonumber(ARGV[2])
   FAILED_CAP, FINAL_CAP = num(ARGV[3]), num(ARGV[4])
   WAKE, DONE, CANCEL = ARGV[5], ARGV[6], ARGV[7]
-  queues, staging, staged, pushes, closes, lists, unsided, frames, cancels, strings, wide = {}, false, {}, {}, {}, {}, {}, {}, {}, {}, {}
+  queues, staging, staged, pushes, closes, lists, unsided, frames, cancels, strings = {}, false, {}, {}, {}, {}, {}, {}, {}, {}
   if not bucket_nos or bucket_nos_n > 8192 then bucket_nos, bucket_nos_n = {}, 0 end
   followups, serving = {}, 0 -- workflows' follow-ups of this call
 end

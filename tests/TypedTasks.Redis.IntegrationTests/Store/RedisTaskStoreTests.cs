@@ -280,11 +280,15 @@ public abstract class RedisTaskStoreTests : IAsyncLifetime
     [Fact]
     public async Task Heartbeats_publish_the_worker_with_what_it_holds_and_keep_its_leases()
     {
-        await using var store = Open(o => { o.HeartbeatInterval = TimeSpan.FromMilliseconds(100); o.WorkerTimeout = TimeSpan.FromMilliseconds(400); });
+        // The lease (WorkerTimeout, 1 s) is renewed by heartbeats every 100 ms for 2.5 s, past two
+        // leases: none expired. (A lease of 1 s lets a heartbeat come late by most of a second on a
+        // loaded machine.)
+        await using var store = Open(o => { o.HeartbeatInterval = TimeSpan.FromMilliseconds(100); o.WorkerTimeout = TimeSpan.FromSeconds(1); });
         await store.EnqueueAsync("q", New());
         var lease = Assert.Single(await store.FetchAsync(["q"], 1, CancellationToken.None));
         var status = new WorkerStatus();
-        for (var i = 0; i < 8; i++)
+        var beating = System.Diagnostics.Stopwatch.StartNew();
+        while (beating.Elapsed < TimeSpan.FromSeconds(2.5))
         {
             await store.HeartbeatAsync(new WorkerDescription(["q"], 4, status, ["Add"]), [lease]);
             await Task.Delay(100);
@@ -703,6 +707,37 @@ public abstract class RedisTaskStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Tasks_whose_bucket_holds_a_set_end_failed_once_and_neither_fetch_nor_recovery_fails()
+    {
+        // Input: two pending tasks whose bucket key was replaced by a set (which Redis encodes as a
+        // hashtable, as it does a wide bucket); and a running task whose lease expired, its bucket
+        // replaced the same way. Expected: the fetch starts nothing and fails no call: both end in
+        // the failed index once (nothing can be written in such a bucket), and a second fetch finds
+        // nothing; recovery moves the running one to the failed index once, and a second recovery
+        // finds nothing. The sets are left as they were.
+        await using var store = Open(o => { o.HeartbeatInterval = TimeSpan.FromMilliseconds(20); o.WorkerTimeout = TimeSpan.FromMilliseconds(50); });
+        await store.EnqueueManyAsync("sb", [New(Small(1)), New(Small(2))]);
+        await Raw.KeyDeleteAsync(K("sb", "t:0"));
+        await Raw.SetAddAsync(K("sb", "t:0"), ["a set member", "another one"]);
+        Assert.Empty(await store.FetchAsync(["sb"], 5, CancellationToken.None));
+        Assert.Empty(await store.FetchAsync(["sb"], 5, CancellationToken.None));
+        Assert.Equal(2, await Raw.ListLengthAsync(K("sb", "failed")));
+        Assert.Equal(0, (await store.CountAsync("sb")).Pending);
+
+        await store.EnqueueAsync("sr", New(Small(1)));
+        Assert.Single(await store.FetchAsync(["sr"], 1, CancellationToken.None));
+        await Raw.KeyDeleteAsync(K("sr", "t:0"));
+        await Raw.SetAddAsync(K("sr", "t:0"), ["a set member", "another one"]);
+        await Task.Delay(100);
+        Assert.Equal(0, await store.RecoverAsync(["sr"]));
+        Assert.Equal(0, await store.RecoverAsync(["sr"]));
+        Assert.Equal(1, await Raw.ListLengthAsync(K("sr", "failed")));
+        Assert.Equal(0, (await store.CountAsync("sr")).Started);
+        Assert.Equal(2, await Raw.SetLengthAsync(K("sb", "t:0")));
+        Assert.Equal(2, await Raw.SetLengthAsync(K("sr", "t:0")));
+    }
+
+    [Fact]
     public async Task Promote_with_a_pending_list_of_another_type_fails_and_the_task_stays_scheduled()
     {
         // Input: a task due now; pending:0 holds a string. Error: WRONGTYPE from the promote script.
@@ -974,6 +1009,29 @@ public abstract class RedisTaskStoreTests : IAsyncLifetime
         Assert.All(await Task.WhenAll(ids.Take(70).Select(id => store.GetAsync(id).AsTask())), Assert.Null);
         Assert.Null(await Raw.KeyTimeToLiveAsync(K("rt", "t:0")));
         Assert.Equal(TaskState.Scheduled, (await store.GetAsync(ids[70]))!.State);
+    }
+
+    [Fact]
+    public async Task A_wide_bucket_whose_last_long_record_is_deleted_is_written_again_as_a_listpack()
+    {
+        // Input: 70 long tasks sent together (a wide bucket); 69 succeed with 1-byte results; the
+        // 70th, still pending, is deleted. Expected: the bucket, all of whose tasks are now final
+        // with short records, is a listpack again with the result TTL, and the 69 read back.
+        var ids = await _store.EnqueueManyAsync("dl", [.. Enumerable.Range(0, 70).Select(i => New(Envelope("Add", i)))]);
+        Assert.Equal("hashtable", (string?)await Raw.ExecuteAsync("OBJECT", "ENCODING", K("dl", "t:0")));
+        var leases = await _store.FetchAsync(["dl"], 69, CancellationToken.None);
+        Assert.Equal(69, leases.Count);
+        foreach (var lease in leases)
+        {
+            Assert.True(await _store.CompleteAsync(lease, TaskCompletion.Succeeded(new byte[] { 1 })));
+        }
+
+        Assert.Equal("hashtable", (string?)await Raw.ExecuteAsync("OBJECT", "ENCODING", K("dl", "t:0")));
+        Assert.Equal(1, await _store.DeleteAsync([ids[69]]));
+        Assert.Equal("listpack", (string?)await Raw.ExecuteAsync("OBJECT", "ENCODING", K("dl", "t:0")));
+        Assert.NotNull(await Raw.KeyTimeToLiveAsync(K("dl", "t:0")));
+        Assert.Equal(69, await Raw.HashLengthAsync(K("dl", "t:0")));
+        Assert.Equal(TaskState.Succeeded, (await _store.GetAsync(ids[0]))!.State);
     }
 
     private async Task<List<string>> SideKeysAsync(string queue)

@@ -125,6 +125,17 @@ local function plan_request(qi, q, from, n, claims)
       local b = mfloor(n / 128)
       if b ~= last_bucket then last_bucket, last_bucket_no = b, sformat('%d', b) end
       bucket_no_put(item.seq, last_bucket_no)
+      -- A record over 64 bytes (22 bytes, the chosen id, the limits with their 2-byte length, the
+      -- envelope; up to 3 more for the worker number of a task handed to an idle worker) counts
+      -- towards making its bucket wide (below, and shared.lua, save).
+      local size = 22 + #chosen + #item.body
+      if item.limits ~= '' then size = size + 2 + #item.limits end
+      if size > INLINE_MAX - 3 then
+        local longs = q.longs or {}
+        q.longs = longs
+        local bk = bucket_of(q, item.seq)
+        longs[bk] = (longs[bk] or 0) + 1
+      end
       local index = item.due > NOW and 'sched' or pending_of(item.prio)
       -- The bucket's key is looked at once per call (problem_at), its name made once per bucket.
       if last_bucket_no ~= q.bucket_checked then
@@ -179,6 +190,17 @@ for qi in pairs(used) do
   -- The producer's result TTL becomes the queue's: whoever ends its tasks keeps them that long.
   redis.call('HSET', q.seq, 'next', next_seq[qi], 'ttl', TTL)
   q.ttl = TTL
+  -- The buckets this call gives at least 64 records over 64 bytes (half a bucket) become wide
+  -- (counted as planned; a request refused may have counted a few: it only makes a bucket wide
+  -- sooner).
+  if q.longs then
+    for bk, n in pairs(q.longs) do
+      if n >= 64 then
+        q.wide = q.wide or {}
+        q.wide[bk] = true
+      end
+    end
+  end
 end
 
 -- Hand-off (fetch.lua, idle entries): a queue with no pending entry and an idle worker with
@@ -235,41 +257,15 @@ local function by_priority(c)
   end
   return out
 end
--- The candidates; and the buckets this call gives at least 64 records over 64 bytes (half a
--- bucket), which become wide (shared.lua, save): a new record is 22 bytes, its chosen id, its
--- limits (2-byte length first) and its envelope. (A block: its locals do not count towards the
--- script's limit further on.)
 local candidates = {}
-do
-  local longs = {}
-  for i = 1, r do
-    local items = plans[i]
-    if items then
-      for _, item in ipairs(items) do
-        if item.seq and not item.existing and not item.same then
-          local size = 22 + #item.chosen + #item.body
-          if item.limits ~= '' then size = size + 2 + #item.limits end
-          if size > INLINE_MAX then
-            local q = item.q
-            local counts = longs[q]
-            if not counts then counts = {}; longs[q] = counts end
-            local b = bucket_of(q, item.seq)
-            counts[b] = (counts[b] or 0) + 1
-          end
-          if item.due <= NOW then
-            local c = candidates[item.qi]
-            if not c then c = {}; candidates[item.qi] = c end
-            c[#c + 1] = item
-          end
-        end
-      end
-    end
-  end
-  for q, counts in pairs(longs) do
-    for b, n in pairs(counts) do
-      if n >= 64 then
-        q.wide = q.wide or {}
-        q.wide[b] = true
+for i = 1, r do
+  local items = plans[i]
+  if items then
+    for _, item in ipairs(items) do
+      if item.seq and not item.existing and not item.same and item.due <= NOW then
+        local c = candidates[item.qi]
+        if not c then c = {}; candidates[item.qi] = c end
+        c[#c + 1] = item
       end
     end
   end

@@ -339,14 +339,22 @@ end
 -- result, not its envelope) is first written again as a listpack, which takes about half the
 -- memory of its hashtable for as long as the results are kept: into P:{q}:narrowing, then renamed
 -- over the bucket, so that no record is ever only in the script (that key is this script's own,
--- emptied first).
+-- emptied first). A bucket is looked at (OBJECT ENCODING) only by a call that read or wrote a
+-- record over 64 bytes in its bucket in that queue (q.long) or knows the bucket wide (q.wide): a
+-- wide bucket closed by a call that saw none of its long records keeps its hashtable until it
+-- expires (memory only). A key that is not a hash (written by hand, which an unreadable task's end
+-- leaves as it is; a set may be encoded as a hashtable too) is passed over.
 local function close_n(q, n, k)
   if rcall('HINCRBY', q.base .. 'open', n, sformat('%d', -k)) <= 0 then
     rcall('HDEL', q.base .. 'open', n)
     local b = q.base .. 't:' .. n
-    local ok, encoding = pcall(rcall, 'OBJECT', 'ENCODING', b)
-    if ok and encoding == 'hashtable' then
-      local all = rcall('HGETALL', b)
+    local ok, all = false, nil
+    if q.long or (q.wide and q.wide[b]) then
+      local encoding
+      ok, encoding = pcall(rcall, 'OBJECT', 'ENCODING', b)
+      if ok and encoding == 'hashtable' then ok, all = pcall(rcall, 'HGETALL', b) else ok = false end
+    end
+    if ok then
       local short = #all > 0
       for i = 2, #all, 2 do
         if #all[i] > INLINE_MAX then short = false; break end
@@ -429,8 +437,12 @@ local function load(q, seq)
   if not s then return nil end
   local r = rec_read(s)
   r.side = side
-  -- Held in its bucket at over 64 bytes: the bucket is wide.
-  if not side and #s > INLINE_MAX then r.wide = true end
+  -- Held in its bucket at over 64 bytes: the bucket is wide (and close_n looks at the buckets it
+  -- closes in this queue).
+  if not side and #s > INLINE_MAX then
+    r.wide = true
+    q.long = true
+  end
   return r
 end
 
@@ -489,7 +501,10 @@ local function save(q, seq, r)
   end
   if inline then
     -- (Set only when true: a field added to most records' tables would cost a resize each.)
-    if long then r.wide = true end
+    if long then
+      r.wide = true
+      q.long = true
+    end
     bucket_set(q, seq, s)
     -- While staging, the side key goes once the bucket field that replaces it is written. (Its
     -- name is made only here and below: most records are inline.)
@@ -1061,8 +1076,9 @@ local function create(q, item)
 end
 
 -- Removes a task's record, side key and chosen id (its index entry is the caller's).
+-- (The bucket field goes before the close: a wide bucket is written again as a listpack only when
+-- every record left in it is short.)
 local function forget(q, seq, r)
-  if not is_final(r.state) then closed(q, seq) end
   if r.chosen ~= '' then
     rcall('DEL', q.base .. 'id:' .. r.chosen)
     pcall(rcall, 'HDEL', q.base .. 'link', seq) -- a workflow member's link, if any
@@ -1071,6 +1087,7 @@ local function forget(q, seq, r)
   if q.spre then q.spre[seq] = nil end
   rcall('DEL', q.base .. 'p:' .. seq) -- its progress (progress.lua), if any
   rcall('HDEL', bucket_of(q, seq), seq)
+  if not is_final(r.state) then closed(q, seq) end
 end
 
 -- Checks every index of the queues named by ARGV[from], ARGV[from + step], ... (queue indexes).

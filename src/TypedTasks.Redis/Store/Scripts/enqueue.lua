@@ -89,7 +89,7 @@ local function plan_request(qi, q, from, n, claims)
     end
     local item = { q = q, qi = qi, new = true, prio = num(ARGV[at]), due = num(ARGV[at + 1]), chosen = chosen,
       name = '', body = ARGV[at + 3], link = ARGV[at + 4], unique = ARGV[at + 5], unique_for = ARGV[at + 6],
-      limits = ARGV[at + 7], idkey = idkeys[t] }
+      limits = ARGV[at + 7], idkey = idkeys[t], size = 0 }
     if existing then
       item.existing = true
       item.id = chosen .. '@' .. q.name
@@ -125,14 +125,15 @@ local function plan_request(qi, q, from, n, claims)
       local b = mfloor(n / 128)
       if b ~= last_bucket then last_bucket, last_bucket_no = b, sformat('%d', b) end
       bucket_no_put(item.seq, last_bucket_no)
-      -- A record over 64 bytes (22 bytes, the chosen id, the limits with their 2-byte length, the
-      -- envelope; up to 3 more for the worker number of a task handed to an idle worker) counts
-      -- towards making its bucket wide (below, and shared.lua, save).
+      -- A record over 64 bytes (22 bytes, the chosen id, the limits with their 2-byte length and
+      -- the envelope) counts towards making its bucket wide (below, and shared.lua, save); a
+      -- request's counts join its queue's only when the request is kept (items.longs).
       local size = 22 + #chosen + #item.body
       if item.limits ~= '' then size = size + 2 + #item.limits end
-      if size > INLINE_MAX - 3 then
-        local longs = q.longs or {}
-        q.longs = longs
+      item.size = size
+      if size > INLINE_MAX then
+        local longs = items.longs or {}
+        items.longs = longs
         local bk = bucket_of(q, item.seq)
         longs[bk] = (longs[bk] or 0) + 1
       end
@@ -172,6 +173,10 @@ while at <= #ARGV do
     for _, item in ipairs(items) do
       if not item.existing and not item.same then used[qi] = true end
     end
+    if items.longs then
+      q.longs = q.longs or {}
+      for bk, k in pairs(items.longs) do q.longs[bk] = (q.longs[bk] or 0) + k end
+    end
   else
     -- Refused: the sequences and chosen ids it planned are given back.
     next_seq[qi] = before
@@ -190,17 +195,6 @@ for qi in pairs(used) do
   -- The producer's result TTL becomes the queue's: whoever ends its tasks keeps them that long.
   redis.call('HSET', q.seq, 'next', next_seq[qi], 'ttl', TTL)
   q.ttl = TTL
-  -- The buckets this call gives at least 64 records over 64 bytes (half a bucket) become wide
-  -- (counted as planned; a request refused may have counted a few: it only makes a bucket wide
-  -- sooner).
-  if q.longs then
-    for bk, n in pairs(q.longs) do
-      if n >= 64 then
-        q.wide = q.wide or {}
-        q.wide[bk] = true
-      end
-    end
-  end
 end
 
 -- Hand-off (fetch.lua, idle entries): a queue with no pending entry and an idle worker with
@@ -291,7 +285,27 @@ for qi, c in pairs(candidates) do
         worker.deadline = sformat('%d', worker.deadline_n)
       end
       item.start = { worker = worker.worker, deadline = worker.deadline, to = worker }
+      -- Started, its record has the worker number too: it may be long now (counted as planned).
+      if item.size <= INLINE_MAX and item.size + #worker.worker > INLINE_MAX then
+        local q = item.q
+        q.longs = q.longs or {}
+        local bk = bucket_of(q, item.seq)
+        q.longs[bk] = (q.longs[bk] or 0) + 1
+      end
       if not worker.used then worker.used = true; handed[#handed + 1] = worker end
+    end
+  end
+end
+
+-- The buckets this call gives at least 64 records over 64 bytes (half a bucket) become wide.
+for qi in pairs(used) do
+  local q = queue(qi)
+  if q.longs then
+    for bk, n in pairs(q.longs) do
+      if n >= 64 then
+        q.wide = q.wide or {}
+        q.wide[bk] = true
+      end
     end
   end
 end

@@ -22,7 +22,8 @@
 -- record has one), the worker (1-byte length), the chosen id (2-byte length), the error (4-byte
 -- length), and the rest: the envelope, or the result once Succeeded. A record is a field of its
 -- bucket hash P:{q}:t:<seq >> 7>, or the string P:{q}:x:<seq> when the bucket field holds 'x' (a
--- record over 64 bytes in a bucket that is not wide: see save). Every version reads both.
+-- record over 64 bytes of a final task, or in a bucket that is not wide: see save). Every version
+-- reads both.
 -- A task with rate or concurrency limits has 128 added to its priority byte, and its rest starts
 -- with its limits (2-byte length, then cmsgpack { { key, count, window ms or 0 }, ... }): see the
 -- limits part below. r.prio is the priority, r.limits those bytes ('' for a task with none).
@@ -340,16 +341,15 @@ end
 -- memory of its hashtable for as long as the results are kept: into P:{q}:narrowing, then renamed
 -- over the bucket, so that no record is ever only in the script (that key is this script's own,
 -- emptied first). A bucket is looked at (OBJECT ENCODING) only by a call that read or wrote a
--- record over 64 bytes in its bucket in that queue (q.long) or knows the bucket wide (q.wide): a
--- wide bucket closed by a call that saw none of its long records keeps its hashtable until it
--- expires (memory only). A key that is not a hash (written by hand, which an unreadable task's end
+-- record over 64 bytes held in a bucket of that queue (q.long): a wide bucket closed by a call
+-- that saw none of its long records keeps its hashtable until it expires (memory only). A key that is not a hash (written by hand, which an unreadable task's end
 -- leaves as it is; a set may be encoded as a hashtable too) is passed over.
 local function close_n(q, n, k)
   if rcall('HINCRBY', q.base .. 'open', n, sformat('%d', -k)) <= 0 then
     rcall('HDEL', q.base .. 'open', n)
     local b = q.base .. 't:' .. n
     local ok, all = false, nil
-    if q.long or (q.wide and q.wide[b]) then
+    if q.long then
       local encoding
       ok, encoding = pcall(rcall, 'OBJECT', 'ENCODING', b)
       if ok and encoding == 'hashtable' then ok, all = pcall(rcall, 'HGETALL', b) else ok = false end

@@ -342,8 +342,9 @@ end
 -- over the bucket, so that no record is ever only in the script (that key is this script's own,
 -- emptied first). A bucket is looked at (OBJECT ENCODING) only by a call that read or wrote a
 -- record over 64 bytes held in a bucket of that queue (q.long): a wide bucket closed by a call
--- that saw none of its long records keeps its hashtable until it expires (memory only). A key that is not a hash (written by hand, which an unreadable task's end
--- leaves as it is; a set may be encoded as a hashtable too) is passed over.
+-- that saw none of its long records keeps its hashtable until it expires (memory only). A key
+-- that is not a hash (written by hand, which an unreadable task's end leaves as it is; a set may
+-- be encoded as a hashtable too) is passed over.
 local function close_n(q, n, k)
   if rcall('HINCRBY', q.base .. 'open', n, sformat('%d', -k)) <= 0 then
     rcall('HDEL', q.base .. 'open', n)

@@ -190,7 +190,7 @@ public sealed partial class RedisTaskStore
             var queue = Encoding.UTF8.GetString(Part(span, ref at, 2));
             var id = Encoding.UTF8.GetString(Part(span, ref at, 2));
             var envelope = Part(span, ref at, 4).ToArray();
-            starts.Add(new HandedLease(new TaskLease(id, queue, attempt, envelope, priority, fence) { RunOrder = TaskIds.RunOrderOf(id) }, deadline));
+            starts.Add(new HandedLease(new TaskLease(id, queue, attempt, envelope, priority, fence), deadline));
         }
 
         return starts;

@@ -552,14 +552,13 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore, ISchedu
             Registered(group, all.Length < 6 && !held);
             for (var i = 0; i + 5 < all.Length; i += 6)
             {
-                var id = (string)all[i + 1]!;
                 leases.Add(new TaskLease(
-                    id,
+                    (string)all[i + 1]!,
                     group[(int)(long)all[i] - 1],
                     (int)(long)all[i + 2],
                     (byte[])all[i + 5]!,
                     (int)(long)all[i + 4],
-                    (long)all[i + 3]) { RunOrder = TaskIds.RunOrderOf(id) });
+                    (long)all[i + 3]));
             }
 
             if (leases.Count >= max)

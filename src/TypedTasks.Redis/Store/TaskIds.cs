@@ -23,30 +23,6 @@ internal static class TaskIds
         return false;
     }
 
-    /// <summary>
-    /// The sequence of an id the store made (<c>&lt;8 hex digits&gt;-&lt;digits&gt;@queue</c>), its
-    /// place in its queue's run order; 0 for a chosen id. (A chosen id of that form with another
-    /// epoch reads as a sequence too: it only orders leases sent back unstarted.)
-    /// </summary>
-    public static long RunOrderOf(string id)
-    {
-        var at = id.LastIndexOf('@');
-        if (at < 10 || id[8] != '-' || !long.TryParse(id.AsSpan(9, at - 9), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seq))
-        {
-            return 0;
-        }
-
-        foreach (var c in id.AsSpan(0, 8))
-        {
-            if (!char.IsAsciiHexDigit(c))
-            {
-                return 0;
-            }
-        }
-
-        return seq;
-    }
-
     /// <summary>The queue of an id, as <see cref="TrySplit"/> finds it, without the rest.</summary>
     public static bool TryQueueOf(string id, [NotNullWhen(true)] out string? queue)
     {

@@ -878,7 +878,7 @@ public sealed partial class InMemoryTaskStore : ITaskStore, IScheduleStore
                     record.Due = deadline;
                     record.Leased = true;
                     queue.Started.Add(record);
-                    leases.Add(new TaskLease(record.Id, name, record.Attempt, record.Envelope, record.Priority, record.Fence) { RunOrder = record.Sequence });
+                    leases.Add(new TaskLease(record.Id, name, record.Attempt, record.Envelope, record.Priority, record.Fence));
                 }
             }
 

@@ -9,13 +9,4 @@ namespace TypedTasks.Store;
 /// <param name="Envelope">The encoded envelope, as the producer wrote it.</param>
 /// <param name="Priority">Its priority.</param>
 /// <param name="Fence">Which delivery of the task this is: a lease whose task was recovered and fetched again no longer matches, and settles nothing.</param>
-public sealed record TaskLease(string Id, string Queue, int Attempt, ReadOnlyMemory<byte> Envelope, int Priority, long Fence)
-{
-    /// <summary>
-    /// The task's place in the run order of its queue and priority, as its store knows it (larger
-    /// is newer), or 0 when the store does not say. A worker that sends leases back unstarted
-    /// releases them newest first by it, so that they are at the head of their queue in their
-    /// order again, however they reached the worker (a fetch, or a hand-off that overtook one).
-    /// </summary>
-    public long RunOrder { get; init; }
-}
+public sealed record TaskLease(string Id, string Queue, int Attempt, ReadOnlyMemory<byte> Envelope, int Priority, long Fence);

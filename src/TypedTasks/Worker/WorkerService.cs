@@ -98,12 +98,10 @@ internal sealed class WorkerService : BackgroundService
         _status.SetRunning(false);
 
         // Tasks fetched and never started go back to the head of their queue, newest first, so
-        // that the oldest is at the head again (in their store's run order: a hand-off may have
-        // overtaken a fetch's answer).
+        // that the oldest is at the head again.
         var unstarted = new List<Store.TaskLease>(buffer.Close());
         await Task.WhenAll(loops[0]).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         unstarted.AddRange(fetcher.Unhanded);
-        unstarted = ReleaseOrder.InRunOrder(unstarted);
         for (var i = unstarted.Count - 1; i >= 0; i--)
         {
             await ReleaseAsync(store, unstarted[i]).ConfigureAwait(false);

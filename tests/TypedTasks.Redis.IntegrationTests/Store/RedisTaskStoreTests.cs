@@ -1015,8 +1015,10 @@ public abstract class RedisTaskStoreTests : IAsyncLifetime
     public async Task A_wide_bucket_whose_last_long_record_is_deleted_is_written_again_as_a_listpack()
     {
         // Input: 70 long tasks sent together (a wide bucket); 69 succeed with 1-byte results; the
-        // 70th, still pending, is deleted. Expected: the bucket, all of whose tasks are now final
-        // with short records, is a listpack again with the result TTL, and the 69 read back.
+        // 70th, still pending, is deleted; the key the rewrite goes through, P:{q}:narrowing, holds
+        // a list left there by hand. Expected: the bucket, all of whose tasks are now final with
+        // short records, is a listpack again with the result TTL, the 69 read back, and the
+        // narrowing key is gone (the script empties it first, so its HSET cannot meet a list).
         var ids = await _store.EnqueueManyAsync("dl", [.. Enumerable.Range(0, 70).Select(i => New(Envelope("Add", i)))]);
         Assert.Equal("hashtable", (string?)await Raw.ExecuteAsync("OBJECT", "ENCODING", K("dl", "t:0")));
         var leases = await _store.FetchAsync(["dl"], 69, CancellationToken.None);
@@ -1027,7 +1029,9 @@ public abstract class RedisTaskStoreTests : IAsyncLifetime
         }
 
         Assert.Equal("hashtable", (string?)await Raw.ExecuteAsync("OBJECT", "ENCODING", K("dl", "t:0")));
+        await Raw.ListLeftPushAsync(K("dl", "narrowing"), "a list where the rewrite writes");
         Assert.Equal(1, await _store.DeleteAsync([ids[69]]));
+        Assert.False(await Raw.KeyExistsAsync(K("dl", "narrowing")));
         Assert.Equal("listpack", (string?)await Raw.ExecuteAsync("OBJECT", "ENCODING", K("dl", "t:0")));
         Assert.NotNull(await Raw.KeyTimeToLiveAsync(K("dl", "t:0")));
         Assert.Equal(69, await Raw.HashLengthAsync(K("dl", "t:0")));

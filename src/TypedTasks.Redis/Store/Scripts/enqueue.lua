@@ -89,7 +89,7 @@ local function plan_request(qi, q, from, n, claims)
     end
     local item = { q = q, qi = qi, new = true, prio = num(ARGV[at]), due = num(ARGV[at + 1]), chosen = chosen,
       name = '', body = ARGV[at + 3], link = ARGV[at + 4], unique = ARGV[at + 5], unique_for = ARGV[at + 6],
-      limits = ARGV[at + 7], idkey = idkeys[t], size = 0 }
+      limits = ARGV[at + 7], idkey = idkeys[t] }
     if existing then
       item.existing = true
       item.id = chosen .. '@' .. q.name
@@ -125,18 +125,6 @@ local function plan_request(qi, q, from, n, claims)
       local b = mfloor(n / 128)
       if b ~= last_bucket then last_bucket, last_bucket_no = b, sformat('%d', b) end
       bucket_no_put(item.seq, last_bucket_no)
-      -- A record over 64 bytes (22 bytes, the chosen id, the limits with their 2-byte length and
-      -- the envelope) counts towards making its bucket wide (below, and shared.lua, save); a
-      -- request's counts join its queue's only when the request is kept (items.longs).
-      local size = 22 + #chosen + #item.body
-      if item.limits ~= '' then size = size + 2 + #item.limits end
-      item.size = size
-      if size > INLINE_MAX then
-        local longs = items.longs or {}
-        items.longs = longs
-        local bk = bucket_of(q, item.seq)
-        longs[bk] = (longs[bk] or 0) + 1
-      end
       local index = item.due > NOW and 'sched' or pending_of(item.prio)
       -- The bucket's key is looked at once per call (problem_at), its name made once per bucket.
       if last_bucket_no ~= q.bucket_checked then
@@ -172,10 +160,6 @@ while at <= #ARGV do
     plans[r] = items
     for _, item in ipairs(items) do
       if not item.existing and not item.same then used[qi] = true end
-    end
-    if items.longs then
-      q.longs = q.longs or {}
-      for bk, k in pairs(items.longs) do q.longs[bk] = (q.longs[bk] or 0) + k end
     end
   else
     -- Refused: the sequences and chosen ids it planned are given back.
@@ -251,15 +235,36 @@ local function by_priority(c)
   end
   return out
 end
+-- The candidates; and the buckets this call gives at least 64 records over 64 bytes (half a
+-- bucket), which become wide (shared.lua, save): a new record is 22 bytes, its chosen id, its
+-- limits (2-byte length first) and its envelope (a task handed to an idle worker below adds its
+-- worker number, not counted: it only decides whether a bucket turns wide). Only the requests
+-- kept are counted. (A block: its locals do not count towards the script's limit further on.)
 local candidates = {}
-for i = 1, r do
-  local items = plans[i]
-  if items then
-    for _, item in ipairs(items) do
-      if item.seq and not item.existing and not item.same and item.due <= NOW then
-        local c = candidates[item.qi]
-        if not c then c = {}; candidates[item.qi] = c end
-        c[#c + 1] = item
+do
+  local longs = {}
+  for i = 1, r do
+    local items = plans[i]
+    if items then
+      for _, item in ipairs(items) do
+        if item.seq and not item.existing and not item.same then
+          local size = 22 + #item.chosen + #item.body
+          if item.limits ~= '' then size = size + 2 + #item.limits end
+          if size > INLINE_MAX then
+            local q, bk = item.q, bucket_of(item.q, item.seq)
+            local n = (longs[bk] or 0) + 1
+            longs[bk] = n
+            if n == 64 then
+              q.wide = q.wide or {}
+              q.wide[bk] = true
+            end
+          end
+          if item.due <= NOW then
+            local c = candidates[item.qi]
+            if not c then c = {}; candidates[item.qi] = c end
+            c[#c + 1] = item
+          end
+        end
       end
     end
   end
@@ -285,27 +290,7 @@ for qi, c in pairs(candidates) do
         worker.deadline = sformat('%d', worker.deadline_n)
       end
       item.start = { worker = worker.worker, deadline = worker.deadline, to = worker }
-      -- Started, its record has the worker number too: it may be long now (counted as planned).
-      if item.size <= INLINE_MAX and item.size + #worker.worker > INLINE_MAX then
-        local q = item.q
-        q.longs = q.longs or {}
-        local bk = bucket_of(q, item.seq)
-        q.longs[bk] = (q.longs[bk] or 0) + 1
-      end
       if not worker.used then worker.used = true; handed[#handed + 1] = worker end
-    end
-  end
-end
-
--- The buckets this call gives at least 64 records over 64 bytes (half a bucket) become wide.
-for qi in pairs(used) do
-  local q = queue(qi)
-  if q.longs then
-    for bk, n in pairs(q.longs) do
-      if n >= 64 then
-        q.wide = q.wide or {}
-        q.wide[bk] = true
-      end
     end
   end
 end

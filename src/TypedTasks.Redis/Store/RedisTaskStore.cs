@@ -827,7 +827,10 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore, ISchedu
         UnwatchQueue(queue);
         var args = Args(_time.GetUtcNow(), 1);
         args.Add(Math.Min(max, 10_000));
-        return (int)(long)await RunAsync(StoreScript.Purge, [SeqKey(queue)], args).ConfigureAwait(false);
+        // The count, then what its workflow members' ends left to do (purge.lua).
+        var all = (RedisResult[])(await RunAsync(StoreScript.Purge, [SeqKey(queue)], args).ConfigureAwait(false))!;
+        await FollowUpAsync(queue, Followups(all, 1)).ConfigureAwait(false);
+        return (int)(long)all[0];
     }
 
     /// <inheritdoc/>

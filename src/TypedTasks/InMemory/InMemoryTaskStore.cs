@@ -676,31 +676,38 @@ public sealed partial class InMemoryTaskStore : ITaskStore, IScheduleStore
         ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
         cancellationToken.ThrowIfCancellationRequested();
         var purged = 0;
+        var woken = new List<TaskCompletionSource>();
         lock (_gate)
         {
-            BeginLocked();
+            var now = BeginLocked();
             if (!_queues.TryGetValue(queue, out var q))
             {
                 return new(0);
             }
 
-            for (var priority = q.Pending.Length - 1; priority >= 0 && purged < max; priority--)
+            // Chosen first, then deleted: a workflow member's cancel may end others of the page.
+            var page = new List<TaskRecord>();
+            for (var priority = q.Pending.Length - 1; priority >= 0 && page.Count < max; priority--)
             {
-                var list = q.Pending[priority];
-                while (list.First is { } node && purged < max)
-                {
-                    RemoveLocked(node.Value);
-                    purged++;
-                }
+                page.AddRange(q.Pending[priority].Take(max - page.Count));
             }
 
             // Held tasks are pending too: they go after the ones that could start.
-            foreach (var held in q.HeldCount > 0 && purged < max ? HeldOf(q).Take(max - purged) : [])
+            page.AddRange(q.HeldCount > 0 && page.Count < max ? HeldOf(q).Take(max - page.Count) : []);
+            foreach (var record in page)
             {
-                RemoveLocked(held);
+                if (record.Link is not null && !record.State.IsFinal())
+                {
+                    // A workflow member purged counts as canceled for its join, as a deleted one does.
+                    CancelWaitingLocked(record, now, woken);
+                }
+
+                RemoveLocked(record);
                 purged++;
             }
         }
+
+        Wake(woken);
 
         return new(purged);
     }

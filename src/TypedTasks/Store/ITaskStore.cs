@@ -163,7 +163,11 @@ public interface ITaskStore : IAsyncDisposable
     /// <summary>Deletes tasks that are not running (their records and index entries). Returns how many were deleted.</summary>
     ValueTask<int> DeleteAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken = default);
 
-    /// <summary>Deletes up to <paramref name="max"/> pending tasks of <paramref name="queue"/>, oldest first. Returns how many; call again until 0.</summary>
+    /// <summary>
+    /// Deletes up to <paramref name="max"/> pending tasks of <paramref name="queue"/>, oldest first.
+    /// Returns how many; call again until 0. A workflow member purged counts as canceled for its
+    /// join, as a deleted one does.
+    /// </summary>
     ValueTask<int> PurgeAsync(string queue, int max, CancellationToken cancellationToken = default);
 
     /// <summary>

@@ -580,6 +580,31 @@ public abstract class RedisTaskStoreTests : IAsyncLifetime
         Assert.Equal(TaskState.Succeeded, (await _store.GetAsync("m-1@wl"))!.State);
     }
 
+    [Theory]
+    [InlineData("link", "pl")]
+    [InlineData("outbox", "elsewhere")]
+    public async Task A_purge_of_a_queue_with_a_workflow_member_whose_link_or_outbox_holds_another_type_is_refused_and_deletes_nothing(string broken, string joinQueue)
+    {
+        // Input: queue "pl" holds two plain pending tasks and a pending workflow member (chosen id
+        // p-1, linked to a join in joinQueue); then its link hash (the join on "pl") or its outbox
+        // (the join on another queue) holds a string. Error: the purge is refused naming that key
+        // (InvalidDataException), before anything is written: the three are still pending. Once the
+        // key is mended, the purge deletes all three.
+        var member = New(Small(), chosen: "p-1") with { Link = new WorkflowLink(joinQueue, "J", 0) };
+        await _store.EnqueueManyAsync("pl", [New(Small(1)), member, New(Small(2))]);
+        await Raw.StringSetAsync(K("pl", broken), "x");
+
+        var refused = await Assert.ThrowsAsync<InvalidDataException>(() => _store.PurgeAsync("pl", 10).AsTask());
+        Assert.Contains($"{_prefix}:{{pl}}:{broken} holds a string", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(3, (await _store.CountAsync("pl")).Pending);
+        Assert.Equal(TaskState.Pending, (await _store.GetAsync("p-1@pl"))!.State);
+
+        await Raw.KeyDeleteAsync(K("pl", broken));
+        Assert.Equal(3, await _store.PurgeAsync("pl", 10));
+        Assert.Equal(0, (await _store.CountAsync("pl")).Pending);
+        Assert.Null(await _store.GetAsync("p-1@pl"));
+    }
+
     [Fact]
     public async Task Pending_tasks_whose_records_cannot_be_read_end_failed_with_the_reason_and_the_fetch_takes_the_next()
     {

@@ -196,6 +196,42 @@ public abstract partial class TaskStoreConformance
         }
     }
 
+    [Theory]
+    [InlineData(JoinMode.All, "failed")]
+    [InlineData(JoinMode.Settled, "done")]
+    public async Task Members_purged_before_they_ended_count_as_canceled_and_their_join_does_not_wait_for_them(JoinMode mode, string joinState)
+    {
+        // Input: a join of 3 members, all pending, then their queue purged (a tool's purge).
+        // Expected: the 3 are deleted and each counts as canceled, as a deleted member does: an All
+        // join fails (its successor ends Canceled naming a member); a Settled join makes its
+        // successor with every outcome canceled.
+        var store = await StoreAsync();
+        var key = "wfp" + (int)mode;
+        var (join, successorId) = await JoinAsync(store, key, mode, 3);
+        var ids = await store.EnqueueManyAsync(Queue, [Member(key, 0), Member(key, 1), Member(key, 2)]);
+
+        Assert.Equal(3, await store.PurgeAsync(Queue, 10));
+
+        foreach (var id in ids)
+        {
+            Assert.Null(await store.GetAsync(id));
+        }
+
+        var state = await ((IWorkflowStore)store).GetJoinAsync(NextQueue, join.Key);
+        Assert.Equal(joinState, state!.State);
+        if (mode == JoinMode.All)
+        {
+            var ended = await store.WaitAsync(successorId, Bound);
+            Assert.Equal(TaskState.Canceled, ended.State);
+            Assert.Contains(ended.Error!.FailedTaskId, ids);
+        }
+        else
+        {
+            Assert.Equal([TaskState.Canceled, TaskState.Canceled, TaskState.Canceled], state.Outcomes.OrderBy(o => o.Key).Select(o => o.Value));
+            Assert.Equal(TaskState.Pending, (await store.GetAsync(successorId))!.State);
+        }
+    }
+
     [Fact]
     public async Task A_join_is_refused_with_a_clear_error_when_its_envelope_has_no_open_argument_and_nothing_is_stored()
     {

@@ -29,16 +29,8 @@ for i = 1, count do
   if r and r.state ~= STARTED and not leased(q, seq) then
     serving = i
     unindex(q, seq, r)
-    if r.chosen ~= '' and not is_final(r.state) then
-      -- A workflow member deleted before it ended counts as canceled for its join (on_final does
-      -- nothing for a task that is no member), which would otherwise wait for it forever.
-      local ended = {}
-      for k, v in pairs(r) do ended[k] = v end
-      ended.state = CANCELED
-      ended.updated = NOW
-      on_final(q, seq, ended)
-    end
     withdraw(q, seq, r)
+    -- A workflow member deleted before it ended counts as canceled for its join (forget).
     forget(q, seq, r)
     deleted = deleted + 1
   end

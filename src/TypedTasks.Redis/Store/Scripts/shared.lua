@@ -1076,11 +1076,22 @@ local function create(q, item)
   return r
 end
 
--- Removes a task's record, side key and chosen id (its index entry is the caller's).
--- (The bucket field goes before the close: a wide bucket is written again as a listpack only when
--- every record left in it is short.)
+-- Removes a task's record, side key and chosen id (its index entry is the caller's); a workflow
+-- member that had not ended is delivered to its join as canceled first. (The bucket field goes
+-- before the close: a wide bucket is written again as a listpack only when every record left in
+-- it is short.)
 local function forget(q, seq, r)
   if r.chosen ~= '' then
+    if not is_final(r.state) then
+      -- A workflow member removed before it ended counts as canceled for its join (on_final does
+      -- nothing for a task that is no member), which would otherwise wait for it forever. The
+      -- caller checked the keys its delivery writes (member_problem).
+      local ended = {}
+      for k, v in pairs(r) do ended[k] = v end
+      ended.state = CANCELED
+      ended.updated = NOW
+      on_final(q, seq, ended)
+    end
     rcall('DEL', q.base .. 'id:' .. r.chosen)
     pcall(rcall, 'HDEL', q.base .. 'link', seq) -- a workflow member's link, if any
   end

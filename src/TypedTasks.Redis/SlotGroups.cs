@@ -7,7 +7,8 @@ namespace TypedTasks.Redis;
 
 /// <summary>
 /// Splits the keys of a batch into groups that one script call or MGET may touch: keys of one
-/// hash slot, at most <c>max</c> of them. On a standalone server every key is in one group; on a
+/// hash slot, at most <c>max</c> of them (or, with a weight per key, at most <c>max</c> in weight:
+/// a key heavier than that goes alone). On a standalone server every key is in one group; on a
 /// Cluster, result keys (one slot per task id) mostly go one by one.
 /// </summary>
 internal static class SlotGroups
@@ -15,11 +16,13 @@ internal static class SlotGroups
     /// <summary>
     /// Makes one <paramref name="call"/> per group (it gets the batch indices of its keys), all
     /// pipelined, waits for every one, then hands each answer to <paramref name="answer"/> with the
-    /// same indices.
+    /// same indices. With <paramref name="weightOf"/>, a group's weights add up to at most
+    /// <paramref name="max"/> (the enqueue's: its tasks, so that a large workflow sent in parts
+    /// goes in as many calls, between which a worker's calls are served).
     /// </summary>
-    public static async Task RunAsync<T>(IConnectionMultiplexer connection, int count, Func<int, RedisKey> keyAt, int max, Func<List<int>, Task<T>> call, Action<List<int>, T>? answer = null)
+    public static async Task RunAsync<T>(IConnectionMultiplexer connection, int count, Func<int, RedisKey> keyAt, int max, Func<List<int>, Task<T>> call, Action<List<int>, T>? answer = null, Func<int, int>? weightOf = null)
     {
-        var groups = Of(connection, count, keyAt, max);
+        var groups = Of(connection, count, keyAt, max, weightOf);
         var calls = new Task<T>[groups.Count];
         for (var g = 0; g < groups.Count; g++)
         {
@@ -36,45 +39,54 @@ internal static class SlotGroups
         }
     }
 
-    private static List<List<int>> Of(IConnectionMultiplexer connection, int count, Func<int, RedisKey> keyAt, int max)
+    private static List<List<int>> Of(IConnectionMultiplexer connection, int count, Func<int, RedisKey> keyAt, int max, Func<int, int>? weightOf)
     {
         var groups = new List<List<int>>();
-        Dictionary<int, List<int>>? open = null;
-        List<int>? only = null;
+        Dictionary<int, Open>? open = null;
+        Open? only = null;
         var onlySlot = int.MinValue;
         for (var i = 0; i < count; i++)
         {
             var slot = connection.GetHashSlot(keyAt(i));
-            List<int>? group;
+            var weight = weightOf?.Invoke(i) ?? 1;
+            Open? group;
             if (open is null && (only is null || slot == onlySlot))
             {
                 // The common case, one slot for all: no dictionary.
                 group = only;
-                if (group is null || group.Count == max)
+                if (group is null || group.Full(weight, max))
                 {
-                    group = only = [];
+                    group = only = new Open();
                     onlySlot = slot;
-                    groups.Add(group);
+                    groups.Add(group.Items);
                 }
             }
             else
             {
-                if (open is null)
+                open ??= new Dictionary<int, Open> { [onlySlot] = only! };
+                if (!open.TryGetValue(slot, out group) || group.Full(weight, max))
                 {
-                    open = new Dictionary<int, List<int>> { [onlySlot] = only! };
-                }
-
-                if (!open.TryGetValue(slot, out group) || group.Count == max)
-                {
-                    group = [];
+                    group = new Open();
                     open[slot] = group;
-                    groups.Add(group);
+                    groups.Add(group.Items);
                 }
             }
 
-            group.Add(i);
+            group.Items.Add(i);
+            group.Weight += weight;
         }
 
         return groups;
+    }
+
+    /// <summary>A group being filled: its keys' indices and their weight.</summary>
+    private sealed class Open
+    {
+        public List<int> Items { get; } = [];
+
+        public int Weight { get; set; }
+
+        /// <summary>Whether a key of <paramref name="weight"/> must start a new group (never when this one is empty).</summary>
+        public bool Full(int weight, int max) => Items.Count > 0 && (Items.Count == max || Weight + weight > max);
     }
 }

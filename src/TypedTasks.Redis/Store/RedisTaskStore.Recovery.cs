@@ -102,6 +102,7 @@ public sealed partial class RedisTaskStore
             }
         }
 
+        var sending = new List<(string Queue, string Join)>();
         foreach (var group in look.Count == 0 ? [] : Groups(look))
         {
             var now = _time.GetUtcNow();
@@ -125,7 +126,13 @@ public sealed partial class RedisTaskStore
             back += (int)(long)all[0];
 
             // What the leftover sweep that follows may skip: the queues seen without outbox entries.
-            var marks = all.Skip(1).Select(i => (long)i).ToList();
+            var end = 1;
+            while (end < all.Length && all[end].Resp2Type == ResultType.Integer)
+            {
+                end++;
+            }
+
+            var marks = all.Skip(1).Take(end - 1).Select(i => (long)i).ToList();
             var withOutbox = marks.Where(i => i > 0).Select(i => group[(int)i - 1]).ToHashSet(StringComparer.Ordinal);
             foreach (var queue in group)
             {
@@ -138,7 +145,14 @@ public sealed partial class RedisTaskStore
             {
                 _lookAgain.TryAdd(group[(int)-more - 1], 0);
             }
+
+            // Workflow joins whose starts were all due to be stored (after 'sending'): checked below.
+            for (var i = end + 1; i + 1 < all.Length; i += 2)
+            {
+                sending.Add((group[(int)(long)all[i] - 1], (string)all[i + 1]!));
+            }
         }
+
 
         // An entry that every recovering worker has had time to act on since its last lease
         // expired (a lease fetched after its last heartbeat expires at most one interval later).
@@ -146,6 +160,13 @@ public sealed partial class RedisTaskStore
         if (oldest.Length > 0 && oldest[0].Score < prune.ToUnixTimeMilliseconds())
         {
             await Transient.Run(_db.SortedSetRemoveRangeByScoreAsync(HoldersKey, double.NegativeInfinity, prune.ToUnixTimeMilliseconds(), Exclude.Stop)).ConfigureAwait(false);
+        }
+
+        // Last: a check that fails (its join stays due, and is checked again at the next look)
+        // leaves this call's recovery done.
+        foreach (var byQueue in sending.GroupBy(s => s.Queue, StringComparer.Ordinal))
+        {
+            await CheckSendsAsync(byQueue.Key, [.. byQueue.Select(s => s.Join)]).ConfigureAwait(false);
         }
 
         return back;

@@ -22,6 +22,13 @@ public sealed partial class RedisTaskStore : IWorkflowStore
 {
     private const int LeftoverBatch = 100;
 
+    /// <summary>
+    /// How long after a workflow is sent every task that starts it must be stored: recovery then
+    /// ends each one that is not as failed (<see cref="CheckSendsAsync"/>). Long past any send that
+    /// is still going on; settable for tests.
+    /// </summary>
+    internal TimeSpan SendGrace { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>How long a recovery call's look at a queue's outbox spares the leftover sweep its own.</summary>
     private static readonly TimeSpan OutboxLookValid = TimeSpan.FromSeconds(1);
 
@@ -44,7 +51,8 @@ public sealed partial class RedisTaskStore : IWorkflowStore
             foreach (var wf in byQueue.GroupBy(j => j.WorkflowId, StringComparer.Ordinal))
             {
                 var list = wf.ToList();
-                var args = Args(_time.GetUtcNow(), (13 * list.Count) + 2);
+                var now = _time.GetUtcNow();
+                var args = Args(now, (14 * list.Count) + 3);
                 foreach (var join in list)
                 {
                     args.Add(join.Key);
@@ -60,8 +68,10 @@ public sealed partial class RedisTaskStore : IWorkflowStore
                     args.Add(join.Delay is { } delay ? (long)delay.TotalMilliseconds : 0);
                     args.Add(join.NotBefore is { } eta ? eta.ToUnixTimeMilliseconds() : 0);
                     args.Add(join.Relays is { Count: > 0 } relays ? RelayBytes(relays) : RedisValue.EmptyString);
+                    args.Add(join.MemberIds.Count(id => IsStart(id, wf.Key)));
                 }
 
+                args.Add((now + SendGrace).ToUnixTimeMilliseconds());
                 args.Add(list[0].WorkflowHandle ?? string.Empty);
                 args.Add(wf.Key);
                 calls.Add(JoinAsync(byQueue.Key, args));
@@ -260,20 +270,38 @@ public sealed partial class RedisTaskStore : IWorkflowStore
         foreach (var byJoin in followups.Where(f => f.Tag == "o").GroupBy(f => JoinQueueOf(f.Data), StringComparer.Ordinal))
         {
             var entries = byJoin.ToList();
-            var args = Args(_time.GetUtcNow(), entries.Count);
-            foreach (var entry in entries)
-            {
-                args.Add(entry.Data);
-            }
-
-            var all = (RedisResult[])(await RunAsync(StoreScript.Deliver, [SeqKey(byJoin.Key)], args).ConfigureAwait(false))!;
+            var next = await DeliverAsync(byJoin.Key, [.. entries.Select(e => e.Data)]).ConfigureAwait(false);
             await Transient.Run(_db.HashDeleteAsync(OutboxKey(queue), [.. entries.Select(e => (RedisValue)e.Seq)])).ConfigureAwait(false);
-            var next = Followups(all, entries.Count);
-            cancels.AddRange(next.Where(f => f.Tag == "x").SelectMany(f => ReadIds(f.Data)));
-            await FollowUpAsync(byJoin.Key, [.. next.Where(f => f.Tag == "o")]).ConfigureAwait(false);
+            await FollowOnAsync(byJoin.Key, next, cancels).ConfigureAwait(false);
         }
 
-        foreach (var id in cancels)
+        await CancelNotStartedAsync(cancels).ConfigureAwait(false);
+    }
+
+    /// <summary>Delivers entries (outbox entries, as deliver.lua reads them) to their joins in <paramref name="joinQueue"/>; returns what the deliveries left to do.</summary>
+    private async Task<List<Followup>> DeliverAsync(string joinQueue, IReadOnlyList<byte[]> entries)
+    {
+        var args = Args(_time.GetUtcNow(), entries.Count);
+        foreach (var entry in entries)
+        {
+            args.Add(entry);
+        }
+
+        var all = (RedisResult[])(await RunAsync(StoreScript.Deliver, [SeqKey(joinQueue)], args).ConfigureAwait(false))!;
+        return Followups(all, entries.Count);
+    }
+
+    /// <summary>What deliveries to joins of <paramref name="joinQueue"/> left: the outbox entries their successors' ends left there, driven now; the members to cancel, added to <paramref name="cancels"/>.</summary>
+    private async Task FollowOnAsync(string joinQueue, List<Followup> next, List<string> cancels)
+    {
+        cancels.AddRange(next.Where(f => f.Tag == "x").SelectMany(f => ReadIds(f.Data)));
+        await FollowUpAsync(joinQueue, [.. next.Where(f => f.Tag == "o")]).ConfigureAwait(false);
+    }
+
+    /// <summary>Cancels the members of failed joins that have not started.</summary>
+    private async Task CancelNotStartedAsync(List<string> ids)
+    {
+        foreach (var id in ids)
         {
             if (TaskIds.TrySplit(id, out var memberQueue, out var own))
             {
@@ -281,6 +309,86 @@ public sealed partial class RedisTaskStore : IWorkflowStore
             }
         }
     }
+
+    /// <summary>
+    /// Recovery's look at joins of <paramref name="queue"/> whose starts were all due to be stored
+    /// (recover.lua names them): a start that neither ended nor is stored (its sender stopped
+    /// between the calls that store a workflow's starts, or it was deleted before it ended) is
+    /// delivered to its join as failed, so that the workflow goes on as after any failed member
+    /// (its group fails and cancels the members not started; an <c>AllSettled</c> callback runs
+    /// with that outcome) instead of waiting for it forever. A join leaves the sending set once its
+    /// starts are all accounted for (the deliveries first: a check cut short is made again, and a
+    /// second delivery counts nothing), or when it is no longer open.
+    /// </summary>
+    private async Task CheckSendsAsync(string queue, IReadOnlyList<string> keys)
+    {
+        var cancels = new List<string>();
+        foreach (var key in keys)
+        {
+            RedisKey joinKey = $"{_prefix}:{{{queue}}}:join:{key}";
+            var head = await Transient.Run(_db.HashGetAsync(joinKey, ["state", "wf", "members"])).ConfigureAwait(false);
+            if (head[0] == "open" && !head[2].IsNull)
+            {
+                var wf = (string?)head[1] ?? string.Empty;
+                var ids = ReadIds((byte[])head[2]!);
+                var starts = Enumerable.Range(0, ids.Count).Where(i => IsStart(ids[i], wf)).ToList();
+                var ended = starts.Count == 0 ? [] : await Transient.Run(_db.HashGetAsync(joinKey, [.. starts.Select(i => (RedisValue)$"o:{i}")])).ConfigureAwait(false);
+                var unended = starts.Where((_, k) => ended[k].IsNull).ToList();
+                var never = new List<int>();
+                foreach (var byQueue in unended.GroupBy(i => ids[i][(ids[i].LastIndexOf('@') + 1)..], StringComparer.Ordinal))
+                {
+                    foreach (var part in byQueue.Chunk(SweepLimit))
+                    {
+                        var stored = await Transient.Run(_db.StringGetAsync([.. part.Select(i => (RedisKey)$"{_prefix}:{{{byQueue.Key}}}:id:{ids[i][..ids[i].LastIndexOf('@')]}")])).ConfigureAwait(false);
+                        never.AddRange(part.Where((_, k) => stored[k].IsNull));
+                    }
+                }
+
+                if (never.Count > 0)
+                {
+                    var entries = never.Select(i => NeverStoredEntry(queue, key, i, ids[i])).ToList();
+                    await FollowOnAsync(queue, await DeliverAsync(queue, entries).ConfigureAwait(false), cancels).ConfigureAwait(false);
+                }
+            }
+
+            await Transient.Run(_db.SortedSetRemoveAsync(SendingKey(queue), key)).ConfigureAwait(false);
+        }
+
+        await CancelNotStartedAsync(cancels).ConfigureAwait(false);
+    }
+
+    /// <summary>The outbox entry of a start that was never stored: member <paramref name="index"/> of join <paramref name="key"/> failed.</summary>
+    private byte[] NeverStoredEntry(string queue, string key, int index, string id)
+    {
+        var error = StoreRecord.WriteError(new TaskError(
+            "TypedTasks.TaskNeverStored",
+            $"Task {id} of the workflow was not stored {SendGrace.TotalSeconds:0} s after the workflow was sent: the program that sent it stopped, or lost its connection, before it wrote this task, or the task was deleted before it ended.",
+            null));
+        var buffer = new ArrayBufferWriter<byte>(64 + key.Length + queue.Length + id.Length + error.Length);
+        var writer = new MessagePackWriter(buffer);
+        writer.WriteArrayHeader(7);
+        writer.Write(queue);
+        writer.Write(key);
+        writer.Write(index);
+        writer.Write("f");
+        writer.WriteString(error); // a str of the error's bytes: the scripts' MessagePack reads no bin
+        writer.Write(id);
+        writer.Write(string.Empty);
+        writer.Flush();
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Whether member <paramref name="id"/> is one of workflow <paramref name="workflowId"/>'s starts (sent by its sender, not made by a join): &lt;wf&gt;.0 or &lt;wf&gt;.0.&lt;i&gt;.</summary>
+    private static bool IsStart(string id, string workflowId)
+    {
+        var at = id.LastIndexOf('@');
+        var own = at < 0 ? id.AsSpan() : id.AsSpan(0, at);
+        var n = workflowId.Length;
+        return own.Length >= n + 2 && own.StartsWith(workflowId, StringComparison.Ordinal) && own[n] == '.' && own[n + 1] == '0'
+            && (own.Length == n + 2 || own[n + 2] == '.');
+    }
+
+    private RedisKey SendingKey(string queue) => $"{_prefix}:{{{queue}}}:sending";
 
     private static string JoinQueueOf(byte[] entry)
     {

@@ -224,7 +224,11 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore, ISchedu
         }
     }
 
-    /// <summary>Writes a batch of enqueues: one script call per hash slot, all pipelined; each request is answered on its own (a bad queue refuses only its requests).</summary>
+    /// <summary>
+    /// Writes a batch of enqueues: one script call per hash slot and up to <see cref="BatchLimit"/>
+    /// tasks (a larger request goes alone), all pipelined; each request is answered on its own (a
+    /// bad queue refuses only its requests).
+    /// </summary>
     private async Task WriteEnqueuesAsync(IReadOnlyList<EnqueueRequest> requests, EnqueueAnswer[] answers)
     {
         var now = _time.GetUtcNow();
@@ -283,7 +287,8 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore, ISchedu
 
                 answers[group[g]] = new EnqueueAnswer(ids, null, default);
             }
-        }).ConfigureAwait(false);
+        },
+        i => requests[i].Tasks.Length).ConfigureAwait(false);
         if (mark is { } sent)
         {
             Watch(sent, requests, answers);

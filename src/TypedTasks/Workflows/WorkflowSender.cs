@@ -21,6 +21,9 @@ internal static class WorkflowSender
     /// <summary>The task name of a group's own result, which no task runs.</summary>
     public const string GroupResultName = "TypedTasks.Group";
 
+    /// <summary>The most starts of one queue sent in one enqueue call.</summary>
+    private const int StartPart = 128;
+
     /// <summary>How deep groups may nest in groups: a bound for the recursions that count and compile them (checked first, by <see cref="Starts"/>).</summary>
     private const int MaxDepth = 32;
 
@@ -49,9 +52,14 @@ internal static class WorkflowSender
             await store.CreateJoinsAsync([.. joins.Where(j => j.Members == 0)], cancellationToken).ConfigureAwait(false);
         }
 
+        // Each queue's starts go in parts, all at once: a worker starts on the first part while the
+        // store writes the others (one call for a group of 1,000 would hold a Redis server for
+        // milliseconds before any member could start). A join whose members were not all stored
+        // (the sender stopped between parts) is found by the store's send check (docs/workflows.md).
         var sends = compiler.Starts
             .GroupBy(s => s.Queue, StringComparer.Ordinal)
-            .Select(byQueue => client.Store.EnqueueManyAsync(byQueue.Key, [.. byQueue.Select(s => s.Task)], cancellationToken).AsTask());
+            .SelectMany(byQueue => byQueue.Chunk(StartPart).Select(part => client.Store.EnqueueManyAsync(byQueue.Key, [.. part.Select(s => s.Task)], cancellationToken).AsTask()))
+            .ToList();
         await Task.WhenAll(sends).ConfigureAwait(false);
         return (client, handle, workflow is StepNode chain ? chain.Steps[^1].Call.Task.Name : GroupResultName);
     }

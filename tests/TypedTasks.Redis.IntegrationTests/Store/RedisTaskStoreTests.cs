@@ -763,6 +763,32 @@ public abstract class RedisTaskStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_sending_set_of_another_type_refuses_joins_with_starts_in_its_queue_and_recovery_goes_on()
+    {
+        // Input: the queue's sending set (sending) holds a string; a join there whose one member
+        // is a start of its workflow; then a running task of that queue whose lease expired.
+        // Expected: the join is refused naming the key and nothing is written (no join key); a join
+        // without starts is written; recovery puts the task back once and fails no call; the string
+        // is left as it was.
+        await using var store = Open(o => { o.HeartbeatInterval = TimeSpan.FromMilliseconds(20); o.WorkerTimeout = TimeSpan.FromMilliseconds(50); });
+        await Raw.StringSetAsync(K("ss", "sending"), "not a set");
+        var withStart = new WorkflowJoin("ss", "wfs.1", "wfs", 1, JoinMode.One, ReadOnlyMemory<byte>.Empty, 0, 0, "x", null, ["wfs.0@ss"]);
+        var refused = await Assert.ThrowsAnyAsync<Exception>(() => store.CreateJoinsAsync([withStart]).AsTask());
+        Assert.Contains(":{ss}:sending holds a string", refused.Message, StringComparison.Ordinal);
+        Assert.False(await Raw.KeyExistsAsync(K("ss", "join:wfs.1")));
+        await store.CreateJoinsAsync([new WorkflowJoin("ss", "wft.2", "wft", 1, JoinMode.One, ReadOnlyMemory<byte>.Empty, 0, 0, "x", null, ["wft.1@ss"])]);
+        Assert.True(await Raw.KeyExistsAsync(K("ss", "join:wft.2")));
+
+        await store.EnqueueAsync("ss", New(Small(1)));
+        Assert.Single(await store.FetchAsync(["ss"], 1, CancellationToken.None));
+        await Task.Delay(100);
+        Assert.Equal(1, await store.RecoverAsync(["ss"]));
+        Assert.Equal(0, await store.RecoverAsync(["ss"]));
+        Assert.Equal(1, (await store.CountAsync("ss")).Pending);
+        Assert.Equal("not a set", (string?)await Raw.StringGetAsync(K("ss", "sending")));
+    }
+
+    [Fact]
     public async Task Promote_with_a_pending_list_of_another_type_fails_and_the_task_stays_scheduled()
     {
         // Input: a task due now; pending:0 holds a string. Error: WRONGTYPE from the promote script.

@@ -135,6 +135,65 @@ public abstract class RedisWorkflowTests
     }
 
     [Fact]
+    public async Task A_workflow_whose_send_failed_part_way_ends_the_members_never_stored_as_failed_once_their_time_is_past()
+    {
+        // Input: the "members" queue's sequence key holds a string, so that the part of a send for
+        // that queue is refused after the joins and the part for "default" were stored (as when a
+        // sender stops between the calls of one send). A settled group of SquareOf(1..3) on
+        // "default" and FailOn(10), FailOn(11) on "members", then a chord of the same into Sum.
+        // The sender's stores must be stored within 1 s (SendGrace).
+        // Expected: each send fails naming the key; once the second is past, recovery delivers the
+        // two members never stored as failed (TypedTasks.TaskNeverStored, naming the member): the
+        // settled callback runs once with three results and two failures, and the chord fails
+        // with that error; each join leaves the sending set.
+        await using var host = await RedisHost.StartAsync(Endpoint, worker: w => w.Queues = ["default"], redis: r => r.SafetyLookInterval = TimeSpan.FromMilliseconds(300));
+        host.Store.SendGrace = TimeSpan.FromSeconds(1);
+        await using var connection = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(Endpoint);
+        var db = connection.GetDatabase();
+        await db.StringSetAsync($"{host.Prefix}:{{members}}:seq", "not a hash");
+        var sending = (StackExchange.Redis.RedisKey)$"{host.Prefix}:{{default}}:sending";
+        TaskCall<long>[] members = [.. new long[] { 1, 2, 3 }.Select(v => Tasks.SquareOf.WithClient(host.Client).Call(v)), Tasks.FailOn.WithClient(host.Client).Call(10, -1), Tasks.FailOn.WithClient(host.Client).Call(11, -1)];
+
+        var refused = await Assert.ThrowsAnyAsync<Exception>(() => TaskGroup.Of(members).AllSettled().Then(Tasks.Outcomes).EnqueueAsync());
+        Assert.Contains("{members}:seq holds a string", refused.Message, StringComparison.Ordinal);
+        var settledJoin = (string)Assert.Single(await db.SortedSetRangeByRankAsync(sending))!;
+        var settled = Tasks.Outcomes.WithClient(host.Client).GetResult(settledJoin + "@default");
+        Assert.Equal("1,4,9,Failed,Failed", await settled.GetAsync(RedisHost.Wait));
+        Assert.Equal((TaskState.Succeeded, 1), ((await settled.GetInfoAsync())!.State, (await settled.GetInfoAsync())!.Attempt));
+        Assert.Empty(await db.SortedSetRangeByRankAsync(sending));
+
+        await Assert.ThrowsAnyAsync<Exception>(() => TaskGroup.Of(members).Then(Tasks.Sum).EnqueueAsync());
+        var chordJoin = (string)Assert.Single(await db.SortedSetRangeByRankAsync(sending))!;
+        var failure = await Assert.ThrowsAsync<TaskFailedException>(() => Tasks.Sum.WithClient(host.Client).GetResult(chordJoin + "@default").GetAsync(RedisHost.Wait));
+        Assert.Equal("TypedTasks.TaskNeverStored", failure.Error.Type);
+        Assert.Matches($"^Task {chordJoin[..16]}\\.0\\.[34]@members of the workflow was not stored 1 s after the workflow was sent", failure.Error.Message);
+        await Poll.UntilAsync(async () => (await db.SortedSetLengthAsync(sending)) == 0, "the chord's join left the sending set");
+    }
+
+    [Fact]
+    public async Task A_workflow_whose_members_are_all_stored_but_not_run_when_their_time_is_past_goes_on_untouched()
+    {
+        // Input: a chord of FailOn(1..3) on "members" into Sum on "default", sent with 1 s to
+        // store its members; only "default" is served until recovery has looked at the join.
+        // Expected: the join leaves the sending set with nothing delivered (still open, 0 of 3);
+        // once "members" is served, the chord sums all three.
+        await using var host = await RedisHost.StartAsync(Endpoint, worker: w => w.Queues = ["default"], redis: r => r.SafetyLookInterval = TimeSpan.FromMilliseconds(300));
+        host.Store.SendGrace = TimeSpan.FromSeconds(1);
+        await using var connection = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(Endpoint);
+        var sending = (StackExchange.Redis.RedisKey)$"{host.Prefix}:{{default}}:sending";
+
+        var chord = await TaskGroup.Of(new long[] { 1, 2, 3 }.Select(v => Tasks.FailOn.WithClient(host.Client).Call(v, -1))).Then(Tasks.Sum).EnqueueAsync();
+        var join = chord.Id[..chord.Id.LastIndexOf('@')];
+        Assert.Equal(join, (string?)Assert.Single(await connection.GetDatabase().SortedSetRangeByRankAsync(sending)));
+        await Poll.UntilAsync(async () => (await connection.GetDatabase().SortedSetLengthAsync(sending)) == 0, "recovery looked at the join", RedisHost.Wait);
+        var waiting = (await host.Store.GetJoinAsync("default", join))!;
+        Assert.Equal(("open", 0), (waiting.State, waiting.Arrived));
+
+        await using var members = await RedisHost.StartAsync(Endpoint, prefix: host.Prefix, worker: w => w.Queues = ["members"]);
+        Assert.Equal(6, await chord.GetAsync(RedisHost.Wait));
+    }
+
+    [Fact]
     public async Task AllSettled_on_a_group_without_results_runs_its_callback_once_with_one_failing_member()
     {
         await using var host = await RedisHost.StartAsync(Endpoint, worker: w => w.Queues = [.. Queues]);

@@ -6,18 +6,30 @@
 -- Returns      how many tasks came back, then the index of each queue whose workflow outbox holds
 --              entries (the sweep that follows delivers them; it skips the other queues), and the
 --              index, negated, of each queue that had more expired leases than the limit (the
---              caller looks at it again at its next round).
--- Cost: an idle queue (no lease, no outbox entry) costs one EXISTS; a queue with leases one
--- ZRANGEBYSCORE more; its pending lists are checked only when a lease has expired.
+--              caller looks at it again at its next round); then, after 'sending', two per
+--              workflow join whose starts were all due to be stored by now (join.lua): the queue's
+--              index and the join's key (the caller checks that they were, RedisTaskStore.Workflows.cs).
+-- Cost: an idle queue (no lease, no outbox entry, no join being sent) costs one EXISTS; a queue
+-- with any of them two ZRANGEBYSCOREs more; its pending lists are checked only when a lease has
+-- expired. A sending set of another type is passed over (join.lua refuses to write to it).
 -- Order: the pending lists are checked first; records and pending entries are written before
 -- the leases are removed.
 local limit = tonumber(ARGV[A])
 local back = 0
-local outboxes = {}
+local outboxes, sending = {}, {}
 for qi = 1, #KEYS do
   local q = queue(qi)
-  local busy = redis.call('EXISTS', q.base .. 'leases', q.base .. 'outbox') > 0
+  local busy = redis.call('EXISTS', q.base .. 'leases', q.base .. 'outbox', q.base .. 'sending') > 0
   if busy and redis.call('EXISTS', q.base .. 'outbox') == 1 then outboxes[#outboxes + 1] = qi end
+  if busy then
+    local ok, due = pcall(redis.call, 'ZRANGEBYSCORE', q.base .. 'sending', '-inf', NOW, 'LIMIT', 0, 10)
+    if ok then
+      for _, key in ipairs(due) do
+        sending[#sending + 1] = qi
+        sending[#sending + 1] = key
+      end
+    end
+  end
   local ok, expired = true, {}
   if busy then ok, expired = pcall(redis.call, 'ZRANGEBYSCORE', q.base .. 'leases', '-inf', '(' .. NOW, 'LIMIT', 0, limit) end
   if not ok then
@@ -54,4 +66,8 @@ end
 flush()
 local out = { back }
 for i = 1, #outboxes do out[i + 1] = outboxes[i] end
+if #sending > 0 then
+  out[#out + 1] = 'sending'
+  for i = 1, #sending do out[#out + 1] = sending[i] end
+end
 return out

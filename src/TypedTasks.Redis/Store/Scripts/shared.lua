@@ -1284,6 +1284,9 @@ local function join_done(q, key, jkey, j)
   local takes = j.env == '' or j.at >= 0
   local arg = takes and joined(jkey, j) or ''
   rcall('HSET', jkey, 'state', 'done')
+  -- Out of the sending set (join.lua): its starts are accounted for. Under pcall: a set of another
+  -- type keeps the entry, which recovery drops once it reads the join ended.
+  pcall(rcall, 'ZREM', q.base .. 'sending', key)
   if j.env == '' then
     join_successor(q, key, j, SUCCEEDED, arg, '', j.name)
   elseif not takes then
@@ -1343,6 +1346,7 @@ local function deliver(q, key, i, kind, payload, mid, mname)
     q.joins[key] = nil
     if failing then
       rcall('HSET', jkey, 'state', 'failed', 'failed', i)
+      pcall(rcall, 'ZREM', q.base .. 'sending', key)
       local err = step_error(kind, payload, mid, mname)
       if j.env == '' then
         join_successor(q, key, j, FAILED, '', err, j.name, kind)
@@ -1372,6 +1376,7 @@ local function cancel_join(q, key)
   if p then error({ err = p }) end
   if q.joins then q.joins[key] = nil end
   rcall('HSET', jkey, 'state', 'failed')
+  pcall(rcall, 'ZREM', q.base .. 'sending', key)
   join_successor(q, key, { prio = tonumber(f[2]), link = f[5] }, CANCELED, f[3], '', f[3] == '' and f[4] or '')
   rcall('PEXPIRE', jkey, ttl_text(q))
   followup('x', '', f[6])

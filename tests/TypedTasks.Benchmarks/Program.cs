@@ -100,7 +100,16 @@ static async Task<int> RunChordClientAsync(string redis, string prefix, int n, i
 
     Console.Error.WriteLine("warm");
     await Task.Delay(pauseMs);
-    Console.WriteLine(Scenarios.Json(await Scenarios.ChordAsync(client, task, n, "chord-client")));
+    // ALLOC_TICKS=1: what the chord made this process allocate, by type, on standard error.
+    using var ticks = Environment.GetEnvironmentVariable("ALLOC_TICKS") == "1" ? new AllocTicks() : null;
+    ticks?.Start();
+    var line = await Scenarios.ChordAsync(client, task, n, "chord-client");
+    if (ticks is not null)
+    {
+        Console.Error.WriteLine(ticks.Stop(n));
+    }
+
+    Console.WriteLine(Scenarios.Json(line));
     await host.StopAsync();
     return 0;
 }
@@ -320,10 +329,10 @@ static async Task<int> RunHarnessAsync()
         // The CPU of redis-server and of the worker over the chord: less moved by other work on
         // the machine than its wall time.
         var chordLoad = LoadAverage();
-        var workerCpu = CpuSeconds(worker.Id);
+        var workerCpu = Scenarios.ThreadsCpuSeconds(worker.Id);
         var redisCpu = MainThreadCpuSeconds(redis.Pid ?? 0);
         var chord = await Scenarios.ChordAsync(client, task, Env("CHORD_N", 1000), settings);
-        chord["worker_cpu_s"] = Math.Round(CpuSeconds(worker.Id) - workerCpu, 2);
+        chord["worker_cpu_s"] = Math.Round(Scenarios.ThreadsCpuSeconds(worker.Id) - workerCpu, 4);
         chord["redis_cpu_s"] = Math.Round(MainThreadCpuSeconds(redis.Pid ?? 0) - redisCpu, 4);
         chord["loadavg_1m_before"] = chordLoad;
         if (rep > 0)

@@ -136,11 +136,11 @@ public sealed class TaskClient
     /// Makes a call's envelope and limits as <see cref="SendCallAsync"/> would, with <paramref name="arguments"/>
     /// (the call's own, or with the first one open: <paramref name="firstOpen"/>), without sending it.
     /// </summary>
-    internal PreparedCall PrepareCall(TaskCall call, ReadOnlyMemory<byte> arguments, CallMarks marks, bool firstOpen = false)
+    internal PreparedCall PrepareCall(TaskCall call, ReadOnlyMemory<byte> arguments, IReadOnlyDictionary<string, string> headers, bool firstOpen = false)
     {
         ArgumentNullException.ThrowIfNull(call);
         var plan = Plan(call.Task, call.Options, default);
-        var body = Prepare(call.Task, plan, new EncodedArguments(arguments), Mark(null, marks));
+        var body = Prepare(call.Task, plan, new EncodedArguments(arguments), headers);
         var limits = TaskLimits.For(call.Task, new EncodedArguments(arguments), firstOpen);
 
         // The arguments are the envelope's last field (docs/wire-format.md).
@@ -315,6 +315,9 @@ public sealed class TaskClient
 
         return body;
     }
+
+    /// <summary>The envelope headers of <paramref name="marks"/> alone: made once for all the calls of a workflow, which share them.</summary>
+    internal static IReadOnlyDictionary<string, string> HeadersOf(CallMarks marks) => Mark(null, marks);
 
     private static Dictionary<string, string> Mark(Dictionary<string, string>? headers, CallMarks marks)
     {

@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using BenchmarkDotNet.Attributes;
@@ -55,6 +56,18 @@ public class MicroBenchmarks
         }
 
         return result.Id;
+    }
+
+    /// <summary>
+    /// S4's send: a chord of 1,000 <c>Add</c> members and a <c>Sum</c> callback into the in-memory
+    /// store (calls made, compiled to joins and starts, stored): the producer's part of a chord.
+    /// </summary>
+    [Benchmark]
+    public async Task<string> ChordSendInMemory()
+    {
+        var chord = await Workflows.TaskGroup.Of(Enumerable.Range(0, 1000).Select(i => Tasks.Add.WithClient(_client).Call(i, i))).Then(Tasks.Sum).EnqueueAsync();
+        await _store.PurgeAsync("default", int.MaxValue);
+        return chord.Id;
     }
 
     /// <summary>One run through the generated dispatch table: decode the arguments, call Add, encode the result.</summary>

@@ -112,6 +112,18 @@ internal sealed class TaskEnvelope
         }
 
         writer.WriteMapHeader(headers.Count);
+        if (headers is Dictionary<string, string> dictionary)
+        {
+            // Its own enumerator, a struct: no enumerator allocated per envelope.
+            foreach (var pair in dictionary)
+            {
+                writer.Write(pair.Key);
+                writer.Write(pair.Value);
+            }
+
+            return;
+        }
+
         foreach (var pair in headers)
         {
             writer.Write(pair.Key);

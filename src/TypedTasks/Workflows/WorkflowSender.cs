@@ -99,7 +99,8 @@ internal static class WorkflowSender
     /// <summary>Turns a workflow's parts into joins and the tasks that start it.</summary>
     private sealed class Compiler(TaskClient client, string workflowId, int starts)
     {
-        private readonly CallMarks _marks = new(WorkflowId: workflowId);
+        // Every call of the workflow carries the same headers (its id): made once.
+        private readonly IReadOnlyDictionary<string, string> _headers = TaskClient.HeadersOf(new CallMarks(WorkflowId: workflowId));
 
         // Joins numbered so far.
         private int _numbered;
@@ -123,7 +124,7 @@ internal static class WorkflowSender
 
         private string Start(TaskCall call, WorkflowLink? link, bool grouped)
         {
-            var prepared = client.PrepareCall(call, call.Arguments, _marks);
+            var prepared = client.PrepareCall(call, call.Arguments, _headers);
             var id = starts == 1 && !grouped ? workflowId + ".0" : $"{workflowId}.0.{Starts.Count}";
             Starts.Add((prepared.Queue, new TaskToEnqueue(prepared.Envelope, prepared.Priority, prepared.DueAt, id) { Link = link, Limits = prepared.Limits }));
             return id + "@" + prepared.Queue;
@@ -136,7 +137,7 @@ internal static class WorkflowSender
         /// </summary>
         private string Chain(WorkflowNode before, IReadOnlyList<WorkflowStep?> steps, WorkflowLink? link)
         {
-            var made = steps.Select(s => s is null ? default(PreparedCall?) : client.PrepareCall(s.Call, s.Call.Arguments, _marks, firstOpen: s.TakesResult)).ToList();
+            var made = steps.Select(s => s is null ? default(PreparedCall?) : client.PrepareCall(s.Call, s.Call.Arguments, _headers, firstOpen: s.TakesResult)).ToList();
             // A group's own result is kept where its first member ends; an empty group's, where it is
             // delivered (its result is made as it is written, and delivered in the same script).
             var queues = made.Select(m => m?.Queue ?? (before is GroupNode { Members.Count: 0 } && link is not null ? link.Queue : ExitQueue(before))).ToList();

@@ -106,8 +106,9 @@ public sealed partial class RedisTaskStore
         foreach (var group in look.Count == 0 ? [] : Groups(look))
         {
             var now = _time.GetUtcNow();
-            var args = Args(now, 1);
+            var args = Args(now, 2);
             args.Add(SweepLimit);
+            args.Add(SendingLimit);
             RedisResult[] all;
             try
             {
@@ -146,10 +147,16 @@ public sealed partial class RedisTaskStore
                 _lookAgain.TryAdd(group[(int)-more - 1], 0);
             }
 
-            // Workflow joins whose starts were all due to be stored (after 'sending'): checked below.
+            // Workflow joins their senders did not seal in time (after 'sending'): looked at below.
+            // A queue that named as many as one call takes is looked at again at the next round.
             for (var i = end + 1; i + 1 < all.Length; i += 2)
             {
                 sending.Add((group[(int)(long)all[i] - 1], (string)all[i + 1]!));
+            }
+
+            foreach (var full in sending.GroupBy(s => s.Queue, StringComparer.Ordinal).Where(q => q.Count() >= SendingLimit))
+            {
+                _lookAgain.TryAdd(full.Key, 0);
             }
         }
 
@@ -162,11 +169,23 @@ public sealed partial class RedisTaskStore
             await Transient.Run(_db.SortedSetRemoveRangeByScoreAsync(HoldersKey, double.NegativeInfinity, prune.ToUnixTimeMilliseconds(), Exclude.Stop)).ConfigureAwait(false);
         }
 
-        // Last: a check that fails (its join stays due, and is checked again at the next look)
-        // leaves this call's recovery done.
+        // Last, after this call's recovery is done: a look that fails is made again later (CheckSendsAsync).
+        Exception? failure = null;
         foreach (var byQueue in sending.GroupBy(s => s.Queue, StringComparer.Ordinal))
         {
-            await CheckSendsAsync(byQueue.Key, [.. byQueue.Select(s => s.Join)]).ConfigureAwait(false);
+            try
+            {
+                await CheckSendsAsync(byQueue.Key, [.. byQueue.Select(s => s.Join)]).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is RedisException or TransportException or System.IO.InvalidDataException)
+            {
+                failure ??= ex; // the other queues are looked at first
+            }
+        }
+
+        if (failure is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
         }
 
         return back;

@@ -3,12 +3,14 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Globalization;
+using System.IO;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using MessagePack;
 using StackExchange.Redis;
 using TypedTasks.Store;
+using TypedTasks.Transport;
 
 namespace TypedTasks.Redis.Store;
 
@@ -23,11 +25,14 @@ public sealed partial class RedisTaskStore : IWorkflowStore
     private const int LeftoverBatch = 100;
 
     /// <summary>
-    /// How long after a workflow is sent every task that starts it must be stored: recovery then
-    /// ends each one that is not as failed (<see cref="CheckSendsAsync"/>). Long past any send that
-    /// is still going on; settable for tests.
+    /// How long after a workflow's joins are written its sender has to seal them (every part of the
+    /// send stored): recovery then looks at a join still unsealed and fails each member never stored
+    /// (<see cref="CheckSendsAsync"/>). Long past any send that is still going on; settable for tests.
     /// </summary>
     internal TimeSpan SendGrace { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How long a join whose look at its send failed waits before the next (others go first).</summary>
+    private static readonly TimeSpan CheckAgainAfter = TimeSpan.FromMinutes(1);
 
     /// <summary>How long a recovery call's look at a queue's outbox spares the leftover sweep its own.</summary>
     private static readonly TimeSpan OutboxLookValid = TimeSpan.FromSeconds(1);
@@ -52,7 +57,7 @@ public sealed partial class RedisTaskStore : IWorkflowStore
             {
                 var list = wf.ToList();
                 var now = _time.GetUtcNow();
-                var args = Args(now, (14 * list.Count) + 3);
+                var args = Args(now, (13 * list.Count) + 3);
                 foreach (var join in list)
                 {
                     args.Add(join.Key);
@@ -68,7 +73,6 @@ public sealed partial class RedisTaskStore : IWorkflowStore
                     args.Add(join.Delay is { } delay ? (long)delay.TotalMilliseconds : 0);
                     args.Add(join.NotBefore is { } eta ? eta.ToUnixTimeMilliseconds() : 0);
                     args.Add(join.Relays is { Count: > 0 } relays ? RelayBytes(relays) : RedisValue.EmptyString);
-                    args.Add(join.MemberIds.Count(id => IsStart(id, wf.Key)));
                 }
 
                 args.Add((now + SendGrace).ToUnixTimeMilliseconds());
@@ -84,6 +88,27 @@ public sealed partial class RedisTaskStore : IWorkflowStore
         }
 
         await Task.WhenAll(calls).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Takes the joins out of their queues' sending sets (one <c>ZREM</c> per queue). A failure is
+    /// not the send's: every task was stored, and recovery finds each one stored when it looks at a
+    /// join left in its set.
+    /// </remarks>
+    public async ValueTask SealJoinsAsync(IReadOnlyList<WorkflowJoin> joins, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(joins);
+        var removes = joins.Where(j => j.Members > 0).GroupBy(j => j.Queue, StringComparer.Ordinal)
+            .Select(byQueue => _db.SortedSetRemoveAsync(SendingKey(byQueue.Key), [.. byQueue.Select(j => (RedisValue)j.Key)]));
+        try
+        {
+            await Task.WhenAll(removes).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RedisException or TransportException)
+        {
+            // Left to recovery's look (above).
+        }
     }
 
     /// <summary>Writes joins of one queue, then delivers what an empty group's result left for a join in another queue.</summary>
@@ -311,58 +336,83 @@ public sealed partial class RedisTaskStore : IWorkflowStore
     }
 
     /// <summary>
-    /// Recovery's look at joins of <paramref name="queue"/> whose starts were all due to be stored
-    /// (recover.lua names them): a start that neither ended nor is stored (its sender stopped
-    /// between the calls that store a workflow's starts, or it was deleted before it ended) is
-    /// delivered to its join as failed, so that the workflow goes on as after any failed member
-    /// (its group fails and cancels the members not started; an <c>AllSettled</c> callback runs
-    /// with that outcome) instead of waiting for it forever. A join leaves the sending set once its
-    /// starts are all accounted for (the deliveries first: a check cut short is made again, and a
-    /// second delivery counts nothing), or when it is no longer open.
+    /// Recovery's look at joins of <paramref name="queue"/> whose sender did not seal them in time
+    /// (recover.lua names those past their time): the sender stopped, or lost its connection, part
+    /// way through a send. Each member that has not reached its join and is not stored (no task
+    /// under its id, and no join that would make it) is delivered to the join as failed, so that
+    /// the workflow goes on as after any failed member (its group fails and cancels the members not
+    /// started; an <c>AllSettled</c> callback runs with that outcome) instead of waiting for it
+    /// forever. A join leaves the sending set once its members are accounted for (the deliveries
+    /// first: a look cut short is made again, and a second delivery counts nothing). A join whose
+    /// look fails (a key of another type) is looked at again a minute later, after the others;
+    /// the first failure is thrown once every join was looked at.
     /// </summary>
     private async Task CheckSendsAsync(string queue, IReadOnlyList<string> keys)
     {
         var cancels = new List<string>();
+        Exception? failure = null;
         foreach (var key in keys)
         {
-            RedisKey joinKey = $"{_prefix}:{{{queue}}}:join:{key}";
-            var head = await Transient.Run(_db.HashGetAsync(joinKey, ["state", "wf", "members"])).ConfigureAwait(false);
-            if (head[0] == "open" && !head[2].IsNull)
+            try
             {
-                var wf = (string?)head[1] ?? string.Empty;
-                var ids = ReadIds((byte[])head[2]!);
-                var starts = Enumerable.Range(0, ids.Count).Where(i => IsStart(ids[i], wf)).ToList();
-                var ended = starts.Count == 0 ? [] : await Transient.Run(_db.HashGetAsync(joinKey, [.. starts.Select(i => (RedisValue)$"o:{i}")])).ConfigureAwait(false);
-                var unended = starts.Where((_, k) => ended[k].IsNull).ToList();
-                var never = new List<int>();
-                foreach (var byQueue in unended.GroupBy(i => ids[i][(ids[i].LastIndexOf('@') + 1)..], StringComparer.Ordinal))
-                {
-                    foreach (var part in byQueue.Chunk(SweepLimit))
-                    {
-                        var stored = await Transient.Run(_db.StringGetAsync([.. part.Select(i => (RedisKey)$"{_prefix}:{{{byQueue.Key}}}:id:{ids[i][..ids[i].LastIndexOf('@')]}")])).ConfigureAwait(false);
-                        never.AddRange(part.Where((_, k) => stored[k].IsNull));
-                    }
-                }
-
-                if (never.Count > 0)
-                {
-                    var entries = never.Select(i => NeverStoredEntry(queue, key, i, ids[i])).ToList();
-                    await FollowOnAsync(queue, await DeliverAsync(queue, entries).ConfigureAwait(false), cancels).ConfigureAwait(false);
-                }
+                await CheckSendAsync(queue, key, cancels).ConfigureAwait(false);
             }
-
-            await Transient.Run(_db.SortedSetRemoveAsync(SendingKey(queue), key)).ConfigureAwait(false);
+            catch (Exception ex) when (ex is RedisException or TransportException or InvalidDataException)
+            {
+                failure ??= ex;
+                var later = (_time.GetUtcNow() + CheckAgainAfter).ToUnixTimeMilliseconds();
+                await Transient.Run(_db.SortedSetAddAsync(SendingKey(queue), key, later, SortedSetWhen.Exists)).ConfigureAwait(false);
+            }
         }
 
         await CancelNotStartedAsync(cancels).ConfigureAwait(false);
+        if (failure is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+        }
     }
 
-    /// <summary>The outbox entry of a start that was never stored: member <paramref name="index"/> of join <paramref name="key"/> failed.</summary>
+    private async Task CheckSendAsync(string queue, string key, List<string> cancels)
+    {
+        RedisKey joinKey = $"{_prefix}:{{{queue}}}:join:{key}";
+        var head = await Transient.Run(_db.HashGetAsync(joinKey, ["state", "members"])).ConfigureAwait(false);
+        if (head[0] == "open" && !head[1].IsNull)
+        {
+            var ids = ReadIds((byte[])head[1]!);
+            var fields = ids.Select((_, i) => (RedisValue)$"o:{i}").ToArray();
+            var arrived = await Transient.Run(_db.HashGetAsync(joinKey, fields)).ConfigureAwait(false);
+            var waiting = Enumerable.Range(0, ids.Count).Where(i => arrived[i].IsNull).ToList();
+            var split = ids.Select(id => id.LastIndexOf('@') is var at and >= 0 ? (Own: id[..at], Queue: id[(at + 1)..]) : (Own: id, Queue: queue)).ToList();
+            if (waiting.Count > 0)
+            {
+                // A member that ended may have left its delivery in its queue's outbox (its worker
+                // stopped in between, and its record may be gone since): those are delivered first.
+                await DeliverLeftoversAsync([.. waiting.Select(i => split[i].Queue).Distinct(StringComparer.Ordinal)]).ConfigureAwait(false);
+                arrived = await Transient.Run(_db.HashGetAsync(joinKey, fields)).ConfigureAwait(false);
+                waiting = [.. waiting.Where(i => arrived[i].IsNull)];
+            }
+
+            // Stored: a task under the member's id, or the join that makes it (a later step). A
+            // key of another type there counts as stored: the member's own calls name it.
+            var stored = waiting.Select(i => _db.KeyExistsAsync([$"{_prefix}:{{{split[i].Queue}}}:id:{split[i].Own}", $"{_prefix}:{{{split[i].Queue}}}:join:{split[i].Own}"])).ToList();
+            await Transient.Run(Task.WhenAll(stored)).ConfigureAwait(false);
+            var never = waiting.Where((_, k) => stored[k].Result == 0).ToList();
+            if (never.Count > 0)
+            {
+                var entries = never.Select(i => NeverStoredEntry(queue, key, i, ids[i])).ToList();
+                await FollowOnAsync(queue, await DeliverAsync(queue, entries).ConfigureAwait(false), cancels).ConfigureAwait(false);
+            }
+        }
+
+        await Transient.Run(_db.SortedSetRemoveAsync(SendingKey(queue), key)).ConfigureAwait(false);
+    }
+
+    /// <summary>The outbox entry of a member never stored: member <paramref name="index"/> of join <paramref name="key"/> failed.</summary>
     private byte[] NeverStoredEntry(string queue, string key, int index, string id)
     {
         var error = StoreRecord.WriteError(new TaskError(
             "TypedTasks.TaskNeverStored",
-            $"Task {id} of the workflow was not stored {SendGrace.TotalSeconds:0} s after the workflow was sent: the program that sent it stopped, or lost its connection, before it wrote this task, or the task was deleted before it ended.",
+            $"Task {id} of the workflow was not stored: the program that sent the workflow stopped, or lost its connection, before it wrote this task (looked at {SendGrace.TotalSeconds:0} s after the send).",
             null));
         var buffer = new ArrayBufferWriter<byte>(64 + key.Length + queue.Length + id.Length + error.Length);
         var writer = new MessagePackWriter(buffer);
@@ -376,16 +426,6 @@ public sealed partial class RedisTaskStore : IWorkflowStore
         writer.Write(string.Empty);
         writer.Flush();
         return buffer.WrittenSpan.ToArray();
-    }
-
-    /// <summary>Whether member <paramref name="id"/> is one of workflow <paramref name="workflowId"/>'s starts (sent by its sender, not made by a join): &lt;wf&gt;.0 or &lt;wf&gt;.0.&lt;i&gt;.</summary>
-    private static bool IsStart(string id, string workflowId)
-    {
-        var at = id.LastIndexOf('@');
-        var own = at < 0 ? id.AsSpan() : id.AsSpan(0, at);
-        var n = workflowId.Length;
-        return own.Length >= n + 2 && own.StartsWith(workflowId, StringComparison.Ordinal) && own[n] == '.' && own[n + 1] == '0'
-            && (own.Length == n + 2 || own[n + 2] == '.');
     }
 
     private RedisKey SendingKey(string queue) => $"{_prefix}:{{{queue}}}:sending";

@@ -26,6 +26,9 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore, ISchedu
     // holds the server for long.
     private const int BatchLimit = 256;
     private const int SweepLimit = 1000;
+
+    // Unsealed workflow joins a recovery call names per queue (recover.lua): a rare case, looked at one join at a time.
+    private const int SendingLimit = 10;
     private const int MigrateBatch = 500;
 
     private readonly IConnectionMultiplexer _connection;

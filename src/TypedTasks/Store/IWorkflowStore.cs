@@ -18,6 +18,15 @@ public interface IWorkflowStore
     ValueTask CreateJoinsAsync(IReadOnlyList<WorkflowJoin> joins, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Says that every task the sender sends for <paramref name="joins"/> is stored (the workflow's
+    /// joins, then every part of its first tasks): a store that looks for a send that stopped part
+    /// way (so that a join does not wait forever for members never stored) stops looking at these.
+    /// </summary>
+    /// <param name="joins">The joins written by <see cref="CreateJoinsAsync"/> for one workflow.</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    ValueTask SealJoinsAsync(IReadOnlyList<WorkflowJoin> joins, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Delivers the outcomes that ended members of <paramref name="queues"/> left for joins in
     /// other queues and that were not delivered yet (their process stopped between the two steps).
     /// Returns how many were delivered. Workers call it on their recovery tick.

@@ -54,13 +54,15 @@ internal static class WorkflowSender
 
         // Each queue's starts go in parts, all at once: a worker starts on the first part while the
         // store writes the others (one call for a group of 1,000 would hold a Redis server for
-        // milliseconds before any member could start). A join whose members were not all stored
-        // (the sender stopped between parts) is found by the store's send check (docs/workflows.md).
+        // milliseconds before any member could start). Then the joins are sealed: a join left
+        // unsealed (the sender stopped part way) is looked at by the store's recovery, which fails
+        // the members never stored (docs/workflows.md).
         var sends = compiler.Starts
             .GroupBy(s => s.Queue, StringComparer.Ordinal)
             .SelectMany(byQueue => byQueue.Chunk(StartPart).Select(part => client.Store.EnqueueManyAsync(byQueue.Key, [.. part.Select(s => s.Task)], cancellationToken).AsTask()))
             .ToList();
         await Task.WhenAll(sends).ConfigureAwait(false);
+        await store.SealJoinsAsync(joins, cancellationToken).ConfigureAwait(false);
         return (client, handle, workflow is StepNode chain ? chain.Steps[^1].Call.Task.Name : GroupResultName);
     }
 
@@ -164,7 +166,7 @@ internal static class WorkflowSender
         /// </summary>
         private string Fan(FanNode fan, WorkflowLink? link)
         {
-            var made = fan.Steps.Select(s => client.PrepareCall(s, s.Arguments, _marks, firstOpen: true)).ToList();
+            var made = fan.Steps.Select(s => client.PrepareCall(s, s.Arguments, _headers, firstOpen: true)).ToList();
             var first = _numbered + MemberJoins(fan.Before) + 1;
             string Key(int k) => $"{workflowId}.{first + k}";
             var m = made.Count;

@@ -52,6 +52,8 @@ internal sealed class RecordingStore(InMemoryTaskStore inner) : ITaskStore, ISch
         return inner.CreateJoinsAsync(joins, cancellationToken);
     }
 
+    public ValueTask SealJoinsAsync(IReadOnlyList<WorkflowJoin> joins, CancellationToken cancellationToken = default) => inner.SealJoinsAsync(joins, cancellationToken);
+
     public ValueTask<int> DeliverLeftoversAsync(IReadOnlyList<string> queues, CancellationToken cancellationToken = default) => inner.DeliverLeftoversAsync(queues, cancellationToken);
 
     public ValueTask<JoinInfo?> GetJoinAsync(string queue, string key, CancellationToken cancellationToken = default) => inner.GetJoinAsync(queue, key, cancellationToken);

@@ -1,35 +1,35 @@
 -- Writes workflow joins in the queue KEYS[1] (their successors' queue), before any member is sent.
--- ARGV[A..]    fourteen per join: key, member count, mode ('one', 'all', 'settled'), priority, offset
+-- ARGV[A..]    thirteen per join: key, member count, mode ('one', 'all', 'settled'), priority, offset
 --              of the open argument (-1: none, the successor takes no result), successor envelope
 --              ('' for a group's own result), result name,
 --              the successor's own link ('' when none), member ids (cmsgpack), the successor's
 --              limits ('' when none; as a record keeps them, shared.lua), its delay once made (ms,
 --              0 for none), its eta (unix ms, 0 for none) and the joins it relays every outcome
---              to ('' or cmsgpack { { queue, key }, ... }), how many of its members the sender
---              sends itself (the workflow's starts); then when those must all be stored (unix ms),
---              the workflow's handle (the id of its last step, '' when none) and the workflow id
---              (ARGV last).
--- A join with starts is kept in the queue's sending set (KEYS[1] base .. 'sending', scored by
--- that time) until recovery has seen each of them stored (RedisTaskStore.Workflows.cs): a sender
--- that stopped between the calls that store its starts leaves a join that no member would end.
+--              to ('' or cmsgpack { { queue, key }, ... }); then when its members must all be
+--              stored (unix ms), the workflow's handle (the id of its last step, '' when none) and
+--              the workflow id (ARGV last).
+-- A join with members is kept in the queue's sending set (KEYS[1] base .. 'sending', scored by
+-- that time) until its sender has stored every part of the workflow (it then removes it), or until
+-- recovery has accounted for each member (RedisTaskStore.Workflows.cs): a sender that stopped
+-- between its calls leaves a join that no member would end.
 -- Returns      how many were written, then four per follow-up (shared.lua): an empty group's result
 --              delivered to a join in another queue leaves an outbox entry for the caller to drive.
 -- A join that exists already is left as it is (a repeated send of the same workflow); an empty
 -- group's join makes its successor at once.
 -- Order: every join key is checked first; nothing is removed.
 local q = queue(1)
-local count = (#ARGV - A - 2) / 14
+local count = (#ARGV - A - 2) / 13
 local wf = ARGV[#ARGV]
 local handle = ARGV[#ARGV - 1]
 local sent_by = ARGV[#ARGV - 2]
 check(q, 'seq', 'open')
 local empties = 0
 for k = 1, count do
-  local key = ARGV[A + (k - 1) * 14]
+  local key = ARGV[A + (k - 1) * 13]
   local p = problem_at(q, 'join:' .. key, 'hash') or problem_at(q, 'id:' .. key, 'string') or problem_at(q, 'link', 'hash')
-  if not p and ARGV[A + (k - 1) * 14 + 13] ~= '0' then p = problem_at(q, 'sending', 'zset') end
+  if not p and ARGV[A + (k - 1) * 13 + 1] ~= '0' then p = problem_at(q, 'sending', 'zset') end
   -- An empty group's join makes its successor here: every key that writes is checked too.
-  if not p and ARGV[A + (k - 1) * 14 + 1] == '0' then
+  if not p and ARGV[A + (k - 1) * 13 + 1] == '0' then
     p = join_problem(q, key)
     empties = empties + 1
   end
@@ -48,10 +48,10 @@ if empties > 0 then
 end
 local written = 0
 for k = 1, count do
-  local at = A + (k - 1) * 14
+  local at = A + (k - 1) * 13
   local key = q.base .. 'join:' .. ARGV[at]
   if redis.call('EXISTS', key) == 0 then
-    if ARGV[at + 13] ~= '0' then redis.call('ZADD', q.base .. 'sending', sent_by, ARGV[at]) end
+    if ARGV[at + 1] ~= '0' then redis.call('ZADD', q.base .. 'sending', sent_by, ARGV[at]) end
     redis.call('HSET', key, 'n', ARGV[at + 1], 'got', 0, 'mode', ARGV[at + 2], 'state', 'open', 'prio', ARGV[at + 3],
       'at', ARGV[at + 4], 'env', ARGV[at + 5], 'name', ARGV[at + 6], 'link', ARGV[at + 7], 'members', ARGV[at + 8], 'lim', ARGV[at + 9], 'wf', wf)
     -- Only a step that waits once made keeps when: most joins stay as small as before.

@@ -2,13 +2,13 @@
 -- pending lists: Pending, the lost run not counted, fence kept (the next fetch raises it, so the
 -- lost worker's late settle is refused). A lease whose record is final or gone is dropped; one
 -- whose record cannot be read ends Failed (shared.lua, unreadable), its priority taken as 0.
--- ARGV[A]      the most leases per queue
+-- ARGV[A]      the most leases per queue; ARGV[A + 1] the most unsealed workflow joins per queue
 -- Returns      how many tasks came back, then the index of each queue whose workflow outbox holds
 --              entries (the sweep that follows delivers them; it skips the other queues), and the
 --              index, negated, of each queue that had more expired leases than the limit (the
 --              caller looks at it again at its next round); then, after 'sending', two per
---              workflow join whose starts were all due to be stored by now (join.lua): the queue's
---              index and the join's key (the caller checks that they were, RedisTaskStore.Workflows.cs).
+--              workflow join its sender did not seal by its time (join.lua): the queue's index and
+--              the join's key (the caller looks at its members, RedisTaskStore.Workflows.cs).
 -- Cost: an idle queue (no lease, no outbox entry, no join being sent) costs one EXISTS; a queue
 -- with any of them two ZRANGEBYSCOREs more; its pending lists are checked only when a lease has
 -- expired. A sending set of another type is passed over (join.lua refuses to write to it).
@@ -22,7 +22,7 @@ for qi = 1, #KEYS do
   local busy = redis.call('EXISTS', q.base .. 'leases', q.base .. 'outbox', q.base .. 'sending') > 0
   if busy and redis.call('EXISTS', q.base .. 'outbox') == 1 then outboxes[#outboxes + 1] = qi end
   if busy then
-    local ok, due = pcall(redis.call, 'ZRANGEBYSCORE', q.base .. 'sending', '-inf', NOW, 'LIMIT', 0, 10)
+    local ok, due = pcall(redis.call, 'ZRANGEBYSCORE', q.base .. 'sending', '-inf', NOW, 'LIMIT', 0, ARGV[A + 1])
     if ok then
       for _, key in ipairs(due) do
         sending[#sending + 1] = qi

@@ -24,13 +24,13 @@ using TypedTasks.Testing;
 //                                                                            ALLOC_TICKS=1: its allocations by type on standard error
 // dotnet TypedTasks.Benchmarks.dll celery-worker --redis HOST:PORT --queue Q [--concurrency N]
 //                                                                            a .NET worker of a Celery queue (peers/celery-interop/run.sh)
-// dotnet TypedTasks.Benchmarks.dll chord-client --redis HOST:PORT --prefix P [--n N] [--pause-ms MS] [--warm-chords W]
-//                                                                            warm-up (W chords too), "warm" on standard error, a pause, one chord (to profile a worker)
+// dotnet TypedTasks.Benchmarks.dll chord-client --redis HOST:PORT --prefix P [--n N] [--pause-ms MS] [--warm-chords W] [--warm-prefix P2]
+//                                                                            warm-up (W chords too: to the worker of P2 when given), "warm" on standard error, a pause, one chord (to profile a worker)
 return args.FirstOrDefault() switch
 {
     "worker" => await RunWorkerAsync(Arg("--redis")!, Arg("--prefix")!, int.Parse(Arg("--concurrency") ?? "64", CultureInfo.InvariantCulture), int.Parse(Arg("--prefetch") ?? "64", CultureInfo.InvariantCulture), int.Parse(Arg("--queues") ?? "1", CultureInfo.InvariantCulture), args.Contains("--jit-report")),
     "producer" => await RunProducerAsync(Arg("--redis")!, Arg("--prefix")!, int.Parse(Arg("--n")!, CultureInfo.InvariantCulture), BenchTask.Get(Arg("--task")), Arg("--settings") ?? string.Empty),
-    "chord-client" => await RunChordClientAsync(Arg("--redis")!, Arg("--prefix")!, int.Parse(Arg("--n") ?? "1000", CultureInfo.InvariantCulture), int.Parse(Arg("--pause-ms") ?? "0", CultureInfo.InvariantCulture), int.Parse(Arg("--warm-chords") ?? "0", CultureInfo.InvariantCulture)),
+    "chord-client" => await RunChordClientAsync(Arg("--redis")!, Arg("--prefix")!, int.Parse(Arg("--n") ?? "1000", CultureInfo.InvariantCulture), int.Parse(Arg("--pause-ms") ?? "0", CultureInfo.InvariantCulture), int.Parse(Arg("--warm-chords") ?? "0", CultureInfo.InvariantCulture), Arg("--warm-prefix")),
     "celery-worker" => await CeleryBench.RunWorkerAsync(Arg("--redis")!, Arg("--queue")!, int.Parse(Arg("--concurrency") ?? "2", CultureInfo.InvariantCulture)),
     "micro" => RunMicro(args.Skip(1).ToArray()),
     "dashboard" => await DashboardScenario.RunAsync(),
@@ -87,16 +87,24 @@ static async Task<IHost> StartProducerHostAsync(string endpoint, string prefix)
 
 // One S4 chord against a running worker, for profiling that worker: the usual warm-up, "warm" on
 // standard error, a pause (time to attach a profiler), then the chord; its line on standard output.
-static async Task<int> RunChordClientAsync(string redis, string prefix, int n, int pauseMs, int warmChords)
+// The W warm chords go to the worker of --warm-prefix when given (a warm client and a cold worker,
+// as in the harness), else to the measured one.
+static async Task<int> RunChordClientAsync(string redis, string prefix, int n, int pauseMs, int warmChords, string? warmPrefix)
 {
     using var host = await StartProducerHostAsync(redis, prefix);
     var client = host.Services.GetRequiredService<TaskClient>();
     var task = BenchTask.Get(null);
-    await Scenarios.WarmUpAsync(client, task);
-    for (var w = 0; w < warmChords; w++)
+    using (var warmHost = warmPrefix is null ? null : await StartProducerHostAsync(redis, warmPrefix))
     {
-        await Scenarios.ChordAsync(client, task, n, "chord-client");
+        var warmClient = warmHost?.Services.GetRequiredService<TaskClient>() ?? client;
+        for (var w = 0; w < warmChords; w++)
+        {
+            await Scenarios.WarmUpAsync(warmClient, task);
+            await Scenarios.ChordAsync(warmClient, task, n, "chord-client");
+        }
     }
+
+    await Scenarios.WarmUpAsync(client, task);
 
     Console.Error.WriteLine("warm");
     await Task.Delay(pauseMs);

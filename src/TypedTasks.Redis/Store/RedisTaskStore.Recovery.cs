@@ -177,7 +177,7 @@ public sealed partial class RedisTaskStore
             {
                 await CheckSendsAsync(byQueue.Key, [.. byQueue.Select(s => s.Join)]).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is RedisException or TransportException or System.IO.InvalidDataException)
+            catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 failure ??= ex; // the other queues are looked at first
             }

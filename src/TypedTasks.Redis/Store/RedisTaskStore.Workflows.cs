@@ -24,6 +24,9 @@ public sealed partial class RedisTaskStore : IWorkflowStore
 {
     private const int LeftoverBatch = 100;
 
+    /// <summary>The most outbox entries a look at an unsealed join reads per member queue.</summary>
+    private const int OutboxReadLimit = 10_000;
+
     /// <summary>
     /// How long after a workflow's joins are written its sender has to seal them (every part of the
     /// send stored): recovery then looks at a join still unsealed and fails each member never stored
@@ -105,9 +108,9 @@ public sealed partial class RedisTaskStore : IWorkflowStore
         {
             await Task.WhenAll(removes).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is RedisException or TransportException)
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
-            // Left to recovery's look (above).
+            // Left to recovery's look (above): a timeout or a lost connection included.
         }
     }
 
@@ -357,11 +360,20 @@ public sealed partial class RedisTaskStore : IWorkflowStore
             {
                 await CheckSendAsync(queue, key, cancels).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is RedisException or TransportException or InvalidDataException)
+            catch (Exception ex) when (ex is not OperationCanceledException)
             {
+                // Whatever the join holds (a key of another type, members that do not read): the
+                // others are looked at first, and this one again a minute later.
                 failure ??= ex;
-                var later = (_time.GetUtcNow() + CheckAgainAfter).ToUnixTimeMilliseconds();
-                await Transient.Run(_db.SortedSetAddAsync(SendingKey(queue), key, later, SortedSetWhen.Exists)).ConfigureAwait(false);
+                try
+                {
+                    var later = (_time.GetUtcNow() + CheckAgainAfter).ToUnixTimeMilliseconds();
+                    await _db.SortedSetAddAsync(SendingKey(queue), key, later, SortedSetWhen.Exists).ConfigureAwait(false);
+                }
+                catch (Exception again) when (again is RedisException or TimeoutException)
+                {
+                    // Still due: the next look takes it again.
+                }
             }
         }
 
@@ -386,8 +398,9 @@ public sealed partial class RedisTaskStore : IWorkflowStore
             if (waiting.Count > 0)
             {
                 // A member that ended may have left its delivery in its queue's outbox (its worker
-                // stopped in between, and its record may be gone since): those are delivered first.
-                await DeliverLeftoversAsync([.. waiting.Select(i => split[i].Queue).Distinct(StringComparer.Ordinal)]).ConfigureAwait(false);
+                // stopped in between, and its record may be gone since): those addressed to this
+                // join are delivered first.
+                await DeliverTowardsAsync(queue, key, [.. waiting.Select(i => split[i].Queue).Distinct(StringComparer.Ordinal)]).ConfigureAwait(false);
                 arrived = await Transient.Run(_db.HashGetAsync(joinKey, fields)).ConfigureAwait(false);
                 waiting = [.. waiting.Where(i => arrived[i].IsNull)];
             }
@@ -405,6 +418,57 @@ public sealed partial class RedisTaskStore : IWorkflowStore
         }
 
         await Transient.Run(_db.SortedSetRemoveAsync(SendingKey(queue), key)).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Delivers the entries of <paramref name="memberQueues"/>' outboxes addressed to join
+    /// <paramref name="key"/> of <paramref name="queue"/> (each outbox read whole, up to
+    /// <see cref="OutboxReadLimit"/> entries): entries for other joins, which may be refused until
+    /// a key of theirs is mended, are left to the leftover sweep.
+    /// </summary>
+    private async Task DeliverTowardsAsync(string queue, string key, IReadOnlyList<string> memberQueues)
+    {
+        foreach (var memberQueue in memberQueues)
+        {
+            var entries = new List<Followup>();
+            var read = 0;
+            try
+            {
+                await foreach (var field in _db.HashScanAsync(OutboxKey(memberQueue), pageSize: LeftoverBatch).ConfigureAwait(false))
+                {
+                    if (++read > OutboxReadLimit)
+                    {
+                        break;
+                    }
+
+                    var entry = (byte[])field.Value!;
+                    if (IsAddressedTo(entry, queue, key))
+                    {
+                        entries.Add(new Followup(0, "o", field.Name!, entry));
+                    }
+                }
+            }
+            catch (Exception ex) when (Transient.IsTransient(ex))
+            {
+                throw Transient.ToTransportException(ex);
+            }
+
+            await FollowUpAsync(memberQueue, entries).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Whether an outbox entry (MessagePack [join queue, join key, ...]) goes to join <paramref name="key"/> of <paramref name="queue"/>; an entry that cannot be read goes to none.</summary>
+    private static bool IsAddressedTo(byte[] entry, string queue, string key)
+    {
+        try
+        {
+            var reader = new MessagePackReader(entry);
+            return reader.ReadArrayHeader() >= 2 && reader.ReadString() == queue && reader.ReadString() == key;
+        }
+        catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException)
+        {
+            return false;
+        }
     }
 
     /// <summary>The outbox entry of a member never stored: member <paramref name="index"/> of join <paramref name="key"/> failed.</summary>

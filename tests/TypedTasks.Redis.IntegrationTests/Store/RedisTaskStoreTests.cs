@@ -916,6 +916,57 @@ public abstract class RedisTaskStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_refused_delivery_of_another_workflow_in_a_members_outbox_does_not_stop_the_look_at_an_unsealed_join()
+    {
+        // Input: workflow "wb" (sealed): its member on "om" succeeded and its delivery waits in the
+        // outbox of "om", refused because wb's successor id key on "ob" holds a hash. Workflow "ww":
+        // an unsealed join on "ow" waiting for a start on "om" that was never stored, past its time.
+        // Expected: the look fails ww's member as never stored (the group ends Failed) and leaves
+        // wb's entry in the outbox of "om", uncounted.
+        await using var sender = Open();
+        sender.SendGrace = TimeSpan.FromMilliseconds(1);
+        await using var worker = Open();
+        worker.SkipFollowUps = true;
+        var wb = GroupJoin("ob", "wb.1", "wb", JoinMode.All, "wb.0@om");
+        await sender.CreateJoinsAsync([wb]);
+        await sender.EnqueueManyAsync("om", [New(Small(), chosen: "wb.0") with { Link = new WorkflowLink("ob", "wb.1", 0) }]);
+        await sender.SealJoinsAsync([wb]);
+        var lease = Assert.Single(await worker.FetchAsync(["om"], 1, CancellationToken.None));
+        Assert.True(await worker.CompleteAsync(lease, TaskCompletion.Succeeded(new byte[] { 0x2a })));
+        await Raw.HashSetAsync(K("ob", "id:wb.1"), "x", "y");
+        await sender.CreateJoinsAsync([GroupJoin("ow", "ww.1", "ww", JoinMode.All, "ww.0@om")]);
+        await Task.Delay(20);
+
+        await using var recovering = Open();
+        await recovering.RecoverAsync(["ow"]);
+        var group = (await recovering.GetStoredAsync("ww.1@ow"))!;
+        Assert.Equal((TaskState.Failed, "TypedTasks.TaskNeverStored"), (group.Info.State, group.Info.Error!.Type));
+        Assert.Equal(1, await Raw.HashLengthAsync(K("om", "outbox")));
+        Assert.Equal(("open", 0), ((await recovering.GetJoinAsync("ob", "wb.1"))!.State, (await recovering.GetJoinAsync("ob", "wb.1"))!.Arrived));
+    }
+
+    [Fact]
+    public async Task An_unsealed_join_whose_members_do_not_read_is_looked_at_again_later_and_the_other_queues_are_looked_at()
+    {
+        // Input: two unsealed joins past their time: "wg.1" on "sg", whose members field was
+        // replaced by bytes that are not MessagePack; "wh.1" on "sh", waiting for a start never
+        // stored. Error: recovery throws the reading error; wh's member is failed all the same, and
+        // wg is due again about a minute later.
+        await using var sender = Open();
+        sender.SendGrace = TimeSpan.FromMilliseconds(1);
+        await sender.CreateJoinsAsync([GroupJoin("sg", "wg.1", "wg", JoinMode.All, "wg.0@sg")]);
+        await sender.CreateJoinsAsync([GroupJoin("sh", "wh.1", "wh", JoinMode.All, "wh.0@sh")]);
+        await Raw.HashSetAsync(K("sg", "join:wg.1"), "members", new byte[] { 0xc1 });
+        await Task.Delay(20);
+
+        await using var recovering = Open();
+        await Assert.ThrowsAnyAsync<Exception>(() => recovering.RecoverAsync(["sg", "sh"]).AsTask());
+        Assert.Equal("failed", (await recovering.GetJoinAsync("sh", "wh.1"))!.State);
+        var later = (await Raw.SortedSetScoreAsync(K("sg", "sending"), "wg.1"))!.Value;
+        Assert.InRange(later - DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), 50_000, 61_000);
+    }
+
+    [Fact]
     public async Task Every_unsealed_join_of_a_queue_is_looked_at_over_the_next_rounds_not_only_the_first_ten()
     {
         // Input: 25 unsealed joins on "sn" past their time, each waiting for a start that is stored.

@@ -347,8 +347,8 @@ public sealed partial class RedisTaskStore : IWorkflowStore
     /// started; an <c>AllSettled</c> callback runs with that outcome) instead of waiting for it
     /// forever. A join leaves the sending set once its members are accounted for (the deliveries
     /// first: a look cut short is made again, and a second delivery counts nothing). A join whose
-    /// look fails (a key of another type) is looked at again a minute later, after the others;
-    /// the first failure is thrown once every join was looked at.
+    /// look fails (a key of another type, members that do not read) is looked at again a minute
+    /// later, after the others; the first failure is thrown once every join was looked at.
     /// </summary>
     private async Task CheckSendsAsync(string queue, IReadOnlyList<string> keys)
     {
@@ -476,7 +476,7 @@ public sealed partial class RedisTaskStore : IWorkflowStore
     {
         var error = StoreRecord.WriteError(new TaskError(
             "TypedTasks.TaskNeverStored",
-            $"Task {id} of the workflow was not stored: the program that sent the workflow stopped, or lost its connection, before it wrote this task (looked at {SendGrace.TotalSeconds:0} s after the send).",
+            $"Task {id} of the workflow was not stored: the program that sent the workflow stopped, or lost its connection, before it wrote this task (looked at once the time its sender had to store it had passed).",
             null));
         var buffer = new ArrayBufferWriter<byte>(64 + key.Length + queue.Length + id.Length + error.Length);
         var writer = new MessagePackWriter(buffer);

@@ -1284,8 +1284,8 @@ local function join_done(q, key, jkey, j)
   local takes = j.env == '' or j.at >= 0
   local arg = takes and joined(jkey, j) or ''
   rcall('HSET', jkey, 'state', 'done')
-  -- Out of the sending set (join.lua): its starts are accounted for. Under pcall: a set of another
-  -- type keeps the entry, which recovery drops once it reads the join ended.
+  -- Out of the sending set (join.lua): its members are accounted for. Under pcall: a set of
+  -- another type keeps the entry, which recovery drops once it reads the join ended.
   pcall(rcall, 'ZREM', q.base .. 'sending', key)
   if j.env == '' then
     join_successor(q, key, j, SUCCEEDED, arg, '', j.name)

@@ -148,18 +148,17 @@ public sealed partial class RedisTaskStore
             }
 
             // Workflow joins their senders did not seal in time (after 'sending'): looked at below.
-            // A queue that named as many as one call takes is looked at again at the next round.
             for (var i = end + 1; i + 1 < all.Length; i += 2)
             {
                 sending.Add((group[(int)(long)all[i] - 1], (string)all[i + 1]!));
             }
-
-            foreach (var full in sending.GroupBy(s => s.Queue, StringComparer.Ordinal).Where(q => q.Count() >= SendingLimit))
-            {
-                _lookAgain.TryAdd(full.Key, 0);
-            }
         }
 
+        // A queue that named as many as one call takes is looked at again at the next round.
+        foreach (var full in sending.GroupBy(s => s.Queue, StringComparer.Ordinal).Where(q => q.Count() >= SendingLimit))
+        {
+            _lookAgain.TryAdd(full.Key, 0);
+        }
 
         // An entry that every recovering worker has had time to act on since its last lease
         // expired (a lease fetched after its last heartbeat expires at most one interval later).
@@ -169,25 +168,8 @@ public sealed partial class RedisTaskStore
             await Transient.Run(_db.SortedSetRemoveRangeByScoreAsync(HoldersKey, double.NegativeInfinity, prune.ToUnixTimeMilliseconds(), Exclude.Stop)).ConfigureAwait(false);
         }
 
-        // Last, after this call's recovery is done: a look that fails is made again later (CheckSendsAsync).
-        Exception? failure = null;
-        foreach (var byQueue in sending.GroupBy(s => s.Queue, StringComparer.Ordinal))
-        {
-            try
-            {
-                await CheckSendsAsync(byQueue.Key, [.. byQueue.Select(s => s.Join)]).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                failure ??= ex; // the other queues are looked at first
-            }
-        }
-
-        if (failure is not null)
-        {
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
-        }
-
+        // Last, after this call's recovery is done: a look that fails is made again later.
+        await CheckSendsAsync(sending).ConfigureAwait(false);
         return back;
     }
 

@@ -135,23 +135,7 @@ public sealed partial class RedisTaskStore : IWorkflowStore
                 continue;
             }
 
-            var entries = new List<Followup>();
-            try
-            {
-                await foreach (var field in _db.HashScanAsync(OutboxKey(queue), pageSize: LeftoverBatch).ConfigureAwait(false))
-                {
-                    entries.Add(new Followup(0, "o", field.Name!, (byte[])field.Value!));
-                    if (entries.Count >= LeftoverBatch)
-                    {
-                        break;
-                    }
-                }
-            }
-            catch (Exception ex) when (Transient.IsTransient(ex))
-            {
-                throw Transient.ToTransportException(ex);
-            }
-
+            var entries = await ReadOutboxAsync(queue, LeftoverBatch, static _ => true).ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
             await FollowUpAsync(queue, entries).ConfigureAwait(false);
             delivered += entries.Count;
@@ -339,7 +323,7 @@ public sealed partial class RedisTaskStore : IWorkflowStore
     }
 
     /// <summary>
-    /// Recovery's look at joins of <paramref name="queue"/> whose sender did not seal them in time
+    /// Recovery's look at workflow joins whose sender did not seal them in time
     /// (recover.lua names those past their time): the sender stopped, or lost its connection, part
     /// way through a send. Each member that has not reached its join and is not stored (no task
     /// under its id, and no join that would make it) is delivered to the join as failed, so that
@@ -350,11 +334,16 @@ public sealed partial class RedisTaskStore : IWorkflowStore
     /// look fails (a key of another type, members that do not read) is looked at again a minute
     /// later, after the others; the first failure is thrown once every join was looked at.
     /// </summary>
-    private async Task CheckSendsAsync(string queue, IReadOnlyList<string> keys)
+    private async Task CheckSendsAsync(IReadOnlyList<(string Queue, string Join)> joins)
     {
+        if (joins.Count == 0)
+        {
+            return;
+        }
+
         var cancels = new List<string>();
         Exception? failure = null;
-        foreach (var key in keys)
+        foreach (var (queue, key) in joins)
         {
             try
             {
@@ -430,31 +419,38 @@ public sealed partial class RedisTaskStore : IWorkflowStore
     {
         foreach (var memberQueue in memberQueues)
         {
-            var entries = new List<Followup>();
-            var read = 0;
-            try
-            {
-                await foreach (var field in _db.HashScanAsync(OutboxKey(memberQueue), pageSize: LeftoverBatch).ConfigureAwait(false))
-                {
-                    if (++read > OutboxReadLimit)
-                    {
-                        break;
-                    }
-
-                    var entry = (byte[])field.Value!;
-                    if (IsAddressedTo(entry, queue, key))
-                    {
-                        entries.Add(new Followup(0, "o", field.Name!, entry));
-                    }
-                }
-            }
-            catch (Exception ex) when (Transient.IsTransient(ex))
-            {
-                throw Transient.ToTransportException(ex);
-            }
-
+            var entries = await ReadOutboxAsync(memberQueue, OutboxReadLimit, entry => IsAddressedTo(entry, queue, key)).ConfigureAwait(false);
             await FollowUpAsync(memberQueue, entries).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>The entries of <paramref name="queue"/>'s outbox that <paramref name="wanted"/> takes, reading at most <paramref name="limit"/> entries.</summary>
+    private async Task<List<Followup>> ReadOutboxAsync(string queue, int limit, Func<byte[], bool> wanted)
+    {
+        var entries = new List<Followup>();
+        var read = 0;
+        try
+        {
+            await foreach (var field in _db.HashScanAsync(OutboxKey(queue), pageSize: LeftoverBatch).ConfigureAwait(false))
+            {
+                var entry = (byte[])field.Value!;
+                if (wanted(entry))
+                {
+                    entries.Add(new Followup(0, "o", field.Name!, entry));
+                }
+
+                if (++read >= limit)
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception ex) when (Transient.IsTransient(ex))
+        {
+            throw Transient.ToTransportException(ex);
+        }
+
+        return entries;
     }
 
     /// <summary>Whether an outbox entry (MessagePack [join queue, join key, ...]) goes to join <paramref name="key"/> of <paramref name="queue"/>; an entry that cannot be read goes to none.</summary>

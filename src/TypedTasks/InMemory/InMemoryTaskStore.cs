@@ -651,14 +651,7 @@ public sealed partial class InMemoryTaskStore : ITaskStore, IScheduleStore
             {
                 if (_records.TryGetValue(id, out var record) && !record.Leased)
                 {
-                    if (record.Link is not null && !record.State.IsFinal())
-                    {
-                        // A workflow member deleted before it ended counts as canceled for its
-                        // join, which would otherwise wait for it forever.
-                        CancelWaitingLocked(record, now, woken);
-                    }
-
-                    RemoveLocked(record);
+                    ForgetLocked(record, now, woken);
                     deleted++;
                 }
             }
@@ -696,13 +689,7 @@ public sealed partial class InMemoryTaskStore : ITaskStore, IScheduleStore
             page.AddRange(q.HeldCount > 0 && page.Count < max ? HeldOf(q).Take(max - page.Count) : []);
             foreach (var record in page)
             {
-                if (record.Link is not null && !record.State.IsFinal())
-                {
-                    // A workflow member purged counts as canceled for its join, as a deleted one does.
-                    CancelWaitingLocked(record, now, woken);
-                }
-
-                RemoveLocked(record);
+                ForgetLocked(record, now, woken);
                 purged++;
             }
         }
@@ -995,6 +982,20 @@ public sealed partial class InMemoryTaskStore : ITaskStore, IScheduleStore
         record.UpdatedAt = now;
         IndexFinalLocked(record, now);
         EndedLocked(record, now, woken);
+    }
+
+    /// <summary>
+    /// Removes a task a tool deletes or purges; a workflow member that had not ended counts as
+    /// canceled for its join first, which would otherwise wait for it forever.
+    /// </summary>
+    private void ForgetLocked(TaskRecord record, DateTimeOffset now, List<TaskCompletionSource> woken)
+    {
+        if (record.Link is not null && !record.State.IsFinal())
+        {
+            CancelWaitingLocked(record, now, woken);
+        }
+
+        RemoveLocked(record);
     }
 
     private void RemoveLocked(TaskRecord record)

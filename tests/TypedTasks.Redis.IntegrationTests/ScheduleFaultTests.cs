@@ -26,20 +26,24 @@ public sealed class ScheduleFaultTests(Xunit.Abstractions.ITestOutputHelper outp
     {
         // Input: it.tick ("* * * * * *") served by three worker processes; one SIGKILLed at a
         // third of the run. Expected: each second from the first fire to the last ran once.
-        // The killed worker may hold a fire (fetched up to 50 ms ahead, or handed to it): it runs
-        // elsewhere once its lease (the test worker's WorkerTimeout, 5 s) has passed and a
-        // recovery look (every 2 s) found it, so the run goes on at least 10 s after the kill.
+        // The killed worker may hold a fire: one fetched up to 50 ms ahead, or one handed to it
+        // after its death (an enqueue hands a task to an idle worker's entry, which stands up to
+        // IdleFetchInterval, 5 s, plus HeartbeatInterval, 1 s, after that worker's last look).
+        // It runs elsewhere once its lease (the test worker's WorkerTimeout, 5 s) has passed and a
+        // recovery look (every 2 s) found it, so the run goes on at least 16 s after the kill.
         await using var redis = await RedisServer.StartAsync();
         var prefix = RedisHost.NewPrefix();
         var killedAt = DateTimeOffset.MinValue;
+        var killed = 0;
         var runs = await WithWorkersAsync(redis, prefix, async workers =>
         {
             await Task.Delay(TimeSpan.FromSeconds(Seconds / 3.0));
+            killed = workers[0].Id;
             workers[0].Kill();
             killedAt = DateTimeOffset.UtcNow;
-            await Task.Delay(TimeSpan.FromSeconds(Math.Max(Seconds * 2 / 3.0, 10)));
+            await Task.Delay(TimeSpan.FromSeconds(Math.Max(Seconds * 2 / 3.0, 16)));
         });
-        var report = Check(runs, await ExplainSkippedAsync(redis, prefix, runs, $"worker SIGKILLed at {Show(killedAt.ToUnixTimeMilliseconds())}"));
+        var report = Check(runs, await ExplainSkippedAsync(redis, prefix, runs, $"worker {killed} SIGKILLed at {Show(killedAt.ToUnixTimeMilliseconds())}"));
         output.WriteLine($"Schedule, SIGKILL: {report}");
     }
 

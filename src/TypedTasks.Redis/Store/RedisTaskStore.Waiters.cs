@@ -196,7 +196,8 @@ public sealed partial class RedisTaskStore
                 id ??= watched;
                 if ((waiter is not null || watched is not null) && TaskIds.TryQueueOf(id!, out var queue))
                 {
-                    var final = StoreRecord.Read(id!, record.ToArray());
+                    // The record shares the message's bytes (a new array per message), copied no further.
+                    var final = StoreRecord.Read(id!, record);
                     if (watched is not null)
                     {
                         waiter = Keep(watched, final, recordLength) ?? waiter;

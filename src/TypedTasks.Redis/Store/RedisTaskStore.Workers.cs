@@ -83,7 +83,24 @@ public sealed partial class RedisTaskStore
         => stored is null ? null : !IsWorkerNumber(stored) ? stored : _workerNames.GetValueOrDefault(stored);
 
     private static bool IsWorkerNumber(string stored)
-        => stored.Length is > 0 and <= 19 && stored.AsSpan().IndexOfAnyExceptInRange('0', '9') < 0;
+    {
+        // A plain loop: IndexOfAnyExceptInRange boxes each char in a process's unoptimised
+        // (tier-0) code, and this runs for every done frame a producer hears.
+        if (stored.Length is 0 or > 19)
+        {
+            return false;
+        }
+
+        foreach (var c in stored)
+        {
+            if (c is < '0' or > '9')
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     /// <summary>Looks up, in one call, the workers of <paramref name="stored"/> this store has not seen yet; a number Redis no longer has reads as no worker.</summary>
     private async ValueTask LearnWorkersAsync(IEnumerable<string?> stored)

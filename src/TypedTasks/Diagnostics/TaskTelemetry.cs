@@ -52,6 +52,12 @@ public static class TaskTelemetry
     /// <summary>Starts the producer span of an enqueue, and the trace headers to carry (null when nobody listens).</summary>
     internal static (Activity? Activity, Dictionary<string, string>? Headers) StartSend(string taskName, string queue, string? id)
     {
+        // Nobody listening (the usual case): no span's name is made for every task sent.
+        if (!Source.HasListeners())
+        {
+            return (null, null);
+        }
+
         var activity = Source.StartActivity($"send {taskName}", ActivityKind.Producer);
         if (activity is null)
         {
@@ -79,6 +85,11 @@ public static class TaskTelemetry
     /// <summary>Starts the consumer span of a run, a child of the producer span carried in the headers.</summary>
     internal static Activity? StartProcess(string taskName, string queue, string id, int attempt, IReadOnlyDictionary<string, string>? headers)
     {
+        if (!Source.HasListeners())
+        {
+            return null;
+        }
+
         ActivityContext parent = default;
         if (headers is not null && headers.TryGetValue(TraceParentHeader, out var traceParent))
         {

@@ -56,7 +56,8 @@ internal readonly record struct StoreRecord(
         var pos = HeaderLength;
         var name = Text(stored, ref pos, Length(s, ref pos, 1));
         var worker = Text(stored, ref pos, Length(s, ref pos, 1));
-        _ = Text(stored, ref pos, Length(s, ref pos, 2));
+        var chosenLength = Length(s, ref pos, 2);
+        pos += chosenLength; // the chosen id, not read here
         var errorLength = Length(s, ref pos, 4);
         var error = stored.Slice(pos, errorLength);
         pos += errorLength;

@@ -61,6 +61,20 @@ public sealed class EnvelopeTests
     }
 
     [Fact]
+    public void The_task_name_reads_alone_from_either_version_and_not_from_anything_else()
+    {
+        // Input: a version 2 and a version 1 envelope; then bytes that are no envelope (empty, a
+        // bare string, version 3, a version 2 array of the wrong length, a name that is a number).
+        // Expected: the name's UTF-8 bytes from both; false for each of the others.
+        Assert.True(TaskEnvelope.TryReadTaskNameUtf8(Sample(), out var name));
+        Assert.Equal("math.add"u8.ToArray(), System.Buffers.BuffersExtensions.ToArray(name));
+        Assert.True(TaskEnvelope.TryReadTaskNameUtf8(Legacy(), out name));
+        Assert.Equal(TaskEnvelope.Read(Legacy()).TaskName, System.Text.Encoding.UTF8.GetString(System.Buffers.BuffersExtensions.ToArray(name)));
+        byte[][] others = [[], [0xA1, 0x78], [0x97, 0x03, 0xA1, 0x78], [0x93, 0x02, 0xA1, 0x78], [0x97, 0x02, 0x05]];
+        Assert.All(others, bytes => Assert.False(TaskEnvelope.TryReadTaskNameUtf8(bytes, out _)));
+    }
+
+    [Fact]
     public void The_layout_is_the_documented_one()
     {
         // docs/wire-format.md: [2, task, enqueued_ms, eta_ms, expires_ms, headers, args]

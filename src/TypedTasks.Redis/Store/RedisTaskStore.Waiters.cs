@@ -200,6 +200,7 @@ public sealed partial class RedisTaskStore
                     var final = StoreRecord.Read(id!, record);
                     if (watched is not null)
                     {
+                        BeforeKeep?.Invoke(watched);
                         waiter = Keep(watched, final, recordLength) ?? waiter;
                     }
 

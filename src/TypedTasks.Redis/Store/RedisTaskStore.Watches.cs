@@ -97,6 +97,12 @@ public sealed partial class RedisTaskStore
         }
     }
 
+    /// <summary>
+    /// Called (tests) with a watched task's id once its frame is heard and before it is kept: the
+    /// window in which a wait that begins finds neither a kept frame nor is found by the frame.
+    /// </summary>
+    internal Action<string>? BeforeKeep { get; set; }
+
     /// <summary>True once the done subscription is known to be up (tests).</summary>
     internal bool WatchingEnqueues
     {

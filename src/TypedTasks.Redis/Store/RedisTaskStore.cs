@@ -663,10 +663,21 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore, ISchedu
         {
             var all = (RedisResult[])result!;
             var followups = Followups(all, 2 * group.Count);
+
+            // Each request's follow-ups (item: its place in the call, from 1), sorted out in one pass.
+            List<Followup>?[]? byItem = null;
+            foreach (var followup in followups)
+            {
+                if (followup.Item >= 1 && followup.Item <= group.Count)
+                {
+                    byItem ??= new List<Followup>?[group.Count];
+                    (byItem[followup.Item - 1] ??= []).Add(followup);
+                }
+            }
+
             for (var g = 0; g < group.Count; g++)
             {
-                var own = followups.Where(f => f.Item == g + 1).ToList();
-                answers[group[g]] = new CompleteAnswer((long)all[2 * g], (string)all[(2 * g) + 1]!, own.Count > 0 ? own : null);
+                answers[group[g]] = new CompleteAnswer((long)all[2 * g], (string)all[(2 * g) + 1]!, byItem?[g]);
             }
         });
 

@@ -150,8 +150,11 @@ internal readonly record struct StoreRecord(
     /// <summary>The task name a record keeps: from the envelope, at most 255 bytes; "?" when unreadable.</summary>
     public static byte[] NameOf(ReadOnlyMemory<byte> envelope)
     {
-        var name = TaskEnvelope.TryReadTaskName(envelope) ?? "?";
-        var bytes = Utf8.GetBytes(name);
-        return bytes.Length <= 255 ? bytes : bytes[..255];
+        if (!TaskEnvelope.TryReadTaskNameUtf8(envelope, out var name) || name.IsEmpty)
+        {
+            return "?"u8.ToArray();
+        }
+
+        return name.Slice(0, Math.Min(name.Length, 255)).ToArray();
     }
 }

@@ -1,4 +1,5 @@
 using System;
+using System.Buffers;
 using System.Collections.Generic;
 using System.IO;
 using MessagePack;
@@ -267,6 +268,43 @@ internal sealed class TaskEnvelope
         catch (InvalidEnvelopeException)
         {
             return null;
+        }
+    }
+
+    /// <summary>
+    /// The task name's UTF-8 bytes, read without decoding the rest of the envelope (a settle names
+    /// the task that ran, whose envelope was read whole before it ran); false when the envelope's
+    /// start is not that of version 1 or 2.
+    /// </summary>
+    public static bool TryReadTaskNameUtf8(ReadOnlyMemory<byte> body, out ReadOnlySequence<byte> name)
+    {
+        name = default;
+        try
+        {
+            var reader = new MessagePackReader(body);
+            var count = reader.ReadArrayHeader();
+            var version = reader.ReadInt32();
+            if (!(version == CurrentVersion && count == FieldCount) && !(version == LegacyVersion && count == LegacyFieldCount))
+            {
+                return false;
+            }
+
+            if (version == LegacyVersion)
+            {
+                reader.Skip(); // the id
+            }
+
+            if (reader.NextMessagePackType != MessagePackType.String || reader.ReadStringSequence() is not { } text)
+            {
+                return false;
+            }
+
+            name = text;
+            return true;
+        }
+        catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException or OverflowException or InvalidOperationException)
+        {
+            return false;
         }
     }
 

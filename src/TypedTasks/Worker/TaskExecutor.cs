@@ -120,7 +120,7 @@ internal sealed class TaskExecutor(
         TaskTelemetry.Started.Add(1, tags);
         TaskTelemetry.QueueWait.Record(Math.Max(0, (startedAt - (envelope.Eta ?? envelope.EnqueuedAt)).TotalSeconds), tags);
         using var activity = TaskTelemetry.StartProcess(envelope.TaskName, lease.Queue, lease.Id, attempt, envelope.Headers);
-        var watch = Stopwatch.StartNew();
+        var startedTicks = Stopwatch.GetTimestamp();
         var running = new RunningTask(envelope.TaskName, lease.Id, startedAt, task.Timeout, time, hardStop);
         _running.TryAdd(running, 0);
 
@@ -193,13 +193,14 @@ internal sealed class TaskExecutor(
             return;
         }
 
-        TaskTelemetry.Duration.Record(watch.Elapsed.TotalSeconds, tags);
+        var took = Stopwatch.GetElapsedTime(startedTicks);
+        TaskTelemetry.Duration.Record(took.TotalSeconds, tags);
         if (error is null)
         {
-            metrics.Record(envelope.TaskName, failed: false, watch.Elapsed);
+            metrics.Record(envelope.TaskName, failed: false, took);
             TaskTelemetry.Succeeded.Add(1, tags);
             activity?.SetStatus(ActivityStatusCode.Ok);
-            Log.Succeeded(logger, envelope.TaskName, lease.Id, watch.Elapsed.TotalMilliseconds);
+            Log.Succeeded(logger, envelope.TaskName, lease.Id, took.TotalMilliseconds);
             await SettleAsync(lease, TaskCompletion.Succeeded(result), hardStop).ConfigureAwait(false);
             return;
         }
@@ -223,7 +224,7 @@ internal sealed class TaskExecutor(
             error = new TaskTimeoutException(task.Name, limit);
         }
 
-        metrics.Record(envelope.TaskName, failed: true, watch.Elapsed);
+        metrics.Record(envelope.TaskName, failed: true, took);
         var recorded = new TaskError(error.GetType().FullName ?? error.GetType().Name, error.Message, error.ToString());
         activity?.SetStatus(ActivityStatusCode.Error, error.Message);
         activity?.AddException(error);

@@ -382,34 +382,29 @@ public abstract class WatchedWaitTests : IAsyncLifetime
     [Fact]
     public async Task A_wait_that_begins_while_its_frame_is_being_read_ends_on_that_frame()
     {
-        // Input: a watched task completed with a 16 MB result, so that reading its frame takes a
-        // few milliseconds; the wait begins as soon as the frame is heard, before it is kept.
-        // Expected: the wait ends on that frame within 10 s (the sweep runs once a minute), not
-        // left to the sweep because the frame found no waiter and the wait found no kept frame.
-        _store.KeptBytesLimit = 64 << 20;
+        // Input: a watched task completed; its wait begins after the store heard the task's frame
+        // and before it kept it (the store's hook between the two, on the thread reading the
+        // frame). Expected: the wait ends on that frame within 10 s (the sweep runs once a
+        // minute), not left to the sweep because the frame found no waiter and the wait found no
+        // kept frame.
         await WarmUpAsync(_store);
-        var caught = 0;
-        for (var attempt = 0; attempt < 3; attempt++)
+        var id = await _store.EnqueueAsync("ww", New(Small()));
+        var lease = Assert.Single(await _worker.FetchAsync(["ww"], 1, CancellationToken.None));
+        Task<TaskInfo>? waiting = null;
+        var keptThen = -1;
+        _store.BeforeKeep = heard =>
         {
-            var id = await _store.EnqueueAsync("ww", New(Small()));
-            var lease = Assert.Single(await _worker.FetchAsync(["ww"], 1, CancellationToken.None));
-            var heard = _store.HeardFrames;
-            var completing = _worker.CompleteAsync(lease, TaskCompletion.Succeeded(new byte[16 << 20])).AsTask();
-            var deadline = DateTime.UtcNow + Bound;
-            while (_store.HeardFrames == heard && DateTime.UtcNow < deadline)
+            if (heard == id)
             {
-                Thread.SpinWait(10);
+                keptThen = _store.KeptCount;
+                waiting = _store.WaitAsync(id, Bound).AsTask();
             }
-
-            caught += _store.KeptCount == 0 ? 1 : 0;
-            var waiting = _store.WaitAsync(id, Bound).AsTask();
-            Assert.True(await completing);
-            var info = await waiting.WaitAsync(TimeSpan.FromSeconds(10));
-            Assert.Equal((id, TaskState.Succeeded, 16 << 20), (info.Id, info.State, info.Result.Length));
-            Assert.Equal(1, await _store.DeleteAsync([id]));
-        }
-
-        Assert.True(caught > 0, "no wait began between the frame heard and kept");
+        };
+        Assert.True(await _worker.CompleteAsync(lease, TaskCompletion.Succeeded(new byte[] { 0x2a })));
+        await Poll.UntilAsync(() => Task.FromResult(waiting is not null), "the wait begins before the frame is kept", Bound);
+        Assert.Equal(0, keptThen);
+        var info = await waiting!.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal((id, TaskState.Succeeded, 1), (info.Id, info.State, info.Result.Length));
     }
 
     [Fact]

@@ -255,7 +255,7 @@ public sealed class TaskClient
         }
 
         var ids = await Store.EnqueueManyAsync(plan.Queue, tasks, cancellationToken).ConfigureAwait(false);
-        TaskTelemetry.Enqueued.Add(ids.Count, TaskTelemetry.Tags(task.Name, plan.Queue));
+        TaskTelemetry.Count(TaskTelemetry.Enqueued, task.Name, plan.Queue, ids.Count);
         return ids;
     }
 
@@ -356,7 +356,7 @@ public sealed class TaskClient
                 activity.Dispose();
             }
 
-            TaskTelemetry.Enqueued.Add(1, TaskTelemetry.Tags(taskName, queue));
+            TaskTelemetry.Count(TaskTelemetry.Enqueued, taskName, queue);
         }
 
         /// <summary>

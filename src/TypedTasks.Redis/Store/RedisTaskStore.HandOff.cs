@@ -173,34 +173,55 @@ public sealed partial class RedisTaskStore
         }
     }
 
-    /// <summary>The starts of a hand-off message: per task attempt, fence, priority, deadline, then queue, id and envelope, each after its length.</summary>
-    private static List<HandedLease> ReadStarts(byte[] frame)
+    /// <summary>
+    /// The starts of a hand-off message or of a fetch's answer: per task attempt, fence, priority,
+    /// deadline, then queue, id and envelope, each after its length. A queue named in
+    /// <paramref name="queues"/> is that string (not a new one per task); an envelope is a slice of
+    /// <paramref name="frame"/> (a new array per message or answer, not copied again).
+    /// </summary>
+    private static List<HandedLease> ReadStarts(byte[] frame, IReadOnlyList<string>? queues = null)
     {
         var starts = new List<HandedLease>(1);
-        var span = frame.AsSpan();
         var at = 0;
-        while (at < span.Length)
+        while (at < frame.Length)
         {
-            var head = span.Slice(at, HandHead);
+            var head = frame.AsSpan(at, HandHead);
             var attempt = BinaryPrimitives.ReadUInt16BigEndian(head);
             var fence = BinaryPrimitives.ReadUInt32BigEndian(head[2..]);
             var priority = head[6];
             var deadline = ((long)BinaryPrimitives.ReadUInt16BigEndian(head[7..]) << 32) | BinaryPrimitives.ReadUInt32BigEndian(head[9..]);
             at += HandHead;
-            var queue = Encoding.UTF8.GetString(Part(span, ref at, 2));
-            var id = Encoding.UTF8.GetString(Part(span, ref at, 2));
-            var envelope = Part(span, ref at, 4).ToArray();
+            var queue = QueueNamed(Part(frame, ref at, 2).Span, queues);
+            var id = Encoding.UTF8.GetString(Part(frame, ref at, 2).Span);
+            var envelope = Part(frame, ref at, 4);
             starts.Add(new HandedLease(new TaskLease(id, queue, attempt, envelope, priority, fence), deadline));
         }
 
         return starts;
     }
 
-    /// <summary>A part after its big-endian length of <paramref name="size"/> bytes.</summary>
-    private static ReadOnlySpan<byte> Part(ReadOnlySpan<byte> span, ref int at, int size)
+    /// <summary>The queue of <paramref name="queues"/> whose UTF-8 name is <paramref name="utf8"/>, or a new string.</summary>
+    private static string QueueNamed(ReadOnlySpan<byte> utf8, IReadOnlyList<string>? queues)
     {
-        var length = size == 2 ? BinaryPrimitives.ReadUInt16BigEndian(span.Slice(at, 2)) : (int)BinaryPrimitives.ReadUInt32BigEndian(span.Slice(at, 4));
-        var part = span.Slice(at + size, length);
+        if (queues is not null)
+        {
+            foreach (var queue in queues)
+            {
+                if (queue.Length == utf8.Length && Ascii.Equals(utf8, queue))
+                {
+                    return queue;
+                }
+            }
+        }
+
+        return Encoding.UTF8.GetString(utf8);
+    }
+
+    /// <summary>A part after its big-endian length of <paramref name="size"/> bytes.</summary>
+    private static ReadOnlyMemory<byte> Part(byte[] frame, ref int at, int size)
+    {
+        var length = size == 2 ? BinaryPrimitives.ReadUInt16BigEndian(frame.AsSpan(at, 2)) : (int)BinaryPrimitives.ReadUInt32BigEndian(frame.AsSpan(at, 4));
+        var part = new ReadOnlyMemory<byte>(frame, at + size, length);
         at += size + length;
         return part;
     }

@@ -554,19 +554,14 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore, ISchedu
             args.Add(await WorkerNumberAsync().ConfigureAwait(false));
             AddIdleArgs(args, now, group);
             var all = (RedisResult[])(await RunAsync(StoreScript.Fetch, [.. group.Select(SeqKey)], args).ConfigureAwait(false))!;
-            // Six values per task, then "more" when the call held back as many tasks as it may.
-            var held = all.Length % 6 == 1;
+            // The starts' frames, then "more" when the call held back as many tasks as it may.
+            var held = all.Length > 1;
             more |= held;
-            Registered(group, all.Length < 6 && !held);
-            for (var i = 0; i + 5 < all.Length; i += 6)
+            var starts = ReadStarts((byte[])all[0]!, group);
+            Registered(group, starts.Count == 0 && !held);
+            foreach (var start in starts)
             {
-                leases.Add(new TaskLease(
-                    (string)all[i + 1]!,
-                    group[(int)(long)all[i] - 1],
-                    (int)(long)all[i + 2],
-                    (byte[])all[i + 5]!,
-                    (int)(long)all[i + 4],
-                    (long)all[i + 3]));
+                leases.Add(start.Lease);
             }
 
             if (leases.Count >= max)

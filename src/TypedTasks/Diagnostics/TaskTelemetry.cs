@@ -49,6 +49,24 @@ public static class TaskTelemetry
         { QueueTag, queue },
     };
 
+    /// <summary>Adds <paramref name="by"/> to <paramref name="counter"/>, tagged with the task and its queue, when anybody listens to it.</summary>
+    internal static void Count(Counter<long> counter, string taskName, string queue, long by = 1)
+    {
+        if (counter.Enabled)
+        {
+            counter.Add(by, Tags(taskName, queue));
+        }
+    }
+
+    /// <summary>Records <paramref name="value"/> in <paramref name="histogram"/>, tagged with the task and its queue, when anybody listens to it.</summary>
+    internal static void Record(Histogram<double> histogram, double value, string taskName, string queue)
+    {
+        if (histogram.Enabled)
+        {
+            histogram.Record(value, Tags(taskName, queue));
+        }
+    }
+
     /// <summary>Starts the producer span of an enqueue, and the trace headers to carry (null when nobody listens).</summary>
     internal static (Activity? Activity, Dictionary<string, string>? Headers) StartSend(string taskName, string queue, string? id)
     {

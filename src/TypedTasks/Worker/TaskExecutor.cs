@@ -114,11 +114,11 @@ internal sealed class TaskExecutor(
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask RunTaskAsync(TaskLease lease, TaskEnvelope envelope, TaskDescriptor task, CancellationToken hardStop)
     {
-        var tags = TaskTelemetry.Tags(envelope.TaskName, lease.Queue);
         var startedAt = time.GetUtcNow();
         var attempt = lease.Attempt;
-        TaskTelemetry.Started.Add(1, tags);
-        TaskTelemetry.QueueWait.Record(Math.Max(0, (startedAt - (envelope.Eta ?? envelope.EnqueuedAt)).TotalSeconds), tags);
+        // Tagged at each use, not kept in a local: this method's state (boxed once per run) stays small.
+        TaskTelemetry.Count(TaskTelemetry.Started, envelope.TaskName, lease.Queue);
+        TaskTelemetry.Record(TaskTelemetry.QueueWait, Math.Max(0, (startedAt - (envelope.Eta ?? envelope.EnqueuedAt)).TotalSeconds), envelope.TaskName, lease.Queue);
         using var activity = TaskTelemetry.StartProcess(envelope.TaskName, lease.Queue, lease.Id, attempt, envelope.Headers);
         var startedTicks = Stopwatch.GetTimestamp();
         var running = new RunningTask(envelope.TaskName, lease.Id, startedAt, task.Timeout, time, hardStop);
@@ -194,11 +194,11 @@ internal sealed class TaskExecutor(
         }
 
         var took = Stopwatch.GetElapsedTime(startedTicks);
-        TaskTelemetry.Duration.Record(took.TotalSeconds, tags);
+        TaskTelemetry.Record(TaskTelemetry.Duration, took.TotalSeconds, envelope.TaskName, lease.Queue);
         if (error is null)
         {
             metrics.Record(envelope.TaskName, failed: false, took);
-            TaskTelemetry.Succeeded.Add(1, tags);
+            TaskTelemetry.Count(TaskTelemetry.Succeeded, envelope.TaskName, lease.Queue);
             activity?.SetStatus(ActivityStatusCode.Ok);
             Log.Succeeded(logger, envelope.TaskName, lease.Id, took.TotalMilliseconds);
             await SettleAsync(lease, TaskCompletion.Succeeded(result), hardStop).ConfigureAwait(false);
@@ -234,13 +234,13 @@ internal sealed class TaskExecutor(
         {
             var delay = RetryPolicy.Delay(task.RetryDelay, retriesSoFar, Random.Shared.NextDouble());
             Log.Retrying(logger, error, envelope.TaskName, lease.Id, attempt, delay);
-            TaskTelemetry.Retried.Add(1, tags);
+            TaskTelemetry.Count(TaskTelemetry.Retried, envelope.TaskName, lease.Queue);
             await SettleAsync(lease, TaskCompletion.Retry(recorded, time.GetUtcNow() + delay), hardStop).ConfigureAwait(false);
         }
         else
         {
             Log.Failed(logger, error, envelope.TaskName, lease.Id, attempt);
-            TaskTelemetry.Failed.Add(1, tags);
+            TaskTelemetry.Count(TaskTelemetry.Failed, envelope.TaskName, lease.Queue);
             TaskTelemetry.DeadLettered.Add(1, new KeyValuePair<string, object?>(TaskTelemetry.QueueTag, lease.Queue));
             await SettleAsync(lease, TaskCompletion.Failed(recorded), hardStop).ConfigureAwait(false);
         }

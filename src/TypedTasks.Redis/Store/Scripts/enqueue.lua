@@ -334,7 +334,7 @@ for i = 1, r do
         ids[t + 1] = item.id
         local start = item.start
         if start then
-          -- The six values a fetch answers, with the queue's name for the index and the deadline.
+          -- A start frame, as a fetch answers its starts (docs/wire-format.md, "Start frame").
           local f = start.to.frames
           f[#f + 1] = spack('>HI4BI6', rec.attempt, rec.fence, rec.prio, start.to.deadline_n)
             .. pack2(#q.name) .. q.name .. pack2(#item.id) .. item.id .. pack4(#rec.body) .. rec.body

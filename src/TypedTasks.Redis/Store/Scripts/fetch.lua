@@ -4,8 +4,11 @@
 -- ARGV[A+3]    the fetching store's hand-off name; ARGV[A+4] its lease time (ms); ARGV[A+5] until
 --              when its idle entry stands (unix ms); ARGV[A+6] '1' when it may have idle entries
 --              on these queues (a fetch that starts a task clears them)
--- Returns      six values per started task: queue index, id, attempt, fence, priority, envelope;
---              then 'more' when the call stopped at its bound of tasks held back with room left.
+-- Returns      the started tasks as one string of start frames, the hand-off's (enqueue.lua): per
+--              task attempt, fence, priority and lease deadline, then its queue's name, its id and
+--              its envelope, each after its length; then 'more' when the call stopped at its bound
+--              of tasks held back with room left. (One string: the client reads one reply, not
+--              six per task.)
 -- A limited task (shared.lua, limits) starts only when its limits admit it; else it is held back:
 -- it moves from its pending list to its limit's held list, and the fetch goes on behind it.
 -- Cost: one EXISTS of the ten pending lists per queue; only a queue with a pending list goes on
@@ -103,13 +106,9 @@ for i = 1, #starts do
   local s = starts[i]
   local r = s.r
   start_task(s.q, s.seq, r, worker, deadline)
-  local n = #out
-  out[n + 1] = s.qi
-  out[n + 2] = id_of(s.q, s.seq, r)
-  out[n + 3] = r.attempt
-  out[n + 4] = r.fence
-  out[n + 5] = r.prio
-  out[n + 6] = r.body
+  s.id = id_of(s.q, s.seq, r)
+  out[i] = spack('>HI4BI6', mmin(r.attempt, 65535), r.fence, r.prio, tonumber(deadline))
+    .. pack2(#s.q.name) .. s.q.name .. pack2(#s.id) .. s.id .. pack4(#r.body) .. r.body
 end
 add_leases()
 for i = 1, #unreadables do
@@ -145,5 +144,6 @@ end
 flush()
 -- More tasks may be startable than this call reached (it held back as many as it may): the
 -- caller fetches again at once instead of waiting for a wake.
-if held >= HOLD_MAX and room > 0 then out[#out + 1] = 'more' end
+out = { tconcat(out) }
+if held >= HOLD_MAX and room > 0 then out[2] = 'more' end
 return out

@@ -174,30 +174,46 @@ public sealed partial class RedisTaskStore
     }
 
     /// <summary>
-    /// The starts of a hand-off message or of a fetch's answer: per task attempt, fence, priority,
-    /// deadline, then queue, id and envelope, each after its length. A queue named in
-    /// <paramref name="queues"/> is that string (not a new one per task); an envelope is a slice of
-    /// <paramref name="frame"/> (a new array per message or answer, not copied again).
+    /// The starts of a hand-off message: per task attempt, fence, priority, deadline, then queue,
+    /// id and envelope, each after its length (<see cref="ReadStart"/>).
     /// </summary>
-    private static List<HandedLease> ReadStarts(byte[] frame, IReadOnlyList<string>? queues = null)
+    private static List<HandedLease> ReadStarts(byte[] frame)
     {
         var starts = new List<HandedLease>(1);
         var at = 0;
         while (at < frame.Length)
         {
-            var head = frame.AsSpan(at, HandHead);
-            var attempt = BinaryPrimitives.ReadUInt16BigEndian(head);
-            var fence = BinaryPrimitives.ReadUInt32BigEndian(head[2..]);
-            var priority = head[6];
-            var deadline = ((long)BinaryPrimitives.ReadUInt16BigEndian(head[7..]) << 32) | BinaryPrimitives.ReadUInt32BigEndian(head[9..]);
-            at += HandHead;
-            var queue = QueueNamed(Part(frame, ref at, 2).Span, queues);
-            var id = Encoding.UTF8.GetString(Part(frame, ref at, 2).Span);
-            var envelope = Part(frame, ref at, 4);
-            starts.Add(new HandedLease(new TaskLease(id, queue, attempt, envelope, priority, fence), deadline));
+            starts.Add(ReadStart(frame, ref at));
         }
 
         return starts;
+    }
+
+    /// <summary>
+    /// The start at <paramref name="at"/> of a hand-off message or of a fetch's answer (one frame
+    /// per task). A queue named in <paramref name="queues"/> is that string (not a new one per
+    /// task). The envelope of a start alone in <paramref name="frame"/> (a new array per message or
+    /// answer) is a slice of it; one of several is copied, so that a lease holds no other task's
+    /// envelope.
+    /// </summary>
+    private static HandedLease ReadStart(byte[] frame, ref int at, IReadOnlyList<string>? queues = null)
+    {
+        var first = at == 0;
+        var head = frame.AsSpan(at, HandHead);
+        var attempt = BinaryPrimitives.ReadUInt16BigEndian(head);
+        var fence = BinaryPrimitives.ReadUInt32BigEndian(head[2..]);
+        var priority = head[6];
+        var deadline = ((long)BinaryPrimitives.ReadUInt16BigEndian(head[7..]) << 32) | BinaryPrimitives.ReadUInt32BigEndian(head[9..]);
+        at += HandHead;
+        var queue = QueueNamed(Part(frame, ref at, 2).Span, queues);
+        var id = Encoding.UTF8.GetString(Part(frame, ref at, 2).Span);
+        var envelope = Part(frame, ref at, 4);
+        if (!first || at < frame.Length)
+        {
+            envelope = envelope.ToArray();
+        }
+
+        return new HandedLease(new TaskLease(id, queue, attempt, envelope, priority, fence), deadline);
     }
 
     /// <summary>The queue of <paramref name="queues"/> whose UTF-8 name is <paramref name="utf8"/>, or a new string.</summary>

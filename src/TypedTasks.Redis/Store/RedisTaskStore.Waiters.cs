@@ -133,6 +133,7 @@ public sealed partial class RedisTaskStore
         }
 
         Span<char> chars = stackalloc char[256];
+        var messageLength = rest.Length;
         while (rest.Length >= 6)
         {
             var span = rest.Span;
@@ -150,6 +151,7 @@ public sealed partial class RedisTaskStore
 
             var idBytes = span.Slice(2, idLength);
             var record = rest.Slice(6 + idLength, recordLength);
+            var alone = 6 + idLength + recordLength == messageLength;
             rest = rest[(6 + idLength + recordLength)..];
             string? id = null;
             string? watched;
@@ -196,8 +198,10 @@ public sealed partial class RedisTaskStore
                 id ??= watched;
                 if ((waiter is not null || watched is not null) && TaskIds.TryQueueOf(id!, out var queue))
                 {
-                    // The record shares the message's bytes (a new array per message), copied no further.
-                    var final = StoreRecord.Read(id!, record);
+                    // A message of this one frame is a new array: the record keeps it. One of several
+                    // frames is copied, so that a kept record or a caller's result does not hold the
+                    // others' bytes (other tasks' results) beyond the kept frames' bound.
+                    var final = StoreRecord.Read(id!, alone ? record : record.ToArray());
                     if (watched is not null)
                     {
                         BeforeKeep?.Invoke(watched);

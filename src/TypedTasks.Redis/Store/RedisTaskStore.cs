@@ -554,14 +554,15 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore, ISchedu
             args.Add(await WorkerNumberAsync().ConfigureAwait(false));
             AddIdleArgs(args, now, group);
             var all = (RedisResult[])(await RunAsync(StoreScript.Fetch, [.. group.Select(SeqKey)], args).ConfigureAwait(false))!;
-            // The starts' frames, then "more" when the call held back as many tasks as it may.
-            var held = all.Length > 1;
+            // A start frame per task, then "more" when the call held back as many tasks as it may.
+            var held = all.Length > 0 && ((byte[])all[^1]!).Length < HandHead;
             more |= held;
-            var starts = ReadStarts((byte[])all[0]!, group);
-            Registered(group, starts.Count == 0 && !held);
-            foreach (var start in starts)
+            var count = held ? all.Length - 1 : all.Length;
+            Registered(group, count == 0 && !held);
+            for (var i = 0; i < count; i++)
             {
-                leases.Add(start.Lease);
+                var at = 0;
+                leases.Add(ReadStart((byte[])all[i]!, ref at, group).Lease);
             }
 
             if (leases.Count >= max)

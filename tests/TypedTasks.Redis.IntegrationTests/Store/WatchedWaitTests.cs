@@ -408,6 +408,61 @@ public abstract class WatchedWaitTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_result_heard_with_a_large_one_holds_only_its_own_bytes()
+    {
+        // Input: two watched tasks completed in one call (one done message of two frames), A with
+        // a 1-byte result, B with a 4 MiB one. Expected: A's result, as its wait returns it, is
+        // backed by an array of about its record's size, not by the message with B's 4 MiB
+        // (which a kept frame or a caller holding A's result would keep alive).
+        await WarmUpAsync(_store);
+        var a = await _store.EnqueueAsync("ww", New(Small(1)));
+        var b = await _store.EnqueueAsync("ww", New(Small(2)));
+        var leases = await FetchAllAsync("ww", 2);
+        using (StoreCallHold.Open())
+        {
+            _ = _worker.CompleteAsync(leases.Single(l => l.Id == a), TaskCompletion.Succeeded(new byte[] { 1 })).AsTask();
+            _ = _worker.CompleteAsync(leases.Single(l => l.Id == b), TaskCompletion.Succeeded(new byte[4 << 20])).AsTask();
+        }
+
+        var info = await _store.WaitAsync(a, Bound);
+        Assert.Equal(1, info.Result.Length);
+        Assert.True(System.Runtime.InteropServices.MemoryMarshal.TryGetArray(info.Result, out var backing));
+        Assert.True(backing.Array!.Length < 4096, $"A's 1-byte result is backed by {backing.Array.Length} B");
+        Assert.Equal(4 << 20, (await _store.WaitAsync(b, Bound)).Result.Length);
+    }
+
+    [Fact]
+    public async Task A_lease_fetched_with_a_large_envelope_holds_only_its_own()
+    {
+        // Input: a 4 MiB envelope and a small one, fetched in one call. Expected: the small
+        // lease's envelope is backed by an array of about its own size, not by the fetch's answer
+        // with the 4 MiB one (which the small task's run would keep alive); both envelopes intact.
+        var large = new byte[4 << 20];
+        Small(3).CopyTo(large, 0);
+        await _store.EnqueueAsync("wf", New(large));
+        var small = await _store.EnqueueAsync("wf", New(Small(4)));
+        var leases = await FetchAllAsync("wf", 2);
+        var lease = leases.Single(l => l.Id == small);
+        Assert.Equal(Small(4), lease.Envelope.ToArray());
+        Assert.True(System.Runtime.InteropServices.MemoryMarshal.TryGetArray(lease.Envelope, out var backing));
+        Assert.True(backing.Array!.Length < 4096, $"the small lease's envelope is backed by {backing.Array.Length} B");
+        Assert.Equal(large, leases.Single(l => l.Id != small).Envelope.ToArray());
+    }
+
+    /// <summary>Fetches until <paramref name="count"/> leases of the queue are held.</summary>
+    private async Task<List<TaskLease>> FetchAllAsync(string queue, int count)
+    {
+        using var cts = new CancellationTokenSource(Bound);
+        var leases = new List<TaskLease>();
+        while (leases.Count < count)
+        {
+            leases.AddRange(await _worker.FetchAsync([queue], count - leases.Count, cts.Token));
+        }
+
+        return leases;
+    }
+
+    [Fact]
     public async Task Two_waits_on_one_task_each_continue_without_waiting_for_the_other()
     {
         // Input: two waits on one watched task; each, once it has the outcome, blocks (as

@@ -4,11 +4,11 @@
 -- ARGV[A+3]    the fetching store's hand-off name; ARGV[A+4] its lease time (ms); ARGV[A+5] until
 --              when its idle entry stands (unix ms); ARGV[A+6] '1' when it may have idle entries
 --              on these queues (a fetch that starts a task clears them)
--- Returns      the started tasks as one string of start frames, the hand-off's (enqueue.lua): per
---              task attempt, fence, priority and lease deadline, then its queue's name, its id and
---              its envelope, each after its length; then 'more' when the call stopped at its bound
---              of tasks held back with room left. (One string: the client reads one reply, not
---              six per task.)
+-- Returns      a start frame per started task, the hand-off's (enqueue.lua): attempt, fence,
+--              priority and lease deadline, then its queue's name, its id and its envelope, each
+--              after its length; then 'more' when the call stopped at its bound of tasks held back
+--              with room left. (One value per task, not six; one each, so that no reply holds
+--              every envelope of the call in one string.)
 -- A limited task (shared.lua, limits) starts only when its limits admit it; else it is held back:
 -- it moves from its pending list to its limit's held list, and the fetch goes on behind it.
 -- Cost: one EXISTS of the ten pending lists per queue; only a queue with a pending list goes on
@@ -144,6 +144,5 @@ end
 flush()
 -- More tasks may be startable than this call reached (it held back as many as it may): the
 -- caller fetches again at once instead of waiting for a wake.
-out = { tconcat(out) }
-if held >= HOLD_MAX and room > 0 then out[2] = 'more' end
+if held >= HOLD_MAX and room > 0 then out[#out + 1] = 'more' end
 return out

@@ -40,14 +40,14 @@ public abstract class HandOffTests : IAsyncLifetime
     }
 
     /// <summary>A store on a connection of its own; the connection is returned too, to break it.</summary>
-    private async Task<(RedisTaskStore Store, ConnectionMultiplexer Connection)> OpenAsync(TimeSpan? idleFetch = null, TimeSpan? lease = null)
+    private async Task<(RedisTaskStore Store, ConnectionMultiplexer Connection)> OpenAsync(TimeSpan? idleFetch = null, TimeSpan? lease = null, TimeSpan? heartbeat = null)
     {
         var connection = await ConnectionMultiplexer.ConnectAsync(Endpoint);
         var options = new RedisTransportOptions
         {
             KeyPrefix = _prefix,
             IdleFetchInterval = idleFetch ?? TimeSpan.FromMinutes(1),
-            HeartbeatInterval = TimeSpan.FromMilliseconds(200),
+            HeartbeatInterval = heartbeat ?? TimeSpan.FromMilliseconds(200),
             LeaseDuration = lease,
         };
         var store = new RedisTaskStore(connection, options);
@@ -112,8 +112,10 @@ public abstract class HandOffTests : IAsyncLifetime
         // enqueue of four tasks, priorities 0, 5, 9, 5. Expected: the 9 and the first 5 are
         // started for the worker (what its fetch would have taken), the 0 and the second 5 stay
         // Pending; its next fetch returns the two handed ones with no look, the one after that the
-        // second 5, then the 0: nothing overtakes what a fetch would have taken first.
-        var (worker, _) = await OpenAsync(idleFetch: TimeSpan.FromMilliseconds(100));
+        // second 5, then the 0: nothing overtakes what a fetch would have taken first. (The idle
+        // entry stands 2.1 s, its idle fetch interval plus its heartbeat interval: longer than a
+        // fresh producer's first call takes on a loaded machine.)
+        var (worker, _) = await OpenAsync(idleFetch: TimeSpan.FromMilliseconds(100), heartbeat: TimeSpan.FromSeconds(2));
         var (producer, _) = await OpenAsync();
         await LookEmptyAsync(worker, "p", 2);
 
@@ -213,8 +215,10 @@ public abstract class HandOffTests : IAsyncLifetime
         // Input: a worker registered idle with room 4 on an empty queue; a task due in a minute, then
         // (the queue still has nothing pending) a limited task. Expected: Scheduled and Pending
         // respectively, the worker's entry keeps its room; a plain task after them is not handed
-        // either (the limited one is pending).
-        var (worker, _) = await OpenAsync(idleFetch: TimeSpan.FromMilliseconds(100));
+        // either (the limited one is pending). The worker's entry stands 5.1 s (its idle fetch
+        // interval plus its heartbeat interval), longer than the test's calls take on a loaded
+        // machine: an entry that lapsed meanwhile would be removed, and prove nothing.
+        var (worker, _) = await OpenAsync(idleFetch: TimeSpan.FromMilliseconds(100), heartbeat: TimeSpan.FromSeconds(5));
         var (producer, _) = await OpenAsync();
         await LookEmptyAsync(worker, "d", 4);
         var entry = (string)(await _admin.GetDatabase().HashGetAllAsync(IdleKey("d"))).Single().Value!;
@@ -269,8 +273,9 @@ public abstract class HandOffTests : IAsyncLifetime
         // Input: a worker whose fetch returned empty (registered idle, room 4) and that does not
         // fetch again; two tasks enqueued (handed to it, kept by its store); then it leaves.
         // Expected: both are Pending again (released: attempt not counted), its idle entry is
-        // gone; another worker fetches them (attempt 1) and each runs once.
-        var (leaving, _) = await OpenAsync(idleFetch: TimeSpan.FromMilliseconds(100));
+        // gone; another worker fetches them (attempt 1) and each runs once. (Its idle entry stands
+        // 2.1 s, longer than a fresh producer's first call takes on a loaded machine.)
+        var (leaving, _) = await OpenAsync(idleFetch: TimeSpan.FromMilliseconds(100), heartbeat: TimeSpan.FromSeconds(2));
         var (other, _) = await OpenAsync(idleFetch: TimeSpan.FromMilliseconds(100));
         var (producer, _) = await OpenAsync();
         await LookEmptyAsync(leaving, "s", 4);

@@ -887,6 +887,21 @@ public abstract class RedisTaskStoreTests : IAsyncLifetime
         Assert.Equal(0, await Raw.SortedSetLengthAsync(K("sb", "sending")));
     }
 
+    /// <summary>
+    /// A workflow member (chosen id <paramref name="chosen"/>, linked by <paramref name="link"/>)
+    /// enqueued on <paramref name="queue"/> and succeeded with 42 by a worker that stops right after
+    /// the settle: its delivery stays in the queue's outbox. Returns its id.
+    /// </summary>
+    private async Task<string> SucceedWithDeliveryLeftAsync(string queue, string chosen, WorkflowLink link)
+    {
+        await using var worker = Open();
+        worker.SkipFollowUps = true;
+        var id = await worker.EnqueueAsync(queue, New(Small(), chosen: chosen) with { Link = link });
+        var lease = Assert.Single(await worker.FetchAsync([queue], 1, CancellationToken.None));
+        Assert.True(await worker.CompleteAsync(lease, TaskCompletion.Succeeded(new byte[] { 0x2a })));
+        return id;
+    }
+
     [Fact]
     public async Task A_member_of_an_unsealed_join_that_ended_and_is_gone_with_its_delivery_in_its_outbox_counts_with_its_outcome()
     {
@@ -897,12 +912,8 @@ public abstract class RedisTaskStoreTests : IAsyncLifetime
         // ends Succeeded with [42], not failed as never stored.
         await using var sender = Open();
         sender.SendGrace = TimeSpan.FromMilliseconds(1);
-        await using var worker = Open();
-        worker.SkipFollowUps = true;
         await sender.CreateJoinsAsync([GroupJoin("fd", "wfx.1", "wfx", JoinMode.All, "wfx.0@fm")]);
-        var id = await worker.EnqueueAsync("fm", New(Small(), chosen: "wfx.0") with { Link = new WorkflowLink("fd", "wfx.1", 0) });
-        var lease = Assert.Single(await worker.FetchAsync(["fm"], 1, CancellationToken.None));
-        Assert.True(await worker.CompleteAsync(lease, TaskCompletion.Succeeded(new byte[] { 0x2a })));
+        var id = await SucceedWithDeliveryLeftAsync("fm", "wfx.0", new WorkflowLink("fd", "wfx.1", 0));
         Assert.Equal(1, await Raw.HashLengthAsync(K("fm", "outbox")));
         Assert.Equal(1, await sender.DeleteAsync([id]));
         await Task.Delay(20);
@@ -925,14 +936,10 @@ public abstract class RedisTaskStoreTests : IAsyncLifetime
         // wb's entry in the outbox of "om", uncounted.
         await using var sender = Open();
         sender.SendGrace = TimeSpan.FromMilliseconds(1);
-        await using var worker = Open();
-        worker.SkipFollowUps = true;
         var wb = GroupJoin("ob", "wb.1", "wb", JoinMode.All, "wb.0@om");
         await sender.CreateJoinsAsync([wb]);
-        await sender.EnqueueManyAsync("om", [New(Small(), chosen: "wb.0") with { Link = new WorkflowLink("ob", "wb.1", 0) }]);
         await sender.SealJoinsAsync([wb]);
-        var lease = Assert.Single(await worker.FetchAsync(["om"], 1, CancellationToken.None));
-        Assert.True(await worker.CompleteAsync(lease, TaskCompletion.Succeeded(new byte[] { 0x2a })));
+        await SucceedWithDeliveryLeftAsync("om", "wb.0", new WorkflowLink("ob", "wb.1", 0));
         await Raw.HashSetAsync(K("ob", "id:wb.1"), "x", "y");
         await sender.CreateJoinsAsync([GroupJoin("ow", "ww.1", "ww", JoinMode.All, "ww.0@om")]);
         await Task.Delay(20);

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using System.Threading.Tasks;
 using MessagePack;
@@ -112,8 +113,7 @@ public abstract partial class TaskStoreConformance
     public async Task A_member_that_ends_again_after_a_requeue_counts_once_and_AllSettled_gets_every_outcome()
     {
         var store = await StoreAsync();
-        var (join, successorId) = await JoinAsync(store, "wfb", JoinMode.Settled, 2);
-        var ids = await store.EnqueueManyAsync(Queue, [Member("wfb", 0), Member("wfb", 1)]);
+        var (join, successorId, ids) = await JoinWithMembersAsync(store, "wfb", JoinMode.Settled, 2);
 
         var first = await FetchOneAsync(store, Queue);
         Assert.True(await store.CompleteAsync(first, TaskCompletion.Failed(new TaskError("Boom", "first run failed", null))));
@@ -149,8 +149,7 @@ public abstract partial class TaskStoreConformance
     public async Task A_failed_member_ends_the_join_at_once_cancels_the_members_not_started_and_the_successor_names_it()
     {
         var store = await StoreAsync();
-        var (join, successorId) = await JoinAsync(store, "wfc", JoinMode.All, 3);
-        var ids = await store.EnqueueManyAsync(Queue, [Member("wfc", 0), Member("wfc", 1), Member("wfc", 2)]);
+        var (join, successorId, ids) = await JoinWithMembersAsync(store, "wfc", JoinMode.All, 3);
         var lease = await FetchOneAsync(store, Queue);
         var waiting = store.WaitAsync(successorId, Bound).AsTask();
         Assert.False(waiting.IsCompleted);
@@ -176,8 +175,7 @@ public abstract partial class TaskStoreConformance
         // and names the member; the other members are canceled); a Settled join counts it and goes on.
         var store = await StoreAsync();
         var key = "wfd" + (int)mode;
-        var (join, successorId) = await JoinAsync(store, key, mode, 3);
-        var ids = await store.EnqueueManyAsync(Queue, [Member(key, 0), Member(key, 1), Member(key, 2)]);
+        var (join, successorId, ids) = await JoinWithMembersAsync(store, key, mode, 3);
 
         Assert.Equal(1, await store.DeleteAsync([ids[1]]));
 
@@ -207,8 +205,7 @@ public abstract partial class TaskStoreConformance
         // successor with every outcome canceled.
         var store = await StoreAsync();
         var key = "wfp" + (int)mode;
-        var (join, successorId) = await JoinAsync(store, key, mode, 3);
-        var ids = await store.EnqueueManyAsync(Queue, [Member(key, 0), Member(key, 1), Member(key, 2)]);
+        var (join, successorId, ids) = await JoinWithMembersAsync(store, key, mode, 3);
 
         Assert.Equal(3, await store.PurgeAsync(Queue, 10));
 
@@ -295,6 +292,14 @@ public abstract partial class TaskStoreConformance
         join = shape?.Invoke(join) ?? join;
         await ((IWorkflowStore)store).CreateJoinsAsync([join]);
         return (join, join.Key + "@" + NextQueue);
+    }
+
+    /// <summary>A join (<see cref="JoinAsync"/>) and its <paramref name="members"/> members, all enqueued pending in one call.</summary>
+    private static async Task<(WorkflowJoin Join, string SuccessorId, IReadOnlyList<string> Ids)> JoinWithMembersAsync(ITaskStore store, string wf, JoinMode mode, int members)
+    {
+        var (join, successorId) = await JoinAsync(store, wf, mode, members);
+        var ids = await store.EnqueueManyAsync(Queue, [.. Enumerable.Range(0, members).Select(i => Member(wf, i))]);
+        return (join, successorId, ids);
     }
 
     /// <summary>The envelope of <c>conformance.next(nil, "cm")</c> and the offset of its open argument.</summary>

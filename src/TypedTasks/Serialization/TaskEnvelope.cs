@@ -188,6 +188,13 @@ internal sealed class TaskEnvelope
                 id = ReadRequiredString(ref reader, "id");
             }
 
+            if (reader.NextMessagePackType == MessagePackType.Integer)
+            {
+                // A store that keeps long names once per queue gives the envelope back with the name
+                // in place; a number here is one it could no longer find (docs/redis-layout.md).
+                throw new InvalidEnvelopeException($"malformed envelope: the task is name number {reader.ReadInt64()} of its queue's name table, which does not hold it");
+            }
+
             var task = ReadRequiredString(ref reader, "task");
             if (version == LegacyVersion)
             {

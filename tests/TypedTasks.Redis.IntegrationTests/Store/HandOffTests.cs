@@ -106,6 +106,27 @@ public abstract class HandOffTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_task_with_a_long_name_handed_to_an_idle_worker_arrives_whole()
+    {
+        // Input: a worker waiting in a fetch of an empty queue, then one task whose 32-byte name
+        // the queue's name table keeps (its record holds the number). Expected: the handed start
+        // carries the envelope byte for byte as sent, name and all.
+        var (worker, _) = await OpenAsync();
+        var (producer, _) = await OpenAsync();
+        using var cts = new CancellationTokenSource(Bound);
+        var fetching = worker.FetchAsync(["hl"], 4, cts.Token).AsTask();
+        await IdleAsync("hl");
+
+        var envelope = Named("Shop.Billing.Invoices.ChargeCard");
+        var id = await producer.EnqueueAsync("hl", New(envelope));
+        var lease = Assert.Single(await fetching.WaitAsync(Bound));
+        Assert.Equal(id, lease.Id);
+        Assert.Equal(envelope, lease.Envelope.ToArray());
+        Assert.Equal("1", (string?)await _admin.GetDatabase().HashGetAsync(Key(_prefix, "hl", "names"), "=Shop.Billing.Invoices.ChargeCard"));
+        await SucceedAsync(worker, lease);
+    }
+
+    [Fact]
     public async Task An_enqueue_hands_at_most_the_room_an_idle_worker_has_the_highest_priority_first_and_the_rest_waits_pending()
     {
         // Input: a worker registered idle with room 2 (an empty look with room 2), then one

@@ -18,33 +18,10 @@ namespace TypedTasks.Redis.IntegrationTests.Store;
 /// bound on tasks held back per fetch, keys of another Redis type where the limit scripts write,
 /// and the keys a limit leaves behind.
 /// </summary>
-public abstract class RedisLimitTests : IAsyncLifetime
+public abstract class RedisLimitTests() : OneStoreTests("lt")
 {
-    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
-    private readonly string _prefix = "lt" + Guid.NewGuid().ToString("N")[..8];
-    private ConnectionMultiplexer _connection = null!;
-    private RedisTaskStore _store = null!;
-
-    protected abstract string Endpoint { get; }
-
-    private IDatabase Raw => _connection.GetDatabase();
-
-    public async Task InitializeAsync()
-    {
-        _connection = await ConnectionMultiplexer.ConnectAsync(Endpoint);
-        _store = new RedisTaskStore(_connection, new RedisTransportOptions { KeyPrefix = _prefix, IdleFetchInterval = TimeSpan.FromMilliseconds(300) }, TimeSpan.FromMinutes(10));
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _store.DisposeAsync();
-        await _connection.DisposeAsync();
-    }
-
     private static TaskToEnqueue Limited(string key, int count, TimeSpan? per = null, int priority = 0)
         => New(priority: priority) with { Limits = [new TaskLimit(key, count, per)] };
-
-    private RedisKey K(string queue, string suffix) => Key(_prefix, queue, suffix);
 
     [Fact]
     public async Task A_concurrency_limit_holds_back_what_it_has_no_room_for_and_lets_the_oldest_go_when_a_run_ends()
@@ -52,41 +29,41 @@ public abstract class RedisLimitTests : IAsyncLifetime
         var ids = new List<string>();
         for (var i = 0; i < 5; i++)
         {
-            ids.Add(await _store.EnqueueAsync("q", Limited("Import", 2, priority: 3)));
+            ids.Add(await Store.EnqueueAsync("q", Limited("Import", 2, priority: 3)));
         }
 
-        var first = await _store.FetchAsync(["q"], 10, CancellationToken.None);
+        var first = await Store.FetchAsync(["q"], 10, CancellationToken.None);
         Assert.Equal(ids[..2], first.Select(l => l.Id));
-        var counts = await _store.CountAsync("q");
+        var counts = await Store.CountAsync("q");
         Assert.Equal((3L, 3L, 2L), (counts.Pending, counts.Held, counts.Started));
 
         // The record keeps the limits beside the envelope: readers see the priority and envelope as sent.
-        var held = await _store.GetStoredAsync(ids[2]);
+        var held = await Store.GetStoredAsync(ids[2]);
         Assert.Equal((TaskState.Pending, 3), (held!.Info.State, held.Priority));
         Assert.Equal(Envelope("Add").Length, held.Envelope.Length);
-        Assert.Equal(ids[2..], (await _store.ListHeldAsync("q", new TaskLimit("Import", 2), 0, 10)).Select(t => t.Info.Id));
-        var limit = Assert.Single(await _store.GetLimitsAsync("q", 10));
+        Assert.Equal(ids[2..], (await Store.ListHeldAsync("q", new TaskLimit("Import", 2), 0, 10)).Select(t => t.Info.Id));
+        var limit = Assert.Single(await Store.GetLimitsAsync("q", 10));
         Assert.Equal(new StoredLimit("Import", 2, null, 2, 3), limit);
 
-        Assert.True(await _store.CompleteAsync(first[0], TaskCompletion.Succeeded(new byte[] { 1 })));
-        var third = Assert.Single(await _store.FetchAsync(["q"], 10, CancellationToken.None));
+        Assert.True(await Store.CompleteAsync(first[0], TaskCompletion.Succeeded(new byte[] { 1 })));
+        var third = Assert.Single(await Store.FetchAsync(["q"], 10, CancellationToken.None));
         Assert.Equal(ids[2], third.Id);
 
         // A failed run gives its slot back too; when every run has ended, nothing of the limit is left in Redis.
-        Assert.True(await _store.CompleteAsync(first[1], TaskCompletion.Failed(new TaskError("E", "m", null))));
+        Assert.True(await Store.CompleteAsync(first[1], TaskCompletion.Failed(new TaskError("E", "m", null))));
         var fourth = await FetchOneAsync();
         Assert.Equal(ids[3], fourth.Id);
-        Assert.Empty(await _store.FetchAsync(["q"], 10, CancellationToken.None));
-        Assert.True(await _store.CompleteAsync(third, TaskCompletion.Succeeded(new byte[] { 1 })));
+        Assert.Empty(await Store.FetchAsync(["q"], 10, CancellationToken.None));
+        Assert.True(await Store.CompleteAsync(third, TaskCompletion.Succeeded(new byte[] { 1 })));
         var fifth = await FetchOneAsync();
         Assert.Equal(ids[4], fifth.Id);
-        Assert.True(await _store.CompleteAsync(fourth, TaskCompletion.Succeeded(new byte[] { 1 })));
-        Assert.True(await _store.CompleteAsync(fifth, TaskCompletion.Succeeded(new byte[] { 1 })));
+        Assert.True(await Store.CompleteAsync(fourth, TaskCompletion.Succeeded(new byte[] { 1 })));
+        Assert.True(await Store.CompleteAsync(fifth, TaskCompletion.Succeeded(new byte[] { 1 })));
 
-        Assert.Empty(await _store.GetLimitsAsync("q", 10));
+        Assert.Empty(await Store.GetLimitsAsync("q", 10));
         Assert.False(await Raw.KeyExistsAsync(K("q", "lc:Import")));
         Assert.False(await Raw.KeyExistsAsync(K("q", "lh:c:Import")));
-        Assert.Equal(0, (await _store.CountAsync("q")).Held);
+        Assert.Equal(0, (await Store.CountAsync("q")).Held);
     }
 
     [Fact]
@@ -98,14 +75,14 @@ public abstract class RedisLimitTests : IAsyncLifetime
         // envelope gives); the limits in use show the whole keys.
         var envelope = VersionTwo(30);
         var name = TypedTasks.Serialization.TaskEnvelope.TryReadTaskName(envelope)!;
-        var whole = await _store.EnqueueAsync("q", New(envelope) with { Limits = [new TaskLimit(name, 1)] });
-        var keyed = await _store.EnqueueAsync("q", New(envelope) with { Limits = [new TaskLimit(name + "|tenant=7", 1)] });
+        var whole = await Store.EnqueueAsync("q", New(envelope) with { Limits = [new TaskLimit(name, 1)] });
+        var keyed = await Store.EnqueueAsync("q", New(envelope) with { Limits = [new TaskLimit(name + "|tenant=7", 1)] });
 
         Assert.NotEqual("x", (string?)await Raw.HashGetAsync(K("q", "t:0"), whole.Split('-', '@')[1]));
-        Assert.Equal([whole, keyed], (await _store.FetchAsync(["q"], 10, CancellationToken.None)).Select(l => l.Id));
+        Assert.Equal([whole, keyed], (await Store.FetchAsync(["q"], 10, CancellationToken.None)).Select(l => l.Id));
         Assert.Equal(
             [new StoredLimit(name, 1, null, 1, 0), new StoredLimit(name + "|tenant=7", 1, null, 1, 0)],
-            await _store.GetLimitsAsync("q", 10));
+            await Store.GetLimitsAsync("q", 10));
     }
 
     [Fact]
@@ -117,19 +94,19 @@ public abstract class RedisLimitTests : IAsyncLifetime
         var ids = new List<string>();
         for (var i = 0; i < 7; i++)
         {
-            ids.Add(await _store.EnqueueAsync("q", Limited("Import", 2)));
+            ids.Add(await Store.EnqueueAsync("q", Limited("Import", 2)));
         }
 
-        var running = await _store.FetchAsync(["q"], 7, CancellationToken.None);
+        var running = await Store.FetchAsync(["q"], 7, CancellationToken.None);
         Assert.Equal(ids[..2], running.Select(l => l.Id));
         foreach (var lease in running)
         {
-            Assert.True(await _store.CompleteAsync(lease, TaskCompletion.Succeeded(new byte[] { 1 })));
+            Assert.True(await Store.CompleteAsync(lease, TaskCompletion.Succeeded(new byte[] { 1 })));
         }
 
-        var next = await _store.FetchAsync(["q"], 3, CancellationToken.None);
+        var next = await Store.FetchAsync(["q"], 3, CancellationToken.None);
         Assert.Equal(ids[2..4].Order(), next.Select(l => l.Id).Order());
-        Assert.Equal(ids[4..], (await _store.ListHeldAsync("q", new TaskLimit("Import", 2), 0, 10)).Select(t => t.Info.Id));
+        Assert.Equal(ids[4..], (await Store.ListHeldAsync("q", new TaskLimit("Import", 2), 0, 10)).Select(t => t.Info.Id));
     }
 
     [Fact]
@@ -138,17 +115,17 @@ public abstract class RedisLimitTests : IAsyncLifetime
         // Input: a limited task started, then canceled (its worker has not settled it), then deleted
         // and requeued. Expected: both skip it (it still runs and counts), and once its worker settles
         // it nothing of its limit is left.
-        var id = await _store.EnqueueAsync("q", Limited("Import|tenant=\"acme\"", 5));
-        var lease = Assert.Single(await _store.FetchAsync(["q"], 1, CancellationToken.None));
-        Assert.True(await _store.CancelAsync(id));
+        var id = await Store.EnqueueAsync("q", Limited("Import|tenant=\"acme\"", 5));
+        var lease = Assert.Single(await Store.FetchAsync(["q"], 1, CancellationToken.None));
+        Assert.True(await Store.CancelAsync(id));
 
-        Assert.Equal(0, await _store.DeleteAsync([id]));
-        Assert.Equal(0, await _store.RequeueAsync([id]));
-        Assert.Equal(1, Assert.Single(await _store.GetLimitsAsync("q", 10)).Active);
+        Assert.Equal(0, await Store.DeleteAsync([id]));
+        Assert.Equal(0, await Store.RequeueAsync([id]));
+        Assert.Equal(1, Assert.Single(await Store.GetLimitsAsync("q", 10)).Active);
 
-        Assert.True(await _store.CompleteAsync(lease, TaskCompletion.Canceled()));
-        Assert.Empty(await _store.GetLimitsAsync("q", 10));
-        Assert.Equal(1, await _store.DeleteAsync([id]));
+        Assert.True(await Store.CompleteAsync(lease, TaskCompletion.Canceled()));
+        Assert.Empty(await Store.GetLimitsAsync("q", 10));
+        Assert.Equal(1, await Store.DeleteAsync([id]));
     }
 
     [Fact]
@@ -160,12 +137,12 @@ public abstract class RedisLimitTests : IAsyncLifetime
             busy.Add(Limited("Busy", 1));
         }
 
-        var busyIds = await _store.EnqueueManyAsync("q", busy);
-        var free = await _store.EnqueueAsync("q", New());
+        var busyIds = await Store.EnqueueManyAsync("q", busy);
+        var free = await Store.EnqueueAsync("q", New());
 
-        var leases = await _store.FetchAsync(["q"], 10, CancellationToken.None);
+        var leases = await Store.FetchAsync(["q"], 10, CancellationToken.None);
         Assert.Equal([busyIds[0], free], leases.Select(l => l.Id));
-        var counts = await _store.CountAsync("q");
+        var counts = await Store.CountAsync("q");
         Assert.Equal((599L, 599L), (counts.Pending, counts.Held));
     }
 
@@ -176,7 +153,7 @@ public abstract class RedisLimitTests : IAsyncLifetime
         var ids = new List<string>();
         for (var i = 0; i < 7; i++)
         {
-            ids.Add(await _store.EnqueueAsync("q", Limited("Mail", 3, per)));
+            ids.Add(await Store.EnqueueAsync("q", Limited("Mail", 3, per)));
         }
 
         var started = new List<(string Id, DateTimeOffset At)>();
@@ -185,13 +162,13 @@ public abstract class RedisLimitTests : IAsyncLifetime
         while (started.Count < 7)
         {
             cts.Token.ThrowIfCancellationRequested();
-            var promoted = await _store.PromoteDueAsync(["q"]);
-            var leases = await _store.FetchAsync(["q"], 10, cts.Token);
+            var promoted = await Store.PromoteDueAsync(["q"]);
+            var leases = await Store.FetchAsync(["q"], 10, cts.Token);
             foreach (var lease in leases)
             {
-                var info = await _store.GetAsync(lease.Id);
+                var info = await Store.GetAsync(lease.Id);
                 started.Add((lease.Id, info!.UpdatedAt));
-                Assert.True(await _store.CompleteAsync(lease, TaskCompletion.Succeeded(new byte[] { 1 })));
+                Assert.True(await Store.CompleteAsync(lease, TaskCompletion.Succeeded(new byte[] { 1 })));
             }
 
             if (started.Count == 3 && promoted is { } next)
@@ -214,12 +191,12 @@ public abstract class RedisLimitTests : IAsyncLifetime
     {
         await Raw.StringSetAsync(K("q", "lh:c:Broken"), "someone else's");
         await Raw.StringSetAsync(K("q", "lc:Broken"), "someone else's");
-        var broken = await _store.EnqueueAsync("q", Limited("Broken", 1));
-        var fine = await _store.EnqueueAsync("q", Limited("Fine", 1));
+        var broken = await Store.EnqueueAsync("q", Limited("Broken", 1));
+        var fine = await Store.EnqueueAsync("q", Limited("Fine", 1));
 
-        var lease = Assert.Single(await _store.FetchAsync(["q"], 10, CancellationToken.None));
+        var lease = Assert.Single(await Store.FetchAsync(["q"], 10, CancellationToken.None));
         Assert.Equal(fine, lease.Id);
-        var failed = await _store.GetAsync(broken);
+        var failed = await Store.GetAsync(broken);
         Assert.Equal(TaskState.Failed, failed!.State);
         Assert.Contains("WRONGTYPE", failed.Error!.Message, StringComparison.Ordinal);
         Assert.Equal("someone else's", (string?)await Raw.StringGetAsync(K("q", "lh:c:Broken")));
@@ -235,45 +212,45 @@ public abstract class RedisLimitTests : IAsyncLifetime
         // plain task's lease while its record stayed Pending. Once the link is mended the plain
         // task starts and the member ends Failed with the reason.
         await Raw.StringSetAsync(K("q", "lc:Broken"), "someone else's");
-        var fine = await _store.EnqueueAsync("q", New());
-        await _store.EnqueueAsync("q", Limited("Broken", 1) with { ChosenId = "m-1", Link = new WorkflowLink("q", "J", 0) });
+        var fine = await Store.EnqueueAsync("q", New());
+        await Store.EnqueueAsync("q", Limited("Broken", 1) with { ChosenId = "m-1", Link = new WorkflowLink("q", "J", 0) });
         await Raw.KeyDeleteAsync(K("q", "link"));
         await Raw.StringSetAsync(K("q", "link"), "someone else's");
 
-        var error = await Assert.ThrowsAsync<InvalidDataException>(() => _store.FetchAsync(["q"], 10, CancellationToken.None).AsTask());
-        Assert.Contains($"{_prefix}:{{q}}:link holds a string", error.Message, StringComparison.Ordinal);
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => Store.FetchAsync(["q"], 10, CancellationToken.None).AsTask());
+        Assert.Contains($"{Prefix}:{{q}}:link holds a string", error.Message, StringComparison.Ordinal);
         Assert.Equal(0, await Raw.SortedSetLengthAsync(K("q", "leases")));
-        Assert.Equal((TaskState.Pending, TaskState.Pending), ((await _store.GetAsync(fine))!.State, (await _store.GetAsync("m-1@q"))!.State));
+        Assert.Equal((TaskState.Pending, TaskState.Pending), ((await Store.GetAsync(fine))!.State, (await Store.GetAsync("m-1@q"))!.State));
 
         await Raw.KeyDeleteAsync(K("q", "link"));
-        Assert.Equal(fine, Assert.Single(await _store.FetchAsync(["q"], 10, CancellationToken.None)).Id);
-        Assert.Equal(TaskState.Failed, (await _store.GetAsync("m-1@q"))!.State);
+        Assert.Equal(fine, Assert.Single(await Store.FetchAsync(["q"], 10, CancellationToken.None)).Id);
+        Assert.Equal(TaskState.Failed, (await Store.GetAsync("m-1@q"))!.State);
     }
 
     [Fact]
     public async Task A_held_task_whose_pending_list_holds_another_type_stays_held_when_a_slot_frees_and_goes_once_it_is_mended()
     {
-        var running = await _store.EnqueueAsync("q", Limited("Import", 1, priority: 5));
-        var held = await _store.EnqueueAsync("q", Limited("Import", 1, priority: 5));
-        var lease = Assert.Single(await _store.FetchAsync(["q"], 10, CancellationToken.None));
+        var running = await Store.EnqueueAsync("q", Limited("Import", 1, priority: 5));
+        var held = await Store.EnqueueAsync("q", Limited("Import", 1, priority: 5));
+        var lease = Assert.Single(await Store.FetchAsync(["q"], 10, CancellationToken.None));
         Assert.Equal(running, lease.Id);
-        Assert.Equal(1, (await _store.CountAsync("q")).Held);
+        Assert.Equal(1, (await Store.CountAsync("q")).Held);
 
         await Raw.StringSetAsync(K("q", "pending:5"), "in the way");
-        Assert.True(await _store.CompleteAsync(lease, TaskCompletion.Succeeded(new byte[] { 1 })));
-        Assert.Equal(held, Assert.Single(await _store.ListHeldAsync("q", new TaskLimit("Import", 1), 0, 10)).Info.Id);
+        Assert.True(await Store.CompleteAsync(lease, TaskCompletion.Succeeded(new byte[] { 1 })));
+        Assert.Equal(held, Assert.Single(await Store.ListHeldAsync("q", new TaskLimit("Import", 1), 0, 10)).Info.Id);
 
         // Mended: the limit's periodic look lets it go.
         await Raw.KeyDeleteAsync(K("q", "pending:5"));
         await Raw.SortedSetAddAsync(K("q", "gates"), "c:Import", 0);
-        await _store.PromoteDueAsync(["q"]);
+        await Store.PromoteDueAsync(["q"]);
         Assert.Equal(held, (await FetchOneAsync()).Id);
     }
 
     [Fact]
     public async Task A_recovered_lease_gives_its_slot_back_and_a_held_task_cancels_out_of_its_held_list()
     {
-        await using var store = new RedisTaskStore(_connection, new RedisTransportOptions { KeyPrefix = _prefix, IdleFetchInterval = TimeSpan.FromMilliseconds(300), LeaseDuration = TimeSpan.FromMilliseconds(300), HeartbeatInterval = TimeSpan.FromMilliseconds(100), WorkerTimeout = TimeSpan.FromMilliseconds(300) }, TimeSpan.FromMinutes(10));
+        await using var store = new RedisTaskStore(Connection, new RedisTransportOptions { KeyPrefix = Prefix, IdleFetchInterval = TimeSpan.FromMilliseconds(300), LeaseDuration = TimeSpan.FromMilliseconds(300), HeartbeatInterval = TimeSpan.FromMilliseconds(100), WorkerTimeout = TimeSpan.FromMilliseconds(300) }, TimeSpan.FromMinutes(10));
         var lost = await store.EnqueueAsync("q", Limited("Import", 1));
         var canceled = await store.EnqueueAsync("q", Limited("Import", 1));
         var next = await store.EnqueueAsync("q", Limited("Import", 1));
@@ -296,7 +273,7 @@ public abstract class RedisLimitTests : IAsyncLifetime
         using var cts = new CancellationTokenSource(Bound);
         while (true)
         {
-            var leases = await _store.FetchAsync(["q"], 1, cts.Token);
+            var leases = await Store.FetchAsync(["q"], 1, cts.Token);
             if (leases.Count == 1)
             {
                 return leases[0];

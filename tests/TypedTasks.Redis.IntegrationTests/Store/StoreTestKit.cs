@@ -37,25 +37,43 @@ internal static class StoreTestKit
     public static byte[] Small(int argument = 1) => [0x92, 0xa3, (byte)'A', (byte)'d', (byte)'d', 0x91, (byte)(argument & 0x7f)];
 
     /// <summary>
-    /// A version-2 envelope of <paramref name="length"/> bytes (a task name padded to fit, one
-    /// integer argument): 40 bytes make a pending record of 62, inline, as a typical small task's.
+    /// A version-2 envelope of <paramref name="length"/> bytes (at least 27; 33 gives 32) of task
+    /// <c>Orders.Add</c>, with the argument and a string argument padded to fit: 40 bytes make a
+    /// pending record of 62, inline, as a typical small task's. (The length is in the arguments: a
+    /// long name would be kept in the queue's name table, leaving the record short.)
     /// </summary>
     public static byte[] VersionTwo(int length = 40, int argument = 1)
     {
-        // array(7), 2, name (a 1-byte header up to 31 bytes, else 2), ms (9 bytes), nil, nil, nil, [argument]: 17 bytes and the name.
-        var nameLength = length - 17 > 31 ? length - 18 : length - 17;
-        var name = "Orders.Add".PadRight(nameLength, 'x');
+        // array(7), 2, "Orders.Add" (11 bytes), ms (9 bytes), nil, nil, nil, [argument, pad]: 27 bytes and the pad.
+        var rest = length - 27;
+        if (rest < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(length), length, "at least 27 bytes");
+        }
+
+        // A string header of 1 byte up to 31 characters, else 2.
+        return Named("Orders.Add", argument, rest == 0 ? null : new string('x', rest - 1 <= 31 ? rest - 1 : rest - 2));
+    }
+
+    /// <summary>A version-2 envelope of task <paramref name="task"/> with one small argument, and <paramref name="pad"/> as a second when given.</summary>
+    public static byte[] Named(string task, int argument = 1, string? pad = null)
+    {
         var buffer = new ArrayBufferWriter<byte>();
         var writer = new MessagePackWriter(buffer);
         writer.WriteArrayHeader(7);
         writer.Write(2);
-        writer.Write(name);
+        writer.Write(task);
         writer.Write((ulong)DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
         writer.WriteNil();
         writer.WriteNil();
         writer.WriteNil();
-        writer.WriteArrayHeader(1);
+        writer.WriteArrayHeader(pad is null ? 1 : 2);
         writer.Write(argument & 0x7f);
+        if (pad is not null)
+        {
+            writer.Write(pad);
+        }
+
         writer.Flush();
         return buffer.WrittenSpan.ToArray();
     }

@@ -248,7 +248,9 @@ do
     if items then
       for _, item in ipairs(items) do
         if item.seq and not item.existing and not item.same then
-          local size = 22 + #item.chosen + #item.body
+          -- The envelope as its record will hold it (a long name as its number, shared.lua).
+          item.stored = names.stored(item.q, item.body)
+          local size = 22 + #item.chosen + #item.stored
           if item.limits ~= '' then size = size + 2 + #item.limits end
           if size > INLINE_MAX then
             local q, bk = item.q, bucket_of(item.q, item.seq)
@@ -337,7 +339,7 @@ for i = 1, r do
           -- A start frame, as a fetch answers its starts (docs/wire-format.md, "Start frame").
           local f = start.to.frames
           f[#f + 1] = spack('>HI4BI6', rec.attempt, rec.fence, rec.prio, start.to.deadline_n)
-            .. pack2(#q.name) .. q.name .. pack2(#item.id) .. item.id .. pack4(#rec.body) .. rec.body
+            .. pack2(#q.name) .. q.name .. pack2(#item.id) .. item.id .. pack4(#item.body) .. item.body
         end
       end
     end

@@ -67,7 +67,7 @@ for qi = 1, #KEYS do
           r = nil
         end
         if r and not is_final(r.state) then
-          local lims = limits_of(r)
+          local lims = limits_of(q, r)
           local by = nil
           if r.limits ~= '' then
             local why = not lims and 'its limits cannot be read' or limits_problem(q, lims)
@@ -107,8 +107,9 @@ for i = 1, #starts do
   local r = s.r
   start_task(s.q, s.seq, r, worker, deadline)
   s.id = id_of(s.q, s.seq, r)
+  local body = names.full(s.q, r.body, 1)
   out[i] = spack('>HI4BI6', mmin(r.attempt, 65535), r.fence, r.prio, tonumber(deadline))
-    .. pack2(#s.q.name) .. s.q.name .. pack2(#s.id) .. s.id .. pack4(#r.body) .. r.body
+    .. pack2(#s.q.name) .. s.q.name .. pack2(#s.id) .. s.id .. pack4(#body) .. body
 end
 add_leases()
 for i = 1, #unreadables do

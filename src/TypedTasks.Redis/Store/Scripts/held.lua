@@ -15,7 +15,7 @@ for j = #page, 1, -1 do
   if ok and s then ok, r = pcall(rec_read, s) end
   if ok and r then
     out[#out + 1] = id_of(q, page[j], r)
-    out[#out + 1] = s
+    out[#out + 1] = names.outward(q, s)
     out[#out + 1] = -1
   end
 end

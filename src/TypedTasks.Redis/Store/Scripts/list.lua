@@ -70,7 +70,7 @@ for i = 1, #seqs do
   if ok and s then ok, r = pcall(rec_read, s) end
   if ok and r then
     out[#out + 1] = id_of(q, seqs[i], r)
-    out[#out + 1] = s
+    out[#out + 1] = names.outward(q, s)
     out[#out + 1] = dues[i]
   end
 end

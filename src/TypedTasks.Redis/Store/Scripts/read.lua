@@ -26,7 +26,7 @@ for i = 1, count do
       due = redis.call('ZSCORE', q.base .. WAIT_INDEX[state], seq)
     end
     out[n + 1] = 'r'
-    out[n + 2] = s
+    out[n + 2] = names.outward(q, s)
     out[n + 3] = tonumber(due or -1)
   else
     out[n + 1] = lost and 'l' or 'n'

@@ -289,6 +289,135 @@ local function rec_write(r)
     .. (err == '' and ZERO_4 or spack('>I4', #err)) .. err .. head .. r.body
 end
 
+-- ---- Task names kept once per queue ----
+-- A task name of at least names.MIN bytes (a default `Namespace.Type.Method` name) is kept once
+-- in the queue's name table, P:{q}:names (field '=' .. name -> its number, field number -> the
+-- name, field 'n' the last number given), and a record's version 2 envelope holds the name's
+-- number in its place: a MessagePack positive integer, where a name is a string. So a small
+-- task's record stays within the 64 bytes that keep its bucket a listpack, whatever its name.
+-- A record read (rec_read, load) keeps its body as stored; a start frame and every record a
+-- script answers or announces carry the envelope whole again (names.full, names.outward), so no
+-- client sees a number. A short name stays in place: coding it would give the scripts a lookup
+-- and a copy per task for a few bytes. A name the table cannot take (MAX numbers given, or the
+-- key of another type) also stays in place: the table never fails a call. Numbers are given and
+-- never changed or taken back (the table is as small as the set of names), so a record's number
+-- keeps its name for as long as the queue's keys are there.
+local names = { MIN = 17, MAX = 4096 }
+
+-- The number of name in q's table, given now if it has none; false when it can have none.
+function names.number(q, name)
+  local t = q.names
+  if not t then t = {}; q.names = t end
+  local n = t[name]
+  if n ~= nil then return n end
+  n = false
+  local key = q.base .. 'names'
+  local ok, v = pcall(rcall, 'HGET', key, '=' .. name)
+  if ok and v then
+    n = tonumber(v) or false
+  elseif ok then
+    local last
+    ok, last = pcall(rcall, 'HGET', key, 'n')
+    last = ok and tonumber(last or '0')
+    if last and last < names.MAX and pcall(rcall, 'HSET', key, 'n', last + 1, '=' .. name, last + 1, last + 1, name) then
+      n = last + 1
+    end
+  end
+  t[name] = n
+  if n then t[n] = name end
+  return n
+end
+
+-- The name numbered n in q's table, or nil.
+function names.name(q, n)
+  local t = q.names
+  if not t then t = {}; q.names = t end
+  local name = t[n]
+  if name ~= nil then return name or nil end
+  local ok, v = pcall(rcall, 'HGET', q.base .. 'names', n)
+  name = ok and v or false
+  t[n] = name
+  if name then t[name] = n end
+  return name or nil
+end
+
+-- The name of the version 2 envelope at byte o of s (1: s is the envelope): where it starts and
+-- its length or, for a number, -1 and the number; nil for anything else.
+function names.at(s, o)
+  local a, v, b = sbyte(s, o, o + 2)
+  if a ~= 0x97 or v ~= 2 or not b then return nil end
+  if b >= 0xa0 and b <= 0xbf then return o + 3, b - 0xa0 end
+  if b == 0xd9 then
+    local l = sbyte(s, o + 3)
+    if l then return o + 4, l end
+    return nil
+  end
+  if b < 0x80 then return o + 3, -1, b end
+  if b == 0xcc then
+    local n = sbyte(s, o + 3)
+    if n then return o + 4, -1, n end
+    return nil
+  end
+  if b == 0xcd then
+    local h, l = sbyte(s, o + 3, o + 4)
+    if l then return o + 5, -1, h * 256 + l end
+  end
+  return nil
+end
+
+-- An envelope as a record stores it: its name replaced by its number when long.
+function names.stored(q, body)
+  local from, len = names.at(body, 1)
+  if not from or len < names.MIN then return body end
+  local n = names.number(q, ssub(body, from, from + len - 1))
+  if not n then return body end
+  local code = n < 0x80 and schar(n) or n < 0x100 and '\204' .. schar(n) or '\205' .. spack('>H', n)
+  return '\151\002' .. code .. ssub(body, from + len)
+end
+
+-- s with the stored envelope at byte o whole again (its number replaced by its name), or s as
+-- it is.
+function names.full(q, s, o)
+  local from, len, n = names.at(s, o)
+  if not from or len >= 0 then return s end
+  local name = names.name(q, n)
+  if not name then return s end
+  local head = #name < 32 and schar(0xa0 + #name) or '\217' .. schar(#name)
+  return ssub(s, 1, o - 1) .. '\151\002' .. head .. name .. ssub(s, from)
+end
+
+-- The task name of an envelope, stored or whole, or '?'.
+function names.of(q, body)
+  local from, len, n = names.at(body, 1)
+  if not from then return '?' end
+  if len >= 0 then return ssub(body, from, from + len - 1) end
+  return names.name(q, n) or '?'
+end
+
+-- A stored record s as a reader gets it: its envelope whole. (A Succeeded record holds a result,
+-- no envelope.) The body starts after the 22 bytes of the header, the name, worker, chosen id
+-- and error, and the limits of a limited task (rec_read).
+function names.outward(q, s)
+  local state, prio, _, _, _, _, _, _, _, _, _, _, _, _, nl = sbyte(s, 1, 15)
+  if not nl or state == SUCCEEDED then return s end
+  local o = 16 + nl
+  local wl = sbyte(s, o)
+  if not wl then return s end
+  o = o + 1 + wl
+  local c1, c2 = sbyte(s, o, o + 1)
+  if not c2 then return s end
+  o = o + 2 + c1 * 256 + c2
+  local e1, e2, e3, e4 = sbyte(s, o, o + 3)
+  if not e4 then return s end
+  o = o + 4 + ((e1 * 256 + e2) * 256 + e3) * 256 + e4
+  if prio >= 128 then
+    local l1, l2 = sbyte(s, o, o + 1)
+    if not l2 then return s end
+    o = o + 2 + l1 * 256 + l2
+  end
+  return names.full(q, s, o)
+end
+
 -- Batching (fetch, complete, enqueue): a script that sets staging writes the inline records of a
 -- call with one HSET per bucket, and the side keys of records not final and the chosen ids of
 -- new tasks (strings, key -> value) with one MSET (write_staged, which it calls before it removes anything), and reads the records of a call
@@ -599,6 +728,7 @@ end
 -- Tells waiters: one frame per final record (id length, id, record length, record).
 local function announce(q, seq, r, s)
   local id = id_of(q, seq, r)
+  if r.state ~= SUCCEEDED then s = names.full(q, s, #s - #r.body + 1) end
   -- Its four parts as they are: the message is made once, by one table.concat (flush).
   local n = #frames
   frames[n + 1] = pack2(#id)
@@ -733,15 +863,6 @@ local function push_pending(q, seq, prio, head)
   if n == 1 then q.wake = true end
 end
 
--- The task name of a version 2 envelope ([version, name, ...]), or '?'.
-local function envelope_name(body)
-  local b = sbyte(body, 3)
-  if not b then return '?' end
-  if b >= 0xa0 and b <= 0xbf then return ssub(body, 4, 3 + b - 0xa0) end
-  if b == 0xd9 then return ssub(body, 5, 4 + sbyte(body, 4)) end
-  return '?'
-end
-
 -- ---- Rate and concurrency limits (docs/flow-control.md) ----
 -- A limit g is 'c:<key>' (at most count running at once) or 'r:<key>' (at most count starts in
 -- any window of its length). Per limit:
@@ -764,7 +885,7 @@ local SAFETY_MS = 30000
 -- The limits of record r ({ key, count, per, gate } each), or nil when it has none or they
 -- cannot be read. A key kept empty or starting with '|' is the rest of a key that starts with the
 -- task's name (left out by the client, so that a small record stays in its bucket).
-local function limits_of(r)
+local function limits_of(q, r)
   if not r.limits or r.limits == '' then return nil end
   local ok, t = pcall(cmsgpack.unpack, r.limits)
   if not ok or type(t) ~= 'table' then return nil end
@@ -773,7 +894,7 @@ local function limits_of(r)
     if type(l) ~= 'table' or type(l[1]) ~= 'string' or type(l[2]) ~= 'number' or type(l[3]) ~= 'number' then return nil end
     local key = l[1]
     if key == '' or ssub(key, 1, 1) == '|' then
-      key = (r.name ~= '' and r.name or envelope_name(r.body)) .. key
+      key = (r.name ~= '' and r.name or names.of(q, r.body)) .. key
     end
     out[i] = { key = key, count = l[2], per = l[3], gate = (l[3] > 0 and 'r:' or 'c:') .. key }
   end
@@ -927,7 +1048,7 @@ end
 -- A run of task seq (record r) ended: its concurrency slots come back, and as many held tasks
 -- as there are free slots go. Never fails: a limit key of another type is left as it is.
 local function unlimit(q, seq, r)
-  local lims = limits_of(r)
+  local lims = limits_of(q, r)
   if not lims then return end
   for _, l in ipairs(lims) do
     if l.per == 0 then
@@ -947,7 +1068,7 @@ end
 -- Takes a held task (record r, leaving Pending: canceled or deleted) out of its held list.
 -- Returns true when it was held.
 local function unhold(q, seq, r)
-  local lims = limits_of(r)
+  local lims = limits_of(q, r)
   if not lims then return false end
   for _, l in ipairs(lims) do
     local ok, n = pcall(rcall, 'LREM', q.base .. 'lh:' .. l.gate, 1, seq)
@@ -1049,11 +1170,13 @@ local function resolve(q, left)
   return nil, e ~= nil
 end
 
--- Stores a new task (item: seq, prio, due or nil, chosen, name, body) Pending, or Scheduled
+-- Stores a new task (item: seq, prio, due or nil, chosen, name, body, and stored: the body as
+-- names.stored made it, when the caller did) Pending, or Scheduled
 -- when due later, with its chosen id and index entry. Its bucket's open count is the caller's.
 local function create(q, item)
   local r = { state = PENDING, prio = item.prio, attempt = 0, fence = 0, updated = NOW, name = item.name,
-    worker = '', chosen = item.chosen, err = '', body = item.body, side = false, limits = item.limits or '' }
+    worker = '', chosen = item.chosen, err = '', body = item.stored or names.stored(q, item.body), side = false,
+    limits = item.limits or '' }
   if item.due and item.due > NOW then r.state = SCHEDULED end
   -- A task handed to an idle worker (enqueue.lua: item.start) is stored Started, not pushed.
   local start = item.start
@@ -1432,14 +1555,14 @@ on_final = function(q, seq, r)
   local mid, mname = '', ''
   if kind ~= 's' or link[1] ~= q.name then
     mid = id_of(q, seq, r)
-    mname = r.name ~= '' and r.name or envelope_name(r.body)
+    mname = r.name ~= '' and r.name or names.of(q, r.body)
   end
   if link[1] == q.name then
     -- Same queue, same slot: applied in this script; a join key of another type leaves it in
     -- the outbox, where it stays visible.
     if pcall(deliver_here, q, link[2], link[3], kind, payload, mid, mname) then return end
     mid = id_of(q, seq, r)
-    mname = r.name ~= '' and r.name or envelope_name(r.body)
+    mname = r.name ~= '' and r.name or names.of(q, r.body)
   end
   local entry = mpack({ link[1], link[2], link[3], kind, payload, mid, mname })
   rcall('HSET', q.base .. 'outbox', seq, entry)
@@ -1451,7 +1574,7 @@ end
 local function waiting_step(q, key)
   local ok, f = pcall(rcall, 'HMGET', q.base .. 'join:' .. key, 'state', 'env', 'name', 'prio')
   if not ok or f[1] ~= 'open' then return nil end
-  local name = f[2] ~= '' and envelope_name(f[2]) or f[3]
+  local name = f[2] ~= '' and names.of(q, f[2]) or f[3]
   return rec_write({ state = PENDING, prio = tonumber(f[4]) or 0, attempt = 0, fence = 0, updated = NOW,
     name = ssub(name, 1, 255), worker = '', chosen = key, err = '', body = '' })
 end

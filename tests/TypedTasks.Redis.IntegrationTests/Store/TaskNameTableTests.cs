@@ -1,0 +1,189 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using StackExchange.Redis;
+using TypedTasks.Redis.Store;
+using TypedTasks.Serialization;
+using TypedTasks.Store;
+using TypedTasks.Testing;
+using static TypedTasks.Redis.IntegrationTests.Store.StoreTestKit;
+
+namespace TypedTasks.Redis.IntegrationTests.Store;
+
+/// <summary>
+/// Long task names kept once per queue (docs/redis-layout.md, "Task names"): a record holds the
+/// name's number, every reader gets the envelope whole, and a table that cannot be used leaves
+/// the name in place.
+/// </summary>
+public abstract class TaskNameTableTests() : OneStoreTests("nt")
+{
+    // 32 bytes (a 2-byte MessagePack string header) and 20 bytes (a 1-byte one).
+    private const string Long = "Shop.Billing.Invoices.ChargeCard";
+    private const string Mid = "Shop.Orders.Confirm1";
+
+    /// <summary>The record of <paramref name="id"/> as stored: its bucket field, or its side key when the field is <c>x</c>.</summary>
+    private async Task<byte[]> StoredRecordAsync(string queue, string id)
+    {
+        var seq = Sequence(id).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var field = (byte[])(await Raw.HashGetAsync(Bucket(Prefix, queue, id), seq))!;
+        return field is [(byte)'x'] ? (byte[])(await Raw.StringGetAsync(K(queue, "x:" + seq)))! : field;
+    }
+
+    private static bool Holds(byte[] record, string text) => record.AsSpan().IndexOf(Encoding.UTF8.GetBytes(text)) >= 0;
+
+    private async Task<List<TaskLease>> FetchAsync(string queue, int count)
+    {
+        var leases = new List<TaskLease>();
+        using var cts = new CancellationTokenSource(Bound);
+        while (leases.Count < count)
+        {
+            leases.AddRange(await Store.FetchAsync([queue], count - leases.Count, cts.Token));
+        }
+
+        return leases;
+    }
+
+    [Fact]
+    public async Task A_long_name_is_kept_once_per_queue_and_every_reader_gets_the_envelope_whole()
+    {
+        // Input: tasks named Long (32 bytes) twice, Mid (20), a 17-byte and a 16-byte name, and
+        // "Add", in one call; then Long again in a second call. Expected: the names of 17 bytes
+        // and more are numbered 1, 2, 3 in the queue's table (Long once) and their records hold
+        // the number, not the name, and fit the 64 bytes of an inline record; the 16-byte name and
+        // "Add" stay in place. A read, a page, a fetch, a wait on a failure, the failed page and a
+        // fetch after a requeue all give each envelope byte for byte as it was sent.
+        var seventeen = new string('s', 17);
+        var sixteen = new string('t', 16);
+        var envelopes = new[] { Named(Long, 1), Named(Long, 2), Named(Mid, 3), Named(seventeen, 4), Named(sixteen, 5), Named("Add", 6) };
+        var ids = await Store.EnqueueManyAsync("nt", [.. envelopes.Select(e => New(e))]);
+        var later = Named(Long, 7);
+        var again = await Store.EnqueueAsync("nt", New(later));
+
+        var table = (await Raw.HashGetAllAsync(K("nt", "names"))).ToDictionary(e => e.Name.ToString(), e => e.Value.ToString());
+        Assert.Equal(
+            new Dictionary<string, string> { ["n"] = "3", ["=" + Long] = "1", ["1"] = Long, ["=" + Mid] = "2", ["2"] = Mid, ["=" + seventeen] = "3", ["3"] = seventeen },
+            table);
+        foreach (var (id, name) in new[] { (ids[0], Long), (ids[1], Long), (ids[2], Mid), (ids[3], seventeen), (again, Long) })
+        {
+            var record = await StoredRecordAsync("nt", id);
+            Assert.False(Holds(record, name), $"the record of {id} holds {name}");
+            Assert.InRange(record.Length, 1, 64);
+        }
+
+        Assert.True(Holds(await StoredRecordAsync("nt", ids[4]), sixteen));
+        Assert.True(Holds(await StoredRecordAsync("nt", ids[5]), "Add"));
+
+        var all = ids.Append(again).ToArray();
+        var sent = envelopes.Append(later).ToArray();
+        for (var i = 0; i < all.Length; i++)
+        {
+            Assert.Equal(sent[i], (await Store.GetStoredAsync(all[i]))!.Envelope.ToArray());
+            Assert.Equal(TaskEnvelope.TryReadTaskName(sent[i]), (await Store.GetAsync(all[i]))!.TaskName);
+        }
+
+        var page = await Store.ListAsync("nt", TaskState.Pending, 0, 10);
+        Assert.Equal(all.Order(), page.Select(t => t.Info.Id).Order());
+        foreach (var task in page)
+        {
+            Assert.Equal(sent[Array.IndexOf(all, task.Info.Id)], task.Envelope.ToArray());
+        }
+
+        var leases = await FetchAsync("nt", all.Length);
+        foreach (var lease in leases)
+        {
+            Assert.Equal(sent[Array.IndexOf(all, lease.Id)], lease.Envelope.ToArray());
+            Assert.Equal(TaskEnvelope.TryReadTaskName(lease.Envelope), (await Store.GetAsync(lease.Id))!.TaskName);
+        }
+
+        var first = leases.Single(l => l.Id == ids[0]);
+        var waiting = Store.WaitAsync(ids[0], Bound).AsTask();
+        Assert.True(await Store.CompleteAsync(first, TaskCompletion.Failed(new TaskError("E", "no", null))));
+        var failed = await waiting;
+        Assert.Equal((TaskState.Failed, Long), (failed.State, failed.TaskName));
+        Assert.Equal(sent[0], Assert.Single(await Store.ListAsync("nt", TaskState.Failed, 0, 10)).Envelope.ToArray());
+
+        Assert.Equal(1, await Store.RequeueAsync([ids[0]]));
+        var rerun = Assert.Single(await FetchAsync("nt", 1));
+        Assert.Equal(ids[0], rerun.Id);
+        Assert.Equal(sent[0], rerun.Envelope.ToArray());
+    }
+
+    [Fact]
+    public async Task A_name_table_of_another_type_or_full_leaves_the_name_in_place_and_the_task_runs()
+    {
+        // Input: queue "wt" whose names key is a string; queue "ft" whose table has given its
+        // 4,096 numbers. Expected: a task named Long is stored with its name in place on both
+        // (nothing refused), and is fetched whole and succeeds; the string is left as it was.
+        await Raw.StringSetAsync(K("wt", "names"), "someone else's");
+        await Raw.HashSetAsync(K("ft", "names"), "n", 4096);
+        foreach (var queue in new[] { "wt", "ft" })
+        {
+            var envelope = Named(Long, 1);
+            var id = await Store.EnqueueAsync(queue, New(envelope));
+            Assert.True(Holds(await StoredRecordAsync(queue, id), Long));
+            var lease = Assert.Single(await FetchAsync(queue, 1));
+            Assert.Equal(envelope, lease.Envelope.ToArray());
+            Assert.True(await Store.CompleteAsync(lease, TaskCompletion.Succeeded(new byte[] { 1 })));
+            Assert.Equal(TaskState.Succeeded, (await Store.GetAsync(id))!.State);
+        }
+
+        Assert.Equal("someone else's", (string?)await Raw.StringGetAsync(K("wt", "names")));
+        Assert.Equal(1, await Raw.HashLengthAsync(K("ft", "names")));
+    }
+
+    [Fact]
+    public async Task A_number_whose_table_is_gone_reaches_the_worker_as_an_envelope_that_says_so_and_the_task_is_kept()
+    {
+        // Input: a task named Long stored; its queue's names key deleted by hand. Expected: the
+        // fetch gives the envelope with the number, which the envelope reader refuses with
+        // "the task is name number 1 of its queue's name table, which does not hold it" (a worker
+        // fails such a task with that reason); the task is still there, Started, to be failed.
+        var id = await Store.EnqueueAsync("gt", New(Named(Long, 1)));
+        await Raw.KeyDeleteAsync(K("gt", "names"));
+        var lease = Assert.Single(await FetchAsync("gt", 1));
+        var refused = Assert.Throws<InvalidEnvelopeException>(() => TaskEnvelope.Read(lease.Envelope));
+        Assert.Contains("the task is name number 1 of its queue's name table, which does not hold it", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(TaskState.Started, (await Store.GetAsync(id))!.State);
+        Assert.True(await Store.CompleteAsync(lease, TaskCompletion.Failed(new TaskError("TypedTasks.UnreadableMessage", refused.Message, null))));
+        Assert.Equal(TaskState.Failed, (await Store.GetAsync(id))!.State);
+    }
+
+    [Fact]
+    public async Task A_limit_keyed_by_a_long_name_counts_under_the_whole_name()
+    {
+        // Input: a task named Long limited to one at a time by its name, and one by
+        // "<Long>|tenant=7" (both kept in the record without the name, which the record holds as
+        // its number), and a third task under the first limit. Expected: the records fit inline;
+        // the limits in use show the whole keys; one fetch starts the first two and holds the third.
+        var whole = await Store.EnqueueAsync("lt", New(Named(Long, 1)) with { Limits = [new TaskLimit(Long, 1)] });
+        var keyed = await Store.EnqueueAsync("lt", New(Named(Long, 2)) with { Limits = [new TaskLimit(Long + "|tenant=7", 1)] });
+        var held3 = Named(Long, 3);
+        var third = await Store.EnqueueAsync("lt", New(held3) with { Limits = [new TaskLimit(Long, 1)] });
+        Assert.InRange((await StoredRecordAsync("lt", whole)).Length, 1, 64);
+
+        using var cts = new CancellationTokenSource(Bound);
+        var started = await Store.FetchAsync(["lt"], 10, cts.Token);
+        Assert.Equal([whole, keyed], started.Select(l => l.Id));
+        Assert.Equal(
+            [new StoredLimit(Long, 1, null, 1, 1), new StoredLimit(Long + "|tenant=7", 1, null, 1, 0)],
+            await Store.GetLimitsAsync("lt", 10));
+        var held = Assert.Single(await Store.ListHeldAsync("lt", new TaskLimit(Long, 1), 0, 10));
+        Assert.Equal(third, held.Info.Id);
+        Assert.Equal(held3, held.Envelope.ToArray());
+    }
+}
+
+/// <summary>Task names kept once per queue, on a single server.</summary>
+public sealed class StandaloneTaskNameTableTests(RedisFixture redis) : TaskNameTableTests, IClassFixture<RedisFixture>
+{
+    protected override string Endpoint => redis.Server.Endpoint;
+}
+
+/// <summary>Task names kept once per queue, on a 3-master Cluster: the table shares its queue's slot.</summary>
+public sealed class ClusterTaskNameTableTests(RedisClusterFixture cluster) : TaskNameTableTests, IClassFixture<RedisClusterFixture>
+{
+    protected override string Endpoint => cluster.Endpoint;
+}

@@ -51,7 +51,8 @@ public abstract class TaskNameTableTests() : OneStoreTests("nt")
     {
         // Input: tasks named Long (32 bytes) twice, Mid (20), a 17-byte and a 16-byte name, and
         // "Add", in one call; then Long again in a second call. Expected: the names of 17 bytes
-        // and more are numbered 1, 2, 3 in the queue's table (Long once) and their records hold
+        // and more are numbered 1, 2, 3 in the queue's table (Long once; the last number given
+        // kept in the seq key) and their records hold
         // the number, not the name, and fit the 64 bytes of an inline record; the 16-byte name and
         // "Add" stay in place. A read, a page, a fetch, a wait on a failure, the failed page and a
         // fetch after a requeue all give each envelope byte for byte as it was sent.
@@ -63,8 +64,9 @@ public abstract class TaskNameTableTests() : OneStoreTests("nt")
         var again = await Store.EnqueueAsync("nt", New(later));
 
         var table = (await Raw.HashGetAllAsync(K("nt", "names"))).ToDictionary(e => e.Name.ToString(), e => e.Value.ToString());
+        Assert.Equal("3", (string?)await Raw.HashGetAsync(K("nt", "seq"), "names"));
         Assert.Equal(
-            new Dictionary<string, string> { ["n"] = "3", ["=" + Long] = "1", ["1"] = Long, ["=" + Mid] = "2", ["2"] = Mid, ["=" + seventeen] = "3", ["3"] = seventeen },
+            new Dictionary<string, string> { ["=" + Long] = "1", ["1"] = Long, ["=" + Mid] = "2", ["2"] = Mid, ["=" + seventeen] = "3", ["3"] = seventeen },
             table);
         foreach (var (id, name) in new[] { (ids[0], Long), (ids[1], Long), (ids[2], Mid), (ids[3], seventeen), (again, Long) })
         {
@@ -114,11 +116,11 @@ public abstract class TaskNameTableTests() : OneStoreTests("nt")
     [Fact]
     public async Task A_name_table_of_another_type_or_full_leaves_the_name_in_place_and_the_task_runs()
     {
-        // Input: queue "wt" whose names key is a string; queue "ft" whose table has given its
-        // 4,096 numbers. Expected: a task named Long is stored with its name in place on both
+        // Input: queue "wt" whose names key is a string; queue "ft" that has given its 4,096
+        // numbers. Expected: a task named Long is stored with its name in place on both
         // (nothing refused), and is fetched whole and succeeds; the string is left as it was.
         await Raw.StringSetAsync(K("wt", "names"), "someone else's");
-        await Raw.HashSetAsync(K("ft", "names"), "n", 4096);
+        await Raw.HashSetAsync(K("ft", "seq"), "names", 4096);
         foreach (var queue in new[] { "wt", "ft" })
         {
             var envelope = Named(Long, 1);
@@ -131,7 +133,7 @@ public abstract class TaskNameTableTests() : OneStoreTests("nt")
         }
 
         Assert.Equal("someone else's", (string?)await Raw.StringGetAsync(K("wt", "names")));
-        Assert.Equal(1, await Raw.HashLengthAsync(K("ft", "names")));
+        Assert.False(await Raw.KeyExistsAsync(K("ft", "names")));
     }
 
     [Fact]
@@ -173,6 +175,100 @@ public abstract class TaskNameTableTests() : OneStoreTests("nt")
         var held = Assert.Single(await Store.ListHeldAsync("lt", new TaskLimit(Long, 1), 0, 10));
         Assert.Equal(third, held.Info.Id);
         Assert.Equal(held3, held.Envelope.ToArray());
+    }
+
+    [Fact]
+    public async Task A_done_frame_of_a_task_with_a_long_name_carries_the_envelope_whole()
+    {
+        // Input: a subscriber on the done channel; two tasks named Long: one canceled while
+        // pending, one fetched and failed. Expected: each done frame's record holds the envelope
+        // byte for byte as sent (announce, shared.lua), so a waiter woken by the frame reads the
+        // name, not its number.
+        var frames = new System.Collections.Concurrent.ConcurrentDictionary<string, byte[]>();
+        var channel = RedisChannel.Literal(Prefix + ":store:done");
+        await Connection.GetSubscriber().SubscribeAsync(channel, (_, message) =>
+        {
+            ReadOnlyMemory<byte> rest = (byte[])message!;
+            while (rest.Length >= 6)
+            {
+                int idLength = System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(rest.Span);
+                var recordLength = System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(rest.Span[(2 + idLength)..]);
+                frames[Encoding.UTF8.GetString(rest.Span.Slice(2, idLength))] = rest.Slice(6 + idLength, recordLength).ToArray();
+                rest = rest[(6 + idLength + recordLength)..];
+            }
+        });
+
+        var canceled = Named(Long, 1);
+        var failing = Named(Long, 2);
+        var canceledId = await Store.EnqueueAsync("df", New(canceled));
+        var failingId = await Store.EnqueueAsync("df", New(failing));
+        Assert.True(await Store.CancelAsync(canceledId));
+        var lease = Assert.Single(await FetchAsync("df", 1));
+        Assert.Equal(failingId, lease.Id);
+        Assert.True(await Store.CompleteAsync(lease, TaskCompletion.Failed(new TaskError("E", "no", null))));
+
+        await Poll.UntilAsync(() => Task.FromResult(frames.ContainsKey(canceledId) && frames.ContainsKey(failingId)), "both done frames arrived", Bound);
+        await Connection.GetSubscriber().UnsubscribeAsync(channel);
+        Assert.Equal(canceled, StoreRecord.Read(canceledId, frames[canceledId]).Envelope.ToArray());
+        Assert.Equal(failing, StoreRecord.Read(failingId, frames[failingId]).Envelope.ToArray());
+    }
+
+    [Fact]
+    public async Task A_number_whose_table_was_deleted_and_made_again_never_names_another_task()
+    {
+        // Input: a task named Long stored (number 1); the names key deleted by hand (the case
+        // docs/redis-layout.md describes); then a task named Mid enqueued on the same queue, which
+        // makes the table again. Expected: Mid gets number 2, not 1 again (the counter is in the
+        // seq key); the first task is never read or fetched as a task named Mid: it reaches the
+        // worker as an envelope that says its number 1 is not in the table.
+        var first = await Store.EnqueueAsync("rt", New(Named(Long, 1)));
+        await Raw.KeyDeleteAsync(K("rt", "names"));
+        await Store.EnqueueAsync("rt", New(Named(Mid, 2)));
+
+        Assert.Equal("2", (string?)await Raw.HashGetAsync(K("rt", "names"), "=" + Mid));
+        Assert.NotEqual(Mid, TaskEnvelope.TryReadTaskName((await Store.GetStoredAsync(first))!.Envelope));
+        var lease = (await FetchAsync("rt", 2)).Single(l => l.Id == first);
+        var refused = Assert.Throws<InvalidEnvelopeException>(() => TaskEnvelope.Read(lease.Envelope));
+        Assert.Contains("name number 1 of its queue's name table", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_body_with_a_number_where_the_name_goes_is_given_back_as_it_was_sent()
+    {
+        // Input: a task named Long (number 1 of the queue's table), then a body whose producer wrote
+        // the integer 1 where a version 2 envelope has its name: [2, 1, ms, nil, nil, nil, [1]]
+        // (the store takes any body). Expected: the body is read and fetched byte for byte as sent
+        // (docs/redis-layout.md: "the envelope it gets is byte for byte the one the producer
+        // sent"), not made into an envelope of task Long; and so is an envelope whose 20-byte
+        // name has a 2-byte string header where MessagePack's shortest is 1 byte (it stays in
+        // place: the name would come back with the shorter header).
+        await Store.EnqueueAsync("gb", New(Named(Long, 1)));
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        var writer = new MessagePack.MessagePackWriter(buffer);
+        writer.WriteArrayHeader(7);
+        writer.Write(2);
+        writer.Write(1);
+        writer.Write((ulong)DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        writer.WriteNil();
+        writer.WriteNil();
+        writer.WriteNil();
+        writer.WriteArrayHeader(1);
+        writer.Write(1);
+        writer.Flush();
+        var odd = buffer.WrittenSpan.ToArray();
+        var id = await Store.EnqueueAsync("gb", New(odd));
+
+        Assert.Equal(odd, (await Store.GetStoredAsync(id))!.Envelope.ToArray());
+        var lease = (await FetchAsync("gb", 2)).Single(l => l.Id == id);
+        Assert.Equal(odd, lease.Envelope.ToArray());
+
+        var canonical = Named(Mid, 3);
+        Assert.Equal(0xa0 + Mid.Length, canonical[2]);
+        byte[] wide = [.. canonical[..2], 0xd9, (byte)Mid.Length, .. canonical[3..]];
+        var wideId = await Store.EnqueueAsync("gb", New(wide));
+        Assert.Equal(wide, (await Store.GetStoredAsync(wideId))!.Envelope.ToArray());
+        Assert.Equal(Mid, TaskEnvelope.Read(Assert.Single(await FetchAsync("gb", 1)).Envelope).TaskName);
+        Assert.False(await Raw.HashExistsAsync(K("gb", "names"), "=" + Mid));
     }
 }
 

@@ -249,8 +249,8 @@ do
       for _, item in ipairs(items) do
         if item.seq and not item.existing and not item.same then
           -- The envelope as its record will hold it (a long name as its number, shared.lua).
-          item.stored = names.stored(item.q, item.body)
-          local size = 22 + #item.chosen + #item.stored
+          item.stored, item.mark = names.stored(item.q, item.body)
+          local size = 22 + #item.chosen + #item.stored + (item.mark and #item.mark or 0)
           if item.limits ~= '' then size = size + 2 + #item.limits end
           if size > INLINE_MAX then
             local q, bk = item.q, bucket_of(item.q, item.seq)

@@ -107,7 +107,7 @@ for i = 1, #starts do
   local r = s.r
   start_task(s.q, s.seq, r, worker, deadline)
   s.id = id_of(s.q, s.seq, r)
-  local body = names.full(s.q, r.body, 1)
+  local body = r.name == '' and names.full(s.q, r.body, 1) or r.body
   out[i] = spack('>HI4BI6', mmin(r.attempt, 65535), r.fence, r.prio, tonumber(deadline))
     .. pack2(#s.q.name) .. s.q.name .. pack2(#s.id) .. s.id .. pack4(#body) .. body
 end

@@ -292,16 +292,18 @@ end
 -- ---- Task names kept once per queue ----
 -- A task name of at least names.MIN bytes (a default `Namespace.Type.Method` name) is kept once
 -- in the queue's name table, P:{q}:names (field '=' .. name -> its number, field number -> the
--- name, field 'n' the last number given), and a record's version 2 envelope holds the name's
--- number in its place: a MessagePack positive integer, where a name is a string. So a small
--- task's record stays within the 64 bytes that keep its bucket a listpack, whatever its name.
--- A record read (rec_read, load) keeps its body as stored; a start frame and every record a
--- script answers or announces carry the envelope whole again (names.full, names.outward), so no
--- client sees a number. A short name stays in place: coding it would give the scripts a lookup
--- and a copy per task for a few bytes. A name the table cannot take (MAX numbers given, or the
--- key of another type) also stays in place: the table never fails a call. Numbers are given and
--- never changed or taken back (the table is as small as the set of names), so a record's number
--- keeps its name for as long as the queue's keys are there.
+-- name; the last number given is the field 'names' of P:{q}:seq), and a record's version 2
+-- envelope holds the name's number in its place: a MessagePack positive integer, where a name is
+-- a string. So a small task's record stays within the 64 bytes that keep its bucket a listpack,
+-- whatever its name. A record read (rec_read, load) keeps its body as stored; a start frame and
+-- every record a script answers or announces carry the envelope whole again (names.full,
+-- names.outward), so no client sees a number. Only a record whose name field is empty holds a
+-- stored envelope: a body sent with a number where the name goes (no envelope this library
+-- writes) is kept with the name '?', so that it is given back as it came. A short name stays in
+-- place: coding it would give the scripts a lookup and a copy per task for a few bytes. A name
+-- the table cannot take (MAX numbers given, or a key of another type) also stays in place: the
+-- table never fails a call. A number is given once and never again, even when the table is
+-- deleted by hand (its counter is in the seq key), so a number whose name is gone stays unknown.
 local names = { MIN = 17, MAX = 4096 }
 
 -- The number of name in q's table, given now if it has none; false when it can have none.
@@ -317,9 +319,10 @@ function names.number(q, name)
     n = tonumber(v) or false
   elseif ok then
     local last
-    ok, last = pcall(rcall, 'HGET', key, 'n')
+    ok, last = pcall(rcall, 'HGET', q.seq, 'names')
     last = ok and tonumber(last or '0')
-    if last and last < names.MAX and pcall(rcall, 'HSET', key, 'n', last + 1, '=' .. name, last + 1, last + 1, name) then
+    if last and last < names.MAX and pcall(rcall, 'HSET', q.seq, 'names', last + 1)
+        and pcall(rcall, 'HSET', key, '=' .. name, last + 1, last + 1, name) then
       n = last + 1
     end
   end
@@ -365,10 +368,14 @@ function names.at(s, o)
   return nil
 end
 
--- An envelope as a record stores it: its name replaced by its number when long.
+-- An envelope as a record stores it: its name replaced by its number when long (a name written
+-- in its shortest string header, as names.full writes it back). Second, the name the record
+-- keeps: '?' for a body with a number where the name goes, else nil.
 function names.stored(q, body)
   local from, len = names.at(body, 1)
-  if not from or len < names.MIN then return body end
+  if not from then return body end
+  if len < 0 then return body, '?' end
+  if len < names.MIN or (len < 32) ~= (from == 4) then return body end
   local n = names.number(q, ssub(body, from, from + len - 1))
   if not n then return body end
   local code = n < 0x80 and schar(n) or n < 0x100 and '\204' .. schar(n) or '\205' .. spack('>H', n)
@@ -394,12 +401,12 @@ function names.of(q, body)
   return names.name(q, n) or '?'
 end
 
--- A stored record s as a reader gets it: its envelope whole. (A Succeeded record holds a result,
--- no envelope.) The body starts after the 22 bytes of the header, the name, worker, chosen id
--- and error, and the limits of a limited task (rec_read).
+-- A stored record s as a reader gets it: its envelope whole. (A record with a name holds a
+-- result or a body as it came, no stored envelope.) The body starts after the 22 bytes of the
+-- header, the name, worker, chosen id and error, and the limits of a limited task (rec_read).
 function names.outward(q, s)
-  local state, prio, _, _, _, _, _, _, _, _, _, _, _, _, nl = sbyte(s, 1, 15)
-  if not nl or state == SUCCEEDED then return s end
+  local _, prio, _, _, _, _, _, _, _, _, _, _, _, _, nl = sbyte(s, 1, 15)
+  if nl ~= 0 then return s end
   local o = 16 + nl
   local wl = sbyte(s, o)
   if not wl then return s end
@@ -728,7 +735,7 @@ end
 -- Tells waiters: one frame per final record (id length, id, record length, record).
 local function announce(q, seq, r, s)
   local id = id_of(q, seq, r)
-  if r.state ~= SUCCEEDED then s = names.full(q, s, #s - #r.body + 1) end
+  if r.name == '' then s = names.full(q, s, #s - #r.body + 1) end
   -- Its four parts as they are: the message is made once, by one table.concat (flush).
   local n = #frames
   frames[n + 1] = pack2(#id)
@@ -803,7 +810,8 @@ end
 -- The caller checked the failed index and open.
 local function unreadable(q, seq, prio)
   local ok, s, side = pcall(load_raw, q, seq)
-  local r = { state = FAILED, prio = prio, attempt = 0, fence = 0, updated = NOW, name = '', worker = '',
+  -- (Named '?': its body is no stored envelope whose name a reader would put back.)
+  local r = { state = FAILED, prio = prio, attempt = 0, fence = 0, updated = NOW, name = '?', worker = '',
     chosen = '', body = '', side = false }
   if ok and s then
     r.side = side
@@ -1170,13 +1178,14 @@ local function resolve(q, left)
   return nil, e ~= nil
 end
 
--- Stores a new task (item: seq, prio, due or nil, chosen, name, body, and stored: the body as
--- names.stored made it, when the caller did) Pending, or Scheduled
+-- Stores a new task (item: seq, prio, due or nil, chosen, name (''), body, and stored and mark:
+-- what names.stored gave, when the caller called it) Pending, or Scheduled
 -- when due later, with its chosen id and index entry. Its bucket's open count is the caller's.
 local function create(q, item)
   local r = { state = PENDING, prio = item.prio, attempt = 0, fence = 0, updated = NOW, name = item.name,
-    worker = '', chosen = item.chosen, err = '', body = item.stored or names.stored(q, item.body), side = false,
-    limits = item.limits or '' }
+    worker = '', chosen = item.chosen, err = '', body = item.stored, side = false, limits = item.limits or '' }
+  if not r.body then r.body, item.mark = names.stored(q, item.body) end
+  if item.mark then r.name = item.mark end
   if item.due and item.due > NOW then r.state = SCHEDULED end
   -- A task handed to an idle worker (enqueue.lua: item.start) is stored Started, not pushed.
   local start = item.start

@@ -43,6 +43,7 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore, ISchedu
     private readonly RedisChannel _cancelChannel;
     private readonly RedisChannel _handChannel;
     private readonly string _epoch = NewEpoch();
+
     private readonly Batcher<EnqueueRequest, EnqueueAnswer> _enqueues;
     private readonly Batcher<CompleteRequest, CompleteAnswer> _completes;
     private readonly Batcher<ReadRequest, ReadAnswer> _reads;
@@ -54,6 +55,9 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore, ISchedu
     private readonly LazySubscription _hand;
     private readonly LazySubscription _canceled;
     private volatile QueueKey? _lastSeqKey;
+
+    // What the connection is to (IsCluster): 0 not known yet, 1 a single server, 2 a Cluster.
+    private int _serverKind;
 
     /// <summary>
     /// A store on <paramref name="connection"/>, which stays the caller's (it is not closed on dispose).
@@ -248,8 +252,11 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore, ISchedu
         await SlotGroups.RunAsync(_connection, requests.Count, i => SeqKey(requests[i].Queue), BatchLimit, group =>
         {
             var (keys, index) = QueuesOf(group, i => requests[i].Queue);
-            var args = Args(now, 1 + (2 * group.Count) + (8 * group.Sum(i => requests[i].Tasks.Length)));
+            var args = Args(now, 2 + (2 * group.Count) + (8 * group.Sum(i => requests[i].Tasks.Length)));
             args.Add(_epoch);
+            // On a single server a hand-off first asks whether the idle store still listens (PUBSUB
+            // NUMSUB, enqueue.lua); a Cluster node counts only its own subscribers.
+            args.Add(IsCluster ? 0 : 1);
             for (var g = 0; g < group.Count; g++)
             {
                 args.Add(index[g]);
@@ -942,15 +949,28 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore, ISchedu
     {
         get
         {
+            var known = Volatile.Read(ref _serverKind);
+            if (known != 0)
+            {
+                return known == 2;
+            }
+
+            var cluster = false;
             foreach (var endpoint in _connection.GetEndPoints())
             {
                 if (_connection.GetServer(endpoint).ServerType == ServerType.Cluster)
                 {
-                    return true;
+                    cluster = true;
                 }
             }
 
-            return false;
+            // Known once connected: a server's type is read when it connects.
+            if (_connection.IsConnected)
+            {
+                Volatile.Write(ref _serverKind, cluster ? 2 : 1);
+            }
+
+            return cluster;
         }
     }
 

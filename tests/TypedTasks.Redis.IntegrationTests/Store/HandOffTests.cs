@@ -27,6 +27,9 @@ public abstract class HandOffTests : IAsyncLifetime
 
     protected abstract string Endpoint { get; }
 
+    /// <summary>Whether the server counts every subscriber of a channel (a single server; a Cluster node counts its own).</summary>
+    protected abstract bool CountsSubscribers { get; }
+
     public async Task InitializeAsync() => _admin = await ConnectionMultiplexer.ConnectAsync(Endpoint + ",allowAdmin=true");
 
     public async Task DisposeAsync()
@@ -253,13 +256,16 @@ public abstract class HandOffTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_task_handed_to_a_killed_worker_comes_back_by_recovery_and_runs_once_elsewhere()
+    public async Task A_task_for_a_killed_idle_worker_runs_elsewhere_at_once_on_a_single_server_and_after_its_lease_on_a_cluster()
     {
         // Input: a worker (lease 1 s) registered idle, whose connection then breaks for good (a
-        // killed process: nothing cleaned up, its idle entry still fresh); a task enqueued to it.
-        // Expected: the task is Started by that worker (handed), then, once its lease expired,
+        // killed process: nothing cleaned up, its idle entry still fresh); a task enqueued.
+        // Expected on a single server: the enqueue sees that no one listens on the worker's
+        // channel (PUBSUB NUMSUB), removes its idle entry and leaves the task Pending, and another
+        // worker fetches it at once (fence 1). On a Cluster, where a node counts only its own
+        // subscribers, the task is Started by that worker (handed), then, once its lease expired,
         // recovered by another worker, which fetches it (fence 2, attempt 1: a run lost with its
-        // worker does not count) and settles it; it ran once.
+        // worker does not count) and settles it. Either way it ran once.
         var (dead, deadConnection) = await OpenAsync(lease: TimeSpan.FromSeconds(1));
         var (rescuer, _) = await OpenAsync(idleFetch: TimeSpan.FromMilliseconds(100));
         var (producer, _) = await OpenAsync();
@@ -271,14 +277,29 @@ public abstract class HandOffTests : IAsyncLifetime
         using var killed = new CancellationTokenSource();
         var waiting = dead.FetchAsync(["k"], 4, killed.Token).AsTask();
         await IdleAsync("k");
+        var hand = $"{_prefix}:store:hand:{(await _admin.GetDatabase().HashKeysAsync(IdleKey("k"))).Single()}";
         await deadConnection.CloseAsync(allowCommandsToComplete: false);
+        if (CountsSubscribers)
+        {
+            // The server has dropped the closed connection's subscription, as it does at once for a killed process's.
+            await Poll.UntilAsync(async () => (long)((RedisResult[])(await _admin.GetDatabase().ExecuteAsync("PUBSUB", "NUMSUB", hand))!)[1] == 0, "the killed worker's subscription is gone", Bound);
+        }
 
         var id = await producer.EnqueueAsync("k", New(Small(5)));
-        Assert.Equal(TaskState.Started, (await producer.GetAsync(id))!.State);
-        await Poll.UntilAsync(async () => await rescuer.RecoverAsync(["k"]) == 1, "the handed task is recovered", Bound);
+        if (CountsSubscribers)
+        {
+            Assert.Equal(TaskState.Pending, (await producer.GetAsync(id))!.State);
+            Assert.Equal(0, await _admin.GetDatabase().HashLengthAsync(IdleKey("k")));
+        }
+        else
+        {
+            Assert.Equal(TaskState.Started, (await producer.GetAsync(id))!.State);
+            await Poll.UntilAsync(async () => await rescuer.RecoverAsync(["k"]) == 1, "the handed task is recovered", Bound);
+        }
+
         using var cts = new CancellationTokenSource(Bound);
         var lease = Assert.Single(await rescuer.FetchAsync(["k"], 4, cts.Token));
-        Assert.Equal((id, 1, 2L), (lease.Id, lease.Attempt, lease.Fence));
+        Assert.Equal((id, 1, CountsSubscribers ? 1L : 2L), (lease.Id, lease.Attempt, lease.Fence));
         await SucceedAsync(rescuer, lease);
         var info = (await producer.GetAsync(id))!;
         Assert.Equal((TaskState.Succeeded, 1), (info.State, info.Attempt));
@@ -471,8 +492,9 @@ public abstract class HandOffTests : IAsyncLifetime
     public async Task An_enqueue_whose_start_cannot_be_published_answers_its_id_and_the_task_runs_once()
     {
         // Input: a producer connected as an ACL user allowed the store's wake, done and cancel
-        // channels but not the hand-off channels (its PUBLISH there is refused, NOPERM), and a
-        // worker (lease 1 s) waiting idle. Expected: the enqueue answers the task's id (the task
+        // channels but not the hand-off channels (its PUBLISH there is refused, NOPERM), nor the
+        // PUBSUB command (the enqueue's NUMSUB of an idle worker's channel is refused too, and
+        // the worker taken for live), and a worker (lease 1 s) waiting idle. Expected: the enqueue answers the task's id (the task
         // is stored, Started for that worker: an error would make the caller send it again);
         // the start never arrives, so the task comes back by recovery once its lease expired,
         // and runs once.
@@ -481,7 +503,7 @@ public abstract class HandOffTests : IAsyncLifetime
         var user = "u" + _prefix;
         foreach (var server in _admin.GetServers())
         {
-            await server.ExecuteAsync("ACL", "SETUSER", user, "on", ">pw", "~*", "+@all", "resetchannels",
+            await server.ExecuteAsync("ACL", "SETUSER", user, "on", ">pw", "~*", "+@all", "-pubsub", "resetchannels",
                 $"&{_prefix}:store:wake", $"&{_prefix}:store:done", $"&{_prefix}:store:cancel");
         }
 
@@ -587,10 +609,14 @@ public abstract class HandOffTests : IAsyncLifetime
 public sealed class StandaloneHandOffTests(RedisFixture redis) : HandOffTests, IClassFixture<RedisFixture>
 {
     protected override string Endpoint => redis.Server.Endpoint;
+
+    protected override bool CountsSubscribers => true;
 }
 
 /// <summary>Hand-offs on a 3-master Cluster (the start is published on the queue's node, heard on the worker's subscription node).</summary>
 public sealed class ClusterHandOffTests(RedisClusterFixture cluster) : HandOffTests, IClassFixture<RedisClusterFixture>
 {
     protected override string Endpoint => cluster.Endpoint;
+
+    protected override bool CountsSubscribers => false;
 }

@@ -1,7 +1,9 @@
 -- Stores new tasks for many callers at once: each request (one EnqueueAsync, or one
 -- EnqueueManyAsync) is stored all or nothing, and a request refused leaves the others stored.
 -- ARGV[A]      the client's part of the epoch of a queue whose seq key does not exist yet
--- ARGV[A+1..]  per request: queue index (its KEYS entry), task count n, then eight per task:
+-- ARGV[A+1]    '1' when the subscribers of a channel are all counted where this script runs (a
+--              single server: see idle_workers), '0' on a Cluster
+-- ARGV[A+2..]  per request: queue index (its KEYS entry), task count n, then eight per task:
 --              priority, due (unix ms, 0: now), chosen id ('' when none), envelope, workflow link
 --              ('' when none; else cmsgpack { join queue, join key, index }, kept in P:{q}:link),
 --              unique key ('' when none), unique for (ms), limits ('' when none; else cmsgpack
@@ -146,7 +148,7 @@ local function plan_request(qi, q, from, n, claims)
   return items
 end
 
-local at = A + 1
+local at = A + 2
 local r = 0
 while at <= #ARGV do
   r = r + 1
@@ -188,7 +190,11 @@ end
 -- A queue whose limits hold tasks back hands nothing.
 -- An entry past its time, with no room, or that cannot be read is passed over (one past its time
 -- or that cannot be read is removed too); so is the queue when its idle or leases key holds
--- another type (its tasks are pushed as usual).
+-- another type (its tasks are pushed as usual). On a single server, so is an entry whose store
+-- has no subscriber on its channel (PUBSUB NUMSUB), and it is removed: its process was killed
+-- while idle (its connections closed with it), and a task handed to it would wait a lease time.
+-- (On a Cluster a channel's subscribers may be on another node, where NUMSUB does not count them:
+-- there such a task comes back by recovery.)
 local hand_prefix = string.sub(WAKE, 1, -5) .. 'hand:'
 local handed = {}
 -- Entries past their time or that cannot be read, per queue: removed at the end of the call (a
@@ -208,13 +214,29 @@ local function idle_workers(q)
       list[#list + 1] = { hand = all[i], worker = w, room = tonumber(room), lease = lease, till = till, frames = {}, q = q }
     end
   end
-  if #gone > 0 then expired[#expired + 1] = { key = q.base .. 'idle', fields = gone } end
-  if #list == 0 or problem_at(q, 'leases') then return nil end
+  local function done()
+    if #gone > 0 then expired[#expired + 1] = { key = q.base .. 'idle', fields = gone } end
+  end
+  if #list == 0 or problem_at(q, 'leases') then done(); return nil end
   -- Tasks held back by limits are Pending and older: they go first once let go.
-  if tonumber(redis.call('HGET', q.seq, 'held') or '0') > 0 then return nil end
+  if tonumber(redis.call('HGET', q.seq, 'held') or '0') > 0 then done(); return nil end
   local lists = {}
   for p = 0, 9 do lists[p + 1] = q.base .. pending_of(p) end
-  if redis.call('EXISTS', unpack(lists)) > 0 then return nil end
+  if redis.call('EXISTS', unpack(lists)) > 0 then done(); return nil end
+  if ARGV[A + 1] == '1' then
+    local channels = {}
+    for k, w in ipairs(list) do channels[k] = hand_prefix .. w.hand end
+    local ok, counts = pcall(redis.call, 'PUBSUB', 'NUMSUB', unpack(channels))
+    if ok then
+      local live = {}
+      for k, w in ipairs(list) do
+        if tonumber(counts[2 * k]) == 0 then gone[#gone + 1] = w.hand else live[#live + 1] = w end
+      end
+      list = live
+    end
+  end
+  done()
+  if #list == 0 then return nil end
   return list
 end
 -- The candidates of a queue highest priority first, oldest first: grouped by priority, each

@@ -56,8 +56,9 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore, ISchedu
     private readonly LazySubscription _canceled;
     private volatile QueueKey? _lastSeqKey;
 
-    // What the connection is to (IsCluster): 0 not known yet, 1 a single server, 2 a Cluster.
-    private int _serverKind;
+    // What the connection is to (Servers): 0 not known yet; else 1, plus 2 for a Cluster and 4
+    // when a replica is among its servers.
+    private int _servers;
 
     /// <summary>
     /// A store on <paramref name="connection"/>, which stays the caller's (it is not closed on dispose).
@@ -255,8 +256,8 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore, ISchedu
             var args = Args(now, 2 + (2 * group.Count) + (8 * group.Sum(i => requests[i].Tasks.Length)));
             args.Add(_epoch);
             // On a single server a hand-off first asks whether the idle store still listens (PUBSUB
-            // NUMSUB, enqueue.lua); a Cluster node counts only its own subscribers.
-            args.Add(IsCluster ? 0 : 1);
+            // NUMSUB, enqueue.lua); a Cluster node, or a primary, counts only its own subscribers.
+            args.Add(CountsSubscribers ? 1 : 0);
             for (var g = 0; g < group.Count; g++)
             {
                 args.Add(index[g]);
@@ -945,32 +946,46 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore, ISchedu
         return groups;
     }
 
-    private bool IsCluster
+    private bool IsCluster => (Servers & 2) != 0;
+
+    // Whether one server's PUBSUB NUMSUB counts every subscriber of a channel: a single server
+    // with no replica (a subscription may sit on a replica, or on another node of a Cluster).
+    private bool CountsSubscribers => Servers == 1;
+
+    private int Servers
     {
         get
         {
-            var known = Volatile.Read(ref _serverKind);
+            var known = Volatile.Read(ref _servers);
             if (known != 0)
             {
-                return known == 2;
+                return known;
             }
 
-            var cluster = false;
+            // Read before the types: a server's type is known once it has connected, and what was
+            // read while nothing had connected yet is not kept.
+            var connected = _connection.IsConnected;
+            var servers = 1;
             foreach (var endpoint in _connection.GetEndPoints())
             {
-                if (_connection.GetServer(endpoint).ServerType == ServerType.Cluster)
+                var server = _connection.GetServer(endpoint);
+                if (server.ServerType == ServerType.Cluster)
                 {
-                    cluster = true;
+                    servers |= 2;
+                }
+
+                if (server.IsReplica)
+                {
+                    servers |= 4;
                 }
             }
 
-            // Known once connected: a server's type is read when it connects.
-            if (_connection.IsConnected)
+            if (connected)
             {
-                Volatile.Write(ref _serverKind, cluster ? 2 : 1);
+                Volatile.Write(ref _servers, servers);
             }
 
-            return cluster;
+            return servers;
         }
     }
 

@@ -282,7 +282,7 @@ public abstract class HandOffTests : IAsyncLifetime
         if (CountsSubscribers)
         {
             // The server has dropped the closed connection's subscription, as it does at once for a killed process's.
-            await Poll.UntilAsync(async () => (long)((RedisResult[])(await _admin.GetDatabase().ExecuteAsync("PUBSUB", "NUMSUB", hand))!)[1] == 0, "the killed worker's subscription is gone", Bound);
+            await Poll.UntilAsync(async () => await SubscribersAsync(_admin.GetDatabase(), hand) == 0, "the killed worker's subscription is gone", Bound);
         }
 
         var id = await producer.EnqueueAsync("k", New(Small(5)));

@@ -89,6 +89,10 @@ internal static class StoreTestKit
     /// <summary>The bucket hash that holds the record of <paramref name="id"/> (field: its sequence).</summary>
     public static RedisKey Bucket(string prefix, string queue, string id) => Key(prefix, queue, "t:" + (Sequence(id) >> 7).ToString(System.Globalization.CultureInfo.InvariantCulture));
 
+    /// <summary>How many subscribers the server of <paramref name="db"/> counts on <paramref name="channel"/> (PUBSUB NUMSUB).</summary>
+    public static async Task<long> SubscribersAsync(IDatabase db, string channel)
+        => (long)((RedisResult[])(await db.ExecuteAsync("PUBSUB", "NUMSUB", channel))!)[1];
+
     /// <summary>How many times <paramref name="server"/> ran <paramref name="command"/> since its stats were reset (INFO commandstats).</summary>
     public static async Task<long> CallsAsync(IServer server, string command)
     {

@@ -2,7 +2,7 @@
 -- EnqueueManyAsync) is stored all or nothing, and a request refused leaves the others stored.
 -- ARGV[A]      the client's part of the epoch of a queue whose seq key does not exist yet
 -- ARGV[A+1]    '1' when the subscribers of a channel are all counted where this script runs (a
---              single server: see idle_workers), '0' on a Cluster
+--              single server with no replica: see idle_workers), '0' on a Cluster or with replicas
 -- ARGV[A+2..]  per request: queue index (its KEYS entry), task count n, then eight per task:
 --              priority, due (unix ms, 0: now), chosen id ('' when none), envelope, workflow link
 --              ('' when none; else cmsgpack { join queue, join key, index }, kept in P:{q}:link),
@@ -193,8 +193,8 @@ end
 -- another type (its tasks are pushed as usual). On a single server, so is an entry whose store
 -- has no subscriber on its channel (PUBSUB NUMSUB), and it is removed: its process was killed
 -- while idle (its connections closed with it), and a task handed to it would wait a lease time.
--- (On a Cluster a channel's subscribers may be on another node, where NUMSUB does not count them:
--- there such a task comes back by recovery.)
+-- (On a Cluster, or a server with replicas, a channel's subscribers may be on another node, where
+-- NUMSUB does not count them: there such a task comes back by recovery.)
 local hand_prefix = string.sub(WAKE, 1, -5) .. 'hand:'
 local handed = {}
 -- Entries past their time or that cannot be read, per queue: removed at the end of the call (a
@@ -224,16 +224,19 @@ local function idle_workers(q)
   for p = 0, 9 do lists[p + 1] = q.base .. pending_of(p) end
   if redis.call('EXISTS', unpack(lists)) > 0 then done(); return nil end
   if ARGV[A + 1] == '1' then
-    local channels = {}
-    for k, w in ipairs(list) do channels[k] = hand_prefix .. w.hand end
-    local ok, counts = pcall(redis.call, 'PUBSUB', 'NUMSUB', unpack(channels))
-    if ok then
-      local live = {}
-      for k, w in ipairs(list) do
-        if tonumber(counts[2 * k]) == 0 then gone[#gone + 1] = w.hand else live[#live + 1] = w end
+    local live = {}
+    -- At most 1,000 channels per NUMSUB (unpack's limit); one refused takes its stores for live.
+    for first = 1, #list, 1000 do
+      local last = math.min(first + 999, #list)
+      local channels = {}
+      for k = first, last do channels[#channels + 1] = hand_prefix .. list[k].hand end
+      local ok, counts = pcall(redis.call, 'PUBSUB', 'NUMSUB', unpack(channels))
+      for k = first, last do
+        local w = list[k]
+        if ok and tonumber(counts[2 * (k - first + 1)]) == 0 then gone[#gone + 1] = w.hand else live[#live + 1] = w end
       end
-      list = live
     end
+    list = live
   end
   done()
   if #list == 0 then return nil end

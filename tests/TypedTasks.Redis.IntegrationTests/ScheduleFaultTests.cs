@@ -26,11 +26,12 @@ public sealed class ScheduleFaultTests(Xunit.Abstractions.ITestOutputHelper outp
     {
         // Input: it.tick ("* * * * * *") served by three worker processes; one SIGKILLed at a
         // third of the run. Expected: each second from the first fire to the last ran once.
-        // The killed worker may hold a fire: one fetched up to 50 ms ahead, or one handed to it
-        // after its death (an enqueue hands a task to an idle worker's entry, which stands up to
-        // IdleFetchInterval, 5 s, plus HeartbeatInterval, 1 s, after that worker's last look).
-        // It runs elsewhere once its lease (the test worker's WorkerTimeout, 5 s) has passed and a
-        // recovery look (every 2 s) found it, so the run goes on at least 16 s after the kill.
+        // The killed worker may hold a fire: one fetched up to 50 ms ahead (and, on a Cluster or
+        // with replicas, where an enqueue cannot ask whether an idle worker still listens, one
+        // handed to it after its death, while its idle entry stands: up to IdleFetchInterval, 5 s,
+        // plus HeartbeatInterval, 1 s, after its last look). It runs elsewhere once its lease (the
+        // test worker's WorkerTimeout, 5 s) has passed and a recovery look (every 2 s) found it;
+        // the run goes on 16 s after the kill, the margin the Cluster case needs.
         await using var redis = await RedisServer.StartAsync();
         var prefix = RedisHost.NewPrefix();
         var killedAt = DateTimeOffset.MinValue;

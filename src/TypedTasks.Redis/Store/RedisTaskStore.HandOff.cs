@@ -68,7 +68,8 @@ public sealed partial class RedisTaskStore
     /// that does not look (nothing announced since its last look) does not renew the entry: a
     /// worker idle longer gets its next task the usual way (a wake-up, then a fetch, which
     /// registers it again). Short, so that a worker killed while idle is handed at most its room
-    /// of tasks, and only within that time (they come back by recovery, a lease time later).
+    /// of tasks, and only within that time (they come back by recovery, a lease time later), where
+    /// an enqueue cannot ask whether the worker still listens (a Cluster, or replicas).
     /// </remarks>
     private long IdleUntil(DateTimeOffset now) => (now + _options.IdleFetchInterval + _options.HeartbeatInterval).ToUnixTimeMilliseconds();
 

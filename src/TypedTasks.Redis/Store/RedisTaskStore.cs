@@ -43,7 +43,6 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore, ISchedu
     private readonly RedisChannel _cancelChannel;
     private readonly RedisChannel _handChannel;
     private readonly string _epoch = NewEpoch();
-
     private readonly Batcher<EnqueueRequest, EnqueueAnswer> _enqueues;
     private readonly Batcher<CompleteRequest, CompleteAnswer> _completes;
     private readonly Batcher<ReadRequest, ReadAnswer> _reads;
@@ -256,7 +255,8 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore, ISchedu
             var args = Args(now, 2 + (2 * group.Count) + (8 * group.Sum(i => requests[i].Tasks.Length)));
             args.Add(_epoch);
             // On a single server a hand-off first asks whether the idle store still listens (PUBSUB
-            // NUMSUB, enqueue.lua); a Cluster node, or a primary, counts only its own subscribers.
+            // NUMSUB, enqueue.lua); a Cluster node, or a primary with replicas, counts only its own
+            // subscribers.
             args.Add(CountsSubscribers ? 1 : 0);
             for (var g = 0; g < group.Count; g++)
             {
@@ -949,7 +949,8 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore, ISchedu
     private bool IsCluster => (Servers & 2) != 0;
 
     // Whether one server's PUBSUB NUMSUB counts every subscriber of a channel: a single server
-    // with no replica (a subscription may sit on a replica, or on another node of a Cluster).
+    // with no replica this connection sees (a subscription may sit on a replica, or on another
+    // node of a Cluster).
     private bool CountsSubscribers => Servers == 1;
 
     private int Servers
@@ -962,13 +963,14 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore, ISchedu
                 return known;
             }
 
-            // Read before the types: a server's type is known once it has connected, and what was
-            // read while nothing had connected yet is not kept.
-            var connected = _connection.IsConnected;
+            // A server's type and role are known once it has connected: kept only when every
+            // server was connected before its type and role were read.
+            var connected = true;
             var servers = 1;
             foreach (var endpoint in _connection.GetEndPoints())
             {
                 var server = _connection.GetServer(endpoint);
+                connected &= server.IsConnected;
                 if (server.ServerType == ServerType.Cluster)
                 {
                     servers |= 2;

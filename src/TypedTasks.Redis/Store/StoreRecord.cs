@@ -69,7 +69,8 @@ internal readonly record struct StoreRecord(
 
         var body = stored[pos..];
 
-        // The name is stored only once the envelope, which holds it, is dropped (Succeeded).
+        // The name is stored once the envelope, which holds it, is dropped (Succeeded), or as '?'
+        // when the body is no envelope the store put a name back into.
         if (name.Length == 0)
         {
             name = state == TaskState.Succeeded ? "?" : TaskEnvelope.TryReadTaskName(body) ?? "?";

@@ -188,11 +188,12 @@ internal sealed class TaskEnvelope
                 id = ReadRequiredString(ref reader, "id");
             }
 
-            if (reader.NextMessagePackType == MessagePackType.Integer)
+            if (version == CurrentVersion && reader.NextMessagePackType == MessagePackType.Integer)
             {
                 // A store that keeps long names once per queue gives the envelope back with the name
-                // in place; a number here is one it could no longer find (docs/redis-layout.md).
-                throw new InvalidEnvelopeException($"malformed envelope: the task is name number {reader.ReadInt64()} of its queue's name table, which does not hold it");
+                // in place; a number here is one it could no longer find (docs/redis-layout.md), or
+                // the producer wrote none.
+                throw new InvalidEnvelopeException($"malformed envelope: the task name is the integer {reader.ReadInt64()} (a name-table number its store no longer holds, or an envelope written without a name)");
             }
 
             var task = ReadRequiredString(ref reader, "task");

@@ -113,16 +113,19 @@ public abstract class HandOffTests : IAsyncLifetime
     {
         // Input: a worker waiting in a fetch of an empty queue, then one task whose 32-byte name
         // the queue's name table keeps (its record holds the number). Expected: the handed start
-        // carries the envelope byte for byte as sent, name and all.
+        // carries the envelope byte for byte as sent, name and all; the enqueue is the only
+        // script call (the task was handed, not fetched).
         var (worker, _) = await OpenAsync();
         var (producer, _) = await OpenAsync();
         using var cts = new CancellationTokenSource(Bound);
         var fetching = worker.FetchAsync(["hl"], 4, cts.Token).AsTask();
         await IdleAsync("hl");
+        await ResetStatsAsync();
 
         var envelope = Named("Shop.Billing.Invoices.ChargeCard");
         var id = await producer.EnqueueAsync("hl", New(envelope));
         var lease = Assert.Single(await fetching.WaitAsync(Bound));
+        Assert.Equal(1, await ScriptCallsAsync());
         Assert.Equal(id, lease.Id);
         Assert.Equal(envelope, lease.Envelope.ToArray());
         Assert.Equal("1", (string?)await _admin.GetDatabase().HashGetAsync(Key(_prefix, "hl", "names"), "=Shop.Billing.Invoices.ChargeCard"));

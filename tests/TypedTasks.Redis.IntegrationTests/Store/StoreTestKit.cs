@@ -37,7 +37,8 @@ internal static class StoreTestKit
     public static byte[] Small(int argument = 1) => [0x92, 0xa3, (byte)'A', (byte)'d', (byte)'d', 0x91, (byte)(argument & 0x7f)];
 
     /// <summary>
-    /// A version-2 envelope of <paramref name="length"/> bytes (at least 27; 33 gives 32) of task
+    /// A version-2 envelope of <paramref name="length"/> bytes (at least 27; a length of 33 gives
+    /// 32, the one length a string argument cannot pad exactly) of task
     /// <c>Orders.Add</c>, with the argument and a string argument padded to fit: 40 bytes make a
     /// pending record of 62, inline, as a typical small task's. (The length is in the arguments: a
     /// long name would be kept in the queue's name table, leaving the record short.)

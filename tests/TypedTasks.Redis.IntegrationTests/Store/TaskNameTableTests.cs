@@ -140,14 +140,14 @@ public abstract class TaskNameTableTests() : OneStoreTests("nt")
     public async Task A_number_whose_table_is_gone_reaches_the_worker_as_an_envelope_that_says_so_and_the_task_is_kept()
     {
         // Input: a task named Long stored; its queue's names key deleted by hand. Expected: the
-        // fetch gives the envelope with the number, which the envelope reader refuses with
-        // "the task is name number 1 of its queue's name table, which does not hold it" (a worker
-        // fails such a task with that reason); the task is still there, Started, to be failed.
+        // fetch gives the envelope with the number, which the envelope reader refuses with "the
+        // task name is the integer 1 (a name-table number its store no longer holds, ...)" (a
+        // worker fails such a task with that reason); the task is still there, Started, to be failed.
         var id = await Store.EnqueueAsync("gt", New(Named(Long, 1)));
         await Raw.KeyDeleteAsync(K("gt", "names"));
         var lease = Assert.Single(await FetchAsync("gt", 1));
         var refused = Assert.Throws<InvalidEnvelopeException>(() => TaskEnvelope.Read(lease.Envelope));
-        Assert.Contains("the task is name number 1 of its queue's name table, which does not hold it", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("the task name is the integer 1 (a name-table number its store no longer holds", refused.Message, StringComparison.Ordinal);
         Assert.Equal(TaskState.Started, (await Store.GetAsync(id))!.State);
         Assert.True(await Store.CompleteAsync(lease, TaskCompletion.Failed(new TaskError("TypedTasks.UnreadableMessage", refused.Message, null))));
         Assert.Equal(TaskState.Failed, (await Store.GetAsync(id))!.State);
@@ -229,7 +229,7 @@ public abstract class TaskNameTableTests() : OneStoreTests("nt")
         Assert.NotEqual(Mid, TaskEnvelope.TryReadTaskName((await Store.GetStoredAsync(first))!.Envelope));
         var lease = (await FetchAsync("rt", 2)).Single(l => l.Id == first);
         var refused = Assert.Throws<InvalidEnvelopeException>(() => TaskEnvelope.Read(lease.Envelope));
-        Assert.Contains("name number 1 of its queue's name table", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("the task name is the integer 1 (a name-table number its store no longer holds", refused.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -239,9 +239,7 @@ public abstract class TaskNameTableTests() : OneStoreTests("nt")
         // the integer 1 where a version 2 envelope has its name: [2, 1, ms, nil, nil, nil, [1]]
         // (the store takes any body). Expected: the body is read and fetched byte for byte as sent
         // (docs/redis-layout.md: "the envelope it gets is byte for byte the one the producer
-        // sent"), not made into an envelope of task Long; and so is an envelope whose 20-byte
-        // name has a 2-byte string header where MessagePack's shortest is 1 byte (it stays in
-        // place: the name would come back with the shorter header).
+        // sent"), not made into an envelope of task Long.
         await Store.EnqueueAsync("gb", New(Named(Long, 1)));
         var buffer = new System.Buffers.ArrayBufferWriter<byte>();
         var writer = new MessagePack.MessagePackWriter(buffer);
@@ -261,14 +259,47 @@ public abstract class TaskNameTableTests() : OneStoreTests("nt")
         Assert.Equal(odd, (await Store.GetStoredAsync(id))!.Envelope.ToArray());
         var lease = (await FetchAsync("gb", 2)).Single(l => l.Id == id);
         Assert.Equal(odd, lease.Envelope.ToArray());
+    }
 
+    [Fact]
+    public async Task A_name_with_a_longer_string_header_than_the_shortest_stays_in_place_and_comes_back_as_sent()
+    {
+        // Input: an envelope whose 20-byte name Mid is written with a 2-byte string header (0xd9)
+        // where MessagePack's shortest is 1 byte. Expected: its name stays in place (a number
+        // would come back with the shorter header): Mid is not in the queue's table, and a read
+        // and a fetch give the envelope byte for byte as sent.
         var canonical = Named(Mid, 3);
         Assert.Equal(0xa0 + Mid.Length, canonical[2]);
         byte[] wide = [.. canonical[..2], 0xd9, (byte)Mid.Length, .. canonical[3..]];
-        var wideId = await Store.EnqueueAsync("gb", New(wide));
-        Assert.Equal(wide, (await Store.GetStoredAsync(wideId))!.Envelope.ToArray());
-        Assert.Equal(Mid, TaskEnvelope.Read(Assert.Single(await FetchAsync("gb", 1)).Envelope).TaskName);
-        Assert.False(await Raw.HashExistsAsync(K("gb", "names"), "=" + Mid));
+        var id = await Store.EnqueueAsync("wh", New(wide));
+        Assert.Equal(wide, (await Store.GetStoredAsync(id))!.Envelope.ToArray());
+        var lease = Assert.Single(await FetchAsync("wh", 1));
+        Assert.Equal(wide, lease.Envelope.ToArray());
+        Assert.Equal(Mid, TaskEnvelope.Read(lease.Envelope).TaskName);
+        Assert.False(await Raw.HashExistsAsync(K("wh", "names"), "=" + Mid));
+    }
+
+    [Theory]
+    [InlineData(126, 1)]
+    [InlineData(127, 2)]
+    [InlineData(254, 2)]
+    [InlineData(255, 3)]
+    [InlineData(4095, 3)]
+    public async Task A_number_of_one_two_or_three_bytes_keeps_the_record_inline_and_gives_the_name_back(int given, int codeBytes)
+    {
+        // Input: a queue whose table has given `given` numbers; a task named Long enqueued (number
+        // given + 1: a positive fixint up to 127, 0xcc and a byte up to 255, 0xcd and two bytes
+        // above). Expected: the record holds the number in `codeBytes` bytes where the name's 34
+        // bytes were, fits 64 bytes, and is read and fetched whole.
+        await Raw.HashSetAsync(K("cb", "seq"), "names", given);
+        var envelope = Named(Long, 1);
+        var id = await Store.EnqueueAsync("cb", New(envelope));
+        Assert.Equal((given + 1).ToString(System.Globalization.CultureInfo.InvariantCulture), (string?)await Raw.HashGetAsync(K("cb", "names"), "=" + Long));
+        var record = await StoredRecordAsync("cb", id);
+        Assert.Equal(22 + envelope.Length - (2 + Long.Length) + codeBytes, record.Length);
+        Assert.InRange(record.Length, 1, 64);
+        Assert.Equal(envelope, (await Store.GetStoredAsync(id))!.Envelope.ToArray());
+        Assert.Equal(envelope, Assert.Single(await FetchAsync("cb", 1)).Envelope.ToArray());
     }
 }
 

@@ -192,7 +192,9 @@ end
 -- or that cannot be read is removed too); so is the queue when its idle or leases key holds
 -- another type (its tasks are pushed as usual). On a single server, so is an entry whose store
 -- has no subscriber on its channel (PUBSUB NUMSUB), and it is removed: its process was killed
--- while idle (its connections closed with it), and a task handed to it would wait a lease time.
+-- while idle (its connections closed with it) or its subscription is being made again, and a
+-- task handed to it would wait a lease time. (A host that died with the worker leaves its
+-- subscription counted until the server's TCP keepalive drops it.)
 -- (On a Cluster, or a server with replicas, a channel's subscribers may be on another node, where
 -- NUMSUB does not count them: there such a task comes back by recovery.)
 local hand_prefix = string.sub(WAKE, 1, -5) .. 'hand:'
@@ -225,7 +227,8 @@ local function idle_workers(q)
   if redis.call('EXISTS', unpack(lists)) > 0 then done(); return nil end
   if ARGV[A + 1] == '1' then
     local live = {}
-    -- At most 1,000 channels per NUMSUB (unpack's limit); one refused takes its stores for live.
+    -- At most 1,000 channels per NUMSUB (unpack takes at most about 8,000 values); a NUMSUB
+    -- refused takes its stores for live.
     for first = 1, #list, 1000 do
       local last = math.min(first + 999, #list)
       local channels = {}

@@ -18,9 +18,11 @@
 --            stands in for a queue no enqueue has written it for.
 --
 -- A record: struct '>BBHI4I6' (state, priority, attempt, fence, updated ms), then the task name
--- (1-byte length; empty while the envelope, which names the task, is kept: only a Succeeded
--- record has one), the worker (1-byte length), the chosen id (2-byte length), the error (4-byte
--- length), and the rest: the envelope, or the result once Succeeded. A record is a field of its
+-- (1-byte length; empty while the envelope, which names the task, is kept: a Succeeded record has
+-- one, and so has a record whose body holds no envelope to put a name back into, '?': see the
+-- task names part below), the worker (1-byte length), the chosen id (2-byte length), the error
+-- (4-byte length), and the rest: the envelope as stored (a long name as its number), or the
+-- result once Succeeded. A record is a field of its
 -- bucket hash P:{q}:t:<seq >> 7>, or the string P:{q}:x:<seq> when the bucket field holds 'x' (a
 -- record over 64 bytes of a final task, or in a bucket that is not wide: see save). Every version
 -- reads both.

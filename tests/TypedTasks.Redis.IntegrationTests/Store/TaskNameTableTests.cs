@@ -214,6 +214,25 @@ public abstract class TaskNameTableTests() : OneStoreTests("nt")
     }
 
     [Fact]
+    public async Task A_name_table_made_another_type_fails_no_read_and_the_task_reaches_the_worker_saying_so()
+    {
+        // Input: a task named Long stored; its queue's names key then replaced by a string (the
+        // scripts' HGET of the name there fails). Expected: a read, a page and a fetch all answer
+        // (nothing is refused), giving the envelope with the number, which the reader refuses
+        // with its reason; the task is kept, Started, and the string is left as it was.
+        var id = await Store.EnqueueAsync("tt", New(Named(Long, 1)));
+        await Raw.KeyDeleteAsync(K("tt", "names"));
+        await Raw.StringSetAsync(K("tt", "names"), "someone else's");
+        Assert.NotEqual(Long, TaskEnvelope.TryReadTaskName((await Store.GetStoredAsync(id))!.Envelope));
+        Assert.Single(await Store.ListAsync("tt", TaskState.Pending, 0, 10));
+        var lease = Assert.Single(await FetchAsync("tt", 1));
+        var refused = Assert.Throws<InvalidEnvelopeException>(() => TaskEnvelope.Read(lease.Envelope));
+        Assert.Contains("the task name is the integer 1", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(TaskState.Started, (await Store.GetAsync(id))!.State);
+        Assert.Equal("someone else's", (string?)await Raw.StringGetAsync(K("tt", "names")));
+    }
+
+    [Fact]
     public async Task A_number_whose_table_was_deleted_and_made_again_never_names_another_task()
     {
         // Input: a task named Long stored (number 1); the names key deleted by hand (the case

@@ -216,15 +216,14 @@ local function idle_workers(q)
       list[#list + 1] = { hand = all[i], worker = w, room = tonumber(room), lease = lease, till = till, frames = {}, q = q }
     end
   end
-  local function done()
-    if #gone > 0 then expired[#expired + 1] = { key = q.base .. 'idle', fields = gone } end
-  end
-  if #list == 0 or problem_at(q, 'leases') then done(); return nil end
+  -- (gone may grow below: the entries of stores nobody listens for.)
+  expired[#expired + 1] = { key = q.base .. 'idle', fields = gone }
+  if #list == 0 or problem_at(q, 'leases') then return nil end
   -- Tasks held back by limits are Pending and older: they go first once let go.
-  if tonumber(redis.call('HGET', q.seq, 'held') or '0') > 0 then done(); return nil end
+  if tonumber(redis.call('HGET', q.seq, 'held') or '0') > 0 then return nil end
   local lists = {}
   for p = 0, 9 do lists[p + 1] = q.base .. pending_of(p) end
-  if redis.call('EXISTS', unpack(lists)) > 0 then done(); return nil end
+  if redis.call('EXISTS', unpack(lists)) > 0 then return nil end
   if ARGV[A + 1] == '1' then
     local live = {}
     -- At most 1,000 channels per NUMSUB (unpack takes at most about 8,000 values); a NUMSUB
@@ -241,7 +240,6 @@ local function idle_workers(q)
     end
     list = live
   end
-  done()
   if #list == 0 then return nil end
   return list
 end

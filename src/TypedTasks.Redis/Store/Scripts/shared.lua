@@ -404,27 +404,12 @@ function names.of(q, body)
 end
 
 -- A stored record s as a reader gets it: its envelope whole. (A record with a name holds a
--- result or a body as it came, no stored envelope.) The body starts after the 22 bytes of the
--- header, the name, worker, chosen id and error, and the limits of a limited task (rec_read).
+-- result or a body as it came, no stored envelope.)
 function names.outward(q, s)
-  local _, prio, _, _, _, _, _, _, _, _, _, _, _, _, nl = sbyte(s, 1, 15)
-  if nl ~= 0 then return s end
-  local o = 16 + nl
-  local wl = sbyte(s, o)
-  if not wl then return s end
-  o = o + 1 + wl
-  local c1, c2 = sbyte(s, o, o + 1)
-  if not c2 then return s end
-  o = o + 2 + c1 * 256 + c2
-  local e1, e2, e3, e4 = sbyte(s, o, o + 3)
-  if not e4 then return s end
-  o = o + 4 + ((e1 * 256 + e2) * 256 + e3) * 256 + e4
-  if prio >= 128 then
-    local l1, l2 = sbyte(s, o, o + 1)
-    if not l2 then return s end
-    o = o + 2 + l1 * 256 + l2
-  end
-  return names.full(q, s, o)
+  if sbyte(s, 15) ~= 0 then return s end
+  local ok, r = pcall(rec_read, s)
+  if not ok then return s end
+  return names.full(q, s, #s - #r.body + 1)
 end
 
 -- Batching (fetch, complete, enqueue): a script that sets staging writes the inline records of a

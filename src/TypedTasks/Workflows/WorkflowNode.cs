@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using TypedTasks.Store;
 
 namespace TypedTasks.Workflows;
@@ -22,14 +23,31 @@ internal abstract record WorkflowNode
 
     private StepNode Then(WorkflowStep step) => this is StepNode chain ? chain with { Steps = [.. chain.Steps, step] } : new StepNode(this, [step]);
 
-    /// <summary>The client the workflow sends through: the first call's.</summary>
+    /// <summary>
+    /// The client the workflow sends through: that of the first call bound to one with <c>WithClient</c>;
+    /// null when no call is, for <see cref="TaskClient.Current"/>.
+    /// </summary>
     public abstract TaskClient? Client { get; }
+
+    /// <summary>The client of the first of <paramref name="calls"/> bound to one; null when none is.</summary>
+    protected static TaskClient? FirstBound(IEnumerable<TaskCall> calls)
+    {
+        foreach (var call in calls)
+        {
+            if (call.BoundClient is { } client)
+            {
+                return client;
+            }
+        }
+
+        return null;
+    }
 }
 
 /// <summary>One call, its arguments all bound.</summary>
 internal sealed record CallNode(TaskCall Call) : WorkflowNode
 {
-    public override TaskClient? Client => Call.Client;
+    public override TaskClient? Client => Call.BoundClient;
 }
 
 /// <summary>Parts that run in parallel; their outcomes reach what follows in member order, by <paramref name="Mode"/>.</summary>
@@ -59,7 +77,7 @@ internal sealed record GroupNode(IReadOnlyList<WorkflowNode> Members, JoinMode M
 /// </summary>
 internal sealed record FanNode(WorkflowNode Before, IReadOnlyList<TaskCall> Steps, JoinMode Mode) : WorkflowNode
 {
-    public override TaskClient? Client => Before.Client ?? Steps[0].Client;
+    public override TaskClient? Client => Before.Client ?? FirstBound(Steps);
 
     /// <summary>This part, then every one of <paramref name="open"/> at once with its result.</summary>
     public static FanNode Of(WorkflowNode before, IEnumerable<TaskCall> open)
@@ -85,5 +103,5 @@ internal sealed record FanNode(WorkflowNode Before, IReadOnlyList<TaskCall> Step
 /// </summary>
 internal sealed record StepNode(WorkflowNode Before, IReadOnlyList<WorkflowStep> Steps) : WorkflowNode
 {
-    public override TaskClient? Client => Before.Client ?? Steps[0].Call.Client;
+    public override TaskClient? Client => Before.Client ?? FirstBound(Steps.Select(step => step.Call));
 }

@@ -31,6 +31,12 @@ public sealed partial class RedisTaskStore
     private readonly ConcurrentDictionary<string, string> _workerNames = new(StringComparer.Ordinal);
     private Task<string>? _numbering;
 
+    /// <summary>
+    /// How long, at least, the registry keeps a number its worker no longer confirms (the store's
+    /// result TTL when longer): past it, a record that still names the number reads as no worker.
+    /// </summary>
+    internal static readonly TimeSpan WorkerNumberKeep = TimeSpan.FromDays(30);
+
     /// <summary>This worker's number, registered on first use (again after a failed attempt).</summary>
     private Task<string> WorkerNumberAsync()
     {
@@ -48,7 +54,9 @@ public sealed partial class RedisTaskStore
     /// <summary>Gives this worker a number, or confirms <paramref name="held"/> (Scripts/register.lua).</summary>
     private async Task<string> RegisterAsync(string held)
     {
-        var number = (string)(await RunAsync(StoreScript.Register, [WorkerNamesKey], [held, Worker.WorkerIdentity.Name]).ConfigureAwait(false))!;
+        var keep = Math.Max(_ttlMs, (long)WorkerNumberKeep.TotalMilliseconds);
+        var number = (string)(await RunAsync(StoreScript.Register, [WorkerNamesKey, WorkerSeenKey],
+            [held, Worker.WorkerIdentity.Name, _time.GetUtcNow().ToUnixTimeMilliseconds(), keep]).ConfigureAwait(false))!;
         _workerNames[number] = Worker.WorkerIdentity.Name;
         return number;
     }
@@ -394,6 +402,10 @@ public sealed partial class RedisTaskStore
     private RedisKey WorkersKey => $"{_prefix}:workers";
 
     private RedisKey WorkerNamesKey => $"{_prefix}:workers:names";
+
+    // When each worker number was last confirmed; its hash tag is the registry's name, so that
+    // register.lua's two keys share a slot (a prefix holds no braces).
+    private RedisKey WorkerSeenKey => $"{_prefix}:workers:seen:{{{_prefix}:workers:names}}";
 
     private RedisKey WorkerKey(string id) => $"{_prefix}:worker:{id}";
 

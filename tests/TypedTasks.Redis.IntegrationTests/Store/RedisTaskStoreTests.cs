@@ -51,12 +51,12 @@ public abstract class RedisTaskStoreTests : IAsyncLifetime
 
     private RedisKey K(string queue, string suffix) => Key(_prefix, queue, suffix);
 
-    private async Task<TaskLease> FetchOneAsync(string queue)
+    private async Task<TaskLease> FetchOneAsync(string queue, RedisTaskStore? store = null)
     {
         using var cts = new CancellationTokenSource(Bound);
         while (true)
         {
-            var leases = await _store.FetchAsync([queue], 1, cts.Token);
+            var leases = await (store ?? _store).FetchAsync([queue], 1, cts.Token);
             if (leases.Count == 1)
             {
                 return leases[0];
@@ -1339,6 +1339,78 @@ public abstract class RedisTaskStoreTests : IAsyncLifetime
         Assert.Null((await late.GetAsync(id))!.Worker); // the number is not known any more: no worker rather than a wrong one
         await _store.HeartbeatAsync(new WorkerDescription(["wk"], 1, new WorkerStatus()), []);
         Assert.Equal(Worker.WorkerIdentity.Name, (await late.GetAsync(id))!.Worker); // the heartbeat registered it again
+    }
+
+    private RedisKey WorkerNames => $"{_prefix}:workers:names";
+
+    private RedisKey WorkerSeen => $"{_prefix}:workers:seen:{{{_prefix}:workers:names}}";
+
+    private static long LongAgo => (DateTimeOffset.UtcNow - RedisTaskStore.WorkerNumberKeep - TimeSpan.FromDays(1)).ToUnixTimeMilliseconds();
+
+    [Fact]
+    public async Task A_worker_number_nobody_confirmed_for_the_keeping_time_is_forgotten_and_reads_as_no_worker_until_its_worker_confirms_it()
+    {
+        // Input: a worker ran a task, then its number went unconfirmed past the keeping time (its
+        // time set back by hand). Expected: the next registration of another worker forgets it,
+        // a reader of the task gets no worker (never another's), and the worker's next heartbeat
+        // gives the number back, so the task names it again.
+        var id = await _store.EnqueueAsync("wn", New(Small()));
+        Assert.True(await _store.CompleteAsync(await FetchOneAsync("wn"), TaskCompletion.Succeeded(new byte[] { 1 })));
+        var number = (string)Assert.Single(await Raw.SortedSetRangeByRankAsync(WorkerSeen))!;
+        Assert.Equal(Worker.WorkerIdentity.Name, (string?)await Raw.HashGetAsync(WorkerNames, number));
+        await Raw.SortedSetAddAsync(WorkerSeen, number, LongAgo);
+
+        await using var other = Open();
+        await other.EnqueueAsync("wn", New(Small()));
+        await FetchOneAsync("wn", other);
+        Assert.False(await Raw.HashExistsAsync(WorkerNames, number));
+        var left = (string)Assert.Single(await Raw.SortedSetRangeByRankAsync(WorkerSeen))!;
+        Assert.NotEqual(number, left);
+        await using var reader = Open();
+        Assert.Null((await reader.GetAsync(id))!.Worker);
+
+        await _store.HeartbeatAsync(new WorkerDescription(["wn"], 1, new WorkerStatus()), []);
+        Assert.Equal(Worker.WorkerIdentity.Name, (string?)await Raw.HashGetAsync(WorkerNames, number));
+        Assert.Equal(Worker.WorkerIdentity.Name, (await reader.GetAsync(id))!.Worker);
+        Assert.Equal(2, await Raw.SortedSetLengthAsync(WorkerSeen));
+    }
+
+    [Fact]
+    public async Task Worker_numbers_given_before_their_times_were_kept_get_one_and_are_forgotten_a_keeping_time_later()
+    {
+        // Input: a registry as an earlier version left it: numbers 1 and 2 named, 'next' at 2, no
+        // times. Expected: the next registration gives both a time (and number 3 to itself); once
+        // those times are past the keeping time, the registration after forgets 1 and 2 and keeps
+        // the live workers' numbers; numbers are still never given twice.
+        await Raw.HashSetAsync(WorkerNames, [new("next", 2), new("1", "old-host:11"), new("2", "old-host:12")]);
+        await _store.EnqueueAsync("wo", New(Small()));
+        await FetchOneAsync("wo");
+        Assert.Equal(["1", "2", "3"], (await Raw.SortedSetRangeByRankAsync(WorkerSeen)).Select(v => (string)v!).Order());
+        Assert.Equal("3", (string?)await Raw.HashGetAsync(WorkerNames, "swept"));
+        await Raw.SortedSetAddAsync(WorkerSeen, [new("1", LongAgo), new("2", LongAgo)]);
+
+        await using var other = Open();
+        await other.EnqueueAsync("wo", New(Small()));
+        await FetchOneAsync("wo", other);
+        Assert.Equal(["3", "4"], (await Raw.SortedSetRangeByRankAsync(WorkerSeen)).Select(v => (string)v!).Order());
+        var fields = (await Raw.HashKeysAsync(WorkerNames)).Select(v => (string)v!).Order();
+        Assert.Equal(["3", "4", "next", "swept"], fields);
+    }
+
+    [Fact]
+    public async Task A_worker_number_times_key_of_another_type_costs_the_forgetting_never_a_worker_its_number()
+    {
+        // Input: the registry's times key holds a string. Expected: registration still gives the
+        // worker its number (the task runs and names its worker), the string is left as it is and
+        // nothing is forgotten.
+        await Raw.StringSetAsync(WorkerSeen, "not a sorted set");
+        await Raw.HashSetAsync(WorkerNames, [new("next", 1), new("1", "old-host:11")]);
+        var id = await _store.EnqueueAsync("wt", New(Small()));
+        Assert.True(await _store.CompleteAsync(await FetchOneAsync("wt"), TaskCompletion.Succeeded(new byte[] { 1 })));
+        Assert.Equal(Worker.WorkerIdentity.Name, (await _store.GetAsync(id))!.Worker);
+        Assert.Equal("not a sorted set", (string?)await Raw.StringGetAsync(WorkerSeen));
+        Assert.Equal("old-host:11", (string?)await Raw.HashGetAsync(WorkerNames, "1"));
+        Assert.Equal(Worker.WorkerIdentity.Name, (string?)await Raw.HashGetAsync(WorkerNames, "2"));
     }
 
     [Fact]

@@ -1,22 +1,64 @@
 -- Gives a worker its number, the short form task records keep (a name such as host:pid would
--- push a small task's running record past the inline limit into a key of its own).
--- KEYS[1]      P:workers:names, a hash: field 'next' (the last number given), and number -> name
--- ARGV[1]      the number this worker holds ('' when none yet); ARGV[2] its name
+-- push a small task's running record past the inline limit into a key of its own), and forgets
+-- the numbers of workers gone for long, so that the registry does not grow with every process
+-- that ever ran.
+-- KEYS[1]      P:workers:names, a hash: field 'next' (the last number given), field 'swept' (every
+--              number up to it that still names a worker has its time in KEYS[2]), and number -> name
+-- KEYS[2]      P:workers:seen:{P:workers:names}, a sorted set: number -> when its worker last confirmed it
+--              (unix ms); its hash tag puts it in KEYS[1]'s slot
+-- ARGV[1]      the number this worker holds ('' when none yet); ARGV[2] its name; ARGV[3] now
+--              (unix ms); ARGV[4] how long a number nobody confirms is kept (ms)
 -- Returns      the number, as text: the one held when the hash still gives it to this name (or
---              has lost it: Redis restarted empty), else a new one.
--- Not a store script (shared.lua is not in front): one key, outside any queue's slot.
-local key, held, name = KEYS[1], ARGV[1], ARGV[2]
+--              has lost it: Redis restarted empty, or it was forgotten while its worker was away),
+--              else a new one. Numbers are never given twice ('next' only grows), so a record that
+--              names a forgotten number reads as no worker, never as another one.
+-- The bookkeeping of KEYS[2] runs under pcall: a key of another type there costs the forgetting,
+-- never a worker its number.
+-- Not a store script (shared.lua is not in front): two keys of one slot, outside any queue's.
+local key, seen = KEYS[1], KEYS[2]
+local held, name, now, keep = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+local number
 if held ~= '' then
   local owner = redis.call('HGET', key, held)
-  if owner == name then return held end
-  if not owner then
+  if owner == name then
+    number = held
+  elseif not owner then
     if tonumber(redis.call('HGET', key, 'next') or '0') < tonumber(held) then
       redis.call('HSET', key, 'next', held)
     end
     redis.call('HSET', key, held, name)
-    return held
+    number = held
   end
 end
-local n = tostring(redis.call('HINCRBY', key, 'next', 1))
-redis.call('HSET', key, n, name)
-return n
+if not number then
+  number = tostring(redis.call('HINCRBY', key, 'next', 1))
+  redis.call('HSET', key, number, name)
+end
+
+if not pcall(redis.call, 'ZADD', seen, now, number) then return number end
+-- Numbers given by a version that kept no times get one now, at most 100 per call: they are
+-- forgotten a keeping time from here unless their workers confirm them.
+local last = tonumber(redis.call('HGET', key, 'next') or '0')
+local swept = tonumber(redis.call('HGET', key, 'swept') or '0')
+if swept < last then
+  local upto = math.min(last, swept + 100)
+  local fields = {}
+  for n = swept + 1, upto do fields[#fields + 1] = tostring(n) end
+  local names = redis.call('HMGET', key, unpack(fields))
+  local times = { 'NX' }
+  for i, field in ipairs(fields) do
+    if names[i] then
+      times[#times + 1] = now
+      times[#times + 1] = field
+    end
+  end
+  if #times > 1 then redis.call('ZADD', seen, unpack(times)) end
+  redis.call('HSET', key, 'swept', upto)
+end
+-- Numbers nobody confirmed for the keeping time are forgotten, at most 100 per call.
+local gone = redis.call('ZRANGEBYSCORE', seen, '-inf', now - keep, 'LIMIT', 0, 100)
+if #gone > 0 then
+  redis.call('HDEL', key, unpack(gone))
+  redis.call('ZREM', seen, unpack(gone))
+end
+return number

@@ -1381,13 +1381,14 @@ public abstract class RedisTaskStoreTests : IAsyncLifetime
         // Input: a registry as an earlier version left it: numbers 1 and 2 named, 'next' at 2, no
         // times. Expected: the next registration gives both a time (and number 3 to itself); once
         // those times are past the keeping time, the registration after forgets 1 and 2 and keeps
-        // the live workers' numbers; numbers are still never given twice.
+        // the live workers' numbers; numbers are still never given twice. A member 'next' put in
+        // the times by hand leaves them without taking the hash's counter with it.
         await Raw.HashSetAsync(WorkerNames, [new("next", 2), new("1", "old-host:11"), new("2", "old-host:12")]);
         await _store.EnqueueAsync("wo", New(Small()));
         await FetchOneAsync("wo");
         Assert.Equal(["1", "2", "3"], (await Raw.SortedSetRangeByRankAsync(WorkerSeen)).Select(v => (string)v!).Order());
         Assert.Equal("3", (string?)await Raw.HashGetAsync(WorkerNames, "swept"));
-        await Raw.SortedSetAddAsync(WorkerSeen, [new("1", LongAgo), new("2", LongAgo)]);
+        await Raw.SortedSetAddAsync(WorkerSeen, [new("1", LongAgo), new("2", LongAgo), new("next", LongAgo)]);
 
         await using var other = Open();
         await other.EnqueueAsync("wo", New(Small()));
@@ -1395,6 +1396,7 @@ public abstract class RedisTaskStoreTests : IAsyncLifetime
         Assert.Equal(["3", "4"], (await Raw.SortedSetRangeByRankAsync(WorkerSeen)).Select(v => (string)v!).Order());
         var fields = (await Raw.HashKeysAsync(WorkerNames)).Select(v => (string)v!).Order();
         Assert.Equal(["3", "4", "next", "swept"], fields);
+        Assert.Equal("4", (string?)await Raw.HashGetAsync(WorkerNames, "next"));
     }
 
     [Fact]

@@ -38,8 +38,8 @@ end
 if not pcall(redis.call, 'ZADD', seen, now, number) then return number end
 -- Numbers given by a version that kept no times get one now, at most 100 per call: they are
 -- forgotten a keeping time from here unless their workers confirm them.
-local last = tonumber(redis.call('HGET', key, 'next') or '0')
-local swept = tonumber(redis.call('HGET', key, 'swept') or '0')
+local last = tonumber(redis.call('HGET', key, 'next') or '0') or 0
+local swept = tonumber(redis.call('HGET', key, 'swept') or '0') or 0
 if swept < last then
   local upto = math.min(last, swept + 100)
   local fields = {}
@@ -56,9 +56,14 @@ if swept < last then
   redis.call('HSET', key, 'swept', upto)
 end
 -- Numbers nobody confirmed for the keeping time are forgotten, at most 100 per call.
+-- Only numbers leave the hash: a member written there by hand never takes 'next' with it.
 local gone = redis.call('ZRANGEBYSCORE', seen, '-inf', now - keep, 'LIMIT', 0, 100)
 if #gone > 0 then
-  redis.call('HDEL', key, unpack(gone))
+  local numbers = {}
+  for _, member in ipairs(gone) do
+    if string.match(member, '^%d+$') then numbers[#numbers + 1] = member end
+  end
+  if #numbers > 0 then redis.call('HDEL', key, unpack(numbers)) end
   redis.call('ZREM', seen, unpack(gone))
 end
 return number

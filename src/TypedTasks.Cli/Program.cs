@@ -123,7 +123,7 @@ namespace TypedTasks.Cli
             var inspect = new Command("inspect", "A task's state, attempt, arguments (by name when known), result or error") { id, json };
             inspect.SetAction((p, _) => WithInspectorAsync(p, secrets, i => InspectAsync(i, p.GetValue(id)!, p.GetValue(json))));
 
-            var workflow = new Command("workflow", "A workflow from the id of one of its steps (the handle EnqueueAsync gave): its stages, their members, and where it stopped") { id, json };
+            var workflow = new Command("workflow", "A whole workflow from the id of any of its tasks (the handle EnqueueAsync gave, a step, a member) or its workflow id: its stages, their members, and where it stopped") { id, json };
             workflow.SetAction((p, _) => WithInspectorAsync(p, secrets, i => WorkflowAsync(i, p.GetValue(id)!, p.GetValue(json))));
 
             var tasksQueue = Queue("The queue whose tasks are listed");
@@ -418,10 +418,10 @@ namespace TypedTasks.Cli
 
         private static async Task<int> WorkflowAsync(ITaskInspector inspector, string id, bool json)
         {
-            var details = await inspector.GetWorkflowAsync(id);
+            var details = await inspector.FindWorkflowAsync(id);
             if (details is null)
             {
-                return Fail(1, $"no workflow step with id '{id}' (not a workflow's step, or its workflow ended longer ago than the result TTL)");
+                return Fail(1, $"no workflow of '{id}' is stored (not a task or the id of a workflow, or its workflow ended longer ago than the result TTL)");
             }
 
             if (json)

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
@@ -33,7 +34,7 @@ internal static class TaskPage
 
         // A task that ended keeps its result, not its message: the workflow is then known from its id.
         var workflow = task.Headers.TryGetValue("tt-workflow", out var header) ? header
-            : await WorkflowFinder.IsWorkflowTaskAsync(inspector, task.Id, ct).ConfigureAwait(false) ? task.Id[..task.Id.IndexOf('.', System.StringComparison.Ordinal)]
+            : await IsWorkflowTaskAsync(inspector, task.Id, ct).ConfigureAwait(false) ? task.Id[..task.Id.IndexOf('.', System.StringComparison.Ordinal)]
             : null;
         return Layout.Page(ctx, "Task " + task.Id, "overview", h =>
         {
@@ -135,4 +136,30 @@ internal static class TaskPage
 
     private static void Fact(Html h, string label, string? value)
         => h.Raw("<dt>").Text(label).Raw("</dt><dd>").Text(value ?? "–").Raw("</dd>");
+
+    /// <summary>
+    /// Whether the task <paramref name="id"/> is a step or member of a workflow the store keeps, for a
+    /// task whose message is gone (a task that succeeded keeps its result, not its headers): at most two
+    /// reads, and only for an id shaped as a workflow's (<c>w.k@queue</c>, <c>w.0.i@queue</c>).
+    /// </summary>
+    private static async Task<bool> IsWorkflowTaskAsync(ITaskInspector inspector, string id, CancellationToken ct)
+    {
+        var at = id.LastIndexOf('@');
+        var parts = at > 0 ? id[..at].Split('.') : [];
+        if (parts.Length is < 2 or > 3 || parts[0].Length != 16 || !parts[0].All(char.IsAsciiHexDigitLower)
+            || !parts.Skip(1).All(p => p.Length > 0 && p.All(char.IsAsciiDigit))
+            || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var stage) || stage == int.MaxValue)
+        {
+            return false;
+        }
+
+        if (await inspector.GetWorkflowAsync(id, ct).ConfigureAwait(false) is not null)
+        {
+            return true;
+        }
+
+        // A member or a first call: the join of the step after it.
+        var next = await inspector.GetWorkflowAsync(parts[0] + "." + (stage + 1).ToString(CultureInfo.InvariantCulture) + "@" + id[(at + 1)..], ct).ConfigureAwait(false);
+        return next is { Stages.Count: > 0 } && string.Equals(next.WorkflowId, parts[0], System.StringComparison.Ordinal);
+    }
 }

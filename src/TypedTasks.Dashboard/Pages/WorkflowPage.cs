@@ -24,7 +24,7 @@ internal static class WorkflowPage
             return Layout.Page(ctx, "No such workflow", string.Empty, h => h.Raw("<p class=\"error\">The id is blank: open a workflow from one of its tasks' pages.</p>"), StatusCodes.Status400BadRequest);
         }
 
-        var workflow = await WorkflowFinder.FindAsync(inspector, id, ct).ConfigureAwait(false);
+        var workflow = await inspector.FindWorkflowAsync(id, ct).ConfigureAwait(false);
         if (workflow is null)
         {
             return Layout.Page(ctx, "No such workflow", string.Empty, h => h.Raw("<p class=\"error\">")

@@ -124,11 +124,23 @@ public interface ITaskInspector
     Task<IReadOnlyList<Metrics.TaskMetrics>> GetMetricsAsync(TimeSpan window, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// The workflow of a step (the handle a workflow's <c>EnqueueAsync</c> returned, or any step of
-    /// it): its stages from the first, each with its members and how far it got, and where it
-    /// stopped. Null when the id is no workflow step the store keeps (or the store keeps no workflows).
+    /// The workflow up to a step (the handle a workflow's <c>EnqueueAsync</c> returned, or any step
+    /// made after the first calls, <c>w.k@queue</c> with k ≥ 1): its stages from the first to that
+    /// step, each with its members and how far it got, and where it stopped. Null when the id is no
+    /// such step the store keeps (a member or a first call included: see <see cref="FindWorkflowAsync"/>),
+    /// or the store keeps no workflows.
     /// </summary>
     /// <param name="id">A workflow step's id.</param>
     /// <param name="cancellationToken">Stops waiting.</param>
     Task<WorkflowDetails?> GetWorkflowAsync(string id, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The whole workflow of any of its tasks: a step, a member of a group, one of the first calls,
+    /// or the workflow id alone (then every known queue is looked at). Its stages from the first to
+    /// the step it ends with, whichever task was asked about. Null when the id is no task of a
+    /// workflow the store keeps.
+    /// </summary>
+    /// <param name="id">A task id of a workflow (<c>w.2@queue</c>, <c>w.0.3@queue</c>, <c>w.0@queue</c>) or a workflow id (<c>w</c>).</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    Task<WorkflowDetails?> FindWorkflowAsync(string id, CancellationToken cancellationToken = default);
 }

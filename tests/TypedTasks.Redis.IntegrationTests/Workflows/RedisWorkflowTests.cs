@@ -402,12 +402,33 @@ public abstract class RedisWorkflowTests
         Assert.StartsWith($"stopped at {workflow.Stages[0].StepId}: member {workflow.Stages[0].MemberIds[1]} Failed", workflow.Where, StringComparison.Ordinal);
         Assert.Null(await inspector.GetWorkflowAsync(workflow.Stages[0].MemberIds[0]));
 
+        // The whole workflow from any of its tasks: the handle, the step before it, a member, the workflow id.
+        var stepIds = workflow.Stages.Select(s => s.StepId).ToList();
+        foreach (var any in new[] { chain.Id, stepIds[0], workflow.Stages[0].MemberIds[0], workflow.WorkflowId })
+        {
+            Assert.Equal(stepIds, (await inspector.FindWorkflowAsync(any))!.Stages.Select(s => s.StepId));
+        }
+
         var (exit, text) = await CliTests.Run(["--redis", Endpoint.Split(',')[0], "--prefix", host.Prefix, "workflow", chain.Id]);
         Assert.True(exit == 0, text);
         Assert.Contains($"workflow {workflow.WorkflowId}: stopped at", text, StringComparison.Ordinal);
+        var (fromMember, memberText) = await CliTests.Run(["--redis", Endpoint.Split(',')[0], "--prefix", host.Prefix, "workflow", workflow.Stages[0].MemberIds[1]]);
+        Assert.True(fromMember == 0, memberText);
+        Assert.Contains($"workflow {workflow.WorkflowId}: stopped at", memberText, StringComparison.Ordinal);
+        Assert.Contains(chain.Id, memberText, StringComparison.Ordinal);
+
+        // A chain's first call (w.0@queue) has no join of its own: the workflow is found from the step after it.
+        var started = await Tasks.SquareOf.WithClient(host.Client).Call(3).Then(Tasks.Describe.Bind("m2")).EnqueueAsync();
+        Assert.Equal("9 m2", await started.GetAsync(RedisHost.Wait));
+        var first = started.Id[..started.Id.IndexOf('.', StringComparison.Ordinal)] + ".0@default";
+        Assert.Null(await inspector.GetWorkflowAsync(first));
+        var (fromFirst, firstText) = await CliTests.Run(["--redis", Endpoint.Split(',')[0], "--prefix", host.Prefix, "workflow", first, "--json"]);
+        Assert.True(fromFirst == 0, firstText);
+        Assert.Contains($"\"step\":\"{started.Id}\"", firstText, StringComparison.Ordinal);
+
         var (missing, said) = await CliTests.Run(["--redis", Endpoint.Split(',')[0], "--prefix", host.Prefix, "workflow", "nope@default"]);
         Assert.Equal(1, missing);
-        Assert.Contains("no workflow step with id 'nope@default'", said, StringComparison.Ordinal);
+        Assert.Contains("no workflow of 'nope@default' is stored", said, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -4,13 +4,13 @@ using System.Globalization;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
-using TypedTasks.Inspection;
 
-namespace TypedTasks.Dashboard.Pages;
+namespace TypedTasks.Inspection;
 
 /// <summary>
-/// The whole workflow of any of its tasks. The inspector walks from a step back to the first
-/// stages; every join names the step the workflow ends with (its handle), which the page shows.
+/// The whole workflow of any of its tasks (<see cref="ITaskInspector.FindWorkflowAsync"/>). The
+/// inspector walks from a step back to the first stages; every join names the step the workflow
+/// ends with (its handle), whose stages are the whole workflow.
 /// For joins written without it, the steps after one are found by their ids (docs/workflows.md:
 /// the successor of join <c>k</c> is <c>w.k@queue</c>), trying the step's own queue first, then the
 /// other known queues.
@@ -101,26 +101,6 @@ internal static class WorkflowFinder
         }
 
         return found;
-    }
-
-    /// <summary>
-    /// Whether the task <paramref name="id"/> is a step or member of a workflow the store keeps, for a
-    /// task whose message is gone (a task that succeeded keeps its result, not its headers): at most two
-    /// reads, and only for an id shaped as a workflow's (<c>w.k@queue</c>, <c>w.0.i@queue</c>).
-    /// </summary>
-    public static async Task<bool> IsWorkflowTaskAsync(ITaskInspector inspector, string id, CancellationToken ct)
-    {
-        var at = id.LastIndexOf('@');
-        var parts = at > 0 ? id[..at].Split('.') : [];
-        if (parts.Length is < 2 or > 3 || parts[0].Length != 16 || !parts[0].All(char.IsAsciiHexDigitLower)
-            || !parts.Skip(1).All(p => p.Length > 0 && p.All(char.IsAsciiDigit))
-            || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var stage) || stage == int.MaxValue)
-        {
-            return false;
-        }
-
-        return await inspector.GetWorkflowAsync(id, ct).ConfigureAwait(false) is not null
-            || await StepAsync(inspector, parts[0], stage + 1, id[(at + 1)..], ct).ConfigureAwait(false) is not null;
     }
 
     private static async Task<WorkflowDetails?> StepAsync(ITaskInspector inspector, string workflow, int stage, string queue, CancellationToken ct)

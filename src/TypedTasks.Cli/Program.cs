@@ -607,7 +607,7 @@ namespace TypedTasks.Cli
             var failed = (await inspector.GetQueueAsync(queue))?.Counts.Failed ?? 0;
             if (failed == 0)
             {
-                return Done(json, new { queue, retried = 0 }, $"No failed tasks in '{queue}'.");
+                return Done(json, new { queue, retried = 0, failed = 0 }, $"No failed tasks in '{queue}'.");
             }
 
             if (!Confirm($"Run the {failed} failed task(s) of '{queue}' again?", yes))
@@ -616,7 +616,9 @@ namespace TypedTasks.Cli
             }
 
             var retried = await inspector.RetryAllFailedAsync(queue, Progress(json, "retried"));
-            return Done(json, new { queue, retried }, $"Retried {retried} task(s) from the failed tasks of '{queue}'.");
+            var left = (await inspector.GetQueueAsync(queue))?.Counts.Failed ?? 0;
+            return Done(json, new { queue, retried, failed = left }, $"Retried {retried} task(s) from the failed tasks of '{queue}'."
+                + (left == 0 ? string.Empty : $" {left} stay failed: a group's own result (task TypedTasks.Group) has no task to run again (its failed members were retried), and a task that failed again meanwhile waits for the next retry; 'typedtasks dead list {queue}' shows them."));
         }
 
         private static async Task<int> DeadPurgeAsync(ITaskInspector inspector, string queue, bool yes, bool json)
@@ -678,7 +680,14 @@ namespace TypedTasks.Cli
         {
             if (json)
             {
-                Print(report);
+                // "model" first, as in every document the tool prints.
+                var document = new System.Text.Json.Nodes.JsonObject { ["model"] = InspectorModel.Version };
+                foreach (var (name, value) in JsonSerializer.SerializeToNode(report, Json)!.AsObject())
+                {
+                    document[name] = value?.DeepClone();
+                }
+
+                Print(document);
             }
             else
             {

@@ -148,6 +148,7 @@ public sealed class CliTests(RedisFixture redis) : IClassFixture<RedisFixture>, 
         var (exit, output) = await Cli("dead", "purge", Queue, "--yes", "--json");
         Assert.True(exit == 0, output);
         Assert.Equal(1, Parse(output).GetProperty("deleted").GetInt32());
+        Assert.Equal(TypedTasks.Inspection.InspectorModel.Version, Parse(output).GetProperty("model").GetInt32());
         Assert.Null(await _store.GetAsync(failed));
         Assert.Equal(TaskState.Pending, (await _store.GetAsync(pending))!.State);
         Assert.Equal(TaskState.Pending, (await _store.GetAsync(other))!.State);

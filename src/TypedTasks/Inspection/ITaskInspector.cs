@@ -57,12 +57,16 @@ public interface ITaskInspector
     /// <summary>One task with its arguments, result or error; null when the store holds nothing under <paramref name="id"/>.</summary>
     Task<TaskDetails?> GetTaskAsync(string id, CancellationToken cancellationToken = default);
 
-    /// <summary>Runs a failed task again, as a new task with a fresh retry budget. False when it is not stored or not failed.</summary>
+    /// <summary>
+    /// Runs a failed task again, as a new task with a fresh retry budget. False when it is not
+    /// stored, not failed, or has no task to run (a group's own result: retry its failed members).
+    /// </summary>
     Task<bool> RetryAsync(string id, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Runs every failed task of <paramref name="queue"/> again, each with a fresh retry budget,
-    /// and returns how many went back. <paramref name="progress"/> hears the running total after
+    /// and returns how many went back (a group's own result, which no task runs, stays failed).
+    /// <paramref name="progress"/> hears the running total after
     /// each batch. At most as many tasks as were failed when the call began are looked at, so a
     /// task that fails again while this runs waits for the next call.
     /// </summary>

@@ -1,5 +1,6 @@
 using System;
 using System.Linq;
+using System.Text.Json;
 using System.Threading.Tasks;
 using TypedTasks.TestWorker;
 using TypedTasks.Testing;
@@ -381,6 +382,36 @@ public abstract class RedisWorkflowTests
 
         await using var reports = await RedisHost.StartAsync(Endpoint, prefix: host.Prefix, worker: w => w.Queues = ["reports"]);
         Assert.Equal("4 kg", await chain.GetAsync(RedisHost.Wait));
+    }
+
+    [Fact]
+    public async Task Dead_retry_runs_a_failed_groups_member_again_and_says_why_the_groups_own_result_stays_failed()
+    {
+        // Input: a group of it.fail-on(1, 2) and it.fail-on(2, 2) on "members", sent alone: the
+        // second member fails, and so does the group's own result (which no task runs). Then, with
+        // no worker, `typedtasks dead retry members`. Expected: the member goes back to run, the
+        // group's own result stays failed, and the tool says why instead of leaving the count unexplained.
+        string prefix;
+        await using (var host = await RedisHost.StartAsync(Endpoint, worker: w => w.Queues = [.. Queues]))
+        {
+            prefix = host.Prefix;
+            var group = await TaskGroup.Of(Tasks.FailOn.WithClient(host.Client).Call(1, 2), Tasks.FailOn.WithClient(host.Client).Call(2, 2)).EnqueueAsync();
+            await Assert.ThrowsAsync<TaskFailedException>(() => group.GetAsync(RedisHost.Wait));
+            Assert.Equal(TaskState.Failed, await group.GetStateAsync());
+        }
+
+        var (listed, list) = await CliTests.Run(["--redis", Endpoint.Split(',')[0], "--prefix", prefix, "dead", "list", "members", "--json"]);
+        Assert.True(listed == 0, list);
+        var names = JsonDocument.Parse(list).RootElement.GetProperty("tasks").EnumerateArray().Select(t => t.GetProperty("task").GetString()).Order(StringComparer.Ordinal);
+        Assert.Equal(["TypedTasks.Group", "it.fail-on"], names);
+
+        var (exit, text) = await CliTests.Run(["--redis", Endpoint.Split(',')[0], "--prefix", prefix, "dead", "retry", "members", "--yes"]);
+        Assert.True(exit == 0, text);
+        Assert.Contains("Retried 1 task(s) from the failed tasks of 'members'. 1 stay failed: a group's own result (task TypedTasks.Group) has no task to run again", text, StringComparison.Ordinal);
+        var (again, json) = await CliTests.Run(["--redis", Endpoint.Split(',')[0], "--prefix", prefix, "dead", "retry", "members", "--yes", "--json"]);
+        Assert.True(again == 0, json);
+        var report = JsonDocument.Parse(json).RootElement;
+        Assert.Equal((TypedTasks.Inspection.InspectorModel.Version, 0, 1), (report.GetProperty("model").GetInt32(), report.GetProperty("retried").GetInt32(), report.GetProperty("failed").GetInt32()));
     }
 
     [Fact]

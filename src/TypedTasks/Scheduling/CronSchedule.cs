@@ -64,9 +64,13 @@ internal sealed class CronSchedule
         }
         catch (Exception ex) when (ex is TimeZoneNotFoundException or InvalidTimeZoneException)
         {
-            throw new ArgumentException($"The time zone \"{zoneId}\" is not known on this machine. Use an IANA zone id such as \"Europe/Berlin\", \"America/New_York\" or \"UTC\".", nameof(zoneId), ex);
+            throw new ArgumentException(UnknownZone(zoneId), nameof(zoneId), ex);
         }
     }
+
+    /// <summary>What is wrong with a zone id this machine does not know.</summary>
+    public static string UnknownZone(string zoneId)
+        => $"The time zone \"{zoneId}\" is not known on this machine. Use an IANA zone id such as \"Europe/Berlin\", \"America/New_York\" or \"UTC\".";
 
     /// <summary>The first fire time strictly after <paramref name="after"/>, or null when there is none.</summary>
     public DateTimeOffset? Next(DateTimeOffset after) => _expression.GetNextOccurrence(after, Zone, inclusive: false);

@@ -42,10 +42,13 @@ public sealed record ScheduleInfo
     /// <summary>1 when made, one more at each change of what it fires or when.</summary>
     public long Generation { get; init; }
 
-    /// <summary>The next fire time not yet enqueued, or null when the expression has no more.</summary>
+    /// <summary>
+    /// The next fire time not yet enqueued (in UTC), or null when the expression has no more. For a
+    /// paused schedule, the first one it would fire if resumed now: resuming skips the times that passed.
+    /// </summary>
     public DateTimeOffset? NextFireAt { get; init; }
 
-    /// <summary>The next few fire times (up to five), from <see cref="NextFireAt"/> on.</summary>
+    /// <summary>The next few fire times (up to five, in UTC), from <see cref="NextFireAt"/> on.</summary>
     public IReadOnlyList<DateTimeOffset> NextFireTimes { get; init; } = [];
 
     /// <summary>The fire time of the last run (or of the last trigger), or null before the first. A fire time skipped by <see cref="OverlapPolicy.Skip"/> leaves it as it is: the last run is the one still running.</summary>

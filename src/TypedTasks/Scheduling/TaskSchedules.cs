@@ -27,7 +27,17 @@ internal sealed class TaskSchedules(ITaskStore store, TimeProvider time, IReadOn
         ArgumentNullException.ThrowIfNull(call);
         var zone = timeZone ?? TimeZoneInfo.Utc;
         var zoneId = zone == TimeZoneInfo.Utc ? PeriodicSpec.Utc : zone.Id;
-        var schedule = CronSchedule.Parse(cron, CronSchedule.FindZone(zoneId));
+        TimeZoneInfo found;
+        try
+        {
+            found = CronSchedule.FindZone(zoneId);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new ArgumentException(CronSchedule.UnknownZone(zoneId) + " A schedule keeps its zone by id, so that every worker finds it: a TimeZoneInfo made in code is not found by one. Nothing was stored.", nameof(timeZone), ex);
+        }
+
+        var schedule = CronSchedule.Parse(cron, found);
         var queue = CheckCallOptions(call);
         options ??= new ScheduleOptions();
         var definition = new ScheduleDefinition(
@@ -111,10 +121,15 @@ internal sealed class TaskSchedules(ITaskStore store, TimeProvider time, IReadOn
 
         var definition = ScheduleDefinition.Decode(stored.Definition, out var problem)
             ?? throw new InvalidOperationException($"The schedule '{name}' cannot be resumed: {problem}. Upsert it again.");
-        var now = time.GetUtcNow();
-        var from = stored.LastFireAt is { } last && last > now ? last : now;
-        var next = CronSchedule.Parse(definition.Cron, definition.TimeZone).Next(from);
+        var next = ResumedAt(CronSchedule.Parse(definition.Cron, definition.TimeZone), stored.LastFireAt);
         return await schedules.SetPausedAsync(name, false, next, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The first fire time of a schedule resumed now: after now (the times that passed while paused are skipped) and after its last fire.</summary>
+    private DateTimeOffset? ResumedAt(CronSchedule cron, DateTimeOffset? lastFireAt)
+    {
+        var now = time.GetUtcNow();
+        return cron.Next(lastFireAt is { } last && last > now ? last : now);
     }
 
     /// <summary>Throws <see cref="ArgumentException"/> when <paramref name="name"/> cannot name a schedule.</summary>
@@ -180,13 +195,15 @@ internal sealed class TaskSchedules(ITaskStore store, TimeProvider time, IReadOn
             }
         }
 
+        // Paused: the times it would fire if resumed now (resuming skips those that passed).
         var upcoming = new List<DateTimeOffset>();
-        if (stored.NextFireAt is { } next)
+        var nextAt = stored.Paused && cron is not null ? ResumedAt(cron, stored.LastFireAt) : stored.NextFireAt;
+        if (nextAt is { } next)
         {
-            upcoming.Add(next);
+            upcoming.Add(next.ToUniversalTime());
             if (cron is not null)
             {
-                upcoming.AddRange(cron.Upcoming(next, UpcomingCount - 1));
+                upcoming.AddRange(cron.Upcoming(next, UpcomingCount - 1).Select(t => t.ToUniversalTime()));
             }
         }
 
@@ -202,7 +219,7 @@ internal sealed class TaskSchedules(ITaskStore store, TimeProvider time, IReadOn
             Declared = definition?.Declared ?? false,
             Paused = stored.Paused,
             Generation = stored.Generation,
-            NextFireAt = stored.NextFireAt,
+            NextFireAt = nextAt?.ToUniversalTime(),
             NextFireTimes = upcoming,
             LastFireAt = stored.LastFireAt,
             LastTaskId = stored.LastTaskId,
@@ -218,7 +235,7 @@ internal sealed class TaskSchedules(ITaskStore store, TimeProvider time, IReadOn
         IReadOnlyList<DateTimeOffset> upcoming = [];
         try
         {
-            upcoming = CronSchedule.Parse(spec.Cron, spec.TimeZone).Upcoming(time.GetUtcNow(), UpcomingCount);
+            upcoming = [.. CronSchedule.Parse(spec.Cron, spec.TimeZone).Upcoming(time.GetUtcNow(), UpcomingCount).Select(t => t.ToUniversalTime())];
         }
         catch (ArgumentException ex)
         {

@@ -155,6 +155,27 @@ public sealed class FiringTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_schedule_in_a_zone_lists_its_fire_times_in_utc_and_a_zone_made_in_code_is_refused_by_name()
+    {
+        // Input: a schedule at 06:00 every day in New York (UTC-4 on 4 May 2026), then one whose
+        // TimeZoneInfo was made in code. Expected: every listed fire time has offset zero (one
+        // offset in a list, whatever the zone), and the made zone fails naming the timeZone parameter.
+        var york = TimeZoneInfo.FindSystemTimeZoneById("America/New_York");
+        var info = await Schedules.UpsertAsync("ny", Call, "0 6 * * *", york);
+        Assert.Equal(new DateTimeOffset(2026, 5, 5, 10, 0, 0, TimeSpan.Zero), info.NextFireAt);
+        Assert.All(info.NextFireTimes, t => Assert.Equal(TimeSpan.Zero, t.Offset));
+        Assert.Equal(Enumerable.Range(5, 5).Select(d => new DateTimeOffset(2026, 5, d, 10, 0, 0, TimeSpan.Zero)), info.NextFireTimes);
+        Assert.All((await Schedules.ListAsync()).Single(s => s.Name == "ny").NextFireTimes, t => Assert.Equal(TimeSpan.Zero, t.Offset));
+
+        var made = TimeZoneInfo.CreateCustomTimeZone("Mine", TimeSpan.FromHours(3), "Mine", "Mine");
+        var refused = await Assert.ThrowsAsync<ArgumentException>(() => Schedules.UpsertAsync("mine", Call, "0 6 * * *", made));
+        Assert.Equal("timeZone", refused.ParamName);
+        Assert.StartsWith("The time zone \"Mine\" is not known on this machine.", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("Nothing was stored.", refused.Message, StringComparison.Ordinal);
+        Assert.Null(await Schedules.GetAsync("mine"));
+    }
+
+    [Fact]
     public async Task A_paused_schedule_fires_nothing_and_resumes_from_the_next_time_after_now()
     {
         await Schedules.UpsertAsync("s", Call, "* * * * *");
@@ -163,7 +184,11 @@ public sealed class FiringTests : IAsyncDisposable
         _clock.Advance(TimeSpan.FromMinutes(5) + TimeSpan.FromSeconds(10));
         await workers.RoundAsync();
         Assert.Empty(await Firers.FiredAsync(_store, Queue));
-        Assert.True((await Schedules.GetAsync("s"))!.Paused);
+        var paused = (await Schedules.GetAsync("s"))!;
+        Assert.True(paused.Paused);
+        // Listed with the times it would fire if resumed now, never the ones that passed.
+        Assert.Equal(T0.AddMinutes(6), paused.NextFireAt);
+        Assert.Equal(Enumerable.Range(6, 5).Select(m => T0.AddMinutes(m)), paused.NextFireTimes);
 
         Assert.True(await Schedules.ResumeAsync("s"));
         Assert.Equal(T0.AddMinutes(6), (await Schedules.GetAsync("s"))!.NextFireAt);

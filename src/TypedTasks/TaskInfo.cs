@@ -11,8 +11,9 @@ namespace TypedTasks;
 /// then Succeeded, Failed or Retrying), 2 for the first retry, and so on; logs say "attempt N"
 /// with the same N. 0 while the task has not started (Pending, Scheduled, or Canceled before
 /// any run). A task canceled while it runs keeps the number of that run; one interrupted by a
-/// worker's shutdown is Pending again with the number of the interrupted run, which does not
-/// count against its retries: its next run has that same number.
+/// worker's shutdown is Pending again with the number of the run before it (N − 1; 0 after a
+/// first run), since the interrupted run does not count against its retries: its next run has
+/// the interrupted run's number N again.
 /// </param>
 /// <param name="UpdatedAt">When the state was written.</param>
 /// <param name="Error">The error of a failed or retrying task.</param>

@@ -7,7 +7,7 @@ public sealed record ScheduleOptions
 {
     /// <summary>
     /// How late a fire time may be seen and still run as usual (5 seconds); older ones are missed
-    /// and follow <see cref="Misfire"/>.
+    /// and follow <see cref="Misfire"/>. The same for every schedule: read-only, not an option of one.
     /// </summary>
     public static TimeSpan MisfireThreshold { get; } = TimeSpan.FromSeconds(5);
 

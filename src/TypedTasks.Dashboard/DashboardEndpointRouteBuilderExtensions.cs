@@ -89,7 +89,7 @@ public static class DashboardEndpointRouteBuilderExtensions
             ops.RequireAuthorization(operationsPolicy);
         }
 
-        ops.MapPost("/retry", (HttpContext http, CancellationToken ct) => OneAsync(Context(http), ByTaskId, "Retried", id => inspector.RetryAsync(id, ct), "is not failed (or no longer stored)"));
+        ops.MapPost("/retry", (HttpContext http, CancellationToken ct) => OneAsync(Context(http), ByTaskId, "Retried", id => inspector.RetryAsync(id, ct), "is not failed, has no task to run again (a group's own result: retry its failed members), or is no longer stored"));
         ops.MapPost("/requeue", (HttpContext http, CancellationToken ct) => OneAsync(Context(http), ByTaskId, "Sent to run now", id => inspector.RequeueAsync(id, ct), "cannot run now (pending, running, succeeded, or no longer stored)"));
         ops.MapPost("/cancel", (HttpContext http, CancellationToken ct) => OneAsync(Context(http), ByTaskId, "Canceled", id => inspector.CancelAsync(id, ct), "had already ended (or is no longer stored)"));
         ops.MapPost("/delete", (HttpContext http, CancellationToken ct) => OneAsync(Context(http), ByTaskId, "Deleted", id => inspector.DeleteAsync(id, ct), "is running (cancel it first) or no longer stored"));

@@ -135,6 +135,26 @@ public sealed class ServerTests
     }
 
     [Fact]
+    public async Task Retrying_a_failed_groups_own_result_from_its_page_does_nothing_and_says_why()
+    {
+        // Input: a group of two dash.process calls, the second failing; the group's own result
+        // (TypedTasks.Group, which no task runs) ends Failed with it. Expected: its page's Retry
+        // changes nothing and says that it has no task to run again, not that it is not failed.
+        await using var app = await DashboardApp.StartAsync(o => o.UseInMemory(), e => e.MapTypedTasksDashboard("/tasks"));
+        var key = Guid.NewGuid().ToString("N");
+        DashTasks.Failing[key] = true;
+        var process = Tasks.Process.WithClient(app.Client);
+        var group = await TypedTasks.Workflows.TaskGroup.Of(process.Call("fine-" + key), process.Call(key)).EnqueueAsync();
+        await Assert.ThrowsAsync<TaskFailedException>(() => group.GetAsync(Wait));
+
+        var page = "/tasks/task?id=" + Uri.EscapeDataString(group.Id);
+        var retried = await FormPost.SubmitAsync(app.Server.CreateClient(), page, "/ops/retry");
+        Assert.Equal(HttpStatusCode.Redirect, retried.StatusCode);
+        Assert.Contains($"done=Nothing done: {group.Id} is not failed, has no task to run again (a group's own result: retry its failed members)", Uri.UnescapeDataString(retried.Headers.Location!.OriginalString), StringComparison.Ordinal);
+        Assert.Equal(TaskState.Failed, await group.GetStateAsync());
+    }
+
+    [Fact]
     public async Task Retry_all_runs_on_the_server_and_its_page_shows_the_count()
     {
         await using var app = await DashboardApp.StartAsync(o => o.UseInMemory(), e => e.MapTypedTasksDashboard("/tasks"));

@@ -98,7 +98,7 @@ namespace TypedTasks.Cli
 
             if (json)
             {
-                Print(new { schedule = name, done = (string?)null });
+                Report(new { schedule = name, done = (string?)null });
             }
 
             return Fail(1, $"no schedule named '{name}' (typedtasks schedules list shows them)");

@@ -618,7 +618,7 @@ namespace TypedTasks.Cli
             var retried = await inspector.RetryAllFailedAsync(queue, Progress(json, "retried"));
             var left = (await inspector.GetQueueAsync(queue))?.Counts.Failed ?? 0;
             return Done(json, new { queue, retried, failed = left }, $"Retried {retried} task(s) from the failed tasks of '{queue}'."
-                + (left == 0 ? string.Empty : $" {left} stay failed: a group's own result (task TypedTasks.Group) has no task to run again (its failed members were retried), and a task that failed again meanwhile waits for the next retry; 'typedtasks dead list {queue}' shows them."));
+                + (left == 0 ? string.Empty : $" {left} stay failed: a group's own result (task TypedTasks.Group) or a record kept without its message has no task to run again (a group's failed members were retried), and a task that failed again meanwhile waits for the next retry; 'typedtasks dead list {queue}' shows them."));
         }
 
         private static async Task<int> DeadPurgeAsync(ITaskInspector inspector, string queue, bool yes, bool json)
@@ -668,7 +668,7 @@ namespace TypedTasks.Cli
             var task = await inspector.GetTaskAsync(id);
             if (json)
             {
-                Print(new { id, canceled = false, state = task?.State.ToString() });
+                Report(new { id, canceled = false, state = task?.State.ToString() });
             }
 
             return task is null
@@ -680,14 +680,7 @@ namespace TypedTasks.Cli
         {
             if (json)
             {
-                // "model" first, as in every document the tool prints.
-                var document = new System.Text.Json.Nodes.JsonObject { ["model"] = InspectorModel.Version };
-                foreach (var (name, value) in JsonSerializer.SerializeToNode(report, Json)!.AsObject())
-                {
-                    document[name] = value?.DeepClone();
-                }
-
-                Print(document);
+                Report(report);
             }
             else
             {
@@ -745,6 +738,18 @@ namespace TypedTasks.Cli
         }
 
         private static void Print(object value) => Console.WriteLine(JsonSerializer.Serialize(value, Json));
+
+        /// <summary>What an action did, as JSON: "model" first, as in every document the tool prints.</summary>
+        private static void Report(object report)
+        {
+            var document = new System.Text.Json.Nodes.JsonObject { ["model"] = InspectorModel.Version };
+            foreach (var (name, value) in JsonSerializer.SerializeToNode(report, Json)!.AsObject())
+            {
+                document[name] = value?.DeepClone();
+            }
+
+            Print(document);
+        }
 
         private static JsonElement? Element(string? json)
         {

@@ -55,6 +55,9 @@ public sealed class CliScheduleTests(RedisFixture redis) : IClassFixture<RedisFi
         var (missingExit, missing) = await Cli("schedules", "trigger", "no-such-schedule");
         Assert.Equal(1, missingExit);
         Assert.Contains("no schedule named 'no-such-schedule'", missing, StringComparison.Ordinal);
+        var (missingJsonExit, missingJson) = await Cli("schedules", "trigger", "no-such-schedule", "--json");
+        Assert.Equal(1, missingJsonExit);
+        Assert.Contains("{\"model\":" + TypedTasks.Inspection.InspectorModel.Version + ",\"schedule\":\"no-such-schedule\",\"done\":null}", missingJson, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -400,6 +400,7 @@ public sealed class CliTests(RedisFixture redis) : IClassFixture<RedisFixture>, 
         Assert.Equal(TaskState.Canceled, (await _store.GetAsync(first))!.State);
         var (again, againText) = await Cli("cancel", first, "--json");
         Assert.Equal(1, again);
+        Assert.Contains("{\"model\":" + TypedTasks.Inspection.InspectorModel.Version + ",\"id\":", againText, StringComparison.Ordinal);
         Assert.Contains("\"canceled\":false", againText, StringComparison.Ordinal);
         Assert.Contains($"task {first} had already ended: Canceled", againText, StringComparison.Ordinal);
 

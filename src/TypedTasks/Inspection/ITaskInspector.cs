@@ -59,13 +59,15 @@ public interface ITaskInspector
 
     /// <summary>
     /// Runs a failed task again, as a new task with a fresh retry budget. False when it is not
-    /// stored, not failed, or has no task to run (a group's own result: retry its failed members).
+    /// stored, not failed, or has no task to run (a group's own result: retry its failed members; a
+    /// record kept without its message).
     /// </summary>
     Task<bool> RetryAsync(string id, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Runs every failed task of <paramref name="queue"/> again, each with a fresh retry budget,
-    /// and returns how many went back (a group's own result, which no task runs, stays failed).
+    /// and returns how many went back (a group's own result, which no task runs, and a record kept
+    /// without its message stay failed).
     /// <paramref name="progress"/> hears the running total after
     /// each batch. At most as many tasks as were failed when the call began are looked at, so a
     /// task that fails again while this runs waits for the next call.
@@ -146,5 +148,9 @@ public interface ITaskInspector
     /// </summary>
     /// <param name="id">A task id of a workflow (<c>w.2@queue</c>, <c>w.0.3@queue</c>, <c>w.0@queue</c>) or a workflow id (<c>w</c>).</param>
     /// <param name="cancellationToken">Stops waiting.</param>
-    Task<WorkflowDetails?> FindWorkflowAsync(string id, CancellationToken cancellationToken = default);
+    Task<WorkflowDetails?> FindWorkflowAsync(string id, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        return WorkflowFinder.FindAsync(this, id, cancellationToken);
+    }
 }

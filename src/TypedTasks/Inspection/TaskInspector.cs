@@ -183,12 +183,6 @@ internal sealed class TaskInspector(ITaskStore store, TimeProvider? timeProvider
         };
     }
 
-    public Task<WorkflowDetails?> FindWorkflowAsync(string id, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(id);
-        return WorkflowFinder.FindAsync(this, id, cancellationToken);
-    }
-
     /// <summary>The number k of a workflow step's key <c>w.k</c>; 0 for anything else (a start <c>w.0…</c>, a task outside a workflow).</summary>
     private static long StepOrder(string key)
     {

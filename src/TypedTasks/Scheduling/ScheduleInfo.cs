@@ -51,7 +51,7 @@ public sealed record ScheduleInfo
     /// <summary>The next few fire times (up to five, in UTC), from <see cref="NextFireAt"/> on.</summary>
     public IReadOnlyList<DateTimeOffset> NextFireTimes { get; init; } = [];
 
-    /// <summary>The fire time of the last run (or of the last trigger), or null before the first. A fire time skipped by <see cref="OverlapPolicy.Skip"/> leaves it as it is: the last run is the one still running.</summary>
+    /// <summary>The fire time of the last run (or of the last trigger, in UTC), or null before the first. A fire time skipped by <see cref="OverlapPolicy.Skip"/> leaves it as it is: the last run is the one still running.</summary>
     public DateTimeOffset? LastFireAt { get; init; }
 
     /// <summary>The id of the last run's task, or null when there was none (or, for a schedule last moved by version 0.2.0, when that fire time was skipped).</summary>

@@ -221,7 +221,7 @@ internal sealed class TaskSchedules(ITaskStore store, TimeProvider time, IReadOn
             Generation = stored.Generation,
             NextFireAt = nextAt?.ToUniversalTime(),
             NextFireTimes = upcoming,
-            LastFireAt = stored.LastFireAt,
+            LastFireAt = stored.LastFireAt?.ToUniversalTime(),
             LastTaskId = stored.LastTaskId,
             LastState = lastState,
             TriggerPending = stored.TriggerRequestedAt is not null,

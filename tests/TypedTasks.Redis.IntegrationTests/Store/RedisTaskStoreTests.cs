@@ -1399,6 +1399,28 @@ public abstract class RedisTaskStoreTests : IAsyncLifetime
         Assert.Equal("4", (string?)await Raw.HashGetAsync(WorkerNames, "next"));
     }
 
+    [Theory]
+    [InlineData("-1e300")]
+    [InlineData("nan")]
+    [InlineData("inf")]
+    [InlineData("1e300")]
+    [InlineData("2.5")]
+    [InlineData("not a number")]
+    [InlineData("7")]
+    public async Task A_sweep_mark_written_by_hand_that_is_no_whole_number_up_to_next_starts_the_sweep_again(string mark)
+    {
+        // Input: the registry's sweep mark set by hand to a value that is not a whole number from 0
+        // to 'next' (2): one past 2^53 would make the sweep's loop never end and hold the server.
+        // Expected: registration answers at once, the sweep starts again from 0 (numbers 1 and 2 get
+        // a time), and the mark is a whole number again.
+        await Raw.HashSetAsync(WorkerNames, [new("next", 2), new("1", "old-host:11"), new("2", "old-host:12"), new("swept", mark)]);
+        var id = await _store.EnqueueAsync("ws", New(Small()));
+        Assert.True(await _store.CompleteAsync(await FetchOneAsync("ws"), TaskCompletion.Succeeded(new byte[] { 1 })));
+        Assert.Equal(Worker.WorkerIdentity.Name, (await _store.GetAsync(id))!.Worker);
+        Assert.Equal(["1", "2", "3"], (await Raw.SortedSetRangeByRankAsync(WorkerSeen)).Select(v => (string)v!).Order());
+        Assert.Equal("3", (string?)await Raw.HashGetAsync(WorkerNames, "swept"));
+    }
+
     [Fact]
     public async Task A_worker_number_times_key_of_another_type_costs_the_forgetting_never_a_worker_its_number()
     {

@@ -407,7 +407,7 @@ public abstract class RedisWorkflowTests
 
         var (exit, text) = await CliTests.Run(["--redis", Endpoint.Split(',')[0], "--prefix", prefix, "dead", "retry", "members", "--yes"]);
         Assert.True(exit == 0, text);
-        Assert.Contains("Retried 1 task(s) from the failed tasks of 'members'. 1 stay failed: a group's own result (task TypedTasks.Group) has no task to run again", text, StringComparison.Ordinal);
+        Assert.Contains("Retried 1 task(s) from the failed tasks of 'members'. 1 stay failed: a group's own result (task TypedTasks.Group)", text, StringComparison.Ordinal);
         var (again, json) = await CliTests.Run(["--redis", Endpoint.Split(',')[0], "--prefix", prefix, "dead", "retry", "members", "--yes", "--json"]);
         Assert.True(again == 0, json);
         var report = JsonDocument.Parse(json).RootElement;

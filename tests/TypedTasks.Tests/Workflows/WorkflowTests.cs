@@ -226,15 +226,16 @@ public sealed class WorkflowTests
     public async Task A_workflow_sends_through_the_client_bound_to_any_of_its_calls_not_only_the_first()
     {
         // Input: a group whose first member is not bound to a client and whose second is, and a chain
-        // after an empty group whose only step is bound. Both must go to the bound client's store,
-        // never to TaskClient.Current (the last host started by another test, or none at all).
+        // after an empty group whose first step is not bound and whose second is. Both must go to
+        // the bound client's store, never to TaskClient.Current (the last host started by another
+        // test, or none at all).
         var store = new InMemoryTaskStore();
         var client = new TaskClient(store);
         await TaskGroup.Of(Tasks.Square.Call(2), Tasks.Square.WithClient(client).Call(3)).EnqueueAsync();
         Assert.Equal(2, (await store.CountAsync("default")).Pending);
 
-        var chord = await TaskGroup.Of(Array.Empty<TaskCall<int>>()).Then(Tasks.Square.WithClient(client).Call(4)).EnqueueAsync();
-        Assert.Equal(TaskState.Pending, (await store.GetAsync(chord.Id))!.State);
+        var chain = await TaskGroup.Of(Array.Empty<TaskCall<int>>()).Then(Tasks.Square.Call(4)).Then(Tasks.Square.WithClient(client)).EnqueueAsync();
+        Assert.Equal(TaskState.Pending, (await store.GetAsync(chain.Id))!.State);
     }
 
     [Fact]

@@ -31,19 +31,27 @@ if held ~= '' then
   end
 end
 if not number then
-  number = tostring(redis.call('HINCRBY', key, 'next', 1))
+  number = string.format('%d', redis.call('HINCRBY', key, 'next', 1))
   redis.call('HSET', key, number, name)
 end
 
 if not pcall(redis.call, 'ZADD', seen, now, number) then return number end
 -- Numbers given by a version that kept no times get one now, at most 100 per call: they are
 -- forgotten a keeping time from here unless their workers confirm them.
-local last = tonumber(redis.call('HGET', key, 'next') or '0') or 0
-local swept = tonumber(redis.call('HGET', key, 'swept') or '0') or 0
+-- A mark written by hand that is no whole number from 0 to 2^53 (where a double still counts by
+-- ones), or is past 'next', reads as 0: the sweep starts again, never loops without end.
+local function whole(v)
+  local n = tonumber(v or '0')
+  if n and n >= 0 and n < 9007199254740992 and n == math.floor(n) then return n end
+  return nil
+end
+local last = whole(redis.call('HGET', key, 'next')) or 0
+local swept = whole(redis.call('HGET', key, 'swept')) or 0
+if swept > last then swept = 0 end
 if swept < last then
   local upto = math.min(last, swept + 100)
   local fields = {}
-  for n = swept + 1, upto do fields[#fields + 1] = tostring(n) end
+  for i = 1, upto - swept do fields[i] = string.format('%d', swept + i) end
   local names = redis.call('HMGET', key, unpack(fields))
   local times = { 'NX' }
   for i, field in ipairs(fields) do
@@ -53,7 +61,7 @@ if swept < last then
     end
   end
   if #times > 1 then redis.call('ZADD', seen, unpack(times)) end
-  redis.call('HSET', key, 'swept', upto)
+  redis.call('HSET', key, 'swept', string.format('%d', upto))
 end
 -- Numbers nobody confirmed for the keeping time are forgotten, at most 100 per call.
 -- Only numbers leave the hash: a member written there by hand never takes 'next' with it.

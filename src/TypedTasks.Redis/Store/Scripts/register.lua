@@ -45,8 +45,9 @@ local function whole(v)
   if n and n >= 0 and n < 9007199254740992 and n == math.floor(n) then return n end
   return nil
 end
-local last = whole(redis.call('HGET', key, 'next')) or 0
-local swept = whole(redis.call('HGET', key, 'swept')) or 0
+local marks = redis.call('HMGET', key, 'next', 'swept')
+local last = whole(marks[1]) or 0
+local swept = whole(marks[2]) or 0
 if swept > last then swept = 0 end
 if swept < last then
   local upto = math.min(last, swept + 100)

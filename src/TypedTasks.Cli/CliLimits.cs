@@ -51,6 +51,10 @@ namespace TypedTasks.Cli
         private static async Task<int> LimitsAsync(ITaskInspector inspector, string queue, bool json)
         {
             var limits = await inspector.GetLimitsAsync(queue);
+            if (limits.Count == 0 && await UnknownQueueAsync(inspector, queue) is { } unknown)
+            {
+                return unknown;
+            }
             if (json)
             {
                 Print(new
@@ -141,6 +145,11 @@ namespace TypedTasks.Cli
         private static async Task<int> LocksAsync(ITaskInspector inspector, string queue, bool json)
         {
             var locks = await inspector.GetLocksAsync(queue);
+            if (locks.Count == 0 && await UnknownQueueAsync(inspector, queue) is { } unknown)
+            {
+                return unknown;
+            }
+
             var now = DateTimeOffset.UtcNow;
 
             // A lock names its task, not its state: one read per lock, at most a page of them, sent together.

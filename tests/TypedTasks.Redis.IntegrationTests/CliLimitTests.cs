@@ -82,9 +82,15 @@ public sealed class CliLimitTests(RedisFixture redis) : IClassFixture<RedisFixtu
         Assert.Matches(@"(?m)^Mail\s+-\s+rate\s+1 per 1h\s+1\s+1$", table);
         Assert.Matches(@"\(held tasks: typedtasks limits limited --held 'Both' --kind (Concurrency|Rate)\)", table);
 
+        // A known queue without limits says it has none; a queue the store does not know (a
+        // mistyped name) exits 1 and says so, as tasks and dead list do.
+        await _store.EnqueueAsync("quiet", new TaskToEnqueue(Envelope("Plain", queue: "quiet"), 0));
         var (emptyExit, empty) = await Cli("limits", "quiet");
         Assert.True(emptyExit == 0, empty);
         Assert.Contains("No limit in use in 'quiet'", empty, StringComparison.Ordinal);
+        var (unknownExit, unknown) = await Cli("limits", "quiett");
+        Assert.Equal(1, unknownExit);
+        Assert.Contains("no queue 'quiett' is known here", unknown, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -153,9 +159,13 @@ public sealed class CliLimitTests(RedisFixture redis) : IClassFixture<RedisFixtu
         var (tableExit, table) = await Cli("locks", Queue);
         Assert.True(tableExit == 0, table);
         Assert.Matches($@"(?m)^Report:abc\s+{System.Text.RegularExpressions.Regex.Escape(unique)}\s+Scheduled\s+(9m|10m 0s)", table);
+        await _store.EnqueueAsync("quiet", new TaskToEnqueue(Envelope("Plain", queue: "quiet"), 0));
         var (noneExit, none) = await Cli("locks", "quiet");
         Assert.True(noneExit == 0, none);
         Assert.Contains("No unique lock holds in 'quiet'.", none, StringComparison.Ordinal);
+        var (unknownExit, unknown) = await Cli("locks", "quiett");
+        Assert.Equal(1, unknownExit);
+        Assert.Contains("no queue 'quiett' is known here", unknown, StringComparison.Ordinal);
 
         var (statusExit, status) = await Cli("status", "--json");
         Assert.True(statusExit == 0, status);

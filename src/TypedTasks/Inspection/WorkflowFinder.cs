@@ -46,16 +46,18 @@ internal static class WorkflowFinder
         IReadOnlyList<string>? queues = null;
 
         // Every join names the workflow's handle: from a step, or from the first join of a member's
-        // (or the workflow id's) workflow, the whole workflow is one more look.
-        if (found is null && stage == 0)
+        // (or the workflow id's) workflow, the whole workflow is one more look. A step named
+        // without its queue (w.k) is looked for in every known queue.
+        if (found is null && (stage == 0 || queue is null))
         {
-            found = queue is null ? null : await StepAsync(inspector, workflow, 1, queue, ct).ConfigureAwait(false);
+            var step = stage == 0 ? 1 : stage;
+            found = queue is null ? null : await StepAsync(inspector, workflow, step, queue, ct).ConfigureAwait(false);
             if (found is null)
             {
                 queues = (await inspector.GetQueuesAsync(ct).ConfigureAwait(false)).Select(q => q.Name).ToList();
                 foreach (var other in queues.Where(q => q != queue))
                 {
-                    if (await StepAsync(inspector, workflow, 1, other, ct).ConfigureAwait(false) is { } first)
+                    if (await StepAsync(inspector, workflow, step, other, ct).ConfigureAwait(false) is { } first)
                     {
                         found = first;
                         break;

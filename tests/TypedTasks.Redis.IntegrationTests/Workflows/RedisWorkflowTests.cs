@@ -433,9 +433,10 @@ public abstract class RedisWorkflowTests
         Assert.StartsWith($"stopped at {workflow.Stages[0].StepId}: member {workflow.Stages[0].MemberIds[1]} Failed", workflow.Where, StringComparison.Ordinal);
         Assert.Null(await inspector.GetWorkflowAsync(workflow.Stages[0].MemberIds[0]));
 
-        // The whole workflow from any of its tasks: the handle, the step before it, a member, the workflow id.
+        // The whole workflow from any of its tasks: the handle (also without its queue), the step
+        // before it, a member, the workflow id.
         var stepIds = workflow.Stages.Select(s => s.StepId).ToList();
-        foreach (var any in new[] { chain.Id, stepIds[0], workflow.Stages[0].MemberIds[0], workflow.WorkflowId })
+        foreach (var any in new[] { chain.Id, chain.Id[..chain.Id.IndexOf('@', StringComparison.Ordinal)], stepIds[0], workflow.Stages[0].MemberIds[0], workflow.WorkflowId })
         {
             Assert.Equal(stepIds, (await inspector.FindWorkflowAsync(any))!.Stages.Select(s => s.StepId));
         }

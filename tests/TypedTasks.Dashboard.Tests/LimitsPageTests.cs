@@ -55,6 +55,7 @@ public sealed class LimitsPageTests
         var queue = await client.GetStringAsync("/tasks/queue?name=dash");
         Assert.Contains("<span class=\"held\">(<span data-live=\"dash:held\">3</span> held)</span>", queue, StringComparison.Ordinal);
         Assert.Contains("<a href=\"/tasks/limits?name=dash\">Limits and locks of dash</a>", queue, StringComparison.Ordinal);
+        Assert.DoesNotContain("id=\"unknown\"", queue, StringComparison.Ordinal);
         var overview = await client.GetStringAsync("/tasks");
         Assert.Contains("<a class=\"held\" href=\"/tasks/limits?name=dash\"><span data-live=\"dash:held\">3</span> held</a>", overview, StringComparison.Ordinal);
         var choose = await client.GetStringAsync("/tasks/limits");

@@ -189,6 +189,7 @@ public sealed class ServerTests
     [InlineData("/tasks/queue?name=a%40b", 400, "@")]
     [InlineData("/tasks/queue?name=dash&state=Sleeping", 400, "is not a task state")]
     [InlineData("/tasks/queue?name=dash&state=4", 400, "is not a task state")]
+    [InlineData("/tasks/queue?name=dahs", 200, "No queue &#x27;dahs&#x27; is known here: no task was sent to it and no live worker serves it")]
     [InlineData("/tasks/task?id=", 400, "blank")]
     [InlineData("/tasks/task?id=1-1%40nowhere", 404, "No task with id")]
     [InlineData("/tasks/jobs?id=feedface", 404, "unknown")]

@@ -30,6 +30,12 @@ internal static class QueuePage
         var counts = summary?.Counts;
         return Layout.Page(ctx, "Queue " + name, "overview", h =>
         {
+            // Shown, not refused: the page fills in live once a task is sent to the queue.
+            if (summary is null)
+            {
+                h.Raw("<p class=\"error\" id=\"unknown\">").Text($"No queue '{name}' is known here: no task was sent to it and no live worker serves it (a mistyped name, or another key prefix?).").Raw("</p>");
+            }
+
             var queueLink = "queue?name=" + Html.Url(name!);
             h.Raw("<nav class=\"tabs\" aria-label=\"States\">");
             foreach (var s in StateNames.All)

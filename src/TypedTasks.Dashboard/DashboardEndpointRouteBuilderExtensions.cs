@@ -159,7 +159,7 @@ public static class DashboardEndpointRouteBuilderExtensions
             return Results.Text("The form needs a 'state' for this operation.", "text/plain; charset=utf-8", statusCode: StatusCodes.Status400BadRequest);
         }
 
-        var job = bulk.Start(what.Description, what.Work);
+        var job = bulk.Start(what.Description, queue, what.Work);
         return Results.Redirect(ctx.Link("jobs?id=" + job.Id));
     }
 

@@ -179,6 +179,7 @@ public sealed class ServerTests
         var job = started.Headers.Location!.OriginalString;
         Assert.StartsWith("/tasks/jobs?id=", job, StringComparison.Ordinal);
         await Poll.UntilAsync(async () => (await client.GetStringAsync(job)).Contains("Done: 5 task(s).", StringComparison.Ordinal), "the job reports 5 tasks", Wait);
+        Assert.Contains("<a id=\"back\" href=\"/tasks/queue?name=dash\">Back to dash</a>", await client.GetStringAsync(job), StringComparison.Ordinal);
         foreach (var handle in handles)
         {
             await Poll.UntilAsync(async () => await handle.GetStateAsync() == TaskState.Succeeded, "each retried task succeeds", Wait);

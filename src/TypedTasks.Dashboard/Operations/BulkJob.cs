@@ -4,13 +4,16 @@ using System.Threading;
 namespace TypedTasks.Dashboard.Operations;
 
 /// <summary>One operation on many tasks, done on the server in batches: what it is, how far it got, how it ended.</summary>
-internal sealed class BulkJob(string id, string description)
+internal sealed class BulkJob(string id, string description, string queue)
 {
     private int _done;
 
     public string Id => id;
 
     public string Description => description;
+
+    /// <summary>The queue the operation works on, which its page links back to.</summary>
+    public string Queue => queue;
 
     public DateTimeOffset StartedAt { get; } = DateTimeOffset.UtcNow;
 

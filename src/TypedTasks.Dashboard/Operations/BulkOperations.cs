@@ -19,9 +19,9 @@ internal sealed class BulkOperations(ILogger logger, CancellationToken stopping)
 
     public BulkJob? Find(string? id) => id is not null && _jobs.TryGetValue(id, out var job) ? job : null;
 
-    public BulkJob Start(string description, Func<IProgress<int>, CancellationToken, Task<int>> work)
+    public BulkJob Start(string description, string queue, Func<IProgress<int>, CancellationToken, Task<int>> work)
     {
-        var job = new BulkJob(Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)), description);
+        var job = new BulkJob(Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)), description, queue);
         _jobs[job.Id] = job;
         foreach (var old in _jobs.Values.Where(j => j.Finished).OrderBy(j => j.StartedAt).Take(Math.Max(0, _jobs.Count - Kept)))
         {

@@ -34,7 +34,8 @@ internal static class JobPage
                 h.Raw("<span class=\"error\">Stopped after ").Number(job.Done).Raw(" task(s): ").Text(job.Error).Raw("</span>");
             }
 
-            h.Raw("</p><p><a href=\"").Text(ctx.Link(string.Empty)).Raw("\">Back to the overview</a></p>");
+            h.Raw("</p><p><a id=\"back\" href=\"").Text(ctx.Link("queue?name=" + Html.Url(job.Queue))).Raw("\">Back to ").Text(job.Queue)
+                .Raw("</a> · <a href=\"").Text(ctx.Link(string.Empty)).Raw("\">the overview</a></p>");
         });
     }
 }

@@ -55,6 +55,7 @@ namespace TypedTasks.Cli
             {
                 return unknown;
             }
+
             if (json)
             {
                 Print(new

@@ -2,6 +2,8 @@ using System;
 using System.Linq;
 using System.Text.Json.Nodes;
 using System.Threading.Tasks;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using TypedTasks.Celery.TestWorker;
 using TypedTasks.Testing;
 
@@ -68,6 +70,48 @@ public sealed class PythonToDotnetTests(CeleryFixture fixture) : IClassFixture<C
         Assert.True(outcome["ok"]!.GetValue<bool>(), outcome.ToJsonString());
         Assert.Equal(8, outcome["result"]!.GetValue<int>());
         Assert.True(outcome["seconds"]!.GetValue<double>() >= 1.9, $"the result came {outcome["seconds"]} s after a 2 s countdown");
+    }
+
+    [Fact]
+    public async Task Results_a_dotnet_worker_stores_as_msgpack_are_read_by_python_and_by_dotnet()
+    {
+        // Input: a .NET worker with CeleryOptions.ResultSerializer = "msgpack" on a queue of its own;
+        // Python sends a call that succeeds and one that fails, and reads the results with
+        // result_serializer msgpack. Expected: .get() returns the result and raises the error, and
+        // the stored meta is MessagePack (not bytes from 0x80 turned into U+FFFD, which Python's
+        // decoder refused with "unpack(b) received extra data").
+        const string Queue = "msgpack-results";
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddCelery(o =>
+        {
+            o.Connection = fixture.Connection;
+            o.ResultSerializer = "msgpack";
+        });
+        builder.Services.AddCeleryWorker(o =>
+        {
+            o.Queues.Add(Queue);
+            o.Concurrency = 2;
+        });
+        using var worker = builder.Build();
+        await worker.StartAsync();
+        try
+        {
+            var outcome = await Python.CallAsync(fixture.Url, Limit, "proj.tasks.greet", "[\"Ada\", \"Hi\"]", "{}", "--queue", Queue, "--result-serializer", "msgpack");
+            Assert.True(outcome["ok"]!.GetValue<bool>(), outcome.ToJsonString());
+            Assert.Equal("Hi, Ada!", outcome["result"]!.GetValue<string>());
+            var stored = (byte[])(await fixture.Connection.GetDatabase().StringGetAsync("celery-task-meta-" + outcome["id"]!.GetValue<string>()))!;
+            Assert.True(stored[0] is >= 0x80 and <= 0x8f, $"the stored meta starts with 0x{stored[0]:x2}, not a MessagePack map");
+            var client = worker.Services.GetRequiredService<CeleryClient>();
+            Assert.Equal("Hi, Ada!", await client.GetResult<string>(outcome["id"]!.GetValue<string>()).GetAsync(Limit));
+
+            var failed = await Python.CallAsync(fixture.Url, Limit, "proj.tasks.fail", "[\"the ledger is locked\"]", "{}", "--queue", Queue, "--result-serializer", "msgpack");
+            Assert.False(failed["ok"]!.GetValue<bool>(), failed.ToJsonString());
+            Assert.Equal(("InvalidOperationException", "the ledger is locked"), (failed["type"]!.GetValue<string>(), failed["message"]!.GetValue<string>()));
+        }
+        finally
+        {
+            await worker.StopAsync(TimeSpan.FromSeconds(5));
+        }
     }
 
     [Fact]

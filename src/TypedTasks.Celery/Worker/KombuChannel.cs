@@ -122,7 +122,11 @@ internal sealed class KombuChannel
     /// <summary>Stores a result meta (null: none), pushes <paramref name="push"/> to <paramref name="pushTo"/>, and acknowledges <paramref name="tag"/> (null: none), in one step.</summary>
     public Task SettleAsync(string? taskId, string? meta, string? tag, string? pushTo = null, string? push = null)
     {
-        RedisValue stored = meta is null ? "" : _options.ResultSerializer == "msgpack" ? (RedisValue)MessagePackSerializer.ConvertFromJson(meta) : meta;
+        // Every branch a RedisValue of its own: mixed with a string, the bytes would be made a string
+        // first (each byte from 0x80 a U+FFFD) before going back to a RedisValue.
+        RedisValue stored = meta is null ? RedisValue.EmptyString
+            : _options.ResultSerializer == "msgpack" ? (RedisValue)MessagePackSerializer.ConvertFromJson(meta)
+            : (RedisValue)meta;
         var expires = (long)_options.ResultExpires.TotalSeconds;
         return _db.ScriptEvaluateAsync(
             SettleScript,

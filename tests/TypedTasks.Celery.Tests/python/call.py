@@ -1,6 +1,6 @@
 """Sends one task from Python and prints its outcome as one JSON line.
 
-usage: call.py NAME ARGS_JSON [KWARGS_JSON] [--countdown S] [--serializer S] [--queue Q] [--revoke]
+usage: call.py NAME ARGS_JSON [KWARGS_JSON] [--countdown S] [--serializer S] [--result-serializer S] [--queue Q] [--revoke]
 Prints {"ok": true, "result": ..., "seconds": ...} or {"ok": false, "type": ..., "message": ...}.
 "proj.tasks.add" goes through the declared task's delay(), as an application calls it.
 """
@@ -16,12 +16,15 @@ parser.add_argument("args")
 parser.add_argument("kwargs", nargs="?", default="{}")
 parser.add_argument("--countdown", type=float)
 parser.add_argument("--serializer", default="json")
+parser.add_argument("--result-serializer", default="json", help="how the worker stores results: the backend reads them so")
 parser.add_argument("--queue", default="celery")
 parser.add_argument("--timeout", type=float, default=30)
 parser.add_argument("--revoke", action="store_true", help="revoke the task right after sending it")
 a = parser.parse_args()
 
 args, kwargs = json.loads(a.args), json.loads(a.kwargs)
+# Before the backend is first used: it is made once, from the configuration of that moment.
+proj.app.conf.update(result_serializer=a.result_serializer, result_accept_content=["json", "msgpack"])
 started = time.monotonic()
 result = None
 try:

@@ -38,6 +38,21 @@ public sealed class ConnectionTests
         return await (await Tasks.Add.WithClient(client).EnqueueAsync(19, 23)).GetAsync(RedisHost.Wait);
     }
 
+    [Theory]
+    [InlineData("a{b}")]
+    [InlineData(" ")]
+    public async Task A_key_prefix_that_cannot_be_one_stops_the_host_naming_its_setting(string prefix)
+    {
+        // Input: TypedTasks:RedisTransport:KeyPrefix set to a value with braces, or blank. Expected:
+        // the host does not start, and the message names the setting, as every other setting's does.
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => StartAsync(s => s.AddTypedTasks().AddWorker(), new()
+        {
+            ["TypedTasks:Redis"] = "127.0.0.1:1",
+            ["TypedTasks:RedisTransport:KeyPrefix"] = prefix,
+        }));
+        Assert.Contains($"TypedTasks:RedisTransport:KeyPrefix (RedisTransportOptions.KeyPrefix): '{prefix}' is not a valid key prefix", error.ToString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Configuration_alone_selects_Redis_with_the_transport_settings()
     {

@@ -84,7 +84,7 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore, ISchedu
 
         if (RedisTransportOptions.KeyPrefixProblem(options.KeyPrefix) is { } problem)
         {
-            throw new ArgumentException(problem + ".", nameof(options));
+            throw new ArgumentException($"TypedTasks:RedisTransport:KeyPrefix (RedisTransportOptions.KeyPrefix): {problem}.", nameof(options));
         }
 
         _connection = connection;

@@ -70,6 +70,17 @@ public abstract class HandOffTests : IAsyncLifetime
     private Task IdleAsync(string queue, int count = 1)
         => Poll.UntilAsync(async () => await _admin.GetDatabase().HashLengthAsync(IdleKey(queue)) == count, $"{count} idle entries on {queue}", Bound);
 
+    /// <summary>
+    /// Starts a fetch of <paramref name="worker"/> on an empty queue and returns it, still waiting,
+    /// once its look registered it idle (<paramref name="idle"/> entries on the queue in all).
+    /// </summary>
+    private async Task<Task<IReadOnlyList<TaskLease>>> WaitingFetchAsync(RedisTaskStore worker, string queue, int room, CancellationToken ct, int idle = 1)
+    {
+        var fetching = worker.FetchAsync([queue], room, ct).AsTask();
+        await IdleAsync(queue, idle);
+        return fetching;
+    }
+
     /// <summary>An empty fetch that returns at once (the worker's store looks, finds nothing and registers idle with room <paramref name="room"/>).</summary>
     private static async Task LookEmptyAsync(RedisTaskStore worker, string queue, int room)
     {
@@ -90,8 +101,7 @@ public abstract class HandOffTests : IAsyncLifetime
         var (worker, _) = await OpenAsync();
         var (producer, _) = await OpenAsync();
         using var cts = new CancellationTokenSource(Bound);
-        var fetching = worker.FetchAsync(["h"], 4, cts.Token).AsTask();
-        await IdleAsync("h");
+        var fetching = await WaitingFetchAsync(worker, "h", 4, cts.Token);
         await ResetStatsAsync();
 
         var id = await producer.EnqueueAsync("h", New(Small(7)));
@@ -118,8 +128,7 @@ public abstract class HandOffTests : IAsyncLifetime
         var (worker, _) = await OpenAsync();
         var (producer, _) = await OpenAsync();
         using var cts = new CancellationTokenSource(Bound);
-        var fetching = worker.FetchAsync(["hl"], 4, cts.Token).AsTask();
-        await IdleAsync("hl");
+        var fetching = await WaitingFetchAsync(worker, "hl", 4, cts.Token);
         await ResetStatsAsync();
 
         var envelope = Named("Shop.Billing.Invoices.ChargeCard");
@@ -358,8 +367,7 @@ public abstract class HandOffTests : IAsyncLifetime
         var (leaving, _) = await OpenAsync();
         var (producer, _) = await OpenAsync();
         using var cts = new CancellationTokenSource(Bound);
-        var fetching = leaving.FetchAsync(["r"], 4, cts.Token).AsTask();
-        await IdleAsync("r");
+        var fetching = await WaitingFetchAsync(leaving, "r", 4, cts.Token);
         var first = await producer.EnqueueAsync("r", New(Small(1)));
         var lease = Assert.Single(await fetching.WaitAsync(Bound));
         Assert.Equal(first, lease.Id);
@@ -383,8 +391,7 @@ public abstract class HandOffTests : IAsyncLifetime
         var (worker, _) = await OpenAsync();
         var (producer, _) = await OpenAsync();
         using var cts = new CancellationTokenSource(Bound);
-        var fetching = worker.FetchAsync(["c"], 4, cts.Token).AsTask();
-        await IdleAsync("c");
+        var fetching = await WaitingFetchAsync(worker, "c", 4, cts.Token);
         await cts.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => fetching.WaitAsync(Bound));
 
@@ -425,8 +432,7 @@ public abstract class HandOffTests : IAsyncLifetime
         var (worker, _) = await OpenAsync();
         var (producer, _) = await OpenAsync();
         using var cts = new CancellationTokenSource(Bound);
-        var fetching = worker.FetchAsync(["n"], 2, cts.Token).AsTask();
-        await IdleAsync("n");
+        var fetching = await WaitingFetchAsync(worker, "n", 2, cts.Token);
         await producer.EnqueueAsync("n", New(Small(3)));
         var running = Assert.Single(await fetching.WaitAsync(Bound));
         var id = await producer.EnqueueAsync("n", New(Small(4)));
@@ -519,8 +525,7 @@ public abstract class HandOffTests : IAsyncLifetime
         var producer = new RedisTaskStore(connection, new RedisTransportOptions { KeyPrefix = _prefix });
         _owned.Add(producer);
         using var cts = new CancellationTokenSource(Bound);
-        var fetching = worker.FetchAsync(["a"], 4, cts.Token).AsTask();
-        await IdleAsync("a");
+        var fetching = await WaitingFetchAsync(worker, "a", 4, cts.Token);
 
         var id = await producer.EnqueueAsync("a", New(Small(6)));
         Assert.Equal(TaskState.Started, (await producer.GetAsync(id))!.State);
@@ -552,10 +557,8 @@ public abstract class HandOffTests : IAsyncLifetime
         var (second, _) = await OpenAsync();
         var (producer, _) = await OpenAsync();
         using var cts = new CancellationTokenSource(Bound);
-        var one = first.FetchAsync(["e"], 2, cts.Token).AsTask();
-        await IdleAsync("e");
-        var two = second.FetchAsync(["e"], 2, cts.Token).AsTask();
-        await IdleAsync("e", 2);
+        var one = await WaitingFetchAsync(first, "e", 2, cts.Token);
+        var two = await WaitingFetchAsync(second, "e", 2, cts.Token, idle: 2);
 
         var a = await producer.EnqueueAsync("e", New(Small(1)));
         var b = await producer.EnqueueAsync("e", New(Small(2)));

@@ -14,7 +14,7 @@ public sealed partial class InMemoryTaskStore : IWorkflowStore
     private readonly Queue<(JoinRecord Join, DateTimeOffset ExpiresAt)> _joinExpiries = new();
 
     /// <inheritdoc/>
-    /// <remarks>Nothing to do: a send into this store cannot stop part way without its process, and so the store, stopping too.</remarks>
+    /// <remarks>Nothing to do: a send into this store cannot stop part way without its process, and so the store, stopping too (a canceled send finishes once it has begun writing).</remarks>
     public ValueTask SealJoinsAsync(IReadOnlyList<WorkflowJoin> joins, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(joins);

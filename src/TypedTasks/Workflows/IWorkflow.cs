@@ -14,7 +14,7 @@ public interface IWorkflow
     internal WorkflowNode Node { get; }
 
     /// <summary>Sends it.</summary>
-    /// <param name="cancellationToken">Cancels the sending, not what was sent.</param>
+    /// <param name="cancellationToken">Cancels the sending, not what was sent: it stops a send that has written nothing yet; a send that has begun writing finishes, so that no join waits for members never stored.</param>
     /// <returns>The handle of its end: it completes when the part succeeded, or throws the failure that stopped it.</returns>
     Task<AsyncResult> EnqueueAsync(CancellationToken cancellationToken = default);
 }
@@ -29,7 +29,7 @@ public interface IWorkflow
 public interface IWorkflow<T> : IWorkflow
 {
     /// <summary>Sends it.</summary>
-    /// <param name="cancellationToken">Cancels the sending, not what was sent.</param>
+    /// <param name="cancellationToken">Cancels the sending, not what was sent: it stops a send that has written nothing yet; a send that has begun writing finishes, so that no join waits for members never stored.</param>
     /// <returns>The handle of its result.</returns>
     new Task<AsyncResult<T>> EnqueueAsync(CancellationToken cancellationToken = default);
 }

@@ -52,7 +52,7 @@ public sealed class SettledGroup<T> : IWorkflow<TaskOutcome<T>[]>
     public TaskChain Then(TaskCall next) => new(Group.ThenCall(next));
 
     /// <summary>Sends the group; its handle gives every outcome once all members ended.</summary>
-    /// <param name="cancellationToken">Cancels the sending, not the group.</param>
+    /// <param name="cancellationToken">Cancels the sending, not the group: it stops a send that has written nothing yet; a send that has begun writing finishes, so that no join waits for members never stored.</param>
     /// <returns>The group's handle.</returns>
     public async Task<AsyncResult<TaskOutcome<T>[]>> EnqueueAsync(CancellationToken cancellationToken = default)
     {
@@ -111,7 +111,7 @@ public sealed class SettledGroup : IWorkflow<TaskOutcome[]>
     }
 
     /// <summary>Sends the group; its handle gives every outcome once all members ended.</summary>
-    /// <param name="cancellationToken">Cancels the sending, not the group.</param>
+    /// <param name="cancellationToken">Cancels the sending, not the group: it stops a send that has written nothing yet; a send that has begun writing finishes, so that no join waits for members never stored.</param>
     /// <returns>The group's handle.</returns>
     public async Task<AsyncResult<TaskOutcome[]>> EnqueueAsync(CancellationToken cancellationToken = default)
     {

@@ -80,7 +80,7 @@ public sealed class TaskChain<T> : IWorkflow<T>
     /// Sends the workflow: the joins are stored first, then the first stage's tasks. Each later
     /// step is made by the store when the one before it ended.
     /// </summary>
-    /// <param name="cancellationToken">Cancels the sending, not the workflow.</param>
+    /// <param name="cancellationToken">Cancels the sending, not the workflow: it stops a send that has written nothing yet; a send that has begun writing finishes, so that no join waits for members never stored.</param>
     /// <returns>The handle of the last step: its result, or <see cref="TaskFailedException"/> naming the step that failed.</returns>
     public async Task<AsyncResult<T>> EnqueueAsync(CancellationToken cancellationToken = default)
     {
@@ -121,7 +121,7 @@ public sealed class TaskChain : IWorkflow
     public TaskChain Then(TaskCall next) => new(Chain.ThenCall(next));
 
     /// <summary>Sends the workflow, as <see cref="TaskChain{T}.EnqueueAsync"/> does.</summary>
-    /// <param name="cancellationToken">Cancels the sending, not the workflow.</param>
+    /// <param name="cancellationToken">Cancels the sending, not the workflow: it stops a send that has written nothing yet; a send that has begun writing finishes, so that no join waits for members never stored.</param>
     /// <returns>The handle of the last step: it ends Succeeded once the step ran, or <see cref="TaskFailedException"/> names the step that failed.</returns>
     public async Task<AsyncResult> EnqueueAsync(CancellationToken cancellationToken = default)
     {

@@ -109,7 +109,7 @@ public sealed class TaskGroup : IWorkflow
     public SettledGroup AllSettled() => new(Group with { Mode = JoinMode.Settled });
 
     /// <summary>Sends the group: its handle ends Succeeded once every member succeeded.</summary>
-    /// <param name="cancellationToken">Cancels the sending, not the group.</param>
+    /// <param name="cancellationToken">Cancels the sending, not the group: it stops a send that has written nothing yet; a send that has begun writing finishes, so that no join waits for members never stored.</param>
     /// <returns>The group's handle, or <see cref="TaskFailedException"/> naming the member that failed.</returns>
     public async Task<AsyncResult> EnqueueAsync(CancellationToken cancellationToken = default)
     {
@@ -213,7 +213,7 @@ public sealed class TaskGroup<T> : IWorkflow<T[]>
     public SettledGroup<T> AllSettled() => new(Group with { Mode = JoinMode.Settled });
 
     /// <summary>Sends the group: its result's record is made by the store when the last member ended.</summary>
-    /// <param name="cancellationToken">Cancels the sending, not the group.</param>
+    /// <param name="cancellationToken">Cancels the sending, not the group: it stops a send that has written nothing yet; a send that has begun writing finishes, so that no join waits for members never stored.</param>
     /// <returns>The group's handle: the results in member order, or <see cref="TaskFailedException"/> naming the member that failed.</returns>
     public async System.Threading.Tasks.Task<AsyncResult<T[]>> EnqueueAsync(System.Threading.CancellationToken cancellationToken = default)
     {

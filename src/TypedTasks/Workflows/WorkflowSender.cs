@@ -44,6 +44,13 @@ internal static class WorkflowSender
         var compiler = new Compiler(client, NewWorkflowId(), Starts(workflow, 0));
         var handle = compiler.Exit(workflow, null, grouped: false);
         var joins = compiler.Joins.Select(j => j with { WorkflowHandle = handle }).ToList();
+
+        // Canceling stops a send before its first write, never after: a send stopped part way would
+        // leave joins waiting for members never stored (a Redis store fails those after its grace,
+        // an in-memory store has no such look), so once the joins are written the send finishes.
+        cancellationToken.ThrowIfCancellationRequested();
+        cancellationToken = CancellationToken.None;
+
         // A join that waits for nothing (an empty group) makes its successor as it is written, and
         // that successor's end goes at once to the join its link names: that one must exist first.
         await store.CreateJoinsAsync([.. joins.Where(j => j.Members > 0)], cancellationToken).ConfigureAwait(false);

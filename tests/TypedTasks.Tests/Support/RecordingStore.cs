@@ -24,6 +24,9 @@ internal sealed class RecordingStore(InMemoryTaskStore inner) : ITaskStore, ISch
 
     public InMemoryTaskStore Inner => inner;
 
+    /// <summary>Called after each enqueue of many has been stored, with how many it stored.</summary>
+    public Action<int>? AfterEnqueueMany { get; set; }
+
     public TimeSpan HeartbeatInterval => inner.HeartbeatInterval;
 
     public ValueTask<string> EnqueueAsync(string queue, TaskToEnqueue task, CancellationToken cancellationToken = default)
@@ -32,14 +35,16 @@ internal sealed class RecordingStore(InMemoryTaskStore inner) : ITaskStore, ISch
         return inner.EnqueueAsync(queue, task, cancellationToken);
     }
 
-    public ValueTask<IReadOnlyList<string>> EnqueueManyAsync(string queue, IReadOnlyList<TaskToEnqueue> tasks, CancellationToken cancellationToken = default)
+    public async ValueTask<IReadOnlyList<string>> EnqueueManyAsync(string queue, IReadOnlyList<TaskToEnqueue> tasks, CancellationToken cancellationToken = default)
     {
         foreach (var task in tasks)
         {
             Enqueued.Enqueue((queue, task));
         }
 
-        return inner.EnqueueManyAsync(queue, tasks, cancellationToken);
+        var ids = await inner.EnqueueManyAsync(queue, tasks, cancellationToken).ConfigureAwait(false);
+        AfterEnqueueMany?.Invoke(ids.Count);
+        return ids;
     }
 
     public ValueTask CreateJoinsAsync(IReadOnlyList<WorkflowJoin> joins, CancellationToken cancellationToken = default)

@@ -1,9 +1,11 @@
 using System;
 using System.Linq;
+using System.Threading;
 using System.Threading.Tasks;
 using TypedTasks.InMemory;
 using TypedTasks.Store;
 using TypedTasks.Testing;
+using TypedTasks.Tests.Support;
 using TypedTasks.Workflows;
 
 namespace TypedTasks.Tests.Workflows;
@@ -138,6 +140,36 @@ public sealed class WorkflowTests
         failed = await Assert.ThrowsAsync<TaskFailedException>(() => step.GetAsync(TestHost.Wait));
         Assert.Contains("value 2 is bad", failed.Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentException>(() => Tasks.Add.Call(1, 1).ThenAll(Array.Empty<ITaskContinuation<int, int>>()));
+    }
+
+    [Fact]
+    public async Task A_send_canceled_once_it_has_begun_writing_finishes_and_one_canceled_before_writes_nothing()
+    {
+        // Input: a chord of 300 Add calls (three parts of at most 128) into CountRuns, sent with a
+        // token canceled as soon as the store has taken the first part; then the same chord with a
+        // token canceled before the send.
+        // Expected: the first send returns its handle with all 300 members stored (a send stopped
+        // between its parts would leave the join waiting for members never stored, and this store
+        // has no recovery to fail them), and the callback runs once with their sum; the second
+        // throws OperationCanceledException and stores no task and no join.
+        var inner = new InMemoryTaskStore();
+        await using var store = new RecordingStore(inner);
+        await using var host = await TestHost.StartAsync(options: o => o.UseInMemory(inner));
+        var client = new TaskClient(store);
+        var key = Guid.NewGuid().ToString("N");
+        var chord = TaskGroup.Of(Enumerable.Range(0, 300).Select(i => Tasks.Add.WithClient(client).Call(i, i))).Then(Tasks.CountRuns.Bind(key));
+
+        using var cancel = new CancellationTokenSource();
+        store.AfterEnqueueMany = _ => cancel.Cancel();
+        var sent = await chord.EnqueueAsync(cancel.Token);
+        Assert.True(cancel.IsCancellationRequested);
+        Assert.Equal(300, store.Enqueued.Count);
+        Assert.Equal(2 * 44_850, await sent.GetAsync(TestHost.Wait));
+        Assert.Equal(1, WorkflowTasks.Runs[key]);
+
+        var joins = store.Joins.Count;
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => chord.EnqueueAsync(new CancellationToken(canceled: true)));
+        Assert.Equal((300, joins), (store.Enqueued.Count, store.Joins.Count));
     }
 
     [Fact]

@@ -40,7 +40,8 @@ internal static class WorkflowPage
             columns.Add(Members(stages[c], stopping: c == stoppedAt));
         }
 
-        columns.Add([new Box(stages[^1].StepId, null, Stopped: false)]);
+        // The last step is where it stopped when it failed or expired itself, every stage having ended.
+        columns.Add([new Box(stages[^1].StepId, null, Stopped: stoppedAt == stages.Count - 1 && stages[^1].State == "done" && workflow.StepState is TaskState.Failed or TaskState.Expired)]);
         var lookups = 0;
         var known = new Dictionary<string, TaskState?>(StringComparer.Ordinal);
         foreach (var column in columns)

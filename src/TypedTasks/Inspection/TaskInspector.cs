@@ -177,9 +177,17 @@ internal sealed class TaskInspector(ITaskStore store, TimeProvider? timeProvider
             }
         }
 
-        return last is null ? null : new WorkflowDetails(last.WorkflowId, [.. stages.OrderBy(s => s.Order).Select(s => s.Stage)])
+        if (last is null)
+        {
+            return null;
+        }
+
+        // A made step can still run, fail, expire or be canceled: its join says only that it was made.
+        var made = last.State == "done" ? await store.GetAsync(id, cancellationToken).ConfigureAwait(false) : null;
+        return new WorkflowDetails(last.WorkflowId, [.. stages.OrderBy(s => s.Order).Select(s => s.Stage)])
         {
             Handle = last.WorkflowHandle,
+            StepState = made?.State,
         };
     }
 

@@ -3,6 +3,7 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using TypedTasks.InMemory;
+using TypedTasks.Inspection;
 using TypedTasks.Store;
 using TypedTasks.Testing;
 using TypedTasks.Tests.Support;
@@ -140,6 +141,37 @@ public sealed class WorkflowTests
         failed = await Assert.ThrowsAsync<TaskFailedException>(() => step.GetAsync(TestHost.Wait));
         Assert.Contains("value 2 is bad", failed.Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentException>(() => Tasks.Add.Call(1, 1).ThenAll(Array.Empty<ITaskContinuation<int, int>>()));
+    }
+
+    [Fact]
+    public async Task The_inspector_tells_a_last_step_that_failed_or_runs_from_done_and_a_failure_an_AllSettled_group_took_from_a_stop()
+    {
+        // Input: a chain whose last step fails (Add(2, 3) then FailOn bound to 5); a chain whose
+        // last step runs for a while (Add(1000, 1000) then Linger, 2 s); a settled group of two
+        // member chains, the first of which fails at its first call, into SummarizeOutcomes.
+        // Expected: the first stopped at its one stage ("the step Failed"), the second waiting
+        // for its step (Started), the third done, the member chain's failure being an outcome.
+        var store = new InMemoryTaskStore();
+        await using var host = await TestHost.StartAsync(options: o => o.UseInMemory(store));
+        var inspector = TaskInspectorFactory.Create(store);
+        var add = Tasks.Add.WithClient(host.Client);
+
+        var failing = await add.Call(2, 3).Then(Tasks.FailOn.Bind(5)).EnqueueAsync();
+        await Assert.ThrowsAsync<TaskFailedException>(() => failing.GetAsync(TestHost.Wait));
+        var failed = (await inspector.GetWorkflowAsync(failing.Id))!;
+        Assert.Equal((0, TaskState.Failed, $"stopped at {failing.Id}: the step Failed"), (failed.StoppedAt, failed.StepState, failed.Where));
+
+        var lingering = await add.Call(1000, 1000).Then(Tasks.Linger).EnqueueAsync();
+        await Poll.UntilAsync(async () => (await lingering.GetStateAsync()) == TaskState.Started, "the last step running");
+        var running = (await inspector.GetWorkflowAsync(lingering.Id))!;
+        Assert.Equal((-1, $"waiting for {lingering.Id} (Started)"), (running.StoppedAt, running.Where));
+        Assert.True(await lingering.CancelAsync());
+
+        var settled = await TaskGroup.Of(Tasks.FailOn.WithClient(host.Client).Call(1, 1).Then(Tasks.Square), add.Call(1, 1).Then(Tasks.Square)).AllSettled().Then(Tasks.SummarizeOutcomes).EnqueueAsync();
+        await settled.GetAsync(TestHost.Wait);
+        var done = (await inspector.GetWorkflowAsync(settled.Id))!;
+        Assert.Contains(done.Stages, s => s.State == "failed");
+        Assert.Equal((-1, TaskState.Succeeded, "done"), (done.StoppedAt, done.StepState, done.Where));
     }
 
     [Fact]

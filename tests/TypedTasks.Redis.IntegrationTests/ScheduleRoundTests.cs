@@ -191,6 +191,51 @@ public sealed class ScheduleRoundTests
     }
 
     [Fact]
+    public async Task Schedules_with_a_field_or_a_key_written_by_hand_are_listed_with_their_problem_and_the_others_fire()
+    {
+        // Input: four schedules of every second, all due; by hand, "g" gets generation "abc", "n"
+        // a next fire time "later", and "w"'s hash is replaced by a string.
+        // Expected: the store lists all four, the three with a problem naming the field or the
+        // key (and GetScheduleAsync reads "w" so too, instead of failing); the listing of
+        // schedules shows those problems; a worker's round fires "ok" alone and moves it on.
+        await using var redis = await RedisServer.StartAsync();
+        await using var admin = await ConnectionMultiplexer.ConnectAsync(redis.Endpoint);
+        var prefix = RedisHost.NewPrefix();
+        await using var store = await RedisTaskStore.ConnectAsync(redis.Endpoint, new RedisTransportOptions { KeyPrefix = prefix });
+        var task = Firers.Task("round.tick", Queue);
+        var client = new TaskClient(store);
+        var clock = new FakeTimeProvider(DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
+        var schedules = new TaskSchedules(store, clock);
+        foreach (var name in new[] { "ok", "g", "n", "w" })
+        {
+            await schedules.UpsertAsync(name, TaskCall.Bind(task, ScheduleDefinition.NoArguments, client), "* * * * * *");
+        }
+
+        var db = admin.GetDatabase();
+        var key = prefix + ":{schedules}:schedule:";
+        await db.HashSetAsync(key + "g", "g", "abc");
+        await db.HashSetAsync(key + "n", "n", "later");
+        await db.KeyDeleteAsync(key + "w");
+        await db.StringSetAsync(key + "w", "not a hash");
+
+        var stored = (await store.ListSchedulesAsync()).ToDictionary(s => s.Name);
+        Assert.Equal(["g", "n", "ok", "w"], stored.Keys.Order(StringComparer.Ordinal));
+        Assert.Null(stored["ok"].Problem);
+        Assert.Contains($"the field g of its key {key}g is no whole number ('abc')", stored["g"].Problem, StringComparison.Ordinal);
+        Assert.Contains($"the field n of its key {key}n is no whole number ('later')", stored["n"].Problem, StringComparison.Ordinal);
+        Assert.Contains($"its key {key}w cannot be read (WRONGTYPE", stored["w"].Problem, StringComparison.Ordinal);
+        Assert.Equal(stored["w"].Problem, (await store.GetScheduleAsync("w"))!.Problem);
+        var listed = (await schedules.ListAsync()).ToDictionary(s => s.Name);
+        Assert.Equal((null, stored["g"].Problem, stored["w"].Problem), (listed["ok"].Problem, listed["g"].Problem, listed["w"].Problem));
+
+        clock.Advance(TimeSpan.FromSeconds(1));
+        await new Firers(store, [clock], [task], Queue).RoundAsync(0);
+        var fired = await Firers.FiredAsync(store, Queue);
+        Assert.Single(fired);
+        Assert.Equal(fired[0].ScheduledFor + TimeSpan.FromSeconds(1), (await store.GetScheduleAsync("ok"))!.NextFireAt);
+    }
+
+    [Fact]
     public async Task Advances_sent_together_with_one_schedule_key_of_another_type_fail_before_any_schedule_moves()
     {
         // Input: schedules "a" and "b" due at T, then b's hash replaced by a string; both advanced

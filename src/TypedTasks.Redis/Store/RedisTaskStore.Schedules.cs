@@ -61,7 +61,16 @@ public sealed partial class RedisTaskStore
     public async ValueTask<StoredSchedule?> GetScheduleAsync(string name, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
-        var fields = await Transient.Run(_db.HashGetAllAsync(ScheduleKeyPrefix + name)).ConfigureAwait(false);
+        HashEntry[] fields;
+        try
+        {
+            fields = await Transient.Run(_db.HashGetAllAsync(ScheduleKeyPrefix + name)).ConfigureAwait(false);
+        }
+        catch (RedisServerException ex) when (ex.Message.StartsWith("WRONGTYPE", StringComparison.Ordinal))
+        {
+            return Unreadable(name, $"its key {ScheduleKeyPrefix}{name} cannot be read ({ex.Message})");
+        }
+
         return fields.Length == 0 ? null : ReadSchedule(name, fields.ToDictionary(f => (string)f.Name!, f => f.Value, StringComparer.Ordinal));
     }
 
@@ -153,7 +162,7 @@ public sealed partial class RedisTaskStore
 
     private static string Ms(DateTimeOffset? at) => at?.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture) ?? string.Empty;
 
-    private static StoredSchedule? ReadSchedule(string name, RedisResult[] pairs)
+    private StoredSchedule? ReadSchedule(string name, RedisResult[] pairs)
     {
         var fields = new Dictionary<string, RedisValue>(StringComparer.Ordinal);
         for (var i = 0; i + 1 < pairs.Length; i += 2)
@@ -164,12 +173,26 @@ public sealed partial class RedisTaskStore
         return ReadSchedule(name, fields);
     }
 
-    /// <summary>A schedule from its hash; null when the hash lacks its definition (a partial write cannot happen, but a hand edit can).</summary>
-    private static StoredSchedule? ReadSchedule(string name, Dictionary<string, RedisValue> fields)
+    /// <summary>
+    /// A schedule from its hash; null when the hash lacks its definition (a partial write cannot
+    /// happen, but a hand edit can). A field that is no number (a hand edit) makes it a schedule
+    /// with a <see cref="StoredSchedule.Problem"/>, listed and never fired: the others go on.
+    /// </summary>
+    private StoredSchedule? ReadSchedule(string name, Dictionary<string, RedisValue> fields)
     {
+        if (fields.TryGetValue(UnreadableField, out var error))
+        {
+            return Unreadable(name, $"its key {ScheduleKeyPrefix}{name} cannot be read ({error})");
+        }
+
         if (!fields.TryGetValue("d", out var definition) || !fields.TryGetValue("g", out var generation))
         {
             return null;
+        }
+
+        if ((BadNumber(fields, "g") ?? BadNumber(fields, "n") ?? BadNumber(fields, "lf") ?? BadNumber(fields, "tr")) is { } bad)
+        {
+            return Unreadable(name, $"the field {bad} of its key {ScheduleKeyPrefix}{name} is no whole number ('{fields[bad]}'); upsert the schedule again, or remove it");
         }
 
         return new StoredSchedule(
@@ -182,6 +205,18 @@ public sealed partial class RedisTaskStore
             fields.TryGetValue("lt", out var last) && !last.IsNullOrEmpty ? (string)last! : null,
             Time(fields, "tr"));
     }
+
+    /// <summary>The field schedule_list.lua answers for a key it could not read (no schedule field has this name).</summary>
+    private const string UnreadableField = "!";
+
+    private static StoredSchedule Unreadable(string name, string problem)
+        => new(name, string.Empty, 0, null, false, null, null, null) { Problem = problem };
+
+    /// <summary>The name of <paramref name="field"/> when it is present and no whole number (in range), else null.</summary>
+    private static string? BadNumber(Dictionary<string, RedisValue> fields, string field)
+        => fields.TryGetValue(field, out var value) && !value.IsNullOrEmpty
+            && !long.TryParse((string)value!, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var number) | (field != "g" && (number < -62_135_596_800_000 || number > 253_402_300_799_999))
+            ? field : null;
 
     /// <summary>One schedule's advance: its hash, and the script's five arguments for it.</summary>
     private readonly record struct AdvanceRequest(RedisKey Key, RedisValue[] Arguments);

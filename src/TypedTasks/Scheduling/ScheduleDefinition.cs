@@ -66,6 +66,18 @@ internal sealed record ScheduleDefinition(
         return Encoding.UTF8.GetString(stream.ToArray());
     }
 
+    /// <summary>The definition of <paramref name="stored"/>, or null with <paramref name="problem"/> when the store or the definition cannot be read.</summary>
+    public static ScheduleDefinition? Of(Store.StoredSchedule stored, out string? problem)
+    {
+        if (stored.Problem is { } unreadable)
+        {
+            problem = unreadable;
+            return null;
+        }
+
+        return Decode(stored.Definition, out problem);
+    }
+
     /// <summary>The definition in <paramref name="text"/>, or null with <paramref name="problem"/> when it cannot be read.</summary>
     public static ScheduleDefinition? Decode(string text, out string? problem)
     {

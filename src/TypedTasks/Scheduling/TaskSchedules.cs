@@ -44,8 +44,11 @@ internal sealed class TaskSchedules(ITaskStore store, TimeProvider time, IReadOn
             call.Task.Name, queue, call.Arguments.ToArray(), call.Options?.Priority ?? 0, call.Options?.Expires ?? call.Task.Expires,
             schedule.Text, zoneId, options.Misfire, options.Overlap, Declared: false);
 
+        // Declared here or stored as declared (by a worker of another application): a worker that
+        // declares it would otherwise replace this schedule at its start, without a word.
         var schedules = Schedules;
-        if (await schedules.GetScheduleAsync(name, cancellationToken).ConfigureAwait(false) is { } existing
+        if (declared?.TryGetValue(name, out var task) == true && task.Periodic is not null
+            || await schedules.GetScheduleAsync(name, cancellationToken).ConfigureAwait(false) is { } existing
             && ScheduleDefinition.Decode(existing.Definition, out _) is { Declared: true })
         {
             throw new ArgumentException($"The schedule '{name}' is the schedule of the [Periodic] task of that name; change its attribute, or give this schedule another name. Nothing was stored.", nameof(name));
@@ -119,9 +122,19 @@ internal sealed class TaskSchedules(ITaskStore store, TimeProvider time, IReadOn
             return false;
         }
 
-        var definition = ScheduleDefinition.Decode(stored.Definition, out var problem)
+        var definition = ScheduleDefinition.Of(stored, out var problem)
             ?? throw new InvalidOperationException($"The schedule '{name}' cannot be resumed: {problem}. Upsert it again.");
-        var next = ResumedAt(CronSchedule.Parse(definition.Cron, definition.TimeZone), stored.LastFireAt);
+        CronSchedule cron;
+        try
+        {
+            cron = CronSchedule.Parse(definition.Cron, definition.TimeZone);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new InvalidOperationException($"The schedule '{name}' cannot be resumed: {ex.Message} Upsert it again.", ex);
+        }
+
+        var next = ResumedAt(cron, stored.LastFireAt);
         return await schedules.SetPausedAsync(name, false, next, cancellationToken).ConfigureAwait(false);
     }
 
@@ -167,7 +180,7 @@ internal sealed class TaskSchedules(ITaskStore store, TimeProvider time, IReadOn
 
     private async Task<ScheduleInfo> DescribeAsync(StoredSchedule stored, CancellationToken cancellationToken)
     {
-        var definition = ScheduleDefinition.Decode(stored.Definition, out var problem);
+        var definition = ScheduleDefinition.Of(stored, out var problem);
         string? cronProblem = null;
         CronSchedule? cron = null;
         if (definition is not null)

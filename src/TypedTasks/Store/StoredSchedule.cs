@@ -19,4 +19,11 @@ public sealed record StoredSchedule(
     bool Paused,
     DateTimeOffset? LastFireAt,
     string? LastTaskId,
-    DateTimeOffset? TriggerRequestedAt);
+    DateTimeOffset? TriggerRequestedAt)
+{
+    /// <summary>
+    /// Why the store could not read this schedule (a field that is no number, a key of another
+    /// Redis type: a hand edit), or null. Such a schedule is listed with it and never fired.
+    /// </summary>
+    public string? Problem { get; init; }
+}

@@ -312,15 +312,23 @@ internal sealed class PeriodicScheduler(
     /// <summary>The schedule's definition and fire times when this worker fires it; null when it is not for this worker or cannot be read.</summary>
     private (ScheduleDefinition Definition, CronSchedule Cron)? Servable(StoredSchedule schedule)
     {
-        var definition = ScheduleDefinition.Decode(schedule.Definition, out var problem);
+        var definition = ScheduleDefinition.Of(schedule, out var problem);
         if (definition is null)
         {
             Broken(schedule, problem!);
             return null;
         }
 
-        if (!_queues.Contains(definition.Queue) || !tasks.ContainsKey(definition.Task))
+        if (!_queues.Contains(definition.Queue))
         {
+            return null;
+        }
+
+        if (!tasks.ContainsKey(definition.Task))
+        {
+            // Fired only by a worker that has the task (its options come from it): said once here,
+            // so that a schedule no worker can fire is not a silent wait.
+            Broken(schedule, $"its task {definition.Task} is not one of this worker's tasks, though it serves the schedule's queue {definition.Queue}; only a worker of that queue that has the task fires it");
             return null;
         }
 

@@ -2,6 +2,7 @@ using System;
 using System.Linq;
 using System.Threading.Tasks;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using TypedTasks.InMemory;
 using TypedTasks.Scheduling;
 using TypedTasks.Testing;
@@ -73,6 +74,40 @@ public sealed class SchedulesTests
 
         var error = await Assert.ThrowsAsync<ArgumentException>(() => schedules.UpsertAsync("tests.periodic.every-second", Tasks.LabelReport.WithClient(host.Client).Call("x"), "* * * * *"));
         Assert.Contains("is the schedule of the [Periodic] task", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_worker_of_a_schedules_queue_without_its_task_says_once_that_it_cannot_fire_it()
+    {
+        // Input: a schedule of every second for task tests.not-here on queue "orphans", served by
+        // a worker that does not have that task. Expected: nothing is enqueued (the task's options
+        // live with it), and the worker logs once, as an error, why, naming the task and queue.
+        var logs = new CapturedLogs();
+        var store = new InMemoryTaskStore();
+        await using var host = await TestHost.StartAsync(worker: w => w.Queues = ["orphans"], options: o => o.UseInMemory(store), services: s => s.AddSingleton<ILoggerProvider>(logs));
+        var schedules = host.Host.Services.GetRequiredService<ITaskSchedules>();
+        var task = TypedTasks.Testing.StoreConformance.Firers.Task("tests.not-here", "orphans");
+        await schedules.UpsertAsync("orphan", TaskCall.Bind(task, ScheduleDefinition.NoArguments, host.Client), "* * * * * *");
+
+        await Poll.UntilAsync(() => Task.FromResult(logs.Matching("'orphan'", "task tests.not-here is not one of this worker's tasks", "queue orphans").Count == 1), "the worker said why it cannot fire the schedule");
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        Assert.Single(logs.Matching("'orphan'", "cannot be fired by this worker"));
+        Assert.Equal(0, (await store.CountAsync("orphans")).Pending);
+    }
+
+    [Fact]
+    public async Task A_dynamic_schedule_cannot_take_the_name_of_a_periodic_task_no_worker_has_stored()
+    {
+        // Input: an application whose [Periodic] task no worker has stored yet (none runs) upserts
+        // a dynamic schedule under that task's name. Expected: refused, nothing stored; otherwise a
+        // worker that declares the task replaces it at its start, without a word.
+        var store = new InMemoryTaskStore();
+        await using var host = await TestHost.StartAsync(withWorker: false, options: o => o.UseInMemory(store));
+        var schedules = host.Host.Services.GetRequiredService<ITaskSchedules>();
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => schedules.UpsertAsync("tests.periodic.every-second", Tasks.LabelReport.WithClient(host.Client).Call("x"), "* * * * *"));
+        Assert.Contains("is the schedule of the [Periodic] task", error.Message, StringComparison.Ordinal);
+        Assert.Empty(await store.ListSchedulesAsync());
     }
 
     [Fact]

@@ -100,6 +100,9 @@ internal static partial class Log
 
     [LoggerMessage(64, LogLevel.Error, "The [Periodic] schedule of task {TaskName} cannot be stored: {Problem}")]
     public static partial void PeriodicInvalid(ILogger logger, string taskName, string problem);
+
+    [LoggerMessage(65, LogLevel.Information, "Removed the schedule of task {TaskName}: the task is no longer [Periodic] (its runs already enqueued stay)")]
+    public static partial void PeriodicRemoved(ILogger logger, string taskName);
     [LoggerMessage(50, LogLevel.Debug, "The progress of task {Id} could not be stored; its next report tries again")]
     public static partial void ProgressNotStored(ILogger logger, Exception exception, string id);
 

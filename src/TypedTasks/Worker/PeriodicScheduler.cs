@@ -285,6 +285,23 @@ internal sealed class PeriodicScheduler(
     private async Task StoreDeclaredAsync(IReadOnlyList<StoredSchedule> stored, CancellationToken token)
     {
         var now = time.GetUtcNow();
+
+        // A task of this worker that was [Periodic] and is no longer: its schedule goes, as a
+        // schedule removed from a beat configuration does (at start: a worker of the version before,
+        // still running, stores it again once it sees it gone, until it stops).
+        if (!_declaredStored)
+        {
+            foreach (var schedule in stored)
+            {
+                if (tasks.TryGetValue(schedule.Name, out var task) && task.Periodic is null && _queues.Contains(task.Queue)
+                    && ScheduleDefinition.Of(schedule, out _) is { Declared: true } definition && definition.Task == schedule.Name
+                    && await schedules.RemoveScheduleAsync(schedule.Name, token).ConfigureAwait(false))
+                {
+                    Log.PeriodicRemoved(logger, schedule.Name);
+                }
+            }
+        }
+
         foreach (var task in Declared)
         {
             CronSchedule cron;

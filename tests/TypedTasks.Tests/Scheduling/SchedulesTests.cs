@@ -77,6 +77,25 @@ public sealed class SchedulesTests
     }
 
     [Fact]
+    public async Task A_schedule_stored_for_a_task_no_longer_Periodic_is_removed_by_a_worker_with_the_task_at_its_start()
+    {
+        // Input: the store holds the schedule a worker stored while tests.periodic.report was
+        // [Periodic] (declared, every second), and a dynamic schedule "report-7" of the same task;
+        // the task is no longer [Periodic]. Expected: a worker serving its queue removes the
+        // declared one at its start and logs it; the dynamic one stays.
+        var logs = new CapturedLogs();
+        var store = new InMemoryTaskStore();
+        var declared = new ScheduleDefinition("tests.periodic.report", PeriodicTasks.Queue, ScheduleDefinition.NoArguments, 0, null, "* * * * * *", PeriodicSpec.Utc, MisfirePolicy.RunOnce, OverlapPolicy.Allow, Declared: true);
+        await store.UpsertScheduleAsync("tests.periodic.report", declared.Encode(), DateTimeOffset.UtcNow.AddHours(1));
+        await store.UpsertScheduleAsync("report-7", (declared with { Declared = false }).Encode(), DateTimeOffset.UtcNow.AddHours(1));
+
+        await using var host = await TestHost.StartAsync(worker: w => w.Queues = [PeriodicTasks.Queue], options: o => o.UseInMemory(store), services: s => s.AddSingleton<ILoggerProvider>(logs));
+        await Poll.UntilAsync(async () => await store.GetScheduleAsync("tests.periodic.report") is null, "the schedule of the task no longer [Periodic] removed");
+        Assert.Single(logs.Matching("Removed the schedule of task tests.periodic.report", "no longer [Periodic]"));
+        Assert.NotNull(await store.GetScheduleAsync("report-7"));
+    }
+
+    [Fact]
     public async Task A_worker_of_a_schedules_queue_without_its_task_says_once_that_it_cannot_fire_it()
     {
         // Input: a schedule of every second for task tests.not-here on queue "orphans", served by

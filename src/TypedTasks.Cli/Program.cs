@@ -108,9 +108,9 @@ namespace TypedTasks.Cli
             var count = new Option<int>("--count") { Description = $"How many tasks to show, 1 to {InspectorModel.MaxPageSize}", DefaultValueFactory = _ => 50, HelpName = "N" };
             count.Validators.Add(r =>
             {
-                if (r.GetValueOrDefault<int>() is < 1 or > InspectorModel.MaxPageSize)
+                if (Parsed(r, out int n) && n is < 1 or > InspectorModel.MaxPageSize)
                 {
-                    r.AddError($"--count: {r.GetValueOrDefault<int>()} is not between 1 and {InspectorModel.MaxPageSize}");
+                    r.AddError($"--count: {n} is not between 1 and {InspectorModel.MaxPageSize}");
                 }
             });
 
@@ -131,9 +131,9 @@ namespace TypedTasks.Cli
             var offset = new Option<long>("--offset") { Description = "How many tasks to skip (in the order the store keeps them)", DefaultValueFactory = _ => 0, HelpName = "N" };
             offset.Validators.Add(r =>
             {
-                if (r.GetValueOrDefault<long>() < 0)
+                if (Parsed(r, out long n) && n < 0)
                 {
-                    r.AddError($"--offset: {r.GetValueOrDefault<long>()} is negative");
+                    r.AddError($"--offset: {n} is negative");
                 }
             });
             var tasks = new Command("tasks", "A page of the tasks of a queue in one state, in the order the store keeps them") { tasksQueue, state, offset, count, json };
@@ -706,14 +706,15 @@ namespace TypedTasks.Cli
                 return true;
             }
 
-            Console.Write($"{question} Type 'yes' to go on: ");
+            // The question goes to stderr: stdout keeps only the result (a --json document stays one).
+            Console.Error.Write($"{question} Type 'yes' to go on: ");
             var answer = Console.IsInputRedirected && Console.In.Peek() < 0 ? null : Console.ReadLine();
             if (answer?.Trim() == "yes")
             {
                 return true;
             }
 
-            Console.WriteLine();
+            Console.Error.WriteLine();
             Console.Error.WriteLine("typedtasks: nothing done (answer 'yes', or pass --yes)");
             return false;
         }
@@ -725,6 +726,24 @@ namespace TypedTasks.Cli
             if (string.IsNullOrWhiteSpace(prefix) || prefix.AsSpan().IndexOfAny('{', '}') >= 0)
             {
                 result.AddError($"--prefix: '{prefix}' is not a valid key prefix: {KeyPrefixRule}");
+            }
+        }
+
+        /// <summary>
+        /// The value of an option whose token parsed; false for one that did not, which the parser
+        /// reports itself (a usage error, exit 2), so that a validator checks only parsed values.
+        /// </summary>
+        private static bool Parsed<T>(OptionResult result, out T value)
+        {
+            try
+            {
+                value = result.GetValueOrDefault<T>()!;
+                return true;
+            }
+            catch (InvalidOperationException)
+            {
+                value = default!;
+                return false;
             }
         }
 

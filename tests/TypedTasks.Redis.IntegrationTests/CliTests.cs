@@ -185,12 +185,38 @@ public sealed class CliTests(RedisFixture redis) : IClassFixture<RedisFixture>, 
             (["--count", "0"], "--count: 0 is not between 1 and 1000"),
             (["--offset", "-1"], "--offset: -1 is negative"),
             (["--state", "Sleeping"], "Sleeping"),
+            (["--count", "abc"], "Cannot parse argument 'abc' for option '--count'"),
+            (["--count", "99999999999"], "Cannot parse argument '99999999999' for option '--count'"),
+            (["--offset", "z"], "Cannot parse argument 'z' for option '--offset'"),
         })
         {
             var (bad, text) = await Cli(["tasks", Queue, .. arguments]);
             Assert.True(bad == 2, $"{string.Join(' ', arguments)}: exit {bad}: {text}");
             Assert.Contains(error, text, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public async Task Names_no_queue_can_have_in_the_set_of_queues_are_left_out_of_status_and_the_dead_list()
+    {
+        // Input: "bad name" and "x{y}" added by hand to the store's set of queues, beside a queue
+        // with a waiting task. Expected: status and dead list still answer (exit 0), with the
+        // real queue and without the two names, instead of failing on the first bad one.
+        await _store.EnqueueAsync(Queue, Add(1, 2));
+        await using var admin = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(redis.Server.Endpoint);
+        await admin.GetDatabase().SetAddAsync($"{_prefix}:queues", ["bad name", "x{y}"]);
+
+        foreach (var command in new[] { new[] { "status", "--json" }, ["dead", "list", "--json"], ["status"] })
+        {
+            var (exit, output) = await Cli(command);
+            Assert.True(exit == 0, $"{string.Join(' ', command)}: {output}");
+            Assert.DoesNotContain("bad name", output, StringComparison.Ordinal);
+            Assert.DoesNotContain("x{y}", output, StringComparison.Ordinal);
+        }
+
+        var (statusExit, status) = await Cli("status", "--json");
+        Assert.True(statusExit == 0, status);
+        Assert.Contains(Parse(status).GetProperty("queues").EnumerateArray(), q => q.GetProperty("name").GetString() == Queue);
     }
 
     [Fact]

@@ -866,6 +866,9 @@ public sealed partial class RedisTaskStore : ITaskStore, IScheduleStore, ISchedu
             names.UnionWith(worker.Queues);
         }
 
+        // A name no queue can have (written by hand: nothing is ever enqueued under it) is left
+        // out, so that it does not fail every caller that goes on to read the queues.
+        names.RemoveWhere(name => QueueName.Problem(name) is not null);
         return [.. names];
     }
 

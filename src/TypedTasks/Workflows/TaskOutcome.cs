@@ -13,7 +13,7 @@ public sealed class TaskOutcome<T>
     /// <summary>An outcome.</summary>
     /// <param name="state">The member's final state.</param>
     /// <param name="value">Its result when it succeeded, else default.</param>
-    /// <param name="error">Its error when it did not succeed (null for a member canceled before it ran without one).</param>
+    /// <param name="error">Its error when it did not succeed (TypedTasks.TaskExpired for one that expired; null only for a member canceled before it ran).</param>
     public TaskOutcome(TaskState state, T? value, TaskError? error)
     {
         State = state;
@@ -46,7 +46,7 @@ public sealed class TaskOutcome
 {
     /// <summary>An outcome.</summary>
     /// <param name="state">The member's final state.</param>
-    /// <param name="error">Its error when it did not succeed (null for a member canceled before it ran without one).</param>
+    /// <param name="error">Its error when it did not succeed (TypedTasks.TaskExpired for one that expired; null only for a member canceled before it ran).</param>
     public TaskOutcome(TaskState state, TaskError? error)
     {
         State = state;

@@ -42,7 +42,7 @@ internal sealed class TaskOutcomeFormatter<T> : IMessagePackFormatter<TaskOutcom
 
         var (state, count) = TaskOutcomeFormatter.ReadState(ref reader);
         var value = reader.TryReadNil() ? default : TaskSerializer.Read<T>(ref reader, options);
-        return new TaskOutcome<T>(state, value, TaskOutcomeFormatter.ReadError(ref reader, count));
+        return new TaskOutcome<T>(state, value, TaskOutcomeFormatter.ReadError(ref reader, count, state));
     }
 }
 
@@ -75,7 +75,7 @@ internal sealed class TaskOutcomeFormatter : IMessagePackFormatter<TaskOutcome?>
 
         var (state, count) = ReadState(ref reader);
         reader.Skip();
-        return new TaskOutcome(state, ReadError(ref reader, count));
+        return new TaskOutcome(state, ReadError(ref reader, count, state));
     }
 
     /// <summary>The outcome's error, or a nil.</summary>
@@ -103,8 +103,11 @@ internal sealed class TaskOutcomeFormatter : IMessagePackFormatter<TaskOutcome?>
         return ((TaskState)reader.ReadInt32(), count);
     }
 
-    /// <summary>The outcome's error (after its result), skipping what a later version adds after it.</summary>
-    internal static TaskError? ReadError(ref MessagePackReader reader, int count)
+    /// <summary>
+    /// The outcome's error (after its result), skipping what a later version adds after it. An
+    /// expired member stores none (it never ran): it gets the error a step after it would name.
+    /// </summary>
+    internal static TaskError? ReadError(ref MessagePackReader reader, int count, TaskState state)
     {
         var error = reader.TryReadNil() ? null : TaskErrorCodec.Read(ref reader);
         for (var i = 3; i < count; i++)
@@ -112,6 +115,8 @@ internal sealed class TaskOutcomeFormatter : IMessagePackFormatter<TaskOutcome?>
             reader.Skip();
         }
 
-        return error;
+        return error ?? (state == TaskState.Expired ? Expired : null);
     }
+
+    private static readonly TaskError Expired = new("TypedTasks.TaskExpired", "The member expired before it ran: its ExpiresAt (or its task's Expires) passed while it waited.", null);
 }

@@ -264,7 +264,8 @@ public abstract class RedisWorkflowTests
     {
         // Input: a settled group of a task without a result that expires 50 ms after it is sent and
         // one that does not, sent with no worker; a worker starts after 300 ms. Expected: outcomes
-        // [Expired, Succeeded], and a callback that takes no result runs once.
+        // [Expired with the error TypedTasks.TaskExpired, Succeeded without one], and a callback
+        // that takes no result runs once.
         var prefix = RedisHost.NewPrefix();
         var key = Guid.NewGuid().ToString("N");
         AsyncResult<TaskOutcome[]> outcomes;
@@ -281,6 +282,7 @@ public abstract class RedisWorkflowTests
         await using var host = await RedisHost.StartAsync(Endpoint, prefix, worker: w => w.Queues = [.. Queues]);
         var read = await host.Client.GetResult<TaskOutcome[]>(outcomes.Id).GetAsync(RedisHost.Wait);
         Assert.Equal(new[] { TaskState.Expired, TaskState.Succeeded }, read.Select(o => o.State));
+        Assert.Equal(new[] { "TypedTasks.TaskExpired", null }, read.Select(o => o.Error?.Type));
         Assert.Equal("after: 10", await host.Client.GetResult<string>(after.Id).GetAsync(RedisHost.Wait));
     }
 

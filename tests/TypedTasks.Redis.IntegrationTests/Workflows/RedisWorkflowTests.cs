@@ -85,6 +85,13 @@ public abstract class RedisWorkflowTests
         var summed = await TaskGroup.Of(chains).Then(Tasks.SumElsewhere).Then(Tasks.Note.Bind(chordKey)).EnqueueAsync();
         await summed.GetAsync(RedisHost.Wait);
         Assert.Equal((TaskState.Succeeded, 30L), ((await summed.GetInfoAsync())!.State, WorkerTasks.Notes[chordKey]));
+
+        // Every member ended and was delivered: no queue keeps a link (one per member, for ever, before).
+        await using var connection = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(Endpoint);
+        foreach (var queue in Queues)
+        {
+            Assert.Equal(0, await connection.GetDatabase().HashLengthAsync($"{host.Prefix}:{{{queue}}}:link"));
+        }
     }
 
     [Fact]

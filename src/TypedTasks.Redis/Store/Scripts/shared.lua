@@ -1244,6 +1244,12 @@ local function flush()
   write_staged()
   for _, q in pairs(queues) do
     for index, cap in pairs(q.trims) do rcall('LTRIM', index, 0, cap - 1) end
+    -- The links of members whose end was delivered (or left in the outbox) have done their work:
+    -- removed after every write, so that the link hash holds only members still to end.
+    local gone = q.delinked
+    if gone then
+      for i = 1, #gone, 1000 do pcall(rcall, 'HDEL', q.base .. 'link', unpack(gone, i, mmin(i + 999, #gone))) end
+    end
   end
   for _, q in pairs(queues) do
     if q.wake then rcall('PUBLISH', WAKE, q.name) end
@@ -1545,6 +1551,8 @@ on_final = function(q, seq, r)
   if l == nil then l = rcall('HGET', q.base .. 'link', seq) end
   if not l then return end
   local link = munpack(l)
+  q.delinked = q.delinked or {}
+  q.delinked[#q.delinked + 1] = seq
   local kind = r.via or KIND_OF[r.state]
   local payload = r.state == SUCCEEDED and r.body or r.err
   -- Who the member is matters only to a step's error; a success counted here needs neither.
